@@ -1,0 +1,37 @@
+# The two commands a new user needs. Everything else lives in CMake.
+#   make run   install what is missing, build, start the console
+#   make test  install what is missing, build (normal and ASan+UBSan), run every test
+BUILD     ?= build
+SAN_BUILD ?= build-san
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: run test deps build build-san fuzz format clean
+
+run: build
+	./$(BUILD)/swarmdeck
+
+test: build build-san
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE sanitize-only
+	cd $(SAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L sanitize
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+build-san: deps
+	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSWARMDECK_SANITIZE=ON >/dev/null
+	@cmake --build $(SAN_BUILD) -j$(JOBS)
+
+fuzz: deps
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSWARMDECK_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+	cd build-fuzz && ctest --output-on-failure -L fuzz-long
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD) build-fuzz

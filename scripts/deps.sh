@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install the Debian packages swarmdeck needs to build, run and test.
+# As root it runs apt-get; otherwise it prints the one command to run and fails.
+set -eu
+PKGS="build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev libjansson-dev
+libsqlite3-dev libssl-dev libseccomp-dev python3 tmux bubblewrap clang"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "swarmdeck: missing packages:$missing" >&2
+    echo "run: sudo apt-get update && sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "swarmdeck: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq $missing >/dev/null
