@@ -1,0 +1,127 @@
+/*
+ * store.h: the trajectory store (SQLite, WAL).
+ *
+ * DESIGN
+ * One SQLite file holds everything swarmdeck learns: strategies, runs,
+ * trajectories (one per deployment), their timed operations, their captured
+ * output, the leases of live sandboxes and imported market data. The schema is
+ * created and upgraded by numbered migrations run at open (table `meta` holds
+ * `schema_version`). The file and its -wal/-shm companions are created 0600.
+ *
+ * Writes go through ONE writer thread that owns the write connection. Callers
+ * submit jobs (closures run on the writer thread inside the current batch
+ * transaction); the writer groups them and commits every STORE_BATCH_ROWS jobs
+ * or STORE_BATCH_MS milliseconds, whichever comes first (design.md §2, notes
+ * §5.1.7). store_call() runs a job and waits for its result (for example to
+ * learn a new row id); store_submit() does not wait; store_flush() waits until
+ * everything submitted so far is committed. Several processes may share a
+ * store: the writer uses a busy timeout so another process's commit only
+ * delays it.
+ *
+ * Readers never use the writer connection: store_reader() opens a read-only
+ * connection for the calling thread's own use (close it with
+ * sqlite3_close_v2). Readers see committed data only.
+ *
+ * Output capture (table `output`): chunks are byte exact, stdout and stderr
+ * kept apart (stream 1 and 2), ordered by a per-trajectory sequence number.
+ * Each trajectory keeps at most `head` bytes from the start and `tail` bytes
+ * from the end; chunks that fall between are deleted as the tail advances
+ * and their byte count is recorded in trajectories.output_dropped.
+ *
+ * THREADS
+ * store_open/store_close: one owner thread. Everything else: any thread.
+ */
+#ifndef SD_STORE_H
+#define SD_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define STORE_BATCH_ROWS 1000
+#define STORE_BATCH_MS 25
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+enum store_flags {
+    STORE_READONLY = 1 << 0, /* no writer thread; every write returns SD_EUSAGE */
+    STORE_CREATE = 1 << 1,   /* create the file (and parent dirs, 0700) if missing */
+};
+
+/* A writer job: runs on the writer thread with the write connection inside an
+ * open transaction. Returns 0 or -1 (having set err). A failing job does not
+ * roll back the batch: it must leave the database consistent itself (use a
+ * SAVEPOINT if it writes several rows that must stand together). */
+typedef int (*store_job_fn)(struct store *s, sqlite3 *db, void *arg, struct sd_err *err);
+
+/* Open (and if needed create and migrate) the store at path. On success *out
+ * is the store and 0 is returned; on failure -1, err says why (SD_EENV for an
+ * unreadable/corrupt/newer-schema file), nothing is created or changed. */
+int store_open(const char *path, int flags, struct store **out, struct sd_err *err);
+
+/* Commit everything pending, stop the writer, close. Accepts NULL. */
+void store_close(struct store *s);
+
+/* The path the store was opened with (owned by s). */
+const char *store_path(const struct store *s);
+
+/* The random id of this store (hex, created at first open). Owned by s. */
+const char *store_id(const struct store *s);
+
+/* Queue fn(arg) for the writer thread. free_arg (may be NULL) is called with
+ * arg on the writer thread after fn has run (or if the store is closing).
+ * Returns 0, or -1 if the store is read-only or closed (free_arg is still
+ * called). Never blocks for long: the queue is unbounded. */
+int store_submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *));
+
+/* Run fn(arg) on the writer thread and wait for it to have run (not for the
+ * commit). Returns fn's result; err is filled by fn on failure. */
+int store_call(struct store *s, store_job_fn fn, void *arg, struct sd_err *err);
+
+/* Wait until every job submitted before this call is committed (durable with
+ * synchronous=NORMAL semantics). Returns 0, or -1 if a commit failed. */
+int store_flush(struct store *s, struct sd_err *err);
+
+/* Writer-thread only: a cached prepared statement for sql (the pointer is the
+ * cache key, so pass string literals). Reset and bindings cleared for you.
+ * Returns NULL on a prepare error (with err set). */
+sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct sd_err *err);
+
+/* Open a read-only connection for the calling thread (WAL readers do not
+ * block the writer). Returns NULL with err set on failure. */
+sqlite3 *store_reader(struct store *s, struct sd_err *err);
+
+/* --- output capture -------------------------------------------------------
+ * Append one chunk (len > 0) of stream (1 stdout, 2 stderr) to trajectory
+ * traj_id. Copies data. Asynchronous; sequence numbers are assigned in call
+ * order per trajectory, so one trajectory must be appended from one thread at
+ * a time. Head/tail caps come from store_set_output_caps (defaults 1 MiB head,
+ * 1 MiB tail). Chunks wholly inside the dropped middle are deleted and counted
+ * in trajectories.output_dropped; output_bytes counts every byte appended. */
+int store_output_append(struct store *s, int64_t traj_id, int stream, const void *data,
+                        size_t len);
+void store_set_output_caps(struct store *s, size_t head, size_t tail);
+
+/* --- leases ---------------------------------------------------------------
+ * A lease is written (and committed: this call flushes) before a sandbox is
+ * started, and removed when it is destroyed. */
+struct store_lease {
+    char sandbox_id[80];
+    int64_t traj_id;
+    char provider[32];
+    int pid;             /* local: the swarmdeck-sandbox helper's pid, else 0 */
+    uint64_t pid_start;  /* /proc/PID/stat starttime, to detect pid reuse */
+    int owner_pid;       /* the swarmdeck process that owns it */
+    uint64_t owner_start;
+    char workdir[512];
+    int64_t created_at; /* ms since the epoch */
+};
+int store_lease_add(struct store *s, const struct store_lease *l, struct sd_err *err);
+int store_lease_remove(struct store *s, const char *sandbox_id); /* async */
+/* Read every lease (committed). *out is malloc'ed (free it), *n its count. */
+int store_lease_list(struct store *s, struct store_lease **out, size_t *n, struct sd_err *err);
+
+#endif
