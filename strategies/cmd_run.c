@@ -1,0 +1,177 @@
+/*
+ * cmd_run.c: `swarmdeck-runner run`, backtest one strategy over one CSV file and stream it.
+ *
+ * Validation order: strategy name and --params (exit 2), --pace (exit 2), then the data file
+ * and its length (exit 3); nothing but the error is printed until all of it passed. Then the
+ * backtest streams: a human line and an @@trade line per fill, @@progress about every 1% of
+ * the bars (every bar with --pace) and on the last bar, a human equity line every 10%, and
+ * finally one @@result. Bars in the output are 1-based (bar k of n is the k-th data row).
+ * --pace sleeps until bar k's slot (start + k/pace seconds, absolute, so it never drifts).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "backtest.h"
+#include "protocol.h"
+#include "runner.h"
+
+enum { OPT_STRATEGY, OPT_DATA, OPT_PARAMS, OPT_PACE, OPT_COUNT };
+
+static const struct arg_opt run_opts[OPT_COUNT] = {
+    [OPT_STRATEGY] = {"--strategy", "NAME", "momentum, mean-reversion or neural-forecast"},
+    [OPT_DATA] = {"--data", "FILE.csv",
+                  "price series: header with date,close (open,high,low,"
+                  "volume optional)"},
+    [OPT_PARAMS] = {"--params", "JSON", "parameter object, e.g. '{\"lookback\":30}' (see list)"},
+    [OPT_PACE] = {"--pace", "BARS_PER_SEC",
+                  "replay at this many bars per second (default: as "
+                  "fast as possible)"},
+};
+
+static const char *side_names[] = {
+    [ORDER_NONE] = "none",   [ORDER_BUY] = "buy",     [ORDER_SELL] = "sell",
+    [ORDER_SHORT] = "short", [ORDER_COVER] = "cover",
+};
+
+struct run_ctx {
+    const struct series *s;
+    double pace;
+    struct timespec start;
+    size_t progress_every, human_every;
+};
+
+static void run_wait(const struct run_ctx *rc, size_t t)
+{
+    double at = (double)t / rc->pace;
+    struct timespec ts = rc->start;
+    long sec = (long)at;
+
+    ts.tv_sec += sec;
+    ts.tv_nsec += (long)((at - sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+        ; /* EINTR: sleep on until the slot */
+}
+
+static void run_on_bar(void *arg, size_t t, double equity, long position)
+{
+    const struct run_ctx *rc = arg;
+    size_t n = rc->s->n;
+
+    if (rc->pace > 0 && t > 0)
+        run_wait(rc, t);
+    if ((t + 1) % rc->human_every == 0 && t + 1 < n)
+        printf("%s equity %.2f position %ld (bar %zu/%zu)\n", rc->s->date[t], equity, position,
+               t + 1, n);
+    if ((t + 1) % rc->progress_every == 0 || t + 1 == n)
+        protocol_emit("progress", json_pack("{s:I, s:I, s:o}", "bar", (json_int_t)(t + 1), "of",
+                                            (json_int_t)n, "equity", protocol_number(equity)));
+}
+
+static void run_on_trade(void *arg, const struct bt_trade *tr)
+{
+    const struct run_ctx *rc = arg;
+    const char *date = rc->s->date[tr->bar];
+    json_t *o;
+
+    printf("%s %s %ld @ %.4f%s, cash %.2f, position %ld", date, side_names[tr->side], tr->shares,
+           tr->price, tr->end ? " (closed at the last bar for the statistics)" : "", tr->cash,
+           tr->position);
+    if (tr->side == ORDER_SELL || tr->side == ORDER_COVER)
+        printf(", profit %.2f", tr->pnl);
+    printf("\n");
+    o = json_pack("{s:s, s:s, s:I, s:o, s:I, s:o, s:o, s:I}", "side", side_names[tr->side], "date",
+                  date, "bar", (json_int_t)(tr->bar + 1), "price", protocol_number(tr->price),
+                  "shares", (json_int_t)tr->shares, "commission", protocol_number(tr->commission),
+                  "cash", protocol_number(tr->cash), "position", (json_int_t)tr->position);
+    json_object_set_new(o, "pnl",
+                        tr->side == ORDER_SELL || tr->side == ORDER_COVER ? protocol_number(tr->pnl)
+                                                                          : json_null());
+    json_object_set_new(o, "end", json_boolean(tr->end));
+    protocol_emit("trade", o);
+}
+
+static json_t *run_result(const struct strategy *st, const double *p, const struct series *s,
+                          const struct bt_result *r)
+{
+    const struct metrics *m = &r->m;
+
+    return json_pack(
+        "{s:s, s:o, s:s, s:b, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+        "s:o, s:I, s:o, s:o, s:o}",
+        "strategy", st->name, "params", strategy_params_json(st, p), "data", s->name, "synthetic",
+        s->synthetic, "bars", (json_int_t)s->n, "first_date", s->date[0], "last_date",
+        s->date[s->n - 1], "final_equity", protocol_number(r->final_equity), "total_return",
+        protocol_number(m->total_return), "cagr", protocol_number(m->cagr), "volatility",
+        protocol_number(m->volatility), "sharpe", protocol_number(m->sharpe), "sortino",
+        protocol_number(m->sortino), "max_drawdown", protocol_number(m->max_drawdown), "calmar",
+        protocol_number(m->calmar), "trades", (json_int_t)m->trades, "win_rate",
+        protocol_number(m->win_rate), "profit_factor", protocol_number(m->profit_factor),
+        "exposure", protocol_number(m->exposure));
+}
+
+static int run_exec(const struct args *a, struct err *e)
+{
+    const struct strategy *st;
+    struct series s;
+    struct bt_result r;
+    struct run_ctx rc = {0};
+    struct bt_callbacks cb = {run_on_trade, run_on_bar, &rc};
+    double p[STRATEGY_MAX_PARAMS];
+    char names[256];
+    size_t need;
+
+    strategy_names(names, sizeof names);
+    if (a->value[OPT_STRATEGY] == NULL)
+        return err_set(e, EXIT_USAGE, "run: --strategy is required (known: %s)", names);
+    if ((st = strategy_find(a->value[OPT_STRATEGY])) == NULL)
+        return err_set(e, EXIT_USAGE, "unknown strategy \"%s\" (known: %s)", a->value[OPT_STRATEGY],
+                       names);
+    if (a->value[OPT_DATA] == NULL)
+        return err_set(e, EXIT_USAGE, "run: --data FILE.csv is required");
+    if (strategy_resolve(st, a->value[OPT_PARAMS], p, e) != 0)
+        return -1;
+    if (a->value[OPT_PACE] != NULL &&
+        args_number("--pace", a->value[OPT_PACE], 0.001, 1e6, &rc.pace, e) != 0)
+        return -1;
+    if (series_load(&s, a->value[OPT_DATA], e) != 0)
+        return -1;
+    need = backtest_min_bars(st, p);
+    if (s.n < need) {
+        /* backtest_run() words the error; nothing is printed before it. */
+        backtest_run(st, p, &s, NULL, &r, e);
+        series_free(&s);
+        return -1;
+    }
+
+    rc.s = &s;
+    rc.progress_every = rc.pace > 0 || s.n < 100 ? 1 : s.n / 100;
+    rc.human_every = s.n < 10 ? 1 : s.n / 10;
+    clock_gettime(CLOCK_MONOTONIC, &rc.start);
+    printf("running %s on %s: %zu bars from %s to %s\n", st->name, s.name, s.n, s.date[0],
+           s.date[s.n - 1]);
+    if (s.synthetic)
+        printf("note: synthetic series, not market history\n");
+    if (backtest_run(st, p, &s, &cb, &r, e) != 0) {
+        series_free(&s);
+        return -1;
+    }
+    printf("done: final equity %.2f, total return %.2f%%, %ld trades\n", r.final_equity,
+           r.m.total_return * 100, r.m.trades);
+    protocol_emit("result", run_result(st, p, &s, &r));
+    series_free(&s);
+    return 0;
+}
+
+const struct cmd_entry cmd_run_entry = {
+    .name = "run",
+    .usage = "--strategy NAME --data FILE.csv [--params JSON] [--pace BARS_PER_SEC]",
+    .summary = "backtest a strategy, streaming trades, @@progress and one @@result",
+    .opts = run_opts,
+    .nopts = OPT_COUNT,
+    .exec = run_exec,
+};
