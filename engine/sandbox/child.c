@@ -1,0 +1,409 @@
+/*
+ * child.c: the sandbox side of swarmdeck-sandbox. Runs in the process the helper cloned into
+ * new namespaces; it becomes the sandbox's init (PID 1) and forks the payload.
+ *
+ * Order (docs/sandbox.md and sandbox-notes.md §5.1 step 3; each step needs the one before):
+ *   1. wait for the helper's go byte (uid/gid maps and cgroups are in place by then)
+ *   2. setresgid/setresuid(0): become the mapped root of the user namespace; before this the
+ *      kernel uid is unmapped inside and creating files fails with EOVERFLOW
+ *   3. PR_SET_PDEATHSIG(SIGKILL), then check the go pipe for POLLHUP: a helper that died
+ *      before the prctl is noticed, one that dies after it kills us (getppid() is 0 in a new
+ *      pid namespace, so the pipe is the re-check)
+ *   4. the root: / MS_REC|MS_PRIVATE, a 1 MiB tmpfs, ro /usr with bin/lib/lib64/sbin symlinks,
+ *      /dev/{null,zero,urandom}, a 64 MiB tmpfs /tmp, the work dir rw at /work, --ro-bind
+ *      extras, a fresh /proc (sys, sysrq-trigger, irq, bus read-only), pivot_root, detach the
+ *      old root, remount / read-only
+ *   5. lo up, hostname, nice, rlimits, setsid
+ *   6. drop the bounding set and ambient caps, switch to the run uid/gid (clears the caps),
+ *      no_new_privs: the init keeps no privilege either
+ *   7. fork the payload: stdin /dev/null, default signals, seccomp last, close_range, execve
+ *   8. the init waits: SIGTERM/SIGINT/SIGHUP are forwarded to the whole namespace, every child
+ *      is reaped, and when the payload exits its wait status goes to the helper and the init
+ *      exits, which makes the kernel kill whatever the payload left behind
+ *
+ * Failures before execve are sent as one struct sbx_report on the CLOEXEC report pipe, so the
+ * helper reads EOF exactly when the payload's image was exec'd, and a record otherwise. After
+ * the raw clone this process is a fork of the helper: only async-signal-safe calls plus
+ * malloc-free libc (no raise/abort: glibc's cached tid belongs to the helper).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/securebits.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <grp.h>
+#include <limits.h>
+
+#include "sandbox.h"
+
+#define NEWROOT "/tmp"
+
+static int report_fd = -1;
+
+static void __attribute__((noreturn)) fail(int kind, const char *what, int err)
+{
+    struct sbx_report r = {.kind = kind, .err = err};
+    snprintf(r.what, sizeof r.what, "%s", what);
+    if (write(report_fd, &r, sizeof r) < 0) {
+        /* nothing left to tell */
+    }
+    _exit(kind == SBX_REP_EXEC ? (err == ENOENT ? SBX_EXIT_NOENT : SBX_EXIT_NOEXEC)
+                               : SBX_EXIT_SETUP);
+}
+
+#define CHECK(expr, what)                                                                          \
+    do {                                                                                           \
+        if ((expr) < 0)                                                                            \
+            fail(SBX_REP_SETUP, what, errno);                                                      \
+    } while (0)
+
+/* Close every fd >= 3 except the sorted list keep[0..n). */
+static void close_except(const int *keep, int n)
+{
+    unsigned lo = 3;
+    for (int i = 0; i <= n; i++) {
+        unsigned hi = i < n ? (unsigned)keep[i] : ~0U;
+        if (i < n && keep[i] < 3)
+            continue;
+        if (hi > lo && syscall(SYS_close_range, lo, hi - 1, 0) < 0)
+            for (unsigned fd = lo; fd < hi && fd < 4096; fd++)
+                close((int)fd);
+        lo = hi + 1;
+        if (i == n)
+            break;
+    }
+}
+
+static void sort_fds(int *a, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && a[j - 1] > a[j]; j--) {
+            int t = a[j];
+            a[j] = a[j - 1];
+            a[j - 1] = t;
+        }
+}
+
+/* Mount flags a user namespace may not clear on a bind remount (they are locked). */
+static unsigned long locked_flags(const char *path)
+{
+    struct statvfs sv;
+    unsigned long f = 0;
+    if (statvfs(path, &sv) < 0)
+        return 0;
+    if (sv.f_flag & ST_NOSUID)
+        f |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV)
+        f |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC)
+        f |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME)
+        f |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME)
+        f |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME)
+        f |= MS_RELATIME;
+    return f;
+}
+
+static void bind_ro_rw(const char *src, const char *dst, bool ro, unsigned long extra)
+{
+    CHECK(mount(src, dst, NULL, MS_BIND | MS_REC, NULL), src);
+    unsigned long fl = MS_REMOUNT | MS_BIND | extra | (ro ? MS_RDONLY : 0) | locked_flags(dst);
+    CHECK(mount(NULL, dst, NULL, fl, NULL), dst);
+}
+
+/* mkdir -p of a path relative to the new root (no leading slash). */
+static void mkdirs(const char *rel, bool last_is_file)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s", rel);
+    for (char *s = p;; s++) {
+        if (*s == '/' || !*s) {
+            char c = *s;
+            *s = 0;
+            if (!c && last_is_file) {
+                int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                if (fd < 0 && errno != EEXIST)
+                    fail(SBX_REP_SETUP, rel, errno);
+                if (fd >= 0)
+                    close(fd);
+            } else if (p[0] && mkdir(p, 0755) < 0 && errno != EEXIST) {
+                fail(SBX_REP_SETUP, rel, errno);
+            }
+            if (!c)
+                break;
+            *s = c;
+        }
+    }
+}
+
+/* Host paths are reached through the old root, which stays at /oldroot until the end: the
+ * new root's tmpfs is mounted on /tmp, which would hide sources under the host's /tmp. */
+static const char *host(const char *path, char *buf, size_t len)
+{
+    snprintf(buf, len, "/oldroot%s", path);
+    return buf;
+}
+
+static void setup_root(const struct sbx_config *c)
+{
+    static const char *const devs[] = {"null", "zero", "urandom"};
+    static const char *const links[][2] = {
+        {"usr/bin", "bin"},
+        {"usr/lib", "lib"},
+        {"usr/sbin", "sbin"},
+        {"/proc/self/fd", "dev/fd"},
+        {"/proc/self/fd/0", "dev/stdin"},
+        {"/proc/self/fd/1", "dev/stdout"},
+        {"/proc/self/fd/2", "dev/stderr"},
+    };
+    char h[PATH_MAX + 16];
+    CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make / private");
+    CHECK(mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755"),
+          "tmpfs root");
+    CHECK(mkdir(NEWROOT "/oldroot", 0700), "mkdir oldroot");
+    CHECK(syscall(SYS_pivot_root, NEWROOT, NEWROOT "/oldroot"), "pivot_root");
+    CHECK(chdir("/"), "chdir new root");
+    CHECK(mkdir("usr", 0755), "mkdir usr");
+    bind_ro_rw(host("/usr", h, sizeof h), "usr", true, MS_NOSUID | MS_NODEV);
+    CHECK(mkdir("dev", 0755), "mkdir dev");
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        CHECK(symlink(links[i][0], links[i][1]), links[i][1]);
+    if (access("/oldroot/usr/lib64", F_OK) == 0)
+        CHECK(symlink("usr/lib64", "lib64"), "lib64");
+    for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
+        char src[32], dst[32];
+        snprintf(src, sizeof src, "/oldroot/dev/%s", devs[i]);
+        snprintf(dst, sizeof dst, "dev/%s", devs[i]);
+        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        CHECK(fd, dst);
+        close(fd);
+        CHECK(mount(src, dst, NULL, MS_BIND, NULL), src);
+    }
+    CHECK(mkdir("tmp", 01777), "mkdir tmp");
+    CHECK(mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777"), "tmpfs /tmp");
+    CHECK(mkdir("work", 0755), "mkdir work");
+    bind_ro_rw(host(c->workdir, h, sizeof h), "work", false, MS_NOSUID | MS_NODEV);
+    for (int i = 0; i < c->nbinds; i++) {
+        struct stat sb;
+        const char *rel = c->binds[i].dst + 1; /* validated absolute at parse time */
+        host(c->binds[i].src, h, sizeof h);
+        CHECK(stat(h, &sb), c->binds[i].src);
+        mkdirs(rel, !S_ISDIR(sb.st_mode));
+        bind_ro_rw(h, rel, true, MS_NOSUID | MS_NODEV);
+    }
+    CHECK(mkdir("proc", 0555), "mkdir proc");
+    if (c->clone_flags & CLONE_NEWPID) {
+        CHECK(mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mount proc");
+        /* As bwrap: the kernel knobs under /proc stay read-only even to the userns root. */
+        static const char *const ro[] = {"proc/sys", "proc/sysrq-trigger", "proc/irq", "proc/bus"};
+        for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++)
+            if (access(ro[i], F_OK) == 0)
+                bind_ro_rw(ro[i], ro[i], true, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    }
+    CHECK(umount2("/oldroot", MNT_DETACH), "detach old root");
+    CHECK(rmdir("/oldroot"), "rmdir oldroot");
+    CHECK(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL),
+          "remount / read-only");
+}
+
+static void lo_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    CHECK(s, "socket for lo");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    CHECK(ioctl(s, SIOCGIFFLAGS, &ifr), "get lo flags");
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    CHECK(ioctl(s, SIOCSIFFLAGS, &ifr), "lo up");
+    close(s);
+}
+
+static void set_rlimits(const struct sbx_config *c)
+{
+    struct {
+        int res;
+        rlim_t val;
+    } lim[] = {
+        {RLIMIT_FSIZE, (rlim_t)1 << 30},
+        {RLIMIT_NOFILE, 1024},
+        {RLIMIT_CORE, 0},
+        {RLIMIT_MEMLOCK, 64 << 10},
+        {RLIMIT_MSGQUEUE, 0},
+        {RLIMIT_NPROC, c->pids},
+        {RLIMIT_CPU, c->timeout_ms ? (c->timeout_ms + c->grace_ms) / 1000 + 1 : RLIM_INFINITY},
+        {RLIMIT_AS, c->rlimit_as ? (rlim_t)c->memory_mb << 20 : RLIM_INFINITY},
+    };
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+        if (lim[i].val == RLIM_INFINITY)
+            continue;
+        struct rlimit r = {lim[i].val, lim[i].val};
+        struct rlimit cur;
+        /* Never raise a limit the engine already lowered. */
+        if (getrlimit(lim[i].res, &cur) == 0 && cur.rlim_max < r.rlim_max)
+            r.rlim_cur = r.rlim_max = cur.rlim_max;
+        CHECK(setrlimit(lim[i].res, &r), "setrlimit");
+    }
+}
+
+static void drop_privileges(const struct sbx_config *c)
+{
+    if (c->clone_flags & CLONE_NEWUSER || c->drop_outside_uid) {
+        for (int cap = 0; cap <= 63; cap++)
+            if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
+                break;
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        if (c->run_uid == 0)
+            /* Inside root (the non-root single mapping): exec must not grant capabilities. */
+            CHECK(prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+                                               SECBIT_NO_SETUID_FIXUP |
+                                               SECBIT_NO_SETUID_FIXUP_LOCKED),
+                  "securebits");
+        if (c->drop_outside_uid)
+            CHECK(setgroups(0, NULL), "setgroups");
+        if (c->run_uid != 0) {
+            CHECK(setresgid(c->run_uid, c->run_uid, c->run_uid), "setresgid");
+            CHECK(setresuid(c->run_uid, c->run_uid, c->run_uid), "setresuid");
+        }
+    }
+    CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
+}
+
+static void __attribute__((noreturn)) payload(struct sbx_config *c, const sigset_t *oldmask)
+{
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+    sigprocmask(SIG_SETMASK, oldmask, NULL);
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHECK(fd, "open /dev/null");
+    CHECK(dup2(fd, 0), "stdin");
+    close(fd);
+    if (c->filter.len)
+        CHECK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &c->filter, 0, 0), "seccomp");
+    int keep[1] = {report_fd};
+    close_except(keep, 1);
+    const char *prog = c->argv[0];
+    if (strchr(prog, '/')) {
+        execv(prog, c->argv);
+    } else {
+        /* PATH search inside the sandbox; the engine's PATH means nothing here. */
+        static const char *const path[] = {"/usr/local/bin", "/usr/bin", "/bin"};
+        int err = ENOENT;
+        for (size_t i = 0; i < sizeof path / sizeof path[0]; i++) {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s", path[i], prog);
+            execv(p, c->argv);
+            if (errno != ENOENT)
+                err = errno;
+        }
+        errno = err;
+    }
+    fail(SBX_REP_EXEC, prog, errno);
+}
+
+void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result_fd)
+{
+    report_fd = rep_fd;
+    int keep[3] = {release_fd, rep_fd, result_fd};
+    sort_fds(keep, 3);
+    close_except(keep, 3);
+
+    char go;
+    if (read(release_fd, &go, 1) != 1)
+        _exit(SBX_EXIT_SETUP); /* the helper is gone */
+    if (c->clone_flags & CLONE_NEWUSER) {
+        CHECK(setresgid(0, 0, 0), "setresgid(0) in userns");
+        CHECK(setresuid(0, 0, 0), "setresuid(0) in userns");
+    }
+    CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
+    struct pollfd pf = {.fd = release_fd, .events = POLLIN};
+    if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR)))
+        _exit(SBX_EXIT_SETUP);
+    close(release_fd);
+
+    if (c->clone_flags & CLONE_NEWNS)
+        setup_root(c);
+    else
+        CHECK(chdir(c->workdir), c->workdir);
+    if (c->clone_flags & CLONE_NEWNET)
+        lo_up();
+    if (c->clone_flags & CLONE_NEWUTS) {
+        char host[80];
+        snprintf(host, sizeof host, "sbx-%s", c->id);
+        CHECK(sethostname(host, strlen(host)), "sethostname");
+    }
+    if (c->nice)
+        CHECK(setpriority(PRIO_PROCESS, 0, c->nice), "nice");
+    set_rlimits(c);
+    CHECK(setsid(), "setsid");
+    if (!(c->clone_flags & CLONE_NEWPID))
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (!c->unsandboxed)
+        drop_privileges(c);
+
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    /* The helper blocked these already; the payload gets an empty mask. */
+    sigprocmask(SIG_BLOCK, &set, &old);
+    sigemptyset(&old);
+    pid_t pid = fork();
+    CHECK(pid, "fork payload");
+    if (pid == 0)
+        payload(c, &old);
+    close(rep_fd);
+
+    bool pid1 = getpid() == 1, forwarded = false;
+    for (;;) {
+        siginfo_t si;
+        int s = sigwaitinfo(&set, &si);
+        if (s < 0)
+            continue;
+        if (s != SIGCHLD) {
+            if (si.si_pid == getpid() || forwarded)
+                continue;
+            forwarded = true;
+            /* PID 1 of its own namespace: -1 reaches every other process in it. Without a pid
+             * namespace only the payload's session can be reached from here. */
+            if (pid1)
+                kill(-1, SIGTERM);
+            else
+                kill(-getpgrp(), SIGTERM);
+            continue;
+        }
+        int st;
+        pid_t w;
+        while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+            if (w != pid)
+                continue;
+            if (write(result_fd, &st, sizeof st) < 0) {
+                /* the helper reads the wait status; without it it reports the init's */
+            }
+            _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+        }
+    }
+}

@@ -1,0 +1,197 @@
+/*
+ * sandbox.h: internals shared by the files of the swarmdeck-sandbox helper binary.
+ *
+ * The helper is a small, single-threaded program that the engine starts with posix_spawn for
+ * every sandbox (docs/sandbox.md has the command-line contract). It is split by concern:
+ *
+ *   main.c    options table, main(), the monitor loop (poll on signalfd, lifeline, report pipes)
+ *             and the JSON status events
+ *   child.c   everything that runs inside the new namespaces: the root file system, the init
+ *             (PID 1) and the payload's final privilege drop, seccomp and execve
+ *   cgroup.c  v1 memory/cpu/pids and v2 (unified) cgroups: create, limit, attach, read, kill,
+ *             remove, and --sweep of stale ones
+ *   filter.c  the seccomp deny-list, compiled once to classic BPF in the helper
+ *   probe.c   the isolation feature table: what is on, degraded or off and why (--probe)
+ *
+ * Invariants: the helper never runs the payload without the isolation the feature table
+ * reports; every layer that is not fully on is reported with a reason; all cgroups the helper
+ * creates are removed before it exits (or found by --sweep after a crash). Single-threaded:
+ * nothing here takes locks.
+ */
+#ifndef SD_SANDBOX_H
+#define SD_SANDBOX_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SBX_EXIT_TIMEOUT 124
+#define SBX_EXIT_SETUP   125
+#define SBX_EXIT_NOEXEC  126
+#define SBX_EXIT_NOENT   127
+
+#define SBX_INSIDE_UID 1000
+#define SBX_MAX_BINDS  32
+
+/* Isolation layers, in the order they are reported. */
+enum sbx_feature {
+    SBX_F_USERNS,
+    SBX_F_UIDMAP,
+    SBX_F_PIDNS,
+    SBX_F_MNTNS,
+    SBX_F_NETNS,
+    SBX_F_IPCNS,
+    SBX_F_UTSNS,
+    SBX_F_CGROUPNS,
+    SBX_F_SECCOMP,
+    SBX_F_NNP,
+    SBX_F_CG_MEMORY,
+    SBX_F_CG_CPU,
+    SBX_F_CG_PIDS,
+    SBX_F_CG_TRACK,
+    SBX_F_COUNT
+};
+
+enum sbx_state {
+    SBX_ON,
+    SBX_DEGRADED,   /* works with a weaker substitute */
+    SBX_OFF,        /* unavailable and no substitute */
+    SBX_NOT_WANTED, /* not requested (e.g. no --memory-mb): "off: not requested", not a degradation
+                     */
+};
+
+struct sbx_feature_info {
+    const char *name;
+    bool essential;  /* a degradation makes the level "degraded" instead of "standard" */
+    const char *fix; /* what the user can do when it is not on */
+};
+
+extern const struct sbx_feature_info sbx_features[SBX_F_COUNT];
+
+struct sbx_status {
+    enum sbx_state state[SBX_F_COUNT];
+    char why[SBX_F_COUNT][160];
+};
+
+struct sbx_bind {
+    const char *src;
+    const char *dst;
+};
+
+struct sbx_config {
+    char id[65];
+    const char *workdir;
+    struct sbx_bind binds[SBX_MAX_BINDS];
+    int nbinds;
+    uint64_t timeout_ms;
+    uint64_t grace_ms;
+    uint64_t memory_mb;
+    double cpus;
+    uint64_t pids;
+    int nice;
+    uid_t uid_base;
+    bool uid_base_set;
+    int status_fd;
+    int lifeline_fd;
+    uint64_t sample_ms;
+    bool strict;
+    bool unsandboxed;
+    char **argv; /* PROGRAM [ARG...], NULL-terminated */
+
+    /* Decided by the helper before clone. */
+    bool is_root;
+    uid_t outside_uid; /* the helper's uid/gid, for the non-root single mapping */
+    gid_t outside_gid;
+    int clone_flags;       /* namespace flags actually used */
+    bool inet_filter;      /* netns missing: seccomp denies AF_INET/AF_INET6 sockets */
+    bool rlimit_as;        /* memory limit through RLIMIT_AS (no memory cgroup) */
+    uid_t run_uid;         /* uid/gid the payload runs as, inside its user namespace */
+    bool drop_outside_uid; /* no userns as root: drop to uid_base+1000 on the host */
+    struct sock_fprog filter;
+};
+
+/* child.c: the body of the cloned process (PID 1 of the new pid namespace). release_fd is
+ * the read end of the go pipe, report_fd the CLOEXEC write end of the exec-status pipe,
+ * result_fd the write end the init reports the payload's wait status on. Never returns. */
+void sbx_child_main(struct sbx_config *c, int release_fd, int report_fd, int result_fd)
+    __attribute__((noreturn));
+
+/* Messages on the exec-status pipe: a setup or exec failure, one fixed-size record. */
+struct sbx_report {
+    int kind; /* SBX_REP_SETUP or SBX_REP_EXEC */
+    int err;  /* errno */
+    char what[96];
+};
+enum { SBX_REP_SETUP = 1, SBX_REP_EXEC = 2 };
+
+/* filter.c: build the deny-list as classic BPF into c->filter (heap memory owned by c).
+ * Returns 0, or -1 with a message in err (state unchanged). */
+int sbx_filter_build(struct sbx_config *c, char *err, size_t errlen);
+
+/* cgroup.c */
+struct sbx_cgroup {
+    char path[4][300]; /* memory, cpu, pids, unified; "" when not used */
+    int dirfd[4];      /* flocked for the helper's lifetime so --sweep skips live sandboxes */
+    bool v1_memsw;
+};
+enum { SBX_CG_MEMORY, SBX_CG_CPU, SBX_CG_PIDS, SBX_CG_UNIFIED, SBX_CG_N };
+
+/* Which controllers this host offers (writable and mounted); fills st for the cgroup
+ * features. Does not create anything. */
+void sbx_cgroup_detect(const struct sbx_config *c, struct sbx_status *st);
+
+/* Create swarmdeck/sbx-<id> in each usable hierarchy and write the limits. Controllers that
+ * fail are reported in st and skipped. Returns 0, or -1 with err filled when nothing sane can
+ * be done (e.g. the cgroup already exists: a duplicate id). */
+int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct sbx_status *st,
+                      char *err, size_t errlen);
+
+/* Move pid into every created v1 cgroup (the unified one is joined by CLONE_INTO_CGROUP, or
+ * here when that was not possible). Returns 0 or -1 with err filled. */
+int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid, bool unified_too, char *err, size_t errlen);
+
+struct sbx_usage {
+    int64_t cpu_ms, mem_kb, mem_peak_kb, pids;
+    bool oom;
+};
+/* Read usage counters; fields are -1 when unknown. Can't fail. */
+void sbx_cgroup_read(const struct sbx_cgroup *cg, struct sbx_usage *u);
+
+/* Kill everything left in the cgroups and remove them (retrying briefly while populated).
+ * Safe to call on a partly created or zeroed struct. */
+void sbx_cgroup_destroy(struct sbx_cgroup *cg);
+
+/* --sweep: remove stale sbx-* cgroups not locked by a live helper. Returns the exit status. */
+int sbx_sweep(bool json);
+
+/* probe.c: decide the namespaces and fill st for the namespace/seccomp/uid features. With
+ * probe false every layer not disabled by SWARMDECK_SANDBOX_DISABLE is assumed to work (the
+ * fast path); with probe true each is tested in a throwaway child. Returns 0, or -1 with err
+ * filled when the caller cannot be isolated at all (non-root without user namespaces). */
+int sbx_plan(struct sbx_config *c, struct sbx_status *st, bool probe, char *err, size_t errlen);
+
+/* clone(flags) in a child that exits at once: 0 when it works, -errno otherwise. */
+int sbx_probe_clone(int flags);
+
+/* Write setgroups=deny, uid_map and gid_map of pid ("0 <base> 65536" as root, else
+ * "0 <uid> 1"). Returns 0 or -1 with errno set. */
+int sbx_write_maps(const struct sbx_config *c, pid_t pid);
+
+/* probe.c: --probe. Returns the exit status (0 when every layer is on, 1 otherwise). */
+int sbx_probe(bool json);
+
+/* Test hook: true when SWARMDECK_SANDBOX_DISABLE (comma list of feature names) names f. */
+bool sbx_disabled(const char *name);
+
+/* Level from the states: "strict", "standard" or "degraded" (or "none" when unsandboxed). */
+const char *sbx_level(const struct sbx_status *st);
+
+/* "on", "degraded: why", "off: why" for feature f into buf. */
+const char *sbx_state_str(const struct sbx_status *st, int f, char *buf, size_t len);
+
+/* Write s to fd as a JSON string literal (with quotes). Returns bytes formatted into buf. */
+size_t sbx_json_str(char *buf, size_t len, const char *s);
+
+#endif
