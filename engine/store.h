@@ -40,8 +40,8 @@
 
 #include "util.h"
 
-#define STORE_BATCH_ROWS 1000
-#define STORE_BATCH_MS 25
+#define STORE_BATCH_ROWS     1000
+#define STORE_BATCH_MS       25
 #define STORE_SCHEMA_VERSION 1
 
 struct store;
@@ -58,8 +58,12 @@ enum store_flags {
 typedef int (*store_job_fn)(struct store *s, sqlite3 *db, void *arg, struct sd_err *err);
 
 /* Open (and if needed create and migrate) the store at path. On success *out
- * is the store and 0 is returned; on failure -1, err says why (SD_EENV for an
- * unreadable/corrupt/newer-schema file), nothing is created or changed. */
+ * is the store and 0 is returned; on failure -1 and *out is NULL, err says why
+ * (SD_EENV for a missing, unreadable, corrupt, non-SQLite or newer-schema
+ * file; SD_ENOMEM), and nothing is changed: a file this call created is
+ * removed again (parent directories it created stay). Without STORE_CREATE a
+ * missing or empty file is refused. A read-only open refuses a store whose
+ * schema is older than this binary (it cannot migrate). */
 int store_open(const char *path, int flags, struct store **out, struct sd_err *err);
 
 /* Commit everything pending, stop the writer, close. Accepts NULL. */
@@ -78,11 +82,16 @@ const char *store_id(const struct store *s);
 int store_submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *));
 
 /* Run fn(arg) on the writer thread and wait for it to have run (not for the
- * commit). Returns fn's result; err is filled by fn on failure. */
+ * commit). Returns fn's result; err is filled by fn on failure. Returns -1
+ * with SD_EUSAGE if the store is read-only or closing. Called from a job (on
+ * the writer thread) it runs fn at once, inside the current batch. */
 int store_call(struct store *s, store_job_fn fn, void *arg, struct sd_err *err);
 
 /* Wait until every job submitted before this call is committed (durable with
- * synchronous=NORMAL semantics). Returns 0, or -1 if a commit failed. */
+ * synchronous=NORMAL semantics). Returns 0, or -1 (SD_EENV) if a batch was
+ * lost since the last flush that returned (each lost batch is reported to one
+ * flush). Returns 0 at once on a read-only store; -1 (SD_EUSAGE) if called
+ * from a job. */
 int store_flush(struct store *s, struct sd_err *err);
 
 /* Writer-thread only: a cached prepared statement for sql (the pointer is the
@@ -100,10 +109,42 @@ sqlite3 *store_reader(struct store *s, struct sd_err *err);
  * order per trajectory, so one trajectory must be appended from one thread at
  * a time. Head/tail caps come from store_set_output_caps (defaults 1 MiB head,
  * 1 MiB tail). Chunks wholly inside the dropped middle are deleted and counted
- * in trajectories.output_dropped; output_bytes counts every byte appended. */
-int store_output_append(struct store *s, int64_t traj_id, int stream, const void *data,
-                        size_t len);
+ * in trajectories.output_dropped; output_bytes counts every byte appended.
+ *
+ * The exact rule, over the trajectory's bytes in call order (both streams):
+ * the head is exactly the first `head` bytes (a chunk crossing the boundary is
+ * stored as two rows); the tail is the shortest run of whole later chunks,
+ * counted from the end, that holds at least `tail` bytes (so between `tail`
+ * and `tail` + one chunk - 1 bytes), or all of them if fewer.
+ * output_bytes = head kept + tail kept + output_dropped. The counters in
+ * trajectories are written with each batch's commit.
+ *
+ * Returns 0, or -1 if len is 0, stream is not 1 or 2, the store is read-only
+ * or closing, or memory ran out (the chunk is then not stored). Storage
+ * errors surface in store_get_stats (job_errors, last_error). */
+int store_output_append(struct store *s, int64_t traj_id, int stream, const void *data, size_t len);
+/* Forget the writer's in-memory state for traj_id once its output is
+ * complete (writes the final counters). Asynchronous, same return values as
+ * store_output_append. Appending again later continues the sequence and the
+ * counters, but the earlier rows are kept as they are (head closed). */
+int store_output_end(struct store *s, int64_t traj_id);
+/* Caps apply to chunks appended after the call. Any thread. */
 void store_set_output_caps(struct store *s, size_t head, size_t tail);
+
+/* --- diagnostics ----------------------------------------------------------
+ * Counters of the writer thread since open (all zero for a read-only store).
+ * commits counts successful COMMITs; commit_errors counts batches lost (a
+ * failed COMMIT, or SQLite rolling a batch back after an error); job_errors
+ * counts jobs that returned -1, and last_error keeps the message of the last
+ * failed store_submit job (store_call reports to its caller instead). */
+struct store_stats {
+    uint64_t jobs;
+    uint64_t commits;
+    uint64_t job_errors;
+    uint64_t commit_errors;
+    char last_error[256];
+};
+void store_get_stats(struct store *s, struct store_stats *out);
 
 /* --- leases ---------------------------------------------------------------
  * A lease is written (and committed: this call flushes) before a sandbox is
@@ -112,9 +153,9 @@ struct store_lease {
     char sandbox_id[80];
     int64_t traj_id;
     char provider[32];
-    int pid;             /* local: the swarmdeck-sandbox helper's pid, else 0 */
-    uint64_t pid_start;  /* /proc/PID/stat starttime, to detect pid reuse */
-    int owner_pid;       /* the swarmdeck process that owns it */
+    int pid;            /* local: the swarmdeck-sandbox helper's pid, else 0 */
+    uint64_t pid_start; /* /proc/PID/stat starttime, to detect pid reuse */
+    int owner_pid;      /* the swarmdeck process that owns it */
     uint64_t owner_start;
     char workdir[512];
     int64_t created_at; /* ms since the epoch */
