@@ -59,6 +59,13 @@ static enum order meanrev_decide(void *state, size_t t, long position, size_t he
     return ORDER_NONE;
 }
 
+static double meanrev_signal(const void *state, size_t t)
+{
+    const struct meanrev *m = state;
+
+    return m->z[t];
+}
+
 static void meanrev_free(void *state)
 {
     struct meanrev *m = state;
@@ -72,5 +79,6 @@ const struct strategy_ops meanrev_ops = {
     .warmup = meanrev_warmup,
     .start = meanrev_start,
     .decide = meanrev_decide,
+    .signal = meanrev_signal,
     .free = meanrev_free,
 };

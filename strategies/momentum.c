@@ -55,6 +55,13 @@ static enum order momentum_decide(void *state, size_t t, long position, size_t h
     return ORDER_NONE;
 }
 
+static double momentum_signal(const void *state, size_t t)
+{
+    const struct momentum *m = state;
+
+    return m->roc[t];
+}
+
 static void momentum_free(void *state)
 {
     struct momentum *m = state;
@@ -68,5 +75,6 @@ const struct strategy_ops momentum_ops = {
     .warmup = momentum_warmup,
     .start = momentum_start,
     .decide = momentum_decide,
+    .signal = momentum_signal,
     .free = momentum_free,
 };

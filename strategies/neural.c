@@ -214,6 +214,13 @@ static enum order neural_decide(void *state, size_t t, long position, size_t hel
     return ORDER_NONE;
 }
 
+static double neural_signal(const void *state, size_t t)
+{
+    const struct neural *m = state;
+
+    return m->f[t];
+}
+
 static void neural_free(void *state)
 {
     struct neural *m = state;
@@ -227,5 +234,6 @@ const struct strategy_ops neural_ops = {
     .warmup = neural_warmup,
     .start = neural_start,
     .decide = neural_decide,
+    .signal = neural_signal,
     .free = neural_free,
 };

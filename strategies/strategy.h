@@ -73,6 +73,11 @@ struct strategy_ops {
      * ORDER_BUY and ORDER_SHORT, *shares is the wanted size (the backtest limits it to cash).
      */
     enum order (*decide)(void *state, size_t t, long position, size_t held, long *shares);
+    /*
+     * The number the decision at t is based on (roc, z-score, forecast; NAN before it
+     * exists). For tests and diagnostics: the look-ahead test compares it bit for bit.
+     */
+    double (*signal)(const void *state, size_t t);
     void (*free)(void *state);
 };
 
