@@ -5,6 +5,10 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +17,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 int sd_err_set(struct sd_err *e, int code, const char *fmt, ...)
 {
@@ -37,7 +43,9 @@ void sd_err_prefix(struct sd_err *e, const char *fmt, ...)
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
     memcpy(old, e->msg, sizeof old);
-    snprintf(e->msg, sizeof e->msg, "%s: %s", pre, old);
+    /* Truncation is acceptable: the message stays a valid string. */
+    if (snprintf(e->msg, sizeof e->msg, "%s: %s", pre, old) < 0)
+        e->msg[0] = '\0';
 }
 
 int sd_err_exit_status(int code)
@@ -168,5 +176,102 @@ int sd_mkdir_p(const char *path, unsigned mode)
     }
     if (mkdir(buf, mode) != 0 && errno != EEXIST)
         return -1;
+    return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        return rmdir(path) != 0 && errno != ENOENT ? -1 : 0;
+    return unlink(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int sd_rm_rf(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+const char *sd_runtime_dir(void)
+{
+    static char dir[PATH_MAX];
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+    if (xdg != NULL && xdg[0] == '/' && access(xdg, W_OK) == 0)
+        snprintf(dir, sizeof dir, "%s/swarmdeck", xdg);
+    else
+        snprintf(dir, sizeof dir, "/tmp/swarmdeck-%u", (unsigned)getuid());
+    return dir;
+}
+
+const char *sd_default_db(void)
+{
+    static char path[PATH_MAX];
+    const char *env = getenv("SWARMDECK_DB"), *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+
+    if (env != NULL && env[0] != '\0')
+        snprintf(path, sizeof path, "%s", env);
+    else if (xdg != NULL && xdg[0] == '/')
+        snprintf(path, sizeof path, "%s/swarmdeck/swarmdeck.db", xdg);
+    else
+        snprintf(path, sizeof path, "%s/.local/share/swarmdeck/swarmdeck.db",
+                 home != NULL ? home : ".");
+    return path;
+}
+
+int sd_spawn_capture(char *const argv[], int merge_stderr, size_t max, char **out, size_t *len,
+                     int *status, struct sd_err *err)
+{
+    posix_spawn_file_actions_t fa;
+    int fds[2], rc;
+    size_t cap = 4096, n = 0;
+    char *buf, chunk[8192];
+    ssize_t r;
+    pid_t pid;
+
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return sd_err_set(err, SD_EENV, "pipe: %s", strerror(errno));
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    if (merge_stderr)
+        posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+    rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return sd_err_set(err, SD_EENV, "cannot run %s: %s", argv[0], strerror(rc));
+    }
+    buf = xmalloc(cap);
+    while ((r = read(fds[0], chunk, sizeof chunk)) != 0) {
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (n + (size_t)r + 1 > cap && n < max) {
+            while (n + (size_t)r + 1 > cap)
+                cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+        if (n + (size_t)r + 1 <= cap) {
+            memcpy(buf + n, chunk, (size_t)r);
+            n += (size_t)r;
+        }
+    }
+    close(fds[0]);
+    buf[n] = '\0';
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+        ;
+    *out = buf;
+    if (len != NULL)
+        *len = n;
     return 0;
 }

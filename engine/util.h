@@ -61,4 +61,24 @@ const char *sd_exe_dir(void);
  * Returns 0 or -1 with errno set. */
 int sd_mkdir_p(const char *path, unsigned mode);
 
+/* Remove a directory tree (like rm -rf; does not follow symlinks). Returns 0,
+ * or -1 if anything could not be removed. A missing path is success. */
+int sd_rm_rf(const char *path);
+
+/* The directory for per-user runtime files (sandbox work dirs):
+ * $XDG_RUNTIME_DIR/swarmdeck, else /tmp/swarmdeck-<uid>. Static string. */
+const char *sd_runtime_dir(void);
+
+/* The default store path: $SWARMDECK_DB, else $XDG_DATA_HOME/swarmdeck/swarmdeck.db,
+ * else $HOME/.local/share/swarmdeck/swarmdeck.db. Static string. */
+const char *sd_default_db(void);
+
+/* Run argv (argv[0] a path) with posix_spawn, stdin /dev/null, capturing its
+ * stdout (and stderr too when merge_stderr) into a malloc'ed NUL-terminated
+ * buffer *out of *len bytes (at most max bytes kept; the rest is drained).
+ * *status is the wait status. Returns 0, or -1 with err set if it could not
+ * be started. */
+int sd_spawn_capture(char *const argv[], int merge_stderr, size_t max, char **out, size_t *len,
+                     int *status, struct sd_err *err);
+
 #endif

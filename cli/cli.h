@@ -1,0 +1,111 @@
+/*
+ * cli.h: the command line's shared pieces.
+ *
+ * Each subcommand lives in its own cmd-<name>.c (tmux style) and exports one
+ * `const struct cli_cmd cmd_<name>` descriptor: name, usage, a one-line
+ * summary, its options (each with its own help text) and exec. main.c holds
+ * the table of descriptors; parsing, `--help` and `swarmdeck help` are
+ * generated from it, so help can never disagree with what is accepted.
+ *
+ * exec returns a process exit status (design.md §7): 0 all good, 1 a
+ * deployment failed or a threshold was missed, 2 usage error, 3 environment
+ * or store error. Errors are printed as "swarmdeck: <what>" on stderr.
+ */
+#ifndef SD_CLI_H
+#define SD_CLI_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "coord.h"
+#include "store.h"
+#include "util.h"
+
+struct cli_opt {
+    const char *lng; /* long name without dashes */
+    int shrt;        /* short letter, or 0 */
+    const char *arg; /* argument name, or NULL for a flag */
+    const char *help;
+};
+
+struct cli_args {
+    /* Parsed options: values[i] is the argument (or "1" for a flag) of
+     * opts[i], or NULL when absent (the last occurrence wins). */
+    const char *values[32];
+    int argc; /* positional arguments */
+    char **argv;
+};
+
+struct cli_ctx {
+    const char *db;
+    int verbose, readonly, no_color;
+    struct store *store;
+};
+
+struct cli_cmd {
+    const char *name;
+    const char *usage;   /* after "swarmdeck NAME " */
+    const char *summary; /* one line, lowercase, no full stop */
+    const struct cli_opt *opts;
+    int min_args, max_args; /* positional; max -1 = any */
+    int (*exec)(struct cli_ctx *ctx, struct cli_args *a);
+};
+
+/* Value of option `lng` (NULL if absent); cli_flag is 1 if present. */
+const char *cli_val(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng);
+int cli_flag(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng);
+
+/* Print "swarmdeck: msg" to stderr and return the exit status for code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_fail_err(const struct sd_err *e);
+
+/* Open the store (created if missing, unless readonly). Returns 0 or an exit
+ * status after printing the error. */
+int cli_open_store(struct cli_ctx *ctx, int readonly);
+
+/* Paths of the sibling binaries. Static strings. */
+const char *cli_runner_path(void);
+const char *cli_helper_path(void);
+
+/* Print JSON to stdout, indented, with a newline. Steals j. */
+void cli_print_json(json_t *j);
+
+/* Parse a whole-number option value in [min, max]; returns 0 or prints an
+ * error and returns 2. */
+int cli_parse_long(const char *opt, const char *s, long min, long max, long *out);
+int cli_parse_double(const char *opt, const char *s, double min, double max, double *out);
+
+/* Human formats. */
+void cli_fmt_time(int64_t ms, char *buf, size_t n);    /* UTC "YYYY-MM-DD HH:MM:SS" */
+void cli_fmt_duration(double ms, char *buf, size_t n); /* "12 ms", "3.4 s", "2m05s" */
+void cli_fmt_pct(double v, char *buf, size_t n);       /* "+12.34%" or "-" for NaN */
+
+/* Coordinator options from the shared deploy flags (timeout, memory, cpus,
+ * max-agents, strict, unsandboxed, learning). Returns 0 or an exit status. */
+int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct coord_opts *o);
+
+/* Start a coordinator (after reaping orphans). Returns NULL after printing. */
+struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *status);
+
+/* Run the queued deployments ids[0..n) to completion with a progress line on
+ * a terminal; SIGINT/SIGTERM cancel them. Prints each result (or JSON) and
+ * returns the exit status (0 all succeeded, 1 otherwise). */
+int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int json);
+
+#define CLI_DEPLOY_OPTS                                                                            \
+    {"timeout", 0, "SEC", "wall-clock limit per deployment in seconds (default 300)"},             \
+        {"memory", 0, "MB", "memory limit per sandbox in MB (default 512, 0 = none)"},             \
+        {"cpus", 0, "N", "CPU limit per sandbox in cores (default 1, 0 = none)"},                  \
+        {"max-agents", 0, "N", "deployments running at once (default 10)"},                        \
+        {"strict", 0, NULL, "refuse to run when sandbox isolation is degraded"},                   \
+        {"unsandboxed", 0, NULL, "run without any isolation (explicit opt-in; never default)"},    \
+        {"learning", 0, NULL, "record predictions and learn from this run (default)"},             \
+        {"no-learning", 0, NULL, "do not record predictions"},                                     \
+        {"auto-optimize", 0, NULL, "let the learner choose unpinned parameters"},                  \
+        {"encryption-key", 0, "KEY", "encrypt the store's sensitive fields with KEY"},             \
+        {"provider", 0, "NAME", "sandbox provider: local (default)"},                              \
+    {                                                                                              \
+        "json", 0, NULL, "print the results as JSON"                                               \
+    }
+
+#endif

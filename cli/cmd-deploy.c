@@ -1,0 +1,152 @@
+/*
+ * cmd-deploy.c: deploy one strategy to one or more agents.
+ *
+ * `-a N` starts N deployments of the strategy; agent i runs on symbols[i mod
+ * len] where symbols is --symbol, else the `symbols` parameter, else the
+ * `symbol` parameter, else the strategy's default symbols (SPY, QQQ, IWM for
+ * the built-ins, so one agent runs on SPY).
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_opt opts[] = {
+    {"strategy", 's', "NAME", "the strategy to deploy (see `swarmdeck strategies`)"},
+    {"agents", 'a', "N", "how many deployments (default 1); symbols are spread round robin"},
+    {"params", 'p', "JSON", "strategy parameters as a JSON object, e.g. '{\"lookback\":10}'"},
+    {"symbol", 0, "SYM", "run every agent on this symbol (default SPY)"},
+    {"description", 0, "TEXT", "what this deployment is for (searchable later)"},
+    {"pace", 0, "N", "built-ins: replay N bars per second so the run can be watched"},
+    CLI_DEPLOY_OPTS,
+    {NULL, 0, NULL, NULL},
+};
+
+/* Symbols for n agents: a JSON array of strings (new reference) or NULL after
+ * printing an error. */
+static json_t *agent_symbols(const char *symbol, json_t *params, const struct strategy_def *d,
+                             int *status)
+{
+    json_t *syms = json_object_get(params, "symbols"), *one = json_object_get(params, "symbol");
+
+    if (symbol != NULL)
+        return json_pack("[s]", symbol);
+    if (syms != NULL) {
+        if (!json_is_array(syms) || json_array_size(syms) == 0)
+            goto bad;
+        for (size_t i = 0; i < json_array_size(syms); i++)
+            if (!json_is_string(json_array_get(syms, i)))
+                goto bad;
+        return json_incref(syms);
+    }
+    if (one != NULL) {
+        if (!json_is_string(one)) {
+            *status = cli_fail(SD_EUSAGE, "parameter \"symbol\" must be a string");
+            return NULL;
+        }
+        return json_pack("[O]", one);
+    }
+    return json_incref(d->symbols);
+bad:
+    *status = cli_fail(SD_EUSAGE, "parameter \"symbols\" must be a non-empty array of strings");
+    return NULL;
+}
+
+static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
+{
+    extern const struct cli_cmd cmd_deploy;
+    const struct cli_cmd *me = &cmd_deploy;
+    const char *strategy = cli_val(me, a, "strategy"), *pj = cli_val(me, a, "params"), *v;
+    struct coord_opts o;
+    struct coord *c = NULL;
+    struct sd_err err = {0};
+    json_t *params = NULL, *syms = NULL;
+    const struct strategy_def *def;
+    int64_t *ids = NULL;
+    long agents = 1, pace = 0;
+    int status = 0;
+
+    if (strategy == NULL)
+        return cli_fail(SD_EUSAGE, "deploy needs -s STRATEGY (see `swarmdeck strategies`)");
+    if ((v = cli_val(me, a, "agents")) != NULL && cli_parse_long("agents", v, 1, 100000, &agents))
+        return 2;
+    if ((v = cli_val(me, a, "pace")) != NULL && cli_parse_long("pace", v, 1, 100000, &pace))
+        return 2;
+    if (pj != NULL) {
+        json_error_t je;
+        params = json_loads(pj, JSON_REJECT_DUPLICATES, &je);
+        if (params == NULL)
+            return cli_fail(SD_EUSAGE, "-p is not valid JSON: %s (column %d)", je.text, je.column);
+        if (!json_is_object(params)) {
+            json_decref(params);
+            return cli_fail(SD_EUSAGE, "-p must be a JSON object, e.g. '{\"lookback\":10}'");
+        }
+    }
+    if ((status = cli_coord_opts(me, a, &o)) != 0)
+        goto out;
+    if ((v = cli_val(me, a, "symbol")) != NULL && !catalog_symbol_ok(v)) {
+        status = cli_fail(SD_EUSAGE, "invalid symbol \"%s\"", v);
+        goto out;
+    }
+    if ((c = cli_coord(ctx, &o, &status)) == NULL)
+        goto out;
+    if ((def = catalog_find(coord_catalog(c), strategy, &err)) == NULL) {
+        status = cli_fail_err(&err);
+        goto out;
+    }
+    if ((syms = agent_symbols(cli_val(me, a, "symbol"), params, def, &status)) == NULL)
+        goto out;
+    /* Validate every agent's request before queueing any: bad input runs
+     * nothing and stores nothing. */
+    for (long i = 0; i < agents && i < (long)json_array_size(syms); i++) {
+        struct deploy_req r = {.strategy = strategy,
+                               .params = params,
+                               .symbol = json_string_value(json_array_get(syms, (size_t)i))};
+        if (coord_check(c, &r, &err) != 0) {
+            status = cli_fail_err(&err);
+            goto out;
+        }
+    }
+    {
+        int64_t run = run_begin(ctx->store, "deploy", pj ? pj : "{}", &err);
+        ids = xcalloc((size_t)agents, sizeof *ids);
+        for (long i = 0; i < agents; i++) {
+            struct deploy_req r = {
+                .strategy = strategy,
+                .params = params,
+                .symbol =
+                    json_string_value(json_array_get(syms, (size_t)i % json_array_size(syms))),
+                .description = cli_val(me, a, "description"),
+                .run_id = run > 0 ? run : 0,
+                .pace = (int)pace,
+            };
+            if (coord_submit(c, &r, &ids[i], &err) != 0) {
+                status = cli_fail_err(&err);
+                coord_cancel_all(c);
+                goto out;
+            }
+        }
+        status = cli_follow_deployments(c, ids, (size_t)agents, cli_flag(me, a, "json"));
+        if (run > 0)
+            run_end(ctx->store, run, status == 0 ? "succeeded" : "failed", NULL);
+    }
+out:
+    coord_free(c);
+    if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
+        status = cli_fail_err(&err);
+    free(ids);
+    json_decref(params);
+    json_decref(syms);
+    return status;
+}
+
+const struct cli_cmd cmd_deploy = {
+    .name = "deploy",
+    .usage = "-s STRATEGY [-a AGENTS] [-p JSON] [--symbol SYM] [options]",
+    .summary = "deploy a strategy into sandboxes and wait for the results",
+    .opts = opts,
+    .min_args = 0,
+    .max_args = 0,
+    .exec = exec_deploy,
+};

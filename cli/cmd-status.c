@@ -1,0 +1,103 @@
+/*
+ * cmd-status.c: what the store holds and what is running.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "traj.h"
+
+static const struct cli_opt opts[] = {
+    {"json", 0, NULL, "print as JSON"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
+{
+    extern const struct cli_cmd cmd_status;
+    int json = cli_flag(&cmd_status, a, "json"), status;
+    struct sd_err err = {0};
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    int64_t counts[TS_COUNT] = {0}, total = 0, leases = 0, runs = 0;
+    double avg_reward = 0, succ = 0;
+    struct stat sb;
+
+    if ((status = cli_open_store(ctx, 1)) != 0) {
+        /* A missing store is an empty one, not an error, for status. */
+        if (access(ctx->db, F_OK) != 0) {
+            fprintf(stderr,
+                    "swarmdeck: no store yet at %s: deploy something first "
+                    "(`swarmdeck deploy -s momentum`)\n",
+                    ctx->db);
+            return 0;
+        }
+        return status;
+    }
+    if ((db = store_reader(ctx->store, &err)) == NULL)
+        return cli_fail_err(&err);
+    if (sqlite3_prepare_v2(db, "SELECT status, count(*) FROM trajectories GROUP BY status", -1, &st,
+                           NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int s = traj_state_from_name((const char *)sqlite3_column_text(st, 0));
+            if (s >= 0)
+                counts[s] = sqlite3_column_int64(st, 1);
+            total += sqlite3_column_int64(st, 1);
+        }
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT count(*) FROM leases), (SELECT count(*) FROM runs), "
+                           "(SELECT avg(reward) FROM trajectories WHERE status NOT IN "
+                           "('queued','running'))",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        leases = sqlite3_column_int64(st, 0);
+        runs = sqlite3_column_int64(st, 1);
+        avg_reward = sqlite3_column_double(st, 2);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    {
+        int64_t finished = total - counts[TS_QUEUED] - counts[TS_RUNNING];
+        succ = finished > 0 ? (double)counts[TS_SUCCEEDED] / (double)finished : 0;
+    }
+    if (json) {
+        json_t *by = json_object();
+        for (int i = 0; i < TS_COUNT; i++)
+            json_object_set_new(by, traj_state_name(i), json_integer(counts[i]));
+        cli_print_json(json_pack(
+            "{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:f}", "store", store_path(ctx->store),
+            "storeId", store_id(ctx->store), "storeBytes",
+            (json_int_t)(stat(ctx->db, &sb) == 0 ? sb.st_size : 0), "totalTrajectories",
+            (json_int_t)total, "runs", (json_int_t)runs, "liveSandboxes", (json_int_t)leases,
+            "byStatus", by, "successRate", succ, "avgReward", avg_reward));
+        return 0;
+    }
+    printf("store        %s\n", store_path(ctx->store));
+    printf("trajectories %lld in %lld run(s)", (long long)total, (long long)runs);
+    if (total > 0) {
+        printf(":");
+        for (int i = 0; i < TS_COUNT; i++)
+            if (counts[i] > 0)
+                printf(" %lld %s", (long long)counts[i], traj_state_name(i));
+    }
+    printf("\n");
+    if (total > 0)
+        printf("success rate %.1f%%   avg reward %.3f\n", succ * 100, avg_reward);
+    printf("sandboxes    %lld live (leased)\n", (long long)leases);
+    return 0;
+}
+
+const struct cli_cmd cmd_status = {
+    .name = "status",
+    .usage = "[--json]",
+    .summary = "show what the store holds and what is running",
+    .opts = opts,
+    .min_args = 0,
+    .max_args = 0,
+    .exec = exec_status,
+};

@@ -1,0 +1,154 @@
+/*
+ * cmd-swarm.c: deploy a list of strategies from a JSON file.
+ *
+ * The file is the original's deployment list: a JSON array of
+ * {"strategyName": "momentum", "params": {...}, "description": "...",
+ *  "agents": N}. `params.symbol` picks one symbol; `params.symbols` a list
+ * (spread round robin; `agents` defaults to its length). Every entry is
+ * validated before anything runs.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_opt opts[] = {
+    {"file", 'f', "FILE", "the deployment list (JSON array)"},
+    CLI_DEPLOY_OPTS,
+    {NULL, 0, NULL, NULL},
+};
+
+struct item {
+    const char *strategy, *symbol, *description;
+    json_t *params;
+};
+
+static int exec_swarm(struct cli_ctx *ctx, struct cli_args *a)
+{
+    extern const struct cli_cmd cmd_swarm;
+    const struct cli_cmd *me = &cmd_swarm;
+    const char *file = cli_val(me, a, "file");
+    struct coord_opts o;
+    struct coord *c = NULL;
+    struct sd_err err = {0};
+    struct item *items = NULL;
+    size_t n = 0;
+    json_error_t je;
+    json_t *list = NULL;
+    int64_t *ids = NULL;
+    int status = 0;
+
+    if (file == NULL)
+        return cli_fail(SD_EUSAGE, "swarm needs -f DEPLOYMENTS.json");
+    list = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
+    if (list == NULL)
+        return cli_fail(SD_EUSAGE, "%s:%d:%d: %s", file, je.line, je.column, je.text);
+    if (!json_is_array(list) || json_array_size(list) == 0) {
+        status = cli_fail(SD_EUSAGE, "%s: expected a non-empty JSON array of deployments", file);
+        goto out;
+    }
+    if ((status = cli_coord_opts(me, a, &o)) != 0)
+        goto out;
+    /* Expand entries into one item per agent, checking shapes. */
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *e = json_array_get(list, i), *p = json_object_get(e, "params");
+        json_t *syms = json_object_get(p, "symbols"), *sym = json_object_get(p, "symbol");
+        json_t *ag = json_object_get(e, "agents");
+        const char *name = json_string_value(json_object_get(e, "strategyName"));
+        long agents = 1;
+
+        if (!json_is_object(e) || name == NULL) {
+            status = cli_fail(SD_EUSAGE, "%s: entry %zu needs \"strategyName\"", file, i);
+            goto out;
+        }
+        if (p != NULL && !json_is_object(p)) {
+            status = cli_fail(SD_EUSAGE, "%s: entry %zu: \"params\" must be an object", file, i);
+            goto out;
+        }
+        if (syms != NULL && (!json_is_array(syms) || json_array_size(syms) == 0)) {
+            status = cli_fail(SD_EUSAGE, "%s: entry %zu: \"symbols\" must be a non-empty array",
+                              file, i);
+            goto out;
+        }
+        if (sym != NULL && !json_is_string(sym)) {
+            status = cli_fail(SD_EUSAGE, "%s: entry %zu: \"symbol\" must be a string", file, i);
+            goto out;
+        }
+        if (syms != NULL)
+            agents = (long)json_array_size(syms);
+        if (ag != NULL) {
+            if (!json_is_integer(ag) || json_integer_value(ag) < 1 ||
+                json_integer_value(ag) > 10000) {
+                status = cli_fail(SD_EUSAGE, "%s: entry %zu: \"agents\" must be 1..10000", file, i);
+                goto out;
+            }
+            agents = (long)json_integer_value(ag);
+        }
+        items = xrealloc(items, (n + (size_t)agents) * sizeof *items);
+        for (long k = 0; k < agents; k++) {
+            struct item *it = &items[n++];
+            it->strategy = name;
+            it->params = p;
+            it->description = json_string_value(json_object_get(e, "description"));
+            it->symbol =
+                syms  ? json_string_value(json_array_get(syms, (size_t)k % json_array_size(syms)))
+                : sym ? json_string_value(sym)
+                      : NULL;
+            if (syms && it->symbol == NULL) {
+                status = cli_fail(SD_EUSAGE, "%s: entry %zu: symbols must be strings", file, i);
+                goto out;
+            }
+        }
+    }
+    if ((c = cli_coord(ctx, &o, &status)) == NULL)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        struct deploy_req r = {
+            .strategy = items[i].strategy, .params = items[i].params, .symbol = items[i].symbol};
+        if (coord_check(c, &r, &err) != 0) {
+            status = cli_fail(SD_EUSAGE, "%s: deployment %zu (%s): %s", file, i, items[i].strategy,
+                              err.msg);
+            goto out;
+        }
+    }
+    {
+        char *spec = json_dumps(list, JSON_COMPACT);
+        int64_t run = run_begin(ctx->store, "swarm", spec, &err);
+        free(spec);
+        ids = xcalloc(n, sizeof *ids);
+        for (size_t i = 0; i < n; i++) {
+            struct deploy_req r = {.strategy = items[i].strategy,
+                                   .params = items[i].params,
+                                   .symbol = items[i].symbol,
+                                   .description = items[i].description,
+                                   .run_id = run > 0 ? run : 0};
+            if (coord_submit(c, &r, &ids[i], &err) != 0) {
+                status = cli_fail_err(&err);
+                coord_cancel_all(c);
+                goto out;
+            }
+        }
+        status = cli_follow_deployments(c, ids, n, cli_flag(me, a, "json"));
+        if (run > 0)
+            run_end(ctx->store, run, status == 0 ? "succeeded" : "failed", NULL);
+    }
+out:
+    coord_free(c);
+    if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
+        status = cli_fail_err(&err);
+    free(ids);
+    free(items);
+    json_decref(list);
+    return status;
+}
+
+const struct cli_cmd cmd_swarm = {
+    .name = "swarm",
+    .usage = "-f DEPLOYMENTS.json [options]",
+    .summary = "deploy every entry of a deployment list and wait for the results",
+    .opts = opts,
+    .min_args = 0,
+    .max_args = 0,
+    .exec = exec_swarm,
+};

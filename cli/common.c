@@ -1,0 +1,360 @@
+/*
+ * common.c: helpers shared by the subcommands (cli.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "recover.h"
+
+const char *cli_val(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng)
+{
+    for (size_t i = 0; cmd->opts && cmd->opts[i].lng; i++)
+        if (strcmp(cmd->opts[i].lng, lng) == 0)
+            return a->values[i];
+    return NULL;
+}
+
+int cli_flag(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng)
+{
+    return cli_val(cmd, a, lng) != NULL;
+}
+
+int cli_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("swarmdeck: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return sd_err_exit_status(code);
+}
+
+int cli_fail_err(const struct sd_err *e)
+{
+    return cli_fail(e->code ? e->code : SD_EENV, "%s", e->msg[0] ? e->msg : "unknown error");
+}
+
+int cli_open_store(struct cli_ctx *ctx, int readonly)
+{
+    struct sd_err err = {0};
+    int flags = (readonly || ctx->readonly) ? STORE_READONLY : STORE_CREATE;
+
+    if (ctx->store != NULL)
+        return 0;
+    if (store_open(ctx->db, flags, &ctx->store, &err) != 0)
+        return cli_fail_err(&err);
+    return 0;
+}
+
+static const char *sibling(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", sd_exe_dir(), name);
+    return buf;
+}
+
+const char *cli_runner_path(void)
+{
+    static char p[4096];
+    return sibling(p, sizeof p, "swarmdeck-runner");
+}
+
+const char *cli_helper_path(void)
+{
+    static char p[4096];
+    return sibling(p, sizeof p, "swarmdeck-sandbox");
+}
+
+void cli_print_json(json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    if (s != NULL) {
+        fputs(s, stdout);
+        fputc('\n', stdout);
+    }
+    free(s);
+    json_decref(j);
+}
+
+int cli_parse_long(const char *opt, const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return cli_fail(SD_EUSAGE, "--%s must be a whole number in [%ld, %ld], got \"%s\"", opt,
+                        min, max, s);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *opt, const char *s, double min, double max, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < min || v > max)
+        return cli_fail(SD_EUSAGE, "--%s must be a number in [%g, %g], got \"%s\"", opt, min, max,
+                        s);
+    *out = v;
+    return 0;
+}
+
+void cli_fmt_time(int64_t ms, char *buf, size_t n)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms <= 0) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void cli_fmt_duration(double ms, char *buf, size_t n)
+{
+    if (!(ms >= 0))
+        snprintf(buf, n, "-");
+    else if (ms < 1000)
+        snprintf(buf, n, "%.0f ms", ms);
+    else if (ms < 60000)
+        snprintf(buf, n, "%.1f s", ms / 1000);
+    else
+        snprintf(buf, n, "%dm%02ds", (int)(ms / 60000), (int)fmod(ms / 1000, 60));
+}
+
+void cli_fmt_pct(double v, char *buf, size_t n)
+{
+    if (isnan(v))
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%+.2f%%", v * 100);
+}
+
+int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct coord_opts *o)
+{
+    const char *v;
+    long l;
+    double d;
+
+    coord_opts_default(o);
+    if ((v = cli_val(cmd, a, "timeout")) != NULL) {
+        if (cli_parse_double("timeout", v, 0.001, 86400, &d))
+            return 2;
+        o->timeout_ms = (int64_t)(d * 1000);
+    }
+    if ((v = cli_val(cmd, a, "memory")) != NULL) {
+        if (cli_parse_long("memory", v, 0, 1 << 20, &l))
+            return 2;
+        o->memory_mb = l;
+    }
+    if ((v = cli_val(cmd, a, "cpus")) != NULL) {
+        if (cli_parse_double("cpus", v, 0, 1024, &d))
+            return 2;
+        o->cpus = d;
+    }
+    if ((v = cli_val(cmd, a, "max-agents")) != NULL) {
+        if (cli_parse_long("max-agents", v, 1, 4096, &l))
+            return 2;
+        o->max_agents = (int)l;
+    }
+    o->strict = cli_flag(cmd, a, "strict");
+    o->unsandboxed = cli_flag(cmd, a, "unsandboxed");
+    if (o->strict && o->unsandboxed)
+        return cli_fail(SD_EUSAGE, "--strict and --unsandboxed contradict each other");
+    if (cli_flag(cmd, a, "no-learning"))
+        o->learning = 0;
+    if (cli_flag(cmd, a, "auto-optimize"))
+        return cli_fail(SD_EUSAGE, "--auto-optimize is not available in this build yet "
+                                   "(the learning engine has not landed)");
+    if (cli_flag(cmd, a, "encryption-key") || getenv("SWARMDECK_KEY") != NULL)
+        return cli_fail(SD_EUSAGE, "encryption at rest is not available in this build yet; "
+                                   "refusing to write secrets in the clear");
+    if ((v = cli_val(cmd, a, "provider")) != NULL && strcmp(v, "local") != 0)
+        return cli_fail(SD_EUSAGE, "provider \"%s\" is not available in this build (use local)", v);
+    return 0;
+}
+
+struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *status)
+{
+    struct sd_err err = {0};
+    struct recover_report r;
+    struct coord *c;
+
+    if (ctx->readonly) {
+        *status = cli_fail(SD_EUSAGE, "--readonly: refusing to deploy");
+        return NULL;
+    }
+    if ((*status = cli_open_store(ctx, 0)) != 0)
+        return NULL;
+    /* Reap what a crashed run left behind before starting new work. */
+    if (recover_orphans(ctx->store, cli_helper_path(), 0, &r, &err) != 0) {
+        *status = cli_fail_err(&err);
+        return NULL;
+    }
+    if (r.leases_reaped + r.trajectories_interrupted > 0)
+        fprintf(stderr,
+                "swarmdeck: recovered after a crash: %d sandbox(es) reaped, %d trajectory(ies) "
+                "marked interrupted\n",
+                r.leases_reaped, r.trajectories_interrupted);
+    c = coord_new(ctx->store, o, cli_runner_path(), cli_helper_path(), &err);
+    if (c == NULL)
+        *status = cli_fail_err(&err);
+    return c;
+}
+
+/* --- following deployments ------------------------------------------------- */
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char b = (char)sig;
+    ssize_t n = write(sig_pipe[1], &b, 1);
+    (void)n;
+    errno = saved;
+}
+
+static json_t *view_json(struct coord *c, const struct deploy_view *v, size_t agent)
+{
+    json_t *result = coord_result(c, v->id);
+    json_t *o = json_object();
+
+    json_object_set_new(o, "agentId", json_integer((json_int_t)agent));
+    json_object_set_new(o, "trajectoryId", json_integer(v->id));
+    json_object_set_new(o, "strategyName", json_string(v->strategy));
+    json_object_set_new(o, "symbol", json_string(v->symbol));
+    json_object_set_new(o, "synthetic", json_boolean(v->synthetic));
+    json_object_set_new(o, "success", json_boolean(v->state == TS_SUCCEEDED));
+    json_object_set_new(o, "status", json_string(traj_state_name(v->state)));
+    json_object_set_new(o, "duration", json_real((double)(v->ended_at - v->created_at)));
+    json_object_set_new(o, "sandboxId", json_string(v->sandbox_id));
+    json_object_set_new(o, "provider", json_string(v->provider));
+    json_object_set_new(o, "isolation", json_string(v->isolation_level));
+    json_object_set_new(o, "exitCode",
+                        v->exit_code >= 0 ? json_integer(v->exit_code) : json_null());
+    json_object_set_new(o, "error", v->error[0] ? json_string(v->error) : json_null());
+    json_object_set_new(o, "reward", json_real(v->reward));
+    json_object_set_new(o, "result", result ? result : json_null());
+    return o;
+}
+
+static void print_view(const struct deploy_view *v)
+{
+    char ret[32], sh[32], dur[32];
+
+    cli_fmt_pct(v->total_return, ret, sizeof ret);
+    if (isnan(v->sharpe))
+        snprintf(sh, sizeof sh, "-");
+    else
+        snprintf(sh, sizeof sh, "%.2f", v->sharpe);
+    cli_fmt_duration((double)(v->ended_at - v->created_at), dur, sizeof dur);
+    printf("#%-6lld %-16s %-5s%s %-10s %8s  sharpe %6s  %8s", (long long)v->id, v->strategy,
+           v->symbol, v->synthetic ? "*" : " ", traj_state_name(v->state), ret, sh, dur);
+    if (v->error[0])
+        printf("  %s", v->error);
+    printf("\n");
+}
+
+int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int json)
+{
+    struct sigaction sa, old_int, old_term;
+    int tty = isatty(2) && !json, cancelled = 0, failed = 0, shown = 0, synthetic = 0;
+    uint64_t t0 = sd_mono_ns();
+    struct ev evs[256];
+    size_t done = 0;
+    char *printed = xcalloc(n + 1, 1);
+
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return cli_fail(SD_EENV, "pipe: %s", strerror(errno));
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    while (done < n) {
+        struct pollfd pf[2] = {{evq_fd(coord_events(c)), POLLIN, 0}, {sig_pipe[0], POLLIN, 0}};
+        int running = 0;
+
+        poll(pf, 2, tty ? 200 : -1);
+        if (pf[1].revents & POLLIN) {
+            char b;
+            while (read(sig_pipe[0], &b, 1) == 1)
+                ;
+            if (!cancelled)
+                fprintf(stderr, "\nswarmdeck: interrupted: cancelling %zu deployment(s)\n",
+                        n - done);
+            cancelled = 1;
+            coord_cancel_all(c);
+        }
+        evq_drain(coord_events(c), evs, sizeof evs / sizeof *evs);
+        done = 0;
+        for (size_t i = 0; i < n; i++) {
+            struct deploy_view v;
+            if (coord_view(c, ids[i], &v) != 0)
+                continue;
+            if (v.state == TS_RUNNING)
+                running++;
+            if (!traj_state_terminal(v.state))
+                continue;
+            done++;
+            if (!printed[i]) {
+                printed[i] = 1;
+                if (v.state != TS_SUCCEEDED)
+                    failed++;
+                if (v.synthetic)
+                    synthetic = 1;
+                if (!json) {
+                    if (shown)
+                        fputs("\r\033[K", stderr), shown = 0;
+                    print_view(&v);
+                    fflush(stdout);
+                }
+            }
+        }
+        if (tty && done < n && sd_mono_ns() - t0 > 1000000000ull) {
+            fprintf(stderr, "\r\033[K[%zu/%zu done, %d running, %d failed] %.1f s", done, n,
+                    running, failed, (double)(sd_mono_ns() - t0) / 1e9);
+            shown = 1;
+        }
+    }
+    if (shown)
+        fputs("\r\033[K", stderr);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+            struct deploy_view v;
+            if (coord_view(c, ids[i], &v) == 0)
+                json_array_append_new(arr, view_json(c, &v, i));
+        }
+        cli_print_json(arr);
+    } else {
+        printf("%zu deployment(s): %zu succeeded, %d did not%s\n", n, n - (size_t)failed, failed,
+               cancelled ? " (cancelled)" : "");
+        if (synthetic)
+            printf("* synthetic series: generated data, not market history\n");
+    }
+    free(printed);
+    return failed > 0 ? 1 : 0;
+}

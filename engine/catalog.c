@@ -1,0 +1,612 @@
+/*
+ * catalog.c: strategies (built-in and user) and market data (catalog.h).
+ */
+#define _GNU_SOURCE
+#include "catalog.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct catalog {
+    struct strategy_def *defs;
+    size_t n;
+};
+
+static const char *const default_symbols[] = {"SPY", "QQQ", "IWM"};
+
+static char **strv_from_json(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    char **v = xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = xstrdup(json_string_value(json_array_get(arr, i)));
+    return v;
+}
+
+static void strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void def_clear(struct strategy_def *d)
+{
+    strv_free(d->command);
+    strv_free(d->files);
+    free(d->params);
+    json_decref(d->symbols);
+    memset(d, 0, sizeof *d);
+}
+
+/* Parse one schema entry; returns 0 or -1 with err. */
+static int param_from_json(json_t *p, struct param_schema *out, struct sd_err *err)
+{
+    const char *name = json_string_value(json_object_get(p, "name"));
+    const char *type = json_string_value(json_object_get(p, "type"));
+    const char *desc = json_string_value(json_object_get(p, "description"));
+    json_t *def = json_object_get(p, "default");
+
+    if (name == NULL || type == NULL)
+        return sd_err_set(err, SD_EUSAGE, "a parameter needs a \"name\" and a \"type\"");
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", name);
+    snprintf(out->description, sizeof out->description, "%s", desc ? desc : "");
+    if (strcmp(type, "number") == 0)
+        out->type = PT_NUMBER;
+    else if (strcmp(type, "integer") == 0)
+        out->type = PT_INTEGER;
+    else if (strcmp(type, "boolean") == 0)
+        out->type = PT_BOOLEAN;
+    else
+        return sd_err_set(err, SD_EUSAGE,
+                          "parameter \"%s\": type must be number, integer or boolean, got \"%s\"",
+                          name, type);
+    if (out->type == PT_BOOLEAN) {
+        out->min = 0;
+        out->max = 1;
+        out->def = json_is_true(def);
+        return 0;
+    }
+    if (!json_is_number(json_object_get(p, "min")) || !json_is_number(json_object_get(p, "max")) ||
+        !json_is_number(def))
+        return sd_err_set(err, SD_EUSAGE, "parameter \"%s\" needs numeric default, min and max",
+                          name);
+    out->min = json_number_value(json_object_get(p, "min"));
+    out->max = json_number_value(json_object_get(p, "max"));
+    out->def = json_number_value(def);
+    if (!(out->min <= out->def && out->def <= out->max))
+        return sd_err_set(err, SD_EUSAGE, "parameter \"%s\": default %g is outside [%g, %g]", name,
+                          out->def, out->min, out->max);
+    return 0;
+}
+
+/* Fill d from a strategy object (runner list entry or manifest). */
+static int def_from_json(json_t *j, int builtin, struct strategy_def *d, struct sd_err *err)
+{
+    const char *name = json_string_value(json_object_get(j, "name"));
+    const char *desc = json_string_value(json_object_get(j, "description"));
+    json_t *params = json_object_get(j, "params"), *syms = json_object_get(j, "symbols");
+
+    memset(d, 0, sizeof *d);
+    if (name == NULL || name[0] == '\0' || strlen(name) >= sizeof d->name)
+        return sd_err_set(err, SD_EUSAGE, "a strategy needs a \"name\" (1-63 characters)");
+    snprintf(d->name, sizeof d->name, "%s", name);
+    snprintf(d->description, sizeof d->description, "%s", desc ? desc : "");
+    d->builtin = builtin;
+    if (params != NULL && !json_is_array(params))
+        return sd_err_set(err, SD_EUSAGE, "strategy \"%s\": \"params\" must be an array", name);
+    d->nparams = json_array_size(params);
+    d->params = xcalloc(d->nparams + 1, sizeof *d->params);
+    for (size_t i = 0; i < d->nparams; i++) {
+        if (param_from_json(json_array_get(params, i), &d->params[i], err) != 0) {
+            sd_err_prefix(err, "strategy \"%s\"", name);
+            def_clear(d);
+            return -1;
+        }
+    }
+    if (json_is_array(syms) && json_array_size(syms) > 0) {
+        d->symbols = json_incref(syms);
+    } else {
+        d->symbols = json_array();
+        for (size_t i = 0; i < sizeof default_symbols / sizeof *default_symbols; i++)
+            json_array_append_new(d->symbols, json_string(default_symbols[i]));
+    }
+    return 0;
+}
+
+static void catalog_push(struct catalog *c, struct strategy_def *d)
+{
+    c->defs = xrealloc(c->defs, (c->n + 1) * sizeof *c->defs);
+    c->defs[c->n++] = *d;
+}
+
+/* A stored manifest: {name, description, command[], files[] (absolute), params[]} */
+static int def_from_manifest(json_t *m, struct strategy_def *d, struct sd_err *err)
+{
+    json_t *cmd = json_object_get(m, "command"), *files = json_object_get(m, "files");
+
+    if (def_from_json(m, 0, d, err) != 0)
+        return -1;
+    d->command = strv_from_json(cmd);
+    d->files = strv_from_json(files);
+    return 0;
+}
+
+static int load_user(struct catalog *c, struct store *s, struct sd_err *err)
+{
+    sqlite3 *db = store_reader(s, err);
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    if (db == NULL)
+        return -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, manifest FROM strategies WHERE builtin = 0 ORDER BY name",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        json_error_t je;
+        struct strategy_def d;
+        json_t *m = json_loads((const char *)sqlite3_column_text(st, 1), 0, &je);
+        if (m == NULL || def_from_manifest(m, &d, NULL) != 0) {
+            json_decref(m);
+            continue; /* a damaged manifest row hides one strategy, not all */
+        }
+        json_decref(m);
+        catalog_push(c, &d);
+    }
+out:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    return rc;
+}
+
+int catalog_load(struct catalog **out, const char *runner_path, struct store *s, struct sd_err *err)
+{
+    char *argv[] = {(char *)runner_path, "list", NULL};
+    struct catalog *c = xcalloc(1, sizeof *c);
+    json_error_t je;
+    json_t *j = NULL, *arr;
+    char *text = NULL;
+    int status = 0;
+
+    if (sd_spawn_capture(argv, 0, 1 << 20, &text, NULL, &status, err) != 0)
+        goto fail;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        sd_err_set(err, SD_EENV, "%s list failed (status %d)", runner_path, status);
+        goto fail;
+    }
+    j = json_loads(text, 0, &je);
+    arr = json_object_get(j, "strategies");
+    if (!json_is_array(arr)) {
+        sd_err_set(err, SD_EENV, "%s list: unexpected output", runner_path);
+        goto fail;
+    }
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        struct strategy_def d;
+        if (def_from_json(json_array_get(arr, i), 1, &d, err) != 0)
+            goto fail;
+        d.command = xcalloc(5, sizeof *d.command);
+        d.command[0] = xstrdup("./swarmdeck-runner");
+        d.command[1] = xstrdup("run");
+        d.command[2] = xstrdup("--strategy");
+        d.command[3] = xstrdup(d.name);
+        d.files = xcalloc(2, sizeof *d.files);
+        d.files[0] = xstrdup(runner_path);
+        catalog_push(c, &d);
+    }
+    if (s != NULL && load_user(c, s, err) != 0)
+        goto fail;
+    json_decref(j);
+    free(text);
+    *out = c;
+    return 0;
+fail:
+    json_decref(j);
+    free(text);
+    catalog_free(c);
+    return -1;
+}
+
+void catalog_free(struct catalog *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        def_clear(&c->defs[i]);
+    free(c->defs);
+    free(c);
+}
+
+size_t catalog_count(const struct catalog *c)
+{
+    return c->n;
+}
+
+const struct strategy_def *catalog_at(const struct catalog *c, size_t i)
+{
+    return i < c->n ? &c->defs[i] : NULL;
+}
+
+const struct strategy_def *catalog_find(const struct catalog *c, const char *name,
+                                        struct sd_err *err)
+{
+    char known[400] = "";
+    size_t used = 0;
+
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->defs[i].name, name) == 0)
+            return &c->defs[i];
+    for (size_t i = 0; i < c->n && used < sizeof known - 70; i++)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
+                                 c->defs[i].name);
+    sd_err_set(err, SD_EUSAGE, "unknown strategy \"%s\" (known: %s)", name, known);
+    return NULL;
+}
+
+static const char *type_name(int t)
+{
+    return t == PT_NUMBER ? "a number" : t == PT_INTEGER ? "an integer" : "a boolean";
+}
+
+json_t *catalog_validate(const struct strategy_def *d, json_t *params, struct sd_err *err)
+{
+    json_t *out = json_object();
+    const char *key;
+    json_t *val;
+
+    if (params != NULL && !json_is_object(params)) {
+        sd_err_set(err, SD_EUSAGE, "parameters must be a JSON object");
+        goto fail;
+    }
+    json_object_foreach(params, key, val)
+    {
+        const struct param_schema *p = NULL;
+        for (size_t i = 0; i < d->nparams; i++)
+            if (strcmp(d->params[i].name, key) == 0)
+                p = &d->params[i];
+        if (p == NULL) {
+            char names[400] = "";
+            size_t used = 0;
+            for (size_t i = 0; i < d->nparams && used < sizeof names - 70; i++)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                         d->params[i].name);
+            sd_err_set(err, SD_EUSAGE, "unknown parameter \"%s\" for %s (known: %s)", key, d->name,
+                       names);
+            goto fail;
+        }
+        if (p->type == PT_BOOLEAN) {
+            if (!json_is_boolean(val)) {
+                sd_err_set(err, SD_EUSAGE, "parameter \"%s\" must be true or false", key);
+                goto fail;
+            }
+            json_object_set(out, key, val);
+            continue;
+        }
+        if (!json_is_number(val) || (p->type == PT_INTEGER && json_is_real(val) &&
+                                     json_real_value(val) != floor(json_real_value(val)))) {
+            sd_err_set(err, SD_EUSAGE, "parameter \"%s\" must be %s in [%g, %g]", key,
+                       type_name(p->type), p->min, p->max);
+            goto fail;
+        }
+        if (!(json_number_value(val) >= p->min && json_number_value(val) <= p->max)) {
+            sd_err_set(err, SD_EUSAGE, "parameter \"%s\" must be %s in [%g, %g], got %g", key,
+                       type_name(p->type), p->min, p->max, json_number_value(val));
+            goto fail;
+        }
+        if (p->type == PT_INTEGER)
+            json_object_set_new(out, key, json_integer((json_int_t)json_number_value(val)));
+        else
+            json_object_set_new(out, key, json_real(json_number_value(val)));
+    }
+    for (size_t i = 0; i < d->nparams; i++) {
+        const struct param_schema *p = &d->params[i];
+        if (json_object_get(out, p->name) != NULL)
+            continue;
+        if (p->type == PT_BOOLEAN)
+            json_object_set_new(out, p->name, json_boolean(p->def != 0));
+        else if (p->type == PT_INTEGER)
+            json_object_set_new(out, p->name, json_integer((json_int_t)p->def));
+        else
+            json_object_set_new(out, p->name, json_real(p->def));
+    }
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
+}
+
+json_t *catalog_schema_json(const struct strategy_def *d)
+{
+    json_t *params = json_array();
+
+    for (size_t i = 0; i < d->nparams; i++) {
+        const struct param_schema *p = &d->params[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(p->name));
+        json_object_set_new(o, "type",
+                            json_string(p->type == PT_NUMBER    ? "number"
+                                        : p->type == PT_INTEGER ? "integer"
+                                                                : "boolean"));
+        if (p->type == PT_BOOLEAN) {
+            json_object_set_new(o, "default", json_boolean(p->def != 0));
+        } else if (p->type == PT_INTEGER) {
+            json_object_set_new(o, "default", json_integer((json_int_t)p->def));
+            json_object_set_new(o, "min", json_integer((json_int_t)p->min));
+            json_object_set_new(o, "max", json_integer((json_int_t)p->max));
+        } else {
+            json_object_set_new(o, "default", json_real(p->def));
+            json_object_set_new(o, "min", json_real(p->min));
+            json_object_set_new(o, "max", json_real(p->max));
+        }
+        json_object_set_new(o, "description", json_string(p->description));
+        json_array_append_new(params, o);
+    }
+    return json_pack("{s:s, s:s, s:b, s:o, s:O}", "name", d->name, "description", d->description,
+                     "builtin", d->builtin, "params", params, "symbols", d->symbols);
+}
+
+static int name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 48)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) || name[i] == '-'))
+            return 0;
+    return 1;
+}
+
+struct manifest_job {
+    char *name;
+    char *text;
+};
+
+static int manifest_store_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct manifest_job *m = arg;
+    sqlite3_stmt *st = store_stmt(s,
+                                  "INSERT INTO strategies(name, manifest, builtin, added_at) "
+                                  "VALUES(?1, ?2, 0, ?3) ON CONFLICT(name) DO UPDATE SET "
+                                  "manifest = excluded.manifest, added_at = excluded.added_at",
+                                  err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, m->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, sd_now_ms());
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    return 0;
+}
+
+int catalog_add_manifest(struct catalog *c, struct store *s, const char *path, struct sd_err *err)
+{
+    json_error_t je;
+    json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *files, *cmd, *abs;
+    char dir[PATH_MAX], *slash;
+    struct strategy_def d;
+    struct manifest_job job;
+    int rc = -1;
+
+    memset(&d, 0, sizeof d);
+    if (m == NULL)
+        return sd_err_set(err, SD_EUSAGE, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    if (!json_is_object(m)) {
+        sd_err_set(err, SD_EUSAGE, "%s: a manifest is a JSON object", path);
+        goto out;
+    }
+    cmd = json_object_get(m, "command");
+    files = json_object_get(m, "files");
+    if (!json_is_array(cmd) || json_array_size(cmd) == 0) {
+        sd_err_set(err, SD_EUSAGE, "%s: \"command\" must be a non-empty array of strings", path);
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(cmd); i++)
+        if (!json_is_string(json_array_get(cmd, i))) {
+            sd_err_set(err, SD_EUSAGE, "%s: \"command\" must be an array of strings", path);
+            goto out;
+        }
+    if (files != NULL && !json_is_array(files)) {
+        sd_err_set(err, SD_EUSAGE, "%s: \"files\" must be an array of paths", path);
+        goto out;
+    }
+    {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        if (name == NULL || !name_ok(name)) {
+            sd_err_set(err, SD_EUSAGE, "%s: \"name\" must be 1-48 characters of a-z, 0-9 and -",
+                       path);
+            goto out;
+        }
+        for (size_t i = 0; i < c->n; i++)
+            if (c->defs[i].builtin && strcmp(c->defs[i].name, name) == 0) {
+                sd_err_set(err, SD_EUSAGE, "%s: \"%s\" is a built-in strategy; choose another name",
+                           path, name);
+                goto out;
+            }
+    }
+    /* Resolve files relative to the manifest's directory; each must exist. */
+    if (realpath(path, dir) == NULL) {
+        sd_err_set(err, SD_EUSAGE, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    slash = strrchr(dir, '/');
+    *slash = '\0';
+    abs = json_array();
+    for (size_t i = 0; i < json_array_size(files); i++) {
+        const char *f = json_string_value(json_array_get(files, i));
+        char full[PATH_MAX * 2], real[PATH_MAX];
+        struct stat st;
+        if (f == NULL) {
+            json_decref(abs);
+            sd_err_set(err, SD_EUSAGE, "%s: \"files\" must be an array of paths", path);
+            goto out;
+        }
+        snprintf(full, sizeof full, "%s%s%s", f[0] == '/' ? "" : dir, f[0] == '/' ? "" : "/", f);
+        if (realpath(full, real) == NULL || stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+            json_decref(abs);
+            sd_err_set(err, SD_EUSAGE, "%s: file \"%s\" does not exist or is not a regular file",
+                       path, f);
+            goto out;
+        }
+        json_array_append_new(abs, json_string(real));
+    }
+    json_object_set_new(m, "files", abs);
+    if (def_from_manifest(m, &d, err) != 0) {
+        sd_err_prefix(err, "%s", path);
+        goto out;
+    }
+    job.name = d.name;
+    job.text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+    rc = store_call(s, manifest_store_job, &job, err);
+    if (rc == 0)
+        rc = store_flush(s, err);
+    free(job.text);
+    if (rc != 0) {
+        def_clear(&d);
+        goto out;
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->defs[i].name, d.name) == 0) {
+            def_clear(&c->defs[i]);
+            c->defs[i] = d;
+            goto out;
+        }
+    catalog_push(c, &d);
+out:
+    json_decref(m);
+    return rc;
+}
+
+/* --- market data ---------------------------------------------------------- */
+
+static int has_spx(const char *dir)
+{
+    char p[PATH_MAX + 16];
+    snprintf(p, sizeof p, "%s/SPX.csv", dir);
+    return access(p, R_OK) == 0;
+}
+
+const char *catalog_data_dir(void)
+{
+    static char dir[PATH_MAX];
+    const char *env = getenv("SWARMDECK_DATA");
+
+    if (env != NULL && env[0] != '\0') {
+        snprintf(dir, sizeof dir, "%s", env);
+        return dir;
+    }
+    snprintf(dir, sizeof dir, "%s/../data", sd_exe_dir());
+    if (has_spx(dir))
+        return dir;
+    snprintf(dir, sizeof dir, "%s/../share/swarmdeck/data", sd_exe_dir());
+    if (has_spx(dir))
+        return dir;
+#ifdef SWARMDECK_SOURCE_DATA
+    snprintf(dir, sizeof dir, "%s", SWARMDECK_SOURCE_DATA);
+#endif
+    return dir;
+}
+
+int catalog_symbol_ok(const char *symbol)
+{
+    size_t n = strlen(symbol);
+    if (n == 0 || n > 16)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)symbol[i]) || strchr(".^_-", symbol[i])))
+            return 0;
+    return 1;
+}
+
+/* Write imported bars of symbol to path; returns rows written, or -1. */
+static long bars_export(struct store *s, const char *symbol, const char *path, struct sd_err *err)
+{
+    sqlite3 *db = store_reader(s, err);
+    sqlite3_stmt *st = NULL;
+    long rows = 0;
+    FILE *f = NULL;
+
+    if (db == NULL)
+        return -1;
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT date, open, high, low, close, volume FROM bars WHERE symbol = ?1 "
+            "ORDER BY date",
+            -1, &st, NULL) != SQLITE_OK) {
+        rows = sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, symbol, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (f == NULL) {
+            f = fopen(path, "we");
+            if (f == NULL) {
+                rows = sd_err_set(err, SD_EENV, "cannot write %s: %s", path, strerror(errno));
+                goto out;
+            }
+            fprintf(f, "# imported into the swarmdeck store as %s\n", symbol);
+            fprintf(f, "date,open,high,low,close,volume\n");
+        }
+        fprintf(f, "%s", (const char *)sqlite3_column_text(st, 0));
+        for (int col = 1; col <= 5; col++) {
+            if (sqlite3_column_type(st, col) == SQLITE_NULL)
+                fprintf(f, ",");
+            else
+                fprintf(f, ",%.17g", sqlite3_column_double(st, col));
+        }
+        fprintf(f, "\n");
+        rows++;
+    }
+    if (f != NULL && fclose(f) != 0)
+        rows = sd_err_set(err, SD_EENV, "cannot write %s", path);
+out:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    return rows;
+}
+
+int catalog_data_resolve(struct store *s, const char *symbol, const char *tmpdir,
+                         struct data_source *out, struct sd_err *err)
+{
+    const char *dir = catalog_data_dir();
+
+    memset(out, 0, sizeof *out);
+    if (!catalog_symbol_ok(symbol))
+        return sd_err_set(err, SD_EUSAGE, "invalid symbol \"%s\"", symbol);
+    snprintf(out->symbol, sizeof out->symbol, "%s", symbol);
+    if (s != NULL && tmpdir != NULL) {
+        long rows;
+        snprintf(out->path, sizeof out->path, "%s/%s.imported.csv", tmpdir, symbol);
+        rows = bars_export(s, symbol, out->path, err);
+        if (rows < 0)
+            return -1;
+        if (rows > 0) {
+            out->from_store = 1;
+            return 0;
+        }
+    }
+    snprintf(out->path, sizeof out->path, "%s/%s.csv", dir, symbol);
+    if (access(out->path, R_OK) == 0)
+        return 0;
+    snprintf(out->path, sizeof out->path, "%s/%s.synthetic.csv", dir, symbol);
+    if (access(out->path, R_OK) == 0) {
+        out->synthetic = 1;
+        return 0;
+    }
+    return sd_err_set(err, SD_EUSAGE,
+                      "no data for symbol \"%s\" (see `swarmdeck data list`; bring your own with "
+                      "`swarmdeck data import FILE --symbol %s`)",
+                      symbol, symbol);
+}

@@ -1,0 +1,102 @@
+/*
+ * catalog.h: the strategies swarmdeck can deploy and the data they run on.
+ *
+ * Built-in strategies come from `swarmdeck-runner list`, the one table that
+ * also drives the runner's own validation, so the engine, the console's
+ * deploy form and the learning engine agree on every parameter's type and
+ * range. User strategies come from manifests (docs/strategies.md) kept in the
+ * store's `strategies` table.
+ *
+ * Deployment parameters `symbol` and `symbols` are not strategy parameters:
+ * the engine resolves a symbol to a data file (catalog_data_resolve) and
+ * strips both before validating the rest against the schema.
+ *
+ * Thread safety: a catalog is immutable after catalog_load except for
+ * catalog_add_manifest, which the owner must not run while workers read it.
+ */
+#ifndef SD_CATALOG_H
+#define SD_CATALOG_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "store.h"
+#include "util.h"
+
+enum param_type { PT_NUMBER, PT_INTEGER, PT_BOOLEAN };
+
+struct param_schema {
+    char name[64];
+    int type;
+    double def, min, max;
+    char description[256];
+};
+
+struct strategy_def {
+    char name[64];
+    char description[256];
+    int builtin;
+    char **command; /* argv prefix; NULL-terminated */
+    char **files;   /* host paths uploaded next to the command; NULL-terminated */
+    struct param_schema *params;
+    size_t nparams;
+    json_t *symbols; /* default symbols list (array of strings) */
+};
+
+struct catalog;
+
+/* Load the built-ins by running runner_path `list`, and the user strategies
+ * from the store (s may be NULL). Returns 0 or -1 with err set (SD_EENV). */
+int catalog_load(struct catalog **out, const char *runner_path, struct store *s,
+                 struct sd_err *err);
+void catalog_free(struct catalog *c); /* accepts NULL */
+
+size_t catalog_count(const struct catalog *c);
+const struct strategy_def *catalog_at(const struct catalog *c, size_t i);
+
+/* Look a strategy up by name; NULL with err set (SD_EUSAGE, listing the known
+ * names) when unknown. */
+const struct strategy_def *catalog_find(const struct catalog *c, const char *name,
+                                        struct sd_err *err);
+
+/* Validate params (a JSON object, may be NULL) against d's schema and return
+ * a new object with every parameter resolved (defaults filled in), or NULL
+ * with err set (SD_EUSAGE naming the parameter and its allowed range).
+ * `symbol` and `symbols` must have been removed by the caller. */
+json_t *catalog_validate(const struct strategy_def *d, json_t *params, struct sd_err *err);
+
+/* The schema of d as JSON (what `strategies list --json` prints). New ref. */
+json_t *catalog_schema_json(const struct strategy_def *d);
+
+/* Validate a manifest file, resolve its files relative to its directory,
+ * store it and add it to c. Returns 0 or -1 (SD_EUSAGE, store unchanged). */
+int catalog_add_manifest(struct catalog *c, struct store *s, const char *path, struct sd_err *err);
+
+/* --- market data ---------------------------------------------------------- */
+
+struct data_source {
+    char symbol[32];
+    char path[1024]; /* a CSV file on this host */
+    int synthetic;   /* generated series, not market history */
+    int from_store;  /* imported with `data import`; path is a temp export */
+};
+
+/* The directory of bundled data: $SWARMDECK_DATA, else <exe>/../data, else
+ * <exe>/../share/swarmdeck/data, else the source tree's data/. Static. */
+const char *catalog_data_dir(void);
+
+/* Resolve symbol to a CSV: imported bars in the store first (written to a
+ * temporary file under tmpdir), then the bundled files SYM.csv and
+ * SYM.synthetic.csv. Returns 0 or -1 (SD_EUSAGE: unknown symbol, listing the
+ * available ones). */
+int catalog_data_resolve(struct store *s, const char *symbol, const char *tmpdir,
+                         struct data_source *out, struct sd_err *err);
+
+/* List available symbols (bundled and imported) as a JSON array of objects
+ * {symbol, source, synthetic, bars, first, last}. New reference. */
+json_t *catalog_data_list(struct store *s, struct sd_err *err);
+
+/* Is symbol well-formed ([A-Za-z0-9.^_-]{1,16})? */
+int catalog_symbol_ok(const char *symbol);
+
+#endif

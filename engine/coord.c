@@ -1,0 +1,935 @@
+/*
+ * coord.c: the coordinator (coord.h).
+ *
+ * One mutex (c->lock) guards the deployment table, the FIFO and every
+ * deployment's view; one condition variable (c->cond) wakes workers for new
+ * work and waiters for state changes. Workers hold no lock while they talk
+ * to a provider: a deployment's sandbox pointer is published under the lock
+ * only so coord_cancel can signal it.
+ */
+#define _GNU_SOURCE
+#include "coord.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct dep {
+    struct deploy_view v; /* under c->lock */
+    char uuid[37];
+    const struct strategy_def *def;
+    json_t *params; /* resolved */
+    char *params_s;
+    char *description;
+    struct data_source data;
+    int64_t timeout_ms;
+    int pace;
+    char pace_s[16];
+    struct logring *log;
+    json_t *result; /* under c->lock once published */
+    _Atomic int cancel;
+    struct sbx *sbx; /* under c->lock */
+    struct dep *qnext;
+
+    /* Worker-private while it runs. */
+    struct coord *c;
+    char *line;
+    size_t linelen;
+    int line_skip;
+    int nresults;
+    json_t *pending_result;
+    char errmsg[256];
+    char last_stderr[256];
+    char *isolation;
+    uint64_t t_started_ns;
+    int opseq;
+    char ops[256];
+    int64_t last_ev_ms;
+    int output_killed;
+    uint64_t out_bytes;
+};
+
+struct coord {
+    struct store *store;
+    struct coord_opts o;
+    struct catalog *cat;
+    struct provider *local;
+    struct evq *evq;
+    char tmpdir[600];
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct dep **deps;
+    size_t ndeps, capdeps;
+    struct dep *qhead, *qtail;
+    int stopping;
+    int active; /* queued + running */
+    pthread_t *workers;
+    int nworkers;
+};
+
+void coord_opts_default(struct coord_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_agents = 10;
+    o->timeout_ms = 300000;
+    o->memory_mb = 512;
+    o->cpus = 1;
+    o->pids = 256;
+    o->learning = 1;
+    o->retries = 3;
+    o->max_output = 256ll << 20;
+    o->backoff_ms = 100;
+}
+
+static void push_state(struct coord *c, struct dep *d)
+{
+    struct ev e = {.type = EV_STATE, .state = d->v.state, .traj_id = d->v.id};
+    evq_push(c->evq, &e);
+}
+
+/* --- operations timing ---------------------------------------------------- */
+
+struct op_timer {
+    int64_t wall_ms;
+    uint64_t t0;
+};
+
+static void op_begin(struct op_timer *t)
+{
+    t->wall_ms = sd_now_ms();
+    t->t0 = sd_mono_ns();
+}
+
+static void op_end(struct dep *d, const struct op_timer *t, const char *name, int ok,
+                   const char *detail)
+{
+    double ms = (double)(sd_mono_ns() - t->t0) / 1e6;
+    size_t used = strlen(d->ops);
+
+    traj_op(d->c->store, d->v.id, ++d->opseq, name, t->wall_ms, ms, ok, detail);
+    if (used + strlen(name) + 2 < sizeof d->ops)
+        snprintf(d->ops + used, sizeof d->ops - used, "%s%s", used ? "," : "", name);
+}
+
+/* --- output --------------------------------------------------------------- */
+
+static void machine_line(struct dep *d, const char *line)
+{
+    struct coord *c = d->c;
+    json_error_t je;
+    json_t *j;
+
+    if (strncmp(line, "@@progress ", 11) == 0) {
+        j = json_loads(line + 11, 0, &je);
+        if (json_is_object(j)) {
+            double bar = json_number_value(json_object_get(j, "bar"));
+            double of = json_number_value(json_object_get(j, "of"));
+            double eq = json_number_value(json_object_get(j, "equity"));
+            int64_t now = sd_now_ms();
+            struct ev e = {.type = EV_PROGRESS, .traj_id = d->v.id};
+            pthread_mutex_lock(&c->lock);
+            d->v.progress = of > 0 ? bar / of : 0;
+            d->v.equity = eq;
+            e.progress = d->v.progress;
+            e.equity = eq;
+            pthread_mutex_unlock(&c->lock);
+            if (now - d->last_ev_ms >= 50 || bar >= of) {
+                d->last_ev_ms = now;
+                evq_push(c->evq, &e);
+            }
+        }
+        json_decref(j);
+    } else if (strncmp(line, "@@result ", 9) == 0) {
+        d->nresults++;
+        j = json_loads(line + 9, 0, &je);
+        if (d->nresults == 1 && json_is_object(j))
+            d->pending_result = j;
+        else
+            json_decref(j);
+    } else if (strncmp(line, "@@error ", 8) == 0) {
+        j = json_loads(line + 8, 0, &je);
+        const char *m = json_string_value(json_object_get(j, "message"));
+        snprintf(d->errmsg, sizeof d->errmsg, "%s", m ? m : line + 8);
+        json_decref(j);
+    }
+}
+
+/* Split stdout into lines to find machine lines; lines over 1 MiB are not
+ * protocol lines and are skipped (they are still stored byte for byte). */
+static void parse_stdout(struct dep *d, const char *data, size_t len)
+{
+    const size_t max = 1 << 20;
+
+    while (len > 0) {
+        const char *nl = memchr(data, '\n', len);
+        size_t take = nl ? (size_t)(nl - data) : len;
+
+        if (!d->line_skip) {
+            if (d->linelen + take > max) {
+                d->line_skip = 1;
+                d->linelen = 0;
+            } else {
+                char *p = realloc(d->line, d->linelen + take + 1);
+                if (p == NULL) {
+                    d->line_skip = 1;
+                } else {
+                    d->line = p;
+                    memcpy(d->line + d->linelen, data, take);
+                    d->linelen += take;
+                }
+            }
+        }
+        if (nl == NULL)
+            return;
+        if (!d->line_skip && d->line != NULL) {
+            d->line[d->linelen] = '\0';
+            if (d->linelen > 2 && d->line[0] == '@' && d->line[1] == '@')
+                machine_line(d, d->line);
+        }
+        d->linelen = 0;
+        d->line_skip = 0;
+        data += take + 1;
+        len -= take + 1;
+    }
+}
+
+static void note_stderr(struct dep *d, const char *data, size_t len)
+{
+    /* Keep the last complete non-empty line for error messages. */
+    const char *end = data + len, *p = end;
+    while (p > data && (p[-1] == '\n' || p[-1] == '\r'))
+        p--;
+    end = p;
+    while (p > data && p[-1] != '\n')
+        p--;
+    if (end > p) {
+        size_t n = (size_t)(end - p);
+        if (n >= sizeof d->last_stderr)
+            n = sizeof d->last_stderr - 1;
+        memcpy(d->last_stderr, p, n);
+        d->last_stderr[n] = '\0';
+    }
+}
+
+static void on_output(void *arg, int stream, const char *data, size_t len)
+{
+    struct dep *d = arg;
+    struct coord *c = d->c;
+    uint64_t seq;
+    int64_t now;
+
+    store_output_append(c->store, d->v.id, stream, data, len);
+    seq = logring_append(d->log, stream, data, len);
+    d->out_bytes += len;
+    if (stream == 1)
+        parse_stdout(d, data, len);
+    else
+        note_stderr(d, data, len);
+    pthread_mutex_lock(&c->lock);
+    d->v.output_bytes = d->out_bytes;
+    if (!d->output_killed && (int64_t)d->out_bytes > c->o.max_output) {
+        d->output_killed = 1;
+        if (d->sbx != NULL)
+            c->local->ops->signal(d->sbx, SIGTERM);
+    }
+    pthread_mutex_unlock(&c->lock);
+    now = sd_now_ms();
+    if (now - d->last_ev_ms >= 50) {
+        struct ev e = {.type = EV_OUTPUT, .traj_id = d->v.id, .seq = seq};
+        d->last_ev_ms = now;
+        evq_push(c->evq, &e);
+    }
+}
+
+static void on_started(void *arg, const char *iso, const char *level)
+{
+    struct dep *d = arg;
+    struct coord *c = d->c;
+    struct store_lease l;
+    struct sbx *b;
+
+    d->t_started_ns = sd_mono_ns();
+    free(d->isolation);
+    d->isolation = xstrdup(iso);
+    pthread_mutex_lock(&c->lock);
+    snprintf(d->v.isolation_level, sizeof d->v.isolation_level, "%s", level);
+    b = d->sbx;
+    pthread_mutex_unlock(&c->lock);
+    /* Record the helper's pid in the lease so recovery can reap it. */
+    memset(&l, 0, sizeof l);
+    snprintf(l.sandbox_id, sizeof l.sandbox_id, "%s", d->v.sandbox_id);
+    l.traj_id = d->v.id;
+    snprintf(l.provider, sizeof l.provider, "%s", d->v.provider);
+    c->local->ops->lease_info(b, &l.pid, &l.pid_start, l.workdir, sizeof l.workdir);
+    l.owner_pid = (int)getpid();
+    l.owner_start = proc_start_time(l.owner_pid);
+    l.created_at = sd_now_ms();
+    store_lease_add(c->store, &l, NULL);
+}
+
+static void on_sample(void *arg, int64_t cpu_ms, int64_t mem_kb)
+{
+    struct dep *d = arg;
+    struct coord *c = d->c;
+    struct ev e = {.type = EV_SAMPLE, .traj_id = d->v.id, .cpu_ms = cpu_ms, .mem_kb = mem_kb};
+
+    pthread_mutex_lock(&c->lock);
+    d->v.cpu_ms = cpu_ms;
+    d->v.mem_kb = mem_kb;
+    pthread_mutex_unlock(&c->lock);
+    evq_push(c->evq, &e);
+}
+
+/* --- one deployment -------------------------------------------------------- */
+
+static char **build_cmd(struct dep *d)
+{
+    size_t n = 0, i = 0;
+    char **v;
+
+    while (d->def->command[n] != NULL)
+        n++;
+    v = xcalloc(n + 8, sizeof *v);
+    for (; i < n; i++)
+        v[i] = d->def->command[i];
+    v[i++] = "--data";
+    v[i++] = "data.csv";
+    v[i++] = "--params";
+    v[i++] = d->params_s;
+    if (d->pace > 0 && d->def->builtin) {
+        v[i++] = "--pace";
+        v[i++] = d->pace_s;
+    }
+    v[i] = NULL;
+    return v;
+}
+
+/* Wait up to ms unless the deployment is cancelled; returns 1 if cancelled. */
+static int backoff_wait(struct coord *c, struct dep *d, int64_t ms)
+{
+    struct timespec ts;
+    int cancelled;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&c->lock);
+    while (!atomic_load(&d->cancel) && pthread_cond_timedwait(&c->cond, &c->lock, &ts) != ETIMEDOUT)
+        ;
+    cancelled = atomic_load(&d->cancel);
+    pthread_mutex_unlock(&c->lock);
+    return cancelled;
+}
+
+/* One attempt: create, upload, start+stream, destroy. Returns 0 when the
+ * program ran (whatever its outcome; ex filled), -1 on a provider error
+ * (err set; retryable when err->code == SD_EENV). */
+static int attempt(struct coord *c, struct dep *d, struct sbx_exit *ex, struct sd_err *err)
+{
+    struct provider *p = c->local;
+    struct sbx_spec spec = {
+        .id = d->v.sandbox_id,
+        .timeout_ms = d->timeout_ms,
+        .memory_mb = c->o.memory_mb,
+        .cpus = c->o.cpus,
+        .pids = c->o.pids,
+        .strict = c->o.strict,
+        .unsandboxed = c->o.unsandboxed,
+        .traj_id = d->v.id,
+    };
+    struct sbx_callbacks cb = {on_output, on_started, on_sample, d};
+    struct store_lease lease;
+    struct op_timer t;
+    struct sbx *b = NULL;
+    char **cmd = NULL;
+    int rc = -1;
+
+    op_begin(&t);
+    if (p->ops->create(p, &spec, &b, err) != 0) {
+        op_end(d, &t, "create", 0, err->msg);
+        return -1;
+    }
+    memset(&lease, 0, sizeof lease);
+    snprintf(lease.sandbox_id, sizeof lease.sandbox_id, "%s", d->v.sandbox_id);
+    lease.traj_id = d->v.id;
+    snprintf(lease.provider, sizeof lease.provider, "%s", p->name);
+    p->ops->lease_info(b, &lease.pid, &lease.pid_start, lease.workdir, sizeof lease.workdir);
+    lease.owner_pid = (int)getpid();
+    lease.owner_start = proc_start_time(lease.owner_pid);
+    lease.created_at = sd_now_ms();
+    if (store_lease_add(c->store, &lease, err) != 0) {
+        op_end(d, &t, "create", 0, err->msg);
+        p->ops->destroy(b);
+        return -1;
+    }
+    op_end(d, &t, "create", 1, NULL);
+    pthread_mutex_lock(&c->lock);
+    d->sbx = b;
+    pthread_mutex_unlock(&c->lock);
+
+    op_begin(&t);
+    for (size_t i = 0; d->def->files[i] != NULL; i++) {
+        const char *base = strrchr(d->def->files[i], '/');
+        base = base ? base + 1 : d->def->files[i];
+        if (p->ops->upload(b, d->def->files[i], base, 1, err) != 0)
+            break;
+    }
+    if (err->msg[0] == '\0' && p->ops->upload(b, d->data.path, "data.csv", 0, err) == 0) {
+        op_end(d, &t, "upload", 1, NULL);
+    } else {
+        op_end(d, &t, "upload", 0, err->msg);
+        goto out;
+    }
+
+    if (atomic_load(&d->cancel)) {
+        rc = 0;
+        ex->code = -1;
+        goto out;
+    }
+    cmd = build_cmd(d);
+    op_begin(&t);
+    d->t_started_ns = 0;
+    if (p->ops->start(b, cmd, &cb, ex, err) != 0) {
+        op_end(d, &t, "start", 0, err->msg);
+        goto out;
+    }
+    if (ex->setup_failed || d->t_started_ns == 0) {
+        char why[300];
+        snprintf(why, sizeof why, "sandbox setup failed%s%s", d->last_stderr[0] ? ": " : "",
+                 d->last_stderr);
+        op_end(d, &t, "start", 0, why);
+        sd_err_set(err, c->o.strict && ex->code == 125 ? SD_EUSAGE : SD_EENV, "%s", why);
+        goto out;
+    }
+    {
+        /* start: spawn until the program runs; stream: until it exits. */
+        struct op_timer s2 = {t.wall_ms + (int64_t)((d->t_started_ns - t.t0) / 1000000),
+                              d->t_started_ns};
+        double start_ms = (double)(d->t_started_ns - t.t0) / 1e6;
+        traj_op(c->store, d->v.id, ++d->opseq, "start", t.wall_ms, start_ms, 1, NULL);
+        snprintf(d->ops + strlen(d->ops), sizeof d->ops - strlen(d->ops), "%sstart",
+                 d->ops[0] ? "," : "");
+        op_end(d, &s2, "stream", 1, NULL);
+    }
+    rc = 0;
+out:
+    logring_finish(d->log);
+    free(cmd);
+    pthread_mutex_lock(&c->lock);
+    d->sbx = NULL;
+    pthread_mutex_unlock(&c->lock);
+    op_begin(&t);
+    p->ops->destroy(b);
+    store_lease_remove(c->store, d->v.sandbox_id);
+    op_end(d, &t, "destroy", 1, NULL);
+    return rc;
+}
+
+static double reward_of(json_t *result)
+{
+    json_t *sh = json_object_get(result, "sharpe");
+    if (!json_is_number(sh))
+        return 0.5;
+    return 0.5 + 0.5 * tanh(json_number_value(sh) / 2);
+}
+
+static void finish(struct coord *c, struct dep *d, int state, int exit_code, const char *error,
+                   json_t *result)
+{
+    struct traj_final f;
+    char *result_s = result ? json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    int64_t now = sd_now_ms();
+
+    memset(&f, 0, sizeof f);
+    f.state = state;
+    f.exit_code = exit_code;
+    f.error = error && error[0] ? error : NULL;
+    f.ended_at = now;
+    f.duration_ms = (double)(now - d->v.created_at);
+    f.result = result_s;
+    f.reward = state == TS_SUCCEEDED ? reward_of(result) : 0;
+    f.isolation = d->isolation;
+    f.op_sequence = d->ops[0] ? d->ops : NULL;
+    traj_finish(c->store, d->v.id, &f);
+    store_output_end(c->store, d->v.id);
+    free(result_s);
+
+    pthread_mutex_lock(&c->lock);
+    d->v.state = state;
+    d->v.exit_code = exit_code;
+    d->v.ended_at = now;
+    d->v.reward = f.reward;
+    snprintf(d->v.error, sizeof d->v.error, "%s", error ? error : "");
+    if (result != NULL) {
+        d->result = json_incref(result);
+        d->v.total_return = json_number_value(json_object_get(result, "total_return"));
+        d->v.sharpe = json_is_number(json_object_get(result, "sharpe"))
+                          ? json_number_value(json_object_get(result, "sharpe"))
+                          : NAN;
+        if (json_is_true(json_object_get(result, "synthetic")))
+            d->v.synthetic = 1;
+        d->v.progress = 1;
+    }
+    c->active--;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    push_state(c, d);
+}
+
+static void run_dep(struct coord *c, struct dep *d)
+{
+    struct sbx_exit ex;
+    struct sd_err err;
+    char msg[600];
+    int tries = 0, rc;
+
+    pthread_mutex_lock(&c->lock);
+    d->v.state = TS_RUNNING;
+    d->v.started_at = sd_now_ms();
+    pthread_mutex_unlock(&c->lock);
+    traj_running(c->store, d->v.id, d->v.sandbox_id, d->v.started_at);
+    push_state(c, d);
+
+    for (;;) {
+        memset(&err, 0, sizeof err);
+        memset(&ex, 0, sizeof ex);
+        rc = attempt(c, d, &ex, &err);
+        if (rc == 0 || err.code != SD_EENV || tries >= c->o.retries || atomic_load(&d->cancel))
+            break;
+        tries++;
+        if (backoff_wait(c, d, c->o.backoff_ms << (tries - 1)))
+            break;
+    }
+    if (atomic_load(&d->cancel)) {
+        finish(c, d, TS_CANCELLED, rc == 0 ? ex.code : -1, "cancelled by the operator", NULL);
+        goto out;
+    }
+    if (rc != 0) {
+        snprintf(msg, sizeof msg, "%s%s", err.msg, tries > 0 ? " (gave up after retries)" : "");
+        finish(c, d, TS_FAILED, -1, msg, NULL);
+        goto out;
+    }
+    {
+        struct op_timer t;
+        int state = TS_FAILED;
+        op_begin(&t);
+        if (ex.timed_out) {
+            state = TS_TIMEOUT;
+            snprintf(msg, sizeof msg, "timed out after %lld ms", (long long)d->timeout_ms);
+        } else if (d->output_killed) {
+            snprintf(msg, sizeof msg, "output limit of %lld bytes exceeded",
+                     (long long)c->o.max_output);
+        } else if (ex.oom) {
+            snprintf(msg, sizeof msg, "killed: memory limit %lld MB exceeded (peak %lld MB)",
+                     (long long)c->o.memory_mb, (long long)(ex.mem_peak_kb / 1024));
+        } else if (ex.signal != 0) {
+            snprintf(msg, sizeof msg, "killed by signal %d (%s)", ex.signal, strsignal(ex.signal));
+        } else if (ex.code != 0) {
+            snprintf(msg, sizeof msg, "exit code %d: %s", ex.code,
+                     d->errmsg[0] ? d->errmsg : d->last_stderr);
+        } else if (d->nresults == 0 || d->pending_result == NULL) {
+            snprintf(msg, sizeof msg, "exited 0 without a valid @@result line");
+        } else if (d->nresults > 1) {
+            snprintf(msg, sizeof msg, "protocol error: %d @@result lines", d->nresults);
+        } else {
+            state = TS_SUCCEEDED;
+            msg[0] = '\0';
+        }
+        op_end(d, &t, "collect", state == TS_SUCCEEDED, msg[0] ? msg : NULL);
+        finish(c, d, state, ex.signal ? -1 : ex.code, msg,
+               state == TS_SUCCEEDED ? d->pending_result : NULL);
+    }
+out:
+    json_decref(d->pending_result);
+    d->pending_result = NULL;
+    free(d->line);
+    d->line = NULL;
+}
+
+static void *worker(void *arg)
+{
+    struct coord *c = arg;
+
+    for (;;) {
+        struct dep *d;
+        pthread_mutex_lock(&c->lock);
+        while (c->qhead == NULL && !c->stopping)
+            pthread_cond_wait(&c->cond, &c->lock);
+        if (c->qhead == NULL) {
+            pthread_mutex_unlock(&c->lock);
+            return NULL;
+        }
+        d = c->qhead;
+        c->qhead = d->qnext;
+        if (c->qhead == NULL)
+            c->qtail = NULL;
+        pthread_mutex_unlock(&c->lock);
+        run_dep(c, d);
+    }
+}
+
+/* --- public ---------------------------------------------------------------- */
+
+struct coord *coord_new(struct store *s, const struct coord_opts *o, const char *runner_path,
+                        const char *helper_path, struct sd_err *err)
+{
+    struct coord *c = xcalloc(1, sizeof *c);
+
+    c->store = s;
+    c->o = *o;
+    if (c->o.max_agents < 1)
+        c->o.max_agents = 1;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    if (catalog_load(&c->cat, runner_path, s, err) != 0)
+        goto fail;
+    c->local = provider_local_new(helper_path, sd_runtime_dir(), err);
+    if (c->local == NULL)
+        goto fail;
+    snprintf(c->tmpdir, sizeof c->tmpdir, "%s", sd_runtime_dir());
+    c->evq = evq_new(4096);
+    if (c->evq == NULL) {
+        sd_err_set(err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    c->workers = xcalloc((size_t)c->o.max_agents, sizeof *c->workers);
+    for (int i = 0; i < c->o.max_agents; i++) {
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, 256 * 1024);
+        if (pthread_create(&c->workers[i], &a, worker, c) != 0) {
+            pthread_attr_destroy(&a);
+            sd_err_set(err, SD_EENV, "cannot start worker threads: %s", strerror(errno));
+            break;
+        }
+        pthread_attr_destroy(&a);
+        c->nworkers++;
+    }
+    if (c->nworkers == 0)
+        goto fail;
+    return c;
+fail:
+    coord_free(c);
+    return NULL;
+}
+
+void coord_free(struct coord *c)
+{
+    if (c == NULL)
+        return;
+    coord_cancel_all(c);
+    pthread_mutex_lock(&c->lock);
+    c->stopping = 1;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    for (int i = 0; i < c->nworkers; i++)
+        pthread_join(c->workers[i], NULL);
+    free(c->workers);
+    for (size_t i = 0; i < c->ndeps; i++) {
+        struct dep *d = c->deps[i];
+        json_decref(d->params);
+        json_decref(d->result);
+        free(d->params_s);
+        free(d->description);
+        free(d->isolation);
+        logring_free(d->log);
+        if (d->data.from_store)
+            unlink(d->data.path);
+        free(d);
+    }
+    free(c->deps);
+    if (c->local)
+        c->local->ops->free(c->local);
+    catalog_free(c->cat);
+    evq_free(c->evq);
+    pthread_cond_destroy(&c->cond);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+struct catalog *coord_catalog(struct coord *c)
+{
+    return c->cat;
+}
+
+struct store *coord_store(struct coord *c)
+{
+    return c->store;
+}
+
+struct evq *coord_events(struct coord *c)
+{
+    return c->evq;
+}
+
+const struct coord_opts *coord_options(struct coord *c)
+{
+    return &c->o;
+}
+
+/* Validate r; on success *def and *params (new reference) are set. */
+static int validate(struct coord *c, const struct deploy_req *r, const struct strategy_def **def,
+                    json_t **params, struct sd_err *err)
+{
+    const char *symbol = r->symbol ? r->symbol : "SPY";
+    json_t *clean;
+
+    if (r->provider != NULL && strcmp(r->provider, "local") != 0)
+        return sd_err_set(err, SD_EUSAGE,
+                          "provider \"%s\" is not available (this build offers: local)",
+                          r->provider);
+    if (!catalog_symbol_ok(symbol))
+        return sd_err_set(err, SD_EUSAGE, "invalid symbol \"%s\"", symbol);
+    if (r->timeout_ms < 0)
+        return sd_err_set(err, SD_EUSAGE, "timeout must be positive");
+    *def = catalog_find(c->cat, r->strategy, err);
+    if (*def == NULL)
+        return -1;
+    if (r->params != NULL && !json_is_object(r->params))
+        return sd_err_set(err, SD_EUSAGE, "parameters must be a JSON object");
+    clean = r->params ? json_deep_copy(r->params) : json_object();
+    json_object_del(clean, "symbol");
+    json_object_del(clean, "symbols");
+    *params = catalog_validate(*def, clean, err);
+    json_decref(clean);
+    return *params ? 0 : -1;
+}
+
+int coord_check(struct coord *c, const struct deploy_req *r, struct sd_err *err)
+{
+    const struct strategy_def *def;
+    struct data_source ds;
+    json_t *params;
+
+    if (validate(c, r, &def, &params, err) != 0)
+        return -1;
+    json_decref(params);
+    if (catalog_data_resolve(c->store, r->symbol ? r->symbol : "SPY", c->tmpdir, &ds, err) != 0)
+        return -1;
+    if (ds.from_store)
+        unlink(ds.path);
+    return 0;
+}
+
+int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struct sd_err *err)
+{
+    const char *symbol = r->symbol ? r->symbol : "SPY";
+    const struct strategy_def *def;
+    json_t *params = NULL;
+    struct traj_new t;
+    struct dep *d;
+
+    if (validate(c, r, &def, &params, err) != 0)
+        return -1;
+
+    d = xcalloc(1, sizeof *d);
+    d->c = c;
+    d->def = def;
+    d->params = params;
+    d->params_s = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    d->description = r->description ? xstrdup(r->description) : NULL;
+    d->timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : c->o.timeout_ms;
+    d->pace = r->pace;
+    snprintf(d->pace_s, sizeof d->pace_s, "%d", r->pace);
+    d->log = logring_new(5000, 4 << 20);
+    if (catalog_data_resolve(c->store, symbol, c->tmpdir, &d->data, err) != 0)
+        goto fail;
+    traj_uuid(d->uuid);
+    memset(&t, 0, sizeof t);
+    t.uuid = d->uuid;
+    t.run_id = r->run_id;
+    t.strategy = def->name;
+    t.symbol = symbol;
+    t.params = d->params_s;
+    t.provider = c->local->name;
+    t.description = d->description;
+    d->v.id = traj_insert(c->store, &t, err);
+    if (d->v.id < 0)
+        goto fail;
+    d->v.state = TS_QUEUED;
+    d->v.exit_code = -1;
+    d->v.total_return = NAN;
+    d->v.sharpe = NAN;
+    d->v.created_at = sd_now_ms();
+    d->v.synthetic = d->data.synthetic;
+    snprintf(d->v.strategy, sizeof d->v.strategy, "%s", def->name);
+    snprintf(d->v.symbol, sizeof d->v.symbol, "%s", symbol);
+    snprintf(d->v.provider, sizeof d->v.provider, "%s", c->local->name);
+    snprintf(d->v.sandbox_id, sizeof d->v.sandbox_id, "sd%lld-%.8s", (long long)d->v.id, d->uuid);
+
+    pthread_mutex_lock(&c->lock);
+    if (c->ndeps == c->capdeps) {
+        c->capdeps = c->capdeps ? c->capdeps * 2 : 64;
+        c->deps = xrealloc(c->deps, c->capdeps * sizeof *c->deps);
+    }
+    c->deps[c->ndeps++] = d;
+    if (c->qtail)
+        c->qtail->qnext = d;
+    else
+        c->qhead = d;
+    c->qtail = d;
+    c->active++;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    push_state(c, d);
+    if (id)
+        *id = d->v.id;
+    return 0;
+fail:
+    json_decref(d->params);
+    free(d->params_s);
+    free(d->description);
+    logring_free(d->log);
+    free(d);
+    return -1;
+}
+
+/* Caller holds c->lock. */
+static struct dep *find(struct coord *c, int64_t id)
+{
+    for (size_t i = c->ndeps; i-- > 0;)
+        if (c->deps[i]->v.id == id)
+            return c->deps[i];
+    return NULL;
+}
+
+int coord_view(struct coord *c, int64_t id, struct deploy_view *v)
+{
+    struct dep *d;
+    pthread_mutex_lock(&c->lock);
+    d = find(c, id);
+    if (d)
+        *v = d->v;
+    pthread_mutex_unlock(&c->lock);
+    return d ? 0 : -1;
+}
+
+size_t coord_list(struct coord *c, struct deploy_view *out, size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->ndeps && n < max; i++)
+        out[n++] = c->deps[i]->v;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+json_t *coord_result(struct coord *c, int64_t id)
+{
+    json_t *r = NULL;
+    struct dep *d;
+    pthread_mutex_lock(&c->lock);
+    d = find(c, id);
+    if (d && d->result)
+        r = json_incref(d->result);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+struct logring *coord_log(struct coord *c, int64_t id)
+{
+    struct dep *d;
+    pthread_mutex_lock(&c->lock);
+    d = find(c, id);
+    pthread_mutex_unlock(&c->lock);
+    return d ? d->log : NULL;
+}
+
+int coord_wait(struct coord *c, int64_t id, struct deploy_view *v)
+{
+    struct dep *d;
+    pthread_mutex_lock(&c->lock);
+    d = find(c, id);
+    while (d && !traj_state_terminal(d->v.state))
+        pthread_cond_wait(&c->cond, &c->lock);
+    if (d && v)
+        *v = d->v;
+    pthread_mutex_unlock(&c->lock);
+    return d ? 0 : -1;
+}
+
+void coord_wait_idle(struct coord *c)
+{
+    pthread_mutex_lock(&c->lock);
+    while (c->active > 0)
+        pthread_cond_wait(&c->cond, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Caller holds c->lock. Returns 1 if d was queued and is now cancelled. */
+static int unqueue(struct coord *c, struct dep *d)
+{
+    struct dep **pp = &c->qhead, *prev = NULL;
+    while (*pp && *pp != d) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    if (*pp == NULL)
+        return 0;
+    *pp = d->qnext;
+    if (c->qtail == d)
+        c->qtail = prev;
+    d->qnext = NULL;
+    return 1;
+}
+
+int coord_cancel(struct coord *c, int64_t id)
+{
+    struct dep *d;
+    int was_queued = 0;
+
+    pthread_mutex_lock(&c->lock);
+    d = find(c, id);
+    if (d == NULL || traj_state_terminal(d->v.state)) {
+        pthread_mutex_unlock(&c->lock);
+        return -1;
+    }
+    atomic_store(&d->cancel, 1);
+    if (d->v.state == TS_QUEUED)
+        was_queued = unqueue(c, d);
+    if (d->sbx != NULL)
+        c->local->ops->signal(d->sbx, SIGTERM);
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    if (was_queued)
+        finish(c, d, TS_CANCELLED, -1, "cancelled by the operator before it started", NULL);
+    return 0;
+}
+
+void coord_cancel_all(struct coord *c)
+{
+    int64_t *ids;
+    size_t n = 0;
+
+    pthread_mutex_lock(&c->lock);
+    ids = xcalloc(c->ndeps + 1, sizeof *ids);
+    for (size_t i = 0; i < c->ndeps; i++)
+        if (!traj_state_terminal(c->deps[i]->v.state))
+            ids[n++] = c->deps[i]->v.id;
+    pthread_mutex_unlock(&c->lock);
+    /* Queued ones first so no worker picks them up meanwhile. */
+    for (size_t i = n; i-- > 0;)
+        coord_cancel(c, ids[i]);
+    free(ids);
+}
+
+void coord_counts(struct coord *c, int counts[TS_COUNT])
+{
+    memset(counts, 0, sizeof(int) * TS_COUNT);
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->ndeps; i++)
+        counts[c->deps[i]->v.state]++;
+    pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,144 @@
+/*
+ * coord.h: the coordinator: deploys strategies into sandboxes.
+ *
+ * DESIGN
+ * A deployment is one strategy run on one symbol in one sandbox, recorded as
+ * one trajectory. coord_submit validates the request (strategy, parameters,
+ * symbol) synchronously, inserts a queued trajectory and appends it to a FIFO
+ * served by max_agents worker threads. A worker drives the deployment through
+ * its operations, each timed and recorded:
+ *     create -> upload -> start -> stream -> collect -> destroy
+ * Provider failures (the sandbox could not be made or started) are retried
+ * with exponential backoff, at most `retries` times; what the strategy does is
+ * never retried. Every deployment ends in exactly one terminal state:
+ * succeeded (exit 0 and exactly one valid @@result within the timeout),
+ * failed, timeout, cancelled, or (after a crash, see recover.h) interrupted.
+ *
+ * Output: every chunk goes to the store byte for byte (store_output_append)
+ * and, split into lines, to the deployment's log ring for the console.
+ * Machine lines (@@progress, @@result, @@error) are parsed from stdout.
+ * A deployment that writes more than max_output bytes is stopped and fails.
+ *
+ * Leases: the sandbox is leased in the store before it starts and the lease
+ * is removed after destroy (crash recovery: recover.h).
+ *
+ * THREADS
+ * coord_new/coord_free: the owner thread. Everything else: any thread.
+ * Events (evq.h) are pushed from worker threads; the console drains them.
+ */
+#ifndef SD_COORD_H
+#define SD_COORD_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "evq.h"
+#include "logring.h"
+#include "provider.h"
+#include "store.h"
+#include "traj.h"
+
+struct coord_opts {
+    int max_agents;     /* worker threads (10) */
+    int64_t timeout_ms; /* per deployment (300000) */
+    int64_t memory_mb;  /* per sandbox (512; 0 = none) */
+    double cpus;        /* per sandbox (1; 0 = none) */
+    int pids;           /* per sandbox (256) */
+    int learning;       /* record predictions and learn (issue: learning) */
+    int auto_optimize;  /* choose unpinned parameters (issue: learning) */
+    int strict;         /* refuse degraded isolation */
+    int unsandboxed;    /* explicit opt-in to no isolation */
+    int retries;        /* provider-error retries (3) */
+    int64_t max_output; /* bytes per deployment before it is stopped (256 MiB) */
+    int64_t backoff_ms; /* first retry delay, doubled each time (100) */
+};
+
+void coord_opts_default(struct coord_opts *o);
+
+struct coord;
+
+/* Start a coordinator over store s with the local provider. runner_path and
+ * helper_path are swarmdeck-runner and swarmdeck-sandbox. Returns NULL with
+ * err set. The coordinator does not own s. */
+struct coord *coord_new(struct store *s, const struct coord_opts *o, const char *runner_path,
+                        const char *helper_path, struct sd_err *err);
+
+/* Cancel everything still queued or running, wait for the workers, free. */
+void coord_free(struct coord *c);
+
+struct catalog *coord_catalog(struct coord *c);
+struct store *coord_store(struct coord *c);
+struct evq *coord_events(struct coord *c);
+const struct coord_opts *coord_options(struct coord *c);
+
+struct deploy_req {
+    const char *strategy;
+    json_t *params; /* strategy parameters (may hold symbol/symbols: ignored here) */
+    const char *symbol;
+    const char *description;
+    const char *provider; /* NULL or "local" */
+    int64_t run_id;       /* 0 = none */
+    int64_t timeout_ms;   /* 0 = the coordinator's */
+    int pace;             /* built-ins: bars per second to replay (0 = full speed) */
+};
+
+/* Validate r exactly as coord_submit would, without queueing or storing
+ * anything. Returns 0 or -1 with err set. */
+int coord_check(struct coord *c, const struct deploy_req *r, struct sd_err *err);
+
+/* Validate and queue one deployment. On success *id is its trajectory id.
+ * On failure nothing is queued or stored and err says why (SD_EUSAGE for bad
+ * input). */
+int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struct sd_err *err);
+
+/* A consistent copy of one deployment's live state. */
+struct deploy_view {
+    int64_t id;
+    int state;
+    char strategy[64];
+    char symbol[32];
+    char sandbox_id[80];
+    char provider[32];
+    char error[512];
+    int exit_code; /* -1 = none */
+    int synthetic;
+    int64_t created_at, started_at, ended_at; /* ms since the epoch; 0 = not yet */
+    double progress;                          /* 0..1 */
+    double equity;
+    int64_t cpu_ms, mem_kb;
+    double total_return, sharpe; /* from the result when succeeded, else NaN */
+    double reward;
+    char isolation_level[32];
+    uint64_t output_bytes;
+};
+
+/* Fill v for deployment id; returns 0, or -1 if this coordinator does not
+ * know it. */
+int coord_view(struct coord *c, int64_t id, struct deploy_view *v);
+
+/* Copy up to max views (every deployment this coordinator has run, oldest
+ * first); returns the count. */
+size_t coord_list(struct coord *c, struct deploy_view *out, size_t max);
+
+/* The result JSON of a finished deployment (new reference) or NULL. */
+json_t *coord_result(struct coord *c, int64_t id);
+
+/* The deployment's log ring (valid until coord_free), or NULL. */
+struct logring *coord_log(struct coord *c, int64_t id);
+
+/* Block until deployment id is terminal; fills v. Returns 0 or -1 (unknown). */
+int coord_wait(struct coord *c, int64_t id, struct deploy_view *v);
+
+/* Block until no deployment is queued or running. */
+void coord_wait_idle(struct coord *c);
+
+/* Cancel one deployment (queued: at once; running: SIGTERM then SIGKILL).
+ * Returns 0, or -1 if unknown or already terminal. */
+int coord_cancel(struct coord *c, int64_t id);
+void coord_cancel_all(struct coord *c);
+
+/* Counts by state. */
+void coord_counts(struct coord *c, int counts[TS_COUNT]);
+
+#endif

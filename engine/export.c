@@ -1,0 +1,459 @@
+/*
+ * export.c: trajectories as JSON, export bundles and import (export.h).
+ */
+#define _GNU_SOURCE
+#include "export.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "traj.h"
+
+static json_t *col_json_text(sqlite3_stmt *st, int i)
+{
+    json_error_t je;
+    json_t *j;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return json_null();
+    j = json_loads((const char *)sqlite3_column_text(st, i), JSON_DECODE_ANY, &je);
+    return j ? j : json_string((const char *)sqlite3_column_text(st, i));
+}
+
+static json_t *col_str(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL
+               ? json_null()
+               : json_string((const char *)sqlite3_column_text(st, i));
+}
+
+static json_t *col_int(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
+                                                     : json_integer(sqlite3_column_int64(st, i));
+}
+
+static json_t *col_real(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
+                                                     : json_real(sqlite3_column_double(st, i));
+}
+
+static json_t *b64(const void *data, int len)
+{
+    char *out = malloc((size_t)(4 * ((len + 2) / 3) + 1));
+    json_t *j;
+    if (out == NULL)
+        return json_null();
+    EVP_EncodeBlock((unsigned char *)out, data, len);
+    j = json_string(out);
+    free(out);
+    return j;
+}
+
+json_t *export_trajectory(sqlite3 *db, int64_t id, int with_output)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *t = NULL, *ops, *out;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, uuid, run_id, strategy, symbol, params, provider, "
+                           "sandbox_id, status, exit_code, error, created_at, started_at, "
+                           "ended_at, duration_ms, result, reward, prediction, description, "
+                           "op_sequence, isolation, auto_optimized, output_bytes, output_dropped, "
+                           "fingerprint, prev_fingerprint FROM trajectories WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    t = json_object();
+    json_object_set_new(t, "id", col_int(st, 0));
+    json_object_set_new(t, "uuid", col_str(st, 1));
+    json_object_set_new(t, "runId", col_int(st, 2));
+    json_object_set_new(t, "strategyName", col_str(st, 3));
+    json_object_set_new(t, "symbol", col_str(st, 4));
+    json_object_set_new(t, "params", col_json_text(st, 5));
+    json_object_set_new(t, "provider", col_str(st, 6));
+    json_object_set_new(t, "sandboxId", col_str(st, 7));
+    json_object_set_new(t, "status", col_str(st, 8));
+    json_object_set_new(t, "exitCode", col_int(st, 9));
+    json_object_set_new(t, "error", col_str(st, 10));
+    json_object_set_new(t, "createdAt", col_int(st, 11));
+    json_object_set_new(t, "startedAt", col_int(st, 12));
+    json_object_set_new(t, "endedAt", col_int(st, 13));
+    json_object_set_new(t, "duration", col_real(st, 14));
+    json_object_set_new(t, "result", col_json_text(st, 15));
+    json_object_set_new(t, "reward", col_real(st, 16));
+    json_object_set_new(t, "prediction", col_json_text(st, 17));
+    json_object_set_new(t, "description", col_str(st, 18));
+    json_object_set_new(t, "operationSequence", col_str(st, 19));
+    json_object_set_new(t, "isolation", col_json_text(st, 20));
+    json_object_set_new(t, "autoOptimized", json_boolean(sqlite3_column_int(st, 21)));
+    json_object_set_new(t, "outputBytes", col_int(st, 22));
+    json_object_set_new(t, "outputDropped", col_int(st, 23));
+    json_object_set_new(t, "fingerprint", col_str(st, 24));
+    json_object_set_new(t, "prevFingerprint", col_str(st, 25));
+    sqlite3_finalize(st);
+    st = NULL;
+
+    ops = json_array();
+    if (sqlite3_prepare_v2(db,
+                           "SELECT seq, name, started_at, duration_ms, ok, detail FROM operations "
+                           "WHERE traj_id = ?1 ORDER BY seq",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            json_array_append_new(ops,
+                                  json_pack("{s:o, s:o, s:o, s:o, s:b, s:o}", "seq", col_int(st, 0),
+                                            "name", col_str(st, 1), "startedAt", col_int(st, 2),
+                                            "duration", col_real(st, 3), "ok",
+                                            sqlite3_column_int(st, 4), "detail", col_str(st, 5)));
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    json_object_set_new(t, "operations", ops);
+    if (!with_output)
+        return t;
+    out = json_array();
+    if (sqlite3_prepare_v2(db,
+                           "SELECT seq, stream, data FROM output WHERE traj_id = ?1 ORDER BY seq",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            json_array_append_new(
+                out, json_pack("{s:o, s:s, s:o}", "seq", col_int(st, 0), "stream",
+                               sqlite3_column_int(st, 1) == 2 ? "stderr" : "stdout", "data",
+                               b64(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2))));
+    }
+    json_object_set_new(t, "output", out);
+out:
+    sqlite3_finalize(st);
+    return t;
+}
+
+json_t *export_bundle(struct store *s, struct sd_err *err)
+{
+    sqlite3 *db = store_reader(s, err);
+    sqlite3_stmt *st = NULL;
+    json_t *b, *trajs, *strats, *by;
+    int64_t total = 0, ok = 0, finished = 0;
+    double reward = 0;
+
+    if (db == NULL)
+        return NULL;
+    /* One read transaction so the bundle is a consistent snapshot. */
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    b = json_object();
+    json_object_set_new(b, "format", json_string("swarmdeck-export"));
+    json_object_set_new(b, "version", json_integer(1));
+    json_object_set_new(b, "exportedAt", json_integer(sd_now_ms()));
+    json_object_set_new(b, "storeId", json_string(store_id(s)));
+    strats = json_array();
+    if (sqlite3_prepare_v2(db, "SELECT manifest FROM strategies WHERE builtin = 0 ORDER BY name",
+                           -1, &st, NULL) == SQLITE_OK)
+        while (sqlite3_step(st) == SQLITE_ROW)
+            json_array_append_new(strats, col_json_text(st, 0));
+    sqlite3_finalize(st);
+    trajs = json_array();
+    by = json_object();
+    if (sqlite3_prepare_v2(db, "SELECT id, status, reward FROM trajectories ORDER BY id", -1, &st,
+                           NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *state = (const char *)sqlite3_column_text(st, 1);
+            json_t *t = export_trajectory(db, sqlite3_column_int64(st, 0), 1);
+            json_t *cnt = json_object_get(by, state);
+            if (t)
+                json_array_append_new(trajs, t);
+            json_object_set_new(by, state, json_integer(cnt ? json_integer_value(cnt) + 1 : 1));
+            total++;
+            if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0) {
+                finished++;
+                reward += sqlite3_column_double(st, 2);
+            }
+            if (strcmp(state, "succeeded") == 0)
+                ok++;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close_v2(db);
+    json_object_set_new(b, "metrics",
+                        json_pack("{s:I, s:o, s:f, s:f}", "totalTrajectories", (json_int_t)total,
+                                  "byStatus", by, "successRate",
+                                  finished ? (double)ok / (double)finished : 0.0, "avgReward",
+                                  finished ? reward / (double)finished : 0.0));
+    json_object_set_new(b, "strategies", strats);
+    json_object_set_new(b, "trajectories", trajs);
+    return b;
+}
+
+/* --- import ----------------------------------------------------------------- */
+
+static int check_bundle(json_t *b, struct sd_err *err)
+{
+    json_t *trajs = json_object_get(b, "trajectories"), *strats = json_object_get(b, "strategies");
+
+    if (!json_is_object(b) || !json_is_string(json_object_get(b, "format")) ||
+        strcmp(json_string_value(json_object_get(b, "format")), "swarmdeck-export") != 0)
+        return sd_err_set(err, SD_EUSAGE, "not a swarmdeck export bundle (no \"format\")");
+    if (json_integer_value(json_object_get(b, "version")) != 1)
+        return sd_err_set(err, SD_EUSAGE, "unsupported bundle version (this build reads 1)");
+    if (!json_is_array(trajs))
+        return sd_err_set(err, SD_EUSAGE, "bundle: \"trajectories\" must be an array");
+    if (strats != NULL && !json_is_array(strats))
+        return sd_err_set(err, SD_EUSAGE, "bundle: \"strategies\" must be an array");
+    for (size_t i = 0; i < json_array_size(strats); i++) {
+        json_t *m = json_array_get(strats, i);
+        if (!json_is_string(json_object_get(m, "name")))
+            return sd_err_set(err, SD_EUSAGE, "bundle: strategy %zu has no name", i);
+    }
+    for (size_t i = 0; i < json_array_size(trajs); i++) {
+        json_t *t = json_array_get(trajs, i), *ops, *out;
+        const char *st = json_string_value(json_object_get(t, "status"));
+        if (!json_is_object(t) || !json_is_string(json_object_get(t, "uuid")) ||
+            !json_is_string(json_object_get(t, "strategyName")) || st == NULL ||
+            traj_state_from_name(st) < 0 || !json_is_integer(json_object_get(t, "createdAt")))
+            return sd_err_set(err, SD_EUSAGE,
+                              "bundle: trajectory %zu lacks uuid, strategyName, status or "
+                              "createdAt",
+                              i);
+        ops = json_object_get(t, "operations");
+        out = json_object_get(t, "output");
+        if ((ops && !json_is_array(ops)) || (out && !json_is_array(out)))
+            return sd_err_set(err, SD_EUSAGE, "bundle: trajectory %zu: bad operations or output",
+                              i);
+        for (size_t k = 0; k < json_array_size(ops); k++) {
+            json_t *o = json_array_get(ops, k);
+            if (!json_is_integer(json_object_get(o, "seq")) ||
+                !json_is_string(json_object_get(o, "name")))
+                return sd_err_set(err, SD_EUSAGE, "bundle: trajectory %zu: operation %zu is bad", i,
+                                  k);
+        }
+        for (size_t k = 0; k < json_array_size(out); k++) {
+            json_t *o = json_array_get(out, k);
+            const char *d = json_string_value(json_object_get(o, "data"));
+            if (!json_is_integer(json_object_get(o, "seq")) || d == NULL || strlen(d) % 4 != 0)
+                return sd_err_set(err, SD_EUSAGE, "bundle: trajectory %zu: output chunk %zu is bad",
+                                  i, k);
+        }
+    }
+    return 0;
+}
+
+struct import_job {
+    json_t *b;
+    struct import_report *r;
+};
+
+static char *dumps_or_null(json_t *j)
+{
+    if (j == NULL || json_is_null(j))
+        return NULL;
+    if (json_is_string(j))
+        return xstrdup(json_string_value(j));
+    return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+}
+
+static void bind_json(sqlite3_stmt *st, int i, json_t *j)
+{
+    char *s = dumps_or_null(j);
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, free);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_int_or_null(sqlite3_stmt *st, int i, json_t *j)
+{
+    if (json_is_integer(j))
+        sqlite3_bind_int64(st, i, json_integer_value(j));
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_real_or_null(sqlite3_stmt *st, int i, json_t *j)
+{
+    if (json_is_number(j))
+        sqlite3_bind_double(st, i, json_number_value(j));
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *err)
+{
+    sqlite3_stmt *st;
+    int64_t id;
+    const char *status = json_string_value(json_object_get(t, "status"));
+    json_t *ops = json_object_get(t, "operations"), *out = json_object_get(t, "output");
+
+    if (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0)
+        status = "interrupted"; /* nobody runs it here */
+    st = store_stmt(s,
+                    "INSERT INTO trajectories(uuid, strategy, symbol, params, provider, "
+                    "sandbox_id, status, exit_code, error, created_at, started_at, ended_at, "
+                    "duration_ms, result, reward, prediction, description, op_sequence, "
+                    "isolation, auto_optimized, output_bytes, output_dropped, fingerprint, "
+                    "prev_fingerprint) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
+                    "?16,?17,?18,?19,?20,?21,?22,?23,?24)",
+                    err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, json_string_value(json_object_get(t, "uuid")), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, json_string_value(json_object_get(t, "strategyName")), -1,
+                      SQLITE_TRANSIENT);
+    bind_json(st, 3, json_object_get(t, "symbol"));
+    {
+        char *p = dumps_or_null(json_object_get(t, "params"));
+        sqlite3_bind_text(st, 4, p ? p : "{}", -1, SQLITE_TRANSIENT);
+        free(p);
+    }
+    {
+        const char *prov = json_string_value(json_object_get(t, "provider"));
+        sqlite3_bind_text(st, 5, prov ? prov : "imported", -1, SQLITE_TRANSIENT);
+    }
+    bind_json(st, 6, json_object_get(t, "sandboxId"));
+    sqlite3_bind_text(st, 7, status, -1, SQLITE_TRANSIENT);
+    bind_int_or_null(st, 8, json_object_get(t, "exitCode"));
+    bind_json(st, 9, json_object_get(t, "error"));
+    sqlite3_bind_int64(st, 10, json_integer_value(json_object_get(t, "createdAt")));
+    bind_int_or_null(st, 11, json_object_get(t, "startedAt"));
+    bind_int_or_null(st, 12, json_object_get(t, "endedAt"));
+    bind_real_or_null(st, 13, json_object_get(t, "duration"));
+    bind_json(st, 14, json_object_get(t, "result"));
+    bind_real_or_null(st, 15, json_object_get(t, "reward"));
+    bind_json(st, 16, json_object_get(t, "prediction"));
+    bind_json(st, 17, json_object_get(t, "description"));
+    bind_json(st, 18, json_object_get(t, "operationSequence"));
+    bind_json(st, 19, json_object_get(t, "isolation"));
+    sqlite3_bind_int(st, 20, json_is_true(json_object_get(t, "autoOptimized")));
+    sqlite3_bind_int64(st, 21, json_integer_value(json_object_get(t, "outputBytes")));
+    sqlite3_bind_int64(st, 22, json_integer_value(json_object_get(t, "outputDropped")));
+    bind_json(st, 23, json_object_get(t, "fingerprint"));
+    bind_json(st, 24, json_object_get(t, "prevFingerprint"));
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    id = sqlite3_last_insert_rowid(db);
+    for (size_t k = 0; k < json_array_size(ops); k++) {
+        json_t *o = json_array_get(ops, k);
+        st = store_stmt(s,
+                        "INSERT INTO operations(traj_id, seq, name, started_at, duration_ms, ok, "
+                        "detail) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                        err);
+        if (st == NULL)
+            return -1;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(o, "seq")));
+        sqlite3_bind_text(st, 3, json_string_value(json_object_get(o, "name")), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(o, "startedAt")));
+        sqlite3_bind_double(st, 5, json_number_value(json_object_get(o, "duration")));
+        sqlite3_bind_int(st, 6, json_is_true(json_object_get(o, "ok")));
+        bind_json(st, 7, json_object_get(o, "detail"));
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    }
+    for (size_t k = 0; k < json_array_size(out); k++) {
+        json_t *o = json_array_get(out, k);
+        const char *d = json_string_value(json_object_get(o, "data"));
+        const char *stream = json_string_value(json_object_get(o, "stream"));
+        size_t dl = strlen(d);
+        unsigned char *raw = malloc(dl / 4 * 3 + 3);
+        int n;
+        if (raw == NULL)
+            return sd_err_set(err, SD_ENOMEM, "out of memory");
+        n = EVP_DecodeBlock(raw, (const unsigned char *)d, (int)dl);
+        if (n < 0) {
+            free(raw);
+            return sd_err_set(err, SD_EUSAGE, "bundle: output of %s is not base64",
+                              json_string_value(json_object_get(t, "uuid")));
+        }
+        /* EVP_DecodeBlock counts padding as bytes: remove them. */
+        if (dl >= 1 && d[dl - 1] == '=')
+            n--;
+        if (dl >= 2 && d[dl - 2] == '=')
+            n--;
+        st = store_stmt(s, "INSERT INTO output(traj_id, seq, stream, data) VALUES(?1,?2,?3,?4)",
+                        err);
+        if (st == NULL) {
+            free(raw);
+            return -1;
+        }
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(o, "seq")));
+        sqlite3_bind_int(st, 3, stream && strcmp(stream, "stderr") == 0 ? 2 : 1);
+        sqlite3_bind_blob(st, 4, raw, n, free);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    }
+    return 0;
+}
+
+static int import_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct import_job *j = arg;
+    json_t *trajs = json_object_get(j->b, "trajectories"),
+           *strats = json_object_get(j->b, "strategies");
+    sqlite3_stmt *st;
+
+    if (sqlite3_exec(db, "SAVEPOINT import", NULL, NULL, NULL) != SQLITE_OK)
+        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    for (size_t i = 0; i < json_array_size(strats); i++) {
+        json_t *m = json_array_get(strats, i);
+        char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+        st = store_stmt(s,
+                        "INSERT OR IGNORE INTO strategies(name, manifest, builtin, added_at) "
+                        "VALUES(?1, ?2, 0, ?3)",
+                        err);
+        if (st == NULL) {
+            free(text);
+            goto fail;
+        }
+        sqlite3_bind_text(st, 1, json_string_value(json_object_get(m, "name")), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, text, -1, free);
+        sqlite3_bind_int64(st, 3, sd_now_ms());
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+            goto fail;
+        }
+        j->r->strategies_added += sqlite3_changes(db);
+    }
+    for (size_t i = 0; i < json_array_size(trajs); i++) {
+        json_t *t = json_array_get(trajs, i);
+        int exists;
+        st = store_stmt(s, "SELECT 1 FROM trajectories WHERE uuid = ?1", err);
+        if (st == NULL)
+            goto fail;
+        sqlite3_bind_text(st, 1, json_string_value(json_object_get(t, "uuid")), -1,
+                          SQLITE_TRANSIENT);
+        exists = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (exists) {
+            j->r->skipped++;
+            continue;
+        }
+        if (import_one(s, db, t, err) != 0)
+            goto fail;
+        j->r->added++;
+    }
+    sqlite3_exec(db, "RELEASE import", NULL, NULL, NULL);
+    return 0;
+fail:
+    sqlite3_exec(db, "ROLLBACK TO import", NULL, NULL, NULL);
+    sqlite3_exec(db, "RELEASE import", NULL, NULL, NULL);
+    memset(j->r, 0, sizeof *j->r);
+    return -1;
+}
+
+int import_bundle(struct store *s, json_t *bundle, struct import_report *r, struct sd_err *err)
+{
+    struct import_job j = {bundle, r};
+
+    memset(r, 0, sizeof *r);
+    if (check_bundle(bundle, err) != 0)
+        return -1;
+    if (store_call(s, import_fn, &j, err) != 0)
+        return -1;
+    return store_flush(s, err);
+}

@@ -1,0 +1,38 @@
+/*
+ * export.h: trajectories as JSON, export bundles and their import.
+ *
+ * An export bundle is one JSON object:
+ *   {"format": "swarmdeck-export", "version": 1, "exportedAt": ms, "storeId": "...",
+ *    "metrics": {...}, "strategies": [manifest...], "trajectories": [traj...]}
+ * where each traj carries its operations and its captured output (base64
+ * chunks with sequence numbers and streams), so a bundle holds every byte the
+ * store holds. Import merges by trajectory uuid: a trajectory already present
+ * is skipped, so importing a bundle twice adds nothing. A bundle is checked
+ * whole before anything is written, and written in one transaction: a bad
+ * bundle imports nothing.
+ */
+#ifndef SD_EXPORT_H
+#define SD_EXPORT_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* One trajectory as JSON (new reference) read through db, with operations
+ * and, when with_output, its output chunks. NULL if there is no such id. */
+json_t *export_trajectory(sqlite3 *db, int64_t id, int with_output);
+
+/* The whole store as a bundle (new reference), or NULL with err set. */
+json_t *export_bundle(struct store *s, struct sd_err *err);
+
+struct import_report {
+    int added, skipped, strategies_added;
+};
+
+/* Merge bundle into s. Returns 0 (r filled) or -1 with err set and nothing
+ * changed. */
+int import_bundle(struct store *s, json_t *bundle, struct import_report *r, struct sd_err *err);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * logring.c: a line ring per sandbox (logring.h).
+ *
+ * Representation: a circular array of struct logline with a byte total;
+ * appending past max_lines or max_bytes drops the oldest. Two partial-line
+ * buffers, one per stream, hold text until its newline.
+ */
+#define _GNU_SOURCE
+#include "logring.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct logring {
+    pthread_mutex_t lock;
+    struct logline *lines;
+    size_t cap, head, len, bytes, max_bytes;
+    uint64_t next_seq;
+    char *part[2];
+    size_t partlen[2];
+};
+
+struct logring *logring_new(size_t max_lines, size_t max_bytes)
+{
+    struct logring *r = calloc(1, sizeof *r);
+
+    if (r == NULL)
+        return NULL;
+    r->lines = calloc(max_lines ? max_lines : 1, sizeof *r->lines);
+    r->part[0] = malloc(LOGRING_MAX_LINE + 1);
+    r->part[1] = malloc(LOGRING_MAX_LINE + 1);
+    if (r->lines == NULL || r->part[0] == NULL || r->part[1] == NULL) {
+        logring_free(r);
+        return NULL;
+    }
+    r->cap = max_lines ? max_lines : 1;
+    r->max_bytes = max_bytes;
+    r->next_seq = 1;
+    pthread_mutex_init(&r->lock, NULL);
+    return r;
+}
+
+void logring_free(struct logring *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->len; i++)
+        free(r->lines[(r->head + i) % r->cap].text);
+    free(r->lines);
+    free(r->part[0]);
+    free(r->part[1]);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+static void drop_oldest(struct logring *r)
+{
+    struct logline *l = &r->lines[r->head];
+    r->bytes -= strlen(l->text);
+    free(l->text);
+    l->text = NULL;
+    r->head = (r->head + 1) % r->cap;
+    r->len--;
+}
+
+/* Caller holds the lock. */
+static void push_line(struct logring *r, int stream, const char *text, size_t n, int partial)
+{
+    struct logline *l;
+    char *copy = malloc(n + 1);
+
+    if (copy == NULL)
+        return;
+    memcpy(copy, text, n);
+    copy[n] = '\0';
+    while (r->len > 0 && (r->len == r->cap || r->bytes + n > r->max_bytes))
+        drop_oldest(r);
+    l = &r->lines[(r->head + r->len) % r->cap];
+    l->seq = r->next_seq++;
+    l->stream = stream;
+    l->partial = partial;
+    l->time_ms = sd_now_ms();
+    l->text = copy;
+    r->len++;
+    r->bytes += n;
+}
+
+uint64_t logring_append(struct logring *r, int stream, const char *data, size_t len)
+{
+    int s = stream == 2 ? 1 : 0;
+    uint64_t last;
+
+    pthread_mutex_lock(&r->lock);
+    while (len > 0) {
+        const char *nl = memchr(data, '\n', len);
+        size_t take = nl ? (size_t)(nl - data) : len;
+        size_t room = LOGRING_MAX_LINE - r->partlen[s];
+
+        if (take > room) {
+            /* The line is too long: emit what fits as a partial line. */
+            memcpy(r->part[s] + r->partlen[s], data, room);
+            push_line(r, stream, r->part[s], LOGRING_MAX_LINE, 1);
+            r->partlen[s] = 0;
+            data += room;
+            len -= room;
+            continue;
+        }
+        memcpy(r->part[s] + r->partlen[s], data, take);
+        r->partlen[s] += take;
+        data += take;
+        len -= take;
+        if (nl != NULL) {
+            push_line(r, stream, r->part[s], r->partlen[s], 0);
+            r->partlen[s] = 0;
+            data++;
+            len--;
+        }
+    }
+    last = r->next_seq - 1;
+    pthread_mutex_unlock(&r->lock);
+    return last;
+}
+
+void logring_finish(struct logring *r)
+{
+    pthread_mutex_lock(&r->lock);
+    for (int s = 0; s < 2; s++) {
+        if (r->partlen[s] > 0) {
+            push_line(r, s + 1, r->part[s], r->partlen[s], 1);
+            r->partlen[s] = 0;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+uint64_t logring_last_seq(struct logring *r)
+{
+    uint64_t v;
+    pthread_mutex_lock(&r->lock);
+    v = r->next_seq - 1;
+    pthread_mutex_unlock(&r->lock);
+    return v;
+}
+
+uint64_t logring_first_seq(struct logring *r)
+{
+    uint64_t v;
+    pthread_mutex_lock(&r->lock);
+    v = r->len ? r->lines[r->head].seq : r->next_seq;
+    pthread_mutex_unlock(&r->lock);
+    return v;
+}
+
+size_t logring_get(struct logring *r, uint64_t from, struct logline *out, size_t max)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->len && n < max; i++) {
+        struct logline *l = &r->lines[(r->head + i) % r->cap];
+        if (l->seq < from)
+            continue;
+        out[n] = *l;
+        out[n].text = strdup(l->text);
+        if (out[n].text == NULL)
+            break;
+        n++;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+void logline_free_all(struct logline *lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(lines[i].text);
+        lines[i].text = NULL;
+    }
+}

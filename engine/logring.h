@@ -1,0 +1,50 @@
+/*
+ * logring.h: the live output of one sandbox as lines, for the console.
+ *
+ * The store keeps every byte (up to its cap); this ring keeps the most recent
+ * lines in memory so the console can pull the visible window without touching
+ * SQLite (design.md §2: bulk data is pulled, events carry small copies).
+ * Lines are split per stream; a partial line is held until its newline or
+ * until it exceeds LOGRING_MAX_LINE, when it is emitted as a partial line.
+ * Every line gets the next sequence number (starting at 1); old lines fall
+ * off when the ring exceeds its line or byte budget.
+ *
+ * Thread safety: any thread (one mutex per ring).
+ */
+#ifndef SD_LOGRING_H
+#define SD_LOGRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOGRING_MAX_LINE 4096
+
+struct logline {
+    uint64_t seq;
+    int stream;      /* 1 stdout, 2 stderr */
+    int partial;     /* cut at LOGRING_MAX_LINE or at end of stream */
+    int64_t time_ms; /* when the line completed */
+    char *text;      /* NUL-terminated, without the newline */
+};
+
+struct logring;
+
+struct logring *logring_new(size_t max_lines, size_t max_bytes);
+void logring_free(struct logring *r); /* accepts NULL */
+
+/* Feed a chunk of stream output. Returns the last sequence number assigned. */
+uint64_t logring_append(struct logring *r, int stream, const char *data, size_t len);
+
+/* Emit any held partial lines (at end of stream). */
+void logring_finish(struct logring *r);
+
+/* The newest sequence number (0 when empty) and the oldest still held. */
+uint64_t logring_last_seq(struct logring *r);
+uint64_t logring_first_seq(struct logring *r);
+
+/* Copy up to max lines with seq >= from into out (texts are malloc'ed copies:
+ * free them with logline_free_all). Returns the count. */
+size_t logring_get(struct logring *r, uint64_t from, struct logline *out, size_t max);
+void logline_free_all(struct logline *lines, size_t n);
+
+#endif

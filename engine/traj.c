@@ -1,0 +1,397 @@
+/*
+ * traj.c: runs, trajectories and operations in the store (traj.h).
+ *
+ * Each public function packs its arguments into a small heap job and hands
+ * it to the store's writer thread. Owner columns (owner_pid, owner_start)
+ * record which swarmdeck process runs a trajectory, so a later start can tell
+ * a trajectory whose process died (interrupted) from one still running.
+ */
+#define _GNU_SOURCE
+#include "traj.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "provider.h"
+
+static const char *const state_names[TS_COUNT] = {
+    "queued", "running", "succeeded", "failed", "timeout", "cancelled", "interrupted",
+};
+
+const char *traj_state_name(int state)
+{
+    return state >= 0 && state < TS_COUNT ? state_names[state] : "unknown";
+}
+
+int traj_state_from_name(const char *name)
+{
+    for (int i = 0; i < TS_COUNT; i++)
+        if (strcmp(state_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int traj_state_terminal(int state)
+{
+    return state >= TS_SUCCEEDED;
+}
+
+void traj_uuid(char buf[37])
+{
+    unsigned char b[16];
+    size_t got = 0;
+
+    while (got < sizeof b) {
+        ssize_t n = getrandom(b + got, sizeof b - got, 0);
+        if (n > 0)
+            got += (size_t)n;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st, struct sd_err *err)
+{
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    return 0;
+}
+
+/* --- insert ---------------------------------------------------------------- */
+
+struct insert_job {
+    const struct traj_new *t;
+    int64_t id;
+};
+
+static int insert_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct insert_job *j = arg;
+    const struct traj_new *t = j->t;
+    sqlite3_stmt *st = store_stmt(
+        s,
+        "INSERT INTO trajectories(uuid, run_id, strategy, symbol, params, provider, status, "
+        "created_at, description, prediction, auto_optimized, owner_pid, owner_start) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?11, ?12)",
+        err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, t->uuid, -1, SQLITE_STATIC);
+    if (t->run_id > 0)
+        sqlite3_bind_int64(st, 2, t->run_id);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_text(st, 3, t->strategy, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 4, t->symbol);
+    sqlite3_bind_text(st, 5, t->params ? t->params : "{}", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, t->provider, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, sd_now_ms());
+    bind_text_or_null(st, 8, t->description);
+    bind_text_or_null(st, 9, t->prediction);
+    sqlite3_bind_int(st, 10, t->auto_optimized);
+    sqlite3_bind_int(st, 11, (int)getpid());
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)proc_start_time((int)getpid()));
+    if (step_done(db, st, err) != 0)
+        return -1;
+    j->id = sqlite3_last_insert_rowid(db);
+    return 0;
+}
+
+int64_t traj_insert(struct store *s, const struct traj_new *t, struct sd_err *err)
+{
+    struct insert_job j = {t, -1};
+    if (store_call(s, insert_fn, &j, err) != 0)
+        return -1;
+    return j.id;
+}
+
+/* --- running ---------------------------------------------------------------- */
+
+struct running_job {
+    int64_t id, started_at;
+    char *sandbox_id;
+};
+
+static int running_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct running_job *j = arg;
+    sqlite3_stmt *st = store_stmt(s,
+                                  "UPDATE trajectories SET status = 'running', sandbox_id = ?2, "
+                                  "started_at = ?3 WHERE id = ?1",
+                                  err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, j->id);
+    bind_text_or_null(st, 2, j->sandbox_id);
+    sqlite3_bind_int64(st, 3, j->started_at);
+    return step_done(db, st, err);
+}
+
+static void running_free(void *arg)
+{
+    struct running_job *j = arg;
+    free(j->sandbox_id);
+    free(j);
+}
+
+void traj_running(struct store *s, int64_t id, const char *sandbox_id, int64_t started_at)
+{
+    struct running_job *j = xcalloc(1, sizeof *j);
+    j->id = id;
+    j->started_at = started_at;
+    j->sandbox_id = dup_or_null(sandbox_id);
+    store_submit(s, running_fn, j, running_free);
+}
+
+/* --- operations ------------------------------------------------------------- */
+
+struct op_job {
+    int64_t id, started_at;
+    int seq, ok;
+    double duration_ms;
+    char *name, *detail;
+};
+
+static int op_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct op_job *j = arg;
+    sqlite3_stmt *st =
+        store_stmt(s,
+                   "INSERT OR REPLACE INTO operations(traj_id, seq, name, "
+                   "started_at, duration_ms, ok, detail) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                   err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, j->id);
+    sqlite3_bind_int(st, 2, j->seq);
+    sqlite3_bind_text(st, 3, j->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, j->started_at);
+    sqlite3_bind_double(st, 5, j->duration_ms);
+    sqlite3_bind_int(st, 6, j->ok);
+    bind_text_or_null(st, 7, j->detail);
+    return step_done(db, st, err);
+}
+
+static void op_free(void *arg)
+{
+    struct op_job *j = arg;
+    free(j->name);
+    free(j->detail);
+    free(j);
+}
+
+void traj_op(struct store *s, int64_t id, int seq, const char *name, int64_t started_at,
+             double duration_ms, int ok, const char *detail)
+{
+    struct op_job *j = xcalloc(1, sizeof *j);
+    j->id = id;
+    j->seq = seq;
+    j->name = xstrdup(name);
+    j->started_at = started_at;
+    j->duration_ms = duration_ms;
+    j->ok = ok;
+    j->detail = dup_or_null(detail);
+    store_submit(s, op_fn, j, op_free);
+}
+
+/* --- finish ----------------------------------------------------------------- */
+
+struct finish_job {
+    int64_t id;
+    struct traj_final f;
+};
+
+static int finish_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct finish_job *j = arg;
+    const struct traj_final *f = &j->f;
+    sqlite3_stmt *st = store_stmt(
+        s,
+        "UPDATE trajectories SET status = ?2, exit_code = ?3, error = ?4, ended_at = ?5, "
+        "duration_ms = ?6, result = ?7, reward = ?8, isolation = ?9, op_sequence = ?10 "
+        "WHERE id = ?1",
+        err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, j->id);
+    sqlite3_bind_text(st, 2, traj_state_name(f->state), -1, SQLITE_STATIC);
+    if (f->exit_code >= 0)
+        sqlite3_bind_int(st, 3, f->exit_code);
+    else
+        sqlite3_bind_null(st, 3);
+    bind_text_or_null(st, 4, f->error);
+    sqlite3_bind_int64(st, 5, f->ended_at);
+    sqlite3_bind_double(st, 6, f->duration_ms);
+    bind_text_or_null(st, 7, f->result);
+    sqlite3_bind_double(st, 8, f->reward);
+    bind_text_or_null(st, 9, f->isolation);
+    bind_text_or_null(st, 10, f->op_sequence);
+    return step_done(db, st, err);
+}
+
+static void finish_free(void *arg)
+{
+    struct finish_job *j = arg;
+    free((char *)j->f.error);
+    free((char *)j->f.result);
+    free((char *)j->f.isolation);
+    free((char *)j->f.op_sequence);
+    free(j);
+}
+
+void traj_finish(struct store *s, int64_t id, const struct traj_final *f)
+{
+    struct finish_job *j = xcalloc(1, sizeof *j);
+    j->id = id;
+    j->f = *f;
+    j->f.error = dup_or_null(f->error);
+    j->f.result = dup_or_null(f->result);
+    j->f.isolation = dup_or_null(f->isolation);
+    j->f.op_sequence = dup_or_null(f->op_sequence);
+    store_submit(s, finish_fn, j, finish_free);
+}
+
+/* --- runs ------------------------------------------------------------------- */
+
+struct run_job {
+    const char *kind, *spec;
+    int64_t id;
+    char *status, *summary;
+};
+
+static int run_begin_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct run_job *j = arg;
+    sqlite3_stmt *st = store_stmt(
+        s, "INSERT INTO runs(kind, started_at, spec, status) VALUES(?1, ?2, ?3, 'running')", err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, j->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, sd_now_ms());
+    bind_text_or_null(st, 3, j->spec);
+    if (step_done(db, st, err) != 0)
+        return -1;
+    j->id = sqlite3_last_insert_rowid(db);
+    return 0;
+}
+
+int64_t run_begin(struct store *s, const char *kind, const char *spec, struct sd_err *err)
+{
+    struct run_job j = {kind, spec, -1, NULL, NULL};
+    if (store_call(s, run_begin_fn, &j, err) != 0)
+        return -1;
+    return j.id;
+}
+
+static int run_end_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct run_job *j = arg;
+    sqlite3_stmt *st = store_stmt(
+        s, "UPDATE runs SET ended_at = ?2, status = ?3, summary = ?4 WHERE id = ?1", err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, j->id);
+    sqlite3_bind_int64(st, 2, sd_now_ms());
+    bind_text_or_null(st, 3, j->status);
+    bind_text_or_null(st, 4, j->summary);
+    return step_done(db, st, err);
+}
+
+static void run_free(void *arg)
+{
+    struct run_job *j = arg;
+    free(j->status);
+    free(j->summary);
+    free(j);
+}
+
+void run_end(struct store *s, int64_t id, const char *status, const char *summary)
+{
+    struct run_job *j = xcalloc(1, sizeof *j);
+    j->id = id;
+    j->status = dup_or_null(status);
+    j->summary = dup_or_null(summary);
+    store_submit(s, run_end_fn, j, run_free);
+}
+
+/* --- orphans ---------------------------------------------------------------- */
+
+static int owner_alive(int pid, uint64_t start)
+{
+    if (pid <= 0)
+        return 0;
+    if (kill(pid, 0) != 0)
+        return 0;
+    return proc_start_time(pid) == start;
+}
+
+struct orphan_job {
+    int all, count;
+};
+
+static int orphan_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct orphan_job *j = arg;
+    sqlite3_stmt *sel = store_stmt(s,
+                                   "SELECT id, owner_pid, owner_start FROM trajectories "
+                                   "WHERE status IN ('queued', 'running')",
+                                   err);
+    sqlite3_stmt *upd;
+    int64_t *ids = NULL;
+    size_t n = 0;
+
+    if (sel == NULL)
+        return -1;
+    while (sqlite3_step(sel) == SQLITE_ROW) {
+        int pid = sqlite3_column_int(sel, 1);
+        uint64_t start = (uint64_t)sqlite3_column_int64(sel, 2);
+        if (!j->all && owner_alive(pid, start))
+            continue;
+        ids = xrealloc(ids, (n + 1) * sizeof *ids);
+        ids[n++] = sqlite3_column_int64(sel, 0);
+    }
+    sqlite3_reset(sel);
+    upd =
+        store_stmt(s,
+                   "UPDATE trajectories SET status = 'interrupted', ended_at = ?2, "
+                   "error = coalesce(error, 'interrupted: the swarmdeck process that ran it "
+                   "stopped before it finished') WHERE id = ?1 AND status IN ('queued','running')",
+                   err);
+    for (size_t i = 0; upd != NULL && i < n; i++) {
+        sqlite3_bind_int64(upd, 1, ids[i]);
+        sqlite3_bind_int64(upd, 2, sd_now_ms());
+        if (sqlite3_step(upd) == SQLITE_DONE)
+            j->count += sqlite3_changes(db);
+        sqlite3_reset(upd);
+    }
+    free(ids);
+    return upd == NULL ? -1 : 0;
+}
+
+int traj_mark_orphans_interrupted(struct store *s, int all, struct sd_err *err)
+{
+    struct orphan_job j = {all, 0};
+    if (store_call(s, orphan_fn, &j, err) != 0 || store_flush(s, err) != 0)
+        return -1;
+    return j.count;
+}

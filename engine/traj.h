@@ -1,0 +1,75 @@
+/*
+ * traj.h: writing runs, trajectories and operations to the store.
+ *
+ * Every function queues a job on the store's writer thread (store.h) except
+ * traj_insert and run_begin, which wait for the new row's id. Strings are
+ * copied; callers keep ownership of what they pass.
+ *
+ * Trajectory states, in order: queued -> running -> one terminal state
+ * (succeeded, failed, timeout, cancelled, interrupted). traj_finish is called
+ * exactly once per trajectory by its owner.
+ */
+#ifndef SD_TRAJ_H
+#define SD_TRAJ_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+enum traj_state {
+    TS_QUEUED,
+    TS_RUNNING,
+    TS_SUCCEEDED,
+    TS_FAILED,
+    TS_TIMEOUT,
+    TS_CANCELLED,
+    TS_INTERRUPTED,
+    TS_COUNT
+};
+
+const char *traj_state_name(int state);
+int traj_state_from_name(const char *name); /* -1 when unknown */
+int traj_state_terminal(int state);
+
+struct traj_new {
+    const char *uuid;
+    int64_t run_id; /* 0 = none */
+    const char *strategy, *symbol, *params, *provider, *description;
+    const char *prediction; /* JSON or NULL */
+    int auto_optimized;
+};
+
+/* Insert a queued trajectory; returns its id (> 0) or -1 with err set. */
+int64_t traj_insert(struct store *s, const struct traj_new *t, struct sd_err *err);
+
+void traj_running(struct store *s, int64_t id, const char *sandbox_id, int64_t started_at);
+
+/* Record one operation (seq counts from 1 per trajectory). */
+void traj_op(struct store *s, int64_t id, int seq, const char *name, int64_t started_at,
+             double duration_ms, int ok, const char *detail);
+
+struct traj_final {
+    int state;
+    int exit_code; /* -1 = none */
+    const char *error;
+    int64_t ended_at;
+    double duration_ms;
+    const char *result; /* JSON or NULL */
+    double reward;
+    const char *isolation; /* JSON or NULL */
+    const char *op_sequence;
+};
+void traj_finish(struct store *s, int64_t id, const struct traj_final *f);
+
+/* Runs group deployments: kind is deploy, swarm or benchmark. */
+int64_t run_begin(struct store *s, const char *kind, const char *spec, struct sd_err *err);
+void run_end(struct store *s, int64_t id, const char *status, const char *summary);
+
+/* Mark every queued or running trajectory whose owning process is gone (or,
+ * with all, every one) as interrupted. Synchronous; returns how many. */
+int traj_mark_orphans_interrupted(struct store *s, int all, struct sd_err *err);
+
+/* A fresh random UUID (v4) into buf (37 bytes). */
+void traj_uuid(char buf[37]);
+
+#endif
