@@ -152,9 +152,10 @@ static void param_expect(const struct param_spec *ps, char *buf, size_t len)
 {
     if (ps->type == PARAM_BOOLEAN)
         snprintf(buf, len, "a boolean (true or false)");
+    else if (ps->type == PARAM_INTEGER)
+        snprintf(buf, len, "an integer in [%.0f, %.0f]", ps->min, ps->max);
     else
-        snprintf(buf, len, "%s in [%.17g, %.17g]",
-                 ps->type == PARAM_INTEGER ? "an integer" : "a number", ps->min, ps->max);
+        snprintf(buf, len, "a number in [%.15g, %.15g]", ps->min, ps->max);
 }
 
 /* Check one JSON value against its schema entry; store it in *out. */
@@ -177,7 +178,7 @@ static int param_check(const struct strategy *st, const struct param_spec *ps, j
         return 0;
     }
     param_expect(ps, expect, sizeof expect);
-    got = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
+    got = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
     err_set(e, EXIT_USAGE, "parameter \"%s\" must be %s, got %s", ps->name, expect,
             got != NULL ? got : "?");
     free(got);
