@@ -356,9 +356,10 @@ static int rmdir_retry(const char *dir)
     return -1;
 }
 
-void sbx_cgroup_destroy(struct sbx_cgroup *cg)
+int sbx_cgroup_destroy(struct sbx_cgroup *cg)
 {
     const char *r = v2_root();
+    int rc = 0;
     for (int i = 0; i < SBX_CG_N; i++) {
         bool dup = false;
         for (int j = 0; j < i; j++)
@@ -367,7 +368,8 @@ void sbx_cgroup_destroy(struct sbx_cgroup *cg)
             bool v2 = r && !strncmp(cg->path[i], r, strlen(r)) && cg->path[i][strlen(r)] == '/';
             if (rmdir(cg->path[i]) < 0 && errno == EBUSY) {
                 kill_all(cg->path[i], v2);
-                rmdir_retry(cg->path[i]);
+                if (rmdir_retry(cg->path[i]) < 0)
+                    rc = -1;
             }
         }
     }
@@ -375,7 +377,9 @@ void sbx_cgroup_destroy(struct sbx_cgroup *cg)
         if (cg->dirfd[i] >= 0)
             close(cg->dirfd[i]);
         cg->dirfd[i] = -1;
+        cg->path[i][0] = 0;
     }
+    return rc;
 }
 
 int sbx_sweep(bool json)

@@ -225,6 +225,7 @@ static void setup_root(const struct sbx_config *c)
     CHECK(rmdir("/oldroot"), "rmdir oldroot");
     CHECK(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL),
           "remount / read-only");
+    CHECK(chdir("/work"), "chdir /work");
 }
 
 static void lo_up(void)

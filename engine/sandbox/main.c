@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -411,6 +412,9 @@ int main(int argc, char **argv)
     if (cfg.is_root && setgroups(0, NULL) < 0)
         die("setgroups: %s", strerror(errno));
 
+    /* Orphans of a payload without a pid namespace come back to us to be reaped. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
     char err[512];
     if (sbx_plan(&cfg, &status, false, err, sizeof err) < 0)
         die("%s", err);
@@ -593,7 +597,14 @@ int main(int argc, char **argv)
                    (int64_t)ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000;
     if (u.mem_peak_kb < 0)
         u.mem_peak_kb = ru.ru_maxrss;
-    sbx_cgroup_destroy(&cgroup);
+    int gone = sbx_cgroup_destroy(&cgroup);
+    if (!(cfg.clone_flags & CLONE_NEWPID)) {
+        /* Without a pid namespace the helper is the subreaper of the payload's orphans: reap
+         * them. Block only when the cgroups proved they are all dead (no cgroup: escapable). */
+        bool block = gone == 0 && cgroup_made && !cfg.unsandboxed;
+        while (waitpid(-1, NULL, block ? __WALL : WNOHANG | __WALL) > 0)
+            ;
+    }
 
     int code = -1, sig = -1, exit_status;
     if (WIFEXITED(st)) {

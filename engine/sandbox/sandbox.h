@@ -160,8 +160,9 @@ struct sbx_usage {
 void sbx_cgroup_read(const struct sbx_cgroup *cg, struct sbx_usage *u);
 
 /* Kill everything left in the cgroups and remove them (retrying briefly while populated).
- * Safe to call on a partly created or zeroed struct. */
-void sbx_cgroup_destroy(struct sbx_cgroup *cg);
+ * Safe to call on a partly created or zeroed struct, and twice. Returns 0 when every
+ * directory is gone (so no process of the sandbox still runs), -1 otherwise. */
+int sbx_cgroup_destroy(struct sbx_cgroup *cg);
 
 /* --sweep: remove stale sbx-* cgroups not locked by a live helper. Returns the exit status. */
 int sbx_sweep(bool json);
