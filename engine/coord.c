@@ -333,10 +333,26 @@ static int backoff_wait(struct coord *c, struct dep *d, int64_t ms)
     return cancelled;
 }
 
-/* One attempt: create, upload, start+stream, destroy. Returns 0 when the
- * program ran (whatever its outcome; ex filled), -1 on a provider error
- * (err set; retryable when err->code == SD_EENV). */
-static int attempt(struct coord *c, struct dep *d, struct sbx_exit *ex, struct sd_err *err)
+/* Destroy a sandbox and drop its lease, as the "destroy" operation. */
+static void teardown(struct coord *c, struct dep *d, struct sbx *b)
+{
+    struct op_timer t;
+
+    pthread_mutex_lock(&c->lock);
+    d->sbx = NULL;
+    pthread_mutex_unlock(&c->lock);
+    op_begin(&t);
+    c->local->ops->destroy(b);
+    store_lease_remove(c->store, d->v.sandbox_id);
+    op_end(d, &t, "destroy", 1, NULL);
+}
+
+/* One attempt: create, upload, start+stream. Returns 0 when the program ran
+ * (whatever its outcome; ex filled, the sandbox left in *keep for collect and
+ * destroy), -1 on a provider error (err set; retryable when err->code ==
+ * SD_EENV; the sandbox already destroyed). */
+static int attempt(struct coord *c, struct dep *d, struct sbx_exit *ex, struct sbx **keep,
+                   struct sd_err *err)
 {
     struct provider *p = c->local;
     struct sbx_spec spec = {
@@ -427,14 +443,37 @@ static int attempt(struct coord *c, struct dep *d, struct sbx_exit *ex, struct s
 out:
     logring_finish(d->log);
     free(cmd);
-    pthread_mutex_lock(&c->lock);
-    d->sbx = NULL;
-    pthread_mutex_unlock(&c->lock);
-    op_begin(&t);
-    p->ops->destroy(b);
-    store_lease_remove(c->store, d->v.sandbox_id);
-    op_end(d, &t, "destroy", 1, NULL);
+    if (rc == 0)
+        *keep = b;
+    else
+        teardown(c, d, b);
     return rc;
+}
+
+/* Decide the terminal state of a program that ran; msg gets the reason. */
+static int classify(struct coord *c, struct dep *d, const struct sbx_exit *ex, char *msg, size_t n)
+{
+    msg[0] = '\0';
+    if (ex->timed_out) {
+        snprintf(msg, n, "timed out after %lld ms", (long long)d->timeout_ms);
+        return TS_TIMEOUT;
+    }
+    if (d->output_killed)
+        snprintf(msg, n, "output limit of %lld bytes exceeded", (long long)c->o.max_output);
+    else if (ex->oom)
+        snprintf(msg, n, "killed: memory limit %lld MB exceeded (peak %lld MB)",
+                 (long long)c->o.memory_mb, (long long)(ex->mem_peak_kb / 1024));
+    else if (ex->signal != 0)
+        snprintf(msg, n, "killed by signal %d (%s)", ex->signal, strsignal(ex->signal));
+    else if (ex->code != 0)
+        snprintf(msg, n, "exit code %d: %s", ex->code, d->errmsg[0] ? d->errmsg : d->last_stderr);
+    else if (d->nresults > 1)
+        snprintf(msg, n, "protocol error: %d @@result lines", d->nresults);
+    else if (d->pending_result == NULL)
+        snprintf(msg, n, "exited 0 without a valid @@result line");
+    else
+        return TS_SUCCEEDED;
+    return TS_FAILED;
 }
 
 static double reward_of(json_t *result)
@@ -492,6 +531,7 @@ static void run_dep(struct coord *c, struct dep *d)
 {
     struct sbx_exit ex;
     struct sd_err err;
+    struct sbx *b = NULL;
     char msg[600];
     int tries = 0, rc;
 
@@ -505,50 +545,37 @@ static void run_dep(struct coord *c, struct dep *d)
     for (;;) {
         memset(&err, 0, sizeof err);
         memset(&ex, 0, sizeof ex);
-        rc = attempt(c, d, &ex, &err);
+        b = NULL;
+        d->nresults = 0;
+        d->errmsg[0] = d->last_stderr[0] = '\0';
+        rc = attempt(c, d, &ex, &b, &err);
         if (rc == 0 || err.code != SD_EENV || tries >= c->o.retries || atomic_load(&d->cancel))
             break;
         tries++;
         if (backoff_wait(c, d, c->o.backoff_ms << (tries - 1)))
             break;
     }
-    if (atomic_load(&d->cancel)) {
-        finish(c, d, TS_CANCELLED, rc == 0 ? ex.code : -1, "cancelled by the operator", NULL);
-        goto out;
-    }
     if (rc != 0) {
-        snprintf(msg, sizeof msg, "%s%s", err.msg, tries > 0 ? " (gave up after retries)" : "");
-        finish(c, d, TS_FAILED, -1, msg, NULL);
+        if (atomic_load(&d->cancel))
+            finish(c, d, TS_CANCELLED, -1, "cancelled by the operator", NULL);
+        else {
+            snprintf(msg, sizeof msg, "%s%s", err.msg, tries > 0 ? " (gave up after retries)" : "");
+            finish(c, d, TS_FAILED, -1, msg, NULL);
+        }
         goto out;
     }
     {
         struct op_timer t;
-        int state = TS_FAILED;
+        int state;
         op_begin(&t);
-        if (ex.timed_out) {
-            state = TS_TIMEOUT;
-            snprintf(msg, sizeof msg, "timed out after %lld ms", (long long)d->timeout_ms);
-        } else if (d->output_killed) {
-            snprintf(msg, sizeof msg, "output limit of %lld bytes exceeded",
-                     (long long)c->o.max_output);
-        } else if (ex.oom) {
-            snprintf(msg, sizeof msg, "killed: memory limit %lld MB exceeded (peak %lld MB)",
-                     (long long)c->o.memory_mb, (long long)(ex.mem_peak_kb / 1024));
-        } else if (ex.signal != 0) {
-            snprintf(msg, sizeof msg, "killed by signal %d (%s)", ex.signal, strsignal(ex.signal));
-        } else if (ex.code != 0) {
-            snprintf(msg, sizeof msg, "exit code %d: %s", ex.code,
-                     d->errmsg[0] ? d->errmsg : d->last_stderr);
-        } else if (d->nresults == 0 || d->pending_result == NULL) {
-            snprintf(msg, sizeof msg, "exited 0 without a valid @@result line");
-        } else if (d->nresults > 1) {
-            snprintf(msg, sizeof msg, "protocol error: %d @@result lines", d->nresults);
-        } else {
-            state = TS_SUCCEEDED;
-            msg[0] = '\0';
+        state = classify(c, d, &ex, msg, sizeof msg);
+        if (atomic_load(&d->cancel) && state != TS_SUCCEEDED) {
+            state = TS_CANCELLED;
+            snprintf(msg, sizeof msg, "cancelled by the operator");
         }
         op_end(d, &t, "collect", state == TS_SUCCEEDED, msg[0] ? msg : NULL);
-        finish(c, d, state, ex.signal ? -1 : ex.code, msg,
+        teardown(c, d, b);
+        finish(c, d, state, ex.signal || ex.code < 0 ? -1 : ex.code, msg,
                state == TS_SUCCEEDED ? d->pending_result : NULL);
     }
 out:
