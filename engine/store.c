@@ -483,11 +483,17 @@ int store_open(const char *path, int flags, struct store **out, struct sd_err *e
     if (migrate(s, err) != 0)
         goto out;
     tighten_companions(path);
+    /* Hold the lock across pthread_create: the writer's first act is to take
+     * it, so it never runs before s->writer and s->writer_started are set. */
+    store_lock(s);
+    s->writer_started = 1;
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        s->writer_started = 0;
+        store_unlock(s);
         sd_err_set(err, SD_EENV, "cannot start the store writer thread");
         goto out;
     }
-    s->writer_started = 1;
+    store_unlock(s);
     *out = s;
     return 0;
 out:
@@ -700,7 +706,7 @@ static void stmts_finalize_all(struct store *s)
 static int writer_exec_retry(struct store *s, const char *sql)
 {
     int rc, tries = 0;
-    while ((rc = exec(s->db, sql)) == SQLITE_BUSY && tries++ < 100) {
+    while ((rc = exec(s->db, sql)) == SQLITE_BUSY && tries++ < 5) {
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }
@@ -962,7 +968,9 @@ static int out_insert(struct store *s, int64_t traj_id, int64_t seq, int stream,
     return 0;
 }
 
-static int out_ring_push(struct out_state *o, int64_t seq, size_t len)
+/* Make room for one more tail entry (content unchanged), so that the push
+ * after the rows are written cannot fail. */
+static int out_ring_reserve(struct out_state *o)
 {
     if (o->count == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 16;
@@ -976,10 +984,32 @@ static int out_ring_push(struct out_state *o, int64_t seq, size_t len)
         o->cap = cap;
         o->first = 0;
     }
+    return 0;
+}
+
+static void out_ring_push(struct out_state *o, int64_t seq, size_t len)
+{
+    assert(o->count < o->cap);
     o->ring[(o->first + o->count) % o->cap] = (struct tail_ent){seq, len};
     o->count++;
     o->tail_bytes += len;
-    return 0;
+}
+
+static const char sql_sp_begin[] = "SAVEPOINT out";
+static const char sql_sp_release[] = "RELEASE out";
+static const char sql_sp_rollback[] = "ROLLBACK TO out";
+
+/* Run one of the savepoint statements above (cached: they run per chunk). */
+static int out_sp(struct store *s, const char *sql, struct sd_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, sql, err);
+    int rc;
+
+    if (st == NULL)
+        return -1;
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_err(err, s->db, s->path, "cannot store output");
 }
 
 struct out_chunk {
@@ -996,6 +1026,7 @@ static int out_append_job(struct store *s, sqlite3 *db, void *arg, struct sd_err
     struct out_chunk *c = arg;
     struct out_state *o = out_get(s, c->traj_id, err);
     size_t head_n = 0, off, tail_cap;
+    int need_sp;
 
     if (o == NULL)
         return -1;
@@ -1005,8 +1036,14 @@ static int out_append_job(struct store *s, sqlite3 *db, void *arg, struct sd_err
         head_n = s->out_head - o->head_kept < c->len ? s->out_head - o->head_kept : c->len;
     store_unlock(s);
 
-    if (exec(db, "SAVEPOINT out") != SQLITE_OK)
-        return db_err(err, db, s->path, "cannot store output");
+    if (out_ring_reserve(o) != 0)
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    /* One statement is atomic by itself; a savepoint is needed only when the
+     * chunk is split or may push older tail rows out. */
+    need_sp = (head_n > 0 && head_n < c->len) ||
+              (head_n < c->len && o->tail_bytes + (c->len - head_n) >= tail_cap);
+    if (need_sp && out_sp(s, sql_sp_begin, err) != 0)
+        return -1;
     if (head_n > 0 && out_insert(s, c->traj_id, o->next_seq, c->stream, c->data, head_n, err))
         goto fail;
     off = head_n;
@@ -1052,21 +1089,17 @@ static int out_append_job(struct store *s, sqlite3 *db, void *arg, struct sd_err
                 add_new = 0;
             }
         }
-        if (add_new && out_ring_push(o, o->next_seq + (head_n > 0), c->len - off) != 0) {
-            sd_err_set(err, SD_ENOMEM, "out of memory");
+        if (need_sp && out_sp(s, sql_sp_release, err) != 0)
             goto fail;
-        }
-        if (exec(db, "RELEASE out") != SQLITE_OK) {
-            db_err(err, db, s->path, "cannot store output");
-            goto fail;
-        }
-        /* Everything is written: update the state. */
-        for (size_t i = 0; i < ndel && o->count > 0 && i < ndel; i++) {
+        /* Everything is written: update the state. When the new chunk itself
+         * was dropped, ndel exceeds the old entries by one. */
+        for (size_t i = 0; i < ndel && o->count > 0; i++) {
             o->tail_bytes -= o->ring[o->first].len;
             o->first = (o->first + 1) % o->cap;
             o->count--;
         }
-        (void)drop;
+        if (add_new)
+            out_ring_push(o, o->next_seq + (head_n > 0), c->len - off);
         o->dropped += (int64_t)drop;
     }
     o->head_kept += head_n;
@@ -1080,8 +1113,10 @@ static int out_append_job(struct store *s, sqlite3 *db, void *arg, struct sd_err
     return 0;
 fail:
     if (!sqlite3_get_autocommit(db)) {
-        exec(db, "ROLLBACK TO out");
-        exec(db, "RELEASE out");
+        if (need_sp) {
+            out_sp(s, sql_sp_rollback, NULL);
+            out_sp(s, sql_sp_release, NULL);
+        }
     }
     return -1;
 }

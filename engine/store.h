@@ -142,7 +142,7 @@ struct store_stats {
     uint64_t commits;
     uint64_t job_errors;
     uint64_t commit_errors;
-    char last_error[256];
+    char last_error[512];
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 
