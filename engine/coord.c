@@ -249,11 +249,33 @@ static void on_output(void *arg, int stream, const char *data, size_t len)
     }
 }
 
+struct lease_pid_job {
+    char sandbox_id[80];
+    int pid;
+    uint64_t pid_start;
+};
+
+static int lease_pid_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct lease_pid_job *j = arg;
+    sqlite3_stmt *st =
+        store_stmt(s, "UPDATE leases SET pid = ?2, pid_start = ?3 WHERE sandbox_id = ?1", err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, j->sandbox_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, j->pid);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)j->pid_start);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    return 0;
+}
+
 static void on_started(void *arg, const char *iso, const char *level)
 {
     struct dep *d = arg;
     struct coord *c = d->c;
-    struct store_lease l;
+    struct lease_pid_job *j = xcalloc(1, sizeof *j);
+    char workdir[8];
     struct sbx *b;
 
     d->t_started_ns = sd_mono_ns();
@@ -263,16 +285,13 @@ static void on_started(void *arg, const char *iso, const char *level)
     snprintf(d->v.isolation_level, sizeof d->v.isolation_level, "%s", level);
     b = d->sbx;
     pthread_mutex_unlock(&c->lock);
-    /* Record the helper's pid in the lease so recovery can reap it. */
-    memset(&l, 0, sizeof l);
-    snprintf(l.sandbox_id, sizeof l.sandbox_id, "%s", d->v.sandbox_id);
-    l.traj_id = d->v.id;
-    snprintf(l.provider, sizeof l.provider, "%s", d->v.provider);
-    c->local->ops->lease_info(b, &l.pid, &l.pid_start, l.workdir, sizeof l.workdir);
-    l.owner_pid = (int)getpid();
-    l.owner_start = proc_start_time(l.owner_pid);
-    l.created_at = sd_now_ms();
-    store_lease_add(c->store, &l, NULL);
+    /* Record the helper's pid in the lease so recovery can reap it. The lease
+     * itself was committed before the start; this update rides the next
+     * batch (if we crash before it commits, the helper dies with us through
+     * its lifeline, and the cgroup sweep finds any remains). */
+    snprintf(j->sandbox_id, sizeof j->sandbox_id, "%s", d->v.sandbox_id);
+    c->local->ops->lease_info(b, &j->pid, &j->pid_start, workdir, sizeof workdir);
+    store_submit(c->store, lease_pid_fn, j, free);
 }
 
 static void on_sample(void *arg, int64_t cpu_ms, int64_t mem_kb)
