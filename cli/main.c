@@ -105,8 +105,10 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *help)
 static int parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a)
 {
     struct option lo[34];
-    char shorts[96] = "+";
-    size_t n = 0, sl = 1;
+    /* No leading '+': options may follow operands, as the usage lines show
+     * (`import FILE --json`, `data import FILE --symbol SYM`). */
+    char shorts[96] = "";
+    size_t n = 0, sl = 0;
     int ch, idx;
 
     memset(a, 0, sizeof *a);
