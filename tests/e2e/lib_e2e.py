@@ -1,0 +1,261 @@
+"""lib_e2e.py: shared helpers for the engine end-to-end tests (tests/e2e/engine_*.py).
+
+Every test gets its own Env: a private temporary directory holding the store, a private
+XDG_RUNTIME_DIR (so sandbox work dirs of parallel tests never mix) and scratch files. The
+binaries and the source tree come from the environment that tests/e2e/engine.cmake sets:
+SWARMDECK_BIN_DIR (swarmdeck, swarmdeck-runner, swarmdeck-sandbox), SWARMDECK_SRC_DIR and
+SWARMDECK_E2E_STRATEGIES (the built fixture strategies and their manifests).
+
+Leftover checks (Env.assert_clean) are scoped to this test so that tests can run in parallel
+with each other and with the sandbox helper's own tests: a swarmdeck-sandbox helper is ours
+when its command line names our runtime dir; a process running as a sandbox uid
+(100000..165535) is ours when its cgroup path names one of our sandbox ids, and any such
+process outside every swarmdeck sandbox cgroup counts too (nothing legitimate runs there).
+"""
+
+import base64
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+
+BIN = os.environ.get("SWARMDECK_BIN_DIR", "")
+SRC = os.environ.get("SWARMDECK_SRC_DIR", "")
+STRATEGIES = os.environ.get("SWARMDECK_E2E_STRATEGIES", "")
+SWARMDECK = os.path.join(BIN, "swarmdeck")
+RUNNER = os.path.join(BIN, "swarmdeck-runner")
+HELPER = os.path.join(BIN, "swarmdeck-sandbox")
+DATA = os.path.join(SRC, "data")
+SANDBOX_UIDS = range(100000, 165536)
+TERMINAL = ("succeeded", "failed", "timeout", "cancelled", "interrupted")
+
+
+def require_env():
+    for p in (SWARMDECK, RUNNER, HELPER):
+        assert os.access(p, os.X_OK), "missing binary %s (set SWARMDECK_BIN_DIR)" % p
+    assert os.path.isdir(DATA), "missing data dir %s (set SWARMDECK_SRC_DIR)" % DATA
+
+
+def data_file(symbol):
+    """The bundled CSV the engine resolves symbol to."""
+    for name in (symbol + ".csv", symbol + ".synthetic.csv"):
+        p = os.path.join(DATA, name)
+        if os.path.exists(p):
+            return p
+    raise AssertionError("no bundled data for " + symbol)
+
+
+def runner_output(strategy, symbol, params_json):
+    """What `swarmdeck-runner run` prints on stdout when run directly in a temp dir holding
+    a copy of the symbol's data named data.csv (the sandbox layout)."""
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copyfile(data_file(symbol), os.path.join(d, "data.csv"))
+        p = subprocess.run([RUNNER, "run", "--strategy", strategy, "--data", "data.csv",
+                            "--params", params_json], cwd=d, capture_output=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+
+def capture_stream(seed):
+    """(stdout, stderr) bytes that `probe stream` writes for this seed (probe.c: do_stream)."""
+    state = [seed & 0xFFFFFFFFFFFFFFFF]
+    mask = 0xFFFFFFFFFFFFFFFF
+
+    def nxt():
+        state[0] = (state[0] + 0x9E3779B97F4A7C15) & mask
+        z = state[0]
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return z ^ (z >> 31)
+
+    out, err = bytearray(), bytearray()
+    steps = 20 + nxt() % 40
+    for _ in range(steps):
+        kind = nxt() % 3
+        n = 1 + nxt() % (65536 if kind == 2 else 8192)
+        if kind == 2:
+            err += bytes(nxt() >> 56 for _ in range(n))
+        else:
+            next_nl = 1 + nxt() % 200
+            for _ in range(n):
+                next_nl -= 1
+                if next_nl == 0:
+                    out.append(10)
+                    next_nl = 1 + nxt() % 200
+                else:
+                    out.append(b"0123456789abcdef"[nxt() & 15])
+    out += b'\n@@result {"mode":"probe","steps":%d}\n' % steps
+    return bytes(out), bytes(err)
+
+
+def proc_status(pid):
+    """(uid, name, ppid) of a process, or None if it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            fields = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        return int(fields["Uid"].split()[0]), fields.get("Name", ""), int(fields["PPid"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def read_proc(pid, name):
+    try:
+        with open("/proc/%d/%s" % (pid, name), "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def all_pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def sha256_file(path):
+    import hashlib
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Env:
+    """A private store, runtime dir and scratch dir for one test."""
+
+    def __init__(self, name="e2e"):
+        require_env()
+        self.dir = tempfile.mkdtemp(prefix="swarmdeck-%s-" % name)
+        # The sandbox's mapped uid must traverse to its work dir under the runtime dir.
+        os.chmod(self.dir, 0o711)
+        self.run_dir = os.path.join(self.dir, "run")
+        os.mkdir(self.run_dir, 0o711)
+        os.chmod(self.run_dir, 0o711)
+        self.db = os.path.join(self.dir, "store.db")
+        self.env = dict(os.environ)
+        self.env["XDG_RUNTIME_DIR"] = self.run_dir
+        self.env.pop("SWARMDECK_DB", None)
+        self.env["NO_COLOR"] = "1"
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def cmd(self, *args, db=True):
+        return [SWARMDECK] + (["--db", self.db] if db else []) + list(args)
+
+    def run(self, *args, timeout=300, db=True, check=None):
+        """Run swarmdeck; returns CompletedProcess (bytes). check: expected exit code."""
+        p = subprocess.run(self.cmd(*args, db=db), env=self.env, capture_output=True,
+                           timeout=timeout, cwd=self.dir)
+        if check is not None:
+            assert p.returncode == check, "swarmdeck %s: exit %d, expected %d\nstdout: %s\n" \
+                "stderr: %s" % (" ".join(args), p.returncode, check,
+                                p.stdout.decode(errors="replace")[-3000:],
+                                p.stderr.decode(errors="replace")[-3000:])
+        return p
+
+    def popen(self, *args):
+        return subprocess.Popen(self.cmd(*args), env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, cwd=self.dir)
+
+    # --- the store ---------------------------------------------------------------------
+
+    def sql(self, query, args=()):
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=30)
+        try:
+            return con.execute(query, args).fetchall()
+        finally:
+            con.close()
+
+    def trajectories(self):
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=30)
+        con.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in con.execute("SELECT * FROM trajectories ORDER BY id")]
+        finally:
+            con.close()
+
+    def output(self, traj_id, stream):
+        """The stored bytes of one stream (1 stdout, 2 stderr), reassembled by seq."""
+        rows = self.sql("SELECT data FROM output WHERE traj_id = ? AND stream = ? ORDER BY seq",
+                        (traj_id, stream))
+        return b"".join(bytes(r[0]) for r in rows)
+
+    def operations(self, traj_id):
+        return self.sql("SELECT seq, name, started_at, duration_ms, ok FROM operations "
+                        "WHERE traj_id = ? ORDER BY seq", (traj_id,))
+
+    def sandbox_ids(self):
+        if not os.path.exists(self.db):
+            return set()
+        return {r[0] for r in self.sql("SELECT sandbox_id FROM trajectories "
+                                       "WHERE sandbox_id IS NOT NULL")}
+
+    # --- strategies ----------------------------------------------------------------------
+
+    def add_strategy(self, manifest):
+        """Register a manifest (a path) with `swarmdeck strategies add`."""
+        self.run("strategies", "add", manifest, check=0)
+
+    def fixture_manifest(self, name, command=None):
+        """Path of a fixture manifest; with command, a copy of it in our dir with that command
+        (files resolved to absolute paths so the copy still finds them)."""
+        src = os.path.join(STRATEGIES, name + ".json")
+        if command is None:
+            return src
+        with open(src) as f:
+            m = json.load(f)
+        m["command"] = command
+        m["files"] = [os.path.join(STRATEGIES, p) for p in m.get("files", [])]
+        dst = self.path(name + ".json")
+        with open(dst, "w") as f:
+            json.dump(m, f)
+        return dst
+
+    # --- leftovers -----------------------------------------------------------------------
+
+    def leftovers(self):
+        """Our processes still alive: helpers and sandbox-uid processes (see module doc)."""
+        ours = self.sandbox_ids()
+        found = []
+        for pid in all_pids():
+            st = proc_status(pid)
+            if st is None:
+                continue
+            uid, name, _ = st
+            cmdline = read_proc(pid, "cmdline").split(b"\0")
+            if cmdline and os.path.basename(cmdline[0]) == b"swarmdeck-sandbox":
+                if any(a.startswith(self.run_dir.encode()) for a in cmdline):
+                    found.append((pid, name, "helper", b" ".join(cmdline).decode(errors="replace")))
+                continue
+            if uid in SANDBOX_UIDS:
+                cg = read_proc(pid, "cgroup").decode(errors="replace")
+                mine = any(("sbx-%s" % sid) in cg for sid in ours)
+                if mine or "/swarmdeck/sbx-" not in cg:
+                    found.append((pid, name, "uid %d" % uid, cg.strip().replace("\n", " | ")))
+        return found
+
+    def assert_clean(self, deadline_s=20):
+        """No helper, no sandbox process and no lease of ours is left. Polls briefly, since a
+        helper that was told to stop may take a moment to reap its tree."""
+        end = time.monotonic() + deadline_s
+        while True:
+            left = self.leftovers()
+            if not left or time.monotonic() > end:
+                break
+            time.sleep(0.1)
+        assert not left, "processes left behind: %r" % left
+        if os.path.exists(self.db):
+            leases = self.sql("SELECT sandbox_id, pid FROM leases")
+            assert leases == [], "leases left: %r" % leases
+
+
+def decode_export_output(traj, stream):
+    name = {1: "stdout", 2: "stderr"}[stream]
+    chunks = sorted((c for c in traj.get("output", []) if c["stream"] == name),
+                    key=lambda c: c["seq"])
+    return b"".join(base64.b64decode(c["data"]) for c in chunks)
