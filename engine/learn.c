@@ -1,0 +1,709 @@
+/*
+ * learn.c: the learning index (build, observe) and learning stats.
+ *
+ * WHY AN IN-MEMORY INDEX
+ * A suggestion is computed for every change of the deploy form and must cost
+ * at most 1 ms at 100 k trajectories; stats over 1 M trajectories at most
+ * 100 ms. Neither is possible through SQL (a GROUP BY over 1 M rows costs
+ * 130 ms, and the kernel-weighted scan of a suggestion is not expressible as
+ * an indexed query). So learn_open reads the finished trajectories once
+ * (ORDER BY id) into column arrays, and learn_observe appends to them as
+ * deployments finish. The store stays the truth: the index is rebuilt at
+ * every start, so nothing here needs migrating or can drift for long.
+ *
+ * WHAT IS LEARNED
+ * Succeeded, failed and timed-out trajectories of strategies with a known
+ * schema. success = succeeded; reward as stored (0 on failure, else
+ * 0.5 + 0.5 tanh(sharpe / 2)); the prediction is the expectedSuccessRate of
+ * the suggestion stored with the trajectory before launch.
+ *
+ * STATS (learn_stats), over the learned trajectories in id order:
+ * - avgSuccessRate = succeeded / total; avgReward = mean reward.
+ * - improvementRate = (mean reward of the last w - mean reward of the first
+ *   w) / max(mean of the first w, 0.01) with w = min(50, floor(n / 4)),
+ *   null when w = 0 (fewer than 4 trajectories); w is reported.
+ * - predictionAccuracy = share of trajectories with a prediction p whose
+ *   predicted outcome (p >= 0.5) matched the real one; brierScore = mean of
+ *   (p - outcome)^2 over the same trajectories; both null without any.
+ * - series: at most 60 consecutive buckets of equal count (the last may be
+ *   shorter), each with the creation time of its last trajectory, its count,
+ *   success rate and mean reward: a sparkline of learning over time.
+ * One pass over l->rows computes everything for every strategy at once.
+ *
+ * PARAMETER SPACE (shared with learn_query.c)
+ * Each schema parameter maps to u. With a positive default on a non-negative
+ * range it is logarithmic: u = log2(x / default) / 4 (x below default/1024
+ * counts as default/1024), so [default/4, default*4] is u in [-0.5, 0.5].
+ * Otherwise linear: u = (x - min) / (max - min). Booleans: 0 or 1. Bins: the
+ * unit is cut into 4 equal bins (1..4; the last one closed), bin 0 is below
+ * it and bin 5 above; booleans use bins 0 and 1. A region key packs one bin
+ * per parameter, 3 bits each.
+ *
+ * THREADS: see learn.h. Every function below that touches the index runs
+ * with l->lock held.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn_int.h"
+#include "traj.h"
+
+#define STATS_SERIES 60
+#define IMPROVE_EPS  0.01
+
+/* --- small helpers ------------------------------------------------------ */
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap ? *cap : 64;
+    void *q;
+    if (need <= *cap)
+        return 0;
+    while (c < need)
+        c *= 2;
+    if ((q = realloc(*p, c * size)) == NULL)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+double learn_wilson(double ok, double n)
+{
+    const double z = 1.96;
+    double p, den, centre, spread;
+    if (n <= 0)
+        return 0;
+    p = ok / n;
+    den = 1 + z * z / n;
+    centre = p + z * z / (2 * n);
+    spread = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+    return fmax(0, (centre - spread) / den);
+}
+
+/* --- interned strings ---------------------------------------------------- */
+
+int32_t learn_intern(struct learn *l, const char *s)
+{
+    size_t i;
+    char *dup;
+    if (s == NULL)
+        return -1;
+    if (l->stabn) {
+        for (i = hash_str(s) & (l->stabn - 1); l->stab[i] >= 0; i = (i + 1) & (l->stabn - 1))
+            if (strcmp(l->str[l->stab[i]], s) == 0)
+                return l->stab[i];
+    }
+    if ((l->nstr + 1) * 2 > l->stabn) {
+        size_t n = l->stabn ? l->stabn * 2 : 64;
+        int32_t *t = malloc(n * sizeof *t);
+        if (t == NULL)
+            return -1;
+        for (i = 0; i < n; i++)
+            t[i] = -1;
+        for (size_t k = 0; k < l->nstr; k++) {
+            for (i = hash_str(l->str[k]) & (n - 1); t[i] >= 0; i = (i + 1) & (n - 1))
+                ;
+            t[i] = (int32_t)k;
+        }
+        free(l->stab);
+        l->stab = t;
+        l->stabn = n;
+    }
+    if (grow((void **)&l->str, &l->capstr, l->nstr + 1, sizeof *l->str) != 0 ||
+        (dup = strdup(s)) == NULL)
+        return -1;
+    for (i = hash_str(s) & (l->stabn - 1); l->stab[i] >= 0; i = (i + 1) & (l->stabn - 1))
+        ;
+    l->str[l->nstr] = dup;
+    l->stab[i] = (int32_t)l->nstr;
+    return (int32_t)l->nstr++;
+}
+
+const char *learn_str(const struct learn *l, int32_t id)
+{
+    return id >= 0 && (size_t)id < l->nstr ? l->str[id] : NULL;
+}
+
+/* --- parameter space ------------------------------------------------------ */
+
+double learn_u(const struct learn_param *p, double x)
+{
+    switch (p->kind) {
+    case LK_BOOL:
+        return x != 0;
+    case LK_LOG:
+        return log2(fmax(x, p->def / 1024) / p->def) / 4;
+    default:
+        return p->max > p->min ? (x - p->min) / (p->max - p->min) : 0;
+    }
+}
+
+int learn_bin(const struct learn_param *p, double u)
+{
+    const double eps = 1e-9;
+    double lo = p->kind == LK_LOG ? -0.5 : 0;
+    int b;
+    if (p->kind == LK_BOOL)
+        return u != 0;
+    if (u < lo - eps)
+        return 0;
+    if (u > lo + 1 + eps)
+        return 5;
+    b = (int)floor((u - lo) * 4 + eps) + 1;
+    return b > 4 ? 4 : b < 1 ? 1 : b;
+}
+
+/* Round away exp2 noise so bin edges print as the numbers they are. */
+static double tidy(double v)
+{
+    char b[40];
+    snprintf(b, sizeof b, "%.12g", v);
+    return strtod(b, NULL);
+}
+
+static double x_of_u(const struct learn_param *p, double u)
+{
+    if (p->kind == LK_LOG)
+        return p->def * exp2(4 * u);
+    return p->min + u * (p->max - p->min);
+}
+
+void learn_bin_range(const struct learn_param *p, int b, double *lo, double *hi)
+{
+    double base = p->kind == LK_LOG ? -0.5 : 0;
+    if (p->kind == LK_BOOL) {
+        *lo = *hi = b;
+        return;
+    }
+    if (b == 0) {
+        *lo = p->min;
+        *hi = x_of_u(p, base);
+    } else if (b == 5) {
+        *lo = x_of_u(p, base + 1);
+        *hi = p->max;
+    } else {
+        *lo = x_of_u(p, base + (b - 1) * 0.25);
+        *hi = x_of_u(p, base + b * 0.25);
+    }
+    *lo = fmax(p->min, tidy(*lo));
+    *hi = fmin(p->max, tidy(*hi));
+}
+
+void learn_values(const struct lstrat *s, json_t *params, double *x)
+{
+    for (size_t j = 0; j < s->np; j++) {
+        json_t *v = json_object_get(params, s->p[j].name);
+        if (json_is_number(v))
+            x[j] = json_number_value(v);
+        else if (json_is_boolean(v))
+            x[j] = json_is_true(v);
+        else
+            x[j] = s->p[j].def;
+    }
+}
+
+uint64_t learn_key(const struct lstrat *s, const double *x)
+{
+    uint64_t key = 0;
+    for (size_t j = 0; j < s->np && j < LEARN_MAXP; j++)
+        key |= (uint64_t)learn_bin(&s->p[j], learn_u(&s->p[j], x[j])) << (3 * j);
+    return key;
+}
+
+int learn_key_bin(uint64_t key, size_t j)
+{
+    return j < LEARN_MAXP ? (int)((key >> (3 * j)) & 7) : 0;
+}
+
+struct learn_region *learn_region_find(const struct lstrat *s, uint64_t key)
+{
+    if (s->rtabn == 0)
+        return NULL;
+    for (size_t i = hash_u64(key) & (s->rtabn - 1); s->rtab[i] >= 0; i = (i + 1) & (s->rtabn - 1))
+        if (s->reg[s->rtab[i]].key == key)
+            return &s->reg[s->rtab[i]];
+    return NULL;
+}
+
+static struct learn_region *region_get(struct lstrat *s, uint64_t key)
+{
+    struct learn_region *r = learn_region_find(s, key);
+    size_t i;
+    if (r != NULL)
+        return r;
+    if ((s->nreg + 1) * 2 > s->rtabn) {
+        size_t n = s->rtabn ? s->rtabn * 2 : 16;
+        int32_t *t = malloc(n * sizeof *t);
+        if (t == NULL)
+            return NULL;
+        for (i = 0; i < n; i++)
+            t[i] = -1;
+        for (size_t k = 0; k < s->nreg; k++) {
+            for (i = hash_u64(s->reg[k].key) & (n - 1); t[i] >= 0; i = (i + 1) & (n - 1))
+                ;
+            t[i] = (int32_t)k;
+        }
+        free(s->rtab);
+        s->rtab = t;
+        s->rtabn = n;
+    }
+    if (grow((void **)&s->reg, &s->capreg, s->nreg + 1, sizeof *s->reg) != 0)
+        return NULL;
+    for (i = hash_u64(key) & (s->rtabn - 1); s->rtab[i] >= 0; i = (i + 1) & (s->rtabn - 1))
+        ;
+    r = &s->reg[s->nreg];
+    memset(r, 0, sizeof *r);
+    r->key = key;
+    r->best_row = -1;
+    s->rtab[i] = (int32_t)s->nreg++;
+    return r;
+}
+
+static int strat_init(struct lstrat *s, const char *name, const struct param_schema *ps, size_t np)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->np = np;
+    s->p = calloc(np ? np : 1, sizeof *s->p);
+    s->mr = calloc(np ? np : 1, sizeof *s->mr);
+    s->mn = calloc(np ? np : 1, sizeof *s->mn);
+    if (s->p == NULL || s->mr == NULL || s->mn == NULL)
+        return -1;
+    for (size_t j = 0; j < np; j++) {
+        struct learn_param *p = &s->p[j];
+        snprintf(p->name, sizeof p->name, "%s", ps[j].name);
+        p->type = ps[j].type;
+        p->def = ps[j].def;
+        p->min = ps[j].min;
+        p->max = ps[j].max;
+        p->kind = p->type == PT_BOOLEAN                          ? LK_BOOL
+                  : p->def > 0 && p->min >= 0 && p->max > p->def ? LK_LOG
+                                                                 : LK_LIN;
+    }
+    return 0;
+}
+
+static void strat_free(struct lstrat *s)
+{
+    free(s->p);
+    free(s->id);
+    free(s->t);
+    free(s->x);
+    free(s->u);
+    free(s->reward);
+    free(s->dur);
+    free(s->state);
+    free(s->sym);
+    free(s->ops);
+    free(s->prov);
+    free(s->key);
+    free(s->mr);
+    free(s->mn);
+    free(s->reg);
+    free(s->rtab);
+}
+
+struct lstrat *learn_strat(struct learn *l, const char *name)
+{
+    for (size_t i = 0; name && i < l->nst; i++)
+        if (strcmp(l->st[i].name, name) == 0)
+            return &l->st[i];
+    return NULL;
+}
+
+static struct lstrat *strat_add(struct learn *l, const char *name, const struct param_schema *ps,
+                                size_t np)
+{
+    struct lstrat *st = realloc(l->st, (l->nst + 1) * sizeof *st);
+    if (st == NULL)
+        return NULL;
+    l->st = st;
+    if (strat_init(&st[l->nst], name, ps, np) != 0) {
+        strat_free(&st[l->nst]);
+        return NULL;
+    }
+    return &st[l->nst++];
+}
+
+struct lstrat *learn_strat_for(struct learn *l, const struct strategy_def *def)
+{
+    struct lstrat *s = learn_strat(l, def->name);
+    return s ? s : strat_add(l, def->name, def->params, def->nparams);
+}
+
+/* Grow every column of s to hold one more row. */
+static int strat_reserve(struct lstrat *s)
+{
+    size_t cap = s->cap, np = s->np ? s->np : 1;
+    if (s->n < s->cap)
+        return 0;
+    cap = cap ? cap * 2 : 256;
+#define G(f, per)                                                                                  \
+    do {                                                                                           \
+        void *q = realloc(s->f, cap * (per) * sizeof *s->f);                                       \
+        if (q == NULL)                                                                             \
+            return -1;                                                                             \
+        s->f = q;                                                                                  \
+    } while (0)
+    G(id, 1);
+    G(t, 1);
+    G(x, np);
+    G(u, np);
+    G(reward, 1);
+    G(dur, 1);
+    G(state, 1);
+    G(sym, 1);
+    G(ops, 1);
+    G(prov, 1);
+    G(key, 1);
+#undef G
+    s->cap = cap;
+    return 0;
+}
+
+static int learns_state(int state)
+{
+    return state == TS_SUCCEEDED || state == TS_FAILED || state == TS_TIMEOUT;
+}
+
+/* Binary search for id in l->rows: its index, or the insertion point with
+ * *found = 0. */
+static size_t rows_find(const struct learn *l, int64_t id, int *found)
+{
+    size_t lo = 0, hi = l->nrows;
+    if (l->nrows && l->rows[l->nrows - 1].id < id) {
+        *found = 0;
+        return l->nrows;
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->rows[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < l->nrows && l->rows[lo].id == id;
+    return lo;
+}
+
+/* Add one trajectory. x holds s->np values. Returns 0, or -1 (no memory:
+ * the index is unchanged). */
+static int add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int state,
+                   double reward, double pred, double dur, int32_t sym, int32_t prov, int32_t ops,
+                   const double *x)
+{
+    struct learn_region *r;
+    size_t at, i = s->n;
+    int found, ok = state == TS_SUCCEEDED;
+    uint64_t key = learn_key(s, x);
+
+    at = rows_find(l, id, &found);
+    if (found)
+        return 0;
+    if (grow((void **)&l->rows, &l->caprows, l->nrows + 1, sizeof *l->rows) != 0 ||
+        strat_reserve(s) != 0 || (r = region_get(s, key)) == NULL)
+        return -1;
+    memmove(&l->rows[at + 1], &l->rows[at], (l->nrows - at) * sizeof *l->rows);
+    l->rows[at] = (struct learn_row){.id = id,
+                                     .t = t,
+                                     .reward = reward,
+                                     .pred = pred,
+                                     .strat = (uint16_t)(s - l->st),
+                                     .ok = (uint8_t)ok};
+    l->nrows++;
+
+    s->id[i] = id;
+    s->t[i] = t;
+    s->reward[i] = reward;
+    s->dur[i] = (float)dur;
+    s->state[i] = (uint8_t)state;
+    s->sym[i] = sym;
+    s->prov[i] = prov;
+    s->ops[i] = ops;
+    s->key[i] = key;
+    for (size_t j = 0; j < s->np; j++) {
+        int b;
+        s->x[i * s->np + j] = x[j];
+        s->u[i * s->np + j] = (float)learn_u(&s->p[j], x[j]);
+        b = learn_bin(&s->p[j], learn_u(&s->p[j], x[j]));
+        s->mn[j][b]++;
+        s->mr[j][b] += reward;
+    }
+    s->n++;
+    s->ok += ok;
+    s->rsum += reward;
+    if (t > s->tmax)
+        s->tmax = t;
+    r->n++;
+    r->ok += ok;
+    r->rsum += reward;
+    if (r->best_row < 0 || reward > s->reward[r->best_row])
+        r->best_row = (int64_t)i;
+    return 0;
+}
+
+void learn_observe(struct learn *l, const struct learn_obs *o)
+{
+    struct lstrat *s;
+    double x[64], pred = NAN;
+    json_t *p;
+
+    if (l == NULL || o == NULL || !learns_state(o->state))
+        return;
+    if ((p = json_object_get(o->prediction, "expectedSuccessRate")) != NULL && json_is_number(p))
+        pred = json_number_value(p);
+    pthread_mutex_lock(&l->lock);
+    if ((s = learn_strat(l, o->strategy)) != NULL && s->np <= 64) {
+        learn_values(s, o->params, x);
+        add_row(l, s, o->id, o->created_at, o->state, o->reward, pred, o->duration_ms,
+                learn_intern(l, o->symbol), learn_intern(l, o->provider ? o->provider : "local"),
+                learn_intern(l, o->op_sequence), x);
+    }
+    pthread_mutex_unlock(&l->lock);
+}
+
+/* --- open and free --------------------------------------------------------- */
+
+void learn_free(struct learn *l)
+{
+    if (l == NULL)
+        return;
+    for (size_t i = 0; i < l->nst; i++)
+        strat_free(&l->st[i]);
+    for (size_t i = 0; i < l->nstr; i++)
+        free(l->str[i]);
+    free(l->st);
+    free(l->rows);
+    free(l->str);
+    free(l->stab);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+}
+
+static int load(struct learn *l, struct sd_err *err)
+{
+    static const char sql[] =
+        "SELECT id, strategy, symbol, provider, params, status, coalesce(reward, 0),"
+        " CASE WHEN json_valid(prediction) THEN json_extract(prediction, '$.expectedSuccessRate')"
+        " END, created_at, coalesce(duration_ms, 0), op_sequence FROM trajectories"
+        " WHERE status IN ('succeeded', 'failed', 'timeout') ORDER BY id";
+    sqlite3 *db = store_reader(l->store, err);
+    sqlite3_stmt *st = NULL;
+    int rc, ret = -1;
+    double x[64];
+
+    if (db == NULL)
+        return -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sd_err_set(err, SD_EENV, "learning: cannot read trajectories: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct lstrat *s = learn_strat(l, (const char *)sqlite3_column_text(st, 1));
+        const char *ptext = (const char *)sqlite3_column_text(st, 4);
+        json_t *params;
+        if (s == NULL || s->np > 64)
+            continue;
+        params = ptext ? json_loads(ptext, 0, NULL) : NULL;
+        learn_values(s, params, x);
+        json_decref(params);
+        if (add_row(l, s, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 8),
+                    traj_state_from_name((const char *)sqlite3_column_text(st, 5)),
+                    sqlite3_column_double(st, 6),
+                    sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 7),
+                    sqlite3_column_double(st, 9),
+                    learn_intern(l, (const char *)sqlite3_column_text(st, 2)),
+                    learn_intern(l, (const char *)sqlite3_column_text(st, 3)),
+                    learn_intern(l, (const char *)sqlite3_column_text(st, 10)), x) != 0) {
+            sd_err_set(err, SD_ENOMEM, "learning: out of memory building the index");
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        sd_err_set(err, SD_EENV, "learning: cannot read trajectories: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    return ret;
+}
+
+struct learn *learn_open_defs(struct store *s, const struct strategy_def *defs, size_t ndefs,
+                              struct sd_err *err)
+{
+    struct learn *l = calloc(1, sizeof *l);
+    if (l == NULL) {
+        sd_err_set(err, SD_ENOMEM, "learning: out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&l->lock, NULL);
+    l->store = s;
+    for (size_t i = 0; i < ndefs; i++) {
+        if (strat_add(l, defs[i].name, defs[i].params, defs[i].nparams) == NULL) {
+            sd_err_set(err, SD_ENOMEM, "learning: out of memory");
+            learn_free(l);
+            return NULL;
+        }
+    }
+    if (s != NULL && load(l, err) != 0) {
+        learn_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+struct learn *learn_open(struct store *s, const struct catalog *cat, struct sd_err *err)
+{
+    size_t n = cat ? catalog_count(cat) : 0;
+    struct strategy_def *defs = calloc(n ? n : 1, sizeof *defs);
+    struct learn *l;
+    if (defs == NULL) {
+        sd_err_set(err, SD_ENOMEM, "learning: out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        defs[i] = *catalog_at(cat, i);
+    l = learn_open_defs(s, defs, n, err);
+    free(defs);
+    return l;
+}
+
+/* --- stats ----------------------------------------------------------------- */
+
+struct acc {
+    size_t n, w, seen, ok, npred, correct;
+    double rsum, first, recent, brier;
+};
+
+static void acc_add(struct acc *a, const struct learn_row *r)
+{
+    a->seen++;
+    a->ok += r->ok;
+    a->rsum += r->reward;
+    if (a->seen <= a->w)
+        a->first += r->reward;
+    if (a->seen > a->n - a->w)
+        a->recent += r->reward;
+    if (!isnan(r->pred)) {
+        double e = r->pred - r->ok;
+        a->npred++;
+        a->correct += (r->pred >= 0.5) == r->ok;
+        a->brier += e * e;
+    }
+}
+
+static json_t *num_or_null(int have, double v)
+{
+    return have ? json_real(v) : json_null();
+}
+
+static json_t *acc_json(const struct acc *a)
+{
+    double first = a->w ? a->first / a->w : 0, recent = a->w ? a->recent / a->w : 0;
+    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}, s:o, s:o, s:I}", "totalTrajectories",
+                     (json_int_t)a->n, "succeeded", (json_int_t)a->ok, "avgSuccessRate",
+                     num_or_null(a->n > 0, (double)a->ok / (double)a->n), "avgReward",
+                     num_or_null(a->n > 0, a->rsum / (double)a->n), "improvementRate",
+                     num_or_null(a->w > 0, (recent - first) / fmax(first, IMPROVE_EPS)),
+                     "improvementWindow", "first", (json_int_t)a->w, "recent", (json_int_t)a->w,
+                     "predictionAccuracy",
+                     num_or_null(a->npred > 0, (double)a->correct / (double)a->npred), "brierScore",
+                     num_or_null(a->npred > 0, a->brier / (double)a->npred), "predictions",
+                     (json_int_t)a->npred);
+}
+
+static void acc_init(struct acc *a, size_t n)
+{
+    memset(a, 0, sizeof *a);
+    a->n = n;
+    a->w = n / 4 < 50 ? n / 4 : 50;
+}
+
+json_t *learn_stats(struct learn *l, const char *strategy, struct sd_err *err)
+{
+    struct acc all, *per = NULL;
+    json_t *out = NULL, *series = NULL, *by = NULL;
+    int want = -1;
+    size_t n, bucket, bn = 0, bok = 0;
+    double brs = 0;
+
+    pthread_mutex_lock(&l->lock);
+    if (strategy != NULL) {
+        struct lstrat *s = learn_strat(l, strategy);
+        if (s == NULL) {
+            sd_err_set(err, SD_EUSAGE, "unknown strategy \"%s\"", strategy);
+            goto out;
+        }
+        want = (int)(s - l->st);
+        n = s->n;
+    } else {
+        n = l->nrows;
+    }
+    if ((per = calloc(l->nst ? l->nst : 1, sizeof *per)) == NULL ||
+        (series = json_array()) == NULL || (by = json_object()) == NULL) {
+        sd_err_set(err, SD_ENOMEM, "learning: out of memory");
+        goto out;
+    }
+    acc_init(&all, n);
+    for (size_t k = 0; k < l->nst; k++)
+        acc_init(&per[k], l->st[k].n);
+    bucket = n / STATS_SERIES + (n % STATS_SERIES != 0);
+    for (size_t i = 0; i < l->nrows; i++) {
+        const struct learn_row *r = &l->rows[i];
+        if (want >= 0 && r->strat != want)
+            continue;
+        acc_add(&all, r);
+        if (want < 0)
+            acc_add(&per[r->strat], r);
+        bn++;
+        bok += r->ok;
+        brs += r->reward;
+        if (bn == bucket || all.seen == n) {
+            json_array_append_new(series,
+                                  json_pack("{s:I, s:I, s:f, s:f}", "t", (json_int_t)r->t, "n",
+                                            (json_int_t)bn, "successRate", (double)bok / (double)bn,
+                                            "avgReward", brs / (double)bn));
+            bn = bok = 0;
+            brs = 0;
+        }
+    }
+    out = acc_json(&all);
+    if (strategy != NULL)
+        json_object_set_new(out, "strategyName", json_string(strategy));
+    for (size_t k = 0; want < 0 && k < l->nst; k++)
+        json_object_set_new(by, l->st[k].name, acc_json(&per[k]));
+    json_object_set_new(out, "series", series);
+    series = NULL;
+    if (want < 0) {
+        json_object_set_new(out, "byStrategy", by);
+        by = NULL;
+    }
+out:
+    pthread_mutex_unlock(&l->lock);
+    json_decref(series);
+    json_decref(by);
+    free(per);
+    return out;
+}

@@ -1,0 +1,131 @@
+/*
+ * learn.h: the learning engine: stats, patterns, suggestions and
+ * auto-optimisation from past trajectories (design.md §6, docs/learning.md).
+ *
+ * DESIGN
+ * The original's learning was decorative: it stored "patterns" and never let
+ * them change anything. Here every number is a stated function of the
+ * finished trajectories in the store, and two of them change what happens:
+ * the suggestion shown (and stored as the prediction) before a deployment,
+ * and the parameters auto-optimise chooses.
+ *
+ * The index is in memory and rebuilt from the store at every start
+ * (learn_open); the coordinator keeps it in step with learn_observe when a
+ * trajectory becomes terminal. Only outcomes teach: trajectories that
+ * succeeded, failed or timed out are learned from; cancelled and interrupted
+ * ones (an operator's or a crash's decision) are not.
+ *
+ * Definitions (the file essays of learn.c and learn_query.c say how):
+ * - success: status succeeded. reward: as stored (0 on failure, else
+ *   0.5 + 0.5 * tanh(sharpe / 2)).
+ * - parameter space: each schema parameter is mapped to a unit u. A number
+ *   or integer with a positive default on a non-negative range is compared on
+ *   a log scale: u = log2(x / default) / 4, so the "search range"
+ *   [default/4, default*4] (clipped to the schema's bounds) spans one unit.
+ *   Any other number is linear over its schema range; booleans are 0 or 1.
+ * - regions: per parameter, the search range is cut into 4 equal bins of u
+ *   (a factor 2 each on the log scale), plus one bin below and one above it
+ *   (up to the schema's bounds); booleans have 2 bins. A region is one bin
+ *   per parameter.
+ *
+ * THREADS
+ * learn_open/learn_free: the owner. Every other function: any thread; they
+ * take l->lock, so observing and querying may run concurrently.
+ */
+#ifndef SD_LEARN_H
+#define SD_LEARN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "store.h"
+#include "util.h"
+
+struct learn;
+
+/* Build the index from the store's finished trajectories of the strategies
+ * in cat (trajectories of other strategies are skipped; a strategy added to
+ * the catalog later is indexed from its first learn_observe). Reads through
+ * its own store_reader connection; does not keep it. Returns NULL with err
+ * set (SD_EENV for a store error, SD_ENOMEM). The learn does not own s or
+ * cat; both must outlive it. */
+struct learn *learn_open(struct store *s, const struct catalog *cat, struct sd_err *err);
+
+/* The same over an explicit array of strategy definitions (copied: defs need
+ * not outlive the call). For tests and tools that have no catalog. */
+struct learn *learn_open_defs(struct store *s, const struct strategy_def *defs, size_t ndefs,
+                              struct sd_err *err);
+
+void learn_free(struct learn *l); /* accepts NULL */
+
+/* One terminal trajectory, as the coordinator knows it at finish. Every
+ * pointer is borrowed for the duration of the call. */
+struct learn_obs {
+    int64_t id; /* trajectories.id */
+    const char *strategy;
+    const char *symbol;   /* may be NULL */
+    const char *provider; /* may be NULL ("local") */
+    json_t *params;       /* the resolved parameters (as stored) */
+    int state;            /* enum traj_state: TS_SUCCEEDED, TS_FAILED, TS_TIMEOUT learn */
+    double reward;        /* as stored */
+    int64_t created_at;   /* ms since the epoch */
+    double duration_ms;
+    const char *op_sequence; /* may be NULL */
+    json_t *prediction;      /* the suggestion stored before launch, or NULL */
+};
+
+/* Add o to the index. Non-learning states (queued, running, cancelled,
+ * interrupted), unknown strategies without a known schema and ids already
+ * indexed are ignored. Can't fail: on allocation failure the observation is
+ * dropped (the next start rebuilds from the store). Takes l->lock. */
+void learn_observe(struct learn *l, const struct learn_obs *o);
+
+/* The suggestion for deploying def with params (object or NULL; `symbol` and
+ * `symbols` are ignored; validated with catalog_validate, so a value outside
+ * the schema is SD_EUSAGE) on symbol (may be NULL). Returns a new reference:
+ *   {strategyName, expectedSuccessRate, expectedReward, confidence,
+ *    evidence:{runs, weight, similar:[ids]}, posterior:{alpha, beta},
+ *    reasoning:[strings], recommendedOperations:[{op:"set_param", name,
+ *    value, why} | {op:"raise_timeout", timeoutMs, why} |
+ *    {op:"avoid_provider", provider, prefer, why}]}
+ * or NULL with err set. With no evidence confidence is 0 and the first
+ * reasoning line says so. O(runs of def) with no allocation per run. */
+json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *params,
+                      const char *symbol, struct sd_err *err);
+
+/* Stats over every strategy (strategy NULL) or one (SD_EUSAGE if unknown):
+ *   {totalTrajectories, succeeded, avgSuccessRate, avgReward, improvementRate,
+ *    improvementWindow:{first, recent}, predictionAccuracy, brierScore,
+ *    predictions, series:[{t, n, successRate, avgReward}], byStrategy:{name:
+ *    {the same without byStrategy and series}}}
+ * Rates that need data they do not have are null. New reference, or NULL
+ * with err set. */
+json_t *learn_stats(struct learn *l, const char *strategy, struct sd_err *err);
+
+/* Patterns of one strategy (or all: strategy NULL), optionally restricted to
+ * the trajectories whose strategy, symbol, parameters or description match
+ * task (FTS5 over traj_fts, any word; NULL = no restriction; a task with no
+ * word in it is SD_EUSAGE). A new reference to an array of
+ *   {name, strategyName, region:{param:[lo, hi]}, successRate,
+ *    observationCount, meanReward, confidence, operationSequence,
+ *    evidence:[ids]}
+ * sorted by confidence (Wilson 95 % lower bound on the success rate), then
+ * observationCount. Region and name list the parameters that vary in the
+ * strategy's runs; evidence holds at most the 20 newest ids. NULL with err
+ * set on error (SD_EENV for a store error). */
+json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, struct sd_err *err);
+
+/* Choose parameters for def by Thompson sampling, one parameter at a time,
+ * over the 4 bins of its search range (inside the schema's bounds). pinned
+ * (object or NULL) values are kept as given; parameters in the untuned table
+ * (capital, commission, seed) keep their defaults unless pinned. Returns the
+ * resolved parameters (new reference, valid for catalog_validate) and, if
+ * why is not NULL, *why (new reference: {method, seed, params:{name:{bins:
+ * [{region:[lo,hi], alpha, beta, draw}], chosen, value}}, pinned:[...],
+ * untuned:[...]}). Deterministic for a given index and seed. NULL with err
+ * set (SD_EUSAGE: pinned not an object or outside the schema). */
+json_t *learn_optimize(struct learn *l, const struct strategy_def *def, json_t *pinned,
+                       uint64_t seed, json_t **why, struct sd_err *err);
+
+#endif

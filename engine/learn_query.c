@@ -1,0 +1,408 @@
+/*
+ * learn_query.c: suggestions, patterns and auto-optimisation over the
+ * learning index (learn_int.h; the parameter space is described in learn.c).
+ *
+ * SUGGESTION (learn_suggest)
+ * Every learned run r of the strategy is evidence for a query q with weight
+ *     w = exp(-d^2 / (2 h^2)) * 2^(-age / H) * (1 if same symbol else 1/2)
+ * where d^2 = sum over parameters of (u_r - u_q)^2, h = 0.15 (one bin, a
+ * factor 2 on a log-scaled parameter, weighs 0.25; two bins 0.004), age is
+ * measured back from the strategy's newest run and H = 30 days. Runs whose
+ * weight would be below e^-14 are skipped without calling exp. Then:
+ *     posterior   Beta(1 + sum w*ok, 1 + sum w*(1 - ok))   (prior Beta(1,1))
+ *     expectedSuccessRate = alpha / (alpha + beta)
+ *     expectedReward = (sum w*r + r0) / (sum w + 1), r0 = the strategy's mean
+ *                      reward (0.5 without runs): shrunk to the prior mean
+ *     confidence = W / (W + 5), W = sum w (0 without evidence)
+ *     evidence.runs counts runs with w >= 0.05; similar lists the 5 heaviest.
+ * Recommendations: the best region (highest Wilson lower bound on success,
+ * then mean reward, among regions with >= 5 runs) when the query is not in
+ * it and it beats the query's expectation: one set_param per parameter whose
+ * bin differs, valued as in that region's best-rewarded run, which is cited.
+ * raise_timeout when similar runs (w >= 0.05) timed out: twice the longest of
+ * their durations. avoid_provider when a provider's weighted success among
+ * similar runs is below 50 % and another's is 30 points higher.
+ *
+ * PATTERNS (learn_patterns)
+ * Runs grouped by (strategy, region, operation sequence), each with its
+ * success rate, count, mean reward and Wilson 95 % lower bound, sorted by
+ * it. The name lists the parameters whose bins vary across the strategy's
+ * runs. A task restricts the runs to those matching any of its words in
+ * traj_fts (strategy, symbol, params JSON -- hence parameter names -- and
+ * description).
+ *
+ * AUTO-OPTIMISE (learn_optimize)
+ * Thompson sampling, one parameter at a time: each inner bin of the search
+ * range that meets the schema's bounds is an arm with posterior
+ * Beta(1 + sum reward, 1 + sum (1 - reward)) over the runs in that bin (the
+ * Bernoulli trick for rewards in [0, 1]); the arm with the highest draw wins
+ * and the value is drawn uniformly in u inside it, rounded for integers and
+ * clipped to the bounds. Parameters are treated independently (interactions
+ * are not modelled). The PRNG is splitmix64 seeded by the caller.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn_int.h"
+#include "traj.h"
+
+#define KERNEL_H     0.15
+#define HALF_LIFE_MS (30.0 * 86400e3)
+#define OTHER_SYMBOL 0.5
+#define CONF_K       5.0
+#define SIMILAR_W    0.05
+#define NSIMILAR     5
+#define REGION_MIN_N 5
+#define EVIDENCE_MAX 20
+#define LOG_W_CUTOFF 14.0
+
+/* Parameters that describe the account or the randomness, not the
+ * strategy's behaviour: tuning them would fit costs or noise. */
+static const char *const untuned[] = {"capital", "commission", "seed"};
+
+static int is_untuned(const char *name)
+{
+    for (size_t i = 0; i < sizeof untuned / sizeof untuned[0]; i++)
+        if (strcmp(untuned[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Validate params against def (symbol/symbols stripped): new ref or NULL. */
+static json_t *resolve(const struct strategy_def *def, json_t *params, struct sd_err *err)
+{
+    json_t *clean, *out;
+    if (params != NULL && !json_is_object(params)) {
+        sd_err_set(err, SD_EUSAGE, "parameters must be a JSON object");
+        return NULL;
+    }
+    clean = params ? json_deep_copy(params) : json_object();
+    if (clean == NULL) {
+        sd_err_set(err, SD_ENOMEM, "learning: out of memory");
+        return NULL;
+    }
+    json_object_del(clean, "symbol");
+    json_object_del(clean, "symbols");
+    out = catalog_validate(def, clean, err);
+    json_decref(clean);
+    return out;
+}
+
+static void fmt_num(char *b, size_t n, const struct learn_param *p, double v)
+{
+    if (p->type == PT_BOOLEAN)
+        snprintf(b, n, "%s", v != 0 ? "true" : "false");
+    else
+        snprintf(b, n, "%.6g", v);
+}
+
+static json_t *param_json(const struct learn_param *p, double v)
+{
+    if (p->type == PT_BOOLEAN)
+        return json_boolean(v != 0);
+    if (p->type == PT_INTEGER)
+        return json_integer((json_int_t)llround(v));
+    return json_real(v);
+}
+
+/* "threshold 0.02-0.04" for bin b of p, appended to buf. */
+static void region_words(char *buf, size_t n, const struct learn_param *p, int b)
+{
+    double lo, hi;
+    char a[32], z[32];
+    size_t len = strlen(buf);
+    learn_bin_range(p, b, &lo, &hi);
+    fmt_num(a, sizeof a, p, lo);
+    fmt_num(z, sizeof z, p, hi);
+    if (p->type == PT_BOOLEAN || lo == hi)
+        snprintf(buf + len, n - len, "%s%s %s", len ? " " : "", p->name, a);
+    else
+        snprintf(buf + len, n - len, "%s%s %s-%s", len ? " " : "", p->name, a, z);
+}
+
+/* Bit j set when parameter j's bin varies across s's runs. */
+static uint64_t varying(const struct lstrat *s)
+{
+    uint64_t m = 0;
+    for (size_t j = 0; j < s->np && j < LEARN_MAXP; j++) {
+        int used = 0;
+        for (int b = 0; b < LEARN_NBINS; b++)
+            used += s->mn[j][b] > 0;
+        if (used > 1)
+            m |= 1ULL << j;
+    }
+    return m;
+}
+
+static void region_name(char *buf, size_t n, const struct lstrat *s, uint64_t key, uint64_t vary)
+{
+    buf[0] = 0;
+    for (size_t j = 0; j < s->np && j < LEARN_MAXP; j++)
+        if (vary & (1ULL << j))
+            region_words(buf, n, &s->p[j], learn_key_bin(key, j));
+}
+
+static json_t *region_json(const struct lstrat *s, uint64_t key, uint64_t vary)
+{
+    json_t *o = json_object();
+    for (size_t j = 0; j < s->np && j < LEARN_MAXP; j++) {
+        double lo, hi;
+        if (!(vary & (1ULL << j)))
+            continue;
+        learn_bin_range(&s->p[j], learn_key_bin(key, j), &lo, &hi);
+        json_object_set_new(
+            o, s->p[j].name,
+            json_pack("[o, o]", param_json(&s->p[j], lo), param_json(&s->p[j], hi)));
+    }
+    return o;
+}
+
+/* --- suggestion ------------------------------------------------------------ */
+
+struct near {
+    double w;
+    size_t row;
+};
+
+static const struct learn_region *best_region(const struct lstrat *s, double *score)
+{
+    const struct learn_region *best = NULL;
+    double bw = -1, br = -1;
+    for (size_t i = 0; i < s->nreg; i++) {
+        const struct learn_region *r = &s->reg[i];
+        double w, mr;
+        if (r->n < REGION_MIN_N)
+            continue;
+        w = learn_wilson(r->ok, r->n);
+        mr = r->rsum / r->n;
+        if (w > bw + 1e-12 || (fabs(w - bw) <= 1e-12 && mr > br)) {
+            best = r;
+            bw = w;
+            br = mr;
+        }
+    }
+    *score = bw;
+    return best;
+}
+
+static void add_line(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_line(json_t *arr, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    json_array_append_new(arr, json_string(buf));
+}
+
+static void describe_run(char *buf, size_t n, const struct learn *l, const struct lstrat *s,
+                         size_t i)
+{
+    size_t len;
+    const char *sym = learn_str(l, s->sym[i]);
+    snprintf(buf, n, "#%lld (", (long long)s->id[i]);
+    for (size_t j = 0; j < s->np; j++) {
+        char v[32];
+        if (s->p[j].type == PT_BOOLEAN || is_untuned(s->p[j].name))
+            continue;
+        fmt_num(v, sizeof v, &s->p[j], s->x[i * s->np + j]);
+        len = strlen(buf);
+        snprintf(buf + len, n - len, "%s%s %s", buf[len - 1] == '(' ? "" : ", ", s->p[j].name, v);
+    }
+    len = strlen(buf);
+    snprintf(buf + len, n - len, "%s%s) %s, reward %.2f", sym ? ", " : "", sym ? sym : "",
+             traj_state_name(s->state[i]), s->reward[i]);
+}
+
+json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *params,
+                      const char *symbol, struct sd_err *err)
+{
+    json_t *resolved, *out = NULL, *reasons, *ops, *similar;
+    struct lstrat *s;
+    double q[64], qx[64], W = 0, Wok = 0, Wr = 0, Wto = 0, maxto = 0, alpha, beta, r0, esr, er;
+    double pw[LEARN_MAXPROV] = {0}, pok[LEARN_MAXPROV] = {0};
+    int32_t pid[LEARN_MAXPROV], qsym;
+    struct near nb[NSIMILAR];
+    size_t nnb = 0, runs = 0, nto = 0, np;
+    const double inv2h2 = 1.0 / (2 * KERNEL_H * KERNEL_H), lam = M_LN2 / HALF_LIFE_MS;
+
+    if (def == NULL)
+        return sd_err_set(err, SD_EUSAGE, "no strategy given"), NULL;
+    if ((resolved = resolve(def, params, err)) == NULL)
+        return NULL;
+    for (int k = 0; k < LEARN_MAXPROV; k++)
+        pid[k] = -1;
+    pthread_mutex_lock(&l->lock);
+    if ((s = learn_strat_for(l, def)) == NULL || s->np > 64) {
+        sd_err_set(err, SD_ENOMEM, "learning: cannot index strategy \"%s\"", def->name);
+        goto out;
+    }
+    np = s->np;
+    learn_values(s, resolved, qx);
+    for (size_t j = 0; j < np; j++)
+        q[j] = (float)learn_u(&s->p[j], qx[j]);
+    qsym = -1;
+    for (size_t k = 0; symbol && k < l->nstr; k++)
+        if (strcmp(l->str[k], symbol) == 0)
+            qsym = (int32_t)k;
+
+    for (size_t i = 0; i < s->n; i++) {
+        const float *u = &s->u[i * np];
+        double d2 = 0, lw, w;
+        for (size_t j = 0; j < np; j++) {
+            double e = u[j] - q[j];
+            d2 += e * e;
+        }
+        lw = d2 * inv2h2 + lam * (double)(s->tmax - s->t[i]);
+        if (symbol && s->sym[i] != qsym)
+            lw += M_LN2;
+        if (lw > LOG_W_CUTOFF)
+            continue;
+        w = exp(-lw);
+        W += w;
+        Wok += w * (s->state[i] == TS_SUCCEEDED);
+        Wr += w * s->reward[i];
+        if (w >= SIMILAR_W) {
+            runs++;
+            if (s->state[i] == TS_TIMEOUT) {
+                nto++;
+                Wto += w;
+                maxto = fmax(maxto, s->dur[i]);
+            }
+        }
+        for (int k = 0; k < LEARN_MAXPROV; k++) {
+            if (pid[k] == s->prov[i] || pid[k] < 0) {
+                pid[k] = s->prov[i];
+                pw[k] += w;
+                pok[k] += w * (s->state[i] == TS_SUCCEEDED);
+                break;
+            }
+        }
+        if (nnb < NSIMILAR || w > nb[nnb - 1].w) {
+            size_t k = nnb < NSIMILAR ? nnb++ : nnb - 1;
+            while (k > 0 && nb[k - 1].w < w) {
+                nb[k] = nb[k - 1];
+                k--;
+            }
+            nb[k] = (struct near){w, i};
+        }
+    }
+    alpha = 1 + Wok;
+    beta = 1 + (W - Wok);
+    r0 = s->n ? s->rsum / (double)s->n : 0.5;
+    esr = alpha / (alpha + beta);
+    er = (Wr + r0) / (W + 1);
+
+    reasons = json_array();
+    ops = json_array();
+    similar = json_array();
+    for (size_t k = 0; k < nnb; k++)
+        json_array_append_new(similar, json_integer(s->id[nb[k].row]));
+    if (W <= 0 || s->n == 0) {
+        add_line(reasons,
+                 "no evidence: %zu past %s runs%s, none similar; expected success is the "
+                 "prior Beta(1,1) mean, 50%%",
+                 s->n, def->name, s->n ? "" : " (none yet)");
+    } else {
+        char run[512];
+        add_line(reasons,
+                 "%zu similar runs (weight %.2f of %zu %s runs, kernel h=%.2f, half-life 30 "
+                 "days%s)",
+                 runs, W, s->n, def->name, KERNEL_H, symbol ? ", other symbols count half" : "");
+        add_line(reasons,
+                 "weighted successes %.2f of %.2f: posterior Beta(%.2f, %.2f), expected "
+                 "success %.0f%%, expected reward %.3f (strategy mean %.3f)",
+                 Wok, W, alpha, beta, 100 * esr, er, r0);
+        describe_run(run, sizeof run, l, s, nb[0].row);
+        add_line(reasons, "nearest run %s", run);
+    }
+
+    {
+        double bscore;
+        const struct learn_region *b = best_region(s, &bscore);
+        uint64_t qkey = learn_key(s, qx), vary = varying(s);
+        if (b != NULL) {
+            char name[512], run[512];
+            region_name(name, sizeof name, s, b->key, vary);
+            describe_run(run, sizeof run, l, s, (size_t)b->best_row);
+            if (b->key == qkey) {
+                add_line(reasons,
+                         "these parameters are in the best region%s%s: %u/%u succeeded (Wilson "
+                         "%.2f), mean reward %.3f",
+                         name[0] ? " " : "", name, b->ok, b->n, bscore, b->rsum / b->n);
+            } else if (bscore > esr || b->rsum / b->n > er) {
+                char why[1024];
+                snprintf(why, sizeof why,
+                         "best region %s: %u/%u succeeded (Wilson lower bound %.2f), mean reward "
+                         "%.3f; its best run %s",
+                         name[0] ? name : def->name, b->ok, b->n, bscore, b->rsum / b->n, run);
+                add_line(reasons, "%s", why);
+                for (size_t j = 0; j < np && j < LEARN_MAXP; j++) {
+                    if (learn_key_bin(b->key, j) == learn_key_bin(qkey, j))
+                        continue;
+                    json_array_append_new(
+                        ops,
+                        json_pack("{s:s, s:s, s:o, s:s}", "op", "set_param", "name", s->p[j].name,
+                                  "value", param_json(&s->p[j], s->x[b->best_row * np + j]), "why",
+                                  why));
+                }
+            }
+        }
+    }
+    if (nto > 0) {
+        char why[256];
+        snprintf(why, sizeof why, "%zu of %zu similar runs timed out (longest %.0f s)", nto, runs,
+                 maxto / 1000);
+        add_line(reasons, "%s", why);
+        json_array_append_new(ops, json_pack("{s:s, s:I, s:s}", "op", "raise_timeout", "timeoutMs",
+                                             (json_int_t)ceil(2 * maxto), "why", why));
+    }
+    for (int k = 0; k < LEARN_MAXPROV && pid[k] >= 0; k++) {
+        for (int m = 0; m < LEARN_MAXPROV && pid[m] >= 0; m++) {
+            double rk, rm;
+            char why[256];
+            if (m == k || pw[k] < 1 || pw[m] < 1)
+                continue;
+            rk = pok[k] / pw[k];
+            rm = pok[m] / pw[m];
+            if (rk >= 0.5 || rm < rk + 0.3)
+                continue;
+            snprintf(why, sizeof why,
+                     "similar runs on %s succeeded %.0f%% (weight %.1f), on %s %.0f%% (weight "
+                     "%.1f)",
+                     learn_str(l, pid[k]), 100 * rk, pw[k], learn_str(l, pid[m]), 100 * rm, pw[m]);
+            add_line(reasons, "%s", why);
+            json_array_append_new(ops, json_pack("{s:s, s:s, s:s, s:s}", "op", "avoid_provider",
+                                                 "provider", learn_str(l, pid[k]), "prefer",
+                                                 learn_str(l, pid[m]), "why", why));
+            break;
+        }
+    }
+    out = json_pack("{s:s, s:f, s:f, s:f, s:{s:I, s:f, s:o}, s:{s:f, s:f}, s:o, s:o}",
+                    "strategyName", def->name, "expectedSuccessRate", esr, "expectedReward", er,
+                    "confidence", W / (W + CONF_K), "evidence", "runs", (json_int_t)runs, "weight",
+                    W, "similar", similar, "posterior", "alpha", alpha, "beta", beta, "reasoning",
+                    reasons, "recommendedOperations", ops);
+out:
+    pthread_mutex_unlock(&l->lock);
+    json_decref(resolved);
+    return out;
+}
+
+/* PLACEHOLDER-PATTERNS */
+json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, struct sd_err *err)
+{
+    (void)region_json;
+    return sd_err_set(err, SD_EENV, "patterns: not implemented yet"), NULL;
+}
+
+json_t *learn_optimize(struct learn *l, const struct strategy_def *def, json_t *pinned,
+                       uint64_t seed, json_t **why, struct sd_err *err)
+{
+    return sd_err_set(err, SD_EENV, "optimize: not implemented yet"), NULL;
+}
