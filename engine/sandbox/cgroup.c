@@ -182,7 +182,8 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
                 same = j;
         snprintf(parent, sizeof parent, "%s/swarmdeck", h);
         if (same >= 0) {
-            snprintf(cg->path[i], sizeof cg->path[i], "%s", cg->path[same]);
+            /* same != i: two distinct slots of one array. */
+            memcpy(cg->path[i], cg->path[same], sizeof cg->path[i]);
         } else {
             if (mkdir(parent, 0755) < 0 && errno != EEXIST)
                 goto degrade;
