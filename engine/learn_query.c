@@ -192,7 +192,7 @@ static const struct learn_region *best_region(const struct lstrat *s, double *sc
 static void add_line(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_line(json_t *arr, const char *fmt, ...)
 {
-    char buf[1024];
+    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
@@ -336,7 +336,7 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
                          "%.2f), mean reward %.3f",
                          name[0] ? " " : "", name, b->ok, b->n, bscore, b->rsum / b->n);
             } else if (bscore > esr || b->rsum / b->n > er) {
-                char why[1024];
+                char why[1400];
                 snprintf(why, sizeof why,
                          "best region %s: %u/%u succeeded (Wilson lower bound %.2f), mean reward "
                          "%.3f; its best run %s",
@@ -394,15 +394,363 @@ out:
     return out;
 }
 
-/* PLACEHOLDER-PATTERNS */
+/* --- patterns -------------------------------------------------------------- */
+
+/* Turn task text into an FTS5 query: every word quoted, joined with OR.
+ * Returns NULL (SD_EUSAGE) when the text has no word. */
+static char *task_query(const char *task, struct sd_err *err)
+{
+    size_t n = strlen(task), len = 0;
+    char *q = malloc(n * 4 + 16);
+    const unsigned char *p = (const unsigned char *)task;
+    if (q == NULL)
+        return sd_err_set(err, SD_ENOMEM, "learning: out of memory"), NULL;
+    while (*p) {
+        if (*p >= 0x80 || (*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z') ||
+            *p == '_') {
+            len += (size_t)sprintf(q + len, "%s\"", len ? " OR " : "");
+            while (*p >= 0x80 || (*p >= '0' && *p <= '9') ||
+                   ((*p | 32) >= 'a' && (*p | 32) <= 'z') || *p == '_')
+                q[len++] = (char)*p++;
+            q[len++] = '"';
+            q[len] = 0;
+        } else {
+            p++;
+        }
+    }
+    if (len == 0) {
+        free(q);
+        return sd_err_set(err, SD_EUSAGE,
+                          "the task text has no words to match (give words, "
+                          "e.g. -t \"momentum breakout\")"),
+               NULL;
+    }
+    return q;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorted ids of trajectories matching task. */
+static int task_ids(struct learn *l, const char *task, int64_t **ids, size_t *n, struct sd_err *err)
+{
+    char *q = task_query(task, err);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc, ret = -1;
+    *ids = NULL;
+    *n = 0;
+    if (q == NULL)
+        return -1;
+    if (l->store == NULL) {
+        sd_err_set(err, SD_EUSAGE, "task search needs a store");
+        goto out;
+    }
+    if ((db = store_reader(l->store, err)) == NULL)
+        goto out;
+    if (sqlite3_prepare_v2(db, "SELECT rowid FROM traj_fts WHERE traj_fts MATCH ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        sd_err_set(err, SD_EENV, "task search: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            int64_t *m = realloc(*ids, (cap = cap ? cap * 2 : 256) * sizeof *m);
+            if (m == NULL) {
+                sd_err_set(err, SD_ENOMEM, "learning: out of memory");
+                goto out;
+            }
+            *ids = m;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc != SQLITE_DONE) {
+        sd_err_set(err, SD_EENV, "task search: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    qsort(*ids, *n, sizeof **ids, cmp_i64);
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    free(q);
+    if (ret != 0) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return ret;
+}
+
+struct member {
+    uint64_t key;
+    int32_t ops;
+    int64_t id;
+    size_t row;
+};
+
+static int cmp_member(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    if (x->ops != y->ops)
+        return x->ops < y->ops ? -1 : 1;
+    return (x->id < y->id) - (x->id > y->id); /* newest first */
+}
+
+static int cmp_pattern(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    double cx = json_real_value(json_object_get(x, "confidence"));
+    double cy = json_real_value(json_object_get(y, "confidence"));
+    json_int_t nx = json_integer_value(json_object_get(x, "observationCount"));
+    json_int_t ny = json_integer_value(json_object_get(y, "observationCount"));
+    if (cx != cy)
+        return cx < cy ? 1 : -1;
+    if (nx != ny)
+        return nx < ny ? 1 : -1;
+    return strcmp(json_string_value(json_object_get(x, "name")),
+                  json_string_value(json_object_get(y, "name")));
+}
+
+/* Append the patterns of s (restricted to ids[0..nids) unless ids is NULL). */
+static int strat_patterns(struct learn *l, struct lstrat *s, const int64_t *ids, size_t nids,
+                          json_t *out)
+{
+    struct member *m = malloc((s->n ? s->n : 1) * sizeof *m);
+    uint64_t vary = varying(s);
+    int32_t common = -1;
+    size_t n = 0, cnt = 0;
+    if (m == NULL)
+        return -1;
+    for (size_t i = 0; i < s->n; i++) {
+        if (ids != NULL && bsearch(&s->id[i], ids, nids, sizeof *ids, cmp_i64) == NULL)
+            continue;
+        m[n++] = (struct member){s->key[i], s->ops[i], s->id[i], i};
+    }
+    qsort(m, n, sizeof *m, cmp_member);
+    /* The most frequent operation sequence needs no mention in names. */
+    {
+        int32_t ids16[16];
+        size_t c16[16] = {0}, k16 = 0, best = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t k = 0;
+            while (k < k16 && ids16[k] != m[i].ops)
+                k++;
+            if (k == k16 && k16 < 16)
+                ids16[k16++] = m[i].ops;
+            if (k < k16 && ++c16[k] > best) {
+                best = c16[k];
+                common = ids16[k];
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i = i + cnt) {
+        size_t ok = 0;
+        double rs = 0;
+        char name[1024];
+        const char *ops = learn_str(l, m[i].ops);
+        json_t *ev = json_array(), *p;
+        for (cnt = 0; i + cnt < n && m[i + cnt].key == m[i].key && m[i + cnt].ops == m[i].ops;
+             cnt++) {
+            size_t r = m[i + cnt].row;
+            ok += s->state[r] == TS_SUCCEEDED;
+            rs += s->reward[r];
+            if (cnt < EVIDENCE_MAX)
+                json_array_append_new(ev, json_integer(m[i + cnt].id));
+        }
+        snprintf(name, sizeof name, "%s ", s->name);
+        region_name(name + strlen(name), sizeof name - strlen(name), s, m[i].key, vary);
+        if (vary == 0)
+            snprintf(name, sizeof name, "%s, parameters unvaried", s->name);
+        if (m[i].ops != common) {
+            size_t len = strlen(name);
+            snprintf(name + len, sizeof name - len, " via %s", ops ? ops : "no operations");
+        }
+        p = json_pack(
+            "{s:s, s:s, s:o, s:f, s:I, s:f, s:f, s:s?, s:o}", "name", name, "strategyName", s->name,
+            "region", region_json(s, m[i].key, vary), "successRate", (double)ok / (double)cnt,
+            "observationCount", (json_int_t)cnt, "meanReward", rs / (double)cnt, "confidence",
+            learn_wilson((double)ok, (double)cnt), "operationSequence", ops, "evidence", ev);
+        if (p == NULL || json_array_append_new(out, p) != 0) {
+            free(m);
+            return -1;
+        }
+    }
+    free(m);
+    return 0;
+}
+
 json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, struct sd_err *err)
 {
-    (void)region_json;
-    return sd_err_set(err, SD_EENV, "patterns: not implemented yet"), NULL;
+    int64_t *ids = NULL;
+    size_t nids = 0, np;
+    json_t *out = NULL, **v = NULL;
+
+    if (task != NULL && task_ids(l, task, &ids, &nids, err) != 0)
+        return NULL;
+    pthread_mutex_lock(&l->lock);
+    if (strategy != NULL && learn_strat(l, strategy) == NULL) {
+        sd_err_set(err, SD_EUSAGE, "unknown strategy \"%s\"", strategy);
+        goto out;
+    }
+    out = json_array();
+    for (size_t k = 0; out && k < l->nst; k++) {
+        if (strategy != NULL && strcmp(strategy, l->st[k].name) != 0)
+            continue;
+        if (strat_patterns(l, &l->st[k], task ? ids : NULL, nids, out) != 0) {
+            sd_err_set(err, SD_ENOMEM, "learning: out of memory");
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    /* Sort by confidence: copy out, sort, put back. */
+    np = out ? json_array_size(out) : 0;
+    if (np > 1 && (v = malloc(np * sizeof *v)) != NULL) {
+        for (size_t i = 0; i < np; i++)
+            v[i] = json_incref(json_array_get(out, i));
+        qsort(v, np, sizeof *v, cmp_pattern);
+        json_array_clear(out);
+        for (size_t i = 0; i < np; i++)
+            json_array_append_new(out, v[i]);
+        free(v);
+    }
+out:
+    pthread_mutex_unlock(&l->lock);
+    free(ids);
+    return out;
+}
+
+/* --- auto-optimise ----------------------------------------------------------- */
+
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double unif(uint64_t *s)
+{
+    return ((double)(splitmix(s) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+static double gauss(uint64_t *s)
+{
+    return sqrt(-2 * log(unif(s))) * cos(2 * M_PI * unif(s));
+}
+
+/* Marsaglia and Tsang; a >= 1 here (prior 1 plus counts). */
+static double gamma_draw(uint64_t *s, double a)
+{
+    double d = a - 1.0 / 3, c = 1 / sqrt(9 * d);
+    for (;;) {
+        double x = gauss(s), v = 1 + c * x, u;
+        if (v <= 0)
+            continue;
+        v = v * v * v;
+        u = unif(s);
+        if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
+            return d * v;
+    }
+}
+
+static double beta_draw(uint64_t *s, double a, double b)
+{
+    double x = gamma_draw(s, a), y = gamma_draw(s, b);
+    return x / (x + y);
 }
 
 json_t *learn_optimize(struct learn *l, const struct strategy_def *def, json_t *pinned,
                        uint64_t seed, json_t **why, struct sd_err *err)
 {
-    return sd_err_set(err, SD_EENV, "optimize: not implemented yet"), NULL;
+    json_t *params, *out = NULL, *w = NULL, *wp, *wpin, *wun;
+    struct lstrat *s;
+    uint64_t rng = seed;
+
+    if (why)
+        *why = NULL;
+    if (def == NULL)
+        return sd_err_set(err, SD_EUSAGE, "no strategy given"), NULL;
+    if ((params = resolve(def, pinned, err)) == NULL)
+        return NULL;
+    w = json_pack("{s:s, s:I, s:{}, s:[], s:[]}", "method", "thompson", "seed",
+                  (json_int_t)(seed & 0x7fffffffffffffffULL), "params", "pinned", "untuned");
+    wp = json_object_get(w, "params");
+    wpin = json_object_get(w, "pinned");
+    wun = json_object_get(w, "untuned");
+    pthread_mutex_lock(&l->lock);
+    if ((s = learn_strat_for(l, def)) == NULL) {
+        sd_err_set(err, SD_ENOMEM, "learning: cannot index strategy \"%s\"", def->name);
+        goto out;
+    }
+    for (size_t j = 0; j < s->np; j++) {
+        const struct learn_param *p = &s->p[j];
+        int first = p->kind == LK_BOOL ? 0 : 1, last = p->kind == LK_BOOL ? 1 : 4, chosen = -1;
+        double best = -1, lo, hi, x;
+        json_t *bins;
+        if (json_object_get(pinned, p->name) != NULL) {
+            json_array_append_new(wpin, json_string(p->name));
+            continue;
+        }
+        if (is_untuned(p->name)) {
+            json_array_append_new(wun, json_string(p->name));
+            continue;
+        }
+        bins = json_array();
+        for (int b = first; b <= last; b++) {
+            double a, bb, d;
+            learn_bin_range(p, b, &lo, &hi);
+            if (lo > hi || (p->kind != LK_BOOL && lo == hi) ||
+                (p->type == PT_INTEGER && ceil(lo) > floor(hi)))
+                continue;
+            a = 1 + s->mr[j][b];
+            bb = 1 + (s->mn[j][b] - s->mr[j][b]);
+            d = beta_draw(&rng, a, bb);
+            json_array_append_new(bins, json_pack("{s:i, s:[f, f], s:I, s:f, s:f, s:f}", "bin", b,
+                                                  "region", lo, hi, "runs", (json_int_t)s->mn[j][b],
+                                                  "alpha", a, "beta", bb, "draw", d));
+            if (d > best) {
+                best = d;
+                chosen = b;
+            }
+        }
+        if (chosen < 0) {
+            json_decref(bins);
+            continue;
+        }
+        learn_bin_range(p, chosen, &lo, &hi);
+        if (p->kind == LK_BOOL) {
+            x = chosen;
+        } else {
+            double ulo = learn_u(p, lo), uhi = learn_u(p, hi);
+            double u = ulo + unif(&rng) * (uhi - ulo);
+            x = p->kind == LK_LOG ? p->def * exp2(4 * u) : p->min + u * (p->max - p->min);
+            if (p->type == PT_INTEGER) {
+                x = round(x);
+                x = fmin(fmax(x, ceil(lo)), floor(hi));
+            }
+            x = fmin(fmax(x, lo), hi);
+        }
+        json_object_set_new(params, p->name, param_json(p, x));
+        json_object_set_new(wp, p->name,
+                            json_pack("{s:o, s:i, s:o}", "bins", bins, "chosen", chosen, "value",
+                                      param_json(p, x)));
+    }
+    out = catalog_validate(def, params, err);
+out:
+    pthread_mutex_unlock(&l->lock);
+    json_decref(params);
+    if (out != NULL && why != NULL)
+        *why = w;
+    else
+        json_decref(w);
+    return out;
 }
