@@ -48,13 +48,17 @@ def data_file(symbol):
     raise AssertionError("no bundled data for " + symbol)
 
 
-def runner_output(strategy, symbol, params_json):
+def runner_output(strategy, symbol, params_json, pace=None):
     """What `swarmdeck-runner run` prints on stdout when run directly in a temp dir holding
-    a copy of the symbol's data named data.csv (the sandbox layout)."""
+    a copy of the symbol's data named data.csv (the sandbox layout). pace: the engine's
+    --pace, which the engine passes on to the runner (it adds @@progress lines)."""
     with tempfile.TemporaryDirectory() as d:
         shutil.copyfile(data_file(symbol), os.path.join(d, "data.csv"))
-        p = subprocess.run([RUNNER, "run", "--strategy", strategy, "--data", "data.csv",
-                            "--params", params_json], cwd=d, capture_output=True, timeout=120)
+        argv = [RUNNER, "run", "--strategy", strategy, "--data", "data.csv",
+                "--params", params_json]
+        if pace:
+            argv += ["--pace", str(pace)]
+        p = subprocess.run(argv, cwd=d, capture_output=True, timeout=300)
         assert p.returncode == 0, p.stderr
         return p.stdout
 
