@@ -519,9 +519,9 @@ static int cmp_pattern(const void *a, const void *b)
                   json_string_value(json_object_get(y, "name")));
 }
 
-/* Append the patterns of s (restricted to ids[0..nids) unless ids is NULL). */
-static int strat_patterns(struct learn *l, struct lstrat *s, const int64_t *ids, size_t nids,
-                          json_t *out)
+/* Append the patterns of s (only: restricted to the sorted ids[0..nids)). */
+static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int64_t *ids,
+                          size_t nids, json_t *out)
 {
     struct member *m = malloc((s->n ? s->n : 1) * sizeof *m);
     uint64_t vary = varying(s);
@@ -530,7 +530,7 @@ static int strat_patterns(struct learn *l, struct lstrat *s, const int64_t *ids,
     if (m == NULL)
         return -1;
     for (size_t i = 0; i < s->n; i++) {
-        if (ids != NULL && bsearch(&s->id[i], ids, nids, sizeof *ids, cmp_i64) == NULL)
+        if (only && (nids == 0 || bsearch(&s->id[i], ids, nids, sizeof *ids, cmp_i64) == NULL))
             continue;
         m[n++] = (struct member){s->key[i], s->ops[i], s->id[i], i};
     }
@@ -604,7 +604,7 @@ json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, 
     for (size_t k = 0; out && k < l->nst; k++) {
         if (strategy != NULL && strcmp(strategy, l->st[k].name) != 0)
             continue;
-        if (strat_patterns(l, &l->st[k], task ? ids : NULL, nids, out) != 0) {
+        if (strat_patterns(l, &l->st[k], task != NULL, ids, nids, out) != 0) {
             sd_err_set(err, SD_ENOMEM, "learning: out of memory");
             json_decref(out);
             out = NULL;
