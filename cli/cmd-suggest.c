@@ -1,0 +1,105 @@
+/*
+ * cmd-suggest.c: the learned suggestion for a deployment, before making it:
+ * expected success and reward, confidence, the evidence and reasoning, and
+ * recommended parameter, timeout or provider changes (engine/learn.h).
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "cli.h"
+#include "learn.h"
+
+static const struct cli_opt opts[] = {
+    {"strategy", 's', "NAME", "the strategy to deploy (required)"},
+    {"params", 'p', "JSON", "strategy parameters as a JSON object"},
+    {"symbol", 0, "SYM", "the market symbol (default SPY)"},
+    {"json", 0, NULL, "print as JSON"},
+    {NULL, 0, NULL, NULL},
+};
+
+static void print_text(json_t *j)
+{
+    size_t i;
+    json_t *v;
+    printf("%s: expected success %.0f%%, expected reward %.3f, confidence %.2f (%lld similar "
+           "runs)\n",
+           json_string_value(json_object_get(j, "strategyName")),
+           100 * json_number_value(json_object_get(j, "expectedSuccessRate")),
+           json_number_value(json_object_get(j, "expectedReward")),
+           json_number_value(json_object_get(j, "confidence")),
+           (long long)json_integer_value(json_object_get(json_object_get(j, "evidence"), "runs")));
+    json_array_foreach(json_object_get(j, "reasoning"), i, v)
+        printf("  - %s\n", json_string_value(v));
+    json_array_foreach(json_object_get(j, "recommendedOperations"), i, v)
+    {
+        const char *op = json_string_value(json_object_get(v, "op"));
+        char *val = json_dumps(json_object_get(v, "value"), JSON_ENCODE_ANY);
+        if (strcmp(op, "set_param") == 0)
+            printf("recommend: set %s = %s\n", json_string_value(json_object_get(v, "name")),
+                   val ? val : "?");
+        else if (strcmp(op, "raise_timeout") == 0)
+            printf("recommend: --timeout %lld\n",
+                   (long long)(json_integer_value(json_object_get(v, "timeoutMs")) + 999) / 1000);
+        else
+            printf("recommend: %s %s\n", op, json_string_value(json_object_get(v, "provider")));
+        free(val);
+    }
+}
+
+static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
+{
+    extern const struct cli_cmd cmd_suggest;
+    const struct cli_cmd *me = &cmd_suggest;
+    const char *name = cli_val(me, a, "strategy"), *ptext = cli_val(me, a, "params");
+    const char *symbol = cli_val(me, a, "symbol");
+    const struct strategy_def *def;
+    struct catalog *cat = NULL;
+    struct learn *l = NULL;
+    struct sd_err err = {0};
+    json_error_t jerr;
+    json_t *params = NULL, *j = NULL;
+    int status;
+
+    if (name == NULL)
+        return cli_fail(SD_EUSAGE, "missing -s STRATEGY (see `swarmdeck strategies`)");
+    if (ptext != NULL &&
+        ((params = json_loads(ptext, 0, &jerr)) == NULL || !json_is_object(params))) {
+        json_decref(params);
+        return cli_fail(SD_EUSAGE, "-p must be a JSON object, e.g. '{\"threshold\":0.03}'");
+    }
+    if (symbol == NULL)
+        symbol = json_string_value(json_object_get(params, "symbol"));
+    if (symbol != NULL && !catalog_symbol_ok(symbol)) {
+        json_decref(params);
+        return cli_fail(SD_EUSAGE, "bad symbol \"%s\"", symbol);
+    }
+    if ((status = cli_open_store(ctx, 1)) != 0)
+        goto out;
+    if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0 ||
+        (def = catalog_find(cat, name, &err)) == NULL ||
+        (l = learn_open(ctx->store, cat, &err)) == NULL ||
+        (j = learn_suggest(l, def, params, symbol ? symbol : "SPY", &err)) == NULL) {
+        status = cli_fail_err(&err);
+        goto out;
+    }
+    if (cli_flag(me, a, "json"))
+        cli_print_json(json_incref(j));
+    else
+        print_text(j);
+out:
+    json_decref(j);
+    json_decref(params);
+    learn_free(l);
+    catalog_free(cat);
+    return status;
+}
+
+const struct cli_cmd cmd_suggest = {
+    .name = "suggest",
+    .usage = "-s STRATEGY [-p JSON] [--symbol SYM] [--json]",
+    .summary = "show what past deployments predict for a deployment, and what to change",
+    .opts = opts,
+    .min_args = 0,
+    .max_args = 0,
+    .exec = exec_suggest,
+};
