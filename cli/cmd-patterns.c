@@ -33,7 +33,7 @@ static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
 
     if ((v = cli_val(me, a, "limit")) != NULL && cli_parse_long("limit", v, 1, 1000000, &limit))
         return 2;
-    if ((status = cli_open_store(ctx, 1)) != 0)
+    if ((status = cli_open_store(ctx, ctx->readonly)) != 0)
         return status;
     if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0 ||
         (strategy != NULL && catalog_find(cat, strategy, &err) == NULL) ||

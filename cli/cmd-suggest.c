@@ -73,7 +73,7 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
         json_decref(params);
         return cli_fail(SD_EUSAGE, "bad symbol \"%s\"", symbol);
     }
-    if ((status = cli_open_store(ctx, 1)) != 0)
+    if ((status = cli_open_store(ctx, ctx->readonly)) != 0)
         goto out;
     if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0 ||
         (def = catalog_find(cat, name, &err)) == NULL ||

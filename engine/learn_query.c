@@ -311,7 +311,7 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
     } else {
         char run[512];
         add_line(reasons,
-                 "%zu similar runs (weight %.2f of %zu %s runs, kernel h=%.2f, half-life 30 "
+                 "%zu similar run(s) (weight %.2f of %zu %s runs, kernel h=%.2f, half-life 30 "
                  "days%s)",
                  runs, W, s->n, def->name, KERNEL_H, symbol ? ", other symbols count half" : "");
         add_line(reasons,
