@@ -79,18 +79,19 @@ def capture_stream(seed):
     steps = 20 + nxt() % 40
     for _ in range(steps):
         kind = nxt() % 3
-        n = 1 + nxt() % (65536 if kind == 2 else 8192)
+        n = 1 + nxt() % (16384 if kind == 2 else 8192)
+        buf = bytearray()
         if kind == 2:
-            err += bytes(nxt() >> 56 for _ in range(n))
+            while len(buf) < n:
+                buf += nxt().to_bytes(8, "little")
+            err += buf[:n]
         else:
-            next_nl = 1 + nxt() % 200
-            for _ in range(n):
-                next_nl -= 1
-                if next_nl == 0:
-                    out.append(10)
-                    next_nl = 1 + nxt() % 200
-                else:
-                    out.append(b"0123456789abcdef"[nxt() & 15])
+            while len(buf) < n:
+                w = nxt()
+                buf += (b"%016x" % w)[:1 + w % 16]
+                if (w >> 60) & 3:
+                    buf.append(10)
+            out += buf[:n]
     out += b'\n@@result {"mode":"probe","steps":%d}\n' % steps
     return bytes(out), bytes(err)
 
