@@ -1,0 +1,37 @@
+/*
+ * tui.h: the swarmdeck console (design.md §2): the one thread that calls
+ * curses, driving a coordinator it is given.
+ *
+ * tui_run owns the terminal from initscr to endwin; it never blocks on the
+ * engine: it polls stdin, the coordinator's event fd, a signal self-pipe
+ * and (only while something runs) a timer, pulls the visible window of
+ * output and redraws dirty panes with one doupdate per frame.
+ */
+#ifndef SD_TUI_H
+#define SD_TUI_H
+
+#include <stdio.h>
+
+#include "coord.h"
+#include "store.h"
+
+struct tui_conf {
+    struct store *store;     /* required */
+    struct coord *coord;     /* NULL: read-only console (history only) */
+    const char *helper_path; /* swarmdeck-sandbox, for the probe and cleanup */
+    const char *version;
+    const char *theme; /* NULL = "default" */
+    int readonly, no_color, no_anim;
+    long frames;     /* exit after this many frames (0 = never) */
+    int interval_ms; /* refresh while something runs (default 1000) */
+};
+
+/* Run the console until the operator quits or SIGTERM/SIGHUP. Returns an
+ * exit status (0, or 3 if the terminal could not be set up). The caller
+ * frees the coordinator afterwards (which cancels what still runs). */
+int tui_run(const struct tui_conf *conf);
+
+/* Print the key-binding table (markdown) to f, for docs and tests. */
+void tui_dump_keys(FILE *f);
+
+#endif

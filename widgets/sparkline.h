@@ -1,0 +1,23 @@
+/*
+ * sparkline.h: a one-line chart of a series in block glyphs (or ASCII).
+ *
+ * The last `width` values are scaled between their own minimum and maximum
+ * onto the eight levels of g->spark; a flat series draws at the lowest level.
+ * Pure: no curses calls, so it is tested without a terminal.
+ */
+#ifndef SD_WIDGETS_SPARKLINE_H
+#define SD_WIDGETS_SPARKLINE_H
+
+#include <stddef.h>
+
+#include "glyph.h"
+
+/* Render into out (NUL-terminated, at most outsz bytes). Returns the number
+ * of glyphs written. NaN values draw as a space. */
+int sparkline_render(const double *v, size_t n, int width, const struct glyphs *g, char *out,
+                     size_t outsz);
+
+/* The level (0..7) of value x between lo and hi. */
+int sparkline_level(double x, double lo, double hi);
+
+#endif
