@@ -10,17 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 extern const struct cli_cmd cmd_patterns, cmd_suggest;
 extern const struct cli_cmd cmd_deploy, cmd_swarm, cmd_status, cmd_history, cmd_show, cmd_logs,
-    cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor;
+    cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console;
 
 static const struct cli_cmd *const commands[] = {
     &cmd_suggest, &cmd_patterns,
     &cmd_deploy,  &cmd_swarm,  &cmd_status, &cmd_history,    &cmd_show, &cmd_logs,
     &cmd_cleanup, &cmd_export, &cmd_import, &cmd_strategies, &cmd_data, &cmd_doctor,
+    &cmd_console,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -172,7 +174,7 @@ int main(int argc, char **argv)
             usage_all(stdout);
             return 0;
         }
-        c = &cmd_status;
+        c = isatty(0) && isatty(1) ? &cmd_console : &cmd_status;
     } else if (strcmp(argv[1], "help") == 0) {
         if (argc < 3) {
             usage_all(stdout);
