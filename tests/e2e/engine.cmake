@@ -42,7 +42,8 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     "engine_crash_cleanup|engine_crash.py|Crash.test_kill9_then_cleanup|300"
     "engine_crash_redeploy|engine_crash.py|Crash.test_kill9_then_deploy|300"
     "engine_capture|engine_capture.py||300"
-    "engine_badinput|engine_badinput.py||180"
+    "engine_badinput|engine_badinput.py|BadInput|180"
+    "engine_badinput_bytes|engine_badinput.py|StoreBytes|120"
     "engine_userstrategy|engine_userstrategy.py||180")
   foreach(spec ${E2E_TESTS})
     string(REPLACE "|" ";" parts "${spec}")
