@@ -321,6 +321,7 @@ static void strat_free(struct lstrat *s)
     free(s->mn);
     free(s->reg);
     free(s->rtab);
+    free(s->scratch);
 }
 
 struct lstrat *learn_strat(struct learn *l, const char *name)
@@ -376,6 +377,7 @@ static int strat_reserve(struct lstrat *s)
     G(ops, 1);
     G(prov, 1);
     G(key, 1);
+    G(scratch, 1);
 #undef G
     s->cap = cap;
     return 0;

@@ -64,6 +64,7 @@ struct lstrat {
     size_t nreg, capreg;
     int32_t *rtab;
     size_t rtabn;
+    float *scratch; /* learn_suggest's log-weights, cap entries */
 };
 
 struct learn_row {

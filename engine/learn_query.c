@@ -251,16 +251,20 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
         if (strcmp(l->str[k], symbol) == 0)
             qsym = (int32_t)k;
 
+    /* Pass 1 (vectorisable): the log-weight of every run. Pass 2: only runs
+     * whose weight is at least e^-LOG_W_CUTOFF. */
     for (size_t i = 0; i < s->n; i++) {
         const float *u = &s->u[i * np];
-        double d2 = 0, lw, w;
+        float d2 = 0;
         for (size_t j = 0; j < np; j++) {
-            double e = u[j] - q[j];
+            float e = u[j] - (float)q[j];
             d2 += e * e;
         }
-        lw = d2 * inv2h2 + lam * (double)(s->tmax - s->t[i]);
-        if (symbol && s->sym[i] != qsym)
-            lw += M_LN2;
+        s->scratch[i] = d2 * (float)inv2h2 + (float)(lam * (double)(s->tmax - s->t[i])) +
+                        (symbol && s->sym[i] != qsym ? (float)M_LN2 : 0.0f);
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        double lw = s->scratch[i], w;
         if (lw > LOG_W_CUTOFF)
             continue;
         w = exp(-lw);
