@@ -1,0 +1,522 @@
+/*
+ * widgets_test.c: tests of the console's widgets and theme parser.
+ *
+ * Pure logic is tested directly; drawing is tested headless: an ncurses
+ * SCREEN on /dev/null (newterm) with LINES/COLUMNS from the environment,
+ * read back with mvinnstr. `test-widgets NAME` runs one test.
+ */
+#define _GNU_SOURCE
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dialog.h"
+#include "form.h"
+#include "logview.h"
+#include "sparkline.h"
+#include "table.h"
+#include "theme.h"
+
+static int failures;
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                  \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static const struct table_col tcols[] = {
+    {"ID", 4, 1, 0, 1}, {"NAME", 8, 0, 1, 0}, {"SCORE", 6, 1, 0, 1}};
+
+static void fill(struct table *t, int n, const int *ids, const char *const *names,
+                 const double *scores)
+{
+    table_clear(t);
+    for (int i = 0; i < n; i++) {
+        char b[32];
+        size_t r = table_add(t, ids[i], ROLE_NORMAL);
+        snprintf(b, sizeof b, "%d", ids[i]);
+        table_set(t, r, 0, b, ids[i]);
+        table_set(t, r, 1, names[i], NAN);
+        snprintf(b, sizeof b, "%.1f", scores[i]);
+        table_set(t, r, 2, b, scores[i]);
+    }
+    table_commit(t);
+}
+
+static const int ids[] = {3, 1, 2, 4};
+static const char *const names[] = {"gamma", "alpha", "beta", "alpha"};
+static const double scores[] = {1.0, 5.0, 3.0, 5.0};
+
+static int64_t view_id(const struct table *t, size_t i)
+{
+    return t->rows[t->view[i]].id;
+}
+
+static void t_table_sort(void)
+{
+    struct table t;
+    table_init(&t, tcols, 3);
+    fill(&t, 4, ids, names, scores);
+    CHECK(t.nview == 4 && view_id(&t, 0) == 1 && view_id(&t, 3) == 4); /* unsorted: by id */
+    table_sort_by(&t, 2, 1);                                           /* score desc; ties by id */
+    CHECK(view_id(&t, 0) == 1 && view_id(&t, 1) == 4 && view_id(&t, 2) == 2 && view_id(&t, 3) == 3);
+    table_invert_sort(&t);
+    CHECK(view_id(&t, 0) == 3 && view_id(&t, 3) == 4);
+    table_sort_by(&t, 1, 0); /* text */
+    CHECK(view_id(&t, 0) == 1 && view_id(&t, 1) == 4 && view_id(&t, 2) == 2);
+    table_cycle_sort(&t);
+    CHECK(t.sort_col == 2 && t.sort_desc == 1);
+    table_free(&t);
+}
+
+static void t_table_filter(void)
+{
+    struct table t;
+    table_init(&t, tcols, 3);
+    fill(&t, 4, ids, names, scores);
+    table_set_filter(&t, "ALPHA");
+    CHECK(t.nview == 2);
+    table_set_filter(&t, "name:et");
+    CHECK(t.nview == 1 && view_id(&t, 0) == 2);
+    table_set_filter(&t, "score:5");
+    CHECK(t.nview == 2);
+    table_set_filter(&t, "nothing");
+    CHECK(t.nview == 0 && table_selected(&t) == -1);
+    table_set_filter(&t, "");
+    CHECK(t.nview == 4);
+    table_free(&t);
+}
+
+static void t_table_selection_by_id(void)
+{
+    struct table t;
+    static const int ids2[] = {5, 3, 1, 2, 4};
+    static const char *const names2[] = {"eps", "gamma", "alpha", "beta", "alpha"};
+    static const double scores2[] = {9.0, 1.0, 5.0, 3.0, 5.0};
+    table_init(&t, tcols, 3);
+    table_sort_by(&t, 2, 1);
+    fill(&t, 4, ids, names, scores);
+    CHECK(table_select_id(&t, 2) == 0 && t.sel == 2);
+    fill(&t, 5, ids2, names2, scores2); /* a new row sorts first: row 2 moves down */
+    CHECK(table_selected(&t) == 2 && t.sel == 3);
+    fill(&t, 3, ids, names, scores); /* row 4 gone; selection stays on 2 */
+    CHECK(table_selected(&t) == 2);
+    table_select_id(&t, 3);
+    fill(&t, 2, ids + 1, names + 1, scores + 1); /* the selected row vanished: clamp */
+    CHECK(table_selected(&t) != -1 && t.sel < t.nview);
+    t.sel = 0;
+    CHECK(table_move(&t, 100) == WF_DIRTY && t.sel == t.nview - 1);
+    CHECK(table_move(&t, 1) == 0);
+    table_free(&t);
+}
+
+static void t_table_targets(void)
+{
+    struct table t;
+    int64_t out[8];
+    table_init(&t, tcols, 3);
+    fill(&t, 4, ids, names, scores);
+    table_select_id(&t, 3);
+    CHECK(table_targets(&t, out, 8) == 1 && out[0] == 3);
+    table_tag_toggle(&t, 1);
+    table_tag_toggle(&t, 4);
+    CHECK(table_targets(&t, out, 8) == 2 && out[0] == 1 && out[1] == 4);
+    table_set_filter(&t, "gamma"); /* tags outside the view are not targets */
+    CHECK(table_targets(&t, out, 8) == 1 && out[0] == 3);
+    table_tag_toggle(&t, 1);
+    CHECK(!table_tagged(&t, 1) && table_tagged(&t, 4));
+    table_free(&t);
+}
+
+/* --- headless curses ------------------------------------------------------- */
+
+static SCREEN *scr;
+static attr_t roles[ROLE_COUNT];
+
+static void headless(int lines, int cols_)
+{
+    char b[16];
+    snprintf(b, sizeof b, "%d", lines);
+    setenv("LINES", b, 1);
+    snprintf(b, sizeof b, "%d", cols_);
+    setenv("COLUMNS", b, 1);
+    scr = newterm("xterm-256color", fopen("/dev/null", "w"), fopen("/dev/null", "r"));
+    if (scr == NULL) {
+        fprintf(stderr, "newterm failed\n");
+        exit(1);
+    }
+    memset(roles, 0, sizeof roles);
+    roles[ROLE_SELECT] = A_REVERSE;
+}
+
+static void row_text(int y, char *out, int n)
+{
+    mvinnstr(y, 0, out, n);
+    for (int i = (int)strlen(out) - 1; i >= 0 && out[i] == ' '; i--)
+        out[i] = '\0';
+    if (getenv("WIDGETS_DEBUG"))
+        fprintf(stderr, "row %d: [%s]\n", y, out);
+}
+
+static void t_table_draw(void)
+{
+    struct table t;
+    struct draw_ctx dc = {roles, &glyphs_ascii, 1};
+    char line[128];
+    headless(10, 40);
+    table_init(&t, tcols, 3);
+    table_sort_by(&t, 2, 1);
+    fill(&t, 4, ids, names, scores);
+    table_tag_toggle(&t, 4);
+    table_ops.draw(&t, stdscr, 0, 0, 6, 40, &dc);
+    row_text(0, line, sizeof line);
+    CHECK(strcmp(line, "    ID NAME                      SCOREv") == 0);
+    row_text(1, line, sizeof line);
+    CHECK(strcmp(line, "     1 alpha                        5.0") == 0);
+    row_text(2, line, sizeof line);
+    CHECK(strcmp(line, "*    4 alpha                        5.0") == 0);
+    CHECK((mvinch(1, 5) & A_REVERSE) != 0); /* the selected row is highlighted */
+    CHECK((mvinch(2, 5) & A_REVERSE) == 0);
+    erase();
+    table_ops.draw(&t, stdscr, 0, 0, 6, 20, &dc); /* narrow: SCORE dropped */
+    row_text(1, line, sizeof line);
+    CHECK(strncmp(line, "     1 alpha", 12) == 0 && strstr(line, "5.0") == NULL);
+    table_free(&t);
+    endwin();
+    delscreen(scr);
+}
+
+/* --- logview over an array source ------------------------------------------ */
+
+struct arr {
+    uint64_t first, last;
+};
+
+static uint64_t a_first(void *c)
+{
+    return ((struct arr *)c)->first;
+}
+static uint64_t a_last(void *c)
+{
+    return ((struct arr *)c)->last;
+}
+static size_t a_get(void *c, uint64_t from, struct lv_line *out, size_t max)
+{
+    struct arr *a = c;
+    size_t n = 0;
+    for (uint64_t s = from < a->first ? a->first : from; s <= a->last && n < max; s++, n++) {
+        char b[64];
+        snprintf(b, sizeof b, "line %llu%s", (unsigned long long)s, s % 10 == 0 ? " needle" : "");
+        out[n].seq = s;
+        out[n].stream = s % 7 == 0 ? 2 : 1;
+        out[n].time_ms = 0;
+        out[n].text = strdup(b);
+    }
+    return n;
+}
+static void a_release(void *c, struct lv_line *l, size_t n)
+{
+    (void)c;
+    for (size_t i = 0; i < n; i++)
+        free(l[i].text);
+}
+
+static void t_logview_follow(void)
+{
+    struct arr src = {1, 100};
+    struct lv_source s = {&src, a_first, a_last, a_get, a_release};
+    struct logview lv;
+    struct draw_ctx dc = {roles, &glyphs_ascii, 1};
+    char line[128];
+
+    headless(12, 40);
+    logview_init(&lv);
+    logview_set_source(&lv, &s);
+    logview_ops.draw(&lv, stdscr, 0, 0, 10, 40, &dc);
+    row_text(9, line, sizeof line);
+    CHECK(strcmp(line, "line 100 needle") == 0);
+    row_text(0, line, sizeof line);
+    CHECK(strcmp(line, "line 91") == 0);
+    CHECK(logview_scroll(&lv, -5) == WF_DIRTY && !lv.follow && lv.top == 86);
+    src.last = 130; /* 30 new lines while not following */
+    CHECK(logview_new_lines(&lv) == 30);
+    logview_ops.draw(&lv, stdscr, 0, 0, 10, 40, &dc);
+    row_text(0, line, sizeof line);
+    CHECK(strcmp(line, "line 86") == 0);
+    row_text(9, line, sizeof line);
+    CHECK(strstr(line, "+30 new") != NULL);
+    logview_ops.key(&lv, WK_END);
+    CHECK(lv.follow && logview_new_lines(&lv) == 0);
+    logview_ops.draw(&lv, stdscr, 0, 0, 10, 40, &dc);
+    row_text(9, line, sizeof line);
+    CHECK(strcmp(line, "line 130 needle") == 0);
+    /* wrap: a long line takes several rows, the newest still at the bottom */
+    lv.wrap = 1;
+    erase();
+    logview_ops.draw(&lv, stdscr, 0, 0, 10, 8, &dc);
+    row_text(9, line, sizeof line);
+    CHECK(strcmp(line, " needle") == 0);
+    row_text(8, line, sizeof line);
+    CHECK(strcmp(line, "line 130") == 0);
+    /* old lines fall off: the view clamps to the first held */
+    src.first = 125;
+    logview_set_follow(&lv, 0);
+    lv.top = 1;
+    lv.wrap = 0;
+    logview_ops.draw(&lv, stdscr, 0, 0, 10, 40, &dc);
+    row_text(0, line, sizeof line);
+    CHECK(strcmp(line, "line 125") == 0);
+    endwin();
+    delscreen(scr);
+}
+
+static void t_logview_search(void)
+{
+    struct arr src = {1, 100};
+    struct lv_source s = {&src, a_first, a_last, a_get, a_release};
+    struct logview lv;
+    logview_init(&lv);
+    logview_set_source(&lv, &s);
+    lv.page = 10;
+    CHECK(logview_search(&lv, "NEEDLE", 1) == 0 && lv.match_seq == 10 && !lv.follow);
+    CHECK(logview_search(&lv, NULL, 1) == 0 && lv.match_seq == 20);
+    CHECK(logview_search(&lv, NULL, -1) == 0 && lv.match_seq == 10);
+    CHECK(logview_search(&lv, NULL, -1) == -1);
+    CHECK(logview_search(&lv, "line 77", 1) == -1 || lv.match_seq == 77);
+    lv.match_seq = 0;
+    src.last = 1000;
+    CHECK(logview_search(&lv, "line 999", 1) == 0 && lv.match_seq == 999); /* across chunks */
+    CHECK(logview_search(&lv, "absent", 1) == -1);
+}
+
+static void t_logview_save(void)
+{
+    struct arr src = {5, 14};
+    struct lv_source s = {&src, a_first, a_last, a_get, a_release};
+    struct logview lv;
+    char path[] = "/tmp/widgets-save-XXXXXX", buf[512];
+    struct stat st;
+    FILE *f;
+    size_t n;
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    logview_init(&lv);
+    logview_set_source(&lv, &s);
+    CHECK(logview_save(&lv, path) == 10);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    f = fopen(path, "r");
+    n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    CHECK(strncmp(buf, "line 5\n", 7) == 0 && strstr(buf, "[stderr] line 7\n") != NULL);
+    unlink(path);
+}
+
+static void t_sparkline_utf8(void)
+{
+    double v[] = {0, 1, 2, 3, 4, 5, 6, 7};
+    char out[128];
+    CHECK(sparkline_render(v, 8, 8, &glyphs_utf8, out, sizeof out) == 8);
+    CHECK(strcmp(out, "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588") == 0);
+    CHECK(sparkline_render(v, 8, 3, &glyphs_utf8, out, sizeof out) == 3); /* the last 3 */
+    CHECK(strcmp(out, "\u2581\u2585\u2588") == 0);
+    double flat[] = {2, 2, 2};
+    sparkline_render(flat, 3, 10, &glyphs_utf8, out, sizeof out);
+    CHECK(strcmp(out, "\u2581\u2581\u2581") == 0);
+    CHECK(sparkline_level(5, 0, 10) == 4 && sparkline_level(-1, 0, 10) == 0 &&
+          sparkline_level(11, 0, 10) == 7);
+}
+
+static void t_sparkline_ascii(void)
+{
+    double v[] = {0, 7, NAN, 3.5};
+    char out[16];
+    sparkline_render(v, 4, 10, &glyphs_ascii, out, sizeof out);
+    CHECK(strcmp(out, "_# -") == 0 || strcmp(out, "_# =") == 0);
+    CHECK(sparkline_render(v, 4, 10, &glyphs_ascii, out, 3) == 2); /* truncation */
+}
+
+static void t_form_validation(void)
+{
+    struct form fm;
+    int i;
+    form_init(&fm, "t");
+    i = form_add(&fm, "lookback", "lookback", FT_INT, "20", 2, 500, NULL);
+    form_add(&fm, "threshold", "threshold", FT_NUM, "0.02", 0, 1, NULL);
+    CHECK(form_first_invalid(&fm) == -1);
+    fm.cur = i;
+    form_ops.key(&fm, WK_BACKSPACE);
+    form_ops.key(&fm, WK_BACKSPACE);
+    CHECK(fm.f[i].err[0] != '\0'); /* empty required number */
+    form_ops.key(&fm, '1');
+    CHECK(strstr(fm.f[i].err, "range") != NULL); /* 1 < 2, said as typed */
+    form_ops.key(&fm, '0');
+    CHECK(fm.f[i].err[0] == '\0');
+    CHECK(form_ops.key(&fm, 'x') == WF_HANDLED && strcmp(fm.f[i].buf, "10") == 0);
+    form_ops.key(&fm, '.');
+    form_ops.key(&fm, '5');
+    CHECK(strstr(fm.f[i].err, "whole") != NULL);
+    fm.cur = 1;
+    CHECK((form_ops.key(&fm, WK_ENTER) & WF_SUBMIT) == 0 && fm.cur == 0); /* jumps to the bad one */
+    form_set(&fm, 0, "499");
+    CHECK(form_ops.key(&fm, WK_ENTER) & WF_SUBMIT);
+    CHECK(form_set(&fm, 1, "1.5") == -1 && form_set(&fm, 1, "1e-3") == 0);
+    CHECK(form_ops.key(&fm, WK_ESC) & WF_CANCEL);
+}
+
+static void t_form_choice(void)
+{
+    static const char *const s[] = {"momentum", "mean-reversion", "neural-forecast"};
+    struct form fm;
+    form_init(&fm, "t");
+    form_add_choice(&fm, "strategy", "strategy", s, 3, 0);
+    form_add(&fm, "allowShort", "allowShort", FT_BOOL, "false", 0, 1, NULL);
+    CHECK(form_ops.key(&fm, WK_RIGHT) & WF_CHANGED);
+    CHECK(strcmp(form_value(&fm, 0), "mean-reversion") == 0 && fm.changed_field == 0);
+    form_ops.key(&fm, WK_LEFT);
+    form_ops.key(&fm, WK_LEFT);
+    CHECK(strcmp(form_value(&fm, 0), "neural-forecast") == 0);
+    form_ops.key(&fm, WK_DOWN);
+    form_ops.key(&fm, ' ');
+    CHECK(strcmp(form_value(&fm, 1), "true") == 0);
+    form_truncate(&fm, 1);
+    CHECK(fm.n == 1 && fm.cur == 0);
+}
+
+static void t_theme_parser(void)
+{
+    struct theme t;
+    char err[256];
+    theme_default(&t);
+    CHECK(theme_parse("# c\n\nselect = black bright-cyan bold reverse # x\nerror = 196 default\n",
+                      &t, err, sizeof err) == 0);
+    CHECK(t.r[ROLE_SELECT].fg == 0 && t.r[ROLE_SELECT].bg == 14 &&
+          t.r[ROLE_SELECT].attrs == (A_BOLD | A_REVERSE));
+    CHECK(t.r[ROLE_ERROR].fg == 196 && t.r[ROLE_ERROR].bg == -1 && t.r[ROLE_ERROR].attrs == 0);
+    CHECK(t.r[ROLE_HEADER].bg == 110); /* untouched roles keep the default */
+}
+
+static void t_theme_bad_files(void)
+{
+    struct theme t, before;
+    char err[256];
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"bordr = red black\n", "line 1: unknown role \"bordr\""},
+        {"\nborder red black\n", "line 2: expected"},
+        {"border = red\n", "needs a foreground and a background"},
+        {"border = red 256\n", "bad colour \"256\""},
+        {"border = purple black\n", "bad colour \"purple\""},
+        {"border = red black blink\n", "unknown attribute \"blink\""},
+        {"a b = red black\n", "one role name"},
+    };
+    theme_default(&t);
+    before = t;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        CHECK(theme_parse(bad[i].text, &t, err, sizeof err) == -1);
+        CHECK(strstr(err, bad[i].want) != NULL);
+        CHECK(memcmp(&t, &before, sizeof t) == 0); /* unchanged on failure */
+    }
+    /* a bad file falls back to the default and says why */
+    {
+        char dir[] = "/tmp/widgets-theme-XXXXXX", path[128];
+        FILE *f;
+        CHECK(mkdtemp(dir) != NULL);
+        snprintf(path, sizeof path, "%s/broken.theme", dir);
+        f = fopen(path, "w");
+        fputs("normal = default default\nselect = nope black\n", f);
+        fclose(f);
+        CHECK(theme_load(dir, "broken", &t, err, sizeof err) == -1);
+        CHECK(strstr(err, "theme \"broken\": line 2: bad colour \"nope\"") != NULL);
+        CHECK(strcmp(t.name, "default") == 0 && memcmp(t.r, before.r, sizeof t.r) == 0);
+        CHECK(theme_load(dir, "missing", &t, err, sizeof err) == -1 && strstr(err, "missing"));
+        CHECK(theme_load(dir, "../etc", &t, err, sizeof err) == -1);
+        unlink(path);
+        rmdir(dir);
+    }
+}
+
+static void t_theme_shipped(void)
+{
+    static const char *const shipped[] = {"default", "light", "monochrome", "high-contrast"};
+    char list[16][64], err[256];
+    struct theme t;
+    attr_t out[ROLE_COUNT];
+    int n = theme_list(SWARMDECK_SOURCE_THEMES, list, 16);
+    CHECK(n >= 4);
+    for (size_t i = 0; i < 4; i++) {
+        CHECK(theme_load(SWARMDECK_SOURCE_THEMES, shipped[i], &t, err, sizeof err) == 0);
+        if (strcmp(t.name, shipped[i]) != 0)
+            fprintf(stderr, "%s\n", err);
+    }
+    /* no colour: attributes only, and the selection is still visible */
+    headless(10, 40);
+    theme_load(SWARMDECK_SOURCE_THEMES, "default", &t, err, sizeof err);
+    theme_apply(&t, 0, out);
+    CHECK((out[ROLE_SELECT] & A_COLOR) == 0 && (out[ROLE_SELECT] & (A_REVERSE | A_BOLD)) != 0);
+    CHECK((out[ROLE_STATUSBAR] & A_REVERSE) != 0);
+    endwin();
+    delscreen(scr);
+}
+
+static void t_dialog_default(void)
+{
+    struct dialog d;
+    dialog_init(&d, "Kill", "Kill 2 deployments: #1 #2?", "Cancel", "Kill");
+    CHECK(d.cur == 0);
+    CHECK((dialog_ops.key(&d, WK_ENTER) & WF_SUBMIT) && d.chosen == 0); /* Cancel by default */
+    dialog_ops.key(&d, WK_TAB);
+    CHECK((dialog_ops.key(&d, WK_ENTER) & WF_SUBMIT) && d.chosen == 1);
+    CHECK((dialog_ops.key(&d, 'y') & WF_SUBMIT) && d.chosen == 1);
+    CHECK(dialog_ops.key(&d, WK_ESC) & WF_CANCEL);
+    CHECK(dialog_ops.key(&d, 'x') == WF_HANDLED); /* modal */
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(void);
+} tests[] = {
+    {"table_sort", t_table_sort},
+    {"table_filter", t_table_filter},
+    {"table_selection_by_id", t_table_selection_by_id},
+    {"table_targets", t_table_targets},
+    {"table_draw", t_table_draw},
+    {"logview_follow", t_logview_follow},
+    {"logview_search", t_logview_search},
+    {"logview_save", t_logview_save},
+    {"sparkline_utf8", t_sparkline_utf8},
+    {"sparkline_ascii", t_sparkline_ascii},
+    {"form_validation", t_form_validation},
+    {"form_choice", t_form_choice},
+    {"theme_parser", t_theme_parser},
+    {"theme_bad_files", t_theme_bad_files},
+    {"theme_shipped", t_theme_shipped},
+    {"dialog_default", t_dialog_default},
+};
+
+int main(int argc, char **argv)
+{
+    int ran = 0;
+    setlocale(LC_ALL, "C.UTF-8");
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) {
+            tests[i].fn();
+            ran++;
+        }
+    if (ran == 0) {
+        fprintf(stderr, "no test named %s\n", argv[1]);
+        return 2;
+    }
+    if (failures)
+        fprintf(stderr, "%d check(s) failed\n", failures);
+    return failures ? 1 : 0;
+}
