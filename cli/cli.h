@@ -92,6 +92,13 @@ struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *st
  * returns the exit status (0 all succeeded, 1 otherwise). */
 int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int json);
 
+/* Learning stats and patterns over the whole store (learn.h); either out
+ * pointer may be NULL. Returns 0 or an exit status after printing. */
+int cli_learning(struct cli_ctx *ctx, json_t **stats, json_t **patterns);
+
+/* Print a learned suggestion (learn.h) as human text. */
+void cli_print_suggestion(json_t *suggestion);
+
 #define CLI_DEPLOY_OPTS                                                                            \
     {"timeout", 0, "SEC", "wall-clock limit per deployment in seconds (default 300)"},             \
         {"memory", 0, "MB", "memory limit per sandbox in MB (default 512, 0 = none)"},             \

@@ -108,6 +108,22 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
             goto out;
         }
     }
+    if (coord_learn(c) != NULL && !cli_flag(me, a, "json")) {
+        /* The operator sees what the learner expects before anything runs. */
+        struct deploy_req r = {.strategy = strategy,
+                               .params = params,
+                               .symbol = json_string_value(json_array_get(syms, 0))};
+        json_t *sugg = coord_suggest(c, &r, &err);
+        if (sugg != NULL) {
+            printf("before launch: ");
+            cli_print_suggestion(sugg);
+            if (o.auto_optimize)
+                printf("auto-optimize: parameters you did not give will be chosen by the "
+                       "learner within their bounds\n");
+            fflush(stdout);
+            json_decref(sugg);
+        }
+    }
     {
         int64_t run = run_begin(ctx->store, "deploy", pj ? pj : "{}", &err);
         ids = xcalloc((size_t)agents, sizeof *ids);

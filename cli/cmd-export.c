@@ -35,6 +35,15 @@ static int exec_export(struct cli_ctx *ctx, struct cli_args *a)
         return status;
     if ((b = export_bundle(ctx->store, &err)) == NULL)
         return cli_fail_err(&err);
+    {
+        json_t *stats = NULL, *pats = NULL;
+        if ((status = cli_learning(ctx, &stats, &pats)) != 0) {
+            json_decref(b);
+            return status;
+        }
+        json_object_set_new(b, "learningStats", stats);
+        json_object_set_new(b, "patterns", pats);
+    }
     if (path != NULL) {
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {

@@ -2,6 +2,7 @@
  * cmd-status.c: what the store holds and what is running.
  */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,14 +12,66 @@
 #include "traj.h"
 
 static const struct cli_opt opts[] = {
+    {"learning", 0, NULL,
+     "add the learning stats (success, reward, improvement, prediction accuracy)"},
+    {"patterns", 0, NULL, "add the learned patterns, most confident first"},
     {"json", 0, NULL, "print as JSON"},
     {NULL, 0, NULL, NULL},
 };
+
+static double num(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void print_learning(json_t *st)
+{
+    json_t *by = json_object_get(st, "byStrategy"), *w = json_object_get(st, "improvementWindow");
+    const char *k;
+    json_t *v;
+
+    printf("\nlearning: %lld trajectories, success %.1f%%, avg reward %.3f, improvement %+.1f%% "
+           "(first %lld vs recent %lld runs)\n",
+           (long long)json_integer_value(json_object_get(st, "totalTrajectories")),
+           100 * num(st, "avgSuccessRate"), num(st, "avgReward"), 100 * num(st, "improvementRate"),
+           (long long)json_integer_value(json_object_get(w, "first")),
+           (long long)json_integer_value(json_object_get(w, "recent")));
+    printf("          prediction accuracy %.1f%%, Brier %.3f over %lld predictions\n",
+           100 * num(st, "predictionAccuracy"), num(st, "brierScore"),
+           (long long)json_integer_value(json_object_get(st, "predictions")));
+    json_object_foreach(by, k, v)
+        printf("  %-16s %5lld runs  success %5.1f%%  reward %.3f\n", k,
+               (long long)json_integer_value(json_object_get(v, "totalTrajectories")),
+               100 * num(v, "avgSuccessRate"), num(v, "avgReward"));
+}
+
+static void print_patterns(json_t *pats)
+{
+    size_t i;
+    json_t *p;
+
+    printf("\npatterns (most confident first):\n");
+    json_array_foreach(pats, i, p)
+    {
+        if (i >= 10) {
+            printf("  ... %zu more (swarmdeck patterns)\n", json_array_size(pats) - 10);
+            break;
+        }
+        printf("  %-50s %4lld runs  success %5.1f%%  confidence %.2f\n",
+               json_string_value(json_object_get(p, "name")),
+               (long long)json_integer_value(json_object_get(p, "observationCount")),
+               100 * num(p, "successRate"), num(p, "confidence"));
+    }
+}
 
 static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_status;
     int json = cli_flag(&cmd_status, a, "json"), status;
+    int want_l = cli_flag(&cmd_status, a, "learning"),
+        want_p = cli_flag(&cmd_status, a, "patterns");
+    json_t *lstats = NULL, *pats = NULL;
     struct sd_err err = {0};
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
@@ -65,6 +118,9 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
         int64_t finished = total - counts[TS_QUEUED] - counts[TS_RUNNING];
         succ = finished > 0 ? (double)counts[TS_SUCCEEDED] / (double)finished : 0;
     }
+    if ((want_l || want_p) &&
+        (status = cli_learning(ctx, want_l ? &lstats : NULL, want_p ? &pats : NULL)) != 0)
+        return status;
     if (json) {
         json_t *by = json_object();
         for (int i = 0; i < TS_COUNT; i++)
@@ -89,13 +145,19 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     if (total > 0)
         printf("success rate %.1f%%   avg reward %.3f\n", succ * 100, avg_reward);
     printf("sandboxes    %lld live (leased)\n", (long long)leases);
+    if (lstats != NULL)
+        print_learning(lstats);
+    if (pats != NULL)
+        print_patterns(pats);
+    json_decref(lstats);
+    json_decref(pats);
     return 0;
 }
 
 const struct cli_cmd cmd_status = {
     .name = "status",
-    .usage = "[--json]",
-    .summary = "show what the store holds and what is running",
+    .usage = "[--learning] [--patterns] [--json]",
+    .summary = "show what the store holds, what is running and what was learned",
     .opts = opts,
     .min_args = 0,
     .max_args = 0,

@@ -17,7 +17,7 @@ static const struct cli_opt opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-static void print_text(json_t *j)
+void cli_print_suggestion(json_t *j)
 {
     size_t i;
     json_t *v;
@@ -85,7 +85,7 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
     if (cli_flag(me, a, "json"))
         cli_print_json(json_incref(j));
     else
-        print_text(j);
+        cli_print_suggestion(j);
 out:
     json_decref(j);
     json_decref(params);

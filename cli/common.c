@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "learn.h"
 #include "recover.h"
 
 const char *cli_val(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng)
@@ -180,9 +181,9 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
         return cli_fail(SD_EUSAGE, "--strict and --unsandboxed contradict each other");
     if (cli_flag(cmd, a, "no-learning"))
         o->learning = 0;
-    if (cli_flag(cmd, a, "auto-optimize"))
-        return cli_fail(SD_EUSAGE, "--auto-optimize is not available in this build yet "
-                                   "(the learning engine has not landed)");
+    if (cli_flag(cmd, a, "learning") && cli_flag(cmd, a, "no-learning"))
+        return cli_fail(SD_EUSAGE, "--learning and --no-learning contradict each other");
+    o->auto_optimize = cli_flag(cmd, a, "auto-optimize");
     if (cli_flag(cmd, a, "encryption-key") || getenv("SWARMDECK_KEY") != NULL)
         return cli_fail(SD_EUSAGE, "encryption at rest is not available in this build yet; "
                                    "refusing to write secrets in the clear");
@@ -357,4 +358,27 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
     }
     free(printed);
     return failed > 0 ? 1 : 0;
+}
+
+int cli_learning(struct cli_ctx *ctx, json_t **stats, json_t **patterns)
+{
+    struct catalog *cat = NULL;
+    struct learn *l = NULL;
+    struct sd_err err = {0};
+    int status = 0;
+
+    if (stats)
+        *stats = NULL;
+    if (patterns)
+        *patterns = NULL;
+    if ((status = cli_open_store(ctx, 1)) != 0)
+        return status;
+    if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0 ||
+        (l = learn_open(ctx->store, cat, &err)) == NULL ||
+        (stats && (*stats = learn_stats(l, NULL, &err)) == NULL) ||
+        (patterns && (*patterns = learn_patterns(l, NULL, NULL, &err)) == NULL))
+        status = cli_fail_err(&err);
+    learn_free(l);
+    catalog_free(cat);
+    return status;
 }

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "learn.h"
+
 struct dep {
     struct deploy_view v; /* under c->lock */
     char uuid[37];
@@ -33,7 +35,8 @@ struct dep {
     int pace;
     char pace_s[16];
     struct logring *log;
-    json_t *result; /* under c->lock once published */
+    json_t *result;     /* under c->lock once published */
+    json_t *prediction; /* the suggestion made before launch, or NULL */
     _Atomic int cancel;
     struct sbx *sbx; /* under c->lock */
     struct dep *qnext;
@@ -61,6 +64,7 @@ struct coord {
     struct coord_opts o;
     struct catalog *cat;
     struct provider *local;
+    struct learn *learn; /* NULL when learning and auto-optimize are off */
     struct evq *evq;
     char tmpdir[600];
 
@@ -74,6 +78,10 @@ struct coord {
     pthread_t *workers;
     int nworkers;
 };
+
+static struct dep *find(struct coord *c, int64_t id);
+static int validate(struct coord *c, const struct deploy_req *r, const struct strategy_def **def,
+                    json_t **params, json_t **given, struct sd_err *err);
 
 void coord_opts_default(struct coord_opts *o)
 {
@@ -115,6 +123,17 @@ static void op_end(struct dep *d, const struct op_timer *t, const char *name, in
     size_t used = strlen(d->ops);
 
     traj_op(d->c->store, d->v.id, ++d->opseq, name, t->wall_ms, ms, ok, detail);
+    if (used + strlen(name) + 2 < sizeof d->ops)
+        snprintf(d->ops + used, sizeof d->ops - used, "%s%s", used ? "," : "", name);
+}
+
+/* Record an operation timed elsewhere (the suggestion, made before the
+ * trajectory existed). */
+static void op_end_at(struct dep *d, const char *name, int64_t wall_ms, double ms)
+{
+    size_t used = strlen(d->ops);
+
+    traj_op(d->c->store, d->v.id, ++d->opseq, name, wall_ms, ms, 1, NULL);
     if (used + strlen(name) + 2 < sizeof d->ops)
         snprintf(d->ops + used, sizeof d->ops - used, "%s%s", used ? "," : "", name);
 }
@@ -523,6 +542,22 @@ static void finish(struct coord *c, struct dep *d, int state, int exit_code, con
     traj_finish(c->store, d->v.id, &f);
     store_output_end(c->store, d->v.id);
     free(result_s);
+    if (c->learn != NULL) {
+        struct learn_obs o = {
+            .id = d->v.id,
+            .strategy = d->v.strategy,
+            .symbol = d->v.symbol,
+            .provider = d->v.provider,
+            .params = d->params,
+            .state = state,
+            .reward = f.reward,
+            .created_at = d->v.created_at,
+            .duration_ms = f.duration_ms,
+            .op_sequence = f.op_sequence,
+            .prediction = d->prediction,
+        };
+        learn_observe(c->learn, &o);
+    }
 
     pthread_mutex_lock(&c->lock);
     d->v.state = state;
@@ -644,6 +679,11 @@ struct coord *coord_new(struct store *s, const struct coord_opts *o, const char 
     c->local = provider_local_new(helper_path, sd_runtime_dir(), err);
     if (c->local == NULL)
         goto fail;
+    if (c->o.learning || c->o.auto_optimize) {
+        c->learn = learn_open(s, c->cat, err);
+        if (c->learn == NULL)
+            goto fail;
+    }
     snprintf(c->tmpdir, sizeof c->tmpdir, "%s", sd_runtime_dir());
     c->evq = evq_new(4096);
     if (c->evq == NULL) {
@@ -687,6 +727,7 @@ void coord_free(struct coord *c)
         struct dep *d = c->deps[i];
         json_decref(d->params);
         json_decref(d->result);
+        json_decref(d->prediction);
         free(d->params_s);
         free(d->description);
         free(d->isolation);
@@ -698,11 +739,45 @@ void coord_free(struct coord *c)
     free(c->deps);
     if (c->local)
         c->local->ops->free(c->local);
+    learn_free(c->learn);
     catalog_free(c->cat);
     evq_free(c->evq);
     pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+struct learn *coord_learn(struct coord *c)
+{
+    return c->learn;
+}
+
+json_t *coord_suggest(struct coord *c, const struct deploy_req *r, struct sd_err *err)
+{
+    const struct strategy_def *def;
+    json_t *params, *pred;
+
+    if (c->learn == NULL) {
+        sd_err_set(err, SD_EUSAGE, "learning is off");
+        return NULL;
+    }
+    if (validate(c, r, &def, &params, NULL, err) != 0)
+        return NULL;
+    pred = learn_suggest(c->learn, def, params, r->symbol ? r->symbol : "SPY", err);
+    json_decref(params);
+    return pred;
+}
+
+json_t *coord_prediction(struct coord *c, int64_t id)
+{
+    json_t *p = NULL;
+    struct dep *d;
+    pthread_mutex_lock(&c->lock);
+    d = find(c, id);
+    if (d && d->prediction)
+        p = json_incref(d->prediction);
+    pthread_mutex_unlock(&c->lock);
+    return p;
 }
 
 struct catalog *coord_catalog(struct coord *c)
@@ -727,7 +802,7 @@ const struct coord_opts *coord_options(struct coord *c)
 
 /* Validate r; on success *def and *params (new reference) are set. */
 static int validate(struct coord *c, const struct deploy_req *r, const struct strategy_def **def,
-                    json_t **params, struct sd_err *err)
+                    json_t **params, json_t **given, struct sd_err *err)
 {
     const char *symbol = r->symbol ? r->symbol : "SPY";
     json_t *clean;
@@ -749,7 +824,10 @@ static int validate(struct coord *c, const struct deploy_req *r, const struct st
     json_object_del(clean, "symbol");
     json_object_del(clean, "symbols");
     *params = catalog_validate(*def, clean, err);
-    json_decref(clean);
+    if (given != NULL && *params != NULL)
+        *given = clean;
+    else
+        json_decref(clean);
     return *params ? 0 : -1;
 }
 
@@ -759,7 +837,7 @@ int coord_check(struct coord *c, const struct deploy_req *r, struct sd_err *err)
     struct data_source ds;
     json_t *params;
 
-    if (validate(c, r, &def, &params, err) != 0)
+    if (validate(c, r, &def, &params, NULL, err) != 0)
         return -1;
     json_decref(params);
     if (catalog_data_resolve(c->store, r->symbol ? r->symbol : "SPY", c->tmpdir, &ds, err) != 0)
@@ -773,17 +851,47 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
 {
     const char *symbol = r->symbol ? r->symbol : "SPY";
     const struct strategy_def *def;
-    json_t *params = NULL;
+    json_t *params = NULL, *given = NULL, *pred = NULL, *why = NULL;
+    int64_t sugg_wall = sd_now_ms();
+    uint64_t sugg_t0 = sd_mono_ns();
+    double sugg_ms = 0;
     struct traj_new t;
+    char *pred_s = NULL;
     struct dep *d;
 
-    if (validate(c, r, &def, &params, err) != 0)
+    if (validate(c, r, &def, &params, &given, err) != 0)
         return -1;
+    if (c->learn != NULL && c->o.auto_optimize) {
+        /* Parameters given by the operator are pinned; the learner picks the
+         * rest inside the schema's bounds and says why. */
+        json_t *chosen =
+            learn_optimize(c->learn, def, given, sd_mono_ns() ^ (uint64_t)getpid(), &why, err);
+        if (chosen == NULL) {
+            json_decref(params);
+            json_decref(given);
+            return -1;
+        }
+        json_decref(params);
+        params = chosen;
+    }
+    json_decref(given);
+    if (c->learn != NULL) {
+        pred = learn_suggest(c->learn, def, params, symbol, err);
+        if (pred == NULL) {
+            json_decref(params);
+            json_decref(why);
+            return -1;
+        }
+        if (why != NULL)
+            json_object_set_new(pred, "autoOptimize", why);
+        sugg_ms = (double)(sd_mono_ns() - sugg_t0) / 1e6;
+    }
 
     d = xcalloc(1, sizeof *d);
     d->c = c;
     d->def = def;
     d->params = params;
+    d->prediction = pred;
     d->params_s = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     d->description = r->description ? xstrdup(r->description) : NULL;
     d->timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : c->o.timeout_ms;
@@ -801,9 +909,15 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     t.params = d->params_s;
     t.provider = c->local->name;
     t.description = d->description;
+    t.auto_optimized = why != NULL;
+    if (pred != NULL)
+        t.prediction = pred_s = json_dumps(pred, JSON_COMPACT | JSON_REAL_PRECISION(17));
     d->v.id = traj_insert(c->store, &t, err);
+    free(pred_s);
     if (d->v.id < 0)
         goto fail;
+    if (pred != NULL)
+        op_end_at(d, "suggest", sugg_wall, sugg_ms);
     d->v.state = TS_QUEUED;
     d->v.exit_code = -1;
     d->v.total_return = NAN;
@@ -835,6 +949,7 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     return 0;
 fail:
     json_decref(d->params);
+    json_decref(d->prediction);
     free(d->params_s);
     free(d->description);
     logring_free(d->log);

@@ -68,6 +68,8 @@ struct coord *coord_new(struct store *s, const struct coord_opts *o, const char 
 void coord_free(struct coord *c);
 
 struct catalog *coord_catalog(struct coord *c);
+/* The learning engine (learn.h), or NULL when learning is off. */
+struct learn *coord_learn(struct coord *c);
 struct store *coord_store(struct coord *c);
 struct evq *coord_events(struct coord *c);
 const struct coord_opts *coord_options(struct coord *c);
@@ -86,6 +88,14 @@ struct deploy_req {
 /* Validate r exactly as coord_submit would, without queueing or storing
  * anything. Returns 0 or -1 with err set. */
 int coord_check(struct coord *c, const struct deploy_req *r, struct sd_err *err);
+
+/* The suggestion the learner makes for r (what coord_submit stores as the
+ * prediction), without queueing anything. New reference, or NULL with err
+ * set (learning off, or bad input). */
+json_t *coord_suggest(struct coord *c, const struct deploy_req *r, struct sd_err *err);
+
+/* The prediction stored for deployment id (new reference) or NULL. */
+json_t *coord_prediction(struct coord *c, int64_t id);
 
 /* Validate and queue one deployment. On success *id is its trajectory id.
  * On failure nothing is queued or stored and err says why (SD_EUSAGE for bad
