@@ -126,11 +126,12 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
         for (int i = 0; i < TS_COUNT; i++)
             json_object_set_new(by, traj_state_name(i), json_integer(counts[i]));
         cli_print_json(json_pack(
-            "{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:f}", "store", store_path(ctx->store),
-            "storeId", store_id(ctx->store), "storeBytes",
+            "{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:o}", "store",
+            store_path(ctx->store), "storeId", store_id(ctx->store), "storeBytes",
             (json_int_t)(stat(ctx->db, &sb) == 0 ? sb.st_size : 0), "totalTrajectories",
             (json_int_t)total, "runs", (json_int_t)runs, "liveSandboxes", (json_int_t)leases,
-            "byStatus", by, "successRate", succ, "avgReward", avg_reward));
+            "byStatus", by, "successRate", succ, "avgReward", avg_reward, "learning",
+            lstats ? lstats : json_null(), "patterns", pats ? pats : json_null()));
         return 0;
     }
     printf("store        %s\n", store_path(ctx->store));

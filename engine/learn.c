@@ -32,12 +32,12 @@
  *
  * PARAMETER SPACE (shared with learn_query.c)
  * Each schema parameter maps to u. With a positive default on a non-negative
- * range it is logarithmic: u = log2(x / default) / 4 (x below default/1024
- * counts as default/1024), so [default/4, default*4] is u in [-0.5, 0.5].
- * Otherwise linear: u = (x - min) / (max - min). Booleans: 0 or 1. Bins: the
- * unit is cut into 4 equal bins (1..4; the last one closed), bin 0 is below
- * it and bin 5 above; booleans use bins 0 and 1. A region key packs one bin
- * per parameter, 3 bits each.
+ * range reaching past 16 times the default (so wider than the inner search
+ * window, e.g. lookback 20 in [2, 500]) it is logarithmic: u = log2(x / default) / 4 (x below
+ * default/1024 counts as default/1024), so [default/4, default*4] is u in [-0.5, 0.5]. Otherwise
+ * linear: u = (x - min) / (max - min). Booleans: 0 or 1. Bins: the unit is cut into 4 equal bins
+ * (1..4; the last one closed), bin 0 is below it and bin 5 above; booleans use bins 0 and 1. A
+ * region key packs one bin per parameter, 3 bits each.
  *
  * THREADS: see learn.h. Every function below that touches the index runs
  * with l->lock held.
@@ -296,9 +296,9 @@ static int strat_init(struct lstrat *s, const char *name, const struct param_sch
         p->def = ps[j].def;
         p->min = ps[j].min;
         p->max = ps[j].max;
-        p->kind = p->type == PT_BOOLEAN                          ? LK_BOOL
-                  : p->def > 0 && p->min >= 0 && p->max > p->def ? LK_LOG
-                                                                 : LK_LIN;
+        p->kind = p->type == PT_BOOLEAN                               ? LK_BOOL
+                  : p->def > 0 && p->min >= 0 && p->max > 16 * p->def ? LK_LOG
+                                                                      : LK_LIN;
     }
     return 0;
 }

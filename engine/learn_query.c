@@ -32,8 +32,9 @@
  * description).
  *
  * AUTO-OPTIMISE (learn_optimize)
- * Thompson sampling, one parameter at a time: each inner bin of the search
- * range that meets the schema's bounds is an arm with posterior
+ * Thompson sampling, one parameter at a time: each bin (the four inner ones
+ * and the two outer ones, below and above) that meets the schema's bounds
+ * is an arm with posterior
  * Beta(1 + sum reward, 1 + sum (1 - reward)) over the runs in that bin (the
  * Bernoulli trick for rewards in [0, 1]); the arm with the highest draw wins
  * and the value is drawn uniformly in u inside it, rounded for integers and
@@ -697,7 +698,10 @@ json_t *learn_optimize(struct learn *l, const struct strategy_def *def, json_t *
     }
     for (size_t j = 0; j < s->np; j++) {
         const struct learn_param *p = &s->p[j];
-        int first = p->kind == LK_BOOL ? 0 : 1, last = p->kind == LK_BOOL ? 1 : 4, chosen = -1;
+        /* Every bin that meets the schema's bounds is an arm, the outer ones
+         * (below and above the inner search range) included: otherwise the
+         * optimum of a parameter far from its default is never explored. */
+        int first = 0, last = p->kind == LK_BOOL ? 1 : 5, chosen = -1;
         double best = -1, lo, hi, x;
         json_t *bins;
         if (json_object_get(pinned, p->name) != NULL) {

@@ -1,0 +1,12 @@
+# Learning end to end through the local provider (tests/e2e/learning_e2e.py).
+add_executable(fx_learn ${CMAKE_SOURCE_DIR}/tests/fixtures/learning/fx.c)
+target_link_libraries(fx_learn PRIVATE m)
+if(NOT SWARMDECK_SANITIZE)
+  target_link_options(fx_learn PRIVATE -static)
+  find_package(Python3 COMPONENTS Interpreter)
+  if(Python3_FOUND)
+    add_test(NAME learning_e2e COMMAND ${Python3_EXECUTABLE}
+      ${CMAKE_SOURCE_DIR}/tests/e2e/learning_e2e.py ${CMAKE_BINARY_DIR} $<TARGET_FILE:fx_learn>)
+    set_tests_properties(learning_e2e PROPERTIES TIMEOUT 600 LABELS "e2e")
+  endif()
+endif()
