@@ -87,8 +87,9 @@ class Crash(unittest.TestCase):
             if t["status"] == "succeeded":
                 self.assertEqual(got, want, "trajectory %d incomplete" % t["id"])
             if t["status"] == "interrupted" and got:
+                # May be complete: the program can finish writing just before the kill, while
+                # its trajectory is not yet marked succeeded.
                 with_output += 1
-                self.assertLess(len(got), len(want))
         self.assertGreaterEqual(with_output, 1)
         if redeployed:
             new = trajs[-1]
