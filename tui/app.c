@@ -1393,12 +1393,11 @@ static void draw_header(struct app *a)
     snprintf(iso, sizeof iso, "%s",
              first && first->isolation_level[0] ? first->isolation_level : a->isolation);
     snprintf(b, sizeof b,
-             " swarmdeck %s %c isolation: %s | %d running %d queued %d done %d failed%s%s | %s",
-             a->conf.version ? a->conf.version : SWARMDECK_VERSION,
-             live && !a->conf.no_anim ? spin[a->tick & 3] : ' ', iso, a->counts[TS_RUNNING],
-             a->counts[TS_QUEUED], a->counts[TS_SUCCEEDED],
-             a->counts[TS_FAILED] + a->counts[TS_TIMEOUT], a->paused ? " | PAUSED" : "",
-             a->readonly ? " | read-only" : "", store_path(a->store));
+             " swarmdeck %s%s%s %c isolation: %s | %d running %d queued %d done %d failed | %s",
+             a->conf.version ? a->conf.version : SWARMDECK_VERSION, a->readonly ? " read-only" : "",
+             a->paused ? " PAUSED" : "", live && !a->conf.no_anim ? spin[a->tick & 3] : ' ', iso,
+             a->counts[TS_RUNNING], a->counts[TS_QUEUED], a->counts[TS_SUCCEEDED],
+             a->counts[TS_FAILED] + a->counts[TS_TIMEOUT], store_path(a->store));
     wattrset(stdscr, a->roles[ROLE_STATUSBAR]);
     mvhline(0, 0, ' ', COLS);
     glyph_put(stdscr, 0, 0, b, COLS, 1);
@@ -1422,6 +1421,9 @@ static void draw_header(struct app *a)
 static void pane_box(struct app *a, int p, const char *title)
 {
     int *r = a->rect[p];
+    wattrset(stdscr, a->roles[ROLE_NORMAL]);
+    for (int y = 1; y < r[2] - 1; y++)
+        mvhline(r[0] + y, r[1] + 1, ' ', r[3] - 2);
     glyph_box(stdscr, a->g, r[0], r[1], r[2], r[3], a->roles[ROLE_BORDER], title,
               a->roles[p == a->focus ? ROLE_TITLE_FOCUS : ROLE_TITLE]);
 }
@@ -1491,7 +1493,7 @@ static void kv(struct app *a, int *y, int x, int w, const char *k, const char *v
     wattrset(stdscr, a->roles[ROLE_DIM]);
     glyph_put(stdscr, *y, x, k, 10, 1);
     wattrset(stdscr, a->roles[role]);
-    glyph_put(stdscr, *y, x + 10, v, w - 10, 0);
+    glyph_put(stdscr, *y, x + 10, v, w - 10, 1);
     (*y)++;
 }
 
@@ -1844,7 +1846,9 @@ static int drain_events(struct app *a)
                     sp->n--;
                 }
                 sp->v[sp->n++] = e->equity;
-                changed |= D_TABLE | (e->traj_id == a->out_id ? D_DETAILS : 0);
+                /* progress lines are output too, and the engine throttles
+                 * its output events with the same clock */
+                changed |= D_TABLE | (e->traj_id == a->out_id ? D_DETAILS | D_OUTPUT : 0);
                 break;
             }
             case EV_SAMPLE:
@@ -2004,8 +2008,11 @@ int tui_run(const struct tui_conf *conf)
         if (!a->paused) {
             int ch = drain_events(a);
             if (ch || (live && timeout >= 0)) {
+                const struct deploy_view *v = live_view(a, a->out_id);
                 refresh_data(a);
                 a->dirty |= ch | D_HEADER;
+                if (v && !traj_state_terminal(v->state))
+                    a->dirty |= D_OUTPUT; /* a throttled last chunk still shows */
                 a->tick++;
             }
         }

@@ -1,0 +1,14 @@
+# Console end-to-end tests: tmux drives `swarmdeck console` on a fresh store
+# (tests/e2e/console_e2e.py, one CTest entry per scenario). Goldens live in
+# tests/e2e/golden/; UPDATE_GOLDEN=1 regenerates them.
+find_package(Python3 COMPONENTS Interpreter)
+find_program(TMUX_BIN tmux)
+if(Python3_FOUND AND TMUX_BIN AND TARGET swarmdeck)
+  foreach(s flow_80x24 grid_200x50 resize no_color ascii golden_80x24 idle readonly)
+    add_test(NAME console_e2e_${s}
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/console_e2e.py ${s})
+    set_tests_properties(console_e2e_${s} PROPERTIES
+      ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR};PYTHONDONTWRITEBYTECODE=1"
+      LABELS "e2e;console" TIMEOUT 120 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+  endforeach()
+endif()

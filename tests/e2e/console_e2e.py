@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""console_e2e.py: end-to-end tests of the swarmdeck console, driven through tmux.
+
+Each scenario starts its own tmux server (-L t<pid>, no user config) at a fixed
+size, runs `swarmdeck console` on a fresh store, sends keys and waits for
+conditions by polling capture-pane every 50 ms against a deadline (never a
+fixed sleep to "settle"). Usage: console_e2e.py SCENARIO
+Environment: SWARMDECK_BIN_DIR (build dir), SWARMDECK_SRC_DIR, UPDATE_GOLDEN=1.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("SWARMDECK_BIN_DIR", "build")
+SRC = os.environ.get("SWARMDECK_SRC_DIR", ".")
+GOLDEN = os.path.join(SRC, "tests", "e2e", "golden")
+
+
+class Console:
+    def __init__(self, x=80, y=24, env=None, args="", pre=None):
+        self.sock = "t%d" % os.getpid()
+        self.tmp = tempfile.mkdtemp(prefix="sd-console-")
+        os.chmod(self.tmp, 0o711)  # the sandbox's mapped user must reach its work dir
+        self.db = os.path.join(self.tmp, "store.db")
+        e = {
+            "SWARMDECK_DB": self.db,
+            "XDG_RUNTIME_DIR": self.tmp,
+            "XDG_STATE_HOME": os.path.join(self.tmp, "state"),
+            "TERM": "tmux-256color",
+            "TZ": "UTC",
+            "LC_ALL": "C.UTF-8",
+        }
+        e.update(env or {})
+        if pre:
+            pre(dict(os.environ, **e))
+        envs = " ".join("%s='%s'" % kv for kv in e.items())
+        cmd = "exec env %s %s/swarmdeck console --no-anim %s" % (envs, BIN, args)
+        self.tmux("new-session", "-d", "-x", str(x), "-y", str(y), cmd)
+        self.tmux("set-option", "-g", "remain-on-exit", "on")
+
+    def tmux(self, *a):
+        return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null"] + list(a),
+                              capture_output=True, text=True).stdout
+
+    def screen(self, esc=False):
+        return self.tmux("capture-pane", "-p", *(["-e"] if esc else []))
+
+    def keys(self, *k):
+        self.tmux("send-keys", *k)
+
+    def text(self, s):
+        self.tmux("send-keys", "-l", s)
+
+    def wait_for(self, regex, timeout=10.0, absent=False):
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.screen()
+            if bool(re.search(regex, s, re.M)) != absent:
+                return s
+            if time.monotonic() > deadline:
+                sys.stderr.write("---- screen ----\n%s\n----\n" % s)
+                raise AssertionError("timed out waiting for %s%r" % ("absence of " if absent else "", regex))
+            time.sleep(0.05)
+
+    def pid(self):
+        return int(self.tmux("display-message", "-p", "#{pane_pid}").strip())
+
+    def dead(self):
+        return self.tmux("display-message", "-p", "#{pane_dead}").strip() == "1"
+
+    def wait_exit(self, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while not self.dead():
+            if time.monotonic() > deadline:
+                raise AssertionError("console did not exit:\n" + self.screen())
+            time.sleep(0.05)
+
+    def resize(self, x, y):
+        self.tmux("resize-window", "-x", str(x), "-y", str(y))
+
+    def close(self):
+        self.tmux("kill-server")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def deploy(c, pace="200", agents=None):
+    """Open the dialog, set pace (and agents), launch."""
+    c.keys("d")
+    c.wait_for(r"Deploy \(Enter launches")
+    if agents:
+        c.keys("Down", "Down", "C-u")
+        c.text(agents)
+        c.keys("Up", "Up")
+    c.keys("Down", "Down", "Down", "C-u")
+    c.text(pace)
+    c.wait_for(r"pace\s+%s" % pace)
+    c.keys("Enter")
+    c.wait_for(r"deployed #")
+
+
+def mask(s):
+    """Mask what legitimately changes between runs: paths, times, ids."""
+    s = re.sub(r"\| /\S*", "| <store>", s)
+    s = re.sub(r"isolation: \S+", "isolation: <level>", s)  # depends on the kernel
+    return s
+
+
+def golden(name, text):
+    path = os.path.join(GOLDEN, name)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        with open(path, "w") as f:
+            f.write(text)
+        return
+    with open(path) as f:
+        want = f.read()
+    if want != text:
+        import difflib
+        sys.stderr.write("".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True),
+                                                      "golden/" + name, "screen")))
+        raise AssertionError("screen differs from golden/%s (UPDATE_GOLDEN=1 regenerates)" % name)
+
+
+def s_flow_80x24(c):
+    c.wait_for(r"no deployments yet: press d")
+    deploy(c, pace="150")
+    c.wait_for(r"running")
+    c.keys("2")  # the output tab
+    c.wait_for(r"Output #1 momentum SPY \[follow\]")
+    c.wait_for(r"(buy|sell|equity) ")
+    c.keys("?")
+    c.wait_for(r"Keys \(Esc closes")
+    c.keys("Escape")
+    c.wait_for(r"Keys \(Esc closes", absent=True)
+    c.keys("1", "/")
+    c.text("momentum")
+    c.keys("Enter")
+    c.wait_for(r"Sandboxes \(1/1\) filter: momentum")
+    c.keys("k")
+    c.wait_for(r"Kill 1 deployment: #1 momentum/SPY\?")
+    c.keys("Enter")  # Cancel is the default
+    c.wait_for(r"cancelled")
+    assert "running" in c.screen()
+    c.keys("k")
+    c.wait_for(r"Kill 1 deployment")
+    c.keys("Tab", "Enter")
+    c.wait_for(r"killed 1 deployment")
+    c.wait_for(r"1 +momentum +SPY +local +cancelled")
+    c.keys("c")
+    c.wait_for(r"cleanup: 1 finished row\(s\) hidden")
+    c.wait_for(r"Sandboxes \(0/0\)")
+    c.keys("q")
+    c.wait_exit()
+
+
+def s_grid_200x50(c):
+    s = c.wait_for(r"Details")
+    assert "Sandboxes" in s and "Output" in s, s
+    deploy(c, pace="0")
+    c.wait_for(r"1 +momentum +SPY +local +succeeded")
+    c.wait_for(r"result +\+1\.35%")  # details pane: the built-in's known result on SPY
+    c.wait_for(r"@@result")
+    c.keys("q")
+    c.wait_exit()
+
+
+def s_resize(c):
+    c.wait_for(r"no deployments yet")
+    deploy(c, pace="100")
+    c.wait_for(r"running")
+    c.resize(200, 50)
+    c.wait_for(r"Details")
+    c.resize(60, 20)
+    c.wait_for(r"terminal too small: 60x20, need at least 80x24")
+    for i in range(20):  # a resize storm
+        c.resize(70 + i * 5, 20 + i)
+    c.resize(80, 24)
+    c.wait_for(r"1 Sandboxes")
+    c.wait_for(r"running")
+    c.keys("q")
+    c.wait_for(r"Quitting cancels")
+    c.keys("y")
+    c.wait_exit()
+
+
+def s_no_color(c):
+    c.wait_for(r"no deployments yet")
+    deploy(c, pace="0")
+    c.wait_for(r"succeeded")
+    s = c.screen(esc=True)
+    assert not re.search(r"\x1b\[[0-9;]*(38;5|48;5)", s), "colour SGR with NO_COLOR"
+    assert re.search(r"\x1b\[[0-9;]*7m", s), "no reverse video for the selection"
+    c.keys("q")
+    c.wait_exit()
+
+
+def s_ascii(c):
+    s = c.wait_for(r"no deployments yet")
+    assert "\u2500" not in s and "\u2502" not in s, "UTF-8 borders in the C locale"
+    assert re.search(r"^\+ Sandboxes \(0/0\) -+\+$", s, re.M), s
+    c.keys("q")
+    c.wait_exit()
+
+
+def s_golden_80x24(c):
+    c.wait_for(r"no deployments yet")
+    golden("console_empty_80x24.txt", mask(c.screen()))
+    c.keys("d")
+    c.wait_for(r"Deploy \(Enter launches")
+    golden("console_deploy_80x24.txt", mask(c.screen()))
+    c.keys("Escape")
+    c.keys("q")
+    c.wait_exit()
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def s_idle(c):
+    c.wait_for(r"no deployments yet")
+    c.wait_for(r"isolation: (strict|degraded|\w+) ")
+    out = os.path.join(c.tmp, "pipe.bin")
+    pid = c.pid()
+    time.sleep(0.5)  # let the probe's header update land before measuring
+    c.tmux("pipe-pane", "-o", "cat >> %s" % out)
+    t0 = cpu_ticks(pid)
+    time.sleep(3)
+    ticks = cpu_ticks(pid) - t0
+    c.tmux("pipe-pane")
+    size = os.path.getsize(out) if os.path.exists(out) else 0
+    print("idle: %d clock ticks of CPU in 3 s, %d bytes to the terminal" % (ticks, size))
+    assert ticks <= 2, "console used %d ticks while idle" % ticks
+    assert size == 0, "console wrote %d bytes while idle" % size
+    c.keys("q")
+    c.wait_exit()
+
+
+def s_readonly(c):
+    c.wait_for(r"read-only")
+    c.wait_for(r"1 +momentum +SPY +local +succeeded")  # history from the store
+    c.keys("d")
+    c.wait_for(r'read-only: "deploy" refused')
+    c.keys(":")
+    c.text("kill")
+    c.keys("Enter")
+    c.wait_for(r'read-only: "kill" refused')
+    c.keys(":")
+    c.text("the")
+    c.keys("Tab")
+    c.wait_for(r"^theme theme-next")  # ambiguous: the candidates are listed
+    c.wait_for(r"^:theme_")
+    c.text(" li")
+    c.keys("Tab")
+    c.wait_for(r"^:theme light _")
+    c.keys("Enter")
+    c.wait_for(r"theme light")
+    c.keys("q")
+    c.wait_exit()
+
+
+SCENARIOS = {
+    "flow_80x24": (s_flow_80x24, 80, 24, {}, ""),
+    "grid_200x50": (s_grid_200x50, 200, 50, {}, ""),
+    "resize": (s_resize, 100, 30, {}, ""),
+    "no_color": (s_no_color, 80, 24, {"NO_COLOR": "1"}, ""),
+    "ascii": (s_ascii, 80, 24, {"LC_ALL": "C"}, ""),
+    "golden_80x24": (s_golden_80x24, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
+    "idle": (s_idle, 80, 24, {}, ""),
+    "readonly": (s_readonly, 80, 24, {}, "--readonly"),
+}
+
+
+def main():
+    if shutil.which("tmux") is None:
+        print("tmux not found: skipped")
+        return 77
+    fn, x, y, env, args = SCENARIOS[sys.argv[1]]
+    pre = None
+    if "--readonly" in args:  # a read-only console needs a store with something in it
+        def pre(e):
+            subprocess.run([os.path.join(BIN, "swarmdeck"), "deploy", "-s", "momentum"], env=e,
+                           check=True, capture_output=True)
+    c = Console(x, y, env, args, pre)
+    try:
+        fn(c)
+        print("PASS %s" % sys.argv[1])
+        return 0
+    finally:
+        c.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
