@@ -294,8 +294,10 @@ static int migrate(struct store *s, struct sd_err *err)
             goto out;
         }
     }
+    /* Write only what changed: opening an up-to-date store for a command that
+     * is then refused must leave the file's bytes as they were. */
     snprintf(buf, sizeof buf, "%d", STORE_SCHEMA_VERSION);
-    if (set_meta(db, "schema_version", buf) != 0)
+    if (version != STORE_SCHEMA_VERSION && set_meta(db, "schema_version", buf) != 0)
         goto meta_fail;
     if (query_text(db, "SELECT value FROM meta WHERE key=?", "store_id", s->id, sizeof s->id) !=
         1) {
@@ -437,7 +439,12 @@ int store_open(const char *path, int flags, struct store **out, struct sd_err *e
 
     if (prepare_file(path, flags, &created, err) != 0)
         goto out;
-    oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    /* A read-only store still opens read-write when the file allows it, with
+     * query_only set below: SQLite lets only a read-write connection remove
+     * the -wal and -shm files at its close, so a read-only command leaves the
+     * store's files exactly as it found them. */
+    oflags = (flags & STORE_READONLY) && access(path, W_OK) != 0 ? SQLITE_OPEN_READONLY
+                                                                  : SQLITE_OPEN_READWRITE;
     if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         if (s->db == NULL)
             sd_err_set(err, SD_ENOMEM, "out of memory");
@@ -451,6 +458,10 @@ int store_open(const char *path, int flags, struct store **out, struct sd_err *e
         goto out;
     }
     if (flags & STORE_READONLY) {
+        if (exec(s->db, "PRAGMA query_only=1") != SQLITE_OK) {
+            db_err(err, s->db, path, "cannot configure the store");
+            goto out;
+        }
         if (check_readonly(s, err) != 0)
             goto out;
         *out = s;
