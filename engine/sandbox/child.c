@@ -3,7 +3,9 @@
  * new namespaces; it becomes the sandbox's init (PID 1) and forks the payload.
  *
  * Order (docs/sandbox.md and sandbox-notes.md §5.1 step 3; each step needs the one before):
- *   1. wait for the helper's go byte (uid/gid maps and cgroups are in place by then)
+ *   1. wait for the helper's first go byte (the uid/gid maps are written; the helper attaches
+ *      the cgroups while we build the root, and a second go byte before the fork of the
+ *      payload says they are in place)
  *   2. setresgid/setresuid(0): become the mapped root of the user namespace; before this the
  *      kernel uid is unmapped inside and creating files fails with EOVERFLOW
  *   3. PR_SET_PDEATHSIG(SIGKILL), then check the go pipe for POLLHUP: a helper that died
@@ -339,9 +341,8 @@ void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result
     }
     CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
     struct pollfd pf = {.fd = release_fd, .events = POLLIN};
-    if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR)))
+    if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR)) && !(pf.revents & POLLIN))
         _exit(SBX_EXIT_SETUP);
-    close(release_fd);
 
     if (c->clone_flags & CLONE_NEWNS)
         setup_root(c);
@@ -362,6 +363,11 @@ void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     if (!c->unsandboxed)
         drop_privileges(c);
+
+    /* The second go byte: the helper has attached us to every cgroup. */
+    if (read(release_fd, &go, 1) != 1)
+        _exit(SBX_EXIT_SETUP);
+    close(release_fd);
 
     sigset_t set, old;
     sigemptyset(&set);

@@ -483,6 +483,11 @@ int main(int argc, char **argv)
         waitpid(pid, NULL, 0);
         die("uid/gid map: %s", strerror(e));
     }
+    /* Two go bytes: the first lets the child build its root while the helper attaches it to
+     * the v1 cgroups (a cgroup.procs write waits for an RCU grace period, often several ms);
+     * the second lets it fork the payload, which then inherits the cgroups. */
+    if (write(go[1], "g", 1) != 1)
+        die("release: %s", strerror(errno));
     if (cgroup_made && sbx_cgroup_attach(&cgroup, pid, !joined, err, sizeof err) < 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);

@@ -1,0 +1,348 @@
+/*
+ * sandbox_bench.c: start-latency and density benchmark of swarmdeck-sandbox (target
+ * bench-sandbox; results in docs/benchmarks/sandbox.md).
+ *
+ * Part 1, start latency: the full cycle of one sandbox running /usr/bin/true, exactly as the
+ * engine starts it: posix_spawn of the helper with stdout/stderr pipes, a status fd and a
+ * lifeline fd, read until every pipe reaches EOF, waitpid. The same cycle is timed in the same
+ * run for bubblewrap with a comparable configuration and for a plain posix_spawn of
+ * /usr/bin/true (the floor). Configurations are interleaved run by run so drift in the machine
+ * affects all of them alike. Reports p50/p90/p99 and the ratios.
+ *
+ * Part 2, density: N helpers each running `/usr/bin/sleep 1000` in a full sandbox, started
+ * one after the other (each waits for its "started" event), then MemAvailable / Slab /
+ * SUnreclaim / PageTables deltas per sandbox, and the time to tear all of them down by closing
+ * the one lifeline pipe they share, until the last helper is reaped.
+ *
+ * Usage: bench-sandbox [--runs N] [--warmup N] [--concurrent N] [--no-bwrap]
+ * Needs root (uid ranges and cgroups), like the sandbox tests.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Move fd above the range posix_spawn dup2s into (0-4), keeping it close-on-exec, so the
+ * file actions never overwrite one pipe with another. */
+static int high(int fd)
+{
+    int h = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    close(fd);
+    return h;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(uint64_t *v, int n, double p)
+{
+    int i = (int)(p * (n - 1) + 0.5);
+    return (double)v[i] / 1e6;
+}
+
+/* posix_spawn argv with stdout/stderr on a pipe (and, for the helper, status on fd 3 and the
+ * lifeline on fd 4); read all pipes to EOF and reap. Returns the cycle time in ns, 0 on error. */
+static uint64_t cycle(char **argv, int lifeline_r, bool status)
+{
+    int out[2], st[2] = {-1, -1};
+    posix_spawn_file_actions_t fa;
+    if (pipe2(out, O_CLOEXEC) < 0 || (status && pipe2(st, O_CLOEXEC) < 0))
+        return 0;
+    out[0] = high(out[0]);
+    out[1] = high(out[1]);
+    if (status) {
+        st[0] = high(st[0]);
+        st[1] = high(st[1]);
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+    if (status) {
+        posix_spawn_file_actions_adddup2(&fa, st[1], 3);
+        posix_spawn_file_actions_adddup2(&fa, lifeline_r, 4);
+    }
+    uint64_t t0 = now_ns();
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    if (status)
+        close(st[1]);
+    if (rc != 0) {
+        close(out[0]);
+        if (status)
+            close(st[0]);
+        return 0;
+    }
+    char buf[4096];
+    struct pollfd pf[2] = {{.fd = out[0], .events = POLLIN}, {.fd = st[0], .events = POLLIN}};
+    int open_fds = status ? 2 : 1;
+    while (open_fds) {
+        poll(pf, 2, -1);
+        for (int i = 0; i < 2; i++)
+            if (pf[i].fd >= 0 && pf[i].revents && read(pf[i].fd, buf, sizeof buf) <= 0) {
+                close(pf[i].fd);
+                pf[i].fd = -1;
+                open_fds--;
+            }
+    }
+    int ws;
+    waitpid(pid, &ws, 0);
+    uint64_t t = now_ns() - t0;
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+        fprintf(stderr, "%s exited with status 0x%x\n", argv[0], ws);
+        return 0;
+    }
+    return t;
+}
+
+static long meminfo(const char *key)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, n) && line[n] == ':')
+            v = atol(line + n + 1);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    int runs = 500, warmup = 50, conc = 1000;
+    bool bwrap = access("/usr/bin/bwrap", X_OK) == 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup") && i + 1 < argc)
+            warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--concurrent") && i + 1 < argc)
+            conc = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-bwrap"))
+            bwrap = false;
+        else {
+            fprintf(stderr, "usage: bench-sandbox [--runs N] [--warmup N] [--concurrent N] "
+                            "[--no-bwrap]\n");
+            return 2;
+        }
+    }
+    if (geteuid() != 0) {
+        fprintf(stderr, "bench-sandbox: needs root (uid ranges, cgroups)\n");
+        return 2;
+    }
+    struct rlimit rl = {65536, 65536};
+    setrlimit(RLIMIT_NOFILE, &rl);
+    char wd[] = "/tmp/sbxbench-XXXXXX";
+    if (!mkdtemp(wd))
+        return 1;
+    int life[2];
+    if (pipe2(life, O_CLOEXEC) < 0)
+        return 1;
+    life[0] = high(life[0]);
+    life[1] = high(life[1]);
+
+    char id[64];
+    char *helper[] = {SBX_HELPER,
+                      "--id",
+                      id,
+                      "--workdir",
+                      wd,
+                      "--status-fd",
+                      "3",
+                      "--lifeline-fd",
+                      "4",
+                      "--memory-mb",
+                      "512",
+                      "--timeout-ms",
+                      "60000",
+                      "--",
+                      "/usr/bin/true",
+                      NULL};
+    char *bw[] = {"/usr/bin/bwrap",
+                  "--unshare-user",
+                  "--uid",
+                  "1000",
+                  "--gid",
+                  "1000",
+                  "--unshare-pid",
+                  "--unshare-ipc",
+                  "--unshare-uts",
+                  "--unshare-net",
+                  "--unshare-cgroup-try",
+                  "--ro-bind",
+                  "/usr",
+                  "/usr",
+                  "--symlink",
+                  "usr/bin",
+                  "/bin",
+                  "--symlink",
+                  "usr/lib",
+                  "/lib",
+                  "--symlink",
+                  "usr/lib64",
+                  "/lib64",
+                  "--symlink",
+                  "usr/sbin",
+                  "/sbin",
+                  "--proc",
+                  "/proc",
+                  "--dev",
+                  "/dev",
+                  "--tmpfs",
+                  "/tmp",
+                  "--die-with-parent",
+                  "--new-session",
+                  "/usr/bin/true",
+                  NULL};
+    char *plain[] = {"/usr/bin/true", NULL};
+    const char *names[3] = {"swarmdeck-sandbox (full isolation + cgroups)",
+                            "bwrap (userns,pid,ipc,uts,net, ro /usr, proc, dev, tmpfs)",
+                            "posix_spawn /usr/bin/true (floor)"};
+    uint64_t *t[3];
+    for (int k = 0; k < 3; k++)
+        t[k] = calloc((size_t)runs, sizeof(uint64_t));
+    for (int i = -warmup; i < runs; i++) {
+        for (int k = 0; k < 3; k++) {
+            if (k == 1 && !bwrap)
+                continue;
+            snprintf(id, sizeof id, "bench-%d-%d", (int)getpid(), i + warmup);
+            uint64_t d = cycle(k == 0 ? helper : k == 1 ? bw : plain, life[0], k == 0);
+            if (!d) {
+                fprintf(stderr, "bench-sandbox: run of %s failed\n", names[k]);
+                return 1;
+            }
+            if (i >= 0)
+                t[k][i] = d;
+        }
+    }
+    printf("## start latency: full cycle of /usr/bin/true, %d runs after %d warm-up, "
+           "interleaved\n\n",
+           runs, warmup);
+    printf("| what | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|\n");
+    double p50[3] = {0};
+    for (int k = 0; k < 3; k++) {
+        if (k == 1 && !bwrap)
+            continue;
+        qsort(t[k], (size_t)runs, sizeof(uint64_t), cmp_u64);
+        p50[k] = pct(t[k], runs, 0.5);
+        printf("| %s | %.2f | %.2f | %.2f | %.2f |\n", names[k], p50[k], pct(t[k], runs, 0.9),
+               pct(t[k], runs, 0.99), (double)t[k][runs - 1] / 1e6);
+    }
+    printf("\nratios at p50: helper / floor = %.2f", p50[0] / p50[2]);
+    if (bwrap)
+        printf(", helper / bwrap = %.2f, bwrap / floor = %.2f", p50[0] / p50[1], p50[1] / p50[2]);
+    printf("; helper p99 / bwrap p99 = %.2f\n\n",
+           bwrap ? pct(t[0], runs, 0.99) / pct(t[1], runs, 0.99) : 0.0);
+
+    if (conc <= 0)
+        return 0;
+    /* ---- density ---- */
+    pid_t *pids = calloc((size_t)conc, sizeof(pid_t));
+    int *stfd = calloc((size_t)conc, sizeof(int));
+    uint64_t *lat = calloc((size_t)conc, sizeof(uint64_t));
+    char *sleeper[] = {SBX_HELPER,
+                       "--id",
+                       id,
+                       "--workdir",
+                       wd,
+                       "--status-fd",
+                       "3",
+                       "--lifeline-fd",
+                       "4",
+                       "--memory-mb",
+                       "64",
+                       "--",
+                       "/usr/bin/sleep",
+                       "1000",
+                       NULL};
+    int devnull = high(open("/dev/null", O_WRONLY | O_CLOEXEC));
+    sync();
+    long avail0 = meminfo("MemAvailable"), slab0 = meminfo("Slab"), sunr0 = meminfo("SUnreclaim"),
+         pt0 = meminfo("PageTables");
+    uint64_t fill0 = now_ns();
+    for (int i = 0; i < conc; i++) {
+        int st[2];
+        posix_spawn_file_actions_t fa;
+        if (pipe2(st, O_CLOEXEC) < 0) {
+            perror("pipe");
+            return 1;
+        }
+        st[0] = high(st[0]);
+        st[1] = high(st[1]);
+        snprintf(id, sizeof id, "dense-%d-%d", (int)getpid(), i);
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, devnull, 1);
+        posix_spawn_file_actions_adddup2(&fa, devnull, 2);
+        posix_spawn_file_actions_adddup2(&fa, st[1], 3);
+        posix_spawn_file_actions_adddup2(&fa, life[0], 4);
+        uint64_t a = now_ns();
+        if (posix_spawn(&pids[i], sleeper[0], &fa, NULL, sleeper, environ) != 0) {
+            fprintf(stderr, "spawn %d failed\n", i);
+            return 1;
+        }
+        posix_spawn_file_actions_destroy(&fa);
+        close(st[1]);
+        stfd[i] = st[0];
+        char buf[4096];
+        ssize_t n = read(st[0], buf, sizeof buf - 1); /* the "started" line */
+        if (n <= 0 || !memmem(buf, (size_t)n, "\"started\"", 9)) {
+            fprintf(stderr, "sandbox %d did not start\n", i);
+            return 1;
+        }
+        lat[i] = now_ns() - a;
+    }
+    uint64_t fill = now_ns() - fill0;
+    struct timespec settle = {2, 0};
+    nanosleep(&settle, NULL); /* let per-cpu caches and RCU frees settle before reading */
+    long avail1 = meminfo("MemAvailable"), slab1 = meminfo("Slab"), sunr1 = meminfo("SUnreclaim"),
+         pt1 = meminfo("PageTables");
+    qsort(lat, (size_t)conc, sizeof(uint64_t), cmp_u64);
+    printf("## %d concurrent sandboxes (/usr/bin/sleep 1000, full isolation, memory 64 MiB)\n\n",
+           conc);
+    printf("- filled in %.2f s (%.0f/s serial); until-started latency while filling p50 %.2f ms, "
+           "p99 %.2f ms\n",
+           (double)fill / 1e9, conc / ((double)fill / 1e9), pct(lat, conc, 0.5),
+           pct(lat, conc, 0.99));
+    printf("- per sandbox (helper + init + sleep): MemAvailable -%ld KiB, Slab +%ld KiB, "
+           "SUnreclaim +%ld KiB, PageTables +%ld KiB\n",
+           (avail0 - avail1) / conc, (slab1 - slab0) / conc, (sunr1 - sunr0) / conc,
+           (pt1 - pt0) / conc);
+    uint64_t k0 = now_ns();
+    close(life[1]); /* the engine "dies": every helper sees POLLHUP */
+    for (int i = 0; i < conc; i++)
+        waitpid(pids[i], NULL, 0);
+    uint64_t kill_all = now_ns() - k0;
+    printf("- teardown of all %d via the lifeline until the last helper is reaped "
+           "(cgroups removed): %.0f ms (%.2f ms each)\n",
+           conc, (double)kill_all / 1e6, (double)kill_all / 1e6 / conc);
+    for (int i = 0; i < conc; i++)
+        close(stfd[i]);
+    rmdir(wd);
+    return 0;
+}
