@@ -405,19 +405,22 @@ def test_sweep():
     with open(dirs[0] + "/cgroup.procs", "w") as f:
         f.write(str(victim.pid))
     live = Run(["/usr/bin/sleep", "1000"], tag="live")
-    live.wait_started()
-    out = subprocess.run([HELPER, "--sweep", "--json"], capture_output=True, text=True)
-    check(out.returncode == 0, "sweep rc %d: %s" % (out.returncode, out.stderr))
-    res = json.loads(out.stdout)
-    removed = {e["path"] for e in res["removed"]}
-    for d in dirs:
-        check(d in removed, "%s not reported removed: %s" % (d, out.stdout))
-        check(not os.path.exists(d), "%s still exists" % d)
-    check(victim.wait(30) == -9, "stale process not killed")
-    check(res["live"] >= 1, "live sandbox not counted: %s" % out.stdout)
-    check(cgroup_dirs(live.id), "sweep removed a live sandbox's cgroups")
-    live.p.send_signal(signal.SIGTERM)
-    live.finish()
+    try:
+        live.wait_started()
+        out = subprocess.run([HELPER, "--sweep", "--json"], capture_output=True, text=True)
+        check(out.returncode == 0, "sweep rc %d: %s %s" % (out.returncode, out.stdout, out.stderr))
+        res = json.loads(out.stdout)
+        removed = {e["path"] for e in res["removed"]}
+        for d in dirs:
+            check(d in removed, "%s not reported removed: %s" % (d, out.stdout))
+            check(not os.path.exists(d), "%s still exists" % d)
+        check(victim.wait(30) == -9, "stale process not killed")
+        check(res["live"] >= 1, "live sandbox not counted: %s" % out.stdout)
+        check(cgroup_dirs(live.id), "sweep removed a live sandbox's cgroups")
+    finally:
+        victim.kill()
+        live.p.send_signal(signal.SIGTERM)
+        live.finish()
     out = subprocess.run([HELPER, "--sweep"], capture_output=True, text=True)
     check(out.returncode == 0 and "sweep:" in out.stdout, out.stdout)
 
