@@ -109,6 +109,7 @@ void cli_print_suggestion(json_t *suggestion);
         {"learning", 0, NULL, "record predictions and learn from this run (default)"},             \
         {"no-learning", 0, NULL, "do not record predictions"},                                     \
         {"auto-optimize", 0, NULL, "let the learner choose unpinned parameters"},                  \
+        {"seed", 0, "N", "seed auto-optimize's choices (reproducible runs)"},                      \
         {"encryption-key", 0, "KEY", "encrypt the store's sensitive fields with KEY"},             \
         {"provider", 0, "NAME", "sandbox provider: local (default)"},                              \
     {                                                                                              \

@@ -184,6 +184,11 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
     if (cli_flag(cmd, a, "learning") && cli_flag(cmd, a, "no-learning"))
         return cli_fail(SD_EUSAGE, "--learning and --no-learning contradict each other");
     o->auto_optimize = cli_flag(cmd, a, "auto-optimize");
+    if ((v = cli_val(cmd, a, "seed")) != NULL) {
+        if (cli_parse_long("seed", v, 1, 1L << 62, &l))
+            return 2;
+        o->seed = (uint64_t)l;
+    }
     if (cli_flag(cmd, a, "encryption-key") || getenv("SWARMDECK_KEY") != NULL)
         return cli_fail(SD_EUSAGE, "encryption at rest is not available in this build yet; "
                                    "refusing to write secrets in the clear");

@@ -74,7 +74,8 @@ struct coord {
     size_t ndeps, capdeps;
     struct dep *qhead, *qtail;
     int stopping;
-    int active; /* queued + running */
+    int active;                 /* queued + running */
+    _Atomic uint64_t submitted; /* coord_submit calls, for reproducible seeds */
     pthread_t *workers;
     int nworkers;
 };
@@ -864,8 +865,10 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     if (c->learn != NULL && c->o.auto_optimize) {
         /* Parameters given by the operator are pinned; the learner picks the
          * rest inside the schema's bounds and says why. */
-        json_t *chosen =
-            learn_optimize(c->learn, def, given, sd_mono_ns() ^ (uint64_t)getpid(), &why, err);
+        uint64_t n = atomic_fetch_add(&c->submitted, 1);
+        uint64_t seed = c->o.seed ? c->o.seed * 0x9e3779b97f4a7c15ull + n
+                                  : sd_mono_ns() ^ ((uint64_t)getpid() << 32);
+        json_t *chosen = learn_optimize(c->learn, def, given, seed, &why, err);
         if (chosen == NULL) {
             json_decref(params);
             json_decref(given);

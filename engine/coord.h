@@ -52,6 +52,7 @@ struct coord_opts {
     int retries;        /* provider-error retries (3) */
     int64_t max_output; /* bytes per deployment before it is stopped (256 MiB) */
     int64_t backoff_ms; /* first retry delay, doubled each time (100) */
+    uint64_t seed;      /* auto-optimize's random seed (0 = from the clock) */
 };
 
 void coord_opts_default(struct coord_opts *o);

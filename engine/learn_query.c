@@ -37,8 +37,10 @@
  * is an arm with posterior
  * Beta(1 + sum reward, 1 + sum (1 - reward)) over the runs in that bin (the
  * Bernoulli trick for rewards in [0, 1]); the arm with the highest draw wins
- * and the value is drawn uniformly in u inside it, rounded for integers and
- * clipped to the bounds. Parameters are treated independently (interactions
+ * and the value is drawn uniformly in u inside it or, half the time when the
+ * region holds a rewarded run, from a normal around the best such run (a
+ * sixth of the region's width), rounded for integers and clipped to the
+ * bounds. Parameters are treated independently (interactions
  * are not modelled). The PRNG is splitmix64 seeded by the caller.
  */
 #define _GNU_SOURCE
@@ -740,6 +742,21 @@ json_t *learn_optimize(struct learn *l, const struct strategy_def *def, json_t *
         } else {
             double ulo = learn_u(p, lo), uhi = learn_u(p, hi);
             double u = ulo + unif(&rng) * (uhi - ulo);
+            /* Refine inside the chosen region: half the time, draw near the
+             * best-rewarded run in it (a normal of a sixth of the region's
+             * width, kept inside), so exploitation does not stop at the
+             * region's resolution. */
+            int64_t best_i = -1;
+            for (size_t i = 0; i < s->n; i++) {
+                double xi = s->x[i * s->np + j];
+                if (xi >= lo && xi <= hi && s->reward[i] > 0 &&
+                    (best_i < 0 || s->reward[i] > s->reward[best_i]))
+                    best_i = (int64_t)i;
+            }
+            if (best_i >= 0 && unif(&rng) < 0.5) {
+                double ub = learn_u(p, s->x[(size_t)best_i * s->np + j]);
+                u = fmin(fmax(ub + gauss(&rng) * (uhi - ulo) / 6, ulo), uhi);
+            }
             x = p->kind == LK_LOG ? p->def * exp2(4 * u) : p->min + u * (p->max - p->min);
             if (p->type == PT_INTEGER) {
                 x = round(x);

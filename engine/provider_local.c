@@ -37,7 +37,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+/* The whole environment a sandbox sees. */
+static const char *const clean_env[] = {
+    "PATH=/usr/local/bin:/usr/bin:/bin",
+    "HOME=/work",
+    "LANG=C.UTF-8",
+    "TZ=UTC",
+    "PYTHONUNBUFFERED=1",
+    NULL,
+};
 
 struct local {
     char helper[512];
@@ -309,7 +317,9 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
         posix_spawnattr_setsigdefault(&attr, &all);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     }
-    rc = posix_spawn(&pid, hargv[0], &fa, &attr, hargv, environ);
+    /* The payload inherits the helper's environment: give it a clean one, so
+     * no secret of ours (SWARMDECK_KEY, E2B_API_KEY, ...) reaches a sandbox. */
+    rc = posix_spawn(&pid, hargv[0], &fa, &attr, hargv, (char **)clean_env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {

@@ -202,7 +202,13 @@ const char *sd_runtime_dir(void)
     static char dir[PATH_MAX];
     const char *xdg = getenv("XDG_RUNTIME_DIR");
 
-    if (xdg != NULL && xdg[0] == '/' && access(xdg, W_OK) == 0)
+    struct stat st;
+
+    /* A sandbox binds its work dir as its own unprivileged (mapped) uid, which
+     * must be able to traverse every parent: a 0700 runtime dir (the usual
+     * /run/user/UID) cannot hold work dirs. */
+    if (xdg != NULL && xdg[0] == '/' && access(xdg, W_OK) == 0 && stat(xdg, &st) == 0 &&
+        (st.st_mode & S_IXOTH))
         snprintf(dir, sizeof dir, "%s/swarmdeck", xdg);
     else
         snprintf(dir, sizeof dir, "/tmp/swarmdeck-%u", (unsigned)getuid());

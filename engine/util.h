@@ -66,7 +66,9 @@ int sd_mkdir_p(const char *path, unsigned mode);
 int sd_rm_rf(const char *path);
 
 /* The directory for per-user runtime files (sandbox work dirs):
- * $XDG_RUNTIME_DIR/swarmdeck, else /tmp/swarmdeck-<uid>. Static string. */
+ * $XDG_RUNTIME_DIR/swarmdeck when others may traverse $XDG_RUNTIME_DIR (a
+ * sandbox's mapped uid must reach its work dir), else /tmp/swarmdeck-<uid>.
+ * Static string. */
 const char *sd_runtime_dir(void);
 
 /* The default store path: $SWARMDECK_DB, else $XDG_DATA_HOME/swarmdeck/swarmdeck.db,

@@ -9,7 +9,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib_e2e as e2e  # noqa: E402
 
-OPS = ["create", "upload", "start", "stream", "collect", "destroy"]
+# With learning on (the default) the suggestion made before launch is the first operation.
+OPS = ["suggest", "create", "upload", "start", "stream", "collect", "destroy"]
 SWARM = [
     {"strategyName": "momentum", "agents": 7,
      "params": {"symbols": ["SPY", "QQQ", "IWM", "SPX", "TSLA"], "lookback": 15}},

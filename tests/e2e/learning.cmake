@@ -10,3 +10,10 @@ if(NOT SWARMDECK_SANITIZE)
     set_tests_properties(learning_e2e PROPERTIES TIMEOUT 600 LABELS "e2e")
   endif()
 endif()
+
+# A sandbox's environment is clean (tests/e2e/engine_env.py).
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZE)
+  add_test(NAME engine_env COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/e2e/engine_env.py
+    ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(engine_env PROPERTIES TIMEOUT 120 LABELS "e2e")
+endif()
