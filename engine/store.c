@@ -444,7 +444,7 @@ int store_open(const char *path, int flags, struct store **out, struct sd_err *e
      * the -wal and -shm files at its close, so a read-only command leaves the
      * store's files exactly as it found them. */
     oflags = (flags & STORE_READONLY) && access(path, W_OK) != 0 ? SQLITE_OPEN_READONLY
-                                                                  : SQLITE_OPEN_READWRITE;
+                                                                 : SQLITE_OPEN_READWRITE;
     if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         if (s->db == NULL)
             sd_err_set(err, SD_ENOMEM, "out of memory");
