@@ -87,6 +87,8 @@ struct hrow { /* a past trajectory from the store */
 
 struct app {
     struct tui_conf conf;
+    json_t *sugg;       /* the learner's suggestion for the deploy form, or NULL */
+    char sugg_err[200]; /* why there is none (invalid field, learning off) */
     struct coord *coord;
     struct store *store;
     sqlite3 *rd;
@@ -996,6 +998,7 @@ static int c_quit(struct app *a, const char *x)
 }
 
 static void deploy_open(struct app *a);
+static void deploy_suggest(struct app *a);
 
 static int c_deploy(struct app *a, const char *x)
 {
@@ -1262,20 +1265,14 @@ static void deploy_open(struct app *a)
     form_add(&a->form, "description", "description", FT_TEXT, "", 0, 0, "searchable later");
     deploy_params(a);
     a->overlay = OV_DEPLOY;
+    deploy_suggest(a);
     a->dirty = D_ALL;
 }
 
-static void deploy_submit(struct app *a)
+/* The strategy parameters typed in the deploy form, as a JSON object. */
+static json_t *form_params(const struct app *a)
 {
-    const struct catalog *cat = coord_catalog(a->coord);
-    const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
     json_t *params = json_object();
-    char syms[160], *symv[64], *save = NULL;
-    int nsym = 0;
-    long agents = strtol(form_value(&a->form, DF_AGENTS), NULL, 10);
-    struct sd_err err = {0};
-    int64_t first = 0, last = 0;
-
     for (int i = DF_PARAMS; i < a->form.n; i++) {
         const struct form_field *f = &a->form.f[i];
         if (f->type == FT_BOOL)
@@ -1285,6 +1282,20 @@ static void deploy_submit(struct app *a)
         else
             json_object_set_new(params, f->name, json_real(strtod(f->buf, NULL)));
     }
+    return params;
+}
+
+static void deploy_submit(struct app *a)
+{
+    const struct catalog *cat = coord_catalog(a->coord);
+    const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
+    json_t *params = form_params(a);
+    char syms[160], *symv[64], *save = NULL;
+    int nsym = 0;
+    long agents = strtol(form_value(&a->form, DF_AGENTS), NULL, 10);
+    struct sd_err err = {0};
+    int64_t first = 0, last = 0;
+
     snprintf(syms, sizeof syms, "%s", form_value(&a->form, DF_SYMBOLS));
     for (char *s = strtok_r(syms, ", ", &save); s && nsym < 64; s = strtok_r(NULL, ", ", &save))
         symv[nsym++] = s;
@@ -1330,15 +1341,133 @@ out:
     a->dirty = D_ALL;
 }
 
-/* SUGGESTION PANEL (reserved): when engine/learn.h (learn_suggest) lands,
- * draw its expectedSuccessRate, confidence, reasoning and
- * recommendedOperations here, beside the form, recomputed on WF_CHANGED,
- * with one key applying the recommended set_param operations. Until then
- * nothing is shown: no placeholder numbers. */
+/* SUGGESTION PANEL: the learner's suggestion for what the form holds
+ * (coord_suggest, under 1 ms), recomputed whenever a field changes and drawn
+ * beside the form (below it on narrow terminals): expected success and
+ * reward, confidence, the reasoning and the recommended changes. Ctrl-A
+ * applies the recommended parameter values. Nothing is shown when learning
+ * is off: no placeholder numbers. */
+#define SUGG_W 46
+
+static void deploy_suggest(struct app *a)
+{
+    const struct catalog *cat = coord_catalog(a->coord);
+    const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
+    char sym[32] = "SPY";
+    struct sd_err err = {0};
+    json_t *params;
+
+    json_decref(a->sugg);
+    a->sugg = NULL;
+    a->sugg_err[0] = '\0';
+    if (coord_learn(a->coord) == NULL || d == NULL)
+        return;
+    if (form_first_invalid(&a->form) >= 0) {
+        snprintf(a->sugg_err, sizeof a->sugg_err, "fix the highlighted field for a suggestion");
+        return;
+    }
+    sscanf(form_value(&a->form, DF_SYMBOLS), "%31[^, ]", sym);
+    params = form_params(a);
+    {
+        struct deploy_req r = {.strategy = d->name, .params = params, .symbol = sym};
+        a->sugg = coord_suggest(a->coord, &r, &err);
+    }
+    if (a->sugg == NULL)
+        snprintf(a->sugg_err, sizeof a->sugg_err, "%.190s", err.msg);
+    json_decref(params);
+}
+
+/* Ctrl-A: set every recommended parameter value in the form. */
+static int deploy_apply(struct app *a)
+{
+    size_t i;
+    json_t *op;
+    int n = 0;
+
+    json_array_foreach(json_object_get(a->sugg, "recommendedOperations"), i, op)
+    {
+        const char *name = json_string_value(json_object_get(op, "name"));
+        json_t *v = json_object_get(op, "value");
+        char buf[64];
+        const char *kind = json_string_value(json_object_get(op, "op"));
+        if (name == NULL || kind == NULL || strcmp(kind, "set_param") != 0)
+            continue;
+        if (json_is_boolean(v))
+            snprintf(buf, sizeof buf, "%s", json_is_true(v) ? "true" : "false");
+        else if (json_is_integer(v))
+            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        else
+            snprintf(buf, sizeof buf, "%.6g", json_number_value(v));
+        for (int k = DF_PARAMS; k < a->form.n; k++)
+            if (strcmp(a->form.f[k].name, name) == 0 && form_set(&a->form, k, buf) == 0)
+                n++;
+    }
+    return n;
+}
+
 static int suggestion_width(const struct app *a)
 {
-    (void)a;
-    return 0;
+    return coord_learn(a->coord) != NULL && COLS >= 120 ? SUGG_W : 0;
+}
+
+/* Draw the panel in the rectangle (y, x, h, w); returns rows used. */
+static int draw_suggestion(const struct app *a, int y, int x, int h, int w)
+{
+    json_t *s = a->sugg, *v;
+    char line[512];
+    int row = 0;
+    size_t i;
+
+#define SLINE(role, ...)                                                                           \
+    do {                                                                                           \
+        if (row < h) {                                                                             \
+            snprintf(line, sizeof line, __VA_ARGS__);                                              \
+            wattrset(stdscr, a->roles[role]);                                                      \
+            glyph_put(stdscr, y + row++, x, line, w, 1);                                           \
+        }                                                                                          \
+    } while (0)
+    SLINE(ROLE_TITLE_FOCUS, "Suggestion (learned)");
+    if (s == NULL) {
+        SLINE(ROLE_DIM, "%s", a->sugg_err[0] ? a->sugg_err : "no suggestion");
+        wattrset(stdscr, A_NORMAL);
+        return row;
+    }
+    SLINE(ROLE_DIALOG, "expected success %.0f%%  reward %.3f",
+          100 * json_number_value(json_object_get(s, "expectedSuccessRate")),
+          json_number_value(json_object_get(s, "expectedReward")));
+    SLINE(ROLE_DIALOG, "confidence %.2f from %lld similar run(s)",
+          json_number_value(json_object_get(s, "confidence")),
+          (long long)json_integer_value(json_object_get(json_object_get(s, "evidence"), "runs")));
+    json_array_foreach(json_object_get(s, "reasoning"), i, v)
+    {
+        const char *t = json_string_value(v);
+        /* Wrap each reasoning line over as many rows as it needs. */
+        for (size_t off = 0, n = strlen(t); off < n && row < h - 2; off += (size_t)(w - 2))
+            SLINE(ROLE_DIM, "%s%.*s", off ? "  " : "- ", w - 2, t + off);
+    }
+    json_array_foreach(json_object_get(s, "recommendedOperations"), i, v)
+    {
+        const char *op = json_string_value(json_object_get(v, "op"));
+        char *val =
+            json_dumps(json_object_get(v, "value"), JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+        if (op && strcmp(op, "set_param") == 0)
+            SLINE(ROLE_OK, "recommend %s = %s", json_string_value(json_object_get(v, "name")),
+                  val ? val : "?");
+        else if (op && strcmp(op, "raise_timeout") == 0)
+            SLINE(ROLE_WARN, "recommend timeout %lld s",
+                  (long long)(json_integer_value(json_object_get(v, "timeoutMs")) + 999) / 1000);
+        else if (op)
+            SLINE(ROLE_WARN, "recommend %s %s", op,
+                  json_is_string(json_object_get(v, "provider"))
+                      ? json_string_value(json_object_get(v, "provider"))
+                      : "");
+        free(val);
+    }
+    if (json_array_size(json_object_get(s, "recommendedOperations")) > 0)
+        SLINE(ROLE_KEY, "Ctrl-A applies the recommendation");
+#undef SLINE
+    wattrset(stdscr, A_NORMAL);
+    return row;
 }
 
 /* --- drawing ------------------------------------------------------------------ */
@@ -1637,6 +1766,24 @@ static void draw_overlay(struct app *a)
                   "Deploy (Enter launches, Esc cancels, Left/Right choose)",
                   a->roles[ROLE_TITLE_FOCUS]);
         form_ops.draw(&a->form, stdscr, y0 + 1, x0 + 2, h - 2, w - 4 - sw, &dc);
+        if (sw > 0) {
+            draw_suggestion(a, y0 + 1, x0 + w - sw - 1, h - 2, sw - 1);
+        } else if (coord_learn(a->coord) != NULL && y0 + h < LINES) {
+            /* Narrow terminal: the headline under the dialog. */
+            char b[160];
+            if (a->sugg)
+                snprintf(b, sizeof b, " suggestion: expected success %.0f%%, confidence %.2f%s ",
+                         100 * json_number_value(json_object_get(a->sugg, "expectedSuccessRate")),
+                         json_number_value(json_object_get(a->sugg, "confidence")),
+                         json_array_size(json_object_get(a->sugg, "recommendedOperations"))
+                             ? " (Ctrl-A applies)"
+                             : "");
+            else
+                snprintf(b, sizeof b, " suggestion: %.120s ", a->sugg_err[0] ? a->sugg_err : "none");
+            wattrset(stdscr, a->roles[ROLE_DIALOG]);
+            glyph_put(stdscr, y0 + h, x0, b, w, 1);
+            wattrset(stdscr, A_NORMAL);
+        }
     }
 }
 
@@ -1745,6 +1892,16 @@ static void handle_key(struct app *a, int key)
         a->dirty = D_ALL;
         return;
     case OV_DEPLOY:
+        if (key == 1) { /* Ctrl-A */
+            int n = deploy_apply(a);
+            if (n > 0)
+                notify(a, 0, "applied %d recommended value(s)", n);
+            else
+                notify(a, 0, "no recommendation to apply");
+            deploy_suggest(a);
+            a->dirty = D_ALL;
+            return;
+        }
         f = form_ops.key(&a->form, key);
         if (f & WF_CANCEL) {
             a->overlay = OV_NONE;
@@ -1755,8 +1912,10 @@ static void handle_key(struct app *a, int key)
         } else if ((f & WF_CHANGED) && a->form.changed_field == DF_STRATEGY) {
             deploy_params(a);
         }
-        if (f & WF_CHANGED)
+        if (f & WF_CHANGED) {
             a->form.error[0] = '\0';
+            deploy_suggest(a);
+        }
         a->dirty = D_ALL;
         return;
     case OV_INPUT:
@@ -2040,6 +2199,7 @@ int tui_run(const struct tui_conf *conf)
     if (a->rd)
         sqlite3_close_v2(a->rd);
     logring_free(a->own_ring);
+    json_decref(a->sugg);
     table_free(&a->tbl);
     free(a->views);
     free(a->hist);
