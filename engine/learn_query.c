@@ -480,7 +480,8 @@ static int task_ids(struct learn *l, const char *task, int64_t **ids, size_t *n,
         sd_err_set(err, SD_EENV, "task search: %s", sqlite3_errmsg(db));
         goto out;
     }
-    qsort(*ids, *n, sizeof **ids, cmp_i64);
+    if (*n > 0) /* qsort's base must not be NULL, even for no elements */
+        qsort(*ids, *n, sizeof **ids, cmp_i64);
     ret = 0;
 out:
     sqlite3_finalize(st);

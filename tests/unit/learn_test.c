@@ -543,7 +543,7 @@ static void t_suggest_timeout(void)
     struct store *s = store_new();
     struct learn *l;
     struct sd_err err = {0};
-    json_t *j, *ops, *op;
+    json_t *j, *ops, *op, *q = json_pack("{s:i}", "lookback", 200);
     for (int i = 1; i <= 4; i++)
         ins(s, &(struct row){.id = i,
                              .strategy = "momentum",
@@ -553,12 +553,13 @@ static void t_suggest_timeout(void)
                              .reward = i <= 3 ? 0 : 0.6,
                              .duration_ms = i <= 3 ? 30000 : 20000});
     l = open_learn(s);
-    j = learn_suggest(l, MOM, json_pack("{s:i}", "lookback", 200), "SPY", &err);
+    j = learn_suggest(l, MOM, q, "SPY", &err);
     ops = json_object_get(j, "recommendedOperations");
     op = json_array_get(ops, json_array_size(ops) - 1);
     CHECK(op && strcmp(json_string_value(json_object_get(op, "op")), "raise_timeout") == 0);
     NEAR(num(op, "timeoutMs"), 60000);
     json_decref(j);
+    json_decref(q);
     learn_free(l);
     store_gone(s);
 }
