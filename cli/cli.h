@@ -92,6 +92,13 @@ struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *st
  * returns the exit status (0 all succeeded, 1 otherwise). */
 int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int json);
 
+/* Record a run of kind (deploy, swarm) described by spec, queue reqs[0..n)
+ * (already checked with coord_check; their run_id is set here), follow them
+ * to the end with cli_follow_deployments and close the run. Returns the exit
+ * status. */
+int cli_run_deployments(struct cli_ctx *ctx, struct coord *c, const char *kind, const char *spec,
+                        struct deploy_req *reqs, size_t n, int json);
+
 /* Learning stats and patterns over the whole store (learn.h); either out
  * pointer may be NULL. Returns 0 or an exit status after printing. */
 int cli_learning(struct cli_ctx *ctx, json_t **stats, json_t **patterns);

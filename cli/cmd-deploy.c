@@ -63,7 +63,7 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
     struct sd_err err = {0};
     json_t *params = NULL, *syms = NULL;
     const struct strategy_def *def;
-    int64_t *ids = NULL;
+    struct deploy_req *reqs = NULL;
     long agents = 1, pace = 0;
     int status = 0;
 
@@ -124,34 +124,22 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
             json_decref(sugg);
         }
     }
-    {
-        int64_t run = run_begin(ctx->store, "deploy", pj ? pj : "{}", &err);
-        ids = xcalloc((size_t)agents, sizeof *ids);
-        for (long i = 0; i < agents; i++) {
-            struct deploy_req r = {
-                .strategy = strategy,
-                .params = params,
-                .symbol =
-                    json_string_value(json_array_get(syms, (size_t)i % json_array_size(syms))),
-                .description = cli_val(me, a, "description"),
-                .run_id = run > 0 ? run : 0,
-                .pace = (int)pace,
-            };
-            if (coord_submit(c, &r, &ids[i], &err) != 0) {
-                status = cli_fail_err(&err);
-                coord_cancel_all(c);
-                goto out;
-            }
-        }
-        status = cli_follow_deployments(c, ids, (size_t)agents, cli_flag(me, a, "json"));
-        if (run > 0)
-            run_end(ctx->store, run, status == 0 ? "succeeded" : "failed", NULL);
-    }
+    reqs = xcalloc((size_t)agents, sizeof *reqs);
+    for (long i = 0; i < agents; i++)
+        reqs[i] = (struct deploy_req){
+            .strategy = strategy,
+            .params = params,
+            .symbol = json_string_value(json_array_get(syms, (size_t)i % json_array_size(syms))),
+            .description = cli_val(me, a, "description"),
+            .pace = (int)pace,
+        };
+    status = cli_run_deployments(ctx, c, "deploy", pj ? pj : "{}", reqs, (size_t)agents,
+                                 cli_flag(me, a, "json"));
 out:
     coord_free(c);
     if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
         status = cli_fail_err(&err);
-    free(ids);
+    free(reqs);
     json_decref(params);
     json_decref(syms);
     return status;

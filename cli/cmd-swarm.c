@@ -36,7 +36,7 @@ static int exec_swarm(struct cli_ctx *ctx, struct cli_args *a)
     size_t n = 0;
     json_error_t je;
     json_t *list = NULL;
-    int64_t *ids = NULL;
+    struct deploy_req *reqs = NULL;
     int status = 0;
 
     if (file == NULL)
@@ -112,32 +112,22 @@ static int exec_swarm(struct cli_ctx *ctx, struct cli_args *a)
             goto out;
         }
     }
+    reqs = xcalloc(n, sizeof *reqs);
+    for (size_t i = 0; i < n; i++)
+        reqs[i] = (struct deploy_req){.strategy = items[i].strategy,
+                                      .params = items[i].params,
+                                      .symbol = items[i].symbol,
+                                      .description = items[i].description};
     {
         char *spec = json_dumps(list, JSON_COMPACT);
-        int64_t run = run_begin(ctx->store, "swarm", spec, &err);
+        status = cli_run_deployments(ctx, c, "swarm", spec, reqs, n, cli_flag(me, a, "json"));
         free(spec);
-        ids = xcalloc(n, sizeof *ids);
-        for (size_t i = 0; i < n; i++) {
-            struct deploy_req r = {.strategy = items[i].strategy,
-                                   .params = items[i].params,
-                                   .symbol = items[i].symbol,
-                                   .description = items[i].description,
-                                   .run_id = run > 0 ? run : 0};
-            if (coord_submit(c, &r, &ids[i], &err) != 0) {
-                status = cli_fail_err(&err);
-                coord_cancel_all(c);
-                goto out;
-            }
-        }
-        status = cli_follow_deployments(c, ids, n, cli_flag(me, a, "json"));
-        if (run > 0)
-            run_end(ctx->store, run, status == 0 ? "succeeded" : "failed", NULL);
     }
 out:
     coord_free(c);
     if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
         status = cli_fail_err(&err);
-    free(ids);
+    free(reqs);
     free(items);
     json_decref(list);
     return status;

@@ -387,3 +387,29 @@ int cli_learning(struct cli_ctx *ctx, json_t **stats, json_t **patterns)
     catalog_free(cat);
     return status;
 }
+
+int cli_run_deployments(struct cli_ctx *ctx, struct coord *c, const char *kind, const char *spec,
+                        struct deploy_req *reqs, size_t n, int json)
+{
+    struct sd_err err = {0};
+    int64_t run = run_begin(ctx->store, kind, spec, &err);
+    int64_t *ids = xcalloc(n ? n : 1, sizeof *ids);
+    int status;
+
+    for (size_t i = 0; i < n; i++) {
+        reqs[i].run_id = run > 0 ? run : 0;
+        if (coord_submit(c, &reqs[i], &ids[i], &err) != 0) {
+            status = cli_fail_err(&err);
+            coord_cancel_all(c);
+            free(ids);
+            if (run > 0)
+                run_end(ctx->store, run, "failed", err.msg);
+            return status;
+        }
+    }
+    status = cli_follow_deployments(c, ids, n, json);
+    if (run > 0)
+        run_end(ctx->store, run, status == 0 ? "succeeded" : "failed", NULL);
+    free(ids);
+    return status;
+}
