@@ -1779,7 +1779,8 @@ static void draw_overlay(struct app *a)
                              ? " (Ctrl-A applies)"
                              : "");
             else
-                snprintf(b, sizeof b, " suggestion: %.120s ", a->sugg_err[0] ? a->sugg_err : "none");
+                snprintf(b, sizeof b, " suggestion: %.120s ",
+                         a->sugg_err[0] ? a->sugg_err : "none");
             wattrset(stdscr, a->roles[ROLE_DIALOG]);
             glyph_put(stdscr, y0 + h, x0, b, w, 1);
             wattrset(stdscr, A_NORMAL);
