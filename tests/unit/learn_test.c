@@ -18,15 +18,7 @@
 #include "learn.h"
 #include "traj.h"
 
-static int failures;
-
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                  \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 #define NEAR(a, b) CHECK(fabs((a) - (b)) < 1e-9)
 
 /* The schema under test: like the built-in momentum. */

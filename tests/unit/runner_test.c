@@ -28,16 +28,7 @@
 #include "series.h"
 #include "strategy.h"
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 /* Absolute tolerance 1e-9 unless stated: every expected value is exact to ~1e-15. */
 #define NEAR(a, b) near_at(a, b, 1e-9, __LINE__, #a)

@@ -21,14 +21,7 @@
 #include "table.h"
 #include "theme.h"
 
-static int failures;
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                  \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 static const struct table_col tcols[] = {
     {"ID", 4, 1, 0, 1}, {"NAME", 8, 0, 1, 0}, {"SCORE", 6, 1, 0, 1}};
