@@ -530,8 +530,10 @@ int catalog_symbol_ok(const char *symbol)
     return 1;
 }
 
-/* Write imported bars of symbol to path; returns rows written, or -1. */
-static long bars_export(struct store *s, const char *symbol, const char *path, struct sd_err *err)
+/* Write imported bars of symbol to a new file made from path, a mkstemp
+ * template (its XXXXXX is replaced), so concurrent deployments of one symbol
+ * never share a file. Returns rows written (0: none imported, no file), or -1. */
+static long bars_export(struct store *s, const char *symbol, char *path, struct sd_err *err)
 {
     sqlite3 *db = store_reader(s, err);
     sqlite3_stmt *st = NULL;
@@ -551,8 +553,11 @@ static long bars_export(struct store *s, const char *symbol, const char *path, s
     sqlite3_bind_text(st, 1, symbol, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (f == NULL) {
-            f = fopen(path, "we");
+            int fd = mkstemp(path);
+            f = fd >= 0 ? fdopen(fd, "w") : NULL;
             if (f == NULL) {
+                if (fd >= 0)
+                    close(fd);
                 rows = sd_err_set(err, SD_EENV, "cannot write %s: %s", path, strerror(errno));
                 goto out;
             }
@@ -577,6 +582,27 @@ out:
     return rows;
 }
 
+/* 1 if symbol has imported bars in the store, 0 if not, -1 on error. */
+static int bars_present(struct store *s, const char *symbol, struct sd_err *err)
+{
+    sqlite3 *db = store_reader(s, err);
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (db == NULL)
+        return -1;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM bars WHERE symbol = ?1 LIMIT 1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    } else {
+        sqlite3_bind_text(st, 1, symbol, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    return rc;
+}
+
 int catalog_data_resolve(struct store *s, const char *symbol, const char *tmpdir,
                          struct data_source *out, struct sd_err *err)
 {
@@ -586,9 +612,18 @@ int catalog_data_resolve(struct store *s, const char *symbol, const char *tmpdir
     if (!catalog_symbol_ok(symbol))
         return sd_err_set(err, SD_EUSAGE, "invalid symbol \"%s\"", symbol);
     snprintf(out->symbol, sizeof out->symbol, "%s", symbol);
-    if (s != NULL && tmpdir != NULL) {
+    if (s != NULL && tmpdir == NULL) {
+        /* Only checking: are there imported bars? No file is written. */
+        int n = bars_present(s, symbol, err);
+        if (n < 0)
+            return -1;
+        if (n > 0) {
+            out->from_store = 1;
+            return 0;
+        }
+    } else if (s != NULL) {
         long rows;
-        snprintf(out->path, sizeof out->path, "%s/%s.imported.csv", tmpdir, symbol);
+        snprintf(out->path, sizeof out->path, "%s/%s.imported.XXXXXX", tmpdir, symbol);
         rows = bars_export(s, symbol, out->path, err);
         if (rows < 0)
             return -1;

@@ -86,9 +86,10 @@ struct data_source {
 const char *catalog_data_dir(void);
 
 /* Resolve symbol to a CSV: imported bars in the store first (written to a
- * temporary file under tmpdir), then the bundled files SYM.csv and
- * SYM.synthetic.csv. Returns 0 or -1 (SD_EUSAGE: unknown symbol, listing the
- * available ones). */
+ * new temporary file under tmpdir, one per call, which the caller removes;
+ * with tmpdir NULL nothing is written: from_store is set and path is empty,
+ * for checking only), then the bundled files SYM.csv and SYM.synthetic.csv.
+ * Returns 0 or -1 (SD_EUSAGE: unknown symbol, listing the available ones). */
 int catalog_data_resolve(struct store *s, const char *symbol, const char *tmpdir,
                          struct data_source *out, struct sd_err *err);
 

@@ -117,26 +117,22 @@ static void op_begin(struct op_timer *t)
     t->t0 = sd_mono_ns();
 }
 
-static void op_end(struct dep *d, const struct op_timer *t, const char *name, int ok,
-                   const char *detail)
+/* Record one operation: in the store, and in the trajectory's sequence. */
+static void op_record(struct dep *d, const char *name, int64_t wall_ms, double ms, int ok,
+                      const char *detail)
 {
-    double ms = (double)(sd_mono_ns() - t->t0) / 1e6;
     size_t used = strlen(d->ops);
 
-    traj_op(d->c->store, d->v.id, ++d->opseq, name, t->wall_ms, ms, ok, detail);
+    traj_op(d->c->store, d->v.id, ++d->opseq, name, wall_ms, ms, ok, detail);
     if (used + strlen(name) + 2 < sizeof d->ops)
         snprintf(d->ops + used, sizeof d->ops - used, "%s%s", used ? "," : "", name);
 }
 
-/* Record an operation timed elsewhere (the suggestion, made before the
- * trajectory existed). */
-static void op_end_at(struct dep *d, const char *name, int64_t wall_ms, double ms)
+/* Record an operation timed from t until now. */
+static void op_end(struct dep *d, const struct op_timer *t, const char *name, int ok,
+                   const char *detail)
 {
-    size_t used = strlen(d->ops);
-
-    traj_op(d->c->store, d->v.id, ++d->opseq, name, wall_ms, ms, 1, NULL);
-    if (used + strlen(name) + 2 < sizeof d->ops)
-        snprintf(d->ops + used, sizeof d->ops - used, "%s%s", used ? "," : "", name);
+    op_record(d, name, t->wall_ms, (double)(sd_mono_ns() - t->t0) / 1e6, ok, detail);
 }
 
 /* --- output --------------------------------------------------------------- */
@@ -472,10 +468,7 @@ static int attempt(struct coord *c, struct dep *d, struct sbx_exit *ex, struct s
         /* start: spawn until the program runs; stream: until it exits. */
         struct op_timer s2 = {t.wall_ms + (int64_t)((d->t_started_ns - t.t0) / 1000000),
                               d->t_started_ns};
-        double start_ms = (double)(d->t_started_ns - t.t0) / 1e6;
-        traj_op(c->store, d->v.id, ++d->opseq, "start", t.wall_ms, start_ms, 1, NULL);
-        snprintf(d->ops + strlen(d->ops), sizeof d->ops - strlen(d->ops), "%sstart",
-                 d->ops[0] ? "," : "");
+        op_record(d, "start", t.wall_ms, (double)(d->t_started_ns - t.t0) / 1e6, 1, NULL);
         op_end(d, &s2, "stream", 1, NULL);
     }
     rc = 0;
@@ -542,6 +535,10 @@ static void finish(struct coord *c, struct dep *d, int state, int exit_code, con
     f.op_sequence = d->ops[0] ? d->ops : NULL;
     traj_finish(c->store, d->v.id, &f);
     store_output_end(c->store, d->v.id);
+    if (d->data.from_store && d->data.path[0]) { /* the sandbox had its own copy */
+        unlink(d->data.path);
+        d->data.path[0] = '\0';
+    }
     free(result_s);
     if (c->learn != NULL) {
         struct learn_obs o = {
@@ -733,8 +730,6 @@ void coord_free(struct coord *c)
         free(d->description);
         free(d->isolation);
         logring_free(d->log);
-        if (d->data.from_store)
-            unlink(d->data.path);
         free(d);
     }
     free(c->deps);
@@ -841,11 +836,7 @@ int coord_check(struct coord *c, const struct deploy_req *r, struct sd_err *err)
     if (validate(c, r, &def, &params, NULL, err) != 0)
         return -1;
     json_decref(params);
-    if (catalog_data_resolve(c->store, r->symbol ? r->symbol : "SPY", c->tmpdir, &ds, err) != 0)
-        return -1;
-    if (ds.from_store)
-        unlink(ds.path);
-    return 0;
+    return catalog_data_resolve(c->store, r->symbol ? r->symbol : "SPY", NULL, &ds, err);
 }
 
 int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struct sd_err *err)
@@ -920,7 +911,7 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     if (d->v.id < 0)
         goto fail;
     if (pred != NULL)
-        op_end_at(d, "suggest", sugg_wall, sugg_ms);
+        op_record(d, "suggest", sugg_wall, sugg_ms, 1, NULL); /* timed before the row existed */
     d->v.state = TS_QUEUED;
     d->v.exit_code = -1;
     d->v.total_return = NAN;
@@ -951,6 +942,8 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         *id = d->v.id;
     return 0;
 fail:
+    if (d->data.from_store && d->data.path[0])
+        unlink(d->data.path);
     json_decref(d->params);
     json_decref(d->prediction);
     free(d->params_s);

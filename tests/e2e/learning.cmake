@@ -17,3 +17,10 @@ if(Python3_FOUND AND NOT SWARMDECK_SANITIZE)
     ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
   set_tests_properties(engine_env PROPERTIES TIMEOUT 120 LABELS "e2e")
 endif()
+
+# Deployments on imported bars (tests/e2e/engine_imported.py).
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZE)
+  add_test(NAME engine_imported COMMAND ${Python3_EXECUTABLE}
+    ${CMAKE_SOURCE_DIR}/tests/e2e/engine_imported.py ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(engine_imported PROPERTIES TIMEOUT 120 LABELS "e2e")
+endif()
