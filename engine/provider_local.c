@@ -182,8 +182,8 @@ static int local_upload(struct sbx *b, const char *local_path, const char *name,
 }
 
 /* Parse one status line from the helper. */
-static void status_line(struct sbx *b, const struct sbx_callbacks *cb, struct sbx_exit *ex,
-                        const char *line, int *got_exit)
+static void status_line(const struct sbx_callbacks *cb, struct sbx_exit *ex, const char *line,
+                        int *got_exit)
 {
     json_error_t je;
     json_t *j = json_loads(line, 0, &je);
@@ -216,7 +216,6 @@ static void status_line(struct sbx *b, const struct sbx_callbacks *cb, struct sb
         ex->wall_ms = json_integer_value(json_object_get(j, "wall_ms"));
         *got_exit = 1;
     }
-    (void)b;
     json_decref(j);
 }
 
@@ -372,7 +371,7 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
                 for (ssize_t k = 0; k < n; k++) {
                     if (buf[k] == '\n' || stlen == sizeof stbuf - 1) {
                         stbuf[stlen] = '\0';
-                        status_line(b, cb, ex, stbuf, &got_exit);
+                        status_line(cb, ex, stbuf, &got_exit);
                         stlen = 0;
                     } else {
                         stbuf[stlen++] = buf[k];

@@ -46,11 +46,8 @@ static int sweep_cgroups(const char *helper)
     if (sd_spawn_capture(argv, 0, 1 << 20, &out, NULL, &status, NULL) != 0)
         return 0;
     j = json_loads(out, 0, &je);
-    if (json_is_object(j)) {
-        json_t *removed = json_object_get(j, "removed");
-        n = json_is_array(removed) ? (int)json_array_size(removed)
-                                   : (int)json_integer_value(removed);
-    }
+    /* {"removed": [paths...], "live": N, "failed": N} (docs/sandbox.md) */
+    n = (int)json_array_size(json_object_get(j, "removed"));
     json_decref(j);
     free(out);
     return n;
