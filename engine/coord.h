@@ -149,6 +149,22 @@ void coord_wait_idle(struct coord *c);
 int coord_cancel(struct coord *c, int64_t id);
 void coord_cancel_all(struct coord *c);
 
+/* Health of one configured provider instance, for the console header,
+ * `status` and the learner's recommendations. */
+struct provider_health {
+    char name[32];         /* instance name: "local", "e2b", "e2b-eu", ... */
+    char kind[16];         /* "local" or "e2b" */
+    char breaker[12];      /* "closed", "open" or "half-open" */
+    char detail[64];       /* local: isolation level; e2b: domain */
+    int failures;          /* consecutive failures counted by the breaker */
+    double create_ms;      /* recent create latency (moving average), 0 = unknown */
+    int64_t open_until_ms; /* when open: half-open after this time (epoch ms) */
+};
+
+/* Copy the health of up to max provider instances, in configuration order;
+ * returns the count. */
+size_t coord_providers(struct coord *c, struct provider_health *out, size_t max);
+
 /* Counts by state. */
 void coord_counts(struct coord *c, int counts[TS_COUNT]);
 

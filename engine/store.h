@@ -75,6 +75,15 @@ const char *store_path(const struct store *s);
 /* The random id of this store (hex, created at first open). Owned by s. */
 const char *store_id(const struct store *s);
 
+/* 1 when this store's values are encrypted at rest (docs/security.md), else 0.
+ * For the console's lock mark and `status`. */
+int store_encrypted(const struct store *s);
+
+/* A short line on the fingerprint chain for the console header and `status`,
+ * e.g. "off", "unverified", "ok (1234)", "BROKEN at #56". Cheap: never runs a
+ * full verification on the calling thread. */
+void store_chain_summary(struct store *s, char *buf, size_t n);
+
 /* Queue fn(arg) for the writer thread. free_arg (may be NULL) is called with
  * arg on the writer thread after fn has run (or if the store is closing).
  * Returns 0, or -1 if the store is read-only or closed (free_arg is still
