@@ -287,7 +287,9 @@ static int strat_init(struct lstrat *s, const char *name, const struct param_sch
     s->p = calloc(np ? np : 1, sizeof *s->p);
     s->mr = calloc(np ? np : 1, sizeof *s->mr);
     s->mn = calloc(np ? np : 1, sizeof *s->mn);
-    if (s->p == NULL || s->mr == NULL || s->mn == NULL)
+    s->uc = calloc(np ? np : 1, sizeof *s->uc);
+    s->uvary = calloc(np ? np : 1, sizeof *s->uvary);
+    if (s->p == NULL || s->mr == NULL || s->mn == NULL || s->uc == NULL || s->uvary == NULL)
         return -1;
     for (size_t j = 0; j < np; j++) {
         struct learn_param *p = &s->p[j];
@@ -309,7 +311,10 @@ static void strat_free(struct lstrat *s)
     free(s->id);
     free(s->t);
     free(s->x);
-    free(s->u);
+    for (size_t j = 0; s->uc && j < s->np; j++)
+        free(s->uc[j]);
+    free(s->uc);
+    free(s->uvary);
     free(s->reward);
     free(s->dur);
     free(s->state);
@@ -322,6 +327,10 @@ static void strat_free(struct lstrat *s)
     free(s->reg);
     free(s->rtab);
     free(s->scratch);
+    free(s->tl);
+    free(s->okf);
+    free(s->rwf);
+    free(s->heavy);
 }
 
 struct lstrat *learn_strat(struct learn *l, const char *name)
@@ -369,7 +378,8 @@ static int strat_reserve(struct lstrat *s)
     G(id, 1);
     G(t, 1);
     G(x, np);
-    G(u, np);
+    for (size_t j = 0; j < s->np; j++)
+        G(uc[j], 1);
     G(reward, 1);
     G(dur, 1);
     G(state, 1);
@@ -378,7 +388,16 @@ static int strat_reserve(struct lstrat *s)
     G(prov, 1);
     G(key, 1);
     G(scratch, 1);
+    G(tl, 1);
+    G(okf, 1);
+    G(rwf, 1);
 #undef G
+    {
+        uint8_t *h = realloc(s->heavy, cap + 8);
+        if (h == NULL)
+            return -1;
+        s->heavy = h;
+    }
     s->cap = cap;
     return 0;
 }
@@ -434,8 +453,17 @@ static int add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int
                                      .ok = (uint8_t)ok};
     l->nrows++;
 
+    if (i == 0) {
+        s->t0 = t;
+        s->prov0 = prov;
+    } else if (prov != s->prov0) {
+        s->multiprov = 1;
+    }
     s->id[i] = id;
     s->t[i] = t;
+    s->tl[i] = (float)(M_LN2 / LEARN_HALF_LIFE_MS * (double)(t - s->t0));
+    s->okf[i] = ok ? 1.0f : 0.0f;
+    s->rwf[i] = (float)reward;
     s->reward[i] = reward;
     s->dur[i] = (float)dur;
     s->state[i] = (uint8_t)state;
@@ -446,7 +474,9 @@ static int add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int
     for (size_t j = 0; j < s->np; j++) {
         int b;
         s->x[i * s->np + j] = x[j];
-        s->u[i * s->np + j] = (float)learn_u(&s->p[j], x[j]);
+        s->uc[j][i] = (float)learn_u(&s->p[j], x[j]);
+        if (i > 0 && s->uc[j][i] != s->uc[j][0])
+            s->uvary[j] = 1;
         b = learn_bin(&s->p[j], learn_u(&s->p[j], x[j]));
         s->mn[j][b]++;
         s->mr[j][b] += reward;

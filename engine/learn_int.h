@@ -8,7 +8,8 @@
  *   are one pass over it.
  * - `struct lstrat`: per strategy, column arrays over the same trajectories
  *   in arrival order: u (the normalised parameters, float, np per row) for
- *   the kernel scan of a suggestion, x (the raw values) to cite them, the
+ *   the kernel scan of a suggestion, one column per parameter so the scan
+ *   vectorises, x (the raw values) to cite them, the
  *   region key, outcome, reward, time, symbol, provider and operation
  *   sequence ids. Region aggregates (a small hash table) and per-parameter
  *   bin tallies are updated as rows arrive, so a suggestion never groups.
@@ -25,6 +26,8 @@
 #define LEARN_MAXP    21 /* parameters that take part in a region key (3 bits each) */
 #define LEARN_NBINS   6  /* below, 4 inner bins, above */
 #define LEARN_MAXPROV 8
+/* Recency: weights halve every 30 days (learn_query.c). */
+#define LEARN_HALF_LIFE_MS (30.0 * 86400e3)
 
 enum { LK_LOG, LK_LIN, LK_BOOL };
 
@@ -48,7 +51,9 @@ struct lstrat {
     size_t n, cap;
     int64_t *id, *t;
     double *x;
-    float *u, *dur;
+    float **uc;     /* np columns of u: uc[j][i] is parameter j of row i */
+    uint8_t *uvary; /* per column: rows hold more than one value */
+    float *dur;
     double *reward;
     uint8_t *state;
     int32_t *sym, *ops, *prov;
@@ -64,7 +69,15 @@ struct lstrat {
     size_t nreg, capreg;
     int32_t *rtab;
     size_t rtabn;
-    float *scratch; /* learn_suggest's log-weights, cap entries */
+    float *scratch; /* learn_suggest's log-weights, then weights, cap entries */
+    /* Float copies for the suggestion's vectorised passes: tl = lam * (t -
+     * t0) (the recency term's per-run part), okf = 1 when succeeded, rwf =
+     * reward. */
+    float *tl, *okf, *rwf;
+    uint8_t *heavy; /* learn_suggest's flags: weight >= SIMILAR_W (cap + 8) */
+    int64_t t0;     /* time of the first row */
+    int32_t prov0;  /* provider of the first row */
+    int multiprov;  /* rows name more than one provider */
 };
 
 struct learn_row {

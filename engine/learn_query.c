@@ -8,7 +8,11 @@
  * where d^2 = sum over parameters of (u_r - u_q)^2, h = 0.15 (one bin, a
  * factor 2 on a log-scaled parameter, weighs 0.25; two bins 0.004), age is
  * measured back from the strategy's newest run and H = 30 days. Runs whose
- * weight would be below e^-14 are skipped without calling exp. Then:
+ * weight would be below e^-14 count 0; the rest use a polynomial e^-x good to
+ * 1e-5 relative (exp_neg). The scan is three passes over column arrays
+ * (log-weights, weights and sums, then only the runs heavy enough to cite),
+ * the first two vectorised: 100 k runs in about 0.6 ms (docs/benchmarks/learn.md).
+ * Then:
  *     posterior   Beta(1 + sum w*ok, 1 + sum w*(1 - ok))   (prior Beta(1,1))
  *     expectedSuccessRate = alpha / (alpha + beta)
  *     expectedReward = (sum w*r + r0) / (sum w + 1), r0 = the strategy's mean
@@ -54,7 +58,6 @@
 #include "traj.h"
 
 #define KERNEL_H     0.15
-#define HALF_LIFE_MS (30.0 * 86400e3)
 #define OTHER_SYMBOL 0.5
 #define CONF_K       5.0
 #define SIMILAR_W    0.05
@@ -166,10 +169,59 @@ static json_t *region_json(const struct lstrat *s, uint64_t key, uint64_t vary)
 
 /* --- suggestion ------------------------------------------------------------ */
 
+#define LANES 8
+
+/* e^-x for 0 <= x <= LOG_W_CUTOFF, to 1e-5 relative (9.5e-6 at most over the
+ * range in steps of 1e-5, measured): 2^y with y = -x log2 e, split into an integer n
+ * (the float's exponent field) and a fraction f in [0, 1) (a degree-6 Taylor
+ * polynomial of e^(f ln 2)). No calls and no branches, so the weight pass
+ * vectorises; a weight needs three digits. */
+static inline float exp_neg(float x)
+{
+    float y = 32.0f - x * 1.44269504f; /* in (11, 32] for x in [0, 14] */
+    int32_t n = (int32_t)y;            /* floor, y > 0 */
+    float f = (y - (float)n) * 0.693147181f;
+    float p =
+        1.0f +
+        f * (1.0f +
+             f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120 + f * (1.0f / 720))))));
+    uint32_t bits = (uint32_t)(n - 32 + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
 struct near {
     double w;
     size_t row;
 };
+
+/* Insert (w, row) into the list of the NSIMILAR heaviest runs, by weight. */
+static void near_add(struct near *nb, size_t *nnb, double w, size_t row)
+{
+    size_t k;
+    if (*nnb == NSIMILAR && w <= nb[NSIMILAR - 1].w)
+        return;
+    k = *nnb < NSIMILAR ? (*nnb)++ : NSIMILAR - 1;
+    while (k > 0 && nb[k - 1].w < w) {
+        nb[k] = nb[k - 1];
+        k--;
+    }
+    nb[k] = (struct near){w, row};
+}
+
+/* Account run i of s, whose weight w is at least SIMILAR_W. */
+static void heavy(const struct lstrat *s, double w, size_t i, struct near *nb, size_t *nnb,
+                  size_t *runs, size_t *nto, double *Wto, double *maxto)
+{
+    (*runs)++;
+    if (s->state[i] == TS_TIMEOUT) {
+        (*nto)++;
+        *Wto += w;
+        *maxto = fmax(*maxto, s->dur[i]);
+    }
+    near_add(nb, nnb, w, i);
+}
 
 static const struct learn_region *best_region(const struct lstrat *s, double *score)
 {
@@ -233,7 +285,7 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
     int32_t pid[LEARN_MAXPROV], qsym;
     struct near nb[NSIMILAR];
     size_t nnb = 0, runs = 0, nto = 0, np;
-    const double inv2h2 = 1.0 / (2 * KERNEL_H * KERNEL_H), lam = M_LN2 / HALF_LIFE_MS;
+    const double inv2h2 = 1.0 / (2 * KERNEL_H * KERNEL_H), lam = M_LN2 / LEARN_HALF_LIFE_MS;
 
     if (def == NULL)
         return sd_err_set(err, SD_EUSAGE, "no strategy given"), NULL;
@@ -257,53 +309,95 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
         if (strcmp(l->str[k], symbol) == 0)
             qsym = (int32_t)k;
 
-    /* Pass 1 (vectorisable): the log-weight of every run. Pass 2: only runs
-     * whose weight is at least e^-LOG_W_CUTOFF. */
-    for (size_t i = 0; i < s->n; i++) {
-        const float *u = &s->u[i * np];
-        float d2 = 0;
+    /* Three passes over the strategy's columns. The first two are written
+     * lane by lane (LANES independent accumulators, no calls, no branches)
+     * so the compiler vectorises them; together they are the whole cost at
+     * 100 k runs. Pass 3 visits only the runs heavy enough to be cited. */
+    {
+        const float tq = (float)(lam * (double)(s->tmax - s->t0)), ih = (float)inv2h2;
+        const float ls = symbol ? (float)M_LN2 : 0.0f, cut = (float)LOG_W_CUTOFF;
+        float *restrict lw = s->scratch;
+        uint8_t *restrict hv = s->heavy;
+        const float *restrict okf = s->okf, *restrict rwf = s->rwf;
+        float aw[LANES] = {0}, aok[LANES] = {0}, ar[LANES] = {0};
+        size_t i = 0, n = s->n;
+
+        float base = tq; /* columns with one value for every run: once */
+        for (size_t j = 0; j < np && n > 0; j++)
+            if (!s->uvary[j])
+                base += (s->uc[j][0] - qf[j]) * (s->uc[j][0] - qf[j]) * ih;
+        for (i = 0; i < n; i++) /* pass 1: log-weights, one column at a time */
+            lw[i] = (base - s->tl[i]) + (s->sym[i] != qsym ? ls : 0.0f);
         for (size_t j = 0; j < np; j++) {
-            float e = u[j] - qf[j]; /* converted once, not per run */
-            d2 += e * e;
+            const float *u = s->uc[j], qj = qf[j];
+            if (!s->uvary[j])
+                continue;
+            for (i = 0; i < n; i++)
+                lw[i] += (u[i] - qj) * (u[i] - qj) * ih;
         }
-        s->scratch[i] = d2 * (float)inv2h2 + (float)(lam * (double)(s->tmax - s->t[i])) +
-                        (symbol && s->sym[i] != qsym ? (float)M_LN2 : 0.0f);
-    }
-    for (size_t i = 0; i < s->n; i++) {
-        float lw = s->scratch[i];
-        double w;
-        if (lw > (float)LOG_W_CUTOFF)
-            continue;
-        /* The log-weights are floats already: expf loses nothing and costs a
-         * fraction of exp, which dominated at 100 k runs. */
-        w = expf(-lw);
-        W += w;
-        Wok += w * (s->state[i] == TS_SUCCEEDED);
-        Wr += w * s->reward[i];
-        if (w >= SIMILAR_W) {
-            runs++;
-            if (s->state[i] == TS_TIMEOUT) {
-                nto++;
-                Wto += w;
-                maxto = fmax(maxto, s->dur[i]);
+        for (i = 0; i + LANES <= n; i += LANES) { /* pass 2: weights and sums */
+            for (size_t k = 0; k < LANES; k++) {
+                float x = lw[i + k], m = x <= cut ? 1.0f : 0.0f;
+                float w = exp_neg(x <= cut ? x : cut) * m;
+                lw[i + k] = w;
+                hv[i + k] = w >= (float)SIMILAR_W;
+                aw[k] += w;
+                aok[k] += w * okf[i + k];
+                ar[k] += w * rwf[i + k];
             }
         }
-        for (int k = 0; k < LEARN_MAXPROV; k++) {
-            if (pid[k] == s->prov[i] || pid[k] < 0) {
-                pid[k] = s->prov[i];
-                pw[k] += w;
-                pok[k] += w * (s->state[i] == TS_SUCCEEDED);
-                break;
+        for (; i < n; i++) {
+            float x = lw[i], w = x <= cut ? exp_neg(x) : 0.0f;
+            lw[i] = w;
+            hv[i] = w >= (float)SIMILAR_W;
+            aw[0] += w;
+            aok[0] += w * okf[i];
+            ar[0] += w * rwf[i];
+        }
+        if (n > 0)
+            memset(&hv[n], 0, 8); /* pass 3 reads whole words */
+        for (size_t k = 0; k < LANES; k++) {
+            W += aw[k];
+            Wok += aok[k];
+            Wr += ar[k];
+        }
+        if (!s->multiprov && n > 0) {
+            pid[0] = s->prov0;
+            pw[0] = W;
+            pok[0] = Wok;
+        }
+        if (s->multiprov) { /* providers: only when the runs name several */
+            for (i = 0; i < n; i++) {
+                if (lw[i] <= 0)
+                    continue;
+                for (int k = 0; k < LEARN_MAXPROV; k++) {
+                    if (pid[k] == s->prov[i] || pid[k] < 0) {
+                        pid[k] = s->prov[i];
+                        pw[k] += lw[i];
+                        pok[k] += lw[i] * okf[i];
+                        break;
+                    }
+                }
             }
         }
-        if (nnb < NSIMILAR || w > nb[nnb - 1].w) {
-            size_t k = nnb < NSIMILAR ? nnb++ : nnb - 1;
-            while (k > 0 && nb[k - 1].w < w) {
-                nb[k] = nb[k - 1];
-                k--;
+        /* pass 3: the heavy runs (hv[i] set by pass 2), eight flags at a
+         * time; then, only if fewer than NSIMILAR were heavy, the lighter
+         * runs for the nearest-run citations (every heavy run outweighs
+         * every light one, so a full list needs no second look). */
+        for (i = 0; i < n; i += 8) {
+            uint64_t word;
+            memcpy(&word, &hv[i], sizeof word);
+            if (word == 0)
+                continue;
+            for (size_t k = i; k < i + 8 && k < n; k++) {
+                if (hv[k])
+                    heavy(s, lw[k], k, nb, &nnb, &runs, &nto, &Wto, &maxto);
             }
-            nb[k] = (struct near){w, i};
         }
+        if (nnb < NSIMILAR)
+            for (i = 0; i < n; i++)
+                if (lw[i] > 0 && !hv[i])
+                    near_add(nb, &nnb, lw[i], i);
     }
     alpha = 1 + Wok;
     beta = 1 + (W - Wok);
