@@ -5,6 +5,7 @@
  * (engine/learn.h, docs/learning.md).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <string.h>
 
 #include "cli.h"
@@ -18,6 +19,50 @@ static const struct cli_opt opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* Does text name strategy `name` as a word? "mean-reversion" also matches
+ * "mean reversion". Case-insensitive. */
+static int names(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *t = text; *t; t++) {
+        size_t k = 0;
+        while (k < n && t[k] &&
+               (tolower((unsigned char)t[k]) == tolower((unsigned char)name[k]) ||
+                (name[k] == '-' && t[k] == ' ')))
+            k++;
+        if (k == n && (t == text || !isalnum((unsigned char)t[-1])) &&
+            !isalnum((unsigned char)t[n]))
+            return 1;
+    }
+    return 0;
+}
+
+/* The strategy a task is about: --strategy, else one the text names, else
+ * the strategy of the best matching pattern. NULL when none. */
+static const struct strategy_def *task_strategy(const struct catalog *cat, const char *task,
+                                                json_t *pats, const char **why)
+{
+    const char *top;
+    for (size_t i = 0; i < catalog_count(cat); i++) {
+        const struct strategy_def *d = catalog_at(cat, i);
+        if (names(task, d->name)) {
+            *why = "named in the task";
+            return d;
+        }
+    }
+    top = json_string_value(json_object_get(json_array_get(pats, 0), "strategyName"));
+    for (size_t i = 0; top && i < catalog_count(cat); i++) {
+        const struct strategy_def *d = catalog_at(cat, i);
+        if (strcmp(d->name, top) == 0) {
+            *why = "the best matching pattern's strategy";
+            return d;
+        }
+    }
+    return NULL;
+}
+
+static void print_table(json_t *j, long limit);
+
 static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_patterns;
@@ -26,9 +71,8 @@ static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
     struct catalog *cat = NULL;
     struct learn *l = NULL;
     struct sd_err err = {0};
-    json_t *j = NULL, *p;
+    json_t *j = NULL, *sug = NULL;
     long limit = 20;
-    size_t i;
     int status;
 
     if ((v = cli_val(me, a, "limit")) != NULL && cli_parse_long("limit", v, 1, 1000000, &limit))
@@ -42,15 +86,53 @@ static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
         status = cli_fail_err(&err);
         goto out;
     }
+    if (task != NULL) { /* a task gets a suggestion too, for its strategy's defaults */
+        const char *why = NULL;
+        const struct strategy_def *d =
+            strategy ? catalog_find(cat, strategy, &err) : task_strategy(cat, task, j, &why);
+        if (d != NULL && (sug = learn_suggest(l, d, NULL, NULL, &err)) == NULL) {
+            status = cli_fail_err(&err);
+            goto out;
+        }
+        if (sug != NULL)
+            json_object_set_new(sug, "chosenBecause",
+                                json_string(why ? why : "given with --strategy"));
+    }
     if (cli_flag(me, a, "json")) {
-        cli_print_json(json_pack("{s:O}", "patterns", j));
+        json_t *o = json_pack("{s:O}", "patterns", j);
+        if (task != NULL) {
+            json_object_set_new(o, "task", json_string(task));
+            json_object_set(o, "suggestion", sug ? sug : json_null());
+        }
+        cli_print_json(o);
         goto out;
     }
-    if (json_array_size(j) == 0) {
+    if (json_array_size(j) == 0)
         printf("no patterns yet%s: deploy some strategies first\n",
                task ? " matching the task" : "");
-        goto out;
+    else
+        print_table(j, limit);
+    if (sug != NULL) {
+        printf("\nsuggestion for %s (%s), at its default parameters:\n",
+               json_string_value(json_object_get(sug, "strategyName")),
+               json_string_value(json_object_get(sug, "chosenBecause")));
+        cli_print_suggestion(sug);
+    } else if (task != NULL) {
+        printf("\nno suggestion: the task names no strategy and matches no pattern\n");
     }
+out:
+    json_decref(sug);
+    json_decref(j);
+    learn_free(l);
+    catalog_free(cat);
+    return status;
+}
+
+static void print_table(json_t *j, long limit)
+{
+    json_t *p;
+    size_t i;
+
     printf("%-48s %8s %6s %7s %6s  %s\n", "PATTERN", "SUCCESS", "RUNS", "REWARD", "CONF",
            "EVIDENCE");
     json_array_foreach(j, i, p)
@@ -76,11 +158,6 @@ static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
                json_number_value(json_object_get(p, "meanReward")),
                json_number_value(json_object_get(p, "confidence")), ids);
     }
-out:
-    json_decref(j);
-    learn_free(l);
-    catalog_free(cat);
-    return status;
 }
 
 const struct cli_cmd cmd_patterns = {

@@ -62,8 +62,9 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
 
     if (name == NULL)
         return cli_fail(SD_EUSAGE, "missing -s STRATEGY (see `swarmdeck strategies`)");
-    if (ptext != NULL &&
-        ((params = json_loads(ptext, 0, &jerr)) == NULL || !json_is_object(params))) {
+    if (ptext != NULL && (params = json_loads(ptext, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+        return cli_fail(SD_EUSAGE, "-p is not valid JSON: %s (column %d)", jerr.text, jerr.column);
+    if (params != NULL && !json_is_object(params)) {
         json_decref(params);
         return cli_fail(SD_EUSAGE, "-p must be a JSON object, e.g. '{\"threshold\":0.03}'");
     }

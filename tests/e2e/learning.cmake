@@ -24,3 +24,10 @@ if(Python3_FOUND AND NOT SWARMDECK_SANITIZE)
     ${CMAKE_SOURCE_DIR}/tests/e2e/engine_imported.py ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
   set_tests_properties(engine_imported PROPERTIES TIMEOUT 120 LABELS "e2e")
 endif()
+
+# The learning commands as an operator uses them (tests/e2e/learning_cli.py).
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZE)
+  add_test(NAME learning_cli COMMAND ${Python3_EXECUTABLE}
+    ${CMAKE_SOURCE_DIR}/tests/e2e/learning_cli.py ${CMAKE_BINARY_DIR})
+  set_tests_properties(learning_cli PROPERTIES TIMEOUT 300 LABELS "e2e")
+endif()
