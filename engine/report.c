@@ -192,8 +192,7 @@ int report_coordinator(FILE *f, const json_t *r)
         fprintf(f, "  %s\n", key);
         coord_stats_line(f, "    ", g);
     }
-    fprintf(f, "\npatterns (best first by confidence, at most %zu):\n",
-            json_array_size(json_object_get(l, "patterns")));
+    fprintf(f, "\npatterns (best first by confidence; the report keeps the first 20):\n");
     if (json_array_size(json_object_get(l, "patterns")) == 0)
         fprintf(f, "  none yet\n");
     json_array_foreach(json_object_get(l, "patterns"), i, p)
@@ -320,16 +319,18 @@ static void esc(FILE *f, const char *s)
     }
 }
 
-/* A tick step giving about five ticks up to max: 1, 2 or 5 times 10^k. */
-static double nice_step(double max)
+/* A tick step giving about five ticks up to max: 1, 2 or 5 times 10^k; at
+ * least 1 for counts (integer). */
+static double nice_step(double max, int integer)
 {
-    double raw, mag, r;
+    double raw, mag, r, step;
     if (!(max > 0))
         return 1;
     raw = max / 5;
     mag = pow(10, floor(log10(raw)));
     r = raw / mag;
-    return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
+    step = (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
+    return integer && step < 1 ? 1 : step;
 }
 
 #define CW 720 /* chart width */
@@ -338,28 +339,32 @@ static double nice_step(double max)
 #define MR 16
 #define MT 36
 #define MB 56
+#define BAR_MAX 56 /* widest bar, so one scenario is not one slab */
 
 struct series {
     const char *name, *color;
 };
 
 /* A vertical bar chart: ncat categories of nser bars each; v[cat * nser +
- * ser] (NaN: no bar). Labels under every label_every-th category. */
+ * ser] (NaN: no bar). Labels under every label_every-th category; integer:
+ * the values are counts. */
 static void svg_bars(FILE *f, const char *cls, const char *title, const char *xlabel,
                      const char *unit, size_t ncat, char (*cats)[48], size_t nser,
-                     const struct series *ser, const double *v, size_t label_every)
+                     const struct series *ser, const double *v, size_t label_every, int integer)
 {
     double max = 0, step, top, pw = CW - ML - MR, ph = CH - MT - MB, gw, bw;
 
     for (size_t i = 0; i < ncat * nser; i++)
         if (v[i] > max)
             max = v[i];
-    step = nice_step(max);
+    step = nice_step(max, integer);
     top = ceil(max / step) * step;
     if (!(top > 0))
         top = step;
     gw = ncat ? pw / (double)ncat : pw;
     bw = gw * 0.8 / (double)(nser ? nser : 1);
+    if (bw > BAR_MAX)
+        bw = BAR_MAX;
     fprintf(f,
             "<svg class=\"chart %s\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
             "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n<title>",
@@ -378,7 +383,7 @@ static void svg_bars(FILE *f, const char *cls, const char *title, const char *xl
     fprintf(f, "<text x=\"14\" y=\"%d\" class=\"ax\" transform=\"rotate(-90 14 %d)\">%s</text>\n",
             MT + (int)ph / 2, MT + (int)ph / 2, unit);
     for (size_t c = 0; c < ncat; c++) {
-        double gx = ML + gw * (double)c + gw * 0.1;
+        double gx = ML + gw * (double)c + (gw - bw * (double)nser) / 2;
         for (size_t k = 0; k < nser; k++) {
             double val = v[c * nser + k], h;
             if (isnan(val))
@@ -438,7 +443,7 @@ static void svg_ops(FILE *f, const json_t *scen)
         if (sum > max)
             max = sum;
     }
-    step = nice_step(max);
+    step = nice_step(max, 0);
     top = ceil(max / step) * step;
     if (!(top > 0))
         top = step;
@@ -501,7 +506,7 @@ static void html_histogram(FILE *f, const json_t *s)
     snprintf(title, sizeof title, "Latency histogram: %s (%.0f deployments)", str(s, "name"),
              num(s, "deployments"));
     svg_bars(f, "hist", title, "latency (ms), lower edge of each bin", "deployments", n, cats, 1,
-             &ser, v, 4);
+             &ser, v, 4, 1);
     free(v);
     free(cats);
 }
@@ -654,9 +659,9 @@ int report_html(FILE *f, const json_t *r)
     }
     fprintf(f, "</table>\n<div class=\"charts\">\n");
     svg_bars(f, "pct", "Latency percentiles per scenario", "scenario", "ms", n, cats, 3, pser, pv,
-             1);
+             1, 0);
     svg_bars(f, "thr", "Throughput per scenario", "scenario", "deployments/s", n, cats, 1, &tser,
-             tv, 1);
+             tv, 1, 0);
     svg_ops(f, scen);
     fprintf(f, "</div>\n<h2>Recommendations</h2>\n<ul class=\"rec\">\n");
     if (json_array_size(json_object_get(r, "recommendations")) == 0)
