@@ -153,8 +153,9 @@ static int file_thresholds(const char *file, json_t *t, struct bench_thresholds 
 /* One custom scenario object into s. Returns 0 or an exit status. */
 static int file_scenario(const char *file, size_t i, json_t *e, struct scen *s)
 {
-    static const char *const keys[] = {"name",   "agents", "iterations", "strategies", "params",
-                                        "agentParams", "symbol", "symbols", "timeout", NULL};
+    static const char *const keys[] = {"name",    "agents",      "iterations", "strategies",
+                                       "params",  "agentParams", "symbol",     "symbols",
+                                       "timeout", NULL};
     const char *key, *name = json_string_value(json_object_get(e, "name"));
     json_t *v;
 
@@ -190,8 +191,12 @@ static int file_scenario(const char *file, size_t i, json_t *e, struct scen *s)
         if (!json_is_array(v) || json_array_size(v) == 0)
             return cli_fail(SD_EUSAGE, "%s: scenario %s: \"strategies\" must be a non-empty array",
                             file, name);
-        json_array_foreach(v, k, x) if (!json_is_string(x)) return cli_fail(
-            SD_EUSAGE, "%s: scenario %s: strategies must be strings", file, name);
+        json_array_foreach(v, k, x)
+        {
+            if (!json_is_string(x))
+                return cli_fail(SD_EUSAGE, "%s: scenario %s: strategies must be strings", file,
+                                name);
+        }
         s->strategies = json_incref(v);
     }
     if ((v = json_object_get(e, "params")) != NULL) {
@@ -207,8 +212,12 @@ static int file_scenario(const char *file, size_t i, json_t *e, struct scen *s)
                             "%s: scenario %s: \"agentParams\" must be an array of at most "
                             "\"agents\" objects",
                             file, name);
-        json_array_foreach(v, k, x) if (!json_is_object(x)) return cli_fail(
-            SD_EUSAGE, "%s: scenario %s: agentParams[%zu] must be an object", file, name, k);
+        json_array_foreach(v, k, x)
+        {
+            if (!json_is_object(x))
+                return cli_fail(SD_EUSAGE, "%s: scenario %s: agentParams[%zu] must be an object",
+                                file, name, k);
+        }
         s->agent_params = json_incref(v);
     }
     if ((v = json_object_get(e, "symbol")) != NULL) {
@@ -223,9 +232,12 @@ static int file_scenario(const char *file, size_t i, json_t *e, struct scen *s)
             return cli_fail(SD_EUSAGE,
                             "%s: scenario %s: give \"symbol\" or a non-empty \"symbols\" array",
                             file, name);
-        json_array_foreach(v, k, x) if (!json_is_string(x) ||
-                                        !catalog_symbol_ok(json_string_value(x))) return cli_fail(
-            SD_EUSAGE, "%s: scenario %s: bad symbol in \"symbols\"", file, name);
+        json_array_foreach(v, k, x)
+        {
+            if (!json_is_string(x) || !catalog_symbol_ok(json_string_value(x)))
+                return cli_fail(SD_EUSAGE, "%s: scenario %s: bad symbol in \"symbols\"", file,
+                                name);
+        }
         s->symbols = json_incref(v);
     }
     if ((v = json_object_get(e, "timeout")) != NULL) {
@@ -251,11 +263,13 @@ static int load_file(const char *file, struct bench *b, size_t *first)
     if (json_is_object(root)) {
         const char *key;
         json_t *v;
-        json_object_foreach(root, key, v) if (strcmp(key, "scenarios") != 0 &&
-                                              strcmp(key, "thresholds") != 0)
+        json_object_foreach(root, key, v)
         {
-            st = cli_fail(SD_EUSAGE, "%s: unknown key \"%s\" (scenarios, thresholds)", file, key);
-            goto out;
+            if (strcmp(key, "scenarios") != 0 && strcmp(key, "thresholds") != 0) {
+                st = cli_fail(SD_EUSAGE, "%s: unknown key \"%s\" (scenarios, thresholds)", file,
+                              key);
+                goto out;
+            }
         }
         if (json_object_get(root, "thresholds") &&
             (st = file_thresholds(file, json_object_get(root, "thresholds"), &b->th)) != 0)
@@ -278,8 +292,7 @@ static int load_file(const char *file, struct bench *b, size_t *first)
         }
         for (size_t k = 0; k < b->nsc; k++)
             if (strcmp(b->sc[k].name, b->sc[b->nsc].name) == 0) {
-                st = cli_fail(SD_EUSAGE, "%s: scenario \"%s\" appears twice", file,
-                              b->sc[k].name);
+                st = cli_fail(SD_EUSAGE, "%s: scenario \"%s\" appears twice", file, b->sc[k].name);
                 scen_clear(&b->sc[b->nsc]);
                 goto out;
             }
@@ -299,8 +312,7 @@ static void draw_progress(struct bench *b, const struct scen *s, int it, uint64_
         return;
     fprintf(stderr, "\r\033[K[%.*s%.*s] %zu/%zu  %s iteration %d/%d  %.1f s", fill,
             "##############################", width - fill, "..............................",
-            b->done, b->total, s->name, it + 1, s->iterations,
-            (double)(sd_mono_ns() - t0) / 1e9);
+            b->done, b->total, s->name, it + 1, s->iterations, (double)(sd_mono_ns() - t0) / 1e9);
     fflush(stderr);
 }
 
@@ -745,13 +757,15 @@ static int exec_benchmark(struct cli_ctx *ctx, struct cli_args *a)
         json_object_set(agg, "strategies", s->strategies);
         json_object_set_new(agg, "maxAgents", json_integer(o.max_agents));
         checks = bench_check(agg, &b->th, &sc_missed);
-        json_array_foreach(checks, k, t) if (!json_is_true(json_object_get(t, "passed")))
+        json_array_foreach(checks, k, t)
         {
             char msg[300];
+            if (json_is_true(json_object_get(t, "passed")))
+                continue;
             snprintf(msg, sizeof msg, "%s: %s (%s %.4g, limit %g)", s->name,
                      json_string_value(json_object_get(t, "threshold")),
-                     json_string_value(json_object_get(t, "metric")),
-                     bench_get(t, "value"), bench_get(t, "limit"));
+                     json_string_value(json_object_get(t, "metric")), bench_get(t, "value"),
+                     bench_get(t, "limit"));
             json_array_append_new(missed, json_string(msg));
         }
         missed_n += sc_missed;
@@ -805,9 +819,9 @@ static int exec_benchmark(struct cli_ctx *ctx, struct cli_args *a)
                         json_string("linear interpolation between closest ranks (R-7, numpy "
                                     "default, Excel PERCENTILE.INC); median = p50"));
     json_object_set_new(report, "thresholds", thresholds_json(&b->th));
-    json_object_set_new(report, "tolerance",
-                        json_pack("{s:f, s:f}", "relative", b->tolerance, "successRatePoints",
-                                  RATE_POINTS));
+    json_object_set_new(
+        report, "tolerance",
+        json_pack("{s:f, s:f}", "relative", b->tolerance, "successRatePoints", RATE_POINTS));
     json_object_set_new(report, "scenarios", scen_out);
     json_object_set_new(report, "passed",
                         json_boolean(json_array_size(missed) == 0 && !interrupted));
@@ -831,9 +845,9 @@ static int exec_benchmark(struct cli_ctx *ctx, struct cli_args *a)
                             "scenarios", arr);
         s = json_dumps(summary, JSON_COMPACT | JSON_REAL_PRECISION(10));
         run_end(ctx->store, run,
-                interrupted        ? "cancelled"
-                : missed_n == 0    ? "succeeded"
-                                   : "failed",
+                interrupted     ? "cancelled"
+                : missed_n == 0 ? "succeeded"
+                                : "failed",
                 s);
         free(s);
     }

@@ -163,7 +163,8 @@ static int group_into(json_t *o, const struct bench_sample *s, size_t n, const c
     }
     json_object_set_new(o, "deployments", json_integer((json_int_t)m));
     json_object_set_new(o, "throughput", num(wall_ms > 0 ? (double)m / (wall_ms / 1000) : NAN));
-    json_object_set_new(o, "successRate", num(m ? (double)counts[BENCH_SUCCEEDED] / (double)m : NAN));
+    json_object_set_new(o, "successRate",
+                        num(m ? (double)counts[BENCH_SUCCEEDED] / (double)m : NAN));
     json_object_set_new(o, "errorRate",
                         num(m ? (double)(m - counts[BENCH_SUCCEEDED]) / (double)m : NAN));
     c = json_object();
@@ -171,8 +172,7 @@ static int group_into(json_t *o, const struct bench_sample *s, size_t n, const c
     for (int k = 0; k < BENCH_OUTCOMES; k++) {
         json_object_set_new(c, outcome_names[k], json_integer((json_int_t)counts[k]));
         if (k != BENCH_SUCCEEDED)
-            json_object_set_new(er, outcome_names[k],
-                                num(m ? (double)counts[k] / (double)m : NAN));
+            json_object_set_new(er, outcome_names[k], num(m ? (double)counts[k] / (double)m : NAN));
     }
     json_object_set_new(o, "counts", c);
     json_object_set_new(o, "errorRates", er);
@@ -320,7 +320,8 @@ json_t *bench_compare(const json_t *prev, const json_t *cur, double tolerance, d
     int regressions = 0;
 
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
-        double p = bench_get(prev, rules[i].metric), c = bench_get(cur, rules[i].metric), change, worse;
+        double p = bench_get(prev, rules[i].metric), c = bench_get(cur, rules[i].metric), change,
+               worse;
         int reg;
         json_t *m;
 
@@ -372,8 +373,10 @@ static void rec(json_t *out, const char *area, const char *scenario, const char 
 static void recommend_scenario(json_t *out, const json_t *a, const struct bench_thresholds *t)
 {
     const char *name = json_string_value(json_object_get(a, "name"));
-    double succ = bench_get(a, "successRate"), p95 = bench_get(a, "latency.p95"), med = bench_get(a, "latency.median");
-    double p99 = bench_get(a, "latency.p99"), thr = bench_get(a, "throughput"), n = bench_get(a, "deployments");
+    double succ = bench_get(a, "successRate"), p95 = bench_get(a, "latency.p95"),
+           med = bench_get(a, "latency.median");
+    double p99 = bench_get(a, "latency.p99"), thr = bench_get(a, "throughput"),
+           n = bench_get(a, "deployments");
     double prov = bench_get(a, "counts.providerError"), tmo = bench_get(a, "counts.timeout");
     double fail = bench_get(a, "counts.failed"), agents = bench_get(a, "agents");
     double max_agents = bench_get(a, "maxAgents");

@@ -60,8 +60,9 @@ int report_json(FILE *f, const json_t *r)
 static void txt_outcomes(FILE *f, const json_t *g)
 {
     char a[32], b[32];
-    fprintf(f, "success %s%%   errors %s%% (failed %.0f, timeout %.0f, provider error %.0f, "
-               "cancelled %.0f)\n",
+    fprintf(f,
+            "success %s%%   errors %s%% (failed %.0f, timeout %.0f, provider error %.0f, "
+            "cancelled %.0f)\n",
             fmt(a, sizeof a, "%.1f", num(g, "successRate") * 100),
             fmt(b, sizeof b, "%.1f", num(g, "errorRate") * 100), num(g, "counts.failed"),
             num(g, "counts.timeout"), num(g, "counts.providerError"), num(g, "counts.cancelled"));
@@ -161,8 +162,9 @@ int report_txt(FILE *f, const json_t *r)
 static void coord_stats_line(FILE *f, const char *indent, const json_t *st)
 {
     char a[32], b[32], c[32];
-    fprintf(f, "%strajectories %.0f, succeeded %.0f, success rate %s%%, avg reward %s, "
-               "improvement rate %s\n",
+    fprintf(f,
+            "%strajectories %.0f, succeeded %.0f, success rate %s%%, avg reward %s, "
+            "improvement rate %s\n",
             indent, num(st, "totalTrajectories"), num(st, "succeeded"),
             fmt(a, sizeof a, "%.1f", num(st, "avgSuccessRate") * 100),
             fmt(b, sizeof b, "%.3f", num(st, "avgReward")),
@@ -201,8 +203,7 @@ int report_coordinator(FILE *f, const json_t *r)
         fprintf(f, "  %-40s success %6s%% of %4.0f  confidence %s  mean reward %s\n    ops: %s\n",
                 str(p, "name"), fmt(a, sizeof a, "%.1f", num(p, "successRate") * 100),
                 num(p, "observationCount"), fmt(b, sizeof b, "%.3f", num(p, "confidence")),
-                fmt((char[32]){0}, 32, "%.3f", num(p, "meanReward")),
-                str(p, "operationSequence"));
+                fmt((char[32]){0}, 32, "%.3f", num(p, "meanReward")), str(p, "operationSequence"));
     }
     return ferror(f) ? -1 : 0;
 }
@@ -333,12 +334,12 @@ static double nice_step(double max, int integer)
     return integer && step < 1 ? 1 : step;
 }
 
-#define CW 720 /* chart width */
-#define CH 280 /* chart height */
-#define ML 64  /* margins */
-#define MR 16
-#define MT 36
-#define MB 56
+#define CW      720 /* chart width */
+#define CH      280 /* chart height */
+#define ML      64  /* margins */
+#define MR      16
+#define MT      36
+#define MB      56
 #define BAR_MAX 56 /* widest bar, so one scenario is not one slab */
 
 struct series {
@@ -740,8 +741,8 @@ int report_write_all(const json_t *r, const char *dir, const char *ts, struct sd
         const char *prefix, *ext;
         int (*fn)(FILE *, const json_t *);
     } files[] = {
-        {"benchmark", "json", report_json}, {"benchmark", "txt", report_txt},
-        {"benchmark", "csv", report_csv},   {"benchmark", "html", report_html},
+        {"benchmark", "json", report_json},         {"benchmark", "txt", report_txt},
+        {"benchmark", "csv", report_csv},           {"benchmark", "html", report_html},
         {"coordinator", "txt", report_coordinator},
     };
 

@@ -31,9 +31,9 @@ static void t_percentile_hand(void)
     double four[] = {1, 2, 3, 4};
     double one[] = {7};
 
-    CHECK(NEAR(bench_percentile(five, 5, 0.5), 35));   /* h = 2 */
-    CHECK(NEAR(bench_percentile(five, 5, 0.4), 29));   /* h = 1.6: 20 + 0.6 * 15 */
-    CHECK(NEAR(bench_percentile(five, 5, 0.95), 48));  /* h = 3.8: 40 + 0.8 * 10 */
+    CHECK(NEAR(bench_percentile(five, 5, 0.5), 35));    /* h = 2 */
+    CHECK(NEAR(bench_percentile(five, 5, 0.4), 29));    /* h = 1.6: 20 + 0.6 * 15 */
+    CHECK(NEAR(bench_percentile(five, 5, 0.95), 48));   /* h = 3.8: 40 + 0.8 * 10 */
     CHECK(NEAR(bench_percentile(five, 5, 0.99), 49.6)); /* h = 3.96: 40 + 0.96 * 10 */
     CHECK(NEAR(bench_percentile(five, 5, 0), 15));
     CHECK(NEAR(bench_percentile(five, 5, 1), 50));
@@ -113,9 +113,9 @@ static void t_aggregate(void)
 
     CHECK(a != NULL);
     CHECK(g(a, "deployments") == 10);
-    CHECK(NEAR(g(a, "throughput"), 5));      /* 10 in 2 s */
-    CHECK(NEAR(g(a, "successRate"), 0.7));   /* 7 of 10 */
-    CHECK(NEAR(g(a, "errorRate"), 0.3));     /* the other 3, never counted as successes */
+    CHECK(NEAR(g(a, "throughput"), 5));    /* 10 in 2 s */
+    CHECK(NEAR(g(a, "successRate"), 0.7)); /* 7 of 10 */
+    CHECK(NEAR(g(a, "errorRate"), 0.3));   /* the other 3, never counted as successes */
     CHECK(g(a, "counts.failed") == 1 && g(a, "counts.providerError") == 1);
     CHECK(g(a, "counts.timeout") == 1 && g(a, "counts.cancelled") == 0);
     CHECK(NEAR(g(a, "errorRates.failed"), 0.1) && NEAR(g(a, "errorRates.timeout"), 0.1));
@@ -133,8 +133,8 @@ static void t_aggregate(void)
     /* a's outcomes: 0 ok, 1 failed, 2 ok, 5 ok, 6 ok, 7 timeout; b's: 3 provider, 4, 8, 9 ok. */
     CHECK(NEAR(g(a, "byStrategy.a.successRate"), 4.0 / 6));
     CHECK(g(a, "byStrategy.a.counts.failed") == 1 && g(a, "byStrategy.a.counts.timeout") == 1);
-    CHECK(NEAR(g(a, "byStrategy.a.latency.median"), 45));  /* (30 + 60) / 2 */
-    CHECK(NEAR(g(a, "byStrategy.b.throughput"), 2));        /* 4 in 2 s */
+    CHECK(NEAR(g(a, "byStrategy.a.latency.median"), 45)); /* (30 + 60) / 2 */
+    CHECK(NEAR(g(a, "byStrategy.b.throughput"), 2));      /* 4 in 2 s */
     CHECK(NEAR(g(a, "byStrategy.b.successRate"), 0.75));
     CHECK(g(a, "byStrategy.b.counts.providerError") == 1);
     /* Histogram: 20 bins of (100 - 10) / 20 = 4.5 ms from 10; counts sum to n. */
@@ -193,8 +193,8 @@ static void t_compare(void)
 {
     json_t *prev = json_pack("{s:f, s:f, s:{s:f, s:f, s:f}}", "throughput", 10.0, "successRate",
                              1.0, "latency", "avg", 100.0, "median", 100.0, "p95", 200.0);
-    json_t *cur = json_pack("{s:f, s:f, s:{s:f, s:f, s:f}}", "throughput", 8.5, "successRate",
-                            0.97, "latency", "avg", 119.0, "median", 121.0, "p95", 150.0);
+    json_t *cur = json_pack("{s:f, s:f, s:{s:f, s:f, s:f}}", "throughput", 8.5, "successRate", 0.97,
+                            "latency", "avg", 119.0, "median", 121.0, "p95", 150.0);
     json_t *c = bench_compare(prev, cur, 0.2, 0.02), *m;
     size_t i;
     int seen = 0;
@@ -228,10 +228,13 @@ static int has_rec(json_t *recs, const char *area, const char *needle)
 {
     size_t i;
     json_t *r;
-    json_array_foreach(recs, i, r) if (strcmp(json_string_value(json_object_get(r, "area")),
-                                              area) == 0 &&
-                                       strstr(json_string_value(json_object_get(r, "message")),
-                                              needle) != NULL) return 1;
+    json_array_foreach(recs, i, r)
+    {
+        const char *ar = json_string_value(json_object_get(r, "area"));
+        const char *msg = json_string_value(json_object_get(r, "message"));
+        if (strcmp(ar, area) == 0 && strstr(msg, needle) != NULL)
+            return 1;
+    }
     return 0;
 }
 
@@ -245,9 +248,8 @@ static void t_recommend(void)
     json_array_append_new(arr, a);
     pats = json_pack("[{s:s, s:f, s:i, s:f}, {s:s, s:f, s:i, s:f}, {s:s, s:f, s:i, s:f}]", "name",
                      "good", "successRate", 0.95, "observationCount", 40, "confidence", 0.85,
-                     "name", "bad", "successRate", 0.2, "observationCount", 10, "confidence",
-                     0.05, "name", "few", "successRate", 1.0, "observationCount", 2,
-                     "confidence", 0.3);
+                     "name", "bad", "successRate", 0.2, "observationCount", 10, "confidence", 0.05,
+                     "name", "few", "successRate", 1.0, "observationCount", 2, "confidence", 0.3);
     r = bench_recommend(arr, &t, pats);
     /* Each cites its number. */
     CHECK(has_rec(r, "reliability", "success rate 70.0%"));
@@ -332,9 +334,8 @@ static void t_files(void)
     char dir[] = "/tmp/bench-test-XXXXXX", path[256], ts[32];
     json_t *r = report();
     struct sd_err err = {0};
-    static const char *const names[] = {"benchmark-%s.json", "benchmark-%s.txt",
-                                        "benchmark-%s.csv", "benchmark-%s.html",
-                                        "coordinator-%s.txt"};
+    static const char *const names[] = {"benchmark-%s.json", "benchmark-%s.txt", "benchmark-%s.csv",
+                                        "benchmark-%s.html", "coordinator-%s.txt"};
     struct stat st;
 
     CHECK(mkdtemp(dir) != NULL);
