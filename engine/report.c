@@ -146,7 +146,10 @@ int report_txt(FILE *f, const json_t *r)
     fprintf(f, "latency: %s\npercentiles: %s\n", str(r, "latencyDefinition"),
             str(r, "percentileMethod"));
     json_array_foreach(json_object_get(r, "scenarios"), i, s) txt_scenario(f, s);
-    fprintf(f, "\nresult: %s\n", json_is_true(json_object_get(r, "passed")) ? "PASS" : "FAIL");
+    fprintf(f, "\nresult: %s%s\n", json_is_true(json_object_get(r, "passed")) ? "PASS" : "FAIL",
+            json_is_true(json_object_get(r, "interrupted"))
+                ? " (interrupted: the numbers cover the deployments that ran)"
+                : "");
     json_array_foreach(json_object_get(r, "missed"), i, m)
         fprintf(f, "  missed: %s\n", json_string_value(m));
     fprintf(f, "\nrecommendations:\n");
@@ -545,6 +548,7 @@ static const char html_head[] =
     "<title>swarmdeck benchmark</title>\n<style>\n"
     "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;"
     "max-width:1000px;padding:0 1em;color:#222;background:#fff}\n"
+    ".tw{overflow-x:auto}\n"
     "h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;"
     "padding-bottom:.2em}\n"
     "table{border-collapse:collapse;margin:.6em 0;font-size:.9em}"
@@ -579,11 +583,12 @@ static void html_scenario(FILE *f, const json_t *s)
             json_is_true(json_object_get(s, "passed")) ? "pass" : "miss",
             json_is_true(json_object_get(s, "passed")) ? "pass" : "MISS", num(s, "agents"),
             num(s, "iterations"), num(s, "deployments"), num(s, "wallMs") / 1000);
-    fprintf(f, "<table>\n%s", group_head);
+    fprintf(f, "<div class=\"tw\"><table>\n%s", group_head);
     html_group_row(f, "all strategies", s);
     json_object_foreach(json_object_get(s, "byStrategy"), key, g) html_group_row(f, key, g);
-    fprintf(f, "</table>\n<table><tr><th class=\"l\">threshold</th><th class=\"l\">metric</th>"
-               "<th>value</th><th>limit</th><th>verdict</th></tr>\n");
+    fprintf(f,
+            "</table></div>\n<table><tr><th class=\"l\">threshold</th><th class=\"l\">metric</th>"
+            "<th>value</th><th>limit</th><th>verdict</th></tr>\n");
     json_array_foreach(json_object_get(s, "thresholds"), i, t)
     {
         int ok = json_is_true(json_object_get(t, "passed"));
@@ -631,6 +636,9 @@ int report_html(FILE *f, const json_t *r)
     fputs(html_head, f);
     fprintf(f, "<h1>swarmdeck benchmark <span class=\"%s\">%s</span></h1>\n",
             passed ? "pass" : "miss", passed ? "PASS" : "FAIL");
+    if (json_is_true(json_object_get(r, "interrupted")))
+        fprintf(f, "<p class=\"miss\">Interrupted: the numbers cover the deployments that "
+                   "ran.</p>\n");
     fprintf(f, "<p class=\"meta\">Run #%.0f, ", num(r, "runId"));
     esc(f, str(r, "timestamp"));
     fprintf(f, ", provider ");
@@ -648,7 +656,7 @@ int report_html(FILE *f, const json_t *r)
         fprintf(f, "</p>\n");
     }
 
-    fprintf(f, "<h2>Overview</h2>\n<table>\n%s", group_head);
+    fprintf(f, "<h2>Overview</h2>\n<div class=\"tw\"><table>\n%s", group_head);
     json_array_foreach(scen, i, s)
     {
         html_group_row(f, str(s, "name"), s);
@@ -658,7 +666,7 @@ int report_html(FILE *f, const json_t *r)
         pv[3 * i + 2] = num(s, "latency.p99");
         tv[i] = num(s, "throughput");
     }
-    fprintf(f, "</table>\n<div class=\"charts\">\n");
+    fprintf(f, "</table></div>\n<div class=\"charts\">\n");
     svg_bars(f, "pct", "Latency percentiles per scenario", "scenario", "ms", n, cats, 3, pser, pv,
              1, 0);
     svg_bars(f, "thr", "Throughput per scenario", "scenario", "deployments/s", n, cats, 1, &tser,

@@ -8,6 +8,7 @@
 - Flaky: a custom scenario where agent 0 of 5 runs a fixture strategy with fail=1
   (tests/fixtures/strategies/bench_flaky.c): success and error rates are exactly 0.8 and 0.2,
   and the missed thresholds are named with exit 1; limits equal to those rates pass.
+- Interrupt: SIGINT mid-run cancels what runs, still writes the report of what ran, exit 1.
 - BadInput: unknown scenario, bad files and bad parameters exit 2 and store nothing.
 - Chromium: headless Chromium renders the HTML report and every chart has a non-zero size.
 
@@ -20,10 +21,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -237,6 +240,42 @@ class Flaky(unittest.TestCase):
             # Limits equal to the measured rates pass: the checks are <= and >=.
             env.run("benchmark", "-f", path, "-o", env.path("out2"), "--min-success-rate", "0.8",
                     "--max-error-rate", "0.2", check=0)
+        finally:
+            env.assert_clean()
+            env.close()
+
+
+class Interrupt(unittest.TestCase):
+    def test_sigint_reports_what_ran(self):
+        env = flaky_env(self)
+        try:
+            path = scenario_file(env, agents=2, iterations=200, params={"ms": 100},
+                                 agentParams=[])
+            out = env.path("out")
+            proc = env.popen("benchmark", "-f", path, "-o", out)
+            deadline = time.monotonic() + 60
+            # Interrupt once a few deployments have ended (poll the store, with a deadline).
+            while time.monotonic() < deadline:
+                if os.path.exists(env.db) and env.sql(
+                        "SELECT count(*) FROM trajectories WHERE status = 'succeeded'")[0][0] >= 4:
+                    break
+                time.sleep(0.05)
+            else:
+                proc.kill()
+                self.fail("no deployment finished within 60 s")
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 1, stderr)
+            self.assertIn(b"interrupted", stderr)
+            r = json.load(open(reports(out)["json"]))
+            self.assertTrue(r["interrupted"])
+            self.assertFalse(r["passed"])
+            s = r["scenarios"][0]
+            self.assertLess(s["deployments"], 400)
+            n = env.sql("SELECT count(*) FROM trajectories WHERE run_id = ?", (r["runId"],))[0][0]
+            self.assertEqual(s["deployments"], n)
+            self.assertEqual(env.sql("SELECT status FROM runs WHERE id = ?", (r["runId"],)),
+                             [("cancelled",)])
         finally:
             env.assert_clean()
             env.close()
