@@ -185,6 +185,11 @@ static int file_scenario(const char *file, size_t i, json_t *e, struct scen *s)
                         file, name);
     s->agents = (int)json_integer_value(json_object_get(e, "agents"));
     s->iterations = (int)json_integer_value(json_object_get(e, "iterations"));
+    if ((long)s->agents * s->iterations > 1000000)
+        return cli_fail(SD_EUSAGE,
+                        "%s: scenario %s: at most 1000000 deployments (agents x "
+                        "iterations)",
+                        file, name);
     if ((v = json_object_get(e, "strategies")) != NULL) {
         size_t k;
         json_t *x;
@@ -346,6 +351,17 @@ static struct deploy_req req_of(struct coord *c, const struct bench *b, const st
     return r;
 }
 
+static size_t lcm(size_t a, size_t b)
+{
+    size_t x = a, y = b;
+    while (y != 0) {
+        size_t t = x % y;
+        x = y;
+        y = t;
+    }
+    return a / x * b;
+}
+
 /* Validate every distinct request of every scenario without running any. */
 static int precheck(struct coord *c, const struct bench *b)
 {
@@ -354,20 +370,26 @@ static int precheck(struct coord *c, const struct bench *b)
     for (size_t i = 0; i < b->nsc; i++) {
         const struct scen *s = &b->sc[i];
         size_t na = json_array_size(s->agent_params), ns = json_array_size(s->strategies);
-        size_t nsym = s->symbols ? json_array_size(s->symbols) : 3;
-        size_t cycle = ns * nsym * (na + 1);
+        size_t period = ns ? ns : 1; /* lcm of the strategy count and every symbol list's length */
         size_t total = (size_t)s->agents * (size_t)s->iterations;
         json_t *seen = json_object();
 
-        for (size_t st = 0; st < ns; st++)
-            if (catalog_find(coord_catalog(c), json_string_value(json_array_get(s->strategies, st)),
-                             &err) == NULL) {
+        for (size_t st = 0; st < ns; st++) {
+            const struct strategy_def *def = catalog_find(
+                coord_catalog(c), json_string_value(json_array_get(s->strategies, st)), &err);
+            size_t len;
+            if (def == NULL) {
                 json_decref(seen);
                 return cli_fail(SD_EUSAGE, "scenario %s: %s", s->name, err.msg);
             }
-        /* Requests repeat with period dividing agents * cycle; check each
-         * distinct (agent params, strategy, symbol) once. */
-        for (size_t k = 0; k < total && k < (size_t)s->agents * cycle; k++) {
+            len = json_array_size(s->symbols ? s->symbols : def->symbols);
+            if (len > 0 && period < 100000)
+                period = lcm(period, len);
+        }
+        /* Deployment k is (agent k mod agents, strategy k mod ns, symbol k
+         * mod len): the requests repeat every agents x period deployments.
+         * Check each distinct (agent params, strategy, symbol) once. */
+        for (size_t k = 0; k < total && k < (size_t)s->agents * period; k++) {
             int a = (int)(k % (size_t)s->agents);
             json_t *p = agent_params(s, a);
             struct deploy_req r = req_of(c, b, s, k, p, 0);

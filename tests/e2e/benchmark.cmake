@@ -15,7 +15,8 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
   target_link_options(bench-flaky PRIVATE -static)
   # name | unittest class | extra label | timeout
   foreach(spec "benchmark_light|Light||300" "benchmark_flaky|Flaky|sanitize|300"
-               "benchmark_badinput|BadInput|sanitize|180" "benchmark_interrupt|Interrupt|sanitize|180" "benchmark_chromium|Chromium||300")
+               "benchmark_badinput|BadInput|sanitize|180" "benchmark_interrupt|Interrupt|sanitize|180"
+               "benchmark_provider|ProviderError|sanitize|180" "benchmark_chromium|Chromium||300")
     string(REPLACE "|" ";" parts "${spec}")
     list(GET parts 0 tname)
     list(GET parts 1 tclass)

@@ -8,6 +8,7 @@
 - Flaky: a custom scenario where agent 0 of 5 runs a fixture strategy with fail=1
   (tests/fixtures/strategies/bench_flaky.c): success and error rates are exactly 0.8 and 0.2,
   and the missed thresholds are named with exit 1; limits equal to those rates pass.
+- ProviderError: a deployment whose program never ran counts as a provider error.
 - Interrupt: SIGINT mid-run cancels what runs, still writes the report of what ran, exit 1.
 - BadInput: unknown scenario, bad files and bad parameters exit 2 and store nothing.
 - Chromium: headless Chromium renders the HTML report and every chart has a non-zero size.
@@ -240,6 +241,34 @@ class Flaky(unittest.TestCase):
             # Limits equal to the measured rates pass: the checks are <= and >=.
             env.run("benchmark", "-f", path, "-o", env.path("out2"), "--min-success-rate", "0.8",
                     "--max-error-rate", "0.2", check=0)
+        finally:
+            env.assert_clean()
+            env.close()
+
+
+class ProviderError(unittest.TestCase):
+    def test_program_never_ran(self):
+        """A strategy whose file vanished after `strategies add` cannot be uploaded into its
+        sandbox: the program never runs, which is a provider error, not a strategy failure."""
+        env = Env("bench-provider")
+        try:
+            fixture = os.environ.get("BENCH_FLAKY", "")
+            shutil.copy(fixture, env.path("gone"))
+            with open(env.path("gone.json"), "w") as f:
+                json.dump({"name": "bench-gone", "command": ["./gone"],
+                           "files": [env.path("gone")], "params": []}, f)
+            env.run("strategies", "add", env.path("gone.json"), check=0)
+            os.unlink(env.path("gone"))
+            with open(env.path("gone.scenarios.json"), "w") as f:
+                json.dump([{"name": "gone", "agents": 2, "iterations": 1,
+                            "strategies": ["bench-gone"]}], f)
+            env.run("benchmark", "-f", env.path("gone.scenarios.json"), "-o", env.path("out"),
+                    *LENIENT, check=1)
+            s = json.load(open(reports(env.path("out"))["json"]))["scenarios"][0]
+            self.assertEqual(s["counts"], {"succeeded": 0, "failed": 0, "timeout": 0,
+                                           "providerError": 2, "cancelled": 0})
+            self.assertEqual(s["errorRates"]["providerError"], 1.0)
+            self.assertNotIn("stream", s["operations"])
         finally:
             env.assert_clean()
             env.close()
