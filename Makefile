@@ -5,17 +5,20 @@ BUILD     ?= build
 SAN_BUILD ?= build-san
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test deps build build-san fuzz format clean
+.PHONY: run test deps deps-test build build-san fuzz format clean
 
 run: build
 	./$(BUILD)/swarmdeck
 
-test: build build-san
+test: deps-test build build-san
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE sanitize-only
 	cd $(SAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L sanitize
 
 deps:
 	@sh scripts/deps.sh
+
+deps-test:
+	@sh scripts/deps.sh --test
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -15,6 +15,7 @@
 #include "cli.h"
 
 extern const struct cli_cmd cmd_patterns, cmd_suggest;
+extern const struct cli_cmd cmd_benchmark;
 extern const struct cli_cmd cmd_deploy, cmd_swarm, cmd_status, cmd_history, cmd_show, cmd_logs,
     cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console;
 
@@ -22,6 +23,7 @@ static const struct cli_cmd *const commands[] = {
     &cmd_suggest, &cmd_patterns,   &cmd_deploy, &cmd_swarm,   &cmd_status,
     &cmd_history, &cmd_show,       &cmd_logs,   &cmd_cleanup, &cmd_export,
     &cmd_import,  &cmd_strategies, &cmd_data,   &cmd_doctor,  &cmd_console,
+    &cmd_benchmark,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

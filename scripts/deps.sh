@@ -1,9 +1,13 @@
 #!/bin/sh
 # Install the Debian packages swarmdeck needs to build, run and test.
 # As root it runs apt-get; otherwise it prints the one command to run and fails.
+# With --test it also installs what only the tests need (make test passes it; make run not).
 set -eu
 PKGS="build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev libjansson-dev
 libsqlite3-dev libssl-dev libseccomp-dev python3 tmux bubblewrap clang"
+# chromium: renders the benchmark's HTML report headless (tests/e2e/benchmark_e2e.py).
+TEST_PKGS="chromium"
+[ "${1:-}" = "--test" ] && PKGS="$PKGS $TEST_PKGS"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
