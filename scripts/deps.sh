@@ -3,7 +3,8 @@
 # As root it runs apt-get; otherwise it prints the one command to run and fails.
 set -eu
 PKGS="build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev libjansson-dev
-libsqlite3-dev libssl-dev libseccomp-dev python3 tmux bubblewrap clang"
+libsqlite3-dev libssl-dev libseccomp-dev python3 tmux bubblewrap clang
+screen" # screen: test only (the console under GNU screen)
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -133,8 +133,8 @@ void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const st
 /* --- patterns ---------------------------------------------------------------- */
 
 const struct table_col pattern_cols[PC_COUNT] = {
-    {"CONF", 5, 1, 0, 1},   {"RUNS", 5, 1, 0, 1},     {"OK%", 4, 1, 0, 1},
-    {"REWARD", 6, 1, 0, 1}, {"PATTERN", 12, 0, 1, 0},
+    {"CONF", 5, 1, 0, 1},   {"RUNS", 5, 1, 0, 1},    {"OK%", 4, 1, 0, 1},
+    {"REWARD", 6, 1, 0, 1}, {"PATTERN", 8, 0, 1, 0},
 };
 
 int64_t pane_pattern_id(const json_t *p)
@@ -285,16 +285,16 @@ void pane_pattern_detail(struct textview *tv, const json_t *p)
                      st && strcmp(st, "succeeded") == 0 ? ROLE_OK
                      : st                               ? ROLE_ERROR
                                                         : ROLE_DIM,
-                     id, "%-6s %-10s return %8s  sharpe %6s  reward %.3f%s",
+                     id, "%-5s %-9s %8s  sharpe %5s  reward %.3f%s",
                      json_is_string(json_object_get(r, "symbol"))
                          ? json_string_value(json_object_get(r, "symbol"))
                          : "-",
                      st ? st : "?", ret, sh, isnan(num(r, "reward")) ? 0 : num(r, "reward"),
-                     r == best ? "  (best)" : "");
+                     r == best ? "  best" : "");
     }
     textview_add(tv, ROLE_NORMAL, NULL, "%s", "");
     if (best)
-        textview_add(tv, ROLE_KEY, NULL, "d deploys with the parameters of run #%lld (the best)",
+        textview_add(tv, ROLE_KEY, NULL, "d deploys with the parameters of run #%lld (best)",
                      (long long)json_integer_value(json_object_get(best, "id")));
     else
         textview_add(tv, ROLE_KEY, NULL, "d deploys with the middle of each region");

@@ -263,10 +263,10 @@ static void t_patterns_pane(void)
     CHECK(find_line(&tv, "success", "66.7% of 6 run(s)") >= 0);
     CHECK(find_line(&tv, "evidence", "6 run(s)") >= 0);
     i = find_line(&tv, "#2", "QQQ");
-    CHECK(i >= 0 && strstr(tv.lines[i].text, "(best)") && tv.lines[i].role == ROLE_OK);
+    CHECK(i >= 0 && strstr(tv.lines[i].text, "  best") && tv.lines[i].role == ROLE_OK);
     CHECK(i >= 0 && strstr(tv.lines[i].text, "+9.00%") && strstr(tv.lines[i].text, "0.90"));
     i = find_line(&tv, "#3", "failed");
-    CHECK(i >= 0 && tv.lines[i].role == ROLE_ERROR && !strstr(tv.lines[i].text, "(best)"));
+    CHECK(i >= 0 && tv.lines[i].role == ROLE_ERROR && !strstr(tv.lines[i].text, "  best"));
     CHECK(find_line(&tv, NULL, "d deploys with the parameters of run #2") >= 0);
 
     /* Deploying from it: the best run's parameters and symbol. */
