@@ -2056,7 +2056,7 @@ static void draw_help(struct app *a)
         wk_name(bindings[i].key, k, sizeof k);
         wattrset(stdscr, a->roles[ROLE_KEY]);
         glyph_put(stdscr, y0 + 1 + row, x0 + 2, k, 8, 1);
-        snprintf(line, sizeof line, "%-12s %s%s", bindings[i].cmd, scopes[bindings[i].scope],
+        snprintf(line, sizeof line, "%-14s %s%s", bindings[i].cmd, scopes[bindings[i].scope],
                  cmd_desc(bindings[i].cmd));
         wattrset(stdscr, a->roles[ROLE_DIALOG]);
         glyph_put(stdscr, y0 + 1 + row, x0 + 11, line, w - 13, 0);

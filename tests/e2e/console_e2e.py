@@ -109,7 +109,7 @@ def mask(s):
     """Mask what legitimately changes between runs: paths, times, ids."""
     s = re.sub(r"\| /\S*", "| <store>", s)
     s = re.sub(r"isolation: \S+", "isolation: <level>", s)  # depends on the kernel
-    s = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "<date>", s)
+    s = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "YYYY-MM-DD hh:mm", s)  # keeps the width
     return s
 
 
@@ -413,6 +413,48 @@ def s_gnu_screen(c):
     assert "\u2500" in s or "-" in s, s
 
 
+def s_guide(c):
+    """Every pane at 80x24 as an operator sees it: checked for its title, and
+    with UPDATE_DOC=1 written into docs/operator-guide.md's screens."""
+    shots = []
+
+    def shot(name, regex, *keys):
+        if keys:
+            c.keys(*keys)
+        shots.append((name, mask(c.wait_for(regex)).rstrip("\n")))
+
+    c.wait_for(r"5 +mean-rev")
+    shot("sandboxes", r"Sandboxes \(5/5\)")
+    shot("output", r"Output #5 mean-reversion", "2")
+    shot("details", r"result +[-+]", "3")
+    shot("learning", r"^. all strategies", "4")
+    shot("patterns", r"Patterns \(2/2\)", "5")
+    shot("pattern detail", r"Esc goes back", "Enter")
+    shot("deploy from a pattern", r"deploy filled from the pattern", "d")
+    c.keys("Escape")
+    c.wait_for(r"Deploy \(Enter", absent=True)
+    shot("help", r"Keys \(Esc closes", "?")
+    c.keys("Escape", "1")
+    c.wait_for(r"Keys \(Esc closes", absent=True)
+    deploy(c, pace="100")
+    c.wait_for(r"6 +momentum +SPY +local +running")
+    shot("kill", r"Kill 1 deployment", "k")
+    c.keys("Enter")
+    c.keys("q")
+    c.wait_for(r"Quitting cancels")
+    c.keys("y")
+    c.wait_exit()
+    if os.environ.get("UPDATE_DOC") == "1":
+        guide = os.path.join(SRC, "docs", "operator-guide.md")
+        with open(guide) as f:
+            doc = f.read()
+        m = re.search(r"(<!-- screens:begin[^>]*-->\n)(.*?)(<!-- screens:end -->)", doc, re.S)
+        body = "".join("\n### %s\n\n```\n%s\n```\n" % (n, t) for n, t in shots)
+        with open(guide, "w") as f:
+            f.write(doc[:m.start(2)] + body.lstrip("\n") + "\n" + doc[m.end(2):])
+        print("rewrote the screens of %s" % guide)
+
+
 SCENARIOS = {
     "flow_80x24": (s_flow_80x24, 80, 24, {}, ""),
     "grid_200x50": (s_grid_200x50, 200, 50, {}, ""),
@@ -428,6 +470,7 @@ SCENARIOS = {
     "term_linux": (s_term_linux, 80, 24, {"TERM": "linux"}, ""),
     "term_vt100": (s_term_vt100, 80, 24, {"TERM": "vt100"}, ""),
     "gnu_screen": (s_gnu_screen, 80, 24, {}, ""),
+    "guide": (s_guide, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
 }
 
 # Store set-up before the console starts, and programs the console runs under.
@@ -436,6 +479,7 @@ PRE = {
                                  cli(e, "deploy", "-s", "mean-reversion", "-a", "2")),
     "firehose": add_lines_strategy,
 }
+PRE["guide"] = PRE["learning_80x24"]
 WRAP = {"gnu_screen": in_gnu_screen}
 
 
