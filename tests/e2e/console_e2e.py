@@ -455,6 +455,32 @@ def s_guide(c):
         print("rewrote the screens of %s" % guide)
 
 
+def signal_shutdown(c, sig):
+    """A signal while a deployment runs: the console exits by itself, the
+    deployment is cancelled and recorded so, no lease is left behind."""
+    import signal as _signal
+    import sqlite3
+    c.wait_for(r"no deployments yet")
+    deploy(c, pace="50")
+    c.wait_for(r"1 +momentum +SPY +local +running")
+    os.kill(c.pid(), getattr(_signal, sig))
+    c.wait_exit()
+    db = sqlite3.connect(c.db)
+    status = db.execute("SELECT status FROM trajectories WHERE id = 1").fetchone()[0]
+    leases = db.execute("SELECT count(*) FROM leases").fetchone()[0]
+    db.close()
+    assert status == "cancelled", "trajectory 1 is %s after %s" % (status, sig)
+    assert leases == 0, "%d lease(s) left after %s" % (leases, sig)
+
+
+def s_sigterm(c):
+    signal_shutdown(c, "SIGTERM")
+
+
+def s_sighup(c):
+    signal_shutdown(c, "SIGHUP")
+
+
 SCENARIOS = {
     "flow_80x24": (s_flow_80x24, 80, 24, {}, ""),
     "grid_200x50": (s_grid_200x50, 200, 50, {}, ""),
@@ -471,6 +497,8 @@ SCENARIOS = {
     "term_vt100": (s_term_vt100, 80, 24, {"TERM": "vt100"}, ""),
     "gnu_screen": (s_gnu_screen, 80, 24, {}, ""),
     "guide": (s_guide, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
+    "sigterm": (s_sigterm, 80, 24, {}, ""),
+    "sighup": (s_sighup, 80, 24, {}, ""),
 }
 
 # Store set-up before the console starts, and programs the console runs under.
