@@ -1729,58 +1729,28 @@ static void layout(struct app *a)
 static void draw_header(struct app *a)
 {
     static const char spin[] = "|/-\\";
-    int live = a->counts[TS_RUNNING] + a->counts[TS_QUEUED], n = 0;
-    char ver[64], iso[64], counts[128], ccounts[96], chain[96], prov[8][64], cprov[8][48];
-    char sp[3] = {' ', spin[a->tick & 3], '\0'};
     const struct deploy_view *first = a->nviews ? &a->views[0] : NULL;
-    struct sl_seg seg[SL_MAX];
     struct draw_ctx dc = dctx(a, 1);
+    struct header_out ho;
+    struct header_in hi = {
+        .version = a->conf.version ? a->conf.version : SWARMDECK_VERSION,
+        .readonly = a->readonly,
+        .paused = a->paused,
+        .spin = a->counts[TS_RUNNING] + a->counts[TS_QUEUED] && !a->conf.no_anim ? spin[a->tick & 3]
+                                                                                 : 0,
+        .isolation = first && first->isolation_level[0] ? first->isolation_level : a->isolation,
+        .prov = a->prov,
+        .nprov = a->nprov,
+        .counts = a->counts,
+        .encrypted = a->encrypted,
+        .chain = a->chain,
+        .store_path = store_path(a->store),
+    };
 
-    snprintf(ver, sizeof ver, "swarmdeck %s%s",
-             a->conf.version ? a->conf.version : SWARMDECK_VERSION,
-             live && !a->conf.no_anim ? sp : "");
-    seg[n++] = (struct sl_seg){ver, "swarmdeck", ROLE_STATUSBAR, 4, 0, 0};
-    if (a->readonly)
-        seg[n++] = (struct sl_seg){"read-only", NULL, ROLE_WARN, 10, 0, 0};
-    if (a->paused)
-        seg[n++] = (struct sl_seg){"PAUSED", NULL, ROLE_WARN, 10, 0, 0};
-    snprintf(iso, sizeof iso, "isolation: %s",
-             first && first->isolation_level[0] ? first->isolation_level : a->isolation);
-    seg[n++] = (struct sl_seg){iso, iso + 11, ROLE_STATUSBAR, 8, 0, 0};
-    for (size_t i = 0; i < a->nprov && n < SL_MAX - 5; i++) {
-        const struct provider_health *h = &a->prov[i];
-        int open = strcmp(h->breaker, "open") == 0, half = strcmp(h->breaker, "half-open") == 0;
-        if (strcmp(h->kind, "local") == 0)
-            continue; /* the isolation level above */
-        snprintf(prov[i], sizeof prov[i], "%s: breaker %s%s", h->name, h->breaker,
-                 open && h->failures ? " (failing)" : "");
-        snprintf(cprov[i], sizeof cprov[i], "%s %s", h->name, open ? "open" : half ? "half" : "ok");
-        seg[n++] = (struct sl_seg){prov[i],
-                                   cprov[i],
-                                   open ? ROLE_ERROR : half ? ROLE_WARN : ROLE_STATUSBAR,
-                                   open || half ? 9 : 7,
-                                   0,
-                                   0};
-    }
-    snprintf(counts, sizeof counts, "%d running %d queued %d done %d failed", a->counts[TS_RUNNING],
-             a->counts[TS_QUEUED], a->counts[TS_SUCCEEDED],
-             a->counts[TS_FAILED] + a->counts[TS_TIMEOUT]);
-    snprintf(ccounts, sizeof ccounts, "run %d queue %d done %d fail %d", a->counts[TS_RUNNING],
-             a->counts[TS_QUEUED], a->counts[TS_SUCCEEDED],
-             a->counts[TS_FAILED] + a->counts[TS_TIMEOUT]);
-    seg[n++] = (struct sl_seg){counts, ccounts, ROLE_STATUSBAR, 9, 0, 0};
-    if (a->encrypted)
-        seg[n++] = (struct sl_seg){"[encrypted]", "[enc]", ROLE_OK, 6, 0, 0};
-    snprintf(chain, sizeof chain, "chain %s", a->chain[0] ? a->chain : "?");
-    {
-        int broken = strncasecmp(a->chain, "broken", 6) == 0;
-        seg[n++] = (struct sl_seg){chain,          NULL, broken ? ROLE_ERROR : ROLE_STATUSBAR,
-                                   broken ? 9 : 1, 0,    0};
-    }
-    seg[n++] = (struct sl_seg){store_path(a->store), NULL, ROLE_STATUSBAR, 2, 1, 12};
+    pane_header(&hi, &ho);
     wattrset(stdscr, a->roles[ROLE_STATUSBAR]);
     mvhline(0, 0, ' ', COLS);
-    statusline_draw(stdscr, 0, 1, COLS - 1, seg, n, " | ", &dc);
+    statusline_draw(stdscr, 0, 1, COLS - 1, ho.seg, ho.n, " | ", &dc);
     if (a->tabs && !a->fullscreen) {
         int x = 0;
         wattrset(stdscr, a->roles[ROLE_NORMAL]);

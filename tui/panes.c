@@ -7,11 +7,75 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "panes.h"
 #include "roles.h"
 #include "sparkline.h"
+#include "traj.h"
+
+/* --- header ------------------------------------------------------------------ */
+
+static void seg_add(struct header_out *o, int role, int prio, int elide, int min, const char *full,
+                    const char *compact)
+{
+    struct sl_seg *g;
+    if (o->n >= SL_MAX)
+        return;
+    g = &o->seg[o->n];
+    snprintf(o->text[o->n][0], sizeof o->text[o->n][0], "%s", full);
+    if (compact)
+        snprintf(o->text[o->n][1], sizeof o->text[o->n][1], "%s", compact);
+    *g = (struct sl_seg){
+        o->text[o->n][0], compact ? o->text[o->n][1] : NULL, role, prio, elide, min};
+    o->n++;
+}
+
+void pane_header(const struct header_in *in, struct header_out *o)
+{
+    char b[96], c[96];
+    const int *k = in->counts;
+
+    o->n = 0;
+    snprintf(b, sizeof b, "swarmdeck %s%s%c", in->version, in->spin ? " " : "", in->spin);
+    seg_add(o, ROLE_STATUSBAR, 4, 0, 0, b, "swarmdeck");
+    if (in->readonly)
+        seg_add(o, ROLE_WARN, 10, 0, 0, "read-only", NULL);
+    if (in->paused)
+        seg_add(o, ROLE_WARN, 10, 0, 0, "PAUSED", NULL);
+    snprintf(b, sizeof b, "isolation: %s", in->isolation ? in->isolation : "?");
+    seg_add(o, ROLE_STATUSBAR, 8, 0, 0, b, in->isolation ? in->isolation : "?");
+    for (size_t i = 0; i < in->nprov && o->n < SL_MAX - 4; i++) {
+        const struct provider_health *h = &in->prov[i];
+        int open = strcmp(h->breaker, "open") == 0, half = strcmp(h->breaker, "half-open") == 0;
+        if (strcmp(h->kind, "local") == 0)
+            continue; /* shown as the isolation level */
+        snprintf(b, sizeof b, "%s: breaker %s", h->name, h->breaker[0] ? h->breaker : "?");
+        snprintf(c, sizeof c, "%s %s", h->name, open ? "open" : half ? "half" : "ok");
+        seg_add(o,
+                open   ? ROLE_ERROR
+                : half ? ROLE_WARN
+                       : ROLE_STATUSBAR,
+                open   ? 9
+                : half ? 8
+                       : 7,
+                0, 0, b, c);
+    }
+    snprintf(b, sizeof b, "%d running %d queued %d done %d failed", k[TS_RUNNING], k[TS_QUEUED],
+             k[TS_SUCCEEDED], k[TS_FAILED] + k[TS_TIMEOUT]);
+    snprintf(c, sizeof c, "run %d queue %d done %d fail %d", k[TS_RUNNING], k[TS_QUEUED],
+             k[TS_SUCCEEDED], k[TS_FAILED] + k[TS_TIMEOUT]);
+    seg_add(o, ROLE_STATUSBAR, 9, 0, 0, b, c);
+    if (in->encrypted)
+        seg_add(o, ROLE_OK, 6, 0, 0, "[encrypted]", "[enc]");
+    {
+        int broken = in->chain && strncasecmp(in->chain, "broken", 6) == 0;
+        snprintf(b, sizeof b, "chain %s", in->chain && in->chain[0] ? in->chain : "?");
+        seg_add(o, broken ? ROLE_ERROR : ROLE_STATUSBAR, broken ? 9 : 1, 0, 0, b, NULL);
+    }
+    seg_add(o, ROLE_STATUSBAR, 2, 1, 12, in->store_path ? in->store_path : "", NULL);
+}
 
 /* --- learning ---------------------------------------------------------------- */
 

@@ -22,9 +22,37 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "coord.h"
 #include "glyph.h"
+#include "statusline.h"
 #include "table.h"
 #include "textview.h"
+
+/* The header's segments (statusline.h), by priority: read-only and PAUSED,
+ * then the counts, a broken chain and an open breaker stay longest; then the
+ * isolation level and a half-open breaker, healthy providers, the
+ * encryption mark, the version; the store path and a healthy chain go
+ * first. */
+struct header_in {
+    const char *version;
+    int readonly, paused;
+    char spin; /* a spinner frame, or 0 */
+    const char *isolation;
+    const struct provider_health *prov; /* the local instance shows as `isolation` */
+    size_t nprov;
+    const int *counts; /* TS_COUNT */
+    int encrypted;
+    const char *chain; /* store_chain_summary */
+    const char *store_path;
+};
+
+struct header_out {
+    struct sl_seg seg[SL_MAX];
+    int n;
+    char text[SL_MAX][2][96]; /* the segments' strings */
+};
+
+void pane_header(const struct header_in *in, struct header_out *out);
 
 /* Rebuild tv from snap (NULL: "computing") for a pane w columns wide. */
 void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const struct glyphs *g);

@@ -27,23 +27,31 @@ int statusline_fit(const struct sl_seg *s, int n, int w, int sepw, int form[], i
         form[i] = 0;
         width[i] = glyph_width(s[i].text ? s[i].text : "");
     }
-    /* One step at a time on the lowest-priority segment still shown (ties:
-     * the rightmost): its compact form, else cut it from the left (down to
-     * its minimum), else drop it. */
+    /* One step at a time in the lowest priority still shown: a soft step
+     * (the compact form, else cutting an elidable segment from the left, down
+     * to its minimum) on the rightmost segment of that priority that has one;
+     * only when none has, drop the rightmost segment of that priority. */
     while ((over = total(n, form, width, sepw) - w) > 0) {
-        int i = -1;
+        int p = -1, soft = -1, drop = -1;
         for (int k = 0; k < n; k++)
-            if (form[k] >= 0 && (i < 0 || s[k].prio <= s[i].prio))
-                i = k;
-        if (i < 0)
+            if (form[k] >= 0 && (p < 0 || s[k].prio < p))
+                p = s[k].prio;
+        if (p < 0)
             break;
-        if (form[i] == 0 && s[i].compact != NULL) {
-            form[i] = 1;
-            width[i] = glyph_width(s[i].compact);
-        } else if (s[i].elide && width[i] > s[i].min) {
-            width[i] = width[i] - over >= s[i].min ? width[i] - over : s[i].min;
+        for (int k = 0; k < n; k++) {
+            if (form[k] < 0 || s[k].prio != p)
+                continue;
+            drop = k;
+            if ((form[k] == 0 && s[k].compact != NULL) || (s[k].elide && width[k] > s[k].min))
+                soft = k;
+        }
+        if (soft >= 0 && form[soft] == 0 && s[soft].compact != NULL) {
+            form[soft] = 1;
+            width[soft] = glyph_width(s[soft].compact);
+        } else if (soft >= 0) {
+            width[soft] = width[soft] - over >= s[soft].min ? width[soft] - over : s[soft].min;
         } else {
-            form[i] = -1;
+            form[drop] = -1;
         }
     }
     return total(n, form, width, sepw);

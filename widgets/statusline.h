@@ -4,12 +4,12 @@
  *
  * Each segment has a full text, an optional compact text, a role and a
  * priority. When the row is too narrow, statusline_fit shortens one step at
- * a time, always the lowest-priority segment still shown: its compact form
- * first, then (segments marked `elide`, such as a path, which keeps its
- * file name) cut from the left with an ellipsis down to `min` columns, then
- * the segment is dropped. So at 80 columns the counts and the provider
- * health stay whole and the path goes, instead of the right end of the row
- * being clipped mid-word.
+ * a time within the lowest priority still shown: a compact form, or (for
+ * segments marked `elide`, such as a path, which keeps its file name) a cut
+ * from the left with an ellipsis down to `min` columns; only when no segment
+ * of that priority can shrink softly is one dropped (the rightmost). So at 80 columns the counts
+ * and the provider health stay whole and the path goes, instead of the right end of the row being
+ * clipped mid-word.
  *
  * statusline_fit is pure (tested without a terminal); statusline_draw is UI
  * thread only.

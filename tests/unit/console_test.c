@@ -401,6 +401,75 @@ static void t_worker_no_learning(void)
     store_gone(s);
 }
 
+/* The header's segments and what survives at 80 columns. */
+static void t_header(void)
+{
+    int counts[TS_COUNT] = {0}, form[SL_MAX], width[SL_MAX];
+    struct provider_health prov[3] = {
+        {.name = "local", .kind = "local", .breaker = "closed"},
+        {.name = "e2b", .kind = "e2b", .breaker = "open", .failures = 5},
+        {.name = "e2b-eu", .kind = "e2b", .breaker = "half-open"},
+    };
+    struct header_in hi = {.version = "0.1.0",
+                           .isolation = "strict",
+                           .prov = prov,
+                           .nprov = 1,
+                           .counts = counts,
+                           .chain = "off",
+                           .store_path = "/home/someone/.local/share/swarmdeck/swarmdeck.db"};
+    struct header_out ho;
+    int open = -1, half = -1, spath = -1, chain = -1, cnt = -1, enc = -1;
+
+    counts[TS_RUNNING] = 2;
+    counts[TS_SUCCEEDED] = 40;
+    counts[TS_FAILED] = 1;
+    counts[TS_TIMEOUT] = 2;
+    /* Local only: version, isolation, counts, chain, path; no provider segment. */
+    pane_header(&hi, &ho);
+    CHECK(ho.n == 5);
+    CHECK(strcmp(ho.seg[1].text, "isolation: strict") == 0);
+    CHECK(strcmp(ho.seg[2].text, "2 running 0 queued 40 done 3 failed") == 0);
+    /* E2B instances with their breakers, encryption, a broken chain, read-only. */
+    hi.nprov = 3;
+    hi.encrypted = 1;
+    hi.readonly = 1;
+    hi.chain = "BROKEN at #56";
+    pane_header(&hi, &ho);
+    for (int i = 0; i < ho.n; i++) {
+        if (strcmp(ho.seg[i].text, "e2b: breaker open") == 0)
+            open = i;
+        if (strcmp(ho.seg[i].text, "e2b-eu: breaker half-open") == 0)
+            half = i;
+        if (strstr(ho.seg[i].text, "swarmdeck.db"))
+            spath = i;
+        if (strcmp(ho.seg[i].text, "chain BROKEN at #56") == 0)
+            chain = i;
+        if (strstr(ho.seg[i].text, "running"))
+            cnt = i;
+        if (strcmp(ho.seg[i].text, "[encrypted]") == 0)
+            enc = i;
+    }
+    CHECK(open >= 0 && ho.seg[open].role == ROLE_ERROR);
+    CHECK(half >= 0 && ho.seg[half].role == ROLE_WARN);
+    CHECK(chain >= 0 && ho.seg[chain].role == ROLE_ERROR);
+    CHECK(enc >= 0 && ho.seg[enc].role == ROLE_OK);
+    CHECK(spath >= 0 && cnt >= 0);
+    /* At 80 columns (79 after the leading space): the path and the version go, the
+     * counts, the open breaker, the broken chain and read-only stay. */
+    CHECK(statusline_fit(ho.seg, ho.n, 79, 3, form, width) <= 79);
+    if (open >= 0 && chain >= 0 && spath >= 0 && cnt >= 0) {
+        CHECK(form[spath] == -1);
+        CHECK(form[open] >= 0 && form[chain] >= 0 && form[cnt] >= 0);
+        CHECK(form[0] == -1 || form[0] == 1); /* the version: compact or gone */
+    }
+    CHECK(ho.seg[1].role == ROLE_WARN && strcmp(ho.seg[1].text, "read-only") == 0);
+    CHECK(form[1] == 0);
+    /* A spinner frame follows the version. */
+    hi.spin = '/';
+    pane_header(&hi, &ho);
+    CHECK(strcmp(ho.seg[0].text, "swarmdeck 0.1.0 /") == 0);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -409,6 +478,7 @@ static const struct {
     {"patterns_pane", t_patterns_pane},
     {"worker", t_worker},
     {"worker_no_learning", t_worker_no_learning},
+    {"header", t_header},
 };
 
 int main(int argc, char **argv)
