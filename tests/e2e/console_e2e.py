@@ -258,6 +258,12 @@ def s_idle(c):
 def s_readonly(c):
     c.wait_for(r"read-only")
     c.wait_for(r"1 +momentum +SPY +local +succeeded")  # history from the store
+    c.keys("4")  # learning without a coordinator: the worker builds its own index
+    c.wait_for(r"^. all strategies")
+    c.wait_for(r"runs +1\b")
+    c.keys("5", "d")  # deploying from a pattern mutates: refused
+    c.wait_for(r'read-only: "pattern-deploy" refused')
+    c.keys("1")
     c.keys("d")
     c.wait_for(r'read-only: "deploy" refused')
     c.keys(":")
@@ -292,6 +298,12 @@ def s_learning_80x24(c):
     s = c.wait_for(r"Patterns \(\d+/\d+\)")
     assert "CONF\u25bc" in s, s  # sorted by confidence
     golden("console_patterns_80x24.txt", mask(s))
+    c.keys("/")
+    c.text("mean")
+    c.keys("Enter")
+    c.wait_for(r"Patterns \(1/2\) filter: mean")
+    c.keys("Escape")  # clears the filter
+    c.wait_for(r"Patterns \(2/2\) ")
     c.keys("Enter")
     s = c.wait_for(r"Pattern \(Esc: back to the list")
     c.wait_for(r"evidence +\d+ run")
@@ -302,7 +314,7 @@ def s_learning_80x24(c):
     c.keys("d")
     c.wait_for(r"deploy filled from the pattern \(run #\d+")
     c.wait_for(r"< %s >" % re.escape(strategy))
-    c.wait_for(r"description +pattern: %s" % re.escape(strategy))
+    c.wait_for(r"description +pattern: %s" % re.escape(strategy[:8]))  # the field is narrow
     c.keys("Enter")
     c.wait_for(r"deployed #6 %s" % re.escape(strategy))
     c.keys("1")
