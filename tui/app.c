@@ -23,6 +23,11 @@
  * Data: the sandboxes table merges the coordinator's live views
  * (coord_list) with past trajectories read from the store through a
  * read-only connection at start and after each batch of state changes.
+ * The Learning and Patterns panes show snapshots computed by the learnsnap
+ * worker thread (learnsnap.h), requested when a deployment ends and taken
+ * when its pipe is readable; their content is built by panes.c. The header
+ * (panes.c: pane_header) reads provider health, the encryption mark and the
+ * chain state with cheap calls at each refresh.
  */
 #define _GNU_SOURCE
 #include <errno.h>
