@@ -59,6 +59,7 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     tc.store = ctx->store;
     tc.coord = c;
     tc.helper_path = cli_helper_path();
+    tc.runner_path = cli_runner_path();
     tc.version = NULL; /* the console knows its own version */
     tc.theme = cli_val(me, a, "theme");
     tc.readonly = ctx->readonly;

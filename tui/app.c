@@ -23,6 +23,11 @@
  * Data: the sandboxes table merges the coordinator's live views
  * (coord_list) with past trajectories read from the store through a
  * read-only connection at start and after each batch of state changes.
+ * The Learning and Patterns panes show snapshots computed by the learnsnap
+ * worker thread (learnsnap.h), requested when a deployment ends and taken
+ * when its pipe is readable; their content is built by panes.c. The header
+ * (panes.c: pane_header) reads provider health, the encryption mark and the
+ * chain state with cheap calls at each refresh.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,14 +51,19 @@
 #include <curses.h>
 #include <jansson.h>
 
+#include "browser.h"
 #include "dialog.h"
 #include "form.h"
 #include "hints.h"
 #include "inputline.h"
+#include "learnsnap.h"
 #include "logview.h"
+#include "panes.h"
 #include "recover.h"
 #include "sparkline.h"
+#include "statusline.h"
 #include "table.h"
+#include "textview.h"
 #include "theme.h"
 #include "traj.h"
 #include "tui.h"
@@ -61,12 +71,26 @@
 
 extern char **environ;
 
-enum pane { P_TABLE, P_OUTPUT, P_DETAILS, P_COUNT };
-enum dirty { D_HEADER = 1, D_TABLE = 2, D_OUTPUT = 4, D_DETAILS = 8, D_FOOTER = 16, D_ALL = 31 };
+enum pane { P_TABLE, P_OUTPUT, P_DETAILS, P_LEARNING, P_PATTERNS, P_COUNT };
+enum dirty {
+    D_HEADER = 1,
+    D_TABLE = 2,
+    D_OUTPUT = 4,
+    D_DETAILS = 8,
+    D_FOOTER = 16,
+    D_LEARNING = 32,
+    D_PATTERNS = 64,
+    D_ALL = 127
+};
 enum overlay { OV_NONE, OV_DEPLOY, OV_CONFIRM, OV_HELP, OV_INPUT };
-enum input_kind { IN_CMD, IN_FILTER, IN_SEARCH, IN_SAVE };
+enum input_kind { IN_CMD, IN_FILTER, IN_SEARCH, IN_SAVE, IN_PFILTER };
 enum confirm_kind { CF_KILL, CF_CLEANUP_ALL, CF_QUIT };
-enum scope { S_ANY, S_TABLE, S_OUTPUT };
+/* Where a binding applies: any pane, the sandboxes table, the output, a
+ * list (sandboxes or patterns), the patterns browser. */
+enum scope { S_ANY, S_TABLE, S_OUTPUT, S_LIST, S_PATTERNS };
+
+static const char *const pane_names[P_COUNT] = {"Sandboxes", "Output", "Details", "Learning",
+                                                "Patterns"};
 
 #define SPARK_N   240
 #define MIN_COLS  80
@@ -137,12 +161,27 @@ struct app {
     char probe_buf[4096];
     size_t probe_len;
 
+    /* Learning and patterns: snapshots computed off the UI thread. */
+    struct learnsnap *ls;
+    json_t *snap;          /* the newest snapshot, or NULL before the first */
+    struct textview learn; /* the Learning pane's lines */
+    int learn_w;           /* width they were built for (-1: rebuild) */
+    struct browser pat;    /* the Patterns pane */
+
+    /* Header: provider health, encryption and the fingerprint chain. */
+    struct provider_health prov[8];
+    size_t nprov;
+    int encrypted;
+    char chain[64];
+
     int sig_pipe[2];
     /* pane rectangles (y, x, h, w) */
     int rect[P_COUNT][4];
 };
 
 static struct app *g_app; /* for the signal handler's pipe only */
+
+static void take_snapshot(struct app *a);
 
 /* --- small helpers ----------------------------------------------------------- */
 
@@ -473,11 +512,21 @@ static void sync_output(struct app *a)
     a->dirty |= D_OUTPUT | D_DETAILS;
 }
 
+/* The header's health line: cheap calls (copies under the coordinator's
+ * lock, a cached chain state), never a verification or a network call. */
+static void load_health(struct app *a)
+{
+    a->nprov = a->coord ? coord_providers(a->coord, a->prov, 8) : 0;
+    a->encrypted = store_encrypted(a->store);
+    store_chain_summary(a->store, a->chain, sizeof a->chain);
+}
+
 static void refresh_data(struct app *a)
 {
     if (a->hist_stale)
         load_history(a);
     load_views(a);
+    load_health(a);
     rebuild_table(a);
     sync_output(a);
     a->dirty |= D_TABLE | D_HEADER | D_DETAILS;
@@ -552,15 +601,32 @@ static int cmd_run(struct app *a, const char *line);
 static int focused_key(struct app *a, int key)
 {
     int f = 0;
-    if (a->focus == P_TABLE)
+    switch (a->focus) {
+    case P_TABLE:
         f = table_ops.key(&a->tbl, key);
-    else
-        f = logview_ops.key(&a->lv, key);
-    if (f & WF_DIRTY)
-        a->dirty |= a->focus == P_TABLE ? D_TABLE | D_OUTPUT | D_DETAILS : D_OUTPUT;
-    if (a->focus == P_TABLE)
+        if (f & WF_DIRTY)
+            a->dirty |= D_TABLE | D_OUTPUT | D_DETAILS;
         sync_output(a);
+        break;
+    case P_LEARNING:
+        if (textview_ops.key(&a->learn, key) & WF_DIRTY)
+            a->dirty |= D_LEARNING;
+        break;
+    case P_PATTERNS:
+        if (browser_ops.key(&a->pat, key) & WF_DIRTY)
+            a->dirty |= D_PATTERNS;
+        break;
+    default:
+        if (logview_ops.key(&a->lv, key) & WF_DIRTY)
+            a->dirty |= D_OUTPUT;
+    }
     return 0;
+}
+
+/* The table the list commands (sort, filter) act on: the focused one. */
+static struct table *focused_table(struct app *a)
+{
+    return a->focus == P_PATTERNS ? &a->pat.list : &a->tbl;
 }
 
 static int c_down(struct app *a, const char *x)
@@ -662,6 +728,8 @@ static int c_slash(struct app *a, const char *x)
     (void)x;
     if (a->focus == P_TABLE)
         prompt(a, IN_FILTER, "filter: ", a->tbl.filter);
+    else if (a->focus == P_PATTERNS)
+        prompt(a, IN_PFILTER, "filter patterns: ", a->pat.list.filter);
     else
         prompt(a, IN_SEARCH, "search: ", "");
     return 0;
@@ -703,28 +771,36 @@ static int c_search_prev(struct app *a, const char *x)
     return 0;
 }
 
+static int c_pfilter(struct app *a, const char *arg)
+{
+    table_set_filter(&a->pat.list, arg ? arg : "");
+    a->dirty |= D_PATTERNS;
+    return 0;
+}
+
 static int c_sort_next(struct app *a, const char *x)
 {
     (void)x;
-    table_cycle_sort(&a->tbl);
-    a->dirty |= D_TABLE;
+    table_cycle_sort(focused_table(a));
+    a->dirty |= D_TABLE | D_PATTERNS;
     return 0;
 }
 
 static int c_sort_invert(struct app *a, const char *x)
 {
     (void)x;
-    table_invert_sort(&a->tbl);
-    a->dirty |= D_TABLE;
+    table_invert_sort(focused_table(a));
+    a->dirty |= D_TABLE | D_PATTERNS;
     return 0;
 }
 
 static int c_sort(struct app *a, const char *arg)
 {
-    for (int c = 0; c < (int)(sizeof cols / sizeof cols[0]); c++)
-        if (arg && strcasecmp(cols[c].title, arg) == 0) {
-            table_sort_by(&a->tbl, c, cols[c].sort_desc);
-            a->dirty |= D_TABLE;
+    struct table *t = focused_table(a);
+    for (int c = 0; c < t->ncols; c++)
+        if (arg && strcasecmp(t->cols[c].title, arg) == 0) {
+            table_sort_by(t, c, t->cols[c].sort_desc);
+            a->dirty |= D_TABLE | D_PATTERNS;
             return 0;
         }
     notify(a, 1, "sort: no column \"%s\"", arg ? arg : "");
@@ -755,11 +831,12 @@ static int c_timestamps(struct app *a, const char *x)
     return 0;
 }
 
+/* The focused pane full screen (from the sandboxes table: its output). */
 static int c_fullscreen(struct app *a, const char *x)
 {
     (void)x;
     a->fullscreen = !a->fullscreen;
-    if (a->fullscreen)
+    if (a->fullscreen && a->focus == P_TABLE)
         a->focus = P_OUTPUT;
     a->dirty = D_ALL;
     return 0;
@@ -814,8 +891,10 @@ static int c_pause(struct app *a, const char *x)
 {
     (void)x;
     a->paused = !a->paused;
-    if (!a->paused)
+    if (!a->paused) {
         refresh_data(a);
+        take_snapshot(a);
+    }
     notify(a, 0, a->paused ? "updates paused (Z resumes)" : "updates resumed");
     a->dirty |= D_HEADER;
     return 0;
@@ -1011,8 +1090,55 @@ static int c_deploy(struct app *a, const char *x)
     return 0;
 }
 
+static void deploy_from_pattern(struct app *a, const json_t *p);
+
+/* The pattern the patterns pane points at: the one whose detail is open,
+ * else the selected row. */
+static json_t *current_pattern(struct app *a)
+{
+    return pane_pattern_find(a->snap, a->pat.open ? a->pat.item : table_selected(&a->pat.list));
+}
+
+static int c_pattern_open(struct app *a, const char *x)
+{
+    json_t *p;
+    (void)x;
+    a->dirty |= D_PATTERNS;
+    if (a->pat.open) {
+        browser_close(&a->pat);
+        return 0;
+    }
+    if ((p = current_pattern(a)) == NULL) {
+        notify(a, 1, "patterns: nothing selected");
+        return -1;
+    }
+    pane_pattern_detail(&a->pat.detail, p);
+    browser_open(&a->pat, pane_pattern_id(p));
+    return 0;
+}
+
+static int c_pattern_deploy(struct app *a, const char *x)
+{
+    json_t *p;
+    (void)x;
+    if (a->coord == NULL) {
+        notify(a, 1, "deploy: no coordinator in this console");
+        return -1;
+    }
+    if ((p = current_pattern(a)) == NULL) {
+        notify(a, 1, "patterns: select a pattern to deploy from");
+        return -1;
+    }
+    deploy_from_pattern(a, p);
+    return 0;
+}
+
 static const struct command commands[] = {
     {"deploy", "", "open the deploy dialog", CMD_MUTATES, c_deploy},
+    {"pattern-deploy", "", "open the deploy dialog filled from the selected pattern", CMD_MUTATES,
+     c_pattern_deploy},
+    {"pattern-open", "", "show or hide the selected pattern's detail and evidence", 0,
+     c_pattern_open},
     {"kill", "", "kill the tagged (or selected) deployments, after confirmation", CMD_MUTATES,
      c_kill},
     {"cleanup", "", "reap orphans and hide finished rows", CMD_MUTATES, c_cleanup},
@@ -1025,11 +1151,12 @@ static const struct command commands[] = {
     {"export", "FILE", "write the visible table as CSV (0600)", CMD_ARG, c_export},
     {"save", "[FILE]", "save the output pane's lines to FILE (0600)", 0, c_save},
     {"filter", "TEXT", "filter the table (text, or column:text)", 0, c_filter},
+    {"filter-patterns", "TEXT", "filter the patterns (text, or column:text)", 0, c_pfilter},
     {"search", "TEXT", "search the output", CMD_ARG, c_search},
     {"search-next", "", "next search match", 0, c_search_next},
     {"search-prev", "", "previous search match", 0, c_search_prev},
     {"find", "", "filter the table or search the output (by pane)", 0, c_slash},
-    {"sort", "COLUMN", "sort the table by COLUMN", CMD_ARG, c_sort},
+    {"sort", "COLUMN", "sort the focused list by COLUMN", CMD_ARG, c_sort},
     {"sort-next", "", "sort by the next column", 0, c_sort_next},
     {"sort-invert", "", "invert the sort order", 0, c_sort_invert},
     {"tag", "", "tag or untag the selected row", 0, c_tag},
@@ -1037,13 +1164,15 @@ static const struct command commands[] = {
     {"follow", "", "toggle following the newest output", 0, c_follow},
     {"wrap", "", "toggle wrapping long lines", 0, c_wrap},
     {"timestamps", "", "toggle line timestamps", 0, c_timestamps},
-    {"fullscreen", "", "toggle the output pane full screen", 0, c_fullscreen},
+    {"fullscreen", "", "toggle the focused pane (sandboxes: the output) full screen", 0,
+     c_fullscreen},
     {"pause", "", "pause or resume screen updates", 0, c_pause},
     {"redraw", "", "repaint the whole screen", 0, c_redraw},
     {"interval", "MS", "refresh interval while running", CMD_ARG, c_interval},
     {"faster", "", "halve the refresh interval", 0, c_faster},
     {"slower", "", "double the refresh interval", 0, c_slower},
-    {"focus", "N", "focus pane N (1 sandboxes, 2 output, 3 details)", CMD_ARG, c_focus},
+    {"focus", "N", "focus pane N (1 sandboxes, 2 output, 3 details, 4 learning, 5 patterns)",
+     CMD_ARG, c_focus},
     {"focus-next", "", "focus the next pane", 0, c_focus_next},
     {"focus-prev", "", "focus the previous pane", 0, c_focus_prev},
     {"prompt", "", "open the command palette", 0, c_prompt},
@@ -1065,6 +1194,7 @@ struct binding {
 
 static const struct binding bindings[] = {
     {'q', S_ANY, "quit", 1},
+    {'d', S_PATTERNS, "pattern-deploy", 1},
     {'d', S_ANY, "deploy", 1},
     {'k', S_ANY, "kill", 1},
     {'c', S_ANY, "cleanup", 0},
@@ -1076,9 +1206,10 @@ static const struct binding bindings[] = {
     {'n', S_OUTPUT, "search-next", 0},
     {'N', S_OUTPUT, "search-prev", 0},
     {' ', S_TABLE, "tag", 0},
-    {'s', S_TABLE, "sort-next", 1},
-    {'r', S_TABLE, "sort-invert", 0},
+    {'s', S_LIST, "sort-next", 1},
+    {'r', S_LIST, "sort-invert", 0},
     {WK_ENTER, S_TABLE, "open", 0},
+    {WK_ENTER, S_PATTERNS, "pattern-open", 1},
     {'f', S_OUTPUT, "follow", 1},
     {'w', S_OUTPUT, "wrap", 1},
     {'T', S_OUTPUT, "timestamps", 0},
@@ -1090,6 +1221,8 @@ static const struct binding bindings[] = {
     {'1', S_ANY, "focus 1", 0},
     {'2', S_ANY, "focus 2", 0},
     {'3', S_ANY, "focus 3", 0},
+    {'4', S_ANY, "focus 4", 0},
+    {'5', S_ANY, "focus 5", 0},
     {'+', S_ANY, "faster", 0},
     {'-', S_ANY, "slower", 0},
     {'Z', S_ANY, "pause", 0},
@@ -1179,8 +1312,28 @@ static int complete_cmd(void *ctx, const char *line, const char **out, int max)
 
 static int scope_ok(const struct app *a, int scope)
 {
-    return scope == S_ANY || (scope == S_TABLE && a->focus == P_TABLE) ||
-           (scope == S_OUTPUT && a->focus == P_OUTPUT);
+    switch (scope) {
+    case S_TABLE:
+        return a->focus == P_TABLE;
+    case S_OUTPUT:
+        return a->focus == P_OUTPUT;
+    case S_LIST:
+        return a->focus == P_TABLE || (a->focus == P_PATTERNS && !a->pat.open);
+    case S_PATTERNS:
+        return a->focus == P_PATTERNS;
+    default:
+        return 1;
+    }
+}
+
+/* Whether an earlier binding of the same key applies in this pane (the
+ * dispatcher takes the first match, so this one would never run). */
+static int shadowed(const struct app *a, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (bindings[k].key == bindings[i].key && scope_ok(a, bindings[k].scope))
+            return 1;
+    return 0;
 }
 
 static const char *cmd_desc(const char *line)
@@ -1192,7 +1345,8 @@ static const char *cmd_desc(const char *line)
 
 void tui_dump_keys(FILE *f)
 {
-    static const char *const scopes[] = {"any pane", "sandboxes", "output"};
+    static const char *const scopes[] = {"any pane", "sandboxes", "output", "sandboxes, patterns",
+                                         "patterns"};
     char k[32];
     fprintf(f, "| key | pane | command | what it does |\n|---|---|---|---|\n");
     for (size_t i = 0; i < NBINDINGS; i++)
@@ -1266,6 +1420,66 @@ static void deploy_open(struct app *a)
     deploy_params(a);
     a->overlay = OV_DEPLOY;
     deploy_suggest(a);
+    a->dirty = D_ALL;
+}
+
+/* A JSON scalar as form text. */
+static void json_text(const json_t *v, char *buf, size_t n)
+{
+    if (json_is_boolean(v))
+        snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
+    else if (json_is_integer(v))
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v))
+        snprintf(buf, n, "%s", json_string_value(v));
+    else
+        snprintf(buf, n, "%.6g", json_number_value(v));
+}
+
+/* The deploy dialog filled from a learned pattern (panes.h: the parameters
+ * and symbol of its best evidence run, else the middle of its region). The
+ * operator reviews the form and the suggestion beside it before Enter. */
+static void deploy_from_pattern(struct app *a, const json_t *p)
+{
+    const struct catalog *cat = coord_catalog(a->coord);
+    json_t *d = pane_pattern_deploy(p), *v;
+    const char *strat = json_string_value(json_object_get(d, "strategy")), *key;
+    int found = -1, set = 0, bad = 0;
+    char desc[160], buf[160];
+
+    for (size_t i = 0; i < catalog_count(cat) && i < FORM_MAX_CHOICES; i++)
+        if (strcmp(catalog_at(cat, i)->name, strat) == 0)
+            found = (int)i;
+    if (found < 0) {
+        notify(a, 1, "pattern: strategy \"%s\" is not in this console's catalog", strat);
+        json_decref(d);
+        return;
+    }
+    deploy_open(a);
+    a->form.f[DF_STRATEGY].choice = found;
+    deploy_params(a);
+    if (json_is_string(json_object_get(d, "symbol")))
+        form_set(&a->form, DF_SYMBOLS, json_string_value(json_object_get(d, "symbol")));
+    json_object_foreach(json_object_get(d, "params"), key, v)
+    {
+        int k = form_find(&a->form, key);
+        if (k < DF_PARAMS)
+            continue;
+        json_text(v, buf, sizeof buf);
+        if (form_set(&a->form, k, buf) == 0)
+            set++;
+        else
+            bad++;
+    }
+    snprintf(desc, sizeof desc, "pattern: %.140s",
+             json_string_value(json_object_get(p, "name"))
+                 ? json_string_value(json_object_get(p, "name"))
+                 : "?");
+    form_set(&a->form, DF_DESC, desc);
+    deploy_suggest(a);
+    notify(a, bad ? 1 : 0, "deploy filled from the pattern (%s: %d value(s)%s)",
+           json_string_value(json_object_get(d, "from")), set, bad ? ", some out of range" : "");
+    json_decref(d);
     a->dirty = D_ALL;
 }
 
@@ -1478,70 +1692,81 @@ static struct draw_ctx dctx(const struct app *a, int focused)
     return d;
 }
 
+static void set_rect(struct app *a, int p, int y, int x, int h, int w)
+{
+    a->rect[p][0] = y, a->rect[p][1] = x, a->rect[p][2] = h, a->rect[p][3] = w;
+}
+
+/* Tabs below 120x32 (one pane at a time under a tab bar); above, a grid:
+ * sandboxes over output on the left, details, learning and patterns stacked
+ * on the right. Fullscreen gives the focused pane everything. */
 static void layout(struct app *a)
 {
     int body = LINES - 2, top = 1;
     memset(a->rect, 0, sizeof a->rect);
     a->too_small = COLS < MIN_COLS || LINES < MIN_LINES;
     a->tabs = COLS < 120 || LINES < 32;
+    a->learn_w = -1;
     if (a->too_small)
         return;
     if (a->fullscreen) {
-        int *r = a->rect[P_OUTPUT];
-        r[0] = top, r[1] = 0, r[2] = body, r[3] = COLS;
+        set_rect(a, a->focus, top, 0, body, COLS);
         return;
     }
     if (a->tabs) {
-        for (int p = 0; p < P_COUNT; p++)
-            if (p == a->focus) {
-                a->rect[p][0] = top + 1;
-                a->rect[p][1] = 0;
-                a->rect[p][2] = body - 1;
-                a->rect[p][3] = COLS;
-            }
+        set_rect(a, a->focus, top + 1, 0, body - 1, COLS);
         return;
     }
     {
-        int th = body / 2, dw = COLS / 4 < 36 ? 36 : COLS / 4;
-        a->rect[P_TABLE][0] = top, a->rect[P_TABLE][1] = 0;
-        a->rect[P_TABLE][2] = th, a->rect[P_TABLE][3] = COLS;
-        a->rect[P_OUTPUT][0] = top + th, a->rect[P_OUTPUT][1] = 0;
-        a->rect[P_OUTPUT][2] = body - th, a->rect[P_OUTPUT][3] = COLS - dw;
-        a->rect[P_DETAILS][0] = top + th, a->rect[P_DETAILS][1] = COLS - dw;
-        a->rect[P_DETAILS][2] = body - th, a->rect[P_DETAILS][3] = dw;
+        int th = body / 2, rw = COLS / 4 < 40 ? 40 : COLS / 4, lw = COLS - rw;
+        int dh = body / 3 < 13 ? body / 3 : 13, lh = (body - dh) / 2;
+        set_rect(a, P_TABLE, top, 0, th, lw);
+        set_rect(a, P_OUTPUT, top + th, 0, body - th, lw);
+        set_rect(a, P_DETAILS, top, lw, dh, rw);
+        set_rect(a, P_LEARNING, top + dh, lw, lh, rw);
+        set_rect(a, P_PATTERNS, top + dh + lh, lw, body - dh - lh, rw);
     }
 }
 
+/* The header: version and mode, provider health (local: isolation level;
+ * every other instance: its breaker), counts, the encryption mark, the
+ * fingerprint chain and the store path, shrunk to fit (statusline.h). */
 static void draw_header(struct app *a)
 {
-    char b[512], iso[48];
-    const struct deploy_view *first = a->nviews ? &a->views[0] : NULL;
     static const char spin[] = "|/-\\";
-    int live = a->counts[TS_RUNNING] + a->counts[TS_QUEUED];
+    const struct deploy_view *first = a->nviews ? &a->views[0] : NULL;
+    struct draw_ctx dc = dctx(a, 1);
+    struct header_out ho;
+    struct header_in hi = {
+        .version = a->conf.version ? a->conf.version : SWARMDECK_VERSION,
+        .readonly = a->readonly,
+        .paused = a->paused,
+        .spin = a->counts[TS_RUNNING] + a->counts[TS_QUEUED] && !a->conf.no_anim ? spin[a->tick & 3]
+                                                                                 : 0,
+        .isolation = first && first->isolation_level[0] ? first->isolation_level : a->isolation,
+        .prov = a->prov,
+        .nprov = a->nprov,
+        .counts = a->counts,
+        .encrypted = a->encrypted,
+        .chain = a->chain,
+        .store_path = store_path(a->store),
+    };
 
-    snprintf(iso, sizeof iso, "%s",
-             first && first->isolation_level[0] ? first->isolation_level : a->isolation);
-    snprintf(b, sizeof b,
-             " swarmdeck %s%s%s %c isolation: %s | %d running %d queued %d done %d failed | %s",
-             a->conf.version ? a->conf.version : SWARMDECK_VERSION, a->readonly ? " read-only" : "",
-             a->paused ? " PAUSED" : "", live && !a->conf.no_anim ? spin[a->tick & 3] : ' ', iso,
-             a->counts[TS_RUNNING], a->counts[TS_QUEUED], a->counts[TS_SUCCEEDED],
-             a->counts[TS_FAILED] + a->counts[TS_TIMEOUT], store_path(a->store));
+    pane_header(&hi, &ho);
     wattrset(stdscr, a->roles[ROLE_STATUSBAR]);
     mvhline(0, 0, ' ', COLS);
-    glyph_put(stdscr, 0, 0, b, COLS, 1);
+    statusline_draw(stdscr, 0, 1, COLS - 1, ho.seg, ho.n, " | ", &dc);
     if (a->tabs && !a->fullscreen) {
-        static const char *const names[] = {"1 Sandboxes", "2 Output", "3 Details"};
         int x = 0;
         wattrset(stdscr, a->roles[ROLE_NORMAL]);
         mvhline(1, 0, ' ', COLS);
         for (int p = 0; p < P_COUNT; p++) {
+            char name[32];
+            snprintf(name, sizeof name, " %d %s ", p + 1, pane_names[p]);
             wattrset(stdscr, a->roles[p == a->focus ? ROLE_SELECT : ROLE_DIM]);
-            x += glyph_put(stdscr, 1, x, " ", 1, 0);
-            x += glyph_put(stdscr, 1, x, names[p], COLS - x, 0);
-            x += glyph_put(stdscr, 1, x, " ", 1, 0);
+            x += glyph_put(stdscr, 1, x, name, COLS - x, 0);
             wattrset(stdscr, a->roles[ROLE_NORMAL]);
-            x += glyph_put(stdscr, 1, x, " ", 1, 0);
+            x += glyph_put(stdscr, 1, x, " ", COLS - x, 0);
         }
     }
     wattrset(stdscr, A_NORMAL);
@@ -1685,6 +1910,76 @@ static void draw_details(struct app *a)
     wattrset(stdscr, A_NORMAL);
 }
 
+static void draw_learning(struct app *a)
+{
+    int *r = a->rect[P_LEARNING];
+    struct draw_ctx dc = dctx(a, a->focus == P_LEARNING);
+    char title[96];
+    if (r[2] < 3)
+        return;
+    if (a->learn_w != r[3] - 2) { /* lines are built for the pane's width */
+        size_t top = a->learn.top;
+        pane_learning_fill(&a->learn, a->snap, r[3] - 2, a->g);
+        a->learn.top = top;
+        a->learn_w = r[3] - 2;
+    }
+    snprintf(title, sizeof title, "Learning%s",
+             a->snap && json_is_number(json_object_get(a->snap, "computeMs")) ? ""
+                                                                              : " (computing)");
+    pane_box(a, P_LEARNING, title);
+    textview_ops.draw(&a->learn, stdscr, r[0] + 1, r[1] + 2, r[2] - 2, r[3] - 3, &dc);
+}
+
+static void draw_patterns(struct app *a)
+{
+    int *r = a->rect[P_PATTERNS];
+    struct draw_ctx dc = dctx(a, a->focus == P_PATTERNS);
+    char title[256];
+    long long total = json_integer_value(json_object_get(a->snap, "patternsTotal"));
+    if (r[2] < 3)
+        return;
+    if (a->pat.open)
+        snprintf(title, sizeof title, "Pattern (Esc: back to the list, d deploys)");
+    else
+        snprintf(title, sizeof title, "Patterns (%zu/%lld)%s%s", a->pat.list.nview, total,
+                 a->pat.list.filter[0] ? " filter: " : "", a->pat.list.filter);
+    pane_box(a, P_PATTERNS, title);
+    if (a->pat.list.nrows == 0 && !a->pat.open && r[2] > 3) {
+        wattrset(stdscr, a->roles[ROLE_DIM]);
+        glyph_put(stdscr, r[0] + 1, r[1] + 2,
+                  a->snap == NULL ? "computing..."
+                  : json_is_string(json_object_get(a->snap, "error"))
+                      ? json_string_value(json_object_get(a->snap, "error"))
+                      : "no patterns yet: finished deployments make them",
+                  r[3] - 4, 0);
+        return;
+    }
+    browser_ops.draw(&a->pat, stdscr, r[0] + 1, r[1] + (a->pat.open ? 2 : 1), r[2] - 2,
+                     r[3] - (a->pat.open ? 3 : 2), &dc);
+}
+
+/* A new learning snapshot from the worker: rebuild what shows it, keeping
+ * the operator's place (scroll, selection, an open detail). */
+static void take_snapshot(struct app *a)
+{
+    json_t *s = learnsnap_take(a->ls);
+    if (s == NULL)
+        return;
+    json_decref(a->snap);
+    a->snap = s;
+    a->learn_w = -1;
+    pane_patterns_fill(&a->pat.list, s);
+    if (a->pat.open) {
+        json_t *p = pane_pattern_find(s, a->pat.item);
+        size_t top = a->pat.detail.top;
+        if (p != NULL) {
+            pane_pattern_detail(&a->pat.detail, p);
+            a->pat.detail.top = top;
+        }
+    }
+    a->dirty |= D_LEARNING | D_PATTERNS;
+}
+
 static void draw_footer(struct app *a)
 {
     struct draw_ctx dc = dctx(a, 1);
@@ -1709,7 +2004,7 @@ static void draw_footer(struct app *a)
         char keys[NBINDINGS][16];
         int n = 0;
         for (size_t i = 0; i < NBINDINGS; i++)
-            if (bindings[i].hint && scope_ok(a, bindings[i].scope)) {
+            if (bindings[i].hint && scope_ok(a, bindings[i].scope) && !shadowed(a, i)) {
                 wk_name(bindings[i].key, keys[n], sizeof keys[n]);
                 h[n].key = keys[n];
                 h[n].label = bindings[i].cmd;
@@ -1722,7 +2017,8 @@ static void draw_footer(struct app *a)
 static void draw_help(struct app *a)
 {
     int h = LINES - 4, w = COLS - 8 > 100 ? 100 : COLS - 8, y0 = 2, x0 = (COLS - w) / 2, row = 0;
-    static const char *const scopes[] = {"", "[sandboxes] ", "[output] "};
+    static const char *const scopes[] = {"", "[sandboxes] ", "[output] ", "[lists] ",
+                                         "[patterns] "};
     wattrset(stdscr, a->roles[ROLE_DIALOG]);
     for (int r = 0; r < h; r++)
         mvhline(y0 + r, x0, ' ', w);
@@ -1735,7 +2031,7 @@ static void draw_help(struct app *a)
         wk_name(bindings[i].key, k, sizeof k);
         wattrset(stdscr, a->roles[ROLE_KEY]);
         glyph_put(stdscr, y0 + 1 + row, x0 + 2, k, 8, 1);
-        snprintf(line, sizeof line, "%-12s %s%s", bindings[i].cmd, scopes[bindings[i].scope],
+        snprintf(line, sizeof line, "%-14s %s%s", bindings[i].cmd, scopes[bindings[i].scope],
                  cmd_desc(bindings[i].cmd));
         wattrset(stdscr, a->roles[ROLE_DIALOG]);
         glyph_put(stdscr, y0 + 1 + row, x0 + 11, line, w - 13, 0);
@@ -1818,6 +2114,10 @@ static void draw_frame(struct app *a)
         draw_output(a);
     if ((a->dirty & D_DETAILS) && a->rect[P_DETAILS][2])
         draw_details(a);
+    if ((a->dirty & D_LEARNING) && a->rect[P_LEARNING][2])
+        draw_learning(a);
+    if ((a->dirty & D_PATTERNS) && a->rect[P_PATTERNS][2])
+        draw_patterns(a);
     if (a->dirty & D_FOOTER)
         draw_footer(a);
     draw_overlay(a);
@@ -1934,17 +2234,25 @@ static void handle_key(struct app *a, int key)
                 cmd_run(a, line);
             else if (a->input_kind == IN_FILTER)
                 c_filter(a, line);
+            else if (a->input_kind == IN_PFILTER)
+                c_pfilter(a, line);
             else if (a->input_kind == IN_SEARCH)
                 c_search(a, line);
             else if (a->input_kind == IN_SAVE)
                 c_save(a, line[0] ? line : NULL);
         } else if ((f & WF_CHANGED) && a->input_kind == IN_FILTER) {
             c_filter(a, a->in.buf); /* filter as typed */
+        } else if ((f & WF_CHANGED) && a->input_kind == IN_PFILTER) {
+            c_pfilter(a, a->in.buf);
         }
         return;
     }
     if (key == WK_ESC) {
-        if (a->tbl.filter[0])
+        if (a->focus == P_PATTERNS && a->pat.open)
+            c_pattern_open(a, NULL); /* back to the list */
+        else if (a->focus == P_PATTERNS && a->pat.list.filter[0])
+            c_pfilter(a, "");
+        else if (a->tbl.filter[0])
             c_filter(a, "");
         else if (a->fullscreen)
             c_fullscreen(a, NULL);
@@ -1987,11 +2295,14 @@ static int drain_events(struct app *a)
             case EV_RESYNC:
                 changed |= D_ALL;
                 a->hist_stale = 1;
+                learnsnap_request(a->ls);
                 break;
             case EV_STATE:
                 changed |= D_TABLE | D_HEADER | D_DETAILS;
-                if (traj_state_terminal(e->state))
+                if (traj_state_terminal(e->state)) {
                     a->hist_stale = 1;
+                    learnsnap_request(a->ls); /* the learner has observed it */
+                }
                 if (e->traj_id == a->out_id)
                     changed |= D_OUTPUT;
                 break;
@@ -2058,7 +2369,21 @@ int tui_run(const struct tui_conf *conf)
     table_sort_by(&a->tbl, C_ID, 1);
     logview_init(&a->lv);
     inputline_init(&a->in, ":", complete_cmd, a);
+    textview_init(&a->learn, 12);
+    a->learn_w = -1;
+    browser_init(&a->pat, pattern_cols, PC_COUNT, 12);
+    table_sort_by(&a->pat.list, PC_CONF, 1);
     a->rd = store_reader(a->store, &err);
+    {
+        struct learnsnap_conf lc = {
+            .learn = a->coord ? coord_learn(a->coord) : NULL,
+            .store = a->store,
+            .runner_path = a->coord ? NULL : conf->runner_path,
+        };
+        struct sd_err lerr = {0};
+        if ((a->ls = learnsnap_start(&lc, &lerr)) == NULL)
+            notify(a, 1, "%s", lerr.msg);
+    }
 
     setlocale(LC_ALL, "");
     a->g = glyph_pick();
@@ -2112,7 +2437,7 @@ int tui_run(const struct tui_conf *conf)
     a->dirty = D_ALL;
 
     while (!a->quit) {
-        struct pollfd pf[4];
+        struct pollfd pf[5];
         int nfd = 0, timeout = -1, live;
         uint64_t now;
 
@@ -2124,6 +2449,7 @@ int tui_run(const struct tui_conf *conf)
         pf[nfd++] = (struct pollfd){a->coord && !a->paused ? evq_fd(coord_events(a->coord)) : -1,
                                     POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->probe_fd, POLLIN, 0};
+        pf[nfd++] = (struct pollfd){a->paused ? -1 : learnsnap_fd(a->ls), POLLIN, 0};
         live = a->counts[TS_RUNNING] + a->counts[TS_QUEUED];
         if (live && !a->paused)
             timeout = a->interval_ms;
@@ -2153,6 +2479,8 @@ int tui_run(const struct tui_conf *conf)
         }
         if (pf[3].revents & (POLLIN | POLLHUP))
             probe_read(a);
+        if (pf[4].revents & POLLIN)
+            take_snapshot(a);
         if (pf[0].revents & POLLIN) {
             int k;
             while ((k = wk_read(stdscr)) != WK_NONE) {
@@ -2182,6 +2510,7 @@ int tui_run(const struct tui_conf *conf)
         }
     }
 
+    learnsnap_stop(a->ls); /* before the caller frees the coordinator and its learner */
     for (int i = 0; i < 4; i++)
         sigaction(sigs[i], &old[i], NULL);
     g_app = NULL;
@@ -2201,6 +2530,9 @@ int tui_run(const struct tui_conf *conf)
         sqlite3_close_v2(a->rd);
     logring_free(a->own_ring);
     json_decref(a->sugg);
+    json_decref(a->snap);
+    textview_free(&a->learn);
+    browser_free(&a->pat);
     table_free(&a->tbl);
     free(a->views);
     free(a->hist);

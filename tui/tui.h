@@ -19,6 +19,8 @@ struct tui_conf {
     struct store *store;     /* required */
     struct coord *coord;     /* NULL: read-only console (history only) */
     const char *helper_path; /* swarmdeck-sandbox, for the probe and cleanup */
+    const char *runner_path; /* swarmdeck-runner: a read-only console's learning
+                                catalog (NULL: no learning without a coordinator) */
     const char *version;
     const char *theme; /* NULL = "default" */
     int readonly, no_color, no_anim;

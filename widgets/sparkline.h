@@ -17,6 +17,13 @@
 int sparkline_render(const double *v, size_t n, int width, const struct glyphs *g, char *out,
                      size_t outsz);
 
+/* The same on a fixed scale: lo and hi are the lowest and highest levels
+ * (values outside are clamped), for series with a natural range such as a
+ * success rate in [0, 1], where a flat 100 % must not look like 0 %. NaN lo
+ * or hi: the series' own minimum or maximum. */
+int sparkline_render_range(const double *v, size_t n, int width, double lo, double hi,
+                           const struct glyphs *g, char *out, size_t outsz);
+
 /* The level (0..7) of value x between lo and hi. */
 int sparkline_level(double x, double lo, double hi);
 

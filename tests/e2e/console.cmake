@@ -4,11 +4,13 @@
 find_package(Python3 COMPONENTS Interpreter)
 find_program(TMUX_BIN tmux)
 if(Python3_FOUND AND TMUX_BIN AND TARGET swarmdeck)
-  foreach(s flow_80x24 grid_200x50 resize no_color ascii golden_80x24 idle readonly)
+  foreach(s flow_80x24 grid_200x50 resize no_color ascii golden_80x24 idle readonly
+            learning_80x24 firehose term_screen term_linux term_vt100 gnu_screen guide
+            sigterm sighup)
     add_test(NAME console_e2e_${s}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/console_e2e.py ${s})
     set_tests_properties(console_e2e_${s} PROPERTIES
-      ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR};PYTHONDONTWRITEBYTECODE=1"
+      ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR};SWARMDECK_E2E_STRATEGIES=${CMAKE_BINARY_DIR}/e2e-strategies;PYTHONDONTWRITEBYTECODE=1"
       LABELS "e2e;console" TIMEOUT 120 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
   endforeach()
 endif()

@@ -18,10 +18,11 @@ import time
 BIN = os.environ.get("SWARMDECK_BIN_DIR", "build")
 SRC = os.environ.get("SWARMDECK_SRC_DIR", ".")
 GOLDEN = os.path.join(SRC, "tests", "e2e", "golden")
+STRATEGIES = os.environ.get("SWARMDECK_E2E_STRATEGIES", os.path.join(BIN, "e2e-strategies"))
 
 
 class Console:
-    def __init__(self, x=80, y=24, env=None, args="", pre=None):
+    def __init__(self, x=80, y=24, env=None, args="", pre=None, wrap=None):
         self.sock = "t%d" % os.getpid()
         self.tmp = tempfile.mkdtemp(prefix="sd-console-")
         os.chmod(self.tmp, 0o711)  # the sandbox's mapped user must reach its work dir
@@ -39,6 +40,8 @@ class Console:
             pre(dict(os.environ, **e))
         envs = " ".join("%s='%s'" % kv for kv in e.items())
         cmd = "exec env %s %s/swarmdeck console --no-anim %s" % (envs, BIN, args)
+        if wrap:  # run it under another program (GNU screen) inside the tmux pane
+            cmd = wrap(self, cmd)
         self.tmux("new-session", "-d", "-x", str(x), "-y", str(y), cmd)
         self.tmux("set-option", "-g", "remain-on-exit", "on")
 
@@ -106,7 +109,14 @@ def mask(s):
     """Mask what legitimately changes between runs: paths, times, ids."""
     s = re.sub(r"\| /\S*", "| <store>", s)
     s = re.sub(r"isolation: \S+", "isolation: <level>", s)  # depends on the kernel
+    s = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "YYYY-MM-DD hh:mm", s)  # keeps the width
     return s
+
+
+def cli(e, *args):
+    """Run the swarmdeck command line with the console's environment."""
+    subprocess.run([os.path.join(BIN, "swarmdeck")] + list(args), env=e, check=True,
+                   capture_output=True)
 
 
 def golden(name, text):
@@ -159,10 +169,14 @@ def s_flow_80x24(c):
 def s_grid_200x50(c):
     s = c.wait_for(r"Details")
     assert "Sandboxes" in s and "Output" in s, s
+    c.wait_for(r"nothing learned yet")  # the Learning pane, from the worker's first snapshot
+    c.wait_for(r"Patterns \(0/0\)")
     deploy(c, pace="0")
     c.wait_for(r"1 +momentum +SPY +local +succeeded")
     c.wait_for(r"result +\+1\.35%")  # details pane: the built-in's known result on SPY
     c.wait_for(r"@@result")
+    c.wait_for(r"Patterns \(1/1\)")  # learned from the run that just ended
+    c.wait_for(r"success +100%")
     c.keys("q")
     c.wait_exit()
 
@@ -244,6 +258,12 @@ def s_idle(c):
 def s_readonly(c):
     c.wait_for(r"read-only")
     c.wait_for(r"1 +momentum +SPY +local +succeeded")  # history from the store
+    c.keys("4")  # learning without a coordinator: the worker builds its own index
+    c.wait_for(r"^. all strategies")
+    c.wait_for(r"runs +1\b")
+    c.keys("5", "d")  # deploying from a pattern mutates: refused
+    c.wait_for(r'read-only: "pattern-deploy" refused')
+    c.keys("1")
     c.keys("d")
     c.wait_for(r'read-only: "deploy" refused')
     c.keys(":")
@@ -264,6 +284,215 @@ def s_readonly(c):
     c.wait_exit()
 
 
+def s_learning_80x24(c):
+    """The Learning and Patterns tabs over a store with history, a pattern's
+    detail, and a deployment launched from it that the panes then learn."""
+    c.wait_for(r"5 Patterns")
+    c.keys("4")
+    s = c.wait_for(r"^. all strategies")
+    c.wait_for(r"runs +5 ")
+    assert re.search(r"success +100% +\u2588+", s), s  # a sparkline on the [0, 1] scale
+    assert re.search(r"^. momentum +", s, re.M) and re.search(r"^. mean-reversion", s, re.M), s
+    golden("console_learning_80x24.txt", mask(c.screen()))
+    c.keys("5")
+    s = c.wait_for(r"Patterns \(\d+/\d+\)")
+    assert "CONF\u25bc" in s, s  # sorted by confidence
+    golden("console_patterns_80x24.txt", mask(s))
+    c.keys("/")
+    c.text("mean")
+    c.keys("Enter")
+    c.wait_for(r"Patterns \(1/2\) filter: mean")
+    c.keys("Escape")  # clears the filter
+    c.wait_for(r"Patterns \(2/2\) ")
+    c.keys("Enter")
+    s = c.wait_for(r"Pattern \(Esc: back to the list")
+    c.wait_for(r"evidence +\d+ run")
+    s = c.wait_for(r"reward \d\.\d+  best")
+    m = re.search(r"^. strategy +(\S+)", s, re.M)
+    assert m, s
+    strategy = m.group(1)
+    c.keys("d")
+    c.wait_for(r"deploy filled from the pattern \(run #\d+")
+    c.wait_for(r"< %s >" % re.escape(strategy))
+    c.wait_for(r"description +pattern: %s" % re.escape(strategy[:8]))  # the field is narrow
+    c.keys("Enter")
+    c.wait_for(r"deployed #6 %s" % re.escape(strategy))
+    c.keys("1")
+    c.wait_for(r"6 +%s +\S+ +local +succeeded" % re.escape(strategy[:8]), timeout=30)
+    c.keys("4")
+    c.wait_for(r"runs +6 ", timeout=10)  # the worker's next snapshot has it
+    c.keys("5", "Escape")  # Esc closes the detail
+    c.wait_for(r"Patterns \(\d+/\d+\)")
+    c.keys("q")
+    c.wait_exit()
+
+
+def add_lines_strategy(e):
+    cli(e, "strategies", "add", os.path.join(STRATEGIES, "probe-lines.json"))
+
+
+def s_firehose(c):
+    """A sandbox printing 200k lines/s: keys are still answered at once, the
+    output pane can stop following (and counts what arrives), and it shows
+    the very last line when the flood ends."""
+    c.wait_for(r"no deployments yet")
+    c.keys("d")
+    c.wait_for(r"Deploy \(Enter launches")
+    c.keys("Right", "Right", "Right")
+    c.wait_for(r"< probe-lines >")
+    c.keys(*(["Down"] * 6), "C-u")
+    c.text("1600000")
+    c.keys("Down", "C-u")
+    c.text("200000")
+    c.wait_for(r"rate +200000")
+    c.keys("Enter")
+    c.wait_for(r"deployed #1")
+    c.wait_for(r"1 +probe-li\S* +\S+ +local +running")
+    c.wait_for(r"line \d{7}")
+    lat = []
+    for _ in range(5):
+        t0 = time.monotonic()
+        c.keys("?")
+        c.wait_for(r"Keys \(Esc closes", timeout=5)
+        lat.append(time.monotonic() - t0)
+        c.keys("Escape")
+        c.wait_for(r"Keys \(Esc closes", timeout=5, absent=True)
+    assert "running" in c.screen(), "the flood ended before the measurement"
+    lat.sort()
+    print("key answered during the flood in %s ms (median %.0f)" %
+          (" ".join("%.0f" % (x * 1000) for x in lat), lat[2] * 1000))
+    assert lat[2] < 0.2, "median key latency %.0f ms during the flood" % (lat[2] * 1000)
+    assert lat[-1] < 1.0, "slowest key %.0f ms during the flood" % (lat[-1] * 1000)
+    c.keys("2", "f")  # the output pane, stop following
+    s = c.wait_for(r"\[paused\]")
+    s = c.wait_for(r"\+(\d+) new")
+    n1 = int(re.search(r"\+(\d+) new", s).group(1))
+    deadline = time.monotonic() + 10
+    while True:  # the count grows while the lines keep coming
+        m = re.search(r"\+(\d+) new", c.screen())
+        if m and int(m.group(1)) > n1:
+            break
+        assert time.monotonic() < deadline, "+N new does not grow"
+        time.sleep(0.05)
+    c.keys("f")
+    c.wait_for(r"\[follow\]")
+    c.wait_for(r"^.last line 1599999", timeout=60)  # caught up with the end
+    s = c.wait_for(r"1 +probe-li\S* +\S+ +local +succeeded", timeout=30)
+    c.keys("q")
+    c.wait_exit()
+
+
+def term_flow(c):
+    """Deploy, watch it finish, help, quit: enough to see a terminal work."""
+    c.wait_for(r"no deployments yet")
+    deploy(c, pace="0")
+    c.wait_for(r"1 +momentum +SPY +local +succeeded", timeout=30)
+    c.keys("?")
+    c.wait_for(r"Keys \(Esc closes")
+    c.keys("Escape")
+    c.wait_for(r"Keys \(Esc closes", absent=True)
+    s = c.screen(esc=True)
+    c.keys("q")
+    c.wait_exit()
+    return s
+
+
+def s_term_screen(c):
+    s = term_flow(c)
+    assert re.search(r"\x1b\[[0-9;]*(38;5|48;5)", s), "no 256-colour SGR on screen-256color"
+
+
+def s_term_linux(c):
+    s = term_flow(c)
+    assert not re.search(r"\x1b\[[0-9;]*(38;5|48;5)", s), "256-colour SGR on an 8-colour terminal"
+
+
+def s_term_vt100(c):
+    s = term_flow(c)
+    assert not re.search(r"\x1b\[[0-9;]*(3[0-7]|4[0-7]|38;5|48;5)[;m]", s), "colour on a vt100"
+    assert re.search(r"\x1b\[[0-9;]*7m", s), "no reverse video for the selection"
+
+
+def in_gnu_screen(c, cmd):
+    rc = os.path.join(c.tmp, "screenrc")
+    with open(rc, "w") as f:
+        f.write("startup_message off\nescape ^Tt\nhardstatus ignore\n")
+    return "exec screen -c %s -S sd%d sh -c \"%s\"" % (rc, os.getpid(), cmd.replace('"', '\\"'))
+
+
+def s_gnu_screen(c):
+    s = term_flow(c)
+    assert "\u2500" in s or "-" in s, s
+
+
+def s_guide(c):
+    """Every pane at 80x24 as an operator sees it: checked for its title, and
+    with UPDATE_DOC=1 written into docs/operator-guide.md's screens."""
+    shots = []
+
+    def shot(name, regex, *keys):
+        if keys:
+            c.keys(*keys)
+        shots.append((name, mask(c.wait_for(regex)).rstrip("\n")))
+
+    c.wait_for(r"5 +mean-rev")
+    shot("sandboxes", r"Sandboxes \(5/5\)")
+    shot("output", r"Output #5 mean-reversion", "2")
+    shot("details", r"result +[-+]", "3")
+    shot("learning", r"^. all strategies", "4")
+    shot("patterns", r"Patterns \(2/2\)", "5")
+    shot("pattern detail", r"Esc goes back", "Enter")
+    shot("deploy from a pattern", r"deploy filled from the pattern", "d")
+    c.keys("Escape")
+    c.wait_for(r"Deploy \(Enter", absent=True)
+    shot("help", r"Keys \(Esc closes", "?")
+    c.keys("Escape", "1")
+    c.wait_for(r"Keys \(Esc closes", absent=True)
+    deploy(c, pace="100")
+    c.wait_for(r"6 +momentum +SPY +local +running")
+    shot("kill", r"Kill 1 deployment", "k")
+    c.keys("Enter")
+    c.keys("q")
+    c.wait_for(r"Quitting cancels")
+    c.keys("y")
+    c.wait_exit()
+    if os.environ.get("UPDATE_DOC") == "1":
+        guide = os.path.join(SRC, "docs", "operator-guide.md")
+        with open(guide) as f:
+            doc = f.read()
+        m = re.search(r"(<!-- screens:begin[^>]*-->\n)(.*?)(<!-- screens:end -->)", doc, re.S)
+        body = "".join("\n### %s\n\n```\n%s\n```\n" % (n, t) for n, t in shots)
+        with open(guide, "w") as f:
+            f.write(doc[:m.start(2)] + body.lstrip("\n") + "\n" + doc[m.end(2):])
+        print("rewrote the screens of %s" % guide)
+
+
+def signal_shutdown(c, sig):
+    """A signal while a deployment runs: the console exits by itself, the
+    deployment is cancelled and recorded so, no lease is left behind."""
+    import signal as _signal
+    import sqlite3
+    c.wait_for(r"no deployments yet")
+    deploy(c, pace="50")
+    c.wait_for(r"1 +momentum +SPY +local +running")
+    os.kill(c.pid(), getattr(_signal, sig))
+    c.wait_exit()
+    db = sqlite3.connect(c.db)
+    status = db.execute("SELECT status FROM trajectories WHERE id = 1").fetchone()[0]
+    leases = db.execute("SELECT count(*) FROM leases").fetchone()[0]
+    db.close()
+    assert status == "cancelled", "trajectory 1 is %s after %s" % (status, sig)
+    assert leases == 0, "%d lease(s) left after %s" % (leases, sig)
+
+
+def s_sigterm(c):
+    signal_shutdown(c, "SIGTERM")
+
+
+def s_sighup(c):
+    signal_shutdown(c, "SIGHUP")
+
+
 SCENARIOS = {
     "flow_80x24": (s_flow_80x24, 80, 24, {}, ""),
     "grid_200x50": (s_grid_200x50, 200, 50, {}, ""),
@@ -273,20 +502,44 @@ SCENARIOS = {
     "golden_80x24": (s_golden_80x24, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
     "idle": (s_idle, 80, 24, {}, ""),
     "readonly": (s_readonly, 80, 24, {}, "--readonly"),
+    "learning_80x24": (s_learning_80x24, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
+    "firehose": (s_firehose, 120, 40, {}, ""),
+    "term_screen": (s_term_screen, 80, 24, {"TERM": "screen-256color"}, ""),
+    "term_linux": (s_term_linux, 80, 24, {"TERM": "linux"}, ""),
+    "term_vt100": (s_term_vt100, 80, 24, {"TERM": "vt100"}, ""),
+    "gnu_screen": (s_gnu_screen, 80, 24, {}, ""),
+    "guide": (s_guide, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
+    "sigterm": (s_sigterm, 80, 24, {}, ""),
+    "sighup": (s_sighup, 80, 24, {}, ""),
 }
+
+# Store set-up before the console starts, and programs the console runs under.
+PRE = {
+    "learning_80x24": lambda e: (cli(e, "deploy", "-s", "momentum", "-a", "3"),
+                                 cli(e, "deploy", "-s", "mean-reversion", "-a", "2")),
+    "firehose": add_lines_strategy,
+}
+PRE["guide"] = PRE["learning_80x24"]
+WRAP = {"gnu_screen": in_gnu_screen}
 
 
 def main():
     if shutil.which("tmux") is None:
         print("tmux not found: skipped")
         return 77
-    fn, x, y, env, args = SCENARIOS[sys.argv[1]]
-    pre = None
+    name = sys.argv[1]
+    fn, x, y, env, args = SCENARIOS[name]
+    pre = PRE.get(name)
     if "--readonly" in args:  # a read-only console needs a store with something in it
         def pre(e):
-            subprocess.run([os.path.join(BIN, "swarmdeck"), "deploy", "-s", "momentum"], env=e,
-                           check=True, capture_output=True)
-    c = Console(x, y, env, args, pre)
+            cli(e, "deploy", "-s", "momentum")
+    if name == "gnu_screen" and shutil.which("screen") is None:
+        print("GNU screen not found: skipped")
+        return 77
+    if name == "firehose" and not os.path.exists(os.path.join(STRATEGIES, "probe-lines.json")):
+        print("the probe-lines fixture is not built: skipped")
+        return 77
+    c = Console(x, y, env, args, pre, WRAP.get(name))
     try:
         fn(c)
         print("PASS %s" % sys.argv[1])

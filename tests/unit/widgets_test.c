@@ -14,11 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "browser.h"
 #include "dialog.h"
 #include "form.h"
 #include "logview.h"
 #include "sparkline.h"
+#include "statusline.h"
 #include "table.h"
+#include "textview.h"
 #include "theme.h"
 
 #include "check.h"
@@ -336,6 +339,170 @@ static void t_sparkline_ascii(void)
     CHECK(sparkline_render(v, 4, 10, &glyphs_ascii, out, 3) == 2); /* truncation */
 }
 
+static void t_sparkline_range(void)
+{
+    double full[] = {1, 1, 1}, half[] = {0, 0.5, 1}, out_of[] = {-1, 2};
+    char out[64];
+    /* A flat 100 % is the top level on a fixed [0, 1] scale, not the bottom. */
+    sparkline_render_range(full, 3, 10, 0, 1, &glyphs_ascii, out, sizeof out);
+    CHECK(strcmp(out, "###") == 0);
+    sparkline_render(full, 3, 10, &glyphs_ascii, out, sizeof out); /* own range: flat = low */
+    CHECK(strcmp(out, "___") == 0);
+    sparkline_render_range(half, 3, 10, 0, 1, &glyphs_ascii, out, sizeof out);
+    CHECK(strcmp(out, "_=#") == 0 || strcmp(out, "_-#") == 0);
+    sparkline_render_range(out_of, 2, 10, 0, 1, &glyphs_ascii, out, sizeof out); /* clamped */
+    CHECK(strcmp(out, "_#") == 0);
+    CHECK(sparkline_render_range(half, 3, 0, 0, 1, &glyphs_ascii, out, sizeof out) == 0);
+}
+
+/* --- textview and browser ---------------------------------------------------- */
+
+static void t_textview(void)
+{
+    struct textview tv;
+    struct draw_ctx dc = {roles, &glyphs_ascii, 1};
+    char line[128];
+    size_t i;
+
+    textview_init(&tv, 8);
+    for (int k = 0; k < 10; k++)
+        textview_add(&tv, ROLE_NORMAL, k == 0 ? "label" : NULL, "line %d", k);
+    i = textview_add(&tv, ROLE_NORMAL, "spark", "0.50   _.-#");
+    textview_set_alt(&tv, i, 7, ROLE_SPARK);
+    CHECK(tv.n == 11 && tv.lines[i].alt_at == 7);
+    textview_set_alt(&tv, i, 99, ROLE_SPARK); /* past the end: ignored */
+    CHECK(tv.lines[i].alt_at == 7);
+
+    headless(10, 40);
+    roles[ROLE_SPARK] = A_BOLD;
+    textview_ops.draw(&tv, stdscr, 0, 0, 4, 30, &dc); /* 4 rows: lines 0..3 */
+    row_text(0, line, sizeof line);
+    CHECK(strcmp(line, "label   line 0") == 0);
+    row_text(1, line, sizeof line);
+    CHECK(strcmp(line, "line 1") == 0); /* no label: the left edge */
+    row_text(3, line, sizeof line);
+    CHECK(line[29] == 'v'); /* more below */
+    /* Scrolling is clamped to the last page. */
+    CHECK(textview_scroll(&tv, 100) == WF_DIRTY && tv.top == 7);
+    CHECK(textview_scroll(&tv, 1) == 0);
+    CHECK((textview_ops.key(&tv, WK_HOME) & WF_DIRTY) && tv.top == 0);
+    CHECK((textview_ops.key(&tv, 'G') & WF_DIRTY) && tv.top == 7);
+    erase();
+    textview_ops.draw(&tv, stdscr, 0, 0, 4, 30, &dc);
+    row_text(3, line, sizeof line);
+    CHECK(strncmp(line, "spark   0.50   _.-#", 19) == 0);
+    CHECK((mvinch(3, 8) & A_BOLD) == 0 && (mvinch(3, 15) & A_BOLD) != 0); /* the alt role */
+    row_text(0, line, sizeof line);
+    CHECK(line[29] == '^'); /* more above */
+    /* A rebuild keeps the scroll position, clamped to the new length. */
+    textview_clear(&tv);
+    for (int k = 0; k < 6; k++)
+        textview_add(&tv, ROLE_NORMAL, NULL, "new %d", k);
+    textview_ops.draw(&tv, stdscr, 0, 0, 4, 30, &dc);
+    CHECK(tv.top == 2);
+    textview_free(&tv);
+    textview_free(NULL);
+    endwin();
+    delscreen(scr);
+}
+
+static void t_browser(void)
+{
+    struct browser b;
+    int f;
+
+    browser_init(&b, tcols, 3, 8);
+    CHECK(browser_ops.key(&b, WK_ENTER) == WF_HANDLED); /* empty: nothing to open */
+    fill(&b.list, 4, ids, names, scores);
+    table_sort_by(&b.list, 2, 1);
+    CHECK(table_selected(&b.list) == 1);
+    browser_ops.key(&b, WK_DOWN);
+    CHECK(table_selected(&b.list) == 4);
+    f = browser_ops.key(&b, WK_ENTER);
+    CHECK((f & WF_SUBMIT) && !b.open); /* the owner fills the detail, then opens */
+    textview_add(&b.detail, ROLE_NORMAL, "id", "4");
+    browser_open(&b, table_selected(&b.list));
+    CHECK(b.open && b.item == 4);
+    /* While open, keys scroll the detail, not the list. */
+    browser_ops.key(&b, WK_DOWN);
+    CHECK(table_selected(&b.list) == 4);
+    /* A refill keeps the detail open and the selection. */
+    fill(&b.list, 4, ids, names, scores);
+    CHECK(b.open && table_selected(&b.list) == 4);
+    f = browser_ops.key(&b, WK_ESC);
+    CHECK((f & WF_CANCEL) && (f & WF_DIRTY) && !b.open && b.item == -1);
+    CHECK(table_selected(&b.list) == 4); /* back where it was */
+    browser_ops.key(&b, WK_ENTER);
+    browser_open(&b, 4);
+    CHECK((browser_ops.key(&b, WK_LEFT) & WF_CANCEL) && !b.open);
+    browser_free(&b);
+    browser_free(NULL);
+}
+
+/* --- statusline ---------------------------------------------------------------- */
+
+static void t_statusline_fit(void)
+{
+    const struct sl_seg seg[] = {
+        {"swarmdeck 0.1.0", "swarmdeck", ROLE_STATUSBAR, 4, 0, 0},        /* 15 / 9 */
+        {"isolation: strict", "strict", ROLE_STATUSBAR, 8, 0, 0},         /* 17 / 6 */
+        {"1 running 0 queued", "r1 q0", ROLE_STATUSBAR, 9, 0, 0},         /* 18 / 5 */
+        {"chain off", NULL, ROLE_STATUSBAR, 1, 0, 0},                     /* 9 */
+        {"/var/lib/some/where/store.db", NULL, ROLE_STATUSBAR, 2, 1, 12}, /* 28 */
+    };
+    int form[SL_MAX], width[SL_MAX];
+
+    /* Wide: everything as written (4 separators of 3). */
+    CHECK(statusline_fit(seg, 5, 200, 3, form, width) == 15 + 17 + 18 + 9 + 28 + 12);
+    for (int i = 0; i < 5; i++)
+        CHECK(form[i] == 0);
+    /* 90 (99 wanted): the lowest priority goes first: "chain off" (1) can
+     * only be dropped: 87. */
+    CHECK(statusline_fit(seg, 5, 90, 3, form, width) == 87);
+    CHECK(form[3] == -1 && form[4] == 0 && width[4] == 28 && form[0] == 0 && form[2] == 0);
+    /* 74: then the path (2) is cut from the left by the 13 columns over. */
+    CHECK(statusline_fit(seg, 5, 74, 3, form, width) == 74);
+    CHECK(form[3] == -1 && form[4] == 0 && width[4] == 15 && form[0] == 0);
+    /* 71: down to its minimum of 12. */
+    CHECK(statusline_fit(seg, 5, 71, 3, form, width) == 71 && width[4] == 12);
+    /* 70: below its minimum the path is dropped; the rest whole: 15+17+18+6. */
+    CHECK(statusline_fit(seg, 5, 70, 3, form, width) == 56);
+    CHECK(form[4] == -1 && form[0] == 0 && form[1] == 0 && form[2] == 0);
+    /* 50: the version (4) goes compact: 9+17+18+6 = 50. */
+    CHECK(statusline_fit(seg, 5, 50, 3, form, width) == 50);
+    CHECK(form[0] == 1 && form[1] == 0 && form[2] == 0);
+    /* 30: the compact version is dropped (38), then the isolation (8)
+     * compact: 6+18+3 = 27; the counts (9) stay whole. */
+    CHECK(statusline_fit(seg, 5, 30, 3, form, width) == 27);
+    CHECK(form[0] == -1 && form[1] == 1 && form[2] == 0);
+    /* Nothing fits: all dropped, width 0. */
+    CHECK(statusline_fit(seg, 5, 2, 3, form, width) == 0);
+}
+
+static void t_statusline_draw(void)
+{
+    const struct sl_seg seg[] = {
+        {"counts", NULL, ROLE_STATUSBAR, 9, 0, 0},
+        {"open", NULL, ROLE_ERROR, 9, 0, 0},
+        {"/var/lib/store.db", NULL, ROLE_STATUSBAR, 2, 1, 8},
+    };
+    struct draw_ctx dc = {roles, &glyphs_ascii, 1};
+    char line[128];
+
+    headless(5, 40);
+    roles[ROLE_ERROR] = A_BOLD;
+    statusline_draw(stdscr, 0, 0, 40, seg, 3, " | ", &dc);
+    row_text(0, line, sizeof line);
+    CHECK(strcmp(line, "counts | open | /var/lib/store.db") == 0);
+    CHECK((mvinch(0, 9) & A_BOLD) != 0 && (mvinch(0, 0) & A_BOLD) == 0);
+    erase();
+    statusline_draw(stdscr, 0, 0, 24, seg, 3, " | ", &dc); /* 24 - 15 = 9 for the path */
+    row_text(0, line, sizeof line);
+    CHECK(strcmp(line, "counts | open | ~tore.db") == 0); /* cut to its 8 columns */
+    endwin();
+    delscreen(scr);
+}
+
 static void t_form_validation(void)
 {
     struct form fm;
@@ -494,6 +661,11 @@ static const struct {
     {"theme_bad_files", t_theme_bad_files},
     {"theme_shipped", t_theme_shipped},
     {"dialog_default", t_dialog_default},
+    {"sparkline_range", t_sparkline_range},
+    {"textview", t_textview},
+    {"browser", t_browser},
+    {"statusline_fit", t_statusline_fit},
+    {"statusline_draw", t_statusline_draw},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,9 @@
+# Console panes and the learning snapshot worker (tui/panes.h, tui/learnsnap.h):
+# pure content checks on a temporary store, no terminal. ASan+UBSan too.
+add_executable(test-console ${CMAKE_SOURCE_DIR}/tests/unit/console_test.c)
+target_link_libraries(test-console PRIVATE swarmdeck_tui)
+target_include_directories(test-console PRIVATE ${CMAKE_SOURCE_DIR}/tui)
+foreach(t learning_pane patterns_pane worker worker_no_learning header)
+  add_test(NAME console_${t} COMMAND test-console ${t})
+  set_tests_properties(console_${t} PROPERTIES LABELS "sanitize" TIMEOUT 60)
+endforeach()

@@ -1,0 +1,500 @@
+/*
+ * console_test.c: the console's Learning and Patterns panes (tui/panes.h)
+ * and the snapshot worker that feeds them (tui/learnsnap.h), without a
+ * terminal.
+ *
+ * Each case builds a store in a temporary directory with rows inserted by
+ * plain SQL (known outcomes, rewards and parameters), opens a learner over
+ * it and checks what the panes would show: the numbers, the order, the
+ * evidence and what "deploy from this pattern" fills in. The worker cases
+ * wait for its wake-up fd with poll() and a deadline, never a sleep.
+ *
+ * Usage: test-console CASE (see the table at the end); no argument runs all.
+ */
+#define _GNU_SOURCE
+#include <locale.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "learn.h"
+#include "learnsnap.h"
+#include "panes.h"
+#include "roles.h"
+#include "traj.h"
+
+#include "check.h"
+
+static struct param_schema mom_params[] = {
+    {"lookback", PT_INTEGER, 20, 2, 500, ""},
+    {"threshold", PT_NUMBER, 0.02, 0, 1, ""},
+};
+static struct param_schema mr_params[] = {
+    {"period", PT_INTEGER, 20, 2, 500, ""},
+};
+static struct strategy_def defs[] = {
+    {.name = "momentum", .params = mom_params, .nparams = 2},
+    {.name = "mean-reversion", .params = mr_params, .nparams = 1},
+};
+
+/* --- a temporary store ---------------------------------------------------- */
+
+static char dir[64], path[128];
+
+static struct store *store_new(void)
+{
+    struct store *s = NULL;
+    struct sd_err err = {0};
+    snprintf(dir, sizeof dir, "/tmp/console-test-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        abort();
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    if (store_open(path, STORE_CREATE, &s, &err) != 0) {
+        fprintf(stderr, "store_open: %s\n", err.msg);
+        exit(1);
+    }
+    return s;
+}
+
+static void store_gone(struct store *s)
+{
+    char cmd[128];
+    store_close(s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+struct row {
+    int64_t id;
+    const char *strategy, *symbol, *params, *status, *result;
+    double reward;
+};
+
+static int ins_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    const struct row *r = arg;
+    sqlite3_stmt *st;
+    char uuid[32];
+    int rc;
+    (void)s;
+    snprintf(uuid, sizeof uuid, "u%lld", (long long)r->id);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO trajectories(id, uuid, strategy, symbol, params, provider, "
+                       "status, created_at, reward, result, op_sequence, duration_ms) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5, 'local', ?6, ?7, ?8, ?9, "
+                       "'create,start,destroy', 100)",
+                       -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, uuid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, r->strategy, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->params, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, 1700000000000LL + r->id * 60000);
+    sqlite3_bind_double(st, 8, r->reward);
+    sqlite3_bind_text(st, 9, r->result, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sd_err_set(err, SD_EENV, "insert: %s", sqlite3_errmsg(db));
+}
+
+/* Six momentum runs in one region (lookback 20, 0.02: 4 ok, 2 failed), two
+ * in another (lookback 100: both ok), three mean-reversion (all ok). */
+static const struct row rows[] = {
+    {1, "momentum", "SPY", "{\"lookback\":20,\"threshold\":0.02}", "succeeded",
+     "{\"total_return\":0.05,\"sharpe\":0.4}", 0.6},
+    {2, "momentum", "QQQ", "{\"lookback\":21,\"threshold\":0.021}", "succeeded",
+     "{\"total_return\":0.09,\"sharpe\":0.9}", 0.7},
+    {3, "momentum", "SPY", "{\"lookback\":20,\"threshold\":0.02}", "failed", NULL, 0},
+    {4, "momentum", "IWM", "{\"lookback\":22,\"threshold\":0.02}", "succeeded",
+     "{\"total_return\":0.01,\"sharpe\":0.1}", 0.52},
+    {5, "momentum", "SPY", "{\"lookback\":20,\"threshold\":0.02}", "failed", NULL, 0},
+    {6, "momentum", "SPY", "{\"lookback\":20,\"threshold\":0.022}", "succeeded",
+     "{\"total_return\":0.02,\"sharpe\":0.2}", 0.55},
+    {7, "momentum", "SPY", "{\"lookback\":100,\"threshold\":0.02}", "succeeded",
+     "{\"total_return\":0.03,\"sharpe\":0.3}", 0.57},
+    {8, "momentum", "SPY", "{\"lookback\":100,\"threshold\":0.02}", "succeeded",
+     "{\"total_return\":0.03,\"sharpe\":0.3}", 0.57},
+    {9, "mean-reversion", "SPY", "{\"period\":20}", "succeeded", "{\"total_return\":0.1}", 0.6},
+    {10, "mean-reversion", "SPY", "{\"period\":20}", "succeeded", "{\"total_return\":0.1}", 0.6},
+    {11, "mean-reversion", "SPY", "{\"period\":20}", "succeeded", "{\"total_return\":0.1}", 0.6},
+};
+#define NROWS (sizeof rows / sizeof rows[0])
+
+static struct store *filled(size_t n)
+{
+    struct store *s = store_new();
+    struct sd_err err = {0};
+    for (size_t i = 0; i < n; i++)
+        if (store_call(s, ins_job, (void *)&rows[i], &err) != 0) {
+            fprintf(stderr, "%s\n", err.msg);
+            exit(1);
+        }
+    store_flush(s, &err);
+    return s;
+}
+
+static struct learn *learner(struct store *s)
+{
+    struct sd_err err = {0};
+    struct learn *l = learn_open_defs(s, defs, 2, &err);
+    if (l == NULL) {
+        fprintf(stderr, "learn_open: %s\n", err.msg);
+        exit(1);
+    }
+    return l;
+}
+
+static json_t *snapshot(struct store *s, struct learn *l)
+{
+    struct sd_err err = {0};
+    sqlite3 *db = store_reader(s, &err);
+    json_t *snap = learnsnap_compute(l, db, 500);
+    sqlite3_close_v2(db);
+    return snap;
+}
+
+/* The index of the first line whose label and text contain the given
+ * strings (label NULL: any), or -1. */
+static long find_line(const struct textview *tv, const char *label, const char *text)
+{
+    for (size_t i = 0; i < tv->n; i++)
+        if ((label == NULL || (tv->lines[i].label && strstr(tv->lines[i].label, label))) &&
+            strstr(tv->lines[i].text, text))
+            return (long)i;
+    return -1;
+}
+
+/* --- cases ------------------------------------------------------------------- */
+
+static void t_learning_pane(void)
+{
+    struct store *s = filled(NROWS);
+    struct learn *l = learner(s);
+    json_t *snap = snapshot(s, l);
+    struct textview tv;
+    long all, mom, mr, i;
+
+    textview_init(&tv, 12);
+    pane_learning_fill(&tv, NULL, 60, &glyphs_ascii);
+    CHECK(tv.n == 1 && strstr(tv.lines[0].text, "computing"));
+
+    pane_learning_fill(&tv, snap, 60, &glyphs_ascii);
+    all = find_line(&tv, NULL, "all strategies");
+    mom = find_line(&tv, NULL, "momentum");
+    mr = find_line(&tv, NULL, "mean-reversion");
+    CHECK(all == 0 && mom > all && mr > mom); /* most runs first */
+    /* 11 runs, 9 succeeded: 82 %; momentum 8 runs, 6 ok: 75 %. */
+    CHECK(find_line(&tv, "runs", "11") == all + 1);
+    i = find_line(&tv, "success", "82%");
+    CHECK(i == all + 2);
+    CHECK(i >= 0 && tv.lines[i].alt_at == 7 && tv.lines[i].alt_role == ROLE_SPARK);
+    CHECK(i >= 0 && strlen(tv.lines[i].text) > 8); /* a sparkline after the value */
+    CHECK(find_line(&tv, "runs", "8") == mom + 1);
+    CHECK(find_line(&tv, "success", "75%") == mom + 2);
+    CHECK(find_line(&tv, "success", "100%") == mr + 2);
+    /* A flat 100 % success draws at the top of the [0, 1] scale. */
+    i = find_line(&tv, "success", "100%");
+    CHECK(i >= 0 && strstr(tv.lines[i].text, "###") != NULL);
+    /* Narrow: no room for a sparkline, the values stay. */
+    pane_learning_fill(&tv, snap, 16, &glyphs_ascii);
+    i = find_line(&tv, "success", "82%");
+    CHECK(i >= 0 && tv.lines[i].alt_at == 0);
+    /* No learning: the reason, no numbers. */
+    json_decref(snap);
+    snap = learnsnap_compute(NULL, NULL, 10);
+    pane_learning_fill(&tv, snap, 60, &glyphs_ascii);
+    CHECK(tv.n == 1 && strstr(tv.lines[0].text, "learning is off"));
+    textview_free(&tv);
+    json_decref(snap);
+    learn_free(l);
+    store_gone(s);
+}
+
+static void t_patterns_pane(void)
+{
+    struct store *s = filled(NROWS);
+    struct learn *l = learner(s);
+    json_t *snap = snapshot(s, l), *snap2, *p, *d;
+    struct table t;
+    struct textview tv;
+    double prev = 2;
+    long i;
+
+    table_init(&t, pattern_cols, PC_COUNT);
+    table_sort_by(&t, PC_CONF, 1);
+    pane_patterns_fill(&t, snap);
+    CHECK(t.nview == json_array_size(json_object_get(snap, "patterns")) && t.nview >= 3);
+    CHECK(json_integer_value(json_object_get(snap, "patternsTotal")) == (json_int_t)t.nview);
+    for (size_t k = 0; k < t.nview; k++) { /* sorted by confidence */
+        CHECK(t.rows[t.view[k]].key[PC_CONF] <= prev);
+        prev = t.rows[t.view[k]].key[PC_CONF];
+    }
+    /* Ids are stable across snapshots: the selection survives a refresh. */
+    table_move(&t, 1);
+    {
+        int64_t sel = table_selected(&t);
+        snap2 = snapshot(s, l);
+        pane_patterns_fill(&t, snap2);
+        CHECK(table_selected(&t) == sel);
+        CHECK(pane_pattern_find(snap2, sel) != NULL);
+        json_decref(snap2);
+    }
+    CHECK(pane_pattern_find(snap, 12345) == NULL);
+
+    /* The momentum region with 6 runs: 4 ok, 2 failed. */
+    p = NULL;
+    for (size_t k = 0; k < json_array_size(json_object_get(snap, "patterns")); k++) {
+        json_t *q = json_array_get(json_object_get(snap, "patterns"), k);
+        if (json_integer_value(json_object_get(q, "observationCount")) == 6)
+            p = q;
+    }
+    CHECK(p != NULL);
+    if (p == NULL)
+        goto out;
+    CHECK(json_array_size(json_object_get(p, "runs")) == 6);
+    textview_init(&tv, 12);
+    pane_pattern_detail(&tv, p);
+    CHECK(find_line(&tv, "strategy", "momentum") >= 0);
+    CHECK(find_line(&tv, "success", "66.7% of 6 run(s)") >= 0);
+    CHECK(find_line(&tv, "evidence", "6 run(s)") >= 0);
+    i = find_line(&tv, "#2", "QQQ");
+    CHECK(i >= 0 && strstr(tv.lines[i].text, "  best") && tv.lines[i].role == ROLE_OK);
+    CHECK(i >= 0 && strstr(tv.lines[i].text, "+9.00%") && strstr(tv.lines[i].text, "0.90"));
+    i = find_line(&tv, "#3", "failed");
+    CHECK(i >= 0 && tv.lines[i].role == ROLE_ERROR && !strstr(tv.lines[i].text, "  best"));
+    CHECK(find_line(&tv, NULL, "d deploys with the parameters of run #2") >= 0);
+
+    /* Deploying from it: the best run's parameters and symbol. */
+    d = pane_pattern_deploy(p);
+    CHECK(strcmp(json_string_value(json_object_get(d, "strategy")), "momentum") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(d, "symbol")), "QQQ") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(d, "from")), "run #2") == 0);
+    CHECK(json_integer_value(json_object_get(json_object_get(d, "params"), "lookback")) == 21);
+    json_decref(d);
+    /* Without readable runs (say, encrypted values): the middle of the region. */
+    json_object_del(p, "runs");
+    d = pane_pattern_deploy(p);
+    CHECK(strcmp(json_string_value(json_object_get(d, "from")), "region") == 0);
+    CHECK(json_object_get(d, "symbol") == NULL);
+    {
+        json_t *lb = json_object_get(json_object_get(d, "params"), "lookback");
+        json_t *rg = json_object_get(json_object_get(p, "region"), "lookback");
+        if (rg != NULL)
+            CHECK(json_integer_value(lb) == (json_integer_value(json_array_get(rg, 0)) +
+                                             json_integer_value(json_array_get(rg, 1))) /
+                                                2);
+    }
+    json_decref(d);
+    pane_pattern_detail(&tv, p);
+    CHECK(find_line(&tv, NULL, "d deploys with the middle of each region") >= 0);
+    textview_free(&tv);
+out:
+    table_free(&t);
+    json_decref(snap);
+    learn_free(l);
+    store_gone(s);
+}
+
+/* Wait for the worker's fd and take a snapshot, or NULL after 10 s. */
+static json_t *wait_snap(struct learnsnap *ls)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        struct pollfd pf = {learnsnap_fd(ls), POLLIN, 0};
+        json_t *s;
+        if (poll(&pf, 1, 100) > 0 && (s = learnsnap_take(ls)) != NULL)
+            return s;
+    }
+    return NULL;
+}
+
+static void t_worker(void)
+{
+    struct store *s = filled(8); /* the momentum runs only */
+    struct learn *l = learner(s);
+    struct learnsnap_conf lc = {.learn = l, .store = s, .min_gap_ms = 200};
+    struct sd_err err = {0};
+    struct learnsnap *ls = learnsnap_start(&lc, &err);
+    json_t *snap;
+    json_int_t seq;
+
+    CHECK(ls != NULL);
+    if (ls == NULL)
+        goto out;
+    /* The first snapshot comes unasked. */
+    snap = wait_snap(ls);
+    CHECK(snap != NULL);
+    CHECK(json_integer_value(
+              json_object_get(json_object_get(snap, "stats"), "totalTrajectories")) == 8);
+    seq = json_integer_value(json_object_get(snap, "seq"));
+    CHECK(seq == 1);
+    json_decref(snap);
+    CHECK(learnsnap_take(ls) == NULL); /* taken once */
+
+    /* Three more runs are observed; a burst of requests coalesces. */
+    for (size_t i = 8; i < NROWS; i++) {
+        struct learn_obs o = {.id = rows[i].id,
+                              .strategy = rows[i].strategy,
+                              .symbol = rows[i].symbol,
+                              .state = TS_SUCCEEDED,
+                              .reward = rows[i].reward,
+                              .created_at = 1700000000000LL + rows[i].id * 60000};
+        struct sd_err e2 = {0};
+        store_call(s, ins_job, (void *)&rows[i], &e2);
+        o.params = json_loads(rows[i].params, 0, NULL);
+        learn_observe(l, &o);
+        json_decref(o.params);
+    }
+    for (int i = 0; i < 50; i++)
+        learnsnap_request(ls);
+    for (;;) {
+        snap = wait_snap(ls);
+        CHECK(snap != NULL);
+        if (snap == NULL)
+            break;
+        if (json_integer_value(
+                json_object_get(json_object_get(snap, "stats"), "totalTrajectories")) == 11)
+            break;
+        json_decref(snap);
+    }
+    if (snap != NULL) {
+        /* 50 requests made at most two snapshots (one may have been under way). */
+        CHECK(json_integer_value(json_object_get(snap, "seq")) <= seq + 2);
+        /* Its evidence rows were read after the writer's flush. */
+        CHECK(json_array_size(json_object_get(json_array_get(json_object_get(snap, "patterns"), 0),
+                                              "runs")) > 0);
+        json_decref(snap);
+    }
+    learnsnap_stop(ls);
+out:
+    learn_free(l);
+    store_gone(s);
+}
+
+static void t_worker_no_learning(void)
+{
+    struct store *s = filled(2);
+    struct learnsnap_conf off = {.store = s};
+    struct learnsnap_conf bad = {.store = s, .runner_path = "/nonexistent/swarmdeck-runner"};
+    struct sd_err err = {0};
+    struct learnsnap *ls;
+    json_t *snap;
+
+    /* Learning off: a snapshot that says so. */
+    ls = learnsnap_start(&off, &err);
+    snap = ls ? wait_snap(ls) : NULL;
+    CHECK(snap && strstr(json_string_value(json_object_get(snap, "error")), "learning is off"));
+    json_decref(snap);
+    learnsnap_stop(ls);
+    /* A read-only console whose runner is missing: the reason, not a crash. */
+    ls = learnsnap_start(&bad, &err);
+    snap = ls ? wait_snap(ls) : NULL;
+    CHECK(snap &&
+          strstr(json_string_value(json_object_get(snap, "error")), "learning unavailable"));
+    json_decref(snap);
+    learnsnap_stop(ls);
+    learnsnap_stop(NULL);
+    store_gone(s);
+}
+
+/* The header's segments and what survives at 80 columns. */
+static void t_header(void)
+{
+    int counts[TS_COUNT] = {0}, form[SL_MAX], width[SL_MAX];
+    struct provider_health prov[3] = {
+        {.name = "local", .kind = "local", .breaker = "closed"},
+        {.name = "e2b", .kind = "e2b", .breaker = "open", .failures = 5},
+        {.name = "e2b-eu", .kind = "e2b", .breaker = "half-open"},
+    };
+    struct header_in hi = {.version = "0.1.0",
+                           .isolation = "strict",
+                           .prov = prov,
+                           .nprov = 1,
+                           .counts = counts,
+                           .chain = "off",
+                           .store_path = "/home/someone/.local/share/swarmdeck/swarmdeck.db"};
+    struct header_out ho;
+    int open = -1, half = -1, spath = -1, chain = -1, cnt = -1, enc = -1;
+
+    counts[TS_RUNNING] = 2;
+    counts[TS_SUCCEEDED] = 40;
+    counts[TS_FAILED] = 1;
+    counts[TS_TIMEOUT] = 2;
+    /* Local only: version, isolation, counts, chain, path; no provider segment. */
+    pane_header(&hi, &ho);
+    CHECK(ho.n == 5);
+    CHECK(strcmp(ho.seg[1].text, "isolation: strict") == 0);
+    CHECK(strcmp(ho.seg[2].text, "2 running 0 queued 40 done 3 failed") == 0);
+    /* E2B instances with their breakers, encryption, a broken chain, read-only. */
+    hi.nprov = 3;
+    hi.encrypted = 1;
+    hi.readonly = 1;
+    hi.chain = "BROKEN at #56";
+    pane_header(&hi, &ho);
+    for (int i = 0; i < ho.n; i++) {
+        if (strcmp(ho.seg[i].text, "e2b: breaker open") == 0)
+            open = i;
+        if (strcmp(ho.seg[i].text, "e2b-eu: breaker half-open") == 0)
+            half = i;
+        if (strstr(ho.seg[i].text, "swarmdeck.db"))
+            spath = i;
+        if (strcmp(ho.seg[i].text, "chain BROKEN at #56") == 0)
+            chain = i;
+        if (strstr(ho.seg[i].text, "running"))
+            cnt = i;
+        if (strcmp(ho.seg[i].text, "[encrypted]") == 0)
+            enc = i;
+    }
+    CHECK(open >= 0 && ho.seg[open].role == ROLE_ERROR);
+    CHECK(half >= 0 && ho.seg[half].role == ROLE_WARN);
+    CHECK(chain >= 0 && ho.seg[chain].role == ROLE_ERROR);
+    CHECK(enc >= 0 && ho.seg[enc].role == ROLE_OK);
+    CHECK(spath >= 0 && cnt >= 0);
+    /* At 80 columns (79 after the leading space): the path and the version go, the
+     * counts, the open breaker, the broken chain and read-only stay. */
+    CHECK(statusline_fit(ho.seg, ho.n, 79, 3, form, width) <= 79);
+    if (open >= 0 && chain >= 0 && spath >= 0 && cnt >= 0) {
+        CHECK(form[spath] == -1);
+        CHECK(form[open] >= 0 && form[chain] >= 0 && form[cnt] >= 0);
+        CHECK(form[0] == -1 || form[0] == 1); /* the version: compact or gone */
+    }
+    CHECK(ho.seg[1].role == ROLE_WARN && strcmp(ho.seg[1].text, "read-only") == 0);
+    CHECK(form[1] == 0);
+    /* A spinner frame follows the version. */
+    hi.spin = '/';
+    pane_header(&hi, &ho);
+    CHECK(strcmp(ho.seg[0].text, "swarmdeck 0.1.0 /") == 0);
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(void);
+} tests[] = {
+    {"learning_pane", t_learning_pane},
+    {"patterns_pane", t_patterns_pane},
+    {"worker", t_worker},
+    {"worker_no_learning", t_worker_no_learning},
+    {"header", t_header},
+};
+
+int main(int argc, char **argv)
+{
+    int ran = 0;
+    setlocale(LC_ALL, "C.UTF-8");
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) {
+            tests[i].fn();
+            ran++;
+        }
+    if (ran == 0) {
+        fprintf(stderr, "no test named %s\n", argv[1]);
+        return 2;
+    }
+    if (failures)
+        fprintf(stderr, "%d check(s) failed\n", failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * panes.h: the console's Learning and Patterns panes (internal to tui/).
+ *
+ * Both show a learning snapshot (learnsnap.h) and are built here as pure
+ * functions of it: the UI thread turns a snapshot into widget content
+ * (textview lines, table rows) and draws through the generic widgets, so
+ * everything below is tested without a terminal (tests/unit/widgets_test.c).
+ *
+ * Learning: overall stats, then each strategy with its runs, success rate,
+ * mean reward and improvement, and sparklines of reward and success rate
+ * over time (the snapshot's series: up to 60 buckets of consecutive runs).
+ *
+ * Patterns: a table sorted by confidence (Wilson lower bound); Enter shows a
+ * pattern's detail: its numbers, parameter region and evidence runs; `d`
+ * turns it into a deployment: the strategy with the parameters and symbol of
+ * the pattern's best-rewarded evidence run (or, with no readable run, the
+ * middle of each region).
+ */
+#ifndef SD_TUI_PANES_H
+#define SD_TUI_PANES_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "coord.h"
+#include "glyph.h"
+#include "statusline.h"
+#include "table.h"
+#include "textview.h"
+
+/* The header's segments (statusline.h), by priority: read-only and PAUSED,
+ * then the counts, a broken chain and an open breaker stay longest; then the
+ * isolation level and a half-open breaker, healthy providers, the
+ * encryption mark, the version; the store path and a healthy chain go
+ * first. */
+struct header_in {
+    const char *version;
+    int readonly, paused;
+    char spin; /* a spinner frame, or 0 */
+    const char *isolation;
+    const struct provider_health *prov; /* the local instance shows as `isolation` */
+    size_t nprov;
+    const int *counts; /* TS_COUNT */
+    int encrypted;
+    const char *chain; /* store_chain_summary */
+    const char *store_path;
+};
+
+struct header_out {
+    struct sl_seg seg[SL_MAX];
+    int n;
+    char text[SL_MAX][2][96]; /* the segments' strings */
+};
+
+void pane_header(const struct header_in *in, struct header_out *out);
+
+/* Rebuild tv from snap (NULL: "computing") for a pane w columns wide. */
+void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const struct glyphs *g);
+
+enum { PC_CONF, PC_RUNS, PC_OK, PC_REWARD, PC_NAME, PC_COUNT };
+extern const struct table_col pattern_cols[PC_COUNT];
+
+/* A pattern's stable id across snapshots (from strategy, name and
+ * operation sequence), positive. */
+int64_t pane_pattern_id(const json_t *p);
+
+/* Refill t with snap's patterns (t keeps sort, filter and selection). */
+void pane_patterns_fill(struct table *t, const json_t *snap);
+
+/* The pattern with id in snap (borrowed), or NULL. */
+json_t *pane_pattern_find(const json_t *snap, int64_t id);
+
+/* Rebuild tv with the detail of pattern p. */
+void pane_pattern_detail(struct textview *tv, const json_t *p);
+
+/* What deploying from p means: {strategy, symbol?, params, from} where
+ * from is "run #N" or "region". New reference (never NULL for an object p). */
+json_t *pane_pattern_deploy(const json_t *p);
+
+#endif
