@@ -463,6 +463,7 @@ static int add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int
     s->t[i] = t;
     s->tl[i] = (float)(M_LN2 / LEARN_HALF_LIFE_MS * (double)(t - s->t0));
     s->okf[i] = ok ? 1.0f : 0.0f;
+    s->ntimeout += state == TS_TIMEOUT;
     s->rwf[i] = (float)reward;
     s->reward[i] = reward;
     s->dur[i] = (float)dur;

@@ -74,10 +74,11 @@ struct lstrat {
      * t0) (the recency term's per-run part), okf = 1 when succeeded, rwf =
      * reward. */
     float *tl, *okf, *rwf;
-    uint8_t *heavy; /* learn_suggest's flags: weight >= SIMILAR_W (cap + 8) */
-    int64_t t0;     /* time of the first row */
-    int32_t prov0;  /* provider of the first row */
-    int multiprov;  /* rows name more than one provider */
+    uint8_t *heavy;  /* learn_suggest's flags: weight >= SIMILAR_W, 4 runs a byte */
+    size_t ntimeout; /* rows that timed out */
+    int64_t t0;      /* time of the first row */
+    int32_t prov0;   /* provider of the first row */
+    int multiprov;   /* rows name more than one provider */
 };
 
 struct learn_row {

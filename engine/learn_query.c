@@ -11,7 +11,7 @@
  * weight would be below e^-14 count 0; the rest use a polynomial e^-x good to
  * 1e-5 relative (exp_neg). The scan is three passes over column arrays
  * (log-weights, weights and sums, then only the runs heavy enough to cite),
- * the first two vectorised: 100 k runs in about 0.6 ms (docs/benchmarks/learn.md).
+ * the first two on vector lanes: 100 k runs in about 0.4 ms (docs/benchmarks/learn.md).
  * Then:
  *     posterior   Beta(1 + sum w*ok, 1 + sum w*(1 - ok))   (prior Beta(1,1))
  *     expectedSuccessRate = alpha / (alpha + beta)
@@ -169,7 +169,47 @@ static json_t *region_json(const struct lstrat *s, uint64_t key, uint64_t vary)
 
 /* --- suggestion ------------------------------------------------------------ */
 
-#define LANES 8
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+static inline v4f ld4f(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline v4i ld4i(const int32_t *p)
+{
+    v4i v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void st4f(float *p, v4f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline v4f as_v4f(v4i v)
+{
+    v4f f;
+    memcpy(&f, &v, sizeof f);
+    return f;
+}
+
+static inline v4i as_v4i(v4f v)
+{
+    v4i i;
+    memcpy(&i, &v, sizeof i);
+    return i;
+}
+
+static inline v4f splat(float x)
+{
+    return (v4f){x, x, x, x};
+}
+#define BLOCK 1024 /* runs per block of passes 1 and 2: 4 KiB per column */
 
 /* e^-x for 0 <= x <= LOG_W_CUTOFF, to 1e-5 relative (9.5e-6 at most over the
  * range in steps of 1e-5, measured): 2^y with y = -x log2 e, split into an integer n
@@ -191,6 +231,19 @@ static inline float exp_neg(float x)
     return p * scale;
 }
 
+/* exp_neg on four lanes, the same arithmetic. */
+static inline v4f exp_neg4(v4f x)
+{
+    v4f y = 32.0f - x * 1.44269504f;
+    v4i n = __builtin_convertvector(y, v4i);
+    v4f f = (y - __builtin_convertvector(n, v4f)) * 0.693147181f;
+    v4f p =
+        1.0f +
+        f * (1.0f +
+             f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120 + f * (1.0f / 720))))));
+    return p * as_v4f((n - 32 + 127) << 23);
+}
+
 struct near {
     double w;
     size_t row;
@@ -208,19 +261,6 @@ static void near_add(struct near *nb, size_t *nnb, double w, size_t row)
         k--;
     }
     nb[k] = (struct near){w, row};
-}
-
-/* Account run i of s, whose weight w is at least SIMILAR_W. */
-static void heavy(const struct lstrat *s, double w, size_t i, struct near *nb, size_t *nnb,
-                  size_t *runs, size_t *nto, double *Wto, double *maxto)
-{
-    (*runs)++;
-    if (s->state[i] == TS_TIMEOUT) {
-        (*nto)++;
-        *Wto += w;
-        *maxto = fmax(*maxto, s->dur[i]);
-    }
-    near_add(nb, nnb, w, i);
 }
 
 static const struct learn_region *best_region(const struct lstrat *s, double *score)
@@ -309,58 +349,79 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
         if (strcmp(l->str[k], symbol) == 0)
             qsym = (int32_t)k;
 
-    /* Three passes over the strategy's columns. The first two are written
-     * lane by lane (LANES independent accumulators, no calls, no branches)
-     * so the compiler vectorises them; together they are the whole cost at
-     * 100 k runs. Pass 3 visits only the runs heavy enough to be cited. */
+    /* Three passes over the strategy's columns. The first two run on four
+     * lanes at a time with no calls and no branches; together they were the
+     * whole cost at 100 k runs. Pass 3 visits only the runs heavy enough to
+     * be cited. */
     {
         const float tq = (float)(lam * (double)(s->tmax - s->t0)), ih = (float)inv2h2;
         const float ls = symbol ? (float)M_LN2 : 0.0f, cut = (float)LOG_W_CUTOFF;
         float *restrict lw = s->scratch;
         uint8_t *restrict hv = s->heavy;
         const float *restrict okf = s->okf, *restrict rwf = s->rwf;
-        float aw[LANES] = {0}, aok[LANES] = {0}, ar[LANES] = {0};
         size_t i = 0, n = s->n;
 
         float base = tq; /* columns with one value for every run: once */
         for (size_t j = 0; j < np && n > 0; j++)
             if (!s->uvary[j])
                 base += (s->uc[j][0] - qf[j]) * (s->uc[j][0] - qf[j]) * ih;
-        for (i = 0; i < n; i++) /* pass 1: log-weights, one column at a time */
-            lw[i] = (base - s->tl[i]) + (s->sym[i] != qsym ? ls : 0.0f);
-        for (size_t j = 0; j < np; j++) {
-            const float *u = s->uc[j], qj = qf[j];
-            if (!s->uvary[j])
-                continue;
-            for (i = 0; i < n; i++)
-                lw[i] += (u[i] - qj) * (u[i] - qj) * ih;
-        }
-        for (i = 0; i + LANES <= n; i += LANES) { /* pass 2: weights and sums */
-            for (size_t k = 0; k < LANES; k++) {
-                float x = lw[i + k], m = x <= cut ? 1.0f : 0.0f;
-                float w = exp_neg(x <= cut ? x : cut) * m;
-                lw[i + k] = w;
-                hv[i + k] = w >= (float)SIMILAR_W;
-                aw[k] += w;
-                aok[k] += w * okf[i + k];
-                ar[k] += w * rwf[i + k];
+        /* Passes 1 and 2 run block by block so a block's columns stay in the
+         * L1 cache between them, four runs at a time in vector registers
+         * (GCC/Clang vector extensions); each block's sums go to doubles. */
+        for (size_t b0 = 0; b0 < n; b0 += BLOCK) {
+            size_t b1 = b0 + BLOCK < n ? b0 + BLOCK : n, v1 = b0 + (b1 - b0) / 4 * 4;
+            v4f aw = {0}, aok = {0}, ar = {0};
+            const v4i qs = {qsym, qsym, qsym, qsym};
+            for (i = b0; i < v1; i += 4) { /* pass 1: log-weights */
+                v4i other = ld4i(&s->sym[i]) != qs;
+                v4f x = (base - ld4f(&s->tl[i])) + as_v4f(other & as_v4i(splat(ls)));
+                for (size_t j = 0; j < np; j++) {
+                    v4f e;
+                    if (!s->uvary[j])
+                        continue;
+                    e = ld4f(&s->uc[j][i]) - qf[j];
+                    x += e * e * ih;
+                }
+                st4f(&lw[i], x);
+            }
+            for (; i < b1; i++) {
+                float x = (base - s->tl[i]) + (s->sym[i] != qsym ? ls : 0.0f);
+                for (size_t j = 0; j < np; j++)
+                    if (s->uvary[j])
+                        x += (s->uc[j][i] - qf[j]) * (s->uc[j][i] - qf[j]) * ih;
+                lw[i] = x;
+            }
+            for (i = b0; i < v1; i += 4) { /* pass 2: weights and sums */
+                v4f x = ld4f(&lw[i]), w;
+                v4i in = x <= cut, heavy4;
+                w = exp_neg4(as_v4f((as_v4i(x) & in) | (as_v4i(splat(cut)) & ~in)));
+                w = as_v4f(as_v4i(w) & in);
+                heavy4 = w >= (float)SIMILAR_W;
+                st4f(&lw[i], w);
+                hv[i / 4] = (uint8_t)((heavy4[0] & 1) | (heavy4[1] & 2) | (heavy4[2] & 4) |
+                                      (heavy4[3] & 8));
+                aw += w;
+                aok += w * ld4f(&okf[i]);
+                ar += w * ld4f(&rwf[i]);
+            }
+            if (i < b1)
+                hv[i / 4] = 0;
+            for (; i < b1; i++) {
+                float x = lw[i], w = x <= cut ? exp_neg(x) : 0.0f;
+                lw[i] = w;
+                hv[i / 4] |= (uint8_t)((w >= (float)SIMILAR_W) << (i % 4));
+                W += w;
+                Wok += w * okf[i];
+                Wr += w * rwf[i];
+            }
+            for (int k = 0; k < 4; k++) {
+                W += aw[k];
+                Wok += aok[k];
+                Wr += ar[k];
             }
         }
-        for (; i < n; i++) {
-            float x = lw[i], w = x <= cut ? exp_neg(x) : 0.0f;
-            lw[i] = w;
-            hv[i] = w >= (float)SIMILAR_W;
-            aw[0] += w;
-            aok[0] += w * okf[i];
-            ar[0] += w * rwf[i];
-        }
         if (n > 0)
-            memset(&hv[n], 0, 8); /* pass 3 reads whole words */
-        for (size_t k = 0; k < LANES; k++) {
-            W += aw[k];
-            Wok += aok[k];
-            Wr += ar[k];
-        }
+            memset(&hv[(n + 3) / 4], 0, 8); /* pass 3 reads whole words */
         if (!s->multiprov && n > 0) {
             pid[0] = s->prov0;
             pw[0] = W;
@@ -380,23 +441,30 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
                 }
             }
         }
-        /* pass 3: the heavy runs (hv[i] set by pass 2), eight flags at a
-         * time; then, only if fewer than NSIMILAR were heavy, the lighter
-         * runs for the nearest-run citations (every heavy run outweighs
-         * every light one, so a full list needs no second look). */
-        for (i = 0; i < n; i += 8) {
+        /* pass 3: the heavy runs (bit i % 4 of hv[i / 4], set by pass 2),
+         * 32 flags a word; then, only if fewer than NSIMILAR were heavy, the
+         * lighter runs for the nearest-run citations (every heavy run
+         * outweighs every light one, so a full list needs no second look). */
+        for (size_t g = 0; g < (n + 3) / 4; g += 8) {
             uint64_t word;
-            memcpy(&word, &hv[i], sizeof word);
-            if (word == 0)
-                continue;
-            for (size_t k = i; k < i + 8 && k < n; k++) {
-                if (hv[k])
-                    heavy(s, lw[k], k, nb, &nnb, &runs, &nto, &Wto, &maxto);
+            memcpy(&word, &hv[g], sizeof word);
+            runs += (size_t)__builtin_popcountll(word);
+            while (word != 0) {
+                int bit = __builtin_ctzll(word);
+                size_t k = g * 4 + (size_t)(bit / 8) * 4 + (size_t)(bit % 8);
+                word &= word - 1;
+                if (s->ntimeout > 0 && s->state[k] == TS_TIMEOUT) {
+                    nto++;
+                    Wto += lw[k];
+                    maxto = fmax(maxto, s->dur[k]);
+                }
+                if (nnb < NSIMILAR || lw[k] > nb[NSIMILAR - 1].w)
+                    near_add(nb, &nnb, lw[k], k);
             }
         }
         if (nnb < NSIMILAR)
             for (i = 0; i < n; i++)
-                if (lw[i] > 0 && !hv[i])
+                if (lw[i] > 0 && !(hv[i / 4] >> (i % 4) & 1))
                     near_add(nb, &nnb, lw[i], i);
     }
     alpha = 1 + Wok;

@@ -3,7 +3,7 @@
 add_executable(learn_test ${CMAKE_CURRENT_LIST_DIR}/learn_test.c)
 target_link_libraries(learn_test PRIVATE swarmdeck_engine)
 foreach(case stats_empty stats_hand stats_failures patterns_hand patterns_task restart
-             suggest_evidence suggest_ranking suggest_timeout prediction_accuracy
+             suggest_evidence suggest_ranking suggest_timeout suggest_reference prediction_accuracy
              optimize_bounds optimize_converges)
   add_test(NAME learn_${case} COMMAND learn_test ${case})
   set_tests_properties(learn_${case} PROPERTIES LABELS "learn;sanitize")

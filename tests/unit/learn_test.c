@@ -481,6 +481,111 @@ static void t_suggest_evidence(void)
     store_gone(s);
 }
 
+/* The suggestion's fast scan (column arrays, vector lanes, polynomial exp,
+ * flag-driven third pass) against the definition in learn_query.c computed
+ * the slow way, in double precision, over 3000 varied runs: two symbols, two
+ * providers, timeouts, 90 days of history. */
+static double ref_u(const struct param_schema *p, double x)
+{
+    if (p->type == PT_BOOLEAN)
+        return x != 0;
+    if (p->def > 0 && p->min >= 0 && p->max > 16 * p->def)
+        return log2(fmax(x, p->def / 1024) / p->def) / 4;
+    return (x - p->min) / (p->max - p->min);
+}
+
+struct ref_run {
+    double x[5];
+    int sym, ok;
+    double reward;
+    int64_t t;
+};
+
+static void t_suggest_reference(void)
+{
+    enum { N = 3000 };
+    static struct ref_run r[N];
+    static const char *syms[] = {"SPY", "QQQ"}, *provs[] = {"local", "e2b"};
+    struct store *s = store_new();
+    struct learn *l = open_learn(s);
+    struct sd_err err = {0};
+    int64_t tmax = 0;
+    double rsum = 0;
+    for (int i = 0; i < N; i++) {
+        double u = rnd();
+        json_t *p;
+        r[i] = (struct ref_run){{100000, (int)(5 + rnd() * 75), 0.005 + rnd() * 0.075,
+                                 (int)(1 + rnd() * 40), rnd() < 0.5},
+                                rnd() < 0.7,
+                                u < 0.6,
+                                0,
+                                1700000000000LL + (int64_t)(rnd() * 90 * 86400e3)};
+        r[i].reward = r[i].ok ? 0.5 + 0.4 * rnd() : 0;
+        rsum += r[i].reward;
+        tmax = r[i].t > tmax ? r[i].t : tmax;
+        p = json_pack("{s:f, s:i, s:f, s:i, s:b}", "capital", r[i].x[0], "lookback", (int)r[i].x[1],
+                      "threshold", r[i].x[2], "positionSize", (int)r[i].x[3], "allowShort",
+                      (int)r[i].x[4]);
+        learn_observe(l, &(struct learn_obs){.id = i + 1,
+                                             .strategy = "momentum",
+                                             .symbol = syms[r[i].sym],
+                                             .provider = provs[i % 3 == 0],
+                                             .params = p,
+                                             .state = r[i].ok   ? TS_SUCCEEDED
+                                                      : u < 0.9 ? TS_FAILED
+                                                                : TS_TIMEOUT,
+                                             .reward = r[i].reward,
+                                             .created_at = r[i].t,
+                                             .duration_ms = 1000});
+        json_decref(p);
+    }
+    for (int q = 0; q < 40; q++) {
+        double qx[5] = {100000, (int)(5 + rnd() * 75), 0.005 + rnd() * 0.075, (int)(1 + rnd() * 40),
+                        rnd() < 0.5};
+        double W = 0, Wok = 0, Wr = 0, best = -1, esr, er;
+        int64_t best_id = 0;
+        long runs = 0, near_cut = 0;
+        json_t *qp = json_pack("{s:i, s:f, s:i, s:b}", "lookback", (int)qx[1], "threshold", qx[2],
+                               "positionSize", (int)qx[3], "allowShort", (int)qx[4]);
+        json_t *j = learn_suggest(l, MOM, qp, "SPY", &err), *ev;
+        CHECK(j != NULL);
+        for (int i = 0; i < N; i++) {
+            double d2 = 0, lw, w;
+            for (int k = 0; k < 5; k++) {
+                double e = ref_u(&mom_params[k], r[i].x[k]) - ref_u(&mom_params[k], qx[k]);
+                d2 += e * e;
+            }
+            lw = d2 / (2 * 0.15 * 0.15) + M_LN2 * (double)(tmax - r[i].t) / (30 * 86400e3) +
+                 (r[i].sym != 0 ? M_LN2 : 0);
+            if (lw > 14)
+                continue;
+            w = exp(-lw);
+            W += w;
+            Wok += w * r[i].ok;
+            Wr += w * r[i].reward;
+            runs += w >= 0.05;
+            near_cut += fabs(w - 0.05) < 1e-5;
+            if (w > best) {
+                best = w;
+                best_id = i + 1;
+            }
+        }
+        esr = (1 + Wok) / (2 + W);
+        er = (Wr + rsum / N) / (W + 1);
+        ev = json_object_get(j, "evidence");
+        CHECK(fabs(num(j, "expectedSuccessRate") - esr) < 1e-4);
+        CHECK(fabs(num(j, "expectedReward") - er) < 1e-4);
+        CHECK(fabs(num(ev, "weight") - W) < 1e-4 * W + 1e-6);
+        CHECK(labs((long)json_integer_value(json_object_get(ev, "runs")) - runs) <= near_cut);
+        CHECK(W == 0 ||
+              json_integer_value(json_array_get(json_object_get(ev, "similar"), 0)) == best_id);
+        json_decref(j);
+        json_decref(qp);
+    }
+    learn_free(l);
+    store_gone(s);
+}
+
 /* Success depends on threshold only: 0.9 in [0.04, 0.08], 0.15 elsewhere. */
 static int sim_ok(double threshold)
 {
@@ -680,12 +785,19 @@ static const struct {
     const char *name;
     void (*fn)(void);
 } cases[] = {
-    {"stats_empty", t_stats_empty},           {"stats_hand", t_stats_hand},
-    {"stats_failures", t_stats_failures},     {"patterns_hand", t_patterns_hand},
-    {"patterns_task", t_patterns_task},       {"restart", t_restart},
-    {"suggest_evidence", t_suggest_evidence}, {"suggest_ranking", t_suggest_ranking},
-    {"suggest_timeout", t_suggest_timeout},   {"prediction_accuracy", t_prediction_accuracy},
-    {"optimize_bounds", t_optimize_bounds},   {"optimize_converges", t_optimize_converges},
+    {"stats_empty", t_stats_empty},
+    {"stats_hand", t_stats_hand},
+    {"stats_failures", t_stats_failures},
+    {"patterns_hand", t_patterns_hand},
+    {"patterns_task", t_patterns_task},
+    {"restart", t_restart},
+    {"suggest_evidence", t_suggest_evidence},
+    {"suggest_ranking", t_suggest_ranking},
+    {"suggest_timeout", t_suggest_timeout},
+    {"suggest_reference", t_suggest_reference},
+    {"prediction_accuracy", t_prediction_accuracy},
+    {"optimize_bounds", t_optimize_bounds},
+    {"optimize_converges", t_optimize_converges},
 };
 
 int main(int argc, char **argv)
