@@ -151,9 +151,9 @@ int chain_fingerprint_json(json_t *traj, const char *prev, char out[CHAIN_HEX_LE
             n--;
         if (n >= 0 && dl >= 2 && d[dl - 2] == '=')
             n--;
-        if (n < 0 || digest_chunk(h, json_integer_value(json_object_get(c, "seq")),
-                                  stream && strcmp(stream, "stderr") == 0 ? 2 : 1, raw,
-                                  (size_t)n) != 0) {
+        if (n < 0 ||
+            digest_chunk(h, json_integer_value(json_object_get(c, "seq")),
+                         stream && strcmp(stream, "stderr") == 0 ? 2 : 1, raw, (size_t)n) != 0) {
             free(raw);
             sd_err_set(err, SD_EUSAGE, "output chunk %zu is not base64", k);
             goto out;
@@ -334,8 +334,9 @@ int chain_verify(sqlite3 *db, struct chain_report *r, struct sd_err *err)
             const unsigned char *t = sqlite3_column_text(st, 0);
             snprintf(head, sizeof head, "%s", t ? (const char *)t : "");
             if (strcmp(head, want) != 0)
-                bad(r, 0, NULL, "the chain head recorded in meta (position %lld) does not match "
-                                "the last record: records were removed or rewritten",
+                bad(r, 0, NULL,
+                    "the chain head recorded in meta (position %lld) does not match "
+                    "the last record: records were removed or rewritten",
                     strtoll(head, NULL, 10));
         } else if (step == SQLITE_DONE) {
             if (r->sealed > 0)
@@ -382,8 +383,8 @@ int chain_verify_bundle(json_t *trajs, struct sd_err *err)
                               "(records removed or reordered)",
                               i, uuid ? uuid : "?");
         if (chain_fingerprint_json(t, prev, fp, &e) != 0)
-            return sd_err_set(err, e.code, "bundle: trajectory %zu (%s): %s", i,
-                              uuid ? uuid : "?", e.msg);
+            return sd_err_set(err, e.code, "bundle: trajectory %zu (%s): %s", i, uuid ? uuid : "?",
+                              e.msg);
         if (strcmp(fp, have) != 0)
             return sd_err_set(err, SD_EUSAGE,
                               "bundle: trajectory %zu (%s) does not match its fingerprint "

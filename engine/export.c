@@ -251,8 +251,8 @@ static int bundle_digest(json_t *b, char out[CHAIN_HEX_LEN], struct sd_err *err)
     if (c == NULL)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     json_object_del(c, "digest");
-    text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
-                             JSON_REAL_PRECISION(17));
+    text =
+        json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
     json_decref(c);
     if (text == NULL)
         return sd_err_set(err, SD_ENOMEM, "out of memory");

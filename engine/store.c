@@ -460,7 +460,9 @@ static int open_crypto(struct store *s, const char *secret, int need_init, struc
             return -1;
         }
     }
-    if (skey_register(s->db, &s->key, 0) != 0)
+    /* Always in memory, so a later rekey never spills decrypted rows. */
+    if (exec(s->db, "PRAGMA temp_store=MEMORY") != SQLITE_OK ||
+        skey_register(s->db, &s->key, 0) != 0)
         return db_err(err, s->db, s->path, "cannot register the store functions");
     if (skey_views(s->db, s->key != NULL, 0, err) != 0)
         return -1;
@@ -1089,7 +1091,8 @@ out:
 /* --- output capture ------------------------------------------------------- */
 
 static const char sql_out_insert[] =
-    "INSERT INTO output(traj_id, seq, stream, data) VALUES (?, ?, ?, ?)";
+    "INSERT INTO output(traj_id, seq, stream, data) VALUES (?1, ?2, ?3, sd_seal(?4, 'output', ?1, "
+    "?2, ?3))";
 static const char sql_out_delete[] = "DELETE FROM output WHERE traj_id=? AND seq=?";
 static const char sql_out_counters[] =
     "UPDATE trajectories SET output_bytes=?, output_dropped=? WHERE id=?";

@@ -94,15 +94,14 @@ static int derive(const char *secret, const unsigned char *salt, size_t salt_len
 {
     if (crypto_key_from_base64(secret, k->k) == 0)
         return 0;
-    return crypto_scrypt(secret, strlen(secret), salt, salt_len, log2n, r, p, k->k,
-                         CRYPTO_KEY_LEN);
+    return crypto_scrypt(secret, strlen(secret), salt, salt_len, log2n, r, p, k->k, CRYPTO_KEY_LEN);
 }
 
 static const char key_hint[] = "give it with --encryption-key KEY or the SWARMDECK_KEY "
                                "environment variable";
 
-int skey_check(sqlite3 *db, const char *path, const char *secret, struct skey **key,
-               int *need_init, struct sd_err *err)
+int skey_check(sqlite3 *db, const char *path, const char *secret, struct skey **key, int *need_init,
+               struct sd_err *err)
 {
     char check[512], salt_hex[64], kdf[64], id[64];
     unsigned char salt[SALT_LEN], box[256], plain[256];
@@ -138,8 +137,7 @@ int skey_check(sqlite3 *db, const char *path, const char *secret, struct skey **
         return sd_err_set(err, SD_EKEY, "%s: cannot derive the key (scrypt failed)", path);
     }
     if (crypto_box_open(k->k, "key-check", 9, box, (size_t)box_len, plain) < 0 ||
-        (size_t)box_len - CRYPTO_BOX_OVER != strlen(id) ||
-        memcmp(plain, id, strlen(id)) != 0) {
+        (size_t)box_len - CRYPTO_BOX_OVER != strlen(id) || memcmp(plain, id, strlen(id)) != 0) {
         skey_free(k);
         return sd_err_set(err, SD_EKEY,
                           "%s: wrong encryption key for this store (nothing was read or "
@@ -208,8 +206,9 @@ int skey_init(sqlite3 *db, const char *path, const char *secret, const char *sto
     has_data = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (meta_get(db, "enc_check", buf, sizeof buf) == 1)
-        return sd_err_set(err, SD_EKEY, "%s: another process encrypted the store meanwhile; "
-                                        "run the command again",
+        return sd_err_set(err, SD_EKEY,
+                          "%s: another process encrypted the store meanwhile; "
+                          "run the command again",
                           path);
     if (has_data)
         return sd_err_set(err, SD_EKEY,
@@ -291,7 +290,8 @@ static void result_sealed(sqlite3_context *ctx, const struct skey *key, int argc
         sqlite3_result_value(ctx, argv[0]);
         return;
     }
-    data = kind == KIND_BLOB ? sqlite3_value_blob(argv[0]) : (const void *)sqlite3_value_text(argv[0]);
+    data =
+        kind == KIND_BLOB ? sqlite3_value_blob(argv[0]) : (const void *)sqlite3_value_text(argv[0]);
     len = (size_t)sqlite3_value_bytes(argv[0]);
     if ((aad = call_aad(argc, argv, &aad_len)) == NULL) {
         sqlite3_result_error_nomem(ctx);
@@ -323,8 +323,8 @@ static void result_opened(sqlite3_context *ctx, const struct skey *key, int argc
         sqlite3_result_error_nomem(ctx);
         return;
     }
-    plain = skey_open(key, aad, sqlite3_value_blob(argv[0]),
-                      (size_t)sqlite3_value_bytes(argv[0]), &n, &kind);
+    plain = skey_open(key, aad, sqlite3_value_blob(argv[0]), (size_t)sqlite3_value_bytes(argv[0]),
+                      &n, &kind);
     if (plain == NULL) {
         char msg[320];
         for (char *p = aad; *p; p++)
@@ -407,25 +407,25 @@ int skey_register(sqlite3 *db, struct skey **keyp, int copy)
 /* --- views --------------------------------------------------------------------- */
 
 struct enc_col {
-    const char *table, *column, *aad_sql;
+    const char *table, *column, *tag, *aad_sql;
 };
 
 /* The encrypted columns and the SQL of their associated data after the tag. */
 static const struct enc_col enc_cols[] = {
-    {"trajectories", "params", "uuid"},
-    {"trajectories", "result", "uuid"},
-    {"trajectories", "description", "uuid"},
-    {"trajectories", "error", "uuid"},
-    {"output", "data", "traj_id, seq, stream"},
-    {"runs", "spec", "id"},
-    {"runs", "summary", "id"},
+    {"trajectories", "params", "params", "uuid"},
+    {"trajectories", "result", "result", "uuid"},
+    {"trajectories", "description", "description", "uuid"},
+    {"trajectories", "error", "error", "uuid"},
+    {"output", "data", "output", "traj_id, seq, stream"},
+    {"runs", "spec", "spec", "id"},
+    {"runs", "summary", "summary", "id"},
 };
 
-static const char *enc_aad(const char *table, const char *column)
+static const struct enc_col *enc_col(const char *table, const char *column)
 {
     for (size_t i = 0; i < sizeof enc_cols / sizeof enc_cols[0]; i++)
         if (strcmp(enc_cols[i].table, table) == 0 && strcmp(enc_cols[i].column, column) == 0)
-            return enc_cols[i].aad_sql;
+            return &enc_cols[i];
     return NULL;
 }
 
@@ -438,21 +438,21 @@ static int make_view(sqlite3 *db, const char *table, const char *name, int encry
     sqlite3_stmt *st = NULL;
     int first = 1, rc;
 
-    off = (size_t)snprintf(sql, sizeof sql, "CREATE TEMP VIEW IF NOT EXISTS \"%s\" AS SELECT ",
-                           name);
+    off =
+        (size_t)snprintf(sql, sizeof sql, "CREATE TEMP VIEW IF NOT EXISTS \"%s\" AS SELECT ", name);
     snprintf(q, sizeof q, "PRAGMA main.table_info(\"%s\")", table);
     if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
         return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && off < sizeof sql) {
         const char *col = (const char *)sqlite3_column_text(st, 1);
-        const char *aad = encrypted ? enc_aad(table, col) : NULL;
-        if (aad != NULL)
+        const struct enc_col *e = encrypted ? enc_col(table, col) : NULL;
+        if (e != NULL)
             off += (size_t)snprintf(sql + off, sizeof sql - off,
-                                    "%ssd_open(\"%s\", '%s', %s) AS \"%s\"", first ? "" : ", ",
-                                    col, col, aad, col);
+                                    "%ssd_open(\"%s\", '%s', %s) AS \"%s\"", first ? "" : ", ", col,
+                                    e->tag, e->aad_sql, col);
         else
-            off += (size_t)snprintf(sql + off, sizeof sql - off, "%s\"%s\"", first ? "" : ", ",
-                                    col);
+            off +=
+                (size_t)snprintf(sql + off, sizeof sql - off, "%s\"%s\"", first ? "" : ", ", col);
         first = 0;
     }
     sqlite3_finalize(st);
@@ -472,7 +472,10 @@ int skey_views(sqlite3 *db, int encrypted, int shadow, struct sd_err *err)
     static const char *const tables[] = {"trajectories", "output", "runs"};
     char name[64];
 
-    if (encrypted && sqlite3_exec(db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL) != SQLITE_OK)
+    /* Inside a transaction (rekey) the pragma cannot change: the writer
+     * sets it at open for that reason. */
+    if (encrypted && sqlite3_get_autocommit(db) &&
+        sqlite3_exec(db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL) != SQLITE_OK)
         return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
     if (shadow && !encrypted)
         return 0;
@@ -489,8 +492,8 @@ int skey_fts(sqlite3 *db, struct sd_err *err)
     sqlite3_stmt *st = NULL;
     int have;
 
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.sqlite_schema WHERE name = 'traj_fts'", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.sqlite_schema WHERE name = 'traj_fts'", -1, &st,
+                           NULL) != SQLITE_OK)
         return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
     have = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
@@ -554,8 +557,9 @@ static void fn_reseal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             return;
         }
         if (n > 0)
-            memcpy(plain, type == SQLITE_BLOB ? sqlite3_value_blob(v)
-                                              : (const void *)sqlite3_value_text(v),
+            memcpy(plain,
+                   type == SQLITE_BLOB ? sqlite3_value_blob(v)
+                                       : (const void *)sqlite3_value_text(v),
                    n);
         plain[n] = '\0';
     }

@@ -50,8 +50,8 @@ void skey_free(struct skey *k);
  * 0 with *key set for an encrypted store and the right secret; 0 with
  * *need_init = 1 when a secret was given and the store has no key yet;
  * -1 with err (code SD_EKEY) for a missing or wrong key. Reads only meta. */
-int skey_check(sqlite3 *db, const char *path, const char *secret, struct skey **key,
-               int *need_init, struct sd_err *err);
+int skey_check(sqlite3 *db, const char *path, const char *secret, struct skey **key, int *need_init,
+               struct sd_err *err);
 
 /* Make the store encrypted under secret: refuses (SD_EKEY) a store that
  * already holds data (rekey encrypts those). Must run inside a write

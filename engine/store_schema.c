@@ -110,10 +110,9 @@ static const char v1[] =
  *   store_crypt.h): the on-disk index of an encrypted store then holds only
  *   strategy and symbol, which are plaintext anyway, and readers build an
  *   in-memory index of the decrypted text when they search. */
+/* clang-format off */
 #define FTS_VAL(row, col) "CASE WHEN typeof(" row "." col ") = 'blob' THEN NULL ELSE " row "." col " END"
-#define FTS_ROW(row)                                                                               \
-    row ".id, " row ".strategy, " row ".symbol, " FTS_VAL(row, "params") ", "                      \
-        FTS_VAL(row, "description")
+#define FTS_ROW(row) row ".id, " row ".strategy, " row ".symbol, " FTS_VAL(row, "params") ", " FTS_VAL(row, "description")
 
 static const char v2[] =
     "ALTER TABLE trajectories ADD COLUMN chain_seq INTEGER;"
@@ -133,6 +132,7 @@ static const char v2[] =
     " VALUES ('delete', " FTS_ROW("old") ");"
     " INSERT INTO traj_fts(rowid, strategy, symbol, params, description)"
     " VALUES (" FTS_ROW("new") "); END;";
+/* clang-format on */
 
 const char *const store_migrations[] = {v1, v2};
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

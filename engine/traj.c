@@ -315,8 +315,9 @@ static int run_end_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *er
 {
     struct run_job *j = arg;
     sqlite3_stmt *st = store_stmt(
-        s, "UPDATE runs SET ended_at = ?2, status = ?3, summary = sd_seal(?4, 'summary', id) "
-           "WHERE id = ?1",
+        s,
+        "UPDATE runs SET ended_at = ?2, status = ?3, summary = sd_seal(?4, 'summary', id) "
+        "WHERE id = ?1",
         err);
     if (st == NULL)
         return -1;
@@ -381,13 +382,12 @@ static int orphan_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
         ids[n++] = sqlite3_column_int64(sel, 0);
     }
     sqlite3_reset(sel);
-    upd =
-        store_stmt(s,
-                   "UPDATE trajectories SET status = 'interrupted', ended_at = ?2, "
-                   "error = coalesce(error, sd_seal('interrupted: the swarmdeck process that "
-                   "ran it stopped before it finished', 'error', uuid)) WHERE id = ?1 AND "
-                   "status IN ('queued','running')",
-                   err);
+    upd = store_stmt(s,
+                     "UPDATE trajectories SET status = 'interrupted', ended_at = ?2, "
+                     "error = coalesce(error, sd_seal('interrupted: the swarmdeck process that "
+                     "ran it stopped before it finished', 'error', uuid)) WHERE id = ?1 AND "
+                     "status IN ('queued','running')",
+                     err);
     for (size_t i = 0; upd != NULL && i < n; i++) {
         sqlite3_bind_int64(upd, 1, ids[i]);
         sqlite3_bind_int64(upd, 2, sd_now_ms());
