@@ -27,7 +27,7 @@ build-san: deps
 
 fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSWARMDECK_FUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j$(JOBS)
+	@cmake --build build-fuzz -j$(JOBS) --target fuzz-all
 	cd build-fuzz && ctest --output-on-failure -L fuzz-long
 
 format:

@@ -585,14 +585,15 @@ static void fn_reseal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 int skey_rekey(sqlite3 *db, const struct skey *old, const struct skey *new_, struct sd_err *err)
 {
+    /* One statement per table (parenthesised: each is one string). */
     static const char *const sql[] = {
-        "UPDATE main.trajectories SET params = sd_reseal(params, 'params', uuid),"
-        " result = sd_reseal(result, 'result', uuid),"
-        " description = sd_reseal(description, 'description', uuid),"
-        " error = sd_reseal(error, 'error', uuid)",
+        ("UPDATE main.trajectories SET params = sd_reseal(params, 'params', uuid),"
+         " result = sd_reseal(result, 'result', uuid),"
+         " description = sd_reseal(description, 'description', uuid),"
+         " error = sd_reseal(error, 'error', uuid)"),
         "UPDATE main.output SET data = sd_reseal(data, 'output', traj_id, seq, stream)",
-        "UPDATE main.runs SET spec = sd_reseal(spec, 'spec', id),"
-        " summary = sd_reseal(summary, 'summary', id)",
+        ("UPDATE main.runs SET spec = sd_reseal(spec, 'spec', id),"
+         " summary = sd_reseal(summary, 'summary', id)"),
         "UPDATE main.meta SET value = sd_reseal(value, 'chain_head') WHERE key = 'chain_head'",
     };
     struct reseal r = {old, new_, 0, 0};

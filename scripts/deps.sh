@@ -3,7 +3,8 @@
 # As root it runs apt-get; otherwise it prints the one command to run and fails.
 set -eu
 PKGS="build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev libjansson-dev
-libsqlite3-dev libssl-dev libseccomp-dev python3 tmux bubblewrap clang"
+libsqlite3-dev libssl-dev libseccomp-dev python3 tmux bubblewrap clang
+libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
