@@ -608,12 +608,17 @@ int skey_rekey(sqlite3 *db, const struct skey *old, const struct skey *new_, str
     for (size_t i = 0; i < sizeof sql / sizeof sql[0] && rc == 0; i++)
         if (sqlite3_exec(db, sql[i], NULL, NULL, NULL) != SQLITE_OK)
             rc = sd_err_set(err, SD_EENV, "rekey: %s", sqlite3_errmsg(db));
-    /* Plaintext index entries stay in FTS5 segments after deletes: empty the
-     * index when encrypting, rebuild it from the plaintext when decrypting. */
+    /* The UPDATEs kept the index consistent through its triggers, but FTS5
+     * keeps deleted tokens in its segments until they merge: rewrite the
+     * index from scratch with what the triggers index (NULL for a box). */
     if (rc == 0 &&
         sqlite3_exec(db,
-                     new_ != NULL ? "INSERT INTO main.traj_fts(traj_fts) VALUES('delete-all')"
-                                  : "INSERT INTO main.traj_fts(traj_fts) VALUES('rebuild')",
+                     "INSERT INTO main.traj_fts(traj_fts) VALUES('delete-all');"
+                     "INSERT INTO main.traj_fts(rowid, strategy, symbol, params, description)"
+                     " SELECT id, strategy, symbol,"
+                     " CASE WHEN typeof(params) = 'blob' THEN NULL ELSE params END,"
+                     " CASE WHEN typeof(description) = 'blob' THEN NULL ELSE description END"
+                     " FROM main.trajectories",
                      NULL, NULL, NULL) != SQLITE_OK)
         rc = sd_err_set(err, SD_EENV, "rekey: search index: %s", sqlite3_errmsg(db));
     sqlite3_create_function_v2(db, "sd_reseal", -1, SQLITE_UTF8, NULL, NULL, NULL, NULL, NULL);

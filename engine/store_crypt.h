@@ -93,8 +93,8 @@ unsigned char *skey_open(const struct skey *key, const char *aad, const void *bo
 
 /* Re-encrypt every encrypted value from old to new_ (either may be NULL:
  * plaintext) with one UPDATE per table, inside the caller's transaction, so
- * a crash leaves the store wholly under one key. The FTS index of the
- * tables is emptied when encrypting and rebuilt when decrypting. The caller
+ * a crash leaves the store wholly under one key. The FTS index is rewritten
+ * from scratch, so no token of an old plaintext survives in it. The caller
  * writes the new key's meta (skey_write_meta / skey_drop_meta) in the same
  * transaction. Returns 0 or -1 with err. SWARMDECK_FAULT_REKEY=N makes it
  * abort() after N values (for the crash-safety test). */

@@ -361,7 +361,13 @@ static void t_rekey(void)
     CHECK(store_has(path, "zebra") == 0);
     s = open_key(path, KEY);
     CHECK(verify(s).ok && verify(s).sealed == 2);
+    /* The index stays consistent for later writes and another rekey. */
+    add_traj(s, "u-3", TS_SUCCEEDED);
+    CHECK_OK(store_rekey(s, KEY2, &err), &err);
+    add_traj(s, "u-4", TS_SUCCEEDED);
+    CHECK(verify(s).ok && verify(s).sealed == 4);
     store_close(s);
+    raw_exec(path, "INSERT INTO traj_fts(traj_fts) VALUES('integrity-check')");
 }
 
 /* 4. Rekey interrupted: the child aborts in the middle of re-encrypting
