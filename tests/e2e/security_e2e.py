@@ -89,7 +89,7 @@ class Security(unittest.TestCase):
         # Wrong key (raw or passphrase, flag or env): exit 3, nothing touched.
         before = store_bytes(env)
         wrong = base64.b64encode(bytes(range(32))).decode()
-        for k, env_key in ((wrong, True), (PASS, False), ("x", True)):
+        for k, env_key in ((wrong, True), (PASS, False), ("short-KEY-9", True)):
             p = self.sd("show", "1", key=k, env_key=env_key, check=3)
             self.assertIn(b"wrong encryption key", p.stderr)
             self.assertNotIn(k.encode(), p.stderr)
