@@ -97,6 +97,11 @@ static int param_from_json(json_t *p, struct param_schema *out, struct sd_err *e
     if (!(out->min <= out->def && out->def <= out->max))
         return sd_err_set(err, SD_EUSAGE, "parameter \"%s\": default %g is outside [%g, %g]", name,
                           out->def, out->min, out->max);
+    /* Integers are exact doubles only up to 2^53 (found by fuzz_manifest). */
+    if (out->type == PT_INTEGER &&
+        (out->min < -9007199254740992.0 || out->max > 9007199254740992.0))
+        return sd_err_set(err, SD_EUSAGE, "parameter \"%s\": integer bounds must be within 2^53",
+                          name);
     return 0;
 }
 
