@@ -38,6 +38,7 @@ struct cli_args {
 
 struct cli_ctx {
     const char *db;
+    char *key; /* --encryption-key or SWARMDECK_KEY (heap; wiped at exit), or NULL */
     int verbose, readonly, no_color;
     struct store *store;
 };
@@ -59,8 +60,9 @@ int cli_flag(const struct cli_cmd *cmd, const struct cli_args *a, const char *ln
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_fail_err(const struct sd_err *e);
 
-/* Open the store (created if missing, unless readonly). Returns 0 or an exit
- * status after printing the error. */
+/* Open the store (created if missing, unless readonly) with ctx->key.
+ * Returns 0 or an exit status after printing the error (3 for a missing or
+ * wrong key). */
 int cli_open_store(struct cli_ctx *ctx, int readonly);
 
 /* Paths of the sibling binaries. Static strings. */
@@ -117,7 +119,6 @@ void cli_print_suggestion(json_t *suggestion);
         {"no-learning", 0, NULL, "do not record predictions"},                                     \
         {"auto-optimize", 0, NULL, "let the learner choose unpinned parameters"},                  \
         {"seed", 0, "N", "seed auto-optimize's choices (reproducible runs)"},                      \
-        {"encryption-key", 0, "KEY", "encrypt the store's sensitive fields with KEY"},             \
         {"provider", 0, "NAME", "sandbox provider: local (default)"},                              \
     {                                                                                              \
         "json", 0, NULL, "print the results as JSON"                                               \

@@ -44,6 +44,10 @@ static int exec_export(struct cli_ctx *ctx, struct cli_args *a)
         json_object_set_new(b, "learningStats", stats);
         json_object_set_new(b, "patterns", pats);
     }
+    if (export_seal_bundle(b, &err) != 0) {
+        json_decref(b);
+        return cli_fail_err(&err);
+    }
     if (path != NULL) {
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {

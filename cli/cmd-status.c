@@ -78,6 +78,7 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     int64_t counts[TS_COUNT] = {0}, total = 0, leases = 0, runs = 0;
     double avg_reward = 0, succ = 0;
     struct stat sb;
+    char chain[64];
 
     if ((status = cli_open_store(ctx, 1)) != 0) {
         /* A missing store is an empty one, not an error, for status. */
@@ -121,17 +122,21 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     if ((want_l || want_p) &&
         (status = cli_learning(ctx, want_l ? &lstats : NULL, want_p ? &pats : NULL)) != 0)
         return status;
+    store_chain_summary(ctx->store, chain, sizeof chain);
     if (json) {
         json_t *by = json_object();
         for (int i = 0; i < TS_COUNT; i++)
             json_object_set_new(by, traj_state_name(i), json_integer(counts[i]));
-        cli_print_json(json_pack(
-            "{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:o}", "store",
-            store_path(ctx->store), "storeId", store_id(ctx->store), "storeBytes",
-            (json_int_t)(stat(ctx->db, &sb) == 0 ? sb.st_size : 0), "totalTrajectories",
-            (json_int_t)total, "runs", (json_int_t)runs, "liveSandboxes", (json_int_t)leases,
-            "byStatus", by, "successRate", succ, "avgReward", avg_reward, "learning",
-            lstats ? lstats : json_null(), "patterns", pats ? pats : json_null()));
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:o}", "store",
+                              store_path(ctx->store), "storeId", store_id(ctx->store), "storeBytes",
+                              (json_int_t)(stat(ctx->db, &sb) == 0 ? sb.st_size : 0),
+                              "totalTrajectories", (json_int_t)total, "runs", (json_int_t)runs,
+                              "liveSandboxes", (json_int_t)leases, "byStatus", by, "successRate",
+                              succ, "avgReward", avg_reward, "learning",
+                              lstats ? lstats : json_null(), "patterns", pats ? pats : json_null());
+        json_object_set_new(o, "encrypted", json_boolean(store_encrypted(ctx->store)));
+        json_object_set_new(o, "chain", json_string(chain));
+        cli_print_json(o);
         return 0;
     }
     printf("store        %s\n", store_path(ctx->store));
@@ -146,6 +151,8 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     if (total > 0)
         printf("success rate %.1f%%   avg reward %.3f\n", succ * 100, avg_reward);
     printf("sandboxes    %lld live (leased)\n", (long long)leases);
+    printf("security     %s; fingerprint chain %s\n",
+           store_encrypted(ctx->store) ? "encrypted at rest" : "not encrypted", chain);
     if (lstats != NULL)
         print_learning(lstats);
     if (pats != NULL)

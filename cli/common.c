@@ -54,7 +54,7 @@ int cli_open_store(struct cli_ctx *ctx, int readonly)
 
     if (ctx->store != NULL)
         return 0;
-    if (store_open(ctx->db, flags, &ctx->store, &err) != 0)
+    if (store_open_key(ctx->db, flags, ctx->key, &ctx->store, &err) != 0)
         return cli_fail_err(&err);
     return 0;
 }
@@ -189,9 +189,6 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
             return 2;
         o->seed = (uint64_t)l;
     }
-    if (cli_flag(cmd, a, "encryption-key") || getenv("SWARMDECK_KEY") != NULL)
-        return cli_fail(SD_EUSAGE, "encryption at rest is not available in this build yet; "
-                                   "refusing to write secrets in the clear");
     if ((v = cli_val(cmd, a, "provider")) != NULL && strcmp(v, "local") != 0)
         return cli_fail(SD_EUSAGE, "provider \"%s\" is not available in this build (use local)", v);
     return 0;

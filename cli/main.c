@@ -13,17 +13,18 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "crypto.h"
 
 extern const struct cli_cmd cmd_patterns, cmd_suggest;
 extern const struct cli_cmd cmd_benchmark;
 extern const struct cli_cmd cmd_deploy, cmd_swarm, cmd_status, cmd_history, cmd_show, cmd_logs,
     cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console;
+extern const struct cli_cmd cmd_verify, cmd_rekey;
 
 static const struct cli_cmd *const commands[] = {
-    &cmd_suggest, &cmd_patterns,   &cmd_deploy, &cmd_swarm,   &cmd_status,
-    &cmd_history, &cmd_show,       &cmd_logs,   &cmd_cleanup, &cmd_export,
-    &cmd_import,  &cmd_strategies, &cmd_data,   &cmd_doctor,  &cmd_console,
-    &cmd_benchmark,
+    &cmd_suggest, &cmd_patterns, &cmd_deploy,  &cmd_swarm,  &cmd_status, &cmd_history,
+    &cmd_show,    &cmd_logs,     &cmd_cleanup, &cmd_export, &cmd_import, &cmd_strategies,
+    &cmd_data,    &cmd_doctor,   &cmd_console, &cmd_verify, &cmd_rekey,  &cmd_benchmark,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -31,6 +32,9 @@ static const struct cli_opt global_opts[] = {
     {"db", 0, "PATH", "the store (default $SWARMDECK_DB or $XDG_DATA_HOME/swarmdeck/swarmdeck.db)"},
     {"no-color", 0, NULL, "no colours (also NO_COLOR)"},
     {"readonly", 0, NULL, "change nothing: refuse every command that writes"},
+    {"encryption-key", 0, "KEY",
+     "the store's key: base64 of 32 bytes, or a passphrase (also "
+     "SWARMDECK_KEY)"},
     {"verbose", 'v', NULL, "diagnostics on stderr"},
     {"help", 'h', NULL, "show help"},
     {NULL, 0, NULL, NULL},
@@ -72,6 +76,19 @@ static void usage_cmd(FILE *f, const struct cli_cmd *c)
     print_opts(f, global_opts);
 }
 
+/* Keep a private copy of the key and blank the original, so it does not
+ * linger in this process's argv (/proc/PID/cmdline) or environment, which
+ * spawned helpers would inherit. */
+static void set_key(struct cli_ctx *ctx, char *v)
+{
+    if (ctx->key != NULL) {
+        crypto_wipe(ctx->key, strlen(ctx->key));
+        free(ctx->key);
+    }
+    ctx->key = xstrdup(v);
+    memset(v, 'x', strlen(v));
+}
+
 /* Remove global options from anywhere in argv (tmux accepts them only
  * first; operators type them anywhere, so we do too). */
 static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *help)
@@ -90,6 +107,13 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *help)
             ctx->db = argv[++i];
         } else if (strncmp(a, "--db=", 5) == 0) {
             ctx->db = a + 5;
+        } else if (strcmp(a, "--encryption-key") == 0 || strncmp(a, "--encryption-key=", 17) == 0) {
+            char *v = a[16] == '=' ? argv[i] + 17 : NULL;
+            if (v == NULL && i + 1 >= *argc)
+                return cli_fail(SD_EUSAGE, "--encryption-key needs a KEY");
+            if (v == NULL)
+                v = argv[++i];
+            set_key(ctx, v);
         } else if (strcmp(a, "--no-color") == 0) {
             ctx->no_color = 1;
         } else if (strcmp(a, "--readonly") == 0) {
@@ -168,6 +192,9 @@ int main(int argc, char **argv)
         return rc;
     if (getenv("NO_COLOR") != NULL)
         ctx.no_color = 1;
+    if (ctx.key == NULL && getenv("SWARMDECK_KEY") != NULL && getenv("SWARMDECK_KEY")[0])
+        set_key(&ctx, getenv("SWARMDECK_KEY"));
+    unsetenv("SWARMDECK_KEY");
     if (ctx.db == NULL)
         ctx.db = sd_default_db();
     if (argc < 2) {
@@ -205,5 +232,9 @@ int main(int argc, char **argv)
         return rc;
     rc = c->exec(&ctx, &a);
     store_close(ctx.store);
+    if (ctx.key != NULL) {
+        crypto_wipe(ctx.key, strlen(ctx.key));
+        free(ctx.key);
+    }
     return rc;
 }

@@ -31,6 +31,17 @@ static char **strv_from_json(json_t *arr)
     return v;
 }
 
+/* 1 when arr is an array of strings (and not empty when nonempty is set). */
+static int strv_ok(json_t *arr, int nonempty)
+{
+    if (!json_is_array(arr) || (nonempty && json_array_size(arr) == 0))
+        return 0;
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        if (!json_is_string(json_array_get(arr, i)))
+            return 0;
+    return 1;
+}
+
 static void strv_free(char **v)
 {
     for (size_t i = 0; v && v[i]; i++)
@@ -86,6 +97,11 @@ static int param_from_json(json_t *p, struct param_schema *out, struct sd_err *e
     if (!(out->min <= out->def && out->def <= out->max))
         return sd_err_set(err, SD_EUSAGE, "parameter \"%s\": default %g is outside [%g, %g]", name,
                           out->def, out->min, out->max);
+    /* Integers are exact doubles only up to 2^53 (found by fuzz_manifest). */
+    if (out->type == PT_INTEGER &&
+        (out->min < -9007199254740992.0 || out->max > 9007199254740992.0))
+        return sd_err_set(err, SD_EUSAGE, "parameter \"%s\": integer bounds must be within 2^53",
+                          name);
     return 0;
 }
 
@@ -134,6 +150,10 @@ static int def_from_manifest(json_t *m, struct strategy_def *d, struct sd_err *e
 {
     json_t *cmd = json_object_get(m, "command"), *files = json_object_get(m, "files");
 
+    /* Stored manifests also arrive in import bundles: check them again. */
+    if (!strv_ok(cmd, 1) || (files != NULL && !strv_ok(files, 0)))
+        return sd_err_set(err, SD_EUSAGE,
+                          "manifest: \"command\" and \"files\" must be arrays of strings");
     if (def_from_json(m, 0, d, err) != 0)
         return -1;
     d->command = strv_from_json(cmd);

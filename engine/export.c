@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain.h"
+#include "crypto.h"
 #include "traj.h"
 
 static json_t *col_json_text(sqlite3_stmt *st, int i)
@@ -53,20 +55,45 @@ static json_t *b64(const void *data, int len)
 
 json_t *export_trajectory(sqlite3 *db, int64_t id, int with_output)
 {
+    return export_trajectory_ex(db, "", id, with_output, NULL);
+}
+
+/* The step of st failed unless it is SQLITE_DONE: say why in err. */
+static int step_failed(sqlite3 *db, int step, struct sd_err *err)
+{
+    if (step == SQLITE_DONE)
+        return 0;
+    sd_err_set(err, SD_EENV, "%s", sqlite3_errmsg(db));
+    return 1;
+}
+
+json_t *export_trajectory_ex(sqlite3 *db, const char *prefix, int64_t id, int with_output,
+                             struct sd_err *err)
+{
     sqlite3_stmt *st = NULL;
     json_t *t = NULL, *ops, *out;
+    char sql[640];
+    int step;
 
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, uuid, run_id, strategy, symbol, params, provider, "
-                           "sandbox_id, status, exit_code, error, created_at, started_at, "
-                           "ended_at, duration_ms, result, reward, prediction, description, "
-                           "op_sequence, isolation, auto_optimized, output_bytes, output_dropped, "
-                           "fingerprint, prev_fingerprint FROM trajectories WHERE id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
+    snprintf(sql, sizeof sql,
+             "SELECT id, uuid, run_id, strategy, symbol, params, provider, "
+             "sandbox_id, status, exit_code, error, created_at, started_at, "
+             "ended_at, duration_ms, result, reward, prediction, description, "
+             "op_sequence, isolation, auto_optimized, output_bytes, output_dropped, "
+             "fingerprint, prev_fingerprint FROM \"%strajectories\" WHERE id = ?1",
+             prefix);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sd_err_set(err, SD_EENV, "%s", sqlite3_errmsg(db));
         return NULL;
+    }
     sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW)
+    if ((step = sqlite3_step(st)) != SQLITE_ROW) {
+        if (step == SQLITE_DONE)
+            sd_err_set(err, SD_EUSAGE, "no trajectory #%lld", (long long)id);
+        else
+            sd_err_set(err, SD_EENV, "%s", sqlite3_errmsg(db));
         goto out;
+    }
     t = json_object();
     json_object_set_new(t, "id", col_int(st, 0));
     json_object_set_new(t, "uuid", col_str(st, 1));
@@ -103,12 +130,14 @@ json_t *export_trajectory(sqlite3 *db, int64_t id, int with_output)
                            "WHERE traj_id = ?1 ORDER BY seq",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
-        while (sqlite3_step(st) == SQLITE_ROW)
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
             json_array_append_new(ops,
                                   json_pack("{s:o, s:o, s:o, s:o, s:b, s:o}", "seq", col_int(st, 0),
                                             "name", col_str(st, 1), "startedAt", col_int(st, 2),
                                             "duration", col_real(st, 3), "ok",
                                             sqlite3_column_int(st, 4), "detail", col_str(st, 5)));
+        if (step_failed(db, step, err))
+            goto fail;
     }
     sqlite3_finalize(st);
     st = NULL;
@@ -116,17 +145,23 @@ json_t *export_trajectory(sqlite3 *db, int64_t id, int with_output)
     if (!with_output)
         return t;
     out = json_array();
-    if (sqlite3_prepare_v2(db,
-                           "SELECT seq, stream, data FROM output WHERE traj_id = ?1 ORDER BY seq",
-                           -1, &st, NULL) == SQLITE_OK) {
+    json_object_set_new(t, "output", out);
+    snprintf(sql, sizeof sql,
+             "SELECT seq, stream, data FROM \"%soutput\" WHERE traj_id = ?1 ORDER BY seq", prefix);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
-        while (sqlite3_step(st) == SQLITE_ROW)
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
             json_array_append_new(
                 out, json_pack("{s:o, s:s, s:o}", "seq", col_int(st, 0), "stream",
                                sqlite3_column_int(st, 1) == 2 ? "stderr" : "stdout", "data",
                                b64(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2))));
+        if (step_failed(db, step, err))
+            goto fail;
     }
-    json_object_set_new(t, "output", out);
+    goto out;
+fail:
+    json_decref(t);
+    t = NULL;
 out:
     sqlite3_finalize(st);
     return t;
@@ -146,7 +181,7 @@ json_t *export_bundle(struct store *s, struct sd_err *err)
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     b = json_object();
     json_object_set_new(b, "format", json_string("swarmdeck-export"));
-    json_object_set_new(b, "version", json_integer(1));
+    json_object_set_new(b, "version", json_integer(EXPORT_VERSION));
     json_object_set_new(b, "exportedAt", json_integer(sd_now_ms()));
     json_object_set_new(b, "storeId", json_string(store_id(s)));
     strats = json_array();
@@ -157,14 +192,31 @@ json_t *export_bundle(struct store *s, struct sd_err *err)
     sqlite3_finalize(st);
     trajs = json_array();
     by = json_object();
-    if (sqlite3_prepare_v2(db, "SELECT id, status, reward FROM trajectories ORDER BY id", -1, &st,
-                           NULL) == SQLITE_OK) {
+    /* Chain order, so an importer can follow prevFingerprint links; records
+     * not yet final (outside the chain) last. */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, status, reward FROM trajectories"
+                           " ORDER BY chain_seq IS NULL, chain_seq, id",
+                           -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             const char *state = (const char *)sqlite3_column_text(st, 1);
-            json_t *t = export_trajectory(db, sqlite3_column_int64(st, 0), 1);
+            json_t *t = export_trajectory_ex(db, "", sqlite3_column_int64(st, 0), 1, err);
             json_t *cnt = json_object_get(by, state);
-            if (t)
-                json_array_append_new(trajs, t);
+            if (t == NULL) {
+                /* An unreadable record (tampered ciphertext): refuse to
+                 * write a bundle that silently lacks it. */
+                sd_err_prefix(err, "export: trajectory #%lld",
+                              (long long)sqlite3_column_int64(st, 0));
+                sqlite3_finalize(st);
+                sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+                sqlite3_close_v2(db);
+                json_decref(b);
+                json_decref(trajs);
+                json_decref(strats);
+                json_decref(by);
+                return NULL;
+            }
+            json_array_append_new(trajs, t);
             json_object_set_new(by, state, json_integer(cnt ? json_integer_value(cnt) + 1 : 1));
             total++;
             if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0) {
@@ -188,6 +240,40 @@ json_t *export_bundle(struct store *s, struct sd_err *err)
     return b;
 }
 
+/* SHA3-512 of the canonical form of b without its "digest" member. */
+static int bundle_digest(json_t *b, char out[CHAIN_HEX_LEN], struct sd_err *err)
+{
+    json_t *c = json_copy(b);
+    unsigned char d[CRYPTO_SHA3_LEN];
+    char *text;
+    int rc;
+
+    if (c == NULL)
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    json_object_del(c, "digest");
+    text =
+        json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+    json_decref(c);
+    if (text == NULL)
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    rc = crypto_sha3_512(text, strlen(text), d);
+    free(text);
+    if (rc != 0)
+        return sd_err_set(err, SD_EENV, "SHA3-512 failed");
+    crypto_hex(d, sizeof d, out);
+    return 0;
+}
+
+int export_seal_bundle(json_t *b, struct sd_err *err)
+{
+    char hex[CHAIN_HEX_LEN];
+
+    if (bundle_digest(b, hex, err) != 0)
+        return -1;
+    json_object_set_new(b, "digest", json_string(hex));
+    return 0;
+}
+
 /* --- import ----------------------------------------------------------------- */
 
 static int check_bundle(json_t *b, struct sd_err *err)
@@ -197,8 +283,10 @@ static int check_bundle(json_t *b, struct sd_err *err)
     if (!json_is_object(b) || !json_is_string(json_object_get(b, "format")) ||
         strcmp(json_string_value(json_object_get(b, "format")), "swarmdeck-export") != 0)
         return sd_err_set(err, SD_EUSAGE, "not a swarmdeck export bundle (no \"format\")");
-    if (json_integer_value(json_object_get(b, "version")) != 1)
-        return sd_err_set(err, SD_EUSAGE, "unsupported bundle version (this build reads 1)");
+    if (json_integer_value(json_object_get(b, "version")) != EXPORT_VERSION)
+        return sd_err_set(err, SD_EUSAGE,
+                          "unsupported bundle version (this build reads %d, with a digest)",
+                          EXPORT_VERSION);
     if (!json_is_array(trajs))
         return sd_err_set(err, SD_EUSAGE, "bundle: \"trajectories\" must be an array");
     if (strats != NULL && !json_is_array(strats))
@@ -238,7 +326,19 @@ static int check_bundle(json_t *b, struct sd_err *err)
                                   i, k);
         }
     }
-    return 0;
+    {
+        const char *have = json_string_value(json_object_get(b, "digest"));
+        char want[CHAIN_HEX_LEN];
+        if (have == NULL)
+            return sd_err_set(err, SD_EUSAGE, "bundle has no digest; refusing it");
+        if (bundle_digest(b, want, err) != 0)
+            return -1;
+        if (strcmp(have, want) != 0)
+            return sd_err_set(err, SD_EUSAGE,
+                              "bundle digest does not match its content: it was changed or "
+                              "damaged after export");
+    }
+    return chain_verify_bundle(trajs, err);
 }
 
 struct import_job {
@@ -294,8 +394,9 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
                     "sandbox_id, status, exit_code, error, created_at, started_at, ended_at, "
                     "duration_ms, result, reward, prediction, description, op_sequence, "
                     "isolation, auto_optimized, output_bytes, output_dropped, fingerprint, "
-                    "prev_fingerprint) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                    "?16,?17,?18,?19,?20,?21,?22,?23,?24)",
+                    "prev_fingerprint) VALUES(?1,?2,?3,sd_seal(?4,'params',?1),?5,?6,?7,?8,"
+                    "sd_seal(?9,'error',?1),?10,?11,?12,?13,sd_seal(?14,'result',?1),?15,?16,"
+                    "sd_seal(?17,'description',?1),?18,?19,?20,?21,?22,?23,?24)",
                     err);
     if (st == NULL)
         return -1;
@@ -329,11 +430,15 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
     sqlite3_bind_int(st, 20, json_is_true(json_object_get(t, "autoOptimized")));
     sqlite3_bind_int64(st, 21, json_integer_value(json_object_get(t, "outputBytes")));
     sqlite3_bind_int64(st, 22, json_integer_value(json_object_get(t, "outputDropped")));
-    bind_json(st, 23, json_object_get(t, "fingerprint"));
-    bind_json(st, 24, json_object_get(t, "prevFingerprint"));
+    /* 23, 24: the bundle's fingerprints were checked; the trajectory joins
+     * this store's chain afresh (store_chain_note below). */
+    sqlite3_bind_null(st, 23);
+    sqlite3_bind_null(st, 24);
     if (sqlite3_step(st) != SQLITE_DONE)
         return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
     id = sqlite3_last_insert_rowid(db);
+    if (store_chain_note(s, id) != 0)
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
     for (size_t k = 0; k < json_array_size(ops); k++) {
         json_t *o = json_array_get(ops, k);
         st = store_stmt(s,
@@ -373,7 +478,9 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
             n--;
         if (dl >= 2 && d[dl - 2] == '=')
             n--;
-        st = store_stmt(s, "INSERT INTO output(traj_id, seq, stream, data) VALUES(?1,?2,?3,?4)",
+        st = store_stmt(s,
+                        "INSERT INTO output(traj_id, seq, stream, data)"
+                        " VALUES(?1,?2,?3,sd_seal(?4,'output',?1,?2,?3))",
                         err);
         if (st == NULL) {
             free(raw);

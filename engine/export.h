@@ -2,8 +2,9 @@
  * export.h: trajectories as JSON, export bundles and their import.
  *
  * An export bundle is one JSON object:
- *   {"format": "swarmdeck-export", "version": 1, "exportedAt": ms, "storeId": "...",
- *    "metrics": {...}, "strategies": [manifest...], "trajectories": [traj...]}
+ *   {"format": "swarmdeck-export", "version": 2, "exportedAt": ms, "storeId": "...",
+ *    "metrics": {...}, "strategies": [manifest...], "trajectories": [traj...],
+ *    "digest": "<SHA3-512 hex>"}
  * where each traj carries its operations and its captured output (base64
  * chunks with sequence numbers and streams), so a bundle holds every byte the
  * store holds. Import merges by trajectory uuid: a trajectory already present
@@ -23,6 +24,19 @@
 /* One trajectory as JSON (new reference) read through db, with operations
  * and, when with_output, its output chunks. NULL if there is no such id. */
 json_t *export_trajectory(sqlite3 *db, int64_t id, int with_output);
+
+/* The same through the tables <prefix>trajectories and <prefix>output (the
+ * store's decrypting views, store_crypt.h), reporting why in err: NULL if
+ * there is no such id (SD_EUSAGE) or a read failed, for example a value that
+ * fails authentication (SD_EENV). */
+json_t *export_trajectory_ex(sqlite3 *db, const char *prefix, int64_t id, int with_output,
+                             struct sd_err *err);
+
+#define EXPORT_VERSION 2
+
+/* Set b's "digest" over everything else in b; call it last, just before
+ * writing b out. Returns 0 or -1 with err. */
+int export_seal_bundle(json_t *b, struct sd_err *err);
 
 /* The whole store as a bundle (new reference), or NULL with err set. */
 json_t *export_bundle(struct store *s, struct sd_err *err);

@@ -625,7 +625,7 @@ static int task_ids(struct learn *l, const char *task, int64_t **ids, size_t *n,
         sd_err_set(err, SD_EUSAGE, "task search needs a store");
         goto out;
     }
-    if ((db = store_reader(l->store, err)) == NULL)
+    if ((db = store_reader(l->store, err)) == NULL || store_reader_fts(l->store, db, err) != 0)
         goto out;
     if (sqlite3_prepare_v2(db, "SELECT rowid FROM traj_fts WHERE traj_fts MATCH ?1", -1, &st,
                            NULL) != SQLITE_OK) {

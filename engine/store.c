@@ -56,6 +56,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain.h"
+#include "store_crypt.h"
 #include "store_schema.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -107,6 +109,10 @@ struct store {
     char id[33];
     int flags;
     sqlite3 *db; /* writer's connection (read-only mode: the only one) */
+    /* The encryption key (NULL: plaintext). Changed only by rekey, on the
+     * writer thread; the writer's SQL functions read it through &s->key. */
+    struct skey *key;
+    int vacuum_at_close; /* rekey changed the plaintext-ness: purge free pages */
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -134,6 +140,12 @@ struct store {
     struct out_state *out[OUT_BUCKETS];
     struct out_state *out_dirty;
     size_t out_head, out_tail; /* caps; read under lock by the writer */
+    /* Trajectories made final in this batch, sealed into the fingerprint
+     * chain just before COMMIT (chain.h); seal_all: scan for them instead
+     * (after migrating from v1, or when the list could not grow). */
+    int64_t *seal_ids;
+    size_t nseal, seal_cap;
+    int seal_all;
 };
 
 static void store_lock(struct store *s)
@@ -211,6 +223,13 @@ static int query_text(sqlite3 *db, const char *sql, const char *bind, char *buf,
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+/* Column col of st as text into buf ("" for NULL). */
+static void copy_text(sqlite3_stmt *st, int col, char *buf, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(buf, len, "%s", t != NULL ? (const char *)t : "");
 }
 
 /* The schema version recorded in meta: 0 for an empty database. */
@@ -420,8 +439,43 @@ static void out_free_all(struct store *s);
 
 int store_open(const char *path, int flags, struct store **out, struct sd_err *err)
 {
+    return store_open_key(path, flags, NULL, out, err);
+}
+
+/* Set up encryption on the writer connection once the schema is current:
+ * create the key of a new store, register sd_seal/sd_open, the writer's
+ * sd_plain_* views, and secure_delete so freed pages never keep plaintext. */
+static int open_crypto(struct store *s, const char *secret, int need_init, struct sd_err *err)
+{
+    if (need_init) {
+        if (exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+            return db_err(err, s->db, s->path, "cannot lock the store");
+        if (skey_init(s->db, s->path, secret, s->id, &s->key, err) != 0) {
+            exec(s->db, "ROLLBACK");
+            return -1;
+        }
+        if (exec(s->db, "COMMIT") != SQLITE_OK) {
+            db_err(err, s->db, s->path, "cannot record the key check");
+            exec(s->db, "ROLLBACK");
+            return -1;
+        }
+    }
+    /* Always in memory, so a later rekey never spills decrypted rows. */
+    if (exec(s->db, "PRAGMA temp_store=MEMORY") != SQLITE_OK ||
+        skey_register(s->db, &s->key, 0) != 0)
+        return db_err(err, s->db, s->path, "cannot register the store functions");
+    if (skey_views(s->db, s->key != NULL, 0, err) != 0)
+        return -1;
+    if (s->key != NULL && exec(s->db, "PRAGMA secure_delete=ON") != SQLITE_OK)
+        return db_err(err, s->db, s->path, "cannot configure the store");
+    return 0;
+}
+
+int store_open_key(const char *path, int flags, const char *secret, struct store **out,
+                   struct sd_err *err)
+{
     struct store *s;
-    int created = 0, oflags, rc = -1;
+    int created = 0, oflags, rc = -1, need_init = 0;
     char mode[16];
 
     *out = NULL;
@@ -464,6 +518,19 @@ int store_open(const char *path, int flags, struct store **out, struct sd_err *e
         }
         if (check_readonly(s, err) != 0)
             goto out;
+        if (skey_check(s->db, path, secret, &s->key, &need_init, err) != 0)
+            goto out;
+        if (need_init) {
+            sd_err_set(err, SD_EKEY,
+                       "%s: an encryption key was given but the store is not encrypted; open it "
+                       "read-write to encrypt a new store, or `swarmdeck rekey` an existing one",
+                       path);
+            goto out;
+        }
+        if (skey_register(s->db, &s->key, 0) != 0) {
+            db_err(err, s->db, path, "cannot register the store functions");
+            goto out;
+        }
         *out = s;
         return 0;
     }
@@ -481,6 +548,13 @@ int store_open(const char *path, int flags, struct store **out, struct sd_err *e
                        path, version, STORE_SCHEMA_VERSION);
             goto out;
         }
+        /* A missing or wrong key is refused before anything else is read
+         * or the file is touched. */
+        if (skey_check(s->db, path, secret, &s->key, &need_init, err) != 0)
+            goto out;
+        /* Trajectories finished before the chain existed are sealed by the
+         * first commit. */
+        s->seal_all = version == 1;
     }
     if (query_text(s->db, "PRAGMA journal_mode=WAL", NULL, mode, sizeof mode) != 1 ||
         strcmp(mode, "wal") != 0) {
@@ -492,6 +566,8 @@ int store_open(const char *path, int flags, struct store **out, struct sd_err *e
         goto out;
     }
     if (migrate(s, err) != 0)
+        goto out;
+    if (open_crypto(s, secret, need_init, err) != 0)
         goto out;
     tighten_companions(path);
     /* Hold the lock across pthread_create: the writer's first act is to take
@@ -509,6 +585,7 @@ int store_open(const char *path, int flags, struct store **out, struct sd_err *e
     return 0;
 out:
     sqlite3_close_v2(s->db);
+    skey_free(s->key);
     if (created) {
         /* Leave nothing behind: we made the file, so it holds nothing else. */
         char buf[4096];
@@ -536,7 +613,15 @@ void store_close(struct store *s)
         store_unlock(s);
         pthread_join(s->writer, NULL);
     }
+    if (s->vacuum_at_close) {
+        /* After rekey: rewrite the file so no page freed by it keeps old
+         * bytes, and empty the WAL, which still holds the old pages. */
+        exec(s->db, "VACUUM");
+        exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    }
     sqlite3_close_v2(s->db);
+    skey_free(s->key);
+    free(s->seal_ids);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     free(s->path);
@@ -555,14 +640,56 @@ const char *store_id(const struct store *s)
 
 int store_encrypted(const struct store *s)
 {
-    (void)s;
-    return 0; /* encryption at rest: security issue */
+    return s->key != NULL;
 }
 
+/* The summary compares the chain's current head with the one the last
+ * `swarmdeck verify` recorded (meta chain_verified: "n:fingerprint" or
+ * "broken:id"), and the head record in meta with the last row: two indexed
+ * lookups, never a walk of the chain. */
 void store_chain_summary(struct store *s, char *buf, size_t n)
 {
-    (void)s;
-    snprintf(buf, n, "off"); /* fingerprint chain: security issue */
+    sqlite3 *db = NULL;
+    char verified[CHAIN_HEX_LEN + 32] = "", head[CHAIN_HEX_LEN + 32] = "", last[CHAIN_HEX_LEN + 32];
+    sqlite3_stmt *st = NULL;
+    int64_t seq = 0;
+
+    /* A bare connection: only sd_open is needed, not the decrypting views. */
+    if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        skey_register(db, &s->key, 1) != 0) {
+        snprintf(buf, n, "unreadable");
+        sqlite3_close_v2(db);
+        return;
+    }
+    sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT chain_seq || ':' || fingerprint FROM main.trajectories"
+                           " WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1),"
+                           " (SELECT sd_open(value, 'chain_head') FROM main.meta"
+                           " WHERE key = 'chain_head'),"
+                           " (SELECT value FROM main.meta WHERE key = 'chain_verified')",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(buf, n, "unreadable");
+        goto out;
+    }
+    copy_text(st, 0, last, sizeof last);
+    copy_text(st, 1, head, sizeof head);
+    copy_text(st, 2, verified, sizeof verified);
+    seq = strtoll(last, NULL, 10);
+    if (strncmp(verified, "broken:", 7) == 0)
+        snprintf(buf, n, "BROKEN at #%s", verified + 7);
+    else if (strcmp(head, last) != 0)
+        snprintf(buf, n, "BROKEN at head");
+    else if (seq == 0)
+        snprintf(buf, n, "empty");
+    else if (strcmp(verified, last) == 0)
+        snprintf(buf, n, "ok (%lld)", (long long)seq);
+    else
+        snprintf(buf, n, "unverified (%lld)", (long long)seq);
+out:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
 }
 
 /* --- submit, call, flush -------------------------------------------------- */
@@ -738,11 +865,77 @@ static int writer_exec_retry(struct store *s, const char *sql)
 
 static int out_write_counters(struct store *s);
 
+int store_chain_note(struct store *s, int64_t traj_id)
+{
+    ASSERT_WRITER(s);
+    if (s->nseal == s->seal_cap) {
+        size_t cap = s->seal_cap ? s->seal_cap * 2 : 64;
+        int64_t *v = realloc(s->seal_ids, cap * sizeof *v);
+        if (v == NULL) {
+            s->seal_all = 1; /* the scan at commit finds it instead */
+            return 0;
+        }
+        s->seal_ids = v;
+        s->seal_cap = cap;
+    }
+    s->seal_ids[s->nseal++] = traj_id;
+    return 0;
+}
+
+/* Record a sealing failure without failing the batch: the trajectory stays
+ * outside the chain and `verify` reports it. */
+static void chain_seal_failed(struct store *s, int64_t id, const struct sd_err *e)
+{
+    store_lock(s);
+    s->stats.job_errors++;
+    snprintf(s->stats.last_error, sizeof s->stats.last_error, "fingerprint of #%lld: %.400s",
+             (long long)id, e->msg);
+    store_unlock(s);
+}
+
+/* Seal the trajectories made final in this batch, in the order they were
+ * noted (the writer's order: one chain, no races). The counters of their
+ * output are written first so the fingerprint sees the final numbers. */
+static void chain_seal_batch(struct store *s)
+{
+    struct sd_err e = {0};
+
+    ASSERT_WRITER(s);
+    if (s->nseal == 0 && !s->seal_all)
+        return;
+    if (out_write_counters(s) != 0)
+        return; /* the commit fails the batch just after */
+    if (s->seal_all) {
+        /* A note that fails (out of memory) sets seal_all again: the next
+         * batch scans again. */
+        sqlite3_stmt *st = NULL;
+        s->nseal = 0;
+        s->seal_all = 0;
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT id FROM main.trajectories WHERE fingerprint IS NULL AND"
+                               " status IN ('succeeded','failed','timeout','cancelled',"
+                               "'interrupted') ORDER BY coalesce(ended_at, created_at), id",
+                               -1, &st, NULL) == SQLITE_OK)
+            while (sqlite3_step(st) == SQLITE_ROW)
+                store_chain_note(s, sqlite3_column_int64(st, 0));
+        sqlite3_finalize(st);
+    }
+    for (size_t i = 0; i < s->nseal; i++) {
+        if (chain_seal(s->db, s->seal_ids[i], &e) != 0) {
+            chain_seal_failed(s, s->seal_ids[i], &e);
+            if (sqlite3_get_autocommit(s->db))
+                break; /* SQLite gave up the batch: the commit reports it */
+        }
+    }
+    s->nseal = 0;
+}
+
 /* Record a failed batch (called with the lock NOT held). */
 static void writer_fail(struct store *s, const char *why)
 {
     ASSERT_WRITER(s);
     out_free_all(s);
+    s->nseal = 0; /* their finishing updates were rolled back too */
     store_lock(s);
     s->fail_gen++;
     s->stats.commit_errors++;
@@ -759,6 +952,7 @@ static void writer_commit(struct store *s)
     if (s->in_txn && !s->batch_failed) {
         char why[256];
         stmts_reset_all(s);
+        chain_seal_batch(s);
         if (out_write_counters(s) != 0) {
             snprintf(why, sizeof why, "cannot update output counters: %s", sqlite3_errmsg(s->db));
             exec(s->db, "ROLLBACK");
@@ -900,7 +1094,8 @@ out:
 /* --- output capture ------------------------------------------------------- */
 
 static const char sql_out_insert[] =
-    "INSERT INTO output(traj_id, seq, stream, data) VALUES (?, ?, ?, ?)";
+    "INSERT INTO output(traj_id, seq, stream, data) VALUES (?1, ?2, ?3, sd_seal(?4, 'output', ?1, "
+    "?2, ?3))";
 static const char sql_out_delete[] = "DELETE FROM output WHERE traj_id=? AND seq=?";
 static const char sql_out_counters[] =
     "UPDATE trajectories SET output_bytes=?, output_dropped=? WHERE id=?";
@@ -1247,7 +1442,97 @@ sqlite3 *store_reader(struct store *s, struct sd_err *err)
         return NULL;
     }
     sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+    /* Plaintext for the caller: sd_open with its own copy of the key and,
+     * on an encrypted store, the shadowing views (store_crypt.h). */
+    if (skey_register(db, &s->key, 1) != 0) {
+        sd_err_set(err, SD_ENOMEM, "out of memory");
+        sqlite3_close_v2(db);
+        return NULL;
+    }
+    if (s->key != NULL && skey_views(db, 1, 1, err) != 0) {
+        sqlite3_close_v2(db);
+        return NULL;
+    }
     return db;
+}
+
+int store_reader_fts(struct store *s, sqlite3 *db, struct sd_err *err)
+{
+    return s->key != NULL ? skey_fts(db, err) : 0;
+}
+
+/* --- rekey and verification records ------------------------------------ */
+
+struct rekey_job {
+    const char *secret; /* NULL: decrypt */
+};
+
+static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct rekey_job *j = arg;
+    struct skey *nk = NULL;
+    int was_plain = s->key == NULL;
+
+    if (exec(db, "SAVEPOINT rekey") != SQLITE_OK)
+        return db_err(err, db, s->path, "rekey");
+    if (j->secret != NULL ? skey_write_meta(db, j->secret, s->id, &nk, err) != 0
+                          : skey_drop_meta(db) != 0 && db_err(err, db, s->path, "rekey"))
+        goto fail;
+    if (skey_rekey(db, s->key, nk, err) != 0)
+        goto fail;
+    /* The writer's views decrypt (or not) from now on. */
+    if (exec(db, "DROP VIEW IF EXISTS temp.sd_plain_trajectories;"
+                 "DROP VIEW IF EXISTS temp.sd_plain_output;"
+                 "DROP VIEW IF EXISTS temp.sd_plain_runs") != SQLITE_OK ||
+        skey_views(db, nk != NULL, 0, err) != 0)
+        goto fail;
+    if (exec(db, "RELEASE rekey") != SQLITE_OK) {
+        db_err(err, db, s->path, "rekey");
+        goto fail;
+    }
+    skey_free(s->key);
+    s->key = nk;
+    if (nk != NULL)
+        exec(db, "PRAGMA secure_delete=ON");
+    if (was_plain || nk == NULL)
+        s->vacuum_at_close = 1;
+    return 0;
+fail:
+    exec(db, "ROLLBACK TO rekey");
+    exec(db, "RELEASE rekey");
+    skey_free(nk);
+    return -1;
+}
+
+int store_rekey(struct store *s, const char *new_secret, struct sd_err *err)
+{
+    struct rekey_job j = {new_secret};
+
+    if (s->flags & STORE_READONLY)
+        return sd_err_set(err, SD_EUSAGE, "%s: the store is open read-only", s->path);
+    if (new_secret == NULL && s->key == NULL)
+        return sd_err_set(err, SD_EUSAGE, "%s: the store is not encrypted", s->path);
+    /* Everything queued before is committed first, so the rekey commits as
+     * one batch of its own: all values under the new key, or none. */
+    if (store_flush(s, err) != 0 || store_call(s, rekey_job, &j, err) != 0)
+        return -1;
+    return store_flush(s, err);
+}
+
+static int verified_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    if (set_meta(db, "chain_verified", arg) != 0)
+        return db_err(err, db, s->path, "cannot record the verification");
+    return 0;
+}
+
+int store_chain_verified(struct store *s, const char *state, struct sd_err *err)
+{
+    if (s->flags & STORE_READONLY)
+        return 0;
+    if (store_call(s, verified_job, (void *)state, err) != 0)
+        return -1;
+    return store_flush(s, err);
 }
 
 static const char sql_lease_add[] =

@@ -42,7 +42,7 @@
 
 #define STORE_BATCH_ROWS     1000
 #define STORE_BATCH_MS       25
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -65,6 +65,40 @@ typedef int (*store_job_fn)(struct store *s, sqlite3 *db, void *arg, struct sd_e
  * missing or empty file is refused. A read-only open refuses a store whose
  * schema is older than this binary (it cannot migrate). */
 int store_open(const char *path, int flags, struct store **out, struct sd_err *err);
+
+/* store_open for a store that may be encrypted at rest (docs/security.md).
+ * secret (may be NULL) is a base64 32-byte key or a passphrase. An encrypted
+ * store opened without a secret, or with the wrong one, is refused with
+ * SD_EKEY before anything else is read or written. A new (empty) store
+ * opened read-write with a secret becomes encrypted; a plaintext store that
+ * already holds data is refused (SD_EKEY: use store_rekey). The secret is
+ * not kept: only the derived key, wiped at close. */
+int store_open_key(const char *path, int flags, const char *secret, struct store **out,
+                   struct sd_err *err);
+
+/* Re-encrypt every encrypted value under new_secret (NULL: decrypt the store
+ * back to plaintext; a plaintext store given a secret becomes encrypted).
+ * One transaction: a crash leaves the store wholly under the old key or
+ * wholly under the new one. Flushes. The file is compacted at store_close
+ * when encryption was turned on or off, so no freed page keeps old bytes.
+ * Returns 0 or -1 with err (nothing changed). */
+int store_rekey(struct store *s, const char *new_secret, struct sd_err *err);
+
+/* Writer thread only (from a job): trajectory traj_id was made final in
+ * this batch; seal it into the fingerprint chain before the batch commits
+ * (chain.h). Returns 0 (when memory runs out the commit scans instead). */
+int store_chain_note(struct store *s, int64_t traj_id);
+
+/* Record the outcome of a full verification for store_chain_summary:
+ * "N:FINGERPRINT" of the head verified, or "broken:ID". A read-only store
+ * records nothing (returns 0). Flushes. Returns 0 or -1 with err. */
+int store_chain_verified(struct store *s, const char *state, struct sd_err *err);
+
+/* Make the full-text index traj_fts usable on a store_reader connection: a
+ * no-op on a plaintext store; on an encrypted one it builds an in-memory
+ * index from the decrypted rows (cost grows with the trajectories), since
+ * the on-disk index holds no encrypted text. Returns 0 or -1 with err. */
+int store_reader_fts(struct store *s, sqlite3 *db, struct sd_err *err);
 
 /* Commit everything pending, stop the writer, close. Accepts NULL. */
 void store_close(struct store *s);
@@ -109,7 +143,9 @@ int store_flush(struct store *s, struct sd_err *err);
 sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct sd_err *err);
 
 /* Open a read-only connection for the calling thread (WAL readers do not
- * block the writer). Returns NULL with err set on failure. */
+ * block the writer). On an encrypted store the connection reads plaintext:
+ * TEMP views named trajectories, output and runs decrypt (store_crypt.h).
+ * Returns NULL with err set on failure. */
 sqlite3 *store_reader(struct store *s, struct sd_err *err);
 
 /* --- output capture -------------------------------------------------------

@@ -103,5 +103,36 @@ static const char v1[] =
     " ok = ok + excluded.ok, reward_n = reward_n + excluded.reward_n,"
     " reward_sum = reward_sum + excluded.reward_sum; END;";
 
-const char *const store_migrations[] = {v1};
+/* Version 2 (security, docs/security.md):
+ * - chain_seq: a trajectory's position in the fingerprint chain (chain.h),
+ *   unique among sealed rows; the chain is walked in this order.
+ * - The FTS triggers index NULL instead of an encrypted value (a BLOB box,
+ *   store_crypt.h): the on-disk index of an encrypted store then holds only
+ *   strategy and symbol, which are plaintext anyway, and readers build an
+ *   in-memory index of the decrypted text when they search. */
+/* clang-format off */
+#define FTS_VAL(row, col) "CASE WHEN typeof(" row "." col ") = 'blob' THEN NULL ELSE " row "." col " END"
+#define FTS_ROW(row) row ".id, " row ".strategy, " row ".symbol, " FTS_VAL(row, "params") ", " FTS_VAL(row, "description")
+
+static const char v2[] =
+    "ALTER TABLE trajectories ADD COLUMN chain_seq INTEGER;"
+    "CREATE UNIQUE INDEX traj_chain ON trajectories(chain_seq) WHERE chain_seq IS NOT NULL;"
+    "DROP TRIGGER IF EXISTS traj_fts_ai;"
+    "DROP TRIGGER IF EXISTS traj_fts_ad;"
+    "DROP TRIGGER IF EXISTS traj_fts_au;"
+    "CREATE TRIGGER traj_fts_ai AFTER INSERT ON trajectories BEGIN"
+    " INSERT INTO traj_fts(rowid, strategy, symbol, params, description)"
+    " VALUES (" FTS_ROW("new") "); END;"
+    "CREATE TRIGGER traj_fts_ad AFTER DELETE ON trajectories BEGIN"
+    " INSERT INTO traj_fts(traj_fts, rowid, strategy, symbol, params, description)"
+    " VALUES ('delete', " FTS_ROW("old") "); END;"
+    "CREATE TRIGGER traj_fts_au AFTER UPDATE OF strategy, symbol, params, description"
+    " ON trajectories BEGIN"
+    " INSERT INTO traj_fts(traj_fts, rowid, strategy, symbol, params, description)"
+    " VALUES ('delete', " FTS_ROW("old") ");"
+    " INSERT INTO traj_fts(rowid, strategy, symbol, params, description)"
+    " VALUES (" FTS_ROW("new") "); END;";
+/* clang-format on */
+
+const char *const store_migrations[] = {v1, v2};
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

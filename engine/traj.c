@@ -92,7 +92,8 @@ static int insert_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
         s,
         "INSERT INTO trajectories(uuid, run_id, strategy, symbol, params, provider, status, "
         "created_at, description, prediction, auto_optimized, owner_pid, owner_start) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?11, ?12)",
+        "VALUES(?1, ?2, ?3, ?4, sd_seal(?5, 'params', ?1), ?6, 'queued', ?7, "
+        "sd_seal(?8, 'description', ?1), ?9, ?10, ?11, ?12)",
         err);
     if (st == NULL)
         return -1;
@@ -227,9 +228,9 @@ static int finish_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     const struct traj_final *f = &j->f;
     sqlite3_stmt *st = store_stmt(
         s,
-        "UPDATE trajectories SET status = ?2, exit_code = ?3, error = ?4, ended_at = ?5, "
-        "duration_ms = ?6, result = ?7, reward = ?8, isolation = ?9, op_sequence = ?10 "
-        "WHERE id = ?1",
+        "UPDATE trajectories SET status = ?2, exit_code = ?3, error = sd_seal(?4, 'error', uuid), "
+        "ended_at = ?5, duration_ms = ?6, result = sd_seal(?7, 'result', uuid), reward = ?8, "
+        "isolation = ?9, op_sequence = ?10 WHERE id = ?1",
         err);
     if (st == NULL)
         return -1;
@@ -246,7 +247,10 @@ static int finish_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     sqlite3_bind_double(st, 8, f->reward);
     bind_text_or_null(st, 9, f->isolation);
     bind_text_or_null(st, 10, f->op_sequence);
-    return step_done(db, st, err);
+    if (step_done(db, st, err) != 0)
+        return -1;
+    /* Final: it joins the fingerprint chain when this batch commits. */
+    return traj_state_terminal(f->state) ? store_chain_note(s, j->id) : 0;
 }
 
 static void finish_free(void *arg)
@@ -283,7 +287,11 @@ static int run_begin_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *
 {
     struct run_job *j = arg;
     sqlite3_stmt *st = store_stmt(
-        s, "INSERT INTO runs(kind, started_at, spec, status) VALUES(?1, ?2, ?3, 'running')", err);
+        s,
+        "INSERT INTO runs(id, kind, started_at, spec, status) VALUES((SELECT coalesce(max(id), 0) "
+        "+ 1 FROM main.runs), ?1, ?2, sd_seal(?3, 'spec', (SELECT coalesce(max(id), 0) + 1 FROM "
+        "main.runs)), 'running')",
+        err);
     if (st == NULL)
         return -1;
     sqlite3_bind_text(st, 1, j->kind, -1, SQLITE_STATIC);
@@ -307,7 +315,10 @@ static int run_end_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *er
 {
     struct run_job *j = arg;
     sqlite3_stmt *st = store_stmt(
-        s, "UPDATE runs SET ended_at = ?2, status = ?3, summary = ?4 WHERE id = ?1", err);
+        s,
+        "UPDATE runs SET ended_at = ?2, status = ?3, summary = sd_seal(?4, 'summary', id) "
+        "WHERE id = ?1",
+        err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, j->id);
@@ -371,17 +382,19 @@ static int orphan_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
         ids[n++] = sqlite3_column_int64(sel, 0);
     }
     sqlite3_reset(sel);
-    upd =
-        store_stmt(s,
-                   "UPDATE trajectories SET status = 'interrupted', ended_at = ?2, "
-                   "error = coalesce(error, 'interrupted: the swarmdeck process that ran it "
-                   "stopped before it finished') WHERE id = ?1 AND status IN ('queued','running')",
-                   err);
+    upd = store_stmt(s,
+                     "UPDATE trajectories SET status = 'interrupted', ended_at = ?2, "
+                     "error = coalesce(error, sd_seal('interrupted: the swarmdeck process that "
+                     "ran it stopped before it finished', 'error', uuid)) WHERE id = ?1 AND "
+                     "status IN ('queued','running')",
+                     err);
     for (size_t i = 0; upd != NULL && i < n; i++) {
         sqlite3_bind_int64(upd, 1, ids[i]);
         sqlite3_bind_int64(upd, 2, sd_now_ms());
-        if (sqlite3_step(upd) == SQLITE_DONE)
-            j->count += sqlite3_changes(db);
+        if (sqlite3_step(upd) == SQLITE_DONE && sqlite3_changes(db) > 0) {
+            j->count++;
+            store_chain_note(s, ids[i]);
+        }
         sqlite3_reset(upd);
     }
     free(ids);

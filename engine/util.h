@@ -23,6 +23,7 @@ enum sd_errcode {
     SD_EUSAGE = 2, /* bad input from the user: exit 2 */
     SD_EENV = 3,   /* environment or store problem: exit 3 */
     SD_ENOMEM = 4, /* reported as SD_EENV at the exit boundary */
+    SD_EKEY = 5,   /* missing or wrong encryption key: exit 3 (docs/security.md) */
 };
 
 struct sd_err {

@@ -6,8 +6,9 @@ set -eu
 PKGS="build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev libjansson-dev
 libsqlite3-dev libssl-dev libseccomp-dev python3 tmux bubblewrap clang"
 # chromium: renders the benchmark's HTML report headless (tests/e2e/benchmark_e2e.py);
-# screen: the console under GNU screen (tests/e2e/console_e2e.py).
-TEST_PKGS="chromium screen"
+# screen: the console under GNU screen (tests/e2e/console_e2e.py);
+# libclang-rt-14-dev: libFuzzer for the fuzz harnesses (tests/fuzz/).
+TEST_PKGS="chromium screen libclang-rt-14-dev"
 [ "${1:-}" = "--test" ] && PKGS="$PKGS $TEST_PKGS"
 missing=""
 for p in $PKGS; do

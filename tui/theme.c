@@ -113,7 +113,8 @@ int theme_parse(const char *text, struct theme *t, char *err, size_t errn)
             return -1;
         }
         *eq = '\0';
-        for (char *s = strtok_r(buf, " \t\r", &save); s; s = strtok_r(NULL, " \t\r", &save))
+        for (char *s = strtok_r(buf, " \t\r", &save); s && ntok < 8;
+             s = strtok_r(NULL, " \t\r", &save))
             tok[ntok++] = s;
         if (ntok != 1) {
             snprintf(err, errn, "line %d: expected one role name before \"=\"", line);
