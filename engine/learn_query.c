@@ -320,7 +320,7 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
     json_t *resolved, *out = NULL, *reasons, *ops, *similar;
     struct lstrat *s;
     float qf[64];
-    double q[64], qx[64], W = 0, Wok = 0, Wr = 0, Wto = 0, maxto = 0, alpha, beta, r0, esr, er;
+    double q[64], qx[64], W = 0, Wok = 0, Wr = 0, maxto = 0, alpha, beta, r0, esr, er;
     double pw[LEARN_MAXPROV] = {0}, pok[LEARN_MAXPROV] = {0};
     int32_t pid[LEARN_MAXPROV], qsym;
     struct near nb[NSIMILAR];
@@ -455,7 +455,6 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
                 word &= word - 1;
                 if (s->ntimeout > 0 && s->state[k] == TS_TIMEOUT) {
                     nto++;
-                    Wto += lw[k];
                     maxto = fmax(maxto, s->dur[k]);
                 }
                 if (nnb < NSIMILAR || lw[k] > nb[NSIMILAR - 1].w)
