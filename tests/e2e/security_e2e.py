@@ -79,7 +79,7 @@ class Security(unittest.TestCase):
         p = self.sd("logs", "1", check=0)
         self.assertIn(b"@@result", p.stdout)
         p = self.sd("patterns", "-t", "zebra", "--json", check=0)
-        self.assertEqual(len(json.loads(p.stdout)), 1)
+        self.assertEqual(len(json.loads(p.stdout)["patterns"]), 1)
         self.sd("status", check=0)
         self.sd("suggest", "-s", "momentum", "-p", PARAMS, check=0)
         # Missing key: exit 3, says the store is encrypted and how to give the key.
