@@ -260,6 +260,31 @@ static void bench_writes(int64_t n)
     printf("  output chunks (100 B): writer %.0f rows/s, raw %.0f rows/s, ratio %.2f (%llu "
            "commits)\n",
            store_rate, raw_rate, store_rate / raw_rate, (unsigned long long)st.commits);
+
+    /* The same output through an encrypted store (AES-256-GCM per chunk,
+     * docs/security.md): the cost of encryption at rest. */
+    {
+        char path[512];
+        double enc_rate;
+        snprintf(path, sizeof path, "%s/w3.db", dir);
+        if (store_open_key(path, STORE_CREATE, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", &s,
+                           &err) != 0)
+            DIE("%s", err.msg);
+        store_set_output_caps(s, (size_t)1 << 30, (size_t)1 << 30);
+        store_call(s, hook_job, NULL, &err);
+        t0 = now_s();
+        for (int64_t i = 0; i < n; i++)
+            if (store_output_append(s, 1 + i % 100, 1 + (int)(i % 2), chunk, sizeof chunk) != 0)
+                DIE("append");
+        if (store_flush(s, &err) != 0)
+            DIE("%s", err.msg);
+        enc_rate = (double)n / (now_s() - t0);
+        store_close(s);
+        lat_report("writer batches (encrypted output)");
+        printf("  output chunks (100 B), encrypted store: writer %.0f rows/s, ratio %.2f to the "
+               "plaintext writer, %.2f to raw\n",
+               enc_rate, enc_rate / store_rate, enc_rate / raw_rate);
+    }
 }
 
 /* --- stats ---------------------------------------------------------------- */
