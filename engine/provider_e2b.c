@@ -157,10 +157,11 @@ static size_t hdr_cb(char *b, size_t sz, size_t nm, void *arg)
 }
 
 /* Perform one request on a fresh easy handle. body may be NULL; mime_path,
- * when set, uploads that file as the multipart part "file". Returns 0 when
+ * when set, uploads that file as the multipart part "file" (with the file
+ * name of the path it goes to, never our local name). Returns 0 when
  * an HTTP response arrived (r->status), -1 on a transport error (r->cerr). */
 static int http(const char *method, const char *url, struct curl_slist *hdrs, const char *body,
-                const char *mime_path, int64_t timeout_ms, struct hres *r)
+                const char *mime_path, const char *mime_name, int64_t timeout_ms, struct hres *r)
 {
     CURL *h = curl_easy_init();
     curl_mime *mime = NULL;
@@ -190,13 +191,13 @@ static int http(const char *method, const char *url, struct curl_slist *hdrs, co
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     }
     if (mime_path != NULL) {
-        const char *base = strrchr(mime_path, '/');
+        const char *base = strrchr(url, '/');
         curl_mimepart *part;
         mime = curl_mime_init(h);
         part = curl_mime_addpart(mime);
         curl_mime_name(part, "file");
         curl_mime_filedata(part, mime_path);
-        curl_mime_filename(part, base ? base + 1 : mime_path);
+        curl_mime_filename(part, mime_name ? mime_name : base + 1);
         curl_mime_type(part, "application/octet-stream");
         curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
     }
@@ -295,7 +296,7 @@ static int api_call(struct e2b *e, const char *method, const char *path, const c
     h = curl_slist_append(h, "User-Agent: swarmdeck");
     for (int attempt = 0;; attempt++) {
         int64_t wait;
-        rc = http(method, url, h, body, NULL, e->cfg.request_timeout_ms, r);
+        rc = http(method, url, h, body, NULL, NULL, e->cfg.request_timeout_ms, r);
         if (rc != 0 || r->status != 429 || attempt >= e->cfg.max_retries)
             break;
         wait = r->retry_after_ms >= 0 ? r->retry_after_ms : 1000ll << attempt;
@@ -327,7 +328,7 @@ static int port_not_open(const struct hres *r)
  * briefly, "sandbox was not found" is not. */
 static int envd_call(struct sbx *b, const char *method, const char *path,
                      struct curl_slist *extra, const char *body, const char *mime_path,
-                     int64_t timeout_ms, struct hres *r)
+                     const char *mime_name, int64_t timeout_ms, struct hres *r)
 {
     char url[1200];
     struct curl_slist *h = envd_headers(b, NULL);
@@ -337,7 +338,7 @@ static int envd_call(struct sbx *b, const char *method, const char *path,
         h = curl_slist_append(h, x->data);
     snprintf(url, sizeof url, "%s%s", b->envd, path);
     for (int attempt = 0;; attempt++) {
-        rc = http(method, url, h, body, mime_path, timeout_ms, r);
+        rc = http(method, url, h, body, mime_path, mime_name, timeout_ms, r);
         if (rc != 0 || !port_not_open(r) || attempt >= 10)
             break;
         hres_free(r);
@@ -449,7 +450,7 @@ static int e2b_upload(struct sbx *b, const char *local_path, const char *name, i
     q = curl_easy_escape(NULL, name, 0);
     snprintf(path, sizeof path, "/files?path=swarmdeck%%2F%s", q ? q : name);
     curl_free(q);
-    envd_call(b, "POST", path, NULL, NULL, local_path, e->cfg.request_timeout_ms * 4, &r);
+    envd_call(b, "POST", path, NULL, NULL, local_path, name, e->cfg.request_timeout_ms * 4, &r);
     if (r.cc != CURLE_OK || r.status != 200) {
         char what[200];
         if (r.status == 507) {
@@ -625,7 +626,7 @@ static int send_signal(struct sbx *b, int sig)
              sig == SIGKILL ? "SIGNAL_SIGKILL" : "SIGNAL_SIGTERM");
     h = curl_slist_append(h, "Content-Type: application/json");
     h = curl_slist_append(h, "Connect-Protocol-Version: 1");
-    rc = envd_call(b, "POST", "/process.Process/SendSignal", h, body, NULL,
+    rc = envd_call(b, "POST", "/process.Process/SendSignal", h, body, NULL, NULL,
                    e->cfg.request_timeout_ms, &r);
     curl_slist_free_all(h);
     /* 404 not_found: it already ended, which is what we wanted. */
@@ -709,7 +710,7 @@ static int sandbox_gone(struct sbx *b)
 {
     struct hres r;
     int gone;
-    envd_call(b, "GET", "/health", NULL, NULL, NULL, 5000, &r);
+    envd_call(b, "GET", "/health", NULL, NULL, NULL, NULL, 5000, &r);
     gone = r.cc == CURLE_OK && r.status == 502 && !port_not_open(&r);
     hres_free(&r);
     return gone;
