@@ -452,20 +452,100 @@ static struct pinst *pick(struct coord *c, struct dep *d, struct sd_err *err)
     return pi;
 }
 
+static int health_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    sqlite3_stmt *st = store_stmt(
+        s, "INSERT OR REPLACE INTO meta(key, value) VALUES('provider_health', ?1)", err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    return 0;
+}
+
+json_t *coord_health_json(const struct provider_health *h, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "name", h[i].name, "kind",
+                         h[i].kind, "breaker", h[i].breaker, "detail", h[i].detail, "failures",
+                         h[i].failures, "createMs", h[i].create_ms, "openUntil",
+                         (json_int_t)h[i].open_until_ms));
+    return a;
+}
+
+/* Keep the providers' health in the store (meta provider_health), so
+ * `status` shows it and the next process starts with the same breakers. */
+static void persist_health(struct coord *c)
+{
+    struct provider_health h[MAX_PROVIDERS];
+    size_t n = coord_providers(c, h, MAX_PROVIDERS);
+    json_t *j = coord_health_json(h, n);
+    char *text = json_dumps(j, JSON_COMPACT);
+
+    json_decref(j);
+    if (text != NULL)
+        store_submit(c->store, health_fn, text, free);
+}
+
+/* Start with the breakers a previous process left: an open one stays open
+ * for the rest of its cool-down (then half-open); counts carry over. */
+static void restore_health(struct coord *c, struct pinst *pi)
+{
+    sqlite3 *db = store_reader(c->store, NULL);
+    sqlite3_stmt *st = NULL;
+    json_t *a = NULL, *v;
+    json_error_t je;
+    size_t i;
+
+    if (db == NULL)
+        return;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'provider_health'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        a = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    json_array_foreach(a, i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        const char *br = json_string_value(json_object_get(v, "breaker"));
+        int64_t left = json_integer_value(json_object_get(v, "openUntil")) - sd_now_ms();
+        if (name == NULL || br == NULL || strcmp(name, pi->p->name) != 0)
+            continue;
+        pi->br.failures = (int)json_integer_value(json_object_get(v, "failures"));
+        pi->create_ms = json_number_value(json_object_get(v, "createMs"));
+        if (strcmp(br, "closed") != 0) {
+            if (left > pi->br.cooldown_ms)
+                left = pi->br.cooldown_ms;
+            pi->br.state = BREAKER_OPEN;
+            pi->br.opened_at = mono_ms() - pi->br.cooldown_ms + (left > 0 ? left : 0);
+        }
+    }
+    json_decref(a);
+}
+
 /* Feed one attempt's outcome to its instance's breaker: 1 success, -1 a
  * provider failure, 0 neither (bad input, cancelled): only release a trial. */
 static void report(struct coord *c, struct pinst *pi, int outcome)
 {
     int64_t now = mono_ms();
+    int before, changed;
 
     pthread_mutex_lock(&c->lock);
+    before = pi->br.state * 100000 + pi->br.failures;
     if (outcome > 0)
         breaker_success(&pi->br, now);
     else if (outcome < 0)
         breaker_failure(&pi->br, now);
     else
         pi->br.trial = 0;
+    changed = before != pi->br.state * 100000 + pi->br.failures;
     pthread_mutex_unlock(&c->lock);
+    if (changed)
+        persist_health(c);
 }
 
 struct provider_job {
@@ -734,7 +814,7 @@ static void run_dep(struct coord *c, struct dep *d)
     struct sbx_exit ex;
     struct sd_err err;
     struct sbx *b = NULL;
-    char msg[600];
+    char msg[600], last[512] = "";
     int tries = 0, rc;
 
     pthread_mutex_lock(&c->lock);
@@ -752,6 +832,12 @@ static void run_dep(struct coord *c, struct dep *d)
         d->nresults = 0;
         d->errmsg[0] = d->last_stderr[0] = '\0';
         if ((pi = pick(c, d, &err)) == NULL) {
+            /* The breaker opened on our own failures: say what they were. */
+            if (last[0]) {
+                char why[200];
+                snprintf(why, sizeof why, "%.190s", err.msg);
+                snprintf(err.msg, sizeof err.msg, "%.300s; then %s", last, why);
+            }
             rc = -1;
             break;
         }
@@ -760,6 +846,7 @@ static void run_dep(struct coord *c, struct dep *d)
         /* Provider errors feed the breaker; what the strategy did does not. */
         report(c, pi,
                rc == 0 ? 1 : err.code == SD_EENV && !atomic_load(&d->cancel) ? -1 : 0);
+        snprintf(last, sizeof last, "%s", rc != 0 ? err.msg : "");
         /* Output already streamed (and stored) must not be streamed twice. */
         if (rc == 0 || err.code != SD_EENV || tries >= c->o.retries || atomic_load(&d->cancel) ||
             d->out_bytes > 0)
@@ -840,6 +927,7 @@ struct coord *coord_new(struct store *s, const struct coord_opts *o, const char 
         goto fail;
     snprintf(c->prov[0].kind, sizeof c->prov[0].kind, "local");
     breaker_init(&c->prov[0].br, c->o.breaker_failures, c->o.breaker_cooldown_ms);
+    restore_health(c, &c->prov[0]);
     c->nprov = 1;
     snprintf(c->want, sizeof c->want, "%s", c->o.provider ? c->o.provider : "local");
     snprintf(c->failover, sizeof c->failover, "%s", c->o.failover ? c->o.failover : "");
@@ -933,6 +1021,7 @@ int coord_add_provider(struct coord *c, struct provider *p, const char *kind, co
     snprintf(c->prov[c->nprov].detail, sizeof c->prov[c->nprov].detail, "%s",
              detail ? detail : "");
     breaker_init(&c->prov[c->nprov].br, c->o.breaker_failures, c->o.breaker_cooldown_ms);
+    restore_health(c, &c->prov[c->nprov]);
     c->nprov++;
     pthread_mutex_unlock(&c->lock);
     return 0;

@@ -188,6 +188,11 @@ struct provider_health {
  * returns the count. */
 size_t coord_providers(struct coord *c, struct provider_health *out, size_t max);
 
+/* The health array as JSON (new reference): [{name, kind, breaker, detail,
+ * failures, createMs, openUntil}], the shape `status --json` prints and the
+ * store keeps (meta provider_health) for the next process. */
+json_t *coord_health_json(const struct provider_health *h, size_t n);
+
 /* Counts by state. */
 void coord_counts(struct coord *c, int counts[TS_COUNT]);
 

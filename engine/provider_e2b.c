@@ -257,19 +257,19 @@ static int status_fail(struct e2b *e, const char *what, const struct hres *r, st
     char m[300];
 
     if (r->cc != CURLE_OK)
-        return fail(e, err, SD_EENV, "e2b %s: %s: %s", e->cfg.inst[0].name, what, r->cerr);
+        return fail(e, err, SD_EENV, "%s: %s: %s", e->cfg.inst[0].name, what, r->cerr);
     body_message(r, m, sizeof m);
     if (r->status == 401 || r->status == 403)
         return fail(e, err, SD_EUSAGE,
-                    "e2b %s: %s: the E2B API key was refused (%ld: %s); check the key in %s",
+                    "%s: %s: the E2B API key was refused (%ld: %s); check the key in %s",
                     e->cfg.inst[0].name, what, r->status, m, e->cfg.source);
     if (r->status == 400)
-        return fail(e, err, SD_EUSAGE, "e2b %s: %s: bad request (400: %s)", e->cfg.inst[0].name,
+        return fail(e, err, SD_EUSAGE, "%s: %s: bad request (400: %s)", e->cfg.inst[0].name,
                     what, m);
     if (r->status == 429)
-        return fail(e, err, SD_EENV, "e2b %s: %s: rate limited (429: %s), gave up after %d retries",
+        return fail(e, err, SD_EENV, "%s: %s: rate limited (429: %s), gave up after %d retries",
                     e->cfg.inst[0].name, what, m, e->cfg.max_retries);
-    return fail(e, err, SD_EENV, "e2b %s: %s: HTTP %ld: %s", e->cfg.inst[0].name, what, r->status,
+    return fail(e, err, SD_EENV, "%s: %s: HTTP %ld: %s", e->cfg.inst[0].name, what, r->status,
                 m);
 }
 
@@ -409,7 +409,7 @@ static int e2b_create(struct provider *p, const struct sbx_spec *spec, struct sb
     dom = json_string_value(json_object_get(resp, "domain"));
     if (sid == NULL || !id_ok(sid) || strlen(sid) >= sizeof b->sbx_id) {
         json_decref(resp);
-        return fail(e, err, SD_EENV, "e2b %s: create sandbox: the response has no valid sandboxID",
+        return fail(e, err, SD_EENV, "%s: create sandbox: the response has no valid sandboxID",
                     in->name);
     }
     b = calloc(1, sizeof *b);
@@ -456,7 +456,7 @@ static int e2b_upload(struct sbx *b, const char *local_path, const char *name, i
         if (r.status == 507) {
             hres_free(&r);
             return fail(e, err, SD_EENV,
-                        "e2b %s: upload %s: not enough disk space in the sandbox (507)",
+                        "%s: upload %s: not enough disk space in the sandbox (507)",
                         e->cfg.inst[0].name, name);
         }
         snprintf(what, sizeof what, "upload %s", name);
@@ -857,13 +857,13 @@ static int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbac
         struct hres r = {.status = s.status, .body = s.errbody, .cc = CURLE_OK};
         const char *what = "start";
         if (s.status == 502 && s.errbody.p && strstr(s.errbody.p, "not found"))
-            fail(e, err, SD_EENV, "e2b %s: sandbox gone: the sandbox was not found (502)", iname);
+            fail(e, err, SD_EENV, "%s: sandbox gone: the sandbox was not found (502)", iname);
         else
             status_fail(e, what, &r, err);
         goto out;
     }
     if (s.bad) {
-        fail(e, err, SD_EENV, "e2b %s: malformed process stream: %s", iname, s.dec.err);
+        fail(e, err, SD_EENV, "%s: malformed process stream: %s", iname, s.dec.err);
         goto out;
     }
     if (s.got_eos && s.eos_error > 0 && strcmp(s.eos_code, "deadline_exceeded") == 0) {
@@ -883,22 +883,22 @@ static int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbac
         goto out;
     }
     if (s.got_eos && s.eos_error > 0) {
-        fail(e, err, SD_EENV, "e2b %s: the process stream ended with %s: %s", iname, s.eos_code,
+        fail(e, err, SD_EENV, "%s: the process stream ended with %s: %s", iname, s.eos_code,
              s.eos_msg);
         goto out;
     }
     if (s.got_eos) {
-        fail(e, err, SD_EENV, "e2b %s: the process exited without a result", iname);
+        fail(e, err, SD_EENV, "%s: the process exited without a result", iname);
         goto out;
     }
     /* No end event, no end-stream frame: the connection dropped. */
     if (sandbox_gone(b))
         fail(e, err, SD_EENV,
-             "e2b %s: sandbox gone: it was killed or reached its end of life while the program "
+             "%s: sandbox gone: it was killed or reached its end of life while the program "
              "ran",
              iname);
     else
-        fail(e, err, SD_EENV, "e2b %s: connection lost mid-stream (%s)", iname,
+        fail(e, err, SD_EENV, "%s: connection lost mid-stream (%s)", iname,
              done != CURLE_OK ? (cerr[0] ? cerr : curl_easy_strerror(done))
                               : "the stream ended without an end event");
 out:
@@ -1061,7 +1061,7 @@ static int sweep_one(struct e2b *e,
         if (!json_is_array(arr)) {
             json_decref(arr);
             hres_free(&r);
-            rc = fail(e, err, SD_EENV, "e2b %s: list sandboxes: the response is not an array",
+            rc = fail(e, err, SD_EENV, "%s: list sandboxes: the response is not an array",
                       e->cfg.inst[0].name);
             break;
         }
