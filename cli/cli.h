@@ -131,8 +131,9 @@ void cli_print_suggestion(json_t *suggestion);
         {"auto-optimize", 0, NULL, "let the learner choose unpinned parameters"},                  \
         {"seed", 0, "N", "seed auto-optimize's choices (reproducible runs)"},                      \
         {"encryption-key", 0, "KEY", "encrypt the store's sensitive fields with KEY"},             \
-        {"provider", 0, "NAME", "sandbox provider: local (default), e2b, or an E2B instance name"}, \
-        {"failover", 0, "NAME", "when the provider's breaker is open, run on NAME (e.g. local)"}, \
+        {"provider", 0, "NAME",                                                                    \
+         "sandbox provider: local (default), e2b, or an E2B instance name"},                       \
+        {"failover", 0, "NAME", "when the provider's breaker is open, run on NAME (e.g. local)"},  \
     {                                                                                              \
         "json", 0, NULL, "print the results as JSON"                                               \
     }

@@ -35,13 +35,12 @@ static int exec_cleanup(struct cli_ctx *ctx, struct cli_args *a)
         status = sd_err_exit_status(SD_EENV);
     memset(ec.api_key, 0, sizeof ec.api_key);
     if (cli_flag(&cmd_cleanup, a, "json")) {
-        cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:i, s:o, s:o}", "leasesReaped",
-                                 r.leases_reaped, "helpersKilled", r.helpers_killed,
-                                 "trajectoriesInterrupted", r.trajectories_interrupted,
-                                 "workdirsRemoved", r.workdirs_removed, "cgroupsRemoved",
-                                 r.cgroups_removed, "e2bFound",
-                                 k == 1 ? json_integer(r.e2b_found) : json_null(), "e2bDestroyed",
-                                 k == 1 ? json_integer(r.e2b_destroyed) : json_null()));
+        cli_print_json(json_pack(
+            "{s:i, s:i, s:i, s:i, s:i, s:o, s:o}", "leasesReaped", r.leases_reaped, "helpersKilled",
+            r.helpers_killed, "trajectoriesInterrupted", r.trajectories_interrupted,
+            "workdirsRemoved", r.workdirs_removed, "cgroupsRemoved", r.cgroups_removed, "e2bFound",
+            k == 1 ? json_integer(r.e2b_found) : json_null(), "e2bDestroyed",
+            k == 1 ? json_integer(r.e2b_destroyed) : json_null()));
         return status;
     }
     printf("reaped %d sandbox lease(s), killed %d helper(s), removed %d work dir(s) and %d "

@@ -98,11 +98,11 @@ static json_t *providers(sqlite3 *db)
                 known |= n != NULL && strcmp(n, ec.inst[i].name) == 0;
             }
             if (!known)
-                json_array_append_new(
-                    a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i, s:b}", "name",
-                                 ec.inst[i].name, "kind", "e2b", "breaker", "closed", "detail",
-                                 ec.inst[i].domain, "failures", 0, "createMs", 0.0, "openUntil",
-                                 0, "keyConfigured", ec.api_key[0] != '\0'));
+                json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i, s:b}",
+                                                   "name", ec.inst[i].name, "kind", "e2b",
+                                                   "breaker", "closed", "detail", ec.inst[i].domain,
+                                                   "failures", 0, "createMs", 0.0, "openUntil", 0,
+                                                   "keyConfigured", ec.api_key[0] != '\0'));
         }
         memset(ec.api_key, 0, sizeof ec.api_key);
     }
@@ -123,7 +123,8 @@ static void print_providers(json_t *a)
         printf("%s%s breaker %s", i ? ", " : "", json_string_value(json_object_get(v, "name")),
                br ? br : "?");
         if (br != NULL && strcmp(br, "closed") != 0)
-            printf(" (%lld failures%s)", (long long)json_integer_value(json_object_get(v, "failures")),
+            printf(" (%lld failures%s)",
+                   (long long)json_integer_value(json_object_get(v, "failures")),
                    until > sd_now_ms() ? ", cooling down" : "");
         if (detail != NULL && detail[0])
             printf(" [%s]", detail);
@@ -192,14 +193,14 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
         json_t *by = json_object();
         for (int i = 0; i < TS_COUNT; i++)
             json_object_set_new(by, traj_state_name(i), json_integer(counts[i]));
-        cli_print_json(json_pack(
-            "{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:o, s:o}", "store",
-            store_path(ctx->store), "storeId", store_id(ctx->store), "storeBytes",
-            (json_int_t)(stat(ctx->db, &sb) == 0 ? sb.st_size : 0), "totalTrajectories",
-            (json_int_t)total, "runs", (json_int_t)runs, "liveSandboxes", (json_int_t)leases,
-            "byStatus", by, "successRate", succ, "avgReward", avg_reward, "learning",
-            lstats ? lstats : json_null(), "patterns", pats ? pats : json_null(), "providers",
-            provs));
+        cli_print_json(
+            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:o, s:o}", "store",
+                      store_path(ctx->store), "storeId", store_id(ctx->store), "storeBytes",
+                      (json_int_t)(stat(ctx->db, &sb) == 0 ? sb.st_size : 0), "totalTrajectories",
+                      (json_int_t)total, "runs", (json_int_t)runs, "liveSandboxes",
+                      (json_int_t)leases, "byStatus", by, "successRate", succ, "avgReward",
+                      avg_reward, "learning", lstats ? lstats : json_null(), "patterns",
+                      pats ? pats : json_null(), "providers", provs));
         return 0;
     }
     printf("store        %s\n", store_path(ctx->store));

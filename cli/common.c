@@ -231,8 +231,7 @@ static int add_e2b(struct coord *c, const struct e2b_config *ec, struct store *s
     return 0;
 }
 
-int cli_recover_e2b(struct store *s, const struct e2b_config *ec, int all,
-                    struct recover_report *r)
+int cli_recover_e2b(struct store *s, const struct e2b_config *ec, int all, struct recover_report *r)
 {
     struct sd_err err = {0};
     if (recover_e2b(s, ec, all, r, &err) != 0) {
@@ -263,8 +262,14 @@ struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *st
         return NULL;
     }
     if (k == 0 && wants_e2b) {
-        *status = cli_fail(SD_EUSAGE, "--provider %s: %s",
-                           is_local(o->provider) ? o->failover : o->provider, e2b_no_key_help());
+        const char *v = is_local(o->provider) ? o->failover : o->provider;
+        if (strcmp(v, "e2b") == 0)
+            *status = cli_fail(SD_EUSAGE, "--provider e2b: %s", e2b_no_key_help());
+        else
+            *status = cli_fail(SD_EUSAGE,
+                               "provider \"%s\" is not configured: the providers are local, e2b "
+                               "and the E2B instances named in the config file (docs/e2b.md)",
+                               v);
         return NULL;
     }
     if ((*status = cli_open_store(ctx, 0)) != 0)

@@ -39,10 +39,10 @@ struct dep {
     json_t *result;     /* under c->lock once published */
     json_t *prediction; /* the suggestion made before launch, or NULL */
     _Atomic int cancel;
-    struct sbx *sbx;     /* under c->lock */
-    struct pinst *pi;    /* the instance of sbx, under c->lock */
+    struct sbx *sbx;  /* under c->lock */
+    struct pinst *pi; /* the instance of sbx, under c->lock */
     int64_t run_id;
-    char want[32];       /* the provider asked for: instance name or kind */
+    char want[32]; /* the provider asked for: instance name or kind */
     struct dep *qnext;
 
     /* Worker-private while it runs. */
@@ -80,8 +80,8 @@ struct coord {
     struct catalog *cat;
     struct pinst prov[MAX_PROVIDERS]; /* [0] is local */
     int nprov;
-    char want[32];     /* default provider (name or kind) */
-    char failover[32]; /* "" = none */
+    char want[32];       /* default provider (name or kind) */
+    char failover[32];   /* "" = none */
     struct learn *learn; /* NULL when learning and auto-optimize are off */
     struct evq *evq;
     char tmpdir[600];
@@ -444,7 +444,8 @@ static struct pinst *pick(struct coord *c, struct dep *d, struct sd_err *err)
         sd_err_set(err, SD_EFAIL,
                    "provider %s unavailable: its circuit breaker is open after %d consecutive "
                    "failures (half-open in %lld s)%s",
-                   open->p->name, open->br.failures, (long long)(left > 0 ? (left + 999) / 1000 : 0),
+                   open->p->name, open->br.failures,
+                   (long long)(left > 0 ? (left + 999) / 1000 : 0),
                    c->failover[0] ? "; the failover provider is unavailable too"
                                   : "; allow failover with --failover local");
     }
@@ -454,8 +455,8 @@ static struct pinst *pick(struct coord *c, struct dep *d, struct sd_err *err)
 
 static int health_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
 {
-    sqlite3_stmt *st = store_stmt(
-        s, "INSERT OR REPLACE INTO meta(key, value) VALUES('provider_health', ?1)", err);
+    sqlite3_stmt *st =
+        store_stmt(s, "INSERT OR REPLACE INTO meta(key, value) VALUES('provider_health', ?1)", err);
     if (st == NULL)
         return -1;
     sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
@@ -468,11 +469,11 @@ json_t *coord_health_json(const struct provider_health *h, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "name", h[i].name, "kind",
-                         h[i].kind, "breaker", h[i].breaker, "detail", h[i].detail, "failures",
-                         h[i].failures, "createMs", h[i].create_ms, "openUntil",
-                         (json_int_t)h[i].open_until_ms));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "name", h[i].name,
+                                           "kind", h[i].kind, "breaker", h[i].breaker, "detail",
+                                           h[i].detail, "failures", h[i].failures, "createMs",
+                                           h[i].create_ms, "openUntil",
+                                           (json_int_t)h[i].open_until_ms));
     return a;
 }
 
@@ -844,8 +845,7 @@ static void run_dep(struct coord *c, struct dep *d)
         use_instance(c, d, pi);
         rc = attempt(c, d, pi, &ex, &b, &err);
         /* Provider errors feed the breaker; what the strategy did does not. */
-        report(c, pi,
-               rc == 0 ? 1 : err.code == SD_EENV && !atomic_load(&d->cancel) ? -1 : 0);
+        report(c, pi, rc == 0 ? 1 : err.code == SD_EENV && !atomic_load(&d->cancel) ? -1 : 0);
         snprintf(last, sizeof last, "%s", rc != 0 ? err.msg : "");
         /* Output already streamed (and stored) must not be streamed twice. */
         if (rc == 0 || err.code != SD_EENV || tries >= c->o.retries || atomic_load(&d->cancel) ||
@@ -1018,8 +1018,7 @@ int coord_add_provider(struct coord *c, struct provider *p, const char *kind, co
     memset(&c->prov[c->nprov], 0, sizeof c->prov[c->nprov]);
     c->prov[c->nprov].p = p;
     snprintf(c->prov[c->nprov].kind, sizeof c->prov[c->nprov].kind, "%s", kind);
-    snprintf(c->prov[c->nprov].detail, sizeof c->prov[c->nprov].detail, "%s",
-             detail ? detail : "");
+    snprintf(c->prov[c->nprov].detail, sizeof c->prov[c->nprov].detail, "%s", detail ? detail : "");
     breaker_init(&c->prov[c->nprov].br, c->o.breaker_failures, c->o.breaker_cooldown_ms);
     restore_health(c, &c->prov[c->nprov]);
     c->nprov++;

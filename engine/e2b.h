@@ -53,7 +53,7 @@ struct e2b_config {
     char source[512]; /* where the key came from, for messages: "E2B_API_KEY" or a path */
     struct e2b_instance inst[E2B_MAX_INSTANCES];
     size_t n;
-    int breaker_failures;     /* 0 = default */
+    int breaker_failures; /* 0 = default */
     int64_t breaker_cooldown_ms;
     int64_t sample_ms;          /* resource samples (5000) */
     int64_t request_timeout_ms; /* control-plane and unary calls (30000) */

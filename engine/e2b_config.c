@@ -59,16 +59,15 @@ static int set_int(int64_t *dst, json_t *v, int64_t min, int64_t max, const char
     if (v == NULL)
         return 0;
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return sd_err_set(err, SD_EUSAGE, "%s: \"%s\" must be a whole number in [%lld, %lld]",
-                          path, what, (long long)min, (long long)max);
+        return sd_err_set(err, SD_EUSAGE, "%s: \"%s\" must be a whole number in [%lld, %lld]", path,
+                          what, (long long)min, (long long)max);
     *dst = json_integer_value(v);
     return 0;
 }
 
 static int name_ok(const char *s)
 {
-    return s[0] != '\0' &&
-           strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(s) &&
+    return s[0] != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(s) &&
            strcmp(s, "local") != 0;
 }
 
@@ -105,8 +104,7 @@ static int load_file(struct e2b_config *c, const char *path, struct sd_err *err)
         return sd_err_set(err, SD_EUSAGE, "%s is not a JSON object (line %d, column %d)", path,
                           je.line, je.column);
     }
-    if (set_str(c->api_key, sizeof c->api_key, json_object_get(j, "apiKey"), "apiKey", path,
-                err) ||
+    if (set_str(c->api_key, sizeof c->api_key, json_object_get(j, "apiKey"), "apiKey", path, err) ||
         set_str(c->template_id, sizeof c->template_id, json_object_get(j, "template"), "template",
                 path, err))
         goto out;
@@ -131,8 +129,8 @@ static int load_file(struct e2b_config *c, const char *path, struct sd_err *err)
     c->max_retries = (int)v;
     inst = json_object_get(j, "instances");
     if (inst != NULL && (!json_is_array(inst) || json_array_size(inst) > E2B_MAX_INSTANCES)) {
-        sd_err_set(err, SD_EUSAGE, "%s: \"instances\" must be an array of at most %d objects",
-                   path, E2B_MAX_INSTANCES);
+        sd_err_set(err, SD_EUSAGE, "%s: \"instances\" must be an array of at most %d objects", path,
+                   E2B_MAX_INSTANCES);
         goto out;
     }
     for (size_t i = 0; i < json_array_size(inst); i++) {

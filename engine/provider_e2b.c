@@ -74,10 +74,10 @@ struct sbx {
     char envd[512];  /* envd base URL */
     char execs[MAX_EXECS][128];
     int nexec;
-    _Atomic int64_t pid;     /* the process in the sandbox, 0 until started */
-    _Atomic int want_sig;    /* signal asked for by signal(), 0 = none */
-    pthread_mutex_t mu;      /* guards multi */
-    CURLM *multi;            /* while start runs */
+    _Atomic int64_t pid;  /* the process in the sandbox, 0 until started */
+    _Atomic int want_sig; /* signal asked for by signal(), 0 = none */
+    pthread_mutex_t mu;   /* guards multi */
+    CURLM *multi;         /* while start runs */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -264,13 +264,12 @@ static int status_fail(struct e2b *e, const char *what, const struct hres *r, st
                     "%s: %s: the E2B API key was refused (%ld: %s); check the key in %s",
                     e->cfg.inst[0].name, what, r->status, m, e->cfg.source);
     if (r->status == 400)
-        return fail(e, err, SD_EUSAGE, "%s: %s: bad request (400: %s)", e->cfg.inst[0].name,
-                    what, m);
+        return fail(e, err, SD_EUSAGE, "%s: %s: bad request (400: %s)", e->cfg.inst[0].name, what,
+                    m);
     if (r->status == 429)
         return fail(e, err, SD_EENV, "%s: %s: rate limited (429: %s), gave up after %d retries",
                     e->cfg.inst[0].name, what, m, e->cfg.max_retries);
-    return fail(e, err, SD_EENV, "%s: %s: HTTP %ld: %s", e->cfg.inst[0].name, what, r->status,
-                m);
+    return fail(e, err, SD_EENV, "%s: %s: HTTP %ld: %s", e->cfg.inst[0].name, what, r->status, m);
 }
 
 static void sleep_ms(int64_t ms)
@@ -326,9 +325,9 @@ static int port_not_open(const struct hres *r)
 
 /* An envd call; 502 "port is not open" (envd still starting) is retried
  * briefly, "sandbox was not found" is not. */
-static int envd_call(struct sbx *b, const char *method, const char *path,
-                     struct curl_slist *extra, const char *body, const char *mime_path,
-                     const char *mime_name, int64_t timeout_ms, struct hres *r)
+static int envd_call(struct sbx *b, const char *method, const char *path, struct curl_slist *extra,
+                     const char *body, const char *mime_path, const char *mime_name,
+                     int64_t timeout_ms, struct hres *r)
 {
     char url[1200];
     struct curl_slist *h = envd_headers(b, NULL);
@@ -492,8 +491,8 @@ static int on_frame(void *arg, unsigned flags, const char *payload, size_t len)
 
     if (flags & CONNECT_FLAG_END) {
         s->got_eos = 1;
-        s->eos_error = connect_end_parse(payload, len, s->eos_code, sizeof s->eos_code,
-                                         s->eos_msg, sizeof s->eos_msg);
+        s->eos_error = connect_end_parse(payload, len, s->eos_code, sizeof s->eos_code, s->eos_msg,
+                                         sizeof s->eos_msg);
         if (s->eos_error < 0) {
             snprintf(s->dec.err, sizeof s->dec.err, "end-stream frame is not JSON");
             return -1;
@@ -744,8 +743,8 @@ static int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbac
     if (cmd == NULL)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     req = json_pack("{s:{s:s, s:[s, s], s:{s:s, s:s, s:s}, s:s}, s:b}", "process", "cmd",
-                    "/bin/bash", "args", "-c", cmd, "envs", "PYTHONUNBUFFERED",
-                    "1", "LANG", "C.UTF-8", "TZ", "UTC", "cwd", "swarmdeck", "stdin", 0);
+                    "/bin/bash", "args", "-c", cmd, "envs", "PYTHONUNBUFFERED", "1", "LANG",
+                    "C.UTF-8", "TZ", "UTC", "cwd", "swarmdeck", "stdin", 0);
     free(cmd);
     if (req != NULL)
         json = json_dumps(req, JSON_COMPACT);
@@ -822,8 +821,8 @@ static int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbac
                 sent = want == SIGKILL ? 2 : 1;
                 send_signal(b, want == SIGKILL ? SIGKILL : SIGTERM);
                 term_ns = now;
-            } else if (sent == 1 && (want == SIGKILL ||
-                                     now - term_ns > (uint64_t)KILL_GRACE_MS * 1000000ull)) {
+            } else if (sent == 1 &&
+                       (want == SIGKILL || now - term_ns > (uint64_t)KILL_GRACE_MS * 1000000ull)) {
                 sent = 2;
                 send_signal(b, SIGKILL);
             }
@@ -930,8 +929,8 @@ static int kill_sandbox(struct e2b *e, const char *sbx_id)
     int ok;
 
     snprintf(path, sizeof path, "/sandboxes/%s", sbx_id);
-    ok = api_call(e, "DELETE", path, NULL, &r) == 0 && (r.status == 204 || r.status == 200 ||
-                                                        r.status == 404);
+    ok = api_call(e, "DELETE", path, NULL, &r) == 0 &&
+         (r.status == 204 || r.status == 200 || r.status == 404);
     hres_free(&r);
     return ok ? 0 : -1;
 }
@@ -1087,8 +1086,8 @@ static int sweep_one(struct e2b *e,
         if (sid == NULL || !id_ok(sid) || owner == NULL || strcmp(owner, e->owner) != 0)
             continue;
         (*found)++;
-        if (keep != NULL && keep(arg, ours ? ours : "", pid ? atoi(pid) : 0,
-                                 ps ? strtoull(ps, NULL, 10) : 0))
+        if (keep != NULL &&
+            keep(arg, ours ? ours : "", pid ? atoi(pid) : 0, ps ? strtoull(ps, NULL, 10) : 0))
             continue;
         if (kill_sandbox(e, sid) == 0)
             (*destroyed)++;

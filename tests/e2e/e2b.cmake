@@ -14,6 +14,7 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     "e2b_swarm|Swarm|600"
     "e2b_faults|Faults|600"
     "e2b_breaker|Breaker|300"
+    "e2b_instances|Instances|300"
     "e2b_sweep|Sweep|300"
     "e2b_secrets|Secrets|300")
   foreach(spec ${E2B_TESTS})

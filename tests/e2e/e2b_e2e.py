@@ -9,6 +9,7 @@ on 127.0.0.1, which really runs the uploaded runner as a local process.
   Breaker     a failing double opens the breaker; deployments fail over to local when
               allowed (--failover local) and fail fast otherwise; after the cool-down a
               half-open trial that succeeds closes it and E2B is used again.
+  Instances   two E2B instances: placement by recent create latency, and by health.
   Sweep       kill -9 of swarmdeck mid-swarm, then `swarmdeck cleanup`: the double holds no
               sandbox of ours (and still holds a foreign one); paging is exercised.
   Secrets     the API key is in none of the store, the export, the log, any output, or the
@@ -310,6 +311,43 @@ class Breaker(Base):
         env.assert_no_leak()
 
 
+class Instances(Base):
+    """Two E2B instances (say two regions): new sandboxes go to the healthy one with the lowest
+    recent create latency; when its breaker opens the other takes over, no failover needed."""
+    name = "e2binst"
+
+    def test_latency_and_health(self):
+        env = self.env
+        other = e2b_double.Double(KEY).start()
+        try:
+            env.write_config({"breaker": {"failures": 1, "cooldownMs": 600000},
+                              "instances": [
+                                  {"name": "e2b-slow", "apiUrl": env.double.api_url,
+                                   "sandboxUrl": env.double.sandbox_url},
+                                  {"name": "e2b-fast", "apiUrl": other.api_url,
+                                   "sandboxUrl": other.sandbox_url}]})
+            env.double.fault("slow")
+            env.run("deploy", "-s", "momentum", "--symbol", "SPY", "-a", "6", "--max-agents",
+                    "1", "--no-learning", "--provider", "e2b", check=0)
+            provs = [t["provider"] for t in env.trajectories()]
+            # Each is tried once (unknown latency first), then the fast one wins.
+            self.assertEqual(sorted(provs[:2]), ["e2b-fast", "e2b-slow"])
+            self.assertEqual(provs[2:], ["e2b-fast"] * 4)
+            # The fast one fails: its breaker opens and the slow one takes the work.
+            other.fault("create500")
+            env.run("deploy", "-s", "momentum", "--symbol", "SPY", "-a", "3", "--max-agents",
+                    "1", "--no-learning", "--provider", "e2b", check=0)
+            provs = [t["provider"] for t in env.trajectories()][6:]
+            self.assertEqual(provs, ["e2b-slow"] * 3)
+            st = json.loads(env.run("status", "--json", check=0).stdout)
+            br = {p["name"]: p["breaker"] for p in st["providers"]}
+            self.assertEqual(br, {"local": "closed", "e2b-slow": "closed", "e2b-fast": "open"})
+            self.assertEqual(other.sandboxes(), [])
+            env.assert_no_leak()
+        finally:
+            other.stop()
+
+
 class Sweep(Base):
     name = "e2bsweep"
 
@@ -340,6 +378,8 @@ class Sweep(Base):
         finally:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
         leaked = env.ours()
         self.assertGreaterEqual(len(leaked), 3)  # E2B sandboxes do not die with us
         p = env.run("cleanup", "--json", check=0)
