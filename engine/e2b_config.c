@@ -206,8 +206,11 @@ int e2b_config_load(struct e2b_config *c, struct sd_err *err)
         struct e2b_instance *in = &c->inst[i];
         if (in->domain[0] == '\0')
             snprintf(in->domain, sizeof in->domain, "e2b.app");
-        if (in->api_url[0] == '\0')
-            snprintf(in->api_url, sizeof in->api_url, "https://api.%s", in->domain);
+        if (in->api_url[0] == '\0') {
+            char dom[sizeof in->domain];
+            memcpy(dom, in->domain, sizeof dom);
+            snprintf(in->api_url, sizeof in->api_url, "https://api.%s", dom);
+        }
         /* No trailing slash: paths are appended. */
         for (size_t l = strlen(in->api_url); l > 0 && in->api_url[l - 1] == '/'; l--)
             in->api_url[l - 1] = '\0';
