@@ -236,6 +236,31 @@ class Faults(Base):
         self.assertEqual(t["status"], "failed")
         self.assertIn("not enough disk space in the sandbox (507)", t["error"])
 
+    def test_cancel(self):
+        """SIGINT cancels a running E2B deployment through SendSignal; nothing is left."""
+        env = self.env
+        proc = env.popen("deploy", "-s", "momentum", "--symbol", "SPY", "--pace", "100",
+                         "--no-learning", "--provider", "e2b")
+        deadline = time.monotonic() + 30
+        while True:
+            self.assertLess(time.monotonic(), deadline, "never saw output")
+            if os.path.exists(env.db):
+                try:
+                    if env.sql("SELECT count(*) FROM output")[0][0] > 0:
+                        break
+                except Exception:
+                    pass
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 1, err)
+        t = self.last()
+        self.assertEqual(t["status"], "cancelled", t)
+        sigs = [json.loads(r[4]) for r in env.double.requests
+                if r[2] == "/process.Process/SendSignal"]
+        self.assertEqual(sigs[0]["signal"], "SIGNAL_SIGTERM")
+        env.assert_no_leak()
+
     def test_utf8_split(self):
         env = self.env
         text = "héllo wörld ✓ 日本語 €\n".encode() * 50
@@ -457,20 +482,21 @@ class Secrets(Base):
         env = self.env
         extra = {k: env.env[k] for k in ("E2B_API_KEY", "E2B_API_URL", "E2B_SANDBOX_URL",
                                          "SWARMDECK_E2B_CONFIG")}
-        c = console_e2e.Console(env=extra, args="--provider e2b --no-learning")
+        c = console_e2e.Console(x=200, y=50, env=extra, args="--provider e2b --no-learning")
         try:
-            c.wait_for("momentum|strateg|deploy", timeout=20)
-            c.keys("d")
-            screens = [c.screen()]
-            c.keys("Escape")
-            screens.append(c.screen())
+            screens = [c.wait_for("Sandboxes", timeout=20)]
+            console_e2e.deploy(c, pace="0")  # the console's own deploy dialog
+            screens.append(c.wait_for(r"1 +momentum +SPY +e2b +succeeded", timeout=30))
+            screens.append(c.wait_for(r"@@result"))
             for s in screens:
                 self.assertNotIn(KEY, s)
+            c.keys("q")
             logdir = os.path.join(c.tmp, "state")
             for root, _, files in os.walk(logdir):
                 for name in files:
                     with open(os.path.join(root, name), "rb") as f:
                         self.assertNotIn(KEY.encode(), f.read())
+            env.assert_no_leak()
         finally:
             c.close()
 
