@@ -66,8 +66,8 @@ static void print_patterns(json_t *pats)
 }
 
 /* Provider instances and their breakers: what the last coordinator on this
- * store recorded (meta provider_health), plus configured E2B instances it
- * did not know (shown closed). New reference. */
+ * store recorded (meta provider_health), plus the E2B instances configured
+ * with a key that it did not know (shown closed). New reference. */
 static json_t *providers(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
@@ -87,7 +87,7 @@ static json_t *providers(sqlite3 *db)
                       "breaker", "closed", "detail", "", "failures", 0, "createMs", 0.0,
                       "openUntil", 0);
     }
-    if (e2b_config_load(&ec, &err) >= 0) {
+    if (e2b_config_load(&ec, &err) == 1) {
         for (size_t i = 0; i < ec.n; i++) {
             size_t k;
             json_t *v;
@@ -98,11 +98,10 @@ static json_t *providers(sqlite3 *db)
                 known |= n != NULL && strcmp(n, ec.inst[i].name) == 0;
             }
             if (!known)
-                json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i, s:b}",
-                                                   "name", ec.inst[i].name, "kind", "e2b",
-                                                   "breaker", "closed", "detail", ec.inst[i].domain,
-                                                   "failures", 0, "createMs", 0.0, "openUntil", 0,
-                                                   "keyConfigured", ec.api_key[0] != '\0'));
+                json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i}", "name",
+                                                   ec.inst[i].name, "kind", "e2b", "breaker",
+                                                   "closed", "detail", ec.inst[i].domain,
+                                                   "failures", 0, "createMs", 0.0, "openUntil", 0));
         }
         memset(ec.api_key, 0, sizeof ec.api_key);
     }

@@ -988,6 +988,8 @@ void coord_free(struct coord *c)
         free(d);
     }
     free(c->deps);
+    if (c->nprov > 0)
+        persist_health(c); /* the latest latencies and isolation level, for `status` */
     for (int i = 0; i < c->nprov; i++)
         c->prov[i].p->ops->free(c->prov[i].p);
     learn_free(c->learn);
