@@ -988,8 +988,10 @@ void coord_free(struct coord *c)
         free(d);
     }
     free(c->deps);
-    if (c->nprov > 0)
-        persist_health(c); /* the latest latencies and isolation level, for `status` */
+    /* The latest latencies and isolation level, for `status`; a coordinator
+     * that ran nothing (bad input) leaves the store as it was. */
+    if (c->nprov > 0 && c->ndeps > 0)
+        persist_health(c);
     for (int i = 0; i < c->nprov; i++)
         c->prov[i].p->ops->free(c->prov[i].p);
     learn_free(c->learn);
