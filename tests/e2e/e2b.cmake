@@ -13,6 +13,7 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
   set(E2B_TESTS
     "e2b_swarm|Swarm|600"
     "e2b_faults|Faults|600"
+    "e2b_samples|Samples|120"
     "e2b_breaker|Breaker|300"
     "e2b_instances|Instances|300"
     "e2b_sweep|Sweep|300"

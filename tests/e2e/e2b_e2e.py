@@ -4,6 +4,7 @@ on 127.0.0.1, which really runs the uploaded runner as a local process.
   Swarm       20 deployments through E2B give the same results and byte-exact output as the
               local provider and as the runner run directly; the requests carry an explicit
               command timeout, a TTL covering it and the owner metadata; nothing is leaked.
+  Samples     resource samples come from GET /sandboxes/{id}/metrics at the configured rate.
   Faults      each fault mode of the double: the right terminal state and message, and no
               sandbox left in the double.
   Breaker     a failing double opens the breaker; deployments fail over to local when
@@ -136,6 +137,22 @@ class Swarm(Base):
         for h in starts:
             self.assertEqual(h.get("Connect-Timeout-Ms"), "120000")
             self.assertEqual(h.get("Content-Type"), "application/connect+json")
+
+
+class Samples(Base):
+    name = "e2bsamples"
+    config = {"sampleMs": 250}
+
+    def test_metrics_at_a_modest_rate(self):
+        env = self.env
+        t0 = time.monotonic()
+        self.deploy("--pace", "2000", check=0)  # about 3 s of running
+        elapsed = time.monotonic() - t0
+        times = [r[5] for r in env.double.requests if r[2].endswith("/metrics")]
+        self.assertGreaterEqual(len(times), 2)
+        self.assertLessEqual(len(times), elapsed / 0.25 + 1)
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        self.assertGreaterEqual(min(gaps), 0.2)
 
 
 class Faults(Base):
