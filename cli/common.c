@@ -225,7 +225,10 @@ static int add_e2b(struct coord *c, const struct e2b_config *ec, struct store *s
 
     for (size_t i = 0; i < ec->n; i++) {
         struct provider *p = provider_e2b_new(ec, i, store_id(s), &err);
-        if (p == NULL || coord_add_provider(c, p, "e2b", ec->inst[i].domain, &err) != 0)
+        const char *host = strstr(ec->inst[i].api_url, "://");
+        /* Shown beside the breaker: where this instance's API is. */
+        if (p == NULL ||
+            coord_add_provider(c, p, "e2b", host ? host + 3 : ec->inst[i].api_url, &err) != 0)
             return cli_fail_err(&err);
     }
     return 0;
