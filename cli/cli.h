@@ -18,6 +18,8 @@
 #include <stdio.h>
 
 #include "coord.h"
+#include "e2b.h"
+#include "recover.h"
 #include "store.h"
 #include "util.h"
 
@@ -86,8 +88,19 @@ void cli_fmt_pct(double v, char *buf, size_t n);       /* "+12.34%" or "-" for N
  * max-agents, strict, unsandboxed, learning). Returns 0 or an exit status. */
 int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct coord_opts *o);
 
-/* Start a coordinator (after reaping orphans). Returns NULL after printing. */
+/* Start a coordinator (after reaping orphans, and leaked E2B sandboxes when
+ * E2B is in use), with every configured E2B instance added. Returns NULL
+ * after printing. */
 struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *status);
+
+/* Load the E2B configuration (e2b_config_load): 1 configured, 0 no key, -1
+ * unusable (printed as an error when needed, else as a warning). */
+int cli_e2b_config(struct e2b_config *ec, int needed);
+
+/* The E2B leak sweep (recover_e2b), printing a warning when incomplete.
+ * Returns 0 or -1. */
+int cli_recover_e2b(struct store *s, const struct e2b_config *ec, int all,
+                    struct recover_report *r);
 
 /* Run the queued deployments ids[0..n) to completion with a progress line on
  * a terminal; SIGINT/SIGTERM cancel them. Prints each result (or JSON) and
@@ -119,7 +132,9 @@ void cli_print_suggestion(json_t *suggestion);
         {"no-learning", 0, NULL, "do not record predictions"},                                     \
         {"auto-optimize", 0, NULL, "let the learner choose unpinned parameters"},                  \
         {"seed", 0, "N", "seed auto-optimize's choices (reproducible runs)"},                      \
-        {"provider", 0, "NAME", "sandbox provider: local (default)"},                              \
+        {"provider", 0, "NAME",                                                                    \
+         "sandbox provider: local (default), e2b, or an E2B instance name"},                       \
+        {"failover", 0, "NAME", "when the provider's breaker is open, run on NAME (e.g. local)"},  \
     {                                                                                              \
         "json", 0, NULL, "print the results as JSON"                                               \
     }

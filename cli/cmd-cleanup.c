@@ -1,12 +1,16 @@
 /*
- * cmd-cleanup.c: reap sandboxes a crashed swarmdeck left behind.
+ * cmd-cleanup.c: reap sandboxes a crashed swarmdeck left behind: local
+ * helpers, work dirs and cgroups, then (when an E2B key is configured) the
+ * E2B sandboxes tagged with this installation that no live deployment owns.
  */
 #define _GNU_SOURCE
+#include <string.h>
+
 #include "cli.h"
 #include "recover.h"
 
 static const struct cli_opt opts[] = {
-    {"all", 0, NULL, "also stop sandboxes of swarmdeck processes that are still running"},
+    {"all", 0, NULL, "also stop sandboxes (local and E2B) of swarmdeck processes still running"},
     {"json", 0, NULL, "print the report as JSON"},
     {NULL, 0, NULL, NULL},
 };
@@ -16,27 +20,38 @@ static int exec_cleanup(struct cli_ctx *ctx, struct cli_args *a)
     extern const struct cli_cmd cmd_cleanup;
     struct recover_report r;
     struct sd_err err = {0};
-    int status;
+    struct e2b_config ec;
+    int all = cli_flag(&cmd_cleanup, a, "all"), k, status;
 
     if (ctx->readonly)
         return cli_fail(SD_EUSAGE, "--readonly: refusing to clean up");
     if ((status = cli_open_store(ctx, 0)) != 0)
         return status;
-    if (recover_orphans(ctx->store, cli_helper_path(), cli_flag(&cmd_cleanup, a, "all"), &r,
-                        &err) != 0)
+    if (recover_orphans(ctx->store, cli_helper_path(), all, &r, &err) != 0)
         return cli_fail_err(&err);
+    /* Then E2B: its sandboxes do not die with us, so list and destroy ours. */
+    k = cli_e2b_config(&ec, 0);
+    if (k < 0 || (k == 1 && cli_recover_e2b(ctx->store, &ec, all, &r) != 0))
+        status = sd_err_exit_status(SD_EENV);
+    memset(ec.api_key, 0, sizeof ec.api_key);
     if (cli_flag(&cmd_cleanup, a, "json")) {
-        cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:i}", "leasesReaped", r.leases_reaped,
-                                 "helpersKilled", r.helpers_killed, "trajectoriesInterrupted",
-                                 r.trajectories_interrupted, "workdirsRemoved", r.workdirs_removed,
-                                 "cgroupsRemoved", r.cgroups_removed));
-        return 0;
+        cli_print_json(json_pack(
+            "{s:i, s:i, s:i, s:i, s:i, s:o, s:o}", "leasesReaped", r.leases_reaped, "helpersKilled",
+            r.helpers_killed, "trajectoriesInterrupted", r.trajectories_interrupted,
+            "workdirsRemoved", r.workdirs_removed, "cgroupsRemoved", r.cgroups_removed, "e2bFound",
+            k == 1 ? json_integer(r.e2b_found) : json_null(), "e2bDestroyed",
+            k == 1 ? json_integer(r.e2b_destroyed) : json_null()));
+        return status;
     }
     printf("reaped %d sandbox lease(s), killed %d helper(s), removed %d work dir(s) and %d "
            "cgroup(s), marked %d trajectory(ies) interrupted\n",
            r.leases_reaped, r.helpers_killed, r.workdirs_removed, r.cgroups_removed,
            r.trajectories_interrupted);
-    return 0;
+    if (k == 1)
+        printf("e2b: %d sandbox(es) of this installation found, %d destroyed (no live "
+               "deployment owned them)\n",
+               r.e2b_found, r.e2b_destroyed);
+    return status;
 }
 
 const struct cli_cmd cmd_cleanup = {

@@ -65,13 +65,79 @@ static void print_patterns(json_t *pats)
     }
 }
 
+/* Provider instances and their breakers: what the last coordinator on this
+ * store recorded (meta provider_health), plus the E2B instances configured
+ * with a key that it did not know (shown closed). New reference. */
+static json_t *providers(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *a = NULL;
+    json_error_t je;
+    struct e2b_config ec;
+    struct sd_err err = {0};
+
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'provider_health'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        a = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
+    sqlite3_finalize(st);
+    if (!json_is_array(a)) {
+        json_decref(a);
+        a = json_pack("[{s:s, s:s, s:s, s:s, s:i, s:f, s:i}]", "name", "local", "kind", "local",
+                      "breaker", "closed", "detail", "", "failures", 0, "createMs", 0.0,
+                      "openUntil", 0);
+    }
+    if (e2b_config_load(&ec, &err) == 1) {
+        for (size_t i = 0; i < ec.n; i++) {
+            size_t k;
+            json_t *v;
+            int known = 0;
+            json_array_foreach(a, k, v)
+            {
+                const char *n = json_string_value(json_object_get(v, "name"));
+                known |= n != NULL && strcmp(n, ec.inst[i].name) == 0;
+            }
+            if (!known)
+                json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i}", "name",
+                                                   ec.inst[i].name, "kind", "e2b", "breaker",
+                                                   "closed", "detail", ec.inst[i].domain,
+                                                   "failures", 0, "createMs", 0.0, "openUntil", 0));
+        }
+        memset(ec.api_key, 0, sizeof ec.api_key);
+    }
+    return a;
+}
+
+static void print_providers(json_t *a)
+{
+    size_t i;
+    json_t *v;
+
+    printf("providers    ");
+    json_array_foreach(a, i, v)
+    {
+        const char *br = json_string_value(json_object_get(v, "breaker"));
+        const char *detail = json_string_value(json_object_get(v, "detail"));
+        int64_t until = json_integer_value(json_object_get(v, "openUntil"));
+        printf("%s%s breaker %s", i ? ", " : "", json_string_value(json_object_get(v, "name")),
+               br ? br : "?");
+        if (br != NULL && strcmp(br, "closed") != 0)
+            printf(" (%lld failures%s)",
+                   (long long)json_integer_value(json_object_get(v, "failures")),
+                   until > sd_now_ms() ? ", cooling down" : "");
+        if (detail != NULL && detail[0])
+            printf(" [%s]", detail);
+    }
+    printf("\n");
+}
+
 static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_status;
     int json = cli_flag(&cmd_status, a, "json"), status;
     int want_l = cli_flag(&cmd_status, a, "learning"),
         want_p = cli_flag(&cmd_status, a, "patterns");
-    json_t *lstats = NULL, *pats = NULL;
+    json_t *lstats = NULL, *pats = NULL, *provs = NULL;
     struct sd_err err = {0};
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
@@ -114,6 +180,7 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
         avg_reward = sqlite3_column_double(st, 2);
     }
     sqlite3_finalize(st);
+    provs = providers(db);
     sqlite3_close_v2(db);
     {
         int64_t finished = total - counts[TS_QUEUED] - counts[TS_RUNNING];
@@ -127,13 +194,14 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
         json_t *by = json_object();
         for (int i = 0; i < TS_COUNT; i++)
             json_object_set_new(by, traj_state_name(i), json_integer(counts[i]));
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:o}", "store",
-                              store_path(ctx->store), "storeId", store_id(ctx->store), "storeBytes",
-                              (json_int_t)(stat(ctx->db, &sb) == 0 ? sb.st_size : 0),
-                              "totalTrajectories", (json_int_t)total, "runs", (json_int_t)runs,
-                              "liveSandboxes", (json_int_t)leases, "byStatus", by, "successRate",
-                              succ, "avgReward", avg_reward, "learning",
-                              lstats ? lstats : json_null(), "patterns", pats ? pats : json_null());
+        json_t *o =
+            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:o, s:o}", "store",
+                      store_path(ctx->store), "storeId", store_id(ctx->store), "storeBytes",
+                      (json_int_t)(stat(ctx->db, &sb) == 0 ? sb.st_size : 0), "totalTrajectories",
+                      (json_int_t)total, "runs", (json_int_t)runs, "liveSandboxes",
+                      (json_int_t)leases, "byStatus", by, "successRate", succ, "avgReward",
+                      avg_reward, "learning", lstats ? lstats : json_null(), "patterns",
+                      pats ? pats : json_null(), "providers", provs);
         json_object_set_new(o, "encrypted", json_boolean(store_encrypted(ctx->store)));
         json_object_set_new(o, "chain", json_string(chain));
         cli_print_json(o);
@@ -153,6 +221,8 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     printf("sandboxes    %lld live (leased)\n", (long long)leases);
     printf("security     %s; fingerprint chain %s\n",
            store_encrypted(ctx->store) ? "encrypted at rest" : "not encrypted", chain);
+    print_providers(provs);
+    json_decref(provs);
     if (lstats != NULL)
         print_learning(lstats);
     if (pats != NULL)

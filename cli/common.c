@@ -189,8 +189,55 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
             return 2;
         o->seed = (uint64_t)l;
     }
-    if ((v = cli_val(cmd, a, "provider")) != NULL && strcmp(v, "local") != 0)
-        return cli_fail(SD_EUSAGE, "provider \"%s\" is not available in this build (use local)", v);
+    o->provider = cli_val(cmd, a, "provider");
+    o->failover = cli_val(cmd, a, "failover");
+    if (o->provider != NULL && o->failover != NULL && strcmp(o->provider, o->failover) == 0)
+        return cli_fail(SD_EUSAGE, "--failover %s is the provider itself", o->failover);
+    return 0;
+}
+
+/* Load the E2B configuration. Returns 1 (configured), 0 (no key) or -1
+ * after printing why the configuration is unusable. */
+int cli_e2b_config(struct e2b_config *ec, int needed)
+{
+    struct sd_err err = {0};
+    int k = e2b_config_load(ec, &err);
+    if (k < 0 && needed)
+        cli_fail_err(&err);
+    else if (k < 0)
+        fprintf(stderr, "swarmdeck: warning: E2B is not available: %s\n", err.msg);
+    return k;
+}
+
+static int is_local(const char *v)
+{
+    return v == NULL || strcmp(v, "local") == 0;
+}
+
+/* Add every configured E2B instance to c (breaker settings from the config
+ * file unless the options set them). Returns 0 or an exit status. */
+static int add_e2b(struct coord *c, const struct e2b_config *ec, struct store *s)
+{
+    struct sd_err err = {0};
+
+    for (size_t i = 0; i < ec->n; i++) {
+        struct provider *p = provider_e2b_new(ec, i, store_id(s), &err);
+        const char *host = strstr(ec->inst[i].api_url, "://");
+        /* Shown beside the breaker: where this instance's API is. */
+        if (p == NULL ||
+            coord_add_provider(c, p, "e2b", host ? host + 3 : ec->inst[i].api_url, &err) != 0)
+            return cli_fail_err(&err);
+    }
+    return 0;
+}
+
+int cli_recover_e2b(struct store *s, const struct e2b_config *ec, int all, struct recover_report *r)
+{
+    struct sd_err err = {0};
+    if (recover_e2b(s, ec, all, r, &err) != 0) {
+        fprintf(stderr, "swarmdeck: E2B leak sweep incomplete: %s\n", err.msg);
+        return -1;
+    }
     return 0;
 }
 
@@ -198,10 +245,31 @@ struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *st
 {
     struct sd_err err = {0};
     struct recover_report r;
+    struct e2b_config ec;
+    struct coord_opts o2 = *o;
     struct coord *c;
+    int k, wants_e2b;
 
     if (ctx->readonly) {
         *status = cli_fail(SD_EUSAGE, "--readonly: refusing to deploy");
+        return NULL;
+    }
+    /* E2B is used when asked for, and offered (console, `deploy --provider`)
+     * whenever a key is configured. */
+    wants_e2b = !is_local(o->provider) || !is_local(o->failover);
+    if ((k = cli_e2b_config(&ec, wants_e2b)) < 0 && wants_e2b) {
+        *status = sd_err_exit_status(SD_EUSAGE);
+        return NULL;
+    }
+    if (k == 0 && wants_e2b) {
+        const char *v = is_local(o->provider) ? o->failover : o->provider;
+        if (strcmp(v, "e2b") == 0)
+            *status = cli_fail(SD_EUSAGE, "--provider e2b: %s", e2b_no_key_help());
+        else
+            *status = cli_fail(SD_EUSAGE,
+                               "provider \"%s\" is not configured: the providers are local, e2b "
+                               "and the E2B instances named in the config file (docs/e2b.md)",
+                               v);
         return NULL;
     }
     if ((*status = cli_open_store(ctx, 0)) != 0)
@@ -211,14 +279,28 @@ struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *st
         *status = cli_fail_err(&err);
         return NULL;
     }
-    if (r.leases_reaped + r.trajectories_interrupted > 0)
+    if (k == 1 && (wants_e2b || r.e2b_leases > 0))
+        cli_recover_e2b(ctx->store, &ec, 0, &r);
+    if (r.leases_reaped + r.trajectories_interrupted + r.e2b_destroyed > 0)
         fprintf(stderr,
                 "swarmdeck: recovered after a crash: %d sandbox(es) reaped, %d trajectory(ies) "
-                "marked interrupted\n",
-                r.leases_reaped, r.trajectories_interrupted);
-    c = coord_new(ctx->store, o, cli_runner_path(), cli_helper_path(), &err);
+                "marked interrupted, %d leaked E2B sandbox(es) destroyed\n",
+                r.leases_reaped, r.trajectories_interrupted, r.e2b_destroyed);
+    if (k == 1) {
+        struct e2b_config *cfg = &ec;
+        if (o->breaker_failures == 0)
+            o2.breaker_failures = cfg->breaker_failures;
+        if (o->breaker_cooldown_ms == 0)
+            o2.breaker_cooldown_ms = cfg->breaker_cooldown_ms;
+    }
+    c = coord_new(ctx->store, &o2, cli_runner_path(), cli_helper_path(), &err);
     if (c == NULL)
         *status = cli_fail_err(&err);
+    else if (k == 1 && (*status = add_e2b(c, &ec, ctx->store)) != 0) {
+        coord_free(c);
+        c = NULL;
+    }
+    memset(ec.api_key, 0, sizeof ec.api_key);
     return c;
 }
 

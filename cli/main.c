@@ -6,6 +6,7 @@
  * one, prints the status).
  */
 #define _GNU_SOURCE
+#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,11 +231,14 @@ int main(int argc, char **argv)
     }
     if ((rc = parse(c, argc, argv, &a)) != 0)
         return rc;
+    /* libcurl (the E2B provider) is initialised once, before any thread. */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = c->exec(&ctx, &a);
     store_close(ctx.store);
     if (ctx.key != NULL) {
         crypto_wipe(ctx.key, strlen(ctx.key));
         free(ctx.key);
     }
+    curl_global_cleanup();
     return rc;
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "breaker.h"
 #include "learn.h"
 
 struct dep {
@@ -38,7 +39,10 @@ struct dep {
     json_t *result;     /* under c->lock once published */
     json_t *prediction; /* the suggestion made before launch, or NULL */
     _Atomic int cancel;
-    struct sbx *sbx; /* under c->lock */
+    struct sbx *sbx;  /* under c->lock */
+    struct pinst *pi; /* the instance of sbx, under c->lock */
+    int64_t run_id;
+    char want[32]; /* the provider asked for: instance name or kind */
     struct dep *qnext;
 
     /* Worker-private while it runs. */
@@ -59,11 +63,25 @@ struct dep {
     uint64_t out_bytes;
 };
 
+#define MAX_PROVIDERS 9
+
+/* One provider instance and its health; breaker and create_ms under c->lock. */
+struct pinst {
+    struct provider *p;
+    char kind[16];
+    char detail[64];
+    struct breaker br;
+    double create_ms; /* moving average of create latency, 0 = unknown */
+};
+
 struct coord {
     struct store *store;
     struct coord_opts o;
     struct catalog *cat;
-    struct provider *local;
+    struct pinst prov[MAX_PROVIDERS]; /* [0] is local */
+    int nprov;
+    char want[32];       /* default provider (name or kind) */
+    char failover[32];   /* "" = none */
     struct learn *learn; /* NULL when learning and auto-optimize are off */
     struct evq *evq;
     char tmpdir[600];
@@ -254,7 +272,7 @@ static void on_output(void *arg, int stream, const char *data, size_t len)
     if (!d->output_killed && (int64_t)d->out_bytes > c->o.max_output) {
         d->output_killed = 1;
         if (d->sbx != NULL)
-            c->local->ops->signal(d->sbx, SIGTERM);
+            d->pi->p->ops->signal(d->sbx, SIGTERM);
     }
     pthread_mutex_unlock(&c->lock);
     now = sd_now_ms();
@@ -299,6 +317,8 @@ static void on_started(void *arg, const char *iso, const char *level)
     d->isolation = xstrdup(iso);
     pthread_mutex_lock(&c->lock);
     snprintf(d->v.isolation_level, sizeof d->v.isolation_level, "%s", level);
+    if (strcmp(d->pi->kind, "local") == 0) /* the header shows the local isolation level */
+        snprintf(d->pi->detail, sizeof d->pi->detail, "%s", level);
     b = d->sbx;
     pthread_mutex_unlock(&c->lock);
     /* Record the helper's pid in the lease so recovery can reap it. The lease
@@ -306,7 +326,7 @@ static void on_started(void *arg, const char *iso, const char *level)
      * batch (if we crash before it commits, the helper dies with us through
      * its lifeline, and the cgroup sweep finds any remains). */
     snprintf(j->sandbox_id, sizeof j->sandbox_id, "%s", d->v.sandbox_id);
-    c->local->ops->lease_info(b, &j->pid, &j->pid_start, workdir, sizeof workdir);
+    d->pi->p->ops->lease_info(b, &j->pid, &j->pid_start, workdir, sizeof workdir);
     store_submit(c->store, lease_pid_fn, j, free);
 }
 
@@ -368,6 +388,210 @@ static int backoff_wait(struct coord *c, struct dep *d, int64_t ms)
     return cancelled;
 }
 
+/* --- providers and breakers ---------------------------------------------- */
+
+/* The breakers' clock: monotonic, so a fixed SWARMDECK_CLOCK cannot freeze them. */
+static int64_t mono_ms(void)
+{
+    return (int64_t)(sd_mono_ns() / 1000000);
+}
+
+static int matches(const struct pinst *pi, const char *want)
+{
+    return strcmp(pi->p->name, want) == 0 || strcmp(pi->kind, want) == 0;
+}
+
+/* Caller holds c->lock. The healthy instance matching want with the lowest
+ * recent create latency (untried ones first), its breaker's trial taken; or
+ * NULL. */
+static struct pinst *pick_locked(struct coord *c, const char *want, int64_t now)
+{
+    struct pinst *best = NULL;
+
+    for (int i = 0; i < c->nprov; i++) {
+        struct pinst *pi = &c->prov[i];
+        int st;
+        if (!matches(pi, want))
+            continue;
+        st = breaker_state(&pi->br, now);
+        if (st == BREAKER_OPEN || (st == BREAKER_HALF_OPEN && pi->br.trial))
+            continue;
+        if (best == NULL || pi->create_ms < best->create_ms)
+            best = pi;
+    }
+    if (best != NULL)
+        breaker_allow(&best->br, now);
+    return best;
+}
+
+/* Choose the instance for one attempt of d: its own request, else the
+ * failover. Returns NULL with err set (SD_EFAIL: not worth a retry) when
+ * every candidate's breaker is open and failover is not allowed. */
+static struct pinst *pick(struct coord *c, struct dep *d, struct sd_err *err)
+{
+    int64_t now = mono_ms();
+    struct pinst *pi, *open = NULL;
+
+    pthread_mutex_lock(&c->lock);
+    pi = pick_locked(c, d->want, now);
+    if (pi == NULL && c->failover[0] && strcmp(c->failover, d->want) != 0)
+        pi = pick_locked(c, c->failover, now);
+    for (int i = 0; pi == NULL && i < c->nprov; i++)
+        if (matches(&c->prov[i], d->want) && open == NULL)
+            open = &c->prov[i];
+    if (pi == NULL && open != NULL) {
+        int64_t left = breaker_open_until(&open->br) - now;
+        sd_err_set(err, SD_EFAIL,
+                   "provider %s unavailable: its circuit breaker is open after %d consecutive "
+                   "failures (half-open in %lld s)%s",
+                   open->p->name, open->br.failures,
+                   (long long)(left > 0 ? (left + 999) / 1000 : 0),
+                   c->failover[0] ? "; the failover provider is unavailable too"
+                                  : "; allow failover with --failover local");
+    }
+    pthread_mutex_unlock(&c->lock);
+    return pi;
+}
+
+static int health_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    sqlite3_stmt *st =
+        store_stmt(s, "INSERT OR REPLACE INTO meta(key, value) VALUES('provider_health', ?1)", err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    return 0;
+}
+
+json_t *coord_health_json(const struct provider_health *h, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "name", h[i].name,
+                                           "kind", h[i].kind, "breaker", h[i].breaker, "detail",
+                                           h[i].detail, "failures", h[i].failures, "createMs",
+                                           h[i].create_ms, "openUntil",
+                                           (json_int_t)h[i].open_until_ms));
+    return a;
+}
+
+/* Keep the providers' health in the store (meta provider_health), so
+ * `status` shows it and the next process starts with the same breakers. */
+static void persist_health(struct coord *c)
+{
+    struct provider_health h[MAX_PROVIDERS];
+    size_t n = coord_providers(c, h, MAX_PROVIDERS);
+    json_t *j = coord_health_json(h, n);
+    char *text = json_dumps(j, JSON_COMPACT);
+
+    json_decref(j);
+    if (text != NULL)
+        store_submit(c->store, health_fn, text, free);
+}
+
+/* Start with the breakers a previous process left: an open one stays open
+ * for the rest of its cool-down (then half-open); counts carry over. */
+static void restore_health(struct coord *c, struct pinst *pi)
+{
+    sqlite3 *db = store_reader(c->store, NULL);
+    sqlite3_stmt *st = NULL;
+    json_t *a = NULL, *v;
+    json_error_t je;
+    size_t i;
+
+    if (db == NULL)
+        return;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'provider_health'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        a = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    json_array_foreach(a, i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        const char *br = json_string_value(json_object_get(v, "breaker"));
+        int64_t left = json_integer_value(json_object_get(v, "openUntil")) - sd_now_ms();
+        if (name == NULL || br == NULL || strcmp(name, pi->p->name) != 0)
+            continue;
+        pi->br.failures = (int)json_integer_value(json_object_get(v, "failures"));
+        pi->create_ms = json_number_value(json_object_get(v, "createMs"));
+        if (strcmp(br, "closed") != 0) {
+            if (left > pi->br.cooldown_ms)
+                left = pi->br.cooldown_ms;
+            pi->br.state = BREAKER_OPEN;
+            pi->br.opened_at = mono_ms() - pi->br.cooldown_ms + (left > 0 ? left : 0);
+        }
+    }
+    json_decref(a);
+}
+
+/* Feed one attempt's outcome to its instance's breaker: 1 success, -1 a
+ * provider failure, 0 neither (bad input, cancelled): only release a trial. */
+static void report(struct coord *c, struct pinst *pi, int outcome)
+{
+    int64_t now = mono_ms();
+    int before, changed;
+
+    pthread_mutex_lock(&c->lock);
+    before = pi->br.state * 100000 + pi->br.failures;
+    if (outcome > 0)
+        breaker_success(&pi->br, now);
+    else if (outcome < 0)
+        breaker_failure(&pi->br, now);
+    else
+        pi->br.trial = 0;
+    changed = before != pi->br.state * 100000 + pi->br.failures;
+    pthread_mutex_unlock(&c->lock);
+    if (changed)
+        persist_health(c);
+}
+
+struct provider_job {
+    int64_t id;
+    char name[32];
+};
+
+static int provider_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct provider_job *j = arg;
+    sqlite3_stmt *st = store_stmt(s, "UPDATE trajectories SET provider = ?2 WHERE id = ?1", err);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, j->id);
+    sqlite3_bind_text(st, 2, j->name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    return 0;
+}
+
+/* d runs on pi from now on: its view, its trajectory and (when it moved to
+ * another instance than planned) an operation saying so. */
+static void use_instance(struct coord *c, struct dep *d, struct pinst *pi)
+{
+    int moved;
+
+    pthread_mutex_lock(&c->lock);
+    moved = strcmp(d->v.provider, pi->p->name) != 0;
+    d->pi = pi;
+    if (moved)
+        snprintf(d->v.provider, sizeof d->v.provider, "%s", pi->p->name);
+    pthread_mutex_unlock(&c->lock);
+    if (moved) {
+        struct provider_job *j = xcalloc(1, sizeof *j);
+        j->id = d->v.id;
+        snprintf(j->name, sizeof j->name, "%s", pi->p->name);
+        store_submit(c->store, provider_fn, j, free);
+    }
+    if (moved && !matches(pi, d->want)) {
+        char why[96];
+        snprintf(why, sizeof why, "%s unavailable: now on %s", d->want, pi->p->name);
+        op_record(d, "failover", sd_now_ms(), 0, 1, why);
+    }
+}
+
 /* Destroy a sandbox and drop its lease, as the "destroy" operation. */
 static void teardown(struct coord *c, struct dep *d, struct sbx *b)
 {
@@ -377,7 +601,7 @@ static void teardown(struct coord *c, struct dep *d, struct sbx *b)
     d->sbx = NULL;
     pthread_mutex_unlock(&c->lock);
     op_begin(&t);
-    c->local->ops->destroy(b);
+    d->pi->p->ops->destroy(b);
     store_lease_remove(c->store, d->v.sandbox_id);
     op_end(d, &t, "destroy", 1, NULL);
 }
@@ -386,10 +610,10 @@ static void teardown(struct coord *c, struct dep *d, struct sbx *b)
  * (whatever its outcome; ex filled, the sandbox left in *keep for collect and
  * destroy), -1 on a provider error (err set; retryable when err->code ==
  * SD_EENV; the sandbox already destroyed). */
-static int attempt(struct coord *c, struct dep *d, struct sbx_exit *ex, struct sbx **keep,
-                   struct sd_err *err)
+static int attempt(struct coord *c, struct dep *d, struct pinst *pi, struct sbx_exit *ex,
+                   struct sbx **keep, struct sd_err *err)
 {
-    struct provider *p = c->local;
+    struct provider *p = pi->p;
     struct sbx_spec spec = {
         .id = d->v.sandbox_id,
         .timeout_ms = d->timeout_ms,
@@ -399,6 +623,7 @@ static int attempt(struct coord *c, struct dep *d, struct sbx_exit *ex, struct s
         .strict = c->o.strict,
         .unsandboxed = c->o.unsandboxed,
         .traj_id = d->v.id,
+        .run_id = d->run_id,
     };
     struct sbx_callbacks cb = {on_output, on_started, on_sample, d};
     struct store_lease lease;
@@ -411,6 +636,12 @@ static int attempt(struct coord *c, struct dep *d, struct sbx_exit *ex, struct s
     if (p->ops->create(p, &spec, &b, err) != 0) {
         op_end(d, &t, "create", 0, err->msg);
         return -1;
+    }
+    {
+        double ms = (double)(sd_mono_ns() - t.t0) / 1e6;
+        pthread_mutex_lock(&c->lock);
+        pi->create_ms = pi->create_ms > 0 ? 0.7 * pi->create_ms + 0.3 * ms : ms;
+        pthread_mutex_unlock(&c->lock);
     }
     memset(&lease, 0, sizeof lease);
     snprintf(lease.sandbox_id, sizeof lease.sandbox_id, "%s", d->v.sandbox_id);
@@ -584,7 +815,7 @@ static void run_dep(struct coord *c, struct dep *d)
     struct sbx_exit ex;
     struct sd_err err;
     struct sbx *b = NULL;
-    char msg[600];
+    char msg[600], last[512] = "";
     int tries = 0, rc;
 
     pthread_mutex_lock(&c->lock);
@@ -595,13 +826,30 @@ static void run_dep(struct coord *c, struct dep *d)
     push_state(c, d);
 
     for (;;) {
+        struct pinst *pi;
         memset(&err, 0, sizeof err);
         memset(&ex, 0, sizeof ex);
         b = NULL;
         d->nresults = 0;
         d->errmsg[0] = d->last_stderr[0] = '\0';
-        rc = attempt(c, d, &ex, &b, &err);
-        if (rc == 0 || err.code != SD_EENV || tries >= c->o.retries || atomic_load(&d->cancel))
+        if ((pi = pick(c, d, &err)) == NULL) {
+            /* The breaker opened on our own failures: say what they were. */
+            if (last[0]) {
+                char why[200];
+                snprintf(why, sizeof why, "%.190s", err.msg);
+                snprintf(err.msg, sizeof err.msg, "%.300s; then %s", last, why);
+            }
+            rc = -1;
+            break;
+        }
+        use_instance(c, d, pi);
+        rc = attempt(c, d, pi, &ex, &b, &err);
+        /* Provider errors feed the breaker; what the strategy did does not. */
+        report(c, pi, rc == 0 ? 1 : err.code == SD_EENV && !atomic_load(&d->cancel) ? -1 : 0);
+        snprintf(last, sizeof last, "%s", rc != 0 ? err.msg : "");
+        /* Output already streamed (and stored) must not be streamed twice. */
+        if (rc == 0 || err.code != SD_EENV || tries >= c->o.retries || atomic_load(&d->cancel) ||
+            d->out_bytes > 0)
             break;
         tries++;
         if (backoff_wait(c, d, c->o.backoff_ms << (tries - 1)))
@@ -674,9 +922,16 @@ struct coord *coord_new(struct store *s, const struct coord_opts *o, const char 
     pthread_cond_init(&c->cond, NULL);
     if (catalog_load(&c->cat, runner_path, s, err) != 0)
         goto fail;
-    c->local = provider_local_new(helper_path, sd_runtime_dir(), err);
-    if (c->local == NULL)
+    c->prov[0].p = provider_local_new(helper_path, sd_runtime_dir(), err);
+    if (c->prov[0].p == NULL)
         goto fail;
+    snprintf(c->prov[0].kind, sizeof c->prov[0].kind, "local");
+    breaker_init(&c->prov[0].br, c->o.breaker_failures, c->o.breaker_cooldown_ms);
+    restore_health(c, &c->prov[0]);
+    c->nprov = 1;
+    snprintf(c->want, sizeof c->want, "%s", c->o.provider ? c->o.provider : "local");
+    snprintf(c->failover, sizeof c->failover, "%s", c->o.failover ? c->o.failover : "");
+    c->o.provider = c->o.failover = NULL; /* the caller's strings need not outlive this call */
     if (c->o.learning || c->o.auto_optimize) {
         c->learn = learn_open(s, c->cat, err);
         if (c->learn == NULL)
@@ -733,14 +988,46 @@ void coord_free(struct coord *c)
         free(d);
     }
     free(c->deps);
-    if (c->local)
-        c->local->ops->free(c->local);
+    /* The latest latencies and isolation level, for `status`; a coordinator
+     * that ran nothing (bad input) leaves the store as it was. */
+    if (c->nprov > 0 && c->ndeps > 0)
+        persist_health(c);
+    for (int i = 0; i < c->nprov; i++)
+        c->prov[i].p->ops->free(c->prov[i].p);
     learn_free(c->learn);
     catalog_free(c->cat);
     evq_free(c->evq);
     pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+int coord_add_provider(struct coord *c, struct provider *p, const char *kind, const char *detail,
+                       struct sd_err *err)
+{
+    if (p == NULL)
+        return sd_err_set(err, SD_EUSAGE, "no provider");
+    for (int i = 0; i < c->nprov; i++)
+        if (strcmp(c->prov[i].p->name, p->name) == 0) {
+            sd_err_set(err, SD_EUSAGE, "two providers are named \"%s\"", p->name);
+            p->ops->free(p);
+            return -1;
+        }
+    if (c->nprov == MAX_PROVIDERS) {
+        sd_err_set(err, SD_EUSAGE, "at most %d providers", MAX_PROVIDERS);
+        p->ops->free(p);
+        return -1;
+    }
+    pthread_mutex_lock(&c->lock);
+    memset(&c->prov[c->nprov], 0, sizeof c->prov[c->nprov]);
+    c->prov[c->nprov].p = p;
+    snprintf(c->prov[c->nprov].kind, sizeof c->prov[c->nprov].kind, "%s", kind);
+    snprintf(c->prov[c->nprov].detail, sizeof c->prov[c->nprov].detail, "%s", detail ? detail : "");
+    breaker_init(&c->prov[c->nprov].br, c->o.breaker_failures, c->o.breaker_cooldown_ms);
+    restore_health(c, &c->prov[c->nprov]);
+    c->nprov++;
+    pthread_mutex_unlock(&c->lock);
+    return 0;
 }
 
 struct learn *coord_learn(struct coord *c)
@@ -796,6 +1083,15 @@ const struct coord_opts *coord_options(struct coord *c)
     return &c->o;
 }
 
+/* The first instance matching want (a name or a kind), or NULL. */
+static struct pinst *planned(struct coord *c, const char *want)
+{
+    for (int i = 0; i < c->nprov; i++)
+        if (matches(&c->prov[i], want))
+            return &c->prov[i];
+    return NULL;
+}
+
 /* Validate r; on success *def and *params (new reference) are set. */
 static int validate(struct coord *c, const struct deploy_req *r, const struct strategy_def **def,
                     json_t **params, json_t **given, struct sd_err *err)
@@ -803,10 +1099,19 @@ static int validate(struct coord *c, const struct deploy_req *r, const struct st
     const char *symbol = r->symbol ? r->symbol : "SPY";
     json_t *clean;
 
-    if (r->provider != NULL && strcmp(r->provider, "local") != 0)
+    if (planned(c, r->provider ? r->provider : c->want) == NULL) {
+        char names[256] = "";
+        for (int i = 0; i < c->nprov; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                     c->prov[i].p->name);
         return sd_err_set(err, SD_EUSAGE,
-                          "provider \"%s\" is not available (this build offers: local)",
-                          r->provider);
+                          "provider \"%s\" is not configured (configured: %s; docs/e2b.md says "
+                          "how to add E2B)",
+                          r->provider ? r->provider : c->want, names);
+    }
+    if (c->failover[0] && planned(c, c->failover) == NULL)
+        return sd_err_set(err, SD_EUSAGE, "failover provider \"%s\" is not configured",
+                          c->failover);
     if (!catalog_symbol_ok(symbol))
         return sd_err_set(err, SD_EUSAGE, "invalid symbol \"%s\"", symbol);
     if (r->timeout_ms < 0)
@@ -901,7 +1206,9 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     t.strategy = def->name;
     t.symbol = symbol;
     t.params = d->params_s;
-    t.provider = c->local->name;
+    snprintf(d->want, sizeof d->want, "%s", r->provider ? r->provider : c->want);
+    d->run_id = r->run_id;
+    t.provider = planned(c, d->want)->p->name;
     t.description = d->description;
     t.auto_optimized = why != NULL;
     if (pred != NULL)
@@ -920,7 +1227,7 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     d->v.synthetic = d->data.synthetic;
     snprintf(d->v.strategy, sizeof d->v.strategy, "%s", def->name);
     snprintf(d->v.symbol, sizeof d->v.symbol, "%s", symbol);
-    snprintf(d->v.provider, sizeof d->v.provider, "%s", c->local->name);
+    snprintf(d->v.provider, sizeof d->v.provider, "%s", t.provider);
     snprintf(d->v.sandbox_id, sizeof d->v.sandbox_id, "sd%lld-%.8s", (long long)d->v.id, d->uuid);
 
     pthread_mutex_lock(&c->lock);
@@ -1057,7 +1364,7 @@ int coord_cancel(struct coord *c, int64_t id)
     if (d->v.state == TS_QUEUED)
         was_queued = unqueue(c, d);
     if (d->sbx != NULL)
-        c->local->ops->signal(d->sbx, SIGTERM);
+        d->pi->p->ops->signal(d->sbx, SIGTERM);
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
     if (was_queued)
@@ -1093,12 +1400,24 @@ void coord_counts(struct coord *c, int counts[TS_COUNT])
 
 size_t coord_providers(struct coord *c, struct provider_health *out, size_t max)
 {
-    if (max == 0)
-        return 0;
-    memset(out, 0, sizeof *out);
-    snprintf(out->name, sizeof out->name, "local");
-    snprintf(out->kind, sizeof out->kind, "local");
-    snprintf(out->breaker, sizeof out->breaker, "closed");
-    (void)c; /* E2B instances and breakers: issue E2B */
-    return 1;
+    int64_t now = mono_ms(), wall = sd_now_ms();
+    size_t n = 0;
+
+    pthread_mutex_lock(&c->lock);
+    for (int i = 0; i < c->nprov && n < max; i++, n++) {
+        struct pinst *pi = &c->prov[i];
+        struct provider_health *h = &out[n];
+        int st = breaker_state(&pi->br, now);
+        memset(h, 0, sizeof *h);
+        snprintf(h->name, sizeof h->name, "%s", pi->p->name);
+        snprintf(h->kind, sizeof h->kind, "%s", pi->kind);
+        snprintf(h->breaker, sizeof h->breaker, "%s", breaker_state_name(st));
+        snprintf(h->detail, sizeof h->detail, "%s", pi->detail);
+        h->failures = pi->br.failures;
+        h->create_ms = pi->create_ms;
+        if (st == BREAKER_OPEN)
+            h->open_until_ms = wall + (breaker_open_until(&pi->br) - now);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return n;
 }

@@ -22,6 +22,15 @@
  * Leases: the sandbox is leased in the store before it starts and the lease
  * is removed after destroy (crash recovery: recover.h).
  *
+ * Providers: a list of instances ("local" first, then those added with
+ * coord_add_provider), each with a circuit breaker (breaker.h) fed by
+ * provider errors (SD_EENV from create, upload or start; never by what the
+ * strategy does). Each attempt picks, among the instances matching the
+ * request (by name or kind) whose breaker lets it through, the one with the
+ * lowest recent create latency. When none does, the deployment fails over
+ * to opts.failover if the operator allowed it, else fails at once saying
+ * why. A retry never re-runs a deployment that already streamed output.
+ *
  * THREADS
  * coord_new/coord_free: the owner thread. Everything else: any thread.
  * Events (evq.h) are pushed from worker threads; the console drains them.
@@ -53,6 +62,13 @@ struct coord_opts {
     int64_t max_output; /* bytes per deployment before it is stopped (256 MiB) */
     int64_t backoff_ms; /* first retry delay, doubled each time (100) */
     uint64_t seed;      /* auto-optimize's random seed (0 = from the clock) */
+    /* Providers (see coord_add_provider). provider: the instance name or kind
+     * new deployments go to (NULL = "local"); failover: where they go when
+     * every matching instance's breaker is open (NULL = fail fast). */
+    const char *provider;
+    const char *failover;
+    int breaker_failures;        /* consecutive provider failures that open a breaker (3) */
+    int64_t breaker_cooldown_ms; /* open -> half-open (30000) */
 };
 
 void coord_opts_default(struct coord_opts *o);
@@ -64,6 +80,13 @@ struct coord;
  * err set. The coordinator does not own s. */
 struct coord *coord_new(struct store *s, const struct coord_opts *o, const char *runner_path,
                         const char *helper_path, struct sd_err *err);
+
+/* Add a provider instance (after the built-in "local"), with its own circuit
+ * breaker. kind is "local" or "e2b"; detail is shown beside it (the domain).
+ * The coordinator owns p from now on, even on failure. Call before the first
+ * coord_submit. Returns 0, or -1 with err set (a duplicate name, too many). */
+int coord_add_provider(struct coord *c, struct provider *p, const char *kind, const char *detail,
+                       struct sd_err *err);
 
 /* Cancel everything still queued or running, wait for the workers, free. */
 void coord_free(struct coord *c);
@@ -80,7 +103,7 @@ struct deploy_req {
     json_t *params; /* strategy parameters (may hold symbol/symbols: ignored here) */
     const char *symbol;
     const char *description;
-    const char *provider; /* NULL or "local" */
+    const char *provider; /* instance name or kind; NULL = the coordinator's */
     int64_t run_id;       /* 0 = none */
     int64_t timeout_ms;   /* 0 = the coordinator's */
     int pace;             /* built-ins: bars per second to replay (0 = full speed) */
@@ -164,6 +187,11 @@ struct provider_health {
 /* Copy the health of up to max provider instances, in configuration order;
  * returns the count. */
 size_t coord_providers(struct coord *c, struct provider_health *out, size_t max);
+
+/* The health array as JSON (new reference): [{name, kind, breaker, detail,
+ * failures, createMs, openUntil}], the shape `status --json` prints and the
+ * store keeps (meta provider_health) for the next process. */
+json_t *coord_health_json(const struct provider_health *h, size_t n);
 
 /* Counts by state. */
 void coord_counts(struct coord *c, int counts[TS_COUNT]);

@@ -34,6 +34,7 @@ struct sbx_spec {
     int strict;         /* refuse to run with degraded isolation */
     int unsandboxed;    /* explicit opt-in to no isolation (local only) */
     int64_t traj_id;    /* for the provider's own bookkeeping (metadata) */
+    int64_t run_id;     /* the run it belongs to, 0 = none (metadata) */
 };
 
 struct sbx_exit {

@@ -69,6 +69,8 @@ int recover_orphans(struct store *s, const char *helper_path, int all, struct re
         if (!all && alive(l->owner_pid, l->owner_start))
             continue;
         r->helpers_killed += kill_helper(l->pid, l->pid_start);
+        if (strncmp(l->workdir, "e2b:", 4) == 0)
+            r->e2b_leases++;
         /* Only ever remove work dirs under our own runtime dir. */
         if (l->workdir[0] && strncmp(l->workdir, rt, strlen(rt)) == 0 &&
             access(l->workdir, F_OK) == 0 && sd_rm_rf(l->workdir) == 0)
@@ -84,4 +86,36 @@ int recover_orphans(struct store *s, const char *helper_path, int all, struct re
     if (helper_path != NULL)
         r->cgroups_removed = sweep_cgroups(helper_path);
     return store_flush(s, err);
+}
+
+struct keep_arg {
+    struct store_lease *leases;
+    size_t n;
+};
+
+/* Keep a sandbox a live deployment owns: its lease's owner is alive, or
+ * (created but not yet leased) the process named in its metadata is. */
+static int keep_live(void *arg, const char *sandbox_id, int pid, uint64_t pid_start)
+{
+    struct keep_arg *k = arg;
+
+    for (size_t i = 0; i < k->n; i++)
+        if (strcmp(k->leases[i].sandbox_id, sandbox_id) == 0 &&
+            alive(k->leases[i].owner_pid, k->leases[i].owner_start))
+            return 1;
+    return alive(pid, pid_start);
+}
+
+int recover_e2b(struct store *s, const struct e2b_config *cfg, int all, struct recover_report *r,
+                struct sd_err *err)
+{
+    struct keep_arg k = {NULL, 0};
+    int rc;
+
+    if (store_lease_list(s, &k.leases, &k.n, err) != 0)
+        return -1;
+    rc = e2b_sweep(cfg, store_id(s), all ? NULL : keep_live, &k, &r->e2b_found, &r->e2b_destroyed,
+                   err);
+    free(k.leases);
+    return rc;
 }

@@ -1,0 +1,249 @@
+/*
+ * e2b_config.c: E2B configuration from the config file and the environment
+ * (e2b.h). The file must be 0600 and ours, since it holds the API key.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "e2b.h"
+
+static void config_path(char *buf, size_t n)
+{
+    const char *p = getenv("SWARMDECK_E2B_CONFIG"), *x = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+
+    if (p != NULL && p[0] != '\0')
+        snprintf(buf, n, "%s", p);
+    else if (x != NULL && x[0] == '/')
+        snprintf(buf, n, "%s/swarmdeck/e2b.json", x);
+    else
+        snprintf(buf, n, "%s/.config/swarmdeck/e2b.json", home ? home : "");
+}
+
+const char *e2b_no_key_help(void)
+{
+    return "no E2B API key: set E2B_API_KEY=e2b_... in the environment, or put "
+           "{\"apiKey\": \"e2b_...\"} in ~/.config/swarmdeck/e2b.json (mode 0600; "
+           "docs/e2b.md)";
+}
+
+static int key_ok(const char *k)
+{
+    if (strncmp(k, "e2b_", 4) != 0 || k[4] == '\0')
+        return 0;
+    return strspn(k + 4, "0123456789abcdef") == strlen(k + 4);
+}
+
+static int set_str(char *dst, size_t n, json_t *v, const char *what, const char *path,
+                   struct sd_err *err)
+{
+    if (v == NULL)
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) >= n)
+        return sd_err_set(err, SD_EUSAGE, "%s: \"%s\" must be a string shorter than %zu bytes",
+                          path, what, n);
+    snprintf(dst, n, "%s", json_string_value(v));
+    return 0;
+}
+
+static int set_int(int64_t *dst, json_t *v, int64_t min, int64_t max, const char *what,
+                   const char *path, struct sd_err *err)
+{
+    if (v == NULL)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return sd_err_set(err, SD_EUSAGE, "%s: \"%s\" must be a whole number in [%lld, %lld]", path,
+                          what, (long long)min, (long long)max);
+    *dst = json_integer_value(v);
+    return 0;
+}
+
+static int name_ok(const char *s)
+{
+    return s[0] != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(s) &&
+           strcmp(s, "local") != 0;
+}
+
+static int load_file(struct e2b_config *c, const char *path, struct sd_err *err)
+{
+    struct stat st;
+    json_error_t je;
+    json_t *j, *inst, *br;
+    int fd, rc = -1;
+    int64_t v;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return sd_err_set(err, SD_EENV, "cannot read %s: %s", path, strerror(errno));
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return sd_err_set(err, SD_EENV, "%s is not a regular file", path);
+    }
+    if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+        close(fd);
+        return sd_err_set(err, SD_EENV,
+                          "refusing %s: it holds the E2B API key, so it must be yours and mode "
+                          "0600 (it is %03o); run: chmod 600 %s",
+                          path, (unsigned)(st.st_mode & 0777), path);
+    }
+    j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+    close(fd);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        /* je.text may quote the file's bytes (the key): say only where. */
+        return sd_err_set(err, SD_EUSAGE, "%s is not a JSON object (line %d, column %d)", path,
+                          je.line, je.column);
+    }
+    if (set_str(c->api_key, sizeof c->api_key, json_object_get(j, "apiKey"), "apiKey", path, err) ||
+        set_str(c->template_id, sizeof c->template_id, json_object_get(j, "template"), "template",
+                path, err))
+        goto out;
+    if (c->api_key[0])
+        snprintf(c->source, sizeof c->source, "%s", path);
+    br = json_object_get(j, "breaker");
+    v = c->breaker_failures;
+    if (set_int(&v, json_object_get(br, "failures"), 1, 1000, "breaker.failures", path, err) ||
+        set_int(&c->breaker_cooldown_ms, json_object_get(br, "cooldownMs"), 1, 86400000,
+                "breaker.cooldownMs", path, err))
+        goto out;
+    c->breaker_failures = (int)v;
+    v = c->max_retries;
+    if (set_int(&c->sample_ms, json_object_get(j, "sampleMs"), 100, 3600000, "sampleMs", path,
+                err) ||
+        set_int(&c->request_timeout_ms, json_object_get(j, "requestTimeoutMs"), 100, 600000,
+                "requestTimeoutMs", path, err) ||
+        set_int(&v, json_object_get(j, "maxRetries"), 0, 10, "maxRetries", path, err) ||
+        set_int(&c->max_retry_after_ms, json_object_get(j, "maxRetryAfterMs"), 0, 600000,
+                "maxRetryAfterMs", path, err))
+        goto out;
+    c->max_retries = (int)v;
+    inst = json_object_get(j, "instances");
+    if (inst != NULL && (!json_is_array(inst) || json_array_size(inst) > E2B_MAX_INSTANCES)) {
+        sd_err_set(err, SD_EUSAGE, "%s: \"instances\" must be an array of at most %d objects", path,
+                   E2B_MAX_INSTANCES);
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(inst); i++) {
+        json_t *o = json_array_get(inst, i);
+        struct e2b_instance *in = &c->inst[c->n];
+        memset(in, 0, sizeof *in);
+        if (!json_is_object(o) ||
+            set_str(in->name, sizeof in->name, json_object_get(o, "name"), "name", path, err) ||
+            set_str(in->domain, sizeof in->domain, json_object_get(o, "domain"), "domain", path,
+                    err) ||
+            set_str(in->api_url, sizeof in->api_url, json_object_get(o, "apiUrl"), "apiUrl", path,
+                    err) ||
+            set_str(in->sandbox_url, sizeof in->sandbox_url, json_object_get(o, "sandboxUrl"),
+                    "sandboxUrl", path, err)) {
+            if (err == NULL || err->msg[0] == '\0')
+                sd_err_set(err, SD_EUSAGE, "%s: instances[%zu] must be an object", path, i);
+            goto out;
+        }
+        if (!name_ok(in->name)) {
+            sd_err_set(err, SD_EUSAGE,
+                       "%s: instances[%zu].name must be [a-z0-9_-]+ and not \"local\"", path, i);
+            goto out;
+        }
+        for (size_t k = 0; k < c->n; k++)
+            if (strcmp(c->inst[k].name, in->name) == 0) {
+                sd_err_set(err, SD_EUSAGE, "%s: two instances are named \"%s\"", path, in->name);
+                goto out;
+            }
+        c->n++;
+    }
+    rc = 0;
+out:
+    json_decref(j);
+    return rc;
+}
+
+static void env_str(char *dst, size_t n, const char *name)
+{
+    const char *v = getenv(name);
+    if (v != NULL && v[0] != '\0')
+        snprintf(dst, n, "%s", v);
+}
+
+int e2b_config_load(struct e2b_config *c, struct sd_err *err)
+{
+    char path[512];
+
+    memset(c, 0, sizeof *c);
+    snprintf(c->template_id, sizeof c->template_id, "base");
+    c->sample_ms = 5000;
+    c->request_timeout_ms = 30000;
+    c->max_retries = 3;
+    c->max_retry_after_ms = 30000;
+    config_path(path, sizeof path);
+    if (load_file(c, path, err) != 0) {
+        memset(c->api_key, 0, sizeof c->api_key);
+        return -1;
+    }
+    if (getenv("E2B_API_KEY") != NULL && getenv("E2B_API_KEY")[0] != '\0') {
+        env_str(c->api_key, sizeof c->api_key, "E2B_API_KEY");
+        snprintf(c->source, sizeof c->source, "E2B_API_KEY");
+    }
+    env_str(c->template_id, sizeof c->template_id, "E2B_TEMPLATE");
+    if (c->n == 0) {
+        struct e2b_instance *in = &c->inst[c->n++];
+        memset(in, 0, sizeof *in);
+        snprintf(in->name, sizeof in->name, "e2b");
+        env_str(in->domain, sizeof in->domain, "E2B_DOMAIN");
+        env_str(in->api_url, sizeof in->api_url, "E2B_API_URL");
+        env_str(in->sandbox_url, sizeof in->sandbox_url, "E2B_SANDBOX_URL");
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        struct e2b_instance *in = &c->inst[i];
+        if (in->domain[0] == '\0')
+            snprintf(in->domain, sizeof in->domain, "e2b.app");
+        if (in->api_url[0] == '\0') {
+            char dom[sizeof in->domain];
+            memcpy(dom, in->domain, sizeof dom);
+            snprintf(in->api_url, sizeof in->api_url, "https://api.%s", dom);
+        }
+        /* No trailing slash: paths are appended. */
+        for (size_t l = strlen(in->api_url); l > 0 && in->api_url[l - 1] == '/'; l--)
+            in->api_url[l - 1] = '\0';
+        for (size_t l = strlen(in->sandbox_url); l > 0 && in->sandbox_url[l - 1] == '/'; l--)
+            in->sandbox_url[l - 1] = '\0';
+    }
+    if (c->api_key[0] == '\0')
+        return 0;
+    if (!key_ok(c->api_key)) {
+        memset(c->api_key, 0, sizeof c->api_key);
+        return sd_err_set(err, SD_EUSAGE,
+                          "the E2B API key from %s is malformed: it must be e2b_ followed by "
+                          "lowercase hex digits",
+                          c->source);
+    }
+    return 1;
+}
+
+void e2b_redact(const struct e2b_config *c, char *s, size_t n)
+{
+    static const char r[] = "[redacted]";
+    size_t kl = strlen(c->api_key), rl = sizeof r - 1;
+    char *p;
+
+    (void)n; /* the result is never longer than s */
+    if (kl == 0)
+        return;
+    while ((p = strstr(s, c->api_key)) != NULL) {
+        if (kl >= rl) {
+            memcpy(p, r, rl);
+            memmove(p + rl, p + kl, strlen(p + kl) + 1);
+        } else {
+            memset(p, '*', kl);
+        }
+    }
+}

@@ -1,0 +1,7 @@
+# E2B provider pieces that need no network: the Connect stream decoder, envd process events,
+# base64 (engine/connect.c) and the circuit breaker (engine/breaker.c). Pure logic; labelled
+# "sanitize" so it also runs under ASan+UBSan.
+add_executable(connect_test ${CMAKE_CURRENT_LIST_DIR}/connect_test.c)
+target_link_libraries(connect_test PRIVATE swarmdeck_engine)
+add_test(NAME connect_unit COMMAND connect_test)
+set_tests_properties(connect_unit PROPERTIES LABELS "e2b;sanitize")
