@@ -40,8 +40,13 @@ void cli_print_suggestion(json_t *j)
         else if (strcmp(op, "raise_timeout") == 0)
             printf("recommend: --timeout %lld\n",
                    (long long)(json_integer_value(json_object_get(v, "timeoutMs")) + 999) / 1000);
+        else if (json_is_string(json_object_get(v, "prefer")))
+            printf("recommend: avoid provider %s, use --provider %s\n",
+                   json_string_value(json_object_get(v, "provider")),
+                   json_string_value(json_object_get(v, "prefer")));
         else
-            printf("recommend: %s %s\n", op, json_string_value(json_object_get(v, "provider")));
+            printf("recommend: avoid provider %s\n",
+                   json_string_value(json_object_get(v, "provider")));
         free(val);
     }
 }

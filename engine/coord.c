@@ -1035,6 +1035,47 @@ struct learn *coord_learn(struct coord *c)
     return c->learn;
 }
 
+/* When every instance of the requested provider has an open breaker, the
+ * suggestion says so and recommends the healthy alternative (the failover,
+ * else any healthy instance): {op:"avoid_provider", provider, prefer, why}. */
+static void advise_breakers(struct coord *c, const struct deploy_req *r, json_t *sug)
+{
+    const char *want = r->provider && r->provider[0] ? r->provider : c->want;
+    const struct pinst *open = NULL, *alt = NULL;
+    int64_t now = mono_ms();
+    char why[256];
+
+    pthread_mutex_lock(&c->lock);
+    for (int i = 0; i < c->nprov; i++) {
+        const struct pinst *pi = &c->prov[i];
+        int st = breaker_state(&pi->br, now);
+        if (matches(pi, want)) {
+            if (st != BREAKER_OPEN) {
+                open = NULL;
+                alt = NULL;
+                break;
+            }
+            open = open ? open : pi;
+        } else if (st != BREAKER_OPEN &&
+                   (alt == NULL || (c->failover[0] && matches(pi, c->failover)))) {
+            alt = pi;
+        }
+    }
+    if (open != NULL) {
+        int64_t left = breaker_open_until(&open->br) - now;
+        snprintf(why, sizeof why,
+                 "provider %s's circuit breaker is open after %d consecutive failures (half-open "
+                 "in %lld s)",
+                 open->p->name, open->br.failures, (long long)(left > 0 ? (left + 999) / 1000 : 0));
+        json_array_append_new(json_object_get(sug, "reasoning"), json_string(why));
+        json_array_append_new(json_object_get(sug, "recommendedOperations"),
+                              json_pack("{s:s, s:s, s:s?, s:s}", "op", "avoid_provider", "provider",
+                                        open->p->name, "prefer", alt ? alt->p->name : NULL, "why",
+                                        why));
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
 json_t *coord_suggest(struct coord *c, const struct deploy_req *r, struct sd_err *err)
 {
     const struct strategy_def *def;
@@ -1048,6 +1089,8 @@ json_t *coord_suggest(struct coord *c, const struct deploy_req *r, struct sd_err
         return NULL;
     pred = learn_suggest(c->learn, def, params, r->symbol ? r->symbol : "SPY", err);
     json_decref(params);
+    if (pred != NULL)
+        advise_breakers(c, r, pred);
     return pred;
 }
 

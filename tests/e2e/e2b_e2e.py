@@ -331,6 +331,12 @@ class Breaker(Base):
             self.assertIn("--failover local", t["error"])
         creates = [r for r in env.double.requests if r[2] == "/v2/sandboxes"]
         self.assertEqual(len(creates), 2)
+        # The next process starts with the breaker open: the suggestion shown before launch
+        # says so and recommends avoiding the provider (learning issue: recommendedOperations).
+        p = env.run("deploy", "-s", "momentum", "--symbol", "SPY", "--provider", "e2b", check=1)
+        out = p.stdout.decode()
+        self.assertLess(out.find("before launch"), out.find("circuit breaker is open"), out)
+        self.assertIn("recommend: avoid provider e2b, use --provider local", out)
 
     def test_half_open_recovery(self):
         env = self.env
