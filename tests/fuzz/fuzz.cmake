@@ -1,8 +1,6 @@
 # Fuzz harnesses for the parsers of hostile input (docs/security.md):
 # tests/fuzz/fuzz_<name>.c, corpus in tests/fuzz/corpus/<name>/. Harnesses are
-# found by glob, so adding one (the Connect frame decoder's fuzz_connect.c, by
-# the lead once engine/connect.c is merged) needs only the .c file and a
-# corpus directory.
+# found by glob, so adding one needs only the .c file and a corpus directory.
 #
 # Three ways they run:
 # - every build (gcc or clang, label sanitize so the ASan tree runs them too):
