@@ -53,6 +53,7 @@
 
 #include "browser.h"
 #include "dialog.h"
+#include "fetch.h"
 #include "form.h"
 #include "hints.h"
 #include "inputline.h"
@@ -102,20 +103,13 @@ struct spark {
     int n;
 };
 
-struct hrow { /* a past trajectory from the store */
-    int64_t id, created_at, started_at, ended_at;
-    char strategy[64], symbol[32], provider[32], state[16];
-    double ret, sharpe;
-    int synthetic;
-};
-
 struct app {
     struct tui_conf conf;
     json_t *sugg;       /* the learner's suggestion for the deploy form, or NULL */
     char sugg_err[200]; /* why there is none (invalid field, learning off) */
     struct coord *coord;
     struct store *store;
-    sqlite3 *rd;
+    struct fetch *fetch; /* reads the store off the UI thread (fetch.h) */
     int readonly;
 
     struct table tbl;
@@ -129,14 +123,17 @@ struct app {
 
     struct deploy_view *views;
     size_t nviews, capviews;
-    struct hrow *hist;
+    struct fetch_hrow *hist;
     size_t nhist;
-    int hist_stale;
+    int hist_stale;  /* ask the reader for the history at the next refresh */
+    int hist_loaded; /* the first history result has arrived */
     int64_t *hidden;
     size_t nhidden;
 
     int64_t out_id;           /* whose output the output pane shows */
     struct logring *own_ring; /* a past trajectory's output, loaded from the store */
+    int64_t out_loading;      /* the output the reader is loading for the pane (0: none) */
+    char out_err[200];        /* why out_id's stored output could not be read */
 
     struct spark *sparks;
     size_t nsparks;
@@ -253,7 +250,7 @@ static const struct deploy_view *live_view(const struct app *a, int64_t id)
     return NULL;
 }
 
-static const struct hrow *hist_row(const struct app *a, int64_t id)
+static const struct fetch_hrow *hist_row(const struct app *a, int64_t id)
 {
     for (size_t i = 0; i < a->nhist; i++)
         if (a->hist[i].id == id)
@@ -262,52 +259,6 @@ static const struct hrow *hist_row(const struct app *a, int64_t id)
 }
 
 /* --- data ---------------------------------------------------------------- */
-
-static void load_history(struct app *a)
-{
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-
-    a->hist_stale = 0;
-    a->nhist = 0;
-    if (a->rd == NULL)
-        return;
-    if (sqlite3_prepare_v2(a->rd,
-                           "SELECT id, created_at, started_at, ended_at, strategy, symbol, "
-                           "provider, status, json_extract(result, '$.total_return'), "
-                           "json_extract(result, '$.sharpe'), json_extract(result, '$.synthetic') "
-                           "FROM trajectories ORDER BY id DESC LIMIT 2000",
-                           -1, &st, NULL) != SQLITE_OK) {
-        notify(a, 1, "history: %s", sqlite3_errmsg(a->rd));
-        return;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        struct hrow *h;
-        const char *s;
-        if (a->nhist == cap) {
-            cap = cap ? cap * 2 : 256;
-            a->hist = xrealloc(a->hist, cap * sizeof *a->hist);
-        }
-        h = &a->hist[a->nhist++];
-        memset(h, 0, sizeof *h);
-        h->id = sqlite3_column_int64(st, 0);
-        h->created_at = sqlite3_column_int64(st, 1);
-        h->started_at = sqlite3_column_int64(st, 2);
-        h->ended_at = sqlite3_column_int64(st, 3);
-        snprintf(h->strategy, sizeof h->strategy, "%s",
-                 (s = (const char *)sqlite3_column_text(st, 4)) ? s : "");
-        snprintf(h->symbol, sizeof h->symbol, "%s",
-                 (s = (const char *)sqlite3_column_text(st, 5)) ? s : "-");
-        snprintf(h->provider, sizeof h->provider, "%s",
-                 (s = (const char *)sqlite3_column_text(st, 6)) ? s : "");
-        snprintf(h->state, sizeof h->state, "%s",
-                 (s = (const char *)sqlite3_column_text(st, 7)) ? s : "");
-        h->ret = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
-        h->sharpe = sqlite3_column_type(st, 9) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 9);
-        h->synthetic = sqlite3_column_int(st, 10);
-    }
-    sqlite3_finalize(st);
-}
 
 static void load_views(struct app *a)
 {
@@ -397,7 +348,7 @@ static void rebuild_table(struct app *a)
         num_cell(&a->tbl, r, C_SHARPE, v->sharpe, "%.2f");
     }
     for (size_t i = 0; i < a->nhist; i++) {
-        const struct hrow *h = &a->hist[i];
+        const struct fetch_hrow *h = &a->hist[i];
         int st = traj_state_from_name(h->state);
         int64_t start = h->started_at ? h->started_at : h->created_at;
         char b[64];
@@ -458,47 +409,35 @@ static void lr_release(void *c, struct lv_line *l, size_t n)
         free(l[i].text);
 }
 
-/* A past trajectory's output, read once from the store into a private ring
- * (at most its last 4 MiB). */
-static struct logring *load_stored_output(struct app *a, int64_t id)
-{
-    struct logring *r;
-    sqlite3_stmt *st = NULL;
-    if (a->rd == NULL)
-        return NULL;
-    r = logring_new(20000, 4u << 20);
-    if (r == NULL)
-        return NULL;
-    if (sqlite3_prepare_v2(a->rd, "SELECT stream, data FROM output WHERE traj_id = ? ORDER BY seq",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int n = sqlite3_column_bytes(st, 1);
-            if (n > 0)
-                logring_append(r, sqlite3_column_int(st, 0), sqlite3_column_blob(st, 1), (size_t)n);
-        }
-    }
-    sqlite3_finalize(st);
-    logring_finish(r);
-    return r;
-}
+static void set_output_ring(struct app *a, struct logring *r);
 
 /* Point the output pane at the selected deployment (if it changed). */
 static void sync_output(struct app *a)
 {
     int64_t id = table_selected(&a->tbl);
     struct logring *r = NULL;
-    struct lv_source src;
 
     if (id == a->out_id)
         return;
     a->out_id = id;
+    a->out_err[0] = '\0';
     logring_free(a->own_ring);
     a->own_ring = NULL;
-    if (id > 0 && a->coord && (r = coord_log(a->coord, id)) == NULL)
-        r = a->own_ring = load_stored_output(a, id);
-    else if (id > 0 && a->coord == NULL)
-        r = a->own_ring = load_stored_output(a, id);
+    if (id > 0 && a->coord != NULL)
+        r = coord_log(a->coord, id);
+    /* A past run: its output comes from the reader thread (output_loaded);
+     * "loading output..." meanwhile. Any other load is abandoned. */
+    a->out_loading = id > 0 && r == NULL ? id : 0;
+    fetch_output(a->fetch, a->out_loading);
+    set_output_ring(a, r);
+    a->dirty |= D_OUTPUT | D_DETAILS;
+}
+
+/* The output pane's source: ring r, or nothing. */
+static void set_output_ring(struct app *a, struct logring *r)
+{
+    struct lv_source src;
+
     if (r == NULL) {
         logview_set_source(&a->lv, NULL);
     } else {
@@ -509,7 +448,52 @@ static void sync_output(struct app *a)
         src.release = lr_release;
         logview_set_source(&a->lv, &src);
     }
-    a->dirty |= D_OUTPUT | D_DETAILS;
+}
+
+/* A stored output from the reader: shown if it is still the selected one. */
+static void output_loaded(struct app *a, struct fetch_result *res)
+{
+    if (res->id != a->out_id || a->out_loading != res->id)
+        return; /* the operator has moved on */
+    a->out_loading = 0;
+    if (res->ring == NULL) {
+        snprintf(a->out_err, sizeof a->out_err, "(%.190s)", res->error);
+    } else {
+        a->own_ring = res->ring;
+        res->ring = NULL;
+        set_output_ring(a, a->own_ring);
+    }
+    a->dirty |= D_OUTPUT;
+}
+
+/* The past trajectories from the reader. */
+static void history_loaded(struct app *a, struct fetch_result *res)
+{
+    if (res->error[0]) {
+        notify(a, 1, "%s", res->error);
+        return;
+    }
+    free(a->hist);
+    a->hist = res->rows;
+    a->nhist = res->nrows;
+    res->rows = NULL;
+    a->hist_loaded = 1;
+    rebuild_table(a);
+    sync_output(a);
+    a->dirty |= D_TABLE | D_HEADER | D_DETAILS | D_OUTPUT;
+}
+
+/* Whatever the reader has finished (its fd was readable). */
+static void take_fetched(struct app *a)
+{
+    struct fetch_result *res;
+    while ((res = fetch_take(a->fetch)) != NULL) {
+        if (res->kind == FETCH_OUTPUT)
+            output_loaded(a, res);
+        else
+            history_loaded(a, res);
+        fetch_result_free(res);
+    }
 }
 
 /* The header's health line: cheap calls (copies under the coordinator's
@@ -523,8 +507,10 @@ static void load_health(struct app *a)
 
 static void refresh_data(struct app *a)
 {
-    if (a->hist_stale)
-        load_history(a);
+    if (a->hist_stale) {
+        a->hist_stale = 0;
+        fetch_history(a->fetch);
+    }
     load_views(a);
     load_health(a);
     rebuild_table(a);
@@ -1033,7 +1019,7 @@ static int c_cleanup(struct app *a, const char *x)
     for (size_t i = 0; i < a->tbl.nrows; i++) {
         int64_t id = a->tbl.rows[i].id;
         const struct deploy_view *v = live_view(a, id);
-        const struct hrow *h = hist_row(a, id);
+        const struct fetch_hrow *h = hist_row(a, id);
         if ((v && traj_state_terminal(v->state)) ||
             (!v && h &&
              traj_state_terminal(traj_state_from_name(h->state) < 0
@@ -1801,8 +1787,9 @@ static void draw_table(struct app *a)
         table_ops.draw(&a->tbl, stdscr, r[0] + 1, r[1] + 1, r[2] - 2, r[3] - 2, &dc);
         wattrset(stdscr, a->roles[ROLE_DIM]);
         glyph_put(stdscr, r[0] + 2, r[1] + 3,
-                  a->readonly ? "no deployments in the store"
-                              : "no deployments yet: press d to deploy",
+                  !a->hist_loaded ? "loading history..."
+                  : a->readonly   ? "no deployments in the store"
+                                  : "no deployments yet: press d to deploy",
                   r[3] - 5, 0);
         return;
     }
@@ -1815,7 +1802,7 @@ static void draw_output(struct app *a)
     char title[256];
     struct draw_ctx dc = dctx(a, a->focus == P_OUTPUT);
     const struct deploy_view *v = live_view(a, a->out_id);
-    const struct hrow *h = v ? NULL : hist_row(a, a->out_id);
+    const struct fetch_hrow *h = v ? NULL : hist_row(a, a->out_id);
     if (r[2] < 3)
         return;
     if (a->out_id > 0)
@@ -1835,7 +1822,10 @@ static void draw_output(struct app *a)
         snprintf(title + l, sizeof title - l, "%s", a->lv.search);
     }
     pane_box(a, P_OUTPUT, title);
-    a->lv.empty = a->out_id > 0 ? "(no output yet)" : "(select a deployment)";
+    a->lv.empty = a->out_id <= 0                ? "(select a deployment)"
+                  : a->out_loading == a->out_id ? "loading output..."
+                  : a->out_err[0]               ? a->out_err
+                                                : "(no output yet)";
     logview_ops.draw(&a->lv, stdscr, r[0] + 1, r[1] + 1, r[2] - 2, r[3] - 2, &dc);
 }
 
@@ -1855,7 +1845,7 @@ static void draw_details(struct app *a)
 {
     int *r = a->rect[P_DETAILS], y = r[0] + 1, x = r[1] + 2, w = r[3] - 4;
     const struct deploy_view *v = live_view(a, a->out_id);
-    const struct hrow *h = v ? NULL : hist_row(a, a->out_id);
+    const struct fetch_hrow *h = v ? NULL : hist_row(a, a->out_id);
     char b[256];
     if (r[2] < 3)
         return;
@@ -2373,7 +2363,11 @@ int tui_run(const struct tui_conf *conf)
     a->learn_w = -1;
     browser_init(&a->pat, pattern_cols, PC_COUNT, 12);
     table_sort_by(&a->pat.list, PC_CONF, 1);
-    a->rd = store_reader(a->store, &err);
+    {
+        struct fetch_conf fc = {.store = a->store};
+        if ((a->fetch = fetch_start(&fc, &err)) == NULL)
+            notify(a, 1, "%s", err.msg);
+    }
     {
         struct learnsnap_conf lc = {
             .learn = a->coord ? coord_learn(a->coord) : NULL,
@@ -2431,13 +2425,12 @@ int tui_run(const struct tui_conf *conf)
         sigaction(sigs[i], &sa, &old[i]);
 
     probe_start(a);
-    load_history(a);
-    refresh_data(a);
+    refresh_data(a); /* asks the reader for the history */
     layout(a);
     a->dirty = D_ALL;
 
     while (!a->quit) {
-        struct pollfd pf[5];
+        struct pollfd pf[6];
         int nfd = 0, timeout = -1, live;
         uint64_t now;
 
@@ -2450,6 +2443,7 @@ int tui_run(const struct tui_conf *conf)
                                     POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->probe_fd, POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->paused ? -1 : learnsnap_fd(a->ls), POLLIN, 0};
+        pf[nfd++] = (struct pollfd){fetch_fd(a->fetch), POLLIN, 0};
         live = a->counts[TS_RUNNING] + a->counts[TS_QUEUED];
         if (live && !a->paused)
             timeout = a->interval_ms;
@@ -2481,6 +2475,8 @@ int tui_run(const struct tui_conf *conf)
             probe_read(a);
         if (pf[4].revents & POLLIN)
             take_snapshot(a);
+        if (pf[5].revents & POLLIN)
+            take_fetched(a);
         if (pf[0].revents & POLLIN) {
             int k;
             while ((k = wk_read(stdscr)) != WK_NONE) {
@@ -2511,6 +2507,7 @@ int tui_run(const struct tui_conf *conf)
     }
 
     learnsnap_stop(a->ls); /* before the caller frees the coordinator and its learner */
+    fetch_stop(a->fetch);
     for (int i = 0; i < 4; i++)
         sigaction(sigs[i], &old[i], NULL);
     g_app = NULL;
@@ -2526,8 +2523,6 @@ int tui_run(const struct tui_conf *conf)
     }
     close(a->sig_pipe[0]);
     close(a->sig_pipe[1]);
-    if (a->rd)
-        sqlite3_close_v2(a->rd);
     logring_free(a->own_ring);
     json_decref(a->sugg);
     json_decref(a->snap);

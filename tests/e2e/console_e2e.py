@@ -493,6 +493,65 @@ def s_sighup(c):
     signal_shutdown(c, "SIGHUP")
 
 
+class ReadLock:
+    """Hold the store's WAL read locks (bytes 123..127 of its -shm file,
+    sqlite.org/walformat.html) from this process: no connection of the
+    console can start a read until release(). A stuck process could do this;
+    here it makes a store read that cannot finish, whatever the machine."""
+
+    def __init__(self, db, timeout=10.0):
+        import fcntl
+        self.fcntl = fcntl
+        self.fd = os.open(db + "-shm", os.O_RDWR)
+        deadline = time.monotonic() + timeout
+        while True:  # the console's own readers may hold one for a moment
+            try:
+                fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 5, 123)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("cannot take the store's read locks")
+                time.sleep(0.01)
+
+    def release(self):
+        os.close(self.fd)  # and with it the locks
+
+
+def s_slow_store(c):
+    """A past run's output cannot be read (another process holds the store's
+    read locks): the output pane says it is loading while the console keeps
+    answering keys, and the output shows once the store is free again."""
+    c.wait_for(r"2 +momentum +QQQ\*? +local +succeeded")
+    c.wait_for(r"Output #2 momentum QQQ")
+    c.wait_for(r"@@result")  # the selected run's output, read at start
+    lock = ReadLock(c.db)
+    try:
+        c.keys("j")  # the other past run: its output must come from the store
+        c.wait_for(r"Output #1 momentum SPY")
+        c.wait_for(r"loading output\.\.\.")
+        lat = []
+        for _ in range(3):
+            t0 = time.monotonic()
+            c.keys("?")
+            c.wait_for(r"Keys \(Esc closes", timeout=5)
+            lat.append(time.monotonic() - t0)
+            c.keys("Escape")
+            c.wait_for(r"Keys \(Esc closes", timeout=5, absent=True)
+        c.keys("k", "j")  # moving back and forth: the selection follows at once
+        c.wait_for(r"Output #1 momentum SPY")
+        s = c.wait_for(r"loading output\.\.\.")  # still: the store is still locked
+        assert "@@result" not in s, s
+        print("keys answered in %s ms while the store was locked" %
+              " ".join("%.0f" % (x * 1000) for x in lat))
+        assert max(lat) < 1.0, "a key took %.0f ms while a read waited" % (max(lat) * 1000)
+    finally:
+        lock.release()
+    c.wait_for(r"@@result")
+    c.wait_for(r"loading output", absent=True)
+    c.keys("q")
+    c.wait_exit()
+
+
 SCENARIOS = {
     "flow_80x24": (s_flow_80x24, 80, 24, {}, ""),
     "grid_200x50": (s_grid_200x50, 200, 50, {}, ""),
@@ -511,6 +570,7 @@ SCENARIOS = {
     "guide": (s_guide, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
     "sigterm": (s_sigterm, 80, 24, {}, ""),
     "sighup": (s_sighup, 80, 24, {}, ""),
+    "slow_store": (s_slow_store, 120, 40, {}, ""),
 }
 
 # Store set-up before the console starts, and programs the console runs under.
@@ -520,6 +580,8 @@ PRE = {
     "firehose": add_lines_strategy,
 }
 PRE["guide"] = PRE["learning_80x24"]
+PRE["slow_store"] = lambda e: (cli(e, "deploy", "-s", "momentum", "--symbol", "SPY"),
+                               cli(e, "deploy", "-s", "momentum", "--symbol", "QQQ"))
 WRAP = {"gnu_screen": in_gnu_screen}
 
 
