@@ -310,9 +310,10 @@ static void num_cell(struct table *t, size_t r, int c, double v, const char *fmt
 enum { C_ID, C_STRAT, C_SYM, C_PROV, C_STATE, C_ELAPSED, C_CPU, C_MEM, C_PROG, C_RET, C_SHARPE };
 
 static const struct table_col cols[] = {
-    {"ID", 5, 1, 0, 1},    {"STRATEGY", 8, 0, 1, 0}, {"SYM", 5, 0, 0, 0},    {"PROV", 5, 0, 0, 0},
-    {"STATE", 9, 0, 0, 0}, {"ELAPSED", 7, 1, 0, 1},  {"CPU%", 4, 1, 0, 1},   {"MEM", 5, 1, 0, 1},
-    {"PROG", 4, 1, 0, 1},  {"RETURN", 7, 1, 0, 1},   {"SHARPE", 6, 1, 0, 1},
+    {"ID", 5, 1, 0, 1, 0},     {"STRATEGY", 8, 0, 1, 0, 24}, {"SYM", 5, 0, 0, 0, 0},
+    {"PROV", 5, 0, 0, 0, 0},   {"STATE", 9, 0, 0, 0, 0},     {"ELAPSED", 7, 1, 0, 1, 0},
+    {"CPU%", 4, 1, 0, 1, 0},   {"MEM", 5, 1, 0, 1, 0},       {"PROG", 4, 1, 0, 1, 0},
+    {"RETURN", 7, 1, 0, 1, 0}, {"SHARPE", 6, 1, 0, 1, 0},
 };
 
 static void rebuild_table(struct app *a)

@@ -230,6 +230,18 @@ def s_golden_80x24(c):
     c.wait_exit()
 
 
+def s_golden_200x50(c):
+    """The grid with history: column widths (a strategy name gets what it
+    needs, the rest of the width is spread), details, learning, patterns."""
+    s = c.wait_for(r"^. +5 mean-reversion +")
+    c.wait_for(r"@@result")
+    c.wait_for(r"Patterns \(2/2\)")
+    s = c.wait_for(r"all strategies", timeout=5)
+    golden("console_grid_200x50.txt", mask(s))
+    c.keys("q")
+    c.wait_exit()
+
+
 def cpu_ticks(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -559,6 +571,7 @@ SCENARIOS = {
     "no_color": (s_no_color, 80, 24, {"NO_COLOR": "1"}, ""),
     "ascii": (s_ascii, 80, 24, {"LC_ALL": "C"}, ""),
     "golden_80x24": (s_golden_80x24, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
+    "golden_200x50": (s_golden_200x50, 200, 50, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
     "idle": (s_idle, 80, 24, {}, ""),
     "readonly": (s_readonly, 80, 24, {}, "--readonly"),
     "learning_80x24": (s_learning_80x24, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
@@ -580,6 +593,7 @@ PRE = {
     "firehose": add_lines_strategy,
 }
 PRE["guide"] = PRE["learning_80x24"]
+PRE["golden_200x50"] = PRE["learning_80x24"]
 PRE["slow_store"] = lambda e: (cli(e, "deploy", "-s", "momentum", "--symbol", "SPY"),
                                cli(e, "deploy", "-s", "momentum", "--symbol", "QQQ"))
 WRAP = {"gnu_screen": in_gnu_screen}

@@ -27,7 +27,7 @@
 #include "check.h"
 
 static const struct table_col tcols[] = {
-    {"ID", 4, 1, 0, 1}, {"NAME", 8, 0, 1, 0}, {"SCORE", 6, 1, 0, 1}};
+    {"ID", 4, 1, 0, 1, 0}, {"NAME", 8, 0, 1, 0, 0}, {"SCORE", 6, 1, 0, 1, 0}};
 
 static void fill(struct table *t, int n, const int *ids, const char *const *names,
                  const double *scores)
@@ -186,6 +186,39 @@ static void t_table_draw(void)
     table_free(&t);
     endwin();
     delscreen(scr);
+}
+
+/* Widths: minimums, a capped flex column, the rest spread; always exactly
+ * the pane's width (tag column, columns and one space after each). */
+static void t_table_layout(void)
+{
+    static const struct table_col c[] = {
+        {"ID", 4, 1, 0, 1, 0}, {"STRATEGY", 8, 0, 1, 0, 24}, {"STATE", 9, 0, 0, 0, 0}};
+    struct table t;
+    int cw[3], sum;
+
+    table_init(&t, c, 3);
+    /* Exactly the minimums: 2 + (4+1) + (8+1) + (9+1) = 26. */
+    CHECK(table_layout(&t, 26, cw) == 3 && cw[0] == 4 && cw[1] == 8 && cw[2] == 9);
+    /* Some room: all of it to the flex column, below its max. */
+    CHECK(table_layout(&t, 36, cw) == 3 && cw[0] == 4 && cw[1] == 18 && cw[2] == 9);
+    /* Wide: the flex column stops at 24, the other 50 are spread evenly. */
+    CHECK(table_layout(&t, 92, cw) == 3);
+    CHECK(cw[1] == 24 + 17 && cw[0] == 4 + 17 && cw[2] == 9 + 16);
+    sum = 2 + cw[0] + cw[1] + cw[2] + 3;
+    CHECK(sum == 92);
+    for (int w = 26; w < 300; w++) {
+        table_layout(&t, w, cw);
+        CHECK(2 + cw[0] + cw[1] + cw[2] + 3 == w);
+        CHECK(cw[1] - 8 >= cw[0] - 4); /* the flex column never gets less */
+    }
+    /* Narrow: what does not fit is dropped from the right. */
+    CHECK(table_layout(&t, 25, cw) == 2);
+    table_free(&t);
+    /* Without a max the flex column takes everything (the patterns list). */
+    table_init(&t, tcols, 3);
+    CHECK(table_layout(&t, 100, cw) == 3 && cw[0] == 4 && cw[2] == 6 && cw[1] == 100 - 2 - 13);
+    table_free(&t);
 }
 
 /* --- logview over an array source ------------------------------------------ */
@@ -650,6 +683,7 @@ static const struct {
     {"table_selection_by_id", t_table_selection_by_id},
     {"table_targets", t_table_targets},
     {"table_draw", t_table_draw},
+    {"table_layout", t_table_layout},
     {"logview_follow", t_logview_follow},
     {"logview_search", t_logview_search},
     {"logview_save", t_logview_save},
