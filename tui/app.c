@@ -148,6 +148,7 @@ struct app {
     int counts[TS_COUNT];
 
     const struct glyphs *g;
+    const struct glyphs *spark_g; /* g, or glyphs_braille for braille sparklines */
     attr_t roles[ROLE_COUNT];
     struct theme theme;
     int colors;
@@ -959,6 +960,37 @@ static int c_theme_next(struct app *a, const char *x)
     return c_theme(a, names[i >= n ? 0 : (i + 1) % n]);
 }
 
+/* Why braille cannot be drawn here, or NULL: it needs a UTF-8 locale, and
+ * the Linux console's and a vt100's fonts have no braille. */
+static const char *braille_refused(const struct app *a)
+{
+    const char *term = getenv("TERM");
+    if (!a->g->utf8)
+        return "braille sparklines need a UTF-8 locale";
+    if (term && (strcmp(term, "linux") == 0 || strncmp(term, "vt", 2) == 0))
+        return "braille sparklines: this terminal's font has no braille";
+    return NULL;
+}
+
+static int c_sparklines(struct app *a, const char *arg)
+{
+    int braille = arg ? strcmp(arg, "braille") == 0 : !a->spark_g->braille;
+    const char *why;
+    if (arg && !braille && strcmp(arg, "block") != 0) {
+        notify(a, 1, "sparklines: no style \"%s\" (block or braille)", arg);
+        return -1;
+    }
+    if (braille && (why = braille_refused(a)) != NULL) {
+        notify(a, 1, "%s", why);
+        return -1;
+    }
+    a->spark_g = braille ? &glyphs_braille : a->g;
+    a->learn_w = -1; /* the Learning pane's lines carry the sparklines */
+    a->dirty |= D_LEARNING | D_DETAILS;
+    notify(a, 0, "sparklines: %s", braille ? "braille (two values a cell)" : "block");
+    return 0;
+}
+
 static int c_help(struct app *a, const char *x)
 {
     (void)x;
@@ -1135,6 +1167,7 @@ static const struct command commands[] = {
     {"help", "", "show the keys", 0, c_help},
     {"theme", "NAME", "switch to a theme (themes/NAME.theme)", CMD_ARG, c_theme},
     {"theme-next", "", "cycle through the themes", 0, c_theme_next},
+    {"sparklines", "[STYLE]", "sparklines in block or braille (no STYLE: switch)", 0, c_sparklines},
     {"export", "FILE", "write the visible table as CSV (0600)", CMD_ARG, c_export},
     {"save", "[FILE]", "save the output pane's lines to FILE (0600)", 0, c_save},
     {"filter", "TEXT", "filter the table (text, or column:text)", 0, c_filter},
@@ -1203,6 +1236,7 @@ static const struct binding bindings[] = {
     {'S', S_OUTPUT, "save", 0},
     {'F', S_ANY, "fullscreen", 0},
     {'t', S_ANY, "theme-next", 0},
+    {'b', S_ANY, "sparklines", 0},
     {WK_TAB, S_ANY, "focus-next", 1},
     {WK_BTAB, S_ANY, "focus-prev", 0},
     {'1', S_ANY, "focus 1", 0},
@@ -1882,7 +1916,7 @@ static void draw_details(struct app *a)
             struct spark *sp = spark_for(a, v->id, 0);
             if (sp && sp->n > 1 && y < r[0] + r[2] - 1) {
                 char line[1024];
-                sparkline_render(sp->v, (size_t)sp->n, w - 10, a->g, line, sizeof line);
+                sparkline_render(sp->v, (size_t)sp->n, w - 10, a->spark_g, line, sizeof line);
                 wattrset(stdscr, a->roles[ROLE_DIM]);
                 glyph_put(stdscr, y, x, "equity", 10, 1);
                 wattrset(stdscr, a->roles[ROLE_SPARK]);
@@ -1910,7 +1944,7 @@ static void draw_learning(struct app *a)
         return;
     if (a->learn_w != r[3] - 2) { /* lines are built for the pane's width */
         size_t top = a->learn.top;
-        pane_learning_fill(&a->learn, a->snap, r[3] - 2, a->g);
+        pane_learning_fill(&a->learn, a->snap, r[3] - 2, a->spark_g);
         a->learn.top = top;
         a->learn_w = r[3] - 2;
     }
@@ -2382,6 +2416,9 @@ int tui_run(const struct tui_conf *conf)
 
     setlocale(LC_ALL, "");
     a->g = glyph_pick();
+    a->spark_g = a->g;
+    if (conf->sparklines && strcmp(conf->sparklines, "block") != 0)
+        c_sparklines(a, conf->sparklines); /* refused: says why, stays block */
     if (pipe2(a->sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         free(a);
         return 3;

@@ -215,6 +215,8 @@ def s_ascii(c):
     s = c.wait_for(r"no deployments yet")
     assert "\u2500" not in s and "\u2502" not in s, "UTF-8 borders in the C locale"
     assert re.search(r"^\+ Sandboxes \(0/0\) -+\+$", s, re.M), s
+    c.keys("b")
+    c.wait_for(r"braille sparklines need a UTF-8 locale")
     c.keys("q")
     c.wait_exit()
 
@@ -238,6 +240,27 @@ def s_golden_200x50(c):
     c.wait_for(r"Patterns \(2/2\)")
     s = c.wait_for(r"all strategies", timeout=5)
     golden("console_grid_200x50.txt", mask(s))
+    c.keys("q")
+    c.wait_exit()
+
+
+def s_braille(c):
+    """--sparklines braille: the Learning pane's sparklines in braille (two
+    runs a cell); b switches to blocks and back."""
+    c.wait_for(r"5 Patterns")
+    c.keys("4")
+    # five runs at 100 %: one right half (dots 8,6,5,4) and two full cells
+    c.wait_for(r"success +100% +\u28b8\u28ff\u28ff ")
+    c.keys("b")
+    c.wait_for(r"sparklines: block")
+    c.wait_for(r"success +100% +\u2588{5} ")
+    c.keys("b")
+    c.wait_for(r"sparklines: braille")
+    c.wait_for(r"success +100% +\u28b8\u28ff\u28ff ")
+    c.keys(":")
+    c.text("sparklines dots")
+    c.keys("Enter")
+    c.wait_for(r'sparklines: no style "dots"')
     c.keys("q")
     c.wait_exit()
 
@@ -571,6 +594,7 @@ SCENARIOS = {
     "no_color": (s_no_color, 80, 24, {"NO_COLOR": "1"}, ""),
     "ascii": (s_ascii, 80, 24, {"LC_ALL": "C"}, ""),
     "golden_80x24": (s_golden_80x24, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
+    "braille": (s_braille, 80, 24, {}, "--sparklines braille"),
     "golden_200x50": (s_golden_200x50, 200, 50, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
     "idle": (s_idle, 80, 24, {}, ""),
     "readonly": (s_readonly, 80, 24, {}, "--readonly"),
@@ -594,6 +618,7 @@ PRE = {
 }
 PRE["guide"] = PRE["learning_80x24"]
 PRE["golden_200x50"] = PRE["learning_80x24"]
+PRE["braille"] = PRE["learning_80x24"]
 PRE["slow_store"] = lambda e: (cli(e, "deploy", "-s", "momentum", "--symbol", "SPY"),
                                cli(e, "deploy", "-s", "momentum", "--symbol", "QQQ"))
 WRAP = {"gnu_screen": in_gnu_screen}

@@ -388,6 +388,41 @@ static void t_sparkline_range(void)
     CHECK(sparkline_render_range(half, 3, 0, 0, 1, &glyphs_ascii, out, sizeof out) == 0);
 }
 
+/* Two values a cell, bars of 1 to 4 dots from the bottom, newest right. */
+static void t_sparkline_braille(void)
+{
+    double up[] = {0, 1, 2, 3}, odd[] = {0, 3, 3}, full[] = {1, 1}, gap[] = {NAN, NAN, 0, 3};
+    double many[10] = {0, 0, 0, 0, 0, 0, 3, 3, 3, 3};
+    char out[64];
+
+    /* Levels 0,1 | 2,3: left dot 7, right dots 8+6 = U+28E0; left dots 7+3+2,
+     * right all four = U+28FE. */
+    CHECK(sparkline_render(up, 4, 10, &glyphs_braille, out, sizeof out) == 2);
+    CHECK(strcmp(out, "\u28e0\u28fe") == 0);
+    /* Odd count: the oldest value is the first cell's right half. */
+    CHECK(sparkline_render(odd, 3, 10, &glyphs_braille, out, sizeof out) == 2);
+    CHECK(strcmp(out, "\u2880\u28ff") == 0);
+    /* A fixed scale: a flat 1 on [0, 1] is full. */
+    sparkline_render_range(full, 2, 10, 0, 1, &glyphs_braille, out, sizeof out);
+    CHECK(strcmp(out, "\u28ff") == 0);
+    /* NaN: no dots; a cell without any is a space. */
+    sparkline_render(gap, 4, 10, &glyphs_braille, out, sizeof out);
+    CHECK(strcmp(out, " \u28f8") == 0);
+    /* width cells hold the last 2 * width values, scaled among themselves:
+     * the last four are flat (the lowest level, one dot each)... */
+    CHECK(sparkline_render(many, 10, 2, &glyphs_braille, out, sizeof out) == 2);
+    CHECK(strcmp(out, "\u28c0\u28c0") == 0);
+    /* ...the last six are not. */
+    CHECK(sparkline_render(many, 10, 3, &glyphs_braille, out, sizeof out) == 3);
+    CHECK(strcmp(out, "\u28c0\u28ff\u28ff") == 0);
+    /* Truncation at a cell boundary, never inside a character. */
+    CHECK(sparkline_render(up, 4, 10, &glyphs_braille, out, 5) == 1);
+    CHECK(strlen(out) == 3);
+    CHECK(sparkline_render(up, 4, 0, &glyphs_braille, out, sizeof out) == 0 && out[0] == '\0');
+    /* The block form is unchanged by the table's other fields. */
+    CHECK(sparkline_render(up, 4, 10, &glyphs_utf8, out, sizeof out) == 4);
+}
+
 /* --- textview and browser ---------------------------------------------------- */
 
 static void t_textview(void)
@@ -696,6 +731,7 @@ static const struct {
     {"theme_shipped", t_theme_shipped},
     {"dialog_default", t_dialog_default},
     {"sparkline_range", t_sparkline_range},
+    {"sparkline_braille", t_sparkline_braille},
     {"textview", t_textview},
     {"browser", t_browser},
     {"statusline_fit", t_statusline_fit},
