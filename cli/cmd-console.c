@@ -18,6 +18,7 @@ static const struct cli_opt opts[] = {
     {"theme", 0, "NAME", "colour theme (themes/NAME.theme; t cycles them)"},
     {"sparklines", 0, "STYLE", "block (default) or braille (UTF-8; b switches)"},
     {"no-anim", 0, NULL, "no spinner or other animation (for tests and slow links)"},
+    {"no-mouse", 0, NULL, "leave the mouse to the terminal (text selection)"},
     {"frames", 'n', "N", "exit after drawing N frames (tests, benchmarks)"},
     {"interval", 0, "MS", "refresh interval while deployments run (default 1000)"},
     {"dump-keys", 0, NULL, "print the key-binding and command tables and exit"},
@@ -70,6 +71,7 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     tc.readonly = ctx->readonly;
     tc.no_color = ctx->no_color;
     tc.no_anim = cli_flag(me, a, "no-anim");
+    tc.no_mouse = cli_flag(me, a, "no-mouse");
     tc.frames = frames;
     tc.interval_ms = (int)interval;
     status = tui_run(&tc);

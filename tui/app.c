@@ -586,10 +586,12 @@ struct command {
 static const struct command commands[];
 static int cmd_run(struct app *a, const char *line);
 
-static int focused_key(struct app *a, int key)
+/* A key for pane p's widget (the focused one, or the one under the mouse
+ * wheel). */
+static int pane_key(struct app *a, int p, int key)
 {
     int f = 0;
-    switch (a->focus) {
+    switch (p) {
     case P_TABLE:
         f = table_ops.key(&a->tbl, key);
         if (f & WF_DIRTY)
@@ -604,11 +606,18 @@ static int focused_key(struct app *a, int key)
         if (browser_ops.key(&a->pat, key) & WF_DIRTY)
             a->dirty |= D_PATTERNS;
         break;
-    default:
+    case P_OUTPUT:
         if (logview_ops.key(&a->lv, key) & WF_DIRTY)
             a->dirty |= D_OUTPUT;
+        break;
     }
     return 0;
+}
+
+static int focused_key(struct app *a, int key)
+{
+    /* The details pane has no widget: its keys move the output. */
+    return pane_key(a, a->focus == P_DETAILS ? P_OUTPUT : a->focus, key);
 }
 
 /* The table the list commands (sort, filter) act on: the focused one. */
@@ -2189,11 +2198,92 @@ static void confirm_done(struct app *a, int yes)
     }
 }
 
+/* MOUSE (on where the terminal has a mouse protocol, unless --no-mouse): a
+ * click focuses the pane under it and selects the table row it lands on,
+ * or picks a tab; the wheel scrolls the pane under the pointer by three
+ * lines or rows without moving the focus. Overlays ignore the mouse. */
+static int pane_at(const struct app *a, int y, int x)
+{
+    for (int p = 0; p < P_COUNT; p++) {
+        const int *r = a->rect[p];
+        if (r[2] > 0 && y >= r[0] && y < r[0] + r[2] && x >= r[1] && x < r[1] + r[3])
+            return p;
+    }
+    return -1;
+}
+
+/* The tab drawn at column x of the tab bar (as draw_header lays it out). */
+static int tab_at(int x)
+{
+    int x0 = 0;
+    for (int p = 0; p < P_COUNT; p++) {
+        char name[32];
+        int w = snprintf(name, sizeof name, " %d %s ", p + 1, pane_names[p]);
+        if (x >= x0 && x < x0 + w)
+            return p;
+        x0 += w + 1;
+    }
+    return -1;
+}
+
+static void handle_mouse(struct app *a)
+{
+    MEVENT ev;
+    int p, dy;
+
+    if (getmouse(&ev) != OK || a->too_small || a->overlay != OV_NONE)
+        return;
+    if ((ev.bstate & BUTTON1_PRESSED) && a->tabs && !a->fullscreen && ev.y == 1) {
+        if ((p = tab_at(ev.x)) >= 0 && p != a->focus) {
+            a->focus = p;
+            a->dirty = D_ALL;
+        }
+        return;
+    }
+    if ((p = pane_at(a, ev.y, ev.x)) < 0)
+        return;
+    if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+        for (int i = 0; i < 3; i++)
+            pane_key(a, p == P_DETAILS ? P_OUTPUT : p,
+                     ev.bstate & BUTTON4_PRESSED ? WK_UP : WK_DOWN);
+        return;
+    }
+    if (!(ev.bstate & BUTTON1_PRESSED))
+        return;
+    if (a->focus != p) {
+        a->focus = p;
+        a->dirty = D_ALL;
+    }
+    dy = ev.y - a->rect[p][0] - 1; /* 0: the table's header line */
+    if (p == P_TABLE && (table_click(&a->tbl, dy) & WF_DIRTY)) {
+        sync_output(a);
+        a->dirty |= D_TABLE | D_OUTPUT | D_DETAILS;
+    } else if (p == P_PATTERNS && !a->pat.open && (table_click(&a->pat.list, dy) & WF_DIRTY)) {
+        a->dirty |= D_PATTERNS;
+    }
+}
+
+/* Whether to ask for mouse events: the terminal must describe a mouse
+ * protocol (kmous); the Linux console's (gpm) is left alone; and not inside
+ * GNU screen (STY set), which holds back a lone Esc while an application
+ * has mouse reporting on, until the next key (console e2e gnu_screen). */
+static int mouse_ok(void)
+{
+    const char *term = getenv("TERM");
+    char *km = tigetstr("kmous");
+    return km != NULL && km != (char *)-1 && *km && !(term && strcmp(term, "linux") == 0) &&
+           getenv("STY") == NULL;
+}
+
 static void handle_key(struct app *a, int key)
 {
     int f;
     if (key == WK_RESIZE)
         return;
+    if (key == WK_FN(KEY_MOUSE)) {
+        handle_mouse(a);
+        return;
+    }
     if (a->too_small) {
         if (key == 'q')
             a->quit = 1;
@@ -2444,6 +2534,10 @@ int tui_run(const struct tui_conf *conf)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     set_escdelay(25);
+    if (!conf->no_mouse && mouse_ok()) {
+        mouseinterval(0); /* presses as they come: no wait to tell a click */
+        mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    }
     curs_set(0);
     a->colors = 0;
     if (!conf->no_color && has_colors()) {

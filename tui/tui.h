@@ -25,6 +25,7 @@ struct tui_conf {
     const char *theme;      /* NULL = "default" */
     const char *sparklines; /* "block" (NULL) or "braille" */
     int readonly, no_color, no_anim;
+    int no_mouse;    /* do not ask the terminal for mouse events */
     long frames;     /* exit after this many frames (0 = never) */
     int interval_ms; /* refresh while something runs (default 1000) */
 };

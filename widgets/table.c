@@ -283,6 +283,16 @@ static int table_key(void *w, int key)
     return 0;
 }
 
+int table_click(struct table *t, int dy)
+{
+    size_t vi = t->top + (size_t)dy - 1;
+    if (dy < 1 || dy > t->page || vi >= t->nview)
+        return 0;
+    if (vi == t->sel)
+        return WF_HANDLED;
+    return WF_HANDLED | table_move(t, (long)vi - (long)t->sel);
+}
+
 /* Column widths (table.h, struct table_col). */
 int table_layout(const struct table *t, int w, int *cw)
 {

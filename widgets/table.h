@@ -93,6 +93,11 @@ size_t table_targets(const struct table *t, int64_t *out, size_t max);
 /* Move the selection by delta rows (clamped); returns WF_DIRTY if it moved. */
 int table_move(struct table *t, long delta);
 
+/* A click dy rows below the table's top (0: the header line) as of the
+ * last draw: selects the row drawn there. Returns WF_DIRTY if the selection
+ * moved, WF_HANDLED if it was already there, 0 if no row is drawn there. */
+int table_click(struct table *t, int dy);
+
 /* The widths of the columns shown in a pane w wide (the table draws at x + 2
  * after its tag column) into cw[0 .. ncols); returns how many are shown. */
 int table_layout(const struct table *t, int w, int *cw);

@@ -265,6 +265,52 @@ def s_braille(c):
     c.wait_exit()
 
 
+def mouse(c, x, y, button=0):
+    """A press at column x, row y (0-based) in the xterm X10 encoding the
+    terminal (tmux: kmous=\\E[M) sends: ESC [ M, then button, x and y + 32
+    (+1: the protocol counts from 1). 0 is the left button, 64/65 the wheel."""
+    assert x < 94 and y < 94, "X10 coordinates are single bytes"
+    c.text("\x1b[M%c%c%c" % (32 + button, 33 + x, 33 + y))
+    if button < 64:  # a button goes up again (3: release); the wheel does not
+        c.text("\x1b[M%c%c%c" % (32 + 3, 33 + x, 33 + y))
+
+
+def where(screen, regex):
+    """(column, row) of the first match of regex on the screen."""
+    for y, line in enumerate(screen.split("\n")):
+        m = re.search(regex, line)
+        if m:
+            return m.start(), y
+    raise AssertionError("%r is not on the screen:\n%s" % (regex, screen))
+
+
+def s_mouse(c):
+    """Click a row (selects it: details and output follow), click a pane
+    (focuses it), roll the wheel over the output (scrolls it: no longer
+    following) and, in tabs, click a tab."""
+    s = c.wait_for(r"Patterns \(2/2\)")
+    c.wait_for(r"Output #5 mean-reversion")
+    x, y = where(s, r"\b3 momentum ")
+    mouse(c, x + 2, y)
+    c.wait_for(r"Output #3 momentum IWM")
+    c.wait_for(r"id +#3 ")
+    s = c.wait_for(r"s sort-next")  # the table has the focus
+    x, y = where(s, r"Patterns \(")
+    mouse(c, x + 2, y + 3)  # a pattern row: the patterns pane gets the focus
+    c.wait_for(r"Enter pattern-open")
+    x, y = where(c.screen(), r"Output #3")
+    mouse(c, x + 5, y + 5, 64)  # wheel up over the output
+    c.wait_for(r"Output #3 momentum IWM\S* \[paused\]")
+    c.wait_for(r"Enter pattern-open")  # the wheel did not move the focus
+    c.resize(80, 24)  # tabs
+    s = c.wait_for(r"1 Sandboxes")
+    x, y = where(s, r" 4 Learning ")
+    mouse(c, x + 2, y)
+    c.wait_for(r"^. all strategies")
+    c.keys("q")
+    c.wait_exit()
+
+
 def cpu_ticks(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -595,6 +641,7 @@ SCENARIOS = {
     "ascii": (s_ascii, 80, 24, {"LC_ALL": "C"}, ""),
     "golden_80x24": (s_golden_80x24, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
     "braille": (s_braille, 80, 24, {}, "--sparklines braille"),
+    "mouse": (s_mouse, 120, 40, {}, ""),
     "golden_200x50": (s_golden_200x50, 200, 50, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
     "idle": (s_idle, 80, 24, {}, ""),
     "readonly": (s_readonly, 80, 24, {}, "--readonly"),
@@ -619,6 +666,7 @@ PRE = {
 PRE["guide"] = PRE["learning_80x24"]
 PRE["golden_200x50"] = PRE["learning_80x24"]
 PRE["braille"] = PRE["learning_80x24"]
+PRE["mouse"] = PRE["learning_80x24"]
 PRE["slow_store"] = lambda e: (cli(e, "deploy", "-s", "momentum", "--symbol", "SPY"),
                                cli(e, "deploy", "-s", "momentum", "--symbol", "QQQ"))
 WRAP = {"gnu_screen": in_gnu_screen}

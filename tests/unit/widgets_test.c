@@ -188,6 +188,34 @@ static void t_table_draw(void)
     delscreen(scr);
 }
 
+/* A click selects the row drawn where it lands, scrolled or not. */
+static void t_table_click(void)
+{
+    struct table t;
+    struct draw_ctx dc = {roles, &glyphs_ascii, 1};
+    int many[12];
+    const char *nm[12];
+    double sc[12];
+    headless(10, 40);
+    for (int i = 0; i < 12; i++)
+        many[i] = i + 1, nm[i] = "row", sc[i] = i;
+    table_init(&t, tcols, 3);
+    table_sort_by(&t, 0, 0); /* by id, ascending */
+    fill(&t, 12, many, nm, sc);
+    table_ops.draw(&t, stdscr, 0, 0, 5, 40, &dc); /* a header and 4 rows: ids 1..4 */
+    CHECK(table_click(&t, 3) == (WF_HANDLED | WF_DIRTY) && table_selected(&t) == 3);
+    CHECK(table_click(&t, 3) == WF_HANDLED);                   /* already there */
+    CHECK(table_click(&t, 0) == 0 && table_click(&t, 5) == 0); /* header, below the rows */
+    CHECK(table_selected(&t) == 3);
+    table_move(&t, 6); /* id 9: the view scrolls when drawn */
+    table_ops.draw(&t, stdscr, 0, 0, 5, 40, &dc);
+    CHECK(table_click(&t, 1) & WF_DIRTY);
+    CHECK(table_selected(&t) == 6); /* rows 6..9 are drawn */
+    table_free(&t);
+    endwin();
+    delscreen(scr);
+}
+
 /* Widths: minimums, a capped flex column, the rest spread; always exactly
  * the pane's width (tag column, columns and one space after each). */
 static void t_table_layout(void)
@@ -719,6 +747,7 @@ static const struct {
     {"table_targets", t_table_targets},
     {"table_draw", t_table_draw},
     {"table_layout", t_table_layout},
+    {"table_click", t_table_click},
     {"logview_follow", t_logview_follow},
     {"logview_search", t_logview_search},
     {"logview_save", t_logview_save},
