@@ -457,8 +457,15 @@ def s_firehose(c):
         time.sleep(0.05)
     c.keys("f")
     c.wait_for(r"\[follow\]")
-    c.wait_for(r"^.last line 1599999", timeout=60)  # caught up with the end
+    # Caught up with the end: the last line of one stream or the other (stdout
+    # is buffered, stderr is not, so either may arrive last).
+    c.wait_for(r"^.(last )?line 1599999", timeout=60)
     s = c.wait_for(r"1 +probe-li\S* +\S+ +local +succeeded", timeout=30)
+    c.keys("/")
+    c.text("last line 1599999")
+    c.keys("Enter")  # the very last stdout line is in the pane
+    c.wait_for(r"^.last line 1599999")
+    assert "not found" not in c.screen()
     c.keys("q")
     c.wait_exit()
 
