@@ -119,19 +119,37 @@ def cli(e, *args):
                    capture_output=True)
 
 
-def golden(name, text):
+def golden(c, name, timeout=5.0):
+    """Compare the (masked) screen with golden/NAME. The screen is polled
+    until it matches or the deadline passes, because a capture can land in
+    the middle of a repaint; UPDATE_GOLDEN=1 writes it once two captures
+    100 ms apart agree."""
     path = os.path.join(GOLDEN, name)
+    deadline = time.monotonic() + timeout
     if os.environ.get("UPDATE_GOLDEN") == "1":
+        text = mask(c.screen())
+        while True:
+            time.sleep(0.1)
+            again = mask(c.screen())
+            if again == text or time.monotonic() > deadline:
+                break
+            text = again
         with open(path, "w") as f:
-            f.write(text)
+            f.write(again)
         return
     with open(path) as f:
         want = f.read()
-    if want != text:
-        import difflib
-        sys.stderr.write("".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True),
-                                                      "golden/" + name, "screen")))
-        raise AssertionError("screen differs from golden/%s (UPDATE_GOLDEN=1 regenerates)" % name)
+    while True:
+        text = mask(c.screen())
+        if text == want:
+            return
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    import difflib
+    sys.stderr.write("".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True),
+                                                  "golden/" + name, "screen")))
+    raise AssertionError("screen differs from golden/%s (UPDATE_GOLDEN=1 regenerates)" % name)
 
 
 def s_flow_80x24(c):
@@ -223,10 +241,10 @@ def s_ascii(c):
 
 def s_golden_80x24(c):
     c.wait_for(r"no deployments yet")
-    golden("console_empty_80x24.txt", mask(c.screen()))
+    golden(c, "console_empty_80x24.txt")
     c.keys("d")
     c.wait_for(r"Deploy \(Enter launches")
-    golden("console_deploy_80x24.txt", mask(c.screen()))
+    golden(c, "console_deploy_80x24.txt")
     c.keys("Escape")
     c.keys("q")
     c.wait_exit()
@@ -239,7 +257,7 @@ def s_golden_200x50(c):
     c.wait_for(r"@@result")
     c.wait_for(r"Patterns \(2/2\)")
     s = c.wait_for(r"all strategies", timeout=5)
-    golden("console_grid_200x50.txt", mask(s))
+    golden(c, "console_grid_200x50.txt")
     c.keys("q")
     c.wait_exit()
 
@@ -288,13 +306,15 @@ def s_mouse(c):
     """Click a row (selects it: details and output follow), click a pane
     (focuses it), roll the wheel over the output (scrolls it: no longer
     following) and, in tabs, click a tab."""
-    s = c.wait_for(r"Patterns \(2/2\)")
+    c.wait_for(r"Patterns \(2/2\)")
     c.wait_for(r"Output #5 mean-reversion")
+    s = c.wait_for(r"\b3 momentum ")
     x, y = where(s, r"\b3 momentum ")
     mouse(c, x + 2, y)
     c.wait_for(r"Output #3 momentum IWM")
     c.wait_for(r"id +#3 ")
-    s = c.wait_for(r"s sort-next")  # the table has the focus
+    c.wait_for(r"s sort-next")  # the table has the focus
+    s = c.wait_for(r"Patterns \(2/2\)")
     x, y = where(s, r"Patterns \(")
     mouse(c, x + 2, y + 3)  # a pattern row: the patterns pane gets the focus
     c.wait_for(r"Enter pattern-open")
@@ -370,15 +390,17 @@ def s_learning_80x24(c):
     detail, and a deployment launched from it that the panes then learn."""
     c.wait_for(r"5 Patterns")
     c.keys("4")
-    s = c.wait_for(r"^. all strategies")
+    c.wait_for(r"^. all strategies")
     c.wait_for(r"runs +5 ")
+    # A capture can land mid-repaint: wait for the last line, then look above it.
+    s = c.wait_for(r"^. mean-reversion")
     assert re.search(r"success +100% +\u2588+", s), s  # a sparkline on the [0, 1] scale
-    assert re.search(r"^. momentum +", s, re.M) and re.search(r"^. mean-reversion", s, re.M), s
-    golden("console_learning_80x24.txt", mask(c.screen()))
+    assert re.search(r"^. momentum +", s, re.M), s
+    golden(c, "console_learning_80x24.txt")
     c.keys("5")
-    s = c.wait_for(r"Patterns \(\d+/\d+\)")
-    assert "CONF\u25bc" in s, s  # sorted by confidence
-    golden("console_patterns_80x24.txt", mask(s))
+    c.wait_for(r"Patterns \(\d+/\d+\)")
+    c.wait_for(r"CONF\u25bc")  # sorted by confidence
+    golden(c, "console_patterns_80x24.txt")
     c.keys("/")
     c.text("mean")
     c.keys("Enter")
