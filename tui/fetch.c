@@ -14,7 +14,8 @@
 
 #include "fetch.h"
 
-#define RETRY_MS 100
+#define RETRY_MS      100
+#define OPEN_RETRY_MS 30000
 
 struct fetch {
     struct fetch_conf conf;
@@ -221,9 +222,14 @@ static struct fetch_result *run(struct fetch *f, sqlite3 **db, int kind, int64_t
         int rc;
         if (*db == NULL) {
             struct sd_err err = {0};
+            /* Opening reads the schema on an encrypted store (its views), so
+             * a locked store fails here too: retried for OPEN_RETRY_MS. */
             if ((*db = store_reader(f->conf.store, &err)) == NULL) {
                 snprintf(res->error, sizeof res->error, "%.250s", err.msg);
-                break;
+                if (sd_mono_ns() - t0 > OPEN_RETRY_MS * 1000000ull)
+                    break;
+                rc = SQLITE_BUSY;
+                goto retry;
             }
         }
         sqlite3_busy_handler(*db, on_busy, &b);
@@ -239,6 +245,7 @@ static struct fetch_result *run(struct fetch *f, sqlite3 **db, int kind, int64_t
             res->waited_busy = 1;
             break;
         }
+    retry:
         /* Busy or locked: drop what was read and try again shortly. */
         res->waited_busy = 1;
         res->nrows = 0;

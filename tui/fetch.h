@@ -29,7 +29,9 @@
  * A read that fails because the store is busy or locked (SQLITE_BUSY,
  * SQLITE_LOCKED, SQLITE_PROTOCOL) is retried every 100 ms until it succeeds,
  * is superseded, or the worker stops; the result's `waited_busy` says it
- * happened. Other errors are reported in the result.
+ * happened. A reader connection that cannot be opened is retried the same
+ * way for 30 seconds, then reported. Other errors are reported in the
+ * result.
  *
  * THREADS: fetch_start/stop/take/fd: the owner (UI) thread; fetch_history,
  * fetch_output: any thread. fetch_stop waits for an SQLite call under way
