@@ -16,7 +16,9 @@
 
 static const struct cli_opt opts[] = {
     {"theme", 0, "NAME", "colour theme (themes/NAME.theme; t cycles them)"},
+    {"sparklines", 0, "STYLE", "block (default) or braille (UTF-8; b switches)"},
     {"no-anim", 0, NULL, "no spinner or other animation (for tests and slow links)"},
+    {"no-mouse", 0, NULL, "leave the mouse to the terminal (text selection)"},
     {"frames", 'n', "N", "exit after drawing N frames (tests, benchmarks)"},
     {"interval", 0, "MS", "refresh interval while deployments run (default 1000)"},
     {"dump-keys", 0, NULL, "print the key-binding and command tables and exit"},
@@ -44,6 +46,9 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     if ((v = cli_val(me, a, "interval")) != NULL &&
         cli_parse_long("interval", v, 100, 60000, &interval))
         return 2;
+    if ((v = cli_val(me, a, "sparklines")) != NULL && strcmp(v, "block") != 0 &&
+        strcmp(v, "braille") != 0)
+        return cli_fail(SD_EUSAGE, "--sparklines: \"%s\" is not block or braille", v);
     if (!isatty(0) || !isatty(1))
         return cli_fail(SD_EUSAGE, "the console needs a terminal (try `swarmdeck status`)");
     if (ctx->readonly) {
@@ -62,9 +67,11 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     tc.runner_path = cli_runner_path();
     tc.version = NULL; /* the console knows its own version */
     tc.theme = cli_val(me, a, "theme");
+    tc.sparklines = cli_val(me, a, "sparklines");
     tc.readonly = ctx->readonly;
     tc.no_color = ctx->no_color;
     tc.no_anim = cli_flag(me, a, "no-anim");
+    tc.no_mouse = cli_flag(me, a, "no-mouse");
     tc.frames = frames;
     tc.interval_ms = (int)interval;
     status = tui_run(&tc);
@@ -74,7 +81,8 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
 
 const struct cli_cmd cmd_console = {
     .name = "console",
-    .usage = "[--theme NAME] [--no-anim] [-n FRAMES] [--dump-keys] [deploy options]",
+    .usage = "[--theme NAME] [--sparklines STYLE] [--no-anim] [-n FRAMES] [--dump-keys] [deploy "
+             "options]",
     .summary = "the interactive console (the default on a terminal)",
     .opts = opts,
     .min_args = 0,

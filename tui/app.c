@@ -53,6 +53,7 @@
 
 #include "browser.h"
 #include "dialog.h"
+#include "fetch.h"
 #include "form.h"
 #include "hints.h"
 #include "inputline.h"
@@ -102,20 +103,13 @@ struct spark {
     int n;
 };
 
-struct hrow { /* a past trajectory from the store */
-    int64_t id, created_at, started_at, ended_at;
-    char strategy[64], symbol[32], provider[32], state[16];
-    double ret, sharpe;
-    int synthetic;
-};
-
 struct app {
     struct tui_conf conf;
     json_t *sugg;       /* the learner's suggestion for the deploy form, or NULL */
     char sugg_err[200]; /* why there is none (invalid field, learning off) */
     struct coord *coord;
     struct store *store;
-    sqlite3 *rd;
+    struct fetch *fetch; /* reads the store off the UI thread (fetch.h) */
     int readonly;
 
     struct table tbl;
@@ -129,14 +123,17 @@ struct app {
 
     struct deploy_view *views;
     size_t nviews, capviews;
-    struct hrow *hist;
+    struct fetch_hrow *hist;
     size_t nhist;
-    int hist_stale;
+    int hist_stale;  /* ask the reader for the history at the next refresh */
+    int hist_loaded; /* the first history result has arrived */
     int64_t *hidden;
     size_t nhidden;
 
     int64_t out_id;           /* whose output the output pane shows */
     struct logring *own_ring; /* a past trajectory's output, loaded from the store */
+    int64_t out_loading;      /* the output the reader is loading for the pane (0: none) */
+    char out_err[200];        /* why out_id's stored output could not be read */
 
     struct spark *sparks;
     size_t nsparks;
@@ -151,6 +148,7 @@ struct app {
     int counts[TS_COUNT];
 
     const struct glyphs *g;
+    const struct glyphs *spark_g; /* g, or glyphs_braille for braille sparklines */
     attr_t roles[ROLE_COUNT];
     struct theme theme;
     int colors;
@@ -253,7 +251,7 @@ static const struct deploy_view *live_view(const struct app *a, int64_t id)
     return NULL;
 }
 
-static const struct hrow *hist_row(const struct app *a, int64_t id)
+static const struct fetch_hrow *hist_row(const struct app *a, int64_t id)
 {
     for (size_t i = 0; i < a->nhist; i++)
         if (a->hist[i].id == id)
@@ -262,52 +260,6 @@ static const struct hrow *hist_row(const struct app *a, int64_t id)
 }
 
 /* --- data ---------------------------------------------------------------- */
-
-static void load_history(struct app *a)
-{
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-
-    a->hist_stale = 0;
-    a->nhist = 0;
-    if (a->rd == NULL)
-        return;
-    if (sqlite3_prepare_v2(a->rd,
-                           "SELECT id, created_at, started_at, ended_at, strategy, symbol, "
-                           "provider, status, json_extract(result, '$.total_return'), "
-                           "json_extract(result, '$.sharpe'), json_extract(result, '$.synthetic') "
-                           "FROM trajectories ORDER BY id DESC LIMIT 2000",
-                           -1, &st, NULL) != SQLITE_OK) {
-        notify(a, 1, "history: %s", sqlite3_errmsg(a->rd));
-        return;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        struct hrow *h;
-        const char *s;
-        if (a->nhist == cap) {
-            cap = cap ? cap * 2 : 256;
-            a->hist = xrealloc(a->hist, cap * sizeof *a->hist);
-        }
-        h = &a->hist[a->nhist++];
-        memset(h, 0, sizeof *h);
-        h->id = sqlite3_column_int64(st, 0);
-        h->created_at = sqlite3_column_int64(st, 1);
-        h->started_at = sqlite3_column_int64(st, 2);
-        h->ended_at = sqlite3_column_int64(st, 3);
-        snprintf(h->strategy, sizeof h->strategy, "%s",
-                 (s = (const char *)sqlite3_column_text(st, 4)) ? s : "");
-        snprintf(h->symbol, sizeof h->symbol, "%s",
-                 (s = (const char *)sqlite3_column_text(st, 5)) ? s : "-");
-        snprintf(h->provider, sizeof h->provider, "%s",
-                 (s = (const char *)sqlite3_column_text(st, 6)) ? s : "");
-        snprintf(h->state, sizeof h->state, "%s",
-                 (s = (const char *)sqlite3_column_text(st, 7)) ? s : "");
-        h->ret = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
-        h->sharpe = sqlite3_column_type(st, 9) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 9);
-        h->synthetic = sqlite3_column_int(st, 10);
-    }
-    sqlite3_finalize(st);
-}
 
 static void load_views(struct app *a)
 {
@@ -359,9 +311,10 @@ static void num_cell(struct table *t, size_t r, int c, double v, const char *fmt
 enum { C_ID, C_STRAT, C_SYM, C_PROV, C_STATE, C_ELAPSED, C_CPU, C_MEM, C_PROG, C_RET, C_SHARPE };
 
 static const struct table_col cols[] = {
-    {"ID", 5, 1, 0, 1},    {"STRATEGY", 8, 0, 1, 0}, {"SYM", 5, 0, 0, 0},    {"PROV", 5, 0, 0, 0},
-    {"STATE", 9, 0, 0, 0}, {"ELAPSED", 7, 1, 0, 1},  {"CPU%", 4, 1, 0, 1},   {"MEM", 5, 1, 0, 1},
-    {"PROG", 4, 1, 0, 1},  {"RETURN", 7, 1, 0, 1},   {"SHARPE", 6, 1, 0, 1},
+    {"ID", 5, 1, 0, 1, 0},     {"STRATEGY", 8, 0, 1, 0, 24}, {"SYM", 5, 0, 0, 0, 0},
+    {"PROV", 5, 0, 0, 0, 0},   {"STATE", 9, 0, 0, 0, 0},     {"ELAPSED", 7, 1, 0, 1, 0},
+    {"CPU%", 4, 1, 0, 1, 0},   {"MEM", 5, 1, 0, 1, 0},       {"PROG", 4, 1, 0, 1, 0},
+    {"RETURN", 7, 1, 0, 1, 0}, {"SHARPE", 6, 1, 0, 1, 0},
 };
 
 static void rebuild_table(struct app *a)
@@ -397,7 +350,7 @@ static void rebuild_table(struct app *a)
         num_cell(&a->tbl, r, C_SHARPE, v->sharpe, "%.2f");
     }
     for (size_t i = 0; i < a->nhist; i++) {
-        const struct hrow *h = &a->hist[i];
+        const struct fetch_hrow *h = &a->hist[i];
         int st = traj_state_from_name(h->state);
         int64_t start = h->started_at ? h->started_at : h->created_at;
         char b[64];
@@ -458,47 +411,35 @@ static void lr_release(void *c, struct lv_line *l, size_t n)
         free(l[i].text);
 }
 
-/* A past trajectory's output, read once from the store into a private ring
- * (at most its last 4 MiB). */
-static struct logring *load_stored_output(struct app *a, int64_t id)
-{
-    struct logring *r;
-    sqlite3_stmt *st = NULL;
-    if (a->rd == NULL)
-        return NULL;
-    r = logring_new(20000, 4u << 20);
-    if (r == NULL)
-        return NULL;
-    if (sqlite3_prepare_v2(a->rd, "SELECT stream, data FROM output WHERE traj_id = ? ORDER BY seq",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int n = sqlite3_column_bytes(st, 1);
-            if (n > 0)
-                logring_append(r, sqlite3_column_int(st, 0), sqlite3_column_blob(st, 1), (size_t)n);
-        }
-    }
-    sqlite3_finalize(st);
-    logring_finish(r);
-    return r;
-}
+static void set_output_ring(struct app *a, struct logring *r);
 
 /* Point the output pane at the selected deployment (if it changed). */
 static void sync_output(struct app *a)
 {
     int64_t id = table_selected(&a->tbl);
     struct logring *r = NULL;
-    struct lv_source src;
 
     if (id == a->out_id)
         return;
     a->out_id = id;
+    a->out_err[0] = '\0';
     logring_free(a->own_ring);
     a->own_ring = NULL;
-    if (id > 0 && a->coord && (r = coord_log(a->coord, id)) == NULL)
-        r = a->own_ring = load_stored_output(a, id);
-    else if (id > 0 && a->coord == NULL)
-        r = a->own_ring = load_stored_output(a, id);
+    if (id > 0 && a->coord != NULL)
+        r = coord_log(a->coord, id);
+    /* A past run: its output comes from the reader thread (output_loaded);
+     * "loading output..." meanwhile. Any other load is abandoned. */
+    a->out_loading = id > 0 && r == NULL ? id : 0;
+    fetch_output(a->fetch, a->out_loading);
+    set_output_ring(a, r);
+    a->dirty |= D_OUTPUT | D_DETAILS;
+}
+
+/* The output pane's source: ring r, or nothing. */
+static void set_output_ring(struct app *a, struct logring *r)
+{
+    struct lv_source src;
+
     if (r == NULL) {
         logview_set_source(&a->lv, NULL);
     } else {
@@ -509,7 +450,52 @@ static void sync_output(struct app *a)
         src.release = lr_release;
         logview_set_source(&a->lv, &src);
     }
-    a->dirty |= D_OUTPUT | D_DETAILS;
+}
+
+/* A stored output from the reader: shown if it is still the selected one. */
+static void output_loaded(struct app *a, struct fetch_result *res)
+{
+    if (res->id != a->out_id || a->out_loading != res->id)
+        return; /* the operator has moved on */
+    a->out_loading = 0;
+    if (res->ring == NULL) {
+        snprintf(a->out_err, sizeof a->out_err, "(%.190s)", res->error);
+    } else {
+        a->own_ring = res->ring;
+        res->ring = NULL;
+        set_output_ring(a, a->own_ring);
+    }
+    a->dirty |= D_OUTPUT;
+}
+
+/* The past trajectories from the reader. */
+static void history_loaded(struct app *a, struct fetch_result *res)
+{
+    if (res->error[0]) {
+        notify(a, 1, "%s", res->error);
+        return;
+    }
+    free(a->hist);
+    a->hist = res->rows;
+    a->nhist = res->nrows;
+    res->rows = NULL;
+    a->hist_loaded = 1;
+    rebuild_table(a);
+    sync_output(a);
+    a->dirty |= D_TABLE | D_HEADER | D_DETAILS | D_OUTPUT;
+}
+
+/* Whatever the reader has finished (its fd was readable). */
+static void take_fetched(struct app *a)
+{
+    struct fetch_result *res;
+    while ((res = fetch_take(a->fetch)) != NULL) {
+        if (res->kind == FETCH_OUTPUT)
+            output_loaded(a, res);
+        else
+            history_loaded(a, res);
+        fetch_result_free(res);
+    }
 }
 
 /* The header's health line: cheap calls (copies under the coordinator's
@@ -523,8 +509,10 @@ static void load_health(struct app *a)
 
 static void refresh_data(struct app *a)
 {
-    if (a->hist_stale)
-        load_history(a);
+    if (a->hist_stale) {
+        a->hist_stale = 0;
+        fetch_history(a->fetch);
+    }
     load_views(a);
     load_health(a);
     rebuild_table(a);
@@ -598,10 +586,12 @@ struct command {
 static const struct command commands[];
 static int cmd_run(struct app *a, const char *line);
 
-static int focused_key(struct app *a, int key)
+/* A key for pane p's widget (the focused one, or the one under the mouse
+ * wheel). */
+static int pane_key(struct app *a, int p, int key)
 {
     int f = 0;
-    switch (a->focus) {
+    switch (p) {
     case P_TABLE:
         f = table_ops.key(&a->tbl, key);
         if (f & WF_DIRTY)
@@ -616,11 +606,18 @@ static int focused_key(struct app *a, int key)
         if (browser_ops.key(&a->pat, key) & WF_DIRTY)
             a->dirty |= D_PATTERNS;
         break;
-    default:
+    case P_OUTPUT:
         if (logview_ops.key(&a->lv, key) & WF_DIRTY)
             a->dirty |= D_OUTPUT;
+        break;
     }
     return 0;
+}
+
+static int focused_key(struct app *a, int key)
+{
+    /* The details pane has no widget: its keys move the output. */
+    return pane_key(a, a->focus == P_DETAILS ? P_OUTPUT : a->focus, key);
 }
 
 /* The table the list commands (sort, filter) act on: the focused one. */
@@ -972,6 +969,37 @@ static int c_theme_next(struct app *a, const char *x)
     return c_theme(a, names[i >= n ? 0 : (i + 1) % n]);
 }
 
+/* Why braille cannot be drawn here, or NULL: it needs a UTF-8 locale, and
+ * the Linux console's and a vt100's fonts have no braille. */
+static const char *braille_refused(const struct app *a)
+{
+    const char *term = getenv("TERM");
+    if (!a->g->utf8)
+        return "braille sparklines need a UTF-8 locale";
+    if (term && (strcmp(term, "linux") == 0 || strncmp(term, "vt", 2) == 0))
+        return "braille sparklines: this terminal's font has no braille";
+    return NULL;
+}
+
+static int c_sparklines(struct app *a, const char *arg)
+{
+    int braille = arg ? strcmp(arg, "braille") == 0 : !a->spark_g->braille;
+    const char *why;
+    if (arg && !braille && strcmp(arg, "block") != 0) {
+        notify(a, 1, "sparklines: no style \"%s\" (block or braille)", arg);
+        return -1;
+    }
+    if (braille && (why = braille_refused(a)) != NULL) {
+        notify(a, 1, "%s", why);
+        return -1;
+    }
+    a->spark_g = braille ? &glyphs_braille : a->g;
+    a->learn_w = -1; /* the Learning pane's lines carry the sparklines */
+    a->dirty |= D_LEARNING | D_DETAILS;
+    notify(a, 0, "sparklines: %s", braille ? "braille (two values a cell)" : "block");
+    return 0;
+}
+
 static int c_help(struct app *a, const char *x)
 {
     (void)x;
@@ -1033,7 +1061,7 @@ static int c_cleanup(struct app *a, const char *x)
     for (size_t i = 0; i < a->tbl.nrows; i++) {
         int64_t id = a->tbl.rows[i].id;
         const struct deploy_view *v = live_view(a, id);
-        const struct hrow *h = hist_row(a, id);
+        const struct fetch_hrow *h = hist_row(a, id);
         if ((v && traj_state_terminal(v->state)) ||
             (!v && h &&
              traj_state_terminal(traj_state_from_name(h->state) < 0
@@ -1148,6 +1176,7 @@ static const struct command commands[] = {
     {"help", "", "show the keys", 0, c_help},
     {"theme", "NAME", "switch to a theme (themes/NAME.theme)", CMD_ARG, c_theme},
     {"theme-next", "", "cycle through the themes", 0, c_theme_next},
+    {"sparklines", "[STYLE]", "sparklines in block or braille (no STYLE: switch)", 0, c_sparklines},
     {"export", "FILE", "write the visible table as CSV (0600)", CMD_ARG, c_export},
     {"save", "[FILE]", "save the output pane's lines to FILE (0600)", 0, c_save},
     {"filter", "TEXT", "filter the table (text, or column:text)", 0, c_filter},
@@ -1216,6 +1245,7 @@ static const struct binding bindings[] = {
     {'S', S_OUTPUT, "save", 0},
     {'F', S_ANY, "fullscreen", 0},
     {'t', S_ANY, "theme-next", 0},
+    {'b', S_ANY, "sparklines", 0},
     {WK_TAB, S_ANY, "focus-next", 1},
     {WK_BTAB, S_ANY, "focus-prev", 0},
     {'1', S_ANY, "focus 1", 0},
@@ -1801,8 +1831,9 @@ static void draw_table(struct app *a)
         table_ops.draw(&a->tbl, stdscr, r[0] + 1, r[1] + 1, r[2] - 2, r[3] - 2, &dc);
         wattrset(stdscr, a->roles[ROLE_DIM]);
         glyph_put(stdscr, r[0] + 2, r[1] + 3,
-                  a->readonly ? "no deployments in the store"
-                              : "no deployments yet: press d to deploy",
+                  !a->hist_loaded ? "loading history..."
+                  : a->readonly   ? "no deployments in the store"
+                                  : "no deployments yet: press d to deploy",
                   r[3] - 5, 0);
         return;
     }
@@ -1815,7 +1846,7 @@ static void draw_output(struct app *a)
     char title[256];
     struct draw_ctx dc = dctx(a, a->focus == P_OUTPUT);
     const struct deploy_view *v = live_view(a, a->out_id);
-    const struct hrow *h = v ? NULL : hist_row(a, a->out_id);
+    const struct fetch_hrow *h = v ? NULL : hist_row(a, a->out_id);
     if (r[2] < 3)
         return;
     if (a->out_id > 0)
@@ -1835,7 +1866,10 @@ static void draw_output(struct app *a)
         snprintf(title + l, sizeof title - l, "%s", a->lv.search);
     }
     pane_box(a, P_OUTPUT, title);
-    a->lv.empty = a->out_id > 0 ? "(no output yet)" : "(select a deployment)";
+    a->lv.empty = a->out_id <= 0                ? "(select a deployment)"
+                  : a->out_loading == a->out_id ? "loading output..."
+                  : a->out_err[0]               ? a->out_err
+                                                : "(no output yet)";
     logview_ops.draw(&a->lv, stdscr, r[0] + 1, r[1] + 1, r[2] - 2, r[3] - 2, &dc);
 }
 
@@ -1855,7 +1889,7 @@ static void draw_details(struct app *a)
 {
     int *r = a->rect[P_DETAILS], y = r[0] + 1, x = r[1] + 2, w = r[3] - 4;
     const struct deploy_view *v = live_view(a, a->out_id);
-    const struct hrow *h = v ? NULL : hist_row(a, a->out_id);
+    const struct fetch_hrow *h = v ? NULL : hist_row(a, a->out_id);
     char b[256];
     if (r[2] < 3)
         return;
@@ -1891,7 +1925,7 @@ static void draw_details(struct app *a)
             struct spark *sp = spark_for(a, v->id, 0);
             if (sp && sp->n > 1 && y < r[0] + r[2] - 1) {
                 char line[1024];
-                sparkline_render(sp->v, (size_t)sp->n, w - 10, a->g, line, sizeof line);
+                sparkline_render(sp->v, (size_t)sp->n, w - 10, a->spark_g, line, sizeof line);
                 wattrset(stdscr, a->roles[ROLE_DIM]);
                 glyph_put(stdscr, y, x, "equity", 10, 1);
                 wattrset(stdscr, a->roles[ROLE_SPARK]);
@@ -1919,7 +1953,7 @@ static void draw_learning(struct app *a)
         return;
     if (a->learn_w != r[3] - 2) { /* lines are built for the pane's width */
         size_t top = a->learn.top;
-        pane_learning_fill(&a->learn, a->snap, r[3] - 2, a->g);
+        pane_learning_fill(&a->learn, a->snap, r[3] - 2, a->spark_g);
         a->learn.top = top;
         a->learn_w = r[3] - 2;
     }
@@ -2164,11 +2198,92 @@ static void confirm_done(struct app *a, int yes)
     }
 }
 
+/* MOUSE (on where the terminal has a mouse protocol, unless --no-mouse): a
+ * click focuses the pane under it and selects the table row it lands on,
+ * or picks a tab; the wheel scrolls the pane under the pointer by three
+ * lines or rows without moving the focus. Overlays ignore the mouse. */
+static int pane_at(const struct app *a, int y, int x)
+{
+    for (int p = 0; p < P_COUNT; p++) {
+        const int *r = a->rect[p];
+        if (r[2] > 0 && y >= r[0] && y < r[0] + r[2] && x >= r[1] && x < r[1] + r[3])
+            return p;
+    }
+    return -1;
+}
+
+/* The tab drawn at column x of the tab bar (as draw_header lays it out). */
+static int tab_at(int x)
+{
+    int x0 = 0;
+    for (int p = 0; p < P_COUNT; p++) {
+        char name[32];
+        int w = snprintf(name, sizeof name, " %d %s ", p + 1, pane_names[p]);
+        if (x >= x0 && x < x0 + w)
+            return p;
+        x0 += w + 1;
+    }
+    return -1;
+}
+
+static void handle_mouse(struct app *a)
+{
+    MEVENT ev;
+    int p, dy;
+
+    if (getmouse(&ev) != OK || a->too_small || a->overlay != OV_NONE)
+        return;
+    if ((ev.bstate & BUTTON1_PRESSED) && a->tabs && !a->fullscreen && ev.y == 1) {
+        if ((p = tab_at(ev.x)) >= 0 && p != a->focus) {
+            a->focus = p;
+            a->dirty = D_ALL;
+        }
+        return;
+    }
+    if ((p = pane_at(a, ev.y, ev.x)) < 0)
+        return;
+    if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+        for (int i = 0; i < 3; i++)
+            pane_key(a, p == P_DETAILS ? P_OUTPUT : p,
+                     ev.bstate & BUTTON4_PRESSED ? WK_UP : WK_DOWN);
+        return;
+    }
+    if (!(ev.bstate & BUTTON1_PRESSED))
+        return;
+    if (a->focus != p) {
+        a->focus = p;
+        a->dirty = D_ALL;
+    }
+    dy = ev.y - a->rect[p][0] - 1; /* 0: the table's header line */
+    if (p == P_TABLE && (table_click(&a->tbl, dy) & WF_DIRTY)) {
+        sync_output(a);
+        a->dirty |= D_TABLE | D_OUTPUT | D_DETAILS;
+    } else if (p == P_PATTERNS && !a->pat.open && (table_click(&a->pat.list, dy) & WF_DIRTY)) {
+        a->dirty |= D_PATTERNS;
+    }
+}
+
+/* Whether to ask for mouse events: the terminal must describe a mouse
+ * protocol (kmous); the Linux console's (gpm) is left alone; and not inside
+ * GNU screen (STY set), which holds back a lone Esc while an application
+ * has mouse reporting on, until the next key (console e2e gnu_screen). */
+static int mouse_ok(void)
+{
+    const char *term = getenv("TERM");
+    char *km = tigetstr("kmous");
+    return km != NULL && km != (char *)-1 && *km && !(term && strcmp(term, "linux") == 0) &&
+           getenv("STY") == NULL;
+}
+
 static void handle_key(struct app *a, int key)
 {
     int f;
     if (key == WK_RESIZE)
         return;
+    if (key == WK_FN(KEY_MOUSE)) {
+        handle_mouse(a);
+        return;
+    }
     if (a->too_small) {
         if (key == 'q')
             a->quit = 1;
@@ -2373,7 +2488,11 @@ int tui_run(const struct tui_conf *conf)
     a->learn_w = -1;
     browser_init(&a->pat, pattern_cols, PC_COUNT, 12);
     table_sort_by(&a->pat.list, PC_CONF, 1);
-    a->rd = store_reader(a->store, &err);
+    {
+        struct fetch_conf fc = {.store = a->store};
+        if ((a->fetch = fetch_start(&fc, &err)) == NULL)
+            notify(a, 1, "%s", err.msg);
+    }
     {
         struct learnsnap_conf lc = {
             .learn = a->coord ? coord_learn(a->coord) : NULL,
@@ -2387,6 +2506,9 @@ int tui_run(const struct tui_conf *conf)
 
     setlocale(LC_ALL, "");
     a->g = glyph_pick();
+    a->spark_g = a->g;
+    if (conf->sparklines && strcmp(conf->sparklines, "block") != 0)
+        c_sparklines(a, conf->sparklines); /* refused: says why, stays block */
     if (pipe2(a->sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         free(a);
         return 3;
@@ -2412,6 +2534,10 @@ int tui_run(const struct tui_conf *conf)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     set_escdelay(25);
+    if (!conf->no_mouse && mouse_ok()) {
+        mouseinterval(0); /* presses as they come: no wait to tell a click */
+        mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    }
     curs_set(0);
     a->colors = 0;
     if (!conf->no_color && has_colors()) {
@@ -2431,13 +2557,12 @@ int tui_run(const struct tui_conf *conf)
         sigaction(sigs[i], &sa, &old[i]);
 
     probe_start(a);
-    load_history(a);
-    refresh_data(a);
+    refresh_data(a); /* asks the reader for the history */
     layout(a);
     a->dirty = D_ALL;
 
     while (!a->quit) {
-        struct pollfd pf[5];
+        struct pollfd pf[6];
         int nfd = 0, timeout = -1, live;
         uint64_t now;
 
@@ -2450,6 +2575,7 @@ int tui_run(const struct tui_conf *conf)
                                     POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->probe_fd, POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->paused ? -1 : learnsnap_fd(a->ls), POLLIN, 0};
+        pf[nfd++] = (struct pollfd){fetch_fd(a->fetch), POLLIN, 0};
         live = a->counts[TS_RUNNING] + a->counts[TS_QUEUED];
         if (live && !a->paused)
             timeout = a->interval_ms;
@@ -2481,6 +2607,8 @@ int tui_run(const struct tui_conf *conf)
             probe_read(a);
         if (pf[4].revents & POLLIN)
             take_snapshot(a);
+        if (pf[5].revents & POLLIN)
+            take_fetched(a);
         if (pf[0].revents & POLLIN) {
             int k;
             while ((k = wk_read(stdscr)) != WK_NONE) {
@@ -2511,6 +2639,7 @@ int tui_run(const struct tui_conf *conf)
     }
 
     learnsnap_stop(a->ls); /* before the caller frees the coordinator and its learner */
+    fetch_stop(a->fetch);
     for (int i = 0; i < 4; i++)
         sigaction(sigs[i], &old[i], NULL);
     g_app = NULL;
@@ -2526,8 +2655,6 @@ int tui_run(const struct tui_conf *conf)
     }
     close(a->sig_pipe[0]);
     close(a->sig_pipe[1]);
-    if (a->rd)
-        sqlite3_close_v2(a->rd);
     logring_free(a->own_ring);
     json_decref(a->sugg);
     json_decref(a->snap);

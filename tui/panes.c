@@ -197,8 +197,8 @@ void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const st
 /* --- patterns ---------------------------------------------------------------- */
 
 const struct table_col pattern_cols[PC_COUNT] = {
-    {"CONF", 5, 1, 0, 1},   {"RUNS", 5, 1, 0, 1},    {"OK%", 4, 1, 0, 1},
-    {"REWARD", 6, 1, 0, 1}, {"PATTERN", 8, 0, 1, 0},
+    {"CONF", 5, 1, 0, 1, 0},   {"RUNS", 5, 1, 0, 1, 0},    {"OK%", 4, 1, 0, 1, 0},
+    {"REWARD", 6, 1, 0, 1, 0}, {"PATTERN", 8, 0, 1, 0, 0},
 };
 
 int64_t pane_pattern_id(const json_t *p)

@@ -22,8 +22,10 @@ struct tui_conf {
     const char *runner_path; /* swarmdeck-runner: a read-only console's learning
                                 catalog (NULL: no learning without a coordinator) */
     const char *version;
-    const char *theme; /* NULL = "default" */
+    const char *theme;      /* NULL = "default" */
+    const char *sparklines; /* "block" (NULL) or "braille" */
     int readonly, no_color, no_anim;
+    int no_mouse;    /* do not ask the terminal for mouse events */
     long frames;     /* exit after this many frames (0 = never) */
     int interval_ms; /* refresh while something runs (default 1000) */
 };

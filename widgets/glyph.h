@@ -16,9 +16,11 @@ struct glyphs {
     const char *tag, *ellipsis, *up, *down;
     const char *spark[8]; /* lowest to highest */
     int utf8;
+    int braille; /* sparklines in braille (sparkline.h); needs utf8 */
 };
 
-extern const struct glyphs glyphs_utf8, glyphs_ascii;
+/* glyphs_braille is glyphs_utf8 with braille sparklines. */
+extern const struct glyphs glyphs_utf8, glyphs_ascii, glyphs_braille;
 
 /* The table for the current locale (call after setlocale). */
 const struct glyphs *glyph_pick(void);

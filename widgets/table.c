@@ -283,22 +283,54 @@ static int table_key(void *w, int key)
     return 0;
 }
 
-/* Column widths for a pane of width w: minimums, flex columns share the
- * rest; columns that do not fit are dropped from the right. */
-static int layout(const struct table *t, int w, int *cw)
+int table_click(struct table *t, int dy)
 {
-    int used = 2, nflex = 0, shown = 0;
+    size_t vi = t->top + (size_t)dy - 1;
+    if (dy < 1 || dy > t->page || vi >= t->nview)
+        return 0;
+    if (vi == t->sel)
+        return WF_HANDLED;
+    return WF_HANDLED | table_move(t, (long)vi - (long)t->sel);
+}
+
+/* Column widths (table.h, struct table_col). */
+int table_layout(const struct table *t, int w, int *cw)
+{
+    int used = 2, shown = 0, left, grew;
     for (int c = 0; c < t->ncols; c++) {
         if (used + t->cols[c].width + 1 > w)
             break;
         cw[c] = t->cols[c].width;
         used += cw[c] + 1;
-        nflex += t->cols[c].flex;
         shown++;
     }
-    for (int c = 0; c < shown && nflex; c++)
-        if (t->cols[c].flex)
-            cw[c] += (w - used) / nflex;
+    left = w - used;
+    /* Flex columns first, in equal shares, each up to its max. */
+    do {
+        int open = 0, share;
+        grew = 0;
+        for (int c = 0; c < shown; c++)
+            open += t->cols[c].flex && (t->cols[c].max <= 0 || cw[c] < t->cols[c].max);
+        if (open == 0 || left <= 0)
+            break;
+        share = left / open > 0 ? left / open : 1;
+        for (int c = 0; c < shown && left > 0; c++) {
+            int g = share;
+            if (!t->cols[c].flex || (t->cols[c].max > 0 && cw[c] >= t->cols[c].max))
+                continue;
+            if (t->cols[c].max > 0 && cw[c] + g > t->cols[c].max)
+                g = t->cols[c].max - cw[c];
+            cw[c] += g;
+            left -= g;
+            grew += g;
+        }
+    } while (grew > 0 && left > 0);
+    /* The rest over every column (the first ones get the remainder). */
+    for (int c = 0; c < shown && left > 0; c++) {
+        int g = left / (shown - c) + (left % (shown - c) != 0);
+        cw[c] += g;
+        left -= g;
+    }
     return shown;
 }
 
@@ -309,7 +341,7 @@ static void table_draw(void *w, WINDOW *win, int y, int x, int h, int wd, const 
 
     if (h < 1 || wd < 4)
         return;
-    shown = layout(t, wd, cw);
+    shown = table_layout(t, wd, cw);
     /* header */
     wattrset(win, dc->roles[ROLE_HEADER]);
     mvwhline(win, y, x, ' ', wd);

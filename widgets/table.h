@@ -24,12 +24,18 @@
 
 #include "widget.h"
 
+/* Column widths in a pane of w columns: every column gets its minimum (the
+ * columns that do not fit are dropped from the right); the flex columns
+ * share what is left, each up to its max; what they cannot take is spread
+ * over every shown column, so a wide pane widens the gaps instead of one
+ * column. */
 struct table_col {
     const char *title;
-    int width;     /* minimum width; the last flex column takes what is left */
+    int width;     /* minimum width */
     int right;     /* right-aligned */
     int flex;      /* grows with the pane */
     int sort_desc; /* first sort direction (numbers usually want descending) */
+    int max;       /* flex: the widest it grows (0: no limit) */
 };
 
 struct table_row {
@@ -86,5 +92,14 @@ size_t table_targets(const struct table *t, int64_t *out, size_t max);
 
 /* Move the selection by delta rows (clamped); returns WF_DIRTY if it moved. */
 int table_move(struct table *t, long delta);
+
+/* A click dy rows below the table's top (0: the header line) as of the
+ * last draw: selects the row drawn there. Returns WF_DIRTY if the selection
+ * moved, WF_HANDLED if it was already there, 0 if no row is drawn there. */
+int table_click(struct table *t, int dy);
+
+/* The widths of the columns shown in a pane w wide (the table draws at x + 2
+ * after its tag column) into cw[0 .. ncols); returns how many are shown. */
+int table_layout(const struct table *t, int w, int *cw);
 
 #endif

@@ -25,9 +25,10 @@ static double now_ms(void)
 }
 
 static const struct table_col cols[] = {
-    {"ID", 5, 1, 0, 1},    {"STRATEGY", 8, 0, 1, 0}, {"SYM", 5, 0, 0, 0},    {"PROV", 5, 0, 0, 0},
-    {"STATE", 9, 0, 0, 0}, {"ELAPSED", 7, 1, 0, 1},  {"CPU%", 4, 1, 0, 1},   {"MEM", 5, 1, 0, 1},
-    {"PROG", 4, 1, 0, 1},  {"RETURN", 7, 1, 0, 1},   {"SHARPE", 6, 1, 0, 1},
+    {"ID", 5, 1, 0, 1, 0},     {"STRATEGY", 8, 0, 1, 0, 0}, {"SYM", 5, 0, 0, 0, 0},
+    {"PROV", 5, 0, 0, 0, 0},   {"STATE", 9, 0, 0, 0, 0},    {"ELAPSED", 7, 1, 0, 1, 0},
+    {"CPU%", 4, 1, 0, 1, 0},   {"MEM", 5, 1, 0, 1, 0},      {"PROG", 4, 1, 0, 1, 0},
+    {"RETURN", 7, 1, 0, 1, 0}, {"SHARPE", 6, 1, 0, 1, 0},
 };
 
 static void fill(struct table *t, int n, int frame)

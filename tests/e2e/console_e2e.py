@@ -109,6 +109,7 @@ def mask(s):
     """Mask what legitimately changes between runs: paths, times, ids."""
     s = re.sub(r"\| /\S*", "| <store>", s)
     s = re.sub(r"isolation: \S+", "isolation: <level>", s)  # depends on the kernel
+    s = re.sub(r"\| chain [^|\n]*?(?= \||$)", "| chain <state>", s, flags=re.M)  # tested apart
     s = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "YYYY-MM-DD hh:mm", s)  # keeps the width
     return s
 
@@ -119,19 +120,37 @@ def cli(e, *args):
                    capture_output=True)
 
 
-def golden(name, text):
+def golden(c, name, timeout=5.0):
+    """Compare the (masked) screen with golden/NAME. The screen is polled
+    until it matches or the deadline passes, because a capture can land in
+    the middle of a repaint; UPDATE_GOLDEN=1 writes it once two captures
+    100 ms apart agree."""
     path = os.path.join(GOLDEN, name)
+    deadline = time.monotonic() + timeout
     if os.environ.get("UPDATE_GOLDEN") == "1":
+        text = mask(c.screen())
+        while True:
+            time.sleep(0.1)
+            again = mask(c.screen())
+            if again == text or time.monotonic() > deadline:
+                break
+            text = again
         with open(path, "w") as f:
-            f.write(text)
+            f.write(again)
         return
     with open(path) as f:
         want = f.read()
-    if want != text:
-        import difflib
-        sys.stderr.write("".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True),
-                                                      "golden/" + name, "screen")))
-        raise AssertionError("screen differs from golden/%s (UPDATE_GOLDEN=1 regenerates)" % name)
+    while True:
+        text = mask(c.screen())
+        if text == want:
+            return
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    import difflib
+    sys.stderr.write("".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True),
+                                                  "golden/" + name, "screen")))
+    raise AssertionError("screen differs from golden/%s (UPDATE_GOLDEN=1 regenerates)" % name)
 
 
 def s_flow_80x24(c):
@@ -215,17 +234,100 @@ def s_ascii(c):
     s = c.wait_for(r"no deployments yet")
     assert "\u2500" not in s and "\u2502" not in s, "UTF-8 borders in the C locale"
     assert re.search(r"^\+ Sandboxes \(0/0\) -+\+$", s, re.M), s
+    c.keys("b")
+    c.wait_for(r"braille sparklines need a UTF-8 locale")
     c.keys("q")
     c.wait_exit()
 
 
 def s_golden_80x24(c):
     c.wait_for(r"no deployments yet")
-    golden("console_empty_80x24.txt", mask(c.screen()))
+    golden(c, "console_empty_80x24.txt")
     c.keys("d")
     c.wait_for(r"Deploy \(Enter launches")
-    golden("console_deploy_80x24.txt", mask(c.screen()))
+    golden(c, "console_deploy_80x24.txt")
     c.keys("Escape")
+    c.keys("q")
+    c.wait_exit()
+
+
+def s_golden_200x50(c):
+    """The grid with history: column widths (a strategy name gets what it
+    needs, the rest of the width is spread), details, learning, patterns."""
+    s = c.wait_for(r"^. +5 mean-reversion +")
+    c.wait_for(r"@@result")
+    c.wait_for(r"Patterns \(2/2\)")
+    s = c.wait_for(r"all strategies", timeout=5)
+    golden(c, "console_grid_200x50.txt")
+    c.keys("q")
+    c.wait_exit()
+
+
+def s_braille(c):
+    """--sparklines braille: the Learning pane's sparklines in braille (two
+    runs a cell); b switches to blocks and back."""
+    c.wait_for(r"5 Patterns")
+    c.keys("4")
+    # five runs at 100 %: one right half (dots 8,6,5,4) and two full cells
+    c.wait_for(r"success +100% +\u28b8\u28ff\u28ff ")
+    c.keys("b")
+    c.wait_for(r"sparklines: block")
+    c.wait_for(r"success +100% +\u2588{5} ")
+    c.keys("b")
+    c.wait_for(r"sparklines: braille")
+    c.wait_for(r"success +100% +\u28b8\u28ff\u28ff ")
+    c.keys(":")
+    c.text("sparklines dots")
+    c.keys("Enter")
+    c.wait_for(r'sparklines: no style "dots"')
+    c.keys("q")
+    c.wait_exit()
+
+
+def mouse(c, x, y, button=0):
+    """A press at column x, row y (0-based) in the xterm X10 encoding the
+    terminal (tmux: kmous=\\E[M) sends: ESC [ M, then button, x and y + 32
+    (+1: the protocol counts from 1). 0 is the left button, 64/65 the wheel."""
+    assert x < 94 and y < 94, "X10 coordinates are single bytes"
+    c.text("\x1b[M%c%c%c" % (32 + button, 33 + x, 33 + y))
+    if button < 64:  # a button goes up again (3: release); the wheel does not
+        c.text("\x1b[M%c%c%c" % (32 + 3, 33 + x, 33 + y))
+
+
+def where(screen, regex):
+    """(column, row) of the first match of regex on the screen."""
+    for y, line in enumerate(screen.split("\n")):
+        m = re.search(regex, line)
+        if m:
+            return m.start(), y
+    raise AssertionError("%r is not on the screen:\n%s" % (regex, screen))
+
+
+def s_mouse(c):
+    """Click a row (selects it: details and output follow), click a pane
+    (focuses it), roll the wheel over the output (scrolls it: no longer
+    following) and, in tabs, click a tab."""
+    c.wait_for(r"Patterns \(2/2\)")
+    c.wait_for(r"Output #5 mean-reversion")
+    s = c.wait_for(r"\b3 momentum ")
+    x, y = where(s, r"\b3 momentum ")
+    mouse(c, x + 2, y)
+    c.wait_for(r"Output #3 momentum IWM")
+    c.wait_for(r"id +#3 ")
+    c.wait_for(r"s sort-next")  # the table has the focus
+    s = c.wait_for(r"Patterns \(2/2\)")
+    x, y = where(s, r"Patterns \(")
+    mouse(c, x + 2, y + 3)  # a pattern row: the patterns pane gets the focus
+    c.wait_for(r"Enter pattern-open")
+    x, y = where(c.screen(), r"Output #3")
+    mouse(c, x + 5, y + 5, 64)  # wheel up over the output
+    c.wait_for(r"Output #3 momentum IWM\S* \[paused\]")
+    c.wait_for(r"Enter pattern-open")  # the wheel did not move the focus
+    c.resize(80, 24)  # tabs
+    s = c.wait_for(r"1 Sandboxes")
+    x, y = where(s, r" 4 Learning ")
+    mouse(c, x + 2, y)
+    c.wait_for(r"^. all strategies")
     c.keys("q")
     c.wait_exit()
 
@@ -289,15 +391,17 @@ def s_learning_80x24(c):
     detail, and a deployment launched from it that the panes then learn."""
     c.wait_for(r"5 Patterns")
     c.keys("4")
-    s = c.wait_for(r"^. all strategies")
+    c.wait_for(r"^. all strategies")
     c.wait_for(r"runs +5 ")
+    # A capture can land mid-repaint: wait for the last line, then look above it.
+    s = c.wait_for(r"^. mean-reversion")
     assert re.search(r"success +100% +\u2588+", s), s  # a sparkline on the [0, 1] scale
-    assert re.search(r"^. momentum +", s, re.M) and re.search(r"^. mean-reversion", s, re.M), s
-    golden("console_learning_80x24.txt", mask(c.screen()))
+    assert re.search(r"^. momentum +", s, re.M), s
+    golden(c, "console_learning_80x24.txt")
     c.keys("5")
-    s = c.wait_for(r"Patterns \(\d+/\d+\)")
-    assert "CONF\u25bc" in s, s  # sorted by confidence
-    golden("console_patterns_80x24.txt", mask(s))
+    c.wait_for(r"Patterns \(\d+/\d+\)")
+    c.wait_for(r"CONF\u25bc")  # sorted by confidence
+    golden(c, "console_patterns_80x24.txt")
     c.keys("/")
     c.text("mean")
     c.keys("Enter")
@@ -376,8 +480,15 @@ def s_firehose(c):
         time.sleep(0.05)
     c.keys("f")
     c.wait_for(r"\[follow\]")
-    c.wait_for(r"^.last line 1599999", timeout=60)  # caught up with the end
+    # Caught up with the end: the last line of one stream or the other (stdout
+    # is buffered, stderr is not, so either may arrive last).
+    c.wait_for(r"^.(last )?line 1599999", timeout=60)
     s = c.wait_for(r"1 +probe-li\S* +\S+ +local +succeeded", timeout=30)
+    c.keys("/")
+    c.text("last line 1599999")
+    c.keys("Enter")  # the very last stdout line is in the pane
+    c.wait_for(r"^.last line 1599999")
+    assert "not found" not in c.screen()
     c.keys("q")
     c.wait_exit()
 
@@ -493,6 +604,65 @@ def s_sighup(c):
     signal_shutdown(c, "SIGHUP")
 
 
+class ReadLock:
+    """Hold the store's WAL read locks (bytes 123..127 of its -shm file,
+    sqlite.org/walformat.html) from this process: no connection of the
+    console can start a read until release(). A stuck process could do this;
+    here it makes a store read that cannot finish, whatever the machine."""
+
+    def __init__(self, db, timeout=10.0):
+        import fcntl
+        self.fcntl = fcntl
+        self.fd = os.open(db + "-shm", os.O_RDWR)
+        deadline = time.monotonic() + timeout
+        while True:  # the console's own readers may hold one for a moment
+            try:
+                fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 5, 123)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("cannot take the store's read locks")
+                time.sleep(0.01)
+
+    def release(self):
+        os.close(self.fd)  # and with it the locks
+
+
+def s_slow_store(c):
+    """A past run's output cannot be read (another process holds the store's
+    read locks): the output pane says it is loading while the console keeps
+    answering keys, and the output shows once the store is free again."""
+    c.wait_for(r"2 +momentum +QQQ\*? +local +succeeded")
+    c.wait_for(r"Output #2 momentum QQQ")
+    c.wait_for(r"@@result")  # the selected run's output, read at start
+    lock = ReadLock(c.db)
+    try:
+        c.keys("j")  # the other past run: its output must come from the store
+        c.wait_for(r"Output #1 momentum SPY")
+        c.wait_for(r"loading output\.\.\.")
+        lat = []
+        for _ in range(3):
+            t0 = time.monotonic()
+            c.keys("?")
+            c.wait_for(r"Keys \(Esc closes", timeout=5)
+            lat.append(time.monotonic() - t0)
+            c.keys("Escape")
+            c.wait_for(r"Keys \(Esc closes", timeout=5, absent=True)
+        c.keys("k", "j")  # moving back and forth: the selection follows at once
+        c.wait_for(r"Output #1 momentum SPY")
+        s = c.wait_for(r"loading output\.\.\.")  # still: the store is still locked
+        assert "@@result" not in s, s
+        print("keys answered in %s ms while the store was locked" %
+              " ".join("%.0f" % (x * 1000) for x in lat))
+        assert max(lat) < 1.0, "a key took %.0f ms while a read waited" % (max(lat) * 1000)
+    finally:
+        lock.release()
+    c.wait_for(r"@@result")
+    c.wait_for(r"loading output", absent=True)
+    c.keys("q")
+    c.wait_exit()
+
+
 SCENARIOS = {
     "flow_80x24": (s_flow_80x24, 80, 24, {}, ""),
     "grid_200x50": (s_grid_200x50, 200, 50, {}, ""),
@@ -500,6 +670,9 @@ SCENARIOS = {
     "no_color": (s_no_color, 80, 24, {"NO_COLOR": "1"}, ""),
     "ascii": (s_ascii, 80, 24, {"LC_ALL": "C"}, ""),
     "golden_80x24": (s_golden_80x24, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
+    "braille": (s_braille, 80, 24, {}, "--sparklines braille"),
+    "mouse": (s_mouse, 120, 40, {}, ""),
+    "golden_200x50": (s_golden_200x50, 200, 50, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
     "idle": (s_idle, 80, 24, {}, ""),
     "readonly": (s_readonly, 80, 24, {}, "--readonly"),
     "learning_80x24": (s_learning_80x24, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
@@ -511,6 +684,7 @@ SCENARIOS = {
     "guide": (s_guide, 80, 24, {"SWARMDECK_CLOCK": "fixed:1700000000000"}, ""),
     "sigterm": (s_sigterm, 80, 24, {}, ""),
     "sighup": (s_sighup, 80, 24, {}, ""),
+    "slow_store": (s_slow_store, 120, 40, {}, ""),
 }
 
 # Store set-up before the console starts, and programs the console runs under.
@@ -520,6 +694,11 @@ PRE = {
     "firehose": add_lines_strategy,
 }
 PRE["guide"] = PRE["learning_80x24"]
+PRE["golden_200x50"] = PRE["learning_80x24"]
+PRE["braille"] = PRE["learning_80x24"]
+PRE["mouse"] = PRE["learning_80x24"]
+PRE["slow_store"] = lambda e: (cli(e, "deploy", "-s", "momentum", "--symbol", "SPY"),
+                               cli(e, "deploy", "-s", "momentum", "--symbol", "QQQ"))
 WRAP = {"gnu_screen": in_gnu_screen}
 
 

@@ -3,7 +3,8 @@
 add_executable(test-console ${CMAKE_SOURCE_DIR}/tests/unit/console_test.c)
 target_link_libraries(test-console PRIVATE swarmdeck_tui)
 target_include_directories(test-console PRIVATE ${CMAKE_SOURCE_DIR}/tui)
-foreach(t learning_pane patterns_pane worker worker_no_learning header)
+foreach(t learning_pane patterns_pane worker worker_no_learning header fetch_history
+          fetch_output fetch_supersede fetch_locked fetch_locked_long)
   add_test(NAME console_${t} COMMAND test-console ${t})
   set_tests_properties(console_${t} PROPERTIES LABELS "sanitize" TIMEOUT 60)
 endforeach()

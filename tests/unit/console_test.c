@@ -9,18 +9,26 @@
  * evidence and what "deploy from this pattern" fills in. The worker cases
  * wait for its wake-up fd with poll() and a deadline, never a sleep.
  *
+ * The store reader cases (tui/fetch.h) read history and output through the
+ * worker, check that a newer request replaces an older one, and hold the
+ * store's read locks from a child process to show that a read which cannot
+ * proceed keeps the caller free and completes once the locks go.
+ *
  * Usage: test-console CASE (see the table at the end); no argument runs all.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "learn.h"
+#include "fetch.h"
 #include "learnsnap.h"
 #include "panes.h"
 #include "roles.h"
@@ -401,6 +409,265 @@ static void t_worker_no_learning(void)
     store_gone(s);
 }
 
+/* --- the store reader (fetch.h) ---------------------------------------------- */
+
+/* The reader's next result, waiting up to 10 s for it. A result can be
+ * ready without a wake-up byte: one wake-up may announce two results. */
+static struct fetch_result *wait_fetch(struct fetch *f)
+{
+    struct fetch_result *r = fetch_take(f);
+    for (int tries = 0; r == NULL && tries < 100; tries++) {
+        struct pollfd pf = {fetch_fd(f), POLLIN, 0};
+        if (poll(&pf, 1, 100) > 0)
+            r = fetch_take(f);
+    }
+    return r;
+}
+
+/* The ring's lines in order, joined with '\n' and prefixed "2:" for stderr. */
+static char *ring_text(struct logring *r)
+{
+    struct logline l[64];
+    size_t n = logring_get(r, logring_first_seq(r), l, 64), len = 0;
+    char *out = calloc(1, 4096);
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(out + len, 4096 - len, "%s%s\n", l[i].stream == 2 ? "2:" : "",
+                                l[i].text);
+    logline_free_all(l, n);
+    return out;
+}
+
+static void t_fetch_history(void)
+{
+    struct store *s = filled(NROWS);
+    struct fetch_conf fc = {.store = s, .history_limit = 5};
+    struct sd_err err = {0};
+    struct fetch *f = fetch_start(&fc, &err);
+    struct fetch_result *r;
+
+    CHECK(f != NULL);
+    fetch_history(f);
+    fetch_history(f); /* coalesces (or comes second): never more than one result */
+    r = wait_fetch(f);
+    CHECK(r != NULL && r->kind == FETCH_HISTORY && r->error[0] == '\0');
+    if (r != NULL) {
+        /* The newest five, newest first, with their results. */
+        CHECK(r->nrows == 5);
+        CHECK(r->rows[0].id == 11 && r->rows[4].id == 7);
+        CHECK(strcmp(r->rows[0].strategy, "mean-reversion") == 0);
+        CHECK(strcmp(r->rows[0].state, "succeeded") == 0);
+        CHECK(fabs(r->rows[0].ret - 0.1) < 1e-12 && isnan(r->rows[0].sharpe));
+        CHECK(fabs(r->rows[4].sharpe - 0.3) < 1e-12);
+        CHECK(!r->waited_busy);
+    }
+    fetch_result_free(r);
+    r = fetch_take(f);
+    if (r != NULL) { /* the second request, if it was not coalesced: the same rows */
+        CHECK(r->nrows == 5);
+        fetch_result_free(r);
+    }
+    CHECK(fetch_take(f) == NULL);
+    fetch_stop(f);
+    fetch_stop(NULL);
+    store_gone(s);
+}
+
+/* Output read newest first, bounded by the ring, in order in the ring. */
+static void t_fetch_output(void)
+{
+    struct store *s = filled(2);
+    struct fetch_conf fc = {.store = s, .ring_bytes = 64 * 1024};
+    struct sd_err err = {0};
+    struct fetch *f;
+    struct fetch_result *r;
+    char line[128], *text;
+
+    store_output_append(s, 1, 1, "alpha\nbe", 8);
+    store_output_append(s, 1, 2, "oops\n", 5);
+    store_output_append(s, 1, 1, "ta\ngamma", 8); /* no final newline */
+    /* Trajectory 2: 4 MiB in 100-byte lines, far more than the ring holds. */
+    store_set_output_caps(s, 8u << 20, 8u << 20);
+    for (int i = 0; i < 40000; i++) {
+        snprintf(line, sizeof line, "%-98d\n", i);
+        store_output_append(s, 2, 1, line, 99);
+    }
+    store_flush(s, &err);
+
+    f = fetch_start(&fc, &err);
+    fetch_output(f, 1);
+    r = wait_fetch(f);
+    CHECK(r != NULL && r->kind == FETCH_OUTPUT && r->id == 1 && r->ring != NULL);
+    if (r != NULL && r->ring != NULL) {
+        text = ring_text(r->ring);
+        /* Chunks in store order; streams split into lines of their own. */
+        CHECK(strcmp(text, "alpha\n2:oops\nbeta\ngamma\n") == 0);
+        if (strcmp(text, "alpha\n2:oops\nbeta\ngamma\n") != 0)
+            fprintf(stderr, "got: %s", text);
+        free(text);
+        CHECK(r->bytes == 21);
+    }
+    fetch_result_free(r);
+
+    fetch_output(f, 2);
+    r = wait_fetch(f);
+    CHECK(r != NULL && r->id == 2 && r->ring != NULL);
+    if (r != NULL && r->ring != NULL) {
+        struct logline l[1];
+        /* Only the tail was read: at least the ring's budget, less than one
+         * chunk more; the last line is the last one written. */
+        CHECK(r->bytes >= 64 * 1024 && r->bytes < 64 * 1024 + 99);
+        CHECK(logring_get(r->ring, logring_last_seq(r->ring), l, 1) == 1);
+        CHECK(atoi(l[0].text) == 39999);
+        logline_free_all(l, 1);
+    }
+    fetch_result_free(r);
+
+    /* A trajectory without output: an empty ring, not an error. */
+    fetch_output(f, 99);
+    r = wait_fetch(f);
+    CHECK(r != NULL && r->ring != NULL && logring_last_seq(r->ring) == 0 && !r->error[0]);
+    fetch_result_free(r);
+    fetch_stop(f);
+    store_gone(s);
+}
+
+/* A newer request replaces the older one: the older result is never
+ * delivered after the newer request was made. */
+static void t_fetch_supersede(void)
+{
+    struct store *s = filled(3);
+    struct fetch_conf fc = {.store = s};
+    struct sd_err err = {0};
+    struct fetch *f;
+    struct fetch_result *r;
+    int got3 = 0, others = 0;
+
+    store_output_append(s, 1, 1, "one\n", 4);
+    store_output_append(s, 2, 1, "two\n", 4);
+    store_output_append(s, 3, 1, "three\n", 6);
+    store_flush(s, &err);
+    f = fetch_start(&fc, &err);
+    for (int round = 0; round < 50; round++) {
+        fetch_output(f, 1);
+        fetch_output(f, 2);
+        fetch_output(f, 3);
+        while (!got3 && (r = wait_fetch(f)) != NULL) {
+            if (r->id == 3)
+                got3 = 1;
+            else
+                others++;
+            fetch_result_free(r);
+        }
+        CHECK(got3);
+        got3 = 0;
+    }
+    CHECK(others == 0);
+    /* Cancelled: nothing arrives (the read under way, if any, is dropped). */
+    fetch_output(f, 1);
+    fetch_output(f, 0);
+    {
+        struct pollfd pf = {fetch_fd(f), POLLIN, 0};
+        CHECK(poll(&pf, 1, 300) == 0 || fetch_take(f) == NULL);
+    }
+    fetch_stop(f);
+    store_gone(s);
+}
+
+/* Another process holds the store's WAL read locks (bytes 123..127 of the
+ * -shm file, sqlite.org/walformat.html): no connection can start a read, so
+ * every read waits. A child holds them until told to let go. */
+static pid_t lock_reads(const char *db, int *ctl)
+{
+    char shm[160];
+    int p[2], q[2];
+    pid_t pid;
+    char c;
+
+    snprintf(shm, sizeof shm, "%s-shm", db);
+    if (pipe(p) != 0 || pipe(q) != 0)
+        abort();
+    if ((pid = fork()) == 0) {
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 123, .l_len = 5};
+        int fd = open(shm, O_RDWR);
+        close(p[0]);
+        close(q[1]); /* so that the parent's close is an end of file here */
+        /* The parent's connections may hold a read lock for a moment. */
+        while (fd >= 0 && fcntl(fd, F_SETLK, &fl) != 0)
+            poll(NULL, 0, 5);
+        c = fd >= 0 ? 'L' : 'E';
+        if (write(p[1], &c, 1) != 1 || read(q[0], &c, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    close(p[1]);
+    close(q[0]);
+    CHECK(read(p[0], &c, 1) == 1 && c == 'L');
+    close(p[0]);
+    *ctl = q[1];
+    return pid;
+}
+
+static void unlock_reads(pid_t pid, int ctl)
+{
+    close(ctl); /* the child's read returns: it exits, and its locks go */
+    waitpid(pid, NULL, 0);
+}
+
+/* Reads asked for while another process holds the read locks for hold_ms:
+ * nothing arrives meanwhile; both arrive, correct, once the locks go. */
+static void fetch_locked(int hold_ms, int expect_busy)
+{
+    struct store *s = filled(NROWS);
+    struct fetch_conf fc = {.store = s};
+    struct sd_err err = {0};
+    struct fetch *f;
+    struct fetch_result *r;
+    struct pollfd pf;
+    int ctl, got_hist = 0, got_out = 0, busy = 0;
+    double waited = 0;
+    pid_t child;
+
+    store_output_append(s, 4, 1, "kept\n", 5);
+    store_flush(s, &err);
+    f = fetch_start(&fc, &err);
+    child = lock_reads(path, &ctl);
+    fetch_history(f);
+    fetch_output(f, 4);
+    pf = (struct pollfd){fetch_fd(f), POLLIN, 0};
+    CHECK(poll(&pf, 1, hold_ms) == 0);
+    CHECK(fetch_take(f) == NULL);
+    unlock_reads(child, ctl);
+    while ((!got_hist || !got_out) && (r = wait_fetch(f)) != NULL) {
+        CHECK(r->error[0] == '\0');
+        waited = r->ms > waited ? r->ms : waited;
+        busy |= r->waited_busy;
+        if (r->kind == FETCH_HISTORY)
+            got_hist = r->nrows == NROWS;
+        else
+            got_out = r->id == 4 && r->ring != NULL && logring_last_seq(r->ring) == 1;
+        fetch_result_free(r);
+    }
+    CHECK(got_hist && got_out);
+    CHECK(waited >= hold_ms); /* the first read waited for the locks */
+    CHECK(busy == expect_busy);
+    fetch_stop(f);
+    store_gone(s);
+}
+
+/* SQLite retries inside for a while: no error reaches the reader, only the
+ * time the read took says it waited. */
+static void t_fetch_locked(void)
+{
+    fetch_locked(700, 0);
+}
+
+/* Held longer than SQLite's own retries (about ten seconds, then
+ * SQLITE_PROTOCOL): the reader retries the read itself. */
+static void t_fetch_locked_long(void)
+{
+    fetch_locked(11000, 1);
+}
+
 /* The header's segments and what survives at 80 columns. */
 static void t_header(void)
 {
@@ -479,6 +746,11 @@ static const struct {
     {"worker", t_worker},
     {"worker_no_learning", t_worker_no_learning},
     {"header", t_header},
+    {"fetch_history", t_fetch_history},
+    {"fetch_output", t_fetch_output},
+    {"fetch_supersede", t_fetch_supersede},
+    {"fetch_locked", t_fetch_locked},
+    {"fetch_locked_long", t_fetch_locked_long},
 };
 
 int main(int argc, char **argv)

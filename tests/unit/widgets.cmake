@@ -4,10 +4,10 @@ add_executable(test-widgets ${CMAKE_SOURCE_DIR}/tests/unit/widgets_test.c)
 target_link_libraries(test-widgets PRIVATE swarmdeck_tui swarmdeck_widgets)
 target_compile_definitions(test-widgets PRIVATE
   SWARMDECK_SOURCE_THEMES="${CMAKE_SOURCE_DIR}/themes")
-foreach(t table_sort table_filter table_selection_by_id table_targets table_draw
+foreach(t table_sort table_filter table_selection_by_id table_targets table_draw table_layout table_click
           logview_follow logview_search logview_save sparkline_utf8 sparkline_ascii
           form_validation form_choice theme_parser theme_bad_files theme_shipped dialog_default
-          sparkline_range textview browser statusline_fit statusline_draw)
+          sparkline_range sparkline_braille textview browser statusline_fit statusline_draw)
   add_test(NAME widgets_${t} COMMAND test-widgets ${t})
   set_tests_properties(widgets_${t} PROPERTIES LABELS "sanitize" TIMEOUT 60)
 endforeach()

@@ -27,7 +27,7 @@
 #include "check.h"
 
 static const struct table_col tcols[] = {
-    {"ID", 4, 1, 0, 1}, {"NAME", 8, 0, 1, 0}, {"SCORE", 6, 1, 0, 1}};
+    {"ID", 4, 1, 0, 1, 0}, {"NAME", 8, 0, 1, 0, 0}, {"SCORE", 6, 1, 0, 1, 0}};
 
 static void fill(struct table *t, int n, const int *ids, const char *const *names,
                  const double *scores)
@@ -186,6 +186,67 @@ static void t_table_draw(void)
     table_free(&t);
     endwin();
     delscreen(scr);
+}
+
+/* A click selects the row drawn where it lands, scrolled or not. */
+static void t_table_click(void)
+{
+    struct table t;
+    struct draw_ctx dc = {roles, &glyphs_ascii, 1};
+    int many[12];
+    const char *nm[12];
+    double sc[12];
+    headless(10, 40);
+    for (int i = 0; i < 12; i++)
+        many[i] = i + 1, nm[i] = "row", sc[i] = i;
+    table_init(&t, tcols, 3);
+    table_sort_by(&t, 0, 0); /* by id, ascending */
+    fill(&t, 12, many, nm, sc);
+    table_ops.draw(&t, stdscr, 0, 0, 5, 40, &dc); /* a header and 4 rows: ids 1..4 */
+    CHECK(table_click(&t, 3) == (WF_HANDLED | WF_DIRTY) && table_selected(&t) == 3);
+    CHECK(table_click(&t, 3) == WF_HANDLED);                   /* already there */
+    CHECK(table_click(&t, 0) == 0 && table_click(&t, 5) == 0); /* header, below the rows */
+    CHECK(table_selected(&t) == 3);
+    table_move(&t, 6); /* id 9: the view scrolls when drawn */
+    table_ops.draw(&t, stdscr, 0, 0, 5, 40, &dc);
+    CHECK(table_click(&t, 1) & WF_DIRTY);
+    CHECK(table_selected(&t) == 6); /* rows 6..9 are drawn */
+    table_free(&t);
+    endwin();
+    delscreen(scr);
+}
+
+/* Widths: minimums, a capped flex column, the rest spread; always exactly
+ * the pane's width (tag column, columns and one space after each). */
+static void t_table_layout(void)
+{
+    static const struct table_col c[] = {
+        {"ID", 4, 1, 0, 1, 0}, {"STRATEGY", 8, 0, 1, 0, 24}, {"STATE", 9, 0, 0, 0, 0}};
+    struct table t;
+    int cw[3], sum;
+
+    table_init(&t, c, 3);
+    /* Exactly the minimums: 2 + (4+1) + (8+1) + (9+1) = 26. */
+    CHECK(table_layout(&t, 26, cw) == 3 && cw[0] == 4 && cw[1] == 8 && cw[2] == 9);
+    /* Some room: all of it to the flex column, below its max. */
+    CHECK(table_layout(&t, 36, cw) == 3 && cw[0] == 4 && cw[1] == 18 && cw[2] == 9);
+    /* Wide: the flex column stops at 24, the other 50 are spread evenly. */
+    CHECK(table_layout(&t, 92, cw) == 3);
+    CHECK(cw[1] == 24 + 17 && cw[0] == 4 + 17 && cw[2] == 9 + 16);
+    sum = 2 + cw[0] + cw[1] + cw[2] + 3;
+    CHECK(sum == 92);
+    for (int w = 26; w < 300; w++) {
+        table_layout(&t, w, cw);
+        CHECK(2 + cw[0] + cw[1] + cw[2] + 3 == w);
+        CHECK(cw[1] - 8 >= cw[0] - 4); /* the flex column never gets less */
+    }
+    /* Narrow: what does not fit is dropped from the right. */
+    CHECK(table_layout(&t, 25, cw) == 2);
+    table_free(&t);
+    /* Without a max the flex column takes everything (the patterns list). */
+    table_init(&t, tcols, 3);
+    CHECK(table_layout(&t, 100, cw) == 3 && cw[0] == 4 && cw[2] == 6 && cw[1] == 100 - 2 - 13);
+    table_free(&t);
 }
 
 /* --- logview over an array source ------------------------------------------ */
@@ -353,6 +414,41 @@ static void t_sparkline_range(void)
     sparkline_render_range(out_of, 2, 10, 0, 1, &glyphs_ascii, out, sizeof out); /* clamped */
     CHECK(strcmp(out, "_#") == 0);
     CHECK(sparkline_render_range(half, 3, 0, 0, 1, &glyphs_ascii, out, sizeof out) == 0);
+}
+
+/* Two values a cell, bars of 1 to 4 dots from the bottom, newest right. */
+static void t_sparkline_braille(void)
+{
+    double up[] = {0, 1, 2, 3}, odd[] = {0, 3, 3}, full[] = {1, 1}, gap[] = {NAN, NAN, 0, 3};
+    double many[10] = {0, 0, 0, 0, 0, 0, 3, 3, 3, 3};
+    char out[64];
+
+    /* Levels 0,1 | 2,3: left dot 7, right dots 8+6 = U+28E0; left dots 7+3+2,
+     * right all four = U+28FE. */
+    CHECK(sparkline_render(up, 4, 10, &glyphs_braille, out, sizeof out) == 2);
+    CHECK(strcmp(out, "\u28e0\u28fe") == 0);
+    /* Odd count: the oldest value is the first cell's right half. */
+    CHECK(sparkline_render(odd, 3, 10, &glyphs_braille, out, sizeof out) == 2);
+    CHECK(strcmp(out, "\u2880\u28ff") == 0);
+    /* A fixed scale: a flat 1 on [0, 1] is full. */
+    sparkline_render_range(full, 2, 10, 0, 1, &glyphs_braille, out, sizeof out);
+    CHECK(strcmp(out, "\u28ff") == 0);
+    /* NaN: no dots; a cell without any is a space. */
+    sparkline_render(gap, 4, 10, &glyphs_braille, out, sizeof out);
+    CHECK(strcmp(out, " \u28f8") == 0);
+    /* width cells hold the last 2 * width values, scaled among themselves:
+     * the last four are flat (the lowest level, one dot each)... */
+    CHECK(sparkline_render(many, 10, 2, &glyphs_braille, out, sizeof out) == 2);
+    CHECK(strcmp(out, "\u28c0\u28c0") == 0);
+    /* ...the last six are not. */
+    CHECK(sparkline_render(many, 10, 3, &glyphs_braille, out, sizeof out) == 3);
+    CHECK(strcmp(out, "\u28c0\u28ff\u28ff") == 0);
+    /* Truncation at a cell boundary, never inside a character. */
+    CHECK(sparkline_render(up, 4, 10, &glyphs_braille, out, 5) == 1);
+    CHECK(strlen(out) == 3);
+    CHECK(sparkline_render(up, 4, 0, &glyphs_braille, out, sizeof out) == 0 && out[0] == '\0');
+    /* The block form is unchanged by the table's other fields. */
+    CHECK(sparkline_render(up, 4, 10, &glyphs_utf8, out, sizeof out) == 4);
 }
 
 /* --- textview and browser ---------------------------------------------------- */
@@ -650,6 +746,8 @@ static const struct {
     {"table_selection_by_id", t_table_selection_by_id},
     {"table_targets", t_table_targets},
     {"table_draw", t_table_draw},
+    {"table_layout", t_table_layout},
+    {"table_click", t_table_click},
     {"logview_follow", t_logview_follow},
     {"logview_search", t_logview_search},
     {"logview_save", t_logview_save},
@@ -662,6 +760,7 @@ static const struct {
     {"theme_shipped", t_theme_shipped},
     {"dialog_default", t_dialog_default},
     {"sparkline_range", t_sparkline_range},
+    {"sparkline_braille", t_sparkline_braille},
     {"textview", t_textview},
     {"browser", t_browser},
     {"statusline_fit", t_statusline_fit},
