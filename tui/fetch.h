@@ -100,7 +100,7 @@ struct fetch_result {
     double verify_ms;            /* how long the verification took */
     uint64_t verify_start_ns;    /* when it started and ended (sd_mono_ns) */
     uint64_t verify_end_ns;
-    unsigned verifies;           /* verifications run by this reader so far, this one included */
+    unsigned verifies; /* verifications run by this reader so far, this one included */
 };
 
 struct fetch_conf {
