@@ -26,8 +26,11 @@
  * The Learning and Patterns panes show snapshots computed by the learnsnap
  * worker thread (learnsnap.h), requested when a deployment ends and taken
  * when its pipe is readable; their content is built by panes.c. The header
- * (panes.c: pane_header) reads provider health, the encryption mark and the
- * chain state with cheap calls at each refresh.
+ * (panes.c: pane_header) reads provider health and the encryption mark with
+ * cheap calls at each refresh; the chain state comes from the reader thread
+ * (fetch_chain), which also verifies the whole chain at start, after
+ * deployments end and on `verify`, rate-limited (fetch.h), and records the
+ * outcome unless --readonly. The header shows the last state it got.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -170,7 +173,8 @@ struct app {
     struct provider_health prov[8];
     size_t nprov;
     int encrypted;
-    char chain[64];
+    char chain[FETCH_CHAIN_LEN]; /* the last chain state from the reader */
+    int verify_asked;            /* `verify` ran: say the outcome when it comes */
 
     int sig_pipe[2];
     /* pane rectangles (y, x, h, w) */
@@ -485,6 +489,35 @@ static void history_loaded(struct app *a, struct fetch_result *res)
     a->dirty |= D_TABLE | D_HEADER | D_DETAILS | D_OUTPUT;
 }
 
+/* The chain state from the reader, perhaps after a verification: shown in
+ * the header; the outcome is said when the operator asked for it or when
+ * the chain has just been found broken. */
+static void chain_loaded(struct app *a, struct fetch_result *res)
+{
+    const struct chain_report *r = &res->report;
+    int was_broken = strncmp(a->chain, "BROKEN", 6) == 0;
+
+    snprintf(a->chain, sizeof a->chain, "%s", res->chain);
+    a->dirty |= D_HEADER;
+    if (res->error[0]) {
+        notify(a, 1, "%s", res->error);
+        a->verify_asked = 0;
+        return;
+    }
+    if (!res->verified)
+        return;
+    if (!r->ok && (a->verify_asked || !was_broken)) {
+        if (r->bad_id > 0)
+            notify(a, 1, "chain BROKEN at #%lld: %s", (long long)r->bad_id, r->why);
+        else
+            notify(a, 1, "chain BROKEN: %s", r->why);
+    } else if (r->ok && a->verify_asked) {
+        notify(a, 0, "chain ok: %lld record(s) verified in %.0f ms", (long long)r->sealed,
+               res->verify_ms);
+    }
+    a->verify_asked = 0;
+}
+
 /* Whatever the reader has finished (its fd was readable). */
 static void take_fetched(struct app *a)
 {
@@ -492,6 +525,8 @@ static void take_fetched(struct app *a)
     while ((res = fetch_take(a->fetch)) != NULL) {
         if (res->kind == FETCH_OUTPUT)
             output_loaded(a, res);
+        else if (res->kind == FETCH_CHAIN)
+            chain_loaded(a, res);
         else
             history_loaded(a, res);
         fetch_result_free(res);
@@ -499,12 +534,13 @@ static void take_fetched(struct app *a)
 }
 
 /* The header's health line: cheap calls (copies under the coordinator's
- * lock, a cached chain state), never a verification or a network call. */
+ * lock), never a store read, a verification or a network call; the chain
+ * state is asked of the reader (chain_loaded). */
 static void load_health(struct app *a)
 {
     a->nprov = a->coord ? coord_providers(a->coord, a->prov, 8) : 0;
     a->encrypted = store_encrypted(a->store);
-    store_chain_summary(a->store, a->chain, sizeof a->chain);
+    fetch_chain(a->fetch, 0);
 }
 
 static void refresh_data(struct app *a)
@@ -897,6 +933,19 @@ static int c_pause(struct app *a, const char *x)
     return 0;
 }
 
+static int c_verify(struct app *a, const char *x)
+{
+    (void)x;
+    if (a->fetch == NULL) {
+        notify(a, 1, "verify: the store reader is not running");
+        return -1;
+    }
+    a->verify_asked = 1;
+    fetch_chain(a->fetch, 1);
+    notify(a, 0, "verifying the fingerprint chain...");
+    return 0;
+}
+
 static int c_redraw(struct app *a, const char *x)
 {
     (void)x;
@@ -1197,6 +1246,7 @@ static const struct command commands[] = {
      c_fullscreen},
     {"pause", "", "pause or resume screen updates", 0, c_pause},
     {"redraw", "", "repaint the whole screen", 0, c_redraw},
+    {"verify", "", "verify the fingerprint chain now (the header shows the outcome)", 0, c_verify},
     {"interval", "MS", "refresh interval while running", CMD_ARG, c_interval},
     {"faster", "", "halve the refresh interval", 0, c_faster},
     {"slower", "", "double the refresh interval", 0, c_slower},
@@ -1257,6 +1307,7 @@ static const struct binding bindings[] = {
     {'-', S_ANY, "slower", 0},
     {'Z', S_ANY, "pause", 0},
     {WK_CTRL('l'), S_ANY, "redraw", 0},
+    {'V', S_ANY, "verify", 0},
     {WK_DOWN, S_ANY, "down", 0},
     {'j', S_ANY, "down", 0},
     {WK_UP, S_ANY, "up", 0},
@@ -2411,12 +2462,14 @@ static int drain_events(struct app *a)
                 changed |= D_ALL;
                 a->hist_stale = 1;
                 learnsnap_request(a->ls);
+                fetch_chain(a->fetch, 1);
                 break;
             case EV_STATE:
                 changed |= D_TABLE | D_HEADER | D_DETAILS;
                 if (traj_state_terminal(e->state)) {
                     a->hist_stale = 1;
                     learnsnap_request(a->ls); /* the learner has observed it */
+                    fetch_chain(a->fetch, 1); /* sealed into the chain: verify (coalesced) */
                 }
                 if (e->traj_id == a->out_id)
                     changed |= D_OUTPUT;
@@ -2489,9 +2542,11 @@ int tui_run(const struct tui_conf *conf)
     browser_init(&a->pat, pattern_cols, PC_COUNT, 12);
     table_sort_by(&a->pat.list, PC_CONF, 1);
     {
-        struct fetch_conf fc = {.store = a->store};
+        struct fetch_conf fc = {.store = a->store, .record = !a->readonly};
+        snprintf(a->chain, sizeof a->chain, "...");
         if ((a->fetch = fetch_start(&fc, &err)) == NULL)
             notify(a, 1, "%s", err.msg);
+        fetch_chain(a->fetch, 1); /* verify once at start, in the background */
     }
     {
         struct learnsnap_conf lc = {

@@ -16,6 +16,8 @@
 
 #define RETRY_MS      100
 #define OPEN_RETRY_MS 30000
+#define VERIFY_GAP_MS 3000 /* least time between two verifications */
+#define VERIFY_COST_X 5    /* ... or this many times the last one's duration */
 
 struct fetch {
     struct fetch_conf conf;
@@ -26,11 +28,17 @@ struct fetch {
     /* Under lock: */
     int stop;
     int hist_pending;
-    int64_t out_want;                          /* the output the UI wants (0: none) */
-    int out_pending;                           /* out_want is not read yet */
-    int64_t out_busy;                          /* the output being read now (0: none) */
-    int hist_busy;                             /* the history is being read now */
-    struct fetch_result *hist_done, *out_done; /* not yet taken */
+    int64_t out_want;    /* the output the UI wants (0: none) */
+    int out_pending;     /* out_want is not read yet */
+    int64_t out_busy;    /* the output being read now (0: none) */
+    int hist_busy;       /* the history is being read now */
+    int chain_pending;   /* the chain state is wanted */
+    int verify_pending;  /* ... after a verification */
+    uint64_t verify_due; /* mono ns: no verification before */
+    unsigned verifies;   /* verifications run */
+    struct fetch_result *hist_done, *out_done, *chain_done; /* not yet taken */
+    /* The reader thread's own: */
+    char last_state[CHAIN_HEX_LEN + 32]; /* the last verification's outcome ("" none) */
 };
 
 void fetch_result_free(struct fetch_result *r)
@@ -60,6 +68,7 @@ struct busy_ctx {
     struct fetch *f;
     int kind, saw_busy;
     int64_t id;
+    unsigned calls; /* times the handler ran */
 };
 
 static int on_busy(void *arg, int count)
@@ -67,6 +76,7 @@ static int on_busy(void *arg, int count)
     struct busy_ctx *b = arg;
     struct timespec ts = {0, 20 * 1000000L};
     b->saw_busy = 1;
+    b->calls++;
     if (count >= 25 || abandoned(b->f, b->kind, b->id))
         return 0;
     nanosleep(&ts, NULL);
@@ -195,6 +205,92 @@ out:
     return rc;
 }
 
+/* The progress handler during a verification: interrupt it when the worker
+ * stops. */
+static int on_progress(void *arg)
+{
+    return abandoned(arg, FETCH_CHAIN, 0);
+}
+
+/* A summary that says "unverified" although this reader verified the
+ * chain and could not record it (a read-only console): what it found, as
+ * long as the chain's head is the one it verified (fetch.h). */
+static void chain_overlay(struct fetch *f, sqlite3 *db, struct fetch_result *res)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (f->last_state[0] == '\0' || strncmp(res->chain, "unverified", 10) != 0)
+        return;
+    if (strcmp(f->last_state, "broken:head") == 0) {
+        snprintf(res->chain, sizeof res->chain, "BROKEN at head");
+        return;
+    }
+    if (strncmp(f->last_state, "broken:", 7) == 0) {
+        snprintf(res->chain, sizeof res->chain, "BROKEN at #%.40s", f->last_state + 7);
+        return;
+    }
+    if (sqlite3_prepare_v2(db,
+                           "SELECT chain_seq || ':' || fingerprint FROM main.trajectories"
+                           " WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const char *head = (const char *)sqlite3_column_text(st, 0);
+        if (head != NULL && strcmp(head, f->last_state) == 0)
+            snprintf(res->chain, sizeof res->chain, "ok (%lld)", strtoll(head, NULL, 10));
+    }
+    sqlite3_finalize(st);
+}
+
+/* The chain state, after a full verification if verify (and not done yet
+ * in an earlier try of this request). Returns an SQLite code: SQLITE_BUSY
+ * when the verification could not start for locks (retried), SQLITE_ABORT
+ * when the worker stops. */
+static int read_chain(struct fetch *f, sqlite3 *db, int verify, struct fetch_result *res,
+                      struct busy_ctx *b)
+{
+    if (verify && !res->verified) {
+        struct sd_err err = {0};
+        unsigned calls = b->calls;
+        uint64_t t0;
+        int rc;
+
+        /* What was submitted before the request (a deployment's final
+         * state and its seal) is committed before the chain is read. */
+        store_flush(f->conf.store, NULL);
+        t0 = sd_mono_ns();
+        sqlite3_progress_handler(db, 1000, on_progress, f);
+        rc = chain_verify(db, &res->report, &err);
+        sqlite3_progress_handler(db, 0, NULL, NULL);
+        if (abandoned(f, FETCH_CHAIN, 0))
+            return SQLITE_ABORT;
+        if (rc != 0 && b->calls != calls)
+            return SQLITE_BUSY;
+        res->verify_start_ns = t0;
+        res->verify_end_ns = sd_mono_ns();
+        res->verify_ms = (double)(res->verify_end_ns - t0) / 1e6;
+        if (rc != 0) {
+            snprintf(res->error, sizeof res->error, "%.250s", err.msg);
+        } else {
+            const struct chain_report *r = &res->report;
+            res->verified = 1;
+            if (r->ok)
+                snprintf(f->last_state, sizeof f->last_state, "%lld:%s", (long long)r->sealed,
+                         r->head);
+            else if (r->bad_id > 0)
+                snprintf(f->last_state, sizeof f->last_state, "broken:%lld", (long long)r->bad_id);
+            else
+                snprintf(f->last_state, sizeof f->last_state, "broken:head");
+            if (f->conf.record && store_chain_verified(f->conf.store, f->last_state, &err) != 0)
+                snprintf(res->error, sizeof res->error,
+                         "chain: could not record the result: %.200s", err.msg);
+        }
+    }
+    /* Its own short-lived connection (store.h): cheap lookups, no walk. */
+    store_chain_summary(f->conf.store, res->chain, sizeof res->chain);
+    chain_overlay(f, db, res);
+    return SQLITE_OK;
+}
+
 /* --- the thread -------------------------------------------------------------- */
 
 static void deadline_after_ms(struct timespec *ts, long ms)
@@ -213,7 +309,7 @@ static void deadline_after_ms(struct timespec *ts, long ms)
 static struct fetch_result *run(struct fetch *f, sqlite3 **db, int kind, int64_t id)
 {
     struct fetch_result *res = xcalloc(1, sizeof *res);
-    struct busy_ctx b = {f, kind, 0, id};
+    struct busy_ctx b = {f, kind, 0, id, 0};
     uint64_t t0 = sd_mono_ns();
 
     res->kind = kind;
@@ -234,7 +330,12 @@ static struct fetch_result *run(struct fetch *f, sqlite3 **db, int kind, int64_t
         }
         sqlite3_busy_handler(*db, on_busy, &b);
         res->error[0] = '\0';
-        rc = kind == FETCH_HISTORY ? read_history(f, *db, res) : read_output(f, *db, id, res);
+        if (kind == FETCH_HISTORY)
+            rc = read_history(f, *db, res);
+        else if (kind == FETCH_OUTPUT)
+            rc = read_output(f, *db, id, res);
+        else
+            rc = read_chain(f, *db, (int)id, res, &b);
         if (rc == SQLITE_ABORT) {
             fetch_result_free(res);
             return NULL;
@@ -306,6 +407,35 @@ static void *worker(void *arg)
                     /* full: as above */
                 }
             }
+        } else if (f->chain_pending || (f->verify_pending && sd_mono_ns() >= f->verify_due)) {
+            int verify = f->verify_pending && sd_mono_ns() >= f->verify_due;
+            f->chain_pending = 0;
+            if (verify)
+                f->verify_pending = 0;
+            pthread_mutex_unlock(&f->lock);
+            res = run(f, &db, FETCH_CHAIN, verify);
+            pthread_mutex_lock(&f->lock);
+            if (verify && res != NULL) {
+                /* The next one no sooner than this (fetch.h). */
+                double gap = VERIFY_COST_X * res->verify_ms;
+                if (gap < f->conf.verify_gap_ms)
+                    gap = f->conf.verify_gap_ms;
+                f->verify_due = sd_mono_ns() + (uint64_t)(gap * 1e6);
+                f->verifies += res->verified;
+            }
+            if (res != NULL) {
+                res->verifies = f->verifies;
+                fetch_result_free(f->chain_done);
+                f->chain_done = res;
+                if (write(f->pipe[1], "c", 1) < 0) {
+                    /* full: as above */
+                }
+            }
+        } else if (f->verify_pending) {
+            /* A verification is asked for but not due yet. */
+            struct timespec ts = {(time_t)(f->verify_due / 1000000000u),
+                                  (long)(f->verify_due % 1000000000u)};
+            pthread_cond_timedwait(&f->cond, &f->lock, &ts);
         } else {
             pthread_cond_wait(&f->cond, &f->lock);
         }
@@ -334,6 +464,8 @@ struct fetch *fetch_start(const struct fetch_conf *conf, struct sd_err *err)
         f->conf.ring_lines = 20000;
     if (f->conf.ring_bytes == 0)
         f->conf.ring_bytes = 4u << 20;
+    if (f->conf.verify_gap_ms <= 0)
+        f->conf.verify_gap_ms = VERIFY_GAP_MS;
     if (pipe2(f->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         sd_err_set(err, SD_EENV, "store reader: pipe: %s", strerror(errno));
         free(f);
@@ -367,6 +499,7 @@ void fetch_stop(struct fetch *f)
     pthread_join(f->thread, NULL);
     fetch_result_free(f->hist_done);
     fetch_result_free(f->out_done);
+    fetch_result_free(f->chain_done);
     close(f->pipe[0]);
     close(f->pipe[1]);
     pthread_cond_destroy(&f->cond);
@@ -405,6 +538,18 @@ void fetch_output(struct fetch *f, int64_t id)
     pthread_mutex_unlock(&f->lock);
 }
 
+void fetch_chain(struct fetch *f, int verify)
+{
+    if (f == NULL)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->chain_pending = 1;
+    if (verify)
+        f->verify_pending = 1;
+    pthread_cond_signal(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+}
+
 struct fetch_result *fetch_take(struct fetch *f)
 {
     struct fetch_result *r;
@@ -419,6 +564,8 @@ struct fetch_result *fetch_take(struct fetch *f)
         f->out_done = NULL;
     else if ((r = f->hist_done) != NULL)
         f->hist_done = NULL;
+    else if ((r = f->chain_done) != NULL)
+        f->chain_done = NULL;
     pthread_mutex_unlock(&f->lock);
     return r;
 }

@@ -12,15 +12,38 @@
  *
  * HOW
  * One thread, one mutex, one condition variable, one wake-up pipe, like
- * learnsnap.h (redis's bio.c). There are two kinds of request, each a slot
+ * learnsnap.h (redis's bio.c). There are three kinds of request, each a slot
  * rather than a queue, because only the newest one matters:
  *   - history: the newest `history_limit` trajectories. Requests made while
  *     one is pending coalesce into it.
  *   - output of one trajectory: a new request replaces the pending one, and
  *     a read under way for another id is abandoned at its next row, so
  *     scrolling through a hundred past runs reads at most two of them.
- * Output goes first (the operator is looking at it). A result is put in its
- * slot (replacing one not yet taken) and a byte is written to the pipe.
+ *   - chain: the fingerprint chain's state for the header
+ *     (store_chain_summary), optionally after a full verification
+ *     (chain_verify on the reader's connection). Requests coalesce; a
+ *     verification asked for joins the pending request.
+ * Output goes first (the operator is looking at it), then history, then the
+ * chain. A result is put in its slot (replacing one not yet taken) and a
+ * byte is written to the pipe.
+ *
+ * VERIFYING THE CHAIN
+ * At most one verification is under way (there is one thread) and at most
+ * one more is pending, however often it is asked for. A verification starts
+ * no sooner than max(verify_gap_ms, 5 x the previous one's duration) after
+ * the previous one ended, so it takes at most a sixth of the reader's time
+ * on a large store; a request made meanwhile waits (the summary part of it
+ * is answered at once) while other reads go on. Before verifying, the
+ * reader waits for what was already submitted to the store to be committed
+ * (store_flush), so a deployment reported finished is in the chain it
+ * checks. Unless `record` is 0 the outcome is recorded like `swarmdeck
+ * verify` does (store_chain_verified: "N:HEAD", "broken:ID" or
+ * "broken:head"; nothing on a read-only store). The summary then shows it;
+ * when it was not recorded (read-only) the reader keeps it and shows
+ * "ok (N)" while the chain's head is the one it verified, and
+ * "BROKEN at #ID" after a failed verification, instead of "unverified".
+ * A verification cannot be abandoned for an output read: output asked for
+ * meanwhile waits for it. fetch_stop interrupts it.
  *
  * The output of a trajectory is read newest chunk first, only as far back
  * as the ring can hold (ring_bytes), then fed to a fresh log ring in order:
@@ -34,7 +57,7 @@
  * result.
  *
  * THREADS: fetch_start/stop/take/fd: the owner (UI) thread; fetch_history,
- * fetch_output: any thread. fetch_stop waits for an SQLite call under way
+ * fetch_output, fetch_chain: any thread. fetch_stop waits for an SQLite call under way
  * (bounded by SQLite's own lock retries, at most about ten seconds).
  */
 #ifndef SD_TUI_FETCH_H
@@ -43,6 +66,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain.h"
 #include "logring.h"
 #include "store.h"
 #include "util.h"
@@ -55,7 +79,9 @@ struct fetch_hrow {
     int synthetic;
 };
 
-enum fetch_kind { FETCH_HISTORY = 1, FETCH_OUTPUT = 2 };
+enum fetch_kind { FETCH_HISTORY = 1, FETCH_OUTPUT = 2, FETCH_CHAIN = 3 };
+
+#define FETCH_CHAIN_LEN 64
 
 struct fetch_result {
     int kind;
@@ -67,6 +93,14 @@ struct fetch_result {
     int waited_busy;         /* the store was busy or locked at least once */
     double ms;               /* how long the read took, retries included */
     char error[256];         /* "" or why there is no result */
+    /* FETCH_CHAIN: */
+    char chain[FETCH_CHAIN_LEN]; /* the header's chain state: "ok (12)", "BROKEN at #3", ... */
+    int verified;                /* a verification ran for this result: report is its outcome */
+    struct chain_report report;  /* when verified */
+    double verify_ms;            /* how long the verification took */
+    uint64_t verify_start_ns;    /* when it started and ended (sd_mono_ns) */
+    uint64_t verify_end_ns;
+    unsigned verifies; /* verifications run by this reader so far, this one included */
 };
 
 struct fetch_conf {
@@ -74,6 +108,8 @@ struct fetch_conf {
     int history_limit;   /* 0 = 2000 */
     size_t ring_lines;   /* 0 = 20000 */
     size_t ring_bytes;   /* 0 = 4 MiB */
+    int verify_gap_ms;   /* least time between verifications; 0 = 3000 */
+    int record;          /* record verification outcomes in the store (not --readonly) */
 };
 
 struct fetch;
@@ -96,7 +132,11 @@ void fetch_history(struct fetch *f);
  * (id <= 0: only cancel). Can't fail. */
 void fetch_output(struct fetch *f, int64_t id);
 
-/* The next result not yet taken (output before history), or NULL. Drains
+/* Ask for the chain state (coalesced); verify != 0: verify the whole chain
+ * first, when the rate limit allows (see VERIFYING THE CHAIN). Can't fail. */
+void fetch_chain(struct fetch *f, int verify);
+
+/* The next result not yet taken (output, history, chain), or NULL. Drains
  * the pipe, so once the fd was readable call it until it returns NULL (one
  * wake-up may announce two results). The caller frees it with
  * fetch_result_free. */

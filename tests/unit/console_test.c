@@ -12,7 +12,11 @@
  * The store reader cases (tui/fetch.h) read history and output through the
  * worker, check that a newer request replaces an older one, and hold the
  * store's read locks from a child process to show that a read which cannot
- * proceed keeps the caller free and completes once the locks go.
+ * proceed keeps the caller free and completes once the locks go. The chain
+ * cases seal real trajectories (traj.h), verify them through the reader,
+ * tamper a row with raw SQL and check the state the header would show,
+ * what is recorded (and not, read-only), and that verifications coalesce
+ * and keep their distance (the worker's own timestamps, never a sleep).
  *
  * Usage: test-console CASE (see the table at the end); no argument runs all.
  */
@@ -668,6 +672,252 @@ static void t_fetch_locked_long(void)
     fetch_locked(11000, 1);
 }
 
+/* --- the chain state (fetch_chain) ------------------------------------------ */
+
+/* n finished trajectories through the engine's API, so they are sealed into
+ * the chain; flushed. */
+static void add_sealed(struct store *s, int n)
+{
+    struct sd_err err = {0};
+    static int seq;
+    for (int i = 0; i < n; i++) {
+        char uuid[32];
+        struct traj_new t = {.uuid = uuid,
+                             .strategy = "momentum",
+                             .symbol = "SPY",
+                             .params = "{\"lookback\":20}",
+                             .provider = "local"};
+        struct traj_final fin = {.state = TS_SUCCEEDED,
+                                 .ended_at = 2000 + i,
+                                 .duration_ms = 1000,
+                                 .result = "{\"sharpe\":1.25,\"total_return\":0.02}",
+                                 .reward = 0.75,
+                                 .op_sequence = "create,start,destroy"};
+        int64_t id;
+        snprintf(uuid, sizeof uuid, "sealed-%d", ++seq);
+        if ((id = traj_insert(s, &t, &err)) <= 0)
+            fprintf(stderr, "traj_insert: %s\n", err.msg);
+        CHECK(id > 0);
+        traj_running(s, id, "sbx", 1000);
+        store_output_append(s, id, 1, "equity 100\n", 11);
+        traj_finish(s, id, &fin);
+        store_output_end(s, id);
+    }
+    CHECK(store_flush(s, &err) == 0);
+}
+
+/* The next chain result (verified ones only if want_verified), others
+ * dropped; NULL after 10 s. */
+static struct fetch_result *wait_chain(struct fetch *f, int want_verified)
+{
+    struct fetch_result *r;
+    while ((r = wait_fetch(f)) != NULL) {
+        if (r->kind == FETCH_CHAIN && (r->verified || !want_verified))
+            return r;
+        fetch_result_free(r);
+    }
+    return NULL;
+}
+
+/* Raw SQL from a connection of its own, behind the store's back. */
+static void tamper(const char *sql)
+{
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int summary_is(struct store *s, const char *want)
+{
+    char buf[64];
+    store_chain_summary(s, buf, sizeof buf);
+    if (strcmp(buf, want) != 0)
+        fprintf(stderr, "store summary: \"%s\", want \"%s\"\n", buf, want);
+    return strcmp(buf, want) == 0;
+}
+
+static int chain_is(const struct fetch_result *r, const char *want)
+{
+    if (r != NULL && strcmp(r->chain, want) != 0)
+        fprintf(stderr, "chain: \"%s\", want \"%s\"\n", r->chain, want);
+    return r != NULL && strcmp(r->chain, want) == 0;
+}
+
+/* A writable console: the state before and after a verification, recorded
+ * like `swarmdeck verify`; a tampered reward is named after the next one. */
+static void t_fetch_chain(void)
+{
+    struct store *s = store_new();
+    struct fetch_conf fc = {.store = s, .record = 1, .verify_gap_ms = 1};
+    struct sd_err err = {0};
+    struct fetch *f;
+    struct fetch_result *r;
+
+    add_sealed(s, 3);
+    f = fetch_start(&fc, &err);
+    CHECK(f != NULL);
+    fetch_chain(f, 0); /* the summary only */
+    r = wait_chain(f, 0);
+    CHECK(r != NULL && !r->verified && r->verifies == 0 && !r->error[0]);
+    CHECK(chain_is(r, "unverified (3)"));
+    fetch_result_free(r);
+
+    fetch_chain(f, 1);
+    r = wait_chain(f, 1);
+    CHECK(r != NULL && r->report.ok && r->report.sealed == 3 && r->verifies == 1);
+    CHECK(chain_is(r, "ok (3)") && !r->error[0]);
+    CHECK(r != NULL && r->verify_end_ns >= r->verify_start_ns);
+    fetch_result_free(r);
+    CHECK(summary_is(s, "ok (3)")); /* recorded in the store */
+
+    /* A new record: unverified until the next verification covers it. */
+    add_sealed(s, 1);
+    fetch_chain(f, 0);
+    r = wait_chain(f, 0);
+    CHECK(chain_is(r, "unverified (4)"));
+    fetch_result_free(r);
+    fetch_chain(f, 1);
+    r = wait_chain(f, 1);
+    CHECK(chain_is(r, "ok (4)") && r->verifies == 2);
+    fetch_result_free(r);
+
+    /* Another writer changes a reward: the next verification names it. */
+    tamper("UPDATE trajectories SET reward = 0.5 WHERE id = 2");
+    fetch_chain(f, 0); /* the summary alone cannot know */
+    r = wait_chain(f, 0);
+    CHECK(chain_is(r, "ok (4)"));
+    fetch_result_free(r);
+    fetch_chain(f, 1);
+    r = wait_chain(f, 1);
+    CHECK(r != NULL && !r->report.ok && r->report.bad_id == 2);
+    CHECK(r != NULL && strstr(r->report.why, "does not match its fingerprint") != NULL);
+    CHECK(chain_is(r, "BROKEN at #2"));
+    fetch_result_free(r);
+    CHECK(summary_is(s, "BROKEN at #2"));
+    fetch_stop(f);
+    store_gone(s);
+}
+
+/* A read-only console verifies but records nothing; it shows what it found
+ * while the head is the one it verified. */
+static void t_fetch_chain_readonly(void)
+{
+    struct store *w = store_new(), *s = NULL;
+    struct fetch_conf fc = {.record = 0, .verify_gap_ms = 1};
+    struct sd_err err = {0};
+    struct fetch *f;
+    struct fetch_result *r;
+
+    add_sealed(w, 3);
+    CHECK(store_open(path, STORE_READONLY, &s, &err) == 0);
+    fc.store = s;
+    f = fetch_start(&fc, &err);
+    fetch_chain(f, 1);
+    r = wait_chain(f, 1);
+    CHECK(r != NULL && r->report.ok && r->report.sealed == 3);
+    CHECK(chain_is(r, "ok (3)"));
+    fetch_result_free(r);
+    CHECK(summary_is(s, "unverified (3)")); /* nothing recorded */
+    fetch_chain(f, 0);
+    r = wait_chain(f, 0);
+    CHECK(chain_is(r, "ok (3)")); /* remembered by the reader */
+    fetch_result_free(r);
+
+    /* The writer (another console) adds one: no longer the verified head. */
+    add_sealed(w, 1);
+    fetch_chain(f, 0);
+    r = wait_chain(f, 0);
+    CHECK(chain_is(r, "unverified (4)"));
+    fetch_result_free(r);
+
+    tamper("UPDATE trajectories SET reward = 0.25 WHERE id = 3");
+    fetch_chain(f, 1);
+    r = wait_chain(f, 1);
+    CHECK(r != NULL && !r->report.ok && r->report.bad_id == 3 && !r->error[0]);
+    CHECK(chain_is(r, "BROKEN at #3"));
+    fetch_result_free(r);
+    fetch_chain(f, 0);
+    r = wait_chain(f, 0);
+    CHECK(chain_is(r, "BROKEN at #3"));
+    fetch_result_free(r);
+    CHECK(summary_is(s, "unverified (4)"));
+    fetch_stop(f);
+    store_close(s);
+    store_gone(w);
+}
+
+/* Requests for a verification while one is under way or waiting coalesce
+ * into one; it starts no sooner than max(gap, 5 x the previous one's
+ * duration) after the previous one ended; summaries asked for meanwhile are
+ * answered without waiting for it. */
+static void fetch_chain_spacing(int gap_ms, int ntraj)
+{
+    struct store *s = store_new();
+    struct fetch_conf fc = {.store = s, .record = 1, .verify_gap_ms = gap_ms};
+    struct sd_err err = {0};
+    struct fetch *f;
+    struct fetch_result *r, *first;
+    int summaries = 0, verified = 0;
+
+    add_sealed(s, ntraj);
+    f = fetch_start(&fc, &err);
+    fetch_chain(f, 1);
+    first = wait_chain(f, 1);
+    CHECK(first != NULL && first->verifies == 1 && first->report.sealed == ntraj);
+    if (first == NULL)
+        goto out;
+    for (int i = 0; i < 20; i++) {
+        fetch_chain(f, 1);
+        fetch_chain(f, 0);
+    }
+    while (verified == 0 && (r = wait_chain(f, 0)) != NULL) {
+        if (r->verified) {
+            double need = 5 * first->verify_ms > gap_ms ? 5 * first->verify_ms : gap_ms;
+            double apart = (double)(r->verify_start_ns - first->verify_end_ns) / 1e6;
+            verified++;
+            CHECK(r->verifies == 2 && r->report.ok);
+            CHECK(apart >= need);
+            printf("verify %.2f ms, the next %.2f ms later (at least %.2f)\n", first->verify_ms,
+                   apart, need);
+        } else {
+            char want[32];
+            snprintf(want, sizeof want, "ok (%d)", ntraj);
+            summaries++;
+            CHECK(r->verifies == 1 && chain_is(r, want));
+        }
+        fetch_result_free(r);
+    }
+    CHECK(verified == 1 && summaries <= 2); /* one slot: coalesced, or replaced */
+    /* Twenty requests, one verification: nothing more arrives. */
+    {
+        struct pollfd pf = {fetch_fd(f), POLLIN, 0};
+        int n = poll(&pf, 1, 2 * gap_ms + 300);
+        r = n > 0 ? fetch_take(f) : NULL;
+        CHECK(r == NULL || !r->verified);
+        fetch_result_free(r);
+    }
+    fetch_result_free(first);
+    /* A verification asked for and not due yet does not hold up stopping. */
+    fetch_chain(f, 1);
+out:
+    fetch_stop(f);
+    store_gone(s);
+}
+
+/* The gap rules: a fixed 400 ms on a small store... */
+static void t_fetch_chain_coalesce(void)
+{
+    fetch_chain_spacing(400, 3);
+}
+
+/* ... and five times the cost when that is longer (a 1 ms gap). */
+static void t_fetch_chain_cost(void)
+{
+    fetch_chain_spacing(1, 200);
+}
+
 /* The header's segments and what survives at 80 columns. */
 static void t_header(void)
 {
@@ -751,6 +1001,10 @@ static const struct {
     {"fetch_supersede", t_fetch_supersede},
     {"fetch_locked", t_fetch_locked},
     {"fetch_locked_long", t_fetch_locked_long},
+    {"fetch_chain", t_fetch_chain},
+    {"fetch_chain_readonly", t_fetch_chain_readonly},
+    {"fetch_chain_coalesce", t_fetch_chain_coalesce},
+    {"fetch_chain_cost", t_fetch_chain_cost},
 };
 
 int main(int argc, char **argv)
