@@ -1483,7 +1483,8 @@ static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     /* The writer's views decrypt (or not) from now on. */
     if (exec(db, "DROP VIEW IF EXISTS temp.sd_plain_trajectories;"
                  "DROP VIEW IF EXISTS temp.sd_plain_output;"
-                 "DROP VIEW IF EXISTS temp.sd_plain_runs") != SQLITE_OK ||
+                 "DROP VIEW IF EXISTS temp.sd_plain_runs;"
+                 "DROP VIEW IF EXISTS temp.sd_plain_operations") != SQLITE_OK ||
         skey_views(db, nk != NULL, 0, err) != 0)
         goto fail;
     if (exec(db, "RELEASE rekey") != SQLITE_OK) {

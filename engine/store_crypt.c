@@ -13,7 +13,9 @@
  * ASSOCIATED DATA
  * A value's associated data is its tag (the column) and the identity of its
  * record, joined by 0x1f (unit separator): "params\x1f<uuid>",
- * "output\x1f<traj_id>\x1f<seq>\x1f<stream>", "spec\x1f<run id>". A box
+ * "output\x1f<traj_id>\x1f<seq>\x1f<stream>", "spec\x1f<run id>",
+ * "detail\x1f<traj_id>\x1f<seq>" (an operation's detail: error messages,
+ * the same text as the trajectory's error, so it is sealed too). A box
  * copied to another column or record fails to open.
  */
 #define _GNU_SOURCE
@@ -419,6 +421,7 @@ static const struct enc_col enc_cols[] = {
     {"output", "data", "output", "traj_id, seq, stream"},
     {"runs", "spec", "spec", "id"},
     {"runs", "summary", "summary", "id"},
+    {"operations", "detail", "detail", "traj_id, seq"},
 };
 
 static const struct enc_col *enc_col(const char *table, const char *column)
@@ -469,7 +472,7 @@ static int make_view(sqlite3 *db, const char *table, const char *name, int encry
 
 int skey_views(sqlite3 *db, int encrypted, int shadow, struct sd_err *err)
 {
-    static const char *const tables[] = {"trajectories", "output", "runs"};
+    static const char *const tables[] = {"trajectories", "output", "runs", "operations"};
     char name[64];
 
     /* Inside a transaction (rekey) the pragma cannot change: the writer
@@ -594,6 +597,7 @@ int skey_rekey(sqlite3 *db, const struct skey *old, const struct skey *new_, str
         "UPDATE main.output SET data = sd_reseal(data, 'output', traj_id, seq, stream)",
         ("UPDATE main.runs SET spec = sd_reseal(spec, 'spec', id),"
          " summary = sd_reseal(summary, 'summary', id)"),
+        "UPDATE main.operations SET detail = sd_reseal(detail, 'detail', traj_id, seq)",
         "UPDATE main.meta SET value = sd_reseal(value, 'chain_head') WHERE key = 'chain_head'",
     };
     struct reseal r = {old, new_, 0, 0};

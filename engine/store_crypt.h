@@ -15,10 +15,11 @@
  *   return their argument unchanged.
  * - Writers wrap the sensitive values in sd_seal() in their SQL.
  * - Readers (store_reader) of an encrypted store get TEMP views named
- *   trajectories, output and runs that shadow the tables (SQLite resolves an
- *   unqualified name in temp first) and call sd_open, so `SELECT params FROM
- *   trajectories` returns plaintext. The writer gets the same views under the
- *   names sd_plain_* (it must still write the real tables).
+ *   trajectories, output, runs and operations that shadow the tables
+ *   (SQLite resolves an unqualified name in temp first) and call sd_open,
+ *   so `SELECT params FROM trajectories` returns plaintext. The writer gets
+ *   the same views under the names sd_plain_* (it must still write the real
+ *   tables).
  * - The key itself is never stored: meta holds enc_salt (for passphrases),
  *   enc_kdf and enc_check, a box of the store id under the key. A wrong key
  *   fails to open enc_check.
@@ -74,7 +75,7 @@ int skey_drop_meta(sqlite3 *db);
 int skey_register(sqlite3 *db, struct skey **keyp, int copy);
 
 /* Create the TEMP decrypting views on db: shadowing (readers: trajectories,
- * output, runs) or prefixed sd_plain_ (writer). On a plaintext store the
+ * output, runs, operations) or prefixed sd_plain_ (writer). On a plaintext store the
  * prefixed views are plain copies and no shadowing views are made. Also sets
  * temp_store=MEMORY when encrypted, so nothing decrypted reaches a temp file. */
 int skey_views(sqlite3 *db, int encrypted, int shadow, struct sd_err *err);

@@ -121,6 +121,8 @@ static int64_t add_traj(struct store *s, const char *uuid, int state)
     traj_running(s, id, "sbx", 1000);
     traj_op(s, id, 1, "create", 1000, 1.5, 1, NULL);
     traj_op(s, id, 2, "start", 1002, 2.5, 1, NULL);
+    /* an operation's detail carries error text, so it is sealed too */
+    traj_op(s, id, 3, "collect", 1004, 0.5, state == TS_SUCCEEDED, "detail-SENTINEL");
     CHECK(store_output_append(s, id, 1, SECRET_OUT, strlen(SECRET_OUT)) == 0);
     CHECK(store_output_append(s, id, 2, "warn\n", 5) == 0);
     struct traj_final f = {
@@ -267,6 +269,11 @@ static void t_encrypted(void)
     CHECK(sqlite3_column_bytes(st, 0) == (int)strlen(SECRET_OUT) &&
           memcmp(sqlite3_column_blob(st, 0), SECRET_OUT, strlen(SECRET_OUT)) == 0);
     sqlite3_finalize(st);
+    CHECK(sqlite3_prepare_v2(db, "SELECT detail FROM operations WHERE traj_id = 2 AND seq = 3", -1,
+                             &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(strcmp((const char *)sqlite3_column_text(st, 0), "detail-SENTINEL") == 0);
+    sqlite3_finalize(st);
     /* Task search works through the in-memory index. */
     CHECK_OK(store_reader_fts(s, db, &err), &err);
     CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM traj_fts WHERE traj_fts MATCH 'zebra'", -1,
@@ -331,9 +338,17 @@ static void t_rekey(void)
     struct sd_err err = {0};
 
     add_traj(s, "u-1", TS_SUCCEEDED);
+    store_close(s);
+    /* A detail written before details were sealed (plaintext in an
+     * encrypted store) reads as it is, verifies, and rekey seals it. */
+    raw_exec(path, "UPDATE operations SET detail = 'detail-SENTINEL' WHERE seq = 3");
+    CHECK(store_has(path, "detail-SENTINEL") > 0);
+    s = open_key(path, KEY2);
+    CHECK(verify(s).ok);
     CHECK_OK(store_rekey(s, KEY, &err), &err);
     add_traj(s, "u-2", TS_SUCCEEDED);
     store_close(s);
+    CHECK(store_has(path, "detail-SENTINEL") == 0);
     CHECK(store_open_key(path, STORE_CREATE, KEY2, &s, &err) == -1 && err.code == SD_EKEY);
     s = open_key(path, KEY);
     CHECK(verify(s).ok && verify(s).sealed == 2);
