@@ -99,6 +99,23 @@ static int derive(const char *secret, const unsigned char *salt, size_t salt_len
     return crypto_scrypt(secret, strlen(secret), salt, salt_len, log2n, r, p, k->k, CRYPTO_KEY_LEN);
 }
 
+int skey_holds(sqlite3 *db, const struct skey *key, const char *store_id)
+{
+    char check[512];
+    unsigned char box[256], plain[256];
+    int rc = meta_get(db, "enc_check", check, sizeof check), box_len;
+
+    if (rc < 0)
+        return -1;
+    if (rc == 0 || key == NULL)
+        return rc == 0 && key == NULL;
+    if ((box_len = unhex(check, box, sizeof box)) < 0 ||
+        crypto_box_open(key->k, "key-check", 9, box, (size_t)box_len, plain) < 0)
+        return 0;
+    return (size_t)box_len - CRYPTO_BOX_OVER == strlen(store_id) &&
+           memcmp(plain, store_id, strlen(store_id)) == 0;
+}
+
 static const char key_hint[] = "give it with --encryption-key KEY or the SWARMDECK_KEY "
                                "environment variable";
 

@@ -54,6 +54,12 @@ void skey_free(struct skey *k);
 int skey_check(sqlite3 *db, const char *path, const char *secret, struct skey **key, int *need_init,
                struct sd_err *err);
 
+/* Is key still the store's key? 1 when meta's key check opens with key
+ * (or, key NULL, the store has none), 0 when another process changed it
+ * (rekey, encrypt or decrypt), -1 when meta cannot be read. Reads only
+ * meta; costs one AES-GCM open, no key derivation. */
+int skey_holds(sqlite3 *db, const struct skey *key, const char *store_id);
+
 /* Make the store encrypted under secret: refuses (SD_EKEY) a store that
  * already holds data (rekey encrypts those). Must run inside a write
  * transaction; writes meta only. On success *key is set. */

@@ -385,6 +385,44 @@ static void t_rekey(void)
     raw_exec(path, "INSERT INTO traj_fts(traj_fts) VALUES('integrity-check')");
 }
 
+/* 3b. Another store handle (as another process would) rekeys while this
+ * one is open: this one's next write is refused with SD_EKEY instead of
+ * sealing values with the old key, and the store verifies under the new
+ * key. Both ways: re-encrypt, and encrypt a plaintext store. */
+static void t_rekey_concurrent(void)
+{
+    const char *keys[][2] = {{KEY, KEY2}, {NULL, KEY}};
+
+    for (size_t i = 0; i < 2; i++) {
+        char name[32];
+        struct store *a, *b;
+        struct sd_err err = {0};
+        struct traj_new t = {.uuid = "u-late",
+                             .strategy = "momentum",
+                             .symbol = "SPY",
+                             .params = "{}",
+                             .provider = "local",
+                             .description = SECRET_DESC};
+
+        snprintf(name, sizeof name, "c%zu.db", i);
+        a = open_key(tpath(name), keys[i][0]);
+        add_traj(a, "u-1", TS_SUCCEEDED);
+        b = open_key(tpath(name), keys[i][0]);
+        CHECK_OK(store_rekey(b, keys[i][1], &err), &err);
+        store_close(b);
+        CHECK(traj_insert(a, &t, &err) <= 0);
+        CHECK(err.code == SD_EKEY && strstr(err.msg, "changed the store's encryption key"));
+        memset(&err, 0, sizeof err);
+        store_output_append(a, 1, 1, "late", 4); /* asynchronous: the flush reports it */
+        CHECK(store_flush(a, &err) != 0);
+        store_close(a);
+        a = open_key(tpath(name), keys[i][1]);
+        CHECK(verify(a).ok && verify(a).sealed == 1);
+        store_close(a);
+        CHECK(store_has(tpath(name), "SENTINEL") == 0);
+    }
+}
+
 /* 4. Rekey interrupted: the child aborts in the middle of re-encrypting
  * (SWARMDECK_FAULT_REKEY); the store opens with the old key, all of it. */
 static void t_rekey_crash(void)
@@ -529,9 +567,13 @@ static const struct {
     const char *name;
     void (*fn)(void);
 } tests[] = {
-    {"chain", t_chain},           {"encrypted", t_encrypted},
-    {"rekey", t_rekey},           {"rekey_crash", t_rekey_crash},
-    {"migrate_v1", t_migrate_v1}, {"bundle", t_bundle},
+    {"chain", t_chain},
+    {"encrypted", t_encrypted},
+    {"rekey", t_rekey},
+    {"rekey_crash", t_rekey_crash},
+    {"migrate_v1", t_migrate_v1},
+    {"bundle", t_bundle},
+    {"rekey_concurrent", t_rekey_concurrent},
 };
 
 int main(int argc, char **argv)
