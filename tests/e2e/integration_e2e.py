@@ -408,6 +408,46 @@ class Rekey(unittest.TestCase):
         finally:
             env.close()
 
+    def test_rekey_while_a_deploy_runs(self):
+        """Another process rekeys the store while a deploy writes to it: the deploy stops
+        writing (it holds the old key) instead of sealing values nobody can open, and the
+        store stays whole under the new key."""
+        env = IEnv("integ-rekey-race")
+        try:
+            env.add_flaky()
+            proc = env.popen("deploy", "-s", "bench-flaky", "-a", "3", "--max-agents", "1",
+                             "-p", '{"ms": 1500}', "--no-learning", "--provider", "e2b")
+            deadline = time.monotonic() + 60
+            while True:
+                self.assertIsNone(proc.poll(), "the deploy ended before the rekey")
+                self.assertLess(time.monotonic(), deadline, "no deployment started")
+                if os.path.exists(env.db) and env.sql(
+                        "SELECT count(*) FROM trajectories WHERE status = 'running'")[0][0]:
+                    break
+                time.sleep(0.05)
+            env.env["SWARMDECK_NEW_KEY"] = KEY2
+            env.run("rekey", check=0)
+            del env.env["SWARMDECK_NEW_KEY"]
+            out, err = proc.communicate(timeout=120)
+            self.assertNotEqual(proc.returncode, 0, out + err)
+            self.assertIn(b"changed the store's encryption key", out + err)
+            env.env["SWARMDECK_KEY"] = KEY
+            env.run("status", check=3)  # the old key is refused
+            env.env["SWARMDECK_KEY"] = KEY2
+            v = env.verify()
+            self.assertTrue(v["ok"], v)
+            # What the deploy could not finish is interrupted by the next cleanup, and sealed.
+            env.run("cleanup", check=0)
+            n = env.sql("SELECT count(*) FROM trajectories")[0][0]
+            self.assertEqual(n, 3)
+            v = env.verify()
+            self.assertEqual((v["ok"], v["records"], v["unsealed"]), (True, n, 0), v)
+            self.assertIn("interrupted", [t["status"] for t in env.trajectories()])
+            env.run("export", "-o", env.path("after.json"), check=0)
+            env.assert_no_leak()
+        finally:
+            env.close()
+
     def snapshot(self, env):
         """What status, verify and patterns say, minus what legitimately changes."""
         st = json.loads(env.run("status", "--json", "--learning", "--patterns", check=0).stdout)
@@ -426,11 +466,14 @@ class Status(unittest.TestCase):
     def test_providers_encryption_and_chain(self):
         env = IEnv("integ-status", config={"breaker": {"failures": 1, "cooldownMs": 600000}})
         try:
-            env.run("deploy", "-s", "momentum", "--symbol", "SPY", "--no-learning",
-                    "--provider", "e2b", check=0)
+            # The static fixture, so the local failover also runs in the sanitizer tree (its
+            # runner cannot run in a local sandbox there: LeakSanitizer).
+            env.add_flaky()
+            env.run("deploy", "-s", "bench-flaky", "--no-learning", "--provider", "e2b", check=0)
             env.double.fault("create500")
-            env.run("deploy", "-s", "momentum", "--symbol", "SPY", "--no-learning",
-                    "--provider", "e2b", "--failover", "local", check=0)
+            env.run("deploy", "-s", "bench-flaky", "--no-learning", "--provider", "e2b",
+                    "--failover", "local", check=0)
+            self.assertEqual([t["provider"] for t in env.trajectories()], ["e2b", "local"])
             st = json.loads(env.run("status", "--json", check=0).stdout)
             br = {p["name"]: p["breaker"] for p in st["providers"]}
             self.assertEqual(br, {"local": "closed", "e2b": "open"})
