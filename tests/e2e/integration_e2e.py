@@ -16,8 +16,14 @@ benchmark_e2e.py); these check what only shows when they meet.
                    of ours is left in the double and the chain (interrupted records) verifies.
                    Inherits e2b_e2e.Sweep, so both its tests run here on an encrypted store.
   Rekey            a store with E2B trajectories and benchmark runs is encrypted, rekeyed and
-                   decrypted; status, verify, patterns and the benchmark comparison hold.
-  Status           `status --json` shows providers with breakers, encryption and the chain.
+                   decrypted; status, verify, patterns and the benchmark comparison hold. A
+                   rekey while an E2B deploy runs: the deploy stops writing (it holds the old
+                   key) and the store verifies under the new key after `cleanup`.
+  Status           `status --json` shows providers with breakers, encryption and the chain
+                   (E2B healthy, then its breaker open and a failover to local).
+
+Tests that run only the static fixture (BENCH_FLAKY) in local sandboxes, and the runner only
+through the double, also run in the ASan+UBSan tree (integration.cmake).
 
 Environment (tests/e2e/integration.cmake): SWARMDECK_BIN_DIR, SWARMDECK_SRC_DIR, BENCH_FLAKY.
 """
@@ -26,7 +32,6 @@ import base64
 import json
 import os
 import shutil
-import signal
 import sys
 import time
 import unittest
