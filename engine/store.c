@@ -293,6 +293,13 @@ static int migrate(struct store *s, struct sd_err *err)
     long version;
     int rc = -1;
 
+    /* An up-to-date store needs no write, so do not wait for the write
+     * lock: a running swarm's writer holds it most of the time, and a
+     * second command (cleanup, rekey, the console) failed to open after
+     * one busy timeout. Its own writes retry (writer_exec_retry). */
+    if (read_version(db, &version) == 0 && version == STORE_SCHEMA_VERSION &&
+        query_text(db, "SELECT value FROM meta WHERE key=?", "store_id", s->id, sizeof s->id) == 1)
+        return 0;
     if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
         return db_err(err, db, s->path, "cannot lock the store to migrate it");
     if (read_version(db, &version) != 0) {
