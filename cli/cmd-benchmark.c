@@ -13,7 +13,8 @@
  * Everything is validated before anything runs. The run is stored in the
  * runs table (kind 'benchmark', summary = the per-scenario summary), and
  * each scenario is compared with the last stored run of the same scenario
- * (same name, agents, iterations and strategies). Metrics, thresholds,
+ * (same name, agents, iterations, strategies and provider asked for; each
+ * scenario also records where its deployments ran). Metrics, thresholds,
  * comparison and recommendations are engine/bench.c's; the files are
  * engine/report.c's. docs/benchmark.md describes it for operators.
  */
@@ -528,8 +529,64 @@ static int settle_ops(struct cli_ctx *ctx, struct bench_sample *s, size_t n)
     return rc == SQLITE_OK ? 0 : cli_fail(SD_EENV, "store: cannot read operations");
 }
 
-/* The newest earlier stored summary of the same scenario (new reference,
- * with "runId" added) or NULL. */
+/* Where scenario deployments s[0..n) of run ran: agg gets "provider" (the
+ * one asked for), "providers" ({name: deployments}, from the trajectories)
+ * and "failovers" (deployments that moved to --failover because every
+ * instance of the asked provider had an open breaker). Returns 0, or an
+ * exit status after printing. */
+static int placement(struct cli_ctx *ctx, json_t *agg, const char *want, int64_t run,
+                     const struct bench_sample *s, size_t n)
+{
+    struct sd_err err = {0};
+    sqlite3 *db = store_reader(ctx->store, &err);
+    sqlite3_stmt *st = NULL;
+    json_t *by = json_object();
+    json_int_t moved = 0;
+    int rc;
+
+    if (db == NULL) {
+        json_decref(by);
+        return cli_fail_err(&err);
+    }
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT t.provider, count(*), sum(EXISTS(SELECT 1 FROM operations o"
+                            " WHERE o.traj_id = t.id AND o.name = 'failover'))"
+                            " FROM trajectories t WHERE t.run_id = ?1 AND t.id BETWEEN ?2 AND ?3"
+                            " GROUP BY t.provider ORDER BY t.provider",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int64(st, 2, n > 0 ? s[0].traj_id : 1);
+        sqlite3_bind_int64(st, 3, n > 0 ? s[n - 1].traj_id : 0);
+    }
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        json_object_set_new(by, name ? name : "", json_integer(sqlite3_column_int64(st, 1)));
+        moved += sqlite3_column_int64(st, 2);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_OK)
+        fprintf(stderr, "swarmdeck: cannot read where deployments ran: %s\n", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    json_object_set_new(agg, "provider", json_string(want ? want : "local"));
+    json_object_set_new(agg, "providers", by);
+    json_object_set_new(agg, "failovers", json_integer(moved));
+    return rc == SQLITE_DONE || rc == SQLITE_OK ? 0
+                                                : cli_fail(SD_EENV, "store: cannot read providers");
+}
+
+/* The provider a stored scenario summary asked for; runs stored before
+ * summaries named one were local. */
+static const char *summary_provider(const json_t *x)
+{
+    const char *p = json_string_value(json_object_get(x, "provider"));
+    return p ? p : "local";
+}
+
+/* The newest earlier stored summary of the same scenario on the same
+ * provider (new reference, with "runId" added) or NULL. A run on E2B is
+ * never compared with a local one: their latencies differ by design. */
 static json_t *previous(struct cli_ctx *ctx, int64_t run, const json_t *agg)
 {
     struct sd_err err = {0};
@@ -554,6 +611,7 @@ static json_t *previous(struct cli_ctx *ctx, int64_t run, const json_t *agg)
                 for (size_t k = 0; k < 4; k++)
                     eq = eq && json_equal(json_object_get(x, same[k]),
                                           json_object_get((json_t *)agg, same[k]));
+                eq = eq && strcmp(summary_provider(x), summary_provider(agg)) == 0;
                 if (eq && found == NULL) {
                     found = json_incref(x);
                     json_object_set_new(found, "runId", json_integer(sqlite3_column_int64(st, 0)));
@@ -774,6 +832,10 @@ static int exec_benchmark(struct cli_ctx *ctx, struct cli_args *a)
             break;
         if ((agg = bench_aggregate(&bs, samples, n, wall)) == NULL) {
             status = cli_fail(SD_EENV, "out of memory");
+            break;
+        }
+        if ((status = placement(ctx, agg, b->provider, run, samples, n)) != 0) {
+            json_decref(agg);
             break;
         }
         json_object_set(agg, "strategies", s->strategies);

@@ -379,7 +379,9 @@ static void recommend_scenario(json_t *out, const json_t *a, const struct bench_
            n = bench_get(a, "deployments");
     double prov = bench_get(a, "counts.providerError"), tmo = bench_get(a, "counts.timeout");
     double fail = bench_get(a, "counts.failed"), agents = bench_get(a, "agents");
-    double max_agents = bench_get(a, "maxAgents");
+    double max_agents = bench_get(a, "maxAgents"), moved = bench_get(a, "failovers");
+    const char *asked = json_string_value(json_object_get(a, "provider"));
+    int remote = asked != NULL && strcmp(asked, "local") != 0;
     json_t *ops = json_object_get(a, "operations");
     const char *key;
     json_t *op;
@@ -392,8 +394,17 @@ static void recommend_scenario(json_t *out, const json_t *a, const struct bench_
     if (prov > 0)
         rec(out, "reliability", name, "counts.providerError", prov,
             "%s: %.0f deployment(s) never ran because the sandbox could not be created or "
-            "started: check the provider with `swarmdeck doctor`",
-            name, prov);
+            "started: check the provider with %s",
+            name, prov,
+            remote ? "`swarmdeck status` (its circuit breaker) and `swarmdeck show ID`"
+                   : "`swarmdeck doctor`");
+    /* Failover keeps the success rate up, but then the numbers measure
+     * another provider than the one asked for. */
+    if (moved > 0)
+        rec(out, "reliability", name, "failovers", moved,
+            "%s: %.0f of %.0f deployment(s) ran on the failover provider because every instance "
+            "of %s had an open circuit breaker: their latency is not %s's (`swarmdeck status`)",
+            name, moved, n, asked ? asked : "the provider", asked ? asked : "the provider");
     if (tmo > 0)
         rec(out, "reliability", name, "counts.timeout", tmo,
             "%s: %.0f deployment(s) timed out: raise --timeout or make the strategy faster", name,

@@ -145,7 +145,8 @@ json_t *bench_summary(const json_t *agg);
  *   {area: reliability|latency|throughput|learning, scenario, metric, value,
  *    message}
  * each citing the number that triggered it. scenarios is the array of
- * aggregates (each may carry "maxAgents"), patterns the learner's patterns
+ * aggregates (each may carry "maxAgents", and "provider" and "failovers" as
+ * cmd-benchmark.c adds them), patterns the learner's patterns
  * (learn_patterns) or NULL. New reference. */
 json_t *bench_recommend(const json_t *scenarios, const struct bench_thresholds *t,
                         const json_t *patterns);

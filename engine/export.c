@@ -125,23 +125,26 @@ json_t *export_trajectory_ex(sqlite3 *db, const char *prefix, int64_t id, int wi
     st = NULL;
 
     ops = json_array();
-    if (sqlite3_prepare_v2(db,
-                           "SELECT seq, name, started_at, duration_ms, ok, detail FROM operations "
-                           "WHERE traj_id = ?1 ORDER BY seq",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW)
-            json_array_append_new(ops,
-                                  json_pack("{s:o, s:o, s:o, s:o, s:b, s:o}", "seq", col_int(st, 0),
-                                            "name", col_str(st, 1), "startedAt", col_int(st, 2),
-                                            "duration", col_real(st, 3), "ok",
-                                            sqlite3_column_int(st, 4), "detail", col_str(st, 5)));
-        if (step_failed(db, step, err))
-            goto fail;
+    json_object_set_new(t, "operations", ops); /* t owns it from here */
+    /* detail is sealed on an encrypted store: read it through the view. */
+    snprintf(sql, sizeof sql,
+             "SELECT seq, name, started_at, duration_ms, ok, detail FROM \"%soperations\" "
+             "WHERE traj_id = ?1 ORDER BY seq",
+             prefix);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sd_err_set(err, SD_EENV, "%s", sqlite3_errmsg(db));
+        goto fail;
     }
+    sqlite3_bind_int64(st, 1, id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(ops, json_pack("{s:o, s:o, s:o, s:o, s:b, s:o}", "seq",
+                                             col_int(st, 0), "name", col_str(st, 1), "startedAt",
+                                             col_int(st, 2), "duration", col_real(st, 3), "ok",
+                                             sqlite3_column_int(st, 4), "detail", col_str(st, 5)));
+    if (step_failed(db, step, err))
+        goto fail;
     sqlite3_finalize(st);
     st = NULL;
-    json_object_set_new(t, "operations", ops);
     if (!with_output)
         return t;
     out = json_array();
@@ -443,7 +446,7 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
         json_t *o = json_array_get(ops, k);
         st = store_stmt(s,
                         "INSERT INTO operations(traj_id, seq, name, started_at, duration_ms, ok, "
-                        "detail) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                        "detail) VALUES(?1,?2,?3,?4,?5,?6,sd_seal(?7,'detail',?1,?2))",
                         err);
         if (st == NULL)
             return -1;

@@ -90,6 +90,15 @@ static void txt_scenario(FILE *f, const json_t *s)
             fmt(a, sizeof a, "%.3f", num(s, "wallMs") / 1000));
     fprintf(f, "  throughput %s/s   ", fmt(a, sizeof a, "%.2f", num(s, "throughput")));
     txt_outcomes(f, s);
+    if (json_is_object(json_object_get(s, "providers"))) {
+        /* where they ran: failover moves deployments off the asked provider */
+        fprintf(f, "  ran on:");
+        json_object_foreach(json_object_get(s, "providers"), key, g)
+            fprintf(f, " %s %.0f", key, json_number_value(g));
+        if (num(s, "failovers") > 0)
+            fprintf(f, " (%.0f by failover from %s)", num(s, "failovers"), str(s, "provider"));
+        fputc('\n', f);
+    }
     fprintf(f, "  ");
     txt_latency(f, json_object_get(s, "latency"));
     fprintf(f, "  operations (avg ms per deployment that reached it):");

@@ -293,6 +293,13 @@ static int migrate(struct store *s, struct sd_err *err)
     long version;
     int rc = -1;
 
+    /* An up-to-date store needs no write, so do not wait for the write
+     * lock: a running swarm's writer holds it most of the time, and a
+     * second command (cleanup, rekey, the console) failed to open after
+     * one busy timeout. Its own writes retry (writer_exec_retry). */
+    if (read_version(db, &version) == 0 && version == STORE_SCHEMA_VERSION &&
+        query_text(db, "SELECT value FROM meta WHERE key=?", "store_id", s->id, sizeof s->id) == 1)
+        return 0;
     if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
         return db_err(err, db, s->path, "cannot lock the store to migrate it");
     if (read_version(db, &version) != 0) {
@@ -974,11 +981,29 @@ static void writer_commit(struct store *s)
     store_unlock(s);
 }
 
-static int writer_begin(struct store *s)
+static int writer_begin(struct store *s, struct sd_err *err)
 {
+    int holds;
+
     ASSERT_WRITER(s);
     if (writer_exec_retry(s, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return db_err(err, s->db, s->path, "cannot start a batch");
+    /* Another process may have rekeyed, encrypted or decrypted the store
+     * since this one opened it: values sealed with the old key (or none)
+     * could not be opened any more and would break the chain. Checked
+     * under the write lock, so no rekey can slip in before the commit. */
+    if ((holds = skey_holds(s->db, s->key, s->id)) != 1) {
+        exec(s->db, "ROLLBACK");
+        if (holds < 0)
+            return db_err(err, s->db, s->path, "cannot start a batch");
+        sd_err_set(err, SD_EKEY,
+                   "%s: another swarmdeck process changed the store's encryption key (rekey) "
+                   "while this one ran; nothing more is written: run the command again with "
+                   "the store's key",
+                   s->path);
+        writer_fail(s, err->msg);
         return -1;
+    }
     s->in_txn = 1;
     s->batch_failed = 0;
     s->batch_rows = 0;
@@ -1005,8 +1030,8 @@ static void writer_run(struct store *s, struct job *list)
         list = j->next;
         jerr.code = 0;
         jerr.msg[0] = '\0';
-        if (!s->in_txn && writer_begin(s) != 0) {
-            rc = db_err(c != NULL ? c->err : &jerr, s->db, s->path, "cannot start a batch");
+        if (!s->in_txn && writer_begin(s, c != NULL ? c->err : &jerr) != 0) {
+            rc = -1;
         } else {
             rc = j->fn(s, s->db, j->arg, c != NULL ? c->err : &jerr);
             if (sqlite3_get_autocommit(s->db)) {
@@ -1483,7 +1508,8 @@ static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     /* The writer's views decrypt (or not) from now on. */
     if (exec(db, "DROP VIEW IF EXISTS temp.sd_plain_trajectories;"
                  "DROP VIEW IF EXISTS temp.sd_plain_output;"
-                 "DROP VIEW IF EXISTS temp.sd_plain_runs") != SQLITE_OK ||
+                 "DROP VIEW IF EXISTS temp.sd_plain_runs;"
+                 "DROP VIEW IF EXISTS temp.sd_plain_operations") != SQLITE_OK ||
         skey_views(db, nk != NULL, 0, err) != 0)
         goto fail;
     if (exec(db, "RELEASE rekey") != SQLITE_OK) {

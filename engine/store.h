@@ -144,7 +144,8 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct sd_err *err);
 
 /* Open a read-only connection for the calling thread (WAL readers do not
  * block the writer). On an encrypted store the connection reads plaintext:
- * TEMP views named trajectories, output and runs decrypt (store_crypt.h).
+ * TEMP views named trajectories, output, runs and operations decrypt
+ * (store_crypt.h).
  * Returns NULL with err set on failure. */
 sqlite3 *store_reader(struct store *s, struct sd_err *err);
 

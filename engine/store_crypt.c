@@ -13,7 +13,9 @@
  * ASSOCIATED DATA
  * A value's associated data is its tag (the column) and the identity of its
  * record, joined by 0x1f (unit separator): "params\x1f<uuid>",
- * "output\x1f<traj_id>\x1f<seq>\x1f<stream>", "spec\x1f<run id>". A box
+ * "output\x1f<traj_id>\x1f<seq>\x1f<stream>", "spec\x1f<run id>",
+ * "detail\x1f<traj_id>\x1f<seq>" (an operation's detail: error messages,
+ * the same text as the trajectory's error, so it is sealed too). A box
  * copied to another column or record fails to open.
  */
 #define _GNU_SOURCE
@@ -95,6 +97,23 @@ static int derive(const char *secret, const unsigned char *salt, size_t salt_len
     if (crypto_key_from_base64(secret, k->k) == 0)
         return 0;
     return crypto_scrypt(secret, strlen(secret), salt, salt_len, log2n, r, p, k->k, CRYPTO_KEY_LEN);
+}
+
+int skey_holds(sqlite3 *db, const struct skey *key, const char *store_id)
+{
+    char check[512];
+    unsigned char box[256], plain[256];
+    int rc = meta_get(db, "enc_check", check, sizeof check), box_len;
+
+    if (rc < 0)
+        return -1;
+    if (rc == 0 || key == NULL)
+        return rc == 0 && key == NULL;
+    if ((box_len = unhex(check, box, sizeof box)) < 0 ||
+        crypto_box_open(key->k, "key-check", 9, box, (size_t)box_len, plain) < 0)
+        return 0;
+    return (size_t)box_len - CRYPTO_BOX_OVER == strlen(store_id) &&
+           memcmp(plain, store_id, strlen(store_id)) == 0;
 }
 
 static const char key_hint[] = "give it with --encryption-key KEY or the SWARMDECK_KEY "
@@ -419,6 +438,7 @@ static const struct enc_col enc_cols[] = {
     {"output", "data", "output", "traj_id, seq, stream"},
     {"runs", "spec", "spec", "id"},
     {"runs", "summary", "summary", "id"},
+    {"operations", "detail", "detail", "traj_id, seq"},
 };
 
 static const struct enc_col *enc_col(const char *table, const char *column)
@@ -469,7 +489,7 @@ static int make_view(sqlite3 *db, const char *table, const char *name, int encry
 
 int skey_views(sqlite3 *db, int encrypted, int shadow, struct sd_err *err)
 {
-    static const char *const tables[] = {"trajectories", "output", "runs"};
+    static const char *const tables[] = {"trajectories", "output", "runs", "operations"};
     char name[64];
 
     /* Inside a transaction (rekey) the pragma cannot change: the writer
@@ -594,6 +614,7 @@ int skey_rekey(sqlite3 *db, const struct skey *old, const struct skey *new_, str
         "UPDATE main.output SET data = sd_reseal(data, 'output', traj_id, seq, stream)",
         ("UPDATE main.runs SET spec = sd_reseal(spec, 'spec', id),"
          " summary = sd_reseal(summary, 'summary', id)"),
+        "UPDATE main.operations SET detail = sd_reseal(detail, 'detail', traj_id, seq)",
         "UPDATE main.meta SET value = sd_reseal(value, 'chain_head') WHERE key = 'chain_head'",
     };
     struct reseal r = {old, new_, 0, 0};

@@ -15,10 +15,11 @@
  *   return their argument unchanged.
  * - Writers wrap the sensitive values in sd_seal() in their SQL.
  * - Readers (store_reader) of an encrypted store get TEMP views named
- *   trajectories, output and runs that shadow the tables (SQLite resolves an
- *   unqualified name in temp first) and call sd_open, so `SELECT params FROM
- *   trajectories` returns plaintext. The writer gets the same views under the
- *   names sd_plain_* (it must still write the real tables).
+ *   trajectories, output, runs and operations that shadow the tables
+ *   (SQLite resolves an unqualified name in temp first) and call sd_open,
+ *   so `SELECT params FROM trajectories` returns plaintext. The writer gets
+ *   the same views under the names sd_plain_* (it must still write the real
+ *   tables).
  * - The key itself is never stored: meta holds enc_salt (for passphrases),
  *   enc_kdf and enc_check, a box of the store id under the key. A wrong key
  *   fails to open enc_check.
@@ -53,6 +54,12 @@ void skey_free(struct skey *k);
 int skey_check(sqlite3 *db, const char *path, const char *secret, struct skey **key, int *need_init,
                struct sd_err *err);
 
+/* Is key still the store's key? 1 when meta's key check opens with key
+ * (or, key NULL, the store has none), 0 when another process changed it
+ * (rekey, encrypt or decrypt), -1 when meta cannot be read. Reads only
+ * meta; costs one AES-GCM open, no key derivation. */
+int skey_holds(sqlite3 *db, const struct skey *key, const char *store_id);
+
 /* Make the store encrypted under secret: refuses (SD_EKEY) a store that
  * already holds data (rekey encrypts those). Must run inside a write
  * transaction; writes meta only. On success *key is set. */
@@ -74,7 +81,7 @@ int skey_drop_meta(sqlite3 *db);
 int skey_register(sqlite3 *db, struct skey **keyp, int copy);
 
 /* Create the TEMP decrypting views on db: shadowing (readers: trajectories,
- * output, runs) or prefixed sd_plain_ (writer). On a plaintext store the
+ * output, runs, operations) or prefixed sd_plain_ (writer). On a plaintext store the
  * prefixed views are plain copies and no shadowing views are made. Also sets
  * temp_store=MEMORY when encrypted, so nothing decrypted reaches a temp file. */
 int skey_views(sqlite3 *db, int encrypted, int shadow, struct sd_err *err);

@@ -176,11 +176,11 @@ struct op_job {
 static int op_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
 {
     struct op_job *j = arg;
-    sqlite3_stmt *st =
-        store_stmt(s,
-                   "INSERT OR REPLACE INTO operations(traj_id, seq, name, "
-                   "started_at, duration_ms, ok, detail) VALUES(?1,?2,?3,?4,?5,?6,?7)",
-                   err);
+    sqlite3_stmt *st = store_stmt(s,
+                                  "INSERT OR REPLACE INTO operations(traj_id, seq, name, "
+                                  "started_at, duration_ms, ok, detail) VALUES(?1,?2,?3,?4,?5,?6,"
+                                  "sd_seal(?7, 'detail', ?1, ?2))",
+                                  err);
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, j->id);

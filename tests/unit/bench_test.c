@@ -262,6 +262,18 @@ static void t_recommend(void)
     CHECK(!has_rec(r, "latency", "exceeds"));      /* p95 95.5 ms is fine */
     /* stream is not create: create's share is 27 %, so no "dominates". */
     CHECK(!has_rec(r, "latency", "dominates"));
+    CHECK(has_rec(r, "reliability", "`swarmdeck doctor`")); /* local: isolation layers */
+    CHECK(!has_rec(r, "reliability", "failover"));
+    json_decref(r);
+    /* Asked for E2B, 3 moved to the failover provider: both are said. */
+    json_object_set_new(a, "provider", json_string("e2b"));
+    json_object_set_new(a, "failovers", json_integer(3));
+    r = bench_recommend(arr, &t, NULL);
+    CHECK(has_rec(r, "reliability", "3 of 10 deployment(s) ran on the failover provider"));
+    CHECK(has_rec(r, "reliability", "instance of e2b had an open circuit breaker"));
+    CHECK(has_rec(r, "reliability",
+                  "never ran because the sandbox could not be created or "
+                  "started: check the provider with `swarmdeck status`"));
     json_decref(r);
     json_decref(pats);
     json_decref(arr);

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 HELPER = None
 FIX = None
@@ -391,15 +392,48 @@ def test_lifeline():
 
 
 def test_sweep():
-    sid = "stale%d" % os.getpid()
-    dirs = []
+    """Stale sandbox cgroups (no helper holds their lock) are removed and their processes
+    killed; a live sandbox's are left alone.
+
+    The sweep is machine-wide, and every `swarmdeck deploy` of a test running in parallel
+    sweeps at its start: it would take our stale directories first (they were reported
+    missing, or vanished before the victim was attached). So the directories are locked as a
+    helper locks its own (other sweeps skip them as live) until just before our sweep. If one
+    still slips into that short window, the round is retried; a sweep that never reports
+    them fails every round."""
+    for attempt in range(5):
+        if sweep_round(attempt):
+            break
+    else:
+        check(False, "another sweep took our stale cgroups in 5 rounds out of 5")
+    out = subprocess.run([HELPER, "--sweep"], capture_output=True, text=True)
+    check(out.returncode == 0 and "sweep:" in out.stdout, out.stdout)
+
+
+def sweep_round(attempt):
+    """One round of test_sweep; False when another process's sweep interfered."""
+    import fcntl
+    sid = "stale%d-%d" % (os.getpid(), attempt)
+    dirs, fds = [], []
     for h in ("pids", "memory", "unified"):
         root = "/sys/fs/cgroup/%s" % h
         if not os.path.isdir(root):
             continue
         d = "%s/swarmdeck/sbx-%s" % (root, sid)
-        os.makedirs(d, exist_ok=True)
+        os.makedirs(os.path.dirname(d), exist_ok=True)
+        try:
+            os.mkdir(d)
+        except FileExistsError:
+            pass
+        try:
+            fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:  # a sweep between mkdir and open (as for a helper)
+            for fd in fds:
+                os.close(fd)
+            return False
+        fcntl.flock(fd, fcntl.LOCK_EX)
         dirs.append(d)
+        fds.append(fd)
     check(dirs, "no cgroup hierarchy to test with")
     victim = subprocess.Popen(["/usr/bin/sleep", "1000"])
     with open(dirs[0] + "/cgroup.procs", "w") as f:
@@ -407,22 +441,38 @@ def test_sweep():
     live = Run(["/usr/bin/sleep", "1000"], tag="live")
     try:
         live.wait_started()
+        for fd in fds:
+            os.close(fd)  # stale from now on: no helper holds them
+        fds = []
         out = subprocess.run([HELPER, "--sweep", "--json"], capture_output=True, text=True)
         check(out.returncode == 0, "sweep rc %d: %s %s" % (out.returncode, out.stdout, out.stderr))
         res = json.loads(out.stdout)
         removed = {e["path"] for e in res["removed"]}
         for d in dirs:
-            check(d in removed, "%s not reported removed: %s" % (d, out.stdout))
-            check(not os.path.exists(d), "%s still exists" % d)
+            if d in removed:
+                check(not os.path.exists(d), "%s reported removed but still exists" % d)
         check(victim.wait(30) == -9, "stale process not killed")
         check(res["live"] >= 1, "live sandbox not counted: %s" % out.stdout)
         check(cgroup_dirs(live.id), "sweep removed a live sandbox's cgroups")
+        missing = [d for d in dirs if d not in removed]
+        if missing:
+            # Not ours: another sweep took them in the window (it held their lock, so ours
+            # counted them live, or it had removed them already). It must finish removing
+            # them; then go again.
+            deadline = time.monotonic() + 30
+            while any(os.path.exists(d) for d in missing) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            check(not any(os.path.exists(d) for d in missing),
+                  "%s neither removed by our sweep nor by another" % missing)
+            print("sweep round %d: %s removed by another process's sweep" % (attempt, missing))
+            return False
+        return True
     finally:
+        for fd in fds:
+            os.close(fd)
         victim.kill()
         live.p.send_signal(signal.SIGTERM)
         live.finish()
-    out = subprocess.run([HELPER, "--sweep"], capture_output=True, text=True)
-    check(out.returncode == 0 and "sweep:" in out.stdout, out.stdout)
 
 
 def test_probe():

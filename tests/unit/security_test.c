@@ -121,6 +121,8 @@ static int64_t add_traj(struct store *s, const char *uuid, int state)
     traj_running(s, id, "sbx", 1000);
     traj_op(s, id, 1, "create", 1000, 1.5, 1, NULL);
     traj_op(s, id, 2, "start", 1002, 2.5, 1, NULL);
+    /* an operation's detail carries error text, so it is sealed too */
+    traj_op(s, id, 3, "collect", 1004, 0.5, state == TS_SUCCEEDED, "detail-SENTINEL");
     CHECK(store_output_append(s, id, 1, SECRET_OUT, strlen(SECRET_OUT)) == 0);
     CHECK(store_output_append(s, id, 2, "warn\n", 5) == 0);
     struct traj_final f = {
@@ -267,6 +269,11 @@ static void t_encrypted(void)
     CHECK(sqlite3_column_bytes(st, 0) == (int)strlen(SECRET_OUT) &&
           memcmp(sqlite3_column_blob(st, 0), SECRET_OUT, strlen(SECRET_OUT)) == 0);
     sqlite3_finalize(st);
+    CHECK(sqlite3_prepare_v2(db, "SELECT detail FROM operations WHERE traj_id = 2 AND seq = 3", -1,
+                             &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(strcmp((const char *)sqlite3_column_text(st, 0), "detail-SENTINEL") == 0);
+    sqlite3_finalize(st);
     /* Task search works through the in-memory index. */
     CHECK_OK(store_reader_fts(s, db, &err), &err);
     CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM traj_fts WHERE traj_fts MATCH 'zebra'", -1,
@@ -331,9 +338,17 @@ static void t_rekey(void)
     struct sd_err err = {0};
 
     add_traj(s, "u-1", TS_SUCCEEDED);
+    store_close(s);
+    /* A detail written before details were sealed (plaintext in an
+     * encrypted store) reads as it is, verifies, and rekey seals it. */
+    raw_exec(path, "UPDATE operations SET detail = 'detail-SENTINEL' WHERE seq = 3");
+    CHECK(store_has(path, "detail-SENTINEL") > 0);
+    s = open_key(path, KEY2);
+    CHECK(verify(s).ok);
     CHECK_OK(store_rekey(s, KEY, &err), &err);
     add_traj(s, "u-2", TS_SUCCEEDED);
     store_close(s);
+    CHECK(store_has(path, "detail-SENTINEL") == 0);
     CHECK(store_open_key(path, STORE_CREATE, KEY2, &s, &err) == -1 && err.code == SD_EKEY);
     s = open_key(path, KEY);
     CHECK(verify(s).ok && verify(s).sealed == 2);
@@ -368,6 +383,44 @@ static void t_rekey(void)
     CHECK(verify(s).ok && verify(s).sealed == 4);
     store_close(s);
     raw_exec(path, "INSERT INTO traj_fts(traj_fts) VALUES('integrity-check')");
+}
+
+/* 3b. Another store handle (as another process would) rekeys while this
+ * one is open: this one's next write is refused with SD_EKEY instead of
+ * sealing values with the old key, and the store verifies under the new
+ * key. Both ways: re-encrypt, and encrypt a plaintext store. */
+static void t_rekey_concurrent(void)
+{
+    const char *keys[][2] = {{KEY, KEY2}, {NULL, KEY}};
+
+    for (size_t i = 0; i < 2; i++) {
+        char name[32];
+        struct store *a, *b;
+        struct sd_err err = {0};
+        struct traj_new t = {.uuid = "u-late",
+                             .strategy = "momentum",
+                             .symbol = "SPY",
+                             .params = "{}",
+                             .provider = "local",
+                             .description = SECRET_DESC};
+
+        snprintf(name, sizeof name, "c%zu.db", i);
+        a = open_key(tpath(name), keys[i][0]);
+        add_traj(a, "u-1", TS_SUCCEEDED);
+        b = open_key(tpath(name), keys[i][0]);
+        CHECK_OK(store_rekey(b, keys[i][1], &err), &err);
+        store_close(b);
+        CHECK(traj_insert(a, &t, &err) <= 0);
+        CHECK(err.code == SD_EKEY && strstr(err.msg, "changed the store's encryption key"));
+        memset(&err, 0, sizeof err);
+        store_output_append(a, 1, 1, "late", 4); /* asynchronous: the flush reports it */
+        CHECK(store_flush(a, &err) != 0);
+        store_close(a);
+        a = open_key(tpath(name), keys[i][1]);
+        CHECK(verify(a).ok && verify(a).sealed == 1);
+        store_close(a);
+        CHECK(store_has(tpath(name), "SENTINEL") == 0);
+    }
 }
 
 /* 4. Rekey interrupted: the child aborts in the middle of re-encrypting
@@ -514,9 +567,13 @@ static const struct {
     const char *name;
     void (*fn)(void);
 } tests[] = {
-    {"chain", t_chain},           {"encrypted", t_encrypted},
-    {"rekey", t_rekey},           {"rekey_crash", t_rekey_crash},
-    {"migrate_v1", t_migrate_v1}, {"bundle", t_bundle},
+    {"chain", t_chain},
+    {"encrypted", t_encrypted},
+    {"rekey", t_rekey},
+    {"rekey_crash", t_rekey_crash},
+    {"migrate_v1", t_migrate_v1},
+    {"bundle", t_bundle},
+    {"rekey_concurrent", t_rekey_concurrent},
 };
 
 int main(int argc, char **argv)

@@ -6,7 +6,7 @@ target_link_libraries(test-store PRIVATE swarmdeck_engine)
 foreach(t open_create_reopen migrations_idempotent perms_umask0 newer_schema garbage_refused
           missing_refused readonly batching call_ids flush_durability threads close_drains
           output_exact output_caps output_resume crash_kill9 two_processes fts job_fault
-          malloc_fault leases)
+          malloc_fault leases open_while_locked)
   add_test(NAME store_${t} COMMAND test-store ${t})
   set_tests_properties(store_${t} PROPERTIES LABELS "sanitize" TIMEOUT 300)
 endforeach()

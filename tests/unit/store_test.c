@@ -1170,6 +1170,25 @@ static void t_leases(void)
     store_close(s);
 }
 
+/* 22. An up-to-date store opens while another connection holds the write
+ * lock the whole time (as a streaming swarm's writer nearly does): opening
+ * needs no write, so it does not wait for the lock and fail after one busy
+ * timeout. The write lock is held until the open has returned. */
+static void t_open_while_locked(void)
+{
+    const char *path = tpath("store.db");
+    struct store *s = open_ok(path, STORE_CREATE);
+    sqlite3 *holder;
+
+    store_close(s);
+    CHECK(sqlite3_open(path, &holder) == SQLITE_OK);
+    CHECK(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+    s = open_ok(path, STORE_CREATE);
+    CHECK(sqlite3_exec(holder, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(holder);
+    store_close(s);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1195,6 +1214,7 @@ static const struct {
     {"job_fault", t_job_fault},
     {"malloc_fault", t_malloc_fault},
     {"leases", t_leases},
+    {"open_while_locked", t_open_while_locked},
 };
 
 static void run(size_t i)
