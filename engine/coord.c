@@ -1126,6 +1126,11 @@ const struct coord_opts *coord_options(struct coord *c)
     return &c->o;
 }
 
+const char *coord_default_provider(struct coord *c)
+{
+    return c->want;
+}
+
 /* The first instance matching want (a name or a kind), or NULL. */
 static struct pinst *planned(struct coord *c, const char *want)
 {

@@ -97,6 +97,9 @@ struct learn *coord_learn(struct coord *c);
 struct store *coord_store(struct coord *c);
 struct evq *coord_events(struct coord *c);
 const struct coord_opts *coord_options(struct coord *c);
+/* The provider new deployments ask for by default (instance name or kind:
+ * "local" unless the options said otherwise). Owned by c. */
+const char *coord_default_provider(struct coord *c);
 
 struct deploy_req {
     const char *strategy;

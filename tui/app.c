@@ -171,6 +171,7 @@ struct app {
 
     /* Header: provider health, encryption and the fingerprint chain. */
     struct provider_health prov[8];
+    char dlg_prov[8][32]; /* the deploy dialog's provider choices (the form keeps pointers) */
     size_t nprov;
     int encrypted;
     char chain[FETCH_CHAIN_LEN]; /* the last chain state from the reader */
@@ -1445,10 +1446,11 @@ void tui_dump_keys(FILE *f)
 #define DF_STRATEGY 0
 #define DF_SYMBOLS  1
 #define DF_AGENTS   2
-#define DF_PACE     3
-#define DF_TIMEOUT  4
-#define DF_DESC     5
-#define DF_PARAMS   6
+#define DF_PROVIDER 3
+#define DF_PACE     4
+#define DF_TIMEOUT  5
+#define DF_DESC     6
+#define DF_PARAMS   7
 
 static void deploy_params(struct app *a)
 {
@@ -1493,6 +1495,23 @@ static void deploy_open(struct app *a)
              "comma-separated; agents take them round robin");
     a->form.f[DF_SYMBOLS].required = 1;
     form_add(&a->form, "agents", "agents", FT_INT, "1", 1, 1000, "[1, 1000] deployments");
+    {
+        /* Every configured provider instance; the coordinator's default first
+         * chosen. Its breaker state is in the header, and the suggestion says
+         * when it is open. */
+        struct provider_health h[8];
+        const char *pn[8], *want = coord_default_provider(a->coord);
+        size_t np = coord_providers(a->coord, h, 8);
+        int sel = 0;
+        for (size_t i = 0; i < np && i < 8; i++) {
+            memcpy(a->dlg_prov[i], h[i].name, sizeof a->dlg_prov[i]); /* both char[32] */
+            a->dlg_prov[i][sizeof a->dlg_prov[i] - 1] = '\0';
+            pn[i] = a->dlg_prov[i];
+            if (want && sel == 0 && (strcmp(h[i].name, want) == 0 || strcmp(h[i].kind, want) == 0))
+                sel = (int)i;
+        }
+        form_add_choice(&a->form, "provider", "provider", pn, (int)np, sel);
+    }
     form_add(&a->form, "pace", "pace", FT_INT, "0", 0, 100000,
              "[0, 100000] bars/s to replay (0 = full speed)");
     snprintf(tmo, sizeof tmo, "%g", (double)coord_options(a->coord)->timeout_ms / 1000);
@@ -1613,6 +1632,7 @@ static void deploy_submit(struct app *a)
             .description = form_value(&a->form, DF_DESC)[0] ? form_value(&a->form, DF_DESC) : NULL,
             .timeout_ms = (int64_t)(strtod(form_value(&a->form, DF_TIMEOUT), NULL) * 1000),
             .pace = (int)strtol(form_value(&a->form, DF_PACE), NULL, 10),
+            .provider = form_value(&a->form, DF_PROVIDER),
         };
         int64_t id;
         if (coord_submit(a->coord, &r, &id, &err) != 0) {
@@ -1664,7 +1684,10 @@ static void deploy_suggest(struct app *a)
     sscanf(form_value(&a->form, DF_SYMBOLS), "%31[^, ]", sym);
     params = form_params(a);
     {
-        struct deploy_req r = {.strategy = d->name, .params = params, .symbol = sym};
+        struct deploy_req r = {.strategy = d->name,
+                               .params = params,
+                               .symbol = sym,
+                               .provider = form_value(&a->form, DF_PROVIDER)};
         a->sugg = coord_suggest(a->coord, &r, &err);
     }
     if (a->sugg == NULL)

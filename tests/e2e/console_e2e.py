@@ -90,15 +90,17 @@ class Console:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def deploy(c, pace="200", agents=None):
-    """Open the dialog, set pace (and agents), launch."""
+def deploy(c, pace="200", agents=None, provider=None):
+    """Open the dialog, set pace (and agents), launch. provider: the choice the dialog must
+    show selected (the console's --provider)."""
     c.keys("d")
     c.wait_for(r"Deploy \(Enter launches")
+    c.wait_for(r"provider\s+< %s >" % (re.escape(provider) if provider else r"\S+"))
     if agents:
         c.keys("Down", "Down", "C-u")
         c.text(agents)
         c.keys("Up", "Up")
-    c.keys("Down", "Down", "Down", "C-u")
+    c.keys("Down", "Down", "Down", "Down", "C-u")
     c.text(pace)
     c.wait_for(r"pace\s+%s" % pace)
     c.keys("Enter")
@@ -444,7 +446,7 @@ def s_firehose(c):
     c.wait_for(r"Deploy \(Enter launches")
     c.keys("Right", "Right", "Right")
     c.wait_for(r"< probe-lines >")
-    c.keys(*(["Down"] * 6), "C-u")
+    c.keys(*(["Down"] * 7), "C-u")
     c.text("1600000")
     c.keys("Down", "C-u")
     c.text("200000")

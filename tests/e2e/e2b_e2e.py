@@ -508,7 +508,7 @@ class Secrets(Base):
         c = console_e2e.Console(x=200, y=50, env=extra, args="--provider e2b --no-learning")
         try:
             screens = [c.wait_for("Sandboxes", timeout=20)]
-            console_e2e.deploy(c, pace="0")  # the console's own deploy dialog
+            console_e2e.deploy(c, pace="0", provider="e2b")  # the console's own deploy dialog
             screens.append(c.wait_for(r"1 +momentum +SPY +e2b +succeeded", timeout=30))
             screens.append(c.wait_for(r"@@result"))
             for s in screens:
