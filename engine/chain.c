@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include "chain.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +136,7 @@ int chain_fingerprint_json(json_t *traj, const char *prev, char out[CHAIN_HEX_LE
         const char *stream = json_string_value(json_object_get(c, "stream"));
         size_t dl = d ? strlen(d) : 0;
         unsigned char *raw;
-        int n;
+        long n;
         if (d == NULL || dl % 4 != 0 || !json_is_integer(json_object_get(c, "seq"))) {
             sd_err_set(err, SD_EUSAGE, "output chunk %zu is malformed", k);
             goto out;
@@ -146,11 +145,7 @@ int chain_fingerprint_json(json_t *traj, const char *prev, char out[CHAIN_HEX_LE
             sd_err_set(err, SD_ENOMEM, "out of memory");
             goto out;
         }
-        n = EVP_DecodeBlock(raw, (const unsigned char *)d, (int)dl);
-        if (n >= 0 && dl >= 1 && d[dl - 1] == '=')
-            n--;
-        if (n >= 0 && dl >= 2 && d[dl - 2] == '=')
-            n--;
+        n = crypto_b64_decode(d, dl, raw);
         if (n < 0 ||
             digest_chunk(h, json_integer_value(json_object_get(c, "seq")),
                          stream && strcmp(stream, "stderr") == 0 ? 2 : 1, raw, (size_t)n) != 0) {

@@ -4,6 +4,8 @@
  */
 #include "connect.h"
 
+#include "crypto.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,49 +105,6 @@ unsigned char *connect_frame(unsigned flags, const char *payload, size_t len, si
     return f;
 }
 
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-long connect_b64_decode(const char *in, size_t len, unsigned char *out)
-{
-    unsigned acc = 0;
-    int bits = 0;
-    size_t n = 0, pad = 0;
-
-    while (len > 0 && in[len - 1] == '=' && pad < 2) {
-        len--;
-        pad++;
-    }
-    if (pad > 0 && (len + pad) % 4 != 0)
-        return -1;
-    if (len % 4 == 1)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64val((unsigned char)in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return (long)n;
-}
-
 void connect_event_clear(struct connect_event *ev)
 {
     free(ev->data);
@@ -191,7 +150,7 @@ int connect_event_parse(const char *json, size_t len, struct connect_event *ev)
                 rc = -1;
                 break;
             }
-            got = connect_b64_decode(b, n, ev->data);
+            got = crypto_b64_decode(b, n, ev->data);
             if (got < 0) {
                 rc = -1;
                 break;

@@ -20,9 +20,9 @@
  * struct (process events: start, data, keepalive, end; the end-stream's
  * error code and message). Unknown keys are ignored; a missing exitCode in an
  * end event means 0 (protojson omits default values). data.stdout/stderr are
- * standard base64; the decoded bytes are raw pipe reads, so a UTF-8 sequence
- * may be split across events: callers must concatenate bytes, never decode
- * text per event.
+ * standard base64 (decoded with crypto_b64_decode); the decoded bytes are raw pipe reads, so a
+ * UTF-8 sequence may be split across events: callers must concatenate bytes, never decode text per
+ * event.
  *
  * THREADS
  * A decoder is used by one thread at a time. Everything else is pure.
@@ -103,10 +103,5 @@ void connect_event_clear(struct connect_event *ev);
  * -1 when it is not a JSON object. */
 int connect_end_parse(const char *json, size_t len, char *code, size_t ncode, char *msg,
                       size_t nmsg);
-
-/* Standard base64 (RFC 4648 section 4, padding optional). Returns the decoded
- * length written to out (which needs 3 * ((len + 3) / 4) bytes), or -1 for a
- * character outside the alphabet or bad padding. */
-long connect_b64_decode(const char *in, size_t len, unsigned char *out);
 
 #endif

@@ -230,25 +230,57 @@ int crypto_random(void *buf, size_t n)
     return n <= INT32_MAX && RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
 }
 
+static int b64_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+}
+
+long crypto_b64_decode(const char *in, size_t len, unsigned char *out)
+{
+    size_t pad = 0, whole, n;
+    int got;
+
+    while (len > 0 && in[len - 1] == '=' && pad < 2) {
+        len--;
+        pad++;
+    }
+    if ((pad > 0 && (len + pad) % 4 != 0) || len % 4 == 1 || len > (size_t)INT32_MAX)
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        if (!b64_char(in[i]))
+            return -1;
+    /* Whole groups straight from the input; a short last group padded. */
+    whole = len - len % 4;
+    if ((got = EVP_DecodeBlock(out, (const unsigned char *)in, (int)whole)) < 0)
+        return -1;
+    n = (size_t)got;
+    if (len % 4 != 0) {
+        char last[4] = {'=', '=', '=', '='};
+        unsigned char tmp[3];
+        memcpy(last, in + whole, len % 4);
+        if (EVP_DecodeBlock(tmp, (const unsigned char *)last, 4) != 3)
+            return -1;
+        memcpy(out + n, tmp, len % 4 - 1); /* 2 chars: 1 byte, 3 chars: 2 bytes */
+        n += len % 4 - 1;
+    }
+    return (long)n;
+}
+
 int crypto_key_from_base64(const char *s, unsigned char key[CRYPTO_KEY_LEN])
 {
     /* 32 bytes are 44 characters ending in exactly one '='. */
-    unsigned char tmp[48];
+    unsigned char tmp[33];
     size_t len = strlen(s);
+    long n;
 
     if (len != 44 || s[43] != '=' || s[42] == '=')
         return -1;
-    for (size_t i = 0; i < 43; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/'))
-            return -1;
-    }
-    if (EVP_DecodeBlock(tmp, (const unsigned char *)s, 44) != 33)
-        return -1;
-    memcpy(key, tmp, CRYPTO_KEY_LEN);
+    n = crypto_b64_decode(s, len, tmp);
+    if (n == CRYPTO_KEY_LEN)
+        memcpy(key, tmp, CRYPTO_KEY_LEN);
     crypto_wipe(tmp, sizeof tmp);
-    return 0;
+    return n == CRYPTO_KEY_LEN ? 0 : -1;
 }
 
 void crypto_wipe(void *p, size_t n)

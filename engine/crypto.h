@@ -80,6 +80,13 @@ int crypto_scrypt(const void *pass, size_t pass_len, const void *salt, size_t sa
 /* Cryptographically random bytes. Returns 0 or -1. */
 int crypto_random(void *buf, size_t n);
 
+/* Decode standard base64 (RFC 4648 section 4; padding optional, no
+ * whitespace) of len characters into out, which needs 3 * ((len + 3) / 4)
+ * bytes. Returns the decoded length, or -1 for a character outside the
+ * alphabet, misplaced or wrong padding, or an impossible length. The one
+ * base64 decoder of the engine (bundles, the chain, E2B process output). */
+long crypto_b64_decode(const char *in, size_t len, unsigned char *out);
+
 /* Decode standard base64 (with padding, no whitespace) of exactly
  * CRYPTO_KEY_LEN bytes into key. Returns 0, or -1 if s is anything else. */
 int crypto_key_from_base64(const char *s, unsigned char key[CRYPTO_KEY_LEN]);

@@ -467,20 +467,15 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
         const char *stream = json_string_value(json_object_get(o, "stream"));
         size_t dl = strlen(d);
         unsigned char *raw = malloc(dl / 4 * 3 + 3);
-        int n;
+        long n;
         if (raw == NULL)
             return sd_err_set(err, SD_ENOMEM, "out of memory");
-        n = EVP_DecodeBlock(raw, (const unsigned char *)d, (int)dl);
+        n = crypto_b64_decode(d, dl, raw);
         if (n < 0) {
             free(raw);
             return sd_err_set(err, SD_EUSAGE, "bundle: output of %s is not base64",
                               json_string_value(json_object_get(t, "uuid")));
         }
-        /* EVP_DecodeBlock counts padding as bytes: remove them. */
-        if (dl >= 1 && d[dl - 1] == '=')
-            n--;
-        if (dl >= 2 && d[dl - 2] == '=')
-            n--;
         st = store_stmt(s,
                         "INSERT INTO output(traj_id, seq, stream, data)"
                         " VALUES(?1,?2,?3,sd_seal(?4,'output',?1,?2,?3))",
@@ -492,7 +487,7 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(o, "seq")));
         sqlite3_bind_int(st, 3, stream && strcmp(stream, "stderr") == 0 ? 2 : 1);
-        sqlite3_bind_blob(st, 4, raw, n, free);
+        sqlite3_bind_blob(st, 4, raw, (int)n, free);
         if (sqlite3_step(st) != SQLITE_DONE)
             return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
     }

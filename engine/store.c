@@ -241,27 +241,12 @@ static int read_version(sqlite3 *db, long *version)
     *version = 0;
     if (rc <= 0)
         return rc;
-    rc = query_text(db, "SELECT value FROM meta WHERE key=?", "schema_version", buf, sizeof buf);
+    rc = store_meta_get(db, "schema_version", buf, sizeof buf);
     if (rc < 0)
         return -1;
     if (rc == 1)
         *version = strtol(buf, NULL, 10);
     return 0;
-}
-
-static int set_meta(sqlite3 *db, const char *key, const char *value)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", -1, &st,
-                           NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(st);
-    return rc;
 }
 
 static int random_hex(char *out, size_t nbytes)
@@ -298,7 +283,7 @@ static int migrate(struct store *s, struct sd_err *err)
      * second command (cleanup, rekey, the console) failed to open after
      * one busy timeout. Its own writes retry (writer_exec_retry). */
     if (read_version(db, &version) == 0 && version == STORE_SCHEMA_VERSION &&
-        query_text(db, "SELECT value FROM meta WHERE key=?", "store_id", s->id, sizeof s->id) == 1)
+        store_meta_get(db, "store_id", s->id, sizeof s->id) == 1)
         return 0;
     if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
         return db_err(err, db, s->path, "cannot lock the store to migrate it");
@@ -323,16 +308,16 @@ static int migrate(struct store *s, struct sd_err *err)
     /* Write only what changed: opening an up-to-date store for a command that
      * is then refused must leave the file's bytes as they were. */
     snprintf(buf, sizeof buf, "%d", STORE_SCHEMA_VERSION);
-    if (version != STORE_SCHEMA_VERSION && set_meta(db, "schema_version", buf) != 0)
+    if (version != STORE_SCHEMA_VERSION && store_meta_set(db, "schema_version", buf) != 0)
         goto meta_fail;
-    if (query_text(db, "SELECT value FROM meta WHERE key=?", "store_id", s->id, sizeof s->id) !=
-        1) {
+    if (store_meta_get(db, "store_id", s->id, sizeof s->id) != 1) {
         if (random_hex(s->id, 16) != 0) {
             sd_err_set(err, SD_EENV, "%s: cannot read random bytes: %s", s->path, strerror(errno));
             goto out;
         }
         snprintf(buf, sizeof buf, "%lld", (long long)sd_now_ms());
-        if (set_meta(db, "store_id", s->id) != 0 || set_meta(db, "created_at", buf) != 0)
+        if (store_meta_set(db, "store_id", s->id) != 0 ||
+            store_meta_set(db, "created_at", buf) != 0)
             goto meta_fail;
     }
     if (exec(db, "COMMIT") != SQLITE_OK) {
@@ -364,8 +349,7 @@ static int check_readonly(struct store *s, struct sd_err *err)
                           "%s: store schema version %ld is older than this swarmdeck (%d); "
                           "open it once read-write to upgrade it",
                           s->path, version, STORE_SCHEMA_VERSION);
-    if (query_text(s->db, "SELECT value FROM meta WHERE key=?", "store_id", s->id, sizeof s->id) <
-        0)
+    if (store_meta_get(s->db, "store_id", s->id, sizeof s->id) < 0)
         return db_err(err, s->db, s->path, "cannot read the store id");
     return 0;
 }
@@ -1547,7 +1531,7 @@ int store_rekey(struct store *s, const char *new_secret, struct sd_err *err)
 
 static int verified_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
 {
-    if (set_meta(db, "chain_verified", arg) != 0)
+    if (store_meta_set(db, "chain_verified", arg) != 0)
         return db_err(err, db, s->path, "cannot record the verification");
     return 0;
 }

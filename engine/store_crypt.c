@@ -40,7 +40,7 @@ void skey_free(struct skey *k)
     free(k);
 }
 
-static int meta_get(sqlite3 *db, const char *key, char *buf, size_t n)
+int store_meta_get(sqlite3 *db, const char *key, char *buf, size_t n)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -61,7 +61,7 @@ static int meta_get(sqlite3 *db, const char *key, char *buf, size_t n)
     return rc;
 }
 
-static int meta_set(sqlite3 *db, const char *key, const char *value)
+int store_meta_set(sqlite3 *db, const char *key, const char *value)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -103,7 +103,7 @@ int skey_holds(sqlite3 *db, const struct skey *key, const char *store_id)
 {
     char check[512];
     unsigned char box[256], plain[256];
-    int rc = meta_get(db, "enc_check", check, sizeof check), box_len;
+    int rc = store_meta_get(db, "enc_check", check, sizeof check), box_len;
 
     if (rc < 0)
         return -1;
@@ -130,7 +130,7 @@ int skey_check(sqlite3 *db, const char *path, const char *secret, struct skey **
 
     *key = NULL;
     *need_init = 0;
-    rc = meta_get(db, "enc_check", check, sizeof check);
+    rc = store_meta_get(db, "enc_check", check, sizeof check);
     if (rc < 0) {
         /* No meta table yet (a new store): nothing is encrypted. */
         rc = 0;
@@ -141,9 +141,9 @@ int skey_check(sqlite3 *db, const char *path, const char *secret, struct skey **
     }
     if (secret == NULL)
         return sd_err_set(err, SD_EKEY, "%s: the store is encrypted; %s", path, key_hint);
-    if (meta_get(db, "enc_salt", salt_hex, sizeof salt_hex) != 1 ||
-        meta_get(db, "enc_kdf", kdf, sizeof kdf) != 1 ||
-        meta_get(db, "store_id", id, sizeof id) != 1 ||
+    if (store_meta_get(db, "enc_salt", salt_hex, sizeof salt_hex) != 1 ||
+        store_meta_get(db, "enc_kdf", kdf, sizeof kdf) != 1 ||
+        store_meta_get(db, "store_id", id, sizeof id) != 1 ||
         sscanf(kdf, "scrypt:%u:%u:%u", &log2n, &r, &p) != 3 ||
         (salt_len = unhex(salt_hex, salt, sizeof salt)) < 0 ||
         (box_len = unhex(check, box, sizeof box)) < 0)
@@ -188,8 +188,8 @@ int skey_write_meta(sqlite3 *db, const char *secret, const char *store_id, struc
     }
     crypto_hex(box, idlen + CRYPTO_BOX_OVER, hex);
     snprintf(kdf, sizeof kdf, "scrypt:%u:%u:%u", KDF_LOG2N, KDF_R, KDF_P);
-    if (meta_set(db, "enc_check", hex) != 0 || meta_set(db, "enc_kdf", kdf) != 0 ||
-        (crypto_hex(salt, sizeof salt, hex), meta_set(db, "enc_salt", hex)) != 0) {
+    if (store_meta_set(db, "enc_check", hex) != 0 || store_meta_set(db, "enc_kdf", kdf) != 0 ||
+        (crypto_hex(salt, sizeof salt, hex), store_meta_set(db, "enc_salt", hex)) != 0) {
         skey_free(k);
         return sd_err_set(err, SD_EENV, "cannot write the key-check record: %s",
                           sqlite3_errmsg(db));
@@ -224,7 +224,7 @@ int skey_init(sqlite3 *db, const char *path, const char *secret, const char *sto
     }
     has_data = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    if (meta_get(db, "enc_check", buf, sizeof buf) == 1)
+    if (store_meta_get(db, "enc_check", buf, sizeof buf) == 1)
         return sd_err_set(err, SD_EKEY,
                           "%s: another process encrypted the store meanwhile; "
                           "run the command again",

@@ -46,6 +46,12 @@ struct skey {
 
 void skey_free(struct skey *k);
 
+/* The meta table (main.meta, under any TEMP view): store_meta_get copies
+ * key's value into buf and returns 1, 0 when there is none, -1 on error;
+ * store_meta_set inserts or replaces, returns 0 or -1. */
+int store_meta_get(sqlite3 *db, const char *key, char *buf, size_t n);
+int store_meta_set(sqlite3 *db, const char *key, const char *value);
+
 /* Check secret against the store's meta (db open, any transaction state).
  * Results: 0 with *key NULL for a plaintext store opened without a secret;
  * 0 with *key set for an encrypted store and the right secret; 0 with

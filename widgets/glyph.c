@@ -24,37 +24,14 @@ int role_from_name(const char *name)
     return -1;
 }
 
-const struct glyphs glyphs_utf8 = {
-    "\u2500",
-    "\u2502",
-    "\u250c",
-    "\u2510",
-    "\u2514",
-    "\u2518",
-    "\u25cf",
-    "\u2026",
-    "\u25b2",
-    "\u25bc",
-    {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
-    1,
-    0,
-};
+/* The UTF-8 set; the braille set differs only in its last field. */
+#define UTF8_GLYPHS                                                                                \
+    "\u2500", "\u2502", "\u250c", "\u2510", "\u2514", "\u2518", "\u25cf", "\u2026", "\u25b2",      \
+        "\u25bc",                                                                                  \
+        {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"}, 1
 
-const struct glyphs glyphs_braille = {
-    "\u2500",
-    "\u2502",
-    "\u250c",
-    "\u2510",
-    "\u2514",
-    "\u2518",
-    "\u25cf",
-    "\u2026",
-    "\u25b2",
-    "\u25bc",
-    {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
-    1,
-    1,
-};
+const struct glyphs glyphs_utf8 = {UTF8_GLYPHS, 0};
+const struct glyphs glyphs_braille = {UTF8_GLYPHS, 1};
 
 const struct glyphs glyphs_ascii = {
     "-", "|", "+", "+", "+", "+", "*", "~", "^", "v", {"_", ".", ",", "-", "=", "+", "*", "#"},

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "connect.h"
+#include "crypto.h"
 
 #define CAP 4096
 
@@ -96,6 +97,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     connect_free(&d);
     /* base64 on a prefix of the raw input. */
-    (void)connect_b64_decode((const char *)data, size < 40 ? size : 40, b64);
+    (void)crypto_b64_decode((const char *)data, size < 40 ? size : 40, b64);
     return 0;
 }

@@ -376,10 +376,7 @@ static void t_files(void)
     json_decref(r);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} cases[] = {
+static const struct check_case cases[] = {
     {"percentile_hand", t_percentile_hand},
     {"stats_hand", t_stats_hand},
     {"outcomes", t_outcomes},
@@ -393,16 +390,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    int ran = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (argc < 2 || strcmp(argv[1], cases[i].name) == 0) {
-            cases[i].fn();
-            ran++;
-        }
-    if (ran == 0) {
-        fprintf(stderr, "unknown case %s\n", argv[1]);
-        return 2;
-    }
-    printf("%d checks, %d failures\n", checks, failures);
-    return failures ? 1 : 0;
+    return check_main(cases, sizeof cases / sizeof cases[0], argc, argv);
 }

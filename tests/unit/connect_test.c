@@ -15,6 +15,7 @@
 
 #include "breaker.h"
 #include "connect.h"
+#include "crypto.h"
 
 #include "check.h"
 
@@ -218,15 +219,15 @@ static void test_events(void)
 static void test_b64(void)
 {
     unsigned char out[64];
-    CHECK(connect_b64_decode("", 0, out) == 0);
-    CHECK(connect_b64_decode("Zg==", 4, out) == 1 && out[0] == 'f');
-    CHECK(connect_b64_decode("Zm8=", 4, out) == 2 && memcmp(out, "fo", 2) == 0);
-    CHECK(connect_b64_decode("Zm9v", 4, out) == 3 && memcmp(out, "foo", 3) == 0);
-    CHECK(connect_b64_decode("Zm9vYg", 6, out) == 4 && memcmp(out, "foob", 4) == 0);
-    CHECK(connect_b64_decode("/+8=", 4, out) == 2 && out[0] == 0xff && out[1] == 0xef);
-    CHECK(connect_b64_decode("Z", 1, out) == -1);
-    CHECK(connect_b64_decode("Zg=", 3, out) == -1);
-    CHECK(connect_b64_decode("Z\nm9", 4, out) == -1);
+    CHECK(crypto_b64_decode("", 0, out) == 0);
+    CHECK(crypto_b64_decode("Zg==", 4, out) == 1 && out[0] == 'f');
+    CHECK(crypto_b64_decode("Zm8=", 4, out) == 2 && memcmp(out, "fo", 2) == 0);
+    CHECK(crypto_b64_decode("Zm9v", 4, out) == 3 && memcmp(out, "foo", 3) == 0);
+    CHECK(crypto_b64_decode("Zm9vYg", 6, out) == 4 && memcmp(out, "foob", 4) == 0);
+    CHECK(crypto_b64_decode("/+8=", 4, out) == 2 && out[0] == 0xff && out[1] == 0xef);
+    CHECK(crypto_b64_decode("Z", 1, out) == -1);
+    CHECK(crypto_b64_decode("Zg=", 3, out) == -1);
+    CHECK(crypto_b64_decode("Z\nm9", 4, out) == -1);
 }
 
 static void test_breaker(void)

@@ -54,31 +54,8 @@ static struct strategy_def defs[] = {
 
 /* --- a temporary store ---------------------------------------------------- */
 
-static char dir[64], path[128];
-
-static struct store *store_new(void)
-{
-    struct store *s = NULL;
-    struct sd_err err = {0};
-    snprintf(dir, sizeof dir, "/tmp/console-test-XXXXXX");
-    if (mkdtemp(dir) == NULL)
-        abort();
-    snprintf(path, sizeof path, "%s/t.db", dir);
-    if (store_open(path, STORE_CREATE, &s, &err) != 0) {
-        fprintf(stderr, "store_open: %s\n", err.msg);
-        exit(1);
-    }
-    return s;
-}
-
-static void store_gone(struct store *s)
-{
-    char cmd[128];
-    store_close(s);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
-}
+#define TMPSTORE_PREFIX "console-test"
+#include "tmpstore.h"
 
 struct row {
     int64_t id;
@@ -987,10 +964,7 @@ static void t_header(void)
     CHECK(strcmp(ho.seg[0].text, "swarmdeck 0.1.0 /") == 0);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const struct check_case tests[] = {
     {"learning_pane", t_learning_pane},
     {"patterns_pane", t_patterns_pane},
     {"worker", t_worker},
@@ -1009,18 +983,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    int ran = 0;
     setlocale(LC_ALL, "C.UTF-8");
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) {
-            tests[i].fn();
-            ran++;
-        }
-    if (ran == 0) {
-        fprintf(stderr, "no test named %s\n", argv[1]);
-        return 2;
-    }
-    if (failures)
-        fprintf(stderr, "%d check(s) failed\n", failures);
-    return failures ? 1 : 0;
+    return check_main(tests, sizeof tests / sizeof tests[0], argc, argv);
 }

@@ -39,22 +39,8 @@ static struct strategy_def defs[] = {
 
 /* --- a temporary store --------------------------------------------------- */
 
-static char dir[64], path[128];
-
-static struct store *store_new(void)
-{
-    struct store *s = NULL;
-    struct sd_err err = {0};
-    snprintf(dir, sizeof dir, "/tmp/learn-test-XXXXXX");
-    if (mkdtemp(dir) == NULL)
-        abort();
-    snprintf(path, sizeof path, "%s/t.db", dir);
-    if (store_open(path, STORE_CREATE, &s, &err) != 0) {
-        fprintf(stderr, "store_open: %s\n", err.msg);
-        exit(1);
-    }
-    return s;
-}
+#define TMPSTORE_PREFIX "learn-test"
+#include "tmpstore.h"
 
 static struct store *store_again(struct store *s)
 {
@@ -65,15 +51,6 @@ static struct store *store_again(struct store *s)
         exit(1);
     }
     return s;
-}
-
-static void store_gone(struct store *s)
-{
-    char cmd[128];
-    store_close(s);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
 }
 
 struct row {
@@ -781,10 +758,7 @@ static void t_optimize_converges(void)
     learn_free(l);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} cases[] = {
+static const struct check_case cases[] = {
     {"stats_empty", t_stats_empty},
     {"stats_hand", t_stats_hand},
     {"stats_failures", t_stats_failures},
@@ -802,18 +776,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    int ran = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
-            continue;
-        cases[i].fn();
-        ran++;
-    }
-    if (ran == 0) {
-        fprintf(stderr, "unknown case %s\n", argv[1]);
-        return 2;
-    }
-    if (failures)
-        fprintf(stderr, "%d checks failed\n", failures);
-    return failures != 0;
+    return check_main(cases, sizeof cases / sizeof cases[0], argc, argv);
 }

@@ -737,10 +737,7 @@ static void t_dialog_default(void)
     CHECK(dialog_ops.key(&d, 'x') == WF_HANDLED); /* modal */
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const struct check_case tests[] = {
     {"table_sort", t_table_sort},
     {"table_filter", t_table_filter},
     {"table_selection_by_id", t_table_selection_by_id},
@@ -769,18 +766,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    int ran = 0;
     setlocale(LC_ALL, "C.UTF-8");
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (argc < 2 || strcmp(argv[1], tests[i].name) == 0) {
-            tests[i].fn();
-            ran++;
-        }
-    if (ran == 0) {
-        fprintf(stderr, "no test named %s\n", argv[1]);
-        return 2;
-    }
-    if (failures)
-        fprintf(stderr, "%d check(s) failed\n", failures);
-    return failures ? 1 : 0;
+    return check_main(tests, sizeof tests / sizeof tests[0], argc, argv);
 }
