@@ -6,7 +6,7 @@
  *
  * Includes catalog.c to reach the static parser, as fuzz_protocol.c does.
  */
-#include "../../engine/catalog.c"
+#include "../../engine/catalog/catalog.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

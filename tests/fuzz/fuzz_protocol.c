@@ -3,11 +3,11 @@
  * machine lines: progress, result, error) as a hostile sandbox would write
  * it, fed in chunks of varying size as a pipe delivers them.
  *
- * The parser is static in engine/coord.c, so the harness includes that file
+ * The parser is static in engine/coord/coord.c, so the harness includes that file
  * and drives parse_stdout directly (the library's copy of coord.o is then
  * not linked in). No change to coord.c is needed to fuzz it.
  */
-#include "../../engine/coord.c"
+#include "../../engine/coord/coord.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -16,7 +16,6 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "provider.h"
 
 static const char *const state_names[TS_COUNT] = {
     "queued", "running", "succeeded", "failed", "timeout", "cancelled", "interrupted",

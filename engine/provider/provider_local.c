@@ -73,38 +73,6 @@ static void lifeline_init(void)
     }
 }
 
-uint64_t proc_start_time(int pid)
-{
-    char path[64], buf[1024];
-    unsigned long long start = 0;
-    ssize_t n;
-    int fd;
-    char *p;
-
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    /* Field 22; the comm field (2) may contain spaces, so skip past ')'. */
-    p = strrchr(buf, ')');
-    if (p == NULL)
-        return 0;
-    p += 2;
-    for (int field = 3; field < 22 && p != NULL; field++) {
-        p = strchr(p, ' ');
-        if (p != NULL)
-            p++;
-    }
-    if (p == NULL || sscanf(p, "%llu", &start) != 1)
-        return 0;
-    return start;
-}
-
 static int local_create(struct provider *p, const struct sbx_spec *spec, struct sbx **out,
                         struct sd_err *err)
 {

@@ -84,4 +84,8 @@ const char *sd_default_db(void);
 int sd_spawn_capture(char *const argv[], int merge_stderr, size_t max, char **out, size_t *len,
                      int *status, struct sd_err *err);
 
+/* Read /proc/PID/stat's starttime (clock ticks since boot), or 0 if the
+ * process does not exist. */
+uint64_t proc_start_time(int pid);
+
 #endif

@@ -94,8 +94,5 @@ struct provider {
 struct provider *provider_local_new(const char *helper_path, const char *root_dir,
                                     struct sd_err *err);
 
-/* Read /proc/PID/stat's starttime (clock ticks since boot), or 0 if the
- * process does not exist. */
-uint64_t proc_start_time(int pid);
 
 #endif
