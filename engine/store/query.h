@@ -1,0 +1,43 @@
+/*
+ * query.h: the store's named queries. Every SQL statement of swarmdeck lives
+ * in engine/store; callers outside it (the coordinator, the catalog, the
+ * learner, the benchmark, the command line and the console) call these.
+ *
+ * Conventions, the same for every function here:
+ * - `db` is a reader connection (store_reader) unless the name says "job":
+ *   a job runs on the writer thread through store_call/store_submit and gets
+ *   the writer's connection. Readers may block on a busy store for up to the
+ *   connection's busy timeout: none of these is for a UI thread.
+ * - Failure returns -1 (or NULL) with err set to "WHAT: sqlite's message"
+ *   and changes nothing; results are new references or malloc'd arrays the
+ *   caller frees, as each comment says.
+ * - JSON results use the same field names as `swarmdeck export`.
+ *
+ * The file is in sections by what is asked about; each section's functions
+ * are in the query_*.c file its heading names.
+ */
+#ifndef SD_QUERY_H
+#define SD_QUERY_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* The one SQLite error check: sets err to "WHAT: <sqlite message of db>"
+ * (SD_EENV) and returns -1. */
+int store_dberr(struct sd_err *err, sqlite3 *db, const char *what);
+
+/* --- meta: provider health (query.c) ---------------------------------- */
+
+/* The provider instances' health the last coordinator on this store
+ * recorded (meta provider_health): a JSON array of {name, kind, breaker,
+ * detail, failures, createMs, openUntil}, new reference, or NULL when none
+ * was recorded or it cannot be read. */
+json_t *store_provider_health(sqlite3 *db);
+
+/* Record it (a job: runs on the writer). health is borrowed. */
+int store_provider_health_job(sqlite3 *db, json_t *health, struct sd_err *err);
+
+#endif
