@@ -1,18 +1,20 @@
 # The two commands a new user needs. Everything else lives in CMake.
 #   make run   install what is missing, build, start the console
-#   make test  install what is missing, build (normal and ASan+UBSan), run every test
+#   make test  install what is missing, build (normal, ASan+UBSan, TSan), run every test
 BUILD     ?= build
 SAN_BUILD ?= build-san
+TSAN_BUILD ?= build-tsan
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test deps deps-test build build-san fuzz format clean
+.PHONY: run test deps deps-test build build-san build-tsan fuzz format clean
 
 run: build
 	./$(BUILD)/swarmdeck
 
-test: deps-test build build-san
+test: deps-test build build-san build-tsan
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE sanitize-only
 	cd $(SAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L sanitize
+	cd $(TSAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L tsan
 
 deps:
 	@sh scripts/deps.sh
@@ -28,6 +30,10 @@ build-san: deps
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSWARMDECK_SANITIZE=ON >/dev/null
 	@cmake --build $(SAN_BUILD) -j$(JOBS)
 
+build-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSWARMDECK_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j$(JOBS)
+
 fuzz: deps-test
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSWARMDECK_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j$(JOBS) --target fuzz-all
@@ -37,4 +43,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD) build-fuzz

@@ -12,7 +12,7 @@
 #include "export.h"
 
 static const struct cli_opt opts[] = {
-    {"output", 'o', "FILE", "write to FILE (created 0600) instead of stdout"},
+    {"output", 'o', "FILE", "write to FILE (created 0600) instead of stdout; - is stdout"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -31,6 +31,8 @@ static int exec_export(struct cli_ctx *ctx, struct cli_args *a)
     json_t *b;
     int status, rc;
 
+    if (path != NULL && strcmp(path, "-") == 0)
+        path = NULL; /* -o - is standard output, as for tar and curl */
     if ((status = cli_open_store(ctx, 1)) != 0)
         return status;
     if ((b = export_bundle(ctx->store, &err)) == NULL)

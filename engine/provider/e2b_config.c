@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "e2b.h"
 
 static void config_path(char *buf, size_t n)
@@ -186,7 +187,7 @@ int e2b_config_load(struct e2b_config *c, struct sd_err *err)
     c->max_retry_after_ms = 30000;
     config_path(path, sizeof path);
     if (load_file(c, path, err) != 0) {
-        memset(c->api_key, 0, sizeof c->api_key);
+        crypto_wipe(c->api_key, sizeof c->api_key);
         return -1;
     }
     if (getenv("E2B_API_KEY") != NULL && getenv("E2B_API_KEY")[0] != '\0') {
@@ -220,7 +221,7 @@ int e2b_config_load(struct e2b_config *c, struct sd_err *err)
     if (c->api_key[0] == '\0')
         return 0;
     if (!key_ok(c->api_key)) {
-        memset(c->api_key, 0, sizeof c->api_key);
+        crypto_wipe(c->api_key, sizeof c->api_key);
         return sd_err_set(err, SD_EUSAGE,
                           "the E2B API key from %s is malformed: it must be e2b_ followed by "
                           "lowercase hex digits",

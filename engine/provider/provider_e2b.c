@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "connect.h"
+#include "crypto.h"
 #include "e2b.h"
 
 #define ENVD_PORT     "49983"
@@ -211,11 +212,26 @@ static int http(const char *method, const char *url, struct curl_slist *hdrs, co
     return r->cc == CURLE_OK ? 0 : -1;
 }
 
+/* Header lines may hold the API key or an access token: the stack copy and,
+ * in hdrs_free, every list entry are wiped (OPENSSL_cleanse, which the
+ * compiler cannot drop) before the memory is released. */
 static struct curl_slist *add_hdr(struct curl_slist *l, const char *fmt, const char *v)
 {
     char line[700];
+    struct curl_slist *r;
+
     snprintf(line, sizeof line, fmt, v);
-    return curl_slist_append(l, line);
+    r = curl_slist_append(l, line);
+    crypto_wipe(line, sizeof line);
+    return r;
+}
+
+static void hdrs_free(struct curl_slist *h)
+{
+    for (struct curl_slist *i = h; i != NULL; i = i->next)
+        if (i->data != NULL)
+            crypto_wipe(i->data, strlen(i->data));
+    curl_slist_free_all(h);
 }
 
 /* The message of an error body: JSON {"message": ...} or the text itself. */
@@ -304,7 +320,7 @@ static int api_call(struct e2b *e, const char *method, const char *path, const c
         hres_free(r);
         sleep_ms(wait);
     }
-    curl_slist_free_all(h);
+    hdrs_free(h);
     return rc;
 }
 
@@ -343,7 +359,7 @@ static int envd_call(struct sbx *b, const char *method, const char *path, struct
         hres_free(r);
         sleep_ms(200);
     }
-    curl_slist_free_all(h);
+    hdrs_free(h);
     return rc;
 }
 
@@ -627,7 +643,7 @@ static int send_signal(struct sbx *b, int sig)
     h = curl_slist_append(h, "Connect-Protocol-Version: 1");
     rc = envd_call(b, "POST", "/process.Process/SendSignal", h, body, NULL, NULL,
                    e->cfg.request_timeout_ms, &r);
-    curl_slist_free_all(h);
+    hdrs_free(h);
     /* 404 not_found: it already ended, which is what we wanted. */
     rc = rc == 0 && (r.status == 200 || r.status == 404) ? 0 : -1;
     hres_free(&r);
@@ -840,14 +856,14 @@ static int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbac
         curl_multi_remove_handle(m, sm.h);
         curl_easy_cleanup(sm.h);
     }
-    curl_slist_free_all(sm.hdrs);
+    hdrs_free(sm.hdrs);
     free(sm.body.p);
     curl_multi_remove_handle(m, s.h);
     if (s.status == 0)
         curl_easy_getinfo(s.h, CURLINFO_RESPONSE_CODE, &s.status);
     curl_easy_cleanup(s.h);
     curl_multi_cleanup(m);
-    curl_slist_free_all(h);
+    hdrs_free(h);
     free(frame);
     ex->wall_ms = (int64_t)((sd_mono_ns() - (s.t_start_ns ? s.t_start_ns : t0)) / 1000000);
     ex->cpu_ms = (int64_t)sm.cpu_ms;
@@ -943,6 +959,7 @@ static int e2b_destroy(struct sbx *b)
     /* If this fails the sandbox's TTL ends it, and the next sweep finds it. */
     rc = kill_sandbox(b->p->impl, b->sbx_id);
     pthread_mutex_destroy(&b->mu);
+    crypto_wipe(b->token, sizeof b->token); /* envd access token */
     free(b);
     return rc;
 }
@@ -963,7 +980,7 @@ static void e2b_free(struct provider *p)
         return;
     if (p->impl != NULL) {
         struct e2b *e = p->impl;
-        memset(e->cfg.api_key, 0, sizeof e->cfg.api_key);
+        crypto_wipe(e->cfg.api_key, sizeof e->cfg.api_key);
         free(e);
     }
     free(p);
@@ -1112,7 +1129,7 @@ int e2b_sweep(const struct e2b_config *c, const char *owner,
             rc = -1;
         }
         if (e != NULL) {
-            memset(e->cfg.api_key, 0, sizeof e->cfg.api_key);
+            crypto_wipe(e->cfg.api_key, sizeof e->cfg.api_key);
             free(e);
         }
     }

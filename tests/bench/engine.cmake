@@ -1,6 +1,6 @@
 # Engine benchmark (not a test): `cmake --build build --target bench-engine && ./build/engine_bench ...`
 add_executable(engine_noop ${CMAKE_CURRENT_LIST_DIR}/engine_noop.c)
-if(NOT SWARMDECK_SANITIZE)
+if(NOT SWARMDECK_SANITIZED)
   target_link_options(engine_noop PRIVATE -static)
 endif()
 add_executable(engine_bench EXCLUDE_FROM_ALL ${CMAKE_CURRENT_LIST_DIR}/engine_bench.c)

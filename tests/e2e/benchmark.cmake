@@ -8,7 +8,7 @@
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET swarmdeck-runner)
   add_executable(bench-flaky ${CMAKE_SOURCE_DIR}/tests/fixtures/strategies/bench_flaky.c)
-  if(SWARMDECK_SANITIZE)
+  if(SWARMDECK_SANITIZED)
     target_compile_options(bench-flaky PRIVATE -fno-sanitize=all)
     target_link_options(bench-flaky PRIVATE -fno-sanitize=all)
   endif()

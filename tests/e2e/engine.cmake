@@ -9,7 +9,7 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
   add_executable(e2e-probe ${CMAKE_SOURCE_DIR}/tests/fixtures/strategies/probe.c)
   set_target_properties(e2e-probe PROPERTIES OUTPUT_NAME probe
     RUNTIME_OUTPUT_DIRECTORY ${E2E_STRATEGY_DIR})
-  if(SWARMDECK_SANITIZE)
+  if(SWARMDECK_SANITIZED)
     target_compile_options(e2e-probe PRIVATE -fno-sanitize=all)
     target_link_options(e2e-probe PRIVATE -fno-sanitize=all)
   endif()

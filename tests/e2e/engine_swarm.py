@@ -80,6 +80,10 @@ class Swarm(unittest.TestCase):
             bundle = json.load(f)
         exported = {t["uuid"]: t for t in bundle["trajectories"]}
         self.assertEqual(set(exported), set(direct))
+        # -o - is standard output (as for tar and curl), not a file named "-".
+        p = env.run("export", "-o", "-", check=0)
+        self.assertFalse(os.path.exists(env.path("-")), "export -o - wrote a file named -")
+        self.assertEqual({t["uuid"] for t in json.loads(p.stdout)["trajectories"]}, set(direct))
         for uuid, (t, out, err) in direct.items():
             x = exported[uuid]
             self.assertEqual(x["status"], "succeeded")

@@ -1,7 +1,7 @@
 # Learning end to end through the local provider (tests/e2e/learning_e2e.py).
 add_executable(fx_learn ${CMAKE_SOURCE_DIR}/tests/fixtures/learning/fx.c)
 target_link_libraries(fx_learn PRIVATE m)
-if(NOT SWARMDECK_SANITIZE)
+if(NOT SWARMDECK_SANITIZED)
   target_link_options(fx_learn PRIVATE -static)
   find_package(Python3 COMPONENTS Interpreter)
   if(Python3_FOUND)
@@ -12,21 +12,21 @@ if(NOT SWARMDECK_SANITIZE)
 endif()
 
 # A sandbox's environment is clean (tests/e2e/engine_env.py).
-if(Python3_FOUND AND NOT SWARMDECK_SANITIZE)
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
   add_test(NAME engine_env COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/e2e/engine_env.py
     ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
   set_tests_properties(engine_env PROPERTIES TIMEOUT 120 LABELS "e2e")
 endif()
 
 # Deployments on imported bars (tests/e2e/engine_imported.py).
-if(Python3_FOUND AND NOT SWARMDECK_SANITIZE)
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
   add_test(NAME engine_imported COMMAND ${Python3_EXECUTABLE}
     ${CMAKE_SOURCE_DIR}/tests/e2e/engine_imported.py ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
   set_tests_properties(engine_imported PROPERTIES TIMEOUT 120 LABELS "e2e")
 endif()
 
 # The learning commands as an operator uses them (tests/e2e/learning_cli.py).
-if(Python3_FOUND AND NOT SWARMDECK_SANITIZE)
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
   add_test(NAME learning_cli COMMAND ${Python3_EXECUTABLE}
     ${CMAKE_SOURCE_DIR}/tests/e2e/learning_cli.py ${CMAKE_BINARY_DIR})
   set_tests_properties(learning_cli PROPERTIES TIMEOUT 300 LABELS "e2e")

@@ -57,7 +57,7 @@ else()
     set_tests_properties(fuzz_replay_${n} PROPERTIES LABELS "sanitize" TIMEOUT 300)
   endforeach()
   find_program(SWARMDECK_CLANG NAMES clang clang-14)
-  if(SWARMDECK_CLANG AND NOT SWARMDECK_SANITIZE)
+  if(SWARMDECK_CLANG AND NOT SWARMDECK_SANITIZED)
     include(ExternalProject)
     set(FUZZ_SUB ${CMAKE_BINARY_DIR}/fuzz-clang)
     ExternalProject_Add(fuzz-clang

@@ -18,7 +18,7 @@ if(Python3_FOUND)
   set_tests_properties(runner_cli runner_reference PROPERTIES LABELS sanitize)
 endif()
 set_tests_properties(runner_unit PROPERTIES LABELS sanitize)
-if(Python3_FOUND AND NOT SWARMDECK_SANITIZE)
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
   add_test(NAME runner_static
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/runner_static.py
             $<TARGET_FILE:swarmdeck-runner>)

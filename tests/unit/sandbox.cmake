@@ -9,7 +9,7 @@ if(TARGET swarmdeck-sandbox)
     add_executable(sbxfx-${fx} ${CMAKE_SOURCE_DIR}/tests/fixtures/payloads/${fx}.c)
     set_target_properties(sbxfx-${fx} PROPERTIES OUTPUT_NAME ${fx}
       RUNTIME_OUTPUT_DIRECTORY ${SBX_FIXTURE_DIR})
-    if(NOT SWARMDECK_SANITIZE)
+    if(NOT SWARMDECK_SANITIZED)
       # Static: the sandbox root has /usr but no loader paths outside it are guaranteed.
       target_link_options(sbxfx-${fx} PRIVATE -static)
     else()
