@@ -11,7 +11,10 @@
  *   cgroup.c  v1 memory/cpu/pids and v2 (unified) cgroups: create, limit, attach, read, kill,
  *             remove, and --sweep of stale ones
  *   filter.c  the seccomp deny-list, compiled once to classic BPF in the helper
- *   probe.c   the isolation feature table: what is on, degraded or off and why (--probe)
+ *   probe.c   the plan for one sandbox and --probe: what is on, degraded or off and why
+ *   status.c  the isolation feature table, the level, a layer's state as text, JSON strings
+ *
+ * Files call downward only: status.c < cgroup.c, filter.c, child.c < probe.c < main.c.
  *
  * Invariants: the helper never runs the payload without the isolation the feature table
  * reports; every layer that is not fully on is reported with a reason; all cgroups the helper
