@@ -230,14 +230,6 @@ static int scen_placement(struct bench_run *r, sqlite3 *db, json_t *agg, size_t 
     return 0;
 }
 
-/* The provider a stored scenario summary asked for; runs stored before
- * summaries named one were local. */
-static const char *summary_provider(const json_t *x)
-{
-    const char *p = json_string_value(json_object_get(x, "provider"));
-    return p ? p : "local";
-}
-
 struct prev_find {
     const json_t *agg;
     json_t *found;
@@ -246,17 +238,13 @@ struct prev_find {
 /* The first scenario of an earlier run's summary that is agg's scenario. */
 static int prev_row(void *arg, int64_t run_id, const json_t *summary)
 {
-    static const char *const same[] = {"name", "agents", "iterations", "strategies"};
     struct prev_find *f = arg;
     size_t i;
     json_t *x;
 
     json_array_foreach(json_object_get(summary, "scenarios"), i, x)
     {
-        int eq = strcmp(summary_provider(x), summary_provider(f->agg)) == 0;
-        for (size_t k = 0; k < 4; k++)
-            eq = eq && json_equal(json_object_get(x, same[k]), json_object_get(f->agg, same[k]));
-        if (eq) {
+        if (bench_same_scenario(x, f->agg)) {
             f->found = json_deep_copy(x);
             json_object_set_new(f->found, "runId", json_integer(run_id));
             return 1;
@@ -265,9 +253,8 @@ static int prev_row(void *arg, int64_t run_id, const json_t *summary)
     return 0;
 }
 
-/* agg's "comparison": with the newest earlier run of the same scenario on
- * the same provider (a run on E2B is never compared with a local one: their
- * latencies differ by design), or null. Comparing is optional: a store that
+/* agg's "comparison": with the newest earlier run of the same scenario
+ * (bench_same_scenario), or null. Comparing is optional: a store that
  * cannot be read means no comparison. */
 static void scen_compare(struct bench_run *r, sqlite3 *db, json_t *agg)
 {

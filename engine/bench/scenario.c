@@ -385,7 +385,7 @@ struct deploy_req bench_scen_request(const struct bench_plan *p, const struct be
 {
     const char *strat =
         json_string_value(json_array_get(s->strategies, k % json_array_size(s->strategies)));
-    const struct strategy_def *def = catalog_find(cat, strat, NULL);
+    const struct strategy_def *def = s->symbols ? NULL : catalog_find(cat, strat, NULL);
     json_t *syms = s->symbols ? s->symbols : def ? def->symbols : NULL;
     struct deploy_req r = {
         .strategy = strat,

@@ -92,7 +92,8 @@ int bench_plan_select(struct bench_plan *p, const char *only, struct sd_err *err
 int bench_plan_max_agents(const struct bench_plan *p);
 
 /* The run's strategies: the comma-separated list (empty names skipped), or
- * when list is NULL every built-in strategy of cat. Every scenario without
+ * when list is NULL every built-in strategy of cat (cat may be NULL when
+ * list is not). Every scenario without
  * its own list gets them. Returns a new array, or NULL with err set
  * (SD_EUSAGE: a list without a name). Names are not checked here:
  * bench_plan_check does. */
@@ -115,7 +116,8 @@ json_t *bench_scen_params(const struct bench_scen *s, int a);
 
 /* The request for deployment k of s in run (0 = none): strategy and symbol
  * round robin as above, params borrowed, provider p->provider. Every string
- * in it is borrowed from s or cat. */
+ * in it is borrowed from s or cat; cat is only asked for a strategy's
+ * default symbols (it may be NULL when s has symbols). */
 struct deploy_req bench_scen_request(const struct bench_plan *p, const struct bench_scen *s,
                                      const struct catalog *cat, size_t k, json_t *params,
                                      int64_t run);
