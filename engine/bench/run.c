@@ -138,7 +138,6 @@ static int scen_run(struct bench_run *r, const struct bench_scen *s, volatile si
         }
         while (pending > 0) {
             struct pollfd pf = {evq_fd(coord_events(c)), POLLIN, 0};
-            struct bench_progress pr;
             if (stopped(stop))
                 coord_cancel_all(c);
             poll(&pf, 1, 100);
@@ -154,10 +153,17 @@ static int scen_run(struct bench_run *r, const struct bench_scen *s, volatile si
                 r->samples[base + a].latency_ms = (double)(end - t0[a]) / 1e6;
                 r->samples[base + a].outcome = v.state; /* settled by scen_ops */
             }
-            pr = (struct bench_progress){s->name, it,       s->iterations,
-                                         r->done, r->total, (double)(sd_mono_ns() - start) / 1e9};
-            if (progress != NULL)
+            if (progress != NULL) {
+                struct bench_progress pr = {
+                    .scenario = s->name,
+                    .iteration = it,
+                    .iterations = s->iterations,
+                    .done = r->done,
+                    .total = r->total,
+                    .elapsed_s = (double)(sd_mono_ns() - start) / 1e9,
+                };
                 progress(arg, &pr);
+            }
         }
     }
     *wall_ms = (double)(end - start) / 1e6;
