@@ -250,6 +250,24 @@ json_t *bench_summary(const json_t *agg)
     return o;
 }
 
+/* The provider a summary asked for; summaries stored before they named one
+ * were local. */
+static const char *asked_provider(const json_t *x)
+{
+    const char *p = json_string_value(json_object_get(x, "provider"));
+    return p ? p : "local";
+}
+
+int bench_same_scenario(const json_t *prev, const json_t *cur)
+{
+    static const char *const same[] = {"name", "agents", "iterations", "strategies"};
+
+    for (size_t k = 0; k < sizeof same / sizeof same[0]; k++)
+        if (!json_equal(json_object_get(prev, same[k]), json_object_get(cur, same[k])))
+            return 0;
+    return strcmp(asked_provider(prev), asked_provider(cur)) == 0;
+}
+
 /* --- thresholds ------------------------------------------------------------ */
 
 void bench_thresholds_default(struct bench_thresholds *t)

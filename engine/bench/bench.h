@@ -13,9 +13,10 @@
  * program never ran) or cancelled. Only `succeeded` counts as a success.
  *
  * Everything here is pure: it turns samples into a JSON aggregate, and
- * aggregates into threshold verdicts, comparisons and recommendations. The
- * command (cli/cmd-benchmark.c) measures; the writers (report.h) render the
- * JSON. So the five report files can never disagree with each other.
+ * aggregates into threshold verdicts, comparisons and recommendations.
+ * scenario.h makes the plan, run.h measures and the writers (report.h)
+ * render the JSON, so the five report files can never disagree with each
+ * other; cli/cmd-benchmark.c only parses options and prints.
  *
  * Percentiles use ONE method everywhere, linear interpolation between closest
  * ranks (Hyndman & Fan type 7: R's default quantile, numpy's default,
@@ -141,13 +142,21 @@ json_t *bench_compare(const json_t *prev, const json_t *cur, double tolerance, d
  * comparison. New reference. */
 json_t *bench_summary(const json_t *agg);
 
+/* Whether prev (a stored summary) and cur (an aggregate) measure the same
+ * scenario, so comparing them means something: same name, agents,
+ * iterations, strategies and provider asked for ("provider"; a summary
+ * without one was local, as runs stored before summaries named it were).
+ * A run on E2B is never compared with a local one: their latencies differ
+ * by design. */
+int bench_same_scenario(const json_t *prev, const json_t *cur);
+
 /* Recommendations computed from the measured numbers: an array of
  *   {area: reliability|latency|throughput|learning, scenario, metric, value,
  *    message}
  * each citing the number that triggered it. scenarios is the array of
  * aggregates (each may carry "maxAgents", and "provider" and "failovers" as
- * cmd-benchmark.c adds them), patterns the learner's patterns
- * (learn_patterns) or NULL. New reference. */
+ * run.c adds them), patterns the learner's patterns (learn_patterns) or
+ * NULL. New reference. */
 json_t *bench_recommend(const json_t *scenarios, const struct bench_thresholds *t,
                         const json_t *patterns);
 

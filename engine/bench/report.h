@@ -1,6 +1,6 @@
 /*
  * report.h: the benchmark's report files, rendered from its JSON report
- * (bench.h, cli/cmd-benchmark.c, docs/benchmark.md).
+ * (bench.h, run.h, docs/benchmark.md).
  *
  * DESIGN
  * The JSON report is the single source: every other file is a rendering of

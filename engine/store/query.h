@@ -40,4 +40,34 @@ json_t *store_provider_health(sqlite3 *db);
 /* Record it (a job: runs on the writer). health is borrowed. */
 int store_provider_health_job(sqlite3 *db, json_t *health, struct sd_err *err);
 
+/* --- the benchmark (query_bench.c) --- */
+
+/* One timed operation of a deployment, as store_bench_operations reports it:
+ * the trajectory, the operation's name (create, stream, ...; valid during
+ * the call only), its duration and whether it succeeded. */
+typedef void store_bench_op_fn(void *arg, int64_t traj_id, const char *name, double ms, int ok);
+
+/* Call fn for every operation row of the trajectories first_id..last_id
+ * (inclusive; a benchmark scenario's deployments have consecutive ids), in
+ * no particular order. Returns 0, or -1 with err set ("cannot read operation
+ * times: ...") when a statement failed; fn may have been called for some
+ * rows then. */
+int store_bench_operations(sqlite3 *db, int64_t first_id, int64_t last_id, store_bench_op_fn *fn,
+                           void *arg, struct sd_err *err);
+
+/* Where the trajectories first_id..last_id of run ran: a new object
+ * {provider: deployments} (a NULL provider counts as ""), and in *failovers
+ * how many of them have a `failover` operation. Returns NULL with err set
+ * ("cannot read where deployments ran: ...") when a statement failed. */
+json_t *store_bench_placement(sqlite3 *db, int64_t run, int64_t first_id, int64_t last_id,
+                              int64_t *failovers, struct sd_err *err);
+
+/* Call fn with every stored benchmark run older than `before` that has a
+ * summary, newest first: its id and its summary parsed (borrowed: valid
+ * during the call; NULL when it is not JSON). fn returns nonzero to stop.
+ * Returns 0, or -1 with err set ("cannot read earlier runs: ..."). */
+typedef int store_bench_run_fn(void *arg, int64_t run_id, const json_t *summary);
+int store_bench_earlier_runs(sqlite3 *db, int64_t before, store_bench_run_fn *fn, void *arg,
+                             struct sd_err *err);
+
 #endif

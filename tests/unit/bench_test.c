@@ -1,7 +1,8 @@
 /*
- * bench_test.c: unit tests of the benchmark's metrics (engine/bench.c) and
- * report writers (engine/report.c). Every expected number is computed by
- * hand in the comment beside it. Usage: bench_test CASE.
+ * bench_test.c: unit tests of the benchmark's metrics (engine/bench.c),
+ * report writers (engine/report.c), scenarios and plans (scenario.c) and
+ * queries (engine/store/query_bench.c). Every expected number is computed
+ * by hand in the comment beside it. Usage: bench_test CASE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,7 +15,10 @@
 
 #include "bench.h"
 #include "check.h"
+#include "query.h"
 #include "report.h"
+#include "scenario.h"
+#include "store.h"
 #include "traj.h"
 
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
@@ -376,6 +380,345 @@ static void t_files(void)
     json_decref(r);
 }
 
+/* --- scenarios and plans (scenario.c) ------------------------------------ */
+
+static void t_plan_builtins(void)
+{
+    struct bench_plan p;
+    struct sd_err err = {0};
+
+    bench_plan_init(&p);
+    CHECK(p.nsc == BENCH_BUILTINS && !p.from_file && NEAR(p.tolerance, 0.2));
+    CHECK(NEAR(p.th.max_latency_ms, 5000) && NEAR(p.th.min_success_rate, 0.95));
+    CHECK(strcmp(p.sc[0].name, "light-load") == 0 && p.sc[0].agents == 1 &&
+          p.sc[0].iterations == 10);
+    CHECK(strcmp(p.sc[4].name, "burst-load") == 0 && p.sc[4].agents == 50);
+    CHECK(bench_plan_max_agents(&p) == 50);
+    CHECK(bench_plan_select(&p, NULL, &err) == 0 && p.nsc == BENCH_BUILTINS);
+    CHECK(bench_plan_select(&p, "stress", &err) == 0 && p.nsc == 1);
+    CHECK(strcmp(p.sc[0].name, "stress") == 0 && p.sc[0].iterations == 50);
+    CHECK(bench_plan_max_agents(&p) == 20);
+    bench_plan_clear(&p);
+
+    bench_plan_init(&p);
+    CHECK(bench_plan_select(&p, "nope", &err) == -1 && p.nsc == 0 && err.code == SD_EUSAGE);
+    CHECK(strcmp(err.msg, "unknown scenario \"nope\" (built-in: light-load, medium-load, "
+                          "heavy-load, stress, burst-load)") == 0);
+    bench_plan_clear(&p);
+    bench_plan_clear(NULL);
+}
+
+/* Write text to a file in a new temporary directory; returns its path
+ * (static) and the directory in tmp. */
+static const char *scratch(char *tmp, const char *text)
+{
+    static char file[128];
+    FILE *f;
+
+    strcpy(tmp, "/tmp/bench-test-XXXXXX");
+    CHECK(mkdtemp(tmp) != NULL);
+    snprintf(file, sizeof file, "%s/s.json", tmp);
+    f = fopen(file, "w");
+    CHECK(f != NULL);
+    fputs(text, f);
+    fclose(f);
+    return file;
+}
+
+/* Load text as a scenario file into a fresh plan: 0, or -1 with err. */
+static int load(struct bench_plan *p, const char *text, struct sd_err *err)
+{
+    char tmp[64];
+    const char *file = scratch(tmp, text);
+    int rc;
+
+    bench_plan_init(p);
+    rc = bench_plan_load(p, file, err);
+    CHECK(sd_rm_rf(tmp) == 0);
+    /* Messages start with the file's name: keep what follows it. */
+    if (rc != 0 && strncmp(err->msg, file, strlen(file)) == 0)
+        memmove(err->msg, err->msg + strlen(file), strlen(err->msg + strlen(file)) + 1);
+    return rc;
+}
+
+static void t_plan_file(void)
+{
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"{\"scenarios\": [", ":1:15: ']' expected near end of file"},
+        {"{\"other\": 1}", ": unknown key \"other\" (scenarios, thresholds)"},
+        {"{\"thresholds\": [], \"scenarios\": []}", ": \"thresholds\" must be an object"},
+        {"{\"thresholds\": {\"maxErrorRate\": 2}}",
+         ": threshold maxErrorRate must be a number >= 0 and <= 1"},
+        {"{\"scenarios\": []}", ": expected a non-empty array of scenarios"},
+        {"[1]", ": scenario 0 must be an object"},
+        {"[{\"name\": \"x\", \"agents\": 1, \"iterations\": 1, \"agnets\": 3}]",
+         ": scenario 0: unknown key \"agnets\""},
+        {"[{\"name\": \"a b\", \"agents\": 1, \"iterations\": 1}]",
+         ": scenario 0 needs a \"name\" of 1-48 letters, digits, '-', '_' or '.'"},
+        {"[{\"name\": \"stress\", \"agents\": 1, \"iterations\": 1}]",
+         ": scenario \"stress\" is a built-in scenario; pick another name"},
+        {"[{\"name\": \"x\", \"agents\": 1001, \"iterations\": 1}]",
+         ": scenario x needs \"agents\" (1-1000) and \"iterations\" (1-100000)"},
+        {"[{\"name\": \"x\", \"agents\": 1000, \"iterations\": 1001}]",
+         ": scenario x: at most 1000000 deployments (agents x iterations)"},
+        {"[{\"name\": \"x\", \"agents\": 1, \"iterations\": 1, \"strategies\": [1]}]",
+         ": scenario x: strategies must be strings"},
+        {"[{\"name\": \"x\", \"agents\": 1, \"iterations\": 1, \"agentParams\": [{}, {}]}]",
+         ": scenario x: \"agentParams\" must be an array of at most \"agents\" objects"},
+        {"[{\"name\": \"x\", \"agents\": 1, \"iterations\": 1, \"symbol\": \"SPY\","
+         " \"symbols\": [\"SPY\"]}]",
+         ": scenario x: give \"symbol\" or a non-empty \"symbols\" array"},
+        {"[{\"name\": \"x\", \"agents\": 1, \"iterations\": 1, \"timeout\": 0}]",
+         ": scenario x: \"timeout\" must be 0.001-86400 seconds"},
+        {"[{\"name\": \"x\", \"agents\": 1, \"iterations\": 1},"
+         " {\"name\": \"x\", \"agents\": 1, \"iterations\": 1}]",
+         ": scenario \"x\" appears twice"},
+    };
+    struct bench_plan p;
+    struct sd_err err = {0};
+
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = load(&p, bad[i].text, &err);
+        CHECK(rc == -1 && err.code == SD_EUSAGE);
+        if (strcmp(err.msg, bad[i].msg) != 0) {
+            fprintf(stderr, "case %zu: got \"%s\"\n", i, err.msg);
+            CHECK(!"message");
+        }
+        /* A refused file leaves only what it added before: the built-ins at least. */
+        CHECK(p.nsc >= BENCH_BUILTINS);
+        bench_plan_clear(&p);
+    }
+
+    CHECK(
+        load(&p,
+             "{\"thresholds\": {\"minThroughput\": 0, \"maxErrorRate\": 0.25},"
+             " \"scenarios\": [{\"name\": \"flaky\", \"agents\": 5, \"iterations\": 2,"
+             " \"strategies\": [\"m\"], \"params\": {\"ms\": 20}, \"agentParams\": [{\"fail\": 1}],"
+             " \"symbol\": \"SPY\", \"timeout\": 1.5},"
+             " {\"name\": \"b\", \"agents\": 2, \"iterations\": 3}]}",
+             &err) == 0);
+    CHECK(p.from_file && p.nsc == BENCH_BUILTINS + 2);
+    CHECK(NEAR(p.th.min_throughput, 0) && NEAR(p.th.max_error_rate, 0.25));
+    CHECK(NEAR(p.th.max_latency_ms, 5000)); /* not in the file: the default */
+    {
+        const struct bench_scen *s = &p.sc[BENCH_BUILTINS];
+        CHECK(strcmp(s->name, "flaky") == 0 && s->agents == 5 && s->iterations == 2);
+        CHECK(s->timeout_ms == 1500);
+        CHECK(json_array_size(s->symbols) == 1 &&
+              strcmp(json_string_value(json_array_get(s->symbols, 0)), "SPY") == 0);
+        CHECK(p.sc[BENCH_BUILTINS + 1].strategies == NULL); /* set by bench_plan_strategies */
+    }
+    /* With a file and no -s, the file's scenarios run, not the built-ins. */
+    CHECK(bench_plan_select(&p, NULL, &err) == 0 && p.nsc == 2);
+    CHECK(strcmp(p.sc[0].name, "flaky") == 0 && strcmp(p.sc[1].name, "b") == 0);
+    CHECK(bench_plan_select(&p, "nope", &err) == -1);
+    CHECK(strstr(err.msg, "burst-load; or one of the file's)") != NULL);
+    bench_plan_clear(&p);
+
+    /* -s may still pick a built-in when a file was given. */
+    CHECK(load(&p, "[{\"name\": \"x\", \"agents\": 1, \"iterations\": 1}]", &err) == 0);
+    CHECK(bench_plan_select(&p, "light-load", &err) == 0 && p.nsc == 1);
+    bench_plan_clear(&p);
+
+    /* At most BENCH_MAX_SCENARIOS in all, the built-ins included. */
+    {
+        char text[8192] = "[";
+        for (int i = 0; i < BENCH_MAX_SCENARIOS; i++)
+            snprintf(text + strlen(text), sizeof text - strlen(text),
+                     "%s{\"name\": \"s%d\", \"agents\": 1, \"iterations\": 1}", i ? "," : "", i);
+        strcat(text, "]");
+        CHECK(load(&p, text, &err) == -1 && p.nsc == BENCH_MAX_SCENARIOS);
+        CHECK(strcmp(err.msg, ": at most 64 scenarios") == 0);
+        bench_plan_clear(&p);
+    }
+}
+
+static void t_plan_requests(void)
+{
+    struct bench_plan p;
+    struct sd_err err = {0};
+    json_t *names, *params, *spec;
+    struct deploy_req r;
+    struct bench_scen *s;
+
+    CHECK(load(&p,
+               "[{\"name\": \"own\", \"agents\": 3, \"iterations\": 2, \"strategies\": [\"x\","
+               " \"y\"], \"params\": {\"ms\": 20, \"fail\": 0}, \"agentParams\": [{\"fail\": 1}],"
+               " \"symbols\": [\"SPY\", \"QQQ\", \"IWM\"]},"
+               " {\"name\": \"plain\", \"agents\": 1, \"iterations\": 1, \"symbol\": \"SPY\"}]",
+               &err) == 0);
+    CHECK(bench_plan_select(&p, NULL, &err) == 0 && p.nsc == 2);
+
+    /* Empty names are skipped; a list without a name is refused. */
+    CHECK(bench_plan_strategies(&p, NULL, ",,", &err) == NULL && err.code == SD_EUSAGE);
+    CHECK(strcmp(err.msg, "--strategies needs a comma-separated list of names") == 0);
+    CHECK(p.sc[1].strategies == NULL);
+    names = bench_plan_strategies(&p, NULL, ",a,,b,", &err);
+    CHECK(json_array_size(names) == 2);
+    CHECK(strcmp(json_string_value(json_array_get(names, 1)), "b") == 0);
+    CHECK(json_array_size(p.sc[0].strategies) == 2 &&
+          strcmp(json_string_value(json_array_get(p.sc[0].strategies, 0)), "x") == 0);
+    CHECK(json_equal(p.sc[1].strategies, names));
+
+    /* Agent 0 gets agentParams[0] over params; agent 2 has none. */
+    s = &p.sc[0];
+    params = bench_scen_params(s, 0);
+    CHECK(json_integer_value(json_object_get(params, "fail")) == 1 &&
+          json_integer_value(json_object_get(params, "ms")) == 20);
+    json_decref(params);
+    params = bench_scen_params(s, 2);
+    CHECK(json_integer_value(json_object_get(params, "fail")) == 0);
+    CHECK(json_integer_value(json_object_get(s->params, "fail")) == 0); /* not changed */
+
+    /* Deployment 4: strategy 4 mod 2 = x, symbol 4 mod 3 = QQQ. */
+    p.provider = "e2b";
+    r = bench_scen_request(&p, s, NULL, 4, params, 7);
+    CHECK(strcmp(r.strategy, "x") == 0 && strcmp(r.symbol, "QQQ") == 0);
+    CHECK(r.params == params && r.run_id == 7 && strcmp(r.provider, "e2b") == 0);
+    CHECK(strcmp(r.description, "benchmark") == 0 && r.timeout_ms == 0);
+    r = bench_scen_request(&p, s, NULL, 5, params, 7);
+    CHECK(strcmp(r.strategy, "y") == 0 && strcmp(r.symbol, "IWM") == 0);
+    json_decref(params);
+
+    spec = bench_plan_spec(&p, 12);
+    CHECK(json_integer_value(json_object_get(spec, "maxAgents")) == 12);
+    CHECK(strcmp(json_string_value(json_object_get(spec, "provider")), "e2b") == 0);
+    {
+        json_t *a = json_array_get(json_object_get(spec, "scenarios"), 0);
+        json_t *b = json_array_get(json_object_get(spec, "scenarios"), 1);
+        CHECK(json_object_size(a) == 7 && json_object_get(a, "agentParams") != NULL);
+        CHECK(json_object_size(b) == 5 && json_object_get(b, "params") == NULL);
+        CHECK(json_equal(json_object_get(b, "strategies"), names));
+    }
+    json_decref(spec);
+    p.provider = NULL;
+    spec = bench_plan_spec(&p, 1);
+    CHECK(strcmp(json_string_value(json_object_get(spec, "provider")), "local") == 0);
+    json_decref(spec);
+    json_decref(names);
+    bench_plan_clear(&p);
+}
+
+static void t_same_scenario(void)
+{
+    json_t *cur = json_pack("{s:s, s:i, s:i, s:[s], s:s}", "name", "a", "agents", 2, "iterations",
+                            3, "strategies", "m", "provider", "local");
+    json_t *old = json_deep_copy(cur);
+
+    CHECK(bench_same_scenario(old, cur));
+    /* A summary stored before summaries named a provider was local. */
+    json_object_del(old, "provider");
+    CHECK(bench_same_scenario(old, cur));
+    json_object_set_new(cur, "provider", json_string("e2b"));
+    CHECK(!bench_same_scenario(old, cur));
+    json_object_set_new(old, "provider", json_string("e2b"));
+    CHECK(bench_same_scenario(old, cur));
+    json_object_set_new(old, "agents", json_integer(3));
+    CHECK(!bench_same_scenario(old, cur));
+    json_object_set_new(old, "agents", json_integer(2));
+    json_object_set_new(old, "strategies", json_pack("[s, s]", "m", "n"));
+    CHECK(!bench_same_scenario(old, cur));
+    json_decref(old);
+    json_decref(cur);
+}
+
+/* --- the benchmark's queries (query_bench.c) ---------------------------- */
+
+struct op_seen {
+    int rows;
+    double ms;
+    int ok;
+};
+
+static void op_row(void *arg, int64_t traj_id, const char *name, double ms, int ok)
+{
+    struct op_seen *o = arg;
+    o->rows++;
+    o->ms += traj_id * 1000 + ms;
+    o->ok += strcmp(name, "stream") == 0 && ok;
+}
+
+struct runs_seen {
+    int64_t ids[8];
+    int n, stop_after;
+};
+
+static int run_row(void *arg, int64_t run_id, const json_t *summary)
+{
+    struct runs_seen *r = arg;
+    CHECK(summary == NULL || json_is_object(summary));
+    r->ids[r->n++] = run_id;
+    return r->n == r->stop_after;
+}
+
+static void t_queries(void)
+{
+    char dir[] = "/tmp/bench-test-XXXXXX", file[64];
+    struct store *st = NULL;
+    struct sd_err err = {0};
+    struct op_seen o = {0};
+    struct runs_seen rs = {{0}, 0, 0};
+    sqlite3 *db = NULL;
+    int64_t moved = -1;
+    json_t *by;
+
+    /* A store with the real schema, then rows written straight into it. */
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(file, sizeof file, "%s/t.db", dir);
+    CHECK(store_open(file, STORE_CREATE, &st, &err) == 0);
+    store_close(st);
+    CHECK(sqlite3_open(file, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(
+              db,
+              "INSERT INTO runs(id, kind, started_at, summary) VALUES"
+              " (1, 'benchmark', 0, '{}'), (2, 'swarm', 0, '{}'), (3, 'benchmark', 0, NULL),"
+              " (4, 'benchmark', 0, 'not json'), (5, 'benchmark', 0, '{\"scenarios\": []}');"
+              "INSERT INTO trajectories(id, uuid, run_id, strategy, provider, status, created_at)"
+              " VALUES (10, 'u10', 5, 'm', 'local', 'succeeded', 0),"
+              " (11, 'u11', 5, 'm', 'local', 'failed', 0),"
+              " (12, 'u12', 5, 'm', 'e2b', 'succeeded', 0),"
+              " (13, 'u13', 4, 'm', 'local', 'succeeded', 0);"
+              "INSERT INTO operations(traj_id, seq, name, started_at, duration_ms, ok) VALUES"
+              " (10, 0, 'create', 0, 1.5, 1), (10, 1, 'stream', 0, 2, 1),"
+              " (11, 0, 'stream', 0, 4, 0), (12, 0, 'failover', 0, 0, 1),"
+              " (13, 0, 'stream', 0, 8, 1);",
+              NULL, NULL, NULL) == SQLITE_OK);
+
+    /* Operations of 10..12: four rows, 13 is outside the range. */
+    CHECK(store_bench_operations(db, 10, 12, op_row, &o, &err) == 0);
+    CHECK(o.rows == 4 && NEAR(o.ms, 10001.5 + 10002 + 11004 + 12000) && o.ok == 1);
+    o = (struct op_seen){0};
+    CHECK(store_bench_operations(db, 1, 0, op_row, &o, &err) == 0 && o.rows == 0);
+
+    /* Placement of run 5's 10..12: local 2, e2b 1, one failover. */
+    by = store_bench_placement(db, 5, 10, 13, &moved, &err);
+    CHECK(json_object_size(by) == 2 && moved == 1);
+    CHECK(json_integer_value(json_object_get(by, "local")) == 2);
+    CHECK(json_integer_value(json_object_get(by, "e2b")) == 1);
+    json_decref(by);
+
+    /* Earlier benchmark runs with a summary, newest first; unparsable
+     * summaries come as NULL; the callback can stop the walk. */
+    CHECK(store_bench_earlier_runs(db, 5, run_row, &rs, &err) == 0);
+    CHECK(rs.n == 2 && rs.ids[0] == 4 && rs.ids[1] == 1);
+    rs = (struct runs_seen){{0}, 0, 1};
+    CHECK(store_bench_earlier_runs(db, 6, run_row, &rs, &err) == 0 && rs.n == 1 && rs.ids[0] == 5);
+
+    /* Failure: every query says which and why, through store_dberr. */
+    CHECK(sqlite3_exec(db, "DROP TABLE operations", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(store_bench_operations(db, 10, 12, op_row, &o, &err) == -1 && err.code == SD_EENV);
+    CHECK(strcmp(err.msg, "cannot read operation times: no such table: operations") == 0);
+    CHECK(store_bench_placement(db, 5, 10, 12, &moved, &err) == NULL && moved == 0);
+    CHECK(strncmp(err.msg, "cannot read where deployments ran: ", 35) == 0);
+    CHECK(sqlite3_exec(db, "DROP TABLE runs", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(store_bench_earlier_runs(db, 5, run_row, &rs, &err) == -1);
+    CHECK(strcmp(err.msg, "cannot read earlier runs: no such table: runs") == 0);
+    sqlite3_close(db);
+    CHECK(sd_rm_rf(dir) == 0);
+}
+
 static const struct check_case cases[] = {
     {"percentile_hand", t_percentile_hand},
     {"stats_hand", t_stats_hand},
@@ -386,6 +729,11 @@ static const struct check_case cases[] = {
     {"recommend", t_recommend},
     {"writers", t_writers},
     {"files", t_files},
+    {"plan_builtins", t_plan_builtins},
+    {"plan_file", t_plan_file},
+    {"plan_requests", t_plan_requests},
+    {"same_scenario", t_same_scenario},
+    {"queries", t_queries},
 };
 
 int main(int argc, char **argv)
