@@ -379,9 +379,9 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         c->qhead = d;
     c->qtail = d;
     c->active++;
+    coord_work_push_state(c, d); /* before any worker can take d */
     pthread_cond_broadcast(&c->cond);
     coord_unlock(c);
-    coord_work_push_state(c, d->v.id, d->v.state);
     if (id)
         *id = d->v.id;
     return 0;

@@ -147,9 +147,11 @@ int coord_sleep(struct coord *c, const struct timespec *deadline);
  * its terminal state; returns when c->stopping and the FIFO is empty. */
 void *coord_work_thread(void *arg);
 
-/* Tell the console that deployment id is now in state (an EV_STATE event).
- * state is a value read under c->lock, never d->v.state read outside it. */
-void coord_work_push_state(struct coord *c, int64_t id, int state);
+/* Caller holds c->lock, and has just changed d->v.state: tell the console
+ * (an EV_STATE event). Pushed under the lock, so the events of one
+ * deployment are queued in the order of its states, and the state pushed is
+ * the one set (read outside the lock, a worker may have moved it on). */
+void coord_work_push_state(struct coord *c, struct dep *d);
 
 /* Make d terminal: record it in the store and the learner, publish the view,
  * wake waiters and push the event. Called once per deployment, by its worker

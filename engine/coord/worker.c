@@ -39,9 +39,12 @@
 
 #include "learn.h"
 
-void coord_work_push_state(struct coord *c, int64_t id, int state)
+void coord_work_push_state(struct coord *c, struct dep *d)
 {
-    struct ev e = {.type = EV_STATE, .state = state, .traj_id = id};
+    struct ev e = {.type = EV_STATE, .traj_id = d->v.id};
+
+    ASSERT_LOCKED(c);
+    e.state = d->v.state;
     evq_push(c->evq, &e);
 }
 
@@ -342,9 +345,9 @@ void coord_work_finish(struct coord *c, struct dep *d, int state, int exit_code,
         d->v.progress = 1;
     }
     c->active--;
+    coord_work_push_state(c, d);
     pthread_cond_broadcast(&c->cond);
     coord_unlock(c);
-    coord_work_push_state(c, d->v.id, state);
 }
 
 /* Run d to its terminal state. */
@@ -360,9 +363,9 @@ static void run(struct coord *c, struct dep *d)
     coord_lock(c);
     d->v.state = TS_RUNNING;
     d->v.started_at = started_at;
+    coord_work_push_state(c, d);
     coord_unlock(c);
     traj_running(c->store, d->v.id, d->v.sandbox_id, started_at);
-    coord_work_push_state(c, d->v.id, TS_RUNNING);
 
     for (;;) {
         struct pinst *pi;
