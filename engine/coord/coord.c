@@ -471,9 +471,11 @@ void coord_wait_idle(struct coord *c)
 }
 
 /* Caller holds c->lock. Returns 1 if d was queued and is now cancelled. */
-static int unqueue(struct coord *c, struct dep *d)
+static int unqueue_locked(struct coord *c, struct dep *d)
 {
     struct dep **pp = &c->qhead, *prev = NULL;
+
+    ASSERT_LOCKED(c);
     while (*pp && *pp != d) {
         prev = *pp;
         pp = &(*pp)->qnext;
@@ -500,7 +502,7 @@ int coord_cancel(struct coord *c, int64_t id)
     }
     atomic_store(&d->cancel, 1);
     if (d->v.state == TS_QUEUED)
-        was_queued = unqueue(c, d);
+        was_queued = unqueue_locked(c, d);
     if (d->sbx != NULL)
         d->pi->p->ops->signal(d->sbx, SIGTERM);
     pthread_cond_broadcast(&c->cond);

@@ -27,6 +27,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "coord_int.h"
 
@@ -727,6 +729,33 @@ static void test_cancel_finishing(void)
     rig_down();
 }
 
+/* "Caller holds c->lock" is asserted: coord_sleep without the lock aborts
+ * (in builds with assertions; with NDEBUG there is nothing to check). */
+static void test_assert_locked(void)
+{
+#ifndef NDEBUG
+    struct coord c;
+    struct timespec past = {0, 0};
+    int status = 0;
+    pid_t pid;
+
+    memset(&c, 0, sizeof c);
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_cond_init(&c.cond, NULL);
+    coord_lock(&c);
+    CHECK(coord_sleep(&c, &past) == ETIMEDOUT); /* held: fine */
+    coord_unlock(&c);
+    pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr); /* the assertion's message is expected */
+        coord_sleep(&c, &past);
+        _exit(0);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     static const struct check_case cases[] = {
@@ -743,6 +772,7 @@ int main(int argc, char **argv)
         {"cancel_starting", test_cancel_starting},
         {"cancel_running", test_cancel_running},
         {"cancel_finishing", test_cancel_finishing},
+        {"assert_locked", test_assert_locked},
     };
 
     if (argc < 4) {
