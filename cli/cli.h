@@ -93,9 +93,19 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
  * after printing. */
 struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *status);
 
-/* Load the E2B configuration (e2b_config_load): 1 configured, 0 no key, -1
- * unusable (printed as an error when needed, else as a warning). */
-int cli_e2b_config(struct e2b_config *ec, int needed);
+/* How cli_e2b_use reports an unusable E2B configuration. */
+enum cli_e2b_mode {
+    CLI_E2B_QUIET,  /* not at all */
+    CLI_E2B_WARN,   /* as a warning */
+    CLI_E2B_NEEDED, /* as an error */
+};
+
+/* Load the E2B configuration (e2b_config_load), call fn with it and k (1
+ * configured, 0 no key, -1 unusable, reported as mode says), then wipe the
+ * API key (crypto_wipe), so no command keeps it longer than its use.
+ * Returns fn's result. */
+int cli_e2b_use(enum cli_e2b_mode mode, int (*fn)(const struct e2b_config *ec, int k, void *arg),
+                void *arg);
 
 /* The E2B leak sweep (recover_e2b), printing a warning when incomplete.
  * Returns 0 or -1. */
