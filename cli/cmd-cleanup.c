@@ -72,5 +72,6 @@ const struct cli_cmd cmd_cleanup = {
     .opts = opts,
     .min_args = 0,
     .max_args = 0,
+    .flags = CLI_WRITES,
     .exec = exec_cleanup,
 };

@@ -87,5 +87,7 @@ const struct cli_cmd cmd_data = {
     .opts = opts,
     .min_args = 0,
     .max_args = 2,
+    .flags = CLI_WRITES,
+    .writer = "import",
     .exec = exec_data,
 };

@@ -53,14 +53,14 @@ static int exec_history(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_history;
     const struct cli_cmd *me = &cmd_history;
-    const char *v, *strategy = cli_val(me, a, "strategy"), *state = cli_val(me, a, "status");
+    const char *strategy = cli_val(me, a, "strategy"), *state = cli_val(me, a, "status");
     struct history_out o = {NULL};
     struct sd_err err = {0};
     sqlite3 *db;
-    long limit = 20;
+    long limit;
     int status;
 
-    if ((v = cli_val(me, a, "limit")) != NULL && cli_parse_long("limit", v, 1, 1000000, &limit))
+    if (cli_parse_long("limit", cli_val_def(me, a, "limit"), 1, 1000000, &limit))
         return 2;
     if (state != NULL && traj_state_from_name(state) < 0)
         return cli_fail(SD_EUSAGE, "unknown state \"%s\"", state);

@@ -51,7 +51,7 @@ static int log_chunk(int64_t seq, int stream, const void *data, size_t len, void
 static int exec_logs(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_logs;
-    const char *which = cli_val(&cmd_logs, a, "stream");
+    const char *which = cli_val_def(&cmd_logs, a, "stream");
     int follow = cli_flag(&cmd_logs, a, "follow"), status, state, k;
     struct logs_out o = {3, 0};
     struct sd_err err = {0};
@@ -61,14 +61,12 @@ static int exec_logs(struct cli_ctx *ctx, struct cli_args *a)
 
     if (cli_parse_long("ID", a->argv[0], 1, 1L << 62, &id))
         return 2;
-    if (which != NULL) {
-        if (strcmp(which, "stdout") == 0)
-            o.want = 1;
-        else if (strcmp(which, "stderr") == 0)
-            o.want = 2;
-        else if (strcmp(which, "both") != 0)
-            return cli_fail(SD_EUSAGE, "--stream must be stdout, stderr or both");
-    }
+    if (strcmp(which, "stdout") == 0)
+        o.want = 1;
+    else if (strcmp(which, "stderr") == 0)
+        o.want = 2;
+    else if (strcmp(which, "both") != 0)
+        return cli_fail(SD_EUSAGE, "--stream must be stdout, stderr or both");
     if ((status = cli_open_store(ctx, 1)) != 0)
         return status;
     if ((db = store_reader(ctx->store, &err)) == NULL)

@@ -27,6 +27,27 @@ const char *cli_val(const struct cli_cmd *cmd, const struct cli_args *a, const c
     return NULL;
 }
 
+const char *cli_val_def(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng)
+{
+    static char def[64];
+    const char *p;
+    size_t i, n;
+
+    for (i = 0; cmd->opts && cmd->opts[i].lng; i++)
+        if (strcmp(cmd->opts[i].lng, lng) == 0)
+            break;
+    if (cmd->opts == NULL || cmd->opts[i].lng == NULL)
+        return NULL;
+    if (a->values[i] != NULL)
+        return a->values[i];
+    if ((p = strstr(cmd->opts[i].help, "(default ")) == NULL)
+        return NULL;
+    p += strlen("(default ");
+    n = strcspn(p, ");, ");
+    snprintf(def, sizeof def, "%.*s", (int)n, p);
+    return def;
+}
+
 int cli_flag(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng)
 {
     return cli_val(cmd, a, lng) != NULL;
@@ -46,6 +67,16 @@ int cli_fail(int code, const char *fmt, ...)
 int cli_fail_err(const struct sd_err *e)
 {
     return cli_fail(e->code ? e->code : SD_EENV, "%s", e->msg[0] ? e->msg : "unknown error");
+}
+
+int cli_close(struct cli_ctx *ctx, struct coord *c, int status)
+{
+    struct sd_err err = {0};
+
+    coord_free(c);
+    if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
+        status = cli_fail_err(&err);
+    return status;
 }
 
 int cli_open_store(struct cli_ctx *ctx, int readonly)
@@ -156,22 +187,22 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
     double d;
 
     coord_opts_default(o);
-    if ((v = cli_val(cmd, a, "timeout")) != NULL) {
+    if ((v = cli_val_def(cmd, a, "timeout")) != NULL) {
         if (cli_parse_double("timeout", v, 0.001, 86400, &d))
             return 2;
         o->timeout_ms = (int64_t)(d * 1000);
     }
-    if ((v = cli_val(cmd, a, "memory")) != NULL) {
+    if ((v = cli_val_def(cmd, a, "memory")) != NULL) {
         if (cli_parse_long("memory", v, 0, 1 << 20, &l))
             return 2;
         o->memory_mb = l;
     }
-    if ((v = cli_val(cmd, a, "cpus")) != NULL) {
+    if ((v = cli_val_def(cmd, a, "cpus")) != NULL) {
         if (cli_parse_double("cpus", v, 0, 1024, &d))
             return 2;
         o->cpus = d;
     }
-    if ((v = cli_val(cmd, a, "max-agents")) != NULL) {
+    if ((v = cli_val_def(cmd, a, "max-agents")) != NULL) {
         if (cli_parse_long("max-agents", v, 1, 4096, &l))
             return 2;
         o->max_agents = (int)l;
