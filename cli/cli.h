@@ -23,8 +23,6 @@
 #include "store.h"
 #include "util.h"
 
-struct cli_ctx;
-
 /* One option: the one table that parsing, `--help` and `swarmdeck help`
  * read, so help can never disagree with what is accepted. An option's
  * default is written once, in its help text as "(default VALUE)" (VALUE
@@ -48,7 +46,7 @@ struct cli_args {
 struct cli_ctx {
     const char *db;
     char *key; /* --encryption-key or SWARMDECK_KEY (heap; wiped at exit), or NULL */
-    int verbose, readonly, no_color, help;
+    int verbose, readonly, no_color, help; /* help: -h or --help was given */
     struct store *store;
 };
 

@@ -482,9 +482,10 @@ static int make_view(sqlite3 *db, const char *table, const char *name, int encry
     snprintf(sql + off, sizeof sql - off, " FROM main.\"%s\"", table);
     if (off + strlen(table) + 16 >= sizeof sql)
         return sd_err_set(err, SD_EENV, "store: view of %s too wide", table);
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "store: cannot create the view %s: %s", name,
-                          sqlite3_errmsg(db));
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(q, sizeof q, "store: cannot create the view %s", name);
+        return store_dberr(err, db, q);
+    }
     return 0;
 }
 
