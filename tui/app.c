@@ -126,7 +126,7 @@ struct app {
 
     struct deploy_view *views;
     size_t nviews, capviews;
-    struct fetch_hrow *hist;
+    struct console_traj *hist;
     size_t nhist;
     int hist_stale;  /* ask the reader for the history at the next refresh */
     int hist_loaded; /* the first history result has arrived */
@@ -256,7 +256,7 @@ static const struct deploy_view *live_view(const struct app *a, int64_t id)
     return NULL;
 }
 
-static const struct fetch_hrow *hist_row(const struct app *a, int64_t id)
+static const struct console_traj *hist_row(const struct app *a, int64_t id)
 {
     for (size_t i = 0; i < a->nhist; i++)
         if (a->hist[i].id == id)
@@ -355,7 +355,7 @@ static void rebuild_table(struct app *a)
         num_cell(&a->tbl, r, C_SHARPE, v->sharpe, "%.2f");
     }
     for (size_t i = 0; i < a->nhist; i++) {
-        const struct fetch_hrow *h = &a->hist[i];
+        const struct console_traj *h = &a->hist[i];
         int st = traj_state_from_name(h->state);
         int64_t start = h->started_at ? h->started_at : h->created_at;
         char b[64];
@@ -1111,7 +1111,7 @@ static int c_cleanup(struct app *a, const char *x)
     for (size_t i = 0; i < a->tbl.nrows; i++) {
         int64_t id = a->tbl.rows[i].id;
         const struct deploy_view *v = live_view(a, id);
-        const struct fetch_hrow *h = hist_row(a, id);
+        const struct console_traj *h = hist_row(a, id);
         if ((v && traj_state_terminal(v->state)) ||
             (!v && h &&
              traj_state_terminal(traj_state_from_name(h->state) < 0
@@ -1920,7 +1920,7 @@ static void draw_output(struct app *a)
     char title[256];
     struct draw_ctx dc = dctx(a, a->focus == P_OUTPUT);
     const struct deploy_view *v = live_view(a, a->out_id);
-    const struct fetch_hrow *h = v ? NULL : hist_row(a, a->out_id);
+    const struct console_traj *h = v ? NULL : hist_row(a, a->out_id);
     if (r[2] < 3)
         return;
     if (a->out_id > 0)
@@ -1963,7 +1963,7 @@ static void draw_details(struct app *a)
 {
     int *r = a->rect[P_DETAILS], y = r[0] + 1, x = r[1] + 2, w = r[3] - 4;
     const struct deploy_view *v = live_view(a, a->out_id);
-    const struct fetch_hrow *h = v ? NULL : hist_row(a, a->out_id);
+    const struct console_traj *h = v ? NULL : hist_row(a, a->out_id);
     char b[256];
     if (r[2] < 3)
         return;

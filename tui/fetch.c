@@ -1,18 +1,17 @@
 /*
- * fetch.c: the console's store reader (fetch.h).
+ * fetch.c: the console's store reader (fetch.h): a worker (worker.h) whose
+ * requests are three slots, and the reads it does through the store's
+ * console queries (query.h).
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "fetch.h"
+#include "query.h"
+#include "worker.h"
 
 #define RETRY_MS      100
 #define OPEN_RETRY_MS 30000
@@ -21,12 +20,8 @@
 
 struct fetch {
     struct fetch_conf conf;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int pipe[2];
-    /* Under lock: */
-    int stop;
+    struct worker *w; /* the thread, its lock and its pipe (worker.h) */
+    /* Under w's lock: */
     int hist_pending;
     int64_t out_want;    /* the output the UI wants (0: none) */
     int out_pending;     /* out_want is not read yet */
@@ -38,6 +33,9 @@ struct fetch {
     unsigned verifies;   /* verifications run */
     struct fetch_result *hist_done, *out_done, *chain_done; /* not yet taken */
     /* The reader thread's own: */
+    sqlite3 *db;                         /* its reader connection (NULL: not open yet) */
+    int job_kind;                        /* what pick took */
+    int64_t job_id;                      /* ... its trajectory, or for the chain: verify */
     char last_state[CHAIN_HEX_LEN + 32]; /* the last verification's outcome ("" none) */
 };
 
@@ -51,13 +49,20 @@ void fetch_result_free(struct fetch_result *r)
 }
 
 /* Whether the read under way should end: the worker stops, or the output
- * being read is no longer the one wanted. Takes the lock. */
+ * being read is no longer the one wanted. Lock held. */
+static int abandoned_locked(struct fetch *f, int kind, int64_t id)
+{
+    worker_assert_locked(f->w);
+    return worker_stopping(f->w) || (kind == FETCH_OUTPUT && f->out_want != id);
+}
+
+/* The same, taking the lock. */
 static int abandoned(struct fetch *f, int kind, int64_t id)
 {
     int r;
-    pthread_mutex_lock(&f->lock);
-    r = f->stop || (kind == FETCH_OUTPUT && f->out_want != id);
-    pthread_mutex_unlock(&f->lock);
+    worker_lock(f->w);
+    r = abandoned_locked(f, kind, id);
+    worker_unlock(f->w);
     return r;
 }
 
@@ -91,118 +96,57 @@ static int is_busy(int rc)
 
 /* --- the reads ------------------------------------------------------------- */
 
-static void copy_text(char *dst, size_t n, sqlite3_stmt *st, int col, const char *def)
-{
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    snprintf(dst, n, "%s", s ? s : def);
-}
-
 /* The newest history_limit trajectories. Returns an SQLite code. */
 static int read_history(struct fetch *f, sqlite3 *db, struct fetch_result *res)
 {
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-    int rc;
-
-    rc = sqlite3_prepare_v2(db,
-                            "SELECT id, created_at, started_at, ended_at, strategy, symbol, "
-                            "provider, status, json_extract(result, '$.total_return'), "
-                            "json_extract(result, '$.sharpe'), json_extract(result, "
-                            "'$.synthetic') FROM trajectories ORDER BY id DESC LIMIT ?",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        goto out;
-    sqlite3_bind_int(st, 1, f->conf.history_limit);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct fetch_hrow *h;
-        if (res->nrows == cap) {
-            cap = cap ? cap * 2 : 256;
-            res->rows = xrealloc(res->rows, cap * sizeof *res->rows);
-        }
-        h = &res->rows[res->nrows++];
-        memset(h, 0, sizeof *h);
-        h->id = sqlite3_column_int64(st, 0);
-        h->created_at = sqlite3_column_int64(st, 1);
-        h->started_at = sqlite3_column_int64(st, 2);
-        h->ended_at = sqlite3_column_int64(st, 3);
-        copy_text(h->strategy, sizeof h->strategy, st, 4, "");
-        copy_text(h->symbol, sizeof h->symbol, st, 5, "-");
-        copy_text(h->provider, sizeof h->provider, st, 6, "");
-        copy_text(h->state, sizeof h->state, st, 7, "");
-        h->ret = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
-        h->sharpe = sqlite3_column_type(st, 9) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 9);
-        h->synthetic = sqlite3_column_int(st, 10);
-    }
-    if (rc == SQLITE_DONE)
-        rc = SQLITE_OK;
-out:
-    if (rc != SQLITE_OK)
-        snprintf(res->error, sizeof res->error, "history: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return rc;
+    struct sd_err err = {0};
+    if (store_console_history(db, f->conf.history_limit, &res->rows, &res->nrows, &err) == 0)
+        return SQLITE_OK;
+    snprintf(res->error, sizeof res->error, "%.250s", err.msg);
+    return err.code == SD_ENOMEM ? SQLITE_NOMEM : sqlite3_extended_errcode(db);
 }
 
-struct chunk {
-    int stream;
-    size_t len;
-    char *data;
+struct out_stop {
+    struct fetch *f;
+    int64_t id;
 };
+
+static int output_abandoned(void *arg)
+{
+    struct out_stop *o = arg;
+    return abandoned(o->f, FETCH_OUTPUT, o->id);
+}
 
 /* Trajectory id's output, newest chunk first until the ring is full, then
  * into a ring in order. Returns an SQLite code, or SQLITE_ABORT when the
  * read was abandoned. */
 static int read_output(struct fetch *f, sqlite3 *db, int64_t id, struct fetch_result *res)
 {
-    sqlite3_stmt *st = NULL;
-    struct chunk *ch = NULL;
-    size_t n = 0, cap = 0, bytes = 0;
-    int rc;
+    struct out_stop o = {f, id};
+    struct console_chunk *ch = NULL;
+    struct sd_err err = {0};
+    size_t n = 0, bytes = 0;
+    int rc = store_console_output(db, id, f->conf.ring_bytes, output_abandoned, &o, &ch, &n, &err);
 
-    rc = sqlite3_prepare_v2(
-        db, "SELECT stream, data FROM output WHERE traj_id = ? ORDER BY seq DESC", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        goto out;
-    sqlite3_bind_int64(st, 1, id);
-    while (bytes < f->conf.ring_bytes && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int len = sqlite3_column_bytes(st, 1);
-        const void *p = sqlite3_column_blob(st, 1);
-        if ((n & 255) == 255 && abandoned(f, FETCH_OUTPUT, id)) {
-            rc = SQLITE_ABORT;
-            goto out;
-        }
-        if (len <= 0 || p == NULL)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            ch = xrealloc(ch, cap * sizeof *ch);
-        }
-        ch[n].stream = sqlite3_column_int(st, 0);
-        ch[n].len = (size_t)len;
-        ch[n].data = xmalloc((size_t)len);
-        memcpy(ch[n].data, p, (size_t)len);
-        bytes += (size_t)len;
-        n++;
+    if (rc == 1)
+        return SQLITE_ABORT;
+    if (rc != 0) {
+        snprintf(res->error, sizeof res->error, "%.250s", err.msg);
+        return err.code == SD_ENOMEM ? SQLITE_NOMEM : sqlite3_extended_errcode(db);
     }
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-        rc = SQLITE_OK;
-    if (rc != SQLITE_OK)
-        goto out;
     if ((res->ring = logring_new(f->conf.ring_lines, f->conf.ring_bytes)) == NULL) {
-        rc = SQLITE_NOMEM;
-        goto out;
+        snprintf(res->error, sizeof res->error, "output: out of memory");
+        store_console_chunks_free(ch, n);
+        return SQLITE_NOMEM;
     }
-    for (size_t i = n; i-- > 0;)
+    for (size_t i = n; i-- > 0;) {
         logring_append(res->ring, ch[i].stream == 2 ? 2 : 1, ch[i].data, ch[i].len);
+        bytes += ch[i].len;
+    }
     logring_finish(res->ring);
     res->bytes = bytes;
-out:
-    if (rc != SQLITE_OK && rc != SQLITE_ABORT)
-        snprintf(res->error, sizeof res->error, "output: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    for (size_t i = 0; i < n; i++)
-        free(ch[i].data);
-    free(ch);
-    return rc;
+    store_console_chunks_free(ch, n);
+    return SQLITE_OK;
 }
 
 /* The progress handler during a verification: interrupt it when the worker
@@ -217,7 +161,7 @@ static int on_progress(void *arg)
  * long as the chain's head is the one it verified (fetch.h). */
 static void chain_overlay(struct fetch *f, sqlite3 *db, struct fetch_result *res)
 {
-    sqlite3_stmt *st = NULL;
+    char head[CHAIN_HEX_LEN + 32];
 
     if (f->last_state[0] == '\0' || strncmp(res->chain, "unverified", 10) != 0)
         return;
@@ -229,16 +173,9 @@ static void chain_overlay(struct fetch *f, sqlite3 *db, struct fetch_result *res
         snprintf(res->chain, sizeof res->chain, "BROKEN at #%.40s", f->last_state + 7);
         return;
     }
-    if (sqlite3_prepare_v2(db,
-                           "SELECT chain_seq || ':' || fingerprint FROM main.trajectories"
-                           " WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        const char *head = (const char *)sqlite3_column_text(st, 0);
-        if (head != NULL && strcmp(head, f->last_state) == 0)
-            snprintf(res->chain, sizeof res->chain, "ok (%lld)", strtoll(head, NULL, 10));
-    }
-    sqlite3_finalize(st);
+    if (store_console_chain_head(db, head, sizeof head, NULL) == 0 && head[0] &&
+        strcmp(head, f->last_state) == 0)
+        snprintf(res->chain, sizeof res->chain, "ok (%lld)", strtoll(head, NULL, 10));
 }
 
 /* The chain state, after a full verification if verify (and not done yet
@@ -267,7 +204,9 @@ static int read_chain(struct fetch *f, sqlite3 *db, int verify, struct fetch_res
             return SQLITE_BUSY;
         res->verify_start_ns = t0;
         res->verify_end_ns = sd_mono_ns();
-        res->verify_ms = (double)(res->verify_end_ns - t0) / 1e6;
+        /* What the spacing counts (fetch.h): measured, or the tests' fixed cost. */
+        res->verify_ms = f->conf.verify_cost_ms > 0 ? (double)f->conf.verify_cost_ms
+                                                    : (double)(res->verify_end_ns - t0) / 1e6;
         if (rc != 0) {
             snprintf(res->error, sizeof res->error, "%.250s", err.msg);
         } else {
@@ -291,22 +230,11 @@ static int read_chain(struct fetch *f, sqlite3 *db, int verify, struct fetch_res
     return SQLITE_OK;
 }
 
-/* --- the thread -------------------------------------------------------------- */
-
-static void deadline_after_ms(struct timespec *ts, long ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
+/* --- the thread (worker.h's ops) ---------------------------------------------- */
 
 /* One read, retried while the store is busy and the read is still wanted.
  * Called without the lock. Returns the result, or NULL if abandoned. */
-static struct fetch_result *run(struct fetch *f, sqlite3 **db, int kind, int64_t id)
+static struct fetch_result *run_read(struct fetch *f, int kind, int64_t id)
 {
     struct fetch_result *res = xcalloc(1, sizeof *res);
     struct busy_ctx b = {f, kind, 0, id, 0};
@@ -316,11 +244,11 @@ static struct fetch_result *run(struct fetch *f, sqlite3 **db, int kind, int64_t
     res->id = id;
     for (;;) {
         int rc;
-        if (*db == NULL) {
+        if (f->db == NULL) {
             struct sd_err err = {0};
             /* Opening reads the schema on an encrypted store (its views), so
              * a locked store fails here too: retried for OPEN_RETRY_MS. */
-            if ((*db = store_reader(f->conf.store, &err)) == NULL) {
+            if ((f->db = store_reader(f->conf.store, &err)) == NULL) {
                 snprintf(res->error, sizeof res->error, "%.250s", err.msg);
                 if (sd_mono_ns() - t0 > OPEN_RETRY_MS * 1000000ull)
                     break;
@@ -328,14 +256,14 @@ static struct fetch_result *run(struct fetch *f, sqlite3 **db, int kind, int64_t
                 goto retry;
             }
         }
-        sqlite3_busy_handler(*db, on_busy, &b);
+        sqlite3_busy_handler(f->db, on_busy, &b);
         res->error[0] = '\0';
         if (kind == FETCH_HISTORY)
-            rc = read_history(f, *db, res);
+            rc = read_history(f, f->db, res);
         else if (kind == FETCH_OUTPUT)
-            rc = read_output(f, *db, id, res);
+            rc = read_output(f, f->db, id, res);
         else
-            rc = read_chain(f, *db, (int)id, res, &b);
+            rc = read_chain(f, f->db, (int)id, res, &b);
         if (rc == SQLITE_ABORT) {
             fetch_result_free(res);
             return NULL;
@@ -349,15 +277,15 @@ static struct fetch_result *run(struct fetch *f, sqlite3 **db, int kind, int64_t
     retry:
         /* Busy or locked: drop what was read and try again shortly. */
         res->waited_busy = 1;
+        free(res->rows);
+        res->rows = NULL;
         res->nrows = 0;
-        pthread_mutex_lock(&f->lock);
-        if (!f->stop && !(kind == FETCH_OUTPUT && f->out_want != id)) {
-            struct timespec ts;
-            deadline_after_ms(&ts, RETRY_MS);
-            pthread_cond_timedwait(&f->cond, &f->lock, &ts);
-        }
-        pthread_mutex_unlock(&f->lock);
-        if (abandoned(f, kind, id)) {
+        worker_lock(f->w);
+        if (!abandoned_locked(f, kind, id))
+            worker_sleep(f->w, RETRY_MS * 1000000ull);
+        rc = abandoned_locked(f, kind, id);
+        worker_unlock(f->w);
+        if (rc) {
             fetch_result_free(res);
             return NULL;
         }
@@ -366,92 +294,107 @@ static struct fetch_result *run(struct fetch *f, sqlite3 **db, int kind, int64_t
     return res;
 }
 
-static void *worker(void *arg)
+/* Lock held: the next request, output first, then history, then the chain
+ * (a verification only when due: else a wake-up at its time). */
+static int fetch_pick(void *arg, uint64_t *due)
 {
     struct fetch *f = arg;
-    sqlite3 *db = NULL;
+    uint64_t now = sd_mono_ns();
 
-    pthread_mutex_lock(&f->lock);
-    while (!f->stop) {
-        struct fetch_result *res;
-        int64_t id;
+    worker_assert_locked(f->w);
+    if (f->out_pending) {
+        f->job_kind = FETCH_OUTPUT;
+        f->job_id = f->out_want;
+        f->out_pending = 0;
+        f->out_busy = f->job_id;
+        return 1;
+    }
+    if (f->hist_pending) {
+        f->job_kind = FETCH_HISTORY;
+        f->job_id = 0;
+        f->hist_pending = 0;
+        f->hist_busy = 1;
+        return 1;
+    }
+    if (f->chain_pending || (f->verify_pending && now >= f->verify_due)) {
+        int verify = f->verify_pending && now >= f->verify_due;
+        f->job_kind = FETCH_CHAIN;
+        f->job_id = verify;
+        f->chain_pending = 0;
+        if (verify)
+            f->verify_pending = 0;
+        return 1;
+    }
+    if (f->verify_pending)
+        *due = f->verify_due; /* asked for, not due yet */
+    return 0;
+}
 
-        if (f->out_pending) {
-            id = f->out_want;
-            f->out_pending = 0;
-            f->out_busy = id;
-            pthread_mutex_unlock(&f->lock);
-            res = run(f, &db, FETCH_OUTPUT, id);
-            pthread_mutex_lock(&f->lock);
-            f->out_busy = 0;
-            if (res != NULL && f->out_want == id) {
-                fetch_result_free(f->out_done);
-                f->out_done = res;
-                if (write(f->pipe[1], "o", 1) < 0) {
-                    /* full: the UI has a wake-up pending already */
-                }
-            } else {
-                fetch_result_free(res);
-            }
-        } else if (f->hist_pending) {
-            f->hist_pending = 0;
-            f->hist_busy = 1;
-            pthread_mutex_unlock(&f->lock);
-            res = run(f, &db, FETCH_HISTORY, 0);
-            pthread_mutex_lock(&f->lock);
-            f->hist_busy = 0;
-            if (res != NULL) {
-                fetch_result_free(f->hist_done);
-                f->hist_done = res;
-                if (write(f->pipe[1], "h", 1) < 0) {
-                    /* full: as above */
-                }
-            }
-        } else if (f->chain_pending || (f->verify_pending && sd_mono_ns() >= f->verify_due)) {
-            int verify = f->verify_pending && sd_mono_ns() >= f->verify_due;
-            f->chain_pending = 0;
-            if (verify)
-                f->verify_pending = 0;
-            pthread_mutex_unlock(&f->lock);
-            res = run(f, &db, FETCH_CHAIN, verify);
-            pthread_mutex_lock(&f->lock);
-            if (verify && res != NULL) {
-                /* The next one no sooner than this (fetch.h). */
-                double gap = VERIFY_COST_X * res->verify_ms;
-                if (gap < f->conf.verify_gap_ms)
-                    gap = f->conf.verify_gap_ms;
-                f->verify_due = sd_mono_ns() + (uint64_t)(gap * 1e6);
-                f->verifies += res->verified;
-            }
-            if (res != NULL) {
-                res->verifies = f->verifies;
-                fetch_result_free(f->chain_done);
-                f->chain_done = res;
-                if (write(f->pipe[1], "c", 1) < 0) {
-                    /* full: as above */
-                }
-            }
-        } else if (f->verify_pending) {
-            /* A verification is asked for but not due yet. */
-            struct timespec ts = {(time_t)(f->verify_due / 1000000000u),
-                                  (long)(f->verify_due % 1000000000u)};
-            pthread_cond_timedwait(&f->cond, &f->lock, &ts);
-        } else {
-            pthread_cond_wait(&f->cond, &f->lock);
+/* Put res in *slot (replacing one not taken) and wake the owner. Lock held. */
+static void publish(struct fetch *f, struct fetch_result **slot, struct fetch_result *res)
+{
+    worker_assert_locked(f->w);
+    fetch_result_free(*slot);
+    *slot = res;
+    worker_notify(f->w);
+}
+
+/* Without the lock: the read pick took, then its result in its slot. */
+static void fetch_run(void *arg)
+{
+    struct fetch *f = arg;
+    int kind = f->job_kind;
+    int64_t id = f->job_id;
+    struct fetch_result *res = run_read(f, kind, id);
+
+    worker_lock(f->w);
+    if (kind == FETCH_OUTPUT) {
+        f->out_busy = 0;
+        if (res != NULL && f->out_want == id)
+            publish(f, &f->out_done, res);
+        else
+            fetch_result_free(res);
+    } else if (kind == FETCH_HISTORY) {
+        f->hist_busy = 0;
+        if (res != NULL)
+            publish(f, &f->hist_done, res);
+    } else {
+        if (id && res != NULL) {
+            /* The next one no sooner than this (fetch.h). */
+            double gap = VERIFY_COST_X * res->verify_ms;
+            if (gap < f->conf.verify_gap_ms)
+                gap = f->conf.verify_gap_ms;
+            f->verify_due = sd_mono_ns() + (uint64_t)(gap * 1e6);
+            f->verifies += res->verified;
+        }
+        if (res != NULL) {
+            res->verifies = f->verifies;
+            publish(f, &f->chain_done, res);
         }
     }
-    pthread_mutex_unlock(&f->lock);
-    if (db != NULL)
-        sqlite3_close_v2(db);
-    return NULL;
+    worker_unlock(f->w);
 }
+
+/* On the thread, last: its connection. */
+static void fetch_leave(void *arg)
+{
+    struct fetch *f = arg;
+    if (f->db != NULL)
+        sqlite3_close_v2(f->db);
+    f->db = NULL;
+}
+
+static const struct worker_ops fetch_ops = {
+    .pick = fetch_pick,
+    .run = fetch_run,
+    .leave = fetch_leave,
+};
 
 /* --- the owner's side ---------------------------------------------------------- */
 
 struct fetch *fetch_start(const struct fetch_conf *conf, struct sd_err *err)
 {
     struct fetch *f = calloc(1, sizeof *f);
-    pthread_condattr_t ca;
 
     if (f == NULL) {
         sd_err_set(err, SD_ENOMEM, "store reader: out of memory");
@@ -466,22 +409,7 @@ struct fetch *fetch_start(const struct fetch_conf *conf, struct sd_err *err)
         f->conf.ring_bytes = 4u << 20;
     if (f->conf.verify_gap_ms <= 0)
         f->conf.verify_gap_ms = VERIFY_GAP_MS;
-    if (pipe2(f->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        sd_err_set(err, SD_EENV, "store reader: pipe: %s", strerror(errno));
-        free(f);
-        return NULL;
-    }
-    pthread_mutex_init(&f->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&f->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&f->thread, NULL, worker, f) != 0) {
-        sd_err_set(err, SD_EENV, "store reader: cannot start a thread");
-        close(f->pipe[0]);
-        close(f->pipe[1]);
-        pthread_cond_destroy(&f->cond);
-        pthread_mutex_destroy(&f->lock);
+    if (worker_start(&f->w, "store reader", &fetch_ops, f, err) != 0) {
         free(f);
         return NULL;
     }
@@ -492,41 +420,33 @@ void fetch_stop(struct fetch *f)
 {
     if (f == NULL)
         return;
-    pthread_mutex_lock(&f->lock);
-    f->stop = 1;
-    pthread_cond_signal(&f->cond);
-    pthread_mutex_unlock(&f->lock);
-    pthread_join(f->thread, NULL);
+    worker_stop(f->w);
     fetch_result_free(f->hist_done);
     fetch_result_free(f->out_done);
     fetch_result_free(f->chain_done);
-    close(f->pipe[0]);
-    close(f->pipe[1]);
-    pthread_cond_destroy(&f->cond);
-    pthread_mutex_destroy(&f->lock);
     free(f);
 }
 
 int fetch_fd(const struct fetch *f)
 {
-    return f ? f->pipe[0] : -1;
+    return f ? worker_fd(f->w) : -1;
 }
 
 void fetch_history(struct fetch *f)
 {
     if (f == NULL)
         return;
-    pthread_mutex_lock(&f->lock);
+    worker_lock(f->w);
     f->hist_pending = 1;
-    pthread_cond_signal(&f->cond);
-    pthread_mutex_unlock(&f->lock);
+    worker_signal(f->w);
+    worker_unlock(f->w);
 }
 
 void fetch_output(struct fetch *f, int64_t id)
 {
     if (f == NULL)
         return;
-    pthread_mutex_lock(&f->lock);
+    worker_lock(f->w);
     f->out_want = id > 0 ? id : 0;
     /* The read under way is this one already: no second read. */
     f->out_pending = id > 0 && id != f->out_busy;
@@ -534,38 +454,36 @@ void fetch_output(struct fetch *f, int64_t id)
         fetch_result_free(f->out_done); /* a result nobody wants any more */
         f->out_done = NULL;
     }
-    pthread_cond_signal(&f->cond);
-    pthread_mutex_unlock(&f->lock);
+    worker_signal(f->w);
+    worker_unlock(f->w);
 }
 
 void fetch_chain(struct fetch *f, int verify)
 {
     if (f == NULL)
         return;
-    pthread_mutex_lock(&f->lock);
+    worker_lock(f->w);
     f->chain_pending = 1;
     if (verify)
         f->verify_pending = 1;
-    pthread_cond_signal(&f->cond);
-    pthread_mutex_unlock(&f->lock);
+    worker_signal(f->w);
+    worker_unlock(f->w);
 }
 
 struct fetch_result *fetch_take(struct fetch *f)
 {
     struct fetch_result *r;
-    char b[64];
 
     if (f == NULL)
         return NULL;
-    while (read(f->pipe[0], b, sizeof b) > 0)
-        ;
-    pthread_mutex_lock(&f->lock);
+    worker_drain(f->w);
+    worker_lock(f->w);
     if ((r = f->out_done) != NULL)
         f->out_done = NULL;
     else if ((r = f->hist_done) != NULL)
         f->hist_done = NULL;
     else if ((r = f->chain_done) != NULL)
         f->chain_done = NULL;
-    pthread_mutex_unlock(&f->lock);
+    worker_unlock(f->w);
     return r;
 }

@@ -11,8 +11,8 @@
  * "loading..." until the result arrives.
  *
  * HOW
- * One thread, one mutex, one condition variable, one wake-up pipe, like
- * learnsnap.h (redis's bio.c). There are three kinds of request, each a slot
+ * One worker thread (engine/base/worker.h: one mutex, one condition
+ * variable, one wake-up pipe, like redis's bio.c). There are three kinds of request, each a slot
  * rather than a queue, because only the newest one matters:
  *   - history: the newest `history_limit` trajectories. Requests made while
  *     one is pending coalesce into it.
@@ -68,16 +68,9 @@
 
 #include "chain.h"
 #include "logring.h"
+#include "query.h"
 #include "store.h"
 #include "util.h"
-
-/* A past trajectory, as the Sandboxes table shows it. */
-struct fetch_hrow {
-    int64_t id, created_at, started_at, ended_at;
-    char strategy[64], symbol[32], provider[32], state[16];
-    double ret, sharpe; /* NaN when the result has none */
-    int synthetic;
-};
 
 enum fetch_kind { FETCH_HISTORY = 1, FETCH_OUTPUT = 2, FETCH_CHAIN = 3 };
 
@@ -85,19 +78,19 @@ enum fetch_kind { FETCH_HISTORY = 1, FETCH_OUTPUT = 2, FETCH_CHAIN = 3 };
 
 struct fetch_result {
     int kind;
-    int64_t id;              /* FETCH_OUTPUT: the trajectory */
-    struct fetch_hrow *rows; /* FETCH_HISTORY: newest first */
-    size_t nrows;            /* FETCH_HISTORY */
-    struct logring *ring;    /* FETCH_OUTPUT: the output, finished (NULL on error) */
-    uint64_t bytes;          /* FETCH_OUTPUT: bytes read */
-    int waited_busy;         /* the store was busy or locked at least once */
-    double ms;               /* how long the read took, retries included */
-    char error[256];         /* "" or why there is no result */
+    int64_t id;                /* FETCH_OUTPUT: the trajectory */
+    struct console_traj *rows; /* FETCH_HISTORY: newest first (query.h) */
+    size_t nrows;              /* FETCH_HISTORY */
+    struct logring *ring;      /* FETCH_OUTPUT: the output, finished (NULL on error) */
+    uint64_t bytes;            /* FETCH_OUTPUT: bytes read */
+    int waited_busy;           /* the store was busy or locked at least once */
+    double ms;                 /* how long the read took, retries included */
+    char error[256];           /* "" or why there is no result */
     /* FETCH_CHAIN: */
     char chain[FETCH_CHAIN_LEN]; /* the header's chain state: "ok (12)", "BROKEN at #3", ... */
     int verified;                /* a verification ran for this result: report is its outcome */
     struct chain_report report;  /* when verified */
-    double verify_ms;            /* how long the verification took */
+    double verify_ms;            /* how long the verification took (what the spacing counts) */
     uint64_t verify_start_ns;    /* when it started and ended (sd_mono_ns) */
     uint64_t verify_end_ns;
     unsigned verifies; /* verifications run by this reader so far, this one included */
@@ -110,6 +103,8 @@ struct fetch_conf {
     size_t ring_bytes;   /* 0 = 4 MiB */
     int verify_gap_ms;   /* least time between verifications; 0 = 3000 */
     int record;          /* record verification outcomes in the store (not --readonly) */
+    int verify_cost_ms;  /* tests: count each verification as costing this long in the
+                            spacing and verify_ms (0: measure it) */
 };
 
 struct fetch;

@@ -11,14 +11,13 @@
  * 100 k). None of that may run on the UI thread (design.md §2).
  *
  * HOW
- * One thread, one mutex, one condition variable, one wake-up pipe (redis's
- * bio.c). learnsnap_request sets a flag; the thread computes a snapshot,
- * swaps it in as the newest and writes a byte to the pipe, which the UI
- * polls. Requests that arrive while a snapshot is computed coalesce into one
- * more. Between two snapshots the thread waits at least min_gap_ms or five
- * times the last computation, so a swarm finishing a thousand deployments
- * costs a few snapshots, and a huge store never takes more than a sixth of
- * a core.
+ * One worker thread (engine/base/worker.h: one mutex, one condition
+ * variable, one wake-up pipe, like redis's bio.c). learnsnap_request sets a flag; the thread
+ * computes a snapshot, swaps it in as the newest and writes a byte to the pipe, which the UI polls.
+ * Requests that arrive while a snapshot is computed coalesce into one more. Between two snapshots
+ * the thread waits at least min_gap_ms or five times the last computation, so a swarm finishing a
+ * thousand deployments costs a few snapshots, and a huge store never takes more than a sixth of a
+ * core.
  *
  * A snapshot (JSON, owned by whoever takes it):
  *   {seq, computeMs, error?: "why there is no learning",

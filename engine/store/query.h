@@ -220,4 +220,53 @@ int store_traj_set_provider(struct store *s, int64_t traj_id, const char *provid
  * even on failure; the caller must not touch it after the call. */
 int store_provider_health_save(struct store *s, json_t *health);
 
+/* --- console reads (query_console.c) --- */
+
+/* A past trajectory, as the console's Sandboxes table shows it. */
+struct console_traj {
+    int64_t id, created_at, started_at, ended_at;
+    char strategy[64], symbol[32], provider[32], state[16];
+    double ret, sharpe; /* NaN when the result has none */
+    int synthetic;
+};
+
+/* The newest `limit` trajectories, newest first: *rows (malloc'd, the
+ * caller frees; NULL when none) and *n. Returns 0, or -1 with err set
+ * ("history: ...") and *rows NULL, *n 0; sqlite3_errcode(db) then tells a
+ * busy or locked store from other errors. */
+int store_console_history(sqlite3 *db, int limit, struct console_traj **rows, size_t *n,
+                          struct sd_err *err);
+
+/* One stored chunk of a trajectory's output. */
+struct console_chunk {
+    int stream; /* 1 stdout, 2 stderr */
+    size_t len;
+    char *data; /* malloc'd */
+};
+
+/* Trajectory id's output, newest chunk first, until at least max_bytes are
+ * read or it ends: *chunks (malloc'd, free with store_console_chunks_free)
+ * and *n. stop(ctx), when given, is asked every 256 rows; non-zero abandons
+ * the read. Returns 0, 1 when abandoned, or -1 with err set ("output: ...");
+ * on 1 and -1 nothing is returned (*chunks NULL, *n 0) and, on -1,
+ * sqlite3_errcode(db) says why. */
+int store_console_output(sqlite3 *db, int64_t id, size_t max_bytes, int (*stop)(void *ctx),
+                         void *ctx, struct console_chunk **chunks, size_t *n, struct sd_err *err);
+
+/* Free what store_console_output returned. Accepts NULL. */
+void store_console_chunks_free(struct console_chunk *c, size_t n);
+
+/* The fingerprint chain's head as "SEQ:FINGERPRINT" (the form
+ * store_chain_verified records) in buf, "" when nothing is sealed. Returns
+ * 0, or -1 with err set and buf "". */
+int store_console_chain_head(sqlite3 *db, char *buf, size_t n, struct sd_err *err);
+
+/* The evidence rows of the first `max` patterns of the array `patterns`
+ * (learn_patterns): each gets "runs": [{id, symbol, status, provider,
+ * reward, totalReturn, sharpe, params}] for its "evidence" ids, read by
+ * primary key; a missing row is skipped, values that do not parse (for
+ * example encrypted at rest) are left out, never guessed. Returns 0, or -1
+ * with err set when the query cannot be prepared (no pattern changed). */
+int store_console_evidence(sqlite3 *db, json_t *patterns, size_t max, struct sd_err *err);
+
 #endif
