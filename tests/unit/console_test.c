@@ -828,11 +828,14 @@ static void t_fetch_chain_readonly(void)
 /* Requests for a verification while one is under way or waiting coalesce
  * into one; it starts no sooner than max(gap, 5 x the previous one's
  * duration) after the previous one ended; summaries asked for meanwhile are
- * answered without waiting for it. */
-static void fetch_chain_spacing(int gap_ms, int ntraj)
+ * answered without waiting for it. cost_ms > 0 fixes the duration the
+ * reader counts (fetch_conf.verify_cost_ms), so how long the wait is does
+ * not depend on how fast this machine verifies at the moment. */
+static void fetch_chain_spacing(int gap_ms, int ntraj, int cost_ms)
 {
     struct store *s = store_new();
-    struct fetch_conf fc = {.store = s, .record = 1, .verify_gap_ms = gap_ms};
+    struct fetch_conf fc = {
+        .store = s, .record = 1, .verify_gap_ms = gap_ms, .verify_cost_ms = cost_ms};
     struct sd_err err = {0};
     struct fetch *f;
     struct fetch_result *r, *first;
@@ -845,6 +848,7 @@ static void fetch_chain_spacing(int gap_ms, int ntraj)
     CHECK(first != NULL && first->verifies == 1 && first->report.sealed == ntraj);
     if (first == NULL)
         goto out;
+    CHECK(cost_ms == 0 || first->verify_ms == cost_ms);
     for (int i = 0; i < 20; i++) {
         fetch_chain(f, 1);
         fetch_chain(f, 0);
@@ -886,13 +890,15 @@ out:
 /* The gap rules: a fixed 400 ms on a small store... */
 static void t_fetch_chain_coalesce(void)
 {
-    fetch_chain_spacing(400, 3);
+    fetch_chain_spacing(400, 3, 0);
 }
 
-/* ... and five times the cost when that is longer (a 1 ms gap). */
+/* ... and five times the cost when that is longer (a 1 ms gap, a cost of
+ * 150 ms: 750 ms apart). The cost is fixed: measured, it grew with the
+ * machine's load until five times it outlasted the test's waits. */
 static void t_fetch_chain_cost(void)
 {
-    fetch_chain_spacing(1, 200);
+    fetch_chain_spacing(1, 200, 150);
 }
 
 /* The header's segments and what survives at 80 columns. */
