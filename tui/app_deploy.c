@@ -1,0 +1,442 @@
+/*
+ * app_deploy.c: the deploy dialog (app_int.h): a form built from the
+ * catalog (strategy, symbols, agents, provider, pace, timeout, description,
+ * then the strategy's own parameters), filled from a learned pattern on
+ * request, with the learner's suggestion beside it. Enter hands the form
+ * to the job worker (app_jobs.c), which checks every deployment before it
+ * queues any; the dialog says "deploying..." and ignores edits until the
+ * outcome: closed on success, the error in the form on failure.
+ *
+ * UI thread only.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "app_int.h"
+#include "catalog.h"
+#include "traj.h"
+#include "util.h"
+/* --- deploy dialog ------------------------------------------------------------ */
+
+#define DF_STRATEGY 0
+#define DF_SYMBOLS  1
+#define DF_AGENTS   2
+#define DF_PROVIDER 3
+#define DF_PACE     4
+#define DF_TIMEOUT  5
+#define DF_DESC     6
+#define DF_PARAMS   7
+
+static void deploy_suggest(struct app *a);
+
+static void deploy_params(struct app *a)
+{
+    const struct catalog *cat = coord_catalog(a->coord);
+    const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
+    char syms[160] = "";
+
+    form_truncate(&a->form, DF_PARAMS);
+    for (size_t i = 0; d->symbols && i < json_array_size(d->symbols); i++) {
+        size_t l = strlen(syms);
+        snprintf(syms + l, sizeof syms - l, "%s%s", i ? "," : "",
+                 json_string_value(json_array_get(d->symbols, i)));
+    }
+    form_set(&a->form, DF_SYMBOLS, syms[0] ? syms : "SPY");
+    for (size_t i = 0; i < d->nparams; i++) {
+        const struct param_schema *p = &d->params[i];
+        char val[64], hint[128];
+        if (p->type == PT_BOOLEAN) {
+            form_add(&a->form, p->name, p->name, FT_BOOL, p->def != 0 ? "true" : "false", 0, 1,
+                     p->description);
+            continue;
+        }
+        snprintf(val, sizeof val, p->type == PT_INTEGER ? "%.0f" : "%g", p->def);
+        snprintf(hint, sizeof hint, "[%g, %g] %.90s", p->min, p->max, p->description);
+        form_add(&a->form, p->name, p->name, p->type == PT_INTEGER ? FT_INT : FT_NUM, val, p->min,
+                 p->max, hint);
+    }
+}
+
+void app_deploy_open(struct app *a)
+{
+    const struct catalog *cat = coord_catalog(a->coord);
+    const char *names[FORM_MAX_CHOICES];
+    size_t n = catalog_count(cat);
+    char tmo[32];
+
+    form_init(&a->form, "Deploy");
+    for (size_t i = 0; i < n && i < FORM_MAX_CHOICES; i++)
+        names[i] = catalog_at(cat, i)->name;
+    form_add_choice(&a->form, "strategy", "strategy", names, (int)n, 0);
+    form_add(&a->form, "symbols", "symbol(s)", FT_TEXT, "SPY", 0, 0,
+             "comma-separated; agents take them round robin");
+    a->form.f[DF_SYMBOLS].required = 1;
+    form_add(&a->form, "agents", "agents", FT_INT, "1", 1, 1000, "[1, 1000] deployments");
+    {
+        /* Every configured provider instance; the coordinator's default first
+         * chosen. Its breaker state is in the header, and the suggestion says
+         * when it is open. */
+        struct provider_health h[8];
+        const char *pn[8], *want = coord_default_provider(a->coord);
+        size_t np = coord_providers(a->coord, h, 8);
+        int sel = 0;
+        for (size_t i = 0; i < np && i < 8; i++) {
+            memcpy(a->dlg_prov[i], h[i].name, sizeof a->dlg_prov[i]); /* both char[32] */
+            a->dlg_prov[i][sizeof a->dlg_prov[i] - 1] = '\0';
+            pn[i] = a->dlg_prov[i];
+            if (want && sel == 0 && (strcmp(h[i].name, want) == 0 || strcmp(h[i].kind, want) == 0))
+                sel = (int)i;
+        }
+        form_add_choice(&a->form, "provider", "provider", pn, (int)np, sel);
+    }
+    form_add(&a->form, "pace", "pace", FT_INT, "0", 0, 100000,
+             "[0, 100000] bars/s to replay (0 = full speed)");
+    snprintf(tmo, sizeof tmo, "%g", (double)coord_options(a->coord)->timeout_ms / 1000);
+    form_add(&a->form, "timeout", "timeout s", FT_NUM, tmo, 0.001, 86400, "[0.001, 86400] seconds");
+    form_add(&a->form, "description", "description", FT_TEXT, "", 0, 0, "searchable later");
+    deploy_params(a);
+    a->overlay = OV_DEPLOY;
+    deploy_suggest(a);
+    a->dirty = D_ALL;
+}
+
+/* A JSON scalar as form text. */
+static void json_text(const json_t *v, char *buf, size_t n)
+{
+    if (json_is_boolean(v))
+        snprintf(buf, n, "%s", json_is_true(v) ? "true" : "false");
+    else if (json_is_integer(v))
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v))
+        snprintf(buf, n, "%s", json_string_value(v));
+    else
+        snprintf(buf, n, "%.6g", json_number_value(v));
+}
+
+/* The deploy dialog filled from a learned pattern (panes.h: the parameters
+ * and symbol of its best evidence run, else the middle of its region). The
+ * operator reviews the form and the suggestion beside it before Enter. */
+void app_deploy_from_pattern(struct app *a, const json_t *p)
+{
+    const struct catalog *cat = coord_catalog(a->coord);
+    json_t *d = pane_pattern_deploy(p), *v;
+    const char *strat = json_string_value(json_object_get(d, "strategy")), *key;
+    int found = -1, set = 0, bad = 0;
+    char desc[160], buf[160];
+
+    for (size_t i = 0; i < catalog_count(cat) && i < FORM_MAX_CHOICES; i++)
+        if (strcmp(catalog_at(cat, i)->name, strat) == 0)
+            found = (int)i;
+    if (found < 0) {
+        app_notify(a, 1, "pattern: strategy \"%s\" is not in this console's catalog", strat);
+        json_decref(d);
+        return;
+    }
+    app_deploy_open(a);
+    a->form.f[DF_STRATEGY].choice = found;
+    deploy_params(a);
+    if (json_is_string(json_object_get(d, "symbol")))
+        form_set(&a->form, DF_SYMBOLS, json_string_value(json_object_get(d, "symbol")));
+    json_object_foreach(json_object_get(d, "params"), key, v)
+    {
+        int k = form_find(&a->form, key);
+        if (k < DF_PARAMS)
+            continue;
+        json_text(v, buf, sizeof buf);
+        if (form_set(&a->form, k, buf) == 0)
+            set++;
+        else
+            bad++;
+    }
+    snprintf(desc, sizeof desc, "pattern: %.140s",
+             json_string_value(json_object_get(p, "name"))
+                 ? json_string_value(json_object_get(p, "name"))
+                 : "?");
+    form_set(&a->form, DF_DESC, desc);
+    deploy_suggest(a);
+    app_notify(a, bad ? 1 : 0, "deploy filled from the pattern (%s: %d value(s)%s)",
+               json_string_value(json_object_get(d, "from")), set,
+               bad ? ", some out of range" : "");
+    json_decref(d);
+    a->dirty = D_ALL;
+}
+
+/* The strategy parameters typed in the deploy form, as a JSON object. */
+static json_t *form_params(const struct app *a)
+{
+    json_t *params = json_object();
+    for (int i = DF_PARAMS; i < a->form.n; i++) {
+        const struct form_field *f = &a->form.f[i];
+        if (f->type == FT_BOOL)
+            json_object_set_new(params, f->name, json_boolean(f->choice));
+        else if (f->type == FT_INT)
+            json_object_set_new(params, f->name, json_integer(strtoll(f->buf, NULL, 10)));
+        else
+            json_object_set_new(params, f->name, json_real(strtod(f->buf, NULL)));
+    }
+    return params;
+}
+
+/* Enter: the form to the job worker (app_jobs.c), which checks every
+ * deployment before it queues any; the outcome comes to app_deploy_done. */
+static void deploy_submit(struct app *a)
+{
+    const struct catalog *cat = coord_catalog(a->coord);
+    const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
+    json_t *params = form_params(a);
+    struct app_deploy_req r = {
+        .strategy = d->name,
+        .symbols = form_value(&a->form, DF_SYMBOLS),
+        .description = form_value(&a->form, DF_DESC)[0] ? form_value(&a->form, DF_DESC) : NULL,
+        .provider = form_value(&a->form, DF_PROVIDER),
+        .params = params,
+        .agents = strtol(form_value(&a->form, DF_AGENTS), NULL, 10),
+        .timeout_ms = (int64_t)(strtod(form_value(&a->form, DF_TIMEOUT), NULL) * 1000),
+        .pace = (int)strtol(form_value(&a->form, DF_PACE), NULL, 10),
+    };
+
+    if (app_job_deploy(a, &r) == 0)
+        a->deploying = 1;
+    json_decref(params);
+    a->dirty = D_ALL;
+}
+
+void app_deploy_done(struct app *a, const char *error, int64_t first, int64_t last,
+                     const char *strategy)
+{
+    a->deploying = 0;
+    a->dirty = D_ALL;
+    if (a->overlay != OV_DEPLOY)
+        return;
+    if (error[0]) {
+        snprintf(a->form.error, sizeof a->form.error, "%s", error);
+        app_notify(a, 1, "deploy: not deployed");
+        return;
+    }
+    a->overlay = OV_NONE;
+    app_refresh(a);
+    table_select_id(&a->tbl, first);
+    app_sync_output(a);
+    if (first == last)
+        app_notify(a, 0, "deployed #%lld %s", (long long)first, strategy);
+    else
+        app_notify(a, 0, "deployed #%lld..#%lld %s", (long long)first, (long long)last, strategy);
+}
+
+/* A key while the dialog is open (its own bindings, Ctrl-A, went through
+ * the key table). While the submission is under way the form is frozen:
+ * what was sent is what it shows. */
+void app_deploy_key(struct app *a, int key)
+{
+    int f;
+
+    if (a->deploying) {
+        app_notify(a, 0, "deploying... (the dialog closes when it is done)");
+        return;
+    }
+    f = form_ops.key(&a->form, key);
+    if (f & WF_CANCEL) {
+        a->overlay = OV_NONE;
+        app_notify(a, 0, "deploy cancelled");
+    } else if (f & WF_SUBMIT) {
+        a->form.error[0] = '\0';
+        deploy_submit(a);
+    } else if ((f & WF_CHANGED) && a->form.changed_field == DF_STRATEGY) {
+        deploy_params(a);
+    }
+    if (f & WF_CHANGED) {
+        a->form.error[0] = '\0';
+        deploy_suggest(a);
+    }
+    a->dirty = D_ALL;
+}
+
+/* SUGGESTION PANEL: the learner's suggestion for what the form holds
+ * (coord_suggest, under 1 ms), recomputed whenever a field changes and drawn
+ * beside the form (below it on narrow terminals): expected success and
+ * reward, confidence, the reasoning and the recommended changes. Ctrl-A
+ * applies the recommended parameter values. Nothing is shown when learning
+ * is off: no placeholder numbers. */
+#define SUGG_W 46
+
+static void deploy_suggest(struct app *a)
+{
+    const struct catalog *cat = coord_catalog(a->coord);
+    const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
+    char sym[32] = "SPY";
+    struct sd_err err = {0};
+    json_t *params;
+
+    json_decref(a->sugg);
+    a->sugg = NULL;
+    a->sugg_err[0] = '\0';
+    if (coord_learn(a->coord) == NULL || d == NULL)
+        return;
+    if (form_first_invalid(&a->form) >= 0) {
+        snprintf(a->sugg_err, sizeof a->sugg_err, "fix the highlighted field for a suggestion");
+        return;
+    }
+    sscanf(form_value(&a->form, DF_SYMBOLS), "%31[^, ]", sym);
+    params = form_params(a);
+    {
+        struct deploy_req r = {.strategy = d->name,
+                               .params = params,
+                               .symbol = sym,
+                               .provider = form_value(&a->form, DF_PROVIDER)};
+        a->sugg = coord_suggest(a->coord, &r, &err);
+    }
+    if (a->sugg == NULL)
+        snprintf(a->sugg_err, sizeof a->sugg_err, "%.190s", err.msg);
+    json_decref(params);
+}
+
+/* Ctrl-A: set every recommended parameter value in the form. */
+static int apply_recommended(struct app *a)
+{
+    size_t i;
+    json_t *op;
+    int n = 0;
+
+    json_array_foreach(json_object_get(a->sugg, "recommendedOperations"), i, op)
+    {
+        const char *name = json_string_value(json_object_get(op, "name"));
+        json_t *v = json_object_get(op, "value");
+        char buf[64];
+        const char *kind = json_string_value(json_object_get(op, "op"));
+        if (name == NULL || kind == NULL || strcmp(kind, "set_param") != 0)
+            continue;
+        if (json_is_boolean(v))
+            snprintf(buf, sizeof buf, "%s", json_is_true(v) ? "true" : "false");
+        else if (json_is_integer(v))
+            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        else
+            snprintf(buf, sizeof buf, "%.6g", json_number_value(v));
+        for (int k = DF_PARAMS; k < a->form.n; k++)
+            if (strcmp(a->form.f[k].name, name) == 0 && form_set(&a->form, k, buf) == 0)
+                n++;
+    }
+    return n;
+}
+
+int app_deploy_apply(struct app *a)
+{
+    int n;
+    if (a->deploying)
+        return 0; /* the form is frozen (app_deploy_key) */
+    if ((n = apply_recommended(a)) > 0)
+        app_notify(a, 0, "applied %d recommended value(s)", n);
+    else
+        app_notify(a, 0, "no recommendation to apply");
+    deploy_suggest(a);
+    a->dirty = D_ALL;
+    return 0;
+}
+
+static int suggestion_width(const struct app *a)
+{
+    return coord_learn(a->coord) != NULL && COLS >= 120 ? SUGG_W : 0;
+}
+
+/* Draw the panel in the rectangle (y, x, h, w); returns rows used. */
+static int draw_suggestion(const struct app *a, int y, int x, int h, int w)
+{
+    json_t *s = a->sugg, *v;
+    char line[512];
+    int row = 0;
+    size_t i;
+
+#define SLINE(role, ...)                                                                           \
+    do {                                                                                           \
+        if (row < h) {                                                                             \
+            snprintf(line, sizeof line, __VA_ARGS__);                                              \
+            wattrset(stdscr, a->roles[role]);                                                      \
+            glyph_put(stdscr, y + row++, x, line, w, 1);                                           \
+        }                                                                                          \
+    } while (0)
+    SLINE(ROLE_TITLE_FOCUS, "Suggestion (learned)");
+    if (s == NULL) {
+        SLINE(ROLE_DIM, "%s", a->sugg_err[0] ? a->sugg_err : "no suggestion");
+        wattrset(stdscr, A_NORMAL);
+        return row;
+    }
+    SLINE(ROLE_DIALOG, "expected success %.0f%%  reward %.3f",
+          100 * json_number_value(json_object_get(s, "expectedSuccessRate")),
+          json_number_value(json_object_get(s, "expectedReward")));
+    SLINE(ROLE_DIALOG, "confidence %.2f from %lld similar run(s)",
+          json_number_value(json_object_get(s, "confidence")),
+          (long long)json_integer_value(json_object_get(json_object_get(s, "evidence"), "runs")));
+    json_array_foreach(json_object_get(s, "reasoning"), i, v)
+    {
+        const char *t = json_string_value(v);
+        /* Wrap each reasoning line over as many rows as it needs. */
+        for (size_t off = 0, n = strlen(t); off < n && row < h - 2; off += (size_t)(w - 2))
+            SLINE(ROLE_DIM, "%s%.*s", off ? "  " : "- ", w - 2, t + off);
+    }
+    json_array_foreach(json_object_get(s, "recommendedOperations"), i, v)
+    {
+        const char *op = json_string_value(json_object_get(v, "op"));
+        char *val =
+            json_dumps(json_object_get(v, "value"), JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+        if (op && strcmp(op, "set_param") == 0)
+            SLINE(ROLE_OK, "recommend %s = %s", json_string_value(json_object_get(v, "name")),
+                  val ? val : "?");
+        else if (op && strcmp(op, "raise_timeout") == 0)
+            SLINE(ROLE_WARN, "recommend timeout %lld s",
+                  (long long)(json_integer_value(json_object_get(v, "timeoutMs")) + 999) / 1000);
+        else if (op)
+            SLINE(ROLE_WARN, "recommend %s %s", op,
+                  json_is_string(json_object_get(v, "provider"))
+                      ? json_string_value(json_object_get(v, "provider"))
+                      : "");
+        free(val);
+    }
+    if (json_array_size(json_object_get(s, "recommendedOperations")) > 0)
+        SLINE(ROLE_KEY, "Ctrl-A applies the recommendation");
+#undef SLINE
+    wattrset(stdscr, A_NORMAL);
+    return row;
+}
+
+void app_deploy_draw(struct app *a)
+{
+    struct draw_ctx dc = app_dctx(a, 1);
+    int sw = suggestion_width(a);
+    int w = COLS - 4 > 110 + sw ? 110 + sw : COLS - 4, h = a->form.n + 5;
+    int y0, x0;
+    if (h > LINES - 2)
+        h = LINES - 2;
+    y0 = (LINES - h) / 2, x0 = (COLS - w) / 2;
+    wattrset(stdscr, a->roles[ROLE_DIALOG]);
+    for (int r = 0; r < h; r++)
+        mvhline(y0 + r, x0, ' ', w);
+    glyph_box(stdscr, a->g, y0, x0, h, w, a->roles[ROLE_BORDER],
+              "Deploy (Enter launches, Esc cancels, Left/Right choose)",
+              a->roles[ROLE_TITLE_FOCUS]);
+    form_ops.draw(&a->form, stdscr, y0 + 1, x0 + 2, h - 2, w - 4 - sw, &dc);
+    if (sw > 0) {
+        draw_suggestion(a, y0 + 1, x0 + w - sw - 1, h - 2, sw - 1);
+    } else if (coord_learn(a->coord) != NULL && y0 + h < LINES) {
+        /* Narrow terminal: the headline under the dialog. */
+        char b[160];
+        if (a->sugg)
+            snprintf(b, sizeof b, " suggestion: expected success %.0f%%, confidence %.2f%s ",
+                     100 * json_number_value(json_object_get(a->sugg, "expectedSuccessRate")),
+                     json_number_value(json_object_get(a->sugg, "confidence")),
+                     json_array_size(json_object_get(a->sugg, "recommendedOperations"))
+                         ? " (Ctrl-A applies)"
+                         : "");
+        else
+            snprintf(b, sizeof b, " suggestion: %.120s ", a->sugg_err[0] ? a->sugg_err : "none");
+        wattrset(stdscr, a->roles[ROLE_DIALOG]);
+        glyph_put(stdscr, y0 + h, x0, b, w, 1);
+        wattrset(stdscr, A_NORMAL);
+    }
+}

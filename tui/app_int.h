@@ -1,0 +1,301 @@
+/*
+ * app_int.h: the console's private header: the state every part of the
+ * console shares (struct app) and what each part offers the others.
+ *
+ * THE PARTS (tui.h is the public face)
+ *   app.c         tui_run: set-up, the poll loop, signals, tear-down
+ *   app_state.c   the data: live views and history merged into the table,
+ *                 the output pane's source, the readers' results, events,
+ *                 the isolation probe, flash messages
+ *   app_cmds.c    the command table, its commands and the one dispatcher
+ *                 (app_cmd_run), the palette's input and confirmations
+ *   app_keys.c    the key table (bindings with scopes), key and mouse
+ *                 dispatch, --dump-keys
+ *   app_deploy.c  the deploy dialog and the learner's suggestion beside it
+ *   app_draw.c    layout and drawing: one frame, dirty panes only
+ *   app_jobs.c    the console's slow jobs (clean up, kill, deploy) on a
+ *                 worker thread, and their outcome on the UI thread
+ *
+ * THREADS: everything declared here runs on the UI thread, the only one
+ * that calls curses, except what app_jobs.c's jobs run (which never touch
+ * struct app).
+ */
+#ifndef SD_TUI_APP_INT_H
+#define SD_TUI_APP_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <curses.h>
+#include <jansson.h>
+
+#include "browser.h"
+#include "dialog.h"
+#include "fetch.h"
+#include "form.h"
+#include "inputline.h"
+#include "learnsnap.h"
+#include "logview.h"
+#include "panes.h"
+#include "table.h"
+#include "textview.h"
+#include "theme.h"
+#include "tui.h"
+
+enum pane { P_TABLE, P_OUTPUT, P_DETAILS, P_LEARNING, P_PATTERNS, P_COUNT };
+enum dirty {
+    D_HEADER = 1,
+    D_TABLE = 2,
+    D_OUTPUT = 4,
+    D_DETAILS = 8,
+    D_FOOTER = 16,
+    D_LEARNING = 32,
+    D_PATTERNS = 64,
+    D_ALL = 127
+};
+enum overlay { OV_NONE, OV_DEPLOY, OV_CONFIRM, OV_HELP, OV_INPUT };
+enum input_kind { IN_CMD, IN_FILTER, IN_SEARCH, IN_SAVE, IN_PFILTER };
+enum confirm_kind { CF_KILL, CF_CLEANUP_ALL, CF_QUIT };
+/* Where a binding applies: any pane, the sandboxes table, the output, a
+ * list (sandboxes or patterns), the patterns browser, the deploy dialog. */
+enum scope { S_ANY, S_TABLE, S_OUTPUT, S_LIST, S_PATTERNS, S_DEPLOY, S_COUNT };
+
+#define SPARK_N   240
+#define MIN_COLS  80
+#define MIN_LINES 24
+
+struct spark {
+    int64_t id;
+    double v[SPARK_N];
+    int n;
+};
+
+struct app_jobs;
+
+struct app {
+    struct tui_conf conf;
+    json_t *sugg;       /* the learner's suggestion for the deploy form, or NULL */
+    char sugg_err[200]; /* why there is none (invalid field, learning off) */
+    struct coord *coord;
+    struct store *store;
+    struct fetch *fetch;   /* reads the store off the UI thread (fetch.h) */
+    struct app_jobs *jobs; /* runs slow commands off the UI thread (app_jobs.c) */
+    char busy[96];         /* the job under way, for the status line ("" none) */
+    int deploying;         /* the deploy dialog's submission is under way */
+    int readonly;
+
+    struct table tbl;
+    struct logview lv;
+    struct form form;
+    struct dialog dlg;
+    struct inputline in;
+    int overlay, input_kind, confirm_kind, help_top;
+    int64_t targets[1024];
+    size_t ntargets;
+
+    struct deploy_view *views;
+    size_t nviews, capviews;
+    struct console_traj *hist;
+    size_t nhist;
+    int hist_stale;  /* ask the reader for the history at the next refresh */
+    int hist_loaded; /* the first history result has arrived */
+    int64_t *hidden;
+    size_t nhidden;
+
+    int64_t out_id;           /* whose output the output pane shows */
+    struct logring *own_ring; /* a past trajectory's output, loaded from the store */
+    int64_t out_loading;      /* the output the reader is loading for the pane (0: none) */
+    char out_err[200];        /* why out_id's stored output could not be read */
+
+    struct spark *sparks;
+    size_t nsparks;
+
+    char flash[256];
+    int flash_err;
+    uint64_t flash_until; /* mono ns */
+
+    int focus, tabs, fullscreen, too_small;
+    int dirty, paused, quit, interval_ms, tick;
+    long frames;
+    int counts[TS_COUNT];
+
+    const struct glyphs *g;
+    const struct glyphs *spark_g; /* g, or glyphs_braille for braille sparklines */
+    attr_t roles[ROLE_COUNT];
+    struct theme theme;
+    int colors;
+
+    char isolation[32];
+    int probe_fd;
+    pid_t probe_pid;
+    char probe_buf[4096];
+    size_t probe_len;
+
+    /* Learning and patterns: snapshots computed off the UI thread. */
+    struct learnsnap *ls;
+    json_t *snap;          /* the newest snapshot, or NULL before the first */
+    struct textview learn; /* the Learning pane's lines */
+    int learn_w;           /* width they were built for (-1: rebuild) */
+    struct browser pat;    /* the Patterns pane */
+
+    /* Header: provider health, encryption and the fingerprint chain. */
+    struct provider_health prov[8];
+    char dlg_prov[8][32]; /* the deploy dialog's provider choices (the form keeps pointers) */
+    size_t nprov;
+    int encrypted;
+    char chain[FETCH_CHAIN_LEN]; /* the last chain state from the reader */
+    int verify_asked;            /* `verify` ran: say the outcome when it comes */
+
+    int sig_pipe[2];
+    /* pane rectangles (y, x, h, w) */
+    int rect[P_COUNT][4];
+};
+
+extern const char *const app_pane_names[P_COUNT];
+
+/* --- app_state.c ------------------------------------------------------------ */
+
+enum { C_ID, C_STRAT, C_SYM, C_PROV, C_STATE, C_ELAPSED, C_CPU, C_MEM, C_PROG, C_RET, C_SHARPE };
+#define APP_NCOLS 11
+extern const struct table_col app_cols[APP_NCOLS];
+
+/* A new console's state for conf, no thread started, no terminal touched:
+ * the tables, the views, the palette. Can't fail (aborts on memory). */
+struct app *app_new(const struct tui_conf *conf);
+
+/* Stop and join every thread the console started (jobs, learning view,
+ * store reader) and free a and all it holds. Accepts NULL. May block for
+ * the work under way (fetch_stop's bound). */
+void app_free(struct app *a);
+
+/* Say fmt on the status line for four seconds (err: in the error colour). */
+void app_notify(struct app *a, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+struct spark *app_spark(struct app *a, int64_t id, int create);
+const struct deploy_view *app_live_view(const struct app *a, int64_t id);
+const struct console_traj *app_hist_row(const struct app *a, int64_t id);
+int app_state_role(int state);
+
+/* Point the output pane at the selected deployment (if it changed). */
+void app_sync_output(struct app *a);
+/* Re-read the coordinator's views (cheap copies) and rebuild the table;
+ * asks the reader for the history when it is stale. */
+void app_refresh(struct app *a);
+/* What the reader has finished (its fd was readable). */
+void app_take_fetched(struct app *a);
+/* A new learning snapshot, if one is ready. */
+void app_take_snapshot(struct app *a);
+/* Drain the coordinator's events; returns the dirty bits they cause. */
+int app_drain_events(struct app *a);
+/* Hide every finished row of the table (cleanup); returns how many. */
+size_t app_hide_finished(struct app *a);
+
+void app_probe_start(struct app *a);
+void app_probe_read(struct app *a);
+
+/* --- app_cmds.c ------------------------------------------------------------- */
+
+enum cmd_flags { CMD_MUTATES = 1, CMD_ARG = 2 };
+
+struct command {
+    const char *name;
+    const char *args;
+    const char *desc;
+    int flags;
+    int (*exec)(struct app *a, const char *arg);
+};
+
+extern const struct command app_commands[]; /* ends with a NULL name */
+
+/* The one dispatcher: keys and the palette both come here, and this is the
+ * only place --readonly is enforced. Returns the command's result, -1 when
+ * refused (said on the status line). */
+int app_cmd_run(struct app *a, const char *line);
+/* The description of line's command, or "". */
+const char *app_cmd_desc(const char *line);
+/* The palette's completion (inputline.h). */
+int app_cmd_complete(void *ctx, const char *line, const char **out, int max);
+/* A key for pane p's widget. */
+int app_pane_key(struct app *a, int p, int key);
+/* A key while the palette or a prompt is open. */
+void app_input_key(struct app *a, int key);
+/* The confirmation dialog closed (yes: confirmed). */
+void app_confirm_done(struct app *a, int yes);
+
+/* --- app_keys.c ------------------------------------------------------------- */
+
+struct binding {
+    int key;
+    int scope;
+    const char *cmd; /* command line run through app_cmd_run */
+    int hint;        /* shown in the footer */
+};
+
+#define APP_MAX_BINDINGS 64
+extern const struct binding app_bindings[];
+extern const size_t app_nbindings;
+extern const char *const app_scope_names[S_COUNT]; /* for the help screen */
+
+/* Whether a binding of scope applies now. */
+int app_scope_ok(const struct app *a, int scope);
+/* Whether an earlier binding of the same key applies now (so binding i
+ * never runs). */
+int app_shadowed(const struct app *a, size_t i);
+/* One key from the terminal. */
+void app_key(struct app *a, int key);
+/* Whether to ask the terminal for mouse events. */
+int app_mouse_ok(void);
+
+/* --- app_deploy.c ----------------------------------------------------------- */
+
+void app_deploy_open(struct app *a);
+void app_deploy_from_pattern(struct app *a, const json_t *p);
+/* A key while the dialog is open. */
+void app_deploy_key(struct app *a, int key);
+/* Ctrl-A: apply the suggestion's recommended values. */
+int app_deploy_apply(struct app *a);
+/* The dialog's outcome from the job worker: error "" (deployed first..last
+ * of strategy) or why not. */
+void app_deploy_done(struct app *a, const char *error, int64_t first, int64_t last,
+                     const char *strategy);
+/* Draw the dialog (and the suggestion) over the panes. */
+void app_deploy_draw(struct app *a);
+
+/* --- app_draw.c ------------------------------------------------------------- */
+
+struct draw_ctx app_dctx(const struct app *a, int focused);
+void app_layout(struct app *a);
+void app_apply_theme(struct app *a);
+/* Repaint the dirty panes and the overlay; one doupdate. */
+void app_draw_frame(struct app *a);
+
+/* --- app_jobs.c ------------------------------------------------------------- */
+
+/* Start the job worker. Returns NULL with err set when it cannot start. */
+struct app_jobs *app_jobs_start(struct sd_err *err);
+/* Stop it: waits for the job under way (may block: recovery, a spawn),
+ * drops jobs not run or not taken. Accepts NULL. */
+void app_jobs_stop(struct app_jobs *j);
+int app_jobs_fd(const struct app_jobs *j);
+/* The outcome of every finished job, on the UI thread. */
+void app_jobs_take(struct app *a);
+
+/* Queue a job (each says "..." on the status line until its outcome). They
+ * return 0, or -1 when the worker is not running (said on the status
+ * line). */
+int app_job_cleanup(struct app *a, int all);
+int app_job_kill(struct app *a, const int64_t *ids, size_t n);
+/* The deploy form's submission: agents deployments of strategy over the
+ * comma-separated symbols, checked all before any is queued. params is
+ * borrowed (the job keeps a deep copy). */
+struct app_deploy_req {
+    const char *strategy, *symbols, *description, *provider;
+    json_t *params;
+    long agents;
+    int64_t timeout_ms;
+    int pace;
+};
+int app_job_deploy(struct app *a, const struct app_deploy_req *r);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * app_jobs.c: the console's slow commands on a worker thread (app_int.h,
+ * engine/base/worker.h), so the UI thread never blocks on them.
+ *
+ * WHY
+ * Cleaning up (recover_orphans: reads and writes the store, kills helpers,
+ * removes work dirs and cgroups), cancelling (a queued deployment's final
+ * state is written to the store) and deploying (coord_check and
+ * coord_submit: the catalog, the store, the queue) can each take as long
+ * as the store or the kernel make them. The UI must keep answering keys
+ * and redrawing meanwhile.
+ *
+ * HOW
+ * A job is a closure (struct cjob) that copies what it needs from the
+ * console when it is queued, runs on the worker without touching struct
+ * app, and keeps its outcome; the worker's pipe wakes the UI, which takes
+ * the finished job and applies the outcome there (cjob.done: say it, hide
+ * rows, refresh the table, close the dialog). Jobs run one at a time in the
+ * order they were asked for. While any is under way the status line says
+ * what ("cleaning up..."), until the outcome replaces it.
+ *
+ * THREADS: everything here is for the UI thread except the jobs' run
+ * functions, which run on the worker and see only their own job.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app_int.h"
+#include "recover.h"
+#include "util.h"
+#include "worker.h"
+
+struct app_jobs {
+    struct worker *w;
+    int outstanding; /* queued and not yet taken (UI thread) */
+};
+
+/* A console job: the worker's job, what the UI does with its outcome, and
+ * what the status line says meanwhile. */
+struct cjob {
+    struct worker_job job;
+    void (*done)(struct app *a, struct cjob *j); /* UI thread, after run */
+    char busy[96];
+};
+
+struct app_jobs *app_jobs_start(struct sd_err *err)
+{
+    struct app_jobs *j = calloc(1, sizeof *j);
+
+    if (j == NULL) {
+        sd_err_set(err, SD_ENOMEM, "console jobs: out of memory");
+        return NULL;
+    }
+    if (worker_start(&j->w, "console jobs", NULL, NULL, err) != 0) {
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void app_jobs_stop(struct app_jobs *j)
+{
+    if (j == NULL)
+        return;
+    worker_stop(j->w);
+    free(j);
+}
+
+int app_jobs_fd(const struct app_jobs *j)
+{
+    return j ? worker_fd(j->w) : -1;
+}
+
+void app_jobs_take(struct app *a)
+{
+    struct worker_job *wj;
+
+    if (a->jobs == NULL)
+        return;
+    while ((wj = worker_take(a->jobs->w)) != NULL) {
+        struct cjob *c = (struct cjob *)wj;
+        if (--a->jobs->outstanding == 0)
+            a->busy[0] = '\0';
+        a->dirty |= D_FOOTER;
+        c->done(a, c);
+        c->job.free(&c->job);
+    }
+}
+
+/* Queue c (its run, free and done set); the status line says its busy
+ * text. Returns 0, or -1 (c freed, the reason said) when there is no
+ * worker. */
+static int submit(struct app *a, struct cjob *c)
+{
+    if (a->jobs == NULL || worker_submit(a->jobs->w, &c->job) != 0) {
+        app_notify(a, 1, "%s refused: the console's job worker is not running", c->busy);
+        c->job.free(&c->job);
+        return -1;
+    }
+    a->jobs->outstanding++;
+    snprintf(a->busy, sizeof a->busy, "%s", c->busy);
+    app_notify(a, 0, "%s", c->busy);
+    return 0;
+}
+
+/* --- cleanup and cleanup-all --------------------------------------------------- */
+
+struct cleanup_job {
+    struct cjob c;
+    struct store *store;
+    struct coord *coord; /* all: cancel everything first (NULL: none) */
+    char *helper_path;
+    int all, rc;
+    struct recover_report r;
+    struct sd_err err;
+};
+
+static void cleanup_run(struct worker_job *wj)
+{
+    struct cleanup_job *j = (struct cleanup_job *)wj;
+    if (j->all && j->coord != NULL)
+        coord_cancel_all(j->coord);
+    j->rc = recover_orphans(j->store, j->helper_path, j->all, &j->r, &j->err);
+}
+
+static void cleanup_free(struct worker_job *wj)
+{
+    struct cleanup_job *j = (struct cleanup_job *)wj;
+    free(j->helper_path);
+    free(j);
+}
+
+static void cleanup_done(struct app *a, struct cjob *c)
+{
+    struct cleanup_job *j = (struct cleanup_job *)c;
+    const struct recover_report *r = &j->r;
+    size_t hid = 0;
+
+    if (j->rc != 0) {
+        app_notify(a, 1, "cleanup: %s", j->err.msg);
+        if (!j->all)
+            return;
+    } else if (j->all) {
+        app_notify(a, 0,
+                   "cleanup: %d lease(s) reaped, %d helper(s) killed, %d trajectory(ies) "
+                   "interrupted, %d cgroup(s) removed",
+                   r->leases_reaped, r->helpers_killed, r->trajectories_interrupted,
+                   r->cgroups_removed);
+    } else {
+        hid = app_hide_finished(a);
+    }
+    a->hist_stale = 1;
+    app_refresh(a);
+    if (j->rc == 0 && !j->all)
+        app_notify(a, 0, "cleanup: %zu finished row(s) hidden, %d orphan sandbox(es) reaped", hid,
+                   r->leases_reaped);
+}
+
+int app_job_cleanup(struct app *a, int all)
+{
+    struct cleanup_job *j = xcalloc(1, sizeof *j);
+
+    j->c.job.run = cleanup_run;
+    j->c.job.free = cleanup_free;
+    j->c.done = cleanup_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "%s",
+             all ? "cleaning up everything..." : "cleaning up...");
+    j->store = a->store;
+    j->coord = a->coord;
+    j->helper_path = a->conf.helper_path ? xstrdup(a->conf.helper_path) : NULL;
+    j->all = all;
+    return submit(a, &j->c);
+}
+
+/* --- kill ------------------------------------------------------------------------ */
+
+struct kill_job {
+    struct cjob c;
+    struct coord *coord;
+    size_t n;
+    int killed;
+    int64_t ids[]; /* n */
+};
+
+static void kill_run(struct worker_job *wj)
+{
+    struct kill_job *j = (struct kill_job *)wj;
+    for (size_t i = 0; i < j->n; i++)
+        j->killed += coord_cancel(j->coord, j->ids[i]) == 0;
+}
+
+static void kill_free(struct worker_job *wj)
+{
+    free(wj);
+}
+
+static void kill_done(struct app *a, struct cjob *c)
+{
+    struct kill_job *j = (struct kill_job *)c;
+    app_notify(a, 0, "killed %d deployment(s)", j->killed);
+    app_refresh(a);
+}
+
+int app_job_kill(struct app *a, const int64_t *ids, size_t n)
+{
+    struct kill_job *j = xcalloc(1, sizeof *j + n * sizeof j->ids[0]);
+
+    j->c.job.run = kill_run;
+    j->c.job.free = kill_free;
+    j->c.done = kill_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "killing %zu deployment(s)...", n);
+    j->coord = a->coord;
+    j->n = n;
+    memcpy(j->ids, ids, n * sizeof ids[0]);
+    return submit(a, &j->c);
+}
+
+/* --- deploy ---------------------------------------------------------------------- */
+
+struct deploy_job {
+    struct cjob c;
+    struct coord *coord;
+    char *strategy, *symbols, *description, *provider;
+    json_t *params; /* a deep copy: jansson's counts are not for two threads */
+    long agents;
+    int64_t timeout_ms;
+    int pace;
+    int64_t first, last;
+    char error[256]; /* "" deployed */
+};
+
+static void deploy_run(struct worker_job *wj)
+{
+    struct deploy_job *j = (struct deploy_job *)wj;
+    char syms[160], *symv[64], *save = NULL;
+    struct sd_err err = {0};
+    int nsym = 0;
+
+    snprintf(syms, sizeof syms, "%s", j->symbols);
+    for (char *s = strtok_r(syms, ", ", &save); s && nsym < 64; s = strtok_r(NULL, ", ", &save))
+        symv[nsym++] = s;
+    if (nsym == 0) {
+        snprintf(j->error, sizeof j->error, "give at least one symbol");
+        return;
+    }
+    for (long i = 0; i < j->agents; i++) { /* check all before queueing any */
+        struct deploy_req r = {
+            .strategy = j->strategy, .params = j->params, .symbol = symv[i % nsym]};
+        if (coord_check(j->coord, &r, &err) != 0) {
+            snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+            return;
+        }
+    }
+    for (long i = 0; i < j->agents; i++) {
+        struct deploy_req r = {
+            .strategy = j->strategy,
+            .params = j->params,
+            .symbol = symv[i % nsym],
+            .description = j->description,
+            .timeout_ms = j->timeout_ms,
+            .pace = j->pace,
+            .provider = j->provider,
+        };
+        int64_t id;
+        if (coord_submit(j->coord, &r, &id, &err) != 0) {
+            snprintf(j->error, sizeof j->error, "%.200s (%ld queued)", err.msg, i);
+            return;
+        }
+        if (!j->first)
+            j->first = id;
+        j->last = id;
+    }
+}
+
+static void deploy_free(struct worker_job *wj)
+{
+    struct deploy_job *j = (struct deploy_job *)wj;
+    free(j->strategy);
+    free(j->symbols);
+    free(j->description);
+    free(j->provider);
+    json_decref(j->params);
+    free(j);
+}
+
+static void deploy_done(struct app *a, struct cjob *c)
+{
+    struct deploy_job *j = (struct deploy_job *)c;
+    app_deploy_done(a, j->error, j->first, j->last, j->strategy);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+int app_job_deploy(struct app *a, const struct app_deploy_req *r)
+{
+    struct deploy_job *j = xcalloc(1, sizeof *j);
+
+    j->c.job.run = deploy_run;
+    j->c.job.free = deploy_free;
+    j->c.done = deploy_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "deploying %ld %.40s...", r->agents, r->strategy);
+    j->coord = a->coord;
+    j->strategy = xstrdup(r->strategy);
+    j->symbols = xstrdup(r->symbols);
+    j->description = dup_or_null(r->description);
+    j->provider = dup_or_null(r->provider);
+    j->params = json_deep_copy(r->params);
+    j->agents = r->agents;
+    j->timeout_ms = r->timeout_ms;
+    j->pace = r->pace;
+    return submit(a, &j->c);
+}

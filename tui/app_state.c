@@ -1,0 +1,605 @@
+/*
+ * app_state.c: the console's data (app_int.h): the coordinator's live views
+ * and the past trajectories merged into the Sandboxes table, the output
+ * pane's source (a live ring, or a past run's output from the reader), the
+ * readers' results, the engine's events, the isolation probe and the flash
+ * messages. It also makes and frees struct app (app_new, app_free).
+ *
+ * Data: the table merges the coordinator's live views (coord_list, cheap
+ * copies under its lock) with past trajectories the reader thread reads
+ * (fetch.h) at start and after each batch of state changes. The header
+ * reads provider health and the encryption mark with cheap calls at each
+ * refresh; the chain state comes from the reader (fetch_chain), which also
+ * verifies the whole chain at start, after deployments end and on
+ * `verify`, rate-limited, and records the outcome unless --readonly.
+ *
+ * UI thread only.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include "app_int.h"
+#include "recover.h"
+#include "sparkline.h"
+#include "traj.h"
+#include "util.h"
+/* --- small helpers ----------------------------------------------------------- */
+
+void app_notify(struct app *a, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->flash, sizeof a->flash, fmt, ap);
+    va_end(ap);
+    a->flash_err = err;
+    a->flash_until = sd_mono_ns() + 4000000000ull;
+    a->dirty |= D_FOOTER;
+}
+
+static void fmt_dur(int64_t ms, char *b, size_t n)
+{
+    if (ms < 0)
+        snprintf(b, n, "-");
+    else if (ms < 1000)
+        snprintf(b, n, "%lldms", (long long)ms);
+    else if (ms < 60000)
+        snprintf(b, n, "%.1fs", (double)ms / 1000);
+    else if (ms < 3600000)
+        snprintf(b, n, "%lldm%02lld", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
+    else
+        snprintf(b, n, "%lldh%02lld", (long long)(ms / 3600000), (long long)(ms / 60000 % 60));
+}
+
+static void fmt_mem(int64_t kb, char *b, size_t n)
+{
+    if (kb <= 0)
+        snprintf(b, n, "-");
+    else if (kb < 1024)
+        snprintf(b, n, "%lldK", (long long)kb);
+    else if (kb < 1024 * 1024)
+        snprintf(b, n, "%.1fM", (double)kb / 1024);
+    else
+        snprintf(b, n, "%.1fG", (double)kb / 1048576);
+}
+
+struct spark *app_spark(struct app *a, int64_t id, int create)
+{
+    for (size_t i = 0; i < a->nsparks; i++)
+        if (a->sparks[i].id == id)
+            return &a->sparks[i];
+    if (!create)
+        return NULL;
+    a->sparks = xrealloc(a->sparks, (a->nsparks + 1) * sizeof *a->sparks);
+    memset(&a->sparks[a->nsparks], 0, sizeof *a->sparks);
+    a->sparks[a->nsparks].id = id;
+    return &a->sparks[a->nsparks++];
+}
+
+static int is_hidden(const struct app *a, int64_t id)
+{
+    for (size_t i = 0; i < a->nhidden; i++)
+        if (a->hidden[i] == id)
+            return 1;
+    return 0;
+}
+
+const struct deploy_view *app_live_view(const struct app *a, int64_t id)
+{
+    for (size_t i = 0; i < a->nviews; i++)
+        if (a->views[i].id == id)
+            return &a->views[i];
+    return NULL;
+}
+
+const struct console_traj *app_hist_row(const struct app *a, int64_t id)
+{
+    for (size_t i = 0; i < a->nhist; i++)
+        if (a->hist[i].id == id)
+            return &a->hist[i];
+    return NULL;
+}
+
+/* --- the state's life ----------------------------------------------------- */
+
+struct app *app_new(const struct tui_conf *conf)
+{
+    struct app *a = xcalloc(1, sizeof *a);
+
+    a->conf = *conf;
+    a->coord = conf->coord;
+    a->store = conf->store;
+    a->readonly = conf->readonly || conf->coord == NULL;
+    a->interval_ms = conf->interval_ms > 0 ? conf->interval_ms : 1000;
+    a->out_id = -1;
+    a->probe_fd = -1;
+    a->sig_pipe[0] = a->sig_pipe[1] = -1;
+    a->hist_stale = 1;
+    table_init(&a->tbl, app_cols, APP_NCOLS);
+    table_sort_by(&a->tbl, C_ID, 1);
+    logview_init(&a->lv);
+    inputline_init(&a->in, ":", app_cmd_complete, a);
+    textview_init(&a->learn, 12);
+    a->learn_w = -1;
+    browser_init(&a->pat, pattern_cols, PC_COUNT, 12);
+    table_sort_by(&a->pat.list, PC_CONF, 1);
+    snprintf(a->chain, sizeof a->chain, "...");
+    return a;
+}
+
+void app_free(struct app *a)
+{
+    if (a == NULL)
+        return;
+    /* The threads first: the job worker may hold the coordinator, the
+     * learning view its learner, the reader the store. */
+    app_jobs_stop(a->jobs);
+    learnsnap_stop(a->ls);
+    fetch_stop(a->fetch);
+    if (a->probe_fd >= 0) {
+        close(a->probe_fd);
+        waitpid(a->probe_pid, NULL, 0);
+    }
+    if (a->sig_pipe[0] >= 0) {
+        close(a->sig_pipe[0]);
+        close(a->sig_pipe[1]);
+    }
+    logring_free(a->own_ring);
+    json_decref(a->sugg);
+    json_decref(a->snap);
+    textview_free(&a->learn);
+    browser_free(&a->pat);
+    table_free(&a->tbl);
+    free(a->views);
+    free(a->hist);
+    free(a->hidden);
+    free(a->sparks);
+    free(a);
+}
+
+/* --- data ---------------------------------------------------------------- */
+
+static void load_views(struct app *a)
+{
+    size_t n;
+    if (a->coord == NULL)
+        return;
+    for (;;) {
+        if (a->capviews == 0) {
+            a->capviews = 256;
+            a->views = xrealloc(a->views, a->capviews * sizeof *a->views);
+        }
+        n = coord_list(a->coord, a->views, a->capviews);
+        if (n < a->capviews)
+            break;
+        a->capviews *= 2;
+        a->views = xrealloc(a->views, a->capviews * sizeof *a->views);
+    }
+    a->nviews = n;
+    coord_counts(a->coord, a->counts);
+}
+
+int app_state_role(int state)
+{
+    switch (state) {
+    case TS_RUNNING:
+        return ROLE_RUNNING;
+    case TS_QUEUED:
+        return ROLE_DIM;
+    case TS_SUCCEEDED:
+        return ROLE_OK;
+    case TS_FAILED:
+    case TS_TIMEOUT:
+        return ROLE_ERROR;
+    default:
+        return ROLE_WARN;
+    }
+}
+
+static void num_cell(struct table *t, size_t r, int c, double v, const char *fmt)
+{
+    char b[32];
+    if (isnan(v))
+        snprintf(b, sizeof b, "-");
+    else
+        snprintf(b, sizeof b, fmt, v);
+    table_set(t, r, c, b, v);
+}
+
+const struct table_col app_cols[APP_NCOLS] = {
+    {"ID", 5, 1, 0, 1, 0},     {"STRATEGY", 8, 0, 1, 0, 24}, {"SYM", 5, 0, 0, 0, 0},
+    {"PROV", 5, 0, 0, 0, 0},   {"STATE", 9, 0, 0, 0, 0},     {"ELAPSED", 7, 1, 0, 1, 0},
+    {"CPU%", 4, 1, 0, 1, 0},   {"MEM", 5, 1, 0, 1, 0},       {"PROG", 4, 1, 0, 1, 0},
+    {"RETURN", 7, 1, 0, 1, 0}, {"SHARPE", 6, 1, 0, 1, 0},
+};
+
+static void rebuild_table(struct app *a)
+{
+    int64_t now = sd_now_ms();
+    int hist_counts[TS_COUNT] = {0};
+
+    table_clear(&a->tbl);
+    for (size_t i = 0; i < a->nviews; i++) {
+        const struct deploy_view *v = &a->views[i];
+        int64_t start = v->started_at ? v->started_at : v->created_at;
+        int64_t el = v->ended_at ? v->ended_at - start : (v->started_at ? now - start : -1);
+        char b[64];
+        size_t r;
+        if (is_hidden(a, v->id))
+            continue;
+        r = table_add(&a->tbl, v->id, app_state_role(v->state));
+        snprintf(b, sizeof b, "%lld", (long long)v->id);
+        table_set(&a->tbl, r, C_ID, b, (double)v->id);
+        table_set(&a->tbl, r, C_STRAT, v->strategy, NAN);
+        snprintf(b, sizeof b, "%s%s", v->symbol, v->synthetic ? "*" : "");
+        table_set(&a->tbl, r, C_SYM, b, NAN);
+        table_set(&a->tbl, r, C_PROV, v->provider[0] ? v->provider : "local", NAN);
+        table_set(&a->tbl, r, C_STATE, traj_state_name(v->state), v->state);
+        fmt_dur(el, b, sizeof b);
+        table_set(&a->tbl, r, C_ELAPSED, b, (double)el);
+        num_cell(&a->tbl, r, C_CPU,
+                 el > 0 && v->cpu_ms > 0 ? 100.0 * (double)v->cpu_ms / (double)el : NAN, "%.0f");
+        fmt_mem(v->mem_kb, b, sizeof b);
+        table_set(&a->tbl, r, C_MEM, b, v->mem_kb > 0 ? (double)v->mem_kb : NAN);
+        num_cell(&a->tbl, r, C_PROG, v->progress * 100, "%.0f%%");
+        num_cell(&a->tbl, r, C_RET, v->total_return * 100, "%+.2f%%");
+        num_cell(&a->tbl, r, C_SHARPE, v->sharpe, "%.2f");
+    }
+    for (size_t i = 0; i < a->nhist; i++) {
+        const struct console_traj *h = &a->hist[i];
+        int st = traj_state_from_name(h->state);
+        int64_t start = h->started_at ? h->started_at : h->created_at;
+        char b[64];
+        size_t r;
+        if (st >= 0 && !app_live_view(a, h->id))
+            hist_counts[st]++;
+        if (app_live_view(a, h->id) || is_hidden(a, h->id))
+            continue;
+        r = table_add(&a->tbl, h->id, st >= 0 ? app_state_role(st) : ROLE_DIM);
+        snprintf(b, sizeof b, "%lld", (long long)h->id);
+        table_set(&a->tbl, r, C_ID, b, (double)h->id);
+        table_set(&a->tbl, r, C_STRAT, h->strategy, NAN);
+        snprintf(b, sizeof b, "%s%s", h->symbol, h->synthetic ? "*" : "");
+        table_set(&a->tbl, r, C_SYM, b, NAN);
+        table_set(&a->tbl, r, C_PROV, h->provider, NAN);
+        table_set(&a->tbl, r, C_STATE, h->state, st);
+        fmt_dur(h->ended_at ? h->ended_at - start : -1, b, sizeof b);
+        table_set(&a->tbl, r, C_ELAPSED, b, h->ended_at ? (double)(h->ended_at - start) : NAN);
+        table_set(&a->tbl, r, C_CPU, "-", NAN);
+        table_set(&a->tbl, r, C_MEM, "-", NAN);
+        num_cell(&a->tbl, r, C_PROG, traj_state_terminal(st > 0 ? st : 0) ? 100 : NAN, "%.0f%%");
+        num_cell(&a->tbl, r, C_RET, h->ret * 100, "%+.2f%%");
+        num_cell(&a->tbl, r, C_SHARPE, h->sharpe, "%.2f");
+    }
+    table_commit(&a->tbl);
+    if (a->coord == NULL)
+        memcpy(a->counts, hist_counts, sizeof a->counts);
+    else
+        for (int s = TS_SUCCEEDED; s < TS_COUNT; s++)
+            a->counts[s] += hist_counts[s];
+}
+
+/* The log ring as a logview source. */
+static uint64_t lr_first(void *c)
+{
+    return logring_first_seq(c);
+}
+static uint64_t lr_last(void *c)
+{
+    return logring_last_seq(c);
+}
+static size_t lr_get(void *c, uint64_t from, struct lv_line *out, size_t max)
+{
+    struct logline tmp[512];
+    size_t n = logring_get(c, from, tmp, max < 512 ? max : 512);
+    for (size_t i = 0; i < n; i++) {
+        out[i].seq = tmp[i].seq;
+        out[i].stream = tmp[i].stream;
+        out[i].time_ms = tmp[i].time_ms;
+        out[i].text = tmp[i].text; /* ownership moves to out; freed in lr_release */
+    }
+    return n;
+}
+static void lr_release(void *c, struct lv_line *l, size_t n)
+{
+    (void)c;
+    for (size_t i = 0; i < n; i++)
+        free(l[i].text);
+}
+
+static void set_output_ring(struct app *a, struct logring *r);
+
+/* Point the output pane at the selected deployment (if it changed). */
+void app_sync_output(struct app *a)
+{
+    int64_t id = table_selected(&a->tbl);
+    struct logring *r = NULL;
+
+    if (id == a->out_id)
+        return;
+    a->out_id = id;
+    a->out_err[0] = '\0';
+    logring_free(a->own_ring);
+    a->own_ring = NULL;
+    if (id > 0 && a->coord != NULL)
+        r = coord_log(a->coord, id);
+    /* A past run: its output comes from the reader thread (output_loaded);
+     * "loading output..." meanwhile. Any other load is abandoned. */
+    a->out_loading = id > 0 && r == NULL ? id : 0;
+    fetch_output(a->fetch, a->out_loading);
+    set_output_ring(a, r);
+    a->dirty |= D_OUTPUT | D_DETAILS;
+}
+
+/* The output pane's source: ring r, or nothing. */
+static void set_output_ring(struct app *a, struct logring *r)
+{
+    struct lv_source src;
+
+    if (r == NULL) {
+        logview_set_source(&a->lv, NULL);
+    } else {
+        src.ctx = r;
+        src.first = lr_first;
+        src.last = lr_last;
+        src.get = lr_get;
+        src.release = lr_release;
+        logview_set_source(&a->lv, &src);
+    }
+}
+
+/* A stored output from the reader: shown if it is still the selected one. */
+static void output_loaded(struct app *a, struct fetch_result *res)
+{
+    if (res->id != a->out_id || a->out_loading != res->id)
+        return; /* the operator has moved on */
+    a->out_loading = 0;
+    if (res->ring == NULL) {
+        snprintf(a->out_err, sizeof a->out_err, "(%.190s)", res->error);
+    } else {
+        a->own_ring = res->ring;
+        res->ring = NULL;
+        set_output_ring(a, a->own_ring);
+    }
+    a->dirty |= D_OUTPUT;
+}
+
+/* The past trajectories from the reader. */
+static void history_loaded(struct app *a, struct fetch_result *res)
+{
+    if (res->error[0]) {
+        app_notify(a, 1, "%s", res->error);
+        return;
+    }
+    free(a->hist);
+    a->hist = res->rows;
+    a->nhist = res->nrows;
+    res->rows = NULL;
+    a->hist_loaded = 1;
+    rebuild_table(a);
+    app_sync_output(a);
+    a->dirty |= D_TABLE | D_HEADER | D_DETAILS | D_OUTPUT;
+}
+
+/* The chain state from the reader, perhaps after a verification: shown in
+ * the header; the outcome is said when the operator asked for it or when
+ * the chain has just been found broken. */
+static void chain_loaded(struct app *a, struct fetch_result *res)
+{
+    const struct chain_report *r = &res->report;
+    int was_broken = strncmp(a->chain, "BROKEN", 6) == 0;
+
+    snprintf(a->chain, sizeof a->chain, "%s", res->chain);
+    a->dirty |= D_HEADER;
+    if (res->error[0]) {
+        app_notify(a, 1, "%s", res->error);
+        a->verify_asked = 0;
+        return;
+    }
+    if (!res->verified)
+        return;
+    if (!r->ok && (a->verify_asked || !was_broken)) {
+        if (r->bad_id > 0)
+            app_notify(a, 1, "chain BROKEN at #%lld: %s", (long long)r->bad_id, r->why);
+        else
+            app_notify(a, 1, "chain BROKEN: %s", r->why);
+    } else if (r->ok && a->verify_asked) {
+        app_notify(a, 0, "chain ok: %lld record(s) verified in %.0f ms", (long long)r->sealed,
+                   res->verify_ms);
+    }
+    a->verify_asked = 0;
+}
+
+/* Whatever the reader has finished (its fd was readable). */
+void app_take_fetched(struct app *a)
+{
+    struct fetch_result *res;
+    while ((res = fetch_take(a->fetch)) != NULL) {
+        if (res->kind == FETCH_OUTPUT)
+            output_loaded(a, res);
+        else if (res->kind == FETCH_CHAIN)
+            chain_loaded(a, res);
+        else
+            history_loaded(a, res);
+        fetch_result_free(res);
+    }
+}
+
+/* The header's health line: cheap calls (copies under the coordinator's
+ * lock), never a store read, a verification or a network call; the chain
+ * state is asked of the reader (chain_loaded). */
+static void load_health(struct app *a)
+{
+    a->nprov = a->coord ? coord_providers(a->coord, a->prov, 8) : 0;
+    a->encrypted = store_encrypted(a->store);
+    fetch_chain(a->fetch, 0);
+}
+
+void app_refresh(struct app *a)
+{
+    if (a->hist_stale) {
+        a->hist_stale = 0;
+        fetch_history(a->fetch);
+    }
+    load_views(a);
+    load_health(a);
+    rebuild_table(a);
+    app_sync_output(a);
+    a->dirty |= D_TABLE | D_HEADER | D_DETAILS;
+}
+
+size_t app_hide_finished(struct app *a)
+{
+    size_t hid = 0;
+    for (size_t i = 0; i < a->tbl.nrows; i++) {
+        int64_t id = a->tbl.rows[i].id;
+        const struct deploy_view *v = app_live_view(a, id);
+        const struct console_traj *h = app_hist_row(a, id);
+        if ((v && traj_state_terminal(v->state)) ||
+            (!v && h &&
+             traj_state_terminal(traj_state_from_name(h->state) < 0
+                                     ? TS_INTERRUPTED
+                                     : traj_state_from_name(h->state)))) {
+            a->hidden = xrealloc(a->hidden, (a->nhidden + 1) * sizeof *a->hidden);
+            a->hidden[a->nhidden++] = id;
+            hid++;
+        }
+    }
+    return hid;
+}
+
+/* --- isolation probe (background) ------------------------------------------ */
+
+void app_probe_start(struct app *a)
+{
+    int p[2];
+    posix_spawn_file_actions_t fa;
+    char *argv[] = {(char *)a->conf.helper_path, "--probe", "--json", NULL};
+
+    snprintf(a->isolation, sizeof a->isolation, "probing");
+    a->probe_fd = -1;
+    if (a->conf.helper_path == NULL || pipe2(p, O_CLOEXEC) != 0) {
+        snprintf(a->isolation, sizeof a->isolation, "unknown");
+        return;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    if (posix_spawn(&a->probe_pid, argv[0], &fa, NULL, argv, environ) != 0) {
+        close(p[0]);
+        snprintf(a->isolation, sizeof a->isolation, "unknown");
+    } else {
+        a->probe_fd = p[0];
+        fcntl(p[0], F_SETFL, O_NONBLOCK);
+    }
+    close(p[1]);
+    posix_spawn_file_actions_destroy(&fa);
+}
+
+void app_probe_read(struct app *a)
+{
+    ssize_t n;
+    while ((n = read(a->probe_fd, a->probe_buf + a->probe_len,
+                     sizeof a->probe_buf - 1 - a->probe_len)) > 0)
+        a->probe_len += (size_t)n;
+    if (n == 0 || a->probe_len >= sizeof a->probe_buf - 1) {
+        json_t *j;
+        a->probe_buf[a->probe_len] = '\0';
+        j = json_loads(a->probe_buf, 0, NULL);
+        snprintf(a->isolation, sizeof a->isolation, "%s",
+                 j && json_is_string(json_object_get(j, "level"))
+                     ? json_string_value(json_object_get(j, "level"))
+                     : "unknown");
+        json_decref(j);
+        close(a->probe_fd);
+        a->probe_fd = -1;
+        waitpid(a->probe_pid, NULL, 0);
+        a->dirty |= D_HEADER;
+    }
+}
+
+void app_take_snapshot(struct app *a)
+{
+    json_t *s = learnsnap_take(a->ls);
+    if (s == NULL)
+        return;
+    json_decref(a->snap);
+    a->snap = s;
+    a->learn_w = -1;
+    pane_patterns_fill(&a->pat.list, s);
+    if (a->pat.open) {
+        json_t *p = pane_pattern_find(s, a->pat.item);
+        size_t top = a->pat.detail.top;
+        if (p != NULL) {
+            pane_pattern_detail(&a->pat.detail, p);
+            a->pat.detail.top = top;
+        }
+    }
+    a->dirty |= D_LEARNING | D_PATTERNS;
+}
+
+int app_drain_events(struct app *a)
+{
+    struct ev evs[512];
+    size_t n;
+    int changed = 0;
+    if (a->coord == NULL)
+        return 0;
+    while ((n = evq_drain(coord_events(a->coord), evs, 512)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            const struct ev *e = &evs[i];
+            switch (e->type) {
+            case EV_RESYNC:
+                changed |= D_ALL;
+                a->hist_stale = 1;
+                learnsnap_request(a->ls);
+                fetch_chain(a->fetch, 1);
+                break;
+            case EV_STATE:
+                changed |= D_TABLE | D_HEADER | D_DETAILS;
+                if (traj_state_terminal(e->state)) {
+                    a->hist_stale = 1;
+                    learnsnap_request(a->ls); /* the learner has observed it */
+                    fetch_chain(a->fetch, 1); /* sealed into the chain: verify (coalesced) */
+                }
+                if (e->traj_id == a->out_id)
+                    changed |= D_OUTPUT;
+                break;
+            case EV_OUTPUT:
+                if (e->traj_id == a->out_id)
+                    changed |= D_OUTPUT;
+                break;
+            case EV_PROGRESS: {
+                struct spark *sp = app_spark(a, e->traj_id, 1);
+                if (sp->n == SPARK_N) {
+                    memmove(sp->v, sp->v + 1, sizeof sp->v[0] * (SPARK_N - 1));
+                    sp->n--;
+                }
+                sp->v[sp->n++] = e->equity;
+                /* progress lines are output too, and the engine throttles
+                 * its output events with the same clock */
+                changed |= D_TABLE | (e->traj_id == a->out_id ? D_DETAILS | D_OUTPUT : 0);
+                break;
+            }
+            case EV_SAMPLE:
+                changed |= D_TABLE;
+                break;
+            }
+        }
+        if (n < 512)
+            break;
+    }
+    return changed;
+}
