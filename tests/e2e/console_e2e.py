@@ -665,6 +665,37 @@ def s_slow_store(c):
     c.wait_exit()
 
 
+def s_slow_cleanup(c):
+    """Cleanup (`c`) while another process holds the store's read locks: it
+    runs on the console's job worker, so the status line says "cleaning
+    up..." and keys are answered meanwhile; its outcome shows once the store
+    is free (it ran on the UI thread before, which froze until then)."""
+    c.wait_for(r"2 +momentum +QQQ\*? +local +succeeded")
+    c.wait_for(r"@@result")  # the reader has what it needs at start
+    lock = ReadLock(c.db)
+    try:
+        c.keys("c")
+        c.wait_for(r"cleaning up\.\.\.", timeout=5)
+        lat = []
+        for _ in range(3):
+            t0 = time.monotonic()
+            c.keys("?")
+            c.wait_for(r"Keys \(Esc closes", timeout=5)
+            lat.append(time.monotonic() - t0)
+            c.keys("Escape")
+            c.wait_for(r"Keys \(Esc closes", timeout=5, absent=True)
+        print("keys answered in %s ms while cleanup waited for the store" %
+              " ".join("%.0f" % (x * 1000) for x in lat))
+        assert max(lat) < 1.0, "a key took %.0f ms while cleanup waited" % (max(lat) * 1000)
+        assert "cleanup:" not in c.screen()  # still waiting for the store
+    finally:
+        lock.release()
+    c.wait_for(r"cleanup: 2 finished row\(s\) hidden")
+    c.wait_for(r"Sandboxes \(0/0\)")
+    c.keys("q")
+    c.wait_exit()
+
+
 SCENARIOS = {
     "flow_80x24": (s_flow_80x24, 80, 24, {}, ""),
     "grid_200x50": (s_grid_200x50, 200, 50, {}, ""),
@@ -687,6 +718,7 @@ SCENARIOS = {
     "sigterm": (s_sigterm, 80, 24, {}, ""),
     "sighup": (s_sighup, 80, 24, {}, ""),
     "slow_store": (s_slow_store, 120, 40, {}, ""),
+    "slow_cleanup": (s_slow_cleanup, 120, 40, {}, ""),
 }
 
 # Store set-up before the console starts, and programs the console runs under.
@@ -701,6 +733,7 @@ PRE["braille"] = PRE["learning_80x24"]
 PRE["mouse"] = PRE["learning_80x24"]
 PRE["slow_store"] = lambda e: (cli(e, "deploy", "-s", "momentum", "--symbol", "SPY"),
                                cli(e, "deploy", "-s", "momentum", "--symbol", "QQQ"))
+PRE["slow_cleanup"] = PRE["slow_store"]
 WRAP = {"gnu_screen": in_gnu_screen}
 
 
