@@ -57,7 +57,8 @@ struct learnsnap;
  * must outlive the worker; runner_path is copied. */
 struct learnsnap *learnsnap_start(const struct learnsnap_conf *conf, struct sd_err *err);
 
-/* Stop and join the thread, free everything. Accepts NULL. */
+/* Stop and join the thread, free everything. Accepts NULL. May block until
+ * the snapshot under way is computed (a read-only console: its index). */
 void learnsnap_stop(struct learnsnap *ls);
 
 /* Readable when a new snapshot is ready. */
