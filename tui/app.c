@@ -19,22 +19,19 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <unistd.h>
-
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "app_int.h"
 #include "traj.h"
 #include "util.h"
+
 static struct app *g_app; /* for the signal handler's pipe only */
 
 /* --- events and signals ------------------------------------------------------- */

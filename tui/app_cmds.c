@@ -12,8 +12,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +21,7 @@
 #include "app_int.h"
 #include "traj.h"
 #include "util.h"
+
 /* --- commands ---------------------------------------------------------------- */
 
 /* A key for pane p's widget (the focused one, or the one under the mouse

@@ -10,20 +10,14 @@
  * UI thread only.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "app_int.h"
 #include "catalog.h"
-#include "traj.h"
 #include "util.h"
+
 /* --- deploy dialog ------------------------------------------------------------ */
 
 #define DF_STRATEGY 0

@@ -8,22 +8,17 @@
  * UI thread only.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "app_int.h"
+#include "hints.h"
 #include "sparkline.h"
 #include "statusline.h"
-#include "hints.h"
 #include "traj.h"
 #include "util.h"
+
 const char *const app_pane_names[P_COUNT] = {"Sandboxes", "Output", "Details", "Learning",
                                              "Patterns"};
 

@@ -11,20 +11,14 @@
  * UI thread only.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "app_int.h"
-#include "traj.h"
 #include "util.h"
 
+/* The key table: the first binding of a key whose scope applies runs. The
+ * hint column picks the footer's keys; help and --dump-keys list all. */
 const struct binding app_bindings[] = {
     {'q', S_ANY, "quit", 1},
     {'d', S_PATTERNS, "pattern-deploy", 1},

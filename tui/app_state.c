@@ -16,25 +16,20 @@
  * UI thread only.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include "app_int.h"
-#include "recover.h"
-#include "sparkline.h"
 #include "traj.h"
 #include "util.h"
+
 /* --- small helpers ----------------------------------------------------------- */
 
 void app_notify(struct app *a, int err, const char *fmt, ...)
