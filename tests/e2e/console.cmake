@@ -7,7 +7,7 @@ if(Python3_FOUND AND TMUX_BIN AND TARGET swarmdeck)
   foreach(s flow_80x24 grid_200x50 resize no_color ascii braille mouse golden_80x24 golden_200x50
             idle readonly
             learning_80x24 firehose term_screen term_linux term_vt100 gnu_screen guide
-            sigterm sighup slow_store slow_cleanup)
+            sigterm sighup slow_store slow_cleanup slow_deploy)
     add_test(NAME console_e2e_${s}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/console_e2e.py ${s})
     set_tests_properties(console_e2e_${s} PROPERTIES

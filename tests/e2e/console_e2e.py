@@ -696,6 +696,35 @@ def s_slow_cleanup(c):
     c.wait_exit()
 
 
+def s_slow_deploy(c):
+    """The deploy dialog's Enter while another process holds the store's read
+    locks: the job worker queues the deployment, the dialog stays (frozen,
+    "deploying...") and keys are answered meanwhile; it closes with
+    "deployed #3" once the store is free."""
+    c.wait_for(r"2 +momentum +QQQ\*? +local +succeeded")
+    c.wait_for(r"@@result")
+    c.keys("d")
+    c.wait_for(r"Deploy \(Enter launches")
+    lock = ReadLock(c.db)
+    try:
+        c.keys("Enter")
+        c.wait_for(r"deploying 1 momentum\.\.\.", timeout=5)
+        t0 = time.monotonic()
+        c.keys("x")  # the form is frozen: the key is answered, not typed
+        c.wait_for(r"deploying\.\.\. \(the dialog closes when it is done\)", timeout=5)
+        lat = time.monotonic() - t0
+        print("a key answered in %.0f ms while the deployment waited for the store" %
+              (lat * 1000))
+        assert lat < 1.0, "a key took %.0f ms while deploy waited" % (lat * 1000)
+        assert "Deploy (Enter launches" in c.screen()
+    finally:
+        lock.release()
+    c.wait_for(r"deployed #3 momentum")
+    c.wait_for(r"Deploy \(Enter launches", absent=True)
+    c.keys("q")
+    c.wait_exit()
+
+
 SCENARIOS = {
     "flow_80x24": (s_flow_80x24, 80, 24, {}, ""),
     "grid_200x50": (s_grid_200x50, 200, 50, {}, ""),
@@ -719,6 +748,7 @@ SCENARIOS = {
     "sighup": (s_sighup, 80, 24, {}, ""),
     "slow_store": (s_slow_store, 120, 40, {}, ""),
     "slow_cleanup": (s_slow_cleanup, 120, 40, {}, ""),
+    "slow_deploy": (s_slow_deploy, 120, 40, {}, ""),
 }
 
 # Store set-up before the console starts, and programs the console runs under.
@@ -733,7 +763,7 @@ PRE["braille"] = PRE["learning_80x24"]
 PRE["mouse"] = PRE["learning_80x24"]
 PRE["slow_store"] = lambda e: (cli(e, "deploy", "-s", "momentum", "--symbol", "SPY"),
                                cli(e, "deploy", "-s", "momentum", "--symbol", "QQQ"))
-PRE["slow_cleanup"] = PRE["slow_store"]
+PRE["slow_cleanup"] = PRE["slow_deploy"] = PRE["slow_store"]
 WRAP = {"gnu_screen": in_gnu_screen}
 
 
