@@ -2,7 +2,7 @@
  * cmd-patterns.c: the patterns learned from past deployments: runs grouped
  * by strategy, parameter region and operation sequence, ranked by the Wilson
  * lower bound of their success rate, optionally only those matching a task
- * (engine/learn.h, docs/learning.md).
+ * (engine/learn/learn.h, docs/learning.md).
  */
 #define _GNU_SOURCE
 #include <ctype.h>

@@ -1,7 +1,7 @@
 /*
  * cmd-suggest.c: the learned suggestion for a deployment, before making it:
  * expected success and reward, confidence, the evidence and reasoning, and
- * recommended parameter, timeout or provider changes (engine/learn.h).
+ * recommended parameter, timeout or provider changes (engine/learn/learn.h).
  */
 #define _GNU_SOURCE
 #include <string.h>

@@ -4,7 +4,7 @@ store as it was: its logical content (a hash of the full SQL dump, plus row coun
 BadInput, its bytes (sha256 of the db and -wal) in StoreBytes.
 
 StoreBytes fails today: every read-write open of the store rewrites meta.schema_version with
-INSERT OR REPLACE (engine/store.c, migrate) even when there is nothing to migrate, so a
+INSERT OR REPLACE (engine/store/store.c, migrate) even when there is nothing to migrate, so a
 command rejected for bad input still changes the db file (a write transaction; the content is
 the same). It is its own ctest (engine_badinput_bytes) so the bug stays visible."""
 

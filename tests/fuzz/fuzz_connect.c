@@ -1,5 +1,5 @@
 /*
- * fuzz_connect.c: the Connect stream decoder (engine/connect.c) and the envd
+ * fuzz_connect.c: the Connect stream decoder (engine/provider/connect.c) and the envd
  * event parsers behind it, as a hostile or broken E2B endpoint would feed
  * them: arbitrary bytes in reads of varying size, every whole frame parsed
  * as an event (or, for the end-stream frame, as its error), every data

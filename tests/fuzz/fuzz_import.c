@@ -1,5 +1,5 @@
 /*
- * fuzz_import.c: the export importer (engine/export.c) on hostile bundles,
+ * fuzz_import.c: the export importer (engine/store/export.c) on hostile bundles,
  * into a real store. The first byte's low bit says whether to seal the
  * bundle's digest first, so mutated bundles get past the digest check and
  * reach the fingerprint checks and the inserts. A refused bundle must leave

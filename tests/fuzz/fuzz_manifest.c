@@ -1,5 +1,5 @@
 /*
- * fuzz_manifest.c: the strategy manifest parser (engine/catalog.c) on
+ * fuzz_manifest.c: the strategy manifest parser (engine/catalog/catalog.c) on
  * hostile JSON: a manifest is user input (`strategies add`) and is stored,
  * then parsed again at every start. An accepted definition is then used to
  * validate the manifest's own "example" parameters.

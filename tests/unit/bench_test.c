@@ -1,6 +1,6 @@
 /*
- * bench_test.c: unit tests of the benchmark's metrics (engine/bench.c),
- * report writers (engine/report.c), scenarios and plans (scenario.c) and
+ * bench_test.c: unit tests of the benchmark's metrics (engine/bench/bench.c),
+ * report writers (engine/bench/report.c), scenarios and plans (scenario.c) and
  * queries (engine/store/query_bench.c). Every expected number is computed
  * by hand in the comment beside it. Usage: bench_test CASE.
  */

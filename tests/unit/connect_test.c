@@ -1,7 +1,7 @@
 /*
  * connect_test.c: unit tests for the Connect stream decoder, envd process
- * events and base64 (engine/connect.c), and the circuit breaker
- * (engine/breaker.c) driven by a fake clock.
+ * events and base64 (engine/provider/connect.c), and the circuit breaker
+ * (engine/base/breaker.c) driven by a fake clock.
  *
  * The decoder tests build a stream of envelopes the way envd sends them and
  * feed it split at every byte boundary (one cut: every position; two cuts:

@@ -1,5 +1,5 @@
 /*
- * crypto_test.c: engine/crypto.c against published known-answer vectors
+ * crypto_test.c: engine/base/crypto.c against published known-answer vectors
  * (FIPS 202 SHA3-512, the GCM specification's AES-256 test cases 13-16,
  * RFC 7914 scrypt) and the box layout's tamper checks.
  */

@@ -1,5 +1,5 @@
 # E2B provider pieces that need no network: the Connect stream decoder, envd process events,
-# base64 (engine/connect.c) and the circuit breaker (engine/breaker.c). Pure logic; labelled
+# base64 (engine/provider/connect.c) and the circuit breaker (engine/base/breaker.c). Pure logic; labelled
 # "sanitize" so it also runs under ASan+UBSan.
 add_executable(connect_test ${CMAKE_CURRENT_LIST_DIR}/connect_test.c)
 target_link_libraries(connect_test PRIVATE swarmdeck_engine)

@@ -1,5 +1,5 @@
 /*
- * learn_test.c: the learning engine (engine/learn.h, docs/learning.md).
+ * learn_test.c: the learning engine (engine/learn/learn.h, docs/learning.md).
  *
  * Each case builds a small store in a temporary directory (rows inserted
  * with plain SQL through store_call), opens the index over it and checks the

@@ -1,5 +1,5 @@
 /*
- * store_test.c: unit tests of the trajectory store (engine/store.c).
+ * store_test.c: unit tests of the trajectory store (engine/store/store.c).
  *
  * Each test is a function named in the table at the end; `test-store NAME`
  * runs one (CTest registers each separately, see store.cmake) and no argument
