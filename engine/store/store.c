@@ -42,7 +42,7 @@
  * taking s->lock briefly.
  */
 #define _GNU_SOURCE
-#include "store.h"
+#include "store_int.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -62,23 +62,6 @@
 #include "store_schema.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
-#define OUT_BUCKETS           1024
-
-struct job {
-    struct job *next;
-    uint64_t seq;
-    store_job_fn fn;
-    void *arg;
-    void (*free_arg)(void *);
-    struct call *call; /* NULL for store_submit */
-};
-
-/* A store_call in progress: lives on the caller's stack. */
-struct call {
-    int done;
-    int rc;
-    struct sd_err *err;
-};
 
 struct stmt_slot {
     const char *sql;
@@ -105,79 +88,6 @@ struct out_state {
     size_t tail_bytes;
 };
 
-struct store {
-    char *path;
-    char id[33];
-    int flags;
-    sqlite3 *db; /* writer's connection (read-only mode: the only one) */
-    /* The encryption key (NULL: plaintext). Changed only by rekey, on the
-     * writer thread; the writer's SQL functions read it through &s->key. */
-    struct skey *key;
-    int vacuum_at_close; /* rekey changed the plaintext-ness: purge free pages */
-
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    pthread_t lock_owner; /* valid while locked; for assertions */
-    int locked;
-    pthread_t writer;
-    int writer_started;
-    int writer_waiting;
-    int stopping;
-    struct job *head, *tail;
-    uint64_t submitted, settled;
-    int flush_waiters;
-    uint64_t fail_gen, fail_reported;
-    char fail_msg[256];
-    struct store_stats stats;
-
-    /* Writer thread only. */
-    int in_txn;
-    uint64_t batch_start_ns;
-    unsigned batch_rows;
-    uint64_t batch_hi;
-    int batch_failed;
-    struct stmt_slot *stmts;
-    size_t nstmts, stmt_cap;
-    struct out_state *out[OUT_BUCKETS];
-    struct out_state *out_dirty;
-    size_t out_head, out_tail; /* caps; read under lock by the writer */
-    /* Trajectories made final in this batch, sealed into the fingerprint
-     * chain just before COMMIT (chain.h); seal_all: scan for them instead
-     * (after migrating from v1, or when the list could not grow). */
-    int64_t *seal_ids;
-    size_t nseal, seal_cap;
-    int seal_all;
-};
-
-static void store_lock(struct store *s)
-{
-    pthread_mutex_lock(&s->lock);
-    s->lock_owner = pthread_self();
-    s->locked = 1;
-}
-
-static void store_unlock(struct store *s)
-{
-    s->locked = 0;
-    pthread_mutex_unlock(&s->lock);
-}
-
-#define ASSERT_LOCKED(s) assert((s)->locked &&pthread_equal((s)->lock_owner, pthread_self()))
-#define ASSERT_WRITER(s) assert(pthread_equal((s)->writer, pthread_self()))
-
-/* Sleep on s->cond (until deadline if not NULL); the lock is held again after. */
-static void store_wait(struct store *s, const struct timespec *deadline)
-{
-    ASSERT_LOCKED(s);
-    s->locked = 0;
-    if (deadline != NULL)
-        pthread_cond_timedwait(&s->cond, &s->lock, deadline);
-    else
-        pthread_cond_wait(&s->cond, &s->lock);
-    s->lock_owner = pthread_self();
-    s->locked = 1;
-}
-
 static int is_writer(const struct store *s)
 {
     return s->writer_started && pthread_equal(s->writer, pthread_self());
@@ -196,11 +106,6 @@ static int db_err(struct sd_err *err, sqlite3 *db, const char *path, const char 
     if (code == SQLITE_NOMEM)
         return sd_err_set(err, SD_ENOMEM, "%s: %s: out of memory", path, what);
     return sd_err_set(err, SD_EENV, "%s: %s: %s", path, what, sqlite3_errmsg(db));
-}
-
-static int exec(sqlite3 *db, const char *sql)
-{
-    return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
 /* Read one text value from a query with one result column into buf. Returns
@@ -286,7 +191,7 @@ static int migrate(struct store *s, struct sd_err *err)
     if (read_version(db, &version) == 0 && version == STORE_SCHEMA_VERSION &&
         store_meta_get(db, "store_id", s->id, sizeof s->id) == 1)
         return 0;
-    if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
+    if (store_exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
         return db_err(err, db, s->path, "cannot lock the store to migrate it");
     if (read_version(db, &version) != 0) {
         db_err(err, db, s->path, "cannot read the schema version");
@@ -300,7 +205,7 @@ static int migrate(struct store *s, struct sd_err *err)
         goto out;
     }
     for (long v = version; v < (long)store_migrations_count; v++) {
-        if (exec(db, store_migrations[v]) != SQLITE_OK) {
+        if (store_exec(db, store_migrations[v]) != SQLITE_OK) {
             snprintf(buf, sizeof buf, "migration %ld failed", v + 1);
             db_err(err, db, s->path, buf);
             goto out;
@@ -321,7 +226,7 @@ static int migrate(struct store *s, struct sd_err *err)
             store_meta_set(db, "created_at", buf) != 0)
             goto meta_fail;
     }
-    if (exec(db, "COMMIT") != SQLITE_OK) {
+    if (store_exec(db, "COMMIT") != SQLITE_OK) {
         db_err(err, db, s->path, "cannot commit the migration");
         goto out;
     }
@@ -329,7 +234,7 @@ static int migrate(struct store *s, struct sd_err *err)
 meta_fail:
     db_err(err, db, s->path, "cannot write meta");
 out:
-    exec(db, "ROLLBACK");
+    store_exec(db, "ROLLBACK");
     return rc;
 }
 
@@ -440,25 +345,25 @@ int store_open(const char *path, int flags, struct store **out, struct sd_err *e
 static int open_crypto(struct store *s, const char *secret, int need_init, struct sd_err *err)
 {
     if (need_init) {
-        if (exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+        if (store_exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK)
             return db_err(err, s->db, s->path, "cannot lock the store");
         if (skey_init(s->db, s->path, secret, s->id, &s->key, err) != 0) {
-            exec(s->db, "ROLLBACK");
+            store_exec(s->db, "ROLLBACK");
             return -1;
         }
-        if (exec(s->db, "COMMIT") != SQLITE_OK) {
+        if (store_exec(s->db, "COMMIT") != SQLITE_OK) {
             db_err(err, s->db, s->path, "cannot record the key check");
-            exec(s->db, "ROLLBACK");
+            store_exec(s->db, "ROLLBACK");
             return -1;
         }
     }
     /* Always in memory, so a later rekey never spills decrypted rows. */
-    if (exec(s->db, "PRAGMA temp_store=MEMORY") != SQLITE_OK ||
+    if (store_exec(s->db, "PRAGMA temp_store=MEMORY") != SQLITE_OK ||
         skey_register(s->db, &s->key, 0) != 0)
         return db_err(err, s->db, s->path, "cannot register the store functions");
     if (skey_views(s->db, s->key != NULL, 0, err) != 0)
         return -1;
-    if (s->key != NULL && exec(s->db, "PRAGMA secure_delete=ON") != SQLITE_OK)
+    if (s->key != NULL && store_exec(s->db, "PRAGMA secure_delete=ON") != SQLITE_OK)
         return db_err(err, s->db, s->path, "cannot configure the store");
     return 0;
 }
@@ -499,12 +404,12 @@ int store_open_key(const char *path, int flags, const char *secret, struct store
         goto out;
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
-    if (exec(s->db, "PRAGMA foreign_keys=ON") != SQLITE_OK) {
+    if (store_exec(s->db, "PRAGMA foreign_keys=ON") != SQLITE_OK) {
         db_err(err, s->db, path, "cannot configure the store");
         goto out;
     }
     if (flags & STORE_READONLY) {
-        if (exec(s->db, "PRAGMA query_only=1") != SQLITE_OK) {
+        if (store_exec(s->db, "PRAGMA query_only=1") != SQLITE_OK) {
             db_err(err, s->db, path, "cannot configure the store");
             goto out;
         }
@@ -553,7 +458,7 @@ int store_open_key(const char *path, int flags, const char *secret, struct store
         db_err(err, s->db, path, "cannot switch the store to WAL mode");
         goto out;
     }
-    if (exec(s->db, "PRAGMA synchronous=NORMAL") != SQLITE_OK) {
+    if (store_exec(s->db, "PRAGMA synchronous=NORMAL") != SQLITE_OK) {
         db_err(err, s->db, path, "cannot configure the store");
         goto out;
     }
@@ -608,8 +513,8 @@ void store_close(struct store *s)
     if (s->vacuum_at_close) {
         /* After rekey: rewrite the file so no page freed by it keeps old
          * bytes, and empty the WAL, which still holds the old pages. */
-        exec(s->db, "VACUUM");
-        exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+        store_exec(s->db, "VACUUM");
+        store_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)");
     }
     sqlite3_close_v2(s->db);
     skey_free(s->key);
@@ -848,7 +753,7 @@ static void stmts_finalize_all(struct store *s)
 static int writer_exec_retry(struct store *s, const char *sql)
 {
     int rc, tries = 0;
-    while ((rc = exec(s->db, sql)) == SQLITE_BUSY && tries++ < 5) {
+    while ((rc = store_exec(s->db, sql)) == SQLITE_BUSY && tries++ < 5) {
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }
@@ -947,11 +852,11 @@ static void writer_commit(struct store *s)
         chain_seal_batch(s);
         if (out_write_counters(s) != 0) {
             snprintf(why, sizeof why, "cannot update output counters: %s", sqlite3_errmsg(s->db));
-            exec(s->db, "ROLLBACK");
+            store_exec(s->db, "ROLLBACK");
             writer_fail(s, why);
         } else if (writer_exec_retry(s, "COMMIT") != SQLITE_OK) {
             snprintf(why, sizeof why, "commit failed: %s", sqlite3_errmsg(s->db));
-            exec(s->db, "ROLLBACK");
+            store_exec(s->db, "ROLLBACK");
             writer_fail(s, why);
         } else {
             committed = 1;
@@ -978,7 +883,7 @@ static int writer_begin(struct store *s, struct sd_err *err)
      * could not be opened any more and would break the chain. Checked
      * under the write lock, so no rekey can slip in before the commit. */
     if ((holds = skey_holds(s->db, s->key, s->id)) != 1) {
-        exec(s->db, "ROLLBACK");
+        store_exec(s->db, "ROLLBACK");
         if (holds < 0)
             return db_err(err, s->db, s->path, "cannot start a batch");
         sd_err_set(err, SD_EKEY,
@@ -1483,7 +1388,7 @@ static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     struct skey *nk = NULL;
     int was_plain = s->key == NULL;
 
-    if (exec(db, "SAVEPOINT rekey") != SQLITE_OK)
+    if (store_exec(db, "SAVEPOINT rekey") != SQLITE_OK)
         return db_err(err, db, s->path, "rekey");
     if (j->secret != NULL ? skey_write_meta(db, j->secret, s->id, &nk, err) != 0
                           : skey_drop_meta(db) != 0 && db_err(err, db, s->path, "rekey"))
@@ -1491,26 +1396,26 @@ static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     if (skey_rekey(db, s->key, nk, err) != 0)
         goto fail;
     /* The writer's views decrypt (or not) from now on. */
-    if (exec(db, "DROP VIEW IF EXISTS temp.sd_plain_trajectories;"
-                 "DROP VIEW IF EXISTS temp.sd_plain_output;"
-                 "DROP VIEW IF EXISTS temp.sd_plain_runs;"
-                 "DROP VIEW IF EXISTS temp.sd_plain_operations") != SQLITE_OK ||
+    if (store_exec(db, "DROP VIEW IF EXISTS temp.sd_plain_trajectories;"
+                       "DROP VIEW IF EXISTS temp.sd_plain_output;"
+                       "DROP VIEW IF EXISTS temp.sd_plain_runs;"
+                       "DROP VIEW IF EXISTS temp.sd_plain_operations") != SQLITE_OK ||
         skey_views(db, nk != NULL, 0, err) != 0)
         goto fail;
-    if (exec(db, "RELEASE rekey") != SQLITE_OK) {
+    if (store_exec(db, "RELEASE rekey") != SQLITE_OK) {
         db_err(err, db, s->path, "rekey");
         goto fail;
     }
     skey_free(s->key);
     s->key = nk;
     if (nk != NULL)
-        exec(db, "PRAGMA secure_delete=ON");
+        store_exec(db, "PRAGMA secure_delete=ON");
     if (was_plain || nk == NULL)
         s->vacuum_at_close = 1;
     return 0;
 fail:
-    exec(db, "ROLLBACK TO rekey");
-    exec(db, "RELEASE rekey");
+    store_exec(db, "ROLLBACK TO rekey");
+    store_exec(db, "RELEASE rekey");
     skey_free(nk);
     return -1;
 }
