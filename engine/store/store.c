@@ -63,11 +63,6 @@
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 
-struct stmt_slot {
-    const char *sql;
-    sqlite3_stmt *st;
-};
-
 struct tail_ent {
     int64_t seq;
     size_t len;
@@ -94,19 +89,6 @@ static int is_writer(const struct store *s)
 }
 
 /* --- open, migrate --------------------------------------------------------- */
-
-static int db_err(struct sd_err *err, sqlite3 *db, const char *path, const char *what)
-{
-    int code = sqlite3_errcode(db);
-    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-        return sd_err_set(err, SD_EENV,
-                          "%s: %s: the store is damaged or not a swarmdeck store (%s); move it "
-                          "aside and start again, or restore a backup",
-                          path, what, sqlite3_errmsg(db));
-    if (code == SQLITE_NOMEM)
-        return sd_err_set(err, SD_ENOMEM, "%s: %s: out of memory", path, what);
-    return sd_err_set(err, SD_EENV, "%s: %s: %s", path, what, sqlite3_errmsg(db));
-}
 
 /* Read one text value from a query with one result column into buf. Returns
  * 1 if a row was found, 0 if none, -1 on error. */
@@ -192,9 +174,9 @@ static int migrate(struct store *s, struct sd_err *err)
         store_meta_get(db, "store_id", s->id, sizeof s->id) == 1)
         return 0;
     if (store_exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
-        return db_err(err, db, s->path, "cannot lock the store to migrate it");
+        return store_sql_err(err, db, s->path, "cannot lock the store to migrate it");
     if (read_version(db, &version) != 0) {
-        db_err(err, db, s->path, "cannot read the schema version");
+        store_sql_err(err, db, s->path, "cannot read the schema version");
         goto out;
     }
     if (version > STORE_SCHEMA_VERSION) {
@@ -207,7 +189,7 @@ static int migrate(struct store *s, struct sd_err *err)
     for (long v = version; v < (long)store_migrations_count; v++) {
         if (store_exec(db, store_migrations[v]) != SQLITE_OK) {
             snprintf(buf, sizeof buf, "migration %ld failed", v + 1);
-            db_err(err, db, s->path, buf);
+            store_sql_err(err, db, s->path, buf);
             goto out;
         }
     }
@@ -227,12 +209,12 @@ static int migrate(struct store *s, struct sd_err *err)
             goto meta_fail;
     }
     if (store_exec(db, "COMMIT") != SQLITE_OK) {
-        db_err(err, db, s->path, "cannot commit the migration");
+        store_sql_err(err, db, s->path, "cannot commit the migration");
         goto out;
     }
     return 0;
 meta_fail:
-    db_err(err, db, s->path, "cannot write meta");
+    store_sql_err(err, db, s->path, "cannot write meta");
 out:
     store_exec(db, "ROLLBACK");
     return rc;
@@ -244,7 +226,7 @@ static int check_readonly(struct store *s, struct sd_err *err)
     long version;
 
     if (read_version(s->db, &version) != 0)
-        return db_err(err, s->db, s->path, "cannot read the schema version");
+        return store_sql_err(err, s->db, s->path, "cannot read the schema version");
     if (version > STORE_SCHEMA_VERSION)
         return sd_err_set(err, SD_EENV,
                           "%s: store schema version %ld is newer than this swarmdeck (%d); "
@@ -256,7 +238,7 @@ static int check_readonly(struct store *s, struct sd_err *err)
                           "open it once read-write to upgrade it",
                           s->path, version, STORE_SCHEMA_VERSION);
     if (store_meta_get(s->db, "store_id", s->id, sizeof s->id) < 0)
-        return db_err(err, s->db, s->path, "cannot read the store id");
+        return store_sql_err(err, s->db, s->path, "cannot read the store id");
     return 0;
 }
 
@@ -346,13 +328,13 @@ static int open_crypto(struct store *s, const char *secret, int need_init, struc
 {
     if (need_init) {
         if (store_exec(s->db, "BEGIN IMMEDIATE") != SQLITE_OK)
-            return db_err(err, s->db, s->path, "cannot lock the store");
+            return store_sql_err(err, s->db, s->path, "cannot lock the store");
         if (skey_init(s->db, s->path, secret, s->id, &s->key, err) != 0) {
             store_exec(s->db, "ROLLBACK");
             return -1;
         }
         if (store_exec(s->db, "COMMIT") != SQLITE_OK) {
-            db_err(err, s->db, s->path, "cannot record the key check");
+            store_sql_err(err, s->db, s->path, "cannot record the key check");
             store_exec(s->db, "ROLLBACK");
             return -1;
         }
@@ -360,11 +342,11 @@ static int open_crypto(struct store *s, const char *secret, int need_init, struc
     /* Always in memory, so a later rekey never spills decrypted rows. */
     if (store_exec(s->db, "PRAGMA temp_store=MEMORY") != SQLITE_OK ||
         skey_register(s->db, &s->key, 0) != 0)
-        return db_err(err, s->db, s->path, "cannot register the store functions");
+        return store_sql_err(err, s->db, s->path, "cannot register the store functions");
     if (skey_views(s->db, s->key != NULL, 0, err) != 0)
         return -1;
     if (s->key != NULL && store_exec(s->db, "PRAGMA secure_delete=ON") != SQLITE_OK)
-        return db_err(err, s->db, s->path, "cannot configure the store");
+        return store_sql_err(err, s->db, s->path, "cannot configure the store");
     return 0;
 }
 
@@ -400,17 +382,17 @@ int store_open_key(const char *path, int flags, const char *secret, struct store
         if (s->db == NULL)
             sd_err_set(err, SD_ENOMEM, "out of memory");
         else
-            db_err(err, s->db, path, "cannot open the store");
+            store_sql_err(err, s->db, path, "cannot open the store");
         goto out;
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
     if (store_exec(s->db, "PRAGMA foreign_keys=ON") != SQLITE_OK) {
-        db_err(err, s->db, path, "cannot configure the store");
+        store_sql_err(err, s->db, path, "cannot configure the store");
         goto out;
     }
     if (flags & STORE_READONLY) {
         if (store_exec(s->db, "PRAGMA query_only=1") != SQLITE_OK) {
-            db_err(err, s->db, path, "cannot configure the store");
+            store_sql_err(err, s->db, path, "cannot configure the store");
             goto out;
         }
         if (check_readonly(s, err) != 0)
@@ -425,7 +407,7 @@ int store_open_key(const char *path, int flags, const char *secret, struct store
             goto out;
         }
         if (skey_register(s->db, &s->key, 0) != 0) {
-            db_err(err, s->db, path, "cannot register the store functions");
+            store_sql_err(err, s->db, path, "cannot register the store functions");
             goto out;
         }
         *out = s;
@@ -435,7 +417,7 @@ int store_open_key(const char *path, int flags, const char *secret, struct store
         /* Refuse a newer schema before the journal mode is changed. */
         long version;
         if (read_version(s->db, &version) != 0) {
-            db_err(err, s->db, path, "cannot read the store");
+            store_sql_err(err, s->db, path, "cannot read the store");
             goto out;
         }
         if (version > STORE_SCHEMA_VERSION) {
@@ -455,11 +437,11 @@ int store_open_key(const char *path, int flags, const char *secret, struct store
     }
     if (query_text(s->db, "PRAGMA journal_mode=WAL", NULL, mode, sizeof mode) != 1 ||
         strcmp(mode, "wal") != 0) {
-        db_err(err, s->db, path, "cannot switch the store to WAL mode");
+        store_sql_err(err, s->db, path, "cannot switch the store to WAL mode");
         goto out;
     }
     if (store_exec(s->db, "PRAGMA synchronous=NORMAL") != SQLITE_OK) {
-        db_err(err, s->db, path, "cannot configure the store");
+        store_sql_err(err, s->db, path, "cannot configure the store");
         goto out;
     }
     if (migrate(s, err) != 0)
@@ -689,66 +671,6 @@ void store_get_stats(struct store *s, struct store_stats *out)
 
 /* --- the writer thread ---------------------------------------------------- */
 
-sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct sd_err *err)
-{
-    size_t mask, i;
-
-    ASSERT_WRITER(s);
-    if (s->nstmts * 2 >= s->stmt_cap) {
-        size_t cap = s->stmt_cap ? s->stmt_cap * 2 : 64;
-        struct stmt_slot *t = calloc(cap, sizeof *t);
-        if (t == NULL) {
-            sd_err_set(err, SD_ENOMEM, "out of memory");
-            return NULL;
-        }
-        for (i = 0; i < s->stmt_cap; i++) {
-            size_t k;
-            if (s->stmts[i].sql == NULL)
-                continue;
-            for (k = ((uintptr_t)s->stmts[i].sql >> 3) & (cap - 1); t[k].sql != NULL;
-                 k = (k + 1) & (cap - 1))
-                ;
-            t[k] = s->stmts[i];
-        }
-        free(s->stmts);
-        s->stmts = t;
-        s->stmt_cap = cap;
-    }
-    mask = s->stmt_cap - 1;
-    for (i = ((uintptr_t)sql >> 3) & mask; s->stmts[i].sql != NULL; i = (i + 1) & mask) {
-        if (s->stmts[i].sql == sql) {
-            sqlite3_reset(s->stmts[i].st);
-            sqlite3_clear_bindings(s->stmts[i].st);
-            return s->stmts[i].st;
-        }
-    }
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[i].st, NULL) !=
-        SQLITE_OK) {
-        db_err(err, s->db, s->path, "cannot prepare a statement");
-        s->stmts[i].st = NULL;
-        return NULL;
-    }
-    s->stmts[i].sql = sql;
-    s->nstmts++;
-    return s->stmts[i].st;
-}
-
-static void stmts_reset_all(struct store *s)
-{
-    for (size_t i = 0; i < s->stmt_cap; i++)
-        if (s->stmts[i].st != NULL)
-            sqlite3_reset(s->stmts[i].st);
-}
-
-static void stmts_finalize_all(struct store *s)
-{
-    for (size_t i = 0; i < s->stmt_cap; i++)
-        sqlite3_finalize(s->stmts[i].st);
-    free(s->stmts);
-    s->stmts = NULL;
-    s->stmt_cap = s->nstmts = 0;
-}
-
 /* Run sql, retrying while another process holds the lock past busy_timeout. */
 static int writer_exec_retry(struct store *s, const char *sql)
 {
@@ -848,7 +770,7 @@ static void writer_commit(struct store *s)
     ASSERT_WRITER(s);
     if (s->in_txn && !s->batch_failed) {
         char why[256];
-        stmts_reset_all(s);
+        store_stmt_reset_all(s);
         chain_seal_batch(s);
         if (out_write_counters(s) != 0) {
             snprintf(why, sizeof why, "cannot update output counters: %s", sqlite3_errmsg(s->db));
@@ -877,7 +799,7 @@ static int writer_begin(struct store *s, struct sd_err *err)
 
     ASSERT_WRITER(s);
     if (writer_exec_retry(s, "BEGIN IMMEDIATE") != SQLITE_OK)
-        return db_err(err, s->db, s->path, "cannot start a batch");
+        return store_sql_err(err, s->db, s->path, "cannot start a batch");
     /* Another process may have rekeyed, encrypted or decrypted the store
      * since this one opened it: values sealed with the old key (or none)
      * could not be opened any more and would break the chain. Checked
@@ -885,7 +807,7 @@ static int writer_begin(struct store *s, struct sd_err *err)
     if ((holds = skey_holds(s->db, s->key, s->id)) != 1) {
         store_exec(s->db, "ROLLBACK");
         if (holds < 0)
-            return db_err(err, s->db, s->path, "cannot start a batch");
+            return store_sql_err(err, s->db, s->path, "cannot start a batch");
         sd_err_set(err, SD_EKEY,
                    "%s: another swarmdeck process changed the store's encryption key (rekey) "
                    "while this one ran; nothing more is written: run the command again with "
@@ -1002,7 +924,7 @@ static void *writer_main(void *arg)
 out:
     store_unlock(s);
     out_free_all(s);
-    stmts_finalize_all(s);
+    store_stmt_finalize_all(s);
     return NULL;
 }
 
@@ -1079,7 +1001,7 @@ static struct out_state *out_get(struct store *s, int64_t traj_id, struct sd_err
     *b = o;
     return o;
 fail_db:
-    db_err(err, s->db, s->path, "cannot read output state");
+    store_sql_err(err, s->db, s->path, "cannot read output state");
 fail:
     out_state_free(o);
     return NULL;
@@ -1096,7 +1018,7 @@ static int out_insert(struct store *s, int64_t traj_id, int64_t seq, int stream,
     sqlite3_bind_int(st, 3, stream);
     sqlite3_bind_blob(st, 4, data, (int)len, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return db_err(err, s->db, s->path, "cannot store output");
+        return store_sql_err(err, s->db, s->path, "cannot store output");
     sqlite3_reset(st);
     return 0;
 }
@@ -1142,7 +1064,7 @@ static int out_sp(struct store *s, const char *sql, struct sd_err *err)
         return -1;
     rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_err(err, s->db, s->path, "cannot store output");
+    return rc == SQLITE_DONE ? 0 : store_sql_err(err, s->db, s->path, "cannot store output");
 }
 
 struct out_chunk {
@@ -1208,7 +1130,7 @@ static int out_append_job(struct store *s, sqlite3 *db, void *arg, struct sd_err
             sqlite3_bind_int64(st, 1, c->traj_id);
             sqlite3_bind_int64(st, 2, seq);
             if (sqlite3_step(st) != SQLITE_DONE) {
-                db_err(err, db, s->path, "cannot drop output");
+                store_sql_err(err, db, s->path, "cannot drop output");
                 goto fail;
             }
             sqlite3_reset(st);
@@ -1313,7 +1235,7 @@ static int out_end_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *e
         sqlite3_bind_int64(st, 2, o->dropped);
         sqlite3_bind_int64(st, 3, o->traj_id);
         if (sqlite3_step(st) != SQLITE_DONE)
-            return db_err(err, db, s->path, "cannot update output counters");
+            return store_sql_err(err, db, s->path, "cannot update output counters");
         sqlite3_reset(st);
         for (d = &s->out_dirty; *d != o; d = &(*d)->dirty_next)
             ;
@@ -1352,7 +1274,7 @@ sqlite3 *store_reader(struct store *s, struct sd_err *err)
         if (db == NULL)
             sd_err_set(err, SD_ENOMEM, "out of memory");
         else
-            db_err(err, db, s->path, "cannot open a reader");
+            store_sql_err(err, db, s->path, "cannot open a reader");
         sqlite3_close_v2(db);
         return NULL;
     }
@@ -1389,9 +1311,9 @@ static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     int was_plain = s->key == NULL;
 
     if (store_exec(db, "SAVEPOINT rekey") != SQLITE_OK)
-        return db_err(err, db, s->path, "rekey");
+        return store_sql_err(err, db, s->path, "rekey");
     if (j->secret != NULL ? skey_write_meta(db, j->secret, s->id, &nk, err) != 0
-                          : skey_drop_meta(db) != 0 && db_err(err, db, s->path, "rekey"))
+                          : skey_drop_meta(db) != 0 && store_sql_err(err, db, s->path, "rekey"))
         goto fail;
     if (skey_rekey(db, s->key, nk, err) != 0)
         goto fail;
@@ -1403,7 +1325,7 @@ static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
         skey_views(db, nk != NULL, 0, err) != 0)
         goto fail;
     if (store_exec(db, "RELEASE rekey") != SQLITE_OK) {
-        db_err(err, db, s->path, "rekey");
+        store_sql_err(err, db, s->path, "rekey");
         goto fail;
     }
     skey_free(s->key);
@@ -1438,7 +1360,7 @@ int store_rekey(struct store *s, const char *new_secret, struct sd_err *err)
 static int verified_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
 {
     if (store_meta_set(db, "chain_verified", arg) != 0)
-        return db_err(err, db, s->path, "cannot record the verification");
+        return store_sql_err(err, db, s->path, "cannot record the verification");
     return 0;
 }
 
@@ -1475,7 +1397,7 @@ static int lease_add_job(struct store *s, sqlite3 *db, void *arg, struct sd_err 
         sqlite3_bind_text(st, 8, l->workdir, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, l->created_at);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        db_err(err, db, s->path, "cannot record the sandbox lease");
+        store_sql_err(err, db, s->path, "cannot record the sandbox lease");
         sqlite3_reset(st);
         return -1;
     }
@@ -1498,7 +1420,7 @@ static int lease_remove_job(struct store *s, sqlite3 *db, void *arg, struct sd_e
         return -1;
     sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        db_err(err, db, s->path, "cannot remove the sandbox lease");
+        store_sql_err(err, db, s->path, "cannot remove the sandbox lease");
         sqlite3_reset(st);
         return -1;
     }
@@ -1538,7 +1460,7 @@ int store_lease_list(struct store *s, struct store_lease **out, size_t *n, struc
                            " owner_pid, owner_start, coalesce(workdir, ''), created_at"
                            " FROM leases ORDER BY created_at, sandbox_id",
                            -1, &st, NULL) != SQLITE_OK) {
-        db_err(err, db, s->path, "cannot read leases");
+        store_sql_err(err, db, s->path, "cannot read leases");
         goto out;
     }
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1564,7 +1486,7 @@ int store_lease_list(struct store *s, struct store_lease **out, size_t *n, struc
         l->created_at = sqlite3_column_int64(st, 8);
     }
     if (step != SQLITE_DONE) {
-        db_err(err, db, s->path, "cannot read leases");
+        store_sql_err(err, db, s->path, "cannot read leases");
         goto out;
     }
     *out = v;

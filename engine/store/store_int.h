@@ -155,7 +155,7 @@ static inline int store_exec(sqlite3 *db, const char *sql)
  * owns db. */
 int store_sql_err(struct sd_err *err, sqlite3 *db, const char *path, const char *what);
 
-/* Reset every cached statement (before COMMIT, so none holds a read open).
+/* Reset every cached statement (before COMMIT: none may be in progress).
  * Writer thread only. Cannot fail. */
 void store_stmt_reset_all(struct store *s);
 
