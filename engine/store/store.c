@@ -83,11 +83,6 @@ struct out_state {
     size_t tail_bytes;
 };
 
-static int is_writer(const struct store *s)
-{
-    return s->writer_started && pthread_equal(s->writer, pthread_self());
-}
-
 /* --- open, migrate --------------------------------------------------------- */
 
 /* Read one text value from a query with one result column into buf. Returns
@@ -569,104 +564,6 @@ void store_chain_summary(struct store *s, char *buf, size_t n)
 out:
     sqlite3_finalize(st);
     sqlite3_close_v2(db);
-}
-
-/* --- submit, call, flush -------------------------------------------------- */
-
-/* Append j to the queue; the caller holds the lock. */
-static void enqueue(struct store *s, struct job *j)
-{
-    ASSERT_LOCKED(s);
-    j->seq = ++s->submitted;
-    j->next = NULL;
-    if (s->tail != NULL)
-        s->tail->next = j;
-    else
-        s->head = j;
-    s->tail = j;
-    if (s->writer_waiting)
-        pthread_cond_broadcast(&s->cond);
-}
-
-int store_submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *))
-{
-    struct job *j;
-
-    if (s->flags & STORE_READONLY || (j = malloc(sizeof *j)) == NULL) {
-        if (free_arg != NULL)
-            free_arg(arg);
-        return -1;
-    }
-    *j = (struct job){.fn = fn, .arg = arg, .free_arg = free_arg};
-    store_lock(s);
-    if (s->stopping) {
-        store_unlock(s);
-        free(j);
-        if (free_arg != NULL)
-            free_arg(arg);
-        return -1;
-    }
-    enqueue(s, j);
-    store_unlock(s);
-    return 0;
-}
-
-int store_call(struct store *s, store_job_fn fn, void *arg, struct sd_err *err)
-{
-    struct call c = {.err = err};
-    struct job j = {.fn = fn, .arg = arg, .call = &c};
-
-    if (s->flags & STORE_READONLY)
-        return sd_err_set(err, SD_EUSAGE, "%s: the store is open read-only", s->path);
-    if (is_writer(s))
-        return fn(s, s->db, arg, err); /* already inside a batch */
-    store_lock(s);
-    if (s->stopping) {
-        store_unlock(s);
-        return sd_err_set(err, SD_EUSAGE, "%s: the store is closing", s->path);
-    }
-    enqueue(s, &j);
-    while (!c.done)
-        store_wait(s, NULL);
-    store_unlock(s);
-    return c.rc;
-}
-
-int store_flush(struct store *s, struct sd_err *err)
-{
-    uint64_t target;
-    int rc = 0;
-
-    if (s->flags & STORE_READONLY)
-        return 0;
-    if (is_writer(s))
-        return sd_err_set(err, SD_EUSAGE, "store_flush called from a store job");
-    store_lock(s);
-    target = s->submitted;
-    if (s->settled < target) {
-        s->flush_waiters++;
-        pthread_cond_broadcast(&s->cond);
-        while (s->settled < target)
-            store_wait(s, NULL);
-        s->flush_waiters--;
-    }
-    if (s->fail_gen != s->fail_reported) {
-        s->fail_reported = s->fail_gen;
-        rc = sd_err_set(err, SD_EENV, "%s: a batch of writes was lost: %s", s->path, s->fail_msg);
-    }
-    store_unlock(s);
-    return rc;
-}
-
-void store_get_stats(struct store *s, struct store_stats *out)
-{
-    if (s->flags & STORE_READONLY) {
-        memset(out, 0, sizeof *out);
-        return;
-    }
-    store_lock(s);
-    *out = s->stats;
-    store_unlock(s);
 }
 
 /* --- the writer thread ---------------------------------------------------- */
