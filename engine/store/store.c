@@ -1,45 +1,30 @@
 /*
- * store.c: the trajectory store: open and migrate, the writer thread, output
- * capture with head/tail caps, leases (see store.h for the contract).
+ * store.c: the trajectory store's life: open (create, check, migrate, set up
+ * encryption, start the writer), close, the accessors, the chain summary and
+ * reader connections (store.h has the contracts).
  *
  * DESIGN
- * The write connection belongs to one writer thread. Other threads hand it
- * jobs through a FIFO guarded by ONE mutex (s->lock) and ONE condition
- * variable (s->cond), like redis's bio.c. The writer sleeps on s->cond when it
- * has nothing to do; callers of store_call and store_flush sleep on the same
- * variable, so every wake-up is a broadcast and every sleeper re-checks its
- * own predicate. Spurious wake-ups are cheap: at most a few threads wait.
+ * Opening refuses a stray file before SQLite touches it (prepare_file), and
+ * a newer schema or a missing or wrong key before anything is written. The
+ * migrations run in one IMMEDIATE transaction, and only when the store is
+ * not current, so an up-to-date store opens without waiting for the write
+ * lock a running swarm's writer holds. A read-only store gets no writer
+ * thread; its one connection is the owner's. A read-write store starts the
+ * writer thread (store_writer.c) last, with s->lock held so the thread
+ * never runs before s->writer is set. store_close stops and joins it, then
+ * (after a rekey that turned encryption on or off) compacts the file.
  *
- * Group commit. The writer takes the whole queue at once, opens a batch with
- * BEGIN IMMEDIATE if none is open, and runs the jobs in order. It commits when
- * the batch holds STORE_BATCH_ROWS jobs, when STORE_BATCH_MS have passed since
- * the batch began, or as soon as the queue is empty while someone waits in
- * store_flush. So a lone flush costs one commit, and a firehose of jobs costs
- * one commit per thousand. SQLITE_BUSY (another process holds the write lock
- * longer than busy_timeout) is retried.
+ * Readers and the chain summary open connections of their own, so they never
+ * touch the writer's.
  *
- * Sequence numbers. Each job gets s->submitted + 1 at submit. s->settled is
- * the highest sequence number whose batch has ended (committed or failed).
- * store_flush waits for settled >= its target. A failed batch bumps
- * s->fail_gen; the next flush to return reports it (once).
- *
- * A batch fails when COMMIT fails or when a job's error made SQLite roll the
- * transaction back by itself (out of memory, disk full, I/O error: the writer
- * checks sqlite3_get_autocommit after each job). The writer then forgets its
- * in-memory output state, which reloads from the database on next use, so the
- * database and the writer never disagree about what is stored.
- *
- * Output capture keeps, per trajectory, the first `head` bytes (chunks split
- * at the boundary so the head is exact) and the shortest suffix of later
- * chunks that holds at least `tail` bytes. The writer keeps for each live
- * trajectory: the next seq, bytes seen, head bytes kept, and a ring of
- * (seq, len) for the tail chunks still stored. Counters are written to
- * trajectories once per batch, just before COMMIT, not once per chunk.
+ * The rest of the store's machinery: the queue (store_queue.c), the writer
+ * thread (store_writer.c), output capture (store_output.c), the statement
+ * cache (store_sql.c), rekey and leases (store_jobs.c); store_int.h has the
+ * struct and its locking.
  *
  * THREADS
- * store_open/store_close: the owner thread. store_stmt and everything named
- * writer_* or out_*: the writer thread only (asserted). The rest: any thread,
- * taking s->lock briefly.
+ * store_open/store_close: the owner thread. The accessors, store_reader,
+ * store_reader_fts and store_chain_summary: any thread.
  */
 #define _GNU_SOURCE
 #include "store_int.h"
@@ -53,11 +38,9 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "chain.h"
-#include "query.h"
 #include "store_crypt.h"
 #include "store_schema.h"
 
@@ -543,7 +526,7 @@ out:
     sqlite3_close_v2(db);
 }
 
-/* --- readers and leases --------------------------------------------------- */
+/* --- readers --------------------------------------------------------------- */
 
 sqlite3 *store_reader(struct store *s, struct sd_err *err)
 {
@@ -575,206 +558,4 @@ sqlite3 *store_reader(struct store *s, struct sd_err *err)
 int store_reader_fts(struct store *s, sqlite3 *db, struct sd_err *err)
 {
     return s->key != NULL ? skey_fts(db, err) : 0;
-}
-
-/* --- rekey and verification records ------------------------------------ */
-
-struct rekey_job {
-    const char *secret; /* NULL: decrypt */
-};
-
-static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
-{
-    struct rekey_job *j = arg;
-    struct skey *nk = NULL;
-    int was_plain = s->key == NULL;
-
-    if (store_exec(db, "SAVEPOINT rekey") != SQLITE_OK)
-        return store_sql_err(err, db, s->path, "rekey");
-    if (j->secret != NULL ? skey_write_meta(db, j->secret, s->id, &nk, err) != 0
-                          : skey_drop_meta(db) != 0 && store_sql_err(err, db, s->path, "rekey"))
-        goto fail;
-    if (skey_rekey(db, s->key, nk, err) != 0)
-        goto fail;
-    /* The writer's views decrypt (or not) from now on. */
-    if (store_exec(db, "DROP VIEW IF EXISTS temp.sd_plain_trajectories;"
-                       "DROP VIEW IF EXISTS temp.sd_plain_output;"
-                       "DROP VIEW IF EXISTS temp.sd_plain_runs;"
-                       "DROP VIEW IF EXISTS temp.sd_plain_operations") != SQLITE_OK ||
-        skey_views(db, nk != NULL, 0, err) != 0)
-        goto fail;
-    if (store_exec(db, "RELEASE rekey") != SQLITE_OK) {
-        store_sql_err(err, db, s->path, "rekey");
-        goto fail;
-    }
-    skey_free(s->key);
-    s->key = nk;
-    if (nk != NULL)
-        store_exec(db, "PRAGMA secure_delete=ON");
-    if (was_plain || nk == NULL)
-        s->vacuum_at_close = 1;
-    return 0;
-fail:
-    store_exec(db, "ROLLBACK TO rekey");
-    store_exec(db, "RELEASE rekey");
-    skey_free(nk);
-    return -1;
-}
-
-int store_rekey(struct store *s, const char *new_secret, struct sd_err *err)
-{
-    struct rekey_job j = {new_secret};
-
-    if (s->flags & STORE_READONLY)
-        return sd_err_set(err, SD_EUSAGE, "%s: the store is open read-only", s->path);
-    if (new_secret == NULL && s->key == NULL)
-        return sd_err_set(err, SD_EUSAGE, "%s: the store is not encrypted", s->path);
-    /* Everything queued before is committed first, so the rekey commits as
-     * one batch of its own: all values under the new key, or none. */
-    if (store_flush(s, err) != 0 || store_call(s, rekey_job, &j, err) != 0)
-        return -1;
-    return store_flush(s, err);
-}
-
-static int verified_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
-{
-    if (store_meta_set(db, "chain_verified", arg) != 0)
-        return store_sql_err(err, db, s->path, "cannot record the verification");
-    return 0;
-}
-
-int store_chain_verified(struct store *s, const char *state, struct sd_err *err)
-{
-    if (s->flags & STORE_READONLY)
-        return 0;
-    if (store_call(s, verified_job, (void *)state, err) != 0)
-        return -1;
-    return store_flush(s, err);
-}
-
-static const char sql_lease_add[] =
-    "INSERT INTO leases(sandbox_id, traj_id, provider, pid, pid_start, owner_pid, owner_start,"
-    " workdir, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-static const char sql_lease_remove[] = "DELETE FROM leases WHERE sandbox_id=?";
-
-static int lease_add_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
-{
-    const struct store_lease *l = arg;
-    sqlite3_stmt *st = store_stmt(s, sql_lease_add, err);
-
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_text(st, 1, l->sandbox_id, -1, SQLITE_STATIC);
-    if (l->traj_id > 0)
-        sqlite3_bind_int64(st, 2, l->traj_id);
-    sqlite3_bind_text(st, 3, l->provider, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, l->pid);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)l->pid_start);
-    sqlite3_bind_int(st, 6, l->owner_pid);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)l->owner_start);
-    if (l->workdir[0] != '\0')
-        sqlite3_bind_text(st, 8, l->workdir, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, l->created_at);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        store_sql_err(err, db, s->path, "cannot record the sandbox lease");
-        sqlite3_reset(st);
-        return -1;
-    }
-    sqlite3_reset(st);
-    return 0;
-}
-
-int store_lease_add(struct store *s, const struct store_lease *l, struct sd_err *err)
-{
-    if (store_call(s, lease_add_job, (void *)l, err) != 0)
-        return -1;
-    return store_flush(s, err);
-}
-
-static int lease_remove_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
-{
-    sqlite3_stmt *st = store_stmt(s, sql_lease_remove, err);
-
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        store_sql_err(err, db, s->path, "cannot remove the sandbox lease");
-        sqlite3_reset(st);
-        return -1;
-    }
-    sqlite3_reset(st);
-    return 0;
-}
-
-int store_lease_remove(struct store *s, const char *sandbox_id)
-{
-    char *id;
-
-    if (s->flags & STORE_READONLY || (id = strdup(sandbox_id)) == NULL)
-        return -1;
-    return store_submit(s, lease_remove_job, id, free);
-}
-
-static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t len)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, len, "%s", t != NULL ? (const char *)t : "");
-}
-
-int store_lease_list(struct store *s, struct store_lease **out, size_t *n, struct sd_err *err)
-{
-    sqlite3 *db = store_reader(s, err);
-    sqlite3_stmt *st = NULL;
-    struct store_lease *v = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc = -1, step;
-
-    *out = NULL;
-    *n = 0;
-    if (db == NULL)
-        return -1;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT sandbox_id, coalesce(traj_id, 0), provider, pid, pid_start,"
-                           " owner_pid, owner_start, coalesce(workdir, ''), created_at"
-                           " FROM leases ORDER BY created_at, sandbox_id",
-                           -1, &st, NULL) != SQLITE_OK) {
-        store_sql_err(err, db, s->path, "cannot read leases");
-        goto out;
-    }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_lease *l;
-        if (cnt == cap) {
-            struct store_lease *t = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
-            if (t == NULL) {
-                sd_err_set(err, SD_ENOMEM, "out of memory");
-                goto out;
-            }
-            v = t;
-        }
-        l = &v[cnt++];
-        memset(l, 0, sizeof *l);
-        copy_col(st, 0, l->sandbox_id, sizeof l->sandbox_id);
-        l->traj_id = sqlite3_column_int64(st, 1);
-        copy_col(st, 2, l->provider, sizeof l->provider);
-        l->pid = sqlite3_column_int(st, 3);
-        l->pid_start = (uint64_t)sqlite3_column_int64(st, 4);
-        l->owner_pid = sqlite3_column_int(st, 5);
-        l->owner_start = (uint64_t)sqlite3_column_int64(st, 6);
-        copy_col(st, 7, l->workdir, sizeof l->workdir);
-        l->created_at = sqlite3_column_int64(st, 8);
-    }
-    if (step != SQLITE_DONE) {
-        store_sql_err(err, db, s->path, "cannot read leases");
-        goto out;
-    }
-    *out = v;
-    *n = cnt;
-    v = NULL;
-    rc = 0;
-out:
-    free(v);
-    sqlite3_finalize(st);
-    sqlite3_close_v2(db);
-    return rc;
 }
