@@ -54,313 +54,15 @@
 
 #include "connect.h"
 #include "crypto.h"
-#include "e2b.h"
+#include "e2b_int.h"
 
-#define ENVD_PORT     "49983"
-#define MAX_BODY      (1u << 20)
 #define KILL_GRACE_MS 3000
-#define MAX_EXECS     16
-
-struct e2b {
-    struct e2b_config cfg; /* a copy holding only our instance as inst[0] */
-    char owner[80];
-};
-
-struct sbx {
-    struct provider *p;
-    struct sbx_spec spec;
-    char id[80];
-    char sbx_id[64]; /* E2B's sandboxID */
-    char token[512]; /* envdAccessToken, or "" */
-    char envd[512];  /* envd base URL */
-    char execs[MAX_EXECS][128];
-    int nexec;
-    _Atomic int64_t pid;  /* the process in the sandbox, 0 until started */
-    _Atomic int want_sig; /* signal asked for by signal(), 0 = none */
-    pthread_mutex_t mu;   /* guards multi */
-    CURLM *multi;         /* while start runs */
-};
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void curl_init_once(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* --- HTTP ------------------------------------------------------------------ */
-
-struct buf {
-    char *p;
-    size_t len;
-};
-
-static size_t buf_write(char *ptr, size_t sz, size_t nm, void *arg)
-{
-    struct buf *b = arg;
-    size_t n = sz * nm, take = n;
-    char *q;
-
-    if (b->len + take > MAX_BODY)
-        take = MAX_BODY - b->len;
-    if (take > 0) {
-        q = realloc(b->p, b->len + take + 1);
-        if (q == NULL)
-            return 0;
-        b->p = q;
-        memcpy(b->p + b->len, ptr, take);
-        b->len += take;
-        b->p[b->len] = '\0';
-    }
-    return n;
-}
-
-struct hres {
-    long status;
-    struct buf body;
-    int64_t retry_after_ms; /* -1 = none */
-    char next_token[512];
-    char cerr[CURL_ERROR_SIZE];
-    CURLcode cc;
-};
-
-static void hres_free(struct hres *r)
-{
-    free(r->body.p);
-    memset(r, 0, sizeof *r);
-}
-
-static size_t hdr_cb(char *b, size_t sz, size_t nm, void *arg)
-{
-    struct hres *r = arg;
-    size_t n = sz * nm;
-    char line[600];
-    size_t l = n < sizeof line - 1 ? n : sizeof line - 1;
-
-    memcpy(line, b, l);
-    line[l] = '\0';
-    while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == '\n' || line[l - 1] == ' '))
-        line[--l] = '\0';
-    if (strncasecmp(line, "retry-after:", 12) == 0) {
-        char *end;
-        long v = strtol(line + 12, &end, 10);
-        if (end != line + 12 && v >= 0)
-            r->retry_after_ms = (int64_t)v * 1000;
-    } else if (strncasecmp(line, "x-next-token:", 13) == 0) {
-        const char *v = line + 13;
-        while (*v == ' ')
-            v++;
-        size_t vl = strlen(v);
-        if (vl < sizeof r->next_token) /* a longer cursor is not one we made up */
-            memcpy(r->next_token, v, vl + 1);
-    }
-    return n;
-}
-
-/* Perform one request on a fresh easy handle. body may be NULL; mime_path,
- * when set, uploads that file as the multipart part "file" (with the file
- * name of the path it goes to, never our local name). Returns 0 when
- * an HTTP response arrived (r->status), -1 on a transport error (r->cerr). */
-static int http(const char *method, const char *url, struct curl_slist *hdrs, const char *body,
-                const char *mime_path, const char *mime_name, int64_t timeout_ms, struct hres *r)
-{
-    CURL *h = curl_easy_init();
-    curl_mime *mime = NULL;
-
-    memset(r, 0, sizeof *r);
-    r->retry_after_ms = -1;
-    if (h == NULL) {
-        snprintf(r->cerr, sizeof r->cerr, "cannot create a curl handle");
-        return -1;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, hdr_cb);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->cerr);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (strcmp(method, "GET") == 0)
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    if (body != NULL) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    if (mime_path != NULL) {
-        const char *base = strrchr(url, '/');
-        curl_mimepart *part;
-        mime = curl_mime_init(h);
-        part = curl_mime_addpart(mime);
-        curl_mime_name(part, "file");
-        curl_mime_filedata(part, mime_path);
-        curl_mime_filename(part, mime_name ? mime_name : base + 1);
-        curl_mime_type(part, "application/octet-stream");
-        curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
-    }
-    r->cc = curl_easy_perform(h);
-    if (r->cc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    else if (r->cerr[0] == '\0')
-        snprintf(r->cerr, sizeof r->cerr, "%s", curl_easy_strerror(r->cc));
-    curl_mime_free(mime);
-    curl_easy_cleanup(h);
-    return r->cc == CURLE_OK ? 0 : -1;
-}
-
-/* Header lines may hold the API key or an access token: the stack copy and,
- * in hdrs_free, every list entry are wiped (OPENSSL_cleanse, which the
- * compiler cannot drop) before the memory is released. */
-static struct curl_slist *add_hdr(struct curl_slist *l, const char *fmt, const char *v)
-{
-    char line[700];
-    struct curl_slist *r;
-
-    snprintf(line, sizeof line, fmt, v);
-    r = curl_slist_append(l, line);
-    crypto_wipe(line, sizeof line);
-    return r;
-}
-
-static void hdrs_free(struct curl_slist *h)
-{
-    for (struct curl_slist *i = h; i != NULL; i = i->next)
-        if (i->data != NULL)
-            crypto_wipe(i->data, strlen(i->data));
-    curl_slist_free_all(h);
-}
-
-/* The message of an error body: JSON {"message": ...} or the text itself. */
-static void body_message(const struct hres *r, char *out, size_t n)
-{
-    json_error_t je;
-    json_t *j = r->body.p ? json_loads(r->body.p, 0, &je) : NULL;
-    const char *m = json_string_value(json_object_get(j, "message"));
-
-    if (m != NULL)
-        snprintf(out, n, "%s", m);
-    else if (r->body.p != NULL && r->body.len > 0)
-        snprintf(out, n, "%.*s", (int)(r->body.len > 200 ? 200 : r->body.len), r->body.p);
-    else
-        snprintf(out, n, "no message");
-    for (char *p = out; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    json_decref(j);
-}
-
-/* Set err from a failed call, redacted. Returns -1. */
-static int fail(struct e2b *e, struct sd_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(struct e2b *e, struct sd_err *err, int code, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    e2b_redact(&e->cfg, msg, sizeof msg);
-    return sd_err_set(err, code, "%s", msg);
-}
-
-static int status_fail(struct e2b *e, const char *what, const struct hres *r, struct sd_err *err)
-{
-    char m[300];
-
-    if (r->cc != CURLE_OK)
-        return fail(e, err, SD_EENV, "%s: %s: %s", e->cfg.inst[0].name, what, r->cerr);
-    body_message(r, m, sizeof m);
-    if (r->status == 401 || r->status == 403)
-        return fail(e, err, SD_EUSAGE,
-                    "%s: %s: the E2B API key was refused (%ld: %s); check the key in %s",
-                    e->cfg.inst[0].name, what, r->status, m, e->cfg.source);
-    if (r->status == 400)
-        return fail(e, err, SD_EUSAGE, "%s: %s: bad request (400: %s)", e->cfg.inst[0].name, what,
-                    m);
-    if (r->status == 429)
-        return fail(e, err, SD_EENV, "%s: %s: rate limited (429: %s), gave up after %d retries",
-                    e->cfg.inst[0].name, what, m, e->cfg.max_retries);
-    return fail(e, err, SD_EENV, "%s: %s: HTTP %ld: %s", e->cfg.inst[0].name, what, r->status, m);
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* A control-plane call: X-API-Key, JSON body, 429 retried after Retry-After
- * (bounded). Returns 0 with r filled (any status), -1 on a transport error. */
-static int api_call(struct e2b *e, const char *method, const char *path, const char *body,
-                    struct hres *r)
-{
-    char url[1024];
-    struct curl_slist *h = NULL;
-    int rc;
-
-    snprintf(url, sizeof url, "%s%s", e->cfg.inst[0].api_url, path);
-    h = add_hdr(h, "X-API-Key: %s", e->cfg.api_key);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "Accept: application/json");
-    h = curl_slist_append(h, "User-Agent: swarmdeck");
-    for (int attempt = 0;; attempt++) {
-        int64_t wait;
-        rc = http(method, url, h, body, NULL, NULL, e->cfg.request_timeout_ms, r);
-        if (rc != 0 || r->status != 429 || attempt >= e->cfg.max_retries)
-            break;
-        wait = r->retry_after_ms >= 0 ? r->retry_after_ms : 1000ll << attempt;
-        if (wait > e->cfg.max_retry_after_ms)
-            break; /* longer than we are willing to wait: report the 429 */
-        hres_free(r);
-        sleep_ms(wait);
-    }
-    hdrs_free(h);
-    return rc;
-}
-
-static struct curl_slist *envd_headers(struct sbx *b, struct curl_slist *h)
-{
-    if (b->token[0])
-        h = add_hdr(h, "X-Access-Token: %s", b->token);
-    h = add_hdr(h, "E2b-Sandbox-Id: %s", b->sbx_id);
-    h = curl_slist_append(h, "E2b-Sandbox-Port: " ENVD_PORT);
-    h = curl_slist_append(h, "User-Agent: swarmdeck");
-    return h;
-}
-
-static int port_not_open(const struct hres *r)
-{
-    return r->status == 502 && r->body.p != NULL && strstr(r->body.p, "port is not open") != NULL;
-}
-
-/* An envd call; 502 "port is not open" (envd still starting) is retried
- * briefly, "sandbox was not found" is not. */
-static int envd_call(struct sbx *b, const char *method, const char *path, struct curl_slist *extra,
-                     const char *body, const char *mime_path, const char *mime_name,
-                     int64_t timeout_ms, struct hres *r)
-{
-    char url[1200];
-    struct curl_slist *h = envd_headers(b, NULL);
-    int rc;
-
-    for (struct curl_slist *x = extra; x; x = x->next)
-        h = curl_slist_append(h, x->data);
-    snprintf(url, sizeof url, "%s%s", b->envd, path);
-    for (int attempt = 0;; attempt++) {
-        rc = http(method, url, h, body, mime_path, mime_name, timeout_ms, r);
-        if (rc != 0 || !port_not_open(r) || attempt >= 10)
-            break;
-        hres_free(r);
-        sleep_ms(200);
-    }
-    hdrs_free(h);
-    return rc;
 }
 
 /* --- create, upload -------------------------------------------------------- */
@@ -402,30 +104,30 @@ static int e2b_create(struct provider *p, const struct sbx_spec *spec, struct sb
     if (body == NULL)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     bs = json_dumps(body, JSON_COMPACT);
-    if (api_call(e, "POST", "/v2/sandboxes", bs, &r) == 0 && r.status == 404) {
+    if (e2b_api_call(e, "POST", "/v2/sandboxes", bs, &r) == 0 && r.status == 404) {
         /* An older API without v2: v1 needs `secure` for an access token. */
         free(bs);
         json_object_set_new(body, "secure", json_true());
         bs = json_dumps(body, JSON_COMPACT);
-        hres_free(&r);
-        api_call(e, "POST", "/sandboxes", bs, &r);
+        e2b_hres_free(&r);
+        e2b_api_call(e, "POST", "/sandboxes", bs, &r);
     }
     free(bs);
     json_decref(body);
     if (r.cc != CURLE_OK || (r.status != 201 && r.status != 200)) {
-        status_fail(e, "create sandbox", &r, err);
-        hres_free(&r);
+        e2b_status_fail(e, "create sandbox", &r, err);
+        e2b_hres_free(&r);
         return -1;
     }
     resp = r.body.p ? json_loads(r.body.p, 0, &je) : NULL;
-    hres_free(&r);
+    e2b_hres_free(&r);
     sid = json_string_value(json_object_get(resp, "sandboxID"));
     tok = json_string_value(json_object_get(resp, "envdAccessToken"));
     dom = json_string_value(json_object_get(resp, "domain"));
     if (sid == NULL || !id_ok(sid) || strlen(sid) >= sizeof b->sbx_id) {
         json_decref(resp);
-        return fail(e, err, SD_EENV, "%s: create sandbox: the response has no valid sandboxID",
-                    in->name);
+        return e2b_fail(e, err, SD_EENV, "%s: create sandbox: the response has no valid sandboxID",
+                        in->name);
     }
     b = calloc(1, sizeof *b);
     if (b == NULL) {
@@ -465,21 +167,21 @@ static int e2b_upload(struct sbx *b, const char *local_path, const char *name, i
     q = curl_easy_escape(NULL, name, 0);
     snprintf(path, sizeof path, "/files?path=swarmdeck%%2F%s", q ? q : name);
     curl_free(q);
-    envd_call(b, "POST", path, NULL, NULL, local_path, name, e->cfg.request_timeout_ms * 4, &r);
+    e2b_envd_call(b, "POST", path, NULL, NULL, local_path, name, e->cfg.request_timeout_ms * 4, &r);
     if (r.cc != CURLE_OK || r.status != 200) {
         char what[200];
         if (r.status == 507) {
-            hres_free(&r);
-            return fail(e, err, SD_EENV,
-                        "%s: upload %s: not enough disk space in the sandbox (507)",
-                        e->cfg.inst[0].name, name);
+            e2b_hres_free(&r);
+            return e2b_fail(e, err, SD_EENV,
+                            "%s: upload %s: not enough disk space in the sandbox (507)",
+                            e->cfg.inst[0].name, name);
         }
         snprintf(what, sizeof what, "upload %s", name);
-        status_fail(e, what, &r, err);
-        hres_free(&r);
+        e2b_status_fail(e, what, &r, err);
+        e2b_hres_free(&r);
         return -1;
     }
-    hres_free(&r);
+    e2b_hres_free(&r);
     if (executable && b->nexec < MAX_EXECS)
         snprintf(b->execs[b->nexec++], sizeof b->execs[0], "%s", name);
     return 0;
@@ -558,7 +260,7 @@ static size_t stream_write(char *ptr, size_t sz, size_t nm, void *arg)
     if (s->status == 0)
         curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->status);
     if (s->status != 200)
-        return buf_write(ptr, sz, nm, &s->errbody);
+        return e2b_buf_write(ptr, sz, nm, &s->errbody);
     if (connect_feed(&s->dec, ptr, n, on_frame, s) != 0) {
         s->bad = 1;
         return 0; /* abort the transfer */
@@ -641,12 +343,12 @@ static int send_signal(struct sbx *b, int sig)
              sig == SIGKILL ? "SIGNAL_SIGKILL" : "SIGNAL_SIGTERM");
     h = curl_slist_append(h, "Content-Type: application/json");
     h = curl_slist_append(h, "Connect-Protocol-Version: 1");
-    rc = envd_call(b, "POST", "/process.Process/SendSignal", h, body, NULL, NULL,
-                   e->cfg.request_timeout_ms, &r);
-    hdrs_free(h);
+    rc = e2b_envd_call(b, "POST", "/process.Process/SendSignal", h, body, NULL, NULL,
+                       e->cfg.request_timeout_ms, &r);
+    e2b_hdrs_free(h);
     /* 404 not_found: it already ended, which is what we wanted. */
     rc = rc == 0 && (r.status == 200 || r.status == 404) ? 0 : -1;
-    hres_free(&r);
+    e2b_hres_free(&r);
     return rc;
 }
 
@@ -668,14 +370,14 @@ static void sample_begin(struct sbx *b, CURLM *m, struct sampler *sm)
     if (sm->h == NULL)
         return;
     if (sm->hdrs == NULL) {
-        sm->hdrs = add_hdr(NULL, "X-API-Key: %s", e->cfg.api_key);
+        sm->hdrs = e2b_hdr_add(NULL, "X-API-Key: %s", e->cfg.api_key);
         sm->hdrs = curl_slist_append(sm->hdrs, "Accept: application/json");
     }
     free(sm->body.p);
     memset(&sm->body, 0, sizeof sm->body);
     curl_easy_setopt(sm->h, CURLOPT_URL, url);
     curl_easy_setopt(sm->h, CURLOPT_HTTPHEADER, sm->hdrs);
-    curl_easy_setopt(sm->h, CURLOPT_WRITEFUNCTION, buf_write);
+    curl_easy_setopt(sm->h, CURLOPT_WRITEFUNCTION, e2b_buf_write);
     curl_easy_setopt(sm->h, CURLOPT_WRITEDATA, &sm->body);
     curl_easy_setopt(sm->h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(sm->h, CURLOPT_TIMEOUT_MS, 5000L);
@@ -725,9 +427,9 @@ static int sandbox_gone(struct sbx *b)
 {
     struct hres r;
     int gone;
-    envd_call(b, "GET", "/health", NULL, NULL, NULL, NULL, 5000, &r);
-    gone = r.cc == CURLE_OK && r.status == 502 && !port_not_open(&r);
-    hres_free(&r);
+    e2b_envd_call(b, "GET", "/health", NULL, NULL, NULL, NULL, 5000, &r);
+    gone = r.cc == CURLE_OK && r.status == 502 && !e2b_port_not_open(&r);
+    e2b_hres_free(&r);
     return gone;
 }
 
@@ -779,14 +481,14 @@ static int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbac
         curl_multi_cleanup(m);
         return sd_err_set(err, SD_ENOMEM, "cannot create curl handles");
     }
-    h = envd_headers(b, NULL);
+    h = e2b_envd_headers(b, NULL);
     h = curl_slist_append(h, "Content-Type: application/connect+json");
     h = curl_slist_append(h, "Connect-Protocol-Version: 1");
     h = curl_slist_append(h, "Keepalive-Ping-Interval: 50");
     if (b->spec.timeout_ms > 0) {
         char v[32];
         snprintf(v, sizeof v, "%lld", (long long)b->spec.timeout_ms);
-        h = add_hdr(h, "Connect-Timeout-Ms: %s", v);
+        h = e2b_hdr_add(h, "Connect-Timeout-Ms: %s", v);
     }
     snprintf(url, sizeof url, "%s/process.Process/Start", b->envd);
     curl_easy_setopt(s.h, CURLOPT_URL, url);
@@ -856,14 +558,14 @@ static int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbac
         curl_multi_remove_handle(m, sm.h);
         curl_easy_cleanup(sm.h);
     }
-    hdrs_free(sm.hdrs);
+    e2b_hdrs_free(sm.hdrs);
     free(sm.body.p);
     curl_multi_remove_handle(m, s.h);
     if (s.status == 0)
         curl_easy_getinfo(s.h, CURLINFO_RESPONSE_CODE, &s.status);
     curl_easy_cleanup(s.h);
     curl_multi_cleanup(m);
-    hdrs_free(h);
+    e2b_hdrs_free(h);
     free(frame);
     ex->wall_ms = (int64_t)((sd_mono_ns() - (s.t_start_ns ? s.t_start_ns : t0)) / 1000000);
     ex->cpu_ms = (int64_t)sm.cpu_ms;
@@ -872,13 +574,13 @@ static int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbac
         struct hres r = {.status = s.status, .body = s.errbody, .cc = CURLE_OK};
         const char *what = "start";
         if (s.status == 502 && s.errbody.p && strstr(s.errbody.p, "not found"))
-            fail(e, err, SD_EENV, "%s: sandbox gone: the sandbox was not found (502)", iname);
+            e2b_fail(e, err, SD_EENV, "%s: sandbox gone: the sandbox was not found (502)", iname);
         else
-            status_fail(e, what, &r, err);
+            e2b_status_fail(e, what, &r, err);
         goto out;
     }
     if (s.bad) {
-        fail(e, err, SD_EENV, "%s: malformed process stream: %s", iname, s.dec.err);
+        e2b_fail(e, err, SD_EENV, "%s: malformed process stream: %s", iname, s.dec.err);
         goto out;
     }
     if (s.got_eos && s.eos_error > 0 && strcmp(s.eos_code, "deadline_exceeded") == 0) {
@@ -898,24 +600,24 @@ static int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbac
         goto out;
     }
     if (s.got_eos && s.eos_error > 0) {
-        fail(e, err, SD_EENV, "%s: the process stream ended with %s: %s", iname, s.eos_code,
-             s.eos_msg);
+        e2b_fail(e, err, SD_EENV, "%s: the process stream ended with %s: %s", iname, s.eos_code,
+                 s.eos_msg);
         goto out;
     }
     if (s.got_eos) {
-        fail(e, err, SD_EENV, "%s: the process exited without a result", iname);
+        e2b_fail(e, err, SD_EENV, "%s: the process exited without a result", iname);
         goto out;
     }
     /* No end event, no end-stream frame: the connection dropped. */
     if (sandbox_gone(b))
-        fail(e, err, SD_EENV,
-             "%s: sandbox gone: it was killed or reached its end of life while the program "
-             "ran",
-             iname);
+        e2b_fail(e, err, SD_EENV,
+                 "%s: sandbox gone: it was killed or reached its end of life while the program "
+                 "ran",
+                 iname);
     else
-        fail(e, err, SD_EENV, "%s: connection lost mid-stream (%s)", iname,
-             done != CURLE_OK ? (cerr[0] ? cerr : curl_easy_strerror(done))
-                              : "the stream ended without an end event");
+        e2b_fail(e, err, SD_EENV, "%s: connection lost mid-stream (%s)", iname,
+                 done != CURLE_OK ? (cerr[0] ? cerr : curl_easy_strerror(done))
+                                  : "the stream ended without an end event");
 out:
     if (rc == 0 && !s.got_start)
         ex->setup_failed = 1;
@@ -945,9 +647,9 @@ static int kill_sandbox(struct e2b *e, const char *sbx_id)
     int ok;
 
     snprintf(path, sizeof path, "/sandboxes/%s", sbx_id);
-    ok = api_call(e, "DELETE", path, NULL, &r) == 0 &&
+    ok = e2b_api_call(e, "DELETE", path, NULL, &r) == 0 &&
          (r.status == 204 || r.status == 200 || r.status == 404);
-    hres_free(&r);
+    e2b_hres_free(&r);
     return ok ? 0 : -1;
 }
 
@@ -1068,24 +770,24 @@ static int sweep_one(struct e2b *e,
         curl_free(q);
         free(tok);
         tok = NULL;
-        if (api_call(e, "GET", path, NULL, &r) != 0 || r.status != 200) {
-            rc = status_fail(e, "list sandboxes", &r, err);
-            hres_free(&r);
+        if (e2b_api_call(e, "GET", path, NULL, &r) != 0 || r.status != 200) {
+            rc = e2b_status_fail(e, "list sandboxes", &r, err);
+            e2b_hres_free(&r);
             break;
         }
         arr = r.body.p ? json_loads(r.body.p, 0, &je) : NULL;
         if (!json_is_array(arr)) {
             json_decref(arr);
-            hres_free(&r);
-            rc = fail(e, err, SD_EENV, "%s: list sandboxes: the response is not an array",
-                      e->cfg.inst[0].name);
+            e2b_hres_free(&r);
+            rc = e2b_fail(e, err, SD_EENV, "%s: list sandboxes: the response is not an array",
+                          e->cfg.inst[0].name);
             break;
         }
         json_array_extend(all, arr);
         json_decref(arr);
         if (r.next_token[0])
             tok = strdup(r.next_token);
-        hres_free(&r);
+        e2b_hres_free(&r);
         if (tok == NULL)
             break;
     }
