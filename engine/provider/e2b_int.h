@@ -6,6 +6,8 @@
  *   e2b_http.c      HTTP over libcurl easy handles: one request, headers
  *                   that are wiped, redacted errors, control-plane calls
  *                   with 429 retries, envd calls with port-not-open retries
+ *   e2b_process.c   start (the envd process stream in a curl multi loop,
+ *                   signals, resource samples) and signal
  *   provider_e2b.c  the provider: create, upload, destroy, the ops table,
  *                   instances, and the leak sweep
  *
@@ -123,5 +125,15 @@ int e2b_port_not_open(const struct hres *r);
 int e2b_envd_call(struct sbx *b, const char *method, const char *path, struct curl_slist *extra,
                   const char *body, const char *mime_path, const char *mime_name,
                   int64_t timeout_ms, struct hres *r);
+
+/* --- the process (e2b_process.c) ------------------------------------------ */
+
+/* provider_ops.start and .signal of e2b_ops (provider.h has the contracts):
+ * start runs argv in the sandbox and streams its output until it ends;
+ * signal, from any thread, asks the running start to send SIGTERM (SIGKILL
+ * after a grace period) or SIGKILL, and returns 0. */
+int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
+              struct sbx_exit *ex, struct sd_err *err);
+int e2b_signal(struct sbx *b, int sig);
 
 #endif
