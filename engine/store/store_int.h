@@ -28,7 +28,9 @@
  * The fields under "Writer thread only" (the open batch, the statement
  * cache, the output state, the seal list) belong to the writer thread once
  * it runs (ASSERT_WRITER); before it starts and after it is joined, the owner
- * thread has them. path, id and flags are set at open and then only read.
+ * thread has them (out_head and out_tail sit there but are read and written
+ * under s->lock, since store_set_output_caps runs on any thread). path, id
+ * and flags are set at open and then only read.
  * db is the writer's connection (in read-only mode the only one, used by the
  * owner). key changes only in rekey, on the writer thread.
  */
