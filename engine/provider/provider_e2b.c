@@ -1,5 +1,7 @@
 /*
- * provider_e2b.c: the E2B sandbox provider (e2b.h, provider.h).
+ * provider_e2b.c: the E2B sandbox provider (e2b.h, provider.h): creating,
+ * uploading to and destroying sandboxes, the ops table, provider instances,
+ * and the leak sweep.
  *
  * DESIGN
  * One E2B sandbox per deployment, driven over HTTP with libcurl easy
@@ -10,357 +12,43 @@
  *            sandbox id, trajectory, run, and the owning process (pid and
  *            start time) so a sweep can tell ours and live ones apart;
  *   upload   POST {envd}/files?path=swarmdeck/NAME (multipart, part "file");
- *   start    POST {envd}/process.Process/Start: a Connect server stream,
- *            decoded incrementally by connect.c from the write callback,
- *            run in a curl multi loop that also sends signals and fetches
- *            resource samples (GET {api}/sandboxes/{id}/metrics) every
- *            sample_ms;
- *   signal   records the request and wakes the loop, which sends
- *            process.Process/SendSignal (SIGTERM, then SIGKILL after a grace
- *            period), so no HTTP call happens under the caller's lock;
+ *   start    POST {envd}/process.Process/Start, and signal (e2b_process.c);
  *   destroy  DELETE {api}/sandboxes/{id} (204, or 404 when already gone).
- * Control-plane calls honour 429 Retry-After a bounded number of times.
- * The command timeout is always explicit (Connect-Timeout-Ms = the
- * deployment's timeout, or none), never the SDK's hidden 60 s default.
+ * Control-plane calls honour 429 Retry-After a bounded number of times
+ * (e2b_http.c).
  *
- * A stream that ends without an end event or end-stream frame is diagnosed
- * with GET {envd}/health: 502 means the sandbox is gone (killed or expired),
- * anything else that the connection was lost. Either is a provider error;
- * the coordinator does not retry a deployment that already streamed output.
+ * The sweep lists every running or paused sandbox tagged with our owner id,
+ * on every instance, following X-Next-Token, checks the owner again rather
+ * than trust the server's filter, and destroys each one the caller's keep()
+ * does not claim.
  *
- * Files uploaded by envd are not executable, so the command chmods the
- * executables first and then execs argv, with cwd "swarmdeck" (relative to
- * the sandbox user's home, where the uploads went).
+ * e2b_int.h has the structs and the files; this file calls e2b_http.c and
+ * e2b_process.c, and neither calls it.
  *
  * THREADS
  * A struct sbx is driven by one worker; signal() may be called from any
- * thread (it takes b->mu only to wake the loop). The API key is copied into
- * each provider instance and only ever placed in request headers.
+ * thread (e2b_process.c). The API key is copied into each provider instance
+ * and only ever placed in request headers.
  */
 #define _GNU_SOURCE
+#include "e2b_int.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
-#include <math.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "connect.h"
 #include "crypto.h"
-#include "e2b.h"
-
-#define ENVD_PORT     "49983"
-#define MAX_BODY      (1u << 20)
-#define KILL_GRACE_MS 3000
-#define MAX_EXECS     16
-
-struct e2b {
-    struct e2b_config cfg; /* a copy holding only our instance as inst[0] */
-    char owner[80];
-};
-
-struct sbx {
-    struct provider *p;
-    struct sbx_spec spec;
-    char id[80];
-    char sbx_id[64]; /* E2B's sandboxID */
-    char token[512]; /* envdAccessToken, or "" */
-    char envd[512];  /* envd base URL */
-    char execs[MAX_EXECS][128];
-    int nexec;
-    _Atomic int64_t pid;  /* the process in the sandbox, 0 until started */
-    _Atomic int want_sig; /* signal asked for by signal(), 0 = none */
-    pthread_mutex_t mu;   /* guards multi */
-    CURLM *multi;         /* while start runs */
-};
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void curl_init_once(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* --- HTTP ------------------------------------------------------------------ */
-
-struct buf {
-    char *p;
-    size_t len;
-};
-
-static size_t buf_write(char *ptr, size_t sz, size_t nm, void *arg)
-{
-    struct buf *b = arg;
-    size_t n = sz * nm, take = n;
-    char *q;
-
-    if (b->len + take > MAX_BODY)
-        take = MAX_BODY - b->len;
-    if (take > 0) {
-        q = realloc(b->p, b->len + take + 1);
-        if (q == NULL)
-            return 0;
-        b->p = q;
-        memcpy(b->p + b->len, ptr, take);
-        b->len += take;
-        b->p[b->len] = '\0';
-    }
-    return n;
-}
-
-struct hres {
-    long status;
-    struct buf body;
-    int64_t retry_after_ms; /* -1 = none */
-    char next_token[512];
-    char cerr[CURL_ERROR_SIZE];
-    CURLcode cc;
-};
-
-static void hres_free(struct hres *r)
-{
-    free(r->body.p);
-    memset(r, 0, sizeof *r);
-}
-
-static size_t hdr_cb(char *b, size_t sz, size_t nm, void *arg)
-{
-    struct hres *r = arg;
-    size_t n = sz * nm;
-    char line[600];
-    size_t l = n < sizeof line - 1 ? n : sizeof line - 1;
-
-    memcpy(line, b, l);
-    line[l] = '\0';
-    while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == '\n' || line[l - 1] == ' '))
-        line[--l] = '\0';
-    if (strncasecmp(line, "retry-after:", 12) == 0) {
-        char *end;
-        long v = strtol(line + 12, &end, 10);
-        if (end != line + 12 && v >= 0)
-            r->retry_after_ms = (int64_t)v * 1000;
-    } else if (strncasecmp(line, "x-next-token:", 13) == 0) {
-        const char *v = line + 13;
-        while (*v == ' ')
-            v++;
-        size_t vl = strlen(v);
-        if (vl < sizeof r->next_token) /* a longer cursor is not one we made up */
-            memcpy(r->next_token, v, vl + 1);
-    }
-    return n;
-}
-
-/* Perform one request on a fresh easy handle. body may be NULL; mime_path,
- * when set, uploads that file as the multipart part "file" (with the file
- * name of the path it goes to, never our local name). Returns 0 when
- * an HTTP response arrived (r->status), -1 on a transport error (r->cerr). */
-static int http(const char *method, const char *url, struct curl_slist *hdrs, const char *body,
-                const char *mime_path, const char *mime_name, int64_t timeout_ms, struct hres *r)
-{
-    CURL *h = curl_easy_init();
-    curl_mime *mime = NULL;
-
-    memset(r, 0, sizeof *r);
-    r->retry_after_ms = -1;
-    if (h == NULL) {
-        snprintf(r->cerr, sizeof r->cerr, "cannot create a curl handle");
-        return -1;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, hdr_cb);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->cerr);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (strcmp(method, "GET") == 0)
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    if (body != NULL) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    if (mime_path != NULL) {
-        const char *base = strrchr(url, '/');
-        curl_mimepart *part;
-        mime = curl_mime_init(h);
-        part = curl_mime_addpart(mime);
-        curl_mime_name(part, "file");
-        curl_mime_filedata(part, mime_path);
-        curl_mime_filename(part, mime_name ? mime_name : base + 1);
-        curl_mime_type(part, "application/octet-stream");
-        curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
-    }
-    r->cc = curl_easy_perform(h);
-    if (r->cc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    else if (r->cerr[0] == '\0')
-        snprintf(r->cerr, sizeof r->cerr, "%s", curl_easy_strerror(r->cc));
-    curl_mime_free(mime);
-    curl_easy_cleanup(h);
-    return r->cc == CURLE_OK ? 0 : -1;
-}
-
-/* Header lines may hold the API key or an access token: the stack copy and,
- * in hdrs_free, every list entry are wiped (OPENSSL_cleanse, which the
- * compiler cannot drop) before the memory is released. */
-static struct curl_slist *add_hdr(struct curl_slist *l, const char *fmt, const char *v)
-{
-    char line[700];
-    struct curl_slist *r;
-
-    snprintf(line, sizeof line, fmt, v);
-    r = curl_slist_append(l, line);
-    crypto_wipe(line, sizeof line);
-    return r;
-}
-
-static void hdrs_free(struct curl_slist *h)
-{
-    for (struct curl_slist *i = h; i != NULL; i = i->next)
-        if (i->data != NULL)
-            crypto_wipe(i->data, strlen(i->data));
-    curl_slist_free_all(h);
-}
-
-/* The message of an error body: JSON {"message": ...} or the text itself. */
-static void body_message(const struct hres *r, char *out, size_t n)
-{
-    json_error_t je;
-    json_t *j = r->body.p ? json_loads(r->body.p, 0, &je) : NULL;
-    const char *m = json_string_value(json_object_get(j, "message"));
-
-    if (m != NULL)
-        snprintf(out, n, "%s", m);
-    else if (r->body.p != NULL && r->body.len > 0)
-        snprintf(out, n, "%.*s", (int)(r->body.len > 200 ? 200 : r->body.len), r->body.p);
-    else
-        snprintf(out, n, "no message");
-    for (char *p = out; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    json_decref(j);
-}
-
-/* Set err from a failed call, redacted. Returns -1. */
-static int fail(struct e2b *e, struct sd_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(struct e2b *e, struct sd_err *err, int code, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    e2b_redact(&e->cfg, msg, sizeof msg);
-    return sd_err_set(err, code, "%s", msg);
-}
-
-static int status_fail(struct e2b *e, const char *what, const struct hres *r, struct sd_err *err)
-{
-    char m[300];
-
-    if (r->cc != CURLE_OK)
-        return fail(e, err, SD_EENV, "%s: %s: %s", e->cfg.inst[0].name, what, r->cerr);
-    body_message(r, m, sizeof m);
-    if (r->status == 401 || r->status == 403)
-        return fail(e, err, SD_EUSAGE,
-                    "%s: %s: the E2B API key was refused (%ld: %s); check the key in %s",
-                    e->cfg.inst[0].name, what, r->status, m, e->cfg.source);
-    if (r->status == 400)
-        return fail(e, err, SD_EUSAGE, "%s: %s: bad request (400: %s)", e->cfg.inst[0].name, what,
-                    m);
-    if (r->status == 429)
-        return fail(e, err, SD_EENV, "%s: %s: rate limited (429: %s), gave up after %d retries",
-                    e->cfg.inst[0].name, what, m, e->cfg.max_retries);
-    return fail(e, err, SD_EENV, "%s: %s: HTTP %ld: %s", e->cfg.inst[0].name, what, r->status, m);
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* A control-plane call: X-API-Key, JSON body, 429 retried after Retry-After
- * (bounded). Returns 0 with r filled (any status), -1 on a transport error. */
-static int api_call(struct e2b *e, const char *method, const char *path, const char *body,
-                    struct hres *r)
-{
-    char url[1024];
-    struct curl_slist *h = NULL;
-    int rc;
-
-    snprintf(url, sizeof url, "%s%s", e->cfg.inst[0].api_url, path);
-    h = add_hdr(h, "X-API-Key: %s", e->cfg.api_key);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "Accept: application/json");
-    h = curl_slist_append(h, "User-Agent: swarmdeck");
-    for (int attempt = 0;; attempt++) {
-        int64_t wait;
-        rc = http(method, url, h, body, NULL, NULL, e->cfg.request_timeout_ms, r);
-        if (rc != 0 || r->status != 429 || attempt >= e->cfg.max_retries)
-            break;
-        wait = r->retry_after_ms >= 0 ? r->retry_after_ms : 1000ll << attempt;
-        if (wait > e->cfg.max_retry_after_ms)
-            break; /* longer than we are willing to wait: report the 429 */
-        hres_free(r);
-        sleep_ms(wait);
-    }
-    hdrs_free(h);
-    return rc;
-}
-
-static struct curl_slist *envd_headers(struct sbx *b, struct curl_slist *h)
-{
-    if (b->token[0])
-        h = add_hdr(h, "X-Access-Token: %s", b->token);
-    h = add_hdr(h, "E2b-Sandbox-Id: %s", b->sbx_id);
-    h = curl_slist_append(h, "E2b-Sandbox-Port: " ENVD_PORT);
-    h = curl_slist_append(h, "User-Agent: swarmdeck");
-    return h;
-}
-
-static int port_not_open(const struct hres *r)
-{
-    return r->status == 502 && r->body.p != NULL && strstr(r->body.p, "port is not open") != NULL;
-}
-
-/* An envd call; 502 "port is not open" (envd still starting) is retried
- * briefly, "sandbox was not found" is not. */
-static int envd_call(struct sbx *b, const char *method, const char *path, struct curl_slist *extra,
-                     const char *body, const char *mime_path, const char *mime_name,
-                     int64_t timeout_ms, struct hres *r)
-{
-    char url[1200];
-    struct curl_slist *h = envd_headers(b, NULL);
-    int rc;
-
-    for (struct curl_slist *x = extra; x; x = x->next)
-        h = curl_slist_append(h, x->data);
-    snprintf(url, sizeof url, "%s%s", b->envd, path);
-    for (int attempt = 0;; attempt++) {
-        rc = http(method, url, h, body, mime_path, mime_name, timeout_ms, r);
-        if (rc != 0 || !port_not_open(r) || attempt >= 10)
-            break;
-        hres_free(r);
-        sleep_ms(200);
-    }
-    hdrs_free(h);
-    return rc;
 }
 
 /* --- create, upload -------------------------------------------------------- */
@@ -402,30 +90,30 @@ static int e2b_create(struct provider *p, const struct sbx_spec *spec, struct sb
     if (body == NULL)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     bs = json_dumps(body, JSON_COMPACT);
-    if (api_call(e, "POST", "/v2/sandboxes", bs, &r) == 0 && r.status == 404) {
+    if (e2b_api_call(e, "POST", "/v2/sandboxes", bs, &r) == 0 && r.status == 404) {
         /* An older API without v2: v1 needs `secure` for an access token. */
         free(bs);
         json_object_set_new(body, "secure", json_true());
         bs = json_dumps(body, JSON_COMPACT);
-        hres_free(&r);
-        api_call(e, "POST", "/sandboxes", bs, &r);
+        e2b_hres_free(&r);
+        e2b_api_call(e, "POST", "/sandboxes", bs, &r);
     }
     free(bs);
     json_decref(body);
     if (r.cc != CURLE_OK || (r.status != 201 && r.status != 200)) {
-        status_fail(e, "create sandbox", &r, err);
-        hres_free(&r);
+        e2b_status_fail(e, "create sandbox", &r, err);
+        e2b_hres_free(&r);
         return -1;
     }
     resp = r.body.p ? json_loads(r.body.p, 0, &je) : NULL;
-    hres_free(&r);
+    e2b_hres_free(&r);
     sid = json_string_value(json_object_get(resp, "sandboxID"));
     tok = json_string_value(json_object_get(resp, "envdAccessToken"));
     dom = json_string_value(json_object_get(resp, "domain"));
     if (sid == NULL || !id_ok(sid) || strlen(sid) >= sizeof b->sbx_id) {
         json_decref(resp);
-        return fail(e, err, SD_EENV, "%s: create sandbox: the response has no valid sandboxID",
-                    in->name);
+        return e2b_fail(e, err, SD_EENV, "%s: create sandbox: the response has no valid sandboxID",
+                        in->name);
     }
     b = calloc(1, sizeof *b);
     if (b == NULL) {
@@ -465,476 +153,23 @@ static int e2b_upload(struct sbx *b, const char *local_path, const char *name, i
     q = curl_easy_escape(NULL, name, 0);
     snprintf(path, sizeof path, "/files?path=swarmdeck%%2F%s", q ? q : name);
     curl_free(q);
-    envd_call(b, "POST", path, NULL, NULL, local_path, name, e->cfg.request_timeout_ms * 4, &r);
+    e2b_envd_call(b, "POST", path, NULL, NULL, local_path, name, e->cfg.request_timeout_ms * 4, &r);
     if (r.cc != CURLE_OK || r.status != 200) {
         char what[200];
         if (r.status == 507) {
-            hres_free(&r);
-            return fail(e, err, SD_EENV,
-                        "%s: upload %s: not enough disk space in the sandbox (507)",
-                        e->cfg.inst[0].name, name);
+            e2b_hres_free(&r);
+            return e2b_fail(e, err, SD_EENV,
+                            "%s: upload %s: not enough disk space in the sandbox (507)",
+                            e->cfg.inst[0].name, name);
         }
         snprintf(what, sizeof what, "upload %s", name);
-        status_fail(e, what, &r, err);
-        hres_free(&r);
+        e2b_status_fail(e, what, &r, err);
+        e2b_hres_free(&r);
         return -1;
     }
-    hres_free(&r);
+    e2b_hres_free(&r);
     if (executable && b->nexec < MAX_EXECS)
         snprintf(b->execs[b->nexec++], sizeof b->execs[0], "%s", name);
-    return 0;
-}
-
-/* --- start: the process stream --------------------------------------------- */
-
-struct stream {
-    struct sbx *b;
-    const struct sbx_callbacks *cb;
-    struct connect_dec dec;
-    CURL *h;
-    long status;
-    struct buf errbody;
-    int got_start, got_end, got_eos, eos_error, bad;
-    struct connect_event end;
-    char eos_code[64], eos_msg[256];
-    uint64_t t_start_ns;
-};
-
-static int on_frame(void *arg, unsigned flags, const char *payload, size_t len)
-{
-    struct stream *s = arg;
-    struct connect_event ev;
-
-    if (flags & CONNECT_FLAG_END) {
-        s->got_eos = 1;
-        s->eos_error = connect_end_parse(payload, len, s->eos_code, sizeof s->eos_code, s->eos_msg,
-                                         sizeof s->eos_msg);
-        if (s->eos_error < 0) {
-            snprintf(s->dec.err, sizeof s->dec.err, "end-stream frame is not JSON");
-            return -1;
-        }
-        return 0;
-    }
-    if (connect_event_parse(payload, len, &ev) != 0) {
-        snprintf(s->dec.err, sizeof s->dec.err, "a process event is not valid JSON or base64");
-        return -1;
-    }
-    switch (ev.type) {
-    case CONNECT_EV_START: {
-        struct e2b *e = s->b->p->impl;
-        char iso[400];
-        s->got_start = 1;
-        s->t_start_ns = sd_mono_ns();
-        atomic_store(&s->b->pid, ev.pid);
-        snprintf(iso, sizeof iso,
-                 "{\"instance\":\"%s\",\"provider\":\"e2b\",\"sandbox\":\"%s\",\"template\":\"%s\","
-                 "\"vm\":\"firecracker\"}",
-                 e->cfg.inst[0].name, s->b->sbx_id, e->cfg.template_id);
-        if (s->cb->started)
-            s->cb->started(s->cb->arg, iso, "microvm");
-        break;
-    }
-    case CONNECT_EV_DATA:
-        if (s->cb->output && ev.len > 0)
-            s->cb->output(s->cb->arg, ev.stream == 2 ? 2 : 1, (const char *)ev.data, ev.len);
-        break;
-    case CONNECT_EV_END:
-        s->got_end = 1;
-        s->end = ev;
-        ev.data = NULL;
-        break;
-    default: /* keepalive and events we do not know */
-        break;
-    }
-    connect_event_clear(&ev);
-    return 0;
-}
-
-static size_t stream_write(char *ptr, size_t sz, size_t nm, void *arg)
-{
-    struct stream *s = arg;
-    size_t n = sz * nm;
-
-    if (s->status == 0)
-        curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->status);
-    if (s->status != 200)
-        return buf_write(ptr, sz, nm, &s->errbody);
-    if (connect_feed(&s->dec, ptr, n, on_frame, s) != 0) {
-        s->bad = 1;
-        return 0; /* abort the transfer */
-    }
-    return n;
-}
-
-/* A growable string: the command line for bash -c. */
-struct str {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void str_add(struct str *s, const char *t, size_t n)
-{
-    if (s->oom)
-        return;
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = (s->len + n + 1) * 2;
-        char *q = realloc(s->p, cap);
-        if (q == NULL) {
-            s->oom = 1;
-            return;
-        }
-        s->p = q;
-        s->cap = cap;
-    }
-    memcpy(s->p + s->len, t, n);
-    s->len += n;
-    s->p[s->len] = '\0';
-}
-
-/* Append ' ' and t quoted for bash (single quotes; ' as '\''). */
-static void str_arg(struct str *s, const char *t)
-{
-    str_add(s, " '", 2);
-    for (; *t; t++) {
-        if (*t == '\'')
-            str_add(s, "'\\''", 4);
-        else
-            str_add(s, t, 1);
-    }
-    str_add(s, "'", 1);
-}
-
-/* "chmod 0755 'x' && exec 'argv0' 'argv1' ..." or NULL when out of memory. */
-static char *shell_command(struct sbx *b, char *const argv[])
-{
-    struct str s = {0};
-
-    if (b->nexec > 0) {
-        str_add(&s, "chmod 0755", 10);
-        for (int i = 0; i < b->nexec; i++)
-            str_arg(&s, b->execs[i]);
-        str_add(&s, " && ", 4);
-    }
-    str_add(&s, "exec", 4);
-    for (size_t i = 0; argv[i] != NULL; i++)
-        str_arg(&s, argv[i]);
-    if (s.oom) {
-        free(s.p);
-        return NULL;
-    }
-    return s.p;
-}
-
-static int send_signal(struct sbx *b, int sig)
-{
-    struct e2b *e = b->p->impl;
-    struct curl_slist *h = NULL;
-    char body[128];
-    struct hres r;
-    int64_t pid = atomic_load(&b->pid);
-    int rc;
-
-    if (pid <= 0)
-        return -1;
-    snprintf(body, sizeof body, "{\"process\":{\"pid\":%lld},\"signal\":\"%s\"}", (long long)pid,
-             sig == SIGKILL ? "SIGNAL_SIGKILL" : "SIGNAL_SIGTERM");
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "Connect-Protocol-Version: 1");
-    rc = envd_call(b, "POST", "/process.Process/SendSignal", h, body, NULL, NULL,
-                   e->cfg.request_timeout_ms, &r);
-    hdrs_free(h);
-    /* 404 not_found: it already ended, which is what we wanted. */
-    rc = rc == 0 && (r.status == 200 || r.status == 404) ? 0 : -1;
-    hres_free(&r);
-    return rc;
-}
-
-struct sampler {
-    CURL *h;
-    struct buf body;
-    struct curl_slist *hdrs;
-    uint64_t next_ns, last_ns;
-    double cpu_ms;
-};
-
-static void sample_begin(struct sbx *b, CURLM *m, struct sampler *sm)
-{
-    struct e2b *e = b->p->impl;
-    char url[1024];
-
-    snprintf(url, sizeof url, "%s/sandboxes/%s/metrics", e->cfg.inst[0].api_url, b->sbx_id);
-    sm->h = curl_easy_init();
-    if (sm->h == NULL)
-        return;
-    if (sm->hdrs == NULL) {
-        sm->hdrs = add_hdr(NULL, "X-API-Key: %s", e->cfg.api_key);
-        sm->hdrs = curl_slist_append(sm->hdrs, "Accept: application/json");
-    }
-    free(sm->body.p);
-    memset(&sm->body, 0, sizeof sm->body);
-    curl_easy_setopt(sm->h, CURLOPT_URL, url);
-    curl_easy_setopt(sm->h, CURLOPT_HTTPHEADER, sm->hdrs);
-    curl_easy_setopt(sm->h, CURLOPT_WRITEFUNCTION, buf_write);
-    curl_easy_setopt(sm->h, CURLOPT_WRITEDATA, &sm->body);
-    curl_easy_setopt(sm->h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(sm->h, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(sm->h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_multi_add_handle(m, sm->h);
-}
-
-/* A finished metrics request: the newest SandboxMetric gives memory and the
- * CPU share since the previous sample (cpuUsedPct of cpuCount cores). */
-static void sample_end(struct sampler *sm, CURLM *m, const struct sbx_callbacks *cb)
-{
-    long status = 0;
-    json_error_t je;
-    json_t *j, *last;
-    uint64_t now = sd_mono_ns();
-
-    curl_easy_getinfo(sm->h, CURLINFO_RESPONSE_CODE, &status);
-    curl_multi_remove_handle(m, sm->h);
-    curl_easy_cleanup(sm->h);
-    sm->h = NULL;
-    j = status == 200 && sm->body.p ? json_loads(sm->body.p, 0, &je) : NULL;
-    last = json_array_get(j, json_array_size(j) ? json_array_size(j) - 1 : 0);
-    if (json_is_object(last)) {
-        double pct = json_number_value(json_object_get(last, "cpuUsedPct"));
-        double cores = json_number_value(json_object_get(last, "cpuCount"));
-        double mem = json_number_value(json_object_get(last, "memUsed"));
-        if (sm->last_ns != 0)
-            sm->cpu_ms += pct / 100.0 * (cores > 0 ? cores : 1) * (double)(now - sm->last_ns) / 1e6;
-        sm->last_ns = now;
-        if (cb->sample)
-            cb->sample(cb->arg, (int64_t)sm->cpu_ms, (int64_t)(mem / 1024));
-    }
-    json_decref(j);
-}
-
-static int sig_from_status(const char *status)
-{
-    if (strstr(status, "terminated"))
-        return SIGTERM;
-    if (strstr(status, "interrupt"))
-        return SIGINT;
-    return SIGKILL;
-}
-
-/* After a stream ended without a result: is the sandbox still there? */
-static int sandbox_gone(struct sbx *b)
-{
-    struct hres r;
-    int gone;
-    envd_call(b, "GET", "/health", NULL, NULL, NULL, NULL, 5000, &r);
-    gone = r.cc == CURLE_OK && r.status == 502 && !port_not_open(&r);
-    hres_free(&r);
-    return gone;
-}
-
-static int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
-                     struct sbx_exit *ex, struct sd_err *err)
-{
-    struct e2b *e = b->p->impl;
-    const char *iname = e->cfg.inst[0].name;
-    struct stream s;
-    struct sampler sm;
-    struct curl_slist *h = NULL;
-    char url[1200], *cmd, *json = NULL, cerr[CURL_ERROR_SIZE] = "";
-    unsigned char *frame = NULL;
-    size_t flen = 0;
-    json_t *req;
-    CURLM *m;
-    CURLcode done = CURLE_OK;
-    int running = 1, finished = 0, rc = -1, sent = 0;
-    uint64_t term_ns = 0, t0 = sd_mono_ns();
-
-    memset(ex, 0, sizeof *ex);
-    ex->code = -1;
-    memset(&s, 0, sizeof s);
-    memset(&sm, 0, sizeof sm);
-    s.b = b;
-    s.cb = cb;
-    connect_init(&s.dec, 0);
-    cmd = shell_command(b, argv);
-    if (cmd == NULL)
-        return sd_err_set(err, SD_ENOMEM, "out of memory");
-    req = json_pack("{s:{s:s, s:[s, s], s:{s:s, s:s, s:s}, s:s}, s:b}", "process", "cmd",
-                    "/bin/bash", "args", "-c", cmd, "envs", "PYTHONUNBUFFERED", "1", "LANG",
-                    "C.UTF-8", "TZ", "UTC", "cwd", "swarmdeck", "stdin", 0);
-    free(cmd);
-    if (req != NULL)
-        json = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-    if (json != NULL)
-        frame = connect_frame(0, json, strlen(json), &flen);
-    free(json);
-    if (frame == NULL)
-        return sd_err_set(err, SD_ENOMEM, "out of memory");
-
-    s.h = curl_easy_init();
-    m = curl_multi_init();
-    if (s.h == NULL || m == NULL) {
-        free(frame);
-        curl_easy_cleanup(s.h);
-        curl_multi_cleanup(m);
-        return sd_err_set(err, SD_ENOMEM, "cannot create curl handles");
-    }
-    h = envd_headers(b, NULL);
-    h = curl_slist_append(h, "Content-Type: application/connect+json");
-    h = curl_slist_append(h, "Connect-Protocol-Version: 1");
-    h = curl_slist_append(h, "Keepalive-Ping-Interval: 50");
-    if (b->spec.timeout_ms > 0) {
-        char v[32];
-        snprintf(v, sizeof v, "%lld", (long long)b->spec.timeout_ms);
-        h = add_hdr(h, "Connect-Timeout-Ms: %s", v);
-    }
-    snprintf(url, sizeof url, "%s/process.Process/Start", b->envd);
-    curl_easy_setopt(s.h, CURLOPT_URL, url);
-    curl_easy_setopt(s.h, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(s.h, CURLOPT_POSTFIELDS, (char *)frame);
-    curl_easy_setopt(s.h, CURLOPT_POSTFIELDSIZE, (long)flen);
-    curl_easy_setopt(s.h, CURLOPT_WRITEFUNCTION, stream_write);
-    curl_easy_setopt(s.h, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(s.h, CURLOPT_ERRORBUFFER, cerr);
-    curl_easy_setopt(s.h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(s.h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(s.h, CURLOPT_PROTOCOLS_STR, "http,https");
-    /* envd enforces the command timeout; ours is a safety net. Keepalives
-     * come every 50 s, so 150 s of silence means the connection is dead. */
-    if (b->spec.timeout_ms > 0)
-        curl_easy_setopt(s.h, CURLOPT_TIMEOUT_MS, (long)(b->spec.timeout_ms + 60000));
-    curl_easy_setopt(s.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(s.h, CURLOPT_LOW_SPEED_TIME, 150L);
-    curl_multi_add_handle(m, s.h);
-    pthread_mutex_lock(&b->mu);
-    b->multi = m;
-    pthread_mutex_unlock(&b->mu);
-    sm.next_ns = t0 + (uint64_t)e->cfg.sample_ms * 1000000ull;
-
-    while (!finished) {
-        CURLMsg *msg;
-        int left, want;
-        uint64_t now;
-
-        curl_multi_perform(m, &running);
-        while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            if (msg->easy_handle == s.h) {
-                done = msg->data.result;
-                finished = 1;
-            } else if (msg->easy_handle == sm.h) {
-                sample_end(&sm, m, cb);
-            }
-        }
-        if (finished)
-            break;
-        now = sd_mono_ns();
-        /* Signals: SIGTERM first, SIGKILL after the grace period. */
-        want = atomic_load(&b->want_sig);
-        if (want != 0 && s.got_start) {
-            if (!sent) {
-                sent = want == SIGKILL ? 2 : 1;
-                send_signal(b, want == SIGKILL ? SIGKILL : SIGTERM);
-                term_ns = now;
-            } else if (sent == 1 &&
-                       (want == SIGKILL || now - term_ns > (uint64_t)KILL_GRACE_MS * 1000000ull)) {
-                sent = 2;
-                send_signal(b, SIGKILL);
-            }
-        }
-        if (s.got_start && sm.h == NULL && now >= sm.next_ns) {
-            sm.next_ns = now + (uint64_t)e->cfg.sample_ms * 1000000ull;
-            sample_begin(b, m, &sm);
-        }
-        curl_multi_poll(m, NULL, 0, 200, NULL);
-    }
-    pthread_mutex_lock(&b->mu);
-    b->multi = NULL;
-    pthread_mutex_unlock(&b->mu);
-    if (sm.h != NULL) {
-        curl_multi_remove_handle(m, sm.h);
-        curl_easy_cleanup(sm.h);
-    }
-    hdrs_free(sm.hdrs);
-    free(sm.body.p);
-    curl_multi_remove_handle(m, s.h);
-    if (s.status == 0)
-        curl_easy_getinfo(s.h, CURLINFO_RESPONSE_CODE, &s.status);
-    curl_easy_cleanup(s.h);
-    curl_multi_cleanup(m);
-    hdrs_free(h);
-    free(frame);
-    ex->wall_ms = (int64_t)((sd_mono_ns() - (s.t_start_ns ? s.t_start_ns : t0)) / 1000000);
-    ex->cpu_ms = (int64_t)sm.cpu_ms;
-
-    if (s.status != 0 && s.status != 200) {
-        struct hres r = {.status = s.status, .body = s.errbody, .cc = CURLE_OK};
-        const char *what = "start";
-        if (s.status == 502 && s.errbody.p && strstr(s.errbody.p, "not found"))
-            fail(e, err, SD_EENV, "%s: sandbox gone: the sandbox was not found (502)", iname);
-        else
-            status_fail(e, what, &r, err);
-        goto out;
-    }
-    if (s.bad) {
-        fail(e, err, SD_EENV, "%s: malformed process stream: %s", iname, s.dec.err);
-        goto out;
-    }
-    if (s.got_eos && s.eos_error > 0 && strcmp(s.eos_code, "deadline_exceeded") == 0) {
-        /* envd SIGKILLed the program at Connect-Timeout-Ms. */
-        ex->timed_out = 1;
-        ex->signal = SIGKILL;
-        rc = 0;
-        goto out;
-    }
-    if (s.got_end) {
-        ex->code = s.end.exit_code;
-        if (s.end.exit_code < 0 || (!s.end.exited && strncmp(s.end.status, "signal", 6) == 0)) {
-            ex->code = -1;
-            ex->signal = sig_from_status(s.end.status);
-        }
-        rc = 0;
-        goto out;
-    }
-    if (s.got_eos && s.eos_error > 0) {
-        fail(e, err, SD_EENV, "%s: the process stream ended with %s: %s", iname, s.eos_code,
-             s.eos_msg);
-        goto out;
-    }
-    if (s.got_eos) {
-        fail(e, err, SD_EENV, "%s: the process exited without a result", iname);
-        goto out;
-    }
-    /* No end event, no end-stream frame: the connection dropped. */
-    if (sandbox_gone(b))
-        fail(e, err, SD_EENV,
-             "%s: sandbox gone: it was killed or reached its end of life while the program "
-             "ran",
-             iname);
-    else
-        fail(e, err, SD_EENV, "%s: connection lost mid-stream (%s)", iname,
-             done != CURLE_OK ? (cerr[0] ? cerr : curl_easy_strerror(done))
-                              : "the stream ended without an end event");
-out:
-    if (rc == 0 && !s.got_start)
-        ex->setup_failed = 1;
-    connect_event_clear(&s.end);
-    connect_free(&s.dec);
-    free(s.errbody.p);
-    return rc;
-}
-
-static int e2b_signal(struct sbx *b, int sig)
-{
-    int prev = atomic_load(&b->want_sig);
-    /* Never downgrade a SIGKILL request to SIGTERM. */
-    if (prev != SIGKILL)
-        atomic_store(&b->want_sig, sig == SIGKILL ? SIGKILL : SIGTERM);
-    pthread_mutex_lock(&b->mu);
-    if (b->multi != NULL)
-        curl_multi_wakeup(b->multi);
-    pthread_mutex_unlock(&b->mu);
     return 0;
 }
 
@@ -945,9 +180,9 @@ static int kill_sandbox(struct e2b *e, const char *sbx_id)
     int ok;
 
     snprintf(path, sizeof path, "/sandboxes/%s", sbx_id);
-    ok = api_call(e, "DELETE", path, NULL, &r) == 0 &&
+    ok = e2b_api_call(e, "DELETE", path, NULL, &r) == 0 &&
          (r.status == 204 || r.status == 200 || r.status == 404);
-    hres_free(&r);
+    e2b_hres_free(&r);
     return ok ? 0 : -1;
 }
 
@@ -1068,24 +303,24 @@ static int sweep_one(struct e2b *e,
         curl_free(q);
         free(tok);
         tok = NULL;
-        if (api_call(e, "GET", path, NULL, &r) != 0 || r.status != 200) {
-            rc = status_fail(e, "list sandboxes", &r, err);
-            hres_free(&r);
+        if (e2b_api_call(e, "GET", path, NULL, &r) != 0 || r.status != 200) {
+            rc = e2b_status_fail(e, "list sandboxes", &r, err);
+            e2b_hres_free(&r);
             break;
         }
         arr = r.body.p ? json_loads(r.body.p, 0, &je) : NULL;
         if (!json_is_array(arr)) {
             json_decref(arr);
-            hres_free(&r);
-            rc = fail(e, err, SD_EENV, "%s: list sandboxes: the response is not an array",
-                      e->cfg.inst[0].name);
+            e2b_hres_free(&r);
+            rc = e2b_fail(e, err, SD_EENV, "%s: list sandboxes: the response is not an array",
+                          e->cfg.inst[0].name);
             break;
         }
         json_array_extend(all, arr);
         json_decref(arr);
         if (r.next_token[0])
             tok = strdup(r.next_token);
-        hres_free(&r);
+        e2b_hres_free(&r);
         if (tok == NULL)
             break;
     }

@@ -37,14 +37,21 @@
  *   store_crypt.c    encryption at rest, the meta table
  *   record.c         one trajectory as JSON (record.h)
  *   chain.c          the fingerprint chain over record.c's canonical form
- *   store.c          open, the writer thread, output capture, leases; seals
+ *   store_sql.c      the SQLite error naming the store, the statement cache
+ *   store_queue.c    submit, call, flush: the jobs' queue (sequence numbers)
+ *   store_output.c   output capture: head/tail state and its jobs
+ *   store_writer.c   the writer thread: group commit, failed batches; seals
  *                    the chain (chain.c) in the batch that makes a record final
+ *   store.c          open, migrate, close, readers, the chain summary
+ *   store_jobs.c     rekey, the verification record, leases
  *   traj.c           writing runs, trajectories and operations (jobs)
  *   query_*.c        the named queries of query.h, one file per domain
  *   export.c         export bundles and their import
  *
  * So the writer never calls back into a job's file, and the chain and
- * export share record.c instead of calling each other.
+ * export share record.c instead of calling each other. store_sql.c to
+ * store_jobs.c share struct store through the private store_int.h (its
+ * locking is written there); the files above them see only this header.
  *
  * THREADS
  * store_open/store_close: one owner thread. Everything else: any thread.

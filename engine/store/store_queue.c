@@ -1,0 +1,133 @@
+/*
+ * store_queue.c: the front of the store's writer: store_submit, store_call,
+ * store_flush and store_get_stats (store.h has the contracts).
+ *
+ * DESIGN
+ * Other threads hand the writer jobs through a FIFO (s->head, s->tail)
+ * guarded by s->lock; the writer sleeps on s->cond when it has nothing to do,
+ * and callers of store_call and store_flush sleep on the same variable
+ * (store_int.h, LOCKING).
+ *
+ * Sequence numbers. Each job gets s->submitted + 1 at submit. s->settled is
+ * the highest sequence number whose batch has ended (committed or failed).
+ * store_flush waits for settled >= its target. A failed batch bumps
+ * s->fail_gen; the next flush to return reports it (once).
+ *
+ * A store_call job lives on the caller's stack with a struct call; the
+ * writer sets call->done and broadcasts once the job has run. Called from a
+ * job (on the writer thread) store_call runs the function at once instead,
+ * inside the current batch, since waiting for itself would never end.
+ *
+ * It calls nothing else in engine/store (store_writer.c takes the jobs).
+ *
+ * THREADS
+ * Any thread, taking s->lock briefly (store_call and store_flush wait on
+ * s->cond).
+ */
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int is_writer(const struct store *s)
+{
+    return s->writer_started && pthread_equal(s->writer, pthread_self());
+}
+
+/* --- submit, call, flush -------------------------------------------------- */
+
+/* Append j to the queue; the caller holds the lock. */
+static void enqueue(struct store *s, struct job *j)
+{
+    ASSERT_LOCKED(s);
+    j->seq = ++s->submitted;
+    j->next = NULL;
+    if (s->tail != NULL)
+        s->tail->next = j;
+    else
+        s->head = j;
+    s->tail = j;
+    if (s->writer_waiting)
+        pthread_cond_broadcast(&s->cond);
+}
+
+int store_submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *))
+{
+    struct job *j;
+
+    if (s->flags & STORE_READONLY || (j = malloc(sizeof *j)) == NULL) {
+        if (free_arg != NULL)
+            free_arg(arg);
+        return -1;
+    }
+    *j = (struct job){.fn = fn, .arg = arg, .free_arg = free_arg};
+    store_lock(s);
+    if (s->stopping) {
+        store_unlock(s);
+        free(j);
+        if (free_arg != NULL)
+            free_arg(arg);
+        return -1;
+    }
+    enqueue(s, j);
+    store_unlock(s);
+    return 0;
+}
+
+int store_call(struct store *s, store_job_fn fn, void *arg, struct sd_err *err)
+{
+    struct call c = {.err = err};
+    struct job j = {.fn = fn, .arg = arg, .call = &c};
+
+    if (s->flags & STORE_READONLY)
+        return sd_err_set(err, SD_EUSAGE, "%s: the store is open read-only", s->path);
+    if (is_writer(s))
+        return fn(s, s->db, arg, err); /* already inside a batch */
+    store_lock(s);
+    if (s->stopping) {
+        store_unlock(s);
+        return sd_err_set(err, SD_EUSAGE, "%s: the store is closing", s->path);
+    }
+    enqueue(s, &j);
+    while (!c.done)
+        store_wait(s, NULL);
+    store_unlock(s);
+    return c.rc;
+}
+
+int store_flush(struct store *s, struct sd_err *err)
+{
+    uint64_t target;
+    int rc = 0;
+
+    if (s->flags & STORE_READONLY)
+        return 0;
+    if (is_writer(s))
+        return sd_err_set(err, SD_EUSAGE, "store_flush called from a store job");
+    store_lock(s);
+    target = s->submitted;
+    if (s->settled < target) {
+        s->flush_waiters++;
+        pthread_cond_broadcast(&s->cond);
+        while (s->settled < target)
+            store_wait(s, NULL);
+        s->flush_waiters--;
+    }
+    if (s->fail_gen != s->fail_reported) {
+        s->fail_reported = s->fail_gen;
+        rc = sd_err_set(err, SD_EENV, "%s: a batch of writes was lost: %s", s->path, s->fail_msg);
+    }
+    store_unlock(s);
+    return rc;
+}
+
+void store_get_stats(struct store *s, struct store_stats *out)
+{
+    if (s->flags & STORE_READONLY) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    store_lock(s);
+    *out = s->stats;
+    store_unlock(s);
+}

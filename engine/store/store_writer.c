@@ -1,0 +1,299 @@
+/*
+ * store_writer.c: the store's writer thread: group commit, failed batches,
+ * and sealing the fingerprint chain in the batch that makes a trajectory
+ * final (store.h: store_chain_note; store_int.h: store_writer_main).
+ *
+ * DESIGN
+ * The write connection belongs to this one thread, like redis's bio.c: it
+ * sleeps on s->cond when the queue (store_queue.c) is empty, and every other
+ * thread only queues jobs and waits for their sequence numbers to settle.
+ *
+ * Group commit. The writer takes the whole queue at once, opens a batch with
+ * BEGIN IMMEDIATE if none is open, and runs the jobs in order. It commits when
+ * the batch holds STORE_BATCH_ROWS jobs, when STORE_BATCH_MS have passed since
+ * the batch began, or as soon as the queue is empty while someone waits in
+ * store_flush. So a lone flush costs one commit, and a firehose of jobs costs
+ * one commit per thousand. SQLITE_BUSY (another process holds the write lock
+ * longer than busy_timeout) is retried.
+ *
+ * A batch fails when COMMIT fails or when a job's error made SQLite roll the
+ * transaction back by itself (out of memory, disk full, I/O error: the writer
+ * checks sqlite3_get_autocommit after each job). The writer then forgets its
+ * in-memory output state (store_out_free_all), which reloads from the
+ * database on next use, so the database and the writer never disagree about
+ * what is stored.
+ *
+ * Just before COMMIT the writer writes the output counters
+ * (store_output.c) and seals the trajectories noted final in this batch
+ * (chain.c), in the order they were noted: one chain, no races.
+ *
+ * THREADS
+ * The writer thread only (asserted), except where a function says it takes
+ * s->lock to publish counters, settle sequence numbers or wake waiters.
+ */
+#define _GNU_SOURCE
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "chain.h"
+#include "store_crypt.h"
+
+/* --- the writer thread ---------------------------------------------------- */
+
+/* Run sql, retrying while another process holds the lock past busy_timeout. */
+static int writer_exec_retry(struct store *s, const char *sql)
+{
+    int rc, tries = 0;
+    while ((rc = store_exec(s->db, sql)) == SQLITE_BUSY && tries++ < 5) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return rc;
+}
+
+int store_chain_note(struct store *s, int64_t traj_id)
+{
+    ASSERT_WRITER(s);
+    if (s->nseal == s->seal_cap) {
+        size_t cap = s->seal_cap ? s->seal_cap * 2 : 64;
+        int64_t *v = realloc(s->seal_ids, cap * sizeof *v);
+        if (v == NULL) {
+            s->seal_all = 1; /* the scan at commit finds it instead */
+            return 0;
+        }
+        s->seal_ids = v;
+        s->seal_cap = cap;
+    }
+    s->seal_ids[s->nseal++] = traj_id;
+    return 0;
+}
+
+/* Record a sealing failure without failing the batch: the trajectory stays
+ * outside the chain and `verify` reports it. */
+static void chain_seal_failed(struct store *s, int64_t id, const struct sd_err *e)
+{
+    store_lock(s);
+    s->stats.job_errors++;
+    snprintf(s->stats.last_error, sizeof s->stats.last_error, "fingerprint of #%lld: %.400s",
+             (long long)id, e->msg);
+    store_unlock(s);
+}
+
+/* Seal the trajectories made final in this batch, in the order they were
+ * noted (the writer's order: one chain, no races). The counters of their
+ * output are written first so the fingerprint sees the final numbers. */
+static void chain_seal_batch(struct store *s)
+{
+    struct sd_err e = {0};
+
+    ASSERT_WRITER(s);
+    if (s->nseal == 0 && !s->seal_all)
+        return;
+    if (store_out_write_counters(s) != 0)
+        return; /* the commit fails the batch just after */
+    if (s->seal_all) {
+        /* A note that fails (out of memory) sets seal_all again: the next
+         * batch scans again. */
+        sqlite3_stmt *st = NULL;
+        s->nseal = 0;
+        s->seal_all = 0;
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT id FROM main.trajectories WHERE fingerprint IS NULL AND"
+                               " status IN ('succeeded','failed','timeout','cancelled',"
+                               "'interrupted') ORDER BY coalesce(ended_at, created_at), id",
+                               -1, &st, NULL) == SQLITE_OK)
+            while (sqlite3_step(st) == SQLITE_ROW)
+                store_chain_note(s, sqlite3_column_int64(st, 0));
+        sqlite3_finalize(st);
+    }
+    for (size_t i = 0; i < s->nseal; i++) {
+        if (chain_seal(s->db, s->seal_ids[i], &e) != 0) {
+            chain_seal_failed(s, s->seal_ids[i], &e);
+            if (sqlite3_get_autocommit(s->db))
+                break; /* SQLite gave up the batch: the commit reports it */
+        }
+    }
+    s->nseal = 0;
+}
+
+/* Record a failed batch (called with the lock NOT held). */
+static void writer_fail(struct store *s, const char *why)
+{
+    ASSERT_WRITER(s);
+    store_out_free_all(s);
+    s->nseal = 0; /* their finishing updates were rolled back too */
+    store_lock(s);
+    s->fail_gen++;
+    s->stats.commit_errors++;
+    snprintf(s->fail_msg, sizeof s->fail_msg, "%s", why);
+    store_unlock(s);
+}
+
+/* End the batch: write the output counters, COMMIT, and wake flushers. */
+static void writer_commit(struct store *s)
+{
+    int committed = 0;
+
+    ASSERT_WRITER(s);
+    if (s->in_txn && !s->batch_failed) {
+        char why[256];
+        store_stmt_reset_all(s);
+        chain_seal_batch(s);
+        if (store_out_write_counters(s) != 0) {
+            snprintf(why, sizeof why, "cannot update output counters: %s", sqlite3_errmsg(s->db));
+            store_exec(s->db, "ROLLBACK");
+            writer_fail(s, why);
+        } else if (writer_exec_retry(s, "COMMIT") != SQLITE_OK) {
+            snprintf(why, sizeof why, "commit failed: %s", sqlite3_errmsg(s->db));
+            store_exec(s->db, "ROLLBACK");
+            writer_fail(s, why);
+        } else {
+            committed = 1;
+        }
+    }
+    s->in_txn = 0;
+    store_lock(s);
+    s->stats.commits += committed;
+    if (s->batch_hi > s->settled)
+        s->settled = s->batch_hi;
+    pthread_cond_broadcast(&s->cond);
+    store_unlock(s);
+}
+
+static int writer_begin(struct store *s, struct sd_err *err)
+{
+    int holds;
+
+    ASSERT_WRITER(s);
+    if (writer_exec_retry(s, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return store_sql_err(err, s->db, s->path, "cannot start a batch");
+    /* Another process may have rekeyed, encrypted or decrypted the store
+     * since this one opened it: values sealed with the old key (or none)
+     * could not be opened any more and would break the chain. Checked
+     * under the write lock, so no rekey can slip in before the commit. */
+    if ((holds = skey_holds(s->db, s->key, s->id)) != 1) {
+        store_exec(s->db, "ROLLBACK");
+        if (holds < 0)
+            return store_sql_err(err, s->db, s->path, "cannot start a batch");
+        sd_err_set(err, SD_EKEY,
+                   "%s: another swarmdeck process changed the store's encryption key (rekey) "
+                   "while this one ran; nothing more is written: run the command again with "
+                   "the store's key",
+                   s->path);
+        writer_fail(s, err->msg);
+        return -1;
+    }
+    s->in_txn = 1;
+    s->batch_failed = 0;
+    s->batch_rows = 0;
+    s->batch_start_ns = sd_mono_ns();
+    return 0;
+}
+
+static int batch_due(const struct store *s)
+{
+    return s->batch_rows >= STORE_BATCH_ROWS ||
+           sd_mono_ns() - s->batch_start_ns >= (uint64_t)STORE_BATCH_MS * 1000000u;
+}
+
+/* Run a list of jobs taken from the queue, in order. */
+static void writer_run(struct store *s, struct job *list)
+{
+    struct sd_err jerr;
+
+    while (list != NULL) {
+        struct job *j = list;
+        struct call *c = j->call;
+        int rc;
+
+        list = j->next;
+        jerr.code = 0;
+        jerr.msg[0] = '\0';
+        if (!s->in_txn && writer_begin(s, c != NULL ? c->err : &jerr) != 0) {
+            rc = -1;
+        } else {
+            rc = j->fn(s, s->db, j->arg, c != NULL ? c->err : &jerr);
+            if (sqlite3_get_autocommit(s->db)) {
+                /* SQLite rolled the whole batch back (NOMEM, FULL, IOERR). */
+                char why[256];
+                snprintf(why, sizeof why, "rolled back after: %s", sqlite3_errmsg(s->db));
+                writer_fail(s, why);
+                s->batch_failed = 1;
+            }
+        }
+        if (j->free_arg != NULL)
+            j->free_arg(j->arg);
+        s->batch_hi = j->seq;
+        s->batch_rows++;
+        store_lock(s);
+        s->stats.jobs++;
+        if (rc != 0) {
+            s->stats.job_errors++;
+            if (c == NULL)
+                snprintf(s->stats.last_error, sizeof s->stats.last_error, "%s", jerr.msg);
+        }
+        if (c != NULL) {
+            c->rc = rc;
+            c->done = 1;
+            pthread_cond_broadcast(&s->cond);
+        } else {
+            free(j);
+        }
+        store_unlock(s);
+        if (!s->in_txn || s->batch_failed || batch_due(s))
+            writer_commit(s);
+    }
+}
+
+void *store_writer_main(void *arg)
+{
+    struct store *s = arg;
+
+    store_lock(s);
+    for (;;) {
+        struct job *list;
+        while (s->head == NULL) {
+            if (s->in_txn) {
+                uint64_t end = s->batch_start_ns + (uint64_t)STORE_BATCH_MS * 1000000u;
+                struct timespec ts;
+                if (s->flush_waiters > 0 || s->stopping || sd_mono_ns() >= end) {
+                    store_unlock(s);
+                    writer_commit(s);
+                    store_lock(s);
+                    continue;
+                }
+                /* The condition variable uses CLOCK_REALTIME; sleep the
+                 * remaining time relative to it. */
+                clock_gettime(CLOCK_REALTIME, &ts);
+                uint64_t left = end - sd_mono_ns();
+                ts.tv_sec += (time_t)(left / 1000000000u);
+                ts.tv_nsec += (long)(left % 1000000000u);
+                if (ts.tv_nsec >= 1000000000L) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000L;
+                }
+                s->writer_waiting = 1;
+                store_wait(s, &ts);
+            } else {
+                if (s->stopping)
+                    goto out;
+                s->writer_waiting = 1;
+                store_wait(s, NULL);
+            }
+            s->writer_waiting = 0;
+        }
+        list = s->head;
+        s->head = s->tail = NULL;
+        store_unlock(s);
+        writer_run(s, list);
+        store_lock(s);
+    }
+out:
+    store_unlock(s);
+    store_out_free_all(s);
+    store_stmt_finalize_all(s);
+    return NULL;
+}
