@@ -70,4 +70,27 @@ typedef int store_bench_run_fn(void *arg, int64_t run_id, const json_t *summary)
 int store_bench_earlier_runs(sqlite3 *db, int64_t before, store_bench_run_fn *fn, void *arg,
                              struct sd_err *err);
 
+/* --- the coordinator (query_coord.c) --- */
+
+/* The coordinator's writes while a deployment runs. Each is asynchronous:
+ * it queues a job for the writer thread and returns, so a worker never waits
+ * on the store; the write commits with the next batch. Each returns 0, or -1
+ * when the store is read-only, closing or out of memory (nothing is queued
+ * then); a storage error later surfaces in store_get_stats (job_errors,
+ * last_error). Strings are copied. Any thread. */
+
+/* The lease of sandbox_id gets the host pid (and its start time, so a
+ * reused pid is never taken for it) of the process that holds the sandbox,
+ * for recovery to reap. */
+int store_lease_set_pid(struct store *s, const char *sandbox_id, int pid, uint64_t pid_start);
+
+/* Trajectory traj_id runs on provider instance `provider` (it moved there:
+ * a failover, or another instance of the kind it asked for). */
+int store_traj_set_provider(struct store *s, int64_t traj_id, const char *provider);
+
+/* Record the provider instances' health (meta provider_health, read back
+ * with store_provider_health). Takes ownership of health (the job frees it),
+ * even on failure; the caller must not touch it after the call. */
+int store_provider_health_save(struct store *s, json_t *health);
+
 #endif

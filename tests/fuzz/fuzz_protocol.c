@@ -3,11 +3,14 @@
  * machine lines: progress, result, error) as a hostile sandbox would write
  * it, fed in chunks of varying size as a pipe delivers them.
  *
- * The parser is static in engine/coord/coord.c, so the harness includes that file
- * and drives parse_stdout directly (the library's copy of coord.o is then
- * not linked in). No change to coord.c is needed to fuzz it.
+ * The parser is the coordinator's output module (engine/coord/output.c);
+ * the harness reaches it through the coordinator's private header and drives
+ * a bare deployment with just the fields the parser touches.
  */
-#include "../../engine/coord/coord.c"
+#include <stdlib.h>
+#include <string.h>
+
+#include "coord_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -29,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     step = size ? (size_t)data[0] % 64 + 1 : 1;
     while (off < size) {
         size_t n = size - off < step ? size - off : step;
-        parse_stdout(&d, (const char *)data + off, n);
-        note_stderr(&d, (const char *)data + off, n);
+        coord_output_parse(&d, (const char *)data + off, n);
+        coord_output_stderr(&d, (const char *)data + off, n);
         off += n;
         evq_drain(c.evq, evs, sizeof evs / sizeof evs[0]);
     }
@@ -38,7 +41,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (strlen(d.errmsg) >= sizeof d.errmsg)
         abort();
-    free(d.line);
-    json_decref(d.pending_result);
+    coord_output_reset(&d);
     return 0;
 }
