@@ -4,7 +4,7 @@
 # With --test it also installs what only the tests need (make test passes it; make run not).
 set -eu
 PKGS="build-essential cmake pkg-config libncurses-dev libcurl4-openssl-dev libjansson-dev
-libsqlite3-dev libssl-dev libseccomp-dev python3 tmux bubblewrap clang"
+libsqlite3-dev libssl-dev libseccomp-dev libmicrohttpd-dev python3 tmux bubblewrap clang"
 # chromium: renders the benchmark's HTML report headless (tests/e2e/benchmark_e2e.py);
 # screen: the console under GNU screen (tests/e2e/console_e2e.py);
 # libclang-rt-14-dev: libFuzzer for the fuzz harnesses (tests/fuzz/).
