@@ -1,0 +1,221 @@
+/*
+ * client.c: the daemon's API over libcurl (client.h has the contract).
+ */
+#define _GNU_SOURCE
+#include "client.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct client {
+    CURL *h;
+    char *sock;
+    json_t *version;
+};
+
+struct buf {
+    char *p;
+    size_t len;
+};
+
+static size_t collect(char *data, size_t size, size_t n, void *arg)
+{
+    struct buf *b = arg;
+    size_t k = size * n;
+    char *grown = realloc(b->p, b->len + k + 1);
+    if (grown == NULL)
+        return 0;
+    memcpy(grown + b->len, data, k);
+    b->p = grown;
+    b->len += k;
+    b->p[b->len] = '\0';
+    return k;
+}
+
+static void setup(struct client *c, const char *method, const char *path, struct curl_slist *h)
+{
+    char url[1024];
+
+    curl_easy_reset(c->h);
+    snprintf(url, sizeof url, "http://swarmdeck/v%d%s", CLIENT_PROTOCOL, path);
+    curl_easy_setopt(c->h, CURLOPT_UNIX_SOCKET_PATH, c->sock);
+    curl_easy_setopt(c->h, CURLOPT_URL, url);
+    curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+}
+
+static struct curl_slist *headers(void)
+{
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    char line[300], *tty = ttyname(0);
+    if (tty != NULL) {
+        snprintf(line, sizeof line, "X-Swarmdeck-Tty: %s", tty);
+        h = curl_slist_append(h, line);
+    }
+    return curl_slist_append(h, "Expect:");
+}
+
+int client_call(struct client *c, const char *method, const char *path, json_t *body,
+                long *status, json_t **out, struct sd_err *err)
+{
+    struct buf b = {0};
+    struct curl_slist *h = headers();
+    char *txt = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_error_t je;
+    CURLcode rc;
+
+    *out = NULL;
+    setup(c, method, path, h);
+    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, 120000L);
+    if (txt != NULL || strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, txt ? txt : "");
+        curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)(txt ? strlen(txt) : 0));
+    }
+    rc = curl_easy_perform(c->h);
+    curl_slist_free_all(h);
+    free(txt);
+    if (rc != CURLE_OK) {
+        free(b.p);
+        return sd_err_set(err, SD_EENV, "the daemon (%s) did not answer: %s", c->sock,
+                          curl_easy_strerror(rc));
+    }
+    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, status);
+    *out = b.p ? json_loadb(b.p, b.len, 0, &je) : NULL;
+    free(b.p);
+    if (*out == NULL)
+        *out = json_pack("{s:s}", "error", "the daemon's answer is not JSON");
+    return 0;
+}
+
+int client_do(struct client *c, const char *method, const char *path, json_t *body, json_t **out,
+              struct sd_err *err)
+{
+    long status = 0;
+
+    if (client_call(c, method, path, body, &status, out, err) != 0)
+        return -1;
+    if (status >= 200 && status < 300)
+        return 0;
+    sd_err_set(err, status < 500 ? SD_EUSAGE : SD_EENV, "%s",
+               json_string_value(json_object_get(*out, "error"))
+                   ? json_string_value(json_object_get(*out, "error"))
+                   : "the daemon refused");
+    json_decref(*out);
+    *out = NULL;
+    return -1;
+}
+
+int client_open(const char *sock, struct client **out, struct sd_err *err)
+{
+    struct client *c = calloc(1, sizeof *c);
+    json_t *v = NULL;
+    long status = 0;
+    int proto;
+
+    *out = NULL;
+    if (c == NULL || (c->h = curl_easy_init()) == NULL || (c->sock = strdup(sock)) == NULL) {
+        client_close(c);
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    }
+    if (client_call(c, "GET", "/version", NULL, &status, &v, err) != 0) {
+        client_close(c);
+        return -1;
+    }
+    proto = (int)json_integer_value(json_object_get(v, "protocol"));
+    if (status != 200 || proto != CLIENT_PROTOCOL) {
+        const char *e = json_string_value(json_object_get(v, "error"));
+        sd_err_set(err, SD_EUSAGE,
+                   "the daemon on %s speaks another protocol (%s); this swarmdeck speaks v%d: "
+                   "use a swarmdeck of the daemon's version, or stop the daemon",
+                   sock, e ? e : "unknown", CLIENT_PROTOCOL);
+        json_decref(v);
+        client_close(c);
+        return -1;
+    }
+    c->version = v;
+    *out = c;
+    return 0;
+}
+
+void client_close(struct client *c)
+{
+    if (c == NULL)
+        return;
+    if (c->h != NULL)
+        curl_easy_cleanup(c->h);
+    json_decref(c->version);
+    free(c->sock);
+    free(c);
+}
+
+json_t *client_version(struct client *c)
+{
+    return c->version;
+}
+
+/* The event stream: split into lines, hand each object to fn. */
+struct watch {
+    struct buf line;
+    client_event_fn fn;
+    void *arg;
+    int rc;
+};
+
+static size_t on_stream(char *data, size_t size, size_t n, void *arg)
+{
+    struct watch *w = arg;
+    size_t k = size * n;
+
+    for (size_t i = 0; i < k; i++) {
+        if (data[i] != '\n') {
+            if (collect(&data[i], 1, 1, &w->line) != 1)
+                return 0;
+            continue;
+        }
+        if (w->line.len > 0) {
+            json_error_t je;
+            json_t *ev = json_loadb(w->line.p, w->line.len, 0, &je);
+            w->line.len = 0;
+            if (ev != NULL) {
+                w->rc = w->fn(ev, w->arg);
+                json_decref(ev);
+                if (w->rc != 0)
+                    return 0; /* ends the transfer: the watch is done */
+            }
+        }
+    }
+    return k;
+}
+
+int client_events(struct client *c, uint64_t since, client_event_fn fn, void *arg,
+                  struct sd_err *err)
+{
+    struct watch w = {.fn = fn, .arg = arg};
+    struct curl_slist *h = headers();
+    char path[64];
+    CURLcode rc;
+    long status = 0;
+
+    snprintf(path, sizeof path, "/events?since=%llu", (unsigned long long)since);
+    setup(c, "GET", path, h);
+    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_stream);
+    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &w);
+    /* A stream with neither event nor bookmark for a minute is dead. */
+    curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_TIME, 60L);
+    rc = curl_easy_perform(c->h);
+    curl_slist_free_all(h);
+    free(w.line.p);
+    if (w.rc != 0)
+        return w.rc;
+    curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+    return sd_err_set(err, SD_EENV, "the daemon's event stream ended (%s, HTTP %ld)",
+                      rc == CURLE_OK ? "closed" : curl_easy_strerror(rc), status);
+}
