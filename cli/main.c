@@ -19,13 +19,14 @@
 extern const struct cli_cmd cmd_patterns, cmd_suggest;
 extern const struct cli_cmd cmd_benchmark;
 extern const struct cli_cmd cmd_deploy, cmd_swarm, cmd_status, cmd_history, cmd_show, cmd_logs,
-    cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console;
+    cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console,
+    cmd_serve;
 extern const struct cli_cmd cmd_verify, cmd_rekey;
 
 static const struct cli_cmd *const commands[] = {
     &cmd_suggest, &cmd_patterns, &cmd_deploy,  &cmd_swarm,  &cmd_status, &cmd_history,
     &cmd_show,    &cmd_logs,     &cmd_cleanup, &cmd_export, &cmd_import, &cmd_strategies,
-    &cmd_data,    &cmd_doctor,   &cmd_console, &cmd_verify, &cmd_rekey,  &cmd_benchmark,
+    &cmd_data,    &cmd_doctor,   &cmd_console, &cmd_verify, &cmd_rekey,  &cmd_benchmark, &cmd_serve,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

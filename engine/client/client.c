@@ -60,8 +60,8 @@ static struct curl_slist *headers(void)
     return curl_slist_append(h, "Expect:");
 }
 
-int client_call(struct client *c, const char *method, const char *path, json_t *body,
-                long *status, json_t **out, struct sd_err *err)
+int client_call(struct client *c, const char *method, const char *path, json_t *body, long *status,
+                json_t **out, struct sd_err *err)
 {
     struct buf b = {0};
     struct curl_slist *h = headers();

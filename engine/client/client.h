@@ -32,8 +32,8 @@ json_t *client_version(struct client *c);
  * 0 with *status the HTTP status and *out the JSON body (new reference;
  * {"error": ...} for 4xx/5xx). Returns -1 with err set when there was no
  * answer (the daemon went away). */
-int client_call(struct client *c, const char *method, const char *path, json_t *body,
-                long *status, json_t **out, struct sd_err *err);
+int client_call(struct client *c, const char *method, const char *path, json_t *body, long *status,
+                json_t **out, struct sd_err *err);
 
 /* The same, but a 2xx is required: otherwise err holds the daemon's error
  * text (SD_EUSAGE for 4xx, SD_EENV else) and -1 is returned. */

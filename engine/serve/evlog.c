@@ -97,8 +97,8 @@ static void deadline_after(struct timespec *ts, int ms)
     }
 }
 
-int evlog_read(struct evlog *l, uint64_t since, struct evlog_item *out, size_t max,
-               int timeout_ms, int *resync)
+int evlog_read(struct evlog *l, uint64_t since, struct evlog_item *out, size_t max, int timeout_ms,
+               int *resync)
 {
     struct timespec dl;
     int n = 0;

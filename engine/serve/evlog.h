@@ -45,8 +45,8 @@ uint64_t evlog_last(struct evlog *l);
  * *resync is set to 1, and nothing copied, when an event after `since` has
  * already fallen off (or since is ahead of the log: a daemon restarted):
  * the caller must re-read the state and continue from evlog_last. */
-int evlog_read(struct evlog *l, uint64_t since, struct evlog_item *out, size_t max,
-               int timeout_ms, int *resync);
+int evlog_read(struct evlog *l, uint64_t since, struct evlog_item *out, size_t max, int timeout_ms,
+               int *resync);
 void evlog_items_free(struct evlog_item *items, int n);
 
 /* Wake every reader and make later reads return -1 (the daemon stops). */

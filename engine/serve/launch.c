@@ -45,8 +45,7 @@ static int one_req(json_t *d, struct deploy_req *r, struct sd_err *err)
         return sd_err_set(err, SD_EUSAGE, "a deployment must be a JSON object");
     if (opt_str(d, "strategy", &r->strategy, err) || opt_str(d, "symbol", &r->symbol, err) ||
         opt_str(d, "description", &r->description, err) ||
-        opt_str(d, "provider", &r->provider, err) ||
-        opt_int(d, "pace", 0, 100000, &pace, err) ||
+        opt_str(d, "provider", &r->provider, err) || opt_int(d, "pace", 0, 100000, &pace, err) ||
         opt_int(d, "timeoutMs", 0, 86400000LL, &timeout, err))
         return -1;
     if (r->strategy == NULL)
@@ -92,8 +91,8 @@ bad:
 }
 
 /* The launch as n requests (*reqs malloc'd; they point into spec and *syms). */
-static int expand(struct coord *c, json_t *spec, struct deploy_req **reqs, size_t *n,
-                  json_t **syms, struct sd_err *err)
+static int expand(struct coord *c, json_t *spec, struct deploy_req **reqs, size_t *n, json_t **syms,
+                  struct sd_err *err)
 {
     json_t *list = json_object_get(spec, "deployments");
     long long agents = 1;

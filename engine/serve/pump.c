@@ -79,9 +79,9 @@ static void finish_run(struct pump *p, struct prun *r)
     else
         snprintf(summary, sizeof summary, "run %lld: %d succeeded, %d failed", (long long)r->run,
                  r->succeeded, r->failed);
-    o = json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:s}", "type", "run", "run",
-                  (json_int_t)r->run, "status", status, "succeeded", r->succeeded, "failed",
-                  r->failed, "cancelled", r->cancelled, "summary", summary);
+    o = json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:s}", "type", "run", "run", (json_int_t)r->run,
+                  "status", status, "succeeded", r->succeeded, "failed", r->failed, "cancelled",
+                  r->cancelled, "summary", summary);
     txt = json_dumps(o, JSON_COMPACT);
     run_end(coord_store(p->c), r->run, status, txt);
     if (p->on_finish != NULL && txt != NULL)
@@ -134,14 +134,14 @@ static void forward(struct pump *p, const struct ev *e)
                               "line", (json_int_t)e->seq));
         break;
     case EV_PROGRESS:
-        log_json(p, json_pack("{s:s, s:I, s:f, s:f}", "type", "progress", "id",
-                              (json_int_t)e->traj_id, "progress", e->progress, "equity",
-                              e->equity));
+        log_json(p,
+                 json_pack("{s:s, s:I, s:f, s:f}", "type", "progress", "id", (json_int_t)e->traj_id,
+                           "progress", e->progress, "equity", e->equity));
         break;
     case EV_SAMPLE:
-        log_json(p, json_pack("{s:s, s:I, s:I, s:I}", "type", "sample", "id",
-                              (json_int_t)e->traj_id, "cpuMs", (json_int_t)e->cpu_ms, "memKb",
-                              (json_int_t)e->mem_kb));
+        log_json(p,
+                 json_pack("{s:s, s:I, s:I, s:I}", "type", "sample", "id", (json_int_t)e->traj_id,
+                           "cpuMs", (json_int_t)e->cpu_ms, "memKb", (json_int_t)e->mem_kb));
         break;
     }
 }

@@ -120,9 +120,9 @@ static json_t *view_json(const struct deploy_view *v)
                      v->synthetic, "createdAt", (json_int_t)v->created_at, "startedAt",
                      (json_int_t)v->started_at, "endedAt", (json_int_t)v->ended_at, "progress",
                      num(v->progress), "equity", num(v->equity), "cpuMs", (json_int_t)v->cpu_ms,
-                     "memKb", (json_int_t)v->mem_kb, "totalReturn", num(v->total_return),
-                     "sharpe", num(v->sharpe), "reward", num(v->reward), "isolation",
-                     v->isolation_level, "outputBytes", (json_int_t)v->output_bytes);
+                     "memKb", (json_int_t)v->mem_kb, "totalReturn", num(v->total_return), "sharpe",
+                     num(v->sharpe), "reward", num(v->reward), "isolation", v->isolation_level,
+                     "outputBytes", (json_int_t)v->output_bytes);
 }
 
 /* Every deployment this daemon has run, oldest first. */
@@ -153,7 +153,7 @@ struct call {
     struct server *s;
     struct MHD_Connection *conn;
     int readonly;
-    int64_t id; /* the ID of /deployments/ID, else 0 */
+    int64_t id;   /* the ID of /deployments/ID, else 0 */
     json_t *body; /* parsed POST body, or NULL */
     pid_t pid;
     uid_t uid;
@@ -163,8 +163,8 @@ static enum MHD_Result h_version(struct call *k)
 {
     return answer(k->conn, MHD_HTTP_OK,
                   json_pack("{s:i, s:s, s:i, s:s, s:b}", "protocol", SERVE_PROTOCOL, "version",
-                            SWARMDECK_VERSION, "pid", (int)getpid(), "store",
-                            k->s->store_path, "readonly", k->readonly));
+                            SWARMDECK_VERSION, "pid", (int)getpid(), "store", k->s->store_path,
+                            "readonly", k->readonly));
 }
 
 static enum MHD_Result h_status(struct call *k)
@@ -179,11 +179,10 @@ static enum MHD_Result h_status(struct call *k)
     for (int i = 0; i < TS_COUNT; i++)
         json_object_set_new(cj, traj_state_name(i), json_integer(counts[i]));
     return answer(k->conn, MHD_HTTP_OK,
-                  json_pack("{s:I, s:o, s:o, s:o, s:I, s:i, s:i}", "seq", (json_int_t)seq,
-                            "counts", cj, "providers", coord_health_json(h, np), "deployments",
-                            views_json(k->s->c), "runsOpen",
-                            (json_int_t)pump_runs_open(k->s->pump), "clients",
-                            atomic_load(&k->s->clients), "pid", (int)getpid()));
+                  json_pack("{s:I, s:o, s:o, s:o, s:I, s:i, s:i}", "seq", (json_int_t)seq, "counts",
+                            cj, "providers", coord_health_json(h, np), "deployments",
+                            views_json(k->s->c), "runsOpen", (json_int_t)pump_runs_open(k->s->pump),
+                            "clients", atomic_load(&k->s->clients), "pid", (int)getpid()));
 }
 
 static enum MHD_Result h_list(struct call *k)
@@ -191,9 +190,9 @@ static enum MHD_Result h_list(struct call *k)
     /* The number first: a change after the list is then seen by a watch
      * from it (maybe twice, never not at all: events are idempotent). */
     uint64_t seq = evlog_last(k->s->log);
-    return answer(k->conn, MHD_HTTP_OK,
-                  json_pack("{s:I, s:o}", "seq", (json_int_t)seq, "deployments",
-                            views_json(k->s->c)));
+    return answer(
+        k->conn, MHD_HTTP_OK,
+        json_pack("{s:I, s:o}", "seq", (json_int_t)seq, "deployments", views_json(k->s->c)));
 }
 
 static enum MHD_Result h_one(struct call *k)
@@ -202,12 +201,11 @@ static enum MHD_Result h_one(struct call *k)
     json_t *res;
 
     if (coord_view(k->s->c, k->id, &v) != 0)
-        return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here",
-                    k->id);
+        return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here", k->id);
     res = coord_result(k->s->c, k->id);
-    return answer(k->conn, MHD_HTTP_OK,
-                  json_pack("{s:o, s:o}", "deployment", view_json(&v), "result",
-                            res ? res : json_null()));
+    return answer(
+        k->conn, MHD_HTTP_OK,
+        json_pack("{s:o, s:o}", "deployment", view_json(&v), "result", res ? res : json_null()));
 }
 
 static int query_u64(struct MHD_Connection *conn, const char *key, uint64_t *out)
@@ -235,8 +233,7 @@ static enum MHD_Result h_output(struct call *k)
     json_t *a;
 
     if (r == NULL)
-        return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here",
-                    k->id);
+        return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here", k->id);
     if (query_u64(k->conn, "from", &from) != 0 || query_u64(k->conn, "max", &max) != 0)
         return fail(k->conn, MHD_HTTP_BAD_REQUEST, "from and max must be whole numbers");
     if (max > OUTPUT_MAX)
@@ -253,8 +250,8 @@ static enum MHD_Result h_output(struct call *k)
     logline_free_all(lines, n);
     free(lines);
     return answer(k->conn, MHD_HTTP_OK,
-                  json_pack("{s:I, s:I, s:o}", "first", (json_int_t)logring_first_seq(r),
-                            "last", (json_int_t)logring_last_seq(r), "lines", a));
+                  json_pack("{s:I, s:I, s:o}", "first", (json_int_t)logring_first_seq(r), "last",
+                            (json_int_t)logring_last_seq(r), "lines", a));
 }
 
 /* Who asked: the peer's pid and uid (SO_PEERCRED), its user name and the
@@ -278,11 +275,10 @@ static enum MHD_Result h_launch(struct call *k)
     int64_t run;
     int rc;
 
-    rc = launch_submit(k->s->c,
-                       json_is_string(kind) && strcmp(json_string_value(kind), "swarm") == 0
-                           ? "swarm"
-                           : "deploy",
-                       k->body, by, &run, &ids, &err);
+    rc = launch_submit(
+        k->s->c,
+        json_is_string(kind) && strcmp(json_string_value(kind), "swarm") == 0 ? "swarm" : "deploy",
+        k->body, by, &run, &ids, &err);
     json_decref(by);
     if (rc != 0)
         return fail(k->conn, err_status(&err), "%s", err.msg);
@@ -302,10 +298,9 @@ static enum MHD_Result h_launch(struct call *k)
 static enum MHD_Result h_cancel(struct call *k)
 {
     if (coord_cancel(k->s->c, k->id) != 0)
-        return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here",
-                    k->id);
-    fprintf(stderr, "swarmdeck serve: deployment %" PRId64 " cancelled by pid %d uid %d\n",
-            k->id, (int)k->pid, (int)k->uid);
+        return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here", k->id);
+    fprintf(stderr, "swarmdeck serve: deployment %" PRId64 " cancelled by pid %d uid %d\n", k->id,
+            (int)k->pid, (int)k->uid);
     return answer(k->conn, MHD_HTTP_OK, json_pack("{s:I}", "cancelled", (json_int_t)k->id));
 }
 
@@ -489,8 +484,8 @@ static enum MHD_Result route(struct call *k, const char *url, const char *method
         else
             return fail(k->conn, MHD_HTTP_NOT_FOUND, "no such path: %s", url);
     } else {
-        return fail(k->conn, MHD_HTTP_NOT_FOUND, "no such path: %s (paths start with /v%d/)",
-                    url, SERVE_PROTOCOL);
+        return fail(k->conn, MHD_HTTP_NOT_FOUND, "no such path: %s (paths start with /v%d/)", url,
+                    SERVE_PROTOCOL);
     }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const struct route *r = &routes[i];
@@ -528,8 +523,8 @@ static enum MHD_Result handle(struct server *s, int readonly, struct MHD_Connect
         if (ci == NULL || serve_peer(ci->connect_fd, &k.pid, &k.uid) != 0)
             return MHD_NO;
         if (k.uid != getuid())
-            return fail(conn, MHD_HTTP_FORBIDDEN, "uid %d may not use uid %d's daemon",
-                        (int)k.uid, (int)getuid());
+            return fail(conn, MHD_HTTP_FORBIDDEN, "uid %d may not use uid %d's daemon", (int)k.uid,
+                        (int)getuid());
         if ((rq = calloc(1, sizeof *rq)) == NULL)
             return MHD_NO;
         *con_cls = rq;
@@ -654,7 +649,15 @@ static void on_finish(const char *summary, void *arg)
     struct hook *h;
     pthread_t t;
 
-    fprintf(stderr, "swarmdeck serve: %s\n", summary);
+    {
+        json_error_t je;
+        json_t *o = json_loads(summary, 0, &je);
+        fprintf(stderr, "swarmdeck: %s\n",
+                json_string_value(json_object_get(o, "summary"))
+                    ? json_string_value(json_object_get(o, "summary"))
+                    : summary);
+        json_decref(o);
+    }
     if (s->on_finish == NULL || (h = calloc(1, sizeof *h)) == NULL)
         return;
     h->cmd = strdup(s->on_finish);
@@ -672,13 +675,12 @@ static void on_finish(const char *summary, void *arg)
 
 static struct MHD_Daemon *start_mhd(struct server *s, int fd, int readonly)
 {
-    return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                MHD_USE_ITC,
-                            0, NULL, NULL, readonly ? handle_ro : handle_rw, s,
-                            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned)CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned)IDLE_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                            MHD_OPTION_NOTIFY_CONNECTION, connection, s, MHD_OPTION_END);
+    return MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC, 0, NULL,
+        NULL, readonly ? handle_ro : handle_rw, s, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)IDLE_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, connection, s, MHD_OPTION_END);
 }
 
 int server_start(struct coord *c, const struct server_opts *o, struct server **out,

@@ -131,8 +131,8 @@ int serve_lock(const char *store_path, pid_t *holder, struct sd_err *err)
         *holder = (pid_t)strtol(buf, NULL, 10);
         close(fd);
         if (*holder > 0)
-            return sd_err_set(err, SD_EUSAGE, "a daemon (pid %d) already serves %s",
-                              (int)*holder, store_path);
+            return sd_err_set(err, SD_EUSAGE, "a daemon (pid %d) already serves %s", (int)*holder,
+                              store_path);
         return sd_err_set(err, SD_EUSAGE, "a daemon already serves %s", store_path);
     }
     len = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
