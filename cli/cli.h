@@ -23,6 +23,11 @@
 #include "store.h"
 #include "util.h"
 
+/* One option: the one table that parsing, `--help` and `swarmdeck help`
+ * read, so help can never disagree with what is accepted. An option's
+ * default is written once, in its help text as "(default VALUE)" (VALUE
+ * ends at the first ')', ';', ',' or space): help prints it and cli_val_def
+ * returns it, so the two cannot disagree either. */
 struct cli_opt {
     const char *lng; /* long name without dashes */
     int shrt;        /* short letter, or 0 */
@@ -41,8 +46,14 @@ struct cli_args {
 struct cli_ctx {
     const char *db;
     char *key; /* --encryption-key or SWARMDECK_KEY (heap; wiped at exit), or NULL */
-    int verbose, readonly, no_color;
+    int verbose, readonly, no_color, help; /* help: -h or --help was given */
     struct store *store;
+};
+
+/* A command's flags (tmux's cmd_entry flags): checked once, in main.c,
+ * before exec runs. */
+enum cli_cmd_flag {
+    CLI_WRITES = 1 << 0, /* writes to the store: refused under --readonly */
 };
 
 struct cli_cmd {
@@ -51,16 +62,30 @@ struct cli_cmd {
     const char *summary; /* one line, lowercase, no full stop */
     const struct cli_opt *opts;
     int min_args, max_args; /* positional; max -1 = any */
+    int flags;              /* enum cli_cmd_flag */
+    /* With CLI_WRITES: the subcommand (first operand) that writes, when only
+     * one does (`data import`); NULL when the whole command writes. */
+    const char *writer;
     int (*exec)(struct cli_ctx *ctx, struct cli_args *a);
 };
 
-/* Value of option `lng` (NULL if absent); cli_flag is 1 if present. */
+/* Value of option `lng` (NULL if absent); cli_flag is 1 if present;
+ * cli_val_def is its value, else the default its help text states (NULL if
+ * none; a static string). */
 const char *cli_val(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng);
+const char *cli_val_def(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng);
 int cli_flag(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng);
 
 /* Print "swarmdeck: msg" to stderr and return the exit status for code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_fail_err(const struct sd_err *e);
+
+/* The end of a command that ran a coordinator c (may be NULL): free it
+ * (cancelling what still runs), then wait for the store to commit what was
+ * written, so an exit status of 0 means it is on disk. Returns status, or
+ * when it was 0 and the commit failed, the failure's exit status after
+ * printing it. */
+int cli_close(struct cli_ctx *ctx, struct coord *c, int status);
 
 /* Open the store (created if missing, unless readonly) with ctx->key.
  * Returns 0 or an exit status after printing the error (3 for a missing or
@@ -93,9 +118,19 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
  * after printing. */
 struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *status);
 
-/* Load the E2B configuration (e2b_config_load): 1 configured, 0 no key, -1
- * unusable (printed as an error when needed, else as a warning). */
-int cli_e2b_config(struct e2b_config *ec, int needed);
+/* How cli_e2b_use reports an unusable E2B configuration. */
+enum cli_e2b_mode {
+    CLI_E2B_QUIET,  /* not at all */
+    CLI_E2B_WARN,   /* as a warning */
+    CLI_E2B_NEEDED, /* as an error */
+};
+
+/* Load the E2B configuration (e2b_config_load), call fn with it and k (1
+ * configured, 0 no key, -1 unusable, reported as mode says), then wipe the
+ * API key (crypto_wipe), so no command keeps it longer than its use.
+ * Returns fn's result. */
+int cli_e2b_use(enum cli_e2b_mode mode, int (*fn)(const struct e2b_config *ec, int k, void *arg),
+                void *arg);
 
 /* The E2B leak sweep (recover_e2b), printing a warning when incomplete.
  * Returns 0 or -1. */

@@ -34,7 +34,7 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     struct coord_opts o;
     struct coord *c = NULL;
     const char *v;
-    long frames = 0, interval = 1000;
+    long frames = 0, interval;
     int status;
 
     if (cli_flag(me, a, "dump-keys")) {
@@ -43,8 +43,7 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     }
     if ((v = cli_val(me, a, "frames")) != NULL && cli_parse_long("frames", v, 1, 1L << 30, &frames))
         return 2;
-    if ((v = cli_val(me, a, "interval")) != NULL &&
-        cli_parse_long("interval", v, 100, 60000, &interval))
+    if (cli_parse_long("interval", cli_val_def(me, a, "interval"), 100, 60000, &interval))
         return 2;
     if ((v = cli_val(me, a, "sparklines")) != NULL && strcmp(v, "block") != 0 &&
         strcmp(v, "braille") != 0)
@@ -74,9 +73,7 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     tc.no_mouse = cli_flag(me, a, "no-mouse");
     tc.frames = frames;
     tc.interval_ms = (int)interval;
-    status = tui_run(&tc);
-    coord_free(c);
-    return status;
+    return cli_close(ctx, c, tui_run(&tc));
 }
 
 const struct cli_cmd cmd_console = {

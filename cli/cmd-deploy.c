@@ -136,9 +136,7 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
     status = cli_run_deployments(ctx, c, "deploy", pj ? pj : "{}", reqs, (size_t)agents,
                                  cli_flag(me, a, "json"));
 out:
-    coord_free(c);
-    if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
-        status = cli_fail_err(&err);
+    status = cli_close(ctx, c, status);
     free(reqs);
     json_decref(params);
     json_decref(syms);
@@ -152,5 +150,6 @@ const struct cli_cmd cmd_deploy = {
     .opts = opts,
     .min_args = 0,
     .max_args = 0,
+    .flags = CLI_WRITES,
     .exec = exec_deploy,
 };

@@ -19,8 +19,6 @@ static int exec_import(struct cli_ctx *ctx, struct cli_args *a)
     json_t *b;
     int status;
 
-    if (ctx->readonly)
-        return cli_fail(SD_EUSAGE, "--readonly: refusing to import");
     b = json_load_file(a->argv[0], JSON_REJECT_DUPLICATES, &je);
     if (b == NULL)
         return cli_fail(SD_EUSAGE, "%s:%d:%d: %s (nothing imported)", a->argv[0], je.line,
@@ -51,5 +49,6 @@ const struct cli_cmd cmd_import = {
     .opts = opts,
     .min_args = 1,
     .max_args = 1,
+    .flags = CLI_WRITES,
     .exec = exec_import,
 };

@@ -67,15 +67,15 @@ static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_patterns;
     const struct cli_cmd *me = &cmd_patterns;
-    const char *task = cli_val(me, a, "task"), *strategy = cli_val(me, a, "strategy"), *v;
+    const char *task = cli_val(me, a, "task"), *strategy = cli_val(me, a, "strategy");
     struct catalog *cat = NULL;
     struct learn *l = NULL;
     struct sd_err err = {0};
     json_t *j = NULL, *sug = NULL;
-    long limit = 20;
+    long limit;
     int status;
 
-    if ((v = cli_val(me, a, "limit")) != NULL && cli_parse_long("limit", v, 1, 1000000, &limit))
+    if (cli_parse_long("limit", cli_val_def(me, a, "limit"), 1, 1000000, &limit))
         return 2;
     if ((status = cli_open_store(ctx, ctx->readonly)) != 0)
         return status;

@@ -31,8 +31,6 @@ static int exec_rekey(struct cli_ctx *ctx, struct cli_args *a)
     struct sd_err err = {0};
     char *key = NULL;
 
-    if (ctx->readonly)
-        return cli_fail(SD_EUSAGE, "--readonly: refusing to rekey");
     if (nk == NULL)
         nk = getenv("SWARMDECK_NEW_KEY");
     if (nk != NULL && nk[0] == '\0')
@@ -73,5 +71,6 @@ const struct cli_cmd cmd_rekey = {
     .opts = opts,
     .min_args = 0,
     .max_args = 0,
+    .flags = CLI_WRITES,
     .exec = exec_rekey,
 };

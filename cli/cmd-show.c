@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "export.h"
+#include "query.h"
 
 static const struct cli_opt opts[] = {
     {"json", 0, NULL, "print as JSON"},
@@ -42,10 +42,12 @@ static int exec_show(struct cli_ctx *ctx, struct cli_args *a)
         return status;
     if ((db = store_reader(ctx->store, &err)) == NULL)
         return cli_fail_err(&err);
-    t = export_trajectory(db, id, 0);
+    t = store_traj_json(db, id, &err);
     sqlite3_close_v2(db);
-    if (t == NULL)
+    if (t == NULL && err.code == SD_EUSAGE)
         return cli_fail(SD_EUSAGE, "no trajectory #%ld (see `swarmdeck history`)", id);
+    if (t == NULL)
+        return cli_fail_err(&err);
     if (cli_flag(&cmd_show, a, "json")) {
         cli_print_json(t);
         return 0;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "traj.h"
+#include "query.h"
 
 static const struct cli_opt opts[] = {
     {"learning", 0, NULL,
@@ -65,46 +65,42 @@ static void print_patterns(json_t *pats)
     }
 }
 
+/* Add the E2B instances configured with a key that the recorded health did
+ * not know, shown closed. */
+static int add_configured(const struct e2b_config *ec, int k, void *arg)
+{
+    json_t *a = arg;
+
+    for (size_t i = 0; k == 1 && i < ec->n; i++) {
+        size_t j;
+        json_t *v;
+        int known = 0;
+        json_array_foreach(a, j, v)
+        {
+            const char *n = json_string_value(json_object_get(v, "name"));
+            known |= n != NULL && strcmp(n, ec->inst[i].name) == 0;
+        }
+        if (!known)
+            json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i}", "name",
+                                               ec->inst[i].name, "kind", "e2b", "breaker", "closed",
+                                               "detail", ec->inst[i].domain, "failures", 0,
+                                               "createMs", 0.0, "openUntil", 0));
+    }
+    return 0;
+}
+
 /* Provider instances and their breakers: what the last coordinator on this
- * store recorded (meta provider_health), plus the E2B instances configured
- * with a key that it did not know (shown closed). New reference. */
+ * store recorded (store_provider_health), plus the E2B instances configured
+ * with a key that it did not know. New reference. */
 static json_t *providers(sqlite3 *db)
 {
-    sqlite3_stmt *st = NULL;
-    json_t *a = NULL;
-    json_error_t je;
-    struct e2b_config ec;
-    struct sd_err err = {0};
+    json_t *a = store_provider_health(db);
 
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'provider_health'", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        a = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
-    sqlite3_finalize(st);
-    if (!json_is_array(a)) {
-        json_decref(a);
+    if (a == NULL)
         a = json_pack("[{s:s, s:s, s:s, s:s, s:i, s:f, s:i}]", "name", "local", "kind", "local",
                       "breaker", "closed", "detail", "", "failures", 0, "createMs", 0.0,
                       "openUntil", 0);
-    }
-    if (e2b_config_load(&ec, &err) == 1) {
-        for (size_t i = 0; i < ec.n; i++) {
-            size_t k;
-            json_t *v;
-            int known = 0;
-            json_array_foreach(a, k, v)
-            {
-                const char *n = json_string_value(json_object_get(v, "name"));
-                known |= n != NULL && strcmp(n, ec.inst[i].name) == 0;
-            }
-            if (!known)
-                json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i}", "name",
-                                                   ec.inst[i].name, "kind", "e2b", "breaker",
-                                                   "closed", "detail", ec.inst[i].domain,
-                                                   "failures", 0, "createMs", 0.0, "openUntil", 0));
-        }
-        memset(ec.api_key, 0, sizeof ec.api_key);
-    }
+    cli_e2b_use(CLI_E2B_QUIET, add_configured, a);
     return a;
 }
 
@@ -139,10 +135,9 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
         want_p = cli_flag(&cmd_status, a, "patterns");
     json_t *lstats = NULL, *pats = NULL, *provs = NULL;
     struct sd_err err = {0};
+    struct store_counts n;
     sqlite3 *db;
-    sqlite3_stmt *st = NULL;
-    int64_t counts[TS_COUNT] = {0}, total = 0, leases = 0, runs = 0;
-    double avg_reward = 0, succ = 0;
+    double succ;
     struct stat sb;
     char chain[64];
 
@@ -159,32 +154,15 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     }
     if ((db = store_reader(ctx->store, &err)) == NULL)
         return cli_fail_err(&err);
-    if (sqlite3_prepare_v2(db, "SELECT status, count(*) FROM trajectories GROUP BY status", -1, &st,
-                           NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int s = traj_state_from_name((const char *)sqlite3_column_text(st, 0));
-            if (s >= 0)
-                counts[s] = sqlite3_column_int64(st, 1);
-            total += sqlite3_column_int64(st, 1);
-        }
+    if (store_traj_counts(db, &n, &err) != 0) {
+        sqlite3_close_v2(db);
+        return cli_fail_err(&err);
     }
-    sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(db,
-                           "SELECT (SELECT count(*) FROM leases), (SELECT count(*) FROM runs), "
-                           "(SELECT avg(reward) FROM trajectories WHERE status NOT IN "
-                           "('queued','running'))",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        leases = sqlite3_column_int64(st, 0);
-        runs = sqlite3_column_int64(st, 1);
-        avg_reward = sqlite3_column_double(st, 2);
-    }
-    sqlite3_finalize(st);
     provs = providers(db);
     sqlite3_close_v2(db);
     {
-        int64_t finished = total - counts[TS_QUEUED] - counts[TS_RUNNING];
-        succ = finished > 0 ? (double)counts[TS_SUCCEEDED] / (double)finished : 0;
+        int64_t finished = n.total - n.by_state[TS_QUEUED] - n.by_state[TS_RUNNING];
+        succ = finished > 0 ? (double)n.by_state[TS_SUCCEEDED] / (double)finished : 0;
     }
     if ((want_l || want_p) &&
         (status = cli_learning(ctx, want_l ? &lstats : NULL, want_p ? &pats : NULL)) != 0)
@@ -193,14 +171,14 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     if (json) {
         json_t *by = json_object();
         for (int i = 0; i < TS_COUNT; i++)
-            json_object_set_new(by, traj_state_name(i), json_integer(counts[i]));
+            json_object_set_new(by, traj_state_name(i), json_integer(n.by_state[i]));
         json_t *o =
             json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:o, s:o}", "store",
                       store_path(ctx->store), "storeId", store_id(ctx->store), "storeBytes",
                       (json_int_t)(stat(ctx->db, &sb) == 0 ? sb.st_size : 0), "totalTrajectories",
-                      (json_int_t)total, "runs", (json_int_t)runs, "liveSandboxes",
-                      (json_int_t)leases, "byStatus", by, "successRate", succ, "avgReward",
-                      avg_reward, "learning", lstats ? lstats : json_null(), "patterns",
+                      (json_int_t)n.total, "runs", (json_int_t)n.runs, "liveSandboxes",
+                      (json_int_t)n.leases, "byStatus", by, "successRate", succ, "avgReward",
+                      n.avg_reward, "learning", lstats ? lstats : json_null(), "patterns",
                       pats ? pats : json_null(), "providers", provs);
         json_object_set_new(o, "encrypted", json_boolean(store_encrypted(ctx->store)));
         json_object_set_new(o, "chain", json_string(chain));
@@ -208,17 +186,17 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
         return 0;
     }
     printf("store        %s\n", store_path(ctx->store));
-    printf("trajectories %lld in %lld run(s)", (long long)total, (long long)runs);
-    if (total > 0) {
+    printf("trajectories %lld in %lld run(s)", (long long)n.total, (long long)n.runs);
+    if (n.total > 0) {
         printf(":");
         for (int i = 0; i < TS_COUNT; i++)
-            if (counts[i] > 0)
-                printf(" %lld %s", (long long)counts[i], traj_state_name(i));
+            if (n.by_state[i] > 0)
+                printf(" %lld %s", (long long)n.by_state[i], traj_state_name(i));
     }
     printf("\n");
-    if (total > 0)
-        printf("success rate %.1f%%   avg reward %.3f\n", succ * 100, avg_reward);
-    printf("sandboxes    %lld live (leased)\n", (long long)leases);
+    if (n.total > 0)
+        printf("success rate %.1f%%   avg reward %.3f\n", succ * 100, n.avg_reward);
+    printf("sandboxes    %lld live (leased)\n", (long long)n.leases);
     printf("security     %s; fingerprint chain %s\n",
            store_encrypted(ctx->store) ? "encrypted at rest" : "not encrypted", chain);
     print_providers(provs);

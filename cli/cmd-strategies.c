@@ -24,8 +24,6 @@ static int exec_strategies(struct cli_ctx *ctx, struct cli_args *a)
         return cli_fail(SD_EUSAGE, "usage: swarmdeck strategies [list | add MANIFEST.json]");
     if (strcmp(sub, "add") == 0 && a->argc != 2)
         return cli_fail(SD_EUSAGE, "usage: swarmdeck strategies add MANIFEST.json");
-    if (strcmp(sub, "add") == 0 && ctx->readonly)
-        return cli_fail(SD_EUSAGE, "--readonly: refusing to add a strategy");
     if ((status = cli_open_store(ctx, strcmp(sub, "list") == 0)) != 0)
         return status;
     if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0)
@@ -71,5 +69,7 @@ const struct cli_cmd cmd_strategies = {
     .opts = opts,
     .min_args = 0,
     .max_args = 2,
+    .flags = CLI_WRITES,
+    .writer = "add",
     .exec = exec_strategies,
 };

@@ -124,9 +124,7 @@ static int exec_swarm(struct cli_ctx *ctx, struct cli_args *a)
         free(spec);
     }
 out:
-    coord_free(c);
-    if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
-        status = cli_fail_err(&err);
+    status = cli_close(ctx, c, status);
     free(reqs);
     free(items);
     json_decref(list);
@@ -140,5 +138,6 @@ const struct cli_cmd cmd_swarm = {
     .opts = opts,
     .min_args = 0,
     .max_args = 0,
+    .flags = CLI_WRITES,
     .exec = exec_swarm,
 };

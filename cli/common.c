@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "crypto.h"
 #include "learn.h"
 #include "recover.h"
 
@@ -24,6 +25,27 @@ const char *cli_val(const struct cli_cmd *cmd, const struct cli_args *a, const c
         if (strcmp(cmd->opts[i].lng, lng) == 0)
             return a->values[i];
     return NULL;
+}
+
+const char *cli_val_def(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng)
+{
+    static char def[64];
+    const char *p;
+    size_t i, n;
+
+    for (i = 0; cmd->opts && cmd->opts[i].lng; i++)
+        if (strcmp(cmd->opts[i].lng, lng) == 0)
+            break;
+    if (cmd->opts == NULL || cmd->opts[i].lng == NULL)
+        return NULL;
+    if (a->values[i] != NULL)
+        return a->values[i];
+    if ((p = strstr(cmd->opts[i].help, "(default ")) == NULL)
+        return NULL;
+    p += strlen("(default ");
+    n = strcspn(p, ");, ");
+    snprintf(def, sizeof def, "%.*s", (int)n, p);
+    return def;
 }
 
 int cli_flag(const struct cli_cmd *cmd, const struct cli_args *a, const char *lng)
@@ -45,6 +67,16 @@ int cli_fail(int code, const char *fmt, ...)
 int cli_fail_err(const struct sd_err *e)
 {
     return cli_fail(e->code ? e->code : SD_EENV, "%s", e->msg[0] ? e->msg : "unknown error");
+}
+
+int cli_close(struct cli_ctx *ctx, struct coord *c, int status)
+{
+    struct sd_err err = {0};
+
+    coord_free(c);
+    if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
+        status = cli_fail_err(&err);
+    return status;
 }
 
 int cli_open_store(struct cli_ctx *ctx, int readonly)
@@ -155,22 +187,22 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
     double d;
 
     coord_opts_default(o);
-    if ((v = cli_val(cmd, a, "timeout")) != NULL) {
+    if ((v = cli_val_def(cmd, a, "timeout")) != NULL) {
         if (cli_parse_double("timeout", v, 0.001, 86400, &d))
             return 2;
         o->timeout_ms = (int64_t)(d * 1000);
     }
-    if ((v = cli_val(cmd, a, "memory")) != NULL) {
+    if ((v = cli_val_def(cmd, a, "memory")) != NULL) {
         if (cli_parse_long("memory", v, 0, 1 << 20, &l))
             return 2;
         o->memory_mb = l;
     }
-    if ((v = cli_val(cmd, a, "cpus")) != NULL) {
+    if ((v = cli_val_def(cmd, a, "cpus")) != NULL) {
         if (cli_parse_double("cpus", v, 0, 1024, &d))
             return 2;
         o->cpus = d;
     }
-    if ((v = cli_val(cmd, a, "max-agents")) != NULL) {
+    if ((v = cli_val_def(cmd, a, "max-agents")) != NULL) {
         if (cli_parse_long("max-agents", v, 1, 4096, &l))
             return 2;
         o->max_agents = (int)l;
@@ -196,17 +228,22 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
     return 0;
 }
 
-/* Load the E2B configuration. Returns 1 (configured), 0 (no key) or -1
- * after printing why the configuration is unusable. */
-int cli_e2b_config(struct e2b_config *ec, int needed)
+int cli_e2b_use(enum cli_e2b_mode mode, int (*fn)(const struct e2b_config *ec, int k, void *arg),
+                void *arg)
 {
     struct sd_err err = {0};
-    int k = e2b_config_load(ec, &err);
-    if (k < 0 && needed)
+    struct e2b_config ec;
+    int k, rc;
+
+    memset(&ec, 0, sizeof ec);
+    k = e2b_config_load(&ec, &err);
+    if (k < 0 && mode == CLI_E2B_NEEDED)
         cli_fail_err(&err);
-    else if (k < 0)
+    else if (k < 0 && mode == CLI_E2B_WARN)
         fprintf(stderr, "swarmdeck: warning: E2B is not available: %s\n", err.msg);
-    return k;
+    rc = fn(&ec, k, arg);
+    crypto_wipe(ec.api_key, sizeof ec.api_key);
+    return rc;
 }
 
 static int is_local(const char *v)
@@ -241,67 +278,79 @@ int cli_recover_e2b(struct store *s, const struct e2b_config *ec, int all, struc
     return 0;
 }
 
-struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *status)
+struct coord_job {
+    struct cli_ctx *ctx;
+    const struct coord_opts *o;
+    int *status;
+    struct coord *c;
+};
+
+/* cli_coord once the E2B configuration is loaded (k as cli_e2b_use says). */
+static int coord_with(const struct e2b_config *ec, int k, void *arg)
 {
+    struct coord_job *j = arg;
+    struct cli_ctx *ctx = j->ctx;
+    const struct coord_opts *o = j->o;
+    struct coord_opts o2 = *o;
     struct sd_err err = {0};
     struct recover_report r;
-    struct e2b_config ec;
-    struct coord_opts o2 = *o;
-    struct coord *c;
-    int k, wants_e2b;
-
-    if (ctx->readonly) {
-        *status = cli_fail(SD_EUSAGE, "--readonly: refusing to deploy");
-        return NULL;
-    }
     /* E2B is used when asked for, and offered (console, `deploy --provider`)
      * whenever a key is configured. */
-    wants_e2b = !is_local(o->provider) || !is_local(o->failover);
-    if ((k = cli_e2b_config(&ec, wants_e2b)) < 0 && wants_e2b) {
-        *status = sd_err_exit_status(SD_EUSAGE);
-        return NULL;
-    }
+    int wants_e2b = !is_local(o->provider) || !is_local(o->failover);
+
+    if (k < 0 && wants_e2b)
+        return *j->status = sd_err_exit_status(SD_EUSAGE);
     if (k == 0 && wants_e2b) {
         const char *v = is_local(o->provider) ? o->failover : o->provider;
         if (strcmp(v, "e2b") == 0)
-            *status = cli_fail(SD_EUSAGE, "--provider e2b: %s", e2b_no_key_help());
-        else
-            *status = cli_fail(SD_EUSAGE,
-                               "provider \"%s\" is not configured: the providers are local, e2b "
-                               "and the E2B instances named in the config file (docs/e2b.md)",
-                               v);
-        return NULL;
+            return *j->status = cli_fail(SD_EUSAGE, "--provider e2b: %s", e2b_no_key_help());
+        return *j->status =
+                   cli_fail(SD_EUSAGE,
+                            "provider \"%s\" is not configured: the providers are local, e2b "
+                            "and the E2B instances named in the config file (docs/e2b.md)",
+                            v);
     }
-    if ((*status = cli_open_store(ctx, 0)) != 0)
-        return NULL;
+    if ((*j->status = cli_open_store(ctx, 0)) != 0)
+        return *j->status;
     /* Reap what a crashed run left behind before starting new work. */
-    if (recover_orphans(ctx->store, cli_helper_path(), 0, &r, &err) != 0) {
-        *status = cli_fail_err(&err);
-        return NULL;
-    }
+    if (recover_orphans(ctx->store, cli_helper_path(), 0, &r, &err) != 0)
+        return *j->status = cli_fail_err(&err);
     if (k == 1 && (wants_e2b || r.e2b_leases > 0))
-        cli_recover_e2b(ctx->store, &ec, 0, &r);
+        cli_recover_e2b(ctx->store, ec, 0, &r);
     if (r.leases_reaped + r.trajectories_interrupted + r.e2b_destroyed > 0)
         fprintf(stderr,
                 "swarmdeck: recovered after a crash: %d sandbox(es) reaped, %d trajectory(ies) "
                 "marked interrupted, %d leaked E2B sandbox(es) destroyed\n",
                 r.leases_reaped, r.trajectories_interrupted, r.e2b_destroyed);
     if (k == 1) {
-        struct e2b_config *cfg = &ec;
         if (o->breaker_failures == 0)
-            o2.breaker_failures = cfg->breaker_failures;
+            o2.breaker_failures = ec->breaker_failures;
         if (o->breaker_cooldown_ms == 0)
-            o2.breaker_cooldown_ms = cfg->breaker_cooldown_ms;
+            o2.breaker_cooldown_ms = ec->breaker_cooldown_ms;
     }
-    c = coord_new(ctx->store, &o2, cli_runner_path(), cli_helper_path(), &err);
-    if (c == NULL)
-        *status = cli_fail_err(&err);
-    else if (k == 1 && (*status = add_e2b(c, &ec, ctx->store)) != 0) {
-        coord_free(c);
-        c = NULL;
+    j->c = coord_new(ctx->store, &o2, cli_runner_path(), cli_helper_path(), &err);
+    if (j->c == NULL)
+        *j->status = cli_fail_err(&err);
+    else if (k == 1 && (*j->status = add_e2b(j->c, ec, ctx->store)) != 0) {
+        coord_free(j->c);
+        j->c = NULL;
     }
-    memset(ec.api_key, 0, sizeof ec.api_key);
-    return c;
+    return *j->status;
+}
+
+struct coord *cli_coord(struct cli_ctx *ctx, const struct coord_opts *o, int *status)
+{
+    struct coord_job j = {ctx, o, status, NULL};
+    int needed = !is_local(o->provider) || !is_local(o->failover);
+
+    /* The commands' descriptors carry CLI_WRITES; this guards any other caller. */
+    if (ctx->readonly) {
+        *status = cli_fail(SD_EUSAGE, "--readonly: refusing to deploy");
+        return NULL;
+    }
+    *status = 0;
+    cli_e2b_use(needed ? CLI_E2B_NEEDED : CLI_E2B_WARN, coord_with, &j);
+    return j.c;
 }
 
 /* --- following deployments ------------------------------------------------- */

@@ -30,30 +30,92 @@ static const struct cli_cmd *const commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-static const struct cli_opt global_opts[] = {
-    {"db", 0, "PATH", "the store (default $SWARMDECK_DB or $XDG_DATA_HOME/swarmdeck/swarmdeck.db)"},
-    {"no-color", 0, NULL, "no colours (also NO_COLOR)"},
-    {"readonly", 0, NULL, "change nothing: refuse every command that writes"},
-    {"encryption-key", 0, "KEY",
-     "the store's key: base64 of 32 bytes, or a passphrase (also "
-     "SWARMDECK_KEY)"},
-    {"verbose", 'v', NULL, "diagnostics on stderr"},
-    {"help", 'h', NULL, "show help"},
-    {NULL, 0, NULL, NULL},
+/* Keep a private copy of the key and blank the original, so it does not
+ * linger in this process's argv (/proc/PID/cmdline) or environment, which
+ * spawned helpers would inherit. */
+static int set_key(struct cli_ctx *ctx, char *v)
+{
+    if (ctx->key != NULL) {
+        crypto_wipe(ctx->key, strlen(ctx->key));
+        free(ctx->key);
+    }
+    ctx->key = xstrdup(v);
+    memset(v, 'x', strlen(v));
+    return 0;
+}
+
+static int set_db(struct cli_ctx *ctx, char *v)
+{
+    ctx->db = v;
+    return 0;
+}
+
+static int set_no_color(struct cli_ctx *ctx, char *v)
+{
+    (void)v;
+    ctx->no_color = 1;
+    return 0;
+}
+
+static int set_readonly(struct cli_ctx *ctx, char *v)
+{
+    (void)v;
+    ctx->readonly = 1;
+    return 0;
+}
+
+static int set_verbose(struct cli_ctx *ctx, char *v)
+{
+    (void)v;
+    ctx->verbose = 1;
+    return 0;
+}
+
+static int set_help(struct cli_ctx *ctx, char *v)
+{
+    (void)v;
+    ctx->help = 1;
+    return 0;
+}
+
+/* The global options: the one table take_globals parses and help prints. */
+struct global_opt {
+    struct cli_opt opt;
+    int (*set)(struct cli_ctx *ctx, char *v); /* v: the argument, or "1" for a flag */
 };
 
-static void print_opts(FILE *f, const struct cli_opt *o)
+static const struct global_opt global_opts[] = {
+    {{"db", 0, "PATH",
+      "the store (default $SWARMDECK_DB or $XDG_DATA_HOME/swarmdeck/swarmdeck.db)"},
+     set_db},
+    {{"no-color", 0, NULL, "no colours (also NO_COLOR)"}, set_no_color},
+    {{"readonly", 0, NULL, "change nothing: refuse every command that writes"}, set_readonly},
+    {{"encryption-key", 0, "KEY",
+      "the store's key: base64 of 32 bytes, or a passphrase (also SWARMDECK_KEY)"},
+     set_key},
+    {{"verbose", 'v', NULL, "diagnostics on stderr"}, set_verbose},
+    {{"help", 'h', NULL, "show help"}, set_help},
+};
+#define NGLOBALS (sizeof global_opts / sizeof global_opts[0])
+
+static void print_opt(FILE *f, const struct cli_opt *o)
 {
-    for (; o && o->lng; o++) {
-        char left[64];
-        if (o->shrt)
-            snprintf(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, o->arg ? " " : "",
-                     o->arg ? o->arg : "");
-        else
-            snprintf(left, sizeof left, "    --%s%s%s", o->lng, o->arg ? " " : "",
-                     o->arg ? o->arg : "");
-        fprintf(f, "  %-28s %s\n", left, o->help);
-    }
+    char left[64];
+
+    if (o->shrt)
+        snprintf(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+    else
+        snprintf(left, sizeof left, "    --%s%s%s", o->lng, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+    fprintf(f, "  %-28s %s\n", left, o->help);
+}
+
+static void print_globals(FILE *f)
+{
+    fprintf(f, "\nglobal options:\n");
+    for (size_t i = 0; i < NGLOBALS; i++)
+        print_opt(f, &global_opts[i].opt);
 }
 
 static void usage_all(FILE *f)
@@ -62,8 +124,7 @@ static void usage_all(FILE *f)
     fprintf(f, "With no command, swarmdeck starts the console.\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
-    fprintf(f, "\nglobal options:\n");
-    print_opts(f, global_opts);
+    print_globals(f);
     fprintf(f, "\nRun `swarmdeck COMMAND --help` for a command's options.\n");
 }
 
@@ -72,61 +133,59 @@ static void usage_cmd(FILE *f, const struct cli_cmd *c)
     fprintf(f, "usage: swarmdeck %s %s\n\n%s\n", c->name, c->usage, c->summary);
     if (c->opts && c->opts->lng) {
         fprintf(f, "\noptions:\n");
-        print_opts(f, c->opts);
+        for (const struct cli_opt *o = c->opts; o->lng; o++)
+            print_opt(f, o);
     }
-    fprintf(f, "\nglobal options:\n");
-    print_opts(f, global_opts);
+    print_globals(f);
 }
 
-/* Keep a private copy of the key and blank the original, so it does not
- * linger in this process's argv (/proc/PID/cmdline) or environment, which
- * spawned helpers would inherit. */
-static void set_key(struct cli_ctx *ctx, char *v)
+/* The global option argv[*i] is (advancing *i past its argument), or NULL.
+ * *v is its value: "--name=V", the next argument, or "1" for a flag. */
+static const struct global_opt *global_opt(int argc, char **argv, int *i, char **v, int *status)
 {
-    if (ctx->key != NULL) {
-        crypto_wipe(ctx->key, strlen(ctx->key));
-        free(ctx->key);
+    const char *a = argv[*i];
+    static char one[] = "1";
+
+    *status = 0;
+    for (size_t k = 0; k < NGLOBALS; k++) {
+        const struct cli_opt *o = &global_opts[k].opt;
+        size_t n = strlen(o->lng);
+        int lng = a[0] == '-' && a[1] == '-' && strncmp(a + 2, o->lng, n) == 0;
+        if (o->shrt && a[0] == '-' && a[1] == o->shrt && a[2] == '\0') {
+            *v = one;
+        } else if (lng && a[2 + n] == '\0') {
+            if (o->arg != NULL && *i + 1 >= argc) {
+                *status = cli_fail(SD_EUSAGE, "--%s needs a %s", o->lng, o->arg);
+                return &global_opts[k];
+            }
+            *v = o->arg != NULL ? argv[++*i] : one;
+        } else if (lng && a[2 + n] == '=' && o->arg != NULL) {
+            *v = argv[*i] + 3 + n;
+        } else {
+            continue;
+        }
+        return &global_opts[k];
     }
-    ctx->key = xstrdup(v);
-    memset(v, 'x', strlen(v));
+    return NULL;
 }
 
 /* Remove global options from anywhere in argv (tmux accepts them only
  * first; operators type them anywhere, so we do too). */
-static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *help)
+static int take_globals(struct cli_ctx *ctx, int *argc, char **argv)
 {
-    int out = 1;
+    int out = 1, status;
     for (int i = 1; i < *argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
+        const struct global_opt *o;
+        char *v = NULL;
+        if (strcmp(argv[i], "--") == 0) {
             while (i < *argc)
                 argv[out++] = argv[i++];
             break;
         }
-        if (strcmp(a, "--db") == 0) {
-            if (i + 1 >= *argc)
-                return cli_fail(SD_EUSAGE, "--db needs a PATH");
-            ctx->db = argv[++i];
-        } else if (strncmp(a, "--db=", 5) == 0) {
-            ctx->db = a + 5;
-        } else if (strcmp(a, "--encryption-key") == 0 || strncmp(a, "--encryption-key=", 17) == 0) {
-            char *v = a[16] == '=' ? argv[i] + 17 : NULL;
-            if (v == NULL && i + 1 >= *argc)
-                return cli_fail(SD_EUSAGE, "--encryption-key needs a KEY");
-            if (v == NULL)
-                v = argv[++i];
-            set_key(ctx, v);
-        } else if (strcmp(a, "--no-color") == 0) {
-            ctx->no_color = 1;
-        } else if (strcmp(a, "--readonly") == 0) {
-            ctx->readonly = 1;
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            ctx->verbose = 1;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            *help = 1;
-        } else {
+        if ((o = global_opt(*argc, argv, &i, &v, &status)) == NULL)
             argv[out++] = argv[i];
-        }
+        else if (status != 0 || (status = o->set(ctx, v)) != 0)
+            return status;
     }
     *argc = out;
     argv[out] = NULL;
@@ -187,10 +246,10 @@ int main(int argc, char **argv)
     struct cli_ctx ctx;
     struct cli_args a;
     const struct cli_cmd *c = NULL;
-    int help = 0, rc;
+    int rc;
 
     memset(&ctx, 0, sizeof ctx);
-    if ((rc = take_globals(&ctx, &argc, argv, &help)) != 0)
+    if ((rc = take_globals(&ctx, &argc, argv)) != 0)
         return rc;
     if (getenv("NO_COLOR") != NULL)
         ctx.no_color = 1;
@@ -200,7 +259,7 @@ int main(int argc, char **argv)
     if (ctx.db == NULL)
         ctx.db = sd_default_db();
     if (argc < 2) {
-        if (help) {
+        if (ctx.help) {
             usage_all(stdout);
             return 0;
         }
@@ -226,12 +285,17 @@ int main(int argc, char **argv)
         argc--;
         argv++;
     }
-    if (help) {
+    if (ctx.help) {
         usage_cmd(stdout, c);
         return 0;
     }
     if ((rc = parse(c, argc, argv, &a)) != 0)
         return rc;
+    /* Read-only is a property of the command, checked here once. */
+    if (ctx.readonly && (c->flags & CLI_WRITES) &&
+        (c->writer == NULL || (a.argc > 0 && strcmp(a.argv[0], c->writer) == 0)))
+        return cli_fail(SD_EUSAGE, "--readonly: refusing to %s%s%s (it writes to the store)",
+                        c->name, c->writer ? " " : "", c->writer ? c->writer : "");
     /* libcurl (the E2B provider) is initialised once, before any thread. */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = c->exec(&ctx, &a);

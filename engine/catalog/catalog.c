@@ -5,6 +5,7 @@
 #include "catalog.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -14,6 +15,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "query.h"
+#include "series.h"
 
 struct catalog {
     struct strategy_def *defs;
@@ -164,32 +168,20 @@ static int def_from_manifest(json_t *m, struct strategy_def *d, struct sd_err *e
 static int load_user(struct catalog *c, struct store *s, struct sd_err *err)
 {
     sqlite3 *db = store_reader(s, err);
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
+    json_t *ms = db ? store_strategy_manifests(db, err) : NULL, *m;
+    size_t i;
 
-    if (db == NULL)
-        return -1;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name, manifest FROM strategies WHERE builtin = 0 ORDER BY name",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        json_error_t je;
-        struct strategy_def d;
-        json_t *m = json_loads((const char *)sqlite3_column_text(st, 1), 0, &je);
-        if (m == NULL || def_from_manifest(m, &d, NULL) != 0) {
-            json_decref(m);
-            continue; /* a damaged manifest row hides one strategy, not all */
-        }
-        json_decref(m);
-        catalog_push(c, &d);
-    }
-out:
-    sqlite3_finalize(st);
     sqlite3_close_v2(db);
-    return rc;
+    if (ms == NULL)
+        return -1;
+    json_array_foreach(ms, i, m)
+    {
+        struct strategy_def d;
+        if (def_from_manifest(m, &d, NULL) == 0) /* a damaged row hides one strategy */
+            catalog_push(c, &d);
+    }
+    json_decref(ms);
+    return 0;
 }
 
 int catalog_load(struct catalog **out, const char *runner_path, struct store *s, struct sd_err *err)
@@ -388,36 +380,13 @@ static int name_ok(const char *name)
     return 1;
 }
 
-struct manifest_job {
-    char *name;
-    char *text;
-};
-
-static int manifest_store_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
-{
-    struct manifest_job *m = arg;
-    sqlite3_stmt *st = store_stmt(s,
-                                  "INSERT INTO strategies(name, manifest, builtin, added_at) "
-                                  "VALUES(?1, ?2, 0, ?3) ON CONFLICT(name) DO UPDATE SET "
-                                  "manifest = excluded.manifest, added_at = excluded.added_at",
-                                  err);
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, m->text, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, sd_now_ms());
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
-    return 0;
-}
-
 int catalog_add_manifest(struct catalog *c, struct store *s, const char *path, struct sd_err *err)
 {
     json_error_t je;
     json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *files, *cmd, *abs;
     char dir[PATH_MAX], *slash;
     struct strategy_def d;
-    struct manifest_job job;
+    char *text;
     int rc = -1;
 
     memset(&d, 0, sizeof d);
@@ -487,12 +456,10 @@ int catalog_add_manifest(struct catalog *c, struct store *s, const char *path, s
         sd_err_prefix(err, "%s", path);
         goto out;
     }
-    job.name = d.name;
-    job.text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
-    rc = store_call(s, manifest_store_job, &job, err);
-    if (rc == 0)
-        rc = store_flush(s, err);
-    free(job.text);
+    text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+    rc = text ? store_strategy_put(s, d.name, text, err)
+              : sd_err_set(err, SD_ENOMEM, "out of memory");
+    free(text);
     if (rc != 0) {
         def_clear(&d);
         goto out;
@@ -550,75 +517,68 @@ int catalog_symbol_ok(const char *symbol)
     return 1;
 }
 
+struct bars_file {
+    const char *symbol;
+    char *path; /* the mkstemp template, then the file's name */
+    FILE *f;
+    long rows;
+    struct sd_err *err;
+};
+
+static int bar_line(const char *date, const double v[5], void *arg)
+{
+    struct bars_file *b = arg;
+
+    if (b->f == NULL) {
+        int fd = mkstemp(b->path);
+        b->f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (b->f == NULL) {
+            if (fd >= 0)
+                close(fd);
+            return sd_err_set(b->err, SD_EENV, "cannot write %s: %s", b->path, strerror(errno));
+        }
+        fprintf(b->f, "# imported into the swarmdeck store as %s\n", b->symbol);
+        fprintf(b->f, "date,open,high,low,close,volume\n");
+    }
+    fprintf(b->f, "%s", date);
+    for (int i = 0; i < 5; i++) {
+        if (isnan(v[i]))
+            fprintf(b->f, ",");
+        else
+            fprintf(b->f, ",%.17g", v[i]);
+    }
+    fprintf(b->f, "\n");
+    b->rows++;
+    return 0;
+}
+
 /* Write imported bars of symbol to a new file made from path, a mkstemp
  * template (its XXXXXX is replaced), so concurrent deployments of one symbol
  * never share a file. Returns rows written (0: none imported, no file), or -1. */
 static long bars_export(struct store *s, const char *symbol, char *path, struct sd_err *err)
 {
+    struct bars_file b = {symbol, path, NULL, 0, err};
     sqlite3 *db = store_reader(s, err);
-    sqlite3_stmt *st = NULL;
-    long rows = 0;
-    FILE *f = NULL;
+    int rc;
 
     if (db == NULL)
         return -1;
-    if (sqlite3_prepare_v2(
-            db,
-            "SELECT date, open, high, low, close, volume FROM bars WHERE symbol = ?1 "
-            "ORDER BY date",
-            -1, &st, NULL) != SQLITE_OK) {
-        rows = sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, symbol, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (f == NULL) {
-            int fd = mkstemp(path);
-            f = fd >= 0 ? fdopen(fd, "w") : NULL;
-            if (f == NULL) {
-                if (fd >= 0)
-                    close(fd);
-                rows = sd_err_set(err, SD_EENV, "cannot write %s: %s", path, strerror(errno));
-                goto out;
-            }
-            fprintf(f, "# imported into the swarmdeck store as %s\n", symbol);
-            fprintf(f, "date,open,high,low,close,volume\n");
-        }
-        fprintf(f, "%s", (const char *)sqlite3_column_text(st, 0));
-        for (int col = 1; col <= 5; col++) {
-            if (sqlite3_column_type(st, col) == SQLITE_NULL)
-                fprintf(f, ",");
-            else
-                fprintf(f, ",%.17g", sqlite3_column_double(st, col));
-        }
-        fprintf(f, "\n");
-        rows++;
-    }
-    if (f != NULL && fclose(f) != 0)
-        rows = sd_err_set(err, SD_EENV, "cannot write %s", path);
-out:
-    sqlite3_finalize(st);
+    rc = store_bars_read(db, symbol, bar_line, &b, err);
     sqlite3_close_v2(db);
-    return rows;
+    if (b.f != NULL && fclose(b.f) != 0 && rc == 0)
+        rc = sd_err_set(err, SD_EENV, "cannot write %s", path);
+    return rc == 0 ? b.rows : -1;
 }
 
 /* 1 if symbol has imported bars in the store, 0 if not, -1 on error. */
 static int bars_present(struct store *s, const char *symbol, struct sd_err *err)
 {
     sqlite3 *db = store_reader(s, err);
-    sqlite3_stmt *st = NULL;
     int rc;
 
     if (db == NULL)
         return -1;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM bars WHERE symbol = ?1 LIMIT 1", -1, &st, NULL) !=
-        SQLITE_OK) {
-        rc = sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
-    } else {
-        sqlite3_bind_text(st, 1, symbol, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
+    rc = store_bars_present(db, symbol, err);
     sqlite3_close_v2(db);
     return rc;
 }
@@ -664,4 +624,82 @@ int catalog_data_resolve(struct store *s, const char *symbol, const char *tmpdir
                       "no data for symbol \"%s\" (see `swarmdeck data list`; bring your own with "
                       "`swarmdeck data import FILE --symbol %s`)",
                       symbol, symbol);
+}
+
+int catalog_data_import(struct store *s, const char *file, const char *symbol,
+                        struct data_import *r, struct sd_err *err)
+{
+    struct series ser;
+    struct err e;
+    struct store_bars b;
+    int rc;
+
+    memset(r, 0, sizeof *r);
+    if (!catalog_symbol_ok(symbol))
+        return sd_err_set(err, SD_EUSAGE, "invalid symbol \"%s\" (letters, digits and . ^ _ -)",
+                          symbol);
+    memset(&e, 0, sizeof e);
+    if (series_load(&ser, file, &e) != 0)
+        return sd_err_set(err, SD_EUSAGE, "%s (nothing imported)", e.msg);
+    r->bars = ser.n;
+    snprintf(r->first, sizeof r->first, "%s", ser.date[0]);
+    snprintf(r->last, sizeof r->last, "%s", ser.date[ser.n - 1]);
+    r->synthetic = ser.synthetic;
+    b = (struct store_bars){symbol,    ser.n,     (const char(*)[11])ser.date,
+                            ser.open,  ser.high,  ser.low,
+                            ser.close, ser.volume};
+    rc = s != NULL ? store_bars_replace(s, &b, err) : 0;
+    series_free(&ser);
+    return rc;
+}
+
+/* The bundled files of dir that the runner's loader accepts. */
+static void list_bundled(const char *dir, json_t *arr)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+
+    for (int i = 0; i < n; i++) {
+        const char *nm = names[i]->d_name;
+        size_t len = strlen(nm);
+        if (len > 4 && strcmp(nm + len - 4, ".csv") == 0) {
+            char sym[64], path[PATH_MAX + 256];
+            struct series s;
+            struct err e;
+            int synth = len > 14 && strcmp(nm + len - 14, ".synthetic.csv") == 0;
+            snprintf(sym, sizeof sym, "%.*s", (int)(len - (synth ? 14 : 4)), nm);
+            snprintf(path, sizeof path, "%s/%s", dir, nm);
+            memset(&e, 0, sizeof e);
+            if (series_load(&s, path, &e) == 0) {
+                json_array_append_new(
+                    arr, json_pack("{s:s, s:s, s:b, s:I, s:s, s:s, s:b, s:b}", "symbol", sym,
+                                   "source", "bundled", "synthetic", synth || s.synthetic, "bars",
+                                   (json_int_t)s.n, "first", s.date[0], "last", s.date[s.n - 1],
+                                   "ohlc", s.open != NULL, "volume", s.volume != NULL));
+                series_free(&s);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+json_t *catalog_data_list(struct store *s, struct sd_err *err)
+{
+    json_t *arr = json_array(), *imported;
+    sqlite3 *db;
+
+    list_bundled(catalog_data_dir(), arr);
+    if (s == NULL)
+        return arr;
+    db = store_reader(s, err);
+    imported = db ? store_bars_list(db, err) : NULL;
+    sqlite3_close_v2(db);
+    if (imported == NULL) {
+        json_decref(arr);
+        return NULL;
+    }
+    json_array_extend(arr, imported);
+    json_decref(imported);
+    return arr;
 }

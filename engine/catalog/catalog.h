@@ -93,9 +93,27 @@ const char *catalog_data_dir(void);
 int catalog_data_resolve(struct store *s, const char *symbol, const char *tmpdir,
                          struct data_source *out, struct sd_err *err);
 
-/* List available symbols (bundled and imported) as a JSON array of objects
- * {symbol, source, synthetic, bars, first, last}. New reference. */
+/* List available symbols as a JSON array of objects {symbol, source
+ * ("bundled" or "imported"), synthetic, bars, first, last, ohlc, volume}:
+ * the bundled files the runner's loader accepts, in name order, then the
+ * symbols imported into s (s may be NULL: bundled only). New reference, or
+ * NULL with err when s cannot be read. */
 json_t *catalog_data_list(struct store *s, struct sd_err *err);
+
+/* What catalog_data_import imported. */
+struct data_import {
+    size_t bars;
+    char first[11], last[11]; /* YYYY-MM-DD */
+    int synthetic;            /* the file said it is generated */
+};
+
+/* Check file with the runner's own strict loader, so a file the store
+ * accepts is one every strategy accepts, and replace symbol's bars in s
+ * with it in one transaction, waiting for the commit. With s NULL the file
+ * is only checked. Returns 0 with r filled, or -1 with err (SD_EUSAGE for a
+ * bad symbol or file, "... (nothing imported)"): nothing changed. */
+int catalog_data_import(struct store *s, const char *file, const char *symbol,
+                        struct data_import *r, struct sd_err *err);
 
 /* Is symbol well-formed ([A-Za-z0-9.^_-]{1,16})? */
 int catalog_symbol_ok(const char *symbol);

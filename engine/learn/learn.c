@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "learn_int.h"
+#include "query.h"
 #include "traj.h"
 
 #define STATS_SERIES 60
@@ -533,54 +534,36 @@ void learn_free(struct learn *l)
     free(l);
 }
 
-static int load(struct learn *l, struct sd_err *err)
+struct load_ctx {
+    struct learn *l;
+    struct sd_err *err;
+};
+
+static int load_row(const struct store_learn_row *r, void *arg)
 {
-    static const char sql[] =
-        "SELECT id, strategy, symbol, provider, params, status, coalesce(reward, 0),"
-        " CASE WHEN json_valid(prediction) THEN json_extract(prediction, '$.expectedSuccessRate')"
-        " END, created_at, coalesce(duration_ms, 0), op_sequence FROM trajectories"
-        " WHERE status IN ('succeeded', 'failed', 'timeout') ORDER BY id";
-    sqlite3 *db = store_reader(l->store, err);
-    sqlite3_stmt *st = NULL;
-    int rc, ret = -1;
+    struct load_ctx *c = arg;
+    struct learn *l = c->l;
+    struct lstrat *s = learn_strat(l, r->strategy);
+    json_t *params;
     double x[64];
 
-    if (db == NULL)
-        return -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sd_err_set(err, SD_EENV, "learning: cannot read trajectories: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct lstrat *s = learn_strat(l, (const char *)sqlite3_column_text(st, 1));
-        const char *ptext = (const char *)sqlite3_column_text(st, 4);
-        json_t *params;
-        if (s == NULL || s->np > 64)
-            continue;
-        params = ptext ? json_loads(ptext, 0, NULL) : NULL;
-        learn_values(s, params, x);
-        json_decref(params);
-        if (add_row(l, s, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 8),
-                    traj_state_from_name((const char *)sqlite3_column_text(st, 5)),
-                    sqlite3_column_double(st, 6),
-                    sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 7),
-                    sqlite3_column_double(st, 9),
-                    learn_intern(l, (const char *)sqlite3_column_text(st, 2)),
-                    learn_intern(l, (const char *)sqlite3_column_text(st, 3)),
-                    learn_intern(l, (const char *)sqlite3_column_text(st, 10)), x) != 0) {
-            sd_err_set(err, SD_ENOMEM, "learning: out of memory building the index");
-            goto out;
-        }
-    }
-    if (rc != SQLITE_DONE) {
-        sd_err_set(err, SD_EENV, "learning: cannot read trajectories: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    ret = 0;
-out:
-    sqlite3_finalize(st);
-    sqlite3_close_v2(db);
-    return ret;
+    if (s == NULL || s->np > 64)
+        return 0;
+    params = r->params ? json_loads(r->params, 0, NULL) : NULL;
+    learn_values(s, params, x);
+    json_decref(params);
+    if (add_row(l, s, r->id, r->created_at, traj_state_from_name(r->status), r->reward,
+                r->predicted, r->duration_ms, learn_intern(l, r->symbol),
+                learn_intern(l, r->provider), learn_intern(l, r->op_sequence), x) != 0)
+        return sd_err_set(c->err, SD_ENOMEM, "learning: out of memory building the index");
+    return 0;
+}
+
+static int load(struct learn *l, struct sd_err *err)
+{
+    struct load_ctx c = {l, err};
+
+    return store_learn_rows(l->store, load_row, &c, err) == 0 ? 0 : -1;
 }
 
 struct learn *learn_open_defs(struct store *s, const struct strategy_def *defs, size_t ndefs,

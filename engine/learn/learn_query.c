@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "learn_int.h"
+#include "query.h"
 #include "traj.h"
 
 #define KERNEL_H     0.15
@@ -612,53 +613,17 @@ static int cmp_i64(const void *a, const void *b)
 static int task_ids(struct learn *l, const char *task, int64_t **ids, size_t *n, struct sd_err *err)
 {
     char *q = task_query(task, err);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-    int rc, ret = -1;
+    int ret = -1;
+
     *ids = NULL;
     *n = 0;
     if (q == NULL)
         return -1;
-    if (l->store == NULL) {
+    if (l->store == NULL)
         sd_err_set(err, SD_EUSAGE, "task search needs a store");
-        goto out;
-    }
-    if ((db = store_reader(l->store, err)) == NULL || store_reader_fts(l->store, db, err) != 0)
-        goto out;
-    if (sqlite3_prepare_v2(db, "SELECT rowid FROM traj_fts WHERE traj_fts MATCH ?1", -1, &st,
-                           NULL) != SQLITE_OK) {
-        sd_err_set(err, SD_EENV, "task search: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            int64_t *m = realloc(*ids, (cap = cap ? cap * 2 : 256) * sizeof *m);
-            if (m == NULL) {
-                sd_err_set(err, SD_ENOMEM, "learning: out of memory");
-                goto out;
-            }
-            *ids = m;
-        }
-        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-    }
-    if (rc != SQLITE_DONE) {
-        sd_err_set(err, SD_EENV, "task search: %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    if (*n > 0) /* qsort's base must not be NULL, even for no elements */
-        qsort(*ids, *n, sizeof **ids, cmp_i64);
-    ret = 0;
-out:
-    sqlite3_finalize(st);
-    sqlite3_close_v2(db);
+    else
+        ret = store_task_ids(l->store, q, ids, n, err);
     free(q);
-    if (ret != 0) {
-        free(*ids);
-        *ids = NULL;
-        *n = 0;
-    }
     return ret;
 }
 

@@ -2,9 +2,9 @@
  * chain.c: sealing and verifying the trajectory fingerprint chain
  * (chain.h).
  *
- * The canonical form is built from export_trajectory_ex's JSON so that the
- * store and a bundle agree by construction: one function decides what a
- * trajectory "is", and the chain, export and import all use it.
+ * The canonical form is built from record_trajectory's JSON (record.h) so
+ * that the store and a bundle agree by construction: one function decides
+ * what a trajectory "is", and the chain, export and import all use it.
  */
 #define _GNU_SOURCE
 #include "chain.h"
@@ -14,7 +14,8 @@
 #include <string.h>
 
 #include "crypto.h"
-#include "export.h"
+#include "query.h"
+#include "record.h"
 
 #define TERMINAL "('succeeded','failed','timeout','cancelled','interrupted')"
 
@@ -79,7 +80,7 @@ int chain_fingerprint_db(sqlite3 *db, const char *prefix, int64_t id, const char
     json_t *t;
     int rc = -1, step;
 
-    if ((t = export_trajectory_ex(db, prefix, id, 0, err)) == NULL)
+    if ((t = record_trajectory(db, prefix, id, 0, err)) == NULL)
         return -1;
     snprintf(sql, sizeof sql,
              "SELECT seq, stream, data FROM \"%soutput\" WHERE traj_id = ?1 ORDER BY seq", prefix);
@@ -88,7 +89,7 @@ int chain_fingerprint_db(sqlite3 *db, const char *prefix, int64_t id, const char
         goto out;
     }
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sd_err_set(err, SD_EENV, "fingerprint: %s", sqlite3_errmsg(db));
+        store_dberr(err, db, "fingerprint");
         goto out;
     }
     sqlite3_bind_int64(st, 1, id);
@@ -101,7 +102,7 @@ int chain_fingerprint_db(sqlite3 *db, const char *prefix, int64_t id, const char
         }
     }
     if (step != SQLITE_DONE) {
-        sd_err_set(err, SD_EENV, "%s", sqlite3_errmsg(db));
+        store_dberr(err, db, NULL);
         goto out;
     }
     rc = crypto_hash_final(h, digest);
@@ -204,23 +205,23 @@ int chain_seal(sqlite3 *db, int64_t id, struct sd_err *err)
                            "SELECT 1 FROM main.trajectories WHERE id = ?1 AND fingerprint IS NULL"
                            " AND status IN " TERMINAL,
                            -1, &st, NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "chain: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "chain");
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE)
         return 0;
     if (rc != SQLITE_ROW)
-        return sd_err_set(err, SD_EENV, "chain: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "chain");
     if (chain_last(db, "main.trajectories", &last, prev) != 0)
-        return sd_err_set(err, SD_EENV, "chain: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "chain");
     if (chain_fingerprint_db(db, "sd_plain_", id, prev, fp, err) != 0)
         return -1;
     if (sqlite3_prepare_v2(db,
                            "UPDATE main.trajectories SET chain_seq = ?2, prev_fingerprint = ?3,"
                            " fingerprint = ?4 WHERE id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "chain: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "chain");
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, last + 1);
     if (prev[0])
@@ -229,18 +230,18 @@ int chain_seal(sqlite3 *db, int64_t id, struct sd_err *err)
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return sd_err_set(err, SD_EENV, "chain: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "chain");
     snprintf(head, sizeof head, "%lld:%s", (long long)(last + 1), fp);
     if (sqlite3_prepare_v2(db,
                            "INSERT OR REPLACE INTO main.meta(key, value)"
                            " VALUES('chain_head', sd_seal(?1, 'chain_head'))",
                            -1, &st, NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "chain: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "chain");
     sqlite3_bind_text(st, 1, head, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return sd_err_set(err, SD_EENV, "chain: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "chain");
     return 0;
 }
 
@@ -274,7 +275,7 @@ int chain_verify(sqlite3 *db, struct chain_report *r, struct sd_err *err)
                            "SELECT id, uuid, chain_seq, fingerprint, prev_fingerprint FROM "
                            "main.trajectories WHERE chain_seq IS NOT NULL ORDER BY chain_seq",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = sd_err_set(err, SD_EENV, "verify: %s", sqlite3_errmsg(db));
+        rc = store_dberr(err, db, "verify");
         goto out;
     }
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -309,7 +310,7 @@ int chain_verify(sqlite3 *db, struct chain_report *r, struct sd_err *err)
     sqlite3_finalize(st);
     st = NULL;
     if (r->ok && step != SQLITE_DONE) {
-        rc = sd_err_set(err, SD_EENV, "verify: %s", sqlite3_errmsg(db));
+        rc = store_dberr(err, db, "verify");
         goto out;
     }
     snprintf(r->head, sizeof r->head, "%s", prev);
@@ -321,7 +322,7 @@ int chain_verify(sqlite3 *db, struct chain_report *r, struct sd_err *err)
                                "SELECT sd_open(value, 'chain_head') FROM main.meta"
                                " WHERE key = 'chain_head'",
                                -1, &st, NULL) != SQLITE_OK) {
-            rc = sd_err_set(err, SD_EENV, "verify: %s", sqlite3_errmsg(db));
+            rc = store_dberr(err, db, "verify");
             goto out;
         }
         step = sqlite3_step(st);

@@ -1,5 +1,7 @@
 /*
- * export.c: trajectories as JSON, export bundles and import (export.h).
+ * export.c: export bundles and their import (export.h). A bundle's
+ * trajectories are record.h's JSON with output; import checks a bundle's
+ * digest and fingerprint chain (chain.h) before it writes anything.
  */
 #define _GNU_SOURCE
 #include "export.h"
@@ -10,165 +12,9 @@
 
 #include "chain.h"
 #include "crypto.h"
+#include "query.h"
+#include "record.h"
 #include "traj.h"
-
-static json_t *col_json_text(sqlite3_stmt *st, int i)
-{
-    json_error_t je;
-    json_t *j;
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
-        return json_null();
-    j = json_loads((const char *)sqlite3_column_text(st, i), JSON_DECODE_ANY, &je);
-    return j ? j : json_string((const char *)sqlite3_column_text(st, i));
-}
-
-static json_t *col_str(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL
-               ? json_null()
-               : json_string((const char *)sqlite3_column_text(st, i));
-}
-
-static json_t *col_int(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
-                                                     : json_integer(sqlite3_column_int64(st, i));
-}
-
-static json_t *col_real(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
-                                                     : json_real(sqlite3_column_double(st, i));
-}
-
-static json_t *b64(const void *data, int len)
-{
-    char *out = malloc((size_t)(4 * ((len + 2) / 3) + 1));
-    json_t *j;
-    if (out == NULL)
-        return json_null();
-    EVP_EncodeBlock((unsigned char *)out, data, len);
-    j = json_string(out);
-    free(out);
-    return j;
-}
-
-json_t *export_trajectory(sqlite3 *db, int64_t id, int with_output)
-{
-    return export_trajectory_ex(db, "", id, with_output, NULL);
-}
-
-/* The step of st failed unless it is SQLITE_DONE: say why in err. */
-static int step_failed(sqlite3 *db, int step, struct sd_err *err)
-{
-    if (step == SQLITE_DONE)
-        return 0;
-    sd_err_set(err, SD_EENV, "%s", sqlite3_errmsg(db));
-    return 1;
-}
-
-json_t *export_trajectory_ex(sqlite3 *db, const char *prefix, int64_t id, int with_output,
-                             struct sd_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    json_t *t = NULL, *ops, *out;
-    char sql[640];
-    int step;
-
-    snprintf(sql, sizeof sql,
-             "SELECT id, uuid, run_id, strategy, symbol, params, provider, "
-             "sandbox_id, status, exit_code, error, created_at, started_at, "
-             "ended_at, duration_ms, result, reward, prediction, description, "
-             "op_sequence, isolation, auto_optimized, output_bytes, output_dropped, "
-             "fingerprint, prev_fingerprint FROM \"%strajectories\" WHERE id = ?1",
-             prefix);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sd_err_set(err, SD_EENV, "%s", sqlite3_errmsg(db));
-        return NULL;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    if ((step = sqlite3_step(st)) != SQLITE_ROW) {
-        if (step == SQLITE_DONE)
-            sd_err_set(err, SD_EUSAGE, "no trajectory #%lld", (long long)id);
-        else
-            sd_err_set(err, SD_EENV, "%s", sqlite3_errmsg(db));
-        goto out;
-    }
-    t = json_object();
-    json_object_set_new(t, "id", col_int(st, 0));
-    json_object_set_new(t, "uuid", col_str(st, 1));
-    json_object_set_new(t, "runId", col_int(st, 2));
-    json_object_set_new(t, "strategyName", col_str(st, 3));
-    json_object_set_new(t, "symbol", col_str(st, 4));
-    json_object_set_new(t, "params", col_json_text(st, 5));
-    json_object_set_new(t, "provider", col_str(st, 6));
-    json_object_set_new(t, "sandboxId", col_str(st, 7));
-    json_object_set_new(t, "status", col_str(st, 8));
-    json_object_set_new(t, "exitCode", col_int(st, 9));
-    json_object_set_new(t, "error", col_str(st, 10));
-    json_object_set_new(t, "createdAt", col_int(st, 11));
-    json_object_set_new(t, "startedAt", col_int(st, 12));
-    json_object_set_new(t, "endedAt", col_int(st, 13));
-    json_object_set_new(t, "duration", col_real(st, 14));
-    json_object_set_new(t, "result", col_json_text(st, 15));
-    json_object_set_new(t, "reward", col_real(st, 16));
-    json_object_set_new(t, "prediction", col_json_text(st, 17));
-    json_object_set_new(t, "description", col_str(st, 18));
-    json_object_set_new(t, "operationSequence", col_str(st, 19));
-    json_object_set_new(t, "isolation", col_json_text(st, 20));
-    json_object_set_new(t, "autoOptimized", json_boolean(sqlite3_column_int(st, 21)));
-    json_object_set_new(t, "outputBytes", col_int(st, 22));
-    json_object_set_new(t, "outputDropped", col_int(st, 23));
-    json_object_set_new(t, "fingerprint", col_str(st, 24));
-    json_object_set_new(t, "prevFingerprint", col_str(st, 25));
-    sqlite3_finalize(st);
-    st = NULL;
-
-    ops = json_array();
-    json_object_set_new(t, "operations", ops); /* t owns it from here */
-    /* detail is sealed on an encrypted store: read it through the view. */
-    snprintf(sql, sizeof sql,
-             "SELECT seq, name, started_at, duration_ms, ok, detail FROM \"%soperations\" "
-             "WHERE traj_id = ?1 ORDER BY seq",
-             prefix);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        sd_err_set(err, SD_EENV, "%s", sqlite3_errmsg(db));
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, id);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(ops, json_pack("{s:o, s:o, s:o, s:o, s:b, s:o}", "seq",
-                                             col_int(st, 0), "name", col_str(st, 1), "startedAt",
-                                             col_int(st, 2), "duration", col_real(st, 3), "ok",
-                                             sqlite3_column_int(st, 4), "detail", col_str(st, 5)));
-    if (step_failed(db, step, err))
-        goto fail;
-    sqlite3_finalize(st);
-    st = NULL;
-    if (!with_output)
-        return t;
-    out = json_array();
-    json_object_set_new(t, "output", out);
-    snprintf(sql, sizeof sql,
-             "SELECT seq, stream, data FROM \"%soutput\" WHERE traj_id = ?1 ORDER BY seq", prefix);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW)
-            json_array_append_new(
-                out, json_pack("{s:o, s:s, s:o}", "seq", col_int(st, 0), "stream",
-                               sqlite3_column_int(st, 1) == 2 ? "stderr" : "stdout", "data",
-                               b64(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2))));
-        if (step_failed(db, step, err))
-            goto fail;
-    }
-    goto out;
-fail:
-    json_decref(t);
-    t = NULL;
-out:
-    sqlite3_finalize(st);
-    return t;
-}
 
 json_t *export_bundle(struct store *s, struct sd_err *err)
 {
@@ -187,12 +33,8 @@ json_t *export_bundle(struct store *s, struct sd_err *err)
     json_object_set_new(b, "version", json_integer(EXPORT_VERSION));
     json_object_set_new(b, "exportedAt", json_integer(sd_now_ms()));
     json_object_set_new(b, "storeId", json_string(store_id(s)));
-    strats = json_array();
-    if (sqlite3_prepare_v2(db, "SELECT manifest FROM strategies WHERE builtin = 0 ORDER BY name",
-                           -1, &st, NULL) == SQLITE_OK)
-        while (sqlite3_step(st) == SQLITE_ROW)
-            json_array_append_new(strats, col_json_text(st, 0));
-    sqlite3_finalize(st);
+    if ((strats = store_strategy_manifests(db, NULL)) == NULL)
+        strats = json_array();
     trajs = json_array();
     by = json_object();
     /* Chain order, so an importer can follow prevFingerprint links; records
@@ -203,7 +45,7 @@ json_t *export_bundle(struct store *s, struct sd_err *err)
                            -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             const char *state = (const char *)sqlite3_column_text(st, 1);
-            json_t *t = export_trajectory_ex(db, "", sqlite3_column_int64(st, 0), 1, err);
+            json_t *t = record_trajectory(db, "", sqlite3_column_int64(st, 0), 1, err);
             json_t *cnt = json_object_get(by, state);
             if (t == NULL) {
                 /* An unreadable record (tampered ciphertext): refuse to
@@ -438,7 +280,7 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
     sqlite3_bind_null(st, 23);
     sqlite3_bind_null(st, 24);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "store");
     id = sqlite3_last_insert_rowid(db);
     if (store_chain_note(s, id) != 0)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
@@ -459,7 +301,7 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
         sqlite3_bind_int(st, 6, json_is_true(json_object_get(o, "ok")));
         bind_json(st, 7, json_object_get(o, "detail"));
         if (sqlite3_step(st) != SQLITE_DONE)
-            return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+            return store_dberr(err, db, "store");
     }
     for (size_t k = 0; k < json_array_size(out); k++) {
         json_t *o = json_array_get(out, k);
@@ -489,7 +331,7 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
         sqlite3_bind_int(st, 3, stream && strcmp(stream, "stderr") == 0 ? 2 : 1);
         sqlite3_bind_blob(st, 4, raw, (int)n, free);
         if (sqlite3_step(st) != SQLITE_DONE)
-            return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+            return store_dberr(err, db, "store");
     }
     return 0;
 }
@@ -501,8 +343,8 @@ static int import_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
            *strats = json_object_get(j->b, "strategies");
     sqlite3_stmt *st;
 
-    if (sqlite3_exec(db, "SAVEPOINT import", NULL, NULL, NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+    if (store_savepoint(db, "import", err) != 0)
+        return -1;
     for (size_t i = 0; i < json_array_size(strats); i++) {
         json_t *m = json_array_get(strats, i);
         char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
@@ -519,7 +361,7 @@ static int import_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
         sqlite3_bind_text(st, 2, text, -1, free);
         sqlite3_bind_int64(st, 3, sd_now_ms());
         if (sqlite3_step(st) != SQLITE_DONE) {
-            sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+            store_dberr(err, db, "store");
             goto fail;
         }
         j->r->strategies_added += sqlite3_changes(db);
@@ -542,13 +384,10 @@ static int import_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
             goto fail;
         j->r->added++;
     }
-    sqlite3_exec(db, "RELEASE import", NULL, NULL, NULL);
-    return 0;
+    return store_savepoint_end(db, "import", 0);
 fail:
-    sqlite3_exec(db, "ROLLBACK TO import", NULL, NULL, NULL);
-    sqlite3_exec(db, "RELEASE import", NULL, NULL, NULL);
     memset(j->r, 0, sizeof *j->r);
-    return -1;
+    return store_savepoint_end(db, "import", -1);
 }
 
 int import_bundle(struct store *s, json_t *bundle, struct import_report *r, struct sd_err *err)

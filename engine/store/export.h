@@ -1,5 +1,5 @@
 /*
- * export.h: trajectories as JSON, export bundles and their import.
+ * export.h: export bundles and their import.
  *
  * An export bundle is one JSON object:
  *   {"format": "swarmdeck-export", "version": 2, "exportedAt": ms, "storeId": "...",
@@ -20,17 +20,6 @@
 #include <stdint.h>
 
 #include "store.h"
-
-/* One trajectory as JSON (new reference) read through db, with operations
- * and, when with_output, its output chunks. NULL if there is no such id. */
-json_t *export_trajectory(sqlite3 *db, int64_t id, int with_output);
-
-/* The same through the tables <prefix>trajectories and <prefix>output (the
- * store's decrypting views, store_crypt.h), reporting why in err: NULL if
- * there is no such id (SD_EUSAGE) or a read failed, for example a value that
- * fails authentication (SD_EENV). */
-json_t *export_trajectory_ex(sqlite3 *db, const char *prefix, int64_t id, int with_output,
-                             struct sd_err *err);
 
 #define EXPORT_VERSION 2
 

@@ -1,46 +1,39 @@
 /*
- * query.c: the store's shared query helpers and the meta queries
- * (query.h has the contracts).
+ * query.c: the store's shared helpers for queries and jobs: the one SQLite
+ * error check and the SAVEPOINT pair (query.h has the contracts).
+ *
+ * It is the bottom of engine/store: every other file may call it, and it
+ * calls nothing but SQLite.
  */
 #include "query.h"
 
-#include <stdlib.h>
-
-#include "store_crypt.h"
+#include <stdio.h>
 
 int store_dberr(struct sd_err *err, sqlite3 *db, const char *what)
 {
+    if (what == NULL)
+        return sd_err_set(err, SD_EENV, "%s", sqlite3_errmsg(db));
     return sd_err_set(err, SD_EENV, "%s: %s", what, sqlite3_errmsg(db));
 }
 
-json_t *store_provider_health(sqlite3 *db)
+static int exec_sp(sqlite3 *db, const char *verb, const char *name)
 {
-    sqlite3_stmt *st = NULL;
-    json_t *a = NULL;
-    json_error_t je;
-
-    if (db == NULL)
-        return NULL;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM main.meta WHERE key = 'provider_health'", -1,
-                           &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-        a = json_loads((const char *)sqlite3_column_text(st, 0), 0, &je);
-    sqlite3_finalize(st);
-    if (a != NULL && !json_is_array(a)) {
-        json_decref(a);
-        a = NULL;
-    }
-    return a;
+    char sql[96];
+    snprintf(sql, sizeof sql, "%s %s", verb, name);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-int store_provider_health_job(sqlite3 *db, json_t *health, struct sd_err *err)
+int store_savepoint(sqlite3 *db, const char *name, struct sd_err *err)
 {
-    char *txt = json_dumps(health, JSON_COMPACT);
-    int rc;
+    if (exec_sp(db, "SAVEPOINT", name) != SQLITE_OK)
+        return store_dberr(err, db, "store");
+    return 0;
+}
 
-    if (txt == NULL)
-        return sd_err_set(err, SD_ENOMEM, "provider health: out of memory");
-    rc = store_meta_set(db, "provider_health", txt);
-    free(txt);
-    return rc == 0 ? 0 : store_dberr(err, db, "provider health");
+int store_savepoint_end(sqlite3 *db, const char *name, int rc)
+{
+    if (rc != 0)
+        exec_sp(db, "ROLLBACK TO", name);
+    exec_sp(db, "RELEASE", name);
+    return rc;
 }

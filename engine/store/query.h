@@ -7,7 +7,9 @@
  * - `db` is a reader connection (store_reader) unless the name says "job":
  *   a job runs on the writer thread through store_call/store_submit and gets
  *   the writer's connection. Readers may block on a busy store for up to the
- *   connection's busy timeout: none of these is for a UI thread.
+ *   connection's busy timeout: none of these is for a UI thread. A
+ *   function given `struct store *s` instead opens and closes its own
+ *   reader, or runs a job with store_call and waits for its commit.
  * - Failure returns -1 (or NULL) with err set to "WHAT: sqlite's message"
  *   and changes nothing; results are new references or malloc'd arrays the
  *   caller frees, as each comment says.
@@ -24,12 +26,137 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "traj.h"
 
-/* The one SQLite error check: sets err to "WHAT: <sqlite message of db>"
- * (SD_EENV) and returns -1. */
+/* The one SQLite error check: sets err to "WHAT: <sqlite message of db>",
+ * or to the message alone when what is NULL (SD_EENV), and returns -1. */
 int store_dberr(struct sd_err *err, sqlite3 *db, const char *what);
 
-/* --- meta: provider health (query.c) ---------------------------------- */
+/* --- writer jobs: shared helpers (query.c) ------------------------------ */
+
+/* Open SAVEPOINT name on db (a job's several writes that must stand
+ * together). Returns 0, or -1 with err set through store_dberr("store"). */
+int store_savepoint(sqlite3 *db, const char *name, struct sd_err *err);
+
+/* Close SAVEPOINT name: rolled back first when rc != 0, released either way.
+ * Returns rc, so a job can end with `return store_savepoint_end(db, "x", rc)`.
+ * This function can't fail. */
+int store_savepoint_end(sqlite3 *db, const char *name, int rc);
+
+/* --- trajectories: history, show, logs, status (query_traj.c) ---------- */
+
+/* Trajectory id in full as JSON (record.h, without output), new reference;
+ * NULL with err: SD_EUSAGE "no trajectory #ID", SD_EENV on a read error. */
+json_t *store_traj_json(sqlite3 *db, int64_t id, struct sd_err *err);
+
+/* One row of store_traj_history. Strings belong to the store and live until
+ * the callback returns; symbol and error may be NULL. has_* say whether the
+ * value beside them is known. */
+struct store_history_row {
+    int64_t id, created_at;
+    const char *strategy, *symbol, *status, *error, *provider;
+    int has_return, has_sharpe, has_duration, synthetic;
+    double total_return, sharpe, duration_ms;
+};
+
+/* Call fn for the newest `limit` trajectories, newest first, optionally only
+ * those of strategy and of status (either may be NULL). fn returns 0 to go
+ * on; anything else stops the walk and is returned. Returns 0 or -1 with
+ * err. */
+int store_traj_history(sqlite3 *db, const char *strategy, const char *status, long limit,
+                       int (*fn)(const struct store_history_row *row, void *arg), void *arg,
+                       struct sd_err *err);
+
+/* The state of trajectory id (enum traj_state; -1 for an unknown name) and
+ * how many output bytes the store did not keep. Returns 1, 0 when there is
+ * no such trajectory, -1 with err. */
+int store_traj_progress(sqlite3 *db, int64_t id, int *state, int64_t *dropped, struct sd_err *err);
+
+/* Call fn for each stored output chunk of trajectory id with seq >= from,
+ * in sequence order (stream 1 stdout, 2 stderr; data lives until fn
+ * returns). fn returns 0 to go on; anything else stops and is returned.
+ * Returns 0 or -1 with err. */
+int store_output_read(sqlite3 *db, int64_t id, int64_t from,
+                      int (*fn)(int64_t seq, int stream, const void *data, size_t len, void *arg),
+                      void *arg, struct sd_err *err);
+
+/* What `status` counts: trajectories per state and in all, leases (live
+ * sandboxes), runs, and the mean reward of final trajectories. */
+struct store_counts {
+    int64_t by_state[TS_COUNT];
+    int64_t total, leases, runs;
+    double avg_reward;
+};
+
+/* Fill c (zeroed first). Returns 0 or -1 with err. */
+int store_traj_counts(sqlite3 *db, struct store_counts *c, struct sd_err *err);
+
+/* --- market bars (query_bars.c) ---------------------------------------- */
+
+/* A symbol's bars as columns: date and close always, the others NULL when
+ * the file had no such column. Borrowed by the functions below. */
+struct store_bars {
+    const char *symbol;
+    size_t n;
+    const char (*date)[11]; /* YYYY-MM-DD */
+    const double *open, *high, *low, *close, *volume;
+};
+
+/* Replace every bar of b->symbol by b's, in one savepoint, and wait for the
+ * commit: a failure leaves the symbol's old bars. Returns 0 or -1 with err. */
+int store_bars_replace(struct store *s, const struct store_bars *b, struct sd_err *err);
+
+/* The imported symbols as a JSON array of {symbol, source: "imported",
+ * synthetic: false, bars, first, last, ohlc, volume} (catalog_data_list's
+ * shape), new reference, or NULL with err. */
+json_t *store_bars_list(sqlite3 *db, struct sd_err *err);
+
+/* Call fn for each bar of symbol in date order; v holds open, high, low,
+ * close and volume, NAN where the store has none. fn returns 0 to go on;
+ * anything else stops and is returned. Returns 0 or -1 with err. */
+int store_bars_read(sqlite3 *db, const char *symbol,
+                    int (*fn)(const char *date, const double v[5], void *arg), void *arg,
+                    struct sd_err *err);
+
+/* 1 when symbol has imported bars, 0 when not, -1 with err. */
+int store_bars_present(sqlite3 *db, const char *symbol, struct sd_err *err);
+
+/* --- user strategies (query_strategies.c) ------------------------------ */
+
+/* The stored user strategies' manifests in name order: a JSON array of the
+ * parsed manifests (a row that is not JSON appears as a string), new
+ * reference, or NULL with err. */
+json_t *store_strategy_manifests(sqlite3 *db, struct sd_err *err);
+
+/* Store (or replace) the manifest text of strategy name and wait for the
+ * commit. Returns 0 or -1 with err (nothing changed). */
+int store_strategy_put(struct store *s, const char *name, const char *manifest, struct sd_err *err);
+
+/* --- the learner's reads (query_learn.c) ------------------------------- */
+
+/* One final trajectory as the learner sees it; strings live until the
+ * callback returns (any may be NULL). predicted is the recorded
+ * prediction's expectedSuccessRate, NAN when there was none. */
+struct store_learn_row {
+    int64_t id, created_at;
+    const char *strategy, *symbol, *provider, *params, *status, *op_sequence;
+    double reward, predicted, duration_ms;
+};
+
+/* Call fn for each succeeded, failed or timed-out trajectory in id order,
+ * on a reader of its own. fn returns 0 to go on; anything else stops the
+ * walk and is returned (fn sets err itself then). Returns 0 or -1 with err
+ * ("learning: cannot read trajectories: ..."). */
+int store_learn_rows(struct store *s, int (*fn)(const struct store_learn_row *row, void *arg),
+                     void *arg, struct sd_err *err);
+
+/* The ids of the trajectories whose text matches the FTS5 query match
+ * (store_reader_fts), ascending, in *ids (malloc'd, the caller frees; NULL
+ * when none) and *n. Returns 0 or -1 with err (*ids NULL, *n 0). */
+int store_task_ids(struct store *s, const char *match, int64_t **ids, size_t *n,
+                   struct sd_err *err);
+
+/* --- meta: provider health (query_meta.c) ------------------------------- */
 
 /* The provider instances' health the last coordinator on this store
  * recorded (meta provider_health): a JSON array of {name, kind, breaker,

@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "query.h"
 #include "store_crypt.h"
 #include "store_schema.h"
 

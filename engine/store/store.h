@@ -28,6 +28,24 @@
  * from the end; chunks that fall between are deleted as the tail advances
  * and their byte count is recorded in trajectories.output_dropped.
  *
+ * FILES
+ * engine/store's files call each other in one direction only, from the
+ * bottom up (a file calls only those above it in this list):
+ *
+ *   query.c          store_dberr and the SAVEPOINT pair; SQLite only
+ *   store_schema.c   the migrations
+ *   store_crypt.c    encryption at rest, the meta table
+ *   record.c         one trajectory as JSON (record.h)
+ *   chain.c          the fingerprint chain over record.c's canonical form
+ *   store.c          open, the writer thread, output capture, leases; seals
+ *                    the chain (chain.c) in the batch that makes a record final
+ *   traj.c           writing runs, trajectories and operations (jobs)
+ *   query_*.c        the named queries of query.h, one file per domain
+ *   export.c         export bundles and their import
+ *
+ * So the writer never calls back into a job's file, and the chain and
+ * export share record.c instead of calling each other.
+ *
  * THREADS
  * store_open/store_close: one owner thread. Everything else: any thread.
  */

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "query.h"
+
 #define KDF_LOG2N 15
 #define KDF_R     8
 #define KDF_P     1
@@ -191,8 +193,7 @@ int skey_write_meta(sqlite3 *db, const char *secret, const char *store_id, struc
     if (store_meta_set(db, "enc_check", hex) != 0 || store_meta_set(db, "enc_kdf", kdf) != 0 ||
         (crypto_hex(salt, sizeof salt, hex), store_meta_set(db, "enc_salt", hex)) != 0) {
         skey_free(k);
-        return sd_err_set(err, SD_EENV, "cannot write the key-check record: %s",
-                          sqlite3_errmsg(db));
+        return store_dberr(err, db, "cannot write the key-check record");
     }
     *key = k;
     return 0;
@@ -220,7 +221,7 @@ int skey_init(sqlite3 *db, const char *path, const char *secret, const char *sto
                            -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return sd_err_set(err, SD_EENV, "%s: %s", path, sqlite3_errmsg(db));
+        return store_dberr(err, db, path);
     }
     has_data = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
@@ -462,7 +463,7 @@ static int make_view(sqlite3 *db, const char *table, const char *name, int encry
         (size_t)snprintf(sql, sizeof sql, "CREATE TEMP VIEW IF NOT EXISTS \"%s\" AS SELECT ", name);
     snprintf(q, sizeof q, "PRAGMA main.table_info(\"%s\")", table);
     if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "store");
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && off < sizeof sql) {
         const char *col = (const char *)sqlite3_column_text(st, 1);
         const struct enc_col *e = encrypted ? enc_col(table, col) : NULL;
@@ -481,9 +482,10 @@ static int make_view(sqlite3 *db, const char *table, const char *name, int encry
     snprintf(sql + off, sizeof sql - off, " FROM main.\"%s\"", table);
     if (off + strlen(table) + 16 >= sizeof sql)
         return sd_err_set(err, SD_EENV, "store: view of %s too wide", table);
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "store: cannot create the view %s: %s", name,
-                          sqlite3_errmsg(db));
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(q, sizeof q, "store: cannot create the view %s", name);
+        return store_dberr(err, db, q);
+    }
     return 0;
 }
 
@@ -496,7 +498,7 @@ int skey_views(sqlite3 *db, int encrypted, int shadow, struct sd_err *err)
      * sets it at open for that reason. */
     if (encrypted && sqlite3_get_autocommit(db) &&
         sqlite3_exec(db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "store");
     if (shadow && !encrypted)
         return 0;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
@@ -514,7 +516,7 @@ int skey_fts(sqlite3 *db, struct sd_err *err)
 
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.sqlite_schema WHERE name = 'traj_fts'", -1, &st,
                            NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "store");
     have = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     if (have)
@@ -526,8 +528,7 @@ int skey_fts(sqlite3 *db, struct sd_err *err)
                      " description, content='trajectories', content_rowid='id');"
                      "INSERT INTO temp.traj_fts(traj_fts) VALUES('rebuild')",
                      NULL, NULL, NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "store: cannot build the search index: %s",
-                          sqlite3_errmsg(db));
+        return store_dberr(err, db, "store: cannot build the search index");
     return 0;
 }
 
@@ -625,10 +626,10 @@ int skey_rekey(sqlite3 *db, const struct skey *old, const struct skey *new_, str
         r.fault_at = strtol(fault, NULL, 10);
     if (sqlite3_create_function_v2(db, "sd_reseal", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, &r,
                                    fn_reseal, NULL, NULL, NULL) != SQLITE_OK)
-        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "store");
     for (size_t i = 0; i < sizeof sql / sizeof sql[0] && rc == 0; i++)
         if (sqlite3_exec(db, sql[i], NULL, NULL, NULL) != SQLITE_OK)
-            rc = sd_err_set(err, SD_EENV, "rekey: %s", sqlite3_errmsg(db));
+            rc = store_dberr(err, db, "rekey");
     /* The UPDATEs kept the index consistent through its triggers, but FTS5
      * keeps deleted tokens in its segments until they merge: rewrite the
      * index from scratch with what the triggers index (NULL for a box). */
@@ -641,7 +642,7 @@ int skey_rekey(sqlite3 *db, const struct skey *old, const struct skey *new_, str
                      " CASE WHEN typeof(description) = 'blob' THEN NULL ELSE description END"
                      " FROM main.trajectories",
                      NULL, NULL, NULL) != SQLITE_OK)
-        rc = sd_err_set(err, SD_EENV, "rekey: search index: %s", sqlite3_errmsg(db));
+        rc = store_dberr(err, db, "rekey: search index");
     sqlite3_create_function_v2(db, "sd_reseal", -1, SQLITE_UTF8, NULL, NULL, NULL, NULL, NULL);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "query.h"
 
 static const char *const state_names[TS_COUNT] = {
     "queued", "running", "succeeded", "failed", "timeout", "cancelled", "interrupted",
@@ -72,7 +73,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 static int step_done(sqlite3 *db, sqlite3_stmt *st, struct sd_err *err)
 {
     if (sqlite3_step(st) != SQLITE_DONE)
-        return sd_err_set(err, SD_EENV, "store: %s", sqlite3_errmsg(db));
+        return store_dberr(err, db, "store");
     return 0;
 }
 

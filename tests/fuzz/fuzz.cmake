@@ -24,6 +24,8 @@ function(fuzz_target name mode)
   target_link_libraries(${t} PRIVATE swarmdeck_engine)
   if(name STREQUAL "csv")
     target_link_libraries(${t} PRIVATE runner_core)
+  elseif(name STREQUAL "manifest")
+    target_link_libraries(${t} PRIVATE runner_csv) # it compiles catalog.c itself
   elseif(name STREQUAL "theme")
     target_link_libraries(${t} PRIVATE swarmdeck_tui)
   endif()

@@ -1,0 +1,105 @@
+/*
+ * query_learn.c: what the learner reads from the store (query.h has the
+ * contracts): the final trajectories it builds its index from, and the
+ * full-text search behind a task description.
+ */
+#define _GNU_SOURCE
+#include "query.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+int store_learn_rows(struct store *s, int (*fn)(const struct store_learn_row *row, void *arg),
+                     void *arg, struct sd_err *err)
+{
+    static const char sql[] =
+        "SELECT id, strategy, symbol, provider, params, status, coalesce(reward, 0),"
+        " CASE WHEN json_valid(prediction) THEN json_extract(prediction, '$.expectedSuccessRate')"
+        " END, created_at, coalesce(duration_ms, 0), op_sequence FROM trajectories"
+        " WHERE status IN ('succeeded', 'failed', 'timeout') ORDER BY id";
+    sqlite3 *db = store_reader(s, err);
+    sqlite3_stmt *st = NULL;
+    int rc = 0, step;
+
+    if (db == NULL)
+        return -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = store_dberr(err, db, "learning: cannot read trajectories");
+        goto out;
+    }
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_learn_row r = {
+            .id = sqlite3_column_int64(st, 0),
+            .strategy = (const char *)sqlite3_column_text(st, 1),
+            .symbol = (const char *)sqlite3_column_text(st, 2),
+            .provider = (const char *)sqlite3_column_text(st, 3),
+            .params = (const char *)sqlite3_column_text(st, 4),
+            .status = (const char *)sqlite3_column_text(st, 5),
+            .reward = sqlite3_column_double(st, 6),
+            .predicted =
+                sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 7),
+            .created_at = sqlite3_column_int64(st, 8),
+            .duration_ms = sqlite3_column_double(st, 9),
+            .op_sequence = (const char *)sqlite3_column_text(st, 10),
+        };
+        rc = fn(&r, arg);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = store_dberr(err, db, "learning: cannot read trajectories");
+out:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    return rc;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int store_task_ids(struct store *s, const char *match, int64_t **ids, size_t *n, struct sd_err *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int step, ret = -1;
+
+    *ids = NULL;
+    *n = 0;
+    if ((db = store_reader(s, err)) == NULL || store_reader_fts(s, db, err) != 0)
+        goto out;
+    if (sqlite3_prepare_v2(db, "SELECT rowid FROM traj_fts WHERE traj_fts MATCH ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        store_dberr(err, db, "task search");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            int64_t *m = realloc(*ids, (cap = cap ? cap * 2 : 256) * sizeof *m);
+            if (m == NULL) {
+                sd_err_set(err, SD_ENOMEM, "learning: out of memory");
+                goto out;
+            }
+            *ids = m;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    if (step != SQLITE_DONE) {
+        store_dberr(err, db, "task search");
+        goto out;
+    }
+    if (*n > 0) /* qsort's base must not be NULL, even for no elements */
+        qsort(*ids, *n, sizeof **ids, cmp_i64);
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    if (ret != 0) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return ret;
+}
