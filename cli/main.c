@@ -20,13 +20,14 @@ extern const struct cli_cmd cmd_patterns, cmd_suggest;
 extern const struct cli_cmd cmd_benchmark;
 extern const struct cli_cmd cmd_deploy, cmd_swarm, cmd_status, cmd_history, cmd_show, cmd_logs,
     cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console,
-    cmd_serve;
+    cmd_serve, cmd_wait;
 extern const struct cli_cmd cmd_verify, cmd_rekey;
 
 static const struct cli_cmd *const commands[] = {
-    &cmd_suggest, &cmd_patterns, &cmd_deploy,  &cmd_swarm,  &cmd_status, &cmd_history,
-    &cmd_show,    &cmd_logs,     &cmd_cleanup, &cmd_export, &cmd_import, &cmd_strategies,
-    &cmd_data,    &cmd_doctor,   &cmd_console, &cmd_verify, &cmd_rekey,  &cmd_benchmark, &cmd_serve,
+    &cmd_suggest, &cmd_patterns,   &cmd_deploy,    &cmd_swarm,   &cmd_status,
+    &cmd_history, &cmd_show,       &cmd_logs,      &cmd_cleanup, &cmd_export,
+    &cmd_import,  &cmd_strategies, &cmd_data,      &cmd_doctor,  &cmd_console,
+    &cmd_verify,  &cmd_rekey,      &cmd_benchmark, &cmd_serve,   &cmd_wait,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -71,6 +72,13 @@ static int set_verbose(struct cli_ctx *ctx, char *v)
     return 0;
 }
 
+static int set_no_daemon(struct cli_ctx *ctx, char *v)
+{
+    (void)v;
+    ctx->no_daemon = 1;
+    return 0;
+}
+
 static int set_help(struct cli_ctx *ctx, char *v)
 {
     (void)v;
@@ -93,6 +101,8 @@ static const struct global_opt global_opts[] = {
     {{"encryption-key", 0, "KEY",
       "the store's key: base64 of 32 bytes, or a passphrase (also SWARMDECK_KEY)"},
      set_key},
+    {{"no-daemon", 0, NULL, "work in this process even when a daemon serves the store"},
+     set_no_daemon},
     {{"verbose", 'v', NULL, "diagnostics on stderr"}, set_verbose},
     {{"help", 'h', NULL, "show help"}, set_help},
 };

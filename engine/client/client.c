@@ -155,6 +155,11 @@ void client_close(struct client *c)
     free(c);
 }
 
+const char *client_socket(struct client *c)
+{
+    return c->sock;
+}
+
 json_t *client_version(struct client *c)
 {
     return c->version;
@@ -166,7 +171,20 @@ struct watch {
     client_event_fn fn;
     void *arg;
     int rc;
+    uint64_t last_tick;
 };
+
+static int on_tick(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    struct watch *w = arg;
+    uint64_t now = sd_mono_ns();
+    (void)dt, (void)dn, (void)ut, (void)un;
+    if (now - w->last_tick < 100000000ull)
+        return 0;
+    w->last_tick = now;
+    w->rc = w->fn(NULL, w->arg);
+    return w->rc != 0; /* non-zero aborts the transfer */
+}
 
 static size_t on_stream(char *data, size_t size, size_t n, void *arg)
 {
@@ -210,6 +228,9 @@ int client_events(struct client *c, uint64_t since, client_event_fn fn, void *ar
     /* A stream with neither event nor bookmark for a minute is dead. */
     curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, on_tick);
+    curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, &w);
     rc = curl_easy_perform(c->h);
     curl_slist_free_all(h);
     free(w.line.p);

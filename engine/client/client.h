@@ -25,6 +25,9 @@ struct client;
 int client_open(const char *sock, struct client **out, struct sd_err *err);
 void client_close(struct client *c); /* accepts NULL */
 
+/* The socket this client talks to (valid until client_close). */
+const char *client_socket(struct client *c);
+
 /* The daemon's /v1/version answer (borrowed, valid until client_close). */
 json_t *client_version(struct client *c);
 
@@ -41,9 +44,10 @@ int client_do(struct client *c, const char *method, const char *path, json_t *bo
               struct sd_err *err);
 
 /* Watch the event stream from `since`: fn gets each event object (borrowed)
- * in order; returning non-zero ends the watch with that value. Returns fn's
- * value, or -1 with err set when the stream broke (reconnect and resume
- * from the last seq seen). */
+ * in order, and NULL about ten times a second between events (a tick, so a
+ * caller can react to a signal); returning non-zero ends the watch with that
+ * value. Returns fn's value, or -1 with err set when the stream broke
+ * (reconnect and resume from the last seq seen). */
 typedef int (*client_event_fn)(json_t *ev, void *arg);
 int client_events(struct client *c, uint64_t since, client_event_fn fn, void *arg,
                   struct sd_err *err);

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <poll.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,7 @@ static void finish_run(struct pump *p, struct prun *r)
 {
     const char *status = r->failed || r->cancelled ? "failed" : "succeeded";
     char summary[160];
+    struct sd_err e = {0};
     json_t *o;
     char *txt;
 
@@ -84,6 +86,10 @@ static void finish_run(struct pump *p, struct prun *r)
                   r->cancelled, "summary", summary);
     txt = json_dumps(o, JSON_COMPACT);
     run_end(coord_store(p->c), r->run, status, txt);
+    /* Committed before anyone hears of it: a client that reads the store on
+     * this event (swarmdeck wait) must find the run ended. */
+    if (store_flush(coord_store(p->c), &e) != 0)
+        fprintf(stderr, "swarmdeck: run %lld: %s\n", (long long)r->run, e.msg);
     if (p->on_finish != NULL && txt != NULL)
         p->on_finish(txt, p->arg);
     free(txt);

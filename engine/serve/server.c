@@ -274,6 +274,9 @@ static enum MHD_Result h_launch(struct call *k)
     json_t *kind = json_object_get(k->body, "kind");
     int64_t run;
     int rc;
+    /* Taken before anything is queued: a watch from it sees every event of
+     * this launch's deployments. */
+    uint64_t seq = evlog_last(k->s->log);
 
     rc = launch_submit(
         k->s->c,
@@ -291,8 +294,9 @@ static enum MHD_Result h_launch(struct call *k)
             fprintf(stderr, "swarmdeck serve: run %" PRId64 ": cannot track its end\n", run);
         free(v);
     }
-    return answer(k->conn, MHD_HTTP_CREATED,
-                  json_pack("{s:I, s:o}", "run", (json_int_t)run, "ids", ids));
+    return answer(
+        k->conn, MHD_HTTP_CREATED,
+        json_pack("{s:I, s:o, s:I}", "run", (json_int_t)run, "ids", ids, "seq", (json_int_t)seq));
 }
 
 static enum MHD_Result h_cancel(struct call *k)
