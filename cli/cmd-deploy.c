@@ -60,11 +60,13 @@ bad:
 static int deploy_daemon(struct client *cl, const struct cli_cmd *me, struct cli_args *a,
                          json_t *params, long agents, long pace)
 {
-    json_t *spec = json_pack("{s:s, s:O, s:I}", "strategy", cli_val(me, a, "strategy"), "params",
-                             params ? params : json_object(), "agents", (json_int_t)agents);
+    json_t *spec = json_pack("{s:s, s:I}", "strategy", cli_val(me, a, "strategy"), "agents",
+                             (json_int_t)agents);
     const char *v;
     int json = cli_flag(me, a, "json"), status;
 
+    if (params != NULL)
+        json_object_set(spec, "params", params);
     if ((v = cli_val(me, a, "symbol")) != NULL)
         json_object_set_new(spec, "symbol", json_string(v));
     if ((v = cli_val(me, a, "description")) != NULL)
