@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "metrics.h"
 #include "server.h"
 #include "sock.h"
 
@@ -33,6 +34,7 @@ static const struct cli_opt opts[] = {
     {"on-demand", 0, NULL, "exit once idle for --idle-exit seconds (how clients start it)"},
     {"idle-exit", 0, "SEC", "with --on-demand: idle seconds before exiting (default 300)"},
     {"on-finish", 0, "CMD", "run CMD (sh -c) when a run ends, its summary JSON on stdin"},
+    {"metrics", 0, "HOST:PORT", "serve Prometheus /metrics there (e.g. 127.0.0.1:9464)"},
     CLI_DEPLOY_OPTS,
     {NULL, 0, NULL, NULL},
 };
@@ -130,6 +132,7 @@ static int exec_serve(struct cli_ctx *ctx, struct cli_args *a)
     struct coord_opts o;
     struct coord *c = NULL;
     struct server *srv = NULL;
+    struct metrics *met = NULL;
     struct sd_err err = {0};
     sigset_t set;
     long idle = 300;
@@ -143,6 +146,11 @@ static int exec_serve(struct cli_ctx *ctx, struct cli_args *a)
         return 2;
     if ((status = cli_coord_opts(me, a, &o)) != 0)
         return status;
+    if ((v = cli_val(me, a, "metrics")) != NULL) {
+        struct sockaddr_in sa;
+        if (metrics_parse(v, &sa, &err) != 0)
+            return cli_fail_err(&err);
+    }
     if (cli_flag(me, a, "detach") && (ready = detach(&status)) < 0)
         return status;
     /* Before any thread: every thread inherits the mask, so these signals
@@ -170,6 +178,11 @@ static int exec_serve(struct cli_ctx *ctx, struct cli_args *a)
         goto out;
     }
     if (server_start(c, &so, &srv, &err) != 0) {
+        tell(ready, "%s\n", err.msg);
+        status = cli_fail_err(&err);
+        goto out;
+    }
+    if ((v = cli_val(me, a, "metrics")) != NULL && (met = metrics_start(c, v, &err)) == NULL) {
         tell(ready, "%s\n", err.msg);
         status = cli_fail_err(&err);
         goto out;
@@ -207,6 +220,7 @@ static int exec_serve(struct cli_ctx *ctx, struct cli_args *a)
 out:
     if (ready >= 0)
         close(ready);
+    metrics_stop(met);
     server_stop(srv);
     coord_free(c);
     if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
@@ -218,7 +232,7 @@ out:
 
 const struct cli_cmd cmd_serve = {
     .name = "serve",
-    .usage = "[--detach] [--on-demand [--idle-exit SEC]] [--on-finish CMD] [options]",
+    .usage = "[--detach] [--on-demand [--idle-exit SEC]] [--on-finish CMD] [--metrics HOST:PORT]",
     .summary = "run the engine as a daemon that consoles and commands attach to",
     .opts = opts,
     .min_args = 0,
