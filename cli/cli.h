@@ -48,6 +48,7 @@ struct cli_ctx {
     char *key; /* --encryption-key or SWARMDECK_KEY (heap; wiped at exit), or NULL */
     int verbose, readonly, no_color, help; /* help: -h or --help was given */
     int no_daemon;                         /* --no-daemon: never use or start a daemon */
+    const char *host;                      /* --host ssh://...: a remote daemon, or NULL */
     struct store *store;
 };
 

@@ -158,6 +158,43 @@ static json_t *daemon_status(struct cli_ctx *ctx, json_t **provs)
     return o ? o : json_null();
 }
 
+/* status --host: what the remote daemon says (its store stays there). */
+static int status_remote(struct cli_ctx *ctx, int json)
+{
+    struct client *cl = NULL;
+    struct sd_err err = {0};
+    json_t *st = NULL, *counts;
+    const char *k;
+    json_t *v;
+    int status;
+
+    if (cli_daemon(ctx, 0, NULL, &cl, &status) != 1)
+        return status;
+    if (client_do(cl, "GET", "/status", NULL, &st, &err) != 0) {
+        client_close(cl);
+        return cli_fail_err(&err);
+    }
+    if (json) {
+        json_object_set(st, "store", json_object_get(client_version(cl), "store"));
+        json_object_set_new(st, "host", json_string(ctx->host));
+        cli_print_json(st);
+        client_close(cl);
+        return 0;
+    }
+    printf("host         %s\nstore        %s\n", ctx->host,
+           json_string_value(json_object_get(client_version(cl), "store")));
+    printf("daemon       pid %lld: ", (long long)json_integer_value(json_object_get(st, "pid")));
+    counts = json_object_get(st, "counts");
+    json_object_foreach(counts, k, v) if (json_integer_value(v) > 0)
+        printf("%lld %s ", (long long)json_integer_value(v), k);
+    printf("(this daemon's deployments), %lld client(s)\n",
+           (long long)json_integer_value(json_object_get(st, "clients")));
+    print_providers(json_object_get(st, "providers"));
+    json_decref(st);
+    client_close(cl);
+    return 0;
+}
+
 static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_status;
@@ -171,6 +208,9 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     double succ;
     struct stat sb;
     char chain[64];
+
+    if (ctx->host != NULL)
+        return status_remote(ctx, json);
 
     if ((status = cli_open_store(ctx, 1)) != 0) {
         /* A missing store is an empty one, not an error, for status. */

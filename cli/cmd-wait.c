@@ -2,14 +2,14 @@
  * cmd-wait.c: `swarmdeck wait RUN`: block until a run has ended, print its
  * summary, exit 0 when every deployment succeeded and 1 otherwise.
  *
- * The store says whether the run ended (runs.status). While it has not, a
- * daemon serving the store is watched for the run's "run" event (the
- * status is read again after every resync, and once before the watch, so
- * an ending between the read and the watch is not missed); with no daemon
- * the run belongs to a process of its own (a foreground deploy), and the
- * store is read again twice a second until it ends or nothing of it is
- * live any more (a run whose process died ends with its deployments
- * interrupted, and so "failed").
+ * With a daemon serving the store (here, or on --host), the daemon answers
+ * the run's state (/v1/runs/RUN) and its event stream says when to ask
+ * again: the stream's number is taken before the state is read, so an
+ * ending between the two is never missed. With no daemon the run belongs
+ * to a process of its own (a foreground deploy): the store is read again
+ * twice a second until the run ends or nothing of it is live any more (a
+ * run whose process died ends with its deployments interrupted, and so
+ * "failed").
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -89,64 +89,77 @@ static int report(json_t *r, int json)
     return failed ? 1 : 0;
 }
 
+/* Through the daemon (local or --host): the run from /v1/runs/RUN, and
+ * while it has not ended, the event stream from a number taken before that
+ * read, until its "run" event (or a resync) says to read again. */
+static int wait_daemon(struct client *cl, long run, int json)
+{
+    char path[64];
+    int failures = 0;
+
+    snprintf(path, sizeof path, "/runs/%ld", run);
+    for (;;) {
+        struct client *stream = NULL;
+        struct sd_err err = {0};
+        json_t *st = NULL, *r = NULL;
+        struct watch w = {.run = run};
+        uint64_t seq;
+        int status;
+
+        if (client_do(cl, "GET", "/status", NULL, &st, &err) != 0)
+            return cli_fail_err(&err);
+        seq = (uint64_t)json_integer_value(json_object_get(st, "seq"));
+        json_decref(st);
+        if (client_do(cl, "GET", path, NULL, &r, &err) != 0)
+            return cli_fail_err(&err);
+        if (ended(r)) {
+            status = report(r, json);
+            json_decref(r);
+            return status;
+        }
+        json_decref(r);
+        if (client_clone(cl, &stream, &err) != 0 ||
+            client_events(stream, seq, on_event, &w, &err) < 0) {
+            if (++failures > 3) {
+                client_close(stream);
+                return cli_fail_err(&err);
+            }
+        }
+        client_close(stream);
+    }
+}
+
 static int exec_wait(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_wait;
     const struct cli_cmd *me = &cmd_wait;
+    struct client *cl = NULL;
     long run;
-    int status, json = cli_flag(me, a, "json");
+    int status, k, json = cli_flag(me, a, "json");
     json_t *r;
 
-    if (cli_parse_long("RUN", a->argv[0], 1, INT64_MAX > LONG_MAX ? LONG_MAX : INT64_MAX, &run))
+    if (cli_parse_long("RUN", a->argv[0], 1, LONG_MAX, &run))
         return 2;
+    if ((k = cli_daemon(ctx, 0, NULL, &cl, &status)) < 0)
+        return status;
+    if (k == 1) {
+        status = wait_daemon(cl, run, json);
+        client_close(cl);
+        return status;
+    }
+    /* No daemon: the run belongs to a process of its own (a foreground
+     * deploy) and ends in the store. */
     if ((status = cli_open_store(ctx, 1)) != 0)
         return status;
     for (;;) {
-        struct client *cl = NULL, *stream = NULL;
-        struct sd_err err = {0};
-        json_t *st = NULL;
-        uint64_t seq = 0;
-        int k;
-
         if ((r = read_run(ctx, run, &status)) == NULL)
             return status;
-        if (ended(r))
+        /* Nothing of it is live and nobody will end it (its process died;
+         * recovery marked its deployments): it is over too. */
+        if (ended(r) || json_integer_value(json_object_get(r, "live")) == 0)
             break;
-        if ((k = cli_daemon(ctx, 0, NULL, &cl, &status)) < 0) {
-            json_decref(r);
-            return status;
-        }
-        if (k == 0) {
-            /* Nothing of it is live and nobody will end it (its process
-             * died; recovery marked its deployments): it is over. */
-            if (json_integer_value(json_object_get(r, "live")) == 0)
-                break;
-            json_decref(r);
-            usleep(500000); /* a process of its own runs it: read again */
-            continue;
-        }
-        /* The number first, then the store again: an ending in between is
-         * either in the store or after the number. */
-        if (client_do(cl, "GET", "/status", NULL, &st, &err) == 0)
-            seq = (uint64_t)json_integer_value(json_object_get(st, "seq"));
-        json_decref(st);
         json_decref(r);
-        if ((r = read_run(ctx, run, &status)) == NULL) {
-            client_close(cl);
-            return status;
-        }
-        if (ended(r)) {
-            client_close(cl);
-            break;
-        }
-        json_decref(r);
-        if (client_open(client_socket(cl), &stream, &err) == 0) {
-            struct watch w = {.run = run};
-            client_events(stream, seq, on_event, &w, &err);
-            client_close(stream);
-        }
-        client_close(cl);
-        /* Ended, resynced or the daemon went away: the store decides. */
+        usleep(500000);
     }
     status = report(r, json);
     json_decref(r);

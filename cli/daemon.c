@@ -87,6 +87,82 @@ static int start_daemon(struct cli_ctx *ctx, char *const *extra)
     return 0;
 }
 
+/* s in single quotes for the remote shell ssh hands its command to. */
+static char *shell_quote(const char *s)
+{
+    size_t n = 3;
+    char *q, *o;
+
+    for (const char *p = s; *p; p++)
+        n += *p == '\'' ? 4 : 1;
+    o = q = xmalloc(n);
+    *o++ = '\'';
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') {
+            memcpy(o, "'\\''", 4);
+            o += 4;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return q;
+}
+
+/* The daemon of a store on another machine, through ssh (docker's
+ * DOCKER_HOST=ssh://): `ssh [-p PORT] [USER@]HOST -- swarmdeck [--db PATH]
+ * [--readonly] dial-stdio [--start]`. $SWARMDECK_SSH replaces `ssh` (words
+ * split on spaces: `ssh -i KEY -o ...`), $SWARMDECK_REMOTE the remote
+ * `swarmdeck`. */
+static int remote(struct cli_ctx *ctx, int start, struct client **out, int *status)
+{
+    const char *url = ctx->host, *rest, *slash, *colon;
+    const char *ssh = getenv("SWARMDECK_SSH"), *bin = getenv("SWARMDECK_REMOTE");
+    char *argv[64], *words = xstrdup(ssh && *ssh ? ssh : "ssh"), *tok, *save = NULL;
+    char target[512], port[16] = "", *cmd, *db = NULL;
+    struct sd_err err = {0};
+    size_t n = 0;
+    int rc;
+
+    if (strncmp(url, "ssh://", 6) != 0 || url[6] == '\0' || url[6] == '/') {
+        free(words);
+        *status = cli_fail(SD_EUSAGE,
+                           "--host %s: expected ssh://[user@]host[:port][/path/to/store]", url);
+        return -1;
+    }
+    rest = url + 6;
+    slash = strchr(rest, '/');
+    snprintf(target, sizeof target, "%.*s", (int)(slash ? slash - rest : (long)strlen(rest)), rest);
+    if ((colon = strrchr(target, ':')) != NULL && strchr(target, ']') == NULL) {
+        snprintf(port, sizeof port, "%s", colon + 1);
+        target[colon - target] = '\0';
+    }
+    if (slash != NULL && slash[1] != '\0')
+        db = shell_quote(slash);
+    cmd = xasprintf("%s%s%s%s dial-stdio%s", bin && *bin ? bin : "swarmdeck", db ? " --db " : "",
+                    db ? db : "", ctx->readonly ? " --readonly" : "", start ? " --start" : "");
+    for (tok = strtok_r(words, " ", &save); tok != NULL && n < 56; tok = strtok_r(NULL, " ", &save))
+        argv[n++] = tok;
+    if (port[0] != '\0') {
+        argv[n++] = "-p";
+        argv[n++] = port;
+    }
+    argv[n++] = "--";
+    argv[n++] = target;
+    argv[n++] = cmd;
+    argv[n] = NULL;
+    rc = client_open_cmd(argv, out, &err);
+    free(words);
+    free(cmd);
+    free(db);
+    if (rc != 0) {
+        *status = cli_fail(err.code, "%s (through %s)", err.msg, ctx->host);
+        return -1;
+    }
+    return 1;
+}
+
 int cli_daemon(struct cli_ctx *ctx, int start, char *const *serve_args, struct client **out,
                int *status)
 {
@@ -96,6 +172,8 @@ int cli_daemon(struct cli_ctx *ctx, int start, char *const *serve_args, struct c
 
     *out = NULL;
     *status = 0;
+    if (ctx->host != NULL)
+        return remote(ctx, start, out, status);
     if (ctx->no_daemon)
         return 0;
     holder = serve_holder(ctx->db);
@@ -291,10 +369,8 @@ int cli_daemon_follow(struct client *cl, const int64_t *ids, size_t n, uint64_t 
     {
         /* A second connection for the stream; requests go on cl. */
         struct client *stream = NULL;
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s", client_socket(cl));
         while (f.done < n) {
-            if (stream == NULL && client_open(path, &stream, &err) != 0) {
+            if (stream == NULL && client_clone(cl, &stream, &err) != 0) {
                 if (++tries > 50) {
                     rc = -1;
                     break;

@@ -5,21 +5,130 @@
 #include "client.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct client {
     CURL *h;
-    char *sock;
+    char *sock;   /* the Unix socket libcurl connects to */
+    char **cmd;   /* client_open_cmd's argv, or NULL */
+    char *dir;    /* client_open_cmd: the private directory of its relay socket */
+    int relay_fd; /* client_open_cmd: the relay's listening socket, or -1 */
+    pthread_t relay;
+    pthread_mutex_t lock; /* guards pids */
+    pid_t pids[16];       /* the commands the relay started and has not reaped */
     json_t *version;
 };
+
+extern char **environ;
 
 struct buf {
     char *p;
     size_t len;
 };
+
+/* A command client's relay: libcurl connects to a private Unix socket of
+ * ours, and every connection accepted there becomes the stdin and stdout of
+ * one run of the command (ssh ... dial-stdio), which carries the bytes to
+ * the remote daemon and back. The command is reaped when it exits (its
+ * input closed with the connection); the thread ends when the listening
+ * socket is shut down. */
+static void *relay_main(void *arg)
+{
+    struct client *c = arg;
+
+    for (;;) {
+        posix_spawn_file_actions_t fa;
+        pid_t pid;
+        int fd = accept4(c->relay_fd, NULL, NULL, SOCK_CLOEXEC);
+
+        pthread_mutex_lock(&c->lock);
+        for (int i = 0; i < 16; i++)
+            if (c->pids[i] > 0 && waitpid(c->pids[i], NULL, WNOHANG) == c->pids[i])
+                c->pids[i] = 0;
+        pthread_mutex_unlock(&c->lock);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            break;
+        }
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, fd, 0);
+        posix_spawn_file_actions_adddup2(&fa, fd, 1);
+        if (posix_spawnp(&pid, c->cmd[0], &fa, NULL, c->cmd, environ) != 0) {
+            fprintf(stderr, "swarmdeck: cannot run %s: %s\n", c->cmd[0], strerror(errno));
+        } else {
+            int kept = 0;
+            pthread_mutex_lock(&c->lock);
+            for (int i = 0; i < 16 && !kept; i++)
+                if (c->pids[i] == 0) {
+                    c->pids[i] = pid;
+                    kept = 1;
+                }
+            pthread_mutex_unlock(&c->lock);
+            if (!kept) /* more than 16 at once: do not leave it unreaped */
+                waitpid(pid, NULL, 0);
+        }
+        posix_spawn_file_actions_destroy(&fa);
+        close(fd);
+    }
+    return NULL;
+}
+
+static int relay_start(struct client *c, struct sd_err *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char tmpl[] = "/tmp/swarmdeck-client-XXXXXX";
+
+    if (mkdtemp(tmpl) == NULL || (c->dir = strdup(tmpl)) == NULL)
+        return sd_err_set(err, SD_EENV, "cannot make a private directory: %s", strerror(errno));
+    free(c->sock);
+    if ((c->sock = malloc(strlen(tmpl) + 3)) == NULL)
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    sprintf(c->sock, "%s/s", tmpl);
+    memcpy(sa.sun_path, c->sock, strlen(c->sock) + 1);
+    if ((c->relay_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+        bind(c->relay_fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(c->relay_fd, 8) != 0)
+        return sd_err_set(err, SD_EENV, "cannot listen on %s: %s", c->sock, strerror(errno));
+    if (pthread_create(&c->relay, NULL, relay_main, c) != 0) {
+        close(c->relay_fd);
+        c->relay_fd = -1;
+        return sd_err_set(err, SD_EENV, "cannot start the relay thread");
+    }
+    return 0;
+}
+
+static void relay_stop(struct client *c)
+{
+    if (c->relay_fd >= 0) {
+        shutdown(c->relay_fd, SHUT_RDWR);
+        pthread_join(c->relay, NULL);
+        close(c->relay_fd);
+        c->relay_fd = -1;
+        /* Their connections are closed, so they are exiting: reap them. */
+        for (int i = 0; i < 16; i++)
+            if (c->pids[i] > 0) {
+                while (waitpid(c->pids[i], NULL, 0) < 0 && errno == EINTR)
+                    ;
+                c->pids[i] = 0;
+            }
+    }
+    if (c->dir != NULL) {
+        unlink(c->sock);
+        rmdir(c->dir);
+        free(c->dir);
+        c->dir = NULL;
+    }
+}
 
 static size_t collect(char *data, size_t size, size_t n, void *arg)
 {
@@ -40,13 +149,17 @@ static void setup(struct client *c, const char *method, const char *path, struct
     char url[1024];
 
     curl_easy_reset(c->h);
-    snprintf(url, sizeof url, "http://swarmdeck/v%d%s", CLIENT_PROTOCOL, path);
+    /* The host is never looked up: the socket (Unix, or a command's pair) is
+     * given; "localhost" resolves without a resolver for the command case. */
+    snprintf(url, sizeof url, "http://localhost/v%d%s", CLIENT_PROTOCOL, path);
     curl_easy_setopt(c->h, CURLOPT_UNIX_SOCKET_PATH, c->sock);
     curl_easy_setopt(c->h, CURLOPT_URL, url);
     curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    if (getenv("SWARMDECK_CURL_VERBOSE") != NULL)
+        curl_easy_setopt(c->h, CURLOPT_VERBOSE, 1L);
 }
 
 static struct curl_slist *headers(void)
@@ -112,18 +225,13 @@ int client_do(struct client *c, const char *method, const char *path, json_t *bo
     return -1;
 }
 
-int client_open(const char *sock, struct client **out, struct sd_err *err)
+/* Check the daemon's protocol on a new client c; frees c on failure. */
+static int hello(struct client *c, const char *sock, struct client **out, struct sd_err *err)
 {
-    struct client *c = calloc(1, sizeof *c);
     json_t *v = NULL;
     long status = 0;
     int proto;
 
-    *out = NULL;
-    if (c == NULL || (c->h = curl_easy_init()) == NULL || (c->sock = strdup(sock)) == NULL) {
-        client_close(c);
-        return sd_err_set(err, SD_ENOMEM, "out of memory");
-    }
     if (client_call(c, "GET", "/version", NULL, &status, &v, err) != 0) {
         client_close(c);
         return -1;
@@ -144,12 +252,71 @@ int client_open(const char *sock, struct client **out, struct sd_err *err)
     return 0;
 }
 
+int client_open(const char *sock, struct client **out, struct sd_err *err)
+{
+    struct client *c = calloc(1, sizeof *c);
+
+    *out = NULL;
+    if (c == NULL)
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    c->relay_fd = -1;
+    if ((c->h = curl_easy_init()) == NULL || (c->sock = strdup(sock)) == NULL) {
+        client_close(c);
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    }
+    return hello(c, sock, out, err);
+}
+
+int client_open_cmd(char *const *argv, struct client **out, struct sd_err *err)
+{
+    struct client *c = calloc(1, sizeof *c);
+    size_t n = 0;
+    char label[256];
+
+    *out = NULL;
+    while (argv[n] != NULL)
+        n++;
+    if (c == NULL) {
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    }
+    c->relay_fd = -1;
+    if (n == 0 || (c->h = curl_easy_init()) == NULL ||
+        (c->cmd = calloc(n + 1, sizeof *c->cmd)) == NULL) {
+        client_close(c);
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((c->cmd[i] = strdup(argv[i])) == NULL) {
+            client_close(c);
+            return sd_err_set(err, SD_ENOMEM, "out of memory");
+        }
+    pthread_mutex_init(&c->lock, NULL);
+    if (relay_start(c, err) != 0) {
+        client_close(c);
+        return -1;
+    }
+    /* Messages name the command (its first words), not the relay's socket. */
+    snprintf(label, sizeof label, "%s %s", argv[0], n > 1 ? argv[1] : "");
+    return hello(c, label, out, err);
+}
+
+int client_clone(struct client *c, struct client **out, struct sd_err *err)
+{
+    if (c->cmd != NULL)
+        return client_open_cmd(c->cmd, out, err);
+    return client_open(c->sock, out, err);
+}
+
 void client_close(struct client *c)
 {
     if (c == NULL)
         return;
     if (c->h != NULL)
-        curl_easy_cleanup(c->h);
+        curl_easy_cleanup(c->h); /* closes its connections: each command exits */
+    relay_stop(c);
+    for (size_t i = 0; c->cmd != NULL && c->cmd[i] != NULL; i++)
+        free(c->cmd[i]);
+    free(c->cmd);
     json_decref(c->version);
     free(c->sock);
     free(c);

@@ -23,9 +23,20 @@ struct client;
 /* Connect to the daemon on sock and check its protocol. Returns 0; -1 with
  * err set (SD_EENV: nobody answers; SD_EUSAGE: another protocol). */
 int client_open(const char *sock, struct client **out, struct sd_err *err);
+/* The same through a command whose stdin and stdout carry the daemon's
+ * byte stream (`ssh user@host swarmdeck dial-stdio`): each connection
+ * libcurl opens runs argv (NULL-terminated, copied) on one end of a
+ * socketpair. Returns as client_open. */
+int client_open_cmd(char *const *argv, struct client **out, struct sd_err *err);
+
+/* Another client to the same daemon the same way (a second connection, for
+ * an event stream beside requests). Returns as client_open. */
+int client_clone(struct client *c, struct client **out, struct sd_err *err);
+
 void client_close(struct client *c); /* accepts NULL */
 
-/* The socket this client talks to (valid until client_close). */
+/* The socket this client talks to, or for client_open_cmd the command's
+ * first words (valid until client_close). */
 const char *client_socket(struct client *c);
 
 /* The daemon's /v1/version answer (borrowed, valid until client_close). */

@@ -34,6 +34,7 @@
 #include "evlog.h"
 #include "launch.h"
 #include "pump.h"
+#include "query.h"
 #include "sock.h"
 
 #define EVLOG_CAP    65536
@@ -267,6 +268,20 @@ static json_t *by_json(struct call *k)
                      res ? res->pw_name : "?", "tty", tty ? tty : "");
 }
 
+static enum MHD_Result h_run(struct call *k)
+{
+    struct sd_err err = {0};
+    sqlite3 *db = store_reader(coord_store(k->s->c), &err);
+    json_t *r = db ? store_run_get(db, k->id, &err) : NULL;
+
+    sqlite3_close_v2(db);
+    if (r == NULL)
+        return fail(k->conn,
+                    err.code == SD_EUSAGE ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                    "%s", err.msg);
+    return answer(k->conn, MHD_HTTP_OK, r);
+}
+
 static enum MHD_Result h_launch(struct call *k)
 {
     struct sd_err err = {0};
@@ -443,6 +458,7 @@ static const struct route {
     {R_GET, "/deployments/#/output", R_ID, h_output},
     {R_POST, "/deployments/#/cancel", R_ID | R_MUTATES, h_cancel},
     {R_GET, "/events", 0, h_events},
+    {R_GET, "/runs/#", R_ID, h_run},
     {R_POST, "/suggest", R_BODY, h_suggest},
 };
 
