@@ -91,7 +91,9 @@ static int report(json_t *r, int json)
 
 /* Through the daemon (local or --host): the run from /v1/runs/RUN, and
  * while it has not ended, the event stream from a number taken before that
- * read, until its "run" event (or a resync) says to read again. */
+ * read, until its "run" event (or a resync) says to read again. A run the
+ * daemon does not hold open ("open": false) is another process's: read
+ * again twice a second; with nothing of it live, its process died. */
 static int wait_daemon(struct client *cl, long run, int json)
 {
     char path[64];
@@ -112,10 +114,26 @@ static int wait_daemon(struct client *cl, long run, int json)
         json_decref(st);
         if (client_do(cl, "GET", path, NULL, &r, &err) != 0)
             return cli_fail_err(&err);
+        if (!ended(r) && !json_is_true(json_object_get(r, "open")) &&
+            json_integer_value(json_object_get(r, "live")) == 0) {
+            /* Not this daemon's run, and nothing of it is live: its own
+             * daemon or process died, and recovery marked what it left. */
+            json_object_set_new(r, "status", json_string("interrupted"));
+            status = report(r, json);
+            json_decref(r);
+            return status;
+        }
         if (ended(r)) {
             status = report(r, json);
             json_decref(r);
             return status;
+        }
+        if (!json_is_true(json_object_get(r, "open"))) {
+            /* Another process runs it (a foreground deploy of its own): the
+             * store ends it, and this daemon sends nothing; read again. */
+            json_decref(r);
+            usleep(500000);
+            continue;
         }
         json_decref(r);
         if (client_clone(cl, &stream, &err) != 0 ||

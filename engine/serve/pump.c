@@ -269,3 +269,13 @@ size_t pump_runs_open(struct pump *p)
     pthread_mutex_unlock(&p->lock);
     return n;
 }
+
+int pump_run_open(struct pump *p, int64_t run)
+{
+    int open = 0;
+    pthread_mutex_lock(&p->lock);
+    for (size_t k = 0; k < p->nruns && !open; k++)
+        open = p->runs[k].run == run;
+    pthread_mutex_unlock(&p->lock);
+    return open;
+}

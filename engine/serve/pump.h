@@ -49,4 +49,8 @@ int pump_run_add(struct pump *p, int64_t run, const int64_t *ids, size_t n);
 /* Runs still in progress. */
 size_t pump_runs_open(struct pump *p);
 
+/* Is run one this pump tracks and has not seen end? (Only then will it log
+ * the run's "run" event.) */
+int pump_run_open(struct pump *p, int64_t run);
+
 #endif

@@ -275,6 +275,8 @@ static enum MHD_Result h_run(struct call *k)
     json_t *r = db ? store_run_get(db, k->id, &err) : NULL;
 
     sqlite3_close_v2(db);
+    if (r != NULL)
+        json_object_set_new(r, "open", json_boolean(pump_run_open(k->s->pump, k->id)));
     if (r == NULL)
         return fail(k->conn,
                     err.code == SD_EUSAGE ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,

@@ -12,7 +12,8 @@
  *   POST /deployments                  a launch (launch.h) -> 201 {run, ids}
  *   POST /deployments/ID/cancel        cancel one deployment
  *   POST /suggest                      the learner's suggestion for a request
- *   GET  /runs/ID                      one run: status, counts, summary
+ *   GET  /runs/ID                      one run: status, counts, summary, and
+ *                                      open (this daemon will send its "run" event)
  *
  * Errors are {"error": "..."} with 400 (bad input), 403 (a read-only
  * connection asked to change something, or a peer of another uid), 404,
