@@ -3,13 +3,14 @@
  * summary, exit 0 when every deployment succeeded and 1 otherwise.
  *
  * The store says whether the run ended (runs.status). While it has not, a
- * daemon serving the store is watched for the run's "run" event (the
- * status is read again after every resync, and once before the watch, so
- * an ending between the read and the watch is not missed); with no daemon
- * the run belongs to a process of its own (a foreground deploy), and the
- * store is read again twice a second until it ends or nothing of it is
- * live any more (a run whose process died ends with its deployments
- * interrupted, and so "failed").
+ * daemon serving the store that launched the run is watched for its "run"
+ * event (the status is read again after every resync, and once before the
+ * watch, so an ending between the read and the watch is not missed); with
+ * no daemon, or one that did not launch it (its own daemon stopped or
+ * crashed), the run belongs to a process of its own (a foreground deploy)
+ * or to nobody, and the store is read again twice a second until it ends
+ * or nothing of it is live any more (a run whose process died ends with
+ * its deployments interrupted, and so "failed").
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -43,6 +44,22 @@ static json_t *read_run(struct cli_ctx *ctx, int64_t run, int *status)
 static int ended(json_t *r)
 {
     return !json_is_null(json_object_get(r, "endedAt"));
+}
+
+/* Did the daemon behind cl launch run? Only then will it send the run's
+ * "run" event. 1 when unsure (watch it, as for its own). */
+static int daemons_run(struct cli_ctx *ctx, int64_t run, struct client *cl)
+{
+    struct sd_err err = {0};
+    json_t *pid = json_object_get(client_version(cl), "pid");
+    sqlite3 *db;
+    int rc;
+
+    if (!json_is_integer(pid) || (db = store_reader(ctx->store, &err)) == NULL)
+        return 1;
+    rc = store_run_owned_by(db, run, (int)json_integer_value(pid), &err);
+    sqlite3_close_v2(db);
+    return rc != 0;
 }
 
 struct watch {
@@ -138,6 +155,17 @@ static int exec_wait(struct cli_ctx *ctx, struct cli_args *a)
         if (ended(r)) {
             client_close(cl);
             break;
+        }
+        if (!daemons_run(ctx, run, cl)) {
+            /* Its daemon stopped or crashed (or a process of its own runs
+             * it): this daemon will send no event for it, so the store
+             * decides, as with no daemon. */
+            client_close(cl);
+            if (json_integer_value(json_object_get(r, "live")) == 0)
+                break;
+            json_decref(r);
+            usleep(500000);
+            continue;
         }
         json_decref(r);
         if (client_open(client_socket(cl), &stream, &err) == 0) {

@@ -100,6 +100,10 @@ int store_traj_counts(sqlite3 *db, struct store_counts *c, struct sd_err *err);
  * or NULL with err set (SD_EUSAGE when there is no such run). */
 json_t *store_run_get(sqlite3 *db, int64_t run, struct sd_err *err);
 
+/* Did process pid create any of run's deployments (their owner_pid)? 1 or 0,
+ * or -1 with err set. */
+int store_run_owned_by(sqlite3 *db, int64_t run, int pid, struct sd_err *err);
+
 /* --- market bars (query_bars.c) ---------------------------------------- */
 
 /* A symbol's bars as columns: date and close always, the others NULL when

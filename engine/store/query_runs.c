@@ -51,3 +51,27 @@ json_t *store_run_get(sqlite3 *db, int64_t run, struct sd_err *err)
     sqlite3_finalize(st);
     return o;
 }
+
+int store_run_owned_by(sqlite3 *db, int64_t run, int pid, struct sd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT EXISTS (SELECT 1 FROM trajectories"
+                           " WHERE run_id = ?1 AND owner_pid = ?2)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        store_dberr(err, db, "run");
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int(st, 2, pid);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        rc = sqlite3_column_int(st, 0) != 0;
+    } else {
+        store_dberr(err, db, "run");
+        rc = -1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
