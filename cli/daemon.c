@@ -107,15 +107,26 @@ int cli_daemon(struct cli_ctx *ctx, int start, char *const *serve_args, struct c
             return -1;
         }
     }
-    if (serve_sockpath(ctx->db, ctx->readonly, sock, sizeof sock, &err) != 0 ||
-        client_open(sock, out, &err) != 0) {
-        *status = cli_fail(err.code,
-                           "%s (the daemon of this store: pid %d; --no-daemon works "
-                           "without it)",
-                           err.msg, (int)serve_holder(ctx->db));
-        return -1;
+    if (serve_sockpath(ctx->db, ctx->readonly, sock, sizeof sock, &err) == 0) {
+        /* A daemon holding the lock may not listen yet (it recovers the
+         * store first) or be on its way out: try again while it holds it. */
+        int64_t t0 = sd_now_ms();
+        while (client_open(sock, out, &err) != 0) {
+            holder = serve_holder(ctx->db);
+            if (holder == 0 && !start)
+                return 0; /* it went away: work without it */
+            if (holder == 0 || sd_now_ms() - t0 > 30000)
+                goto fail;
+            usleep(100000);
+        }
+        return 1;
     }
-    return 1;
+fail:
+    *status = cli_fail(err.code,
+                       "%s (the daemon of this store: pid %d; --no-daemon works "
+                       "without it)",
+                       err.msg, (int)serve_holder(ctx->db));
+    return -1;
 }
 
 /* A deployment's view from the daemon's JSON (server.c's view_json). */
