@@ -702,6 +702,11 @@ class Protocol(DaemonCase):
                     # an abortive close: unread data in our buffer, then gone
                     s.shutdown(socket.SHUT_RDWR)
                 s.close()
+        # a stream the daemon had started answering (the answer's head read), then dropped:
+        # its thread waits for events, so the daemon notices on its next write (an event or
+        # the 15 s bookmark)
+        for _ in range(3):
+            EventStream(self.rw, 0, timeout=30).close()
         # still serving, nothing launched, and every dropped connection let go (the status
         # request itself is the only client left)
         self.assertIsNone(self.d.poll(), env.log_of(self.d))
