@@ -16,6 +16,7 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     "detach_wait|Outlives.test_detach_starts_daemon_then_wait|600"
     "client_killed|Outlives.test_killed_clients_leave_work_running|600"
     "client_sigint|Outlives.test_sigint_cancels_only_its_own|600"
+    "client_returns_stored|Outlives.test_results_stored_when_client_returns|600"
     "idle_exit|IdleExit.test_on_demand_exits_plain_stays|300"
     "idle_exit_busy|IdleExit.test_on_demand_waits_for_its_run|600"
     "protocol_errors|Protocol.test_version_and_errors|300"

@@ -503,6 +503,27 @@ class Outlives(DaemonCase):
                              "%s: %r" % (name, trajs))
         self.assertEqual(env.count("leases"), 0)
 
+    def test_results_stored_when_client_returns(self):
+        """A foreground deploy through the daemon returns only once its results are in the
+        store (as the in-process one does), so a script can read them at once."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        for i in range(10):
+            p = env.run("deploy", "-s", "momentum", "-a", "4", "--symbol", "SPY",
+                        "-p", '{"lookback":%d}' % (10 + i), timeout=RUN_S)
+            out = p.stdout.decode(errors="replace")
+            self.assertEqual(p.returncode, 0, out + p.stderr.decode(errors="replace"))
+            self.assertIn("4 deployment(s): 4 succeeded, 0 did not", out)
+            run = env.sql("SELECT max(id) FROM runs")[0][0]
+            trajs = env.run_trajs(run)
+            self.assertEqual([s for s, _ in trajs.values()], ["succeeded"] * 4,
+                             "round %d: deploy returned before its results were stored: %r"
+                             % (i, trajs))
+            status, ended, _ = env.run_row(run)
+            self.assertEqual((status, ended is not None), ("succeeded", True))
+        self.assertIsNone(d.poll())
+
     def test_sigint_cancels_only_its_own(self):
         env = self.env
         d = env.serve()
