@@ -391,8 +391,7 @@ int cli_daemon_launch(struct client *cl, const char *kind, json_t *spec, int det
     for (size_t i = 0; i < n; i++)
         v[i] = json_integer_value(json_array_get(ids, i));
     status = cli_daemon_follow(cl, json_integer_value(json_object_get(ans, "run")), v, n,
-                               (uint64_t)json_integer_value(json_object_get(ans, "seq")),
-                               json);
+                               (uint64_t)json_integer_value(json_object_get(ans, "seq")), json);
     free(v);
     json_decref(ans);
     return status;
