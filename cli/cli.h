@@ -176,9 +176,12 @@ int cli_daemon_launch(struct client *cl, const char *kind, json_t *spec, int det
  * a daemon this command starts; a running daemon keeps its own. */
 size_t cli_daemon_engine_args(const struct cli_cmd *cmd, const struct cli_args *a, char **out,
                               size_t max);
-/* Follow ids through the daemon's event stream from since to their end,
- * printing as cli_follow_deployments does; SIGINT/SIGTERM cancel them. */
-int cli_daemon_follow(struct client *cl, const int64_t *ids, size_t n, uint64_t since, int json);
+/* Follow ids through the daemon's event stream from since to their end
+ * (and, when run is not 0, to run's "run" event, sent once the results are
+ * in the store), printing as cli_follow_deployments does; SIGINT/SIGTERM
+ * cancel them. */
+int cli_daemon_follow(struct client *cl, int64_t run, const int64_t *ids, size_t n, uint64_t since,
+                      int json);
 
 /* Learning stats and patterns over the whole store (learn.h); either out
  * pointer may be NULL. Returns 0 or an exit status after printing. */

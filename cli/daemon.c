@@ -185,15 +185,26 @@ int cli_daemon(struct cli_ctx *ctx, int start, char *const *serve_args, struct c
             return -1;
         }
     }
-    if (serve_sockpath(ctx->db, ctx->readonly, sock, sizeof sock, &err) != 0 ||
-        client_open(sock, out, &err) != 0) {
-        *status = cli_fail(err.code,
-                           "%s (the daemon of this store: pid %d; --no-daemon works "
-                           "without it)",
-                           err.msg, (int)serve_holder(ctx->db));
-        return -1;
+    if (serve_sockpath(ctx->db, ctx->readonly, sock, sizeof sock, &err) == 0) {
+        /* A daemon holding the lock may not listen yet (it recovers the
+         * store first) or be on its way out: try again while it holds it. */
+        int64_t t0 = sd_now_ms();
+        while (client_open(sock, out, &err) != 0) {
+            holder = serve_holder(ctx->db);
+            if (holder == 0 && !start)
+                return 0; /* it went away: work without it */
+            if (holder == 0 || sd_now_ms() - t0 > 30000)
+                goto fail;
+            usleep(100000);
+        }
+        return 1;
     }
-    return 1;
+fail:
+    *status = cli_fail(err.code,
+                       "%s (the daemon of this store: pid %d; --no-daemon works "
+                       "without it)",
+                       err.msg, (int)serve_holder(ctx->db));
+    return -1;
 }
 
 /* A deployment's view from the daemon's JSON (server.c's view_json). */
@@ -266,6 +277,8 @@ struct follow {
     size_t n, done;
     char *ended, *printed;
     int json, tty, shown, failed, synthetic, cancelled;
+    int64_t run; /* its "run" event ends the follow (0: the deployments' ends do) */
+    int run_seen;
     uint64_t seq, t0;
 };
 
@@ -336,6 +349,11 @@ static int on_event(json_t *ev, void *arg)
         return 0;
     if (strcmp(type, "resync") == 0 || strcmp(type, "relist") == 0) {
         relist(f);
+        /* the run's event may be among those lost: the ends alone decide */
+        f->run_seen = 1;
+    } else if (strcmp(type, "run") == 0) {
+        if (json_integer_value(json_object_get(ev, "run")) == f->run)
+            f->run_seen = 1;
     } else if (strcmp(type, "state") == 0) {
         int64_t id = json_integer_value(json_object_get(ev, "id"));
         int state = traj_state_from_name(json_string_value(json_object_get(ev, "state")));
@@ -346,12 +364,15 @@ static int on_event(json_t *ev, void *arg)
                 ended(f, i);
             }
     }
-    return f->done == f->n ? 1 : 0;
+    /* The run's end is committed before its event is sent, and with it
+     * every deployment's: so the store has the results when we return. */
+    return f->done == f->n && (f->run == 0 || f->run_seen) ? 1 : 0;
 }
 
-int cli_daemon_follow(struct client *cl, const int64_t *ids, size_t n, uint64_t since, int json)
+int cli_daemon_follow(struct client *cl, int64_t run, const int64_t *ids, size_t n, uint64_t since,
+                      int json)
 {
-    struct follow f = {.ids = ids, .n = n, .json = json, .tty = isatty(2) && !json};
+    struct follow f = {.ids = ids, .n = n, .json = json, .tty = isatty(2) && !json, .run = run};
     struct sigaction sa, old_int, old_term;
     struct sd_err err = {0};
     int rc = 0, tries = 0;
@@ -445,8 +466,8 @@ int cli_daemon_launch(struct client *cl, const char *kind, json_t *spec, int det
     v = xcalloc(n ? n : 1, sizeof *v);
     for (size_t i = 0; i < n; i++)
         v[i] = json_integer_value(json_array_get(ids, i));
-    status = cli_daemon_follow(cl, v, n, (uint64_t)json_integer_value(json_object_get(ans, "seq")),
-                               json);
+    status = cli_daemon_follow(cl, json_integer_value(json_object_get(ans, "run")), v, n,
+                               (uint64_t)json_integer_value(json_object_get(ans, "seq")), json);
     free(v);
     json_decref(ans);
     return status;
