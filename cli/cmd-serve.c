@@ -221,6 +221,12 @@ out:
     if (ready >= 0)
         close(ready);
     metrics_stop(met);
+    if (c != NULL && srv != NULL) {
+        /* Cancel what still runs while the pump listens, so every open run
+         * ends in the store (as "failed", its deployments "cancelled"). */
+        coord_cancel_all(c);
+        coord_wait_idle(c);
+    }
     server_stop(srv);
     coord_free(c);
     if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)

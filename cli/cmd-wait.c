@@ -94,10 +94,11 @@ static int report(json_t *r, int json)
  * read, until its "run" event (or a resync) says to read again. A run the
  * daemon does not hold open ("open": false) is another process's: read
  * again twice a second; with nothing of it live, its process died. */
+#define WAIT_LOST (-100) /* wait_daemon: the daemon stopped answering */
+
 static int wait_daemon(struct client *cl, long run, int json)
 {
     char path[64];
-    int failures = 0;
 
     snprintf(path, sizeof path, "/runs/%ld", run);
     for (;;) {
@@ -106,14 +107,23 @@ static int wait_daemon(struct client *cl, long run, int json)
         json_t *st = NULL, *r = NULL;
         struct watch w = {.run = run};
         uint64_t seq;
+        long code = 0;
         int status;
 
-        if (client_do(cl, "GET", "/status", NULL, &st, &err) != 0)
-            return cli_fail_err(&err);
+        if (client_call(cl, "GET", "/status", NULL, &code, &st, &err) != 0)
+            return WAIT_LOST;
         seq = (uint64_t)json_integer_value(json_object_get(st, "seq"));
         json_decref(st);
-        if (client_do(cl, "GET", path, NULL, &r, &err) != 0)
+        if (client_call(cl, "GET", path, NULL, &code, &r, &err) != 0)
+            return WAIT_LOST;
+        if (code != 200) {
+            sd_err_set(&err, code == 404 ? SD_EUSAGE : SD_EENV, "%s",
+                       json_string_value(json_object_get(r, "error"))
+                           ? json_string_value(json_object_get(r, "error"))
+                           : "the daemon refused");
+            json_decref(r);
             return cli_fail_err(&err);
+        }
         if (!ended(r) && !json_is_true(json_object_get(r, "open")) &&
             json_integer_value(json_object_get(r, "live")) == 0) {
             /* Not this daemon's run, and nothing of it is live: its own
@@ -136,13 +146,10 @@ static int wait_daemon(struct client *cl, long run, int json)
             continue;
         }
         json_decref(r);
-        if (client_clone(cl, &stream, &err) != 0 ||
-            client_events(stream, seq, on_event, &w, &err) < 0) {
-            if (++failures > 3) {
-                client_close(stream);
-                return cli_fail_err(&err);
-            }
-        }
+        /* Ends on the run's end, a resync, or the daemon going away (then
+         * the next request says which). */
+        if (client_clone(cl, &stream, &err) == 0)
+            client_events(stream, seq, on_event, &w, &err);
         client_close(stream);
     }
 }
@@ -158,12 +165,20 @@ static int exec_wait(struct cli_ctx *ctx, struct cli_args *a)
 
     if (cli_parse_long("RUN", a->argv[0], 1, LONG_MAX, &run))
         return 2;
-    if ((k = cli_daemon(ctx, 0, NULL, &cl, &status)) < 0)
-        return status;
-    if (k == 1) {
+    /* A daemon that stops answering may be restarting (cli_daemon waits
+     * while one holds the store's lock) or gone (then the store decides). */
+    for (int lost = 0;; lost++) {
+        if ((k = cli_daemon(ctx, 0, NULL, &cl, &status)) < 0)
+            return status;
+        if (k == 0)
+            break;
         status = wait_daemon(cl, run, json);
         client_close(cl);
-        return status;
+        if (status != WAIT_LOST)
+            return status;
+        if (lost >= 10)
+            return cli_fail(SD_EENV, "lost the daemon serving %s while waiting for run %ld",
+                            ctx->host ? ctx->host : ctx->db, run);
     }
     /* No daemon: the run belongs to a process of its own (a foreground
      * deploy) and ends in the store. */

@@ -162,10 +162,12 @@ static void *pump_main(void *arg)
 
     for (;;) {
         size_t n;
+        int stopping;
         if (poll(pf, 2, -1) < 0)
             continue;
-        if (pf[1].revents)
-            break;
+        /* On stop, drain once more: the cancellations that stopping made
+         * must still end their runs (recorded in the store). */
+        stopping = pf[1].revents != 0;
         /* Output events of one deployment coalesce: only the newest line
          * number of a drained batch is logged, since clients pull ranges. */
         while ((n = evq_drain(q, evs, sizeof evs / sizeof evs[0])) > 0)
@@ -177,6 +179,8 @@ static void *pump_main(void *arg)
                 if (!newer)
                     forward(p, &evs[i]);
             }
+        if (stopping)
+            break;
     }
     return NULL;
 }

@@ -38,7 +38,8 @@ typedef void (*pump_finish_fn)(const char *summary_json, void *arg);
 struct pump *pump_start(struct coord *c, struct evlog *l, pump_finish_fn on_finish, void *arg,
                         struct sd_err *err);
 
-/* Stop and join the thread (events not yet drained are dropped); frees. */
+/* Drain what the coordinator has queued (ending runs whose last deployment
+ * ended), then stop and join the thread; frees. */
 void pump_stop(struct pump *p); /* accepts NULL */
 
 /* Track run `run` made of the n deployments ids (copied). Deployments that
