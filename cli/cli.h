@@ -47,6 +47,8 @@ struct cli_ctx {
     const char *db;
     char *key; /* --encryption-key or SWARMDECK_KEY (heap; wiped at exit), or NULL */
     int verbose, readonly, no_color, help; /* help: -h or --help was given */
+    int no_daemon;                         /* --no-daemon: never use or start a daemon */
+    const char *host;                      /* --host ssh://...: a remote daemon, or NULL */
     struct store *store;
 };
 
@@ -142,12 +144,44 @@ int cli_recover_e2b(struct store *s, const struct e2b_config *ec, int all,
  * returns the exit status (0 all succeeded, 1 otherwise). */
 int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int json);
 
+/* One finished deployment as a result line ("#12 momentum SPY succeeded
+ * ...") on stdout, and as the JSON object `deploy --json` prints (result is
+ * stolen; agent is its index in the launch). */
+void cli_print_view(const struct deploy_view *v);
+json_t *cli_view_json(const struct deploy_view *v, json_t *result, size_t agent);
+
 /* Record a run of kind (deploy, swarm) described by spec, queue reqs[0..n)
  * (already checked with coord_check; their run_id is set here), follow them
  * to the end with cli_follow_deployments and close the run. Returns the exit
  * status. */
 int cli_run_deployments(struct cli_ctx *ctx, struct coord *c, const char *kind, const char *spec,
                         struct deploy_req *reqs, size_t n, int json);
+
+/* The daemon (daemon.c, docs/daemon.md). cli_daemon: 1 with *out connected
+ * to the daemon serving ctx->db (its read-only socket under --readonly);
+ * 0 when none runs and start is 0 (or --no-daemon); -1 after printing, with
+ * *status the exit status. start: when none runs, start one on demand with
+ * serve_args (NULL-terminated engine options, or NULL). */
+struct client;
+int cli_daemon(struct cli_ctx *ctx, int start, char *const *serve_args, struct client **out,
+               int *status);
+/* Queue a launch (engine/serve/launch.h; spec is changed: "kind" is set)
+ * on the daemon. detach: print the run id and return; else follow it as
+ * cli_daemon_follow does. Returns the exit status. */
+int cli_daemon_launch(struct client *cl, const char *kind, json_t *spec, int detach, int json);
+/* The engine-wide deploy options given on the command line (timeout,
+ * memory, cpus, max-agents, seed, provider, failover, strict, unsandboxed,
+ * no-learning, auto-optimize) as serve arguments into out (NULL-terminated,
+ * at most max - 1; strings borrowed from a and a static table). These shape
+ * a daemon this command starts; a running daemon keeps its own. */
+size_t cli_daemon_engine_args(const struct cli_cmd *cmd, const struct cli_args *a, char **out,
+                              size_t max);
+/* Follow ids through the daemon's event stream from since to their end
+ * (and, when run is not 0, to run's "run" event, sent once the results are
+ * in the store), printing as cli_follow_deployments does; SIGINT/SIGTERM
+ * cancel them. */
+int cli_daemon_follow(struct client *cl, int64_t run, const int64_t *ids, size_t n, uint64_t since,
+                      int json);
 
 /* Learning stats and patterns over the whole store (learn.h); either out
  * pointer may be NULL. Returns 0 or an exit status after printing. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 
 static const struct cli_opt opts[] = {
     {"strategy", 's', "NAME", "the strategy to deploy (see `swarmdeck strategies`)"},
@@ -19,6 +20,7 @@ static const struct cli_opt opts[] = {
     {"symbol", 0, "SYM", "run every agent on this symbol (default SPY)"},
     {"description", 0, "TEXT", "what this deployment is for (searchable later)"},
     {"pace", 0, "N", "built-ins: replay N bars per second so the run can be watched"},
+    {"detach", 0, NULL, "queue on the daemon (started if none runs), print the run id, return"},
     CLI_DEPLOY_OPTS,
     {NULL, 0, NULL, NULL},
 };
@@ -51,6 +53,43 @@ static json_t *agent_symbols(const char *symbol, json_t *params, const struct st
 bad:
     *status = cli_fail(SD_EUSAGE, "parameter \"symbols\" must be a non-empty array of strings");
     return NULL;
+}
+
+/* The deploy through the daemon: the learner's view first (as in process),
+ * then the launch. */
+static int deploy_daemon(struct client *cl, const struct cli_cmd *me, struct cli_args *a,
+                         json_t *params, long agents, long pace)
+{
+    json_t *spec = json_pack("{s:s, s:I}", "strategy", cli_val(me, a, "strategy"), "agents",
+                             (json_int_t)agents);
+    const char *v;
+    int json = cli_flag(me, a, "json"), status;
+
+    if (params != NULL)
+        json_object_set(spec, "params", params);
+    if ((v = cli_val(me, a, "symbol")) != NULL)
+        json_object_set_new(spec, "symbol", json_string(v));
+    if ((v = cli_val(me, a, "description")) != NULL)
+        json_object_set_new(spec, "description", json_string(v));
+    if ((v = cli_val(me, a, "provider")) != NULL)
+        json_object_set_new(spec, "provider", json_string(v));
+    if ((v = cli_val(me, a, "timeout")) != NULL)
+        json_object_set_new(spec, "timeoutMs", json_integer(atoll(v) * 1000));
+    if (pace > 0)
+        json_object_set_new(spec, "pace", json_integer(pace));
+    if (!json) {
+        json_t *sugg = NULL;
+        struct sd_err err = {0};
+        if (client_do(cl, "POST", "/suggest", spec, &sugg, &err) == 0) {
+            printf("before launch: ");
+            cli_print_suggestion(sugg);
+            fflush(stdout);
+            json_decref(sugg);
+        }
+    }
+    status = cli_daemon_launch(cl, "deploy", spec, cli_flag(me, a, "detach"), json);
+    json_decref(spec);
+    return status;
 }
 
 static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
@@ -88,6 +127,26 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
     if ((v = cli_val(me, a, "symbol")) != NULL && !catalog_symbol_ok(v)) {
         status = cli_fail(SD_EUSAGE, "invalid symbol \"%s\"", v);
         goto out;
+    }
+    {
+        /* A daemon serving this store runs the deployments, so they outlive
+         * this process; --detach starts one when none runs. */
+        char *sargs[32];
+        struct client *cl = NULL;
+        int k, detach = cli_flag(me, a, "detach");
+
+        cli_daemon_engine_args(me, a, sargs, sizeof sargs / sizeof *sargs);
+        if ((k = cli_daemon(ctx, detach, sargs, &cl, &status)) < 0)
+            goto out;
+        if (k == 0 && detach) {
+            status = cli_fail(SD_EUSAGE, "--detach needs a daemon (not with --no-daemon)");
+            goto out;
+        }
+        if (k == 1) {
+            status = deploy_daemon(cl, me, a, params, agents, pace);
+            client_close(cl);
+            goto out;
+        }
     }
     if ((c = cli_coord(ctx, &o, &status)) == NULL)
         goto out;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "client.h"
 #include "query.h"
 
 static const struct cli_opt opts[] = {
@@ -127,19 +128,89 @@ static void print_providers(json_t *a)
     printf("\n");
 }
 
+/* The daemon serving this store, when one runs: {pid, socket, clients,
+ * runsOpen, queued, running, providers} from its /v1/status (new reference),
+ * else null. Its providers are live, so they replace the stored ones. */
+static json_t *daemon_status(struct cli_ctx *ctx, json_t **provs)
+{
+    struct client *cl = NULL;
+    struct sd_err err = {0};
+    json_t *st = NULL, *o;
+    int status;
+
+    if (cli_daemon(ctx, 0, NULL, &cl, &status) != 1)
+        return json_null();
+    if (client_do(cl, "GET", "/status", NULL, &st, &err) != 0) {
+        client_close(cl);
+        return json_null();
+    }
+    o = json_pack("{s:O, s:s, s:O, s:O, s:O, s:O}", "pid", json_object_get(st, "pid"), "socket",
+                  client_socket(cl), "clients", json_object_get(st, "clients"), "runsOpen",
+                  json_object_get(st, "runsOpen"), "queued",
+                  json_object_get(json_object_get(st, "counts"), "queued"), "running",
+                  json_object_get(json_object_get(st, "counts"), "running"));
+    if (json_is_array(json_object_get(st, "providers"))) {
+        json_decref(*provs);
+        *provs = json_incref(json_object_get(st, "providers"));
+    }
+    json_decref(st);
+    client_close(cl);
+    return o ? o : json_null();
+}
+
+/* status --host: what the remote daemon says (its store stays there). */
+static int status_remote(struct cli_ctx *ctx, int json)
+{
+    struct client *cl = NULL;
+    struct sd_err err = {0};
+    json_t *st = NULL, *counts;
+    const char *k;
+    json_t *v;
+    int status;
+
+    if (cli_daemon(ctx, 0, NULL, &cl, &status) != 1)
+        return status;
+    if (client_do(cl, "GET", "/status", NULL, &st, &err) != 0) {
+        client_close(cl);
+        return cli_fail_err(&err);
+    }
+    if (json) {
+        json_object_set(st, "store", json_object_get(client_version(cl), "store"));
+        json_object_set_new(st, "host", json_string(ctx->host));
+        cli_print_json(st);
+        client_close(cl);
+        return 0;
+    }
+    printf("host         %s\nstore        %s\n", ctx->host,
+           json_string_value(json_object_get(client_version(cl), "store")));
+    printf("daemon       pid %lld: ", (long long)json_integer_value(json_object_get(st, "pid")));
+    counts = json_object_get(st, "counts");
+    json_object_foreach(counts, k, v) if (json_integer_value(v) > 0)
+        printf("%lld %s ", (long long)json_integer_value(v), k);
+    printf("(this daemon's deployments), %lld client(s)\n",
+           (long long)json_integer_value(json_object_get(st, "clients")));
+    print_providers(json_object_get(st, "providers"));
+    json_decref(st);
+    client_close(cl);
+    return 0;
+}
+
 static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_status;
     int json = cli_flag(&cmd_status, a, "json"), status;
     int want_l = cli_flag(&cmd_status, a, "learning"),
         want_p = cli_flag(&cmd_status, a, "patterns");
-    json_t *lstats = NULL, *pats = NULL, *provs = NULL;
+    json_t *lstats = NULL, *pats = NULL, *provs = NULL, *daemon;
     struct sd_err err = {0};
     struct store_counts n;
     sqlite3 *db;
     double succ;
     struct stat sb;
     char chain[64];
+
+    if (ctx->host != NULL)
+        return status_remote(ctx, json);
 
     if ((status = cli_open_store(ctx, 1)) != 0) {
         /* A missing store is an empty one, not an error, for status. */
@@ -160,6 +231,7 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     }
     provs = providers(db);
     sqlite3_close_v2(db);
+    daemon = daemon_status(ctx, &provs);
     {
         int64_t finished = n.total - n.by_state[TS_QUEUED] - n.by_state[TS_RUNNING];
         succ = finished > 0 ? (double)n.by_state[TS_SUCCEEDED] / (double)finished : 0;
@@ -182,6 +254,7 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
                       pats ? pats : json_null(), "providers", provs);
         json_object_set_new(o, "encrypted", json_boolean(store_encrypted(ctx->store)));
         json_object_set_new(o, "chain", json_string(chain));
+        json_object_set_new(o, "daemon", daemon);
         cli_print_json(o);
         return 0;
     }
@@ -199,6 +272,16 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     printf("sandboxes    %lld live (leased)\n", (long long)n.leases);
     printf("security     %s; fingerprint chain %s\n",
            store_encrypted(ctx->store) ? "encrypted at rest" : "not encrypted", chain);
+    if (json_is_object(daemon))
+        printf("daemon       pid %lld on %s: %lld running, %lld queued, %lld client(s)\n",
+               (long long)json_integer_value(json_object_get(daemon, "pid")),
+               json_string_value(json_object_get(daemon, "socket")),
+               (long long)json_integer_value(json_object_get(daemon, "running")),
+               (long long)json_integer_value(json_object_get(daemon, "queued")),
+               (long long)json_integer_value(json_object_get(daemon, "clients")));
+    else
+        printf("daemon       none (`swarmdeck serve`, or `deploy --detach` starts one)\n");
+    json_decref(daemon);
     print_providers(provs);
     json_decref(provs);
     if (lstats != NULL)

@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 
 static const struct cli_opt opts[] = {
     {"file", 'f', "FILE", "the deployment list (JSON array)"},
+    {"detach", 0, NULL, "queue on the daemon (started if none runs), print the run id, return"},
     CLI_DEPLOY_OPTS,
     {NULL, 0, NULL, NULL},
 };
@@ -99,6 +101,38 @@ static int exec_swarm(struct cli_ctx *ctx, struct cli_args *a)
                 status = cli_fail(SD_EUSAGE, "%s: entry %zu: symbols must be strings", file, i);
                 goto out;
             }
+        }
+    }
+    {
+        /* A daemon serving this store runs the swarm (cmd-deploy.c says why). */
+        char *sargs[32];
+        struct client *cl = NULL;
+        int k, detach = cli_flag(me, a, "detach");
+
+        cli_daemon_engine_args(me, a, sargs, sizeof sargs / sizeof *sargs);
+        if ((k = cli_daemon(ctx, detach, sargs, &cl, &status)) < 0)
+            goto out;
+        if (k == 0 && detach) {
+            status = cli_fail(SD_EUSAGE, "--detach needs a daemon (not with --no-daemon)");
+            goto out;
+        }
+        if (k == 1) {
+            json_t *deps = json_array(), *spec;
+            for (size_t i = 0; i < n; i++) {
+                json_t *d = json_pack("{s:s}", "strategy", items[i].strategy);
+                if (items[i].params != NULL)
+                    json_object_set(d, "params", items[i].params);
+                if (items[i].symbol != NULL)
+                    json_object_set_new(d, "symbol", json_string(items[i].symbol));
+                if (items[i].description != NULL)
+                    json_object_set_new(d, "description", json_string(items[i].description));
+                json_array_append_new(deps, d);
+            }
+            spec = json_pack("{s:o}", "deployments", deps);
+            status = cli_daemon_launch(cl, "swarm", spec, detach, cli_flag(me, a, "json"));
+            json_decref(spec);
+            client_close(cl);
+            goto out;
         }
     }
     if ((c = cli_coord(ctx, &o, &status)) == NULL)

@@ -366,9 +366,8 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-static json_t *view_json(struct coord *c, const struct deploy_view *v, size_t agent)
+json_t *cli_view_json(const struct deploy_view *v, json_t *result, size_t agent)
 {
-    json_t *result = coord_result(c, v->id);
     json_t *o = json_object();
 
     json_object_set_new(o, "agentId", json_integer((json_int_t)agent));
@@ -390,7 +389,7 @@ static json_t *view_json(struct coord *c, const struct deploy_view *v, size_t ag
     return o;
 }
 
-static void print_view(const struct deploy_view *v)
+void cli_print_view(const struct deploy_view *v)
 {
     char ret[32], sh[32], dur[32];
 
@@ -458,7 +457,7 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
                 if (!json) {
                     if (shown)
                         fputs("\r\033[K", stderr), shown = 0;
-                    print_view(&v);
+                    cli_print_view(&v);
                     fflush(stdout);
                 }
             }
@@ -480,7 +479,7 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
         for (size_t i = 0; i < n; i++) {
             struct deploy_view v;
             if (coord_view(c, ids[i], &v) == 0)
-                json_array_append_new(arr, view_json(c, &v, i));
+                json_array_append_new(arr, cli_view_json(&v, coord_result(c, v.id), i));
         }
         cli_print_json(arr);
     } else {

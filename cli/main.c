@@ -19,13 +19,15 @@
 extern const struct cli_cmd cmd_patterns, cmd_suggest;
 extern const struct cli_cmd cmd_benchmark;
 extern const struct cli_cmd cmd_deploy, cmd_swarm, cmd_status, cmd_history, cmd_show, cmd_logs,
-    cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console;
+    cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console,
+    cmd_serve, cmd_wait, cmd_dial;
 extern const struct cli_cmd cmd_verify, cmd_rekey;
 
 static const struct cli_cmd *const commands[] = {
     &cmd_suggest, &cmd_patterns, &cmd_deploy,  &cmd_swarm,  &cmd_status, &cmd_history,
     &cmd_show,    &cmd_logs,     &cmd_cleanup, &cmd_export, &cmd_import, &cmd_strategies,
     &cmd_data,    &cmd_doctor,   &cmd_console, &cmd_verify, &cmd_rekey,  &cmd_benchmark,
+    &cmd_serve,   &cmd_wait,     &cmd_dial,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -70,6 +72,19 @@ static int set_verbose(struct cli_ctx *ctx, char *v)
     return 0;
 }
 
+static int set_host(struct cli_ctx *ctx, char *v)
+{
+    ctx->host = v;
+    return 0;
+}
+
+static int set_no_daemon(struct cli_ctx *ctx, char *v)
+{
+    (void)v;
+    ctx->no_daemon = 1;
+    return 0;
+}
+
 static int set_help(struct cli_ctx *ctx, char *v)
 {
     (void)v;
@@ -92,6 +107,12 @@ static const struct global_opt global_opts[] = {
     {{"encryption-key", 0, "KEY",
       "the store's key: base64 of 32 bytes, or a passphrase (also SWARMDECK_KEY)"},
      set_key},
+    {{"host", 0, "URL",
+      "the daemon of a store on another machine: ssh://[user@]host[:port][/path/to/store] "
+      "(also SWARMDECK_HOST)"},
+     set_host},
+    {{"no-daemon", 0, NULL, "work in this process even when a daemon serves the store"},
+     set_no_daemon},
     {{"verbose", 'v', NULL, "diagnostics on stderr"}, set_verbose},
     {{"help", 'h', NULL, "show help"}, set_help},
 };
@@ -252,6 +273,8 @@ int main(int argc, char **argv)
         return rc;
     if (getenv("NO_COLOR") != NULL)
         ctx.no_color = 1;
+    if (ctx.host == NULL && getenv("SWARMDECK_HOST") != NULL && getenv("SWARMDECK_HOST")[0])
+        ctx.host = getenv("SWARMDECK_HOST");
     if (ctx.key == NULL && getenv("SWARMDECK_KEY") != NULL && getenv("SWARMDECK_KEY")[0])
         set_key(&ctx, getenv("SWARMDECK_KEY"));
     unsetenv("SWARMDECK_KEY");

@@ -91,6 +91,15 @@ struct store_counts {
 /* Fill c (zeroed first). Returns 0 or -1 with err. */
 int store_traj_counts(sqlite3 *db, struct store_counts *c, struct sd_err *err);
 
+/* --- runs (query_runs.c) ----------------------------------------------- */
+
+/* Run `run`: {run, kind, status ("running" until it ends), startedAt,
+ * endedAt (null while running), summary (the JSON text the run's end
+ * recorded, or null), succeeded, failed (failed or timed out), cancelled
+ * (cancelled or interrupted), live (queued or running)} as a new reference,
+ * or NULL with err set (SD_EUSAGE when there is no such run). */
+json_t *store_run_get(sqlite3 *db, int64_t run, struct sd_err *err);
+
 /* --- market bars (query_bars.c) ---------------------------------------- */
 
 /* A symbol's bars as columns: date and close always, the others NULL when

@@ -39,8 +39,15 @@ sd_layer_case(deny learn provider.h)
 # The runner's CSV loader is the catalog's own business (linked PRIVATE).
 sd_layer_case(deny learn series.h)
 sd_layer_case(deny coord bench.h)
+# The daemon's parts: the client knows only base; nothing below serve sees it.
+sd_layer_case(deny client coord.h)
+sd_layer_case(deny client store.h)
+sd_layer_case(deny coord server.h)
+sd_layer_case(deny bench evlog.h)
 # Controls: downward includes compile.
 sd_layer_case(allow coord store.h)
 sd_layer_case(allow coord provider.h)
 sd_layer_case(allow store util.h)
 sd_layer_case(allow catalog series.h)
+sd_layer_case(allow serve coord.h)
+sd_layer_case(allow client util.h)

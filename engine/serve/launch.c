@@ -1,0 +1,185 @@
+/*
+ * launch.c: a launch description into one run of queued deployments
+ * (launch.h has the contract).
+ */
+#define _GNU_SOURCE
+#include "launch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A string member or NULL; a member of another type is an error. */
+static int opt_str(json_t *o, const char *key, const char **out, struct sd_err *err)
+{
+    json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return sd_err_set(err, SD_EUSAGE, "\"%s\" must be a string", key);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int opt_int(json_t *o, const char *key, long long lo, long long hi, long long *out,
+                   struct sd_err *err)
+{
+    json_t *v = json_object_get(o, key);
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return sd_err_set(err, SD_EUSAGE, "\"%s\" must be an integer from %lld to %lld", key, lo,
+                          hi);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* Fill r from one deployment object d (borrowed; r points into it). */
+static int one_req(json_t *d, struct deploy_req *r, struct sd_err *err)
+{
+    long long pace = 0, timeout = 0;
+    json_t *params = json_object_get(d, "params");
+
+    memset(r, 0, sizeof *r);
+    if (!json_is_object(d))
+        return sd_err_set(err, SD_EUSAGE, "a deployment must be a JSON object");
+    if (opt_str(d, "strategy", &r->strategy, err) || opt_str(d, "symbol", &r->symbol, err) ||
+        opt_str(d, "description", &r->description, err) ||
+        opt_str(d, "provider", &r->provider, err) || opt_int(d, "pace", 0, 100000, &pace, err) ||
+        opt_int(d, "timeoutMs", 0, 86400000LL, &timeout, err))
+        return -1;
+    if (r->strategy == NULL)
+        return sd_err_set(err, SD_EUSAGE, "a deployment needs \"strategy\"");
+    if (params != NULL && !json_is_object(params))
+        return sd_err_set(err, SD_EUSAGE, "\"params\" must be a JSON object");
+    r->params = params;
+    r->pace = (int)pace;
+    r->timeout_ms = timeout;
+    return 0;
+}
+
+/* The symbols a deploy's agents run on (new reference) or NULL. */
+static json_t *agent_symbols(struct coord *c, const struct deploy_req *r, struct sd_err *err)
+{
+    json_t *syms = json_object_get(r->params, "symbols");
+    json_t *one = json_object_get(r->params, "symbol");
+    const struct strategy_def *d;
+
+    if (r->symbol != NULL)
+        return json_pack("[s]", r->symbol);
+    if (syms != NULL) {
+        if (!json_is_array(syms) || json_array_size(syms) == 0)
+            goto bad;
+        for (size_t i = 0; i < json_array_size(syms); i++)
+            if (!json_is_string(json_array_get(syms, i)))
+                goto bad;
+        return json_incref(syms);
+    }
+    if (one != NULL) {
+        if (!json_is_string(one)) {
+            sd_err_set(err, SD_EUSAGE, "parameter \"symbol\" must be a string");
+            return NULL;
+        }
+        return json_pack("[O]", one);
+    }
+    if ((d = catalog_find(coord_catalog(c), r->strategy, err)) == NULL)
+        return NULL;
+    return json_incref(d->symbols);
+bad:
+    sd_err_set(err, SD_EUSAGE, "parameter \"symbols\" must be a non-empty array of strings");
+    return NULL;
+}
+
+/* The launch as n requests (*reqs malloc'd; they point into spec and *syms). */
+static int expand(struct coord *c, json_t *spec, struct deploy_req **reqs, size_t *n, json_t **syms,
+                  struct sd_err *err)
+{
+    json_t *list = json_object_get(spec, "deployments");
+    long long agents = 1;
+    struct deploy_req proto;
+
+    *reqs = NULL;
+    *syms = NULL;
+    if (!json_is_object(spec))
+        return sd_err_set(err, SD_EUSAGE, "a launch must be a JSON object");
+    if (list != NULL) {
+        if (!json_is_array(list) || json_array_size(list) == 0 ||
+            json_array_size(list) > LAUNCH_MAX)
+            return sd_err_set(err, SD_EUSAGE,
+                              "\"deployments\" must be an array of 1 to %d deployments",
+                              LAUNCH_MAX);
+        *n = json_array_size(list);
+        *reqs = calloc(*n, sizeof **reqs);
+        if (*reqs == NULL)
+            return sd_err_set(err, SD_ENOMEM, "out of memory");
+        for (size_t i = 0; i < *n; i++)
+            if (one_req(json_array_get(list, i), &(*reqs)[i], err) != 0) {
+                sd_err_prefix(err, "deployment %zu: ", i + 1);
+                return -1;
+            }
+        return 0;
+    }
+    if (one_req(spec, &proto, err) != 0 || opt_int(spec, "agents", 1, LAUNCH_MAX, &agents, err))
+        return -1;
+    if ((*syms = agent_symbols(c, &proto, err)) == NULL)
+        return -1;
+    *n = (size_t)agents;
+    if ((*reqs = calloc(*n, sizeof **reqs)) == NULL)
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    for (size_t i = 0; i < *n; i++) {
+        (*reqs)[i] = proto;
+        (*reqs)[i].symbol = json_string_value(json_array_get(*syms, i % json_array_size(*syms)));
+    }
+    return 0;
+}
+
+int launch_submit(struct coord *c, const char *kind, json_t *spec, json_t *by, int64_t *run,
+                  json_t **ids, struct sd_err *err)
+{
+    struct deploy_req *reqs = NULL;
+    json_t *syms = NULL, *rspec = NULL;
+    char *rtxt = NULL;
+    size_t n = 0, checked;
+    int rc = -1;
+
+    *run = 0;
+    *ids = NULL;
+    if (expand(c, spec, &reqs, &n, &syms, err) != 0)
+        goto out;
+    /* Distinct requests differ only by symbol in a deploy: check each symbol once. */
+    checked = json_object_get(spec, "deployments") != NULL ? n
+              : n < json_array_size(syms)                  ? n
+                                                           : json_array_size(syms);
+    for (size_t i = 0; i < checked; i++)
+        if (coord_check(c, &reqs[i], err) != 0)
+            goto out;
+    rspec = json_deep_copy(spec);
+    if (by != NULL)
+        json_object_set(rspec, "by", by);
+    rtxt = json_dumps(rspec, JSON_COMPACT);
+    if ((*run = run_begin(coord_store(c), kind, rtxt ? rtxt : "{}", err)) <= 0)
+        goto out;
+    *ids = json_array();
+    for (size_t i = 0; i < n; i++) {
+        int64_t id;
+        reqs[i].run_id = *run;
+        if (coord_submit(c, &reqs[i], &id, err) != 0) {
+            /* Validated above, so this is the store or memory: undo the run. */
+            size_t k;
+            json_t *v;
+            json_array_foreach(*ids, k, v) coord_cancel(c, json_integer_value(v));
+            run_end(coord_store(c), *run, "failed", err->msg);
+            json_decref(*ids);
+            *ids = NULL;
+            goto out;
+        }
+        json_array_append_new(*ids, json_integer(id));
+    }
+    rc = 0;
+out:
+    free(rtxt);
+    json_decref(rspec);
+    json_decref(syms);
+    free(reqs);
+    return rc;
+}

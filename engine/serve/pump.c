@@ -1,0 +1,285 @@
+/*
+ * pump.c: coordinator events into the daemon's event log, and run endings
+ * (pump.h has the contract).
+ *
+ * Runs: a small table of open runs, each with its deployment ids and a
+ * "counted" flag per id, under p->lock. An id is counted once, either here
+ * when its terminal EV_STATE arrives or in pump_run_add when coord_view
+ * already shows it terminal; a terminal state never changes, so both paths
+ * see the same final state and the flag stops the second.
+ */
+#define _GNU_SOURCE
+#include "pump.h"
+
+#include <jansson.h>
+#include <poll.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+struct prun {
+    int64_t run;
+    int64_t *ids;
+    char *counted;
+    size_t n, left;
+    int succeeded, failed, cancelled;
+};
+
+struct pump {
+    struct coord *c;
+    struct evlog *log;
+    pump_finish_fn on_finish;
+    void *arg;
+    pthread_t thread;
+    int stop_pipe[2];
+    pthread_mutex_t lock; /* guards runs */
+    struct prun *runs;
+    size_t nruns;
+};
+
+static void log_json(struct pump *p, json_t *o)
+{
+    char *txt = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    if (txt != NULL)
+        evlog_append(p->log, txt);
+    free(txt);
+    json_decref(o);
+}
+
+/* Count deployment i of run r as ending in state. Caller holds p->lock.
+ * Returns 1 when that was the run's last one. */
+static int count_end(struct prun *r, size_t i, int state)
+{
+    if (r->counted[i])
+        return 0;
+    r->counted[i] = 1;
+    r->left--;
+    if (state == TS_SUCCEEDED)
+        r->succeeded++;
+    else if (state == TS_CANCELLED || state == TS_INTERRUPTED)
+        r->cancelled++;
+    else
+        r->failed++;
+    return r->left == 0;
+}
+
+/* Record run r's end and tell everyone. Caller holds no lock; r is owned. */
+static void finish_run(struct pump *p, struct prun *r)
+{
+    const char *status = r->failed || r->cancelled ? "failed" : "succeeded";
+    char summary[160];
+    struct sd_err e = {0};
+    json_t *o;
+    char *txt;
+
+    if (r->cancelled)
+        snprintf(summary, sizeof summary, "run %lld: %d succeeded, %d failed, %d cancelled",
+                 (long long)r->run, r->succeeded, r->failed, r->cancelled);
+    else
+        snprintf(summary, sizeof summary, "run %lld: %d succeeded, %d failed", (long long)r->run,
+                 r->succeeded, r->failed);
+    o = json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:s}", "type", "run", "run", (json_int_t)r->run,
+                  "status", status, "succeeded", r->succeeded, "failed", r->failed, "cancelled",
+                  r->cancelled, "summary", summary);
+    txt = json_dumps(o, JSON_COMPACT);
+    run_end(coord_store(p->c), r->run, status, txt);
+    /* Committed before anyone hears of it: a client that reads the store on
+     * this event (swarmdeck wait) must find the run ended. */
+    if (store_flush(coord_store(p->c), &e) != 0)
+        fprintf(stderr, "swarmdeck: run %lld: %s\n", (long long)r->run, e.msg);
+    if (p->on_finish != NULL && txt != NULL)
+        p->on_finish(txt, p->arg);
+    free(txt);
+    log_json(p, o);
+    free(r->ids);
+    free(r->counted);
+}
+
+/* A deployment reached a terminal state: count it in its run. */
+static void ended(struct pump *p, int64_t id, int state)
+{
+    struct prun done;
+    int last = 0;
+
+    pthread_mutex_lock(&p->lock);
+    for (size_t k = 0; k < p->nruns && !last; k++) {
+        struct prun *r = &p->runs[k];
+        for (size_t i = 0; i < r->n; i++) {
+            if (r->ids[i] != id)
+                continue;
+            if (count_end(r, i, state)) {
+                done = *r;
+                p->runs[k] = p->runs[--p->nruns];
+                last = 1;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (last)
+        finish_run(p, &done);
+}
+
+static void forward(struct pump *p, const struct ev *e)
+{
+    switch (e->type) {
+    case EV_RESYNC:
+        log_json(p, json_pack("{s:s}", "type", "relist"));
+        break;
+    case EV_STATE:
+        log_json(p, json_pack("{s:s, s:I, s:s}", "type", "state", "id", (json_int_t)e->traj_id,
+                              "state", traj_state_name(e->state)));
+        if (traj_state_terminal(e->state))
+            ended(p, e->traj_id, e->state);
+        break;
+    case EV_OUTPUT:
+        log_json(p, json_pack("{s:s, s:I, s:I}", "type", "output", "id", (json_int_t)e->traj_id,
+                              "line", (json_int_t)e->seq));
+        break;
+    case EV_PROGRESS:
+        log_json(p,
+                 json_pack("{s:s, s:I, s:f, s:f}", "type", "progress", "id", (json_int_t)e->traj_id,
+                           "progress", e->progress, "equity", e->equity));
+        break;
+    case EV_SAMPLE:
+        log_json(p,
+                 json_pack("{s:s, s:I, s:I, s:I}", "type", "sample", "id", (json_int_t)e->traj_id,
+                           "cpuMs", (json_int_t)e->cpu_ms, "memKb", (json_int_t)e->mem_kb));
+        break;
+    }
+}
+
+static void *pump_main(void *arg)
+{
+    struct pump *p = arg;
+    struct evq *q = coord_events(p->c);
+    struct pollfd pf[2] = {{.fd = evq_fd(q), .events = POLLIN},
+                           {.fd = p->stop_pipe[0], .events = POLLIN}};
+    struct ev evs[256];
+
+    for (;;) {
+        size_t n;
+        int stopping;
+        if (poll(pf, 2, -1) < 0)
+            continue;
+        /* On stop, drain once more: the cancellations that stopping made
+         * must still end their runs (recorded in the store). */
+        stopping = pf[1].revents != 0;
+        /* Output events of one deployment coalesce: only the newest line
+         * number of a drained batch is logged, since clients pull ranges. */
+        while ((n = evq_drain(q, evs, sizeof evs / sizeof evs[0])) > 0)
+            for (size_t i = 0; i < n; i++) {
+                int newer = 0;
+                if (evs[i].type == EV_OUTPUT)
+                    for (size_t j = i + 1; j < n && !newer; j++)
+                        newer = evs[j].type == EV_OUTPUT && evs[j].traj_id == evs[i].traj_id;
+                if (!newer)
+                    forward(p, &evs[i]);
+            }
+        if (stopping)
+            break;
+    }
+    return NULL;
+}
+
+struct pump *pump_start(struct coord *c, struct evlog *l, pump_finish_fn on_finish, void *arg,
+                        struct sd_err *err)
+{
+    struct pump *p = calloc(1, sizeof *p);
+
+    if (p == NULL) {
+        sd_err_set(err, SD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->c = c;
+    p->log = l;
+    p->on_finish = on_finish;
+    p->arg = arg;
+    pthread_mutex_init(&p->lock, NULL);
+    if (pipe2(p->stop_pipe, O_CLOEXEC) != 0 ||
+        pthread_create(&p->thread, NULL, pump_main, p) != 0) {
+        sd_err_set(err, SD_EENV, "cannot start the event pump");
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void pump_stop(struct pump *p)
+{
+    if (p == NULL)
+        return;
+    if (write(p->stop_pipe[1], "x", 1) != 1) {
+        /* a pipe that cannot take one byte: nothing better to do than join */
+    }
+    pthread_join(p->thread, NULL);
+    close(p->stop_pipe[0]);
+    close(p->stop_pipe[1]);
+    for (size_t k = 0; k < p->nruns; k++) {
+        free(p->runs[k].ids);
+        free(p->runs[k].counted);
+    }
+    free(p->runs);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+int pump_run_add(struct pump *p, int64_t run, const int64_t *ids, size_t n)
+{
+    struct prun r = {.run = run, .n = n, .left = n};
+    struct prun *grown;
+    int last = 0;
+
+    r.ids = malloc((n ? n : 1) * sizeof *r.ids);
+    r.counted = calloc(n ? n : 1, 1);
+    if (r.ids == NULL || r.counted == NULL)
+        goto oom;
+    memcpy(r.ids, ids, n * sizeof *ids);
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < n; i++) {
+        struct deploy_view v;
+        if (coord_view(p->c, ids[i], &v) == 0 && traj_state_terminal(v.state))
+            last |= count_end(&r, i, v.state);
+    }
+    if (n == 0 || last) {
+        pthread_mutex_unlock(&p->lock);
+        finish_run(p, &r);
+        return 0;
+    }
+    grown = realloc(p->runs, (p->nruns + 1) * sizeof *p->runs);
+    if (grown == NULL) {
+        pthread_mutex_unlock(&p->lock);
+        goto oom;
+    }
+    p->runs = grown;
+    p->runs[p->nruns++] = r;
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+oom:
+    free(r.ids);
+    free(r.counted);
+    return -1;
+}
+
+size_t pump_runs_open(struct pump *p)
+{
+    size_t n;
+    pthread_mutex_lock(&p->lock);
+    n = p->nruns;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+int pump_run_open(struct pump *p, int64_t run)
+{
+    int open = 0;
+    pthread_mutex_lock(&p->lock);
+    for (size_t k = 0; k < p->nruns && !open; k++)
+        open = p->runs[k].run == run;
+    pthread_mutex_unlock(&p->lock);
+    return open;
+}

@@ -1,0 +1,57 @@
+/*
+ * pump.h: the daemon's one consumer of the coordinator's events.
+ *
+ * A thread drains coord_events() (the only consumer while a daemon runs),
+ * turns each event into a small JSON object in the event log (evlog.h), and
+ * keeps the runs it was told about: when a run's last deployment ends it
+ * records the run's end in the store and logs a "run" event with a one-line
+ * summary ("run 7: 18 succeeded, 2 failed"), which every attached console
+ * shows and the --on-finish hook receives.
+ *
+ * Event objects (the seq is added by whoever streams them):
+ *   {"type":"state","id":N,"state":"running"}
+ *   {"type":"progress","id":N,"progress":0.5,"equity":101000.0}
+ *   {"type":"output","id":N,"line":SEQ}          newest output line number
+ *   {"type":"sample","id":N,"cpuMs":12,"memKb":3400}
+ *   {"type":"run","run":R,"status":"failed","succeeded":18,"failed":2,
+ *    "cancelled":0,"summary":"run 7: 18 succeeded, 2 failed"}
+ *   {"type":"relist"}   the engine's queue overflowed: re-read the state
+ *
+ * Thread safety: pump_run_add from any thread; the rest from the owner.
+ */
+#ifndef SD_PUMP_H
+#define SD_PUMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coord.h"
+#include "evlog.h"
+
+struct pump;
+
+/* Called (on the pump thread) with the run's summary JSON after its end is
+ * recorded; may be NULL. */
+typedef void (*pump_finish_fn)(const char *summary_json, void *arg);
+
+/* Start the pump over c, logging into l. NULL with err set on failure. */
+struct pump *pump_start(struct coord *c, struct evlog *l, pump_finish_fn on_finish, void *arg,
+                        struct sd_err *err);
+
+/* Drain what the coordinator has queued (ending runs whose last deployment
+ * ended), then stop and join the thread; frees. */
+void pump_stop(struct pump *p); /* accepts NULL */
+
+/* Track run `run` made of the n deployments ids (copied). Deployments that
+ * already ended are counted at once, so no ending is missed or counted
+ * twice however the pump and this call interleave. */
+int pump_run_add(struct pump *p, int64_t run, const int64_t *ids, size_t n);
+
+/* Runs still in progress. */
+size_t pump_runs_open(struct pump *p);
+
+/* Is run one this pump tracks and has not seen end? (Only then will it log
+ * the run's "run" event.) */
+int pump_run_open(struct pump *p, int64_t run);
+
+#endif
