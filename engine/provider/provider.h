@@ -94,5 +94,4 @@ struct provider {
 struct provider *provider_local_new(const char *helper_path, const char *root_dir,
                                     struct sd_err *err);
 
-
 #endif
