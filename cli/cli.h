@@ -169,6 +169,12 @@ int cli_daemon(struct cli_ctx *ctx, int start, char *const *serve_args, struct c
  * on the daemon. detach: print the run id and return; else follow it as
  * cli_daemon_follow does. Returns the exit status. */
 int cli_daemon_launch(struct client *cl, const char *kind, json_t *spec, int detach, int json);
+/* For a command that launches deployments (deploy, swarm): the daemon to
+ * send them to, started on demand under --detach with the command's engine
+ * options (cli_daemon_engine_args). Returns as cli_daemon; --detach with no
+ * daemon possible (--no-daemon, --readonly) is an error. */
+int cli_daemon_launcher(struct cli_ctx *ctx, const struct cli_cmd *cmd, const struct cli_args *a,
+                        struct client **out, int *status);
 /* The engine-wide deploy options given on the command line (timeout,
  * memory, cpus, max-agents, seed, provider, failover, strict, unsandboxed,
  * no-learning, auto-optimize) as serve arguments into out (NULL-terminated,

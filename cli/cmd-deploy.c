@@ -25,36 +25,6 @@ static const struct cli_opt opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-/* Symbols for n agents: a JSON array of strings (new reference) or NULL after
- * printing an error. */
-static json_t *agent_symbols(const char *symbol, json_t *params, const struct strategy_def *d,
-                             int *status)
-{
-    json_t *syms = json_object_get(params, "symbols"), *one = json_object_get(params, "symbol");
-
-    if (symbol != NULL)
-        return json_pack("[s]", symbol);
-    if (syms != NULL) {
-        if (!json_is_array(syms) || json_array_size(syms) == 0)
-            goto bad;
-        for (size_t i = 0; i < json_array_size(syms); i++)
-            if (!json_is_string(json_array_get(syms, i)))
-                goto bad;
-        return json_incref(syms);
-    }
-    if (one != NULL) {
-        if (!json_is_string(one)) {
-            *status = cli_fail(SD_EUSAGE, "parameter \"symbol\" must be a string");
-            return NULL;
-        }
-        return json_pack("[O]", one);
-    }
-    return json_incref(d->symbols);
-bad:
-    *status = cli_fail(SD_EUSAGE, "parameter \"symbols\" must be a non-empty array of strings");
-    return NULL;
-}
-
 /* The deploy through the daemon: the learner's view first (as in process),
  * then the launch. */
 static int deploy_daemon(struct client *cl, const struct cli_cmd *me, struct cli_args *a,
@@ -131,17 +101,11 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
     {
         /* A daemon serving this store runs the deployments, so they outlive
          * this process; --detach starts one when none runs. */
-        char *sargs[32];
         struct client *cl = NULL;
-        int k, detach = cli_flag(me, a, "detach");
+        int k;
 
-        cli_daemon_engine_args(me, a, sargs, sizeof sargs / sizeof *sargs);
-        if ((k = cli_daemon(ctx, detach, sargs, &cl, &status)) < 0)
+        if ((k = cli_daemon_launcher(ctx, me, a, &cl, &status)) < 0)
             goto out;
-        if (k == 0 && detach) {
-            status = cli_fail(SD_EUSAGE, "--detach needs a daemon (not with --no-daemon)");
-            goto out;
-        }
         if (k == 1) {
             status = deploy_daemon(cl, me, a, params, agents, pace);
             client_close(cl);
@@ -154,8 +118,10 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
         status = cli_fail_err(&err);
         goto out;
     }
-    if ((syms = agent_symbols(cli_val(me, a, "symbol"), params, def, &status)) == NULL)
+    if ((syms = catalog_agent_symbols(def, cli_val(me, a, "symbol"), params, &err)) == NULL) {
+        status = cli_fail_err(&err);
         goto out;
+    }
     /* Validate every agent's request before queueing any: bad input runs
      * nothing and stores nothing. */
     for (long i = 0; i < agents && i < (long)json_array_size(syms); i++) {

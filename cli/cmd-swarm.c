@@ -105,17 +105,11 @@ static int exec_swarm(struct cli_ctx *ctx, struct cli_args *a)
     }
     {
         /* A daemon serving this store runs the swarm (cmd-deploy.c says why). */
-        char *sargs[32];
         struct client *cl = NULL;
         int k, detach = cli_flag(me, a, "detach");
 
-        cli_daemon_engine_args(me, a, sargs, sizeof sargs / sizeof *sargs);
-        if ((k = cli_daemon(ctx, detach, sargs, &cl, &status)) < 0)
+        if ((k = cli_daemon_launcher(ctx, me, a, &cl, &status)) < 0)
             goto out;
-        if (k == 0 && detach) {
-            status = cli_fail(SD_EUSAGE, "--detach needs a daemon (not with --no-daemon)");
-            goto out;
-        }
         if (k == 1) {
             json_t *deps = json_array(), *spec;
             for (size_t i = 0; i < n; i++) {

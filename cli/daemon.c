@@ -498,3 +498,17 @@ size_t cli_daemon_engine_args(const struct cli_cmd *cmd, const struct cli_args *
     out[n] = NULL;
     return n;
 }
+
+int cli_daemon_launcher(struct cli_ctx *ctx, const struct cli_cmd *cmd, const struct cli_args *a,
+                        struct client **out, int *status)
+{
+    char *sargs[32];
+    int detach = cli_flag(cmd, a, "detach"), k;
+
+    cli_daemon_engine_args(cmd, a, sargs, sizeof sargs / sizeof *sargs);
+    if ((k = cli_daemon(ctx, detach, sargs, out, status)) == 0 && detach) {
+        *status = cli_fail(SD_EUSAGE, "--detach needs a daemon (not with --no-daemon)");
+        return -1;
+    }
+    return k;
+}

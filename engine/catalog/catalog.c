@@ -703,3 +703,31 @@ json_t *catalog_data_list(struct store *s, struct sd_err *err)
     json_decref(imported);
     return arr;
 }
+
+json_t *catalog_agent_symbols(const struct strategy_def *d, const char *symbol, json_t *params,
+                              struct sd_err *err)
+{
+    json_t *syms = json_object_get(params, "symbols"), *one = json_object_get(params, "symbol");
+
+    if (symbol != NULL)
+        return json_pack("[s]", symbol);
+    if (syms != NULL) {
+        if (!json_is_array(syms) || json_array_size(syms) == 0)
+            goto bad;
+        for (size_t i = 0; i < json_array_size(syms); i++)
+            if (!json_is_string(json_array_get(syms, i)))
+                goto bad;
+        return json_incref(syms);
+    }
+    if (one != NULL) {
+        if (!json_is_string(one)) {
+            sd_err_set(err, SD_EUSAGE, "parameter \"symbol\" must be a string");
+            return NULL;
+        }
+        return json_pack("[O]", one);
+    }
+    return json_incref(d->symbols);
+bad:
+    sd_err_set(err, SD_EUSAGE, "parameter \"symbols\" must be a non-empty array of strings");
+    return NULL;
+}

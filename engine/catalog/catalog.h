@@ -118,4 +118,12 @@ int catalog_data_import(struct store *s, const char *file, const char *symbol,
 /* Is symbol well-formed ([A-Za-z0-9.^_-]{1,16})? */
 int catalog_symbol_ok(const char *symbol);
 
+/* The symbols a deploy's agents run on, agent i on element i mod length
+ * (design.md's rule for `deploy -a N`): [symbol] when given, else
+ * params.symbols, else [params.symbol], else the strategy's default
+ * symbols. A JSON array of strings (new reference), or NULL with err set
+ * (SD_EUSAGE) for a malformed "symbols" or "symbol" parameter. */
+json_t *catalog_agent_symbols(const struct strategy_def *d, const char *symbol, json_t *params,
+                              struct sd_err *err);
+
 #endif

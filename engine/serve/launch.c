@@ -61,33 +61,8 @@ static int one_req(json_t *d, struct deploy_req *r, struct sd_err *err)
 /* The symbols a deploy's agents run on (new reference) or NULL. */
 static json_t *agent_symbols(struct coord *c, const struct deploy_req *r, struct sd_err *err)
 {
-    json_t *syms = json_object_get(r->params, "symbols");
-    json_t *one = json_object_get(r->params, "symbol");
-    const struct strategy_def *d;
-
-    if (r->symbol != NULL)
-        return json_pack("[s]", r->symbol);
-    if (syms != NULL) {
-        if (!json_is_array(syms) || json_array_size(syms) == 0)
-            goto bad;
-        for (size_t i = 0; i < json_array_size(syms); i++)
-            if (!json_is_string(json_array_get(syms, i)))
-                goto bad;
-        return json_incref(syms);
-    }
-    if (one != NULL) {
-        if (!json_is_string(one)) {
-            sd_err_set(err, SD_EUSAGE, "parameter \"symbol\" must be a string");
-            return NULL;
-        }
-        return json_pack("[O]", one);
-    }
-    if ((d = catalog_find(coord_catalog(c), r->strategy, err)) == NULL)
-        return NULL;
-    return json_incref(d->symbols);
-bad:
-    sd_err_set(err, SD_EUSAGE, "parameter \"symbols\" must be a non-empty array of strings");
-    return NULL;
+    const struct strategy_def *d = catalog_find(coord_catalog(c), r->strategy, err);
+    return d ? catalog_agent_symbols(d, r->symbol, r->params, err) : NULL;
 }
 
 /* The launch as n requests (*reqs malloc'd; they point into spec and *syms). */

@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -257,6 +258,27 @@ class Env:
         if os.path.exists(self.db):
             leases = self.sql("SELECT sandbox_id, pid FROM leases")
             assert leases == [], "leases left: %r" % leases
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(cond, what, deadline=60.0):
+    """Poll cond until it returns something true (returned), failing after deadline seconds:
+    a deadline, never a timing assertion."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
 
 
 def decode_export_output(traj, stream):

@@ -12,10 +12,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import unittest
 import urllib.parse
 import urllib.request
@@ -29,22 +27,6 @@ PROMTOOL = shutil.which("promtool")
 PROMETHEUS = shutil.which("prometheus")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(cond, what, deadline=60.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def get(url, timeout=5):
@@ -60,13 +42,13 @@ class Metrics(unittest.TestCase):
     def setUp(self):
         self.env = e2e.Env("metrics")
         self.procs = []
-        self.port = free_port()
+        self.port = e2e.free_port()
         self.serve = subprocess.Popen(
             self.env.cmd("serve", "--metrics", "127.0.0.1:%d" % self.port), env=self.env.env,
             stdout=subprocess.DEVNULL, stderr=open(self.env.path("serve.log"), "wb"),
             cwd=self.env.dir)
         self.procs.append(self.serve)
-        wait_for(lambda: get("http://127.0.0.1:%d/metrics" % self.port), "the daemon's /metrics")
+        e2e.wait_for(lambda: get("http://127.0.0.1:%d/metrics" % self.port), "the daemon's /metrics")
 
     def tearDown(self):
         for p in reversed(self.procs):
@@ -96,7 +78,7 @@ class Metrics(unittest.TestCase):
         self.assertEqual(chk.returncode, 0, chk.stdout.decode() + chk.stderr.decode())
         self.assertEqual(chk.stdout.decode().strip() + chk.stderr.decode().strip(), "")
         # A real Prometheus scrapes it with the shipped rules loaded.
-        pport = free_port()
+        pport = e2e.free_port()
         rules = self.env.path("alerts.yml")
         shutil.copy(ALERTS, rules)
         cfg = self.env.path("prometheus.yml")
@@ -119,9 +101,9 @@ class Metrics(unittest.TestCase):
             res = json.loads(body)["data"]["result"]
             return res[0]["value"][1] if res else None
 
-        wait_for(lambda: query('up{job="swarmdeck"}') == "1", "Prometheus to scrape the daemon",
+        e2e.wait_for(lambda: query('up{job="swarmdeck"}') == "1", "Prometheus to scrape the daemon",
                  120)
-        wait_for(lambda: query('swarmdeck_deployments_total{state="succeeded"}') == "3",
+        e2e.wait_for(lambda: query('swarmdeck_deployments_total{state="succeeded"}') == "3",
                  "three succeeded deployments in Prometheus", 60)
         groups = json.loads(get(api + "rules"))["data"]["groups"]
         names = {r["name"] for g in groups for r in g["rules"]}

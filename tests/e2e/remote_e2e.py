@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,22 +26,6 @@ SSH = shutil.which("ssh")
 KEYGEN = shutil.which("ssh-keygen")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(cond, what, deadline=60.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 @unittest.skipUnless(os.path.exists(SSHD) and SSH and KEYGEN, "needs openssh-server and -client")
@@ -57,7 +40,7 @@ class Remote(unittest.TestCase):
                             os.path.join(d, name)], check=True)
         shutil.copy(os.path.join(d, "userkey.pub"), os.path.join(d, "authorized_keys"))
         os.chmod(os.path.join(d, "authorized_keys"), 0o600)
-        self.port = free_port()
+        self.port = e2e.free_port()
         with open(os.path.join(d, "sshd_config"), "w") as f:
             f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s/hostkey\n"
                     "AuthorizedKeysFile %s/authorized_keys\nPasswordAuthentication no\n"
@@ -74,7 +57,7 @@ class Remote(unittest.TestCase):
                 return True
             except OSError:
                 return False
-        wait_for(listening, "sshd to listen")
+        e2e.wait_for(listening, "sshd to listen")
         # The "server side": its own store directory (sshd's session has no XDG_RUNTIME_DIR,
         # so the remote daemon's sockets go under /tmp/swarmdeck-0/sock).
         self.remote_dir = tempfile.mkdtemp(prefix="swarmdeck-remote-")
@@ -92,7 +75,7 @@ class Remote(unittest.TestCase):
                 pid = int(open(lock).read().strip() or 0)
                 if pid > 0:
                     os.kill(pid, signal.SIGTERM)
-                    wait_for(lambda: not os.path.exists("/proc/%d" % pid), "the remote daemon "
+                    e2e.wait_for(lambda: not os.path.exists("/proc/%d" % pid), "the remote daemon "
                              "to stop", 30)
             except (ValueError, ProcessLookupError):
                 pass
