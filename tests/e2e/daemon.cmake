@@ -10,20 +10,22 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR}
     SWARMDECK_E2E_STRATEGIES=${CMAKE_BINARY_DIR}/e2e-strategies
     PYTHONDONTWRITEBYTECODE=1)
-  # name | unittest selector | timeout (s)
+  # name | unittest selector | timeout (s) | extra labels ("sanitize": the case needs no
+  # deployment to succeed, so it also runs in the ASan+UBSan tree, whose runner cannot run in a
+  # sandbox, and checks the daemon's request handling for memory errors there)
   set(DAEMON_E2E_TESTS
-    "lifetimes|Lifetimes.test_lifetimes|300"
+    "lifetimes|Lifetimes.test_lifetimes|300|sanitize"
     "detach_wait|Outlives.test_detach_starts_daemon_then_wait|600"
     "client_killed|Outlives.test_killed_clients_leave_work_running|600"
     "client_sigint|Outlives.test_sigint_cancels_only_its_own|600"
     "client_returns_stored|Outlives.test_results_stored_when_client_returns|600"
-    "idle_exit|IdleExit.test_on_demand_exits_plain_stays|300"
+    "idle_exit|IdleExit.test_on_demand_exits_plain_stays|300|sanitize"
     "idle_exit_busy|IdleExit.test_on_demand_waits_for_its_run|600"
-    "protocol_errors|Protocol.test_version_and_errors|300"
-    "protocol_readonly|Protocol.test_readonly_socket_refuses_changes|300"
-    "protocol_unknown_strategy|Protocol.test_unknown_strategy_stores_nothing|300"
+    "protocol_errors|Protocol.test_version_and_errors|300|sanitize"
+    "protocol_readonly|Protocol.test_readonly_socket_refuses_changes|300|sanitize"
+    "protocol_unknown_strategy|Protocol.test_unknown_strategy_stores_nothing|300|sanitize"
     "protocol_hangup|Protocol.test_client_hangs_up_mid_request|300"
-    "protocol_other_uid|Protocol.test_other_uid_refused|300"
+    "protocol_other_uid|Protocol.test_other_uid_refused|300|sanitize"
     "events_resume|Events.test_resume_no_gap_no_duplicate|600"
     "events_resync|Events.test_since_in_the_future_resyncs|300"
     "crash_kill9|Crash.test_kill9_daemon|600"
@@ -35,9 +37,15 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     list(GET parts 0 tname)
     list(GET parts 1 tsel)
     list(GET parts 2 ttimeout)
+    set(tlabels "e2e;daemon")
+    list(LENGTH parts nparts)
+    if(nparts GREATER 3)
+      list(GET parts 3 textra)
+      list(APPEND tlabels ${textra})
+    endif()
     add_test(NAME daemon_e2e_${tname}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/daemon_e2e.py -v ${tsel})
     set_tests_properties(daemon_e2e_${tname} PROPERTIES TIMEOUT ${ttimeout}
-      LABELS "e2e;daemon" ENVIRONMENT "${DAEMON_E2E_ENV}")
+      LABELS "${tlabels}" ENVIRONMENT "${DAEMON_E2E_ENV}")
   endforeach()
 endif()

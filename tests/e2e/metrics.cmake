@@ -6,7 +6,13 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     add_test(NAME metrics_${case}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/metrics_e2e.py -v
                      Metrics.test_${case})
-    set_tests_properties(metrics_${case} PROPERTIES TIMEOUT 300 LABELS "e2e;daemon"
+    # Cases that need no deployment to succeed run in the ASan tree too.
+    if(case STREQUAL "exposition_and_scrape")
+      set(mlabels "e2e;daemon")
+    else()
+      set(mlabels "e2e;daemon;sanitize")
+    endif()
+    set_tests_properties(metrics_${case} PROPERTIES TIMEOUT 300 LABELS "${mlabels}"
       ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR};SWARMDECK_E2E_STRATEGIES=${CMAKE_BINARY_DIR}/e2e-strategies;PYTHONDONTWRITEBYTECODE=1")
   endforeach()
 endif()
