@@ -1,5 +1,6 @@
 /*
- * cmd-suggest.c: the learned suggestion for a deployment, before making it:
+ * cmd-suggest.c: the learned suggestion for a deployment, before making it
+ * (from the daemon serving the store when one runs, whose index is warm):
  * expected success and reward, confidence, the evidence and reasoning, and
  * recommended parameter, timeout or provider changes (engine/learn/learn.h).
  */
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "client.h"
 #include "learn.h"
 
 static const struct cli_opt opts[] = {
@@ -79,6 +81,27 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
         json_decref(params);
         return cli_fail(SD_EUSAGE, "bad symbol \"%s\"", symbol);
     }
+    {
+        /* A daemon serving the store keeps its learning index warm: ask it. */
+        struct client *cl = NULL;
+        int k = cli_daemon(ctx, 0, NULL, &cl, &status);
+        if (k < 0)
+            goto out;
+        if (k == 1) {
+            json_t *req = json_pack("{s:s}", "strategy", name);
+            if (params != NULL)
+                json_object_set(req, "params", params);
+            if (symbol != NULL)
+                json_object_set_new(req, "symbol", json_string(symbol));
+            if (client_do(cl, "POST", "/suggest", req, &j, &err) != 0)
+                status = cli_fail_err(&err);
+            json_decref(req);
+            client_close(cl);
+            if (status != 0)
+                goto out;
+            goto print;
+        }
+    }
     if ((status = cli_open_store(ctx, ctx->readonly)) != 0)
         goto out;
     if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0 ||
@@ -88,6 +111,7 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
         status = cli_fail_err(&err);
         goto out;
     }
+print:
     if (cli_flag(me, a, "json"))
         cli_print_json(json_incref(j));
     else
