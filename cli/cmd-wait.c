@@ -24,8 +24,13 @@
 
 static const struct cli_opt opts[] = {
     {"json", 0, NULL, "print the run as JSON"},
+    {"bell", 0, NULL, "ring the terminal's bell (BEL on stderr) when the run ends"},
+    {"osc9", 0, NULL, "send the summary as a desktop notification (OSC 9 on stderr)"},
     {NULL, 0, NULL, NULL},
 };
+
+/* --bell and --osc9: how the end is announced besides the summary line. */
+static int ring, osc9;
 
 /* The run from the store (new reference) or NULL after printing. */
 static json_t *read_run(struct cli_ctx *ctx, int64_t run, int *status)
@@ -86,6 +91,17 @@ static int report(json_t *r, int json)
             printf(", %lld cancelled", cancelled);
         printf(" (%s)\n", status ? status : "?");
     }
+    fflush(stdout);
+    if (osc9) {
+        /* iTerm2, kitty, Windows Terminal and others show OSC 9 as a
+         * notification; terminals without it ignore the sequence. */
+        fprintf(stderr, "\033]9;run %lld: %lld succeeded, %lld failed%s\007",
+                (long long)json_integer_value(json_object_get(r, "run")), ok, bad,
+                cancelled ? ", some cancelled" : "");
+    }
+    if (ring)
+        fputc('\a', stderr);
+    fflush(stderr);
     return failed ? 1 : 0;
 }
 
@@ -165,6 +181,8 @@ static int exec_wait(struct cli_ctx *ctx, struct cli_args *a)
 
     if (cli_parse_long("RUN", a->argv[0], 1, LONG_MAX, &run))
         return 2;
+    ring = cli_flag(me, a, "bell");
+    osc9 = cli_flag(me, a, "osc9");
     /* A daemon that stops answering may be restarting (cli_daemon waits
      * while one holds the store's lock) or gone (then the store decides). */
     for (int lost = 0;; lost++) {
@@ -201,7 +219,7 @@ static int exec_wait(struct cli_ctx *ctx, struct cli_args *a)
 
 const struct cli_cmd cmd_wait = {
     .name = "wait",
-    .usage = "RUN [--json]",
+    .usage = "RUN [--json] [--bell] [--osc9]",
     .summary = "wait until a run has ended and print how it went",
     .opts = opts,
     .min_args = 1,

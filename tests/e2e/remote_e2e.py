@@ -101,8 +101,11 @@ class Remote(unittest.TestCase):
                           check=0)
         out = p.stdout.decode()
         self.assertIn("run 1: 3 deployment(s) queued on the daemon", out)
-        p = self.run_host("wait", "1", check=0)
+        p = self.run_host("wait", "1", "--bell", "--osc9", check=0)
         self.assertEqual(p.stdout.decode().strip(), "run 1: 3 succeeded, 0 failed (succeeded)")
+        # The end announced: a desktop notification (OSC 9), then the bell.
+        self.assertTrue(p.stderr.endswith(b"\x1b]9;run 1: 3 succeeded, 0 failed\x07\x07"),
+                        p.stderr)
         # The store is on the "server" and nothing was made on the client's side.
         self.assertTrue(os.path.exists(self.remote_db))
         self.assertFalse(os.path.exists(self.env.db))
