@@ -148,6 +148,9 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
  * ...") on stdout, and as the JSON object `deploy --json` prints (result is
  * stolen; agent is its index in the launch). */
 void cli_print_view(const struct deploy_view *v);
+/* The closing lines of a followed launch: "N deployment(s): S succeeded, F
+ * did not", and the synthetic-data footnote when any ran on generated data. */
+void cli_print_outcome(size_t n, int failed, int cancelled, int synthetic);
 json_t *cli_view_json(const struct deploy_view *v, json_t *result, size_t agent);
 
 /* Record a run of kind (deploy, swarm) described by spec, queue reqs[0..n)

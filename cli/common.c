@@ -406,6 +406,14 @@ void cli_print_view(const struct deploy_view *v)
     printf("\n");
 }
 
+void cli_print_outcome(size_t n, int failed, int cancelled, int synthetic)
+{
+    printf("%zu deployment(s): %zu succeeded, %d did not%s\n", n, n - (size_t)failed, failed,
+           cancelled ? " (cancelled)" : "");
+    if (synthetic)
+        printf("* synthetic series: generated data, not market history\n");
+}
+
 int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int json)
 {
     struct sigaction sa, old_int, old_term;
@@ -483,10 +491,7 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
         }
         cli_print_json(arr);
     } else {
-        printf("%zu deployment(s): %zu succeeded, %d did not%s\n", n, n - (size_t)failed, failed,
-               cancelled ? " (cancelled)" : "");
-        if (synthetic)
-            printf("* synthetic series: generated data, not market history\n");
+        cli_print_outcome(n, failed, cancelled, synthetic);
     }
     free(printed);
     return failed > 0 ? 1 : 0;

@@ -428,10 +428,7 @@ int cli_daemon_follow(struct client *cl, int64_t run, const int64_t *ids, size_t
         }
         cli_print_json(arr);
     } else {
-        printf("%zu deployment(s): %zu succeeded, %d did not%s\n", n, n - (size_t)f.failed,
-               f.failed, f.cancelled ? " (cancelled)" : "");
-        if (f.synthetic)
-            printf("* synthetic series: generated data, not market history\n");
+        cli_print_outcome(n, f.failed, f.cancelled, f.synthetic);
     }
     free(f.ended);
     free(f.printed);

@@ -313,3 +313,17 @@ uint64_t proc_start_time(int pid)
         return 0;
     return start;
 }
+
+struct timespec sd_timespec_after(int monotonic, int64_t ms)
+{
+    struct timespec ts;
+
+    clock_gettime(monotonic ? CLOCK_MONOTONIC : CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}

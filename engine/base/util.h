@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 enum sd_errcode {
     SD_OK = 0,
@@ -52,6 +53,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Monotonic and wall clocks. sd_now_ms honours SWARMDECK_CLOCK=fixed:<epoch ms>
  * for reproducible screens and tests; sd_mono_ns never does. */
 uint64_t sd_mono_ns(void);
+/* The time ms milliseconds from now, on CLOCK_MONOTONIC when monotonic is
+ * set, else CLOCK_REALTIME: a deadline for pthread_cond_timedwait on a
+ * condition variable of that clock. */
+struct timespec sd_timespec_after(int monotonic, int64_t ms);
 int64_t sd_now_ms(void);
 
 /* Directory holding this executable (from /proc/self/exe), without trailing

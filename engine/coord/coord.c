@@ -428,6 +428,21 @@ size_t coord_list(struct coord *c, struct deploy_view *out, size_t max)
     return n;
 }
 
+struct deploy_view *coord_list_all(struct coord *c, size_t *n)
+{
+    struct deploy_view *v = NULL;
+
+    coord_lock(c);
+    *n = c->ndeps;
+    if (*n > 0 && (v = malloc(*n * sizeof *v)) != NULL)
+        for (size_t i = 0; i < *n; i++)
+            v[i] = c->deps[i]->v;
+    if (v == NULL)
+        *n = 0;
+    coord_unlock(c);
+    return v;
+}
+
 json_t *coord_result(struct coord *c, int64_t id)
 {
     json_t *r = NULL;

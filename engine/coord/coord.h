@@ -158,6 +158,10 @@ int coord_view(struct coord *c, int64_t id, struct deploy_view *v);
  * first); returns the count. */
 size_t coord_list(struct coord *c, struct deploy_view *out, size_t max);
 
+/* Every view (as coord_list), in a malloc'd array the caller frees, with
+ * *n its length; NULL with *n = 0 when there are none or no memory. */
+struct deploy_view *coord_list_all(struct coord *c, size_t *n);
+
 /* The result JSON of a finished deployment (new reference) or NULL. */
 json_t *coord_result(struct coord *c, int64_t id);
 

@@ -105,16 +105,9 @@ static char **build_cmd(struct dep *d)
 /* Wait up to ms unless the deployment is cancelled; returns 1 if cancelled. */
 static int backoff_wait(struct coord *c, struct dep *d, int64_t ms)
 {
-    struct timespec ts;
+    struct timespec ts = sd_timespec_after(0, ms);
     int cancelled;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
     coord_lock(c);
     while (!atomic_load(&d->cancel) && coord_sleep(c, &ts) != ETIMEDOUT)
         ;

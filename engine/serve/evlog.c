@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util.h"
+
 struct evlog {
     pthread_mutex_t lock;
     pthread_cond_t more;
@@ -86,17 +88,6 @@ uint64_t evlog_last(struct evlog *l)
     return s;
 }
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 int evlog_read(struct evlog *l, uint64_t since, struct evlog_item *out, size_t max, int timeout_ms,
                int *resync)
 {
@@ -105,7 +96,7 @@ int evlog_read(struct evlog *l, uint64_t since, struct evlog_item *out, size_t m
 
     *resync = 0;
     if (timeout_ms > 0)
-        deadline_after(&dl, timeout_ms);
+        dl = sd_timespec_after(1, timeout_ms);
     pthread_mutex_lock(&l->lock);
     for (;;) {
         if (l->closed) {

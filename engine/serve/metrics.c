@@ -100,7 +100,7 @@ char *metrics_text(struct coord *c)
 {
     struct out o = {.cap = 8192};
     struct deploy_view *v;
-    size_t cap = 1024, n;
+    size_t n;
     int counts[TS_COUNT];
     struct provider_health ph[16];
     size_t np = coord_providers(c, ph, 16);
@@ -111,17 +111,7 @@ char *metrics_text(struct coord *c)
 
     if ((o.p = malloc(o.cap)) == NULL)
         return NULL;
-    for (;;) {
-        if ((v = malloc(cap * sizeof *v)) == NULL) {
-            free(o.p);
-            return NULL;
-        }
-        n = coord_list(c, v, cap);
-        if (n < cap)
-            break;
-        free(v);
-        cap *= 4;
-    }
+    v = coord_list_all(c, &n);
     coord_counts(c, counts);
     for (size_t i = 0; i < n; i++) {
         out_bytes += v[i].output_bytes;

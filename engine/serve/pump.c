@@ -228,8 +228,9 @@ void pump_stop(struct pump *p)
     free(p);
 }
 
-int pump_run_add(struct pump *p, int64_t run, const int64_t *ids, size_t n)
+int pump_run_add(struct pump *p, int64_t run, json_t *ids)
 {
+    size_t n = json_array_size(ids);
     struct prun r = {.run = run, .n = n, .left = n};
     struct prun *grown;
     int last = 0;
@@ -238,11 +239,12 @@ int pump_run_add(struct pump *p, int64_t run, const int64_t *ids, size_t n)
     r.counted = calloc(n ? n : 1, 1);
     if (r.ids == NULL || r.counted == NULL)
         goto oom;
-    memcpy(r.ids, ids, n * sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        r.ids[i] = json_integer_value(json_array_get(ids, i));
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < n; i++) {
         struct deploy_view v;
-        if (coord_view(p->c, ids[i], &v) == 0 && traj_state_terminal(v.state))
+        if (coord_view(p->c, r.ids[i], &v) == 0 && traj_state_terminal(v.state))
             last |= count_end(&r, i, v.state);
     }
     if (n == 0 || last) {

@@ -22,6 +22,7 @@
 #ifndef SD_PUMP_H
 #define SD_PUMP_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,10 +43,11 @@ struct pump *pump_start(struct coord *c, struct evlog *l, pump_finish_fn on_fini
  * ended), then stop and join the thread; frees. */
 void pump_stop(struct pump *p); /* accepts NULL */
 
-/* Track run `run` made of the n deployments ids (copied). Deployments that
- * already ended are counted at once, so no ending is missed or counted
- * twice however the pump and this call interleave. */
-int pump_run_add(struct pump *p, int64_t run, const int64_t *ids, size_t n);
+/* Track run `run` made of the deployments whose ids are the JSON array ids
+ * (borrowed; launch_submit's). Deployments that already ended are counted
+ * at once, so no ending is missed or counted twice however the pump and
+ * this call interleave. Returns 0, or -1 when out of memory. */
+int pump_run_add(struct pump *p, int64_t run, json_t *ids);
 
 /* Runs still in progress. */
 size_t pump_runs_open(struct pump *p);

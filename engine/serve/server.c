@@ -129,19 +129,10 @@ static json_t *view_json(const struct deploy_view *v)
 /* Every deployment this daemon has run, oldest first. */
 static json_t *views_json(struct coord *c)
 {
-    size_t cap = 256, n;
-    struct deploy_view *v;
+    size_t n;
+    struct deploy_view *v = coord_list_all(c, &n);
     json_t *a = json_array();
 
-    for (;;) {
-        if ((v = malloc(cap * sizeof *v)) == NULL)
-            return a;
-        n = coord_list(c, v, cap);
-        if (n < cap)
-            break;
-        free(v);
-        cap *= 4;
-    }
     for (size_t i = 0; i < n; i++)
         json_array_append_new(a, view_json(&v[i]));
     free(v);
@@ -302,15 +293,8 @@ static enum MHD_Result h_launch(struct call *k)
     json_decref(by);
     if (rc != 0)
         return fail(k->conn, err_status(&err), "%s", err.msg);
-    {
-        size_t n = json_array_size(ids);
-        int64_t *v = calloc(n ? n : 1, sizeof *v);
-        for (size_t i = 0; v != NULL && i < n; i++)
-            v[i] = json_integer_value(json_array_get(ids, i));
-        if (v == NULL || pump_run_add(k->s->pump, run, v, n) != 0)
-            fprintf(stderr, "swarmdeck serve: run %" PRId64 ": cannot track its end\n", run);
-        free(v);
-    }
+    if (pump_run_add(k->s->pump, run, ids) != 0)
+        fprintf(stderr, "swarmdeck serve: run %" PRId64 ": cannot track its end\n", run);
     return answer(
         k->conn, MHD_HTTP_CREATED,
         json_pack("{s:I, s:o, s:I}", "run", (json_int_t)run, "ids", ids, "seq", (json_int_t)seq));
