@@ -121,10 +121,8 @@ int launch_submit(struct coord *c, const char *kind, json_t *spec, json_t *by, i
     *ids = NULL;
     if (expand(c, spec, &reqs, &n, &syms, err) != 0)
         goto out;
-    /* Distinct requests differ only by symbol in a deploy: check each symbol once. */
-    checked = json_object_get(spec, "deployments") != NULL ? n
-              : n < json_array_size(syms)                  ? n
-                                                           : json_array_size(syms);
+    /* A deploy's requests differ only by symbol: checking one agent per symbol checks all. */
+    checked = syms != NULL && json_array_size(syms) < n ? json_array_size(syms) : n;
     for (size_t i = 0; i < checked; i++)
         if (coord_check(c, &reqs[i], err) != 0)
             goto out;

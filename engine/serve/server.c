@@ -63,6 +63,8 @@ struct req {
     char *body;
     size_t len;
     int too_big;
+    pid_t pid; /* the peer, read once (SO_PEERCRED) on the request's first call */
+    uid_t uid;
 };
 
 /* --- answers ------------------------------------------------------------ */
@@ -533,6 +535,8 @@ static enum MHD_Result handle(struct server *s, int readonly, struct MHD_Connect
                         (int)getuid());
         if ((rq = calloc(1, sizeof *rq)) == NULL)
             return MHD_NO;
+        rq->pid = k.pid;
+        rq->uid = k.uid;
         *con_cls = rq;
         return MHD_YES;
     }
@@ -553,9 +557,8 @@ static enum MHD_Result handle(struct server *s, int readonly, struct MHD_Connect
     }
     if (rq->too_big)
         return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over %d bytes", BODY_MAX);
-    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (ci == NULL || serve_peer(ci->connect_fd, &k.pid, &k.uid) != 0)
-        return MHD_NO;
+    k.pid = rq->pid;
+    k.uid = rq->uid;
     if (rq->len > 0) {
         json_error_t je;
         k.body = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &je);

@@ -41,8 +41,9 @@ int serve_listen(const char *path, struct sd_err *err);
  * its pid and err says so. */
 int serve_lock(const char *store_path, pid_t *holder, struct sd_err *err);
 
-/* The pid of the daemon serving store_path, or 0 when none (the lock is
- * free). Does not take the lock. */
+/* The pid of the daemon serving store_path, 0 when none (the lock is free),
+ * or -1 when one holds the lock but its pid cannot be read. Does not take
+ * the lock. */
 pid_t serve_holder(const char *store_path);
 
 /* The peer of a connected Unix socket. Returns 0 or -1. */
