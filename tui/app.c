@@ -148,8 +148,8 @@ static void run_loop(struct app *a)
             break;
         pf[nfd++] = (struct pollfd){0, POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->sig_pipe[0], POLLIN, 0};
-        pf[nfd++] = (struct pollfd){a->coord && !a->paused ? evq_fd(coord_events(a->coord)) : -1,
-                                    POLLIN, 0};
+        pf[nfd++] =
+            (struct pollfd){app_events(a) && !a->paused ? evq_fd(app_events(a)) : -1, POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->probe_fd, POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->paused ? -1 : learnsnap_fd(a->ls), POLLIN, 0};
         pf[nfd++] = (struct pollfd){fetch_fd(a->fetch), POLLIN, 0};

@@ -124,6 +124,20 @@ uint64_t logring_append(struct logring *r, int stream, const char *data, size_t 
     return last;
 }
 
+uint64_t logring_put(struct logring *r, int stream, int partial, int64_t time_ms, const char *text)
+{
+    size_t n = strnlen(text, LOGRING_MAX_LINE);
+    uint64_t seq;
+
+    pthread_mutex_lock(&r->lock);
+    push_line(r, stream == 2 ? 2 : 1, text, n, partial || text[n] != '\0');
+    seq = r->next_seq - 1;
+    if (r->len > 0 && r->lines[(r->head + r->len - 1) % r->cap].seq == seq)
+        r->lines[(r->head + r->len - 1) % r->cap].time_ms = time_ms;
+    pthread_mutex_unlock(&r->lock);
+    return seq;
+}
+
 void logring_finish(struct logring *r)
 {
     pthread_mutex_lock(&r->lock);

@@ -35,6 +35,12 @@ void logring_free(struct logring *r); /* accepts NULL */
 /* Feed a chunk of stream output. Returns the last sequence number assigned. */
 uint64_t logring_append(struct logring *r, int stream, const char *data, size_t len);
 
+/* Append one whole line as another ring numbered it (a console copying a
+ * daemon's lines): text without its newline, cut at LOGRING_MAX_LINE (then
+ * partial), time_ms kept. Held partial lines of logring_append are not
+ * touched. Returns the sequence number assigned here. */
+uint64_t logring_put(struct logring *r, int stream, int partial, int64_t time_ms, const char *text);
+
 /* Emit any held partial lines (at end of stream). */
 void logring_finish(struct logring *r);
 

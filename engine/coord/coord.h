@@ -150,6 +150,13 @@ struct deploy_view {
     uint64_t output_bytes;
 };
 
+/* v as the JSON object the daemon's API speaks (docs/daemon.md; times in
+ * ms since the epoch, a number that is not finite is null). New reference. */
+json_t *coord_view_json(const struct deploy_view *v);
+/* The reverse: fill v from o. Returns 0, or -1 when o is not a view (no
+ * integer id, unknown state). */
+int coord_view_from_json(json_t *o, struct deploy_view *v);
+
 /* Fill v for deployment id; returns 0, or -1 if this coordinator does not
  * know it. */
 int coord_view(struct coord *c, int64_t id, struct deploy_view *v);

@@ -107,27 +107,6 @@ static unsigned err_status(const struct sd_err *e)
     return e->code == SD_EUSAGE ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* A number or null (NaN has no JSON form). */
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *view_json(const struct deploy_view *v)
-{
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:I, s:I, s:I, s:o, s:o, "
-                     "s:I, s:I, s:o, s:o, s:o, s:s, s:I}",
-                     "id", (json_int_t)v->id, "state", traj_state_name(v->state), "strategy",
-                     v->strategy, "symbol", v->symbol, "sandboxId", v->sandbox_id, "provider",
-                     v->provider, "error", v->error, "exitCode", v->exit_code, "synthetic",
-                     v->synthetic, "createdAt", (json_int_t)v->created_at, "startedAt",
-                     (json_int_t)v->started_at, "endedAt", (json_int_t)v->ended_at, "progress",
-                     num(v->progress), "equity", num(v->equity), "cpuMs", (json_int_t)v->cpu_ms,
-                     "memKb", (json_int_t)v->mem_kb, "totalReturn", num(v->total_return), "sharpe",
-                     num(v->sharpe), "reward", num(v->reward), "isolation", v->isolation_level,
-                     "outputBytes", (json_int_t)v->output_bytes);
-}
-
 /* Every deployment this daemon has run, oldest first. */
 static json_t *views_json(struct coord *c)
 {
@@ -136,7 +115,7 @@ static json_t *views_json(struct coord *c)
     json_t *a = json_array();
 
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, view_json(&v[i]));
+        json_array_append_new(a, coord_view_json(&v[i]));
     free(v);
     return a;
 }
@@ -173,10 +152,14 @@ static enum MHD_Result h_status(struct call *k)
     for (int i = 0; i < TS_COUNT; i++)
         json_object_set_new(cj, traj_state_name(i), json_integer(counts[i]));
     return answer(k->conn, MHD_HTTP_OK,
-                  json_pack("{s:I, s:o, s:o, s:o, s:I, s:i, s:i}", "seq", (json_int_t)seq, "counts",
-                            cj, "providers", coord_health_json(h, np), "deployments",
-                            views_json(k->s->c), "runsOpen", (json_int_t)pump_runs_open(k->s->pump),
-                            "clients", atomic_load(&k->s->clients), "pid", (int)getpid()));
+                  json_pack("{s:I, s:o, s:o, s:o, s:I, s:i, s:i, s:s, s:I, s:b}", "seq",
+                            (json_int_t)seq, "counts", cj, "providers", coord_health_json(h, np),
+                            "deployments", views_json(k->s->c), "runsOpen",
+                            (json_int_t)pump_runs_open(k->s->pump), "clients",
+                            atomic_load(&k->s->clients), "pid", (int)getpid(), "defaultProvider",
+                            coord_default_provider(k->s->c), "timeoutMs",
+                            (json_int_t)coord_options(k->s->c)->timeout_ms, "learning",
+                            coord_learn(k->s->c) != NULL));
 }
 
 static enum MHD_Result h_list(struct call *k)
@@ -197,9 +180,9 @@ static enum MHD_Result h_one(struct call *k)
     if (coord_view(k->s->c, k->id, &v) != 0)
         return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here", k->id);
     res = coord_result(k->s->c, k->id);
-    return answer(
-        k->conn, MHD_HTTP_OK,
-        json_pack("{s:o, s:o}", "deployment", view_json(&v), "result", res ? res : json_null()));
+    return answer(k->conn, MHD_HTTP_OK,
+                  json_pack("{s:o, s:o}", "deployment", coord_view_json(&v), "result",
+                            res ? res : json_null()));
 }
 
 static int query_u64(struct MHD_Connection *conn, const char *key, uint64_t *out)
@@ -309,6 +292,35 @@ static enum MHD_Result h_cancel(struct call *k)
     fprintf(stderr, "swarmdeck serve: deployment %" PRId64 " cancelled by pid %d uid %d\n", k->id,
             (int)k->pid, (int)k->uid);
     return answer(k->conn, MHD_HTTP_OK, json_pack("{s:I}", "cancelled", (json_int_t)k->id));
+}
+
+/* POST /v1/cancel {"ids": [...]} or {"all": true}: many at once (a
+ * console's tagged rows, its cleanup). Ids not live or already ended are
+ * skipped; the answer counts those cancelled. */
+static enum MHD_Result h_cancel_many(struct call *k)
+{
+    json_t *ids = json_object_get(k->body, "ids"), *x;
+    int all = json_is_true(json_object_get(k->body, "all"));
+    size_t i, n = 0;
+
+    if (!all && !json_is_array(ids))
+        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "cancel needs \"ids\": [...] or \"all\": true");
+    if (!all)
+        json_array_foreach(ids, i, x) if (!json_is_integer(x) ||
+                                          json_integer_value(x) <=
+                                              0) return fail(k->conn, MHD_HTTP_BAD_REQUEST,
+                                                             "\"ids\" must hold deployment ids");
+    if (all) {
+        struct deploy_view *v = coord_list_all(k->s->c, &i);
+        for (size_t j = 0; j < i; j++)
+            n += !traj_state_terminal(v[j].state) && coord_cancel(k->s->c, v[j].id) == 0;
+        free(v);
+    } else {
+        json_array_foreach(ids, i, x) n += coord_cancel(k->s->c, json_integer_value(x)) == 0;
+    }
+    fprintf(stderr, "swarmdeck serve: %zu deployment(s) cancelled by pid %d uid %d\n", n,
+            (int)k->pid, (int)k->uid);
+    return answer(k->conn, MHD_HTTP_OK, json_pack("{s:I}", "cancelled", (json_int_t)n));
 }
 
 static enum MHD_Result h_suggest(struct call *k)
@@ -445,6 +457,7 @@ static const struct route {
     {R_GET, "/deployments/#", R_ID, h_one},
     {R_GET, "/deployments/#/output", R_ID, h_output},
     {R_POST, "/deployments/#/cancel", R_ID | R_MUTATES, h_cancel},
+    {R_POST, "/cancel", R_MUTATES | R_BODY, h_cancel_many},
     {R_GET, "/events", 0, h_events},
     {R_GET, "/runs/#", R_ID, h_run},
     {R_POST, "/suggest", R_BODY, h_suggest},
