@@ -28,6 +28,7 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     "daemon_e2e_protocol_hangup|daemon_e2e.py|Protocol.test_client_hangs_up_mid_request|300"
     "daemon_e2e_protocol_other_uid|daemon_e2e.py|Protocol.test_other_uid_refused|300|sanitize"
     "daemon_e2e_events_resume|daemon_e2e.py|Events.test_resume_no_gap_no_duplicate|600"
+    "daemon_e2e_events_reconnects|daemon_e2e.py|Events.test_ten_thousand_reconnects|600"
     "daemon_e2e_events_resync|daemon_e2e.py|Events.test_since_in_the_future_resyncs|300"
     "daemon_e2e_crash_kill9|daemon_e2e.py|Crash.test_kill9_daemon|600"
     "daemon_e2e_crash_wait_kill9|daemon_e2e.py|Crash.test_wait_after_kill9|600"

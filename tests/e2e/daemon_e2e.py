@@ -929,6 +929,80 @@ class Events(DaemonCase):
         self.assertIsNotNone(ended_at)
         self.assertEqual(json.loads(summary)["summary"], runev["summary"])
 
+    def test_ten_thousand_reconnects(self):
+        """10,000 reconnects while deployments run: each connection reads what arrives in a
+        few milliseconds (cut anywhere, a partial line included) and the next resumes from
+        the last whole event. Together they must be the uninterrupted stream: no gap, no
+        duplicate, no resync."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        ro, rw = env.sock(True), env.sock()
+        base = call(ro, "GET", "/v1/status")[1]["seq"]
+
+        def launch():
+            st, ans, raw = call(rw, "POST", "/v1/deployments",
+                                {"strategy": "momentum", "agents": 4, "pace": 3000,
+                                 "symbol": "SPY"})
+            self.assertEqual(st, 201, raw)
+            return ans["run"]
+
+        def piece(since):
+            """One connection: the whole event lines it got before it was dropped."""
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(ro)
+            # HTTP/1.0: the body is the bare stream, no chunk framing to cut through.
+            s.sendall(b"GET /v1/events?since=%d HTTP/1.0\r\nHost: d\r\n\r\n" % since)
+            s.settimeout(0.003)
+            buf = b""
+            try:
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    buf += b
+            except socket.timeout:
+                pass
+            finally:
+                s.close()
+            head, sep, body = buf.partition(b"\r\n\r\n")
+            if sep and not head.startswith(b"HTTP/1.0 200") and not head.startswith(b"HTTP/1.1 200"):
+                raise AssertionError("events: %r" % head[:80])
+            return body.split(b"\n")[:-1]  # the last piece is partial (or empty)
+
+        run, ended_runs = launch(), 0
+        last, pieces, reconnects, busy = base, [], 0, 0
+        while reconnects < 10000:
+            got = piece(last)
+            reconnects += 1
+            busy += bool(got)
+            for line in got:
+                ev = json.loads(line)
+                if ev.get("type") == "bookmark":
+                    continue
+                self.assertNotEqual(ev.get("type"), "resync", "resync after %d" % last)
+                self.assertEqual(ev["seq"], last + 1, "gap or duplicate after %d" % last)
+                pieces.append(line + b"\n")
+                last = ev["seq"]
+                if ev.get("type") == "run" and ev.get("run") == run:
+                    ended_runs += 1
+                    run = launch()
+        # the reference: one uninterrupted stream from the same start to the same end
+        whole = []
+        s = EventStream(ro, base, timeout=120)
+        try:
+            while len(whole) < len(pieces):
+                line, ev = s.next()
+                if ev.get("type") != "bookmark":
+                    whole.append(line)
+        finally:
+            s.close()
+        self.assertEqual(pieces, whole, "reconnecting changed the sequence")
+        self.assertGreater(busy, 1000, "too few connections carried events: not under load")
+        print("10,000 reconnects: %d events, %d connection(s) carried events, %d run(s) ended"
+              % (len(pieces), busy, ended_runs))
+        call(rw, "POST", "/v1/cancel", {"all": True})
+
     def test_since_in_the_future_resyncs(self):
         env = self.env
         d = env.serve()
