@@ -356,6 +356,8 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         goto fail;
     if (pred != NULL)
         coord_work_op(d, "suggest", sugg_wall, sugg_ms, 1, NULL); /* timed before the row existed */
+    if (r->by != NULL && r->by[0])
+        coord_work_op(d, "submit", sd_now_ms(), 0, 1, r->by); /* who asked (the daemon's peer) */
     d->v.state = TS_QUEUED;
     d->v.exit_code = -1;
     d->v.total_return = NAN;
@@ -506,6 +508,11 @@ static int unqueue_locked(struct coord *c, struct dep *d)
 
 int coord_cancel(struct coord *c, int64_t id)
 {
+    return coord_cancel_by(c, id, NULL);
+}
+
+int coord_cancel_by(struct coord *c, int64_t id, const char *by)
+{
     struct dep *d;
     int was_queued = 0;
 
@@ -515,6 +522,10 @@ int coord_cancel(struct coord *c, int64_t id)
         coord_unlock(c);
         return -1;
     }
+    /* Written before the flag: whoever sees the flag finishes the
+     * deployment and records who cancelled it (coord_work_finish). */
+    if (by != NULL && !atomic_load(&d->cancel))
+        snprintf(d->cancel_by, sizeof d->cancel_by, "%s", by);
     atomic_store(&d->cancel, 1);
     if (d->v.state == TS_QUEUED)
         was_queued = unqueue_locked(c, d);

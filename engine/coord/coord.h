@@ -110,6 +110,7 @@ struct deploy_req {
     int64_t run_id;       /* 0 = none */
     int64_t timeout_ms;   /* 0 = the coordinator's */
     int pace;             /* built-ins: bars per second to replay (0 = full speed) */
+    const char *by;       /* who asked, recorded as the "submit" operation (NULL: none) */
 };
 
 /* Validate r exactly as coord_submit would, without queueing or storing
@@ -185,6 +186,10 @@ void coord_wait_idle(struct coord *c);
  * Returns 0, or -1 if unknown or already terminal. */
 int coord_cancel(struct coord *c, int64_t id);
 void coord_cancel_all(struct coord *c);
+/* coord_cancel, recording by (who asked: "pid P uid U user NAME tty T") as
+ * the deployment's "cancel" operation (the first asker's, when several
+ * cancel it). */
+int coord_cancel_by(struct coord *c, int64_t id, const char *by);
 
 /* Health of one configured provider instance, for the console header,
  * `status` and the learner's recommendations. */

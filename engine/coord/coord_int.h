@@ -56,8 +56,9 @@ struct dep {
     json_t *result;     /* under c->lock once published */
     json_t *prediction; /* the suggestion made before launch, or NULL */
     _Atomic int cancel;
-    struct sbx *sbx;  /* under c->lock */
-    struct pinst *pi; /* the instance of sbx, under c->lock */
+    char cancel_by[160]; /* who cancelled it (set before cancel, then fixed) */
+    struct sbx *sbx;     /* under c->lock */
+    struct pinst *pi;    /* the instance of sbx, under c->lock */
     int64_t run_id;
     char want[32]; /* the provider asked for: instance name or kind */
     struct dep *qnext;

@@ -287,6 +287,8 @@ void coord_work_finish(struct coord *c, struct dep *d, int state, int exit_code,
     char *result_s = result ? json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     int64_t now = sd_now_ms();
 
+    if (state == TS_CANCELLED && d->cancel_by[0])
+        coord_work_op(d, "cancel", now, 0, 1, d->cancel_by);
     memset(&f, 0, sizeof f);
     f.state = state;
     f.exit_code = exit_code;

@@ -108,12 +108,23 @@ static int expand(struct coord *c, json_t *spec, struct deploy_req **reqs, size_
     return 0;
 }
 
+void launch_by_text(json_t *by, char *buf, size_t len)
+{
+    const char *user = json_string_value(json_object_get(by, "user"));
+    const char *tty = json_string_value(json_object_get(by, "tty"));
+
+    snprintf(buf, len, "pid %lld uid %lld user %s tty %s",
+             (long long)json_integer_value(json_object_get(by, "pid")),
+             (long long)json_integer_value(json_object_get(by, "uid")), user ? user : "?",
+             tty && tty[0] ? tty : "-");
+}
+
 int launch_submit(struct coord *c, const char *kind, json_t *spec, json_t *by, int64_t *run,
                   json_t **ids, struct sd_err *err)
 {
     struct deploy_req *reqs = NULL;
     json_t *syms = NULL, *rspec = NULL;
-    char *rtxt = NULL;
+    char *rtxt = NULL, bys[160] = "";
     size_t n = 0, checked;
     int rc = -1;
 
@@ -132,10 +143,13 @@ int launch_submit(struct coord *c, const char *kind, json_t *spec, json_t *by, i
     rtxt = json_dumps(rspec, JSON_COMPACT);
     if ((*run = run_begin(coord_store(c), kind, rtxt ? rtxt : "{}", err)) <= 0)
         goto out;
+    if (by != NULL)
+        launch_by_text(by, bys, sizeof bys);
     *ids = json_array();
     for (size_t i = 0; i < n; i++) {
         int64_t id;
         reqs[i].run_id = *run;
+        reqs[i].by = bys[0] ? bys : NULL;
         if (coord_submit(c, &reqs[i], &id, err) != 0) {
             /* Validated above, so this is the store or memory: undo the run. */
             size_t k;

@@ -287,7 +287,12 @@ static enum MHD_Result h_launch(struct call *k)
 
 static enum MHD_Result h_cancel(struct call *k)
 {
-    if (coord_cancel(k->s->c, k->id) != 0)
+    char by[160];
+    json_t *bj = by_json(k);
+
+    launch_by_text(bj, by, sizeof by);
+    json_decref(bj);
+    if (coord_cancel_by(k->s->c, k->id, by) != 0)
         return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here", k->id);
     fprintf(stderr, "swarmdeck serve: deployment %" PRId64 " cancelled by pid %d uid %d\n", k->id,
             (int)k->pid, (int)k->uid);
@@ -302,7 +307,11 @@ static enum MHD_Result h_cancel_many(struct call *k)
     json_t *ids = json_object_get(k->body, "ids"), *x;
     int all = json_is_true(json_object_get(k->body, "all"));
     size_t i, n = 0;
+    char by[160];
+    json_t *bj = by_json(k);
 
+    launch_by_text(bj, by, sizeof by);
+    json_decref(bj);
     if (!all && !json_is_array(ids))
         return fail(k->conn, MHD_HTTP_BAD_REQUEST, "cancel needs \"ids\": [...] or \"all\": true");
     if (!all)
@@ -313,10 +322,10 @@ static enum MHD_Result h_cancel_many(struct call *k)
     if (all) {
         struct deploy_view *v = coord_list_all(k->s->c, &i);
         for (size_t j = 0; j < i; j++)
-            n += !traj_state_terminal(v[j].state) && coord_cancel(k->s->c, v[j].id) == 0;
+            n += !traj_state_terminal(v[j].state) && coord_cancel_by(k->s->c, v[j].id, by) == 0;
         free(v);
     } else {
-        json_array_foreach(ids, i, x) n += coord_cancel(k->s->c, json_integer_value(x)) == 0;
+        json_array_foreach(ids, i, x) n += coord_cancel_by(k->s->c, json_integer_value(x), by) == 0;
     }
     fprintf(stderr, "swarmdeck serve: %zu deployment(s) cancelled by pid %d uid %d\n", n,
             (int)k->pid, (int)k->uid);

@@ -104,12 +104,12 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = s
 
 
-def call(sock, method, path, body=None, timeout=60):
+def call(sock, method, path, body=None, timeout=60, headers=None):
     """One request. body: bytes as is, anything else as JSON. Returns (status, JSON or None,
     raw body)."""
     c = UnixHTTPConnection(sock, timeout)
     try:
-        headers = {}
+        headers = dict(headers or {})
         if body is not None:
             if not isinstance(body, bytes):
                 body = json.dumps(body).encode()
@@ -1149,6 +1149,39 @@ class OnFinish(DaemonCase):
         # the same summary the store keeps for the run
         self.assertEqual(json.loads(env.run_row(run)[2]), got)
         self.assertIn("run %d: 2 succeeded, 0 failed" % run, self.swarmdeck_wait(run, 0))
+
+
+# --- 8. attribution -----------------------------------------------------------------------
+
+
+class Attribution(DaemonCase):
+    NAME = "daemon-attrib"
+
+    def test_mutations_attributed_in_operations(self):
+        """Who launched and who cancelled (pid and uid from SO_PEERCRED, user, tty) are in
+        the deployment's operations, as `show --json` reads them from the store."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        tty = {"X-Swarmdeck-Tty": "pts/attrib"}
+        st, ans, raw = call(env.sock(), "POST", "/v1/deployments",
+                            {"strategy": "momentum", "agents": 1, "pace": int(PACE),
+                             "symbol": "SPY"}, headers=tty)
+        self.assertEqual(st, 201, raw)
+        dep = ans["ids"][0]
+        poll(lambda: call(env.sock(), "GET", "/v1/deployments/%d" % dep)[1]["deployment"]
+             ["state"] == "running", START_S, "the deployment to run")
+        st, _, raw = call(env.sock(), "POST", "/v1/cancel", {"ids": [dep]}, headers=tty)
+        self.assertEqual(st, 200, raw)
+        poll(lambda: call(env.sock(), "GET", "/v1/deployments/%d" % dep)[1]["deployment"]
+             ["state"] == "cancelled", RUN_S, "the cancel")
+        p = env.run("--no-daemon", "show", str(dep), "--json", check=0)
+        ops = {o["name"]: o for o in json.loads(p.stdout)["operations"]}
+        me = "pid %d uid %d user " % (os.getpid(), os.getuid())
+        for name in ("submit", "cancel"):
+            self.assertIn(name, ops, sorted(ops))
+            self.assertTrue(ops[name]["detail"].startswith(me), ops[name])
+            self.assertTrue(ops[name]["detail"].endswith(" tty pts/attrib"), ops[name])
 
 
 if __name__ == "__main__":
