@@ -1183,6 +1183,31 @@ class Attribution(DaemonCase):
             self.assertTrue(ops[name]["detail"].startswith(me), ops[name])
             self.assertTrue(ops[name]["detail"].endswith(" tty pts/attrib"), ops[name])
 
+    def test_cleanup_all_goes_through_the_daemon(self):
+        """`cleanup --all` beside a daemon: the daemon cancels what it runs (attributed to the
+        cleanup's process), nothing is left interrupted behind its back, and it keeps
+        serving."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        st, ans, raw = call(env.sock(), "POST", "/v1/deployments",
+                            {"strategy": "momentum", "agents": 2, "pace": int(PACE),
+                             "symbol": "SPY"})
+        self.assertEqual(st, 201, raw)
+        ids = ans["ids"]
+        poll(lambda: call(env.sock(), "GET", "/v1/status")[1]["counts"]["running"] == 2,
+             START_S, "both to run")
+        p = env.run("cleanup", "--all", "--json", check=0)
+        got = json.loads(p.stdout)
+        self.assertEqual(got["daemonCancelled"], 2, got)
+        for i in ids:
+            v = call(env.sock(), "GET", "/v1/deployments/%d" % i)[1]["deployment"]
+            self.assertEqual(v["state"], "cancelled", v)
+            p = env.run("--no-daemon", "show", str(i), "--json", check=0)
+            ops = [o for o in json.loads(p.stdout)["operations"] if o["name"] == "cancel"]
+            self.assertEqual(len(ops), 1, ops)
+        self.assertEqual(call(env.sock(), "GET", "/v1/version")[0], 200)
+
 
 if __name__ == "__main__":
     unittest.main()
