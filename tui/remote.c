@@ -19,14 +19,16 @@
 
 #include "util.h"
 
-#define RING_LINES 5000 /* as the coordinator's own ring (coord.c) */
-#define RING_BYTES (4 << 20)
-#define PULL_MAX   5000 /* lines asked in one output request */
-#define POOL_MAX   4
-#define NOTICE_MAX 16
-#define REDIAL_MS  500
-#define RESTART_MS 3000
-#define CATCH_UP   UINT64_MAX /* "pull until the daemon has no more" */
+#define RING_LINES  5000 /* as the coordinator's own ring (coord.c) */
+#define RING_BYTES  (4 << 20)
+#define PULL_MAX    5000 /* lines asked in one output request */
+#define PULL_WINDOW 1000 /* further behind than this: skip to the newest lines */
+#define PULL_EVERY  100  /* ms between two pulls of a deployment that keeps writing */
+#define POOL_MAX    4
+#define NOTICE_MAX  16
+#define REDIAL_MS   500
+#define RESTART_MS  3000
+#define CATCH_UP    UINT64_MAX /* "pull until the daemon has no more" */
 
 struct rring {
     int64_t id;
@@ -487,14 +489,22 @@ static size_t take_lines(struct rring *g, json_t *o)
     return n;
 }
 
+/* The output thread. A console shows a window of lines, so it need not
+ * copy a flood line by line: it pulls at most every PULL_EVERY ms, and
+ * when the deployment is more than PULL_WINDOW lines ahead it skips to the
+ * newest ones and says how many it skipped (the store keeps them all).
+ * That bounds what ten consoles cost the daemon during a flood. */
 static void *puller_main(void *arg)
 {
     struct remote *r = arg;
+    uint64_t last_pull = 0;
+    int64_t last_id = 0;
 
     pthread_mutex_lock(&r->lock);
     while (!r->stop) {
         struct rring *g = r->watch ? find_ring(r, r->watch) : NULL;
         struct sd_err err = {0};
+        uint64_t now = sd_mono_ns(), from;
         char path[96];
         json_t *o = NULL;
         int64_t id;
@@ -505,8 +515,27 @@ static void *puller_main(void *arg)
             continue;
         }
         id = g->id;
+        if (id == last_id && now - last_pull < (uint64_t)PULL_EVERY * 1000000u) {
+            nap_locked(r,
+                       (int)((last_pull + (uint64_t)PULL_EVERY * 1000000u - now) / 1000000u) + 1);
+            continue;
+        }
+        last_id = id;
+        last_pull = now;
+        from = g->have + 1;
+        if (g->want != CATCH_UP && g->want - g->have > PULL_WINDOW) {
+            char note[200];
+            from = g->want - PULL_WINDOW + 1;
+            snprintf(note, sizeof note,
+                     "[swarmdeck: %" PRIu64 " line(s) not shown: they came faster than this "
+                     "console follows; the store has them all (S saves, `swarmdeck logs %" PRId64
+                     "` prints)]",
+                     from - 1 - g->have, id);
+            logring_put(g->ring, 2, 0, sd_now_ms(), note);
+            g->have = from - 1;
+        }
         snprintf(path, sizeof path, "/deployments/%" PRId64 "/output?from=%" PRIu64 "&max=%d", id,
-                 g->have + 1, PULL_MAX);
+                 from, PULL_MAX);
         pthread_mutex_unlock(&r->lock);
         rc = remote_call(r, "GET", path, NULL, &o, &err);
         pthread_mutex_lock(&r->lock);
