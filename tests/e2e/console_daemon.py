@@ -175,11 +175,12 @@ def s_reconnect(c):
     deploy(c, 2, 200)
     c.wait_for(r"running", 20)
     os.kill(pid, signal.SIGKILL)
-    c.wait_for(r"lost the daemon", 10)
+    c.wait_for(r"daemon lost", 10)  # the header says so while it reconnects
     c.wait_for(r"reconnected: the daemon restarted \(pid \d+, was %d\)" % pid, 30)
     c.wait_for(r"interrupted", 20)
     new = until("the next daemon", lambda: daemon_pid(c), 10)
     assert new != pid
+    c.wait_for(r"\| daemon %d \|" % new, 10)
 
 
 SCENARIOS = {
