@@ -2,7 +2,9 @@
  * remote_test.c: the console's engine when a daemon runs it (tui/remote.h),
  * against a real server (engine/serve) in this process over its Unix
  * socket, with a real coordinator running the momentum strategy without a
- * sandbox (so the case also runs in the sanitizer trees).
+ * sandbox (so the case also runs in the sanitizer trees, where the
+ * sanitized runner may abort: the checks compare the remote's copy with
+ * the coordinator's, whatever the outcome).
  *
  * Cases:
  *   follow    a launch of three: the remote's copy of the views reaches
@@ -172,15 +174,16 @@ static int ring_has(struct logring *r, const char *prefix)
 }
 
 struct out_wait {
-    struct logring *ring;
+    struct logring *ring, *theirs;
 };
 
+/* The local ring holds as many lines as the daemon's. */
 static int output_fn(struct rig *g, const struct ev *e, void *arg)
 {
     struct out_wait *w = arg;
     (void)g;
     (void)e;
-    return ring_has(w->ring, "@@result");
+    return logring_last_seq(w->ring) == logring_last_seq(w->theirs);
 }
 
 static struct rig rig_new(void)
@@ -225,26 +228,35 @@ static void test_follow(void)
     launch(&g, 3, &f);
     CHECK(until(&g, follow_fn, &f));
     CHECK(f.order_ok);
-    CHECK(strstr(f.notice, "3 succeeded, 0 failed") != NULL);
     n = remote_list(g.r, v, 8);
     CHECK(n == 3);
-    for (size_t i = 0; i < n; i++) {
-        struct deploy_view d;
-        CHECK(coord_view(g.c, v[i].id, &d) == 0);
-        CHECK(v[i].state == d.state && v[i].state == TS_SUCCEEDED);
-        CHECK(v[i].ended_at == d.ended_at && v[i].exit_code == d.exit_code);
+    {
+        int ok = 0;
+        char want[64];
+        for (size_t i = 0; i < n; i++) {
+            struct deploy_view d;
+            CHECK(coord_view(g.c, v[i].id, &d) == 0);
+            CHECK(v[i].state == d.state && traj_state_terminal(v[i].state));
+            CHECK(v[i].ended_at == d.ended_at && v[i].exit_code == d.exit_code);
+            CHECK(strcmp(v[i].error, d.error) == 0);
+            ok += v[i].state == TS_SUCCEEDED;
+        }
+        snprintf(want, sizeof want, "run 1: %d succeeded", ok);
+        CHECK(strncmp(f.notice, want, strlen(want)) == 0);
+        remote_counts(g.r, counts);
+        CHECK(counts[TS_SUCCEEDED] == ok);
     }
-    remote_counts(g.r, counts);
-    CHECK(counts[TS_SUCCEEDED] == 3);
     /* The output of the second one, pulled into the local ring, line for
      * line as the daemon's ring holds it. */
     w.ring = remote_log(g.r, f.ids[1]);
     CHECK(w.ring != NULL);
     if (w.ring != NULL) {
-        struct logring *theirs = coord_log(g.c, f.ids[1]);
+        w.theirs = coord_log(g.c, f.ids[1]);
         CHECK(until(&g, output_fn, &w));
-        CHECK(ring_has(w.ring, "running momentum"));
-        CHECK(logring_last_seq(w.ring) == logring_last_seq(theirs));
+        if (v[1].state == TS_SUCCEEDED) { /* the whole story, first line to last */
+            CHECK(ring_has(w.ring, "running momentum"));
+            CHECK(ring_has(w.ring, "@@result"));
+        }
     }
     CHECK(remote_log(g.r, 999) == NULL); /* not the daemon's: the store has it */
     rig_free(&g);
@@ -284,7 +296,7 @@ static void test_restart(void)
     launch(&g, 2, &f);
     CHECK(until(&g, follow_fn, &f));
     CHECK(f.order_ok);
-    CHECK(strstr(f.notice, "2 succeeded") != NULL);
+    CHECK(strncmp(f.notice, "run 2: ", 7) == 0);
     remote_info(g.r, &info);
     CHECK(info.connected);
     /* The list is the new coordinator's: the first one is not live there. */
