@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bgjob.h"
 #include "evlog.h"
 #include "launch.h"
 #include "pump.h"
@@ -50,6 +51,7 @@ struct server {
     struct coord *c;
     struct evlog *log;
     struct pump *pump;
+    struct bgjobs *jobs; /* benchmarks the daemon runs for clients (bgjob.h) */
     struct MHD_Daemon *rw, *ro;
     char sock_rw[PATH_MAX], sock_ro[PATH_MAX];
     char store_path[PATH_MAX];
@@ -332,6 +334,49 @@ static enum MHD_Result h_cancel_many(struct call *k)
     return answer(k->conn, MHD_HTTP_OK, json_pack("{s:I}", "cancelled", (json_int_t)n));
 }
 
+/* POST /v1/jobs {"command": "benchmark", "args": [...], "cwd": "/abs"}: run
+ * the command as the daemon's child (bgjob.h) -> 201 {job, pid}. */
+static enum MHD_Result h_job_start(struct call *k)
+{
+    struct sd_err err = {0};
+    const char *cmd = json_string_value(json_object_get(k->body, "command"));
+    const char *cwd = json_string_value(json_object_get(k->body, "cwd"));
+    int64_t id;
+
+    if (cmd == NULL)
+        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "a job needs \"command\"");
+    if (bgjob_start(k->s->jobs, cmd, json_object_get(k->body, "args"), cwd, &id, &err) != 0)
+        return fail(k->conn, err_status(&err), "%s", err.msg);
+    fprintf(stderr, "swarmdeck serve: job %" PRId64 " (%s) started for pid %d uid %d\n", id, cmd,
+            (int)k->pid, (int)k->uid);
+    return answer(k->conn, MHD_HTTP_CREATED, json_pack("{s:I}", "job", (json_int_t)id));
+}
+
+/* GET /v1/jobs/ID/log?from=N: its output from byte N, whether it ended. */
+static enum MHD_Result h_job_log(struct call *k)
+{
+    struct sd_err err = {0};
+    uint64_t from = 0;
+    json_t *o;
+
+    if (query_u64(k->conn, "from", &from) != 0)
+        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "from must be a whole number");
+    if ((o = bgjob_log(k->s->jobs, k->id, from, 256 * 1024, &err)) == NULL)
+        return fail(k->conn,
+                    err.code == SD_EUSAGE ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                    "%s", err.msg);
+    return answer(k->conn, MHD_HTTP_OK, o);
+}
+
+/* POST /v1/jobs/ID/interrupt: SIGINT, as Ctrl-C on its terminal would. */
+static enum MHD_Result h_job_interrupt(struct call *k)
+{
+    struct sd_err err = {0};
+    if (bgjob_interrupt(k->s->jobs, k->id, &err) != 0)
+        return fail(k->conn, MHD_HTTP_NOT_FOUND, "%s", err.msg);
+    return answer(k->conn, MHD_HTTP_OK, json_pack("{s:I}", "interrupted", (json_int_t)k->id));
+}
+
 static enum MHD_Result h_suggest(struct call *k)
 {
     struct sd_err err = {0};
@@ -467,6 +512,9 @@ static const struct route {
     {R_GET, "/deployments/#/output", R_ID, h_output},
     {R_POST, "/deployments/#/cancel", R_ID | R_MUTATES, h_cancel},
     {R_POST, "/cancel", R_MUTATES | R_BODY, h_cancel_many},
+    {R_POST, "/jobs", R_MUTATES | R_BODY, h_job_start},
+    {R_GET, "/jobs/#/log", R_ID, h_job_log},
+    {R_POST, "/jobs/#/interrupt", R_ID | R_MUTATES, h_job_interrupt},
     {R_GET, "/events", 0, h_events},
     {R_GET, "/runs/#", R_ID, h_run},
     {R_POST, "/suggest", R_BODY, h_suggest},
@@ -735,6 +783,10 @@ int server_start(struct coord *c, const struct server_opts *o, struct server **o
     }
     if ((s->pump = pump_start(c, s->log, on_finish, s, err)) == NULL)
         goto fail;
+    if ((s->jobs = bgjobs_new(o->store_path, s->log)) == NULL) {
+        sd_err_set(err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
     if (serve_sockpath(o->store_path, 0, s->sock_rw, sizeof s->sock_rw, err) != 0 ||
         serve_sockpath(o->store_path, 1, s->sock_ro, sizeof s->sock_ro, err) != 0)
         goto fail;
@@ -769,6 +821,7 @@ void server_stop(struct server *s)
         MHD_stop_daemon(s->ro);
         unlink(s->sock_ro);
     }
+    bgjobs_free(s->jobs); /* before the log its waiters write to */
     pump_stop(s->pump);
     evlog_free(s->log);
     free(s->on_finish);
@@ -783,6 +836,11 @@ int server_clients(struct server *s)
 int64_t server_last_client_ms(struct server *s)
 {
     return atomic_load(&s->last_client_ms);
+}
+
+size_t server_jobs_running(struct server *s)
+{
+    return bgjobs_running(s->jobs);
 }
 
 size_t server_runs_open(struct server *s)

@@ -35,6 +35,8 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     "daemon_e2e_crash_wait_sigterm|daemon_e2e.py|Crash.test_wait_after_sigterm|600"
     "daemon_e2e_attribution|daemon_e2e.py|Attribution.test_mutations_attributed_in_operations|300"
     "daemon_e2e_cleanup_all|daemon_e2e.py|Attribution.test_cleanup_all_goes_through_the_daemon|300"
+    "daemon_e2e_jobs_benchmark|daemon_e2e.py|Jobs.test_benchmark_runs_in_the_daemon|600"
+    "daemon_e2e_jobs_sighup|daemon_e2e.py|Jobs.test_benchmark_outlives_its_terminal|600"
     "daemon_e2e_on_finish|daemon_e2e.py|OnFinish.test_on_finish_gets_summary|300"
     "metrics_exposition_and_scrape|metrics_e2e.py|Metrics.test_exposition_and_scrape|300"
     "metrics_rules_file|metrics_e2e.py|Metrics.test_rules_file|300|sanitize"

@@ -1209,5 +1209,64 @@ class Attribution(DaemonCase):
         self.assertEqual(call(env.sock(), "GET", "/v1/version")[0], 200)
 
 
+# --- 9. jobs: a benchmark run by the daemon ------------------------------------------------
+
+
+class Jobs(DaemonCase):
+    NAME = "daemon-jobs"
+
+    def scenario(self, agents, iterations):
+        path = self.env.path("tiny.scenarios.json")
+        with open(path, "w") as f:
+            json.dump({"thresholds": {"maxLatencyMs": 600000, "minThroughput": 0},
+                       "scenarios": [{"name": "tiny", "agents": agents, "iterations": iterations,
+                                      "strategies": ["momentum"]}]}, f)
+        return path
+
+    def test_benchmark_runs_in_the_daemon(self):
+        """`benchmark` beside a daemon runs as the daemon's job: its report is printed and
+        written where the command was started (a relative -o), with the same exit status."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        p = env.run("benchmark", "-f", self.scenario(2, 1), "-o", "rel-out", check=0)
+        self.assertIn(b"running in the daemon (job 1)", p.stderr)
+        self.assertIn(b"tiny", p.stdout)
+        files = os.listdir(env.path("rel-out"))
+        self.assertEqual(len(files), 5, files)
+        self.assertIn("job 1 (benchmark) started", env.log_of(d))
+        st, log, raw = call(env.sock(), "GET", "/v1/jobs/1/log?from=0")
+        self.assertEqual(st, 200, raw)
+        self.assertTrue(log["ended"])
+        self.assertEqual(log["exitCode"], 0)
+        # bad input is refused by the daemon as it would be in process
+        refused = call(env.sock(), "POST", "/v1/jobs",
+                       {"command": "rm", "args": ["-rf", "/"], "cwd": "/"})
+        self.assertEqual(refused[0], 400, refused)
+        self.assertEqual(call(env.sock(True), "POST", "/v1/jobs",
+                              {"command": "benchmark", "args": [], "cwd": "/"})[0], 403)
+
+    def test_benchmark_outlives_its_terminal(self):
+        """SIGHUP to the client (its terminal gone) leaves the benchmark running in the
+        daemon: its report files appear all the same."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        out = env.path("out")
+        c = env.popen("benchmark", "-f", self.scenario(3, 4), "-o", out)
+        head = b""
+        while b"running in the daemon" not in head:
+            line = c.stderr.readline()
+            self.assertTrue(line, "the client ended before the job started")
+            head += line
+        c.send_signal(signal.SIGHUP)
+        c.wait(30)
+        self.assertNotEqual(c.returncode, 0)  # the client died of it
+        poll(lambda: call(env.sock(), "GET", "/v1/jobs/1/log?from=0")[1]["ended"], RUN_S,
+             "the benchmark job to end")
+        self.assertEqual(len(os.listdir(out)), 5)
+        self.assertEqual(call(env.sock(), "GET", "/v1/jobs/1/log?from=0")[1]["exitCode"], 0)
+
+
 if __name__ == "__main__":
     unittest.main()
