@@ -1,0 +1,26 @@
+# The hostile suite's command-line cases (issue 14: items 7, 10, 11): a hostile strategy's
+# escape sequences against the terminal, memory held per finished deployment, key material and
+# core dumps. Python (standard library) drives the binaries as tests/e2e/engine.cmake does;
+# tests/e2e/lib_e2e.py is shared.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET swarmdeck-runner)
+  set(HOSTILE_CLI_ENV
+    SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR}
+    SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR}
+    SWARMDECK_E2E_STRATEGIES=${CMAKE_BINARY_DIR}/e2e-strategies
+    PYTHONDONTWRITEBYTECODE=1)
+  # name | script | unittest selector (empty = all) | timeout
+  set(HOSTILE_CLI_TESTS
+    "hostile_cli_terminal|cli_terminal.py|Terminal|300")
+  foreach(spec ${HOSTILE_CLI_TESTS})
+    string(REPLACE "|" ";" parts "${spec}")
+    list(GET parts 0 tname)
+    list(GET parts 1 tscript)
+    list(GET parts 2 tsel)
+    list(GET parts 3 ttimeout)
+    add_test(NAME ${tname}
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/${tscript} -v ${tsel})
+    set_tests_properties(${tname} PROPERTIES TIMEOUT ${ttimeout} LABELS "e2e;hostile"
+      ENVIRONMENT "${HOSTILE_CLI_ENV}")
+  endforeach()
+endif()
