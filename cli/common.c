@@ -228,6 +228,8 @@ int cli_open_store(struct cli_ctx *ctx, int readonly)
 
     if (ctx->store != NULL)
         return 0;
+    if (ctx->key != NULL)
+        crypto_hold_keys(); /* main.c also calls it when it reads the key */
     if (store_open_key(ctx->db, flags, ctx->key, &ctx->store, &err) != 0)
         return cli_fail_err(&err);
     return 0;
@@ -380,6 +382,8 @@ int cli_e2b_use(enum cli_e2b_mode mode, int (*fn)(const struct e2b_config *ec, i
 
     memset(&ec, 0, sizeof ec);
     k = e2b_config_load(&ec, &err);
+    if (k != 0)
+        crypto_hold_keys(); /* an API key (even a malformed one) was read */
     if (k < 0 && mode == CLI_E2B_NEEDED)
         cli_fail_err(&err);
     else if (k < 0 && mode == CLI_E2B_WARN)

@@ -11,7 +11,8 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     PYTHONDONTWRITEBYTECODE=1)
   # name | script | unittest selector (empty = all) | timeout
   set(HOSTILE_CLI_TESTS
-    "hostile_cli_terminal|cli_terminal.py|Terminal|300")
+    "hostile_cli_terminal|cli_terminal.py|Terminal|300"
+    "hostile_cli_secrets|cli_secrets.py|Secrets|300")
   foreach(spec ${HOSTILE_CLI_TESTS})
     string(REPLACE "|" ";" parts "${spec}")
     list(GET parts 0 tname)
@@ -24,3 +25,10 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
       ENVIRONMENT "${HOSTILE_CLI_ENV}")
   endforeach()
 endif()
+
+# Key material and core dumps (item 11): the ways a key enters a process, each in a child.
+add_executable(test-nodump ${CMAKE_CURRENT_LIST_DIR}/nodump_test.c)
+target_include_directories(test-nodump PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+target_link_libraries(test-nodump PRIVATE swarmdeck_engine)
+add_test(NAME hostile_nodump COMMAND test-nodump)
+set_tests_properties(hostile_nodump PROPERTIES LABELS "sanitize;hostile" TIMEOUT 60)
