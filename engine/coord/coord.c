@@ -333,7 +333,10 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     d->timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : c->o.timeout_ms;
     d->pace = r->pace;
     snprintf(d->pace_s, sizeof d->pace_s, "%d", r->pace);
-    d->log = logring_new(5000, 4 << 20);
+    if ((d->log = logring_new(COORD_RING_RUN_LINES, COORD_RING_RUN_BYTES)) == NULL) {
+        sd_err_set(err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
     if (catalog_data_resolve(c->store, symbol, c->tmpdir, &d->data, err) != 0)
         goto fail;
     traj_uuid(d->uuid);

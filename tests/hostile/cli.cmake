@@ -12,7 +12,8 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
   # name | script | unittest selector (empty = all) | timeout
   set(HOSTILE_CLI_TESTS
     "hostile_cli_terminal|cli_terminal.py|Terminal|300"
-    "hostile_cli_secrets|cli_secrets.py|Secrets|300")
+    "hostile_cli_secrets|cli_secrets.py|Secrets|300"
+    "hostile_cli_memory|cli_memory.py|Memory|600")
   foreach(spec ${HOSTILE_CLI_TESTS})
     string(REPLACE "|" ";" parts "${spec}")
     list(GET parts 0 tname)
@@ -32,3 +33,15 @@ target_include_directories(test-nodump PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
 target_link_libraries(test-nodump PRIVATE swarmdeck_engine)
 add_test(NAME hostile_nodump COMMAND test-nodump)
 set_tests_properties(hostile_nodump PROPERTIES LABELS "sanitize;hostile" TIMEOUT 60)
+
+# Memory a finished deployment keeps (item 10): the coordinator with a fake provider whose
+# programs write 256 KiB each; heap growth per finished deployment read from the allocator.
+add_executable(test-coord-mem ${CMAKE_CURRENT_LIST_DIR}/coord_mem_test.c)
+target_include_directories(test-coord-mem PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+target_link_libraries(test-coord-mem PRIVATE swarmdeck_engine)
+if(SWARMDECK_SANITIZED)
+  target_compile_definitions(test-coord-mem PRIVATE SWARMDECK_SANITIZED=1)
+endif()
+add_test(NAME hostile_coord_mem COMMAND test-coord-mem $<TARGET_FILE:swarmdeck-runner>
+         $<TARGET_FILE:swarmdeck-sandbox>)
+set_tests_properties(hostile_coord_mem PROPERTIES LABELS "sanitize;hostile" TIMEOUT 300)
