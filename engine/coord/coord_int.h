@@ -117,7 +117,7 @@ struct coord {
     pthread_cond_t cond;
     pthread_t lock_owner; /* valid while locked: for ASSERT_LOCKED */
     int locked;
-    struct dep **deps;
+    struct dep **deps; /* every deployment, in id order */
     size_t ndeps, capdeps;
     struct dep *qhead, *qtail;
     int stopping;

@@ -44,4 +44,4 @@ if(SWARMDECK_SANITIZED)
 endif()
 add_test(NAME hostile_coord_mem COMMAND test-coord-mem $<TARGET_FILE:swarmdeck-runner>
          $<TARGET_FILE:swarmdeck-sandbox>)
-set_tests_properties(hostile_coord_mem PROPERTIES LABELS "sanitize;hostile" TIMEOUT 300)
+set_tests_properties(hostile_coord_mem PROPERTIES LABELS "sanitize;tsan;hostile" TIMEOUT 300)
