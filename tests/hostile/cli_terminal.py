@@ -36,11 +36,17 @@ C1CSI = "\u009b2J"
 HOSTILE = CLEAR + TITLE + DECRQSS + ENQ + C1CSI
 
 STRATEGY = r'''
-import json, sys
+import json, sys, time
 HOSTILE = %r
 p = json.loads(sys.argv[sys.argv.index("--params") + 1])
 print("visible-stdout " + HOSTILE, flush=True)
 print("visible-stderr " + HOSTILE, file=sys.stderr, flush=True)
+# a character split between two writes (most likely two stored chunks): shown whole
+sys.stdout.buffer.write(b"split-\xc3")
+sys.stdout.flush()
+time.sleep(0.05)
+sys.stdout.buffer.write(b"\xa9-end\n")
+sys.stdout.flush()
 if p["mode"] == 1:
     print("@@error " + json.dumps({"message": "visible-error " + HOSTILE}), flush=True)
     sys.exit(1)
@@ -153,6 +159,7 @@ class Terminal(unittest.TestCase):
         self.checked("show failed", ["visible-error"], "show", str(bad))
         self.checked("show ok", ["visible-note"], "show", str(good))
         self.checked("logs", ["visible-stdout", "visible-stderr"], "logs", str(bad))
+        self.checked("logs stdout", ["split-\u00e9-end"], "logs", str(bad), "--stream", "stdout")
         self.checked("strategies", ["visible-description", "visible-param"], "strategies")
         self.checked("history", ["hostile-term"], "history")
         # JSON on a terminal: exact JSON, the same document as through a pipe, no escapes
