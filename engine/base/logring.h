@@ -35,6 +35,8 @@ struct logline {
 
 struct logring;
 
+/* A ring that keeps at most max_lines lines and max_bytes bytes of text;
+ * it allocates as lines come, not up front. NULL when out of memory. */
 struct logring *logring_new(size_t max_lines, size_t max_bytes);
 void logring_free(struct logring *r); /* accepts NULL */
 
