@@ -133,7 +133,7 @@ out:
 const struct cli_cmd cmd_logs = {
     .name = "logs",
     .usage = "ID [--follow] [--stream stdout|stderr|both] [--raw]",
-    .summary = "print a deployment's captured output byte for byte",
+    .summary = "print a deployment's captured output (exact bytes to a pipe, or with --raw)",
     .opts = opts,
     .min_args = 1,
     .max_args = 1,
