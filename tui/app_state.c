@@ -390,6 +390,7 @@ static void set_output_ring(struct app *a, struct logring *r);
 void app_sync_output(struct app *a)
 {
     int64_t id = table_selected(&a->tbl);
+    const struct deploy_view *v;
     struct logring *r = NULL;
 
     if (id == a->out_id)
@@ -398,10 +399,11 @@ void app_sync_output(struct app *a)
     a->out_err[0] = '\0';
     logring_free(a->own_ring);
     a->own_ring = NULL;
-    if (id > 0 && a->coord != NULL)
-        r = coord_log(a->coord, id);
-    else if (id > 0 && a->remote != NULL)
-        r = remote_log(a->remote, id);
+    /* A live deployment's output comes from its ring; a finished one's from
+     * the store, whole (the engine keeps only a finished ring's tail). */
+    v = app_live_view(a, id);
+    if (id > 0 && v != NULL && !traj_state_terminal(v->state))
+        r = a->coord ? coord_log(a->coord, id) : a->remote ? remote_log(a->remote, id) : NULL;
     /* A past run: its output comes from the reader thread (output_loaded);
      * "loading output..." meanwhile. Any other load is abandoned. */
     a->out_loading = id > 0 && r == NULL ? id : 0;

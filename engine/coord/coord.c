@@ -333,7 +333,10 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     d->timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : c->o.timeout_ms;
     d->pace = r->pace;
     snprintf(d->pace_s, sizeof d->pace_s, "%d", r->pace);
-    d->log = logring_new(5000, 4 << 20);
+    if ((d->log = logring_new(COORD_RING_RUN_LINES, COORD_RING_RUN_BYTES)) == NULL) {
+        sd_err_set(err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
     if (catalog_data_resolve(c->store, symbol, c->tmpdir, &d->data, err) != 0)
         goto fail;
     traj_uuid(d->uuid);
@@ -374,7 +377,16 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         c->capdeps = c->capdeps ? c->capdeps * 2 : 64;
         c->deps = xrealloc(c->deps, c->capdeps * sizeof *c->deps);
     }
-    c->deps[c->ndeps++] = d;
+    {
+        /* Kept in id order (submitters race only between traj_insert and
+         * here, so this moves at most a few), for find_locked's search. */
+        size_t i = c->ndeps++;
+        while (i > 0 && c->deps[i - 1]->v.id > d->v.id) {
+            c->deps[i] = c->deps[i - 1];
+            i--;
+        }
+        c->deps[i] = d;
+    }
     if (c->qtail)
         c->qtail->qnext = d;
     else
@@ -399,14 +411,21 @@ fail:
     return -1;
 }
 
-/* Caller holds c->lock. */
+/* Caller holds c->lock. A binary search: c->deps is in id order, and a
+ * swarm's follower looks up every one of its deployments at each wake-up. */
 static struct dep *find_locked(struct coord *c, int64_t id)
 {
+    size_t lo = 0, hi = c->ndeps;
+
     ASSERT_LOCKED(c);
-    for (size_t i = c->ndeps; i-- > 0;)
-        if (c->deps[i]->v.id == id)
-            return c->deps[i];
-    return NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->deps[mid]->v.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->ndeps && c->deps[lo]->v.id == id ? c->deps[lo] : NULL;
 }
 
 int coord_view(struct coord *c, int64_t id, struct deploy_view *v)

@@ -322,6 +322,7 @@ void coord_work_finish(struct coord *c, struct dep *d, int state, int exit_code,
         };
         learn_observe(c->learn, &o);
     }
+    logring_trim(d->log, COORD_RING_DONE_LINES, COORD_RING_DONE_BYTES);
 
     coord_lock(c);
     d->v.state = state;

@@ -36,6 +36,7 @@
 #include "launch.h"
 #include "pump.h"
 #include "query.h"
+#include "request.h"
 #include "sock.h"
 
 #define EVLOG_CAP    65536
@@ -380,19 +381,11 @@ static enum MHD_Result h_job_interrupt(struct call *k)
 static enum MHD_Result h_suggest(struct call *k)
 {
     struct sd_err err = {0};
-    json_t *strategy = json_object_get(k->body, "strategy");
-    json_t *symbol = json_object_get(k->body, "symbol");
-    json_t *provider = json_object_get(k->body, "provider");
-    struct deploy_req r = {.strategy = json_string_value(strategy),
-                           .params = json_object_get(k->body, "params"),
-                           .symbol = json_string_value(symbol),
-                           .provider = json_string_value(provider)};
+    struct deploy_req r;
     json_t *sugg;
 
-    if (r.strategy == NULL)
-        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "suggest needs \"strategy\"");
-    if (r.params != NULL && !json_is_object(r.params))
-        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "\"params\" must be a JSON object");
+    if (request_suggest(k->body, &r, &err) != 0)
+        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "%s", err.msg);
     if (coord_learn(k->s->c) == NULL)
         return fail(k->conn, MHD_HTTP_NOT_FOUND, "this daemon runs without learning");
     if ((sugg = coord_suggest(k->s->c, &r, &err)) == NULL)
@@ -520,30 +513,6 @@ static const struct route {
     {R_POST, "/suggest", R_BODY, h_suggest},
 };
 
-/* Does url match pattern? Fills *id for a "#". */
-static int match(const char *pattern, const char *url, int64_t *id)
-{
-    while (*pattern != '\0') {
-        if (*pattern == '#') {
-            char *end;
-            long long v;
-            if (*url < '1' || *url > '9')
-                return 0;
-            errno = 0;
-            v = strtoll(url, &end, 10);
-            if (errno != 0)
-                return 0;
-            *id = v;
-            url = end;
-            pattern++;
-            continue;
-        }
-        if (*pattern++ != *url++)
-            return 0;
-    }
-    return *url == '\0';
-}
-
 static enum MHD_Result route(struct call *k, const char *url, const char *method)
 {
     int m = strcmp(method, "GET") == 0 ? R_GET : strcmp(method, "POST") == 0 ? R_POST : 0;
@@ -568,7 +537,7 @@ static enum MHD_Result route(struct call *k, const char *url, const char *method
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const struct route *r = &routes[i];
         int64_t id = 0;
-        if (!match(r->path, url, &id))
+        if (!request_match(r->path, url, &id))
             continue;
         path_known = 1;
         if (r->method != m)
@@ -630,11 +599,9 @@ static enum MHD_Result handle(struct server *s, int readonly, struct MHD_Connect
     k.pid = rq->pid;
     k.uid = rq->uid;
     if (rq->len > 0) {
-        json_error_t je;
-        k.body = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &je);
-        if (k.body == NULL)
-            return fail(conn, MHD_HTTP_BAD_REQUEST, "the body is not valid JSON: %s (line %d)",
-                        je.text, je.line);
+        struct sd_err err = {0};
+        if ((k.body = request_body(rq->body, rq->len, &err)) == NULL)
+            return fail(conn, MHD_HTTP_BAD_REQUEST, "%s", err.msg);
     }
     rc = route(&k, url, method);
     json_decref(k.body);

@@ -177,13 +177,31 @@ struct out_wait {
     struct logring *ring, *theirs;
 };
 
-/* The local ring holds as many lines as the daemon's. */
+static char *last_text(struct logring *r)
+{
+    struct logline l;
+    char *t = NULL;
+    if (logring_last_seq(r) > 0 && logring_get(r, logring_last_seq(r), &l, 1) == 1) {
+        t = l.text;
+        l.text = NULL;
+        logline_free_all(&l, 1);
+    }
+    return t;
+}
+
+/* The local ring holds the daemon's lines: as many, the same last one. */
 static int output_fn(struct rig *g, const struct ev *e, void *arg)
 {
     struct out_wait *w = arg;
+    char *a = last_text(w->ring), *b = last_text(w->theirs);
+    int same = (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0) &&
+               logring_last_seq(w->ring) - logring_first_seq(w->ring) ==
+                   logring_last_seq(w->theirs) - logring_first_seq(w->theirs);
     (void)g;
     (void)e;
-    return logring_last_seq(w->ring) == logring_last_seq(w->theirs);
+    free(a);
+    free(b);
+    return same;
 }
 
 static struct rig rig_new(void)
@@ -253,10 +271,8 @@ static void test_follow(void)
     if (w.ring != NULL) {
         w.theirs = coord_log(g.c, f.ids[1]);
         CHECK(until(&g, output_fn, &w));
-        if (v[1].state == TS_SUCCEEDED) { /* the whole story, first line to last */
-            CHECK(ring_has(w.ring, "running momentum"));
+        if (v[1].state == TS_SUCCEEDED) /* a finished one keeps its tail: the result */
             CHECK(ring_has(w.ring, "@@result"));
-        }
     }
     CHECK(remote_log(g.r, 999) == NULL); /* not the daemon's: the store has it */
     rig_free(&g);
