@@ -6,7 +6,8 @@
  * clone3 answered with ENOSYS so libc falls back to clone, whose flags can be inspected) plus
  * the kernel attack surface a trading strategy never needs: bpf, userfaultfd, io_uring,
  * perf_event_open, kexec, module loading, ptrace and clock setting. Blocked calls fail with
- * EPERM. When the host gives no network namespace, AF_INET/AF_INET6 sockets are denied too.
+ * EPERM. Socket families are an allow-list (add_socket_families: AF_UNIX, AF_INET, AF_INET6,
+ * NETLINK_ROUTE); when the host gives no network namespace, AF_INET/AF_INET6 are denied too.
  *
  * The filter is compiled to classic BPF once in the helper, before clone, so the child only
  * issues one prctl (no allocation, no libseccomp code after fork). The native arch plus x86 and
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/netlink.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -95,6 +97,49 @@ static int add(scmp_filter_ctx ctx, const char *name, int err, unsigned n, struc
     return rc == -EDOM || rc == -EOPNOTSUPP ? 0 : rc;
 }
 
+/* Socket families: an allow-list inside the deny-list. A strategy needs AF_UNIX, AF_INET and
+ * AF_INET6 (confined to the sandbox's empty network namespace, or denied above when there is
+ * none) and AF_NETLINK with NETLINK_ROUTE only (glibc's getaddrinfo and getifaddrs ask it for
+ * the interfaces). Everything else fails with EAFNOSUPPORT, as if the kernel lacked it: that
+ * closes AF_VSOCK (a VM's vsock port space is not namespaced: connects leave the sandbox),
+ * AF_PACKET, the other netlink protocols (NETLINK_KOBJECT_UEVENT is not namespaced; audit,
+ * netfilter, generic netlink reach kernel code) and every rarely used family, and it stops the
+ * kernel from autoloading a family's module on demand. References: Docker's default seccomp
+ * profile (denies AF_VSOCK, allows the rest) and Flatpak's (allows unix, inet, inet6, netlink);
+ * nsjail ships no default filter. The domain is an int: the comparisons look at the low 32 bits
+ * (MASKED_EQ) or treat any high bit as out of range (GE), so no high-bit encoding of a denied
+ * family gets through. socketpair only ever needs AF_UNIX. The x86 socketcall multiplexer
+ * passes its arguments in memory, where seccomp cannot see them: it is answered ENOSYS (libc
+ * then uses the direct socket calls, which the rules above cover). */
+static int add_socket_families(scmp_filter_ctx ctx)
+{
+    const uint32_t mask = 0xFFFFFFFFu;
+    int rc;
+
+    for (int fam = 0; fam <= AF_NETLINK; fam++) {
+        if (fam == AF_UNIX || fam == AF_INET || fam == AF_INET6 || fam == AF_NETLINK)
+            continue;
+        if ((rc = add(ctx, "socket", EAFNOSUPPORT, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, fam))) < 0)
+            return rc;
+    }
+    if ((rc = add(ctx, "socket", EAFNOSUPPORT, 1, SCMP_A0(SCMP_CMP_GE, AF_NETLINK + 1))) < 0)
+        return rc;
+    /* AF_NETLINK with any protocol but NETLINK_ROUTE (0). */
+    int nr = seccomp_syscall_resolve_name("socket");
+    if (nr != __NR_SCMP_ERROR) {
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT), nr, 2,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, mask, AF_NETLINK),
+                              SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE));
+        if (rc < 0 && rc != -EDOM && rc != -EOPNOTSUPP)
+            return rc;
+    }
+    if ((rc = add(ctx, "socketpair", EAFNOSUPPORT, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, 0))) < 0)
+        return rc;
+    if ((rc = add(ctx, "socketpair", EAFNOSUPPORT, 1, SCMP_A0(SCMP_CMP_GE, AF_UNIX + 1))) < 0)
+        return rc;
+    return add(ctx, "socketcall", ENOSYS, 0, (struct scmp_arg_cmp){0});
+}
+
 int sbx_filter_build(struct sbx_config *c, char *err, size_t errlen)
 {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -130,11 +175,15 @@ int sbx_filter_build(struct sbx_config *c, char *err, size_t errlen)
     if ((rc = add(ctx, "personality", EPERM, 1, SCMP_A0(SCMP_CMP_NE, 0))) < 0)
         goto out;
     if (c->inet_filter) {
-        if ((rc = add(ctx, "socket", EPERM, 1, SCMP_A0(SCMP_CMP_EQ, AF_INET))) < 0)
+        if ((rc = add(ctx, "socket", EPERM, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_INET))) <
+            0)
             goto out;
-        if ((rc = add(ctx, "socket", EPERM, 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6))) < 0)
+        if ((rc = add(ctx, "socket", EPERM, 1,
+                      SCMP_A0(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_INET6))) < 0)
             goto out;
     }
+    if ((rc = add_socket_families(ctx)) < 0)
+        goto out;
 
     /* Export to memory through a memfd: libseccomp 2.5 has no in-memory export. */
     what = "seccomp export";
