@@ -381,8 +381,9 @@ static int name_ok(const char *name)
 }
 
 /* One manifest file entry f, resolved against the manifest's directory dir into real (a
- * PATH_MAX buffer). Refuses what the operator did not mean to share: an absolute path, or a
- * path that leaves dir through ".." or a symlink, unless allow_outside; and an upload name
+ * PATH_MAX buffer). Refuses what the operator did not mean to share: a file that resolves
+ * outside dir (an absolute path elsewhere, "..", or a symlink leaving it; a manifest from
+ * someone else must not pull ~/.ssh into a sandbox), unless allow_outside; and an upload name
  * (the resolved base name) that is data.csv or repeats one of the names in abs. Returns 0 or
  * -1 with err set (SD_EUSAGE). */
 static int resolve_file(const char *path, const char *dir, const char *f, int allow_outside,
@@ -393,20 +394,16 @@ static int resolve_file(const char *path, const char *dir, const char *f, int al
     size_t dl = strlen(dir);
     const char *base;
 
-    if (f[0] == '/' && !allow_outside)
-        return sd_err_set(err, SD_EUSAGE,
-                          "%s: file \"%s\" is an absolute path; give it relative to the "
-                          "manifest's directory (or pass --allow-outside)",
-                          path, f);
     snprintf(full, sizeof full, "%s%s%s", f[0] == '/' ? "" : dir, f[0] == '/' ? "" : "/", f);
     if (realpath(full, real) == NULL || stat(real, &st) != 0 || !S_ISREG(st.st_mode))
         return sd_err_set(err, SD_EUSAGE, "%s: file \"%s\" does not exist or is not a regular file",
                           path, f);
-    if (!allow_outside && !(strncmp(real, dir, dl) == 0 && (real[dl] == '/' || dl == 1)))
+    if (!allow_outside && !(strncmp(real, dir, dl) == 0 && real[dl] == '/'))
         return sd_err_set(err, SD_EUSAGE,
                           "%s: file \"%s\" resolves to %s, outside the manifest's directory %s "
-                          "(through \"..\" or a symlink); pass --allow-outside to allow it",
-                          path, f, real, dir);
+                          "(%s); pass --allow-outside to allow it",
+                          path, f, real, dir,
+                          f[0] == '/' ? "an absolute path" : "through \"..\" or a symlink");
     base = strrchr(real, '/') + 1;
     if (strcmp(base, "data.csv") == 0)
         return sd_err_set(err, SD_EUSAGE,

@@ -70,8 +70,8 @@ json_t *catalog_schema_json(const struct strategy_def *d);
 
 /* Validate a manifest file, resolve its files relative to its directory,
  * store it and add it to c. Returns 0 or -1 (SD_EUSAGE, store unchanged).
- * A file must resolve (symlinks and ".." followed) inside the manifest's
- * directory and be given as a relative path, unless flags has
+ * A file must resolve (absolute, "..", symlinks followed) inside the
+ * manifest's directory, unless flags has
  * CATALOG_ALLOW_OUTSIDE (the operator's explicit --allow-outside); files are
  * uploaded under their resolved base names, which must be distinct and
  * must not be data.csv (the market data's name in the sandbox). */
