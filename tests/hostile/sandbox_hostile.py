@@ -15,6 +15,7 @@ issue 14 (items 1-5); docs/security.md's attack table names the cases.
 The strategy's files live in a directory of the test's own, next to the manifests, so the
 manifests name them relatively (no --allow-outside unless a case is about it)."""
 
+import fcntl
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -53,7 +55,8 @@ class Hostile(unittest.TestCase):
             self.shm = tempfile.mkdtemp(prefix="swarmdeck-hostile-", dir="/dev/shm")
             os.chmod(self.shm, 0o711)
             self.env.run_dir = self.env.env["XDG_RUNTIME_DIR"] = self.shm
-        self.sdir = self.env.path("strategy")
+        # The strategy's files on the work dirs' file system, so a hard link would be possible.
+        self.sdir = os.path.join(self.shm or self.env.dir, "strategy")
         os.mkdir(self.sdir)
         shutil.copy(HOSTILE, os.path.join(self.sdir, "hostile"))
         # The sandboxes' work dirs live here (sd_runtime_dir); a canary next to them proves
@@ -65,6 +68,7 @@ class Hostile(unittest.TestCase):
             f.write("canary\n")
         self.procs = []
         self.tokens = []
+        self.locks = []
 
     def tearDown(self):
         try:
@@ -72,6 +76,8 @@ class Hostile(unittest.TestCase):
                 if p.poll() is None:
                     p.kill()
                 p.wait()
+            for fd in self.locks:
+                os.close(fd)
             for tok in self.tokens:  # a failing case may leave its own strategy running
                 for pid in token_pids(tok):
                     try:
@@ -226,13 +232,34 @@ class Hostile(unittest.TestCase):
                                  for t in self.env.trajectories()), "its output", deadline=60)
         return p, tok
 
+    def hold_cgroups(self, helper_pid):
+        """Take the helper's place as holder of its cgroups' locks the moment it dies: one
+        thread per directory blocks in flock(LOCK_EX) until the helper's lock goes with it.
+        Any swarmdeck process on this machine sweeps unlocked sbx-* cgroups, killing what is
+        in them, which would end an orphaned sandbox for reasons that have nothing to do with
+        the sandbox; holding the locks leaves the sandbox to its own means. Released in
+        tearDown, before `cleanup` sweeps."""
+        argv = e2e.read_proc(helper_pid, "cmdline").split(b"\0")
+        sid = argv[argv.index(b"--id") + 1].decode()
+        for ctrl in ("memory", "cpu", "pids", "unified"):
+            path = "/sys/fs/cgroup/%s/swarmdeck/sbx-%s" % (ctrl, sid)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                continue
+            self.locks.append(fd)
+            threading.Thread(target=fcntl.flock, args=(fd, fcntl.LOCK_EX), daemon=True).start()
+
     def helpers_of(self, cli_pid):
         return [pid for pid in e2e.all_pids()
                 if (e2e.proc_status(pid) or (0, "", 0))[2] == cli_pid
                 and e2e.read_proc(pid, "comm").strip() == b"swarmdeck-sandb"]
 
     def assert_gone_by(self, tok, deadline):
-        """Every process of the strategy is gone before the monotonic deadline."""
+        """Every process of the strategy is gone before the monotonic deadline, and at most a
+        second after the kill: what ends them is the kill itself, not a later sweep of stale
+        cgroups by some other swarmdeck process of this machine (which would hide the bug)."""
+        deadline = min(deadline, time.monotonic() + 1.0)
         while token_pids(tok) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertEqual(token_pids(tok), [], "sandbox processes outlived their deadline")
@@ -244,13 +271,22 @@ class Hostile(unittest.TestCase):
         p, tok = self.linger(5)
         helpers = self.helpers_of(p.pid)
         self.assertEqual(len(helpers), 1, helpers)
-        os.kill(helpers[0], signal.SIGKILL)
-        self.assert_gone_by(tok, started + 5 + 1)
+        # The CLI is stopped, so it can neither see the helper's death nor sweep its cgroups:
+        # only the sandbox's own parent-death signal can end it.
+        os.kill(p.pid, signal.SIGSTOP)
+        try:
+            self.hold_cgroups(helpers[0])
+            os.kill(helpers[0], signal.SIGKILL)
+            self.assert_gone_by(tok, started + 5 + 1)
+        finally:
+            os.kill(p.pid, signal.SIGCONT)
 
     def test_killed_group(self):
         """SIGKILL of the CLI's whole process group (the CLI and every helper at once)."""
         started = time.monotonic()
         p, tok = self.linger(5)
+        for h in self.helpers_of(p.pid):
+            self.hold_cgroups(h)
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
         self.assert_gone_by(tok, started + 5 + 1)
@@ -259,6 +295,8 @@ class Hostile(unittest.TestCase):
         """SIGKILL of the CLI alone: its helpers see the lifeline hang up and tear down."""
         started = time.monotonic()
         p, tok = self.linger(5)
+        for h in self.helpers_of(p.pid):
+            self.hold_cgroups(h)
         p.kill()
         p.wait()
         self.assert_gone_by(tok, started + 5 + 1)
@@ -295,7 +333,7 @@ class Hostile(unittest.TestCase):
     def test_upload_outside(self):
         """Files that resolve outside the manifest's directory (a symlink leaving it, "..", an
         absolute path elsewhere) need the operator's --allow-outside."""
-        secret = self.env.path("secret.txt")
+        secret = os.path.join(os.path.dirname(self.sdir), "secret.txt")
         with open(secret, "w") as f:
             f.write("host secret\n")
         os.symlink(secret, os.path.join(self.sdir, "innocent.txt"))
