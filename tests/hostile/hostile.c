@@ -17,6 +17,8 @@
  *   sockets           try socket() for every family 0..63 and type (stream, dgram, raw,
  *                     seqpacket), every netlink protocol, socketpair for every family, a
  *                     family with high bits set, and the x86 socketcall through int $0x80
+ *   udp PORT ADDR     send a UDP datagram to the host's 127.0.0.1:PORT and a DNS query to
+ *                     ADDR:53 (the host's resolver); print "SENT ..." or "ERR ... errno"
  *   linger TOKEN      fork a setsid'ed child that ignores SIGTERM, then both sleep forever;
  *                     TOKEN is only on the command line, for the test to find them
  *   selfstat          report the link count of its own uploaded file and try to write to it
@@ -36,6 +38,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 static void result(const char *mode)
@@ -182,6 +186,33 @@ static long socketcall32(int family, int type)
 #endif
 }
 
+static void udp_to(const char *what, const char *addr, int port, const void *msg, size_t n)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0 || inet_pton(AF_INET, addr, &a.sin_addr) != 1) {
+        printf("ERR %s socket %d\n", what, errno);
+    } else if (sendto(s, msg, n, 0, (struct sockaddr *)&a, sizeof a) < 0) {
+        printf("ERR %s sendto %d\n", what, errno);
+    } else {
+        printf("SENT %s\n", what);
+    }
+    if (s >= 0)
+        close(s);
+}
+
+static int udp(int port, const char *resolver)
+{
+    /* A DNS query for example.com, type A. */
+    static const unsigned char q[] = {0x12, 0x34, 1,   0,   0,   1,   0,   0,   0,   0,
+                                      0,    0,    7,   'e', 'x', 'a', 'm', 'p', 'l', 'e',
+                                      3,    'c',  'o', 'm', 0,   0,   1,   0,   1};
+    udp_to("udp", "127.0.0.1", port, "hostile datagram", 16);
+    udp_to("dns", resolver, 53, q, sizeof q);
+    result("udp");
+    return 0;
+}
+
 static int sockets(void)
 {
     static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET};
@@ -276,6 +307,8 @@ int main(int argc, char **argv)
         return files(arg_num(argc, argv, 2, 100000));
     if (!strcmp(mode, "sockets"))
         return sockets();
+    if (!strcmp(mode, "udp") && argc > 3)
+        return udp((int)arg_num(argc, argv, 2, 0), argv[3]);
     if (!strcmp(mode, "linger"))
         linger();
     if (!strcmp(mode, "selfstat"))

@@ -17,7 +17,7 @@ if(Python3_FOUND AND TARGET e2e-fixtures)
   add_dependencies(e2e-fixtures hostile-strategy)
 
   foreach(t tree_sandboxed tree_unsandboxed tree_cleanup_after_kill disk_size disk_inodes
-            sockets killed_helper killed_group killed_cli upload_duplicate upload_data_csv
+            sockets udp_dns killed_helper killed_group killed_cli upload_duplicate upload_data_csv
             upload_outside upload_copy)
     add_test(NAME hostile_sandbox_${t}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/sandbox_hostile.py -v

@@ -6,7 +6,7 @@ issue 14 (items 1-5); docs/security.md's attack table names the cases.
                   out, unreadable dirs; never a crash, nothing left (item 1)
   disk_*          the writable dir's size and inode caps, reported as the failure (item 2)
   sockets         every socket family, netlink protocol, socketpair, high-bit domains and
-                  the 32-bit socketcall entry (item 3)
+                  the 32-bit socketcall entry (item 3); udp_dns: UDP and DNS go nowhere
   killed_*        SIGKILL of the helper, of the CLI's process group, of the CLI: no sandbox
                   process outlives its deadline by more than a second (item 4)
   upload_*        crafted manifests and uploads never write through to the operator's files
@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -211,6 +212,32 @@ class Hostile(unittest.TestCase):
         self.assertEqual([f[2] for f in self.ok_lines(out, "socketpair")], ["1"], out.decode())
         self.assertIn(b"ERR highbit 40 %d" % EAFNOSUPPORT, out)
         self.assertEqual(self.ok_lines(out, "socketcall32"), [], out.decode())
+        self.env.assert_clean()
+
+    def test_udp_dns(self):
+        """UDP to the host's loopback and a DNS query to the host's resolver go nowhere: the
+        sandbox's network namespace has only its own loopback (held before issue 14)."""
+        resolver = "10.0.2.3"
+        try:
+            with open("/etc/resolv.conf") as f:
+                for ln in f:
+                    if ln.split()[:1] == ["nameserver"] and "." in ln.split()[1]:
+                        resolver = ln.split()[1]
+                        break
+        except OSError:
+            pass
+        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        srv.bind(("127.0.0.1", 0))
+        srv.setblocking(False)
+        try:
+            p, t = self.deploy("udp", ["udp", str(srv.getsockname()[1]), resolver],
+                               expect="succeeded")
+            out = self.env.output(t["id"], 1)
+            self.assertRegex(out, rb"ERR dns sendto (101|22)\n")  # ENETUNREACH
+            with self.assertRaises(BlockingIOError):
+                srv.recvfrom(100)
+        finally:
+            srv.close()
         self.env.assert_clean()
 
     # --- item 4: killed parents ------------------------------------------------------------------
