@@ -364,6 +364,8 @@ int sd_rm_rf_why(const char *path, char *why, size_t whyn)
             DIR *d = probe >= 0 ? fdopendir(probe) : NULL;
             struct dirent *e;
             int empty = 1;
+            if (d != NULL)
+                rewinddir(d); /* the dup shares the offset the pass left at the end */
             while (d != NULL && (e = readdir(d)) != NULL)
                 if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
                     empty = 0;

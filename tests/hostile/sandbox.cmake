@@ -26,3 +26,10 @@ if(Python3_FOUND AND TARGET e2e-fixtures)
       ENVIRONMENT "${E2E_ENV};SWARMDECK_HOSTILE_BIN=${HOSTILE_DIR}/hostile")
   endforeach()
 endif()
+
+# sd_rm_rf on a 64 KiB thread stack against a hostile tree, and an immutable leftover that is
+# reported, not fatal (item 1). C only: runs in the ASan+UBSan tree too.
+add_executable(rm_tree_test ${CMAKE_CURRENT_LIST_DIR}/rm_tree_test.c)
+target_link_libraries(rm_tree_test PRIVATE swarmdeck_engine)
+add_test(NAME hostile_rm_tree COMMAND rm_tree_test)
+set_tests_properties(hostile_rm_tree PROPERTIES TIMEOUT 300 LABELS "hostile;sanitize")
