@@ -240,6 +240,7 @@ void cli_print_suggestion(json_t *suggestion);
     {"timeout", 0, "SEC", "wall-clock limit per deployment in seconds (default 300)"},             \
         {"memory", 0, "MB", "memory limit per sandbox in MB (default 512, 0 = none)"},             \
         {"cpus", 0, "N", "CPU limit per sandbox in cores (default 1, 0 = none)"},                  \
+        {"disk", 0, "MB", "size cap of a sandbox's writable work dir in MB (default 256)"},        \
         {"max-agents", 0, "N", "deployments running at once (default 10)"},                        \
         {"strict", 0, NULL, "refuse to run when sandbox isolation is degraded"},                   \
         {"unsandboxed", 0, NULL, "run without any isolation (explicit opt-in; never default)"},    \

@@ -9,6 +9,8 @@
 
 static const struct cli_opt opts[] = {
     {"json", 0, NULL, "print as JSON"},
+    {"allow-outside", 0, NULL,
+     "add: allow files given as absolute paths or outside the manifest's directory"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -29,7 +31,8 @@ static int exec_strategies(struct cli_ctx *ctx, struct cli_args *a)
     if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0)
         return cli_fail_err(&err);
     if (strcmp(sub, "add") == 0) {
-        if (catalog_add_manifest(cat, ctx->store, a->argv[1], &err) != 0) {
+        int fl = cli_flag(&cmd_strategies, a, "allow-outside") ? CATALOG_ALLOW_OUTSIDE : 0;
+        if (catalog_add_manifest_flags(cat, ctx->store, a->argv[1], fl, &err) != 0) {
             catalog_free(cat);
             return cli_fail_err(&err);
         }

@@ -342,6 +342,11 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
             return 2;
         o->memory_mb = l;
     }
+    if ((v = cli_val_def(cmd, a, "disk")) != NULL) {
+        if (cli_parse_long("disk", v, 1, 1 << 20, &l))
+            return 2;
+        o->disk_mb = l;
+    }
     if ((v = cli_val_def(cmd, a, "cpus")) != NULL) {
         if (cli_parse_double("cpus", v, 0, 1024, &d))
             return 2;

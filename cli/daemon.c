@@ -436,8 +436,8 @@ int cli_daemon_launch(struct client *cl, const char *kind, json_t *spec, int det
 size_t cli_daemon_engine_args(const struct cli_cmd *cmd, const struct cli_args *a, char **out,
                               size_t max)
 {
-    static const char *const valued[] = {"timeout", "memory",   "cpus",    "max-agents",
-                                         "seed",    "provider", "failover"};
+    static const char *const valued[] = {"timeout", "memory",   "cpus",     "max-agents",
+                                         "seed",    "provider", "failover", "disk"};
     static const char *const flags[] = {"strict", "unsandboxed", "no-learning", "auto-optimize"};
     static char names[16][24];
     size_t n = 0, k = 0;

@@ -41,6 +41,7 @@ void coord_opts_default(struct coord_opts *o)
     o->memory_mb = 512;
     o->cpus = 1;
     o->pids = 256;
+    o->disk_mb = 256;
     o->learning = 1;
     o->retries = 3;
     o->max_output = 256ll << 20;

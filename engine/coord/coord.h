@@ -54,6 +54,7 @@ struct coord_opts {
     int64_t memory_mb;  /* per sandbox (512; 0 = none) */
     double cpus;        /* per sandbox (1; 0 = none) */
     int pids;           /* per sandbox (256) */
+    int64_t disk_mb;    /* writable work dir cap per sandbox (256 MiB) */
     int learning;       /* record predictions and learn (issue: learning) */
     int auto_optimize;  /* choose unpinned parameters (issue: learning) */
     int strict;         /* refuse degraded isolation */

@@ -125,9 +125,13 @@ static void teardown(struct coord *c, struct dep *d, struct sbx *b)
     d->sbx = NULL;
     coord_unlock(c);
     op_begin(&t);
-    d->pi->p->ops->destroy(b);
+    int rc = d->pi->p->ops->destroy(b);
     store_lease_remove(c->store, d->v.sandbox_id);
-    op_end(d, &t, "destroy", 1, NULL);
+    /* A leftover the provider could not remove is reported here, never fatal. */
+    op_end(d, &t, "destroy", rc == 0,
+           rc == 0 ? NULL
+                   : "teardown incomplete: left behind (a local work dir's files, or an E2B "
+                     "sandbox until its time-to-live ends)");
 }
 
 /* Create a sandbox on pi and lease it. Returns it, or NULL with err set. */
@@ -140,6 +144,7 @@ static struct sbx *create(struct coord *c, struct dep *d, struct pinst *pi, stru
         .memory_mb = c->o.memory_mb,
         .cpus = c->o.cpus,
         .pids = c->o.pids,
+        .disk_mb = c->o.disk_mb,
         .strict = c->o.strict,
         .unsandboxed = c->o.unsandboxed,
         .traj_id = d->v.id,
@@ -259,6 +264,10 @@ static int classify(struct coord *c, struct dep *d, const struct sbx_exit *ex, c
     else if (ex->oom)
         snprintf(msg, n, "killed: memory limit %lld MB exceeded (peak %lld MB)",
                  (long long)c->o.memory_mb, (long long)(ex->mem_peak_kb / 1024));
+    else if (ex->disk_full)
+        snprintf(msg, n, "work dir full: the sandbox's %s cap was reached (--disk %lld MB)",
+                 ex->disk_full == SBX_DISK_FULL_INODES ? "file count" : "size",
+                 (long long)c->o.disk_mb);
     else if (ex->signal != 0)
         snprintf(msg, n, "killed by signal %d (%s)", ex->signal, strsignal(ex->signal));
     else if (ex->code != 0)

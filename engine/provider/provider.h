@@ -31,6 +31,7 @@ struct sbx_spec {
     int64_t memory_mb;  /* 0 = none */
     double cpus;        /* 0 = none */
     int pids;           /* 0 = provider default */
+    int64_t disk_mb;    /* size cap of the sandbox's writable work dir; 0 = provider default */
     int strict;         /* refuse to run with degraded isolation */
     int unsandboxed;    /* explicit opt-in to no isolation (local only) */
     int64_t traj_id;    /* for the provider's own bookkeeping (metadata) */
@@ -43,10 +44,13 @@ struct sbx_exit {
     int timed_out;    /* the provider's wall-clock limit fired */
     int oom;          /* the memory limit killed it */
     int setup_failed; /* the sandbox never ran the program (provider fault) */
+    int disk_full;    /* the work dir reached its size or inode cap (SBX_DISK_FULL_*), or 0 */
     int64_t mem_peak_kb;
     int64_t cpu_ms;
     int64_t wall_ms;
 };
+
+enum { SBX_DISK_FULL_BYTES = 1, SBX_DISK_FULL_INODES = 2 };
 
 struct sbx_callbacks {
     /* A chunk of output, stream 1 = stdout, 2 = stderr. data is only valid
