@@ -57,6 +57,7 @@ struct coord_opts {
     int learning;       /* record predictions and learn (issue: learning) */
     int auto_optimize;  /* choose unpinned parameters (issue: learning) */
     int strict;         /* refuse degraded isolation */
+    int internet;       /* E2B sandboxes may reach the internet (explicit opt-in; default none) */
     int unsandboxed;    /* explicit opt-in to no isolation */
     int retries;        /* provider-error retries (3) */
     int64_t max_output; /* bytes per deployment before it is stopped (256 MiB) */
@@ -148,6 +149,10 @@ struct deploy_view {
     double reward;
     char isolation_level[32];
     uint64_t output_bytes;
+    /* What a running deployment waits for before its sandbox exists, e.g.
+     * "waiting for E2B capacity on e2b (429: ...); next try in 4 s"; "" when
+     * it waits for nothing. */
+    char waiting[256];
 };
 
 /* Fill v for deployment id; returns 0, or -1 if this coordinator does not

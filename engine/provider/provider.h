@@ -35,6 +35,15 @@ struct sbx_spec {
     int unsandboxed;    /* explicit opt-in to no isolation (local only) */
     int64_t traj_id;    /* for the provider's own bookkeeping (metadata) */
     int64_t run_id;     /* the run it belongs to, 0 = none (metadata) */
+    int internet;       /* explicit opt-in to outside network (E2B only; local never has one) */
+    /* Set when the deployment is cancelled; a create that waits (for E2B
+     * capacity) polls it and gives up. May be NULL. */
+    const _Atomic int *cancel;
+    /* Called by create, on its thread, with what it is waiting for ("waiting
+     * for E2B capacity ..."), and with NULL when it no longer waits. May be
+     * NULL. */
+    void (*note)(void *arg, const char *status);
+    void *note_arg;
 };
 
 struct sbx_exit {

@@ -1,0 +1,327 @@
+"""e2b_prod_e2e: the E2B provider in production conditions (issue 18), against the E2B double
+(tests/fixtures/e2b_double.py) on 127.0.0.1. Every wait is on a condition with a deadline.
+
+  Ttl         a run longer than the plan's maximum TTL is kept alive with
+              POST /sandboxes/{id}/timeout; a --timeout over the plan's maximum is clamped.
+  Capacity    E2B's concurrency-limit 429 (no Retry-After) queues creates with a bounded
+              backoff, is shown as "waiting for E2B capacity", never opens the breaker, gives
+              up with a clear message, and a cancel ends the wait.
+  Internet    allow_internet_access is false unless --internet; --internet on local refused.
+  CreateWait  a create answered after createTimeoutMs is abandoned and its sandbox destroyed.
+  Envd        envd below 0.1.0 is refused (and the sandbox killed); below 0.4.0 the default
+              user is named (Authorization: Basic).
+  Creds       a refused envd access token is not blamed on the API key.
+  Metrics     metrics are asked for a window (start, end), never the whole history.
+  Resources   --strict with --cpus the template cannot meet is refused; --memory maps to
+              RLIMIT_AS; a runner built for another machine is refused before any upload.
+  Redact      a hostile API echoing the key upper-cased and in pieces leaks none of it.
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
+import lib_e2e as e2e  # noqa: E402
+from e2b_e2e import KEY, E2bEnv  # noqa: E402
+
+
+def path_of(req):
+    return req[2].split("?")[0]
+
+
+class Base(unittest.TestCase):
+    name = "e2bprod"
+    config = None
+    double = {}
+
+    def setUp(self):
+        self.env = E2bEnv(self.name, config=self.config, **self.double)
+
+    def tearDown(self):
+        self.env.close()
+
+    def deploy(self, *args, check=None, strategy="momentum"):
+        return self.env.run("deploy", "-s", strategy, "--symbol", "SPY", "--no-learning",
+                            "--provider", "e2b", *args, check=check)
+
+    def last(self):
+        return self.env.trajectories()[-1]
+
+    def reqs(self, method, path):
+        return [r for r in self.env.double.requests if r[1] == method and path_of(r) == path]
+
+    def creates(self):
+        return [json.loads(r[4]) for r in self.reqs("POST", "/v2/sandboxes")]
+
+    def health(self, name="e2b"):
+        st = json.loads(self.env.run("status", "--json", check=0).stdout)
+        return [p for p in st["providers"] if p["name"] == name][0]
+
+    def assert_exact(self, t):
+        self.assertEqual(t["status"], "succeeded", t)
+        self.assertEqual(self.env.output(t["id"], 1),
+                         e2e.runner_output("momentum", "SPY", t["params"]))
+
+
+class Ttl(Base):
+    name = "e2bttl"
+    config = {"maxTimeoutS": 2}
+    double = {"max_timeout_s": 2}
+
+    def test_long_run_kept_alive(self):
+        env = self.env
+        t0 = time.monotonic()
+        self.deploy("--pace", "1500", check=0)  # several seconds: longer than the 2 s TTL
+        took = time.monotonic() - t0
+        t = self.last()
+        self.assertEqual(t["status"], "succeeded", t)
+        self.assertEqual(env.output(t["id"], 1),
+                         e2e.runner_output("momentum", "SPY", t["params"], pace=1500))
+        self.assertGreater(took, 2.0, "the run must outlast the initial TTL to prove anything")
+        self.assertEqual([c["timeout"] for c in self.creates()], [2])  # clamped to the plan
+        refreshes = [json.loads(r[4]) for r in env.double.requests
+                     if r[1] == "POST" and path_of(r).endswith("/timeout")]
+        self.assertGreaterEqual(len(refreshes), 2, "the TTL was not refreshed")
+        self.assertTrue(all(r == {"timeout": 2} for r in refreshes), refreshes)
+        env.assert_no_leak()
+
+    def test_timeout_over_the_plan_clamped(self):
+        env = self.env
+        env.write_config({})  # the default plan maximum: one hour (Hobby)
+        env.double.max_timeout_s = 3600
+        self.deploy("--timeout", "3500", check=0)
+        self.assert_exact(self.last())
+        self.assertEqual([c["timeout"] for c in self.creates()], [3600])
+        env.assert_no_leak()
+
+
+class Capacity(Base):
+    name = "e2bcap"
+    config = {"breaker": {"failures": 1, "cooldownMs": 600000}}
+    double = {"concurrency": 1}
+
+    def test_waits_for_capacity(self):
+        env = self.env
+        p = env.run("deploy", "-s", "momentum", "--symbol", "SPY", "-a", "3", "--max-agents",
+                    "3", "--no-learning", "--provider", "e2b", "--pace", "4000", check=0)
+        trajs = env.trajectories()
+        self.assertEqual([t["status"] for t in trajs], ["succeeded"] * 3)
+        self.assertEqual([t["provider"] for t in trajs], ["e2b"] * 3)
+        limited = [r for r in self.reqs("POST", "/v2/sandboxes") if r[4] and True]
+        self.assertGreater(len(limited), 3, "no create met the concurrency limit")
+        self.assertIn(b"waiting for E2B capacity", p.stderr)
+        h = self.health()
+        self.assertEqual((h["breaker"], h["failures"]), ("closed", 0))
+        env.assert_no_leak()
+
+    def test_gives_up_bounded_not_breaker(self):
+        env = self.env
+        env.write_config({"breaker": {"failures": 1, "cooldownMs": 600000},
+                          "capacityWaitMs": 2500})
+        env.double.concurrency = 0
+        p = self.deploy(check=1)
+        t = self.last()
+        self.assertEqual(t["status"], "failed")
+        self.assertIn("no E2B capacity", t["error"])
+        self.assertIn("maximum number of concurrent", t["error"])
+        self.assertIn(b"waiting for E2B capacity", p.stderr)
+        h = self.health()
+        self.assertEqual((h["breaker"], h["failures"]), ("closed", 0))
+
+    def test_cancel_while_waiting(self):
+        env = self.env
+        env.double.concurrency = 0
+        proc = env.popen("deploy", "-s", "momentum", "--symbol", "SPY", "--no-learning",
+                         "--provider", "e2b")
+        e2e.wait_for(lambda: len(self.reqs("POST", "/v2/sandboxes")) >= 2,
+                     "creates meeting the limit", 30)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertEqual(self.last()["status"], "cancelled")
+
+
+class Internet(Base):
+    name = "e2bnet"
+
+    def test_no_internet_by_default(self):
+        self.deploy(check=0)
+        self.deploy("--internet", check=0)
+        self.assertEqual([c["allow_internet_access"] for c in self.creates()], [False, True])
+        iso = [json.loads(t["isolation"]) for t in self.env.trajectories()]
+        self.assertEqual([i["network"] for i in iso], ["none", "internet (opted in)"])
+        self.env.assert_no_leak()
+
+    def test_internet_refused_on_local(self):
+        p = self.env.run("deploy", "-s", "momentum", "--symbol", "SPY", "--internet", check=2)
+        self.assertIn(b"local sandboxes never have a network", p.stderr)
+
+
+class CreateWait(Base):
+    name = "e2bcwait"
+    config = {"createTimeoutMs": 500}
+
+    def test_late_answer_destroyed(self):
+        env = self.env
+        env.double.create_delay = 2.0
+        env.double.fault("createslow", 1)
+        self.deploy(check=0)  # the first create is abandoned, the retry succeeds
+        self.assert_exact(self.last())
+        ids = [r[2].split("/")[-1] for r in env.double.requests
+               if r[1] == "DELETE" and r[2].startswith("/sandboxes/")]
+        # The late sandbox is destroyed when its answer arrives, not left to its TTL.
+        e2e.wait_for(lambda: env.double.sandboxes() == [], "the late sandbox destroyed", 30)
+        ids = [r[2].split("/")[-1] for r in env.double.requests
+               if r[1] == "DELETE" and r[2].startswith("/sandboxes/")]
+        self.assertEqual(len(ids), 2, ids)  # the late one and the deployment's own
+        self.assertEqual(env.double.created, 2)
+        ops = env.sql("SELECT name, ok, detail FROM operations WHERE name = 'create'")
+        self.assertEqual([o[1] for o in ops], [0, 1])
+        self.assertIn("no answer within 500 ms", ops[0][2])
+
+
+class Envd(Base):
+    name = "e2benvd"
+
+    def test_too_old_refused(self):
+        env = self.env
+        env.double.envd_version = "0.0.9"
+        self.deploy(check=1)
+        t = self.last()
+        self.assertEqual(t["status"], "failed")
+        self.assertIn("envd 0.0.9, older than 0.1.0", t["error"])
+        self.assertEqual(env.double.created, 1)  # refused, not retried
+        env.assert_no_leak()
+
+    def test_old_envd_gets_the_default_user(self):
+        env = self.env
+        env.double.envd_version = "0.3.2"
+        self.deploy(check=0)
+        self.assert_exact(self.last())
+        envd = [r for r in env.double.requests if r[0] == "proxy" and path_of(r) != "/health"]
+        self.assertTrue(envd)
+        for r in envd:
+            self.assertEqual(r[3].get("Authorization"), "Basic dXNlcjo=", r[2])
+        env.double.envd_version = "0.6.4"
+        n = len(env.double.requests)
+        self.deploy(check=0)
+        newer = [r for r in env.double.requests[n:] if r[0] == "proxy"]
+        self.assertTrue(all("Authorization" not in r[3] for r in newer))
+
+
+class Creds(Base):
+    name = "e2bcreds"
+    config = {"breaker": {"failures": 100}}
+
+    def test_envd_token_refusal_named(self):
+        env = self.env
+        env.double.fault("envd401")
+        self.deploy(check=1)
+        t = self.last()
+        self.assertIn("envd access token was refused (401", t["error"])
+        self.assertNotIn("API key was refused", t["error"])
+        env.double.clear()
+        env.double.fault("401")
+        self.deploy(check=1)
+        self.assertIn("the E2B API key was refused (401", self.last()["error"])
+        env.assert_no_leak()
+
+
+class Metrics(Base):
+    name = "e2bmetrics"
+    config = {"sampleMs": 250}
+
+    def test_windowed(self):
+        env = self.env
+        t0 = int(time.time())
+        self.deploy("--pace", "2000", check=0)
+        ms = [r for r in env.double.requests if path_of(r).endswith("/metrics")]
+        self.assertGreaterEqual(len(ms), 2)
+        import urllib.parse
+        for r in ms:
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(r[2]).query)
+            self.assertIn("start", q, r[2])
+            self.assertIn("end", q, r[2])
+            self.assertGreaterEqual(int(q["start"][0]), t0 - 1)
+        # Later windows start at the newest sample seen, so they do not grow with the run.
+        starts = [int(urllib.parse.parse_qs(urllib.parse.urlsplit(r[2]).query)["start"][0])
+                  for r in ms]
+        self.assertEqual(starts, sorted(starts))
+        self.assertGreater(starts[-1], starts[0])
+
+
+class Resources(Base):
+    name = "e2bres"
+
+    def test_strict_cpus_refused(self):
+        env = self.env
+        self.deploy("--strict", "--cpus", "1", check=1)
+        t = self.last()
+        self.assertEqual(t["status"], "failed")
+        self.assertIn("--cpus 1 cannot be enforced on E2B", t["error"])
+        self.deploy("--strict", "--cpus", "2", check=0)
+        self.assert_exact(self.last())
+        env.assert_no_leak()
+
+    def test_memory_mapped(self):
+        env = self.env
+        self.deploy("--memory", "256", "--cpus", "1", check=0)
+        t = self.last()
+        self.assert_exact(t)
+        start = [json.loads(r[4][5:]) for r in env.double.requests
+                 if path_of(r) == "/process.Process/Start"][-1]
+        self.assertIn("ulimit -v 262144 && ", start["process"]["args"][1])
+        iso = json.loads(t["isolation"])
+        self.assertIn("memory 256 MB as RLIMIT_AS (VM has 512 MB)", iso["limits"])
+        self.assertIn("--cpus 1 not enforced", iso["limits"])
+
+    def test_foreign_arch_refused_before_upload(self):
+        env = self.env
+        elf = bytearray(64)
+        elf[0:4] = b"\x7fELF"
+        elf[4], elf[5], elf[6] = 2, 1, 1  # 64-bit, little-endian
+        elf[18:20] = (183).to_bytes(2, "little")  # EM_AARCH64
+        binp = env.path("arm-runner")
+        with open(binp, "wb") as f:
+            f.write(bytes(elf))
+        os.chmod(binp, 0o755)
+        manifest = env.path("arm.json")
+        with open(manifest, "w") as f:
+            json.dump({"name": "armstrat", "description": "built for arm64",
+                       "command": ["./arm-runner"], "files": [binp], "params": []}, f)
+        env.add_strategy(manifest)
+        env.run("deploy", "-s", "armstrat", "--no-learning", "--provider", "e2b", check=1)
+        t = self.last()
+        self.assertIn("arm-runner is built for aarch64, but E2B sandboxes run x86_64", t["error"])
+        self.assertEqual(self.reqs("POST", "/files"), [])
+        env.assert_no_leak()
+
+
+class Redact(Base):
+    name = "e2bredact"
+
+    def test_upper_and_split_echo(self):
+        env = self.env
+        env.double.fault("echokey")
+        p = self.deploy("-v", check=1)
+        t = self.last()
+        self.assertIn("API key was refused", t["error"])
+        texts = [t["error"].encode(), p.stdout, p.stderr]
+        pieces = [KEY[i:i + 9] for i in range(0, len(KEY), 9)]
+        for text in texts:
+            low = text.lower()
+            self.assertNotIn(KEY.encode(), low)
+            for piece in pieces:
+                if len(piece) >= 8:
+                    self.assertNotIn(piece.encode(), low, text)
+        self.assertIn("[redacted]", t["error"])
+
+
+if __name__ == "__main__":
+    unittest.main()
