@@ -41,3 +41,10 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
       ENVIRONMENT "${E2B_E2E_ENV}")
   endforeach()
 endif()
+# The double stays honest: the official E2B JS SDK (npm e2b, pinned in the script, installed by
+# the test into <build>/npm-e2b) against the double. Skipped (77) without node/npm or network.
+if(Python3_FOUND)
+  add_test(NAME e2b_sdk COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2b_sdk_e2e.py -v)
+  set_tests_properties(e2b_sdk PROPERTIES TIMEOUT 900 LABELS "e2e;e2b" SKIP_RETURN_CODE 77
+    ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
+endif()
