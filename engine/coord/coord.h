@@ -191,6 +191,7 @@ struct provider_health {
     char kind[16];         /* "local" or "e2b" */
     char breaker[12];      /* "closed", "open" or "half-open" */
     char detail[64];       /* local: isolation level; e2b: domain */
+    char region[32];       /* the instance's region label (provider.region), "" = none */
     int failures;          /* consecutive failures counted by the breaker */
     double create_ms;      /* recent create latency (moving average), 0 = unknown */
     int64_t open_until_ms; /* when open: half-open after this time (epoch ms) */

@@ -94,7 +94,8 @@ struct provider_ops {
 
 struct provider {
     const struct provider_ops *ops;
-    char name[32]; /* instance name, e.g. "local", "e2b" */
+    char name[32];   /* instance name, e.g. "local", "e2b" */
+    char region[32]; /* where it runs, e.g. an E2B region's label; "" = none said */
     void *impl;
 };
 

@@ -684,6 +684,7 @@ struct provider *provider_e2b_new(const struct e2b_config *c, size_t idx, const 
     p->ops = &e2b_ops;
     p->impl = e;
     snprintf(p->name, sizeof p->name, "%s", c->inst[idx].name);
+    snprintf(p->region, sizeof p->region, "%s", c->inst[idx].region);
     return p;
 }
 

@@ -15,6 +15,8 @@
   Resources   --strict with --cpus the template cannot meet is refused; --memory maps to
               RLIMIT_AS; a runner built for another machine is refused before any upload.
   Redact      a hostile API echoing the key upper-cased and in pieces leaks none of it.
+  Regions     three regions (own key, template, label) at different latencies: placement by
+              latency and health, the region in status and the benchmark, a sweep on each.
 """
 
 import json
@@ -321,6 +323,87 @@ class Redact(Base):
                 if len(piece) >= 8:
                     self.assertNotIn(piece.encode(), low, text)
         self.assertIn("[redacted]", t["error"])
+
+
+KEYS = ["e2b_" + c * 32 for c in ("a1", "b2", "c3")]
+
+
+class Regions(Base):
+    """Three E2B regions (separate clusters, each with its own key, template and label) at
+    different latencies: placement by health and measured latency, the region in status and
+    in the benchmark's report, and the leak sweep on each."""
+    name = "e2bregion"
+
+    def setUp(self):
+        super().setUp()
+        from e2b_double import Double
+        # The env's own double is not used: each region has its own with its own key.
+        self.regions = [Double(k, latency=lat).start()
+                        for k, lat in zip(KEYS, (0.25, 0.0, 0.12))]
+        self.names = ["e2b-slow", "e2b-fast", "e2b-mid"]
+        self.env.write_config({"breaker": {"failures": 1, "cooldownMs": 600000},
+                               "instances": [
+                                   {"name": n, "region": r, "apiKey": k, "template": "base",
+                                    "apiUrl": d.api_url, "sandboxUrl": d.sandbox_url}
+                                   for n, r, k, d in zip(self.names,
+                                                         ("ap-south", "eu-west", "us-east"),
+                                                         KEYS, self.regions)]})
+        self.env.env.pop("E2B_API_KEY")
+
+    def tearDown(self):
+        for d in self.regions:
+            d.stop()
+        super().tearDown()
+
+    def test_placement_status_bench_sweep(self):
+        env = self.env
+        env.run("deploy", "-s", "momentum", "--symbol", "SPY", "-a", "7", "--max-agents", "1",
+                "--no-learning", "--provider", "e2b", check=0)
+        provs = [t["provider"] for t in env.trajectories()]
+        self.assertEqual(sorted(provs[:3]), sorted(self.names))  # each measured once
+        self.assertEqual(provs[3:], ["e2b-fast"] * 4)  # then the lowest latency wins
+        for d in self.regions:
+            self.assertEqual(d.sandboxes(), [])
+            for r in d.requests:
+                if r[0] == "api":
+                    self.assertEqual(r[3].get("X-API-Key"), d.api_key)  # its own key
+        # Health: the fast one fails, its breaker opens, the next by latency takes over.
+        self.regions[1].fault("create500")
+        env.run("deploy", "-s", "momentum", "--symbol", "SPY", "-a", "2", "--max-agents", "1",
+                "--no-learning", "--provider", "e2b", check=0)
+        self.assertEqual([t["provider"] for t in env.trajectories()][7:], ["e2b-mid"] * 2)
+        self.regions[1].clear()
+        st = json.loads(env.run("status", "--json", check=0).stdout)
+        regions = {p["name"]: p.get("region") for p in st["providers"]}
+        self.assertEqual(regions, {"local": "", "e2b-slow": "ap-south", "e2b-fast": "eu-west",
+                                   "e2b-mid": "us-east"})
+        text = env.run("status", check=0).stdout.decode()
+        self.assertIn("e2b-fast (region eu-west) breaker open", text)
+
+        # The benchmark says where each instance runs.
+        spec = env.path("regions.json")
+        with open(spec, "w") as f:
+            json.dump({"thresholds": {"maxLatencyMs": 600000, "minThroughput": 0},
+                       "scenarios": [{"name": "regional", "agents": 2, "iterations": 1,
+                                      "strategies": ["momentum"]}]}, f)
+        p = env.run("benchmark", "-f", spec, "-o", env.path("bench"), "--json",
+                    "--provider", "e2b-mid", "--no-learning", check=0)
+        rep = json.loads(p.stdout)
+        self.assertIn({"name": "e2b-mid", "kind": "e2b", "region": "us-east"}, rep["instances"])
+        txt = [n for n in os.listdir(env.path("bench")) if n.endswith(".txt")]
+        with open(os.path.join(env.path("bench"), txt[0])) as f:
+            self.assertIn("e2b-mid (region us-east)", f.read())
+
+        # The leak sweep runs on every region with that region's key.
+        sid = env.store_id()
+        for d in self.regions:
+            d.create("base", {"owner": sid, "sandbox": "sd9-dead", "pid": "1", "pidStart": "1"},
+                     600)
+            d.create("base", {"owner": "someone-else"}, 600)
+        rep = json.loads(env.run("cleanup", "--json", check=0).stdout)
+        self.assertEqual((rep["e2bFound"], rep["e2bDestroyed"]), (3, 3))
+        for d in self.regions:
+            self.assertEqual([b["metadata"]["owner"] for b in d.sandboxes()], ["someone-else"])
 
 
 if __name__ == "__main__":
