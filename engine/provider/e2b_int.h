@@ -28,6 +28,7 @@
 #define SD_E2B_INT_H
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -50,6 +51,10 @@ struct e2b {
     pthread_mutex_t mu;
     int tmpl_cpus;
     int64_t tmpl_mem_mb;
+    /* The runner template's manifest (e2b/template/), read from the first
+     * sandbox: 0 not read yet, 1 the template has none, 2 in manifest. */
+    int manifest_state;
+    json_t *manifest;
 };
 
 struct sbx {

@@ -87,6 +87,8 @@ static int on_frame(void *arg, unsigned flags, const char *payload, size_t len)
                         s->b->spec.internet ? "internet (opted in)" : "none");
         if (iso != NULL && s->b->limits[0])
             json_object_set_new(iso, "limits", json_string(s->b->limits));
+        if (iso != NULL && s->b->nbaked > 0) /* not uploaded: the template's checked copy */
+            json_object_set_new(iso, "runner", json_string("template"));
         isos = iso ? json_dumps(iso, JSON_COMPACT) : NULL;
         json_decref(iso);
         if (s->cb->started)

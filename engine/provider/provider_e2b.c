@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "crypto.h"
@@ -540,6 +541,87 @@ static int arch_check(struct e2b *e, const char *local_path, const char *name, s
                       e->cfg.arch, e->cfg.arch);
 }
 
+/* The template's runner manifest ({version, files: {NAME: {sha3-512}}}, at
+ * E2B_TEMPLATE_DIR/runner.json under the sandbox user's home, written by
+ * e2b/template/build.sh), read once per instance from its first sandbox
+ * (all its sandboxes share the template). New reference, or NULL when the
+ * template has none. */
+static json_t *template_manifest(struct sbx *b)
+{
+    struct e2b *e = b->p->impl;
+    struct hres r;
+    json_t *m = NULL;
+    int state;
+
+    pthread_mutex_lock(&e->mu);
+    state = e->manifest_state;
+    if (state == 2)
+        m = json_incref(e->manifest);
+    pthread_mutex_unlock(&e->mu);
+    if (state != 0)
+        return m;
+    e2b_envd_call(b, "GET", "/files?path=" E2B_TEMPLATE_DIR "%2Frunner.json", NULL, NULL, NULL,
+                  NULL, e->cfg.request_timeout_ms, &r);
+    if (r.cc != CURLE_OK || (r.status != 200 && r.status != 404)) {
+        e2b_hres_free(&r); /* not known either way: ask the next sandbox */
+        return NULL;
+    }
+    if (r.status == 200 && r.body.p != NULL)
+        m = json_loads(r.body.p, 0, NULL);
+    e2b_hres_free(&r);
+    if (!json_is_object(m)) {
+        json_decref(m);
+        m = NULL;
+    }
+    pthread_mutex_lock(&e->mu);
+    if (e->manifest_state == 0) {
+        e->manifest_state = m ? 2 : 1;
+        e->manifest = json_incref(m);
+    }
+    pthread_mutex_unlock(&e->mu);
+    return m;
+}
+
+/* 1 when the sandbox's template already holds this very executable (the
+ * same swarmdeck version and SHA3-512 digest as local_path), so it need not
+ * be uploaded; else 0. */
+static int template_has(struct sbx *b, const char *local_path, const char *name)
+{
+    json_t *m = template_manifest(b), *f;
+    const char *ver, *want;
+    unsigned char md[CRYPTO_SHA3_LEN], buf[65536];
+    char hex[2 * CRYPTO_SHA3_LEN + 1];
+    struct crypto_hash *h;
+    FILE *in;
+    size_t n;
+    int ok = 0;
+
+    if (m == NULL)
+        return 0;
+    ver = json_string_value(json_object_get(m, "version"));
+    f = json_object_get(json_object_get(m, "files"), name);
+    want = json_string_value(json_object_get(f, "sha3-512"));
+    if (ver == NULL || want == NULL || strcmp(ver, SWARMDECK_VERSION) != 0 ||
+        strlen(want) != 2 * CRYPTO_SHA3_LEN)
+        goto out;
+    if ((in = fopen(local_path, "rb")) == NULL || (h = crypto_hash_new()) == NULL) {
+        if (in != NULL)
+            fclose(in);
+        goto out;
+    }
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        crypto_hash_update(h, buf, n);
+    fclose(in);
+    if (crypto_hash_final(h, md) != 0)
+        goto out;
+    for (size_t i = 0; i < CRYPTO_SHA3_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    ok = strcasecmp(hex, want) == 0;
+out:
+    json_decref(m);
+    return ok;
+}
+
 static int e2b_upload(struct sbx *b, const char *local_path, const char *name, int executable,
                       struct sd_err *err)
 {
@@ -555,6 +637,10 @@ static int e2b_upload(struct sbx *b, const char *local_path, const char *name, i
         return sd_err_set(err, SD_EUSAGE, "cannot read %s: %s", local_path, strerror(errno));
     if (executable && arch_check(e, local_path, name, err) != 0)
         return -1;
+    if (executable && b->nbaked < MAX_EXECS && template_has(b, local_path, name)) {
+        snprintf(b->baked[b->nbaked++], sizeof b->baked[0], "%s", name);
+        return 0; /* linked from the template's copy at start */
+    }
     q = curl_easy_escape(NULL, name, 0);
     snprintf(path, sizeof path, "/files?path=swarmdeck%%2F%s", q ? q : name);
     curl_free(q);
@@ -614,6 +700,7 @@ static void e2b_free(struct provider *p)
     if (p->impl != NULL) {
         struct e2b *e = p->impl;
         e2b_config_wipe(&e->cfg);
+        json_decref(e->manifest);
         pthread_mutex_destroy(&e->mu);
         free(e);
     }

@@ -29,7 +29,8 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     "e2b_prod_e2e|e2b_metrics|Metrics|120"
     "e2b_prod_e2e|e2b_resources|Resources|120"
     "e2b_prod_e2e|e2b_redact|Redact|120"
-    "e2b_prod_e2e|e2b_regions|Regions|300")
+    "e2b_prod_e2e|e2b_regions|Regions|300"
+    "e2b_prod_e2e|e2b_template|Template|300")
   foreach(spec ${E2B_TESTS})
     string(REPLACE "|" ";" parts "${spec}")
     list(GET parts 0 tscript)

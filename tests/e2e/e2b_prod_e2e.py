@@ -15,6 +15,8 @@
   Resources   --strict with --cpus the template cannot meet is refused; --memory maps to
               RLIMIT_AS; a runner built for another machine is refused before any upload.
   Redact      a hostile API echoing the key upper-cased and in pieces leaks none of it.
+  Template    the runner template's build script and manifest: the same runner (version and
+              digest) is linked, not uploaded; another is uploaded.
   Regions     three regions (own key, template, label) at different latencies: placement by
               latency and health, the region in status and the benchmark, a sweep on each.
 """
@@ -22,6 +24,7 @@
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -323,6 +326,81 @@ class Redact(Base):
                 if len(piece) >= 8:
                     self.assertNotIn(piece.encode(), low, text)
         self.assertIn("[redacted]", t["error"])
+
+
+class Template(Base):
+    """The runner template (e2b/template/): a sandbox that already holds the same runner
+    (version and digest) gets it linked, not uploaded; any other gets the upload."""
+    name = "e2btmpl"
+
+    def build_template(self):
+        """Run e2b/template/build.sh with a stand-in for E2B's CLI that keeps the staged
+        build context; returns {path under home: bytes} as the template's sandboxes hold it."""
+        env = self.env
+        fake = env.path("fakebin")
+        os.makedirs(fake)
+        with open(os.path.join(fake, "e2b"), "w") as f:
+            f.write("#!/bin/sh\necho \"$@\" > \"$CTX_OUT/args\"\ncp swarmdeck-runner "
+                    "runner.json e2b.Dockerfile \"$CTX_OUT/\"\n")
+        os.chmod(os.path.join(fake, "e2b"), 0o755)
+        out = env.path("ctx")
+        os.makedirs(out)
+        src = os.environ["SWARMDECK_SRC_DIR"]
+        subprocess.run(["sh", os.path.join(src, "e2b", "template", "build.sh"),
+                        os.environ["SWARMDECK_BIN_DIR"], "swarmdeck-runner"], check=True,
+                       env=dict(os.environ, PATH=fake + os.pathsep + os.environ["PATH"],
+                                CTX_OUT=out), capture_output=True)
+        with open(os.path.join(out, "args")) as f:
+            self.assertEqual(f.read().split()[:4],
+                             ["template", "create", "swarmdeck-runner", "-d"])
+        files = {}
+        for name in ("swarmdeck-runner", "runner.json"):
+            with open(os.path.join(out, name), "rb") as f:
+                files[".swarmdeck/" + name] = f.read()
+        return files
+
+    def uploads(self, start=0):
+        return [r[2] for r in self.env.double.requests[start:]
+                if r[1] == "POST" and path_of(r) == "/files"]
+
+    def test_runner_linked_not_uploaded(self):
+        env = self.env
+        files = self.build_template()
+        manifest = json.loads(files[".swarmdeck/runner.json"])
+        self.assertEqual(len(manifest["files"]["swarmdeck-runner"]["sha3-512"]), 128)
+        env.double.templates["swarmdeck-runner"] = files
+        env.write_config({"template": "swarmdeck-runner"})
+        env.run("deploy", "-s", "momentum", "--symbol", "SPY", "-a", "3", "--max-agents", "1",
+                "--no-learning", "--provider", "e2b", check=0)
+        for t in env.trajectories():
+            self.assert_exact(t)
+            self.assertEqual(json.loads(t["isolation"])["runner"], "template")
+        ups = self.uploads()
+        self.assertEqual(len(ups), 3)
+        self.assertTrue(all("data.csv" in u for u in ups), ups)  # never the runner
+        reads = [r for r in env.double.requests if r[1] == "GET" and path_of(r) == "/files"]
+        self.assertEqual(len(reads), 1)  # the manifest, once per instance
+        start = json.loads(self.reqs("POST", "/process.Process/Start")[0][4][5:])
+        self.assertIn("ln -sf '../.swarmdeck/swarmdeck-runner' 'swarmdeck-runner'",
+                      start["process"]["args"][1])
+        env.assert_no_leak()
+
+    def test_other_runner_uploaded(self):
+        env = self.env
+        files = self.build_template()
+        for change in ({"version": "0.0.1"},
+                       {"files": {"swarmdeck-runner": {"sha3-512": "ab" * 64}}}):
+            m = json.loads(files[".swarmdeck/runner.json"])
+            m.update(change)
+            env.double.templates["swarmdeck-runner"] = dict(
+                files, **{".swarmdeck/runner.json": json.dumps(m).encode()})
+            env.write_config({"template": "swarmdeck-runner"})
+            n = len(env.double.requests)
+            self.deploy(check=0)
+            self.assert_exact(self.last())
+            self.assertTrue(any("swarmdeck-runner" in u for u in self.uploads(n)),
+                            "a runner that does not match was not uploaded: %r" % change)
+        env.assert_no_leak()
 
 
 KEYS = ["e2b_" + c * 32 for c in ("a1", "b2", "c3")]
