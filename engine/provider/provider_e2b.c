@@ -194,8 +194,10 @@ static int create_call(struct e2b *e, const char *path, const char *body, struct
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     j->refs = 2;
-    j->e = *e;
-    pthread_mutex_init(&j->e.mu, NULL); /* never used: the copy only makes calls */
+    j->e = *e; /* the configuration and key; not the caches below */
+    pthread_mutex_init(&j->e.mu, NULL);
+    j->e.manifest = NULL;
+    j->e.manifest_state = 0;
     snprintf(j->path, sizeof j->path, "%s", path);
     /* The server gives a create 70 s; let the request run past our wait. */
     j->timeout_ms = e->cfg.create_timeout_ms + 30000;
