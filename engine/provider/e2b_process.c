@@ -9,8 +9,14 @@
  * the uploads went). The reply is a Connect server stream, decoded
  * incrementally by connect.c from the write callback: the start event
  * (pid), output, keepalives, the end event, the end-stream frame. The
- * transfer runs in a curl multi loop that also sends signals and fetches
- * resource samples (GET {api}/sandboxes/{id}/metrics) every sample_ms.
+ * transfer runs in a curl multi loop that also sends signals, fetches
+ * resource samples (GET {api}/sandboxes/{id}/metrics for the window since
+ * the newest sample) every sample_ms, and keeps the sandbox alive (POST
+ * {api}/sandboxes/{id}/timeout each time half its TTL has passed), each
+ * beside the stream on the same multi handle so none holds the others up.
+ * The process is tagged "swarmdeck-<our id>" so it can be found again by
+ * tag. With --memory the command starts with `ulimit -v`, and executables
+ * the runner template holds are linked instead of uploaded.
  *
  * The command timeout is always explicit (Connect-Timeout-Ms = the
  * deployment's timeout, or none), never the SDK's hidden 60 s default. A

@@ -7,11 +7,22 @@
  * One E2B sandbox per deployment, driven over HTTP with libcurl easy
  * handles (docs/e2b.md has the exact requests):
  *   create   POST {api}/v2/sandboxes (POST /sandboxes on 404), always with
- *            an explicit TTL covering the deployment's timeout and metadata
- *            tagging the sandbox with this installation's owner id, our
- *            sandbox id, trajectory, run, and the owning process (pid and
- *            start time) so a sweep can tell ours and live ones apart;
- *   upload   POST {envd}/files?path=swarmdeck/NAME (multipart, part "file");
+ *            an explicit TTL covering the deployment's timeout (clamped to
+ *            the plan's maximum; e2b_process.c refreshes it), no internet
+ *            unless asked, and metadata tagging the sandbox with this
+ *            installation's owner id, our sandbox id, trajectory, run, and
+ *            the owning process (pid and start time) so a sweep can tell ours
+ *            and live ones apart. The request runs on its own thread so the
+ *            caller waits only createTimeoutMs and a late answer's sandbox is
+ *            destroyed; the concurrency limit (429 without Retry-After) is
+ *            waited out with a bounded backoff, reported through spec->note,
+ *            and ends as SD_EFAIL, which no breaker counts. The answer's
+ *            envdVersion is checked as the SDK does, and --memory, --cpus and
+ *            --strict are mapped onto the template's resources;
+ *   upload   POST {envd}/files?path=swarmdeck/NAME (multipart, part "file"),
+ *            after checking an executable's machine, unless the runner
+ *            template's manifest names the same executable (version and
+ *            SHA3-512 digest);
  *   start    POST {envd}/process.Process/Start, and signal (e2b_process.c);
  *   destroy  DELETE {api}/sandboxes/{id} (204, or 404 when already gone).
  * Control-plane calls honour 429 Retry-After a bounded number of times
@@ -194,10 +205,11 @@ static int create_call(struct e2b *e, const char *path, const char *body, struct
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     j->refs = 2;
-    j->e = *e; /* the configuration and key; not the caches below */
+    /* Only the fixed part (configuration, key, owner): the caches are
+     * another thread's under e->mu. */
+    j->e.cfg = e->cfg;
+    memcpy(j->e.owner, e->owner, sizeof j->e.owner);
     pthread_mutex_init(&j->e.mu, NULL);
-    j->e.manifest = NULL;
-    j->e.manifest_state = 0;
     snprintf(j->path, sizeof j->path, "%s", path);
     /* The server gives a create 70 s; let the request run past our wait. */
     j->timeout_ms = e->cfg.create_timeout_ms + 30000;
