@@ -468,9 +468,17 @@ class Regions(Base):
                     "--provider", "e2b-mid", "--no-learning", check=0)
         rep = json.loads(p.stdout)
         self.assertIn({"name": "e2b-mid", "kind": "e2b", "region": "us-east"}, rep["instances"])
-        txt = [n for n in os.listdir(env.path("bench")) if n.endswith(".txt")]
-        with open(os.path.join(env.path("bench"), txt[0])) as f:
-            self.assertIn("e2b-mid (region us-east)", f.read())
+        texts = []
+        for n in sorted(os.listdir(env.path("bench"))):
+            if n.endswith(".txt") or n.endswith(".html"):
+                with open(os.path.join(env.path("bench"), n)) as f:
+                    texts.append((n, f.read()))
+        report = [t for n, t in texts if n.endswith(".txt") and "swarmdeck benchmark" in t]
+        self.assertEqual(len(report), 1, [n for n, _ in texts])
+        self.assertIn("instances: local, e2b-slow (region ap-south), e2b-fast (region eu-west), "
+                      "e2b-mid (region us-east)", report[0])
+        html = [t for n, t in texts if n.endswith(".html")]
+        self.assertTrue(html and "Instance e2b-mid: region us-east." in html[0])
 
         # The leak sweep runs on every region with that region's key.
         sid = env.store_id()
