@@ -173,5 +173,8 @@ int e2b_envd_call(struct sbx *b, const char *method, const char *path, struct cu
 int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
               struct sbx_exit *ex, struct sd_err *err);
 int e2b_signal(struct sbx *b, int sig);
+/* provider_ops.resume: process.Process/Connect by the tag start gave. */
+int e2b_resume(struct sbx *b, const struct sbx_callbacks *cb, struct sbx_exit *ex,
+               struct sd_err *err);
 
 #endif

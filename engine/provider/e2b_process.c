@@ -377,8 +377,40 @@ static int sandbox_gone(struct sbx *b)
     return gone;
 }
 
-int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
-              struct sbx_exit *ex, struct sd_err *err)
+/* The request body of Start: one Connect frame running argv through bash
+ * (shell_command), cwd "swarmdeck", tagged. malloc'ed, or NULL when out of
+ * memory. */
+static unsigned char *start_frame(struct sbx *b, char *const argv[], size_t *flen)
+{
+    char *cmd = shell_command(b, argv), *json = NULL, tag[120];
+    unsigned char *frame = NULL;
+    json_t *req;
+
+    if (cmd == NULL)
+        return NULL;
+    /* The tag names the process so a restarted process can reattach to it
+     * (process.Process/Connect by tag) without knowing its pid. */
+    snprintf(tag, sizeof tag, "swarmdeck-%s", b->id);
+    req = json_pack("{s:{s:s, s:[s, s], s:{s:s, s:s, s:s}, s:s}, s:s, s:b}", "process", "cmd",
+                    "/bin/bash", "args", "-c", cmd, "envs", "PYTHONUNBUFFERED", "1", "LANG",
+                    "C.UTF-8", "TZ", "UTC", "cwd", "swarmdeck", "tag", tag, "stdin", 0);
+    free(cmd);
+    if (req != NULL)
+        json = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    if (json != NULL)
+        frame = connect_frame(0, json, strlen(json), flen);
+    free(json);
+    return frame;
+}
+
+/* Run one process stream: POST {envd}/process.Process/<rpc> with frame (not
+ * freed here), decode it until the program ends, as e2b_start's contract
+ * says. with_timeout: send the deployment's timeout as Connect-Timeout-Ms
+ * (Start; a reattaching Connect inherits the process's own). */
+static int stream_run(struct sbx *b, const char *rpc, const unsigned char *frame, size_t flen,
+                      int with_timeout, const struct sbx_callbacks *cb, struct sbx_exit *ex,
+                      struct sd_err *err)
 {
     struct e2b *e = b->p->impl;
     const char *iname = e->cfg.inst[0].name;
@@ -386,10 +418,7 @@ int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
     struct sampler sm;
     struct refresher rf;
     struct curl_slist *h = NULL;
-    char url[1200], *cmd, *json = NULL, cerr[CURL_ERROR_SIZE] = "", tag[120];
-    unsigned char *frame = NULL;
-    size_t flen = 0;
-    json_t *req;
+    char url[1200], cerr[CURL_ERROR_SIZE] = "";
     CURLM *m;
     CURLcode done = CURLE_OK;
     int running = 1, finished = 0, rc = -1, sent = 0;
@@ -403,29 +432,9 @@ int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
     s.b = b;
     s.cb = cb;
     connect_init(&s.dec, 0);
-    cmd = shell_command(b, argv);
-    if (cmd == NULL)
-        return sd_err_set(err, SD_ENOMEM, "out of memory");
-    /* The tag names the process so a restarted daemon can reattach to it
-     * (process.Process/Connect by tag) without knowing its pid. */
-    snprintf(tag, sizeof tag, "swarmdeck-%s", b->id);
-    req = json_pack("{s:{s:s, s:[s, s], s:{s:s, s:s, s:s}, s:s}, s:s, s:b}", "process", "cmd",
-                    "/bin/bash", "args", "-c", cmd, "envs", "PYTHONUNBUFFERED", "1", "LANG",
-                    "C.UTF-8", "TZ", "UTC", "cwd", "swarmdeck", "tag", tag, "stdin", 0);
-    free(cmd);
-    if (req != NULL)
-        json = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-    if (json != NULL)
-        frame = connect_frame(0, json, strlen(json), &flen);
-    free(json);
-    if (frame == NULL)
-        return sd_err_set(err, SD_ENOMEM, "out of memory");
-
     s.h = curl_easy_init();
     m = curl_multi_init();
     if (s.h == NULL || m == NULL) {
-        free(frame);
         curl_easy_cleanup(s.h);
         curl_multi_cleanup(m);
         return sd_err_set(err, SD_ENOMEM, "cannot create curl handles");
@@ -434,12 +443,12 @@ int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
     h = curl_slist_append(h, "Content-Type: application/connect+json");
     h = curl_slist_append(h, "Connect-Protocol-Version: 1");
     h = curl_slist_append(h, "Keepalive-Ping-Interval: 50");
-    if (b->spec.timeout_ms > 0) {
+    if (with_timeout && b->spec.timeout_ms > 0) {
         char v[32];
         snprintf(v, sizeof v, "%lld", (long long)b->spec.timeout_ms);
         h = e2b_hdr_add(h, "Connect-Timeout-Ms: %s", v);
     }
-    snprintf(url, sizeof url, "%s/process.Process/Start", b->envd);
+    snprintf(url, sizeof url, "%s/process.Process/%s", b->envd, rpc);
     curl_easy_setopt(s.h, CURLOPT_URL, url);
     curl_easy_setopt(s.h, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(s.h, CURLOPT_POSTFIELDS, (char *)frame);
@@ -525,7 +534,6 @@ int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
     curl_easy_cleanup(s.h);
     curl_multi_cleanup(m);
     e2b_hdrs_free(h);
-    free(frame);
     ex->wall_ms = (int64_t)((sd_mono_ns() - (s.t_start_ns ? s.t_start_ns : t0)) / 1000000);
     ex->cpu_ms = (int64_t)sm.cpu_ms;
 
@@ -584,6 +592,43 @@ out:
     connect_event_clear(&s.end);
     connect_free(&s.dec);
     free(s.errbody.p);
+    return rc;
+}
+
+int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
+              struct sbx_exit *ex, struct sd_err *err)
+{
+    size_t flen = 0;
+    unsigned char *frame = start_frame(b, argv, &flen);
+    int rc;
+
+    if (frame == NULL) {
+        memset(ex, 0, sizeof *ex);
+        ex->code = -1;
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    }
+    rc = stream_run(b, "Start", frame, flen, 1, cb, ex, err);
+    free(frame);
+    return rc;
+}
+
+int e2b_resume(struct sbx *b, const struct sbx_callbacks *cb, struct sbx_exit *ex,
+               struct sd_err *err)
+{
+    char json[200];
+    size_t flen = 0;
+    unsigned char *frame;
+    int rc;
+
+    snprintf(json, sizeof json, "{\"process\":{\"tag\":\"swarmdeck-%s\"}}", b->id);
+    frame = connect_frame(0, json, strlen(json), &flen);
+    if (frame == NULL) {
+        memset(ex, 0, sizeof *ex);
+        ex->code = -1;
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    }
+    rc = stream_run(b, "Connect", frame, flen, 0, cb, ex, err);
+    free(frame);
     return rc;
 }
 

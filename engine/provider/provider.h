@@ -90,6 +90,16 @@ struct provider_ops {
      * helper, or 0). */
     int (*lease_info)(struct sbx *b, int *pid, uint64_t *pid_start, char *workdir, size_t n);
     void (*free)(struct provider *p);
+    /* Optional (NULL: the provider cannot). Reattach to a sandbox a previous
+     * process of ours left running, named by the workdir its lease_info gave
+     * and spec (spec->id its sandbox id): *out is a live sandbox again, on
+     * which resume streams the program's output from now until it ends, as
+     * start does (output made while nobody was attached is lost). destroy
+     * it after. Return 0, or -1 with err set (SD_EFAIL: it is gone). */
+    int (*reattach)(struct provider *p, const struct sbx_spec *spec, const char *workdir,
+                    struct sbx **out, struct sd_err *err);
+    int (*resume)(struct sbx *b, const struct sbx_callbacks *cb, struct sbx_exit *ex,
+                  struct sd_err *err);
 };
 
 struct provider {

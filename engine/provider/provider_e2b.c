@@ -406,30 +406,92 @@ static int map_resources(struct e2b *e, struct sbx *b, struct sd_err *err)
     return 0;
 }
 
+/* A sandbox from a Sandbox answer (create or connect) with TTL ttl_s: its
+ * id, envd access token and address. envd older than 0.1.0 is refused as
+ * the SDK refuses it (the sandbox is killed), and below 0.4.0 the default
+ * user is named on envd requests. Returns it, or NULL with err set (the
+ * sandbox killed when it was one). */
+static struct sbx *sbx_from(struct provider *p, const struct sbx_spec *spec, json_t *resp,
+                            int64_t ttl_s, struct sd_err *err)
+{
+    struct e2b *e = p->impl;
+    struct e2b_instance *in = &e->cfg.inst[0];
+    const char *sid = json_string_value(json_object_get(resp, "sandboxID"));
+    const char *tok = json_string_value(json_object_get(resp, "envdAccessToken"));
+    const char *dom = json_string_value(json_object_get(resp, "domain"));
+    const char *ver = json_string_value(json_object_get(resp, "envdVersion"));
+    long long v = semver(ver);
+    struct sbx *b;
+
+    if (sid == NULL || !id_ok(sid) || strlen(sid) >= sizeof b->sbx_id) {
+        e2b_fail(e, err, SD_EENV, "%s: the sandbox answer has no valid sandboxID", in->name);
+        return NULL;
+    }
+    if (v < semver("0.1.0")) {
+        char vs[32];
+        snprintf(vs, sizeof vs, "%.20s", ver ? ver : "(none)");
+        for (char *q = vs; *q; q++)
+            if ((unsigned char)*q < 0x20 || *q == 0x7f)
+                *q = '?';
+        e2b_kill_sandbox(e, sid);
+        e2b_fail(e, err, SD_EUSAGE,
+                 "%s: template %s runs envd %s, older than 0.1.0, which the E2B SDK refuses too: "
+                 "rebuild the template with a current E2B CLI",
+                 in->name, e->cfg.template_id, vs);
+        return NULL;
+    }
+    b = calloc(1, sizeof *b);
+    if (b == NULL) {
+        e2b_kill_sandbox(e, sid);
+        sd_err_set(err, SD_ENOMEM, "out of memory");
+        return NULL;
+    }
+    b->p = p;
+    b->spec = *spec;
+    snprintf(b->id, sizeof b->id, "%s", spec->id);
+    b->spec.id = b->id;
+    b->spec.cancel = NULL; /* not ours to keep */
+    b->spec.note = NULL;
+    snprintf(b->sbx_id, sizeof b->sbx_id, "%s", sid);
+    snprintf(b->token, sizeof b->token, "%s", tok ? tok : "");
+    b->basic_user = v < semver("0.4.0");
+    b->ttl_s = ttl_s;
+    b->ttl_set_ns = sd_mono_ns();
+    b->created_unix = sd_now_ms() / 1000;
+    if (in->sandbox_url[0])
+        snprintf(b->envd, sizeof b->envd, "%s", in->sandbox_url);
+    else
+        snprintf(b->envd, sizeof b->envd, "https://" ENVD_PORT "-%s.%s", sid,
+                 dom && dom[0] ? dom : in->domain);
+    pthread_mutex_init(&b->mu, NULL);
+    return b;
+}
+
+/* The TTL a deployment's sandbox asks for: its timeout + 120 s, or the
+ * plan's maximum without one, clamped to that maximum (E2B refuses more; a
+ * longer run is kept alive with POST /sandboxes/{id}/timeout). */
+static int64_t ttl_for(const struct e2b *e, const struct sbx_spec *spec)
+{
+    int64_t max_s = e->cfg.inst[0].max_timeout_s > 0 ? e->cfg.inst[0].max_timeout_s : 3600;
+    int64_t ttl_s = spec->timeout_ms > 0 ? (spec->timeout_ms + 999) / 1000 + 120 : max_s;
+    return ttl_s > max_s ? max_s : ttl_s;
+}
+
 static int e2b_create(struct provider *p, const struct sbx_spec *spec, struct sbx **out,
                       struct sd_err *err)
 {
     struct e2b *e = p->impl;
-    struct e2b_instance *in = &e->cfg.inst[0];
     char traj[32], run[32], pid[32], pstart[32];
     json_t *body, *resp = NULL;
     struct hres r;
     struct sbx *b;
     json_error_t je;
-    const char *sid, *tok, *dom, *ver;
-    int64_t ttl_s, max_s = in->max_timeout_s > 0 ? in->max_timeout_s : 3600;
-    long long v;
+    int64_t ttl_s = ttl_for(e, spec);
 
     if (spec->id == NULL || spec->id[0] == '\0' || strlen(spec->id) > 64 ||
         strspn(spec->id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
             strlen(spec->id))
         return sd_err_set(err, SD_EUSAGE, "invalid sandbox id \"%s\"", spec->id ? spec->id : "");
-    /* The TTL covers the whole deployment (upload, run, collect) with a
-     * margin, clamped to the plan's maximum (E2B refuses more); a run that
-     * needs longer is kept alive with POST /sandboxes/{id}/timeout. */
-    ttl_s = spec->timeout_ms > 0 ? (spec->timeout_ms + 999) / 1000 + 120 : max_s;
-    if (ttl_s > max_s)
-        ttl_s = max_s;
     snprintf(traj, sizeof traj, "%lld", (long long)spec->traj_id);
     snprintf(run, sizeof run, "%lld", (long long)spec->run_id);
     snprintf(pid, sizeof pid, "%d", (int)getpid());
@@ -454,57 +516,12 @@ static int e2b_create(struct provider *p, const struct sbx_spec *spec, struct sb
     }
     resp = r.body.p ? json_loads(r.body.p, 0, &je) : NULL;
     e2b_hres_free(&r);
-    sid = json_string_value(json_object_get(resp, "sandboxID"));
-    tok = json_string_value(json_object_get(resp, "envdAccessToken"));
-    dom = json_string_value(json_object_get(resp, "domain"));
-    ver = json_string_value(json_object_get(resp, "envdVersion"));
-    if (sid == NULL || !id_ok(sid) || strlen(sid) >= sizeof b->sbx_id) {
-        json_decref(resp);
-        return e2b_fail(e, err, SD_EENV, "%s: create sandbox: the response has no valid sandboxID",
-                        in->name);
-    }
-    /* As the SDK: envd before 0.1.0 cannot run us; kill it and say why. */
-    v = semver(ver);
-    if (v < semver("0.1.0")) {
-        char vs[32];
-        snprintf(vs, sizeof vs, "%.20s", ver ? ver : "(none)");
-        for (char *q = vs; *q; q++)
-            if ((unsigned char)*q < 0x20 || *q == 0x7f)
-                *q = '?';
-        e2b_kill_sandbox(e, sid);
-        json_decref(resp);
-        return e2b_fail(e, err, SD_EUSAGE,
-                        "%s: template %s runs envd %s, older than 0.1.0, which the E2B SDK "
-                        "refuses too: rebuild the template with a current E2B CLI",
-                        in->name, e->cfg.template_id, vs);
-    }
-    b = calloc(1, sizeof *b);
-    if (b == NULL) {
-        e2b_kill_sandbox(e, sid);
-        json_decref(resp);
-        return sd_err_set(err, SD_ENOMEM, "out of memory");
-    }
-    b->p = p;
-    b->spec = *spec;
-    snprintf(b->id, sizeof b->id, "%s", spec->id);
-    b->spec.id = b->id;
-    b->spec.cancel = NULL; /* not ours to keep */
-    b->spec.note = NULL;
-    snprintf(b->sbx_id, sizeof b->sbx_id, "%s", sid);
-    snprintf(b->token, sizeof b->token, "%s", tok ? tok : "");
-    b->basic_user = v < semver("0.4.0");
-    b->ttl_s = ttl_s;
-    b->ttl_set_ns = sd_mono_ns();
-    b->created_unix = sd_now_ms() / 1000;
-    if (in->sandbox_url[0])
-        snprintf(b->envd, sizeof b->envd, "%s", in->sandbox_url);
-    else
-        snprintf(b->envd, sizeof b->envd, "https://" ENVD_PORT "-%s.%s", sid,
-                 dom && dom[0] ? dom : in->domain);
-    pthread_mutex_init(&b->mu, NULL);
+    b = sbx_from(p, spec, resp, ttl_s, err);
     json_decref(resp);
+    if (b == NULL)
+        return -1;
     if (map_resources(e, b, err) != 0) {
-        e2b_kill_sandbox(e, sid);
+        e2b_kill_sandbox(e, b->sbx_id);
         pthread_mutex_destroy(&b->mu);
         crypto_wipe(b->token, sizeof b->token);
         free(b);
@@ -701,6 +718,55 @@ static int e2b_lease_info(struct sbx *b, int *pid, uint64_t *pid_start, char *wo
     return 0;
 }
 
+/* provider_ops.reattach: workdir is "e2b:<instance>:<sandboxID>" (lease_info).
+ * POST /v2/sandboxes/{id}/connect (the TTL set again, a fresh envd access
+ * token); the program is then found by its tag (e2b_resume). */
+static int e2b_reattach(struct provider *p, const struct sbx_spec *spec, const char *workdir,
+                        struct sbx **out, struct sd_err *err)
+{
+    struct e2b *e = p->impl;
+    const char *in = workdir, *sid;
+    size_t nl = strlen(e->cfg.inst[0].name);
+    char path[128], body[64];
+    struct hres r;
+    json_t *resp;
+    struct sbx *b;
+
+    if (strncmp(in, "e2b:", 4) != 0 || strncmp(in + 4, e->cfg.inst[0].name, nl) != 0 ||
+        in[4 + nl] != ':' || !id_ok(sid = in + 5 + nl) || strlen(sid) > 64)
+        return sd_err_set(err, SD_EUSAGE, "%s: \"%.100s\" is not a sandbox of this instance",
+                          e->cfg.inst[0].name, workdir);
+    if (spec->id == NULL || spec->id[0] == '\0' || strlen(spec->id) > 64)
+        return sd_err_set(err, SD_EUSAGE, "invalid sandbox id");
+    snprintf(path, sizeof path, "/v2/sandboxes/%s/connect", sid);
+    snprintf(body, sizeof body, "{\"timeout\":%lld}", (long long)ttl_for(e, spec));
+    if (e2b_api_call(e, "POST", path, body, &r) != 0 || (r.status != 200 && r.status != 201)) {
+        int gone = r.cc == CURLE_OK && r.status == 404;
+        if (gone)
+            e2b_fail(e, err, SD_EFAIL, "%s: sandbox %s is gone (404)", e->cfg.inst[0].name, sid);
+        else
+            e2b_status_fail(e, "connect to the sandbox", &r, err);
+        e2b_hres_free(&r);
+        return -1;
+    }
+    resp = r.body.p ? json_loads(r.body.p, 0, NULL) : NULL;
+    e2b_hres_free(&r);
+    if (strcmp(json_string_value(json_object_get(resp, "sandboxID"))
+                   ? json_string_value(json_object_get(resp, "sandboxID"))
+                   : "",
+               sid) != 0) {
+        json_decref(resp);
+        return e2b_fail(e, err, SD_EENV, "%s: connect answered for another sandbox",
+                        e->cfg.inst[0].name);
+    }
+    b = sbx_from(p, spec, resp, ttl_for(e, spec), err);
+    json_decref(resp);
+    if (b == NULL)
+        return -1;
+    *out = b;
+    return 0;
+}
+
 static void e2b_free(struct provider *p)
 {
     if (p == NULL)
@@ -730,6 +796,8 @@ static const struct provider_ops e2b_ops = {
     .destroy = e2b_destroy,
     .lease_info = e2b_lease_info,
     .free = e2b_free,
+    .reattach = e2b_reattach,
+    .resume = e2b_resume,
 };
 
 static struct e2b *impl_new(const struct e2b_config *c, size_t idx, const char *owner,

@@ -30,7 +30,8 @@ if(Python3_FOUND AND TARGET swarmdeck AND TARGET swarmdeck-sandbox AND TARGET sw
     "e2b_prod_e2e|e2b_resources|Resources|120"
     "e2b_prod_e2e|e2b_redact|Redact|120"
     "e2b_prod_e2e|e2b_regions|Regions|300"
-    "e2b_prod_e2e|e2b_template|Template|300")
+    "e2b_prod_e2e|e2b_template|Template|300"
+    "e2b_prod_e2e|e2b_reconnect|Reconnect|120")
   foreach(spec ${E2B_TESTS})
     string(REPLACE "|" ";" parts "${spec}")
     list(GET parts 0 tscript)
@@ -49,4 +50,9 @@ if(Python3_FOUND)
   add_test(NAME e2b_sdk COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2b_sdk_e2e.py -v)
   set_tests_properties(e2b_sdk PROPERTIES TIMEOUT 900 LABELS "e2e;e2b" SKIP_RETURN_CODE 77
     ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
+endif()
+# The provider's reattach and resume driven by two processes (e2b_prod_e2e.py Reconnect).
+if(TARGET swarmdeck_engine)
+  add_executable(e2b_resume_driver ${CMAKE_CURRENT_LIST_DIR}/e2b_resume_driver.c)
+  target_link_libraries(e2b_resume_driver PRIVATE swarmdeck_engine)
 endif()

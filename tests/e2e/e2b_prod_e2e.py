@@ -17,6 +17,8 @@
   Redact      a hostile API echoing the key upper-cased and in pieces leaks none of it.
   Template    the runner template's build script and manifest: the same runner (version and
               digest) is linked, not uploaded; another is uploaded.
+  Reconnect   a process that died mid-run and a new one: the sandbox is connected again and
+              the program's stream resumed by its tag (the provider's half of reconnect).
   Regions     three regions (own key, template, label) at different latencies: placement by
               latency and health, the region in status and the benchmark, a sweep on each.
 """
@@ -401,6 +403,65 @@ class Template(Base):
             self.assertTrue(any("swarmdeck-runner" in u for u in self.uploads(n)),
                             "a runner that does not match was not uploaded: %r" % change)
         env.assert_no_leak()
+
+
+class Reconnect(Base):
+    """A process that dies mid-run and a new one that reattaches: POST
+    /v2/sandboxes/{id}/connect, then process.Process/Connect by the tag Start gave, and the
+    stream resumes to the program's end (output made while nobody was attached is lost, as on
+    E2B). The provider's half of a daemon's reconnect (provider.h reattach, resume)."""
+    name = "e2breconnect"
+
+    def driver(self, *args):
+        return [os.path.join(os.environ["SWARMDECK_BIN_DIR"], "e2b_resume_driver")] + list(args)
+
+    def test_reattach_and_resume(self):
+        env = self.env
+        script = env.path("job.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\necho before\n"
+                    "i=0; while [ ! -e go ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\n"
+                    "echo after; exit 7\n")
+        env.double.fault("drop", 1)  # the first stream is cut after its first output
+        p = subprocess.run(self.driver("start", script, "sd1-reconnect"), env=env.env,
+                           capture_output=True, timeout=60)
+        out = p.stdout.decode()
+        self.assertIn("before", out)
+        self.assertIn("START rc=-1", out)  # the stream was lost
+        handle = out.split("HANDLE ", 1)[1].split()[0]
+        sid = handle.split(":")[2]
+        self.assertEqual(handle, "e2b:e2b:" + sid)
+        self.assertEqual([b["sandboxID"] for b in env.double.sandboxes()], [sid])
+        proc = subprocess.Popen(self.driver("resume", "sd1-reconnect", handle), env=env.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            e2e.wait_for(lambda: any(path_of(r) == "/process.Process/Connect"
+                                     for r in env.double.requests), "the reattach", 30)
+            box = env.double.get(sid)
+            open(os.path.join(box.home, "swarmdeck", "go"), "w").close()
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        out = out.decode()
+        self.assertEqual(proc.returncode, 0, out + err.decode())
+        self.assertIn("ATTACHED\nafter\n", out)
+        self.assertIn("EXIT code=7 rc=0", out)
+        conn = self.reqs("POST", "/v2/sandboxes/%s/connect" % sid)
+        self.assertEqual(len(conn), 1)
+        self.assertIn("timeout", json.loads(conn[0][4]))
+        attach = [json.loads(r[4][5:]) for r in env.double.requests
+                  if path_of(r) == "/process.Process/Connect"]
+        self.assertEqual(attach, [{"process": {"tag": "swarmdeck-sd1-reconnect"}}])
+        env.assert_no_leak()
+
+    def test_gone_sandbox(self):
+        env = self.env
+        p = subprocess.run(self.driver("resume", "sd2-gone", "e2b:e2b:inotthereatall0000000"),
+                           env=env.env, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"REATTACH failed: e2b: sandbox inotthereatall0000000 is gone (404)",
+                      p.stdout)
 
 
 KEYS = ["e2b_" + c * 32 for c in ("a1", "b2", "c3")]
