@@ -251,6 +251,8 @@ void cli_print_suggestion(json_t *suggestion);
         {"provider", 0, "NAME",                                                                    \
          "sandbox provider: local (default), e2b, or an E2B instance name"},                       \
         {"failover", 0, "NAME", "when the provider's breaker is open, run on NAME (e.g. local)"},  \
+        {"internet", 0, NULL,                                                                      \
+         "let E2B sandboxes reach the internet (opt-in; default: no network)"},                    \
     {                                                                                              \
         "json", 0, NULL, "print the results as JSON"                                               \
     }

@@ -68,7 +68,8 @@ static void print_patterns(json_t *pats)
 }
 
 /* Add the E2B instances configured with a key that the recorded health did
- * not know, shown closed. */
+ * not know, shown closed, and every E2B instance's configured region (the
+ * health an older process recorded may not carry it). */
 static int add_configured(const struct e2b_config *ec, int k, void *arg)
 {
     json_t *a = arg;
@@ -80,13 +81,17 @@ static int add_configured(const struct e2b_config *ec, int k, void *arg)
         json_array_foreach(a, j, v)
         {
             const char *n = json_string_value(json_object_get(v, "name"));
-            known |= n != NULL && strcmp(n, ec->inst[i].name) == 0;
+            if (n != NULL && strcmp(n, ec->inst[i].name) == 0) {
+                known = 1;
+                json_object_set_new(v, "region", json_string(ec->inst[i].region));
+            }
         }
         if (!known)
-            json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i}", "name",
+            json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:i}", "name",
                                                ec->inst[i].name, "kind", "e2b", "breaker", "closed",
-                                               "detail", ec->inst[i].domain, "failures", 0,
-                                               "createMs", 0.0, "openUntil", 0));
+                                               "detail", ec->inst[i].domain, "region",
+                                               ec->inst[i].region, "failures", 0, "createMs", 0.0,
+                                               "openUntil", 0));
     }
     return 0;
 }
@@ -116,9 +121,12 @@ static void print_providers(json_t *a)
     {
         const char *br = json_string_value(json_object_get(v, "breaker"));
         const char *detail = json_string_value(json_object_get(v, "detail"));
+        const char *region = json_string_value(json_object_get(v, "region"));
         int64_t until = json_integer_value(json_object_get(v, "openUntil"));
-        cli_printf("%s%s breaker %s", i ? ", " : "", json_string_value(json_object_get(v, "name")),
-                   br ? br : "?");
+        cli_printf("%s%s", i ? ", " : "", json_string_value(json_object_get(v, "name")));
+        if (region != NULL && region[0])
+            cli_printf(" (region %s)", region);
+        cli_printf(" breaker %s", br ? br : "?");
         if (br != NULL && strcmp(br, "closed") != 0)
             cli_printf(" (%lld failures%s)",
                        (long long)json_integer_value(json_object_get(v, "failures")),

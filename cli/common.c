@@ -375,6 +375,10 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
     o->failover = cli_val(cmd, a, "failover");
     if (o->provider != NULL && o->failover != NULL && strcmp(o->provider, o->failover) == 0)
         return cli_fail(SD_EUSAGE, "--failover %s is the provider itself", o->failover);
+    o->internet = cli_flag(cmd, a, "internet");
+    if (o->internet && (o->provider == NULL || strcmp(o->provider, "local") == 0))
+        return cli_fail(SD_EUSAGE, "--internet applies to E2B sandboxes (--provider e2b); local "
+                                   "sandboxes never have a network");
     return 0;
 }
 
@@ -394,7 +398,7 @@ int cli_e2b_use(enum cli_e2b_mode mode, int (*fn)(const struct e2b_config *ec, i
     else if (k < 0 && mode == CLI_E2B_WARN)
         cli_eprintf("swarmdeck: warning: E2B is not available: %s\n", err.msg);
     rc = fn(&ec, k, arg);
-    crypto_wipe(ec.api_key, sizeof ec.api_key);
+    e2b_config_wipe(&ec);
     return rc;
 }
 
@@ -571,7 +575,7 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
     uint64_t t0 = sd_mono_ns();
     struct ev evs[256];
     size_t done = 0;
-    char *printed = xcalloc(n + 1, 1);
+    char *printed = xcalloc(n + 1, 1), *said_wait = xcalloc(n + 1, 1);
 
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return cli_fail(SD_EENV, "pipe: %s", strerror(errno));
@@ -603,6 +607,13 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
                 continue;
             if (v.state == TS_RUNNING)
                 running++;
+            /* Say once when a deployment starts waiting (for E2B capacity). */
+            if (v.waiting[0] && !said_wait[i] && !json) {
+                if (shown)
+                    fputs("\r\033[K", stderr), shown = 0;
+                fprintf(stderr, "swarmdeck: #%lld %s\n", (long long)v.id, v.waiting);
+            }
+            said_wait[i] = v.waiting[0] != '\0';
             if (!traj_state_terminal(v.state))
                 continue;
             done++;
@@ -644,6 +655,7 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
         cli_print_outcome(n, failed, cancelled, synthetic);
     }
     free(printed);
+    free(said_wait);
     return failed > 0 ? 1 : 0;
 }
 

@@ -438,7 +438,8 @@ size_t cli_daemon_engine_args(const struct cli_cmd *cmd, const struct cli_args *
 {
     static const char *const valued[] = {"timeout", "memory",   "cpus",     "max-agents",
                                          "seed",    "provider", "failover", "disk"};
-    static const char *const flags[] = {"strict", "unsandboxed", "no-learning", "auto-optimize"};
+    static const char *const flags[] = {"strict", "unsandboxed", "no-learning", "auto-optimize",
+                                        "internet"};
     static char names[16][24];
     size_t n = 0, k = 0;
 

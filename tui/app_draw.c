@@ -229,6 +229,8 @@ static void draw_details(struct app *a)
             snprintf(b, sizeof b, "%d", v->exit_code);
             kv(a, &y, x, w, "exit", b, ROLE_NORMAL);
         }
+        if (v->waiting[0])
+            kv(a, &y, x, w, "waiting", v->waiting, ROLE_WARN);
         if (v->error[0])
             kv(a, &y, x, w, "error", v->error, ROLE_ERROR);
         {

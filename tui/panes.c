@@ -57,7 +57,8 @@ void pane_header(const struct header_in *in, struct header_out *o)
         int open = strcmp(h->breaker, "open") == 0, half = strcmp(h->breaker, "half-open") == 0;
         if (strcmp(h->kind, "local") == 0)
             continue; /* shown as the isolation level */
-        snprintf(b, sizeof b, "%s: breaker %s", h->name, h->breaker[0] ? h->breaker : "?");
+        snprintf(b, sizeof b, "%s%s%s%s: breaker %s", h->name, h->region[0] ? " (" : "", h->region,
+                 h->region[0] ? ")" : "", h->breaker[0] ? h->breaker : "?");
         snprintf(c, sizeof c, "%s %s", h->name, open ? "open" : half ? "half" : "ok");
         seg_add(o,
                 open   ? ROLE_ERROR

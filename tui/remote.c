@@ -254,6 +254,7 @@ static void take_providers(struct remote *r, json_t *a)
         snprintf(h->kind, sizeof h->kind, "%s", str_or(p, "kind", ""));
         snprintf(h->breaker, sizeof h->breaker, "%s", str_or(p, "breaker", ""));
         snprintf(h->detail, sizeof h->detail, "%s", str_or(p, "detail", ""));
+        snprintf(h->region, sizeof h->region, "%s", str_or(p, "region", ""));
         h->failures = (int)json_integer_value(json_object_get(p, "failures"));
         h->create_ms = json_number_value(json_object_get(p, "createMs"));
         h->open_until_ms = json_integer_value(json_object_get(p, "openUntil"));

@@ -58,6 +58,7 @@ struct coord_opts {
     int learning;       /* record predictions and learn (issue: learning) */
     int auto_optimize;  /* choose unpinned parameters (issue: learning) */
     int strict;         /* refuse degraded isolation */
+    int internet;       /* E2B sandboxes may reach the internet (explicit opt-in; default none) */
     int unsandboxed;    /* explicit opt-in to no isolation */
     int retries;        /* provider-error retries (3) */
     int64_t max_output; /* bytes per deployment before it is stopped (256 MiB) */
@@ -150,6 +151,10 @@ struct deploy_view {
     double reward;
     char isolation_level[32];
     uint64_t output_bytes;
+    /* What a running deployment waits for before its sandbox exists, e.g.
+     * "waiting for E2B capacity on e2b (429: ...); next try in 4 s"; "" when
+     * it waits for nothing. */
+    char waiting[256];
 };
 
 /* v as the JSON object the daemon's API speaks (docs/daemon.md; times in
@@ -199,6 +204,7 @@ struct provider_health {
     char kind[16];         /* "local" or "e2b" */
     char breaker[12];      /* "closed", "open" or "half-open" */
     char detail[64];       /* local: isolation level; e2b: domain */
+    char region[32];       /* the instance's region label (provider.region), "" = none */
     int failures;          /* consecutive failures counted by the breaker */
     double create_ms;      /* recent create latency (moving average), 0 = unknown */
     int64_t open_until_ms; /* when open: half-open after this time (epoch ms) */

@@ -18,7 +18,7 @@ static json_t *num(double v)
 json_t *coord_view_json(const struct deploy_view *v)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:I, s:I, s:I, s:o, s:o, "
-                     "s:I, s:I, s:o, s:o, s:o, s:s, s:I}",
+                     "s:I, s:I, s:o, s:o, s:o, s:s, s:I, s:s}",
                      "id", (json_int_t)v->id, "state", traj_state_name(v->state), "strategy",
                      v->strategy, "symbol", v->symbol, "sandboxId", v->sandbox_id, "provider",
                      v->provider, "error", v->error, "exitCode", v->exit_code, "synthetic",
@@ -27,7 +27,7 @@ json_t *coord_view_json(const struct deploy_view *v)
                      num(v->progress), "equity", num(v->equity), "cpuMs", (json_int_t)v->cpu_ms,
                      "memKb", (json_int_t)v->mem_kb, "totalReturn", num(v->total_return), "sharpe",
                      num(v->sharpe), "reward", num(v->reward), "isolation", v->isolation_level,
-                     "outputBytes", (json_int_t)v->output_bytes);
+                     "outputBytes", (json_int_t)v->output_bytes, "waiting", v->waiting);
 }
 
 int coord_view_from_json(json_t *o, struct deploy_view *v)
@@ -51,6 +51,7 @@ int coord_view_from_json(json_t *o, struct deploy_view *v)
     STR(provider, "provider");
     STR(error, "error");
     STR(isolation_level, "isolation");
+    STR(waiting, "waiting");
     v->exit_code = (int)json_integer_value(json_object_get(o, "exitCode"));
     v->synthetic = json_is_true(json_object_get(o, "synthetic"));
     v->created_at = json_integer_value(json_object_get(o, "createdAt"));

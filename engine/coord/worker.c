@@ -134,6 +134,18 @@ static void teardown(struct coord *c, struct dep *d, struct sbx *b)
                      "sandbox until its time-to-live ends)");
 }
 
+/* sbx_spec.note: the provider says what its create waits for (E2B
+ * capacity), shown in the deployment's view; NULL clears it. */
+static void create_note(void *arg, const char *status)
+{
+    struct dep *d = arg;
+
+    coord_lock(d->c);
+    snprintf(d->v.waiting, sizeof d->v.waiting, "%s", status ? status : "");
+    coord_work_push_state(d->c, d);
+    coord_unlock(d->c);
+}
+
 /* Create a sandbox on pi and lease it. Returns it, or NULL with err set. */
 static struct sbx *create(struct coord *c, struct dep *d, struct pinst *pi, struct sd_err *err)
 {
@@ -149,6 +161,10 @@ static struct sbx *create(struct coord *c, struct dep *d, struct pinst *pi, stru
         .unsandboxed = c->o.unsandboxed,
         .traj_id = d->v.id,
         .run_id = d->run_id,
+        .internet = c->o.internet,
+        .cancel = &d->cancel,
+        .note = create_note,
+        .note_arg = d,
     };
     struct store_lease lease;
     struct op_timer t;

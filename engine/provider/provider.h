@@ -36,6 +36,15 @@ struct sbx_spec {
     int unsandboxed;    /* explicit opt-in to no isolation (local only) */
     int64_t traj_id;    /* for the provider's own bookkeeping (metadata) */
     int64_t run_id;     /* the run it belongs to, 0 = none (metadata) */
+    int internet;       /* explicit opt-in to outside network (E2B only; local never has one) */
+    /* Set when the deployment is cancelled; a create that waits (for E2B
+     * capacity) polls it and gives up. May be NULL. */
+    const _Atomic int *cancel;
+    /* Called by create, on its thread, with what it is waiting for ("waiting
+     * for E2B capacity ..."), and with NULL when it no longer waits. May be
+     * NULL. */
+    void (*note)(void *arg, const char *status);
+    void *note_arg;
 };
 
 struct sbx_exit {
@@ -85,11 +94,22 @@ struct provider_ops {
      * helper, or 0). */
     int (*lease_info)(struct sbx *b, int *pid, uint64_t *pid_start, char *workdir, size_t n);
     void (*free)(struct provider *p);
+    /* Optional (NULL: the provider cannot). Reattach to a sandbox a previous
+     * process of ours left running, named by the workdir its lease_info gave
+     * and spec (spec->id its sandbox id): *out is a live sandbox again, on
+     * which resume streams the program's output from now until it ends, as
+     * start does (output made while nobody was attached is lost). destroy
+     * it after. Return 0, or -1 with err set (SD_EFAIL: it is gone). */
+    int (*reattach)(struct provider *p, const struct sbx_spec *spec, const char *workdir,
+                    struct sbx **out, struct sd_err *err);
+    int (*resume)(struct sbx *b, const struct sbx_callbacks *cb, struct sbx_exit *ex,
+                  struct sd_err *err);
 };
 
 struct provider {
     const struct provider_ops *ops;
-    char name[32]; /* instance name, e.g. "local", "e2b" */
+    char name[32];   /* instance name, e.g. "local", "e2b" */
+    char region[32]; /* where it runs, e.g. an E2B region's label; "" = none said */
     void *impl;
 };
 
