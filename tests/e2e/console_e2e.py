@@ -729,6 +729,8 @@ def s_slow_deploy(c):
         lock.release()
     c.wait_for(r"deployed #3 momentum")
     c.wait_for(r"Deploy \(Enter launches", absent=True)
+    # q asks first while something runs: let #3 end (a race the test used to lose under load)
+    c.wait_for(r"3 +momentum +SPY +local +succeeded", timeout=60)
     c.keys("q")
     c.wait_exit()
 
