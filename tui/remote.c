@@ -22,7 +22,7 @@
 #define RING_LINES  5000 /* as the coordinator's own ring (coord.c) */
 #define RING_BYTES  (4 << 20)
 #define PULL_MAX    5000 /* lines asked in one output request */
-#define PULL_WINDOW 1000 /* further behind than this: skip to the newest lines */
+#define PULL_WINDOW 250  /* further behind than this: skip to the newest lines */
 #define PULL_EVERY  100  /* ms between two pulls of a deployment that keeps writing */
 #define POOL_MAX    4
 #define NOTICE_MAX  16
