@@ -165,7 +165,8 @@ int main(int argc, char **argv)
     o.max_agents = 1;
     o.learning = 0;
     c = coord_new(s, &o, argv[1], argv[2], &err);
-    if (c == NULL || catalog_add_manifest(coord_catalog(c), s, manifest, &err) != 0) {
+    if (c == NULL || catalog_add_manifest_flags(coord_catalog(c), s, manifest,
+                                                CATALOG_ALLOW_OUTSIDE, &err) != 0) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return 1;
     }
