@@ -145,11 +145,16 @@ int store_strategy_put(struct store *s, const char *name, const char *manifest, 
 
 /* One final trajectory as the learner sees it; strings live until the
  * callback returns (any may be NULL). predicted is the recorded
- * prediction's expectedSuccessRate, NAN when there was none. */
+ * prediction's expectedSuccessRate, pred_reward its expectedReward and
+ * pred_lo/pred_hi its rewardInterval; from the result object: trades,
+ * bars, sharpe, oos_sharpe (outOfSample.sharpe) and synthetic (0/1).
+ * Missing numbers are NAN. */
 struct store_learn_row {
     int64_t id, created_at;
     const char *strategy, *symbol, *provider, *params, *status, *op_sequence;
-    double reward, predicted, duration_ms;
+    double reward, predicted, duration_ms, pred_reward, pred_lo, pred_hi;
+    double trades, bars, sharpe, oos_sharpe;
+    int synthetic;
 };
 
 /* Call fn for each succeeded, failed or timed-out trajectory in id order,

@@ -9,13 +9,26 @@
 #include <math.h>
 #include <stdlib.h>
 
+static double col_num(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
 int store_learn_rows(struct store *s, int (*fn)(const struct store_learn_row *row, void *arg),
                      void *arg, struct sd_err *err)
 {
     static const char sql[] =
         "SELECT id, strategy, symbol, provider, params, status, coalesce(reward, 0),"
         " CASE WHEN json_valid(prediction) THEN json_extract(prediction, '$.expectedSuccessRate')"
-        " END, created_at, coalesce(duration_ms, 0), op_sequence FROM trajectories"
+        " END, created_at, coalesce(duration_ms, 0), op_sequence,"
+        " CASE WHEN json_valid(prediction) THEN json_extract(prediction, '$.expectedReward') END,"
+        " CASE WHEN json_valid(prediction) THEN json_extract(prediction, '$.rewardInterval[0]')"
+        " END,"
+        " CASE WHEN json_valid(prediction) THEN json_extract(prediction, '$.rewardInterval[1]')"
+        " END, json_extract(r, '$.trades'), json_extract(r, '$.bars'),"
+        " json_extract(r, '$.sharpe'), json_extract(r, '$.outOfSample.sharpe'),"
+        " coalesce(json_extract(r, '$.synthetic'), 0)"
+        " FROM (SELECT *, CASE WHEN json_valid(result) THEN result END AS r FROM trajectories)"
         " WHERE status IN ('succeeded', 'failed', 'timeout') ORDER BY id";
     sqlite3 *db = store_reader(s, err);
     sqlite3_stmt *st = NULL;
@@ -41,6 +54,14 @@ int store_learn_rows(struct store *s, int (*fn)(const struct store_learn_row *ro
             .created_at = sqlite3_column_int64(st, 8),
             .duration_ms = sqlite3_column_double(st, 9),
             .op_sequence = (const char *)sqlite3_column_text(st, 10),
+            .pred_reward = col_num(st, 11),
+            .pred_lo = col_num(st, 12),
+            .pred_hi = col_num(st, 13),
+            .trades = col_num(st, 14),
+            .bars = col_num(st, 15),
+            .sharpe = col_num(st, 16),
+            .oos_sharpe = col_num(st, 17),
+            .synthetic = sqlite3_column_int(st, 18) != 0,
         };
         rc = fn(&r, arg);
     }
