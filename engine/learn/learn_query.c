@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "learn_int.h"
 #include "query.h"
@@ -545,36 +546,100 @@ out:
 
 /* --- patterns -------------------------------------------------------------- */
 
-/* Turn task text into an FTS5 query: every word quoted, joined with OR.
- * Returns NULL (SD_EUSAGE) when the text has no word. */
-static char *task_query(const char *task, struct sd_err *err)
+/* Words that say nothing about a run: dropped from task text. */
+static const char *const stop_words[] = {
+    "a",    "an",   "and",  "are",  "as",  "at",    "be",  "by",   "for",  "from",
+    "how",  "i",    "in",   "is",   "it",  "its",   "me",  "my",   "of",   "on",
+    "or",   "that", "the",  "this", "to",  "was",   "we",  "what", "when", "which",
+    "with", "find", "show", "runs", "run", "using", "use", "want", "about"};
+
+static int is_stop(const char *w)
 {
-    size_t n = strlen(task), len = 0;
-    char *q = malloc(n * 4 + 16);
+    for (size_t i = 0; i < sizeof stop_words / sizeof stop_words[0]; i++)
+        if (strcasecmp(stop_words[i], w) == 0)
+            return 1;
+    return 0;
+}
+
+#define TASK_MAXNUM 16
+
+/* A task parsed: the FTS5 queries over its words (all of them, then any),
+ * and its numbers, which match parameter values instead of text. */
+struct task {
+    char *all, *any; /* NULL when the task has no word */
+    double num[TASK_MAXNUM];
+    size_t nnum;
+};
+
+static void task_free(struct task *t)
+{
+    free(t->all);
+    free(t->any);
+}
+
+static int word_char(unsigned char c)
+{
+    return c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') || c == '_';
+}
+
+/* Split task into words and numbers ("0.04", "20", ".5"); stop words are
+ * dropped. SD_EUSAGE when nothing is left. */
+static int task_parse(const char *task, struct task *t, struct sd_err *err)
+{
+    size_t n = strlen(task), la = 0, lo = 0;
     const unsigned char *p = (const unsigned char *)task;
-    if (q == NULL)
-        return sd_err_set(err, SD_ENOMEM, "learning: out of memory"), NULL;
-    while (*p) {
-        if (*p >= 0x80 || (*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z') ||
-            *p == '_') {
-            len += (size_t)sprintf(q + len, "%s\"", len ? " OR " : "");
-            while (*p >= 0x80 || (*p >= '0' && *p <= '9') ||
-                   ((*p | 32) >= 'a' && (*p | 32) <= 'z') || *p == '_')
-                q[len++] = (char)*p++;
-            q[len++] = '"';
-            q[len] = 0;
-        } else {
-            p++;
-        }
+    memset(t, 0, sizeof *t);
+    t->all = malloc(n * 8 + 16);
+    t->any = malloc(n * 8 + 16);
+    if (t->all == NULL || t->any == NULL) {
+        task_free(t);
+        return sd_err_set(err, SD_ENOMEM, "learning: out of memory");
     }
-    if (len == 0) {
-        free(q);
+    while (*p) {
+        const unsigned char *q = p;
+        char w[256];
+        size_t k = 0;
+        /* a number: digits with at most one point inside */
+        if ((*p >= '0' && *p <= '9') || (*p == '.' && p[1] >= '0' && p[1] <= '9')) {
+            int dots = 0;
+            while ((*q >= '0' && *q <= '9') || (*q == '.' && !dots++ && q[1] >= '0' && q[1] <= '9'))
+                q++;
+            if (!word_char(*q)) {
+                if (t->nnum < TASK_MAXNUM)
+                    t->num[t->nnum++] = strtod((const char *)p, NULL);
+                p = q;
+                continue;
+            }
+            q = p;
+        }
+        if (!word_char(*p)) {
+            p++;
+            continue;
+        }
+        while (word_char(*q)) {
+            if (k + 1 < sizeof w)
+                w[k++] = (char)*q;
+            q++;
+        }
+        w[k] = 0;
+        p = q;
+        if (is_stop(w))
+            continue;
+        la += (size_t)sprintf(t->all + la, "%s\"%s\"", la ? " AND " : "", w);
+        lo += (size_t)sprintf(t->any + lo, "%s\"%s\"", lo ? " OR " : "", w);
+    }
+    if (la == 0) {
+        free(t->all);
+        free(t->any);
+        t->all = t->any = NULL;
+    }
+    if (t->all == NULL && t->nnum == 0) {
+        task_free(t);
         return sd_err_set(err, SD_EUSAGE,
                           "the task text has no words to match (give words, "
-                          "e.g. -t \"momentum breakout\")"),
-               NULL;
+                          "e.g. -t \"momentum breakout\")");
     }
-    return q;
+    return 0;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -583,22 +648,28 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorted ids of trajectories matching task. */
-static int task_ids(struct learn *l, const char *task, int64_t **ids, size_t *n, struct sd_err *err)
+/* The runs matching the task's words: all of them if any run has all,
+ * else any of them (*any set). ids sorted, scores parallel (bm25). */
+static int task_ids(struct learn *l, const struct task *t, int64_t **ids, double **scores,
+                    size_t *n, int *any, struct sd_err *err)
 {
-    char *q = task_query(task, err);
-    int ret = -1;
-
     *ids = NULL;
+    *scores = NULL;
     *n = 0;
-    if (q == NULL)
-        return -1;
+    *any = 0;
+    if (t->all == NULL)
+        return 0;
     if (l->store == NULL)
-        sd_err_set(err, SD_EUSAGE, "task search needs a store");
-    else
-        ret = store_task_ids(l->store, q, ids, n, err);
-    free(q);
-    return ret;
+        return sd_err_set(err, SD_EUSAGE, "task search needs a store");
+    if (store_task_search(l->store, t->all, ids, scores, n, err) != 0)
+        return -1;
+    if (*n == 0) {
+        free(*ids);
+        free(*scores);
+        *any = 1;
+        return store_task_search(l->store, t->any, ids, scores, n, err);
+    }
+    return 0;
 }
 
 struct member {
@@ -606,6 +677,7 @@ struct member {
     int32_t ops;
     int64_t id;
     size_t row;
+    double rel;
 };
 
 static int cmp_member(const void *a, const void *b)
@@ -618,24 +690,51 @@ static int cmp_member(const void *a, const void *b)
     return (x->id < y->id) - (x->id > y->id); /* newest first */
 }
 
+static double jnum(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : -INFINITY;
+}
+
+/* Task relevance first (when there is one), then the lower bound on reward
+ * (out of sample where the runs have it), then the Wilson bound on success,
+ * then count and name. */
 static int cmp_pattern(const void *a, const void *b)
 {
     json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    double cx = json_real_value(json_object_get(x, "confidence"));
-    double cy = json_real_value(json_object_get(y, "confidence"));
+    static const char *const keys[] = {"relevance", "rewardLowerBound", "confidence"};
     json_int_t nx = json_integer_value(json_object_get(x, "observationCount"));
     json_int_t ny = json_integer_value(json_object_get(y, "observationCount"));
-    if (cx != cy)
-        return cx < cy ? 1 : -1;
+    for (size_t k = 0; k < 3; k++) {
+        double cx = jnum(x, keys[k]), cy = jnum(y, keys[k]);
+        if (cx != cy)
+            return cx < cy ? 1 : -1;
+    }
     if (nx != ny)
         return nx < ny ? 1 : -1;
     return strcmp(json_string_value(json_object_get(x, "name")),
                   json_string_value(json_object_get(y, "name")));
 }
 
-/* Append the patterns of s (only: restricted to the sorted ids[0..nids)). */
-static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int64_t *ids,
-                          size_t nids, json_t *out)
+/* Does run i of s have a parameter equal to every number of t? */
+static int numbers_match(const struct lstrat *s, size_t i, const struct task *t)
+{
+    for (size_t k = 0; k < t->nnum; k++) {
+        int hit = 0;
+        for (size_t j = 0; j < s->np && !hit; j++) {
+            double x = s->x[i * s->np + j];
+            hit = !learn_untuned(s->p[j].name) && fabs(x - t->num[k]) <= 1e-9 * fmax(1, fabs(x));
+        }
+        if (!hit)
+            return 0;
+    }
+    return 1;
+}
+
+/* Append the patterns of s (t: restricted to the runs matching it; ids and
+ * scores from task_ids). */
+static int strat_patterns(struct learn *l, struct lstrat *s, const struct task *t,
+                          const int64_t *ids, const double *scores, size_t nids, json_t *out)
 {
     struct member *m = malloc((s->n ? s->n : 1) * sizeof *m);
     uint64_t vary = varying(s);
@@ -644,9 +743,20 @@ static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int
     if (m == NULL)
         return -1;
     for (size_t i = 0; i < s->n; i++) {
-        if (only && (nids == 0 || bsearch(&s->id[i], ids, nids, sizeof *ids, cmp_i64) == NULL))
-            continue;
-        m[n++] = (struct member){s->key[i], s->ops[i], s->id[i], i};
+        double rel = 0;
+        if (t != NULL) {
+            if (t->all != NULL) {
+                const int64_t *hit =
+                    nids ? bsearch(&s->id[i], ids, nids, sizeof *ids, cmp_i64) : NULL;
+                if (hit == NULL)
+                    continue;
+                rel = scores[hit - ids];
+            }
+            if (!numbers_match(s, i, t))
+                continue;
+            rel += (double)t->nnum;
+        }
+        m[n++] = (struct member){s->key[i], s->ops[i], s->id[i], i, rel};
     }
     qsort(m, n, sizeof *m, cmp_member);
     /* The most frequent operation sequence needs no mention in names. */
@@ -666,8 +776,8 @@ static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int
         }
     }
     for (size_t i = 0; i < n; i = i + cnt) {
-        size_t ok = 0;
-        double rs = 0;
+        size_t ok = 0, noos = 0;
+        double rs = 0, rq = 0, os = 0, oq = 0, rel = 0, mean, sd, bn;
         char name[1024];
         const char *ops = learn_str(l, m[i].ops);
         json_t *ev = json_array(), *p;
@@ -676,6 +786,14 @@ static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int
             size_t r = m[i + cnt].row;
             ok += s->state[r] == TS_SUCCEEDED;
             rs += s->reward[r];
+            rq += s->reward[r] * s->reward[r];
+            if (!isnan(s->oos[r])) {
+                double o = 0.5 + 0.5 * tanh(s->oos[r] / 2);
+                noos++;
+                os += o;
+                oq += o * o;
+            }
+            rel = fmax(rel, m[i + cnt].rel);
             if (cnt < EVIDENCE_MAX)
                 json_array_append_new(ev, json_integer(m[i + cnt].id));
         }
@@ -687,11 +805,21 @@ static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int
             size_t len = strlen(name);
             snprintf(name + len, sizeof name - len, " via %s", ops ? ops : "no operations");
         }
-        p = json_pack(
-            "{s:s, s:s, s:o, s:f, s:I, s:f, s:f, s:s?, s:o}", "name", name, "strategyName", s->name,
-            "region", region_json(s, m[i].key, vary), "successRate", (double)ok / (double)cnt,
-            "observationCount", (json_int_t)cnt, "meanReward", rs / (double)cnt, "confidence",
-            learn_wilson((double)ok, (double)cnt), "operationSequence", ops, "evidence", ev);
+        /* The reward's 95 % lower bound, out of sample when every run has
+         * one (a single run: an assumed sd of 0.25). */
+        bn = noos == cnt ? (double)noos : (double)cnt;
+        mean = (noos == cnt ? os : rs) / bn;
+        sd = bn > 1 ? sqrt(fmax(((noos == cnt ? oq : rq) - bn * mean * mean) / (bn - 1), 0)) : 0.25;
+        p = json_pack("{s:s, s:s, s:o, s:f, s:I, s:f, s:f, s:s?, s:o, s:f, s:s, s:o}", "name", name,
+                      "strategyName", s->name, "region", region_json(s, m[i].key, vary),
+                      "successRate", (double)ok / (double)cnt, "observationCount", (json_int_t)cnt,
+                      "meanReward", rs / (double)cnt, "confidence",
+                      learn_wilson((double)ok, (double)cnt), "operationSequence", ops, "evidence",
+                      ev, "rewardLowerBound", mean - 1.96 * sd / sqrt(bn), "basis",
+                      noos == cnt ? "out-of-sample" : "in-sample", "meanOutOfSampleReward",
+                      noos ? json_real(os / (double)noos) : json_null());
+        if (p != NULL && t != NULL)
+            json_object_set_new(p, "relevance", json_real(rel));
         if (p == NULL || json_array_append_new(out, p) != 0) {
             free(m);
             return -1;
@@ -704,11 +832,20 @@ static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int
 json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, struct sd_err *err)
 {
     int64_t *ids = NULL;
+    double *scores = NULL;
     size_t nids = 0, np;
+    int any = 0;
+    struct task t;
     json_t *out = NULL, **v = NULL;
 
-    if (task != NULL && task_ids(l, task, &ids, &nids, err) != 0)
-        return NULL;
+    if (task != NULL) {
+        if (task_parse(task, &t, err) != 0)
+            return NULL;
+        if (task_ids(l, &t, &ids, &scores, &nids, &any, err) != 0) {
+            task_free(&t);
+            return NULL;
+        }
+    }
     pthread_mutex_lock(&l->lock);
     if (strategy != NULL && learn_strat(l, strategy) == NULL) {
         sd_err_set(err, SD_EUSAGE, "unknown strategy \"%s\"", strategy);
@@ -718,13 +855,12 @@ json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, 
     for (size_t k = 0; out && k < l->nst; k++) {
         if (strategy != NULL && strcmp(strategy, l->st[k].name) != 0)
             continue;
-        if (strat_patterns(l, &l->st[k], task != NULL, ids, nids, out) != 0) {
+        if (strat_patterns(l, &l->st[k], task ? &t : NULL, ids, scores, nids, out) != 0) {
             sd_err_set(err, SD_ENOMEM, "learning: out of memory");
             json_decref(out);
             out = NULL;
         }
     }
-    /* Sort by confidence: copy out, sort, put back. */
     np = out ? json_array_size(out) : 0;
     if (np > 1 && (v = malloc(np * sizeof *v)) != NULL) {
         for (size_t i = 0; i < np; i++)
@@ -735,8 +871,13 @@ json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, 
             json_array_append_new(out, v[i]);
         free(v);
     }
+    for (size_t i = 0; any && i < np; i++) /* say when no run had every word */
+        json_object_set_new(json_array_get(out, i), "taskMatch", json_string("any word"));
 out:
     pthread_mutex_unlock(&l->lock);
+    if (task != NULL)
+        task_free(&t);
     free(ids);
+    free(scores);
     return out;
 }

@@ -170,6 +170,11 @@ int store_learn_rows(struct store *s, int (*fn)(const struct store_learn_row *ro
 int store_task_ids(struct store *s, const char *match, int64_t **ids, size_t *n,
                    struct sd_err *err);
 
+/* The same with each match's relevance in *scores (malloc'd, parallel to
+ * *ids; scores may be NULL): -bm25(traj_fts), higher is better. */
+int store_task_search(struct store *s, const char *match, int64_t **ids, double **scores, size_t *n,
+                      struct sd_err *err);
+
 /* --- meta: provider health (query_meta.c) ------------------------------- */
 
 /* The provider instances' health the last coordinator on this store

@@ -73,54 +73,86 @@ out:
     return rc;
 }
 
-static int cmp_i64(const void *a, const void *b)
+struct hit {
+    int64_t id;
+    double score;
+};
+
+static int cmp_hit(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
+    const struct hit *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
 }
 
-int store_task_ids(struct store *s, const char *match, int64_t **ids, size_t *n, struct sd_err *err)
+int store_task_search(struct store *s, const char *match, int64_t **ids, double **scores, size_t *n,
+                      struct sd_err *err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
+    struct hit *h = NULL;
     size_t cap = 0;
     int step, ret = -1;
 
     *ids = NULL;
+    if (scores != NULL)
+        *scores = NULL;
     *n = 0;
     if ((db = store_reader(s, err)) == NULL || store_reader_fts(s, db, err) != 0)
         goto out;
-    if (sqlite3_prepare_v2(db, "SELECT rowid FROM traj_fts WHERE traj_fts MATCH ?1", -1, &st,
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT rowid, bm25(traj_fts) FROM traj_fts WHERE traj_fts MATCH ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
         store_dberr(err, db, "task search");
         goto out;
     }
     sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
-            int64_t *m = realloc(*ids, (cap = cap ? cap * 2 : 256) * sizeof *m);
+            struct hit *m = realloc(h, (cap = cap ? cap * 2 : 256) * sizeof *m);
             if (m == NULL) {
                 sd_err_set(err, SD_ENOMEM, "learning: out of memory");
                 goto out;
             }
-            *ids = m;
+            h = m;
         }
-        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+        h[*n].id = sqlite3_column_int64(st, 0);
+        h[(*n)++].score = -sqlite3_column_double(st, 1); /* bm25() is lower for better */
     }
     if (step != SQLITE_DONE) {
         store_dberr(err, db, "task search");
         goto out;
     }
     if (*n > 0) /* qsort's base must not be NULL, even for no elements */
-        qsort(*ids, *n, sizeof **ids, cmp_i64);
+        qsort(h, *n, sizeof *h, cmp_hit);
+    *ids = malloc((*n ? *n : 1) * sizeof **ids);
+    if (scores != NULL)
+        *scores = malloc((*n ? *n : 1) * sizeof **scores);
+    if (*ids == NULL || (scores != NULL && *scores == NULL)) {
+        sd_err_set(err, SD_ENOMEM, "learning: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        (*ids)[i] = h[i].id;
+        if (scores != NULL)
+            (*scores)[i] = h[i].score;
+    }
     ret = 0;
 out:
+    free(h);
     sqlite3_finalize(st);
     sqlite3_close_v2(db);
     if (ret != 0) {
         free(*ids);
         *ids = NULL;
+        if (scores != NULL) {
+            free(*scores);
+            *scores = NULL;
+        }
         *n = 0;
     }
     return ret;
+}
+
+int store_task_ids(struct store *s, const char *match, int64_t **ids, size_t *n, struct sd_err *err)
+{
+    return store_task_search(s, match, ids, NULL, n, err);
 }

@@ -331,6 +331,52 @@ static int has_id(json_t *pats, int64_t id)
     return 0;
 }
 
+/* Task search (issue 15): every word first, any word only when no run has
+ * them all; stop words dropped; numbers match parameter values, not text
+ * ("0.05" used to match "0" or "05" anywhere); ranked by bm25. */
+static void t_patterns_search(void)
+{
+    struct store *s = store_new();
+    struct learn *l;
+    struct sd_err err = {0};
+    json_t *a;
+    fill_patterns(s);
+    ins(s, &(struct row){.id = 9,
+                         .strategy = "momentum",
+                         .symbol = "QQQ",
+                         .params = "{\"threshold\":0.02,\"lookback\":40}",
+                         .status = "succeeded",
+                         .reward = 0.6,
+                         .description = "short selling tech on breakout breakout breakout"});
+    l = open_learn(s);
+    /* "tech" and "bond": no run has both; "the"/"on" are stop words. */
+    a = learn_patterns(l, NULL, "breakout on the tech", &err);
+    CHECK(a && has_id(a, 1) && has_id(a, 9) && !has_id(a, 5));
+    /* bm25: run 9 says "breakout" four times in a shorter text: first */
+    CHECK(json_integer_value(
+              json_array_get(json_object_get(json_array_get(a, 0), "evidence"), 0)) == 9);
+    CHECK(json_object_get(json_array_get(a, 0), "relevance") != NULL);
+    json_decref(a);
+    a = learn_patterns(l, NULL, "tech bond", &err); /* nobody has both: any word */
+    CHECK(a && has_id(a, 1) && has_id(a, 5));
+    CHECK(strcmp(json_string_value(json_object_get(json_array_get(a, 0), "taskMatch")),
+                 "any word") == 0);
+    json_decref(a);
+    a = learn_patterns(l, NULL, "short selling", &err);
+    CHECK(a && json_array_size(a) == 1 && has_id(a, 9));
+    json_decref(a);
+    a = learn_patterns(l, NULL, "0.05", &err); /* a parameter value, not text */
+    CHECK(a && has_id(a, 1) && has_id(a, 8) && !has_id(a, 5) && !has_id(a, 9));
+    json_decref(a);
+    a = learn_patterns(l, NULL, "momentum 40", &err);
+    CHECK(a && json_array_size(a) == 1 && has_id(a, 9));
+    json_decref(a);
+    err.code = 0;
+    CHECK(learn_patterns(l, NULL, "the and of", &err) == NULL && err.code == SD_EUSAGE);
+    learn_free(l);
+    store_gone(s);
+}
+
 static void t_patterns_task(void)
 {
     struct store *s = store_new();
@@ -999,6 +1045,7 @@ static const struct check_case cases[] = {
     {"stats_failures", t_stats_failures},
     {"patterns_hand", t_patterns_hand},
     {"patterns_task", t_patterns_task},
+    {"patterns_search", t_patterns_search},
     {"restart", t_restart},
     {"suggest_evidence", t_suggest_evidence},
     {"suggest_ranking", t_suggest_ranking},
