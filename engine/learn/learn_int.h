@@ -26,7 +26,8 @@
 #define LEARN_MAXP       21 /* parameters that take part in a region key (3 bits each) */
 #define LEARN_NBINS      6  /* below, 4 inner bins, above */
 #define LEARN_MAXPROV    8
-#define LEARN_MIN_TRADES 10 /* fewer round trips: never recommended */
+#define LEARN_MIN_TRADES 10   /* fewer round trips: never recommended */
+#define LEARN_DSR_MIN    0.95 /* deflated Sharpe needed to recommend a change */
 /* Recency: weights halve every 30 days (learn_query.c). */
 #define LEARN_HALF_LIFE_MS (30.0 * 86400e3)
 
@@ -155,7 +156,7 @@ int learn_model_predict(struct learn *l, struct lstrat *s, const double *x, int3
                         double *mean, double *lo, double *hi);
 /* The recommended whole parameter set (new reference): {params, run,
  * predictedReward, interval, restsOn, basis, tooFewTrades, trades?,
- * sharpe?:{value, trials, expectedMaxOfTrials, deflated}}, or {params:
+ * sharpe?:{value, trials, expectedMaxOfTrials, deflated}, significant}, or {params:
  * null, tooFewTrades} when no run qualifies; NULL without a model. */
 json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym);
 /* The deflated Sharpe ratio (Bailey and Lopez de Prado 2014) of an

@@ -458,7 +458,13 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
                                 json_pack("{s:f, s:I, s:f, s:o}", "value", sr, "trials",
                                           (json_int_t)ntrials, "expectedMaxOfTrials", sr0,
                                           "deflated", isnan(p) ? json_null() : json_real(p)));
+        /* Significant: the deflated Sharpe ratio says the best of the sets
+         * tried beats what luck gives that many with 95 % probability (or
+         * it cannot be computed: no Sharpe or bar count in the results). */
+        json_object_set_new(o, "significant", json_boolean(isnan(p) || p >= LEARN_DSR_MIN));
     }
+    if (json_object_get(o, "significant") == NULL)
+        json_object_set_new(o, "significant", json_true());
     s->rec = o;
     return json_incref(o);
 }
@@ -623,7 +629,7 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
     /* A randomised upper confidence bound added to EI's ranking: beta drawn
      * once per choice, so noisy rewards (a strategy that fails 9 times in
      * 10 away from its optimum) still get explored. */
-    double beta = 2 * fabs(gauss(&rng));
+    double beta = fabs(gauss(&rng));
     for (int c = 0; c < NCAND_UNIF + NCAND_LOCAL; c++) {
         double mm, v, sd, z, ei;
         if (c < NCAND_UNIF || nreal == 0) {

@@ -488,7 +488,13 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
                          "; %lld run(s) with fewer than %d trades not considered", (long long)few,
                          LEARN_MIN_TRADES);
             add_line(reasons, "%s", why);
-            for (size_t j = 0; j < np; j++) {
+            if (!json_is_true(json_object_get(rec, "significant")))
+                add_line(reasons,
+                         "not recommended: its deflated Sharpe is below %.0f%%, so the best of "
+                         "%lld parameter sets tried does not beat what selection luck gives",
+                         100 * LEARN_DSR_MIN,
+                         (long long)json_integer_value(json_object_get(sh, "trials")));
+            for (size_t j = 0; j < np && json_is_true(json_object_get(rec, "significant")); j++) {
                 json_t *v = json_object_get(rp, s->p[j].name);
                 if (learn_untuned(s->p[j].name) || v == NULL ||
                     fabs(json_number_value(v) - qx[j]) < 1e-12 ||

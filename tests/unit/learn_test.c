@@ -377,6 +377,45 @@ static void t_patterns_search(void)
     store_gone(s);
 }
 
+/* The best of 30 parameter sets whose Sharpe ratios differ by luck-sized
+ * amounts is not recommended: its deflated Sharpe is below 95 %, and the
+ * reasoning says so (the issue: the in-sample best lost out of sample). */
+static void t_suggest_deflated_gate(void)
+{
+    struct learn *l = learn_open_defs(NULL, defs, 2, NULL);
+    struct sd_err err = {0};
+    json_t *j, *rec, *op;
+    size_t k;
+    int gate = 0;
+    for (int i = 0; i < 30; i++) {
+        json_t *p = json_pack("{s:i}", "lookback", 10 + i);
+        double sh = 0.3 + 0.01 * i;
+        json_t *res = json_pack("{s:i, s:f, s:i}", "trades", 30, "sharpe", sh, "bars", 500);
+        learn_observe(l, &(struct learn_obs){.id = i + 1,
+                                             .strategy = "momentum",
+                                             .symbol = "SPY",
+                                             .params = p,
+                                             .state = TS_SUCCEEDED,
+                                             .reward = 0.5 + 0.5 * tanh(sh / 2),
+                                             .created_at = i,
+                                             .result = res});
+        json_decref(p);
+        json_decref(res);
+    }
+    j = learn_suggest(l, MOM, NULL, "SPY", &err);
+    rec = json_object_get(j, "recommendation");
+    CHECK(rec != NULL && json_is_false(json_object_get(rec, "significant")));
+    CHECK(num(json_object_get(rec, "sharpe"), "deflated") < 0.95);
+    CHECK(json_integer_value(json_object_get(json_object_get(rec, "sharpe"), "trials")) == 30);
+    json_array_foreach(json_object_get(j, "recommendedOperations"), k, op)
+        CHECK(strcmp(json_string_value(json_object_get(op, "op")), "set_param") != 0);
+    json_array_foreach(json_object_get(j, "reasoning"), k, op) gate |=
+        strstr(json_string_value(op), "selection luck") != NULL;
+    CHECK(gate);
+    json_decref(j);
+    learn_free(l);
+}
+
 static void t_patterns_task(void)
 {
     struct store *s = store_new();
@@ -1046,6 +1085,7 @@ static const struct check_case cases[] = {
     {"patterns_hand", t_patterns_hand},
     {"patterns_task", t_patterns_task},
     {"patterns_search", t_patterns_search},
+    {"suggest_deflated_gate", t_suggest_deflated_gate},
     {"restart", t_restart},
     {"suggest_evidence", t_suggest_evidence},
     {"suggest_ranking", t_suggest_ranking},
