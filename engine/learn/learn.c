@@ -443,21 +443,24 @@ static size_t rows_find(const struct learn *l, int64_t id, int *found)
 
 /* Add one trajectory. x holds s->np values. Returns 0, or -1 (no memory:
  * the index is unchanged). */
-struct row_facts {
-    double pred_r, pred_lo, pred_hi; /* the prediction's reward and interval */
-    double trades, bars, sharpe, oos;
-    int synthetic;
-};
 
-static int add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int state,
-                   double reward, double pred, double dur, int32_t sym, int32_t prov, int32_t ops,
-                   const double *x, const struct row_facts *f)
+int learn_add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int state,
+                  double reward, double pred, double dur, int32_t sym, int32_t prov, int32_t ops,
+                  const double *x, const struct learn_facts *f)
 {
     struct learn_region *r;
     size_t at, i = s->n;
     int found, ok = state == TS_SUCCEEDED;
-    uint64_t key = learn_key(s, x);
+    uint64_t key = 0;
+    double u[64];
+    int bin[64];
 
+    for (size_t j = 0; j < s->np; j++) { /* u and bins once (learn_key's rule) */
+        u[j] = learn_u(&s->p[j], x[j]);
+        bin[j] = learn_bin(&s->p[j], u[j]);
+        if (j < LEARN_MAXP)
+            key |= (uint64_t)bin[j] << (3 * j);
+    }
     at = rows_find(l, id, &found);
     if (found)
         return 0;
@@ -503,14 +506,12 @@ static int add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int
     if (i > 0 && s->synth[i] != s->synth[0])
         s->mixsynth = 1;
     for (size_t j = 0; j < s->np; j++) {
-        int b;
         s->x[i * s->np + j] = x[j];
-        s->uc[j][i] = (float)learn_u(&s->p[j], x[j]);
+        s->uc[j][i] = (float)u[j];
         if (i > 0 && s->uc[j][i] != s->uc[j][0])
             s->uvary[j] = 1;
-        b = learn_bin(&s->p[j], learn_u(&s->p[j], x[j]));
-        s->mn[j][b]++;
-        s->mr[j][b] += reward;
+        s->mn[j][bin[j]]++;
+        s->mr[j][bin[j]] += reward;
     }
     s->n++;
     s->ok += ok;
@@ -535,7 +536,7 @@ void learn_observe(struct learn *l, const struct learn_obs *o)
 {
     struct lstrat *s;
     double x[64];
-    struct row_facts f;
+    struct learn_facts f;
 
     if (l == NULL || o == NULL)
         return;
@@ -554,12 +555,13 @@ void learn_observe(struct learn *l, const struct learn_obs *o)
     if ((s = learn_strat(l, o->strategy)) != NULL && s->np <= 64) {
         learn_values(s, o->params, x);
         learn_pending_done(l, s, x); /* whatever the outcome, it is no longer pending */
+        l->observed = 1;
         if (learns_state(o->state))
-            add_row(l, s, o->id, o->created_at, o->state, o->reward,
-                    jnum(o->prediction, "expectedSuccessRate"), o->duration_ms,
-                    learn_intern(l, o->symbol),
-                    learn_intern(l, o->provider ? o->provider : "local"),
-                    learn_intern(l, o->op_sequence), x, &f);
+            learn_add_row(l, s, o->id, o->created_at, o->state, o->reward,
+                          jnum(o->prediction, "expectedSuccessRate"), o->duration_ms,
+                          learn_intern(l, o->symbol),
+                          learn_intern(l, o->provider ? o->provider : "local"),
+                          learn_intern(l, o->op_sequence), x, &f);
     }
     pthread_mutex_unlock(&l->lock);
 }
@@ -570,6 +572,8 @@ void learn_free(struct learn *l)
 {
     if (l == NULL)
         return;
+    if (l->store != NULL && l->model_searched && !l->observed && l->seen >= 0)
+        learn_cache_save(l, l->seen); /* the model's hyperparameters, for the next start */
     for (size_t i = 0; i < l->nst; i++)
         strat_free(&l->st[i]);
     for (size_t i = 0; i < l->nstr; i++)
@@ -587,6 +591,7 @@ void learn_free(struct learn *l)
 struct load_ctx {
     struct learn *l;
     struct sd_err *err;
+    int64_t seen;
 };
 
 static int load_row(const struct store_learn_row *r, void *arg)
@@ -596,33 +601,58 @@ static int load_row(const struct store_learn_row *r, void *arg)
     struct lstrat *s = learn_strat(l, r->strategy);
     json_t *params;
     double x[64];
-    struct row_facts f;
+    struct learn_facts f;
 
+    c->seen++;
+    if (r->id > l->maxseen)
+        l->maxseen = r->id;
     if (s == NULL || s->np > 64)
         return 0;
     params = r->params ? json_loads(r->params, 0, NULL) : NULL;
     learn_values(s, params, x);
     json_decref(params);
-    f = (struct row_facts){r->pred_reward, r->pred_lo, r->pred_hi,    r->trades,
-                           r->bars,        r->sharpe,  r->oos_sharpe, r->synthetic};
-    if (add_row(l, s, r->id, r->created_at, traj_state_from_name(r->status), r->reward,
-                r->predicted, r->duration_ms, learn_intern(l, r->symbol),
-                learn_intern(l, r->provider), learn_intern(l, r->op_sequence), x, &f) != 0)
+    f = (struct learn_facts){r->pred_reward, r->pred_lo, r->pred_hi,    r->trades,
+                             r->bars,        r->sharpe,  r->oos_sharpe, r->synthetic};
+    if (learn_add_row(l, s, r->id, r->created_at, traj_state_from_name(r->status), r->reward,
+                      r->predicted, r->duration_ms, learn_intern(l, r->symbol),
+                      learn_intern(l, r->provider), learn_intern(l, r->op_sequence), x, &f) != 0)
         return sd_err_set(c->err, SD_ENOMEM, "learning: out of memory building the index");
     return 0;
 }
 
-static int load(struct learn *l, struct sd_err *err)
+int learn_load_rows(struct learn *l, int64_t after, int64_t *seen, struct sd_err *err)
 {
-    struct load_ctx c = {l, err};
-
-    return store_learn_rows(l->store, load_row, &c, err) == 0 ? 0 : -1;
+    struct load_ctx c = {l, err, 0};
+    int rc = store_learn_rows_after(l->store, after, load_row, &c, err) == 0 ? 0 : -1;
+    *seen = c.seen;
+    return rc;
 }
 
-struct learn *learn_open_defs(struct store *s, const struct strategy_def *defs, size_t ndefs,
-                              struct sd_err *err)
+/* Fill l from the saved index and the store (use_cache), else from the
+ * store alone, saving the index for the next start. 0, 2 (l half filled by
+ * a torn cache: start afresh without it) or -1 with err. */
+static int load(struct learn *l, int use_cache, struct sd_err *err)
+{
+    int64_t seen = 0;
+    int rc = use_cache ? learn_cache_load(l, &seen, err) : 1;
+    if (rc == 0)
+        l->seen = seen;
+    if (rc != 1)
+        return rc;
+    if (learn_load_rows(l, INT64_MIN, &seen, err) != 0)
+        return -1;
+    l->seen = seen;
+    learn_cache_save(l, seen);
+    return 0;
+}
+
+/* learn_open_defs, with or without the saved index; 2 in *torn when a
+ * torn cache left it half filled (NULL returned). */
+static struct learn *open_defs(struct store *s, const struct strategy_def *defs, size_t ndefs,
+                               int use_cache, int *torn, struct sd_err *err)
 {
     struct learn *l = calloc(1, sizeof *l);
+    int rc;
     if (l == NULL) {
         sd_err_set(err, SD_ENOMEM, "learning: out of memory");
         return NULL;
@@ -636,10 +666,21 @@ struct learn *learn_open_defs(struct store *s, const struct strategy_def *defs, 
             return NULL;
         }
     }
-    if (s != NULL && load(l, err) != 0) {
+    if (s != NULL && (rc = load(l, use_cache, err)) != 0) {
+        *torn = rc == 2;
         learn_free(l);
         return NULL;
     }
+    return l;
+}
+
+struct learn *learn_open_defs(struct store *s, const struct strategy_def *defs, size_t ndefs,
+                              struct sd_err *err)
+{
+    int torn = 0;
+    struct learn *l = open_defs(s, defs, ndefs, 1, &torn, err);
+    if (l == NULL && torn) /* a torn cache: once more from the store alone */
+        l = open_defs(s, defs, ndefs, 0, &torn, err);
     return l;
 }
 

@@ -189,9 +189,38 @@ struct learn {
     struct learn_pending pend[LEARN_PENDING_MAX];
     size_t npend;
     uint64_t chosen; /* parameter sets auto-optimise has chosen (mixed into its seed) */
+    int64_t maxseen; /* the highest id read from the store, learned or not */
+    /* The saved index: learning rows the store had at load (-1: unknown),
+     * and whether the reward model searched hyperparameters since while no
+     * row was observed (then learn_free saves them for the next start). */
+    int64_t seen;
+    int model_searched, observed;
+};
+
+/* What a row knows beyond its parameters (learn.c). */
+struct learn_facts {
+    double pred_r, pred_lo, pred_hi; /* the prediction's reward and interval */
+    double trades, bars, sharpe, oos;
+    int synthetic;
 };
 
 /* Lock held for all of these. */
+/* Add one trajectory of s (x: s->np values). 0, or -1 (no memory: the index
+ * is unchanged). An id already indexed is skipped (0). */
+int learn_add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int state,
+                  double reward, double pred, double dur, int32_t sym, int32_t prov, int32_t ops,
+                  const double *x, const struct learn_facts *f);
+/* The saved index (learn_cache.c): learn_cache_load fills an empty l from
+ * it and the rows it lacks and returns 0; 1 when there is none usable (l
+ * untouched: the caller loads from the store); 2 when a torn file left l
+ * half filled (the caller starts afresh without it); -1 with err on a store
+ * error. learn_cache_save writes it (failures are ignored: it is only a
+ * cache). *seen: learning rows the store had. */
+int learn_cache_load(struct learn *l, int64_t *seen, struct sd_err *err);
+void learn_cache_save(struct learn *l, int64_t seen);
+/* Index the store's learning rows with id > after (learn.c); *seen counts
+ * them all, also those of strategies without a schema. 0 or -1 with err. */
+int learn_load_rows(struct learn *l, int64_t after, int64_t *seen, struct sd_err *err);
 struct lstrat *learn_strat(struct learn *l, const char *name);
 struct lstrat *learn_strat_for(struct learn *l, const struct strategy_def *def);
 int32_t learn_intern(struct learn *l, const char *s); /* -1 for NULL or no memory */

@@ -193,11 +193,34 @@ static double oos_reward(double sharpe)
     return 0.5 + 0.5 * tanh(sharpe / 2);
 }
 
-static const double *cmp_key;
-static int cmp_desc(const void *a, const void *b)
+/* Move the k indices of idx[0..n) with the highest key[] to idx[0..k), in
+ * no particular order (quickselect, O(n) on average; ties broken by
+ * position, so the result is deterministic). */
+static void select_best(size_t *idx, size_t n, size_t k, const double *key)
 {
-    double x = cmp_key[*(const size_t *)a], y = cmp_key[*(const size_t *)b];
-    return (x < y) - (x > y);
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1 && k > lo && k < hi) {
+        size_t mid = lo + (hi - lo) / 2, store = lo, t;
+        double pv = key[idx[mid]];
+        t = idx[mid];
+        idx[mid] = idx[hi - 1];
+        idx[hi - 1] = t;
+        for (size_t i = lo; i < hi - 1; i++)
+            if (key[idx[i]] > pv || (key[idx[i]] == pv && idx[i] < idx[hi - 1])) {
+                t = idx[i];
+                idx[i] = idx[store];
+                idx[store++] = t;
+            }
+        t = idx[store];
+        idx[store] = idx[hi - 1];
+        idx[hi - 1] = t;
+        if (store + 1 == k || store == k)
+            return;
+        if (store > k)
+            hi = store;
+        else
+            lo = store + 1;
+    }
 }
 
 /* Fit s->gp for symbol qsym (class of the query) on the in-sample reward, or
@@ -228,16 +251,9 @@ static int model_fit(struct learn *l, struct lstrat *s, int32_t qsym, int oos)
         idx[n++] = i;
     }
     if (n > LEARN_GP_MAX) { /* the newest half, then the best of the rest */
-        size_t half = LEARN_GP_MAX / 2, rest = n - half;
-        size_t *tmp = malloc(rest * sizeof *tmp);
-        if (tmp == NULL)
-            goto out;
-        memcpy(tmp, idx, rest * sizeof *tmp);
-        cmp_key = key;
-        qsort(tmp, rest, sizeof *tmp, cmp_desc);
-        memmove(idx + LEARN_GP_MAX - half, idx + n - half, half * sizeof *idx);
-        memcpy(idx, tmp, (LEARN_GP_MAX - half) * sizeof *idx);
-        free(tmp);
+        size_t half = LEARN_GP_MAX / 2, rest = n - half, want = LEARN_GP_MAX - half;
+        select_best(idx, rest, want, key); /* idx[0..want) the best of idx[0..rest) */
+        memmove(idx + want, idx + n - half, half * sizeof *idx);
         n = LEARN_GP_MAX;
     }
     m = n ? n : 1;
@@ -259,8 +275,10 @@ static int model_fit(struct learn *l, struct lstrat *s, int32_t qsym, int oos)
         int mode = s->gp.ell > 0 && s->gp.d == d && n < s->gp_searched + s->gp_searched / 4 + 4
                        ? LEARN_GP_KEEP
                        : LEARN_GP_SEARCH;
-        if (mode == LEARN_GP_SEARCH)
+        if (mode == LEARN_GP_SEARCH) {
             s->gp_searched = n;
+            l->model_searched = 1;
+        }
         if (learn_gp_fit(&s->gp, X, r, sym, n, d, mode) == 0) {
             s->gp_ok = 1;
             s->gp_n = s->n;

@@ -164,6 +164,17 @@ struct store_learn_row {
 int store_learn_rows(struct store *s, int (*fn)(const struct store_learn_row *row, void *arg),
                      void *arg, struct sd_err *err);
 
+/* The same for the trajectories with id > after only (the learner's warm
+ * start reads what its saved index lacks). */
+int store_learn_rows_after(struct store *s, int64_t after,
+                           int (*fn)(const struct store_learn_row *row, void *arg), void *arg,
+                           struct sd_err *err);
+
+/* How many trajectories the learner learns from (*total) and how many of
+ * them have id > after (*newer). 0, or -1 with err. */
+int store_learn_count(struct store *s, int64_t after, int64_t *total, int64_t *newer,
+                      struct sd_err *err);
+
 /* The ids of the trajectories whose text matches the FTS5 query match
  * (store_reader_fts), ascending, in *ids (malloc'd, the caller frees; NULL
  * when none) and *n. Returns 0 or -1 with err (*ids NULL, *n 0). */

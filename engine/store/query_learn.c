@@ -7,6 +7,7 @@
 #include "query.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 static double col_num(sqlite3_stmt *st, int i)
@@ -16,6 +17,43 @@ static double col_num(sqlite3_stmt *st, int i)
 
 int store_learn_rows(struct store *s, int (*fn)(const struct store_learn_row *row, void *arg),
                      void *arg, struct sd_err *err)
+{
+    return store_learn_rows_after(s, INT64_MIN, fn, arg, err);
+}
+
+int store_learn_count(struct store *s, int64_t after, int64_t *total, int64_t *newer,
+                      struct sd_err *err)
+{
+    sqlite3 *db = store_reader(s, err);
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (db == NULL)
+        return -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT count(*), coalesce(sum(id > ?1), 0) FROM trajectories"
+                           " WHERE status IN ('succeeded', 'failed', 'timeout')",
+                           -1, &st, NULL) != SQLITE_OK) {
+        store_dberr(err, db, "learning: cannot count trajectories");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, after);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        store_dberr(err, db, "learning: cannot count trajectories");
+        goto out;
+    }
+    *total = sqlite3_column_int64(st, 0);
+    *newer = sqlite3_column_int64(st, 1);
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    return rc;
+}
+
+int store_learn_rows_after(struct store *s, int64_t after,
+                           int (*fn)(const struct store_learn_row *row, void *arg), void *arg,
+                           struct sd_err *err)
 {
     static const char sql[] =
         "SELECT id, strategy, symbol, provider, params, status, coalesce(reward, 0),"
@@ -29,7 +67,7 @@ int store_learn_rows(struct store *s, int (*fn)(const struct store_learn_row *ro
         " json_extract(r, '$.sharpe'), json_extract(r, '$.outOfSample.sharpe'),"
         " coalesce(json_extract(r, '$.synthetic'), 0)"
         " FROM (SELECT *, CASE WHEN json_valid(result) THEN result END AS r FROM trajectories)"
-        " WHERE status IN ('succeeded', 'failed', 'timeout') ORDER BY id";
+        " WHERE status IN ('succeeded', 'failed', 'timeout') AND id > ?1 ORDER BY id";
     sqlite3 *db = store_reader(s, err);
     sqlite3_stmt *st = NULL;
     int rc = 0, step;
@@ -40,6 +78,7 @@ int store_learn_rows(struct store *s, int (*fn)(const struct store_learn_row *ro
         rc = store_dberr(err, db, "learning: cannot read trajectories");
         goto out;
     }
+    sqlite3_bind_int64(st, 1, after);
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_learn_row r = {
             .id = sqlite3_column_int64(st, 0),

@@ -7,7 +7,7 @@ foreach(case stats_empty stats_hand stats_failures patterns_hand patterns_task r
              optimize_bounds optimize_converges
              optimize_repeat_seed optimize_batch suggest_untuned suggest_min_trades_synthetic
              deflated_sharpe stats_reward_skill patterns_search
-             suggest_deflated_gate)
+             suggest_deflated_gate cache)
   add_test(NAME learn_${case} COMMAND learn_test ${case})
   set_tests_properties(learn_${case} PROPERTIES LABELS "learn;sanitize")
 endforeach()

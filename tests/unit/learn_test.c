@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "learn.h"
@@ -1078,6 +1079,99 @@ static void t_stats_reward_skill(void)
     learn_free(l);
 }
 
+/* Everything a learner answers, for comparing two of them. */
+static json_t *answers(struct learn *l)
+{
+    struct sd_err err = {0};
+    json_t *q = json_pack("{s:f, s:i}", "threshold", 0.03, "lookback", 25);
+    json_t *o = json_pack("{s:o, s:o, s:o}", "stats", learn_stats(l, NULL, &err), "patterns",
+                          learn_patterns(l, NULL, NULL, &err), "suggest",
+                          learn_suggest(l, MOM, q, "SPY", &err));
+    json_decref(q);
+    return o;
+}
+
+static void add_runs(struct store *s, int from, int to)
+{
+    char params[128];
+    for (int i = from; i <= to; i++) {
+        snprintf(params, sizeof params, "{\"threshold\":%.4f,\"lookback\":%d}",
+                 0.005 + 0.001 * (i % 50), 5 + i % 30);
+        ins(s, &(struct row){.id = i,
+                             .strategy = i % 3 ? "momentum" : "mean-reversion",
+                             .symbol = i % 2 ? "SPY" : "QQQ",
+                             .params = params,
+                             .status = i % 5 ? "succeeded" : "failed",
+                             .reward = i % 5 ? 0.4 + 0.005 * (i % 40) : 0,
+                             .prediction = "{\"expectedSuccessRate\":0.7,\"expectedReward\":0.5}"});
+    }
+}
+
+static int del_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    (void)s;
+    (void)err;
+    return sqlite3_exec(db, (const char *)arg, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* The saved index (learn_cache.c): a learner started from it and the rows
+ * added since answers exactly like one rebuilt from the store; a deleted
+ * row or a torn file makes it rebuild; the file is 0600. */
+static void t_cache(void)
+{
+    struct store *s = store_new();
+    struct sd_err err = {0};
+    struct learn *l, *fresh;
+    json_t *a, *b;
+    char cpath[200];
+    struct stat st;
+    snprintf(cpath, sizeof cpath, "%s-learn", path);
+    add_runs(s, 1, 300);
+    l = open_learn(s); /* rebuilt, saved */
+    learn_free(l);
+    CHECK(stat(cpath, &st) == 0 && (st.st_mode & 0777) == 0600);
+    add_runs(s, 301, 340); /* since the save */
+    l = open_learn(s);
+    unlink(cpath);
+    fresh = open_learn(s);
+    a = answers(l);
+    b = answers(fresh);
+    CHECK(json_equal(a, b));
+    CHECK(num(json_object_get(a, "stats"), "totalTrajectories") == 340);
+    json_decref(a);
+    json_decref(b);
+    learn_free(l);
+    learn_free(fresh);
+    /* Proof the saved index is what was read: a reward changed behind its
+     * back (terminal rows never change, so it does not look) still shows. */
+    store_call(s, del_job, "UPDATE trajectories SET reward = 0.999 WHERE id <= 300", &err);
+    l = open_learn(s);
+    a = learn_stats(l, NULL, &err);
+    CHECK(num(a, "avgReward") < 0.9);
+    json_decref(a);
+    learn_free(l);
+    /* A deleted row: the counts disagree, so it rebuilds. */
+    store_call(s, del_job, "DELETE FROM trajectories WHERE id = 17", &err);
+    l = open_learn(s);
+    a = learn_stats(l, NULL, &err);
+    CHECK(num(a, "totalTrajectories") == 339 && num(a, "avgReward") > 0.9);
+    json_decref(a);
+    learn_free(l);
+    /* A torn file. */
+    CHECK(truncate(cpath, 5000) == 0);
+    l = open_learn(s);
+    unlink(cpath);
+    fresh = open_learn(s);
+    a = answers(l);
+    b = answers(fresh);
+    CHECK(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    learn_free(l);
+    learn_free(fresh);
+    store_gone(s);
+}
+
 static const struct check_case cases[] = {
     {"stats_empty", t_stats_empty},
     {"stats_hand", t_stats_hand},
@@ -1086,6 +1180,7 @@ static const struct check_case cases[] = {
     {"patterns_task", t_patterns_task},
     {"patterns_search", t_patterns_search},
     {"suggest_deflated_gate", t_suggest_deflated_gate},
+    {"cache", t_cache},
     {"restart", t_restart},
     {"suggest_evidence", t_suggest_evidence},
     {"suggest_ranking", t_suggest_ranking},
