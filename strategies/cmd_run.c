@@ -17,7 +17,16 @@
 #include "protocol.h"
 #include "runner.h"
 
-enum { OPT_STRATEGY, OPT_DATA, OPT_PARAMS, OPT_PACE, OPT_TRAIN_UNTIL, OPT_VALIDATE, OPT_COUNT };
+enum {
+    OPT_STRATEGY,
+    OPT_DATA,
+    OPT_PARAMS,
+    OPT_PACE,
+    OPT_TRAIN_UNTIL,
+    OPT_VALIDATE,
+    OPT_FOLDS,
+    OPT_COUNT
+};
 
 static const struct arg_opt run_opts[OPT_COUNT] = {
     [OPT_STRATEGY] = {"--strategy", "NAME", "momentum, mean-reversion or neural-forecast"},
@@ -32,6 +41,9 @@ static const struct arg_opt run_opts[OPT_COUNT] = {
                          "score in sample up to DATE (inclusive), out of sample after it"},
     [OPT_VALIDATE] = {"--validate", "FRACTION",
                       "hold out the last FRACTION of the bars (0 < F < 1) as out of sample"},
+    [OPT_FOLDS] = {"--folds", "K",
+                   "walk forward: cut the held-out bars into K consecutive blocks (2..50), each "
+                   "scored after all the bars before it"},
 };
 
 static const char *side_names[] = {
@@ -50,7 +62,16 @@ struct run_ctx {
     size_t split;
     double *equity;
     struct metrics win[2];
+    size_t nfold;          /* --folds: 0, or the held-out bars cut into nfold blocks */
+    struct metrics *folds; /* their round trips */
 };
+
+/* The fold of held-out bar t (> split). */
+static size_t fold_of(const struct run_ctx *rc, size_t t)
+{
+    size_t noos = rc->s->n - rc->split - 1;
+    return (t - rc->split - 1) * rc->nfold / noos;
+}
 
 static void run_wait(const struct run_ctx *rc, size_t t)
 {
@@ -92,13 +113,18 @@ static void run_on_trade(void *arg, const struct bt_trade *tr)
     json_t *o;
 
     if (rc->equity != NULL && (tr->side == ORDER_SELL || tr->side == ORDER_COVER)) {
-        struct metrics *w = &rc->win[tr->bar > rc->split];
-        w->trades++;
-        w->wins += tr->pnl > 0;
-        if (tr->pnl > 0)
-            w->gross_profit += tr->pnl;
-        else
-            w->gross_loss += tr->pnl;
+        struct metrics *ws[2] = {&rc->win[tr->bar > rc->split], NULL};
+        if (rc->nfold > 0 && tr->bar > rc->split)
+            ws[1] = &rc->folds[fold_of(rc, tr->bar)];
+        for (int k = 0; k < 2 && ws[k] != NULL; k++) {
+            struct metrics *w = ws[k];
+            w->trades++;
+            w->wins += tr->pnl > 0;
+            if (tr->pnl > 0)
+                w->gross_profit += tr->pnl;
+            else
+                w->gross_loss += tr->pnl;
+        }
     }
     printf("%s %s %ld @ %.4f%s, cash %.2f, position %ld", date, side_names[tr->side], tr->shares,
            tr->price, tr->end ? " (closed at the last bar for the statistics)" : "", tr->cash,
@@ -166,6 +192,7 @@ static int run_exec(const struct args *a, struct err *e)
     struct run_ctx rc = {0};
     struct bt_callbacks cb = {run_on_trade, run_on_bar, &rc};
     double p[STRATEGY_MAX_PARAMS], validate = 0;
+    long folds = 0;
     char names[256];
     size_t need;
     json_t *res;
@@ -188,6 +215,11 @@ static int run_exec(const struct args *a, struct err *e)
     if (a->value[OPT_VALIDATE] != NULL &&
         args_number("--validate", a->value[OPT_VALIDATE], 1e-9, 1 - 1e-9, &validate, e) != 0)
         return -1;
+    if (a->value[OPT_FOLDS] != NULL &&
+        args_integer("--folds", a->value[OPT_FOLDS], 2, 50, &folds, e) != 0)
+        return -1;
+    if (folds > 0 && a->value[OPT_TRAIN_UNTIL] == NULL && a->value[OPT_VALIDATE] == NULL)
+        return err_set(e, EXIT_USAGE, "run: --folds needs --train-until or --validate");
     if (series_load(&s, a->value[OPT_DATA], e) != 0)
         return -1;
     need = backtest_min_bars(st, p);
@@ -211,7 +243,16 @@ static int run_exec(const struct args *a, struct err *e)
             return -1;
         }
         rc.split = k - 1;
-        if ((rc.equity = calloc(s.n + 1, sizeof *rc.equity)) == NULL) {
+        rc.nfold = (size_t)folds;
+        if (rc.nfold > s.n - k) {
+            err_set(e, EXIT_DATA, "%s: %zu held-out bars cannot make %zu folds", s.name, s.n - k,
+                    rc.nfold);
+            series_free(&s);
+            return -1;
+        }
+        if ((rc.equity = calloc(s.n + 1, sizeof *rc.equity)) == NULL ||
+            (rc.nfold && (rc.folds = calloc(rc.nfold, sizeof *rc.folds)) == NULL)) {
+            free(rc.equity);
             series_free(&s);
             return err_set(e, EXIT_DATA, "out of memory for %zu bars", s.n);
         }
@@ -233,6 +274,7 @@ static int run_exec(const struct args *a, struct err *e)
         printf("note: synthetic series, not market history\n");
     if (backtest_run(st, p, &s, &cb, &r, e) != 0) {
         free(rc.equity);
+        free(rc.folds);
         series_free(&s);
         return -1;
     }
@@ -250,6 +292,15 @@ static int run_exec(const struct args *a, struct err *e)
         json_object_update(res, ins);
         json_object_del(res, "exposure"); /* the full period's: in fullPeriod */
         json_object_set_new(res, "inSample", ins);
+        if (rc.nfold > 0) { /* each block after every bar before it */
+            json_t *fa = json_array();
+            size_t first = rc.split + 1, noos = s.n - first;
+            for (size_t f = 0; f < rc.nfold; f++) {
+                size_t lo = first + f * noos / rc.nfold, hi = first + (f + 1) * noos / rc.nfold - 1;
+                json_array_append_new(fa, window_json(&s, lo, hi, rc.equity + lo, &rc.folds[f]));
+            }
+            json_object_set_new(oos, "folds", fa);
+        }
         json_object_set_new(res, "outOfSample", oos);
         json_object_del(full, "params");
         json_object_set_new(res, "fullPeriod", full);
@@ -266,6 +317,7 @@ static int run_exec(const struct args *a, struct err *e)
     }
     protocol_emit("result", res);
     free(rc.equity);
+    free(rc.folds);
     series_free(&s);
     return 0;
 }
@@ -273,7 +325,7 @@ static int run_exec(const struct args *a, struct err *e)
 const struct cmd_entry cmd_run_entry = {
     .name = "run",
     .usage = "--strategy NAME --data FILE.csv [--params JSON] [--pace BARS_PER_SEC] "
-             "[--train-until DATE | --validate FRACTION]",
+             "[--train-until DATE | --validate FRACTION] [--folds K]",
     .summary = "backtest a strategy, streaming trades, @@progress and one @@result",
     .opts = run_opts,
     .nopts = OPT_COUNT,

@@ -67,7 +67,25 @@ check(p.returncode == 0 and v["window"]["mode"] == "validate" and
       abs(v["outOfSample"]["bars"] - 0.25 * v["fullPeriod"]["bars"]) <= 1,
       "--validate 0.25 holds out the last quarter")
 
+p, wf = run("--strategy", "momentum", "--data", spy, "--params", params, "--train-until",
+            "2010-12-31", "--folds", "4")
+folds = wf["outOfSample"]["folds"] if wf else []
+check(p.returncode == 0 and len(folds) == 4 and
+      sum(f["bars"] for f in folds) == wf["outOfSample"]["bars"] and
+      sum(f["trades"] for f in folds) == wf["outOfSample"]["trades"] and
+      folds[0]["first_date"] == wf["outOfSample"]["first_date"] and
+      folds[-1]["last_date"] == wf["outOfSample"]["last_date"] and
+      all(a["last_date"] < b["first_date"] for a, b in zip(folds, folds[1:])),
+      "--folds 4 cuts the held-out bars into 4 consecutive blocks that add up")
+check(close(wf["outOfSample"]["sharpe"], w["outOfSample"]["sharpe"]),
+      "folds do not change the out-of-sample metrics")
+p3, w3 = run("--strategy", "momentum", "--data", spy, "--params", params, "--validate", "0.5",
+             "--folds", "2")
+check(p3.returncode == 0 and len(w3["outOfSample"]["folds"]) == 2, "--validate takes --folds too")
+
 for args, code, what in (
+        (("--folds", "3"), 2, "--folds without a window"),
+        (("--validate", "0.3", "--folds", "1"), 2, "one fold"),
         (("--train-until", "2010-12-31", "--validate", "0.2"), 2, "both flags"),
         (("--validate", "1.5"), 2, "a fraction outside (0, 1)"),
         (("--train-until", "1900-01-01"), 3, "a date before the data"),
