@@ -235,6 +235,9 @@ int cli_learning(struct cli_ctx *ctx, json_t **stats, json_t **patterns);
 
 /* Print a learned suggestion (learn.h) as human text. */
 void cli_print_suggestion(json_t *suggestion);
+/* The reward skill and (only where runs failed) success skill of a
+ * learn_stats object, each line prefixed by indent (cmd-suggest.c). */
+void cli_print_skill(json_t *stats, const char *indent);
 
 #define CLI_DEPLOY_OPTS                                                                            \
     {"timeout", 0, "SEC", "wall-clock limit per deployment in seconds (default 300)"},             \

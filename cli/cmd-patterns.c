@@ -133,7 +133,10 @@ static void print_table(json_t *j, long limit)
     json_t *p;
     size_t i;
 
-    cli_printf("%-48s %8s %6s %7s %6s  %s\n", "PATTERN", "SUCCESS", "RUNS", "REWARD", "CONF",
+    /* LOW: the 95 % lower bound on reward (out of sample where the runs
+     * have it), the order patterns come in; success is 100 % by
+     * construction for a backtest that runs, so it does not rank them. */
+    cli_printf("%-48s %8s %6s %7s %6s  %s\n", "PATTERN", "SUCCESS", "RUNS", "REWARD", "LOW",
                "EVIDENCE");
     json_array_foreach(j, i, p)
     {
@@ -156,7 +159,7 @@ static void print_table(json_t *j, long limit)
                    100 * json_number_value(json_object_get(p, "successRate")),
                    (long long)json_integer_value(json_object_get(p, "observationCount")),
                    json_number_value(json_object_get(p, "meanReward")),
-                   json_number_value(json_object_get(p, "confidence")), ids);
+                   json_number_value(json_object_get(p, "rewardLowerBound")), ids);
     }
 }
 

@@ -39,13 +39,14 @@ static void print_learning(json_t *st)
         100 * num(st, "avgSuccessRate"), num(st, "avgReward"), 100 * num(st, "improvementRate"),
         (long long)json_integer_value(json_object_get(w, "first")),
         (long long)json_integer_value(json_object_get(w, "recent")));
-    cli_printf("          prediction accuracy %.1f%%, Brier %.3f over %lld predictions\n",
-               100 * num(st, "predictionAccuracy"), num(st, "brierScore"),
-               (long long)json_integer_value(json_object_get(st, "predictions")));
+    cli_print_skill(st, "          ");
     json_object_foreach(by, k, v)
+    {
         cli_printf("  %-16s %5lld runs  success %5.1f%%  reward %.3f\n", k,
                    (long long)json_integer_value(json_object_get(v, "totalTrajectories")),
                    100 * num(v, "avgSuccessRate"), num(v, "avgReward"));
+        cli_print_skill(v, "    ");
+    }
 }
 
 static void print_patterns(json_t *pats)

@@ -5,6 +5,7 @@
  * recommended parameter, timeout or provider changes (engine/learn/learn.h).
  */
 #define _GNU_SOURCE
+#include <math.h>
 #include <string.h>
 
 #include "cli.h"
@@ -22,13 +23,22 @@ static const struct cli_opt opts[] = {
 void cli_print_suggestion(json_t *j)
 {
     size_t i;
-    json_t *v;
+    json_t *v, *iv = json_object_get(j, "rewardInterval");
+    double fails = json_number_value(json_object_get(json_object_get(j, "posterior"), "beta")) - 1;
+    /* Reward first, with the model's interval. A success chance is shown
+     * only when similar runs have failed: otherwise it is 100 % by
+     * construction (a backtest that runs succeeds) and says nothing.
+     * "evidence" is the weight of similar runs, not an accuracy. */
+    cli_printf("%s: expected reward %.3f", json_string_value(json_object_get(j, "strategyName")),
+               json_number_value(json_object_get(j, "expectedReward")));
+    if (json_array_size(iv) == 2)
+        cli_printf(" (90%% interval %.3f to %.3f)", json_number_value(json_array_get(iv, 0)),
+                   json_number_value(json_array_get(iv, 1)));
+    if (fails > 1e-6)
+        cli_printf(", success chance %.0f%%",
+                   100 * json_number_value(json_object_get(j, "expectedSuccessRate")));
     cli_printf(
-        "%s: expected success %.0f%%, expected reward %.3f, confidence %.2f (%lld similar "
-        "runs)\n",
-        json_string_value(json_object_get(j, "strategyName")),
-        100 * json_number_value(json_object_get(j, "expectedSuccessRate")),
-        json_number_value(json_object_get(j, "expectedReward")),
+        ", evidence %.2f from %lld similar runs\n",
         json_number_value(json_object_get(j, "confidence")),
         (long long)json_integer_value(json_object_get(json_object_get(j, "evidence"), "runs")));
     json_array_foreach(json_object_get(j, "reasoning"), i, v)
@@ -53,6 +63,38 @@ void cli_print_suggestion(json_t *j)
                        json_string_value(json_object_get(v, "provider")));
         free(val);
     }
+}
+
+static double jnum_or_nan(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+void cli_print_skill(json_t *st, const char *indent)
+{
+    json_t *r = json_object_get(st, "reward"), *s = json_object_get(st, "success");
+    if (json_integer_value(json_object_get(r, "predictions")) > 0)
+        cli_printf(
+            "%sreward predictions: MAE %.3f vs %.3f for the running mean (skill %+.2f), rank "
+            "correlation %.2f, calibration slope %.2f, 90%% interval held %.0f%% of %lld\n",
+            indent, jnum_or_nan(r, "mae"), jnum_or_nan(r, "baselineMae"), jnum_or_nan(r, "skill"),
+            jnum_or_nan(r, "rankCorrelation"), jnum_or_nan(r, "calibrationSlope"),
+            100 * jnum_or_nan(r, "intervalCoverage"),
+            (long long)json_integer_value(json_object_get(r, "intervals")));
+    else
+        cli_printf("%sreward predictions: none recorded yet\n", indent);
+    if (json_is_number(json_object_get(s, "accuracy")))
+        cli_printf(
+            "%ssuccess predictions: %.1f%% right vs %.1f%% for the majority so far, Brier %.3f "
+            "vs %.3f, over %lld\n",
+            indent, 100 * jnum_or_nan(s, "accuracy"), 100 * jnum_or_nan(s, "majorityAccuracy"),
+            jnum_or_nan(s, "brierScore"), jnum_or_nan(s, "baselineBrier"),
+            (long long)json_integer_value(json_object_get(s, "predictions")));
+    else
+        cli_printf("%ssuccess predictions: not scored (no run failed, so any would be right by "
+                   "construction)\n",
+                   indent);
 }
 
 static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)

@@ -10,7 +10,7 @@ libsqlite3-dev libssl-dev libseccomp-dev libmicrohttpd-dev python3 tmux bubblewr
 # libclang-rt-14-dev: libFuzzer for the fuzz harnesses (tests/fuzz/);
 # prometheus: scrapes the daemon and checks its metrics and alert rules (tests/e2e/metrics_e2e.py);
 # openssh-server, openssh-client: remote attach over ssh on loopback (tests/e2e/remote_e2e.py).
-TEST_PKGS="chromium screen libclang-rt-14-dev prometheus openssh-server openssh-client"
+TEST_PKGS="chromium screen libclang-rt-14-dev prometheus openssh-server openssh-client python3-optuna"
 [ "${1:-}" = "--test" ] && PKGS="$PKGS $TEST_PKGS"
 missing=""
 for p in $PKGS; do

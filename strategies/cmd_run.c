@@ -9,6 +9,7 @@
  * --pace sleeps until bar k's slot (start + k/pace seconds, absolute, so it never drifts).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,7 +17,16 @@
 #include "protocol.h"
 #include "runner.h"
 
-enum { OPT_STRATEGY, OPT_DATA, OPT_PARAMS, OPT_PACE, OPT_COUNT };
+enum {
+    OPT_STRATEGY,
+    OPT_DATA,
+    OPT_PARAMS,
+    OPT_PACE,
+    OPT_TRAIN_UNTIL,
+    OPT_VALIDATE,
+    OPT_FOLDS,
+    OPT_COUNT
+};
 
 static const struct arg_opt run_opts[OPT_COUNT] = {
     [OPT_STRATEGY] = {"--strategy", "NAME", "momentum, mean-reversion or neural-forecast"},
@@ -27,6 +37,13 @@ static const struct arg_opt run_opts[OPT_COUNT] = {
     [OPT_PACE] = {"--pace", "BARS_PER_SEC",
                   "replay at this many bars per second (default: as "
                   "fast as possible)"},
+    [OPT_TRAIN_UNTIL] = {"--train-until", "DATE",
+                         "score in sample up to DATE (inclusive), out of sample after it"},
+    [OPT_VALIDATE] = {"--validate", "FRACTION",
+                      "hold out the last FRACTION of the bars (0 < F < 1) as out of sample"},
+    [OPT_FOLDS] = {"--folds", "K",
+                   "walk forward: cut the held-out bars into K consecutive blocks (2..50), each "
+                   "scored after all the bars before it"},
 };
 
 static const char *side_names[] = {
@@ -39,7 +56,22 @@ struct run_ctx {
     double pace;
     struct timespec start;
     size_t progress_every, human_every;
+    /* A held-out window: bars 0..split are in sample, split+1..n-1 out of
+     * sample (split = n - 1: no window). equity[t + 1] is bar t's mark;
+     * closing fills are counted by the window of their bar. */
+    size_t split;
+    double *equity;
+    struct metrics win[2];
+    size_t nfold;          /* --folds: 0, or the held-out bars cut into nfold blocks */
+    struct metrics *folds; /* their round trips */
 };
+
+/* The fold of held-out bar t (> split). */
+static size_t fold_of(const struct run_ctx *rc, size_t t)
+{
+    size_t noos = rc->s->n - rc->split - 1;
+    return (t - rc->split - 1) * rc->nfold / noos;
+}
 
 static void run_wait(const struct run_ctx *rc, size_t t)
 {
@@ -64,6 +96,8 @@ static void run_on_bar(void *arg, size_t t, double equity, long position)
 
     if (rc->pace > 0 && t > 0)
         run_wait(rc, t);
+    if (rc->equity != NULL)
+        rc->equity[t + 1] = equity;
     if ((t + 1) % rc->human_every == 0 && t + 1 < n)
         printf("%s equity %.2f position %ld (bar %zu/%zu)\n", rc->s->date[t], equity, position,
                t + 1, n);
@@ -74,10 +108,24 @@ static void run_on_bar(void *arg, size_t t, double equity, long position)
 
 static void run_on_trade(void *arg, const struct bt_trade *tr)
 {
-    const struct run_ctx *rc = arg;
+    struct run_ctx *rc = arg;
     const char *date = rc->s->date[tr->bar];
     json_t *o;
 
+    if (rc->equity != NULL && (tr->side == ORDER_SELL || tr->side == ORDER_COVER)) {
+        struct metrics *ws[2] = {&rc->win[tr->bar > rc->split], NULL};
+        if (rc->nfold > 0 && tr->bar > rc->split)
+            ws[1] = &rc->folds[fold_of(rc, tr->bar)];
+        for (int k = 0; k < 2 && ws[k] != NULL; k++) {
+            struct metrics *w = ws[k];
+            w->trades++;
+            w->wins += tr->pnl > 0;
+            if (tr->pnl > 0)
+                w->gross_profit += tr->pnl;
+            else
+                w->gross_loss += tr->pnl;
+        }
+    }
     printf("%s %s %ld @ %.4f%s, cash %.2f, position %ld", date, side_names[tr->side], tr->shares,
            tr->price, tr->end ? " (closed at the last bar for the statistics)" : "", tr->cash,
            tr->position);
@@ -93,6 +141,28 @@ static void run_on_trade(void *arg, const struct bt_trade *tr)
                                                                           : json_null());
     json_object_set_new(o, "end", json_boolean(tr->end));
     protocol_emit("trade", o);
+}
+
+/* The metrics of one window (design.md 4.3 over its own equity). */
+static json_t *window_json(const struct series *s, size_t first, size_t last, const double *eq,
+                           struct metrics *m)
+{
+    struct metrics t = *m;
+    metrics_from_equity(eq, last - first + 2, m);
+    m->trades = t.trades;
+    m->wins = t.wins;
+    m->gross_profit = t.gross_profit;
+    m->gross_loss = t.gross_loss;
+    metrics_finish_trades(m);
+    return json_pack(
+        "{s:o, s:o, s:o, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "final_equity",
+        protocol_number(eq[last - first + 1]), "cagr", protocol_number(m->cagr), "calmar",
+        protocol_number(m->calmar), "first_date", s->date[first], "last_date", s->date[last],
+        "bars", (json_int_t)(last - first + 1), "total_return", protocol_number(m->total_return),
+        "sharpe", protocol_number(m->sharpe), "sortino", protocol_number(m->sortino),
+        "max_drawdown", protocol_number(m->max_drawdown), "volatility",
+        protocol_number(m->volatility), "trades", (json_int_t)m->trades, "win_rate",
+        protocol_number(m->win_rate), "profit_factor", protocol_number(m->profit_factor));
 }
 
 static json_t *run_result(const struct strategy *st, const double *p, const struct series *s,
@@ -121,9 +191,11 @@ static int run_exec(const struct args *a, struct err *e)
     struct bt_result r;
     struct run_ctx rc = {0};
     struct bt_callbacks cb = {run_on_trade, run_on_bar, &rc};
-    double p[STRATEGY_MAX_PARAMS];
+    double p[STRATEGY_MAX_PARAMS], validate = 0;
+    long folds = 0;
     char names[256];
     size_t need;
+    json_t *res;
 
     strategy_names(names, sizeof names);
     if (a->value[OPT_STRATEGY] == NULL)
@@ -138,9 +210,53 @@ static int run_exec(const struct args *a, struct err *e)
     if (a->value[OPT_PACE] != NULL &&
         args_number("--pace", a->value[OPT_PACE], 0.001, 1e6, &rc.pace, e) != 0)
         return -1;
+    if (a->value[OPT_TRAIN_UNTIL] != NULL && a->value[OPT_VALIDATE] != NULL)
+        return err_set(e, EXIT_USAGE, "run: give --train-until or --validate, not both");
+    if (a->value[OPT_VALIDATE] != NULL &&
+        args_number("--validate", a->value[OPT_VALIDATE], 1e-9, 1 - 1e-9, &validate, e) != 0)
+        return -1;
+    if (a->value[OPT_FOLDS] != NULL &&
+        args_integer("--folds", a->value[OPT_FOLDS], 2, 50, &folds, e) != 0)
+        return -1;
+    if (folds > 0 && a->value[OPT_TRAIN_UNTIL] == NULL && a->value[OPT_VALIDATE] == NULL)
+        return err_set(e, EXIT_USAGE, "run: --folds needs --train-until or --validate");
     if (series_load(&s, a->value[OPT_DATA], e) != 0)
         return -1;
     need = backtest_min_bars(st, p);
+    rc.split = s.n - 1;
+    if (a->value[OPT_TRAIN_UNTIL] != NULL || validate > 0) {
+        const char *until = a->value[OPT_TRAIN_UNTIL];
+        size_t k = 0;
+        if (until != NULL) { /* dates are ISO, so they compare as text */
+            while (k < s.n && strcmp(s.date[k], until) <= 0)
+                k++;
+        } else {
+            k = (size_t)((double)s.n * (1 - validate));
+        }
+        if (k < need || k >= s.n) {
+            err_set(e, EXIT_DATA,
+                    "%s: the training window %s leaves %zu of %zu bars in sample and %zu out of "
+                    "sample; both need bars (in sample at least %zu: the warm-up, a decision and "
+                    "its fill)",
+                    s.name, until ? until : a->value[OPT_VALIDATE], k, s.n, s.n - k, need);
+            series_free(&s);
+            return -1;
+        }
+        rc.split = k - 1;
+        rc.nfold = (size_t)folds;
+        if (rc.nfold > s.n - k) {
+            err_set(e, EXIT_DATA, "%s: %zu held-out bars cannot make %zu folds", s.name, s.n - k,
+                    rc.nfold);
+            series_free(&s);
+            return -1;
+        }
+        if ((rc.equity = calloc(s.n + 1, sizeof *rc.equity)) == NULL ||
+            (rc.nfold && (rc.folds = calloc(rc.nfold, sizeof *rc.folds)) == NULL)) {
+            free(rc.equity);
+            series_free(&s);
+            return err_set(e, EXIT_DATA, "out of memory for %zu bars", s.n);
+        }
+    }
     if (s.n < need) {
         /* backtest_run() words the error; nothing is printed before it. */
         backtest_run(st, p, &s, NULL, &r, e);
@@ -157,19 +273,59 @@ static int run_exec(const struct args *a, struct err *e)
     if (s.synthetic)
         printf("note: synthetic series, not market history\n");
     if (backtest_run(st, p, &s, &cb, &r, e) != 0) {
+        free(rc.equity);
+        free(rc.folds);
         series_free(&s);
         return -1;
     }
     printf("done: final equity %.2f, total return %.2f%%, %ld trades\n", r.final_equity,
            r.m.total_return * 100, r.m.trades);
-    protocol_emit("result", run_result(st, p, &s, &r));
+    res = run_result(st, p, &s, &r);
+    if (rc.equity != NULL) {
+        /* The held-out window: the top-level metrics become the in-sample
+         * ones (the reward, and so auto-optimise, sees only those); the
+         * full period and the out-of-sample window are reported beside. */
+        json_t *full = json_deep_copy(res), *ins, *oos;
+        rc.equity[0] = p[PARAM_CAPITAL];
+        ins = window_json(&s, 0, rc.split, rc.equity, &rc.win[0]);
+        oos = window_json(&s, rc.split + 1, s.n - 1, rc.equity + rc.split + 1, &rc.win[1]);
+        json_object_update(res, ins);
+        json_object_del(res, "exposure"); /* the full period's: in fullPeriod */
+        json_object_set_new(res, "inSample", ins);
+        if (rc.nfold > 0) { /* each block after every bar before it */
+            json_t *fa = json_array();
+            size_t first = rc.split + 1, noos = s.n - first;
+            for (size_t f = 0; f < rc.nfold; f++) {
+                size_t lo = first + f * noos / rc.nfold, hi = first + (f + 1) * noos / rc.nfold - 1;
+                json_array_append_new(fa, window_json(&s, lo, hi, rc.equity + lo, &rc.folds[f]));
+            }
+            json_object_set_new(oos, "folds", fa);
+        }
+        json_object_set_new(res, "outOfSample", oos);
+        json_object_del(full, "params");
+        json_object_set_new(res, "fullPeriod", full);
+        json_object_set_new(res, "window",
+                            json_pack("{s:s, s:s, s:s}", "split", s.date[rc.split], "mode",
+                                      a->value[OPT_TRAIN_UNTIL] ? "train-until" : "validate",
+                                      "value",
+                                      a->value[OPT_TRAIN_UNTIL] ? a->value[OPT_TRAIN_UNTIL]
+                                                                : a->value[OPT_VALIDATE]));
+        printf("in sample to %s: sharpe %.3f, %ld trades; out of sample from %s: sharpe %.3f, "
+               "%ld trades\n",
+               s.date[rc.split], rc.win[0].sharpe, rc.win[0].trades, s.date[rc.split + 1],
+               rc.win[1].sharpe, rc.win[1].trades);
+    }
+    protocol_emit("result", res);
+    free(rc.equity);
+    free(rc.folds);
     series_free(&s);
     return 0;
 }
 
 const struct cmd_entry cmd_run_entry = {
     .name = "run",
-    .usage = "--strategy NAME --data FILE.csv [--params JSON] [--pace BARS_PER_SEC]",
+    .usage = "--strategy NAME --data FILE.csv [--params JSON] [--pace BARS_PER_SEC] "
+             "[--train-until DATE | --validate FRACTION] [--folds K]",
     .summary = "backtest a strategy, streaming trades, @@progress and one @@result",
     .opts = run_opts,
     .nopts = OPT_COUNT,

@@ -302,7 +302,7 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         uint64_t n = atomic_fetch_add(&c->submitted, 1);
         uint64_t seed = c->o.seed ? c->o.seed * 0x9e3779b97f4a7c15ull + n
                                   : sd_mono_ns() ^ ((uint64_t)getpid() << 32);
-        json_t *chosen = learn_optimize(c->learn, def, given, seed, &why, err);
+        json_t *chosen = learn_optimize_on(c->learn, def, given, symbol, seed, &why, err);
         if (chosen == NULL) {
             json_decref(params);
             json_decref(given);

@@ -344,6 +344,7 @@ void coord_work_finish(struct coord *c, struct dep *d, int state, int exit_code,
             .duration_ms = f.duration_ms,
             .op_sequence = f.op_sequence,
             .prediction = d->prediction,
+            .result = result, /* trades, Sharpe, out of sample: in the index at once */
         };
         learn_observe(c->learn, &o);
     }

@@ -332,6 +332,14 @@ static void strat_free(struct lstrat *s)
     free(s->okf);
     free(s->rwf);
     free(s->heavy);
+    free(s->trades);
+    free(s->bars);
+    free(s->sharpe);
+    free(s->oos);
+    free(s->synth);
+    json_decref(s->rec);
+    free(s->gp_rows);
+    learn_gp_free(&s->gp);
 }
 
 struct lstrat *learn_strat(struct learn *l, const char *name)
@@ -392,6 +400,11 @@ static int strat_reserve(struct lstrat *s)
     G(tl, 1);
     G(okf, 1);
     G(rwf, 1);
+    G(trades, 1);
+    G(bars, 1);
+    G(sharpe, 1);
+    G(oos, 1);
+    G(synth, 1);
 #undef G
     {
         uint8_t *h = realloc(s->heavy, cap + 8);
@@ -430,15 +443,24 @@ static size_t rows_find(const struct learn *l, int64_t id, int *found)
 
 /* Add one trajectory. x holds s->np values. Returns 0, or -1 (no memory:
  * the index is unchanged). */
-static int add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int state,
-                   double reward, double pred, double dur, int32_t sym, int32_t prov, int32_t ops,
-                   const double *x)
+
+int learn_add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int state,
+                  double reward, double pred, double dur, int32_t sym, int32_t prov, int32_t ops,
+                  const double *x, const struct learn_facts *f)
 {
     struct learn_region *r;
     size_t at, i = s->n;
     int found, ok = state == TS_SUCCEEDED;
-    uint64_t key = learn_key(s, x);
+    uint64_t key = 0;
+    double u[64];
+    int bin[64];
 
+    for (size_t j = 0; j < s->np; j++) { /* u and bins once (learn_key's rule) */
+        u[j] = learn_u(&s->p[j], x[j]);
+        bin[j] = learn_bin(&s->p[j], u[j]);
+        if (j < LEARN_MAXP)
+            key |= (uint64_t)bin[j] << (3 * j);
+    }
     at = rows_find(l, id, &found);
     if (found)
         return 0;
@@ -450,6 +472,9 @@ static int add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int
                                      .t = t,
                                      .reward = reward,
                                      .pred = pred,
+                                     .pred_r = f->pred_r,
+                                     .pred_lo = f->pred_lo,
+                                     .pred_hi = f->pred_hi,
                                      .strat = (uint16_t)(s - l->st),
                                      .ok = (uint8_t)ok};
     l->nrows++;
@@ -473,15 +498,20 @@ static int add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int
     s->prov[i] = prov;
     s->ops[i] = ops;
     s->key[i] = key;
+    s->trades[i] = (float)f->trades;
+    s->bars[i] = (float)f->bars;
+    s->sharpe[i] = f->sharpe;
+    s->oos[i] = f->oos;
+    s->synth[i] = (uint8_t)(f->synthetic != 0);
+    if (i > 0 && s->synth[i] != s->synth[0])
+        s->mixsynth = 1;
     for (size_t j = 0; j < s->np; j++) {
-        int b;
         s->x[i * s->np + j] = x[j];
-        s->uc[j][i] = (float)learn_u(&s->p[j], x[j]);
+        s->uc[j][i] = (float)u[j];
         if (i > 0 && s->uc[j][i] != s->uc[j][0])
             s->uvary[j] = 1;
-        b = learn_bin(&s->p[j], learn_u(&s->p[j], x[j]));
-        s->mn[j][b]++;
-        s->mr[j][b] += reward;
+        s->mn[j][bin[j]]++;
+        s->mr[j][bin[j]] += reward;
     }
     s->n++;
     s->ok += ok;
@@ -496,22 +526,42 @@ static int add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int
     return 0;
 }
 
+static double jnum(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
 void learn_observe(struct learn *l, const struct learn_obs *o)
 {
     struct lstrat *s;
-    double x[64], pred = NAN;
-    json_t *p;
+    double x[64];
+    struct learn_facts f;
 
-    if (l == NULL || o == NULL || !learns_state(o->state))
+    if (l == NULL || o == NULL)
         return;
-    if ((p = json_object_get(o->prediction, "expectedSuccessRate")) != NULL && json_is_number(p))
-        pred = json_number_value(p);
+    f.pred_r = jnum(o->prediction, "expectedReward");
+    {
+        json_t *iv = json_object_get(o->prediction, "rewardInterval");
+        f.pred_lo = json_array_size(iv) == 2 ? json_number_value(json_array_get(iv, 0)) : NAN;
+        f.pred_hi = json_array_size(iv) == 2 ? json_number_value(json_array_get(iv, 1)) : NAN;
+    }
+    f.trades = jnum(o->result, "trades");
+    f.bars = jnum(o->result, "bars");
+    f.sharpe = jnum(o->result, "sharpe");
+    f.oos = jnum(json_object_get(o->result, "outOfSample"), "sharpe");
+    f.synthetic = json_is_true(json_object_get(o->result, "synthetic"));
     pthread_mutex_lock(&l->lock);
     if ((s = learn_strat(l, o->strategy)) != NULL && s->np <= 64) {
         learn_values(s, o->params, x);
-        add_row(l, s, o->id, o->created_at, o->state, o->reward, pred, o->duration_ms,
-                learn_intern(l, o->symbol), learn_intern(l, o->provider ? o->provider : "local"),
-                learn_intern(l, o->op_sequence), x);
+        learn_pending_done(l, s, x); /* whatever the outcome, it is no longer pending */
+        l->observed = 1;
+        if (learns_state(o->state))
+            learn_add_row(l, s, o->id, o->created_at, o->state, o->reward,
+                          jnum(o->prediction, "expectedSuccessRate"), o->duration_ms,
+                          learn_intern(l, o->symbol),
+                          learn_intern(l, o->provider ? o->provider : "local"),
+                          learn_intern(l, o->op_sequence), x, &f);
     }
     pthread_mutex_unlock(&l->lock);
 }
@@ -522,10 +572,14 @@ void learn_free(struct learn *l)
 {
     if (l == NULL)
         return;
+    if (l->store != NULL && l->model_searched && !l->observed && l->seen >= 0)
+        learn_cache_save(l, l->seen); /* the model's hyperparameters, for the next start */
     for (size_t i = 0; i < l->nst; i++)
         strat_free(&l->st[i]);
     for (size_t i = 0; i < l->nstr; i++)
         free(l->str[i]);
+    for (size_t i = 0; i < l->npend; i++)
+        free(l->pend[i].x);
     free(l->st);
     free(l->rows);
     free(l->str);
@@ -537,6 +591,7 @@ void learn_free(struct learn *l)
 struct load_ctx {
     struct learn *l;
     struct sd_err *err;
+    int64_t seen;
 };
 
 static int load_row(const struct store_learn_row *r, void *arg)
@@ -546,30 +601,58 @@ static int load_row(const struct store_learn_row *r, void *arg)
     struct lstrat *s = learn_strat(l, r->strategy);
     json_t *params;
     double x[64];
+    struct learn_facts f;
 
+    c->seen++;
+    if (r->id > l->maxseen)
+        l->maxseen = r->id;
     if (s == NULL || s->np > 64)
         return 0;
     params = r->params ? json_loads(r->params, 0, NULL) : NULL;
     learn_values(s, params, x);
     json_decref(params);
-    if (add_row(l, s, r->id, r->created_at, traj_state_from_name(r->status), r->reward,
-                r->predicted, r->duration_ms, learn_intern(l, r->symbol),
-                learn_intern(l, r->provider), learn_intern(l, r->op_sequence), x) != 0)
+    f = (struct learn_facts){r->pred_reward, r->pred_lo, r->pred_hi,    r->trades,
+                             r->bars,        r->sharpe,  r->oos_sharpe, r->synthetic};
+    if (learn_add_row(l, s, r->id, r->created_at, traj_state_from_name(r->status), r->reward,
+                      r->predicted, r->duration_ms, learn_intern(l, r->symbol),
+                      learn_intern(l, r->provider), learn_intern(l, r->op_sequence), x, &f) != 0)
         return sd_err_set(c->err, SD_ENOMEM, "learning: out of memory building the index");
     return 0;
 }
 
-static int load(struct learn *l, struct sd_err *err)
+int learn_load_rows(struct learn *l, int64_t after, int64_t *seen, struct sd_err *err)
 {
-    struct load_ctx c = {l, err};
-
-    return store_learn_rows(l->store, load_row, &c, err) == 0 ? 0 : -1;
+    struct load_ctx c = {l, err, 0};
+    int rc = store_learn_rows_after(l->store, after, load_row, &c, err) == 0 ? 0 : -1;
+    *seen = c.seen;
+    return rc;
 }
 
-struct learn *learn_open_defs(struct store *s, const struct strategy_def *defs, size_t ndefs,
-                              struct sd_err *err)
+/* Fill l from the saved index and the store (use_cache), else from the
+ * store alone, saving the index for the next start. 0, 2 (l half filled by
+ * a torn cache: start afresh without it) or -1 with err. */
+static int load(struct learn *l, int use_cache, struct sd_err *err)
+{
+    int64_t seen = 0;
+    int rc = use_cache ? learn_cache_load(l, &seen, err) : 1;
+    if (rc == 0)
+        l->seen = seen;
+    if (rc != 1)
+        return rc;
+    if (learn_load_rows(l, INT64_MIN, &seen, err) != 0)
+        return -1;
+    l->seen = seen;
+    learn_cache_save(l, seen);
+    return 0;
+}
+
+/* learn_open_defs, with or without the saved index; 2 in *torn when a
+ * torn cache left it half filled (NULL returned). */
+static struct learn *open_defs(struct store *s, const struct strategy_def *defs, size_t ndefs,
+                               int use_cache, int *torn, struct sd_err *err)
 {
     struct learn *l = calloc(1, sizeof *l);
+    int rc;
     if (l == NULL) {
         sd_err_set(err, SD_ENOMEM, "learning: out of memory");
         return NULL;
@@ -583,10 +666,21 @@ struct learn *learn_open_defs(struct store *s, const struct strategy_def *defs, 
             return NULL;
         }
     }
-    if (s != NULL && load(l, err) != 0) {
+    if (s != NULL && (rc = load(l, use_cache, err)) != 0) {
+        *torn = rc == 2;
         learn_free(l);
         return NULL;
     }
+    return l;
+}
+
+struct learn *learn_open_defs(struct store *s, const struct strategy_def *defs, size_t ndefs,
+                              struct sd_err *err)
+{
+    int torn = 0;
+    struct learn *l = open_defs(s, defs, ndefs, 1, &torn, err);
+    if (l == NULL && torn) /* a torn cache: once more from the store alone */
+        l = open_defs(s, defs, ndefs, 0, &torn, err);
     return l;
 }
 
@@ -609,11 +703,22 @@ struct learn *learn_open(struct store *s, const struct catalog *cat, struct sd_e
 /* --- stats ----------------------------------------------------------------- */
 
 struct acc {
-    size_t n, w, seen, ok, npred, correct;
-    double rsum, first, recent, brier;
+    size_t n, w, seen, ok, npred, correct, maj_correct;
+    double rsum, first, recent, brier, base_brier;
+    /* reward predictions: count, absolute errors of the model and of the
+     * running mean, interval hits; the pairs for rank correlation and slope */
+    size_t nr, niv, hits;
+    double ae, base_ae;
+    double *pr, *rr;
 };
 
-static void acc_add(struct acc *a, const struct learn_row *r)
+/* The running baselines of one strategy: mean reward and successes so far. */
+struct base {
+    size_t n, ok;
+    double rsum;
+};
+
+static void acc_add(struct acc *a, const struct learn_row *r, const struct base *b)
 {
     a->seen++;
     a->ok += r->ok;
@@ -623,31 +728,130 @@ static void acc_add(struct acc *a, const struct learn_row *r)
     if (a->seen > a->n - a->w)
         a->recent += r->reward;
     if (!isnan(r->pred)) {
-        double e = r->pred - r->ok;
+        double e = r->pred - r->ok, pb = b->n ? (double)b->ok / (double)b->n : 0.5;
         a->npred++;
         a->correct += (r->pred >= 0.5) == r->ok;
+        a->maj_correct += (pb >= 0.5) == r->ok; /* the majority so far */
         a->brier += e * e;
+        a->base_brier += (pb - r->ok) * (pb - r->ok);
+    }
+    if (!isnan(r->pred_r)) {
+        double base = b->n ? b->rsum / (double)b->n : 0.5;
+        if (a->pr != NULL) {
+            a->pr[a->nr] = r->pred_r;
+            a->rr[a->nr] = r->reward;
+        }
+        a->nr++;
+        a->ae += fabs(r->pred_r - r->reward);
+        a->base_ae += fabs(base - r->reward);
+        if (!isnan(r->pred_lo) && !isnan(r->pred_hi)) {
+            a->niv++;
+            a->hits += r->reward >= r->pred_lo && r->reward <= r->pred_hi;
+        }
     }
 }
 
 static json_t *num_or_null(int have, double v)
 {
-    return have ? json_real(v) : json_null();
+    return have && isfinite(v) ? json_real(v) : json_null();
+}
+
+static const double *rank_key;
+static int cmp_rank(const void *x, const void *y)
+{
+    double a = rank_key[*(const size_t *)x], b = rank_key[*(const size_t *)y];
+    return (a > b) - (a < b);
+}
+
+/* Ranks of v[0..n) into out (ties share their mean rank). -1: no memory. */
+static int ranks(const double *v, size_t n, double *out)
+{
+    size_t *ix = malloc((n ? n : 1) * sizeof *ix);
+    if (ix == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        ix[i] = i;
+    rank_key = v;
+    qsort(ix, n, sizeof *ix, cmp_rank);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[ix[j + 1]] == v[ix[i]])
+            j++;
+        for (size_t k = i; k <= j; k++)
+            out[ix[k]] = (double)(i + j) / 2 + 1;
+        i = j + 1;
+    }
+    free(ix);
+    return 0;
+}
+
+/* Pearson correlation of a and b; NAN when either is constant. */
+static double pearson(const double *a, const double *b, size_t n, double *slope)
+{
+    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+    for (size_t i = 0; i < n; i++) {
+        ma += a[i];
+        mb += b[i];
+    }
+    ma /= (double)n;
+    mb /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        sab += (a[i] - ma) * (b[i] - mb);
+        saa += (a[i] - ma) * (a[i] - ma);
+        sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    if (slope != NULL)
+        *slope = saa > 0 ? sab / saa : NAN;
+    return saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : NAN;
+}
+
+/* Reward skill: {predictions, mae, baselineMae, skill, rankCorrelation,
+ * calibrationSlope, intervals, intervalCoverage}. */
+static json_t *reward_json(const struct acc *a)
+{
+    double rho = NAN, slope = NAN;
+    if (a->nr >= 3 && a->pr != NULL) {
+        double *ra = malloc(a->nr * sizeof *ra), *rb = malloc(a->nr * sizeof *rb);
+        if (ra && rb && ranks(a->pr, a->nr, ra) == 0 && ranks(a->rr, a->nr, rb) == 0)
+            rho = pearson(ra, rb, a->nr, NULL);
+        pearson(a->pr, a->rr, a->nr, &slope);
+        free(ra);
+        free(rb);
+    }
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "predictions", (json_int_t)a->nr,
+                     "mae", num_or_null(a->nr > 0, a->ae / (double)a->nr), "baselineMae",
+                     num_or_null(a->nr > 0, a->base_ae / (double)a->nr), "skill",
+                     num_or_null(a->nr > 0 && a->base_ae > 0, 1 - a->ae / a->base_ae),
+                     "rankCorrelation", num_or_null(1, rho), "calibrationSlope",
+                     num_or_null(1, slope), "intervals", (json_int_t)a->niv, "intervalCoverage",
+                     num_or_null(a->niv > 0, (double)a->hits / (double)a->niv));
 }
 
 static json_t *acc_json(const struct acc *a)
 {
     double first = a->w ? a->first / a->w : 0, recent = a->w ? a->recent / a->w : 0;
-    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}, s:o, s:o, s:I}", "totalTrajectories",
-                     (json_int_t)a->n, "succeeded", (json_int_t)a->ok, "avgSuccessRate",
-                     num_or_null(a->n > 0, (double)a->ok / (double)a->n), "avgReward",
-                     num_or_null(a->n > 0, a->rsum / (double)a->n), "improvementRate",
-                     num_or_null(a->w > 0, (recent - first) / fmax(first, IMPROVE_EPS)),
-                     "improvementWindow", "first", (json_int_t)a->w, "recent", (json_int_t)a->w,
-                     "predictionAccuracy",
-                     num_or_null(a->npred > 0, (double)a->correct / (double)a->npred), "brierScore",
-                     num_or_null(a->npred > 0, a->brier / (double)a->npred), "predictions",
-                     (json_int_t)a->npred);
+    /* Success is predicted honestly only where it can fail: with no failure
+     * every "accuracy" is 1 by construction, so none is reported. */
+    int fails = a->ok<a->n, have = a->npred> 0 && fails;
+    json_t *o = json_pack(
+        "{s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}, s:o, s:o, s:I}", "totalTrajectories",
+        (json_int_t)a->n, "succeeded", (json_int_t)a->ok, "avgSuccessRate",
+        num_or_null(a->n > 0, (double)a->ok / (double)a->n), "avgReward",
+        num_or_null(a->n > 0, a->rsum / (double)a->n), "improvementRate",
+        num_or_null(a->w > 0, (recent - first) / fmax(first, IMPROVE_EPS)), "improvementWindow",
+        "first", (json_int_t)a->w, "recent", (json_int_t)a->w, "predictionAccuracy",
+        num_or_null(have, (double)a->correct / (double)a->npred), "brierScore",
+        num_or_null(have, a->brier / (double)a->npred), "predictions", (json_int_t)a->npred);
+    json_object_set_new(o, "reward", reward_json(a));
+    json_object_set_new(
+        o, "success",
+        json_pack("{s:I, s:I, s:o, s:o, s:o, s:o}", "failures", (json_int_t)(a->n - a->ok),
+                  "predictions", (json_int_t)a->npred, "accuracy",
+                  num_or_null(have, (double)a->correct / (double)a->npred), "majorityAccuracy",
+                  num_or_null(have, (double)a->maj_correct / (double)a->npred), "brierScore",
+                  num_or_null(have, a->brier / (double)a->npred), "baselineBrier",
+                  num_or_null(have, a->base_brier / (double)a->npred)));
+    return o;
 }
 
 static void acc_init(struct acc *a, size_t n)
@@ -655,11 +859,25 @@ static void acc_init(struct acc *a, size_t n)
     memset(a, 0, sizeof *a);
     a->n = n;
     a->w = n / 4 < 50 ? n / 4 : 50;
+    a->pr = malloc((n ? n : 1) * sizeof *a->pr);
+    a->rr = malloc((n ? n : 1) * sizeof *a->rr);
+    if (a->pr == NULL || a->rr == NULL) { /* rank statistics are then left out */
+        free(a->pr);
+        free(a->rr);
+        a->pr = a->rr = NULL;
+    }
+}
+
+static void acc_free(struct acc *a)
+{
+    free(a->pr);
+    free(a->rr);
 }
 
 json_t *learn_stats(struct learn *l, const char *strategy, struct sd_err *err)
 {
-    struct acc all, *per = NULL;
+    struct acc all = {0}, *per = NULL;
+    struct base *bs = NULL;
     json_t *out = NULL, *series = NULL, *by = NULL;
     int want = -1;
     size_t n, bucket, bn = 0, bok = 0;
@@ -678,21 +896,25 @@ json_t *learn_stats(struct learn *l, const char *strategy, struct sd_err *err)
         n = l->nrows;
     }
     if ((per = calloc(l->nst ? l->nst : 1, sizeof *per)) == NULL ||
-        (series = json_array()) == NULL || (by = json_object()) == NULL) {
+        (bs = calloc(l->nst ? l->nst : 1, sizeof *bs)) == NULL || (series = json_array()) == NULL ||
+        (by = json_object()) == NULL) {
         sd_err_set(err, SD_ENOMEM, "learning: out of memory");
         goto out;
     }
     acc_init(&all, n);
-    for (size_t k = 0; k < l->nst; k++)
+    for (size_t k = 0; want < 0 && k < l->nst; k++)
         acc_init(&per[k], l->st[k].n);
     bucket = n / STATS_SERIES + (n % STATS_SERIES != 0);
     for (size_t i = 0; i < l->nrows; i++) {
         const struct learn_row *r = &l->rows[i];
         if (want >= 0 && r->strat != want)
             continue;
-        acc_add(&all, r);
+        acc_add(&all, r, &bs[r->strat]);
         if (want < 0)
-            acc_add(&per[r->strat], r);
+            acc_add(&per[r->strat], r, &bs[r->strat]);
+        bs[r->strat].n++;
+        bs[r->strat].ok += r->ok;
+        bs[r->strat].rsum += r->reward;
         bn++;
         bok += r->ok;
         brs += r->reward;
@@ -720,6 +942,10 @@ out:
     pthread_mutex_unlock(&l->lock);
     json_decref(series);
     json_decref(by);
+    acc_free(&all);
+    for (size_t k = 0; per != NULL && k < l->nst; k++)
+        acc_free(&per[k]);
     free(per);
+    free(bs);
     return out;
 }

@@ -73,6 +73,8 @@ struct learn_obs {
     double duration_ms;
     const char *op_sequence; /* may be NULL */
     json_t *prediction;      /* the suggestion stored before launch, or NULL */
+    json_t *result;          /* the @@result object, or NULL: trades, bars, sharpe,
+                                outOfSample.sharpe and synthetic are read from it */
 };
 
 /* Add o to the index. Non-learning states (queued, running, cancelled,
@@ -127,5 +129,10 @@ json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, 
  * set (SD_EUSAGE: pinned not an object or outside the schema). */
 json_t *learn_optimize(struct learn *l, const struct strategy_def *def, json_t *pinned,
                        uint64_t seed, json_t **why, struct sd_err *err);
+
+/* The same for a deployment on symbol (NULL: none named; the model then
+ * treats every run as another symbol's). */
+json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_t *pinned,
+                          const char *symbol, uint64_t seed, json_t **why, struct sd_err *err);
 
 #endif

@@ -23,9 +23,11 @@
 
 #include "learn.h"
 
-#define LEARN_MAXP    21 /* parameters that take part in a region key (3 bits each) */
-#define LEARN_NBINS   6  /* below, 4 inner bins, above */
-#define LEARN_MAXPROV 8
+#define LEARN_MAXP       21 /* parameters that take part in a region key (3 bits each) */
+#define LEARN_NBINS      6  /* below, 4 inner bins, above */
+#define LEARN_MAXPROV    8
+#define LEARN_MIN_TRADES 10   /* fewer round trips: never recommended */
+#define LEARN_DSR_MIN    0.95 /* deflated Sharpe needed to recommend a change */
 /* Recency: weights halve every 30 days (learn_query.c). */
 #define LEARN_HALF_LIFE_MS (30.0 * 86400e3)
 
@@ -36,6 +38,17 @@ struct learn_param {
     int type, kind;
     double def, min, max;
 };
+
+/* The Gaussian-process model of learn_gp.c. X: n rows of d u values; y the
+ * standardised rewards; L the Cholesky factor of C + eta I; alpha = (C + eta
+ * I)^-1 y; ymean/ysd the standardisation; sf2 the signal variance. */
+struct learn_gp {
+    size_t n, d;
+    double *X, *y, *L, *alpha, *tmp;
+    int32_t *sym;
+    double ell, eta, sf2, sf2_fixed, ymean, ysd;
+};
+#define LEARN_GP_MAX 256
 
 struct learn_region {
     uint64_t key;
@@ -79,11 +92,84 @@ struct lstrat {
     int64_t t0;      /* time of the first row */
     int32_t prov0;   /* provider of the first row */
     int multiprov;   /* rows name more than one provider */
+    /* From the result (learn.c): round trips (NAN unknown), bars, the
+     * (in-sample) Sharpe ratio and the out-of-sample one (NAN when the run
+     * had no held-out window), and whether the series was synthetic. */
+    float *trades, *bars;
+    double *sharpe, *oos;
+    uint8_t *synth;
+    int mixsynth; /* rows of both classes */
+    /* The model of the strategy's rewards (learn_opt.c), refitted when n,
+     * the symbol or the basis change: gp_ok 1 when fitted; gp_rows maps its
+     * rows to s's rows. rec caches the recommendation made from it. */
+    struct learn_gp gp;
+    size_t gp_n, *gp_rows;
+    int32_t gp_sym;
+    int gp_ok, gp_oos;
+    size_t gp_searched; /* training rows at the last hyperparameter search */
+    json_t *rec;
 };
+
+/* A parameter set auto-optimise chose whose run has not finished yet
+ * (learn_opt.c): counted as evidence at its predicted reward (the "kriging
+ * believer" form of a constant liar), so the next agent of a batch looks
+ * elsewhere. */
+struct learn_pending {
+    uint16_t strat;
+    int32_t sym;
+    int64_t at; /* wall ms: forgotten after LEARN_PENDING_MS */
+    double *x;  /* np raw values */
+};
+#define LEARN_PENDING_MAX 64
+#define LEARN_PENDING_MS  (6 * 3600 * 1000LL)
+
+/* Fit g to n rows (X n x d, rewards r, symbol ids sym). mode
+ * LEARN_GP_SEARCH: choose the length scale and noise by the marginal
+ * likelihood and standardise r; LEARN_GP_KEEP: keep g's length scale and
+ * noise, standardise r; LEARN_GP_BELIEVER: keep hyperparameters,
+ * standardisation and signal variance (the batch's refit). 0, or -1 (no
+ * memory or a singular matrix). The caller frees with learn_gp_free. */
+enum { LEARN_GP_SEARCH, LEARN_GP_KEEP, LEARN_GP_BELIEVER };
+int learn_gp_fit(struct learn_gp *g, const double *X, const double *r, const int32_t *sym, size_t n,
+                 size_t d, int mode);
+/* Posterior mean and latent variance at x, in standardised units (reward =
+ * ymean + ysd * mean; the predictive variance adds sf2 * eta). */
+void learn_gp_predict(const struct learn_gp *g, const double *x, int32_t sym, double *mean,
+                      double *var);
+void learn_gp_free(struct learn_gp *g);
+
+/* Parameters that describe the account or the randomness (capital,
+ * commission, seed): never tuned and never part of a distance. */
+int learn_untuned(const char *name);
+/* Validate params against def (symbol/symbols stripped): new ref or NULL. */
+json_t *learn_resolve(const struct strategy_def *def, json_t *params, struct sd_err *err);
+json_t *learn_param_json(const struct learn_param *p, double v);
+/* 1 when the runs of s on symbol sym used a synthetic series (the latest
+ * such run says), 0 otherwise or without any: synthetic series are never
+ * pooled with real ones. */
+int learn_symbol_synthetic(const struct learn *l, const struct lstrat *s, int32_t sym);
+/* Drop the pending entry that matches (strategy s, values x), if any. */
+void learn_pending_done(struct learn *l, const struct lstrat *s, const double *x);
+/* The model's reward at raw values x on symbol sym: mean and 90 %
+ * predictive interval. 0, or -1 (no runs, no memory). */
+int learn_model_predict(struct learn *l, struct lstrat *s, const double *x, int32_t sym,
+                        double *mean, double *lo, double *hi);
+/* The recommended whole parameter set (new reference): {params, run,
+ * predictedReward, interval, restsOn, basis, tooFewTrades, trades?,
+ * sharpe?:{value, trials, expectedMaxOfTrials, deflated}, significant}, or {params:
+ * null, tooFewTrades} when no run qualifies; NULL without a model. */
+json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym);
+/* The deflated Sharpe ratio (Bailey and Lopez de Prado 2014) of an
+ * annualised Sharpe sr over `bars` daily returns, best of `trials` whose
+ * annualised Sharpe ratios vary with variance var, returns assumed normal:
+ * the probability that the true Sharpe exceeds the expected maximum of
+ * trials unskilled ones (*sr0, annualised). NAN without enough bars. */
+double learn_deflated_sharpe(double sr, double bars, double trials, double var, double *sr0);
 
 struct learn_row {
     int64_t id, t;
-    double reward, pred; /* pred: NaN when no prediction was stored */
+    double reward, pred;             /* pred: NaN when no prediction was stored */
+    double pred_r, pred_lo, pred_hi; /* expectedReward and its interval, NaN when none */
     uint16_t strat;
     uint8_t ok;
 };
@@ -100,9 +186,41 @@ struct learn {
     size_t nstr, capstr;
     int32_t *stab;
     size_t stabn;
+    struct learn_pending pend[LEARN_PENDING_MAX];
+    size_t npend;
+    uint64_t chosen; /* parameter sets auto-optimise has chosen (mixed into its seed) */
+    int64_t maxseen; /* the highest id read from the store, learned or not */
+    /* The saved index: learning rows the store had at load (-1: unknown),
+     * and whether the reward model searched hyperparameters since while no
+     * row was observed (then learn_free saves them for the next start). */
+    int64_t seen;
+    int model_searched, observed;
+};
+
+/* What a row knows beyond its parameters (learn.c). */
+struct learn_facts {
+    double pred_r, pred_lo, pred_hi; /* the prediction's reward and interval */
+    double trades, bars, sharpe, oos;
+    int synthetic;
 };
 
 /* Lock held for all of these. */
+/* Add one trajectory of s (x: s->np values). 0, or -1 (no memory: the index
+ * is unchanged). An id already indexed is skipped (0). */
+int learn_add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int state,
+                  double reward, double pred, double dur, int32_t sym, int32_t prov, int32_t ops,
+                  const double *x, const struct learn_facts *f);
+/* The saved index (learn_cache.c): learn_cache_load fills an empty l from
+ * it and the rows it lacks and returns 0; 1 when there is none usable (l
+ * untouched: the caller loads from the store); 2 when a torn file left l
+ * half filled (the caller starts afresh without it); -1 with err on a store
+ * error. learn_cache_save writes it (failures are ignored: it is only a
+ * cache). *seen: learning rows the store had. */
+int learn_cache_load(struct learn *l, int64_t *seen, struct sd_err *err);
+void learn_cache_save(struct learn *l, int64_t seen);
+/* Index the store's learning rows with id > after (learn.c); *seen counts
+ * them all, also those of strategies without a schema. 0 or -1 with err. */
+int learn_load_rows(struct learn *l, int64_t after, int64_t *seen, struct sd_err *err);
 struct lstrat *learn_strat(struct learn *l, const char *name);
 struct lstrat *learn_strat_for(struct learn *l, const struct strategy_def *def);
 int32_t learn_intern(struct learn *l, const char *s); /* -1 for NULL or no memory */

@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "learn_int.h"
 #include "query.h"
@@ -67,53 +68,12 @@
 #define EVIDENCE_MAX 20
 #define LOG_W_CUTOFF 14.0
 
-/* Parameters that describe the account or the randomness, not the
- * strategy's behaviour: tuning them would fit costs or noise. */
-static const char *const untuned[] = {"capital", "commission", "seed"};
-
-static int is_untuned(const char *name)
-{
-    for (size_t i = 0; i < sizeof untuned / sizeof untuned[0]; i++)
-        if (strcmp(untuned[i], name) == 0)
-            return 1;
-    return 0;
-}
-
-/* Validate params against def (symbol/symbols stripped): new ref or NULL. */
-static json_t *resolve(const struct strategy_def *def, json_t *params, struct sd_err *err)
-{
-    json_t *clean, *out;
-    if (params != NULL && !json_is_object(params)) {
-        sd_err_set(err, SD_EUSAGE, "parameters must be a JSON object");
-        return NULL;
-    }
-    clean = params ? json_deep_copy(params) : json_object();
-    if (clean == NULL) {
-        sd_err_set(err, SD_ENOMEM, "learning: out of memory");
-        return NULL;
-    }
-    json_object_del(clean, "symbol");
-    json_object_del(clean, "symbols");
-    out = catalog_validate(def, clean, err);
-    json_decref(clean);
-    return out;
-}
-
 static void fmt_num(char *b, size_t n, const struct learn_param *p, double v)
 {
     if (p->type == PT_BOOLEAN)
         snprintf(b, n, "%s", v != 0 ? "true" : "false");
     else
         snprintf(b, n, "%.6g", v);
-}
-
-static json_t *param_json(const struct learn_param *p, double v)
-{
-    if (p->type == PT_BOOLEAN)
-        return json_boolean(v != 0);
-    if (p->type == PT_INTEGER)
-        return json_integer((json_int_t)llround(v));
-    return json_real(v);
 }
 
 /* "threshold 0.02-0.04" for bin b of p, appended to buf. */
@@ -163,7 +123,7 @@ static json_t *region_json(const struct lstrat *s, uint64_t key, uint64_t vary)
         learn_bin_range(&s->p[j], learn_key_bin(key, j), &lo, &hi);
         json_object_set_new(
             o, s->p[j].name,
-            json_pack("[o, o]", param_json(&s->p[j], lo), param_json(&s->p[j], hi)));
+            json_pack("[o, o]", learn_param_json(&s->p[j], lo), learn_param_json(&s->p[j], hi)));
     }
     return o;
 }
@@ -264,27 +224,6 @@ static void near_add(struct near *nb, size_t *nnb, double w, size_t row)
     nb[k] = (struct near){w, row};
 }
 
-static const struct learn_region *best_region(const struct lstrat *s, double *score)
-{
-    const struct learn_region *best = NULL;
-    double bw = -1, br = -1;
-    for (size_t i = 0; i < s->nreg; i++) {
-        const struct learn_region *r = &s->reg[i];
-        double w, mr;
-        if (r->n < REGION_MIN_N)
-            continue;
-        w = learn_wilson(r->ok, r->n);
-        mr = r->rsum / r->n;
-        if (w > bw + 1e-12 || (fabs(w - bw) <= 1e-12 && mr > br)) {
-            best = r;
-            bw = w;
-            br = mr;
-        }
-    }
-    *score = bw;
-    return best;
-}
-
 static void add_line(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_line(json_t *arr, const char *fmt, ...)
 {
@@ -304,7 +243,7 @@ static void describe_run(char *buf, size_t n, const struct learn *l, const struc
     snprintf(buf, n, "#%lld (", (long long)s->id[i]);
     for (size_t j = 0; j < s->np; j++) {
         char v[32];
-        if (s->p[j].type == PT_BOOLEAN || is_untuned(s->p[j].name))
+        if (s->p[j].type == PT_BOOLEAN || learn_untuned(s->p[j].name))
             continue;
         fmt_num(v, sizeof v, &s->p[j], s->x[i * s->np + j]);
         len = strlen(buf);
@@ -324,13 +263,16 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
     double q[64], qx[64], W = 0, Wok = 0, Wr = 0, maxto = 0, alpha, beta, r0, esr, er;
     double pw[LEARN_MAXPROV] = {0}, pok[LEARN_MAXPROV] = {0};
     int32_t pid[LEARN_MAXPROV], qsym;
+    int qsynth;
+    double mlo = NAN, mhi = NAN, mm = NAN, er_k;
+    json_t *rec = NULL;
     struct near nb[NSIMILAR];
     size_t nnb = 0, runs = 0, nto = 0, np;
     const double inv2h2 = 1.0 / (2 * KERNEL_H * KERNEL_H), lam = M_LN2 / LEARN_HALF_LIFE_MS;
 
     if (def == NULL)
         return sd_err_set(err, SD_EUSAGE, "no strategy given"), NULL;
-    if ((resolved = resolve(def, params, err)) == NULL)
+    if ((resolved = learn_resolve(def, params, err)) == NULL)
         return NULL;
     for (int k = 0; k < LEARN_MAXPROV; k++)
         pid[k] = -1;
@@ -349,6 +291,7 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
     for (size_t k = 0; symbol && k < l->nstr; k++)
         if (strcmp(l->str[k], symbol) == 0)
             qsym = (int32_t)k;
+    qsynth = learn_symbol_synthetic(l, s, qsym);
 
     /* Three passes over the strategy's columns. The first two run on four
      * lanes at a time with no calls and no branches; together they were the
@@ -363,8 +306,11 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
         size_t i = 0, n = s->n;
 
         float base = tq; /* columns with one value for every run: once */
+        uint8_t use[64]; /* columns in the distance: varying and tuned */
+        for (size_t j = 0; j < np; j++)
+            use[j] = s->uvary[j] && !learn_untuned(s->p[j].name);
         for (size_t j = 0; j < np && n > 0; j++)
-            if (!s->uvary[j])
+            if (!s->uvary[j] && !learn_untuned(s->p[j].name))
                 base += (s->uc[j][0] - qf[j]) * (s->uc[j][0] - qf[j]) * ih;
         /* Passes 1 and 2 run block by block so a block's columns stay in the
          * L1 cache between them, four runs at a time in vector registers
@@ -378,7 +324,7 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
                 v4f x = (base - ld4f(&s->tl[i])) + as_v4f(other & as_v4i(splat(ls)));
                 for (size_t j = 0; j < np; j++) {
                     v4f e;
-                    if (!s->uvary[j])
+                    if (!use[j])
                         continue;
                     e = ld4f(&s->uc[j][i]) - qf[j];
                     x += e * e * ih;
@@ -388,10 +334,14 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
             for (; i < b1; i++) {
                 float x = (base - s->tl[i]) + (s->sym[i] != qsym ? ls : 0.0f);
                 for (size_t j = 0; j < np; j++)
-                    if (s->uvary[j])
+                    if (use[j])
                         x += (s->uc[j][i] - qf[j]) * (s->uc[j][i] - qf[j]) * ih;
                 lw[i] = x;
             }
+            if (s->mixsynth) /* synthetic series never count for real ones, nor back */
+                for (i = b0; i < b1; i++)
+                    if (s->synth[i] != qsynth)
+                        lw[i] = cut + 1;
             for (i = b0; i < v1; i += 4) { /* pass 2: weights and sums */
                 v4f x = ld4f(&lw[i]), w;
                 v4i in = x <= cut, heavy4;
@@ -471,7 +421,7 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
     beta = 1 + (W - Wok);
     r0 = s->n ? s->rsum / (double)s->n : 0.5;
     esr = alpha / (alpha + beta);
-    er = (Wr + r0) / (W + 1);
+    er = er_k = (Wr + r0) / (W + 1);
 
     reasons = json_array();
     ops = json_array();
@@ -497,35 +447,61 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
         add_line(reasons, "nearest run %s", run);
     }
 
-    {
-        double bscore;
-        const struct learn_region *b = best_region(s, &bscore);
-        uint64_t qkey = learn_key(s, qx), vary = varying(s);
-        if (b != NULL) {
-            char name[512], run[512];
-            region_name(name, sizeof name, s, b->key, vary);
-            describe_run(run, sizeof run, l, s, (size_t)b->best_row);
-            if (b->key == qkey) {
+    /* The model (learn_opt.c): the reward expected here with its 90 %
+     * interval, and the whole parameter set it rates best. */
+    if (s->n > 0 && learn_model_predict(l, s, qx, qsym, &mm, &mlo, &mhi) == 0) {
+        er = mm;
+        add_line(reasons,
+                 "reward model (%zu runs, length scale %.2f, noise sd %.3f): expected reward "
+                 "%.3f, 90%% interval %.3f to %.3f",
+                 s->gp.n, s->gp.ell, sqrt(s->gp.sf2 * s->gp.eta) * s->gp.ysd, mm, mlo, mhi);
+    }
+    if (s->n > 0 && (rec = learn_model_recommend(l, s, qsym)) != NULL) {
+        json_t *rp = json_object_get(rec, "params"), *sh = json_object_get(rec, "sharpe");
+        json_int_t few = json_integer_value(json_object_get(rec, "tooFewTrades"));
+        if (!json_is_object(rp)) {
+            add_line(reasons, "no parameter set to recommend: every run has fewer than %d trades",
+                     LEARN_MIN_TRADES);
+        } else {
+            char why[1024], ids[128] = "";
+            size_t k, used = 0;
+            json_t *id;
+            json_array_foreach(json_object_get(rec, "restsOn"), k, id) used +=
+                (size_t)snprintf(ids + used, sizeof ids - used, "%s#%lld", k ? " " : "",
+                                 (long long)json_integer_value(id));
+            snprintf(why, sizeof why,
+                     "best parameter set by the model (%s reward): run #%lld's, predicted %.3f "
+                     "(90%% %.3f to %.3f), resting on %s",
+                     json_string_value(json_object_get(rec, "basis")),
+                     (long long)json_integer_value(json_object_get(rec, "run")),
+                     json_number_value(json_object_get(rec, "predictedReward")),
+                     json_number_value(json_array_get(json_object_get(rec, "interval"), 0)),
+                     json_number_value(json_array_get(json_object_get(rec, "interval"), 1)), ids);
+            if (sh != NULL && json_is_number(json_object_get(sh, "deflated")))
+                snprintf(why + strlen(why), sizeof why - strlen(why),
+                         "; Sharpe %.2f, deflated for %lld trials: %.0f%% likely above zero skill",
+                         json_number_value(json_object_get(sh, "value")),
+                         (long long)json_integer_value(json_object_get(sh, "trials")),
+                         100 * json_number_value(json_object_get(sh, "deflated")));
+            if (few > 0)
+                snprintf(why + strlen(why), sizeof why - strlen(why),
+                         "; %lld run(s) with fewer than %d trades not considered", (long long)few,
+                         LEARN_MIN_TRADES);
+            add_line(reasons, "%s", why);
+            if (!json_is_true(json_object_get(rec, "significant")))
                 add_line(reasons,
-                         "these parameters are in the best region%s%s: %u/%u succeeded (Wilson "
-                         "%.2f), mean reward %.3f",
-                         name[0] ? " " : "", name, b->ok, b->n, bscore, b->rsum / b->n);
-            } else if (bscore > esr || b->rsum / b->n > er) {
-                char why[1400];
-                snprintf(why, sizeof why,
-                         "best region %s: %u/%u succeeded (Wilson lower bound %.2f), mean reward "
-                         "%.3f; its best run %s",
-                         name[0] ? name : def->name, b->ok, b->n, bscore, b->rsum / b->n, run);
-                add_line(reasons, "%s", why);
-                for (size_t j = 0; j < np && j < LEARN_MAXP; j++) {
-                    if (learn_key_bin(b->key, j) == learn_key_bin(qkey, j))
-                        continue;
-                    json_array_append_new(
-                        ops,
-                        json_pack("{s:s, s:s, s:o, s:s}", "op", "set_param", "name", s->p[j].name,
-                                  "value", param_json(&s->p[j], s->x[b->best_row * np + j]), "why",
-                                  why));
-                }
+                         "not recommended: its deflated Sharpe is below %.0f%%, so the best of "
+                         "%lld parameter sets tried does not beat what selection luck gives",
+                         100 * LEARN_DSR_MIN,
+                         (long long)json_integer_value(json_object_get(sh, "trials")));
+            for (size_t j = 0; j < np && json_is_true(json_object_get(rec, "significant")); j++) {
+                json_t *v = json_object_get(rp, s->p[j].name);
+                if (learn_untuned(s->p[j].name) || v == NULL ||
+                    fabs(json_number_value(v) - qx[j]) < 1e-12 ||
+                    (json_is_boolean(v) && json_is_true(v) == (qx[j] != 0)))
+                    continue;
+                json_array_append_new(ops, json_pack("{s:s, s:s, s:O, s:s}", "op", "set_param",
+                                                     "name", s->p[j].name, "value", v, "why", why));
             }
         }
     }
@@ -558,11 +534,16 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
             break;
         }
     }
-    out = json_pack("{s:s, s:f, s:f, s:f, s:{s:I, s:f, s:o}, s:{s:f, s:f}, s:o, s:o}",
+    out = json_pack("{s:s, s:f, s:f, s:f, s:{s:I, s:f, s:f, s:o}, s:{s:f, s:f}, s:o, s:o}",
                     "strategyName", def->name, "expectedSuccessRate", esr, "expectedReward", er,
                     "confidence", W / (W + CONF_K), "evidence", "runs", (json_int_t)runs, "weight",
-                    W, "similar", similar, "posterior", "alpha", alpha, "beta", beta, "reasoning",
-                    reasons, "recommendedOperations", ops);
+                    W, "meanReward", er_k, "similar", similar, "posterior", "alpha", alpha, "beta",
+                    beta, "reasoning", reasons, "recommendedOperations", ops);
+    if (out != NULL && !isnan(mlo))
+        json_object_set_new(out, "rewardInterval", json_pack("[f, f]", mlo, mhi));
+    if (out != NULL && rec != NULL && json_is_object(json_object_get(rec, "params")))
+        json_object_set(out, "recommendation", rec);
+    json_decref(rec);
 out:
     pthread_mutex_unlock(&l->lock);
     json_decref(resolved);
@@ -571,36 +552,100 @@ out:
 
 /* --- patterns -------------------------------------------------------------- */
 
-/* Turn task text into an FTS5 query: every word quoted, joined with OR.
- * Returns NULL (SD_EUSAGE) when the text has no word. */
-static char *task_query(const char *task, struct sd_err *err)
+/* Words that say nothing about a run: dropped from task text. */
+static const char *const stop_words[] = {
+    "a",    "an",   "and",  "are",  "as",  "at",    "be",  "by",   "for",  "from",
+    "how",  "i",    "in",   "is",   "it",  "its",   "me",  "my",   "of",   "on",
+    "or",   "that", "the",  "this", "to",  "was",   "we",  "what", "when", "which",
+    "with", "find", "show", "runs", "run", "using", "use", "want", "about"};
+
+static int is_stop(const char *w)
 {
-    size_t n = strlen(task), len = 0;
-    char *q = malloc(n * 4 + 16);
+    for (size_t i = 0; i < sizeof stop_words / sizeof stop_words[0]; i++)
+        if (strcasecmp(stop_words[i], w) == 0)
+            return 1;
+    return 0;
+}
+
+#define TASK_MAXNUM 16
+
+/* A task parsed: the FTS5 queries over its words (all of them, then any),
+ * and its numbers, which match parameter values instead of text. */
+struct task {
+    char *all, *any; /* NULL when the task has no word */
+    double num[TASK_MAXNUM];
+    size_t nnum;
+};
+
+static void task_free(struct task *t)
+{
+    free(t->all);
+    free(t->any);
+}
+
+static int word_char(unsigned char c)
+{
+    return c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z') || c == '_';
+}
+
+/* Split task into words and numbers ("0.04", "20", ".5"); stop words are
+ * dropped. SD_EUSAGE when nothing is left. */
+static int task_parse(const char *task, struct task *t, struct sd_err *err)
+{
+    size_t n = strlen(task), la = 0, lo = 0;
     const unsigned char *p = (const unsigned char *)task;
-    if (q == NULL)
-        return sd_err_set(err, SD_ENOMEM, "learning: out of memory"), NULL;
-    while (*p) {
-        if (*p >= 0x80 || (*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z') ||
-            *p == '_') {
-            len += (size_t)sprintf(q + len, "%s\"", len ? " OR " : "");
-            while (*p >= 0x80 || (*p >= '0' && *p <= '9') ||
-                   ((*p | 32) >= 'a' && (*p | 32) <= 'z') || *p == '_')
-                q[len++] = (char)*p++;
-            q[len++] = '"';
-            q[len] = 0;
-        } else {
-            p++;
-        }
+    memset(t, 0, sizeof *t);
+    t->all = malloc(n * 8 + 16);
+    t->any = malloc(n * 8 + 16);
+    if (t->all == NULL || t->any == NULL) {
+        task_free(t);
+        return sd_err_set(err, SD_ENOMEM, "learning: out of memory");
     }
-    if (len == 0) {
-        free(q);
+    while (*p) {
+        const unsigned char *q = p;
+        char w[256];
+        size_t k = 0;
+        /* a number: digits with at most one point inside */
+        if ((*p >= '0' && *p <= '9') || (*p == '.' && p[1] >= '0' && p[1] <= '9')) {
+            int dots = 0;
+            while ((*q >= '0' && *q <= '9') || (*q == '.' && !dots++ && q[1] >= '0' && q[1] <= '9'))
+                q++;
+            if (!word_char(*q)) {
+                if (t->nnum < TASK_MAXNUM)
+                    t->num[t->nnum++] = strtod((const char *)p, NULL);
+                p = q;
+                continue;
+            }
+            q = p;
+        }
+        if (!word_char(*p)) {
+            p++;
+            continue;
+        }
+        while (word_char(*q)) {
+            if (k + 1 < sizeof w)
+                w[k++] = (char)*q;
+            q++;
+        }
+        w[k] = 0;
+        p = q;
+        if (is_stop(w))
+            continue;
+        la += (size_t)sprintf(t->all + la, "%s\"%s\"", la ? " AND " : "", w);
+        lo += (size_t)sprintf(t->any + lo, "%s\"%s\"", lo ? " OR " : "", w);
+    }
+    if (la == 0) {
+        free(t->all);
+        free(t->any);
+        t->all = t->any = NULL;
+    }
+    if (t->all == NULL && t->nnum == 0) {
+        task_free(t);
         return sd_err_set(err, SD_EUSAGE,
                           "the task text has no words to match (give words, "
-                          "e.g. -t \"momentum breakout\")"),
-               NULL;
+                          "e.g. -t \"momentum breakout\")");
     }
-    return q;
+    return 0;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -609,22 +654,28 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorted ids of trajectories matching task. */
-static int task_ids(struct learn *l, const char *task, int64_t **ids, size_t *n, struct sd_err *err)
+/* The runs matching the task's words: all of them if any run has all,
+ * else any of them (*any set). ids sorted, scores parallel (bm25). */
+static int task_ids(struct learn *l, const struct task *t, int64_t **ids, double **scores,
+                    size_t *n, int *any, struct sd_err *err)
 {
-    char *q = task_query(task, err);
-    int ret = -1;
-
     *ids = NULL;
+    *scores = NULL;
     *n = 0;
-    if (q == NULL)
-        return -1;
+    *any = 0;
+    if (t->all == NULL)
+        return 0;
     if (l->store == NULL)
-        sd_err_set(err, SD_EUSAGE, "task search needs a store");
-    else
-        ret = store_task_ids(l->store, q, ids, n, err);
-    free(q);
-    return ret;
+        return sd_err_set(err, SD_EUSAGE, "task search needs a store");
+    if (store_task_search(l->store, t->all, ids, scores, n, err) != 0)
+        return -1;
+    if (*n == 0) {
+        free(*ids);
+        free(*scores);
+        *any = 1;
+        return store_task_search(l->store, t->any, ids, scores, n, err);
+    }
+    return 0;
 }
 
 struct member {
@@ -632,6 +683,7 @@ struct member {
     int32_t ops;
     int64_t id;
     size_t row;
+    double rel;
 };
 
 static int cmp_member(const void *a, const void *b)
@@ -644,24 +696,51 @@ static int cmp_member(const void *a, const void *b)
     return (x->id < y->id) - (x->id > y->id); /* newest first */
 }
 
+static double jnum(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : -INFINITY;
+}
+
+/* Task relevance first (when there is one), then the lower bound on reward
+ * (out of sample where the runs have it), then the Wilson bound on success,
+ * then count and name. */
 static int cmp_pattern(const void *a, const void *b)
 {
     json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    double cx = json_real_value(json_object_get(x, "confidence"));
-    double cy = json_real_value(json_object_get(y, "confidence"));
+    static const char *const keys[] = {"relevance", "rewardLowerBound", "confidence"};
     json_int_t nx = json_integer_value(json_object_get(x, "observationCount"));
     json_int_t ny = json_integer_value(json_object_get(y, "observationCount"));
-    if (cx != cy)
-        return cx < cy ? 1 : -1;
+    for (size_t k = 0; k < 3; k++) {
+        double cx = jnum(x, keys[k]), cy = jnum(y, keys[k]);
+        if (cx != cy)
+            return cx < cy ? 1 : -1;
+    }
     if (nx != ny)
         return nx < ny ? 1 : -1;
     return strcmp(json_string_value(json_object_get(x, "name")),
                   json_string_value(json_object_get(y, "name")));
 }
 
-/* Append the patterns of s (only: restricted to the sorted ids[0..nids)). */
-static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int64_t *ids,
-                          size_t nids, json_t *out)
+/* Does run i of s have a parameter equal to every number of t? */
+static int numbers_match(const struct lstrat *s, size_t i, const struct task *t)
+{
+    for (size_t k = 0; k < t->nnum; k++) {
+        int hit = 0;
+        for (size_t j = 0; j < s->np && !hit; j++) {
+            double x = s->x[i * s->np + j];
+            hit = !learn_untuned(s->p[j].name) && fabs(x - t->num[k]) <= 1e-9 * fmax(1, fabs(x));
+        }
+        if (!hit)
+            return 0;
+    }
+    return 1;
+}
+
+/* Append the patterns of s (t: restricted to the runs matching it; ids and
+ * scores from task_ids). */
+static int strat_patterns(struct learn *l, struct lstrat *s, const struct task *t,
+                          const int64_t *ids, const double *scores, size_t nids, json_t *out)
 {
     struct member *m = malloc((s->n ? s->n : 1) * sizeof *m);
     uint64_t vary = varying(s);
@@ -670,9 +749,20 @@ static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int
     if (m == NULL)
         return -1;
     for (size_t i = 0; i < s->n; i++) {
-        if (only && (nids == 0 || bsearch(&s->id[i], ids, nids, sizeof *ids, cmp_i64) == NULL))
-            continue;
-        m[n++] = (struct member){s->key[i], s->ops[i], s->id[i], i};
+        double rel = 0;
+        if (t != NULL) {
+            if (t->all != NULL) {
+                const int64_t *hit =
+                    nids ? bsearch(&s->id[i], ids, nids, sizeof *ids, cmp_i64) : NULL;
+                if (hit == NULL)
+                    continue;
+                rel = scores[hit - ids];
+            }
+            if (!numbers_match(s, i, t))
+                continue;
+            rel += (double)t->nnum;
+        }
+        m[n++] = (struct member){s->key[i], s->ops[i], s->id[i], i, rel};
     }
     qsort(m, n, sizeof *m, cmp_member);
     /* The most frequent operation sequence needs no mention in names. */
@@ -692,8 +782,8 @@ static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int
         }
     }
     for (size_t i = 0; i < n; i = i + cnt) {
-        size_t ok = 0;
-        double rs = 0;
+        size_t ok = 0, noos = 0;
+        double rs = 0, rq = 0, os = 0, oq = 0, rel = 0, mean, sd, bn;
         char name[1024];
         const char *ops = learn_str(l, m[i].ops);
         json_t *ev = json_array(), *p;
@@ -702,6 +792,14 @@ static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int
             size_t r = m[i + cnt].row;
             ok += s->state[r] == TS_SUCCEEDED;
             rs += s->reward[r];
+            rq += s->reward[r] * s->reward[r];
+            if (!isnan(s->oos[r])) {
+                double o = 0.5 + 0.5 * tanh(s->oos[r] / 2);
+                noos++;
+                os += o;
+                oq += o * o;
+            }
+            rel = fmax(rel, m[i + cnt].rel);
             if (cnt < EVIDENCE_MAX)
                 json_array_append_new(ev, json_integer(m[i + cnt].id));
         }
@@ -713,11 +811,21 @@ static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int
             size_t len = strlen(name);
             snprintf(name + len, sizeof name - len, " via %s", ops ? ops : "no operations");
         }
-        p = json_pack(
-            "{s:s, s:s, s:o, s:f, s:I, s:f, s:f, s:s?, s:o}", "name", name, "strategyName", s->name,
-            "region", region_json(s, m[i].key, vary), "successRate", (double)ok / (double)cnt,
-            "observationCount", (json_int_t)cnt, "meanReward", rs / (double)cnt, "confidence",
-            learn_wilson((double)ok, (double)cnt), "operationSequence", ops, "evidence", ev);
+        /* The reward's 95 % lower bound, out of sample when every run has
+         * one (a single run: an assumed sd of 0.25). */
+        bn = noos == cnt ? (double)noos : (double)cnt;
+        mean = (noos == cnt ? os : rs) / bn;
+        sd = bn > 1 ? sqrt(fmax(((noos == cnt ? oq : rq) - bn * mean * mean) / (bn - 1), 0)) : 0.25;
+        p = json_pack("{s:s, s:s, s:o, s:f, s:I, s:f, s:f, s:s?, s:o, s:f, s:s, s:o}", "name", name,
+                      "strategyName", s->name, "region", region_json(s, m[i].key, vary),
+                      "successRate", (double)ok / (double)cnt, "observationCount", (json_int_t)cnt,
+                      "meanReward", rs / (double)cnt, "confidence",
+                      learn_wilson((double)ok, (double)cnt), "operationSequence", ops, "evidence",
+                      ev, "rewardLowerBound", mean - 1.96 * sd / sqrt(bn), "basis",
+                      noos == cnt ? "out-of-sample" : "in-sample", "meanOutOfSampleReward",
+                      noos ? json_real(os / (double)noos) : json_null());
+        if (p != NULL && t != NULL)
+            json_object_set_new(p, "relevance", json_real(rel));
         if (p == NULL || json_array_append_new(out, p) != 0) {
             free(m);
             return -1;
@@ -730,11 +838,20 @@ static int strat_patterns(struct learn *l, struct lstrat *s, int only, const int
 json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, struct sd_err *err)
 {
     int64_t *ids = NULL;
+    double *scores = NULL;
     size_t nids = 0, np;
+    int any = 0;
+    struct task t;
     json_t *out = NULL, **v = NULL;
 
-    if (task != NULL && task_ids(l, task, &ids, &nids, err) != 0)
-        return NULL;
+    if (task != NULL) {
+        if (task_parse(task, &t, err) != 0)
+            return NULL;
+        if (task_ids(l, &t, &ids, &scores, &nids, &any, err) != 0) {
+            task_free(&t);
+            return NULL;
+        }
+    }
     pthread_mutex_lock(&l->lock);
     if (strategy != NULL && learn_strat(l, strategy) == NULL) {
         sd_err_set(err, SD_EUSAGE, "unknown strategy \"%s\"", strategy);
@@ -744,13 +861,12 @@ json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, 
     for (size_t k = 0; out && k < l->nst; k++) {
         if (strategy != NULL && strcmp(strategy, l->st[k].name) != 0)
             continue;
-        if (strat_patterns(l, &l->st[k], task != NULL, ids, nids, out) != 0) {
+        if (strat_patterns(l, &l->st[k], task ? &t : NULL, ids, scores, nids, out) != 0) {
             sd_err_set(err, SD_ENOMEM, "learning: out of memory");
             json_decref(out);
             out = NULL;
         }
     }
-    /* Sort by confidence: copy out, sort, put back. */
     np = out ? json_array_size(out) : 0;
     if (np > 1 && (v = malloc(np * sizeof *v)) != NULL) {
         for (size_t i = 0; i < np; i++)
@@ -761,154 +877,13 @@ json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, 
             json_array_append_new(out, v[i]);
         free(v);
     }
+    for (size_t i = 0; any && i < np; i++) /* say when no run had every word */
+        json_object_set_new(json_array_get(out, i), "taskMatch", json_string("any word"));
 out:
     pthread_mutex_unlock(&l->lock);
+    if (task != NULL)
+        task_free(&t);
     free(ids);
-    return out;
-}
-
-/* --- auto-optimise ----------------------------------------------------------- */
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static double unif(uint64_t *s)
-{
-    return ((double)(splitmix(s) >> 11) + 0.5) * 0x1.0p-53;
-}
-
-static double gauss(uint64_t *s)
-{
-    return sqrt(-2 * log(unif(s))) * cos(2 * M_PI * unif(s));
-}
-
-/* Marsaglia and Tsang; a >= 1 here (prior 1 plus counts). */
-static double gamma_draw(uint64_t *s, double a)
-{
-    double d = a - 1.0 / 3, c = 1 / sqrt(9 * d);
-    for (;;) {
-        double x = gauss(s), v = 1 + c * x, u;
-        if (v <= 0)
-            continue;
-        v = v * v * v;
-        u = unif(s);
-        if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
-            return d * v;
-    }
-}
-
-static double beta_draw(uint64_t *s, double a, double b)
-{
-    double x = gamma_draw(s, a), y = gamma_draw(s, b);
-    return x / (x + y);
-}
-
-json_t *learn_optimize(struct learn *l, const struct strategy_def *def, json_t *pinned,
-                       uint64_t seed, json_t **why, struct sd_err *err)
-{
-    json_t *params, *out = NULL, *w = NULL, *wp, *wpin, *wun;
-    struct lstrat *s;
-    uint64_t rng = seed;
-
-    if (why)
-        *why = NULL;
-    if (def == NULL)
-        return sd_err_set(err, SD_EUSAGE, "no strategy given"), NULL;
-    if ((params = resolve(def, pinned, err)) == NULL)
-        return NULL;
-    w = json_pack("{s:s, s:I, s:{}, s:[], s:[]}", "method", "thompson", "seed",
-                  (json_int_t)(seed & 0x7fffffffffffffffULL), "params", "pinned", "untuned");
-    wp = json_object_get(w, "params");
-    wpin = json_object_get(w, "pinned");
-    wun = json_object_get(w, "untuned");
-    pthread_mutex_lock(&l->lock);
-    if ((s = learn_strat_for(l, def)) == NULL) {
-        sd_err_set(err, SD_ENOMEM, "learning: cannot index strategy \"%s\"", def->name);
-        goto out;
-    }
-    for (size_t j = 0; j < s->np; j++) {
-        const struct learn_param *p = &s->p[j];
-        /* Every bin that meets the schema's bounds is an arm, the outer ones
-         * (below and above the inner search range) included: otherwise the
-         * optimum of a parameter far from its default is never explored. */
-        int first = 0, last = p->kind == LK_BOOL ? 1 : 5, chosen = -1;
-        double best = -1, lo, hi, x;
-        json_t *bins;
-        if (json_object_get(pinned, p->name) != NULL) {
-            json_array_append_new(wpin, json_string(p->name));
-            continue;
-        }
-        if (is_untuned(p->name)) {
-            json_array_append_new(wun, json_string(p->name));
-            continue;
-        }
-        bins = json_array();
-        for (int b = first; b <= last; b++) {
-            double a, bb, d;
-            learn_bin_range(p, b, &lo, &hi);
-            if (lo > hi || (p->kind != LK_BOOL && lo == hi) ||
-                (p->type == PT_INTEGER && ceil(lo) > floor(hi)))
-                continue;
-            a = 1 + s->mr[j][b];
-            bb = 1 + (s->mn[j][b] - s->mr[j][b]);
-            d = beta_draw(&rng, a, bb);
-            json_array_append_new(bins, json_pack("{s:i, s:[f, f], s:I, s:f, s:f, s:f}", "bin", b,
-                                                  "region", lo, hi, "runs", (json_int_t)s->mn[j][b],
-                                                  "alpha", a, "beta", bb, "draw", d));
-            if (d > best) {
-                best = d;
-                chosen = b;
-            }
-        }
-        if (chosen < 0) {
-            json_decref(bins);
-            continue;
-        }
-        learn_bin_range(p, chosen, &lo, &hi);
-        if (p->kind == LK_BOOL) {
-            x = chosen;
-        } else {
-            double ulo = learn_u(p, lo), uhi = learn_u(p, hi);
-            double u = ulo + unif(&rng) * (uhi - ulo);
-            /* Refine inside the chosen region: half the time, draw near the
-             * best-rewarded run in it (a normal of a sixth of the region's
-             * width, kept inside), so exploitation does not stop at the
-             * region's resolution. */
-            int64_t best_i = -1;
-            for (size_t i = 0; i < s->n; i++) {
-                double xi = s->x[i * s->np + j];
-                if (xi >= lo && xi <= hi && s->reward[i] > 0 &&
-                    (best_i < 0 || s->reward[i] > s->reward[best_i]))
-                    best_i = (int64_t)i;
-            }
-            if (best_i >= 0 && unif(&rng) < 0.5) {
-                double ub = learn_u(p, s->x[(size_t)best_i * s->np + j]);
-                u = fmin(fmax(ub + gauss(&rng) * (uhi - ulo) / 6, ulo), uhi);
-            }
-            x = p->kind == LK_LOG ? p->def * exp2(4 * u) : p->min + u * (p->max - p->min);
-            if (p->type == PT_INTEGER) {
-                x = round(x);
-                x = fmin(fmax(x, ceil(lo)), floor(hi));
-            }
-            x = fmin(fmax(x, lo), hi);
-        }
-        json_object_set_new(params, p->name, param_json(p, x));
-        json_object_set_new(wp, p->name,
-                            json_pack("{s:o, s:i, s:o}", "bins", bins, "chosen", chosen, "value",
-                                      param_json(p, x)));
-    }
-    out = catalog_validate(def, params, err);
-out:
-    pthread_mutex_unlock(&l->lock);
-    json_decref(params);
-    if (out != NULL && why != NULL)
-        *why = w;
-    else
-        json_decref(w);
+    free(scores);
     return out;
 }

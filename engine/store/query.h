@@ -145,11 +145,16 @@ int store_strategy_put(struct store *s, const char *name, const char *manifest, 
 
 /* One final trajectory as the learner sees it; strings live until the
  * callback returns (any may be NULL). predicted is the recorded
- * prediction's expectedSuccessRate, NAN when there was none. */
+ * prediction's expectedSuccessRate, pred_reward its expectedReward and
+ * pred_lo/pred_hi its rewardInterval; from the result object: trades,
+ * bars, sharpe, oos_sharpe (outOfSample.sharpe) and synthetic (0/1).
+ * Missing numbers are NAN. */
 struct store_learn_row {
     int64_t id, created_at;
     const char *strategy, *symbol, *provider, *params, *status, *op_sequence;
-    double reward, predicted, duration_ms;
+    double reward, predicted, duration_ms, pred_reward, pred_lo, pred_hi;
+    double trades, bars, sharpe, oos_sharpe;
+    int synthetic;
 };
 
 /* Call fn for each succeeded, failed or timed-out trajectory in id order,
@@ -159,11 +164,27 @@ struct store_learn_row {
 int store_learn_rows(struct store *s, int (*fn)(const struct store_learn_row *row, void *arg),
                      void *arg, struct sd_err *err);
 
+/* The same for the trajectories with id > after only (the learner's warm
+ * start reads what its saved index lacks). */
+int store_learn_rows_after(struct store *s, int64_t after,
+                           int (*fn)(const struct store_learn_row *row, void *arg), void *arg,
+                           struct sd_err *err);
+
+/* How many trajectories the learner learns from (*total) and how many of
+ * them have id > after (*newer). 0, or -1 with err. */
+int store_learn_count(struct store *s, int64_t after, int64_t *total, int64_t *newer,
+                      struct sd_err *err);
+
 /* The ids of the trajectories whose text matches the FTS5 query match
  * (store_reader_fts), ascending, in *ids (malloc'd, the caller frees; NULL
  * when none) and *n. Returns 0 or -1 with err (*ids NULL, *n 0). */
 int store_task_ids(struct store *s, const char *match, int64_t **ids, size_t *n,
                    struct sd_err *err);
+
+/* The same with each match's relevance in *scores (malloc'd, parallel to
+ * *ids; scores may be NULL): -bm25(traj_fts), higher is better. */
+int store_task_search(struct store *s, const char *match, int64_t **ids, double **scores, size_t *n,
+                      struct sd_err *err);
 
 /* --- meta: provider health (query_meta.c) ------------------------------- */
 

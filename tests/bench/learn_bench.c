@@ -180,12 +180,35 @@ int main(int argc, char **argv)
         store_flush(s, &err);
         t0 = now_ms();
         l = learn_open_defs(s, defs, 3, &err);
-        printf("learn_open from a store of %zu trajectories: %.1f ms\n", n, now_ms() - t0);
+        printf("learn_open from a store of %zu trajectories: %.1f ms (rebuilt, index saved)\n", n,
+               now_ms() - t0);
         learn_free(l);
+        /* A cold `suggest`: a new process opens the learner (from the saved
+         * index) and asks once, the model fitted on that first question. */
+        for (int r = 0; r < 5; r++) {
+            json_t *q = json_pack("{s:i, s:f}", "lookback", 20 + r, "threshold", 0.02);
+            double t1, t2, c0, c2;
+            struct timespec cs;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cs);
+            c0 = (double)cs.tv_sec * 1e3 + (double)cs.tv_nsec / 1e6;
+            t0 = now_ms();
+            l = learn_open_defs(s, defs, 3, &err);
+            t1 = now_ms();
+            json_decref(learn_suggest(l, &defs[0], q, "SPY", &err));
+            t2 = now_ms();
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cs);
+            c2 = (double)cs.tv_sec * 1e3 + (double)cs.tv_nsec / 1e6;
+            printf("cold suggest at %zu: open %.1f ms + first suggestion %.1f ms = %.1f ms "
+                   "(on-CPU %.1f ms)\n",
+                   n, t1 - t0, t2 - t1, t2 - t0, c2 - c0);
+            learn_free(l);
+            json_decref(q);
+        }
     }
     store_close(s);
     for (const char *suf = ""; suf; suf = strcmp(suf, "") == 0       ? "-wal"
                                           : strcmp(suf, "-wal") == 0 ? "-shm"
+                                          : strcmp(suf, "-shm") == 0 ? "-learn"
                                                                      : NULL) {
         char f[600];
         snprintf(f, sizeof f, "%s%s", path, suf);

@@ -31,3 +31,10 @@ if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
     ${CMAKE_SOURCE_DIR}/tests/e2e/learning_cli.py ${CMAKE_BINARY_DIR})
   set_tests_properties(learning_cli PROPERTIES TIMEOUT 300 LABELS "e2e")
 endif()
+
+# The runner's held-out window (tests/e2e/learning_window.py).
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
+  add_test(NAME learning_window COMMAND ${Python3_EXECUTABLE}
+    ${CMAKE_SOURCE_DIR}/tests/e2e/learning_window.py ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(learning_window PROPERTIES TIMEOUT 120 LABELS "e2e")
+endif()

@@ -65,7 +65,7 @@ for strategy, params in [("momentum", '{"lookback": 10}'), ("momentum", '{"lookb
     rc, out, err = run("deploy", "-s", strategy, "--symbol", "SPY", "-p", params)
     check(rc == 0, "deploy %s %s" % (strategy, params))
     first = out.splitlines()[0] if out else ""
-    check(first.startswith("before launch: " + strategy + ": expected success"),
+    check(first.startswith("before launch: " + strategy + ": expected reward"),
           "deploy prints its suggestion before launching (%r)" % first)
     check(out.find("before launch") < out.find("succeeded"), "the suggestion precedes the result")
 

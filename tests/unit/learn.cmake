@@ -8,3 +8,12 @@ foreach(case stats_empty stats_hand stats_failures patterns_hand patterns_task r
   add_test(NAME learn_${case} COMMAND learn_test ${case})
   set_tests_properties(learn_${case} PROPERTIES LABELS "learn;sanitize")
 endforeach()
+
+# The reward model and issue 15's cases (learn_model_test.c), the same way.
+add_executable(learn_model_test ${CMAKE_CURRENT_LIST_DIR}/learn_model_test.c)
+target_link_libraries(learn_model_test PRIVATE swarmdeck_engine)
+foreach(case patterns_search suggest_deflated_gate optimize_repeat_seed optimize_batch
+             suggest_untuned suggest_min_trades_synthetic deflated_sharpe stats_reward_skill cache)
+  add_test(NAME learn_${case} COMMAND learn_model_test ${case})
+  set_tests_properties(learn_${case} PROPERTIES LABELS "learn;sanitize")
+endforeach()
