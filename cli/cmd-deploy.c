@@ -20,6 +20,11 @@ static const struct cli_opt opts[] = {
     {"symbol", 0, "SYM", "run every agent on this symbol (default SPY)"},
     {"description", 0, "TEXT", "what this deployment is for (searchable later)"},
     {"pace", 0, "N", "built-ins: replay N bars per second so the run can be watched"},
+    {"train-until", 0, "DATE",
+     "built-ins: train up to DATE (YYYY-MM-DD), score the rest out of "
+     "sample"},
+    {"validate", 0, "FRACTION", "built-ins: score the last FRACTION of the bars out of sample"},
+    {"folds", 0, "K", "with --train-until or --validate: walk forward over K held-out blocks"},
     {"detach", 0, NULL, "queue on the daemon (started if none runs), print the run id, return"},
     CLI_DEPLOY_OPTS,
     {NULL, 0, NULL, NULL},
@@ -28,7 +33,7 @@ static const struct cli_opt opts[] = {
 /* The deploy through the daemon: the learner's view first (as in process),
  * then the launch. */
 static int deploy_daemon(struct client *cl, const struct cli_cmd *me, struct cli_args *a,
-                         json_t *params, long agents, long pace)
+                         json_t *params, long agents, long pace, const struct deploy_req *win)
 {
     json_t *spec = json_pack("{s:s, s:I}", "strategy", cli_val(me, a, "strategy"), "agents",
                              (json_int_t)agents);
@@ -47,6 +52,12 @@ static int deploy_daemon(struct client *cl, const struct cli_cmd *me, struct cli
         json_object_set_new(spec, "timeoutMs", json_integer(atoll(v) * 1000));
     if (pace > 0)
         json_object_set_new(spec, "pace", json_integer(pace));
+    if ((v = cli_val(me, a, "train-until")) != NULL)
+        json_object_set_new(spec, "trainUntil", json_string(v));
+    if (win->validate > 0)
+        json_object_set_new(spec, "validate", json_real(win->validate));
+    if (win->folds > 0)
+        json_object_set_new(spec, "folds", json_integer(win->folds));
     if (!json) {
         json_t *sugg = NULL;
         struct sd_err err = {0};
@@ -73,7 +84,9 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
     json_t *params = NULL, *syms = NULL;
     const struct strategy_def *def;
     struct deploy_req *reqs = NULL;
-    long agents = 1, pace = 0;
+    long agents = 1, pace = 0, folds = 0;
+    double validate = 0;
+    struct deploy_req win = {0}; /* the walk-forward window every agent gets */
     int status = 0;
 
     if (strategy == NULL)
@@ -82,6 +95,14 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
         return 2;
     if ((v = cli_val(me, a, "pace")) != NULL && cli_parse_long("pace", v, 1, 100000, &pace))
         return 2;
+    if ((v = cli_val(me, a, "validate")) != NULL &&
+        cli_parse_double("validate", v, 1e-9, 1 - 1e-9, &validate))
+        return 2;
+    if ((v = cli_val(me, a, "folds")) != NULL && cli_parse_long("folds", v, 2, 50, &folds))
+        return 2;
+    win.train_until = cli_val(me, a, "train-until");
+    win.validate = validate;
+    win.folds = (int)folds;
     if (pj != NULL) {
         json_error_t je;
         params = json_loads(pj, JSON_REJECT_DUPLICATES, &je);
@@ -107,7 +128,7 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
         if ((k = cli_daemon_launcher(ctx, me, a, &cl, &status)) < 0)
             goto out;
         if (k == 1) {
-            status = deploy_daemon(cl, me, a, params, agents, pace);
+            status = deploy_daemon(cl, me, a, params, agents, pace, &win);
             client_close(cl);
             goto out;
         }
@@ -127,7 +148,10 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
     for (long i = 0; i < agents && i < (long)json_array_size(syms); i++) {
         struct deploy_req r = {.strategy = strategy,
                                .params = params,
-                               .symbol = json_string_value(json_array_get(syms, (size_t)i))};
+                               .symbol = json_string_value(json_array_get(syms, (size_t)i)),
+                               .train_until = win.train_until,
+                               .validate = win.validate,
+                               .folds = win.folds};
         if (coord_check(c, &r, &err) != 0) {
             status = cli_fail_err(&err);
             goto out;
@@ -157,6 +181,9 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
             .symbol = json_string_value(json_array_get(syms, (size_t)i % json_array_size(syms))),
             .description = cli_val(me, a, "description"),
             .pace = (int)pace,
+            .train_until = win.train_until,
+            .validate = win.validate,
+            .folds = win.folds,
         };
     status = cli_run_deployments(ctx, c, "deploy", pj ? pj : "{}", reqs, (size_t)agents,
                                  cli_flag(me, a, "json"));

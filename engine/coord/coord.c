@@ -231,6 +231,34 @@ const char *coord_default_provider(struct coord *c)
 }
 
 /* Validate r; on success *def and *params (new reference) are set. */
+/* The walk-forward window of r, for strategy def. */
+static int window_check(const struct strategy_def *def, const struct deploy_req *r,
+                        struct sd_err *err)
+{
+    const char *t = r->train_until;
+    int y, m, d, n = 0;
+
+    if (t == NULL && r->validate == 0 && r->folds == 0)
+        return 0;
+    if (!def->builtin)
+        return sd_err_set(err, SD_EUSAGE,
+                          "a walk-forward window (--train-until, --validate, --folds) is for the "
+                          "built-in strategies; \"%s\" is a user strategy",
+                          def->name);
+    if (t != NULL && (sscanf(t, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || t[n] != '\0' ||
+                      strlen(t) != 10 || m < 1 || m > 12 || d < 1 || d > 31))
+        return sd_err_set(err, SD_EUSAGE, "--train-until \"%s\" is not a date YYYY-MM-DD", t);
+    if (r->validate != 0 && !(r->validate > 0 && r->validate < 1))
+        return sd_err_set(err, SD_EUSAGE, "--validate must be a fraction between 0 and 1");
+    if (t != NULL && r->validate != 0)
+        return sd_err_set(err, SD_EUSAGE, "give --train-until or --validate, not both");
+    if (r->folds != 0 && (r->folds < 2 || r->folds > 50))
+        return sd_err_set(err, SD_EUSAGE, "--folds must be from 2 to 50");
+    if (r->folds != 0 && t == NULL && r->validate == 0)
+        return sd_err_set(err, SD_EUSAGE, "--folds needs --train-until or --validate");
+    return 0;
+}
+
 static int validate(struct coord *c, const struct deploy_req *r, const struct strategy_def **def,
                     json_t **params, json_t **given, struct sd_err *err)
 {
@@ -256,6 +284,8 @@ static int validate(struct coord *c, const struct deploy_req *r, const struct st
         return sd_err_set(err, SD_EUSAGE, "timeout must be positive");
     *def = catalog_find(c->cat, r->strategy, err);
     if (*def == NULL)
+        return -1;
+    if (window_check(*def, r, err) != 0)
         return -1;
     if (r->params != NULL && !json_is_object(r->params))
         return sd_err_set(err, SD_EUSAGE, "parameters must be a JSON object");
@@ -334,6 +364,12 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     d->timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : c->o.timeout_ms;
     d->pace = r->pace;
     snprintf(d->pace_s, sizeof d->pace_s, "%d", r->pace);
+    if (r->train_until != NULL)
+        snprintf(d->train_until, sizeof d->train_until, "%s", r->train_until);
+    if (r->validate > 0)
+        snprintf(d->validate_s, sizeof d->validate_s, "%.17g", r->validate);
+    if (r->folds > 0)
+        snprintf(d->folds_s, sizeof d->folds_s, "%d", r->folds);
     if ((d->log = logring_new(COORD_RING_RUN_LINES, COORD_RING_RUN_BYTES)) == NULL) {
         sd_err_set(err, SD_ENOMEM, "out of memory");
         goto fail;

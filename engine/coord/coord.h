@@ -113,6 +113,14 @@ struct deploy_req {
     int64_t timeout_ms;   /* 0 = the coordinator's */
     int pace;             /* built-ins: bars per second to replay (0 = full speed) */
     const char *by;       /* who asked, recorded as the "submit" operation (NULL: none) */
+    /* Walk-forward (docs/learning.md): train on the bars up to train_until
+     * (YYYY-MM-DD) or on all but the last `validate` fraction, score the
+     * rest out of sample; folds (2..50) cuts the held-out part into blocks.
+     * Built-in strategies only (the runner's --train-until, --validate,
+     * --folds); NULL / 0 / 0 = none. */
+    const char *train_until;
+    double validate;
+    int folds;
 };
 
 /* Validate r exactly as coord_submit would, without queueing or storing

@@ -61,6 +61,7 @@ struct dep {
     int64_t timeout_ms;
     int pace;
     char pace_s[16];
+    char train_until[16], validate_s[32], folds_s[12]; /* the window's flags ("" none) */
     struct logring *log;
     json_t *result;     /* under c->lock once published */
     json_t *prediction; /* the suggestion made before launch, or NULL */

@@ -87,7 +87,7 @@ static char **build_cmd(struct dep *d)
 
     while (d->def->command[n] != NULL)
         n++;
-    v = xcalloc(n + 8, sizeof *v);
+    v = xcalloc(n + 14, sizeof *v);
     for (; i < n; i++)
         v[i] = d->def->command[i];
     v[i++] = "--data";
@@ -97,6 +97,18 @@ static char **build_cmd(struct dep *d)
     if (d->pace > 0 && d->def->builtin) {
         v[i++] = "--pace";
         v[i++] = d->pace_s;
+    }
+    if (d->train_until[0]) { /* the window: built-ins only (coord_check) */
+        v[i++] = "--train-until";
+        v[i++] = d->train_until;
+    }
+    if (d->validate_s[0]) {
+        v[i++] = "--validate";
+        v[i++] = d->validate_s;
+    }
+    if (d->folds_s[0]) {
+        v[i++] = "--folds";
+        v[i++] = d->folds_s;
     }
     v[i] = NULL;
     return v;

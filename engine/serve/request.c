@@ -73,8 +73,8 @@ int request_int(json_t *o, const char *key, long long lo, long long hi, long lon
 
 int request_deployment(json_t *d, struct deploy_req *r, struct sd_err *err)
 {
-    long long pace = 0, timeout = 0;
-    json_t *params = json_object_get(d, "params");
+    long long pace = 0, timeout = 0, folds = 0;
+    json_t *params = json_object_get(d, "params"), *val = json_object_get(d, "validate");
 
     memset(r, 0, sizeof *r);
     if (!json_is_object(d))
@@ -84,8 +84,16 @@ int request_deployment(json_t *d, struct deploy_req *r, struct sd_err *err)
         request_str(d, "description", &r->description, err) ||
         request_str(d, "provider", &r->provider, err) ||
         request_int(d, "pace", 0, 100000, &pace, err) ||
-        request_int(d, "timeoutMs", 0, 86400000LL, &timeout, err))
+        request_int(d, "timeoutMs", 0, 86400000LL, &timeout, err) ||
+        request_str(d, "trainUntil", &r->train_until, err) ||
+        request_int(d, "folds", 0, 50, &folds, err))
         return -1;
+    if (val != NULL && !json_is_null(val)) {
+        if (!json_is_number(val) || !(json_number_value(val) > 0 && json_number_value(val) < 1))
+            return sd_err_set(err, SD_EUSAGE, "\"validate\" must be a number between 0 and 1");
+        r->validate = json_number_value(val);
+    }
+    r->folds = (int)folds;
     if (r->strategy == NULL)
         return sd_err_set(err, SD_EUSAGE, "a deployment needs \"strategy\"");
     if (params != NULL && !json_is_object(params))

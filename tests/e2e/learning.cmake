@@ -38,3 +38,11 @@ if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
     ${CMAKE_SOURCE_DIR}/tests/e2e/learning_window.py ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
   set_tests_properties(learning_window PROPERTIES TIMEOUT 120 LABELS "e2e")
 endif()
+
+# deploy's walk-forward window, in process and through a daemon (learning_deploy_window.py).
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
+  add_test(NAME learning_deploy_window COMMAND ${Python3_EXECUTABLE}
+    ${CMAKE_SOURCE_DIR}/tests/e2e/learning_deploy_window.py ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(learning_deploy_window PROPERTIES TIMEOUT 300 LABELS "e2e"
+    ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR}")
+endif()
