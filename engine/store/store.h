@@ -67,7 +67,7 @@
 
 #define STORE_BATCH_ROWS     1000
 #define STORE_BATCH_MS       25
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -104,10 +104,16 @@ int store_open_key(const char *path, int flags, const char *secret, struct store
 /* Re-encrypt every encrypted value under new_secret (NULL: decrypt the store
  * back to plaintext; a plaintext store given a secret becomes encrypted).
  * One transaction: a crash leaves the store wholly under the old key or
- * wholly under the new one. Flushes. The file is compacted at store_close
- * when encryption was turned on or off, so no freed page keeps old bytes.
+ * wholly under the new one. Refused (SD_EENV, naming the pid) while another
+ * live swarmdeck process has deployments or a run under way on the store. Flushes. The file is
+ * compacted at store_close when encryption was turned on or off, so no freed page keeps old bytes.
  * Returns 0 or -1 with err (nothing changed). */
 int store_rekey(struct store *s, const char *new_secret, struct sd_err *err);
+
+/* 1 when process pid, started at start (proc_start_time), is still alive
+ * (a reused pid is not), else 0. The owner check of leases, trajectories
+ * and runs. Any thread; cannot fail. */
+int store_owner_alive(int pid, uint64_t start);
 
 /* Writer thread only (from a job): trajectory traj_id was made final in
  * this batch; seal it into the fingerprint chain before the batch commits

@@ -66,7 +66,9 @@ int64_t run_begin(struct store *s, const char *kind, const char *spec, struct sd
 void run_end(struct store *s, int64_t id, const char *status, const char *summary);
 
 /* Mark every queued or running trajectory whose owning process is gone (or,
- * with all, every one) as interrupted. Synchronous; returns how many. */
+ * with all, every one) as interrupted, and close the runs such a process
+ * left 'running' as 'interrupted' too. Synchronous (flushes); returns how
+ * many trajectories, or -1 with err. */
 int traj_mark_orphans_interrupted(struct store *s, int all, struct sd_err *err);
 
 /* A fresh random UUID (v4) into buf (37 bytes). */

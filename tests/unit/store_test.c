@@ -218,7 +218,7 @@ static void t_open_create_reopen(void)
     CHECK(strcmp(store_id(s), id) == 0);
     store_close(s);
     q_text(path, "SELECT value FROM meta WHERE key='schema_version'", meta, sizeof meta);
-    CHECK(strcmp(meta, "2") == 0);
+    CHECK(atoi(meta) == STORE_SCHEMA_VERSION);
     q_text(path, "SELECT value FROM meta WHERE key='store_id'", meta, sizeof meta);
     CHECK(strcmp(meta, id) == 0);
     CHECK(q_int(path, "SELECT value > 1600000000000 FROM meta WHERE key='created_at'") == 1);
