@@ -68,7 +68,11 @@ class StoreFull(unittest.TestCase):
         os.rmdir(self.mnt)
         self.env.close()
 
-    def test_disk_full_mid_swarm(self):
+    def swarm_until(self, break_fs, repair_fs, cause):
+        """Run the swarm, call break_fs() once two deployments are committed, check the
+        outcome (cause: a part of the expected error), then repair_fs() and reuse the store.
+        (A read-only remount cannot be had mid-swarm: the kernel refuses it while the store's
+        files are open for writing.)"""
         env = self.env
         # About 1.5 s per deployment (--pace), four at a time.
         self.proc = env.popen("deploy", "-s", "momentum", "-a", str(AGENTS), "--max-agents", "4",
@@ -76,7 +80,7 @@ class StoreFull(unittest.TestCase):
 
         def some_succeeded():
             if self.proc.poll() is not None:
-                self.fail("the swarm ended before the disk filled: %r"
+                self.fail("the swarm ended before the store broke: %r"
                           % (self.proc.communicate(),))
             try:
                 return env.sql("SELECT count(*) FROM trajectories "
@@ -84,17 +88,16 @@ class StoreFull(unittest.TestCase):
             except Exception:  # the store may not have its tables yet
                 return False
         e2e.wait_for(some_succeeded, "two committed successes", deadline=120)
-        filler = os.path.join(self.mnt, "filler")
-        self.assertGreater(fill(filler), 0)
+        break_fs()
         out, err = self.proc.communicate(timeout=240)
         rc = self.proc.returncode
         self.proc = None
-        os.unlink(filler)  # space again, for reading and for what follows
+        repair_fs()  # for reading and for what follows
 
-        self.assertEqual(rc, 3, err.decode(errors="replace"))
         msg = err.decode(errors="replace")
+        self.assertEqual(rc, 3, msg)
         self.assertIn(env.db, msg)
-        self.assertIn("disk is full", msg)
+        self.assertIn(cause, msg)
         res = json.loads(out)
         for r in res:  # for the log
             print("#%d %s %s" % (r["trajectoryId"], r["status"], r["error"] or ""),
@@ -103,7 +106,7 @@ class StoreFull(unittest.TestCase):
         reported = {r["trajectoryId"] for r in res if r["success"]}
         stored = {r[0] for r in env.sql("SELECT id FROM trajectories "
                                         "WHERE status = 'succeeded'")}
-        self.assertTrue(reported, "nothing succeeded before the disk filled")
+        self.assertTrue(reported, "nothing succeeded before the store broke")
         self.assertLess(len(reported), AGENTS, "every deployment reported succeeded")
         self.assertLessEqual(reported, stored,
                              "reported succeeded but not committed: %r" % (reported - stored))
@@ -115,7 +118,7 @@ class StoreFull(unittest.TestCase):
         # are reaped by the next start (their owner is gone).
         self.assertEqual(env.leftovers(), [])
 
-        # The same store works again once there is space.
+        # The same store works again once it can be written.
         env.run("cleanup", check=0)
         env.assert_clean()
         self.assertEqual(env.sql("SELECT count(*) FROM trajectories "
@@ -124,6 +127,11 @@ class StoreFull(unittest.TestCase):
                     check=0)
         self.assertTrue(json.loads(p.stdout)[0]["success"])
         env.run("verify", check=0)
+
+    def test_disk_full_mid_swarm(self):
+        filler = os.path.join(self.mnt, "filler")
+        self.swarm_until(lambda: self.assertGreater(fill(filler), 0),
+                         lambda: os.unlink(filler), "disk is full")
 
 
 if __name__ == "__main__":
