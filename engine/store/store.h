@@ -46,6 +46,7 @@
  *   store_jobs.c     rekey, the verification record, leases
  *   traj.c           writing runs, trajectories and operations (jobs)
  *   query_*.c        the named queries of query.h, one file per domain
+ *   bundle_check.c   an import bundle's fields checked as hostile input
  *   export.c         export bundles and their import
  *
  * So the writer never calls back into a job's file, and the chain and
