@@ -99,7 +99,44 @@ int cli_open_store(struct cli_ctx *ctx, int readonly);
 const char *cli_runner_path(void);
 const char *cli_helper_path(void);
 
-/* Print JSON to stdout, indented, with a newline. Steals j. */
+/* --- the terminal guard (docs/security.md, "the terminal") ----------------
+ *
+ * Text from a strategy, the store or a remote API may hold escape sequences
+ * that a terminal obeys (clear the screen, set the title, report its
+ * answerback into the shell). Whatever the CLI prints to a terminal goes
+ * through one filter, cli_clean, with the console's rule (glyph_put): C0
+ * controls other than newline and tab, DEL, the C1 controls (U+0080 to
+ * U+009F) and bytes that are not UTF-8 each become one '?'. Output to a
+ * pipe or a file is never changed, so `logs > file` and JSON stay exact.
+ */
+
+/* The filter's state: an incomplete UTF-8 sequence held between calls. */
+struct cli_clean {
+    unsigned char held[4];
+    size_t nheld, need;
+};
+
+/* Filter n bytes of in into out, which has room for n + 4 bytes; a UTF-8
+ * sequence split between calls is held in st (zeroed to start). last: the
+ * input ends here (a held incomplete sequence becomes '?'). Returns the bytes
+ * written. This function can't fail. */
+size_t cli_clean(struct cli_clean *st, const char *in, size_t n, char *out, int last);
+
+/* Is f (stdout or stderr) a terminal? Asked once per stream. */
+int cli_is_tty(FILE *f);
+
+/* Write s (n bytes) to f, through cli_clean when f is a terminal. */
+void cli_write_safe(FILE *f, const char *s, size_t n);
+
+/* printf to stdout, and to stderr, through cli_clean when it is a terminal:
+ * every line that may carry untrusted text is printed with these. */
+int cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print JSON to stdout, indented, with a newline. Steals j. On a terminal
+ * every non-ASCII character is written escaped (JSON_ENSURE_ASCII;
+ * jansson escapes the control characters itself), so the JSON is exact and
+ * carries no control sequence; to a pipe the bytes are jansson's. */
 void cli_print_json(json_t *j);
 
 /* Parse a whole-number option value in [min, max]; returns 0 or prints an
@@ -204,6 +241,7 @@ void cli_print_suggestion(json_t *suggestion);
     {"timeout", 0, "SEC", "wall-clock limit per deployment in seconds (default 300)"},             \
         {"memory", 0, "MB", "memory limit per sandbox in MB (default 512, 0 = none)"},             \
         {"cpus", 0, "N", "CPU limit per sandbox in cores (default 1, 0 = none)"},                  \
+        {"disk", 0, "MB", "size cap of a sandbox's writable work dir in MB (default 256)"},        \
         {"max-agents", 0, "N", "deployments running at once (default 10)"},                        \
         {"strict", 0, NULL, "refuse to run when sandbox isolation is degraded"},                   \
         {"unsandboxed", 0, NULL, "run without any isolation (explicit opt-in; never default)"},    \
@@ -214,6 +252,8 @@ void cli_print_suggestion(json_t *suggestion);
         {"provider", 0, "NAME",                                                                    \
          "sandbox provider: local (default), e2b, or an E2B instance name"},                       \
         {"failover", 0, "NAME", "when the provider's breaker is open, run on NAME (e.g. local)"},  \
+        {"internet", 0, NULL,                                                                      \
+         "let E2B sandboxes reach the internet (opt-in; default: no network)"},                    \
     {                                                                                              \
         "json", 0, NULL, "print the results as JSON"                                               \
     }

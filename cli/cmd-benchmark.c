@@ -11,6 +11,12 @@
  * and the exit status (0 every threshold met, 1 one missed or interrupted,
  * 2 bad input, 3 the environment or store). docs/benchmark.md describes it
  * for operators.
+ *
+ * With a daemon serving the store the benchmark runs as the daemon's child
+ * (engine/serve/bgjob.h): the same command, in process there (it must own
+ * its engine and options), so losing this terminal does not stop it; this
+ * command prints its output as it comes and exits with its status, and
+ * Ctrl-C asks the daemon to interrupt it.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -19,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "client.h"
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
@@ -40,10 +47,86 @@ static const struct cli_opt opts[] = {
 extern const struct cli_cmd cmd_benchmark;
 
 static volatile sig_atomic_t interrupted;
+static void on_signal(int sig);
 
 static int parse_opts(const struct cli_cmd *me, struct cli_args *a, struct bench_plan *p);
 static int run_and_report(struct coord *c, const struct bench_plan *p, const json_t *strategies,
                           int64_t started, const char *dir, int json);
+
+/* The options as they were given, for the same command in the daemon. */
+static json_t *given_args(const struct cli_cmd *me, const struct cli_args *a)
+{
+    json_t *args = json_array();
+    for (size_t i = 0; me->opts[i].lng != NULL; i++) {
+        if (a->values[i] == NULL)
+            continue;
+        json_array_append_new(args, json_sprintf("--%s", me->opts[i].lng));
+        if (me->opts[i].arg != NULL)
+            json_array_append_new(args, json_string(a->values[i]));
+    }
+    for (int i = 0; i < a->argc; i++)
+        json_array_append_new(args, json_string(a->argv[i]));
+    return args;
+}
+
+/* Run the benchmark as the daemon's job and follow its output. Returns its
+ * exit status. */
+static int in_daemon(struct client *cl, const struct cli_cmd *me, const struct cli_args *a)
+{
+    char cwd[4096], path[96];
+    struct sd_err err = {0};
+    json_t *body, *out = NULL;
+    int64_t job;
+    uint64_t off = 0;
+    int asked = 0, status = -1;
+
+    if (getcwd(cwd, sizeof cwd) == NULL)
+        return cli_fail(SD_EENV, "cannot tell the current directory");
+    body =
+        json_pack("{s:s, s:o, s:s}", "command", "benchmark", "args", given_args(me, a), "cwd", cwd);
+    if (client_do(cl, "POST", "/jobs", body, &out, &err) != 0) {
+        json_decref(body);
+        return cli_fail_err(&err);
+    }
+    json_decref(body);
+    job = json_integer_value(json_object_get(out, "job"));
+    json_decref(out);
+    fprintf(stderr,
+            "benchmark: running in the daemon (job %lld): closing this terminal does not stop "
+            "it, Ctrl-C does\n",
+            (long long)job);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    while (status < 0) {
+        json_t *o = NULL;
+        const char *text;
+        size_t len;
+        if (interrupted && !asked) {
+            snprintf(path, sizeof path, "/jobs/%lld/interrupt", (long long)job);
+            client_do(cl, "POST", path, NULL, &out, &err); /* it may have just ended */
+            json_decref(out);
+            out = NULL;
+            asked = 1;
+        }
+        snprintf(path, sizeof path, "/jobs/%lld/log?from=%llu", (long long)job,
+                 (unsigned long long)off);
+        if (client_do(cl, "GET", path, NULL, &o, &err) != 0)
+            return cli_fail(SD_EENV, "benchmark job %lld: %s", (long long)job, err.msg);
+        text = json_string_value(json_object_get(o, "text"));
+        len = json_string_length(json_object_get(o, "text"));
+        if (len > 0) {
+            fwrite(text, 1, len, stdout);
+            fflush(stdout);
+            off += len;
+        } else if (json_is_true(json_object_get(o, "ended"))) {
+            status = (int)json_integer_value(json_object_get(o, "exitCode"));
+        } else {
+            usleep(100000); /* a tail -f: the log grows as the benchmark prints */
+        }
+        json_decref(o);
+    }
+    return status;
+}
 
 static int exec_benchmark(struct cli_ctx *ctx, struct cli_args *a)
 {
@@ -59,6 +142,17 @@ static int exec_benchmark(struct cli_ctx *ctx, struct cli_args *a)
 
     if ((status = parse_opts(me, a, p)) != 0 || (status = cli_coord_opts(me, a, &o)) != 0)
         goto out;
+    {
+        struct client *cl = NULL;
+        int k = cli_daemon(ctx, 0, NULL, &cl, &status);
+        if (k < 0)
+            goto out;
+        if (k == 1) {
+            status = in_daemon(cl, me, a);
+            client_close(cl);
+            goto out;
+        }
+    }
     if (cli_val(me, a, "max-agents") == NULL)
         o.max_agents = bench_plan_max_agents(p); /* an iteration's agents run at once */
     if ((c = cli_coord(ctx, &o, &status)) == NULL)

@@ -1,10 +1,17 @@
 /*
  * cmd-console.c: start the interactive console (tui/tui.h).
  *
- * Opens the store and, unless --readonly, a coordinator (after reaping what a
- * crashed run left behind, like every command that deploys), hands both to
- * the console, and frees the coordinator afterwards: coord_free cancels what
- * still runs and waits for it, so quitting never leaks a sandbox.
+ * By default the console is a client of the daemon serving its store
+ * (docs/daemon.md), as a tmux client is of its server: it starts one on
+ * demand when none runs (with the engine options given here), follows it
+ * (tui/remote.h), and quitting, SIGHUP or a dropped SSH connection leave
+ * every deployment running. --readonly attaches to the daemon's read-only
+ * socket when one runs (the daemon refuses changes), else shows the
+ * history only.
+ *
+ * With --no-daemon the console runs its own coordinator, as before: it
+ * reaps what a crashed run left behind, and quitting frees the coordinator,
+ * which cancels what still runs and waits for it, so no sandbox leaks.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -12,6 +19,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "client.h"
+#include "remote.h"
 #include "tui.h"
 
 static const struct cli_opt opts[] = {
@@ -21,10 +30,29 @@ static const struct cli_opt opts[] = {
     {"no-mouse", 0, NULL, "leave the mouse to the terminal (text selection)"},
     {"frames", 'n', "N", "exit after drawing N frames (tests, benchmarks)"},
     {"interval", 0, "MS", "refresh interval while deployments run (default 1000)"},
+    {"bell", 0, NULL, "ring the bell when a run ends (with a daemon)"},
+    {"osc9", 0, NULL, "a desktop notification (OSC 9) when a run ends (with a daemon)"},
     {"dump-keys", 0, NULL, "print the key-binding and command tables and exit"},
     CLI_DEPLOY_OPTS,
     {NULL, 0, NULL, NULL},
 };
+
+/* remote.h's dial: the daemon serving ctx's store (start: one may be
+ * started, with the engine options given to the console). */
+struct dial {
+    struct cli_ctx *ctx;
+    char *sargs[32];
+};
+
+static int dial(void *arg, int start, struct client **out, struct sd_err *err)
+{
+    struct dial *d = arg;
+    int status = 0;
+
+    if (cli_daemon(d->ctx, start, d->sargs, out, &status) == 1)
+        return 0;
+    return sd_err_set(err, SD_EENV, "no daemon serves %s", d->ctx->db);
+}
 
 static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
 {
@@ -33,6 +61,9 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     struct tui_conf tc;
     struct coord_opts o;
     struct coord *c = NULL;
+    struct remote *r = NULL;
+    struct client *cl = NULL;
+    struct dial d = {.ctx = ctx};
     const char *v;
     long frames = 0, interval;
     int status;
@@ -50,7 +81,24 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
         return cli_fail(SD_EUSAGE, "--sparklines: \"%s\" is not block or braille", v);
     if (!isatty(0) || !isatty(1))
         return cli_fail(SD_EUSAGE, "the console needs a terminal (try `swarmdeck status`)");
-    if (ctx->readonly) {
+    if (ctx->host != NULL)
+        return cli_fail(SD_EUSAGE, "the console runs beside its store: `ssh -t HOST swarmdeck` "
+                                   "(--host serves deploy, swarm, wait and status)");
+    cli_daemon_engine_args(me, a, d.sargs, sizeof d.sargs / sizeof d.sargs[0]);
+    if (!ctx->no_daemon && (status = cli_coord_opts(me, a, &o)) != 0)
+        return status; /* the options are checked even when a daemon keeps its own */
+    if (!ctx->no_daemon && cli_daemon(ctx, !ctx->readonly, d.sargs, &cl, &status) < 0)
+        return status;
+    if (cl != NULL) {
+        struct remote_conf rc = {.dial = dial, .arg = &d, .may_start = !ctx->readonly};
+        struct sd_err err = {0};
+        if ((status = cli_open_store(ctx, ctx->readonly)) != 0) {
+            client_close(cl);
+            return status;
+        }
+        if ((r = remote_start(&rc, cl, &err)) == NULL)
+            return cli_close(ctx, NULL, cli_fail_err(&err));
+    } else if (ctx->readonly) {
         if ((status = cli_open_store(ctx, 1)) != 0)
             return status;
     } else {
@@ -62,6 +110,9 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     memset(&tc, 0, sizeof tc);
     tc.store = ctx->store;
     tc.coord = c;
+    tc.remote = r;
+    tc.bell = cli_flag(me, a, "bell");
+    tc.osc9 = cli_flag(me, a, "osc9");
     tc.helper_path = cli_helper_path();
     tc.runner_path = cli_runner_path();
     tc.version = NULL; /* the console knows its own version */
@@ -73,7 +124,9 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     tc.no_mouse = cli_flag(me, a, "no-mouse");
     tc.frames = frames;
     tc.interval_ms = (int)interval;
-    return cli_close(ctx, c, tui_run(&tc));
+    status = tui_run(&tc);
+    remote_stop(r); /* the daemon and its deployments go on */
+    return cli_close(ctx, c, status);
 }
 
 const struct cli_cmd cmd_console = {

@@ -44,8 +44,8 @@ static int history_row(const struct store_history_row *r, void *arg)
     else
         snprintf(sh, sizeof sh, "-");
     cli_fmt_duration(r->has_duration ? r->duration_ms : -1, d, sizeof d);
-    printf("%-7lld %-19s %-16s %-5s%s %-11s %9s %7s %9s\n", (long long)r->id, when, r->strategy,
-           r->symbol ? r->symbol : "-", r->synthetic ? "*" : " ", r->status, ret, sh, d);
+    cli_printf("%-7lld %-19s %-16s %-5s%s %-11s %9s %7s %9s\n", (long long)r->id, when, r->strategy,
+               r->symbol ? r->symbol : "-", r->synthetic ? "*" : " ", r->status, ret, sh, d);
     return 0;
 }
 
@@ -71,8 +71,8 @@ static int exec_history(struct cli_ctx *ctx, struct cli_args *a)
     if (cli_flag(me, a, "json"))
         o.arr = json_array();
     else
-        printf("%-7s %-19s %-16s %-6s %-11s %9s %7s %9s\n", "ID", "CREATED (UTC)", "STRATEGY",
-               "SYMBOL", "STATE", "RETURN", "SHARPE", "DURATION");
+        cli_printf("%-7s %-19s %-16s %-6s %-11s %9s %7s %9s\n", "ID", "CREATED (UTC)", "STRATEGY",
+                   "SYMBOL", "STATE", "RETURN", "SHARPE", "DURATION");
     status = store_traj_history(db, strategy, state, limit, history_row, &o, &err);
     sqlite3_close_v2(db);
     if (status != 0) {

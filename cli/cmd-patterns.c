@@ -108,17 +108,17 @@ static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
         goto out;
     }
     if (json_array_size(j) == 0)
-        printf("no patterns yet%s: deploy some strategies first\n",
-               task ? " matching the task" : "");
+        cli_printf("no patterns yet%s: deploy some strategies first\n",
+                   task ? " matching the task" : "");
     else
         print_table(j, limit);
     if (sug != NULL) {
-        printf("\nsuggestion for %s (%s), at its default parameters:\n",
-               json_string_value(json_object_get(sug, "strategyName")),
-               json_string_value(json_object_get(sug, "chosenBecause")));
+        cli_printf("\nsuggestion for %s (%s), at its default parameters:\n",
+                   json_string_value(json_object_get(sug, "strategyName")),
+                   json_string_value(json_object_get(sug, "chosenBecause")));
         cli_print_suggestion(sug);
     } else if (task != NULL) {
-        printf("\nno suggestion: the task names no strategy and matches no pattern\n");
+        cli_printf("\nno suggestion: the task names no strategy and matches no pattern\n");
     }
 out:
     json_decref(sug);
@@ -133,8 +133,8 @@ static void print_table(json_t *j, long limit)
     json_t *p;
     size_t i;
 
-    printf("%-48s %8s %6s %7s %6s  %s\n", "PATTERN", "SUCCESS", "RUNS", "REWARD", "CONF",
-           "EVIDENCE");
+    cli_printf("%-48s %8s %6s %7s %6s  %s\n", "PATTERN", "SUCCESS", "RUNS", "REWARD", "CONF",
+               "EVIDENCE");
     json_array_foreach(j, i, p)
     {
         json_t *ev = json_object_get(p, "evidence"), *id;
@@ -151,12 +151,12 @@ static void print_table(json_t *j, long limit)
             used += (size_t)snprintf(ids + used, sizeof ids - used, "%s#%lld", k ? " " : "",
                                      (long long)json_integer_value(id));
         }
-        printf("%-48s %7.0f%% %6lld %7.3f %6.2f  %s\n",
-               json_string_value(json_object_get(p, "name")),
-               100 * json_number_value(json_object_get(p, "successRate")),
-               (long long)json_integer_value(json_object_get(p, "observationCount")),
-               json_number_value(json_object_get(p, "meanReward")),
-               json_number_value(json_object_get(p, "confidence")), ids);
+        cli_printf("%-48s %7.0f%% %6lld %7.3f %6.2f  %s\n",
+                   json_string_value(json_object_get(p, "name")),
+                   100 * json_number_value(json_object_get(p, "successRate")),
+                   (long long)json_integer_value(json_object_get(p, "observationCount")),
+                   json_number_value(json_object_get(p, "meanReward")),
+                   json_number_value(json_object_get(p, "confidence")), ids);
     }
 }
 

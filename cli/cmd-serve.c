@@ -121,7 +121,7 @@ static int busy(struct coord *c, struct server *s)
     int counts[TS_COUNT];
     coord_counts(c, counts);
     return counts[TS_QUEUED] + counts[TS_RUNNING] > 0 || server_runs_open(s) > 0 ||
-           server_clients(s) > 0;
+           server_jobs_running(s) > 0 || server_clients(s) > 0;
 }
 
 static int exec_serve(struct cli_ctx *ctx, struct cli_args *a)

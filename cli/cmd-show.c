@@ -19,11 +19,11 @@ static void kv(const char *k, json_t *v)
     if (v == NULL || json_is_null(v))
         return;
     if (json_is_string(v)) {
-        printf("%-14s %s\n", k, json_string_value(v));
+        cli_printf("%-14s %s\n", k, json_string_value(v));
         return;
     }
     s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(8));
-    printf("%-14s %s\n", k, s ? s : "");
+    cli_printf("%-14s %s\n", k, s ? s : "");
     free(s);
 }
 
@@ -52,7 +52,7 @@ static int exec_show(struct cli_ctx *ctx, struct cli_args *a)
         cli_print_json(t);
         return 0;
     }
-    printf("trajectory #%ld (%s)\n", id, json_string_value(json_object_get(t, "uuid")));
+    cli_printf("trajectory #%ld (%s)\n", id, json_string_value(json_object_get(t, "uuid")));
     kv("strategy", json_object_get(t, "strategyName"));
     kv("symbol", json_object_get(t, "symbol"));
     kv("params", json_object_get(t, "params"));
@@ -69,14 +69,14 @@ static int exec_show(struct cli_ctx *ctx, struct cli_args *a)
     kv("dropped bytes", json_object_get(t, "outputDropped"));
     kv("result", json_object_get(t, "result"));
     ops = json_object_get(t, "operations");
-    printf("operations:\n");
+    cli_printf("operations:\n");
     for (size_t i = 0; i < json_array_size(ops); i++) {
         json_t *o = json_array_get(ops, i);
         const char *detail = json_string_value(json_object_get(o, "detail"));
-        printf("  %-8s %9.3f ms  %s%s%s\n", json_string_value(json_object_get(o, "name")),
-               json_number_value(json_object_get(o, "duration")),
-               json_is_true(json_object_get(o, "ok")) ? "ok" : "FAILED", detail ? "  " : "",
-               detail ? detail : "");
+        cli_printf("  %-8s %9.3f ms  %s%s%s\n", json_string_value(json_object_get(o, "name")),
+                   json_number_value(json_object_get(o, "duration")),
+                   json_is_true(json_object_get(o, "ok")) ? "ok" : "FAILED", detail ? "  " : "",
+                   detail ? detail : "");
     }
     json_decref(t);
     return 0;

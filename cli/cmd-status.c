@@ -32,19 +32,20 @@ static void print_learning(json_t *st)
     const char *k;
     json_t *v;
 
-    printf("\nlearning: %lld trajectories, success %.1f%%, avg reward %.3f, improvement %+.1f%% "
-           "(first %lld vs recent %lld runs)\n",
-           (long long)json_integer_value(json_object_get(st, "totalTrajectories")),
-           100 * num(st, "avgSuccessRate"), num(st, "avgReward"), 100 * num(st, "improvementRate"),
-           (long long)json_integer_value(json_object_get(w, "first")),
-           (long long)json_integer_value(json_object_get(w, "recent")));
-    printf("          prediction accuracy %.1f%%, Brier %.3f over %lld predictions\n",
-           100 * num(st, "predictionAccuracy"), num(st, "brierScore"),
-           (long long)json_integer_value(json_object_get(st, "predictions")));
+    cli_printf(
+        "\nlearning: %lld trajectories, success %.1f%%, avg reward %.3f, improvement %+.1f%% "
+        "(first %lld vs recent %lld runs)\n",
+        (long long)json_integer_value(json_object_get(st, "totalTrajectories")),
+        100 * num(st, "avgSuccessRate"), num(st, "avgReward"), 100 * num(st, "improvementRate"),
+        (long long)json_integer_value(json_object_get(w, "first")),
+        (long long)json_integer_value(json_object_get(w, "recent")));
+    cli_printf("          prediction accuracy %.1f%%, Brier %.3f over %lld predictions\n",
+               100 * num(st, "predictionAccuracy"), num(st, "brierScore"),
+               (long long)json_integer_value(json_object_get(st, "predictions")));
     json_object_foreach(by, k, v)
-        printf("  %-16s %5lld runs  success %5.1f%%  reward %.3f\n", k,
-               (long long)json_integer_value(json_object_get(v, "totalTrajectories")),
-               100 * num(v, "avgSuccessRate"), num(v, "avgReward"));
+        cli_printf("  %-16s %5lld runs  success %5.1f%%  reward %.3f\n", k,
+                   (long long)json_integer_value(json_object_get(v, "totalTrajectories")),
+                   100 * num(v, "avgSuccessRate"), num(v, "avgReward"));
 }
 
 static void print_patterns(json_t *pats)
@@ -52,22 +53,23 @@ static void print_patterns(json_t *pats)
     size_t i;
     json_t *p;
 
-    printf("\npatterns (most confident first):\n");
+    cli_printf("\npatterns (most confident first):\n");
     json_array_foreach(pats, i, p)
     {
         if (i >= 10) {
-            printf("  ... %zu more (swarmdeck patterns)\n", json_array_size(pats) - 10);
+            cli_printf("  ... %zu more (swarmdeck patterns)\n", json_array_size(pats) - 10);
             break;
         }
-        printf("  %-50s %4lld runs  success %5.1f%%  confidence %.2f\n",
-               json_string_value(json_object_get(p, "name")),
-               (long long)json_integer_value(json_object_get(p, "observationCount")),
-               100 * num(p, "successRate"), num(p, "confidence"));
+        cli_printf("  %-50s %4lld runs  success %5.1f%%  confidence %.2f\n",
+                   json_string_value(json_object_get(p, "name")),
+                   (long long)json_integer_value(json_object_get(p, "observationCount")),
+                   100 * num(p, "successRate"), num(p, "confidence"));
     }
 }
 
 /* Add the E2B instances configured with a key that the recorded health did
- * not know, shown closed. */
+ * not know, shown closed, and every E2B instance's configured region (the
+ * health an older process recorded may not carry it). */
 static int add_configured(const struct e2b_config *ec, int k, void *arg)
 {
     json_t *a = arg;
@@ -79,13 +81,17 @@ static int add_configured(const struct e2b_config *ec, int k, void *arg)
         json_array_foreach(a, j, v)
         {
             const char *n = json_string_value(json_object_get(v, "name"));
-            known |= n != NULL && strcmp(n, ec->inst[i].name) == 0;
+            if (n != NULL && strcmp(n, ec->inst[i].name) == 0) {
+                known = 1;
+                json_object_set_new(v, "region", json_string(ec->inst[i].region));
+            }
         }
         if (!known)
-            json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i}", "name",
+            json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:i}", "name",
                                                ec->inst[i].name, "kind", "e2b", "breaker", "closed",
-                                               "detail", ec->inst[i].domain, "failures", 0,
-                                               "createMs", 0.0, "openUntil", 0));
+                                               "detail", ec->inst[i].domain, "region",
+                                               ec->inst[i].region, "failures", 0, "createMs", 0.0,
+                                               "openUntil", 0));
     }
     return 0;
 }
@@ -110,22 +116,25 @@ static void print_providers(json_t *a)
     size_t i;
     json_t *v;
 
-    printf("providers    ");
+    cli_printf("providers    ");
     json_array_foreach(a, i, v)
     {
         const char *br = json_string_value(json_object_get(v, "breaker"));
         const char *detail = json_string_value(json_object_get(v, "detail"));
+        const char *region = json_string_value(json_object_get(v, "region"));
         int64_t until = json_integer_value(json_object_get(v, "openUntil"));
-        printf("%s%s breaker %s", i ? ", " : "", json_string_value(json_object_get(v, "name")),
-               br ? br : "?");
+        cli_printf("%s%s", i ? ", " : "", json_string_value(json_object_get(v, "name")));
+        if (region != NULL && region[0])
+            cli_printf(" (region %s)", region);
+        cli_printf(" breaker %s", br ? br : "?");
         if (br != NULL && strcmp(br, "closed") != 0)
-            printf(" (%lld failures%s)",
-                   (long long)json_integer_value(json_object_get(v, "failures")),
-                   until > sd_now_ms() ? ", cooling down" : "");
+            cli_printf(" (%lld failures%s)",
+                       (long long)json_integer_value(json_object_get(v, "failures")),
+                       until > sd_now_ms() ? ", cooling down" : "");
         if (detail != NULL && detail[0])
-            printf(" [%s]", detail);
+            cli_printf(" [%s]", detail);
     }
-    printf("\n");
+    cli_printf("\n");
 }
 
 /* The daemon serving this store, when one runs: {pid, socket, clients,
@@ -181,14 +190,15 @@ static int status_remote(struct cli_ctx *ctx, int json)
         client_close(cl);
         return 0;
     }
-    printf("host         %s\nstore        %s\n", ctx->host,
-           json_string_value(json_object_get(client_version(cl), "store")));
-    printf("daemon       pid %lld: ", (long long)json_integer_value(json_object_get(st, "pid")));
+    cli_printf("host         %s\nstore        %s\n", ctx->host,
+               json_string_value(json_object_get(client_version(cl), "store")));
+    cli_printf("daemon       pid %lld: ",
+               (long long)json_integer_value(json_object_get(st, "pid")));
     counts = json_object_get(st, "counts");
     json_object_foreach(counts, k, v) if (json_integer_value(v) > 0)
-        printf("%lld %s ", (long long)json_integer_value(v), k);
-    printf("(this daemon's deployments), %lld client(s)\n",
-           (long long)json_integer_value(json_object_get(st, "clients")));
+        cli_printf("%lld %s ", (long long)json_integer_value(v), k);
+    cli_printf("(this daemon's deployments), %lld client(s)\n",
+               (long long)json_integer_value(json_object_get(st, "clients")));
     print_providers(json_object_get(st, "providers"));
     json_decref(st);
     client_close(cl);
@@ -215,10 +225,9 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     if ((status = cli_open_store(ctx, 1)) != 0) {
         /* A missing store is an empty one, not an error, for status. */
         if (access(ctx->db, F_OK) != 0) {
-            fprintf(stderr,
-                    "swarmdeck: no store yet at %s: deploy something first "
-                    "(`swarmdeck deploy -s momentum`)\n",
-                    ctx->db);
+            cli_eprintf("swarmdeck: no store yet at %s: deploy something first "
+                        "(`swarmdeck deploy -s momentum`)\n",
+                        ctx->db);
             return 0;
         }
         return status;
@@ -258,29 +267,29 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
         cli_print_json(o);
         return 0;
     }
-    printf("store        %s\n", store_path(ctx->store));
-    printf("trajectories %lld in %lld run(s)", (long long)n.total, (long long)n.runs);
+    cli_printf("store        %s\n", store_path(ctx->store));
+    cli_printf("trajectories %lld in %lld run(s)", (long long)n.total, (long long)n.runs);
     if (n.total > 0) {
-        printf(":");
+        cli_printf(":");
         for (int i = 0; i < TS_COUNT; i++)
             if (n.by_state[i] > 0)
-                printf(" %lld %s", (long long)n.by_state[i], traj_state_name(i));
+                cli_printf(" %lld %s", (long long)n.by_state[i], traj_state_name(i));
     }
-    printf("\n");
+    cli_printf("\n");
     if (n.total > 0)
-        printf("success rate %.1f%%   avg reward %.3f\n", succ * 100, n.avg_reward);
-    printf("sandboxes    %lld live (leased)\n", (long long)n.leases);
-    printf("security     %s; fingerprint chain %s\n",
-           store_encrypted(ctx->store) ? "encrypted at rest" : "not encrypted", chain);
+        cli_printf("success rate %.1f%%   avg reward %.3f\n", succ * 100, n.avg_reward);
+    cli_printf("sandboxes    %lld live (leased)\n", (long long)n.leases);
+    cli_printf("security     %s; fingerprint chain %s\n",
+               store_encrypted(ctx->store) ? "encrypted at rest" : "not encrypted", chain);
     if (json_is_object(daemon))
-        printf("daemon       pid %lld on %s: %lld running, %lld queued, %lld client(s)\n",
-               (long long)json_integer_value(json_object_get(daemon, "pid")),
-               json_string_value(json_object_get(daemon, "socket")),
-               (long long)json_integer_value(json_object_get(daemon, "running")),
-               (long long)json_integer_value(json_object_get(daemon, "queued")),
-               (long long)json_integer_value(json_object_get(daemon, "clients")));
+        cli_printf("daemon       pid %lld on %s: %lld running, %lld queued, %lld client(s)\n",
+                   (long long)json_integer_value(json_object_get(daemon, "pid")),
+                   json_string_value(json_object_get(daemon, "socket")),
+                   (long long)json_integer_value(json_object_get(daemon, "running")),
+                   (long long)json_integer_value(json_object_get(daemon, "queued")),
+                   (long long)json_integer_value(json_object_get(daemon, "clients")));
     else
-        printf("daemon       none (`swarmdeck serve`, or `deploy --detach` starts one)\n");
+        cli_printf("daemon       none (`swarmdeck serve`, or `deploy --detach` starts one)\n");
     json_decref(daemon);
     print_providers(provs);
     json_decref(provs);

@@ -9,6 +9,8 @@
 
 static const struct cli_opt opts[] = {
     {"json", 0, NULL, "print as JSON"},
+    {"allow-outside", 0, NULL,
+     "add: allow files given as absolute paths or outside the manifest's directory"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -29,11 +31,12 @@ static int exec_strategies(struct cli_ctx *ctx, struct cli_args *a)
     if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0)
         return cli_fail_err(&err);
     if (strcmp(sub, "add") == 0) {
-        if (catalog_add_manifest(cat, ctx->store, a->argv[1], &err) != 0) {
+        int fl = cli_flag(&cmd_strategies, a, "allow-outside") ? CATALOG_ALLOW_OUTSIDE : 0;
+        if (catalog_add_manifest_flags(cat, ctx->store, a->argv[1], fl, &err) != 0) {
             catalog_free(cat);
             return cli_fail_err(&err);
         }
-        printf("added strategy from %s\n", a->argv[1]);
+        cli_printf("added strategy from %s\n", a->argv[1]);
         catalog_free(cat);
         return 0;
     }
@@ -45,16 +48,16 @@ static int exec_strategies(struct cli_ctx *ctx, struct cli_args *a)
     } else {
         for (size_t i = 0; i < catalog_count(cat); i++) {
             const struct strategy_def *d = catalog_at(cat, i);
-            printf("%s%s  %s\n", d->name, d->builtin ? "" : " (user)", d->description);
+            cli_printf("%s%s  %s\n", d->name, d->builtin ? "" : " (user)", d->description);
             for (size_t k = 0; k < d->nparams; k++) {
                 const struct param_schema *p = &d->params[k];
                 if (p->type == PT_BOOLEAN)
-                    printf("    %-16s boolean  default %-8s %s\n", p->name,
-                           p->def ? "true" : "false", p->description);
+                    cli_printf("    %-16s boolean  default %-8s %s\n", p->name,
+                               p->def ? "true" : "false", p->description);
                 else
-                    printf("    %-16s %-8s default %-8g [%g, %g]  %s\n", p->name,
-                           p->type == PT_INTEGER ? "integer" : "number", p->def, p->min, p->max,
-                           p->description);
+                    cli_printf("    %-16s %-8s default %-8g [%g, %g]  %s\n", p->name,
+                               p->type == PT_INTEGER ? "integer" : "number", p->def, p->min, p->max,
+                               p->description);
             }
         }
     }

@@ -23,32 +23,34 @@ void cli_print_suggestion(json_t *j)
 {
     size_t i;
     json_t *v;
-    printf("%s: expected success %.0f%%, expected reward %.3f, confidence %.2f (%lld similar "
-           "runs)\n",
-           json_string_value(json_object_get(j, "strategyName")),
-           100 * json_number_value(json_object_get(j, "expectedSuccessRate")),
-           json_number_value(json_object_get(j, "expectedReward")),
-           json_number_value(json_object_get(j, "confidence")),
-           (long long)json_integer_value(json_object_get(json_object_get(j, "evidence"), "runs")));
+    cli_printf(
+        "%s: expected success %.0f%%, expected reward %.3f, confidence %.2f (%lld similar "
+        "runs)\n",
+        json_string_value(json_object_get(j, "strategyName")),
+        100 * json_number_value(json_object_get(j, "expectedSuccessRate")),
+        json_number_value(json_object_get(j, "expectedReward")),
+        json_number_value(json_object_get(j, "confidence")),
+        (long long)json_integer_value(json_object_get(json_object_get(j, "evidence"), "runs")));
     json_array_foreach(json_object_get(j, "reasoning"), i, v)
-        printf("  - %s\n", json_string_value(v));
+        cli_printf("  - %s\n", json_string_value(v));
     json_array_foreach(json_object_get(j, "recommendedOperations"), i, v)
     {
         const char *op = json_string_value(json_object_get(v, "op"));
         char *val = json_dumps(json_object_get(v, "value"), JSON_ENCODE_ANY);
         if (strcmp(op, "set_param") == 0)
-            printf("recommend: set %s = %s\n", json_string_value(json_object_get(v, "name")),
-                   val ? val : "?");
+            cli_printf("recommend: set %s = %s\n", json_string_value(json_object_get(v, "name")),
+                       val ? val : "?");
         else if (strcmp(op, "raise_timeout") == 0)
-            printf("recommend: --timeout %lld\n",
-                   (long long)(json_integer_value(json_object_get(v, "timeoutMs")) + 999) / 1000);
+            cli_printf("recommend: --timeout %lld\n",
+                       (long long)(json_integer_value(json_object_get(v, "timeoutMs")) + 999) /
+                           1000);
         else if (json_is_string(json_object_get(v, "prefer")))
-            printf("recommend: avoid provider %s, use --provider %s\n",
-                   json_string_value(json_object_get(v, "provider")),
-                   json_string_value(json_object_get(v, "prefer")));
+            cli_printf("recommend: avoid provider %s, use --provider %s\n",
+                       json_string_value(json_object_get(v, "provider")),
+                       json_string_value(json_object_get(v, "prefer")));
         else
-            printf("recommend: avoid provider %s\n",
-                   json_string_value(json_object_get(v, "provider")));
+            cli_printf("recommend: avoid provider %s\n",
+                       json_string_value(json_object_get(v, "provider")));
         free(val);
     }
 }

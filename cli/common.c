@@ -53,12 +53,154 @@ int cli_flag(const struct cli_cmd *cmd, const struct cli_args *a, const char *ln
     return cli_val(cmd, a, lng) != NULL;
 }
 
+/* --- the terminal guard ------------------------------------------------- */
+
+/* Bytes in the UTF-8 sequence lead byte b starts, or 0 if b cannot lead one
+ * (a continuation byte, an overlong C0/C1 lead, F5 and above). */
+static size_t utf8_need(unsigned char b)
+{
+    if (b >= 0xc2 && b <= 0xdf)
+        return 2;
+    if (b >= 0xe0 && b <= 0xef)
+        return 3;
+    if (b >= 0xf0 && b <= 0xf4)
+        return 4;
+    return 0;
+}
+
+/* May b be the continuation byte at position pos (1..3) after lead? Refuses
+ * overlong forms, surrogates and code points past U+10FFFF. */
+static int utf8_cont_ok(unsigned char lead, size_t pos, unsigned char b)
+{
+    if ((b & 0xc0) != 0x80)
+        return 0;
+    if (pos != 1)
+        return 1;
+    if (lead == 0xe0)
+        return b >= 0xa0;
+    if (lead == 0xed)
+        return b <= 0x9f;
+    if (lead == 0xf0)
+        return b >= 0x90;
+    if (lead == 0xf4)
+        return b <= 0x8f;
+    return 1;
+}
+
+size_t cli_clean(struct cli_clean *st, const char *in, size_t n, char *out, int last)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t o = 0, i = 0;
+
+    while (i < n) {
+        unsigned char b = p[i];
+        if (st->nheld > 0) {
+            if (!utf8_cont_ok(st->held[0], st->nheld, b)) {
+                out[o++] = '?'; /* a sequence cut short: b is looked at anew */
+                st->nheld = 0;
+                continue;
+            }
+            st->held[st->nheld++] = b;
+            i++;
+            if (st->nheld == st->need) {
+                /* C2 80..C2 9F are the C1 controls (CSI, OSC, DCS...). */
+                if (st->need == 2 && st->held[0] == 0xc2 && st->held[1] < 0xa0)
+                    out[o++] = '?';
+                else
+                    for (size_t k = 0; k < st->need; k++)
+                        out[o++] = (char)st->held[k];
+                st->nheld = 0;
+            }
+            continue;
+        }
+        i++;
+        if (b == '\n' || b == '\t' || (b >= 0x20 && b < 0x7f)) {
+            out[o++] = (char)b;
+        } else if (b < 0x80) {
+            out[o++] = '?';
+        } else if ((st->need = utf8_need(b)) == 0) {
+            out[o++] = '?';
+        } else {
+            st->held[0] = b;
+            st->nheld = 1;
+        }
+    }
+    if (last && st->nheld > 0) {
+        out[o++] = '?';
+        st->nheld = 0;
+    }
+    return o;
+}
+
+int cli_is_tty(FILE *f)
+{
+    static int known[2] = {-1, -1};
+    int i = f == stderr ? 1 : 0;
+
+    if (f != stdout && f != stderr)
+        return isatty(fileno(f));
+    if (known[i] < 0)
+        known[i] = isatty(fileno(f)) ? 1 : 0;
+    return known[i];
+}
+
+void cli_write_safe(FILE *f, const char *s, size_t n)
+{
+    struct cli_clean st = {0};
+    char *buf;
+
+    if (!cli_is_tty(f)) {
+        fwrite(s, 1, n, f);
+        return;
+    }
+    if ((buf = malloc(n + 4)) == NULL) /* no memory for a clean copy: print nothing raw */
+        return;
+    fwrite(buf, 1, cli_clean(&st, s, n, buf, 1), f);
+    free(buf);
+}
+
+static int vprint_safe(FILE *f, const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    int n;
+
+    if (!cli_is_tty(f))
+        return vfprintf(f, fmt, ap);
+    if ((n = vasprintf(&s, fmt, ap)) < 0)
+        return -1;
+    cli_write_safe(f, s, (size_t)n);
+    free(s);
+    return n;
+}
+
+int cli_printf(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vprint_safe(stdout, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int cli_eprintf(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vprint_safe(stderr, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 int cli_fail(int code, const char *fmt, ...)
 {
     va_list ap;
     fputs("swarmdeck: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vprint_safe(stderr, fmt, ap); /* messages carry strategy and API text */
     va_end(ap);
     fputc('\n', stderr);
     return sd_err_exit_status(code);
@@ -90,6 +232,8 @@ int cli_open_store(struct cli_ctx *ctx, int readonly)
 
     if (ctx->store != NULL)
         return 0;
+    if (ctx->key != NULL)
+        crypto_hold_keys(); /* main.c also calls it when it reads the key */
     if (store_open_key(ctx->db, flags, ctx->key, &ctx->store, &err) != 0)
         return cli_fail_err(&err);
     return 0;
@@ -115,7 +259,8 @@ const char *cli_helper_path(void)
 
 void cli_print_json(json_t *j)
 {
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    size_t flags = JSON_INDENT(2) | JSON_REAL_PRECISION(10);
+    char *s = json_dumps(j, flags | (cli_is_tty(stdout) ? JSON_ENSURE_ASCII : 0));
     if (s != NULL) {
         fputs(s, stdout);
         fputc('\n', stdout);
@@ -201,6 +346,11 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
             return 2;
         o->memory_mb = l;
     }
+    if ((v = cli_val_def(cmd, a, "disk")) != NULL) {
+        if (cli_parse_long("disk", v, 1, 1 << 20, &l))
+            return 2;
+        o->disk_mb = l;
+    }
     if ((v = cli_val_def(cmd, a, "cpus")) != NULL) {
         if (cli_parse_double("cpus", v, 0, 1024, &d))
             return 2;
@@ -229,6 +379,10 @@ int cli_coord_opts(const struct cli_cmd *cmd, const struct cli_args *a, struct c
     o->failover = cli_val(cmd, a, "failover");
     if (o->provider != NULL && o->failover != NULL && strcmp(o->provider, o->failover) == 0)
         return cli_fail(SD_EUSAGE, "--failover %s is the provider itself", o->failover);
+    o->internet = cli_flag(cmd, a, "internet");
+    if (o->internet && (o->provider == NULL || strcmp(o->provider, "local") == 0))
+        return cli_fail(SD_EUSAGE, "--internet applies to E2B sandboxes (--provider e2b); local "
+                                   "sandboxes never have a network");
     return 0;
 }
 
@@ -241,12 +395,14 @@ int cli_e2b_use(enum cli_e2b_mode mode, int (*fn)(const struct e2b_config *ec, i
 
     memset(&ec, 0, sizeof ec);
     k = e2b_config_load(&ec, &err);
+    if (k != 0)
+        crypto_hold_keys(); /* an API key (even a malformed one) was read */
     if (k < 0 && mode == CLI_E2B_NEEDED)
         cli_fail_err(&err);
     else if (k < 0 && mode == CLI_E2B_WARN)
-        fprintf(stderr, "swarmdeck: warning: E2B is not available: %s\n", err.msg);
+        cli_eprintf("swarmdeck: warning: E2B is not available: %s\n", err.msg);
     rc = fn(&ec, k, arg);
-    crypto_wipe(ec.api_key, sizeof ec.api_key);
+    e2b_config_wipe(&ec);
     return rc;
 }
 
@@ -276,7 +432,7 @@ int cli_recover_e2b(struct store *s, const struct e2b_config *ec, int all, struc
 {
     struct sd_err err = {0};
     if (recover_e2b(s, ec, all, r, &err) != 0) {
-        fprintf(stderr, "swarmdeck: E2B leak sweep incomplete: %s\n", err.msg);
+        cli_eprintf("swarmdeck: E2B leak sweep incomplete: %s\n", err.msg);
         return -1;
     }
     return 0;
@@ -403,11 +559,9 @@ void cli_print_view(const struct deploy_view *v)
     else
         snprintf(sh, sizeof sh, "%.2f", v->sharpe);
     cli_fmt_duration((double)(v->ended_at - v->created_at), dur, sizeof dur);
-    printf("#%-6lld %-16s %-5s%s %-10s %8s  sharpe %6s  %8s", (long long)v->id, v->strategy,
-           v->symbol, v->synthetic ? "*" : " ", traj_state_name(v->state), ret, sh, dur);
-    if (v->error[0])
-        printf("  %s", v->error);
-    printf("\n");
+    cli_printf("#%-6lld %-16s %-5s%s %-10s %8s  sharpe %6s  %8s%s%s\n", (long long)v->id,
+               v->strategy, v->symbol, v->synthetic ? "*" : " ", traj_state_name(v->state), ret, sh,
+               dur, v->error[0] ? "  " : "", v->error);
 }
 
 void cli_print_outcome(size_t n, int failed, int cancelled, int synthetic)
@@ -425,7 +579,7 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
     uint64_t t0 = sd_mono_ns();
     struct ev evs[256];
     size_t done = 0;
-    char *printed = xcalloc(n + 1, 1);
+    char *printed = xcalloc(n + 1, 1), *said_wait = xcalloc(n + 1, 1);
 
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return cli_fail(SD_EENV, "pipe: %s", strerror(errno));
@@ -457,6 +611,13 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
                 continue;
             if (v.state == TS_RUNNING)
                 running++;
+            /* Say once when a deployment starts waiting (for E2B capacity). */
+            if (v.waiting[0] && !said_wait[i] && !json) {
+                if (shown)
+                    fputs("\r\033[K", stderr), shown = 0;
+                fprintf(stderr, "swarmdeck: #%lld %s\n", (long long)v.id, v.waiting);
+            }
+            said_wait[i] = v.waiting[0] != '\0';
             if (!traj_state_terminal(v.state))
                 continue;
             done++;
@@ -498,6 +659,7 @@ int cli_follow_deployments(struct coord *c, const int64_t *ids, size_t n, int js
         cli_print_outcome(n, failed, cancelled, synthetic);
     }
     free(printed);
+    free(said_wait);
     return failed > 0 ? 1 : 0;
 }
 

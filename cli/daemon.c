@@ -207,43 +207,6 @@ fail:
     return -1;
 }
 
-/* A deployment's view from the daemon's JSON (server.c's view_json). */
-static void view_from_json(json_t *o, struct deploy_view *v)
-{
-    const char *s;
-    json_t *x;
-
-    memset(v, 0, sizeof *v);
-#define STR(field, key)                                                                            \
-    if ((s = json_string_value(json_object_get(o, key))) != NULL)                                  \
-    snprintf(v->field, sizeof v->field, "%s", s)
-#define NUM(key)                                                                                   \
-    ((x = json_object_get(o, key)) != NULL && json_is_number(x) ? json_number_value(x) : NAN)
-    v->id = json_integer_value(json_object_get(o, "id"));
-    v->state = traj_state_from_name(json_string_value(json_object_get(o, "state")));
-    STR(strategy, "strategy");
-    STR(symbol, "symbol");
-    STR(sandbox_id, "sandboxId");
-    STR(provider, "provider");
-    STR(error, "error");
-    STR(isolation_level, "isolation");
-    v->exit_code = (int)json_integer_value(json_object_get(o, "exitCode"));
-    v->synthetic = json_is_true(json_object_get(o, "synthetic"));
-    v->created_at = json_integer_value(json_object_get(o, "createdAt"));
-    v->started_at = json_integer_value(json_object_get(o, "startedAt"));
-    v->ended_at = json_integer_value(json_object_get(o, "endedAt"));
-    v->progress = NUM("progress");
-    v->equity = NUM("equity");
-    v->cpu_ms = json_integer_value(json_object_get(o, "cpuMs"));
-    v->mem_kb = json_integer_value(json_object_get(o, "memKb"));
-    v->total_return = NUM("totalReturn");
-    v->sharpe = NUM("sharpe");
-    v->reward = NUM("reward");
-    v->output_bytes = (uint64_t)json_integer_value(json_object_get(o, "outputBytes"));
-#undef STR
-#undef NUM
-}
-
 /* One deployment from the daemon: its view and (new reference) result. */
 static int fetch(struct client *cl, int64_t id, struct deploy_view *v, json_t **result)
 {
@@ -254,7 +217,7 @@ static int fetch(struct client *cl, int64_t id, struct deploy_view *v, json_t **
     snprintf(path, sizeof path, "/deployments/%lld", (long long)id);
     if (client_do(cl, "GET", path, NULL, &o, &err) != 0)
         return -1;
-    view_from_json(json_object_get(o, "deployment"), v);
+    coord_view_from_json(json_object_get(o, "deployment"), v);
     if (result != NULL) {
         *result = json_object_get(o, "result");
         *result = json_is_null(*result) ? NULL : json_incref(*result);
@@ -473,9 +436,10 @@ int cli_daemon_launch(struct client *cl, const char *kind, json_t *spec, int det
 size_t cli_daemon_engine_args(const struct cli_cmd *cmd, const struct cli_args *a, char **out,
                               size_t max)
 {
-    static const char *const valued[] = {"timeout", "memory",   "cpus",    "max-agents",
-                                         "seed",    "provider", "failover"};
-    static const char *const flags[] = {"strict", "unsandboxed", "no-learning", "auto-optimize"};
+    static const char *const valued[] = {"timeout", "memory",   "cpus",     "max-agents",
+                                         "seed",    "provider", "failover", "disk"};
+    static const char *const flags[] = {"strict", "unsandboxed", "no-learning", "auto-optimize",
+                                        "internet"};
     static char names[16][24];
     size_t n = 0, k = 0;
 

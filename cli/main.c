@@ -36,6 +36,7 @@ static const struct cli_cmd *const commands[] = {
  * spawned helpers would inherit. */
 static int set_key(struct cli_ctx *ctx, char *v)
 {
+    crypto_hold_keys(); /* no core dump may carry it */
     if (ctx->key != NULL) {
         crypto_wipe(ctx->key, strlen(ctx->key));
         free(ctx->key);

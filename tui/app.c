@@ -138,6 +138,8 @@ static void on_signals(struct app *a)
 /* The loop: draw, poll, handle what woke it, until quit. */
 static void run_loop(struct app *a)
 {
+    uint64_t last_refresh = sd_mono_ns();
+
     while (!a->quit) {
         struct pollfd pf[7];
         int nfd = 0, timeout = -1, live;
@@ -148,16 +150,18 @@ static void run_loop(struct app *a)
             break;
         pf[nfd++] = (struct pollfd){0, POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->sig_pipe[0], POLLIN, 0};
-        pf[nfd++] = (struct pollfd){a->coord && !a->paused ? evq_fd(coord_events(a->coord)) : -1,
-                                    POLLIN, 0};
+        pf[nfd++] =
+            (struct pollfd){app_events(a) && !a->paused ? evq_fd(app_events(a)) : -1, POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->probe_fd, POLLIN, 0};
         pf[nfd++] = (struct pollfd){a->paused ? -1 : learnsnap_fd(a->ls), POLLIN, 0};
         pf[nfd++] = (struct pollfd){fetch_fd(a->fetch), POLLIN, 0};
         pf[nfd++] = (struct pollfd){app_jobs_fd(a->jobs), POLLIN, 0};
         live = a->counts[TS_RUNNING] + a->counts[TS_QUEUED];
-        if (live && !a->paused)
-            timeout = a->interval_ms;
         now = sd_mono_ns();
+        if (live && !a->paused) { /* the next periodic refresh, counted from the last */
+            uint64_t next = last_refresh + (uint64_t)a->interval_ms * 1000000u;
+            timeout = next > now ? (int)((next - now) / 1000000u) + 1 : 0;
+        }
         if (a->flash[0]) {
             int left = a->flash_until > now ? (int)((a->flash_until - now) / 1000000) + 1 : 0;
             timeout = timeout < 0 || left < timeout ? left : timeout;
@@ -188,7 +192,12 @@ static void run_loop(struct app *a)
         }
         if (!a->paused) {
             int ch = app_drain_events(a);
-            if (ch || (live && timeout >= 0)) {
+            /* Refresh on events, or when the interval is up while something
+             * runs: not on every wake-up, or each refresh's chain query
+             * would wake the loop for the next (a spin while live). */
+            int due = live && sd_mono_ns() - last_refresh >= (uint64_t)a->interval_ms * 1000000u;
+            if (ch || due) {
+                last_refresh = sd_mono_ns();
                 const struct deploy_view *v = app_live_view(a, a->out_id);
                 app_refresh(a);
                 a->dirty |= ch | D_HEADER;

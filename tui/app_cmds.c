@@ -535,8 +535,8 @@ static int c_quit(struct app *a, const char *x)
 static int c_deploy(struct app *a, const char *x)
 {
     (void)x;
-    if (a->coord == NULL) {
-        app_notify(a, 1, "deploy: no coordinator in this console");
+    if (!app_engine(a)) {
+        app_notify(a, 1, "deploy: no engine in this console (read-only, no daemon)");
         return -1;
     }
     app_deploy_open(a);
@@ -572,8 +572,8 @@ static int c_pattern_deploy(struct app *a, const char *x)
 {
     json_t *p;
     (void)x;
-    if (a->coord == NULL) {
-        app_notify(a, 1, "deploy: no coordinator in this console");
+    if (!app_engine(a)) {
+        app_notify(a, 1, "deploy: no engine in this console (read-only, no daemon)");
         return -1;
     }
     if ((p = current_pattern(a)) == NULL) {
@@ -612,13 +612,13 @@ static int c_apply(struct app *a, const char *x)
 }
 
 const struct command app_commands[] = {
-    {"deploy", "", "open the deploy dialog", CMD_MUTATES, c_deploy},
-    {"pattern-deploy", "", "open the deploy dialog filled from the selected pattern", CMD_MUTATES,
-     c_pattern_deploy},
+    {"deploy", "", "open the deploy dialog", CMD_MUTATES | CMD_DAEMON, c_deploy},
+    {"pattern-deploy", "", "open the deploy dialog filled from the selected pattern",
+     CMD_MUTATES | CMD_DAEMON, c_pattern_deploy},
     {"pattern-open", "", "show or hide the selected pattern's detail and evidence", 0,
      c_pattern_open},
-    {"kill", "", "kill the tagged (or selected) deployments, after confirmation", CMD_MUTATES,
-     c_kill},
+    {"kill", "", "kill the tagged (or selected) deployments, after confirmation",
+     CMD_MUTATES | CMD_DAEMON, c_kill},
     {"cleanup", "", "reap orphans and hide finished rows", CMD_MUTATES, c_cleanup},
     {"cleanup-all", "", "cancel everything and reap every sandbox (confirmation)", CMD_MUTATES,
      c_cleanup_all},
@@ -701,7 +701,7 @@ int app_cmd_run(struct app *a, const char *line)
             argbuf[l - 1] = '\0';
         arg = argbuf[0] ? argbuf : NULL;
     }
-    if ((c->flags & CMD_MUTATES) && a->readonly) {
+    if ((c->flags & CMD_MUTATES) && a->readonly && !((c->flags & CMD_DAEMON) && a->remote)) {
         app_notify(a, 1, "read-only: \"%s\" refused (started with --readonly)", c->name);
         return -1;
     }

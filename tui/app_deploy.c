@@ -33,7 +33,7 @@ static void deploy_suggest(struct app *a);
 
 static void deploy_params(struct app *a)
 {
-    const struct catalog *cat = coord_catalog(a->coord);
+    const struct catalog *cat = app_catalog(a);
     const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
     char syms[160] = "";
 
@@ -61,7 +61,7 @@ static void deploy_params(struct app *a)
 
 void app_deploy_open(struct app *a)
 {
-    const struct catalog *cat = coord_catalog(a->coord);
+    const struct catalog *cat = app_catalog(a);
     const char *names[FORM_MAX_CHOICES];
     size_t n = catalog_count(cat);
     char tmo[32];
@@ -79,8 +79,8 @@ void app_deploy_open(struct app *a)
          * chosen. Its breaker state is in the header, and the suggestion says
          * when it is open. */
         struct provider_health h[8];
-        const char *pn[8], *want = coord_default_provider(a->coord);
-        size_t np = coord_providers(a->coord, h, 8);
+        const char *pn[8], *want = app_default_provider(a);
+        size_t np = a->remote ? remote_providers(a->remote, h, 8) : coord_providers(a->coord, h, 8);
         int sel = 0;
         for (size_t i = 0; i < np && i < 8; i++) {
             memcpy(a->dlg_prov[i], h[i].name, sizeof a->dlg_prov[i]); /* both char[32] */
@@ -93,7 +93,7 @@ void app_deploy_open(struct app *a)
     }
     form_add(&a->form, "pace", "pace", FT_INT, "0", 0, 100000,
              "[0, 100000] bars/s to replay (0 = full speed)");
-    snprintf(tmo, sizeof tmo, "%g", (double)coord_options(a->coord)->timeout_ms / 1000);
+    snprintf(tmo, sizeof tmo, "%g", (double)app_default_timeout(a) / 1000);
     form_add(&a->form, "timeout", "timeout s", FT_NUM, tmo, 0.001, 86400, "[0.001, 86400] seconds");
     form_add(&a->form, "description", "description", FT_TEXT, "", 0, 0, "searchable later");
     deploy_params(a);
@@ -120,7 +120,7 @@ static void json_text(const json_t *v, char *buf, size_t n)
  * operator reviews the form and the suggestion beside it before Enter. */
 void app_deploy_from_pattern(struct app *a, const json_t *p)
 {
-    const struct catalog *cat = coord_catalog(a->coord);
+    const struct catalog *cat = app_catalog(a);
     json_t *d = pane_pattern_deploy(p), *v;
     const char *strat = json_string_value(json_object_get(d, "strategy")), *key;
     int found = -1, set = 0, bad = 0;
@@ -183,7 +183,7 @@ static json_t *form_params(const struct app *a)
  * deployment before it queues any; the outcome comes to app_deploy_done. */
 static void deploy_submit(struct app *a)
 {
-    const struct catalog *cat = coord_catalog(a->coord);
+    const struct catalog *cat = app_catalog(a);
     const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
     json_t *params = form_params(a);
     struct app_deploy_req r = {
@@ -263,7 +263,7 @@ void app_deploy_key(struct app *a, int key)
 
 static void deploy_suggest(struct app *a)
 {
-    const struct catalog *cat = coord_catalog(a->coord);
+    const struct catalog *cat = app_catalog(a);
     const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
     char sym[32] = "SPY";
     struct sd_err err = {0};
@@ -272,7 +272,7 @@ static void deploy_suggest(struct app *a)
     json_decref(a->sugg);
     a->sugg = NULL;
     a->sugg_err[0] = '\0';
-    if (coord_learn(a->coord) == NULL || d == NULL)
+    if (!app_learning(a) || d == NULL)
         return;
     if (form_first_invalid(&a->form) >= 0) {
         snprintf(a->sugg_err, sizeof a->sugg_err, "fix the highlighted field for a suggestion");
@@ -285,7 +285,7 @@ static void deploy_suggest(struct app *a)
                                .params = params,
                                .symbol = sym,
                                .provider = form_value(&a->form, DF_PROVIDER)};
-        a->sugg = coord_suggest(a->coord, &r, &err);
+        a->sugg = app_suggest(a, &r, &err);
     }
     if (a->sugg == NULL)
         snprintf(a->sugg_err, sizeof a->sugg_err, "%.190s", err.msg);
@@ -336,7 +336,7 @@ int app_deploy_apply(struct app *a)
 
 static int suggestion_width(const struct app *a)
 {
-    return coord_learn(a->coord) != NULL && COLS >= 120 ? SUGG_W : 0;
+    return app_learning(a) && COLS >= 120 ? SUGG_W : 0;
 }
 
 /* Draw the panel in the rectangle (y, x, h, w); returns rows used. */
@@ -417,7 +417,7 @@ void app_deploy_draw(struct app *a)
     form_ops.draw(&a->form, stdscr, y0 + 1, x0 + 2, h - 2, w - 4 - sw, &dc);
     if (sw > 0) {
         draw_suggestion(a, y0 + 1, x0 + w - sw - 1, h - 2, sw - 1);
-    } else if (coord_learn(a->coord) != NULL && y0 + h < LINES) {
+    } else if (app_learning(a) && y0 + h < LINES) {
         /* Narrow terminal: the headline under the dialog. */
         char b[160];
         if (a->sugg)

@@ -79,6 +79,8 @@ static void draw_header(struct app *a)
         .version = a->conf.version ? a->conf.version : SWARMDECK_VERSION,
         .readonly = a->readonly,
         .paused = a->paused,
+        .daemon = a->remote ? (int)a->rinfo.pid : 0,
+        .daemon_lost = a->remote && !a->rinfo.connected,
         .spin = a->counts[TS_RUNNING] + a->counts[TS_QUEUED] && !a->conf.no_anim ? spin[a->tick & 3]
                                                                                  : 0,
         .isolation = first && first->isolation_level[0] ? first->isolation_level : a->isolation,
@@ -227,6 +229,8 @@ static void draw_details(struct app *a)
             snprintf(b, sizeof b, "%d", v->exit_code);
             kv(a, &y, x, w, "exit", b, ROLE_NORMAL);
         }
+        if (v->waiting[0])
+            kv(a, &y, x, w, "waiting", v->waiting, ROLE_WARN);
         if (v->error[0])
             kv(a, &y, x, w, "error", v->error, ROLE_ERROR);
         {

@@ -38,6 +38,7 @@
 #include "learnsnap.h"
 #include "logview.h"
 #include "panes.h"
+#include "remote.h"
 #include "table.h"
 #include "textview.h"
 #include "theme.h"
@@ -78,6 +79,9 @@ struct app {
     json_t *sugg;       /* the learner's suggestion for the deploy form, or NULL */
     char sugg_err[200]; /* why there is none (invalid field, learning off) */
     struct coord *coord;
+    struct remote *remote;    /* the daemon running the engine (NULL: coord, or none) */
+    struct remote_info rinfo; /* what it said of itself, read with the views */
+    struct catalog *cat;      /* beside a daemon: the console's own catalog */
     struct store *store;
     struct fetch *fetch;   /* reads the store off the UI thread (fetch.h) */
     struct app_jobs *jobs; /* runs slow commands off the UI thread (app_jobs.c) */
@@ -177,6 +181,20 @@ const struct deploy_view *app_live_view(const struct app *a, int64_t id);
 const struct console_traj *app_hist_row(const struct app *a, int64_t id);
 int app_state_role(int state);
 
+/* The engine, whichever runs it: the coordinator in this process or the
+ * daemon (remote.h). app_engine: whether there is one (else history only);
+ * app_catalog: its strategies (beside a daemon, the console's own copy);
+ * app_learning: whether it learns; app_suggest: its suggestion for r (new
+ * reference, or NULL with err set); app_events: its event queue. */
+int app_engine(const struct app *a);
+const struct catalog *app_catalog(const struct app *a);
+int app_learning(const struct app *a);
+json_t *app_suggest(struct app *a, const struct deploy_req *r, struct sd_err *err);
+struct evq *app_events(const struct app *a);
+/* The default provider and deployment timeout of the engine. */
+const char *app_default_provider(const struct app *a);
+int64_t app_default_timeout(const struct app *a);
+
 /* Point the output pane at the selected deployment (if it changed). */
 void app_sync_output(struct app *a);
 /* Re-read the coordinator's views (cheap copies) and rebuild the table;
@@ -196,7 +214,9 @@ void app_probe_read(struct app *a);
 
 /* --- app_cmds.c ------------------------------------------------------------- */
 
-enum cmd_flags { CMD_MUTATES = 1, CMD_ARG = 2 };
+/* CMD_DAEMON: beside a daemon, --readonly is the daemon's to enforce (it
+ * refuses the request), not the console's. */
+enum cmd_flags { CMD_MUTATES = 1, CMD_ARG = 2, CMD_DAEMON = 4 };
 
 struct command {
     const char *name;

@@ -110,7 +110,8 @@ static int submit(struct app *a, struct cjob *c)
 struct cleanup_job {
     struct cjob c;
     struct store *store;
-    struct coord *coord; /* all: cancel everything first (NULL: none) */
+    struct coord *coord;   /* all: cancel everything first (NULL: none) */
+    struct remote *remote; /* or the daemon's */
     char *helper_path;
     int all, rc;
     struct recover_report r;
@@ -122,6 +123,14 @@ static void cleanup_run(struct worker_job *wj)
     struct cleanup_job *j = (struct cleanup_job *)wj;
     if (j->all && j->coord != NULL)
         coord_cancel_all(j->coord);
+    if (j->all && j->remote != NULL) {
+        json_t *body = json_pack("{s:b}", "all", 1), *out = NULL;
+        j->rc = remote_call(j->remote, "POST", "/cancel", body, &out, &j->err);
+        json_decref(body);
+        json_decref(out);
+        if (j->rc != 0)
+            return; /* refused (read-only) or no daemon: reap nothing it runs */
+    }
     j->rc = recover_orphans(j->store, j->helper_path, j->all, &j->r, &j->err);
 }
 
@@ -169,6 +178,7 @@ int app_job_cleanup(struct app *a, int all)
              all ? "cleaning up everything..." : "cleaning up...");
     j->store = a->store;
     j->coord = a->coord;
+    j->remote = a->remote;
     j->helper_path = a->conf.helper_path ? xstrdup(a->conf.helper_path) : NULL;
     j->all = all;
     return submit(a, &j->c);
@@ -179,14 +189,30 @@ int app_job_cleanup(struct app *a, int all)
 struct kill_job {
     struct cjob c;
     struct coord *coord;
+    struct remote *remote; /* or the daemon's, which may refuse */
     size_t n;
     int killed;
-    int64_t ids[]; /* n */
+    char error[256]; /* "" unless the daemon refused */
+    int64_t ids[];   /* n */
 };
 
 static void kill_run(struct worker_job *wj)
 {
     struct kill_job *j = (struct kill_job *)wj;
+    if (j->remote != NULL) {
+        json_t *ids = json_array(), *body, *out = NULL;
+        struct sd_err err = {0};
+        for (size_t i = 0; i < j->n; i++)
+            json_array_append_new(ids, json_integer(j->ids[i]));
+        body = json_pack("{s:o}", "ids", ids);
+        if (remote_call(j->remote, "POST", "/cancel", body, &out, &err) == 0)
+            j->killed = (int)json_integer_value(json_object_get(out, "cancelled"));
+        else
+            snprintf(j->error, sizeof j->error, "kill: %.240s", err.msg);
+        json_decref(body);
+        json_decref(out);
+        return;
+    }
     for (size_t i = 0; i < j->n; i++)
         j->killed += coord_cancel(j->coord, j->ids[i]) == 0;
 }
@@ -199,7 +225,10 @@ static void kill_free(struct worker_job *wj)
 static void kill_done(struct app *a, struct cjob *c)
 {
     struct kill_job *j = (struct kill_job *)c;
-    app_notify(a, 0, "killed %d deployment(s)", j->killed);
+    if (j->error[0])
+        app_notify(a, 1, "%s", j->error);
+    else
+        app_notify(a, 0, "killed %d deployment(s)", j->killed);
     app_refresh(a);
 }
 
@@ -212,6 +241,7 @@ int app_job_kill(struct app *a, const int64_t *ids, size_t n)
     j->c.done = kill_done;
     snprintf(j->c.busy, sizeof j->c.busy, "killing %zu deployment(s)...", n);
     j->coord = a->coord;
+    j->remote = a->remote;
     j->n = n;
     memcpy(j->ids, ids, n * sizeof ids[0]);
     return submit(a, &j->c);
@@ -222,14 +252,48 @@ int app_job_kill(struct app *a, const int64_t *ids, size_t n)
 struct deploy_job {
     struct cjob c;
     struct coord *coord;
+    struct remote *remote; /* or the daemon's: one run of all the agents */
     char *strategy, *symbols, *description, *provider;
     json_t *params; /* a deep copy: jansson's counts are not for two threads */
     long agents;
     int64_t timeout_ms;
     int pace;
-    int64_t first, last;
+    int64_t first, last, run;
     char error[256]; /* "" deployed */
 };
+
+/* The launch as one run on the daemon: it checks every deployment before
+ * it queues any, records who asked, and announces the run's end to every
+ * console. */
+static void deploy_remote(struct deploy_job *j, char **symv, int nsym)
+{
+    json_t *list = json_array(), *body, *out = NULL, *ids;
+    struct sd_err err = {0};
+
+    for (long i = 0; i < j->agents; i++) {
+        json_t *d = json_pack("{s:s, s:O, s:s, s:i}", "strategy", j->strategy, "params", j->params,
+                              "symbol", symv[i % nsym], "pace", j->pace);
+        if (j->description)
+            json_object_set_new(d, "description", json_string(j->description));
+        if (j->provider)
+            json_object_set_new(d, "provider", json_string(j->provider));
+        if (j->timeout_ms > 0)
+            json_object_set_new(d, "timeoutMs", json_integer(j->timeout_ms));
+        json_array_append_new(list, d);
+    }
+    body = json_pack("{s:s, s:o}", "kind", "deploy", "deployments", list);
+    if (remote_call(j->remote, "POST", "/deployments", body, &out, &err) != 0) {
+        snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+    } else {
+        ids = json_object_get(out, "ids");
+        j->first = json_integer_value(json_array_get(ids, 0));
+        j->last = json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
+        j->run = json_integer_value(json_object_get(out, "run"));
+        remote_sync(j->remote, &err); /* the new rows show before their events */
+    }
+    json_decref(body);
+    json_decref(out);
+}
 
 static void deploy_run(struct worker_job *wj)
 {
@@ -243,6 +307,10 @@ static void deploy_run(struct worker_job *wj)
         symv[nsym++] = s;
     if (nsym == 0) {
         snprintf(j->error, sizeof j->error, "give at least one symbol");
+        return;
+    }
+    if (j->remote != NULL) {
+        deploy_remote(j, symv, nsym);
         return;
     }
     for (long i = 0; i < j->agents; i++) { /* check all before queueing any */
@@ -305,6 +373,7 @@ int app_job_deploy(struct app *a, const struct app_deploy_req *r)
     j->c.done = deploy_done;
     snprintf(j->c.busy, sizeof j->c.busy, "deploying %ld %.40s...", r->agents, r->strategy);
     j->coord = a->coord;
+    j->remote = a->remote;
     j->strategy = xstrdup(r->strategy);
     j->symbols = xstrdup(r->symbols);
     j->description = dup_or_null(r->description);

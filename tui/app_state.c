@@ -114,8 +114,17 @@ struct app *app_new(const struct tui_conf *conf)
 
     a->conf = *conf;
     a->coord = conf->coord;
+    a->remote = conf->coord ? NULL : conf->remote;
     a->store = conf->store;
-    a->readonly = conf->readonly || conf->coord == NULL;
+    a->readonly = conf->readonly || (a->coord == NULL && a->remote == NULL);
+    if (a->remote != NULL) {
+        /* The deploy dialog validates as the operator types, from the
+         * strategies in the store: the daemon checks again on submit. */
+        struct sd_err err = {0};
+        remote_info(a->remote, &a->rinfo);
+        if (catalog_load(&a->cat, conf->runner_path, conf->store, &err) != 0)
+            app_notify(a, 1, "strategies: %s (no deploy dialog)", err.msg);
+    }
     a->interval_ms = conf->interval_ms > 0 ? conf->interval_ms : 1000;
     a->out_id = -1;
     a->probe_fd = -1;
@@ -151,6 +160,7 @@ void app_free(struct app *a)
         close(a->sig_pipe[1]);
     }
     logring_free(a->own_ring);
+    catalog_free(a->cat);
     json_decref(a->sugg);
     json_decref(a->snap);
     textview_free(&a->learn);
@@ -165,24 +175,85 @@ void app_free(struct app *a)
 
 /* --- data ---------------------------------------------------------------- */
 
+/* --- the engine, in this process or the daemon's ---------------------------- */
+
+int app_engine(const struct app *a)
+{
+    return a->coord != NULL || (a->remote != NULL && a->cat != NULL);
+}
+
+const struct catalog *app_catalog(const struct app *a)
+{
+    return a->coord ? coord_catalog(a->coord) : a->cat;
+}
+
+int app_learning(const struct app *a)
+{
+    return a->coord ? coord_learn(a->coord) != NULL : a->remote != NULL && a->rinfo.learning;
+}
+
+struct evq *app_events(const struct app *a)
+{
+    return a->coord ? coord_events(a->coord) : a->remote ? remote_events(a->remote) : NULL;
+}
+
+const char *app_default_provider(const struct app *a)
+{
+    return a->coord ? coord_default_provider(a->coord) : a->rinfo.default_provider;
+}
+
+int64_t app_default_timeout(const struct app *a)
+{
+    return a->coord ? coord_options(a->coord)->timeout_ms : a->rinfo.timeout_ms;
+}
+
+json_t *app_suggest(struct app *a, const struct deploy_req *r, struct sd_err *err)
+{
+    json_t *body, *out = NULL;
+
+    if (a->coord != NULL)
+        return coord_suggest(a->coord, r, err);
+    if (a->remote == NULL) {
+        sd_err_set(err, SD_EUSAGE, "no engine");
+        return NULL;
+    }
+    /* The daemon's index is warm: one request on the local socket. */
+    body = json_pack("{s:s, s:O, s:s?, s:s?}", "strategy", r->strategy, "params",
+                     r->params ? r->params : json_object(), "symbol", r->symbol, "provider",
+                     r->provider);
+    if (body == NULL) {
+        sd_err_set(err, SD_EUSAGE, "bad request");
+        return NULL;
+    }
+    remote_call(a->remote, "POST", "/suggest", body, &out, err);
+    json_decref(body);
+    return out;
+}
+
 static void load_views(struct app *a)
 {
     size_t n;
-    if (a->coord == NULL)
+    if (a->coord == NULL && a->remote == NULL)
         return;
+    if (a->remote != NULL)
+        remote_info(a->remote, &a->rinfo);
     for (;;) {
         if (a->capviews == 0) {
             a->capviews = 256;
             a->views = xrealloc(a->views, a->capviews * sizeof *a->views);
         }
-        n = coord_list(a->coord, a->views, a->capviews);
+        n = a->coord ? coord_list(a->coord, a->views, a->capviews)
+                     : remote_list(a->remote, a->views, a->capviews);
         if (n < a->capviews)
             break;
         a->capviews *= 2;
         a->views = xrealloc(a->views, a->capviews * sizeof *a->views);
     }
     a->nviews = n;
-    coord_counts(a->coord, a->counts);
+    if (a->coord)
+        coord_counts(a->coord, a->counts);
+    else
+        remote_counts(a->remote, a->counts);
 }
 
 int app_state_role(int state)
@@ -278,7 +349,7 @@ static void rebuild_table(struct app *a)
         num_cell(&a->tbl, r, C_SHARPE, h->sharpe, "%.2f");
     }
     table_commit(&a->tbl);
-    if (a->coord == NULL)
+    if (a->coord == NULL && a->remote == NULL)
         memcpy(a->counts, hist_counts, sizeof a->counts);
     else
         for (int s = TS_SUCCEEDED; s < TS_COUNT; s++)
@@ -319,6 +390,7 @@ static void set_output_ring(struct app *a, struct logring *r);
 void app_sync_output(struct app *a)
 {
     int64_t id = table_selected(&a->tbl);
+    const struct deploy_view *v;
     struct logring *r = NULL;
 
     if (id == a->out_id)
@@ -327,8 +399,11 @@ void app_sync_output(struct app *a)
     a->out_err[0] = '\0';
     logring_free(a->own_ring);
     a->own_ring = NULL;
-    if (id > 0 && a->coord != NULL)
-        r = coord_log(a->coord, id);
+    /* A live deployment's output comes from its ring; a finished one's from
+     * the store, whole (the engine keeps only a finished ring's tail). */
+    v = app_live_view(a, id);
+    if (id > 0 && v != NULL && !traj_state_terminal(v->state))
+        r = a->coord ? coord_log(a->coord, id) : a->remote ? remote_log(a->remote, id) : NULL;
     /* A past run: its output comes from the reader thread (output_loaded);
      * "loading output..." meanwhile. Any other load is abandoned. */
     a->out_loading = id > 0 && r == NULL ? id : 0;
@@ -436,7 +511,9 @@ void app_take_fetched(struct app *a)
  * state is asked of the reader (chain_loaded). */
 static void load_health(struct app *a)
 {
-    a->nprov = a->coord ? coord_providers(a->coord, a->prov, 8) : 0;
+    a->nprov = a->coord    ? coord_providers(a->coord, a->prov, 8)
+               : a->remote ? remote_providers(a->remote, a->prov, 8)
+                           : 0;
     a->encrypted = store_encrypted(a->store);
     fetch_chain(a->fetch, 0);
 }
@@ -545,14 +622,43 @@ void app_take_snapshot(struct app *a)
     a->dirty |= D_LEARNING | D_PATTERNS;
 }
 
+/* What the daemon has to say (remote.h): a run's end, the connection
+ * lost or back. On the status line; a run's end also rings the bell or
+ * sends a desktop notification (OSC 9) when the operator asked. */
+static void take_notices(struct app *a)
+{
+    char text[200];
+    int run;
+
+    while (a->remote && remote_notice(a->remote, text, sizeof text, &run)) {
+        app_notify(a, !run && strncmp(text, "lost", 4) == 0, "%s", text);
+        if (run && a->conf.bell)
+            beep();
+        if (run && a->conf.osc9) {
+            char clean[200];
+            size_t k = 0;
+            for (const char *p = text; *p && k + 1 < sizeof clean; p++)
+                if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+                    clean[k++] = *p;
+            clean[k] = '\0';
+            printf("\033]9;swarmdeck: %s\a", clean);
+            fflush(stdout);
+        }
+        if (run) {
+            a->hist_stale = 1; /* its rows are in the store now */
+            learnsnap_request(a->ls);
+        }
+    }
+}
+
 int app_drain_events(struct app *a)
 {
     struct ev evs[512];
     size_t n;
     int changed = 0;
-    if (a->coord == NULL)
+    if (app_events(a) == NULL)
         return 0;
-    while ((n = evq_drain(coord_events(a->coord), evs, 512)) > 0) {
+    while ((n = evq_drain(app_events(a), evs, 512)) > 0) {
         for (size_t i = 0; i < n; i++) {
             const struct ev *e = &evs[i];
             switch (e->type) {
@@ -590,6 +696,10 @@ int app_drain_events(struct app *a)
             }
             case EV_SAMPLE:
                 changed |= D_TABLE;
+                break;
+            case EV_NOTICE:
+                changed |= D_FOOTER | D_HEADER;
+                take_notices(a);
                 break;
             }
         }

@@ -44,6 +44,12 @@ void pane_header(const struct header_in *in, struct header_out *o)
         seg_add(o, ROLE_WARN, 10, 0, 0, "read-only", NULL);
     if (in->paused)
         seg_add(o, ROLE_WARN, 10, 0, 0, "PAUSED", NULL);
+    if (in->daemon && in->daemon_lost) {
+        seg_add(o, ROLE_ERROR, 10, 0, 0, "daemon lost: reconnecting", "daemon lost");
+    } else if (in->daemon) {
+        snprintf(b, sizeof b, "daemon %d", in->daemon);
+        seg_add(o, ROLE_STATUSBAR, 3, 0, 0, b, "daemon");
+    }
     snprintf(b, sizeof b, "isolation: %s", in->isolation ? in->isolation : "?");
     seg_add(o, ROLE_STATUSBAR, 8, 0, 0, b, in->isolation ? in->isolation : "?");
     for (size_t i = 0; i < in->nprov && o->n < SL_MAX - 4; i++) {
@@ -51,7 +57,8 @@ void pane_header(const struct header_in *in, struct header_out *o)
         int open = strcmp(h->breaker, "open") == 0, half = strcmp(h->breaker, "half-open") == 0;
         if (strcmp(h->kind, "local") == 0)
             continue; /* shown as the isolation level */
-        snprintf(b, sizeof b, "%s: breaker %s", h->name, h->breaker[0] ? h->breaker : "?");
+        snprintf(b, sizeof b, "%s%s%s%s: breaker %s", h->name, h->region[0] ? " (" : "", h->region,
+                 h->region[0] ? ")" : "", h->breaker[0] ? h->breaker : "?");
         snprintf(c, sizeof c, "%s %s", h->name, open ? "open" : half ? "half" : "ok");
         seg_add(o,
                 open   ? ROLE_ERROR

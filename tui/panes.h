@@ -36,7 +36,9 @@
 struct header_in {
     const char *version;
     int readonly, paused;
-    char spin; /* a spinner frame, or 0 */
+    char spin;       /* a spinner frame, or 0 */
+    int daemon;      /* the daemon's pid when it runs the engine (0: in process) */
+    int daemon_lost; /* its event stream is down: reconnecting */
     const char *isolation;
     const struct provider_health *prov; /* the local instance shows as `isolation` */
     size_t nprov;

@@ -15,9 +15,12 @@
 #include "coord.h"
 #include "store.h"
 
+struct remote;
+
 struct tui_conf {
     struct store *store;     /* required */
-    struct coord *coord;     /* NULL: read-only console (history only) */
+    struct coord *coord;     /* the engine in this process, or NULL */
+    struct remote *remote;   /* or the daemon's (remote.h); both NULL: history only */
     const char *helper_path; /* swarmdeck-sandbox, for the probe and cleanup */
     const char *runner_path; /* swarmdeck-runner: a read-only console's learning
                                 catalog (NULL: no learning without a coordinator) */
@@ -26,6 +29,7 @@ struct tui_conf {
     const char *sparklines; /* "block" (NULL) or "braille" */
     int readonly, no_color, no_anim;
     int no_mouse;    /* do not ask the terminal for mouse events */
+    int bell, osc9;  /* a run's end rings the bell / sends OSC 9 (with a daemon) */
     long frames;     /* exit after this many frames (0 = never) */
     int interval_ms; /* refresh while something runs (default 1000) */
 };

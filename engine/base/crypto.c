@@ -7,7 +7,8 @@
  * SHA3 and GCM examples, RFC 7914 scrypt). What this file adds is only the
  * box layout and its header authentication: the version and kind bytes are
  * prepended to the caller's associated data, so flipping the kind (text or
- * blob) of a stored value fails like any other change.
+ * blob) of a stored value fails like any other change. The one process-wide
+ * effect is crypto_hold_keys: a process that has held a key dumps no core.
  */
 #include "crypto.h"
 
@@ -17,6 +18,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 int crypto_sha3_512(const void *data, size_t len, unsigned char out[CRYPTO_SHA3_LEN])
 {
@@ -218,6 +221,7 @@ int crypto_scrypt(const void *pass, size_t pass_len, const void *salt, size_t sa
 
     if (log2n < 1 || log2n > 24 || r == 0 || p == 0)
         return -1;
+    crypto_hold_keys(); /* a passphrase in, a key out */
     n = (uint64_t)1 << log2n;
     /* scrypt needs 128 * r * (N + p) bytes plus a little; allow twice that. */
     maxmem = 2 * 128 * (uint64_t)r * (n + p) + (1 << 20);
@@ -276,6 +280,7 @@ int crypto_key_from_base64(const char *s, unsigned char key[CRYPTO_KEY_LEN])
 
     if (len != 44 || s[43] != '=' || s[42] == '=')
         return -1;
+    crypto_hold_keys();
     n = crypto_b64_decode(s, len, tmp);
     if (n == CRYPTO_KEY_LEN)
         memcpy(key, tmp, CRYPTO_KEY_LEN);
@@ -287,4 +292,18 @@ void crypto_wipe(void *p, size_t n)
 {
     if (p != NULL && n > 0)
         OPENSSL_cleanse(p, n);
+}
+
+int crypto_hold_keys(void)
+{
+    struct rlimit none = {0, 0};
+    int rc = 0;
+
+    /* Both, since either alone leaves a way: a core_pattern pipe ignores
+     * RLIMIT_CORE, and a setuid-style reset could make us dumpable again. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        rc = -1;
+    if (setrlimit(RLIMIT_CORE, &none) != 0)
+        rc = -1;
+    return rc;
 }

@@ -91,7 +91,19 @@ long crypto_b64_decode(const char *in, size_t len, unsigned char *out);
  * CRYPTO_KEY_LEN bytes into key. Returns 0, or -1 if s is anything else. */
 int crypto_key_from_base64(const char *s, unsigned char key[CRYPTO_KEY_LEN]);
 
-/* Wipe memory in a way the compiler does not remove. */
+/* Wipe memory in a way the compiler does not remove (OPENSSL_cleanse). */
 void crypto_wipe(void *p, size_t n);
+
+/* This process is about to hold key material (a passphrase, a derived or
+ * decoded AES key, an API key): make sure no core dump can carry it. Sets the
+ * process not dumpable (prctl PR_SET_DUMPABLE 0: no core file, and no
+ * ptrace or /proc/PID/mem read by another process of the same user) and
+ * RLIMIT_CORE to 0, soft and hard. It stays so for the rest of the process:
+ * a freed buffer or a stdio copy may still hold the secret after the key is
+ * wiped. Called by crypto_scrypt and crypto_key_from_base64 themselves, and
+ * by whoever reads a secret before handing it to them. Idempotent. Returns
+ * 0, or -1 (errno set) if either call failed; the other is still made.
+ * Any thread. */
+int crypto_hold_keys(void);
 
 #endif

@@ -24,6 +24,7 @@ enum ev_type {
     EV_OUTPUT = 2,   /* new output lines (seq = last line's sequence number) */
     EV_PROGRESS = 3, /* progress = bar/of, equity */
     EV_SAMPLE = 4,   /* cpu_ms, mem_kb */
+    EV_NOTICE = 5,   /* a message for the operator is waiting (a console of a daemon) */
 };
 
 struct ev {

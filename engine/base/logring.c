@@ -2,8 +2,10 @@
  * logring.c: a line ring per sandbox (logring.h).
  *
  * Representation: a circular array of struct logline with a byte total;
- * appending past max_lines or max_bytes drops the oldest. Two partial-line
- * buffers, one per stream, hold text until its newline.
+ * appending past max_lines or max_bytes drops the oldest. The array starts
+ * small and doubles up to max_lines (cap is its size now, max_lines its
+ * limit). Two partial-line buffers, one per stream, made on first use, hold
+ * text until its newline.
  */
 #define _GNU_SOURCE
 #include "logring.h"
@@ -17,11 +19,13 @@
 struct logring {
     pthread_mutex_t lock;
     struct logline *lines;
-    size_t cap, head, len, bytes, max_bytes;
+    size_t cap, head, len, bytes, max_bytes, max_lines;
     uint64_t next_seq;
     char *part[2];
     size_t partlen[2];
 };
+
+#define LOGRING_FIRST_CAP 16
 
 struct logring *logring_new(size_t max_lines, size_t max_bytes)
 {
@@ -29,14 +33,7 @@ struct logring *logring_new(size_t max_lines, size_t max_bytes)
 
     if (r == NULL)
         return NULL;
-    r->lines = calloc(max_lines ? max_lines : 1, sizeof *r->lines);
-    r->part[0] = malloc(LOGRING_MAX_LINE + 1);
-    r->part[1] = malloc(LOGRING_MAX_LINE + 1);
-    if (r->lines == NULL || r->part[0] == NULL || r->part[1] == NULL) {
-        logring_free(r);
-        return NULL;
-    }
-    r->cap = max_lines ? max_lines : 1;
+    r->max_lines = max_lines ? max_lines : 1;
     r->max_bytes = max_bytes;
     r->next_seq = 1;
     pthread_mutex_init(&r->lock, NULL);
@@ -54,6 +51,29 @@ void logring_free(struct logring *r)
     free(r->part[1]);
     pthread_mutex_destroy(&r->lock);
     free(r);
+}
+
+/* Move the held lines into a new array of cap entries (>= r->len), oldest
+ * first. Caller holds the lock. Returns 0, or -1 with r unchanged. */
+static int resize(struct logring *r, size_t cap)
+{
+    struct logline *l;
+
+    if (cap == 0) { /* only when empty */
+        free(r->lines);
+        r->lines = NULL;
+        r->cap = r->head = 0;
+        return 0;
+    }
+    if ((l = malloc(cap * sizeof *l)) == NULL)
+        return -1;
+    for (size_t i = 0; i < r->len; i++)
+        l[i] = r->lines[(r->head + i) % r->cap];
+    free(r->lines);
+    r->lines = l;
+    r->cap = cap;
+    r->head = 0;
+    return 0;
 }
 
 static void drop_oldest(struct logring *r)
@@ -76,8 +96,16 @@ static void push_line(struct logring *r, int stream, const char *text, size_t n,
         return;
     memcpy(copy, text, n);
     copy[n] = '\0';
+    if (r->len == r->cap && r->cap < r->max_lines) {
+        size_t cap = r->cap ? r->cap * 2 : LOGRING_FIRST_CAP;
+        resize(r, cap < r->max_lines ? cap : r->max_lines); /* on failure the oldest goes */
+    }
     while (r->len > 0 && (r->len == r->cap || r->bytes + n > r->max_bytes))
         drop_oldest(r);
+    if (r->cap == 0) { /* the very first line, and no array could be made */
+        free(copy);
+        return;
+    }
     l = &r->lines[(r->head + r->len) % r->cap];
     l->seq = r->next_seq++;
     l->stream = stream;
@@ -94,6 +122,8 @@ uint64_t logring_append(struct logring *r, int stream, const char *data, size_t 
     uint64_t last;
 
     pthread_mutex_lock(&r->lock);
+    if (r->part[s] == NULL && (r->part[s] = malloc(LOGRING_MAX_LINE + 1)) == NULL)
+        len = 0; /* no memory for the line: the store still has it */
     while (len > 0) {
         const char *nl = memchr(data, '\n', len);
         size_t take = nl ? (size_t)(nl - data) : len;
@@ -124,16 +154,66 @@ uint64_t logring_append(struct logring *r, int stream, const char *data, size_t 
     return last;
 }
 
-void logring_finish(struct logring *r)
+uint64_t logring_put(struct logring *r, int stream, int partial, int64_t time_ms, const char *text)
 {
+    size_t n = strnlen(text, LOGRING_MAX_LINE);
+    uint64_t seq;
+
     pthread_mutex_lock(&r->lock);
+    push_line(r, stream == 2 ? 2 : 1, text, n, partial || text[n] != '\0');
+    seq = r->next_seq - 1;
+    if (r->len > 0 && r->lines[(r->head + r->len - 1) % r->cap].seq == seq)
+        r->lines[(r->head + r->len - 1) % r->cap].time_ms = time_ms;
+    pthread_mutex_unlock(&r->lock);
+    return seq;
+}
+
+/* Caller holds the lock. */
+static void finish_locked(struct logring *r)
+{
     for (int s = 0; s < 2; s++) {
         if (r->partlen[s] > 0) {
             push_line(r, s + 1, r->part[s], r->partlen[s], 1);
             r->partlen[s] = 0;
         }
     }
+}
+
+void logring_finish(struct logring *r)
+{
+    pthread_mutex_lock(&r->lock);
+    finish_locked(r);
     pthread_mutex_unlock(&r->lock);
+}
+
+void logring_trim(struct logring *r, size_t max_lines, size_t max_bytes)
+{
+    pthread_mutex_lock(&r->lock);
+    finish_locked(r);
+    for (int s = 0; s < 2; s++) {
+        free(r->part[s]);
+        r->part[s] = NULL;
+    }
+    r->max_lines = max_lines ? max_lines : 1;
+    r->max_bytes = max_bytes;
+    while (r->len > 0 && (r->len > r->max_lines || r->bytes > r->max_bytes))
+        drop_oldest(r);
+    if (r->cap > r->max_lines || r->cap > r->len)
+        resize(r, r->len < r->max_lines ? r->len : r->max_lines);
+    pthread_mutex_unlock(&r->lock);
+}
+
+size_t logring_footprint(struct logring *r)
+{
+    size_t n;
+
+    pthread_mutex_lock(&r->lock);
+    n = sizeof *r + r->cap * sizeof *r->lines + r->bytes + r->len;
+    for (int s = 0; s < 2; s++)
+        if (r->part[s] != NULL)
+            n += LOGRING_MAX_LINE + 1;
+    pthread_mutex_unlock(&r->lock);
+    return n;
 }
 
 uint64_t logring_last_seq(struct logring *r)

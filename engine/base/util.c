@@ -6,7 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <limits.h>
@@ -179,22 +179,228 @@ int sd_mkdir_p(const char *path, unsigned mode)
     return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* --- removing a tree a hostile program made ------------------------------------------------
+ *
+ * Iterative, in constant stack and two open directories, whatever the tree's depth or width:
+ * the walk keeps one fd on the current directory and goes back up through "..", checking it
+ * against the (dev, ino) it recorded on the way down (a heap stack), so a directory moved
+ * under it ends the walk instead of unlinking elsewhere. Nothing is followed: symlinks are
+ * unlinked, FIFOs and sockets are never opened, only directories are (O_NOFOLLOW). A
+ * directory without write or search permission is chmod'ed 0700 first (ours to change: it
+ * lies in our tree). A directory that cannot be emptied is remembered (a small list), so the
+ * walk never loops on it, and counts as a leftover. */
+
+struct rm_id {
+    dev_t dev;
+    ino_t ino;
+};
+
+struct rm_walk {
+    struct rm_id *up; /* the ancestors of the current directory */
+    size_t nup, capup;
+    struct rm_id *bad; /* directories that could not be emptied */
+    size_t nbad, capbad;
+    size_t left;
+    char *why;
+    size_t whyn;
+};
+
+static int rm_push(struct rm_id **v, size_t *n, size_t *cap, struct rm_id id)
 {
-    (void)st;
-    (void)ftw;
-    if (flag == FTW_DP)
-        return rmdir(path) != 0 && errno != ENOENT ? -1 : 0;
-    return unlink(path) != 0 && errno != ENOENT ? -1 : 0;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct rm_id *nv = realloc(*v, nc * sizeof *nv);
+        if (nv == NULL)
+            return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = id;
+    return 0;
+}
+
+static int rm_is_bad(const struct rm_walk *w, dev_t dev, ino_t ino)
+{
+    for (size_t i = 0; i < w->nbad; i++)
+        if (w->bad[i].dev == dev && w->bad[i].ino == ino)
+            return 1;
+    return 0;
+}
+
+static void rm_leftover(struct rm_walk *w, const char *name, int err)
+{
+    if (w->left++ == 0 && w->why != NULL)
+        snprintf(w->why, w->whyn, "%s: %s", name, strerror(err));
+}
+
+/* One pass over the directory open as fd: unlink what is not a directory, rmdir empty
+ * directories, and return the fd of the first non-empty subdirectory to descend into (its
+ * identity in *sub), or -1 when the pass is complete. */
+static int rm_pass(struct rm_walk *w, int fd, struct rm_id *sub)
+{
+    int dfd = dup(fd);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    struct dirent *e;
+    int next = -1;
+
+    if (d == NULL) {
+        if (dfd >= 0)
+            close(dfd);
+        rm_leftover(w, ".", errno);
+        return -1;
+    }
+    rewinddir(d);
+    while (next < 0 && (e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        struct stat st;
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+            continue;
+        if (fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* gone meanwhile */
+        if (!S_ISDIR(st.st_mode)) {
+            if (unlinkat(fd, n, 0) != 0 && errno != ENOENT) {
+                int err = errno;
+                /* A parent without write permission: ours to fix. */
+                if (!(err == EACCES || err == EPERM) || fchmod(fd, 0700) != 0 ||
+                    (unlinkat(fd, n, 0) != 0 && errno != ENOENT))
+                    rm_leftover(w, n, err);
+            }
+            continue;
+        }
+        if (rm_is_bad(w, st.st_dev, st.st_ino) || unlinkat(fd, n, AT_REMOVEDIR) == 0 ||
+            errno == ENOENT)
+            continue;
+        if (errno != ENOTEMPTY && errno != EEXIST && errno != EACCES && errno != EPERM) {
+            rm_leftover(w, n, errno); /* e.g. a mount point (EBUSY) */
+            rm_push(&w->bad, &w->nbad, &w->capbad, (struct rm_id){st.st_dev, st.st_ino});
+            continue;
+        }
+        next = openat(fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == EACCES) {
+            /* No search or read permission for us: chmod it (never through a symlink). */
+            if (fchmodat(fd, n, 0700, AT_SYMLINK_NOFOLLOW) != 0 &&
+                (errno == ENOTSUP || errno == EOPNOTSUPP))
+                fchmodat(fd, n, 0700, 0);
+            next = openat(fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        struct stat cs;
+        if (next >= 0 &&
+            (fstat(next, &cs) != 0 || cs.st_dev != st.st_dev || cs.st_ino != st.st_ino)) {
+            close(next);
+            next = -1;
+            errno = ESTALE;
+        }
+        if (next < 0) {
+            rm_leftover(w, n, errno);
+            rm_push(&w->bad, &w->nbad, &w->capbad, (struct rm_id){st.st_dev, st.st_ino});
+            continue;
+        }
+        if ((cs.st_mode & 0700) != 0700)
+            fchmod(next, 0700);
+        *sub = (struct rm_id){cs.st_dev, cs.st_ino};
+    }
+    closedir(d);
+    return next;
+}
+
+int sd_rm_rf_why(const char *path, char *why, size_t whyn)
+{
+    struct rm_walk w = {.why = why, .whyn = whyn};
+    struct stat st;
+    struct rm_id cur;
+    int fd, rc;
+
+    if (why != NULL && whyn > 0)
+        why[0] = '\0';
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        rm_leftover(&w, path, errno);
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlink(path) == 0 || errno == ENOENT)
+            return 0;
+        rm_leftover(&w, path, errno);
+        return -1;
+    }
+    if ((st.st_mode & 0700) != 0700)
+        chmod(path, 0700);
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        rm_leftover(&w, path, errno);
+        return -1;
+    }
+    cur = (struct rm_id){st.st_dev, st.st_ino};
+    for (;;) {
+        struct rm_id sub;
+        int next = rm_pass(&w, fd, &sub);
+        if (next >= 0) {
+            if (rm_push(&w.up, &w.nup, &w.capup, cur) != 0) {
+                close(next);
+                rm_leftover(&w, path, ENOMEM);
+                break;
+            }
+            close(fd);
+            fd = next;
+            cur = sub;
+            continue;
+        }
+        /* This directory is as empty as it gets. */
+        if (w.nup == 0)
+            break;
+        struct stat ps;
+        int up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct rm_id want = w.up[w.nup - 1];
+        if (up < 0 || fstat(up, &ps) != 0 || ps.st_dev != want.dev || ps.st_ino != want.ino) {
+            if (up >= 0)
+                close(up);
+            rm_leftover(&w, path, ESTALE); /* moved under us: stop here */
+            break;
+        }
+        /* Non-empty still (a leftover inside)? Then the parent must not come back to it. */
+        {
+            int probe = dup(fd);
+            DIR *d = probe >= 0 ? fdopendir(probe) : NULL;
+            struct dirent *e;
+            int empty = 1;
+            if (d != NULL)
+                rewinddir(d); /* the dup shares the offset the pass left at the end */
+            while (d != NULL && (e = readdir(d)) != NULL)
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                    empty = 0;
+                    break;
+                }
+            if (d != NULL)
+                closedir(d);
+            else if (probe >= 0)
+                close(probe);
+            if (!empty)
+                rm_push(&w.bad, &w.nbad, &w.capbad, cur);
+        }
+        close(fd);
+        fd = up;
+        cur = want;
+        w.nup--;
+    }
+    close(fd);
+    if (w.left == 0 && rmdir(path) != 0 && errno != ENOENT)
+        rm_leftover(&w, path, errno);
+    rc = w.left == 0 ? 0 : -1;
+    if (rc != 0 && why != NULL && whyn > 0) {
+        char tail[64];
+        snprintf(tail, sizeof tail, " (%zu entr%s left)", w.left, w.left == 1 ? "y" : "ies");
+        if (strlen(why) + strlen(tail) < whyn)
+            strcat(why, tail);
+    }
+    free(w.up);
+    free(w.bad);
+    return rc;
 }
 
 int sd_rm_rf(const char *path)
 {
-    struct stat st;
-
-    if (lstat(path, &st) != 0)
-        return errno == ENOENT ? 0 : -1;
-    return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+    return sd_rm_rf_why(path, NULL, 0);
 }
 
 const char *sd_runtime_dir(void)

@@ -68,8 +68,13 @@ const char *sd_exe_dir(void);
 int sd_mkdir_p(const char *path, unsigned mode);
 
 /* Remove a directory tree (like rm -rf; does not follow symlinks). Returns 0,
- * or -1 if anything could not be removed. A missing path is success. */
+ * or -1 if anything could not be removed. A missing path is success. Any
+ * tree a hostile program can make is fine: no recursion (constant stack, two
+ * open directories at any depth), FIFOs never opened, directories without
+ * permissions chmod'ed first. sd_rm_rf_why also names the first leftover and
+ * the count in why (may be NULL). */
 int sd_rm_rf(const char *path);
+int sd_rm_rf_why(const char *path, char *why, size_t whyn);
 
 /* The directory for per-user runtime files (sandbox work dirs):
  * $XDG_RUNTIME_DIR/swarmdeck when others may traverse $XDG_RUNTIME_DIR (a

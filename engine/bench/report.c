@@ -144,6 +144,26 @@ static void txt_scenario(FILE *f, const json_t *s)
     }
 }
 
+/* "instances: local, e2b-eu (region eu-west), ..." when any has a region. */
+static void txt_instances(FILE *f, const json_t *r)
+{
+    json_t *in = json_object_get(r, "instances"), *v;
+    size_t i;
+    int any = 0;
+
+    json_array_foreach(in, i, v) any |= str(v, "region")[0] != '\0';
+    if (!any)
+        return;
+    fprintf(f, "instances:");
+    json_array_foreach(in, i, v)
+    {
+        fprintf(f, "%s %s", i ? "," : "", str(v, "name"));
+        if (str(v, "region")[0])
+            fprintf(f, " (region %s)", str(v, "region"));
+    }
+    fputc('\n', f);
+}
+
 int report_txt(FILE *f, const json_t *r)
 {
     json_t *s, *m;
@@ -152,6 +172,7 @@ int report_txt(FILE *f, const json_t *r)
     fprintf(f, "swarmdeck benchmark, run #%.0f, %s\n", num(r, "runId"), str(r, "timestamp"));
     fprintf(f, "provider %s, at most %.0f deployments at once, timeout %.0f ms\n",
             str(r, "provider"), num(r, "maxAgents"), num(r, "timeoutMs"));
+    txt_instances(f, r);
     fprintf(f, "latency: %s\npercentiles: %s\n", str(r, "latencyDefinition"),
             str(r, "percentileMethod"));
     json_array_foreach(json_object_get(r, "scenarios"), i, s) txt_scenario(f, s);
@@ -652,8 +673,21 @@ int report_html(FILE *f, const json_t *r)
     esc(f, str(r, "timestamp"));
     fprintf(f, ", provider ");
     esc(f, str(r, "provider"));
-    fprintf(f, ", at most %.0f deployments at once, timeout %.0f ms.<br>Latency: ",
-            num(r, "maxAgents"), num(r, "timeoutMs"));
+    fprintf(f, ", at most %.0f deployments at once, timeout %.0f ms.", num(r, "maxAgents"),
+            num(r, "timeoutMs"));
+    {
+        json_t *in = json_object_get(r, "instances"), *v;
+        size_t k;
+        json_array_foreach(in, k, v) if (str(v, "region")[0])
+        {
+            fprintf(f, "<br>Instance ");
+            esc(f, str(v, "name"));
+            fprintf(f, ": region ");
+            esc(f, str(v, "region"));
+            fprintf(f, ".");
+        }
+    }
+    fprintf(f, "<br>Latency: ");
     esc(f, str(r, "latencyDefinition"));
     fprintf(f, ".<br>Percentiles: ");
     esc(f, str(r, "percentileMethod"));

@@ -373,6 +373,16 @@ static void report_settings(const struct bench_run *r, json_t *report)
     json_object_set_new(report, "startedAt", json_integer(r->started_ms));
     json_object_set_new(report, "endedAt", json_integer(sd_now_ms()));
     json_object_set_new(report, "provider", json_string(r->p->provider ? r->p->provider : "local"));
+    {
+        /* Where each instance runs (its region), so a run on E2B says where. */
+        struct provider_health h[16];
+        size_t np = coord_providers(r->c, h, 16);
+        json_t *inst = json_array();
+        for (size_t i = 0; i < np; i++)
+            json_array_append_new(inst, json_pack("{s:s, s:s, s:s}", "name", h[i].name, "kind",
+                                                  h[i].kind, "region", h[i].region));
+        json_object_set_new(report, "instances", inst);
+    }
     json_object_set_new(report, "maxAgents", json_integer(o->max_agents));
     json_object_set_new(report, "timeoutMs", json_integer(o->timeout_ms));
     json_object_set_new(report, "strategies", json_incref((json_t *)r->strategies));

@@ -380,7 +380,54 @@ static int name_ok(const char *name)
     return 1;
 }
 
+/* One manifest file entry f, resolved against the manifest's directory dir into real (a
+ * PATH_MAX buffer). Refuses what the operator did not mean to share: a file that resolves
+ * outside dir (an absolute path elsewhere, "..", or a symlink leaving it; a manifest from
+ * someone else must not pull ~/.ssh into a sandbox), unless allow_outside; and an upload name
+ * (the resolved base name) that is data.csv or repeats one of the names in abs. Returns 0 or
+ * -1 with err set (SD_EUSAGE). */
+static int resolve_file(const char *path, const char *dir, const char *f, int allow_outside,
+                        json_t *abs, char *real, struct sd_err *err)
+{
+    char full[PATH_MAX * 2];
+    struct stat st;
+    size_t dl = strlen(dir);
+    const char *base;
+
+    snprintf(full, sizeof full, "%s%s%s", f[0] == '/' ? "" : dir, f[0] == '/' ? "" : "/", f);
+    if (realpath(full, real) == NULL || stat(real, &st) != 0 || !S_ISREG(st.st_mode))
+        return sd_err_set(err, SD_EUSAGE, "%s: file \"%s\" does not exist or is not a regular file",
+                          path, f);
+    if (!allow_outside && !(strncmp(real, dir, dl) == 0 && real[dl] == '/'))
+        return sd_err_set(err, SD_EUSAGE,
+                          "%s: file \"%s\" resolves to %s, outside the manifest's directory %s "
+                          "(%s); pass --allow-outside to allow it",
+                          path, f, real, dir,
+                          f[0] == '/' ? "an absolute path" : "through \"..\" or a symlink");
+    base = strrchr(real, '/') + 1;
+    if (strcmp(base, "data.csv") == 0)
+        return sd_err_set(err, SD_EUSAGE,
+                          "%s: file \"%s\" would be uploaded as data.csv, the name of the market "
+                          "data in the sandbox; rename it",
+                          path, f);
+    for (size_t i = 0; i < json_array_size(abs); i++) {
+        const char *o = strrchr(json_string_value(json_array_get(abs, i)), '/') + 1;
+        if (strcmp(o, base) == 0)
+            return sd_err_set(err, SD_EUSAGE,
+                              "%s: two files would be uploaded as \"%s\" (\"%s\" and %s); "
+                              "each file needs its own name",
+                              path, base, f, json_string_value(json_array_get(abs, i)));
+    }
+    return 0;
+}
+
 int catalog_add_manifest(struct catalog *c, struct store *s, const char *path, struct sd_err *err)
+{
+    return catalog_add_manifest_flags(c, s, path, 0, err);
+}
+
+int catalog_add_manifest_flags(struct catalog *c, struct store *s, const char *path, int flags,
+                               struct sd_err *err)
 {
     json_error_t je;
     json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *files, *cmd, *abs;
@@ -435,18 +482,14 @@ int catalog_add_manifest(struct catalog *c, struct store *s, const char *path, s
     abs = json_array();
     for (size_t i = 0; i < json_array_size(files); i++) {
         const char *f = json_string_value(json_array_get(files, i));
-        char full[PATH_MAX * 2], real[PATH_MAX];
-        struct stat st;
+        char real[PATH_MAX];
         if (f == NULL) {
             json_decref(abs);
             sd_err_set(err, SD_EUSAGE, "%s: \"files\" must be an array of paths", path);
             goto out;
         }
-        snprintf(full, sizeof full, "%s%s%s", f[0] == '/' ? "" : dir, f[0] == '/' ? "" : "/", f);
-        if (realpath(full, real) == NULL || stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (resolve_file(path, dir, f, flags & CATALOG_ALLOW_OUTSIDE, abs, real, err) != 0) {
             json_decref(abs);
-            sd_err_set(err, SD_EUSAGE, "%s: file \"%s\" does not exist or is not a regular file",
-                       path, f);
             goto out;
         }
         json_array_append_new(abs, json_string(real));

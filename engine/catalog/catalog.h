@@ -69,8 +69,16 @@ json_t *catalog_validate(const struct strategy_def *d, json_t *params, struct sd
 json_t *catalog_schema_json(const struct strategy_def *d);
 
 /* Validate a manifest file, resolve its files relative to its directory,
- * store it and add it to c. Returns 0 or -1 (SD_EUSAGE, store unchanged). */
+ * store it and add it to c. Returns 0 or -1 (SD_EUSAGE, store unchanged).
+ * A file must resolve (absolute, "..", symlinks followed) inside the
+ * manifest's directory, unless flags has
+ * CATALOG_ALLOW_OUTSIDE (the operator's explicit --allow-outside); files are
+ * uploaded under their resolved base names, which must be distinct and
+ * must not be data.csv (the market data's name in the sandbox). */
 int catalog_add_manifest(struct catalog *c, struct store *s, const char *path, struct sd_err *err);
+enum { CATALOG_ALLOW_OUTSIDE = 1 };
+int catalog_add_manifest_flags(struct catalog *c, struct store *s, const char *path, int flags,
+                               struct sd_err *err);
 
 /* --- market data ---------------------------------------------------------- */
 

@@ -217,10 +217,10 @@ json_t *coord_health_json(const struct provider_health *h, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "name", h[i].name,
-                                           "kind", h[i].kind, "breaker", h[i].breaker, "detail",
-                                           h[i].detail, "failures", h[i].failures, "createMs",
-                                           h[i].create_ms, "openUntil",
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:I}", "name",
+                                           h[i].name, "kind", h[i].kind, "breaker", h[i].breaker,
+                                           "detail", h[i].detail, "region", h[i].region, "failures",
+                                           h[i].failures, "createMs", h[i].create_ms, "openUntil",
                                            (json_int_t)h[i].open_until_ms));
     return a;
 }
@@ -248,6 +248,7 @@ size_t coord_providers(struct coord *c, struct provider_health *out, size_t max)
         snprintf(h->kind, sizeof h->kind, "%s", pi->kind);
         snprintf(h->breaker, sizeof h->breaker, "%s", breaker_state_name(st));
         snprintf(h->detail, sizeof h->detail, "%s", pi->detail);
+        snprintf(h->region, sizeof h->region, "%s", pi->p->region);
         h->failures = pi->br.failures;
         h->create_ms = pi->create_ms;
         if (st == BREAKER_OPEN)

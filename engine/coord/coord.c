@@ -41,6 +41,7 @@ void coord_opts_default(struct coord_opts *o)
     o->memory_mb = 512;
     o->cpus = 1;
     o->pids = 256;
+    o->disk_mb = 256;
     o->learning = 1;
     o->retries = 3;
     o->max_output = 256ll << 20;
@@ -333,7 +334,10 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     d->timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : c->o.timeout_ms;
     d->pace = r->pace;
     snprintf(d->pace_s, sizeof d->pace_s, "%d", r->pace);
-    d->log = logring_new(5000, 4 << 20);
+    if ((d->log = logring_new(COORD_RING_RUN_LINES, COORD_RING_RUN_BYTES)) == NULL) {
+        sd_err_set(err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
     if (catalog_data_resolve(c->store, symbol, c->tmpdir, &d->data, err) != 0)
         goto fail;
     traj_uuid(d->uuid);
@@ -356,6 +360,8 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         goto fail;
     if (pred != NULL)
         coord_work_op(d, "suggest", sugg_wall, sugg_ms, 1, NULL); /* timed before the row existed */
+    if (r->by != NULL && r->by[0])
+        coord_work_op(d, "submit", sd_now_ms(), 0, 1, r->by); /* who asked (the daemon's peer) */
     d->v.state = TS_QUEUED;
     d->v.exit_code = -1;
     d->v.total_return = NAN;
@@ -372,7 +378,16 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         c->capdeps = c->capdeps ? c->capdeps * 2 : 64;
         c->deps = xrealloc(c->deps, c->capdeps * sizeof *c->deps);
     }
-    c->deps[c->ndeps++] = d;
+    {
+        /* Kept in id order (submitters race only between traj_insert and
+         * here, so this moves at most a few), for find_locked's search. */
+        size_t i = c->ndeps++;
+        while (i > 0 && c->deps[i - 1]->v.id > d->v.id) {
+            c->deps[i] = c->deps[i - 1];
+            i--;
+        }
+        c->deps[i] = d;
+    }
     if (c->qtail)
         c->qtail->qnext = d;
     else
@@ -397,14 +412,21 @@ fail:
     return -1;
 }
 
-/* Caller holds c->lock. */
+/* Caller holds c->lock. A binary search: c->deps is in id order, and a
+ * swarm's follower looks up every one of its deployments at each wake-up. */
 static struct dep *find_locked(struct coord *c, int64_t id)
 {
+    size_t lo = 0, hi = c->ndeps;
+
     ASSERT_LOCKED(c);
-    for (size_t i = c->ndeps; i-- > 0;)
-        if (c->deps[i]->v.id == id)
-            return c->deps[i];
-    return NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->deps[mid]->v.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->ndeps && c->deps[lo]->v.id == id ? c->deps[lo] : NULL;
 }
 
 int coord_view(struct coord *c, int64_t id, struct deploy_view *v)
@@ -506,6 +528,11 @@ static int unqueue_locked(struct coord *c, struct dep *d)
 
 int coord_cancel(struct coord *c, int64_t id)
 {
+    return coord_cancel_by(c, id, NULL);
+}
+
+int coord_cancel_by(struct coord *c, int64_t id, const char *by)
+{
     struct dep *d;
     int was_queued = 0;
 
@@ -515,6 +542,10 @@ int coord_cancel(struct coord *c, int64_t id)
         coord_unlock(c);
         return -1;
     }
+    /* Written before the flag: whoever sees the flag finishes the
+     * deployment and records who cancelled it (coord_work_finish). */
+    if (by != NULL && !atomic_load(&d->cancel))
+        snprintf(d->cancel_by, sizeof d->cancel_by, "%s", by);
     atomic_store(&d->cancel, 1);
     if (d->v.state == TS_QUEUED)
         was_queued = unqueue_locked(c, d);

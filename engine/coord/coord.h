@@ -54,9 +54,11 @@ struct coord_opts {
     int64_t memory_mb;  /* per sandbox (512; 0 = none) */
     double cpus;        /* per sandbox (1; 0 = none) */
     int pids;           /* per sandbox (256) */
+    int64_t disk_mb;    /* writable work dir cap per sandbox (256 MiB) */
     int learning;       /* record predictions and learn (issue: learning) */
     int auto_optimize;  /* choose unpinned parameters (issue: learning) */
     int strict;         /* refuse degraded isolation */
+    int internet;       /* E2B sandboxes may reach the internet (explicit opt-in; default none) */
     int unsandboxed;    /* explicit opt-in to no isolation */
     int retries;        /* provider-error retries (3) */
     int64_t max_output; /* bytes per deployment before it is stopped (256 MiB) */
@@ -110,6 +112,7 @@ struct deploy_req {
     int64_t run_id;       /* 0 = none */
     int64_t timeout_ms;   /* 0 = the coordinator's */
     int pace;             /* built-ins: bars per second to replay (0 = full speed) */
+    const char *by;       /* who asked, recorded as the "submit" operation (NULL: none) */
 };
 
 /* Validate r exactly as coord_submit would, without queueing or storing
@@ -148,7 +151,18 @@ struct deploy_view {
     double reward;
     char isolation_level[32];
     uint64_t output_bytes;
+    /* What a running deployment waits for before its sandbox exists, e.g.
+     * "waiting for E2B capacity on e2b (429: ...); next try in 4 s"; "" when
+     * it waits for nothing. */
+    char waiting[256];
 };
+
+/* v as the JSON object the daemon's API speaks (docs/daemon.md; times in
+ * ms since the epoch, a number that is not finite is null). New reference. */
+json_t *coord_view_json(const struct deploy_view *v);
+/* The reverse: fill v from o. Returns 0, or -1 when o is not a view (no
+ * integer id, unknown state). */
+int coord_view_from_json(json_t *o, struct deploy_view *v);
 
 /* Fill v for deployment id; returns 0, or -1 if this coordinator does not
  * know it. */
@@ -178,6 +192,10 @@ void coord_wait_idle(struct coord *c);
  * Returns 0, or -1 if unknown or already terminal. */
 int coord_cancel(struct coord *c, int64_t id);
 void coord_cancel_all(struct coord *c);
+/* coord_cancel, recording by (who asked: "pid P uid U user NAME tty T") as
+ * the deployment's "cancel" operation (the first asker's, when several
+ * cancel it). */
+int coord_cancel_by(struct coord *c, int64_t id, const char *by);
 
 /* Health of one configured provider instance, for the console header,
  * `status` and the learner's recommendations. */
@@ -186,6 +204,7 @@ struct provider_health {
     char kind[16];         /* "local" or "e2b" */
     char breaker[12];      /* "closed", "open" or "half-open" */
     char detail[64];       /* local: isolation level; e2b: domain */
+    char region[32];       /* the instance's region label (provider.region), "" = none */
     int failures;          /* consecutive failures counted by the breaker */
     double create_ms;      /* recent create latency (moving average), 0 = unknown */
     int64_t open_until_ms; /* when open: half-open after this time (epoch ms) */

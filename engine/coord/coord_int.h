@@ -41,6 +41,15 @@
 /* How many provider instances a coordinator holds ("local" and 8 more). */
 #define MAX_PROVIDERS 9
 
+/* A deployment's output ring: while it runs, the newest RUN_LINES lines and
+ * RUN_BYTES bytes (the console's live view); once it has ended, only a tail
+ * of DONE_LINES and DONE_BYTES, so what a finished deployment holds stays
+ * far under 50 KB however much it wrote (issue 14; the store has it all). */
+#define COORD_RING_RUN_LINES  5000
+#define COORD_RING_RUN_BYTES  (4 << 20)
+#define COORD_RING_DONE_LINES 100
+#define COORD_RING_DONE_BYTES (8 << 10)
+
 struct dep {
     struct deploy_view v; /* under c->lock (id and sandbox_id fixed at submit) */
     char uuid[37];
@@ -56,8 +65,9 @@ struct dep {
     json_t *result;     /* under c->lock once published */
     json_t *prediction; /* the suggestion made before launch, or NULL */
     _Atomic int cancel;
-    struct sbx *sbx;  /* under c->lock */
-    struct pinst *pi; /* the instance of sbx, under c->lock */
+    char cancel_by[160]; /* who cancelled it (set before cancel, then fixed) */
+    struct sbx *sbx;     /* under c->lock */
+    struct pinst *pi;    /* the instance of sbx, under c->lock */
     int64_t run_id;
     char want[32]; /* the provider asked for: instance name or kind */
     struct dep *qnext;
@@ -108,7 +118,7 @@ struct coord {
     pthread_cond_t cond;
     pthread_t lock_owner; /* valid while locked: for ASSERT_LOCKED */
     int locked;
-    struct dep **deps;
+    struct dep **deps; /* every deployment, in id order */
     size_t ndeps, capdeps;
     struct dep *qhead, *qtail;
     int stopping;

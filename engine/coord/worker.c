@@ -134,9 +134,25 @@ static void teardown(struct coord *c, struct dep *d, struct sbx *b)
     d->sbx = NULL;
     coord_unlock(c);
     op_begin(&t);
-    d->pi->p->ops->destroy(b);
+    int rc = d->pi->p->ops->destroy(b);
     store_lease_remove(c->store, d->v.sandbox_id);
-    op_end(d, &t, "destroy", 1, NULL);
+    /* A leftover the provider could not remove is reported here, never fatal. */
+    op_end(d, &t, "destroy", rc == 0,
+           rc == 0 ? NULL
+                   : "teardown incomplete: left behind (a local work dir's files, or an E2B "
+                     "sandbox until its time-to-live ends)");
+}
+
+/* sbx_spec.note: the provider says what its create waits for (E2B
+ * capacity), shown in the deployment's view; NULL clears it. */
+static void create_note(void *arg, const char *status)
+{
+    struct dep *d = arg;
+
+    coord_lock(d->c);
+    snprintf(d->v.waiting, sizeof d->v.waiting, "%s", status ? status : "");
+    coord_work_push_state(d->c, d);
+    coord_unlock(d->c);
 }
 
 /* Create a sandbox on pi and lease it. Returns it, or NULL with err set. */
@@ -149,10 +165,15 @@ static struct sbx *create(struct coord *c, struct dep *d, struct pinst *pi, stru
         .memory_mb = c->o.memory_mb,
         .cpus = c->o.cpus,
         .pids = c->o.pids,
+        .disk_mb = c->o.disk_mb,
         .strict = c->o.strict,
         .unsandboxed = c->o.unsandboxed,
         .traj_id = d->v.id,
         .run_id = d->run_id,
+        .internet = c->o.internet,
+        .cancel = &d->cancel,
+        .note = create_note,
+        .note_arg = d,
     };
     struct store_lease lease;
     struct op_timer t;
@@ -268,6 +289,10 @@ static int classify(struct coord *c, struct dep *d, const struct sbx_exit *ex, c
     else if (ex->oom)
         snprintf(msg, n, "killed: memory limit %lld MB exceeded (peak %lld MB)",
                  (long long)c->o.memory_mb, (long long)(ex->mem_peak_kb / 1024));
+    else if (ex->disk_full)
+        snprintf(msg, n, "work dir full: the sandbox's %s cap was reached (--disk %lld MB)",
+                 ex->disk_full == SBX_DISK_FULL_INODES ? "file count" : "size",
+                 (long long)c->o.disk_mb);
     else if (ex->signal != 0)
         snprintf(msg, n, "killed by signal %d (%s)", ex->signal, strsignal(ex->signal));
     else if (ex->code != 0)
@@ -318,6 +343,8 @@ static void work_finish(struct coord *c, struct dep *d, int state, int exit_code
     char why[sizeof d->v.error];
     int64_t now = sd_now_ms();
 
+    if (state == TS_CANCELLED && d->cancel_by[0])
+        coord_work_op(d, "cancel", now, 0, 1, d->cancel_by);
     memset(&f, 0, sizeof f);
     f.state = state;
     f.exit_code = exit_code;
@@ -359,6 +386,7 @@ static void work_finish(struct coord *c, struct dep *d, int state, int exit_code
         };
         learn_observe(c->learn, &o);
     }
+    logring_trim(d->log, COORD_RING_DONE_LINES, COORD_RING_DONE_BYTES);
 
     coord_lock(c);
     d->v.state = state;

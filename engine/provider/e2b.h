@@ -14,7 +14,11 @@
  *         "instances": [{"name": "e2b-eu", "domain": "...", "apiUrl": "...",
  *                        "sandboxUrl": "..."}],
  *         "breaker": {"failures": 3, "cooldownMs": 30000},
- *         "sampleMs": 5000, "requestTimeoutMs": 30000, "maxRetries": 3}
+ *         "sampleMs": 5000, "requestTimeoutMs": 30000, "maxRetries": 3,
+ *         "createTimeoutMs": 60000, "capacityWaitMs": 600000,
+ *         "maxTimeoutS": 3600, "arch": "x86_64"}
+ *      An instance may carry its own "apiKey", "template", "region" and
+ *      "maxTimeoutS" (E2B regions are separate clusters with their own keys).
  *   2. the environment: E2B_API_KEY, E2B_TEMPLATE, and E2B_DOMAIN,
  *      E2B_API_URL, E2B_SANDBOX_URL for the one instance named "e2b" that is
  *      used when the file lists no instances.
@@ -45,6 +49,11 @@ struct e2b_instance {
     char domain[128];
     char api_url[256];
     char sandbox_url[256]; /* "" = https://49983-<id>.<domain> */
+    char region[32];       /* a label shown by status and the benchmark ("" = none) */
+    char api_key[256];     /* secret; this instance's key ("" = the config's) */
+    char template_id[64];  /* "" = the config's */
+    char source[160];      /* where this instance's key came from, for messages */
+    int64_t max_timeout_s; /* the plan's longest sandbox TTL (0 = the config's) */
 };
 
 struct e2b_config {
@@ -59,6 +68,10 @@ struct e2b_config {
     int64_t request_timeout_ms; /* control-plane and unary calls (30000) */
     int max_retries;            /* 429 retries (3) */
     int64_t max_retry_after_ms; /* longest Retry-After honoured (30000) */
+    int64_t create_timeout_ms;  /* how long a create is waited for, as the SDK (60000) */
+    int64_t capacity_wait_ms;   /* how long a create waits for a concurrency slot (600000) */
+    int64_t max_timeout_s;      /* the plan's longest sandbox TTL: Hobby 3600, Pro 86400 */
+    char arch[16];              /* the sandboxes' machine ("x86_64") */
 };
 
 /* Load the configuration (see above). Returns 1 when a key is configured, 0
@@ -70,9 +83,21 @@ int e2b_config_load(struct e2b_config *c, struct sd_err *err);
 /* The message for "--provider e2b" without a key. */
 const char *e2b_no_key_help(void);
 
-/* Replace every occurrence of the API key in s (NUL-terminated, in place)
- * with "[redacted]" (truncating if needed). */
+/* Replace every copy of every configured API key in s (NUL-terminated, in
+ * place) with "[redacted]": in any letter case, and split by characters
+ * that are not letters, digits or '_' (a hostile API may echo the key
+ * upper-cased or in pieces), and every run of E2B_REDACT_MIN or more
+ * characters of a key. The result is never longer than s. */
 void e2b_redact(const struct e2b_config *c, char *s, size_t n);
+
+#define E2B_REDACT_MIN 8
+
+/* e2b_redact for one secret (a key or an envd access token). Does nothing
+ * when secret is NULL or shorter than E2B_REDACT_MIN. */
+void e2b_redact_secret(const char *secret, char *s);
+
+/* Wipe every secret c holds (the keys). */
+void e2b_config_wipe(struct e2b_config *c);
 
 /* One provider instance for c->inst[idx]. owner is this installation's id
  * (the store id): every sandbox is tagged with it so the sweep finds ours.

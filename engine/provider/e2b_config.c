@@ -125,7 +125,14 @@ static int load_file(struct e2b_config *c, const char *path, struct sd_err *err)
                 "requestTimeoutMs", path, err) ||
         set_int(&v, json_object_get(j, "maxRetries"), 0, 10, "maxRetries", path, err) ||
         set_int(&c->max_retry_after_ms, json_object_get(j, "maxRetryAfterMs"), 0, 600000,
-                "maxRetryAfterMs", path, err))
+                "maxRetryAfterMs", path, err) ||
+        set_int(&c->create_timeout_ms, json_object_get(j, "createTimeoutMs"), 100, 600000,
+                "createTimeoutMs", path, err) ||
+        set_int(&c->capacity_wait_ms, json_object_get(j, "capacityWaitMs"), 0, 86400000,
+                "capacityWaitMs", path, err) ||
+        set_int(&c->max_timeout_s, json_object_get(j, "maxTimeoutS"), 1, 30 * 86400, "maxTimeoutS",
+                path, err) ||
+        set_str(c->arch, sizeof c->arch, json_object_get(j, "arch"), "arch", path, err))
         goto out;
     c->max_retries = (int)v;
     inst = json_object_get(j, "instances");
@@ -145,7 +152,15 @@ static int load_file(struct e2b_config *c, const char *path, struct sd_err *err)
             set_str(in->api_url, sizeof in->api_url, json_object_get(o, "apiUrl"), "apiUrl", path,
                     err) ||
             set_str(in->sandbox_url, sizeof in->sandbox_url, json_object_get(o, "sandboxUrl"),
-                    "sandboxUrl", path, err)) {
+                    "sandboxUrl", path, err) ||
+            set_str(in->region, sizeof in->region, json_object_get(o, "region"), "region", path,
+                    err) ||
+            set_str(in->api_key, sizeof in->api_key, json_object_get(o, "apiKey"), "apiKey", path,
+                    err) ||
+            set_str(in->template_id, sizeof in->template_id, json_object_get(o, "template"),
+                    "template", path, err) ||
+            set_int(&in->max_timeout_s, json_object_get(o, "maxTimeoutS"), 1, 30 * 86400,
+                    "maxTimeoutS", path, err)) {
             if (err == NULL || err->msg[0] == '\0')
                 sd_err_set(err, SD_EUSAGE, "%s: instances[%zu] must be an object", path, i);
             goto out;
@@ -160,6 +175,8 @@ static int load_file(struct e2b_config *c, const char *path, struct sd_err *err)
                 sd_err_set(err, SD_EUSAGE, "%s: two instances are named \"%s\"", path, in->name);
                 goto out;
             }
+        if (in->api_key[0])
+            snprintf(in->source, sizeof in->source, "instances[%zu].apiKey in %.100s", i, path);
         c->n++;
     }
     rc = 0;
@@ -185,9 +202,13 @@ int e2b_config_load(struct e2b_config *c, struct sd_err *err)
     c->request_timeout_ms = 30000;
     c->max_retries = 3;
     c->max_retry_after_ms = 30000;
+    c->create_timeout_ms = 60000;
+    c->capacity_wait_ms = 600000;
+    c->max_timeout_s = 3600;
+    snprintf(c->arch, sizeof c->arch, "x86_64");
     config_path(path, sizeof path);
     if (load_file(c, path, err) != 0) {
-        crypto_wipe(c->api_key, sizeof c->api_key);
+        e2b_config_wipe(c);
         return -1;
     }
     if (getenv("E2B_API_KEY") != NULL && getenv("E2B_API_KEY")[0] != '\0') {
@@ -217,34 +238,141 @@ int e2b_config_load(struct e2b_config *c, struct sd_err *err)
             in->api_url[l - 1] = '\0';
         for (size_t l = strlen(in->sandbox_url); l > 0 && in->sandbox_url[l - 1] == '/'; l--)
             in->sandbox_url[l - 1] = '\0';
+        /* An instance without its own key, template or plan uses the config's. */
+        if (in->api_key[0] == '\0' && c->api_key[0]) {
+            memcpy(in->api_key, c->api_key, sizeof in->api_key);
+            snprintf(in->source, sizeof in->source, "%.150s", c->source);
+        }
+        if (in->template_id[0] == '\0')
+            memcpy(in->template_id, c->template_id, sizeof in->template_id);
+        if (in->max_timeout_s == 0)
+            in->max_timeout_s = c->max_timeout_s;
     }
-    if (c->api_key[0] == '\0')
+    for (size_t i = 0; i < c->n; i++)
+        if (c->inst[i].api_key[0] && !key_ok(c->inst[i].api_key)) {
+            char src[sizeof c->inst[i].source];
+            memcpy(src, c->inst[i].source, sizeof src);
+            e2b_config_wipe(c);
+            return sd_err_set(err, SD_EUSAGE,
+                              "the E2B API key from %s is malformed: it must be e2b_ followed by "
+                              "lowercase hex digits",
+                              src);
+        }
+    size_t keyed = 0;
+    for (size_t i = 0; i < c->n; i++)
+        keyed += c->inst[i].api_key[0] != '\0';
+    if (keyed == 0)
         return 0;
-    if (!key_ok(c->api_key)) {
-        crypto_wipe(c->api_key, sizeof c->api_key);
-        return sd_err_set(err, SD_EUSAGE,
-                          "the E2B API key from %s is malformed: it must be e2b_ followed by "
-                          "lowercase hex digits",
-                          c->source);
-    }
+    for (size_t i = 0; i < c->n; i++)
+        if (c->inst[i].api_key[0] == '\0') {
+            e2b_config_wipe(c);
+            return sd_err_set(err, SD_EUSAGE,
+                              "E2B instance \"%s\" has no API key: give it \"apiKey\" in the "
+                              "config file, or set one for all (E2B_API_KEY or \"apiKey\")",
+                              c->inst[i].name);
+        }
     return 1;
+}
+
+static int keychar(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           ch == '_';
+}
+
+static char lower(char ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+}
+
+/* HOW IT WORKS
+ * The message is reduced to its key characters (letters, digits, '_'),
+ * lower-cased, with a map back to where each came from. At every position
+ * we measure the longest run that is also a run of the (lower-cased) secret;
+ * a run of E2B_REDACT_MIN or more is replaced, together with whatever
+ * separators it was split by, in the original. So "E2B_0123ABCD...",
+ * "e2b_0123", "abcd..." and a key spread over JSON strings are all caught,
+ * and an ordinary message (no 8-character run of the key) is left alone. */
+void e2b_redact_secret(const char *secret, char *s)
+{
+    static const char r[] = "[redacted]";
+    size_t kl = secret ? strlen(secret) : 0, sl = strlen(s), nn = 0, out = 0;
+    size_t *map;
+    char *k, *norm, *res;
+
+    if (kl < E2B_REDACT_MIN || sl < E2B_REDACT_MIN)
+        return;
+    k = malloc(kl + 1);
+    norm = malloc(sl + 1);
+    res = malloc(sl + 1);
+    map = malloc(sl * sizeof *map);
+    if (k == NULL || norm == NULL || res == NULL || map == NULL) {
+        /* Cannot look: say nothing rather than risk the secret. */
+        snprintf(s, sl + 1, "%s", sl >= sizeof r - 1 ? r : "");
+        goto out;
+    }
+    for (size_t i = 0; i < kl; i++)
+        k[i] = lower(secret[i]);
+    for (size_t i = 0; i < sl; i++)
+        if (keychar(s[i])) {
+            map[nn] = i;
+            norm[nn++] = lower(s[i]);
+        }
+    size_t from = 0; /* next original byte to copy */
+    for (size_t i = 0; i < nn;) {
+        size_t best = 0;
+        for (size_t j = 0; j + best < kl; j++) {
+            size_t l = 0;
+            while (i + l < nn && j + l < kl && norm[i + l] == k[j + l])
+                l++;
+            if (l > best)
+                best = l;
+        }
+        if (best < E2B_REDACT_MIN) {
+            i++;
+            continue;
+        }
+        size_t a = map[i], b = map[i + best - 1] + 1; /* original span [a, b) */
+        memcpy(res + out, s + from, a - from);
+        out += a - from;
+        if (b - a >= sizeof r - 1) {
+            memcpy(res + out, r, sizeof r - 1);
+            out += sizeof r - 1;
+        } else {
+            memset(res + out, '*', b - a);
+            out += b - a;
+        }
+        from = b;
+        i += best;
+    }
+    memcpy(res + out, s + from, sl - from);
+    out += sl - from;
+    res[out] = '\0';
+    memcpy(s, res, out + 1);
+out:
+    if (k != NULL)
+        crypto_wipe(k, kl);
+    if (norm != NULL)
+        crypto_wipe(norm, sl);
+    if (res != NULL)
+        crypto_wipe(res, sl);
+    free(k);
+    free(norm);
+    free(res);
+    free(map);
 }
 
 void e2b_redact(const struct e2b_config *c, char *s, size_t n)
 {
-    static const char r[] = "[redacted]";
-    size_t kl = strlen(c->api_key), rl = sizeof r - 1;
-    char *p;
-
     (void)n; /* the result is never longer than s */
-    if (kl == 0)
-        return;
-    while ((p = strstr(s, c->api_key)) != NULL) {
-        if (kl >= rl) {
-            memcpy(p, r, rl);
-            memmove(p + rl, p + kl, strlen(p + kl) + 1);
-        } else {
-            memset(p, '*', kl);
-        }
-    }
+    e2b_redact_secret(c->api_key, s);
+    for (size_t i = 0; i < c->n && i < E2B_MAX_INSTANCES; i++)
+        e2b_redact_secret(c->inst[i].api_key, s);
+}
+
+void e2b_config_wipe(struct e2b_config *c)
+{
+    crypto_wipe(c->api_key, sizeof c->api_key);
+    for (size_t i = 0; i < E2B_MAX_INSTANCES; i++)
+        crypto_wipe(c->inst[i].api_key, sizeof c->inst[i].api_key);
 }

@@ -8,9 +8,9 @@
  * connect timeout and http(s) only; a response body is kept up to MAX_BODY
  * bytes (error messages and sandbox lists are small). Control-plane calls
  * (e2b_api_call) carry X-API-Key and honour 429 Retry-After a bounded number
- * of times; envd calls (e2b_envd_call) are routed by header to the sandbox
- * and retry envd's brief 502 "port is not open" while it starts. An error
- * body's message (JSON {"message": ...} or the text) goes into the error,
+ * of times (a 429 without it is E2B's concurrency limit: the caller waits); envd calls
+ * (e2b_envd_call) are routed by header to the sandbox and retry envd's brief 502 "port is not open"
+ * while it starts. An error body's message (JSON {"message": ...} or the text) goes into the error,
  * always through e2b_redact.
  *
  * It calls nothing else of the provider: e2b_process.c and provider_e2b.c
@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,8 +182,9 @@ static void body_message(const struct hres *r, char *out, size_t n)
         snprintf(out, n, "%.*s", (int)(r->body.len > 200 ? 200 : r->body.len), r->body.p);
     else
         snprintf(out, n, "no message");
+    /* A hostile server's text reaches the terminal: no control bytes. */
     for (char *p = out; *p; p++)
-        if (*p == '\n' || *p == '\r')
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = ' ';
     json_decref(j);
 }
@@ -207,6 +209,13 @@ int e2b_status_fail(struct e2b *e, const char *what, const struct hres *r, struc
     if (r->cc != CURLE_OK)
         return e2b_fail(e, err, SD_EENV, "%s: %s: %s", e->cfg.inst[0].name, what, r->cerr);
     body_message(r, m, sizeof m);
+    e2b_redact_secret(r->token, m);
+    if ((r->status == 401 || r->status == 403) && r->envd)
+        return e2b_fail(e, err, SD_EENV,
+                        "%s: %s: the sandbox's envd access token was refused (%ld: %s); the "
+                        "API key was not at fault: the sandbox may have been replaced or its "
+                        "token changed",
+                        e->cfg.inst[0].name, what, r->status, m);
     if (r->status == 401 || r->status == 403)
         return e2b_fail(e, err, SD_EUSAGE,
                         "%s: %s: the E2B API key was refused (%ld: %s); check the key in %s",
@@ -228,10 +237,30 @@ static void sleep_ms(int64_t ms)
         ;
 }
 
-/* A control-plane call: X-API-Key, JSON body, 429 retried after Retry-After
- * (bounded). Returns 0 with r filled (any status), -1 on a transport error. */
+int e2b_sleep_unless(int64_t ms, const _Atomic int *cancel)
+{
+    while (ms > 0) {
+        int64_t step = ms < 100 ? ms : 100;
+        if (cancel != NULL && atomic_load(cancel))
+            return 1;
+        sleep_ms(step);
+        ms -= step;
+    }
+    return cancel != NULL && atomic_load(cancel);
+}
+
 int e2b_api_call(struct e2b *e, const char *method, const char *path, const char *body,
                  struct hres *r)
+{
+    return e2b_api_call_t(e, method, path, body, e->cfg.request_timeout_ms, r);
+}
+
+/* A control-plane call: X-API-Key, JSON body, a 429 with Retry-After retried
+ * after it (bounded), as the SDK does; a 429 without one (E2B's concurrency
+ * limit) is returned to the caller, which decides whether to wait. Returns 0
+ * with r filled (any status), -1 on a transport error. */
+int e2b_api_call_t(struct e2b *e, const char *method, const char *path, const char *body,
+                   int64_t timeout_ms, struct hres *r)
 {
     char url[1024];
     struct curl_slist *h = NULL;
@@ -244,10 +273,10 @@ int e2b_api_call(struct e2b *e, const char *method, const char *path, const char
     h = curl_slist_append(h, "User-Agent: swarmdeck");
     for (int attempt = 0;; attempt++) {
         int64_t wait;
-        rc = http(method, url, h, body, NULL, NULL, e->cfg.request_timeout_ms, r);
-        if (rc != 0 || r->status != 429 || attempt >= e->cfg.max_retries)
+        rc = http(method, url, h, body, NULL, NULL, timeout_ms, r);
+        if (rc != 0 || r->status != 429 || r->retry_after_ms < 0 || attempt >= e->cfg.max_retries)
             break;
-        wait = r->retry_after_ms >= 0 ? r->retry_after_ms : 1000ll << attempt;
+        wait = r->retry_after_ms;
         if (wait > e->cfg.max_retry_after_ms)
             break; /* longer than we are willing to wait: report the 429 */
         e2b_hres_free(r);
@@ -261,6 +290,9 @@ struct curl_slist *e2b_envd_headers(struct sbx *b, struct curl_slist *h)
 {
     if (b->token[0])
         h = e2b_hdr_add(h, "X-Access-Token: %s", b->token);
+    /* envd before 0.4.0 has no default user: name it, as the SDK does. */
+    if (b->basic_user)
+        h = curl_slist_append(h, "Authorization: Basic dXNlcjo="); /* "user:" */
     h = e2b_hdr_add(h, "E2b-Sandbox-Id: %s", b->sbx_id);
     h = curl_slist_append(h, "E2b-Sandbox-Port: " ENVD_PORT);
     h = curl_slist_append(h, "User-Agent: swarmdeck");
@@ -287,6 +319,8 @@ int e2b_envd_call(struct sbx *b, const char *method, const char *path, struct cu
     snprintf(url, sizeof url, "%s%s", b->envd, path);
     for (int attempt = 0;; attempt++) {
         rc = http(method, url, h, body, mime_path, mime_name, timeout_ms, r);
+        r->envd = 1;
+        r->token = b->token;
         if (rc != 0 || !e2b_port_not_open(r) || attempt >= 10)
             break;
         e2b_hres_free(r);

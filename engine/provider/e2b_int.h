@@ -28,6 +28,7 @@
 #define SD_E2B_INT_H
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -36,11 +37,24 @@
 #include "e2b.h"
 
 #define ENVD_PORT "49983"
-#define MAX_EXECS 16
+/* Where the runner template (e2b/template/) puts the runner, relative to the
+ * sandbox user's home (so a double that maps home to a temp dir agrees). */
+#define E2B_TEMPLATE_DIR ".swarmdeck"
+#define MAX_EXECS        16
 
 struct e2b {
-    struct e2b_config cfg; /* a copy holding only our instance as inst[0] */
+    struct e2b_config cfg; /* a copy holding only our instance as inst[0], whose key and
+                              template are also in cfg.api_key and cfg.template_id */
     char owner[80];
+    /* The template's resources, learnt from the first sandbox (GET
+     * /sandboxes/{id}); 0 = not yet known. Under mu. */
+    pthread_mutex_t mu;
+    int tmpl_cpus;
+    int64_t tmpl_mem_mb;
+    /* The runner template's manifest (e2b/template/), read from the first
+     * sandbox: 0 not read yet, 1 the template has none, 2 in manifest. */
+    int manifest_state;
+    json_t *manifest;
 };
 
 struct sbx {
@@ -52,6 +66,14 @@ struct sbx {
     char envd[512];  /* envd base URL */
     char execs[MAX_EXECS][128];
     int nexec;
+    char baked[MAX_EXECS][128]; /* executables the template already holds (not uploaded) */
+    int nbaked;
+    int basic_user;       /* envd older than 0.4.0: send the default user, as the SDK does */
+    int64_t ttl_s;        /* the TTL asked for (clamped to the plan's maximum) */
+    uint64_t ttl_set_ns;  /* when it was last set (monotonic) */
+    int64_t as_limit_kb;  /* RLIMIT_AS for the program (--memory), 0 = none */
+    char limits[200];     /* how --memory/--cpus were mapped, for the isolation report */
+    int64_t created_unix; /* wall clock at create, for the metrics window */
     _Atomic int64_t pid;  /* the process in the sandbox, 0 until started */
     _Atomic int want_sig; /* signal asked for by signal(), 0 = none */
     pthread_mutex_t mu;   /* guards multi */
@@ -74,6 +96,8 @@ struct hres {
     char next_token[512];
     char cerr[CURL_ERROR_SIZE];
     CURLcode cc;
+    int envd;          /* an envd call (its credential is the access token, not the key) */
+    const char *token; /* borrowed: the access token sent, redacted from messages too */
 };
 
 /* A libcurl write callback appending to the struct buf arg. Returns nm * sz
@@ -98,9 +122,11 @@ int e2b_fail(struct e2b *e, struct sd_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Set err from a failed call r for the action `what`: the transport error,
- * a refused key (401/403, SD_EUSAGE), a bad request (400, SD_EUSAGE), rate
- * limiting past the retries (429) or another status, with the server's
- * message. Returns -1. */
+ * a refused credential (401/403, SD_EUSAGE: the API key on the control
+ * plane, the sandbox's envd access token on envd calls), a bad request
+ * (400, SD_EUSAGE), rate limiting past the retries (429) or another status,
+ * with the server's message (control characters replaced, secrets
+ * redacted). Returns -1. */
 int e2b_status_fail(struct e2b *e, const char *what, const struct hres *r, struct sd_err *err);
 
 /* A control-plane call: {api}path with X-API-Key, JSON body (may be NULL),
@@ -110,6 +136,18 @@ int e2b_status_fail(struct e2b *e, const char *what, const struct hres *r, struc
  * Blocks for the request (and the retries' waits). */
 int e2b_api_call(struct e2b *e, const char *method, const char *path, const char *body,
                  struct hres *r);
+
+/* e2b_api_call with its own request timeout (ms). */
+int e2b_api_call_t(struct e2b *e, const char *method, const char *path, const char *body,
+                   int64_t timeout_ms, struct hres *r);
+
+/* DELETE {api}/sandboxes/{sbx_id}: 0 when it is gone (204, or 404 already
+ * gone), -1 otherwise. Blocks. */
+int e2b_kill_sandbox(struct e2b *e, const char *sbx_id);
+
+/* Sleep ms in slices, returning 1 early when *cancel becomes set (cancel may
+ * be NULL), else 0. */
+int e2b_sleep_unless(int64_t ms, const _Atomic int *cancel);
 
 /* Append the headers that route a request to b's envd (access token,
  * sandbox id and port) to h and return the new list. */
@@ -135,5 +173,8 @@ int e2b_envd_call(struct sbx *b, const char *method, const char *path, struct cu
 int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
               struct sbx_exit *ex, struct sd_err *err);
 int e2b_signal(struct sbx *b, int sig);
+/* provider_ops.resume: process.Process/Connect by the tag start gave. */
+int e2b_resume(struct sbx *b, const struct sbx_callbacks *cb, struct sbx_exit *ex,
+               struct sd_err *err);
 
 #endif

@@ -9,8 +9,14 @@
  * the uploads went). The reply is a Connect server stream, decoded
  * incrementally by connect.c from the write callback: the start event
  * (pid), output, keepalives, the end event, the end-stream frame. The
- * transfer runs in a curl multi loop that also sends signals and fetches
- * resource samples (GET {api}/sandboxes/{id}/metrics) every sample_ms.
+ * transfer runs in a curl multi loop that also sends signals, fetches
+ * resource samples (GET {api}/sandboxes/{id}/metrics for the window since
+ * the newest sample) every sample_ms, and keeps the sandbox alive (POST
+ * {api}/sandboxes/{id}/timeout each time half its TTL has passed), each
+ * beside the stream on the same multi handle so none holds the others up.
+ * The process is tagged "swarmdeck-<our id>" so it can be found again by
+ * tag. With --memory the command starts with `ulimit -v`, and executables
+ * the runner template holds are linked instead of uploaded.
  *
  * The command timeout is always explicit (Connect-Timeout-Ms = the
  * deployment's timeout, or none), never the SDK's hidden 60 s default. A
@@ -76,16 +82,24 @@ static int on_frame(void *arg, unsigned flags, const char *payload, size_t len)
     switch (ev.type) {
     case CONNECT_EV_START: {
         struct e2b *e = s->b->p->impl;
-        char iso[400];
+        json_t *iso;
+        char *isos;
         s->got_start = 1;
         s->t_start_ns = sd_mono_ns();
         atomic_store(&s->b->pid, ev.pid);
-        snprintf(iso, sizeof iso,
-                 "{\"instance\":\"%s\",\"provider\":\"e2b\",\"sandbox\":\"%s\",\"template\":\"%s\","
-                 "\"vm\":\"firecracker\"}",
-                 e->cfg.inst[0].name, s->b->sbx_id, e->cfg.template_id);
+        iso = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "instance", e->cfg.inst[0].name,
+                        "region", e->cfg.inst[0].region, "provider", "e2b", "sandbox", s->b->sbx_id,
+                        "template", e->cfg.template_id, "vm", "firecracker", "network",
+                        s->b->spec.internet ? "internet (opted in)" : "none");
+        if (iso != NULL && s->b->limits[0])
+            json_object_set_new(iso, "limits", json_string(s->b->limits));
+        if (iso != NULL && s->b->nbaked > 0) /* not uploaded: the template's checked copy */
+            json_object_set_new(iso, "runner", json_string("template"));
+        isos = iso ? json_dumps(iso, JSON_COMPACT) : NULL;
+        json_decref(iso);
         if (s->cb->started)
-            s->cb->started(s->cb->arg, iso, "microvm");
+            s->cb->started(s->cb->arg, isos ? isos : "{}", "microvm");
+        free(isos);
         break;
     }
     case CONNECT_EV_DATA:
@@ -159,11 +173,26 @@ static void str_arg(struct str *s, const char *t)
     str_add(s, "'", 1);
 }
 
-/* "chmod 0755 'x' && exec 'argv0' 'argv1' ..." or NULL when out of memory. */
+/* "[ln -sf ../.swarmdeck/x x &&] [ulimit -v KB &&] chmod 0755 'x' && exec
+ * 'argv0' 'argv1' ..." or NULL when out of memory. Executables the template
+ * holds are linked from its runner dir instead of uploaded. */
 static char *shell_command(struct sbx *b, char *const argv[])
 {
     struct str s = {0};
 
+    for (int i = 0; i < b->nbaked; i++) {
+        char t[200];
+        snprintf(t, sizeof t, "../" E2B_TEMPLATE_DIR "/%s", b->baked[i]);
+        str_add(&s, "ln -sf", 6);
+        str_arg(&s, t);
+        str_arg(&s, b->baked[i]);
+        str_add(&s, " && ", 4);
+    }
+    if (b->as_limit_kb > 0) {
+        char t[64];
+        snprintf(t, sizeof t, "ulimit -v %lld && ", (long long)b->as_limit_kb);
+        str_add(&s, t, strlen(t));
+    }
     if (b->nexec > 0) {
         str_add(&s, "chmod 0755", 10);
         for (int i = 0; i < b->nexec; i++)
@@ -210,31 +239,91 @@ struct sampler {
     struct curl_slist *hdrs;
     uint64_t next_ns, last_ns;
     double cpu_ms;
+    int64_t last_unix; /* the newest sample's timestampUnix, 0 = none yet */
 };
 
-static void sample_begin(struct sbx *b, CURLM *m, struct sampler *sm)
+/* A control-plane request run beside the stream in its multi handle (so the
+ * stream and signals are never held up by it): the metrics poll and the TTL
+ * refresh. Returns the easy handle (added to m) or NULL. hdrs is made once
+ * and kept in *hdrs (wiped by the caller's e2b_hdrs_free). */
+static CURL *side_begin(struct sbx *b, CURLM *m, const char *path, const char *post,
+                        struct curl_slist **hdrs, struct buf *body)
 {
     struct e2b *e = b->p->impl;
     char url[1024];
+    CURL *h = curl_easy_init();
 
-    snprintf(url, sizeof url, "%s/sandboxes/%s/metrics", e->cfg.inst[0].api_url, b->sbx_id);
-    sm->h = curl_easy_init();
-    if (sm->h == NULL)
-        return;
-    if (sm->hdrs == NULL) {
-        sm->hdrs = e2b_hdr_add(NULL, "X-API-Key: %s", e->cfg.api_key);
-        sm->hdrs = curl_slist_append(sm->hdrs, "Accept: application/json");
+    if (h == NULL)
+        return NULL;
+    snprintf(url, sizeof url, "%s%s", e->cfg.inst[0].api_url, path);
+    if (*hdrs == NULL) {
+        *hdrs = e2b_hdr_add(NULL, "X-API-Key: %s", e->cfg.api_key);
+        *hdrs = curl_slist_append(*hdrs, "Accept: application/json");
+        *hdrs = curl_slist_append(*hdrs, "Content-Type: application/json");
+        *hdrs = curl_slist_append(*hdrs, "User-Agent: swarmdeck");
     }
-    free(sm->body.p);
-    memset(&sm->body, 0, sizeof sm->body);
-    curl_easy_setopt(sm->h, CURLOPT_URL, url);
-    curl_easy_setopt(sm->h, CURLOPT_HTTPHEADER, sm->hdrs);
-    curl_easy_setopt(sm->h, CURLOPT_WRITEFUNCTION, e2b_buf_write);
-    curl_easy_setopt(sm->h, CURLOPT_WRITEDATA, &sm->body);
-    curl_easy_setopt(sm->h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(sm->h, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(sm->h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_multi_add_handle(m, sm->h);
+    free(body->p);
+    memset(body, 0, sizeof *body);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, e2b_buf_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (post != NULL) {
+        curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, post);
+    }
+    curl_multi_add_handle(m, h);
+    return h;
+}
+
+/* The TTL refresh: while the program runs, POST /sandboxes/{id}/timeout
+ * sets the TTL again (counted from now) each time half of it has passed,
+ * so a run longer than the plan's maximum TTL is not killed by it. */
+struct refresher {
+    CURL *h;
+    struct buf body;
+    struct curl_slist *hdrs;
+};
+
+static void refresh_begin(struct sbx *b, CURLM *m, struct refresher *rf)
+{
+    char path[128], post[64];
+
+    snprintf(path, sizeof path, "/sandboxes/%s/timeout", b->sbx_id);
+    snprintf(post, sizeof post, "{\"timeout\":%lld}", (long long)b->ttl_s);
+    rf->h = side_begin(b, m, path, post, &rf->hdrs, &rf->body);
+}
+
+/* A finished refresh: on 204 the TTL counts from now; on anything else the
+ * next loop tries again in a second (a 404 means the sandbox is gone, which
+ * the stream will show). */
+static void refresh_end(struct sbx *b, CURLM *m, struct refresher *rf)
+{
+    long status = 0;
+
+    curl_easy_getinfo(rf->h, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(m, rf->h);
+    curl_easy_cleanup(rf->h);
+    rf->h = NULL;
+    if (status == 204 || status == 200)
+        b->ttl_set_ns = sd_mono_ns();
+    else
+        b->ttl_set_ns += 1000000000ull; /* retry in about a second */
+}
+
+/* Metrics for the window since the newest sample we have (E2B keeps the
+ * sandbox's whole history; asking for all of it each time would grow with
+ * the run). The figures are the whole microVM's, not the program's alone. */
+static void sample_begin(struct sbx *b, CURLM *m, struct sampler *sm)
+{
+    char path[256];
+    int64_t now = sd_now_ms() / 1000;
+
+    snprintf(path, sizeof path, "/sandboxes/%s/metrics?start=%lld&end=%lld", b->sbx_id,
+             (long long)(sm->last_unix ? sm->last_unix : b->created_unix), (long long)now);
+    sm->h = side_begin(b, m, path, NULL, &sm->hdrs, &sm->body);
 }
 
 /* A finished metrics request: the newest SandboxMetric gives memory and the
@@ -256,6 +345,9 @@ static void sample_end(struct sampler *sm, CURLM *m, const struct sbx_callbacks 
         double pct = json_number_value(json_object_get(last, "cpuUsedPct"));
         double cores = json_number_value(json_object_get(last, "cpuCount"));
         double mem = json_number_value(json_object_get(last, "memUsed"));
+        json_int_t ts = json_integer_value(json_object_get(last, "timestampUnix"));
+        if (ts > sm->last_unix)
+            sm->last_unix = ts;
         if (sm->last_ns != 0)
             sm->cpu_ms += pct / 100.0 * (cores > 0 ? cores : 1) * (double)(now - sm->last_ns) / 1e6;
         sm->last_ns = now;
@@ -285,18 +377,48 @@ static int sandbox_gone(struct sbx *b)
     return gone;
 }
 
-int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
-              struct sbx_exit *ex, struct sd_err *err)
+/* The request body of Start: one Connect frame running argv through bash
+ * (shell_command), cwd "swarmdeck", tagged. malloc'ed, or NULL when out of
+ * memory. */
+static unsigned char *start_frame(struct sbx *b, char *const argv[], size_t *flen)
+{
+    char *cmd = shell_command(b, argv), *json = NULL, tag[120];
+    unsigned char *frame = NULL;
+    json_t *req;
+
+    if (cmd == NULL)
+        return NULL;
+    /* The tag names the process so a restarted process can reattach to it
+     * (process.Process/Connect by tag) without knowing its pid. */
+    snprintf(tag, sizeof tag, "swarmdeck-%s", b->id);
+    req = json_pack("{s:{s:s, s:[s, s], s:{s:s, s:s, s:s}, s:s}, s:s, s:b}", "process", "cmd",
+                    "/bin/bash", "args", "-c", cmd, "envs", "PYTHONUNBUFFERED", "1", "LANG",
+                    "C.UTF-8", "TZ", "UTC", "cwd", "swarmdeck", "tag", tag, "stdin", 0);
+    free(cmd);
+    if (req != NULL)
+        json = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    if (json != NULL)
+        frame = connect_frame(0, json, strlen(json), flen);
+    free(json);
+    return frame;
+}
+
+/* Run one process stream: POST {envd}/process.Process/<rpc> with frame (not
+ * freed here), decode it until the program ends, as e2b_start's contract
+ * says. with_timeout: send the deployment's timeout as Connect-Timeout-Ms
+ * (Start; a reattaching Connect inherits the process's own). */
+static int stream_run(struct sbx *b, const char *rpc, const unsigned char *frame, size_t flen,
+                      int with_timeout, const struct sbx_callbacks *cb, struct sbx_exit *ex,
+                      struct sd_err *err)
 {
     struct e2b *e = b->p->impl;
     const char *iname = e->cfg.inst[0].name;
     struct stream s;
     struct sampler sm;
+    struct refresher rf;
     struct curl_slist *h = NULL;
-    char url[1200], *cmd, *json = NULL, cerr[CURL_ERROR_SIZE] = "";
-    unsigned char *frame = NULL;
-    size_t flen = 0;
-    json_t *req;
+    char url[1200], cerr[CURL_ERROR_SIZE] = "";
     CURLM *m;
     CURLcode done = CURLE_OK;
     int running = 1, finished = 0, rc = -1, sent = 0;
@@ -306,29 +428,13 @@ int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
     ex->code = -1;
     memset(&s, 0, sizeof s);
     memset(&sm, 0, sizeof sm);
+    memset(&rf, 0, sizeof rf);
     s.b = b;
     s.cb = cb;
     connect_init(&s.dec, 0);
-    cmd = shell_command(b, argv);
-    if (cmd == NULL)
-        return sd_err_set(err, SD_ENOMEM, "out of memory");
-    req = json_pack("{s:{s:s, s:[s, s], s:{s:s, s:s, s:s}, s:s}, s:b}", "process", "cmd",
-                    "/bin/bash", "args", "-c", cmd, "envs", "PYTHONUNBUFFERED", "1", "LANG",
-                    "C.UTF-8", "TZ", "UTC", "cwd", "swarmdeck", "stdin", 0);
-    free(cmd);
-    if (req != NULL)
-        json = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-    if (json != NULL)
-        frame = connect_frame(0, json, strlen(json), &flen);
-    free(json);
-    if (frame == NULL)
-        return sd_err_set(err, SD_ENOMEM, "out of memory");
-
     s.h = curl_easy_init();
     m = curl_multi_init();
     if (s.h == NULL || m == NULL) {
-        free(frame);
         curl_easy_cleanup(s.h);
         curl_multi_cleanup(m);
         return sd_err_set(err, SD_ENOMEM, "cannot create curl handles");
@@ -337,12 +443,12 @@ int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
     h = curl_slist_append(h, "Content-Type: application/connect+json");
     h = curl_slist_append(h, "Connect-Protocol-Version: 1");
     h = curl_slist_append(h, "Keepalive-Ping-Interval: 50");
-    if (b->spec.timeout_ms > 0) {
+    if (with_timeout && b->spec.timeout_ms > 0) {
         char v[32];
         snprintf(v, sizeof v, "%lld", (long long)b->spec.timeout_ms);
         h = e2b_hdr_add(h, "Connect-Timeout-Ms: %s", v);
     }
-    snprintf(url, sizeof url, "%s/process.Process/Start", b->envd);
+    snprintf(url, sizeof url, "%s/process.Process/%s", b->envd, rpc);
     curl_easy_setopt(s.h, CURLOPT_URL, url);
     curl_easy_setopt(s.h, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(s.h, CURLOPT_POSTFIELDS, (char *)frame);
@@ -379,6 +485,8 @@ int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
                 finished = 1;
             } else if (msg->easy_handle == sm.h) {
                 sample_end(&sm, m, cb);
+            } else if (msg->easy_handle == rf.h) {
+                refresh_end(b, m, &rf);
             }
         }
         if (finished)
@@ -397,6 +505,8 @@ int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
                 send_signal(b, SIGKILL);
             }
         }
+        if (rf.h == NULL && (int64_t)(now - b->ttl_set_ns) >= b->ttl_s * 500000000ll)
+            refresh_begin(b, m, &rf);
         if (s.got_start && sm.h == NULL && now >= sm.next_ns) {
             sm.next_ns = now + (uint64_t)e->cfg.sample_ms * 1000000ull;
             sample_begin(b, m, &sm);
@@ -412,18 +522,24 @@ int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
     }
     e2b_hdrs_free(sm.hdrs);
     free(sm.body.p);
+    if (rf.h != NULL) {
+        curl_multi_remove_handle(m, rf.h);
+        curl_easy_cleanup(rf.h);
+    }
+    e2b_hdrs_free(rf.hdrs);
+    free(rf.body.p);
     curl_multi_remove_handle(m, s.h);
     if (s.status == 0)
         curl_easy_getinfo(s.h, CURLINFO_RESPONSE_CODE, &s.status);
     curl_easy_cleanup(s.h);
     curl_multi_cleanup(m);
     e2b_hdrs_free(h);
-    free(frame);
     ex->wall_ms = (int64_t)((sd_mono_ns() - (s.t_start_ns ? s.t_start_ns : t0)) / 1000000);
     ex->cpu_ms = (int64_t)sm.cpu_ms;
 
     if (s.status != 0 && s.status != 200) {
-        struct hres r = {.status = s.status, .body = s.errbody, .cc = CURLE_OK};
+        struct hres r = {
+            .status = s.status, .body = s.errbody, .cc = CURLE_OK, .envd = 1, .token = b->token};
         const char *what = "start";
         if (s.status == 502 && s.errbody.p && strstr(s.errbody.p, "not found"))
             e2b_fail(e, err, SD_EENV, "%s: sandbox gone: the sandbox was not found (502)", iname);
@@ -476,6 +592,43 @@ out:
     connect_event_clear(&s.end);
     connect_free(&s.dec);
     free(s.errbody.p);
+    return rc;
+}
+
+int e2b_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
+              struct sbx_exit *ex, struct sd_err *err)
+{
+    size_t flen = 0;
+    unsigned char *frame = start_frame(b, argv, &flen);
+    int rc;
+
+    if (frame == NULL) {
+        memset(ex, 0, sizeof *ex);
+        ex->code = -1;
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    }
+    rc = stream_run(b, "Start", frame, flen, 1, cb, ex, err);
+    free(frame);
+    return rc;
+}
+
+int e2b_resume(struct sbx *b, const struct sbx_callbacks *cb, struct sbx_exit *ex,
+               struct sd_err *err)
+{
+    char json[200];
+    size_t flen = 0;
+    unsigned char *frame;
+    int rc;
+
+    snprintf(json, sizeof json, "{\"process\":{\"tag\":\"swarmdeck-%s\"}}", b->id);
+    frame = connect_frame(0, json, strlen(json), &flen);
+    if (frame == NULL) {
+        memset(ex, 0, sizeof *ex);
+        ex->code = -1;
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    }
+    rc = stream_run(b, "Connect", frame, flen, 0, cb, ex, err);
+    free(frame);
     return rc;
 }
 

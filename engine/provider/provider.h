@@ -31,10 +31,20 @@ struct sbx_spec {
     int64_t memory_mb;  /* 0 = none */
     double cpus;        /* 0 = none */
     int pids;           /* 0 = provider default */
+    int64_t disk_mb;    /* size cap of the sandbox's writable work dir; 0 = provider default */
     int strict;         /* refuse to run with degraded isolation */
     int unsandboxed;    /* explicit opt-in to no isolation (local only) */
     int64_t traj_id;    /* for the provider's own bookkeeping (metadata) */
     int64_t run_id;     /* the run it belongs to, 0 = none (metadata) */
+    int internet;       /* explicit opt-in to outside network (E2B only; local never has one) */
+    /* Set when the deployment is cancelled; a create that waits (for E2B
+     * capacity) polls it and gives up. May be NULL. */
+    const _Atomic int *cancel;
+    /* Called by create, on its thread, with what it is waiting for ("waiting
+     * for E2B capacity ..."), and with NULL when it no longer waits. May be
+     * NULL. */
+    void (*note)(void *arg, const char *status);
+    void *note_arg;
 };
 
 struct sbx_exit {
@@ -43,10 +53,13 @@ struct sbx_exit {
     int timed_out;    /* the provider's wall-clock limit fired */
     int oom;          /* the memory limit killed it */
     int setup_failed; /* the sandbox never ran the program (provider fault) */
+    int disk_full;    /* the work dir reached its size or inode cap (SBX_DISK_FULL_*), or 0 */
     int64_t mem_peak_kb;
     int64_t cpu_ms;
     int64_t wall_ms;
 };
+
+enum { SBX_DISK_FULL_BYTES = 1, SBX_DISK_FULL_INODES = 2 };
 
 struct sbx_callbacks {
     /* A chunk of output, stream 1 = stdout, 2 = stderr. data is only valid
@@ -81,11 +94,22 @@ struct provider_ops {
      * helper, or 0). */
     int (*lease_info)(struct sbx *b, int *pid, uint64_t *pid_start, char *workdir, size_t n);
     void (*free)(struct provider *p);
+    /* Optional (NULL: the provider cannot). Reattach to a sandbox a previous
+     * process of ours left running, named by the workdir its lease_info gave
+     * and spec (spec->id its sandbox id): *out is a live sandbox again, on
+     * which resume streams the program's output from now until it ends, as
+     * start does (output made while nobody was attached is lost). destroy
+     * it after. Return 0, or -1 with err set (SD_EFAIL: it is gone). */
+    int (*reattach)(struct provider *p, const struct sbx_spec *spec, const char *workdir,
+                    struct sbx **out, struct sd_err *err);
+    int (*resume)(struct sbx *b, const struct sbx_callbacks *cb, struct sbx_exit *ex,
+                  struct sd_err *err);
 };
 
 struct provider {
     const struct provider_ops *ops;
-    char name[32]; /* instance name, e.g. "local", "e2b" */
+    char name[32];   /* instance name, e.g. "local", "e2b" */
+    char region[32]; /* where it runs, e.g. an E2B region's label; "" = none said */
     void *impl;
 };
 

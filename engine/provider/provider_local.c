@@ -13,8 +13,10 @@
  *            sees POLLHUP and tears its sandbox down.
  * start() polls the three pipes until all reach EOF, then reaps the helper.
  *
- * A sandbox's work dir is <root>/<id> (root is 0711), mode 0700, bound read-write at /work
- * inside; upload hard-links (or copies) files into it.
+ * A sandbox's work dir is <root>/<id> (root is 0711), mode 0700; upload copies files into it
+ * (never a hard link, and never over an existing name). Inside, /work is a tmpfs of the spec's
+ * disk cap with these files bound read-only into it, so a strategy writes nothing on the
+ * host's disk (docs/sandbox.md).
  *
  * Thread safety: a struct sbx is driven by one worker thread; signal() may be
  * called from any thread (it reads the helper pid atomically).
@@ -33,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -100,31 +104,61 @@ static int local_create(struct provider *p, const struct sbx_spec *spec, struct 
     return 0;
 }
 
-static int copy_file(const char *src, const char *dst, int mode, struct sd_err *err)
+/* Copy src to dst, a new file (O_EXCL: an existing name is refused, never opened, so no
+ * upload can write through an earlier one to a file of the operator's). The copy is a
+ * reflink where the file system offers one, else copy_file_range, else read/write. Only a
+ * regular file is read (O_NONBLOCK: a FIFO in its place never blocks us). Returns 0, or -1
+ * with err set (SD_EUSAGE for a bad source or a duplicate name, SD_EENV for a write error);
+ * a partial dst is removed. */
+static int copy_file(const char *src, const char *dst, const char *name, int mode,
+                     struct sd_err *err)
 {
     char buf[65536];
+    struct stat st;
     int in, out, rc = 0;
-    ssize_t n;
+    ssize_t n = 0;
 
-    in = open(src, O_RDONLY | O_CLOEXEC);
+    in = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (in < 0)
         return sd_err_set(err, SD_EUSAGE, "cannot read %s: %s", src, strerror(errno));
-    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (out < 0) {
+    if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(in);
-        return sd_err_set(err, SD_EENV, "cannot write %s: %s", dst, strerror(errno));
+        return sd_err_set(err, SD_EUSAGE, "cannot upload %s: not a regular file", src);
     }
-    while ((n = read(in, buf, sizeof buf)) > 0) {
-        if (write(out, buf, (size_t)n) != n) {
-            rc = sd_err_set(err, SD_EENV, "cannot write %s: %s", dst, strerror(errno));
-            break;
+    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        if (e == EEXIST)
+            return sd_err_set(err, SD_EUSAGE,
+                              "two files would be uploaded as \"%s\" (a strategy's files need "
+                              "distinct names, and none may be named data.csv)",
+                              name);
+        return sd_err_set(err, SD_EENV, "cannot write %s: %s", dst, strerror(e));
+    }
+    if (ioctl(out, FICLONE, in) != 0) {
+        off_t left = st.st_size;
+        while (left > 0 && (n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0)) > 0)
+            left -= n;
+        if (left > 0 && lseek(in, 0, SEEK_SET) == 0 && ftruncate(out, 0) == 0 &&
+            lseek(out, 0, SEEK_SET) == 0) {
+            while ((n = read(in, buf, sizeof buf)) > 0) {
+                if (write(out, buf, (size_t)n) != n) {
+                    rc = sd_err_set(err, SD_EENV, "cannot write %s: %s", dst, strerror(errno));
+                    break;
+                }
+            }
+            if (n < 0)
+                rc = sd_err_set(err, SD_EENV, "cannot read %s: %s", src, strerror(errno));
         }
     }
-    if (n < 0)
-        rc = sd_err_set(err, SD_EENV, "cannot read %s: %s", src, strerror(errno));
     close(in);
+    if (fchmod(out, (mode_t)mode) != 0 && rc == 0)
+        rc = sd_err_set(err, SD_EENV, "cannot chmod %s: %s", dst, strerror(errno));
     if (close(out) != 0 && rc == 0)
         rc = sd_err_set(err, SD_EENV, "cannot write %s: %s", dst, strerror(errno));
+    if (rc != 0)
+        unlink(dst);
     return rc;
 }
 
@@ -134,19 +168,13 @@ static int local_upload(struct sbx *b, const char *local_path, const char *name,
     char dst[1024];
     int mode = executable ? 0755 : 0644;
 
-    if (strchr(name, '/') != NULL || strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
+    if (strchr(name, '/') != NULL || strcmp(name, "..") == 0 || strcmp(name, ".") == 0 ||
+        name[0] == '\0')
         return sd_err_set(err, SD_EUSAGE, "invalid upload name \"%s\"", name);
     snprintf(dst, sizeof dst, "%s/%s", b->workdir, name);
-    /* A hard link is free; the payload cannot change it (owned by us, and
-     * the sandbox's uid is unprivileged). Copy when the link is refused
-     * (another file system, or a source we do not own the mode of). */
-    if (link(local_path, dst) == 0) {
-        struct stat st;
-        if (stat(dst, &st) == 0 && (st.st_mode & 0777) == (unsigned)mode)
-            return 0;
-        unlink(dst);
-    }
-    return copy_file(local_path, dst, mode, err);
+    /* Always a copy, never a hard link: a link shares the inode with the operator's file, so
+     * anything that wrote to the name in the work dir wrote to the original. */
+    return copy_file(local_path, dst, name, mode, err);
 }
 
 /* Parse one status line from the helper. */
@@ -182,6 +210,12 @@ static void status_line(const struct sbx_callbacks *cb, struct sbx_exit *ex, con
         ex->mem_peak_kb = json_integer_value(json_object_get(j, "mem_peak_kb"));
         ex->cpu_ms = json_integer_value(json_object_get(j, "cpu_ms"));
         ex->wall_ms = json_integer_value(json_object_get(j, "wall_ms"));
+        {
+            const char *full = json_string_value(json_object_get(j, "disk_full"));
+            ex->disk_full = full == NULL                  ? 0
+                            : strcmp(full, "inodes") == 0 ? SBX_DISK_FULL_INODES
+                                                          : SBX_DISK_FULL_BYTES;
+        }
         *got_exit = 1;
     }
     json_decref(j);
@@ -217,6 +251,10 @@ static int build_argv(struct sbx *b, char *const argv[], char ***out)
     if (b->spec.cpus > 0) {
         ARG(xstrdup("--cpus"));
         ARG(xasprintf("%g", b->spec.cpus));
+    }
+    if (b->spec.disk_mb > 0) {
+        ARG(xstrdup("--disk-mb"));
+        ARG(xasprintf("%lld", (long long)b->spec.disk_mb));
     }
     if (b->spec.pids > 0) {
         ARG(xstrdup("--pids"));
@@ -393,11 +431,12 @@ static int local_destroy(struct sbx *b)
     pid = atomic_load(&b->pid);
     if (pid > 0)
         kill(pid, SIGKILL);
-    /* The work dir holds only what we uploaded and what the payload wrote
-     * (no mounts remain: they lived in the sandbox's mount namespace). */
-    sd_rm_rf(b->workdir);
+    /* The work dir holds what we uploaded, and what the payload wrote when it ran without a
+     * mount namespace (else it wrote to its own tmpfs /work). Any tree, no recursion; what
+     * cannot be removed is reported (-1), never fatal. */
+    int rc = sd_rm_rf(b->workdir) == 0 ? 0 : -1;
     free(b);
-    return 0;
+    return rc;
 }
 
 static int local_lease_info(struct sbx *b, int *pid, uint64_t *pid_start, char *workdir, size_t n)

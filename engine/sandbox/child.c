@@ -12,16 +12,19 @@
  *      before the prctl is noticed, one that dies after it kills us (getppid() is 0 in a new
  *      pid namespace, so the pipe is the re-check)
  *   4. the root: / MS_REC|MS_PRIVATE, a 1 MiB tmpfs, ro /usr with bin/lib/lib64/sbin symlinks,
- *      /dev/{null,zero,urandom}, a 64 MiB tmpfs /tmp, the work dir rw at /work, --ro-bind
- *      extras, a fresh /proc (sys, sysrq-trigger, irq, bus read-only), pivot_root, detach the
- *      old root, remount / read-only
+ *      /dev/{null,zero,urandom}, a 64 MiB tmpfs /tmp, /work a tmpfs capped at --disk-mb and
+ *      --disk-inodes with the uploaded files bound read-only into it, --ro-bind extras, a
+ *      fresh /proc (sys, sysrq-trigger, irq, bus read-only), pivot_root, detach the old root,
+ *      remount / read-only
  *   5. lo up, hostname, nice, rlimits, setsid
  *   6. drop the bounding set and ambient caps, switch to the run uid/gid (clears the caps),
- *      no_new_privs: the init keeps no privilege either
+ *      no_new_privs: the init keeps no privilege either; then PR_SET_PDEATHSIG again, since
+ *      the uid switch cleared it, and the go pipe re-checked for a helper that died meanwhile
  *   7. fork the payload: stdin /dev/null, default signals, seccomp last, close_range, execve
  *   8. the init waits: SIGTERM/SIGINT/SIGHUP are forwarded to the whole namespace, every child
- *      is reaped, and when the payload exits its wait status goes to the helper and the init
- *      exits, which makes the kernel kill whatever the payload left behind
+ *      is reaped, /work is checked for its caps every 250 ms, and when the payload exits its
+ *      wait status and whether /work was ever full go to the helper and the init exits, which
+ *      makes the kernel kill whatever the payload left behind
  *
  * Failures before execve are sent as one struct sbx_report on the CLOEXEC report pipe, so the
  * helper reads EOF exactly when the payload's image was exec'd, and a record otherwise. After
@@ -29,6 +32,7 @@
  * malloc-free libc (no raise/abort: glibc's cached tid belongs to the helper).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -167,6 +171,47 @@ static const char *host(const char *path, char *buf, size_t len)
     return buf;
 }
 
+/* /work: a tmpfs capped at --disk-mb bytes and --disk-inodes inodes, owned by the run uid, so
+ * what a payload writes never reaches the host's disk and vanishes with the mount namespace
+ * (nothing is left for the engine to remove). Every regular file the engine uploaded into the
+ * host work dir is bound read-only onto an empty file of the same name: the payload reads
+ * them in place, cannot change them, and they do not count against the cap. The host dir is
+ * read with getdents64 into a stack buffer (no malloc after the raw clone). Called with the
+ * old root at /oldroot and the new root as cwd. */
+static void setup_work(const struct sbx_config *c)
+{
+    char opts[128], h[PATH_MAX + 16], src[PATH_MAX + 300], dst[300];
+    char buf[4096] __attribute__((aligned(8)));
+    ssize_t n;
+
+    snprintf(opts, sizeof opts, "size=%llum,nr_inodes=%llu,mode=0700,uid=%u,gid=%u",
+             (unsigned long long)c->disk_mb, (unsigned long long)c->disk_inodes,
+             (unsigned)c->run_uid, (unsigned)c->run_uid);
+    CHECK(mount("tmpfs", "work", "tmpfs", MS_NOSUID | MS_NODEV, opts), "tmpfs /work");
+    host(c->workdir, h, sizeof h);
+    int dfd = open(h, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK(dfd, c->workdir);
+    while ((n = getdents64(dfd, buf, sizeof buf)) > 0) {
+        for (ssize_t off = 0; off < n;) {
+            struct dirent64 *e = (struct dirent64 *)(void *)(buf + off);
+            struct stat sb;
+            off += e->d_reclen;
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+                fstatat(dfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
+                continue;
+            if (snprintf(dst, sizeof dst, "work/%s", e->d_name) >= (int)sizeof dst)
+                fail(SBX_REP_SETUP, "upload name too long", ENAMETOOLONG);
+            int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            CHECK(fd, "upload mount point in /work");
+            close(fd);
+            snprintf(src, sizeof src, "%s/%s", h, e->d_name);
+            bind_ro_rw(src, dst, true, MS_NOSUID | MS_NODEV);
+        }
+    }
+    CHECK(n, "read the work dir");
+    close(dfd);
+}
+
 static void setup_root(const struct sbx_config *c)
 {
     static const char *const devs[] = {"null", "zero", "urandom"};
@@ -203,9 +248,14 @@ static void setup_root(const struct sbx_config *c)
         CHECK(mount(src, dst, NULL, MS_BIND, NULL), src);
     }
     CHECK(mkdir("tmp", 01777), "mkdir tmp");
-    CHECK(mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777"), "tmpfs /tmp");
+    {
+        char opts[96];
+        snprintf(opts, sizeof opts, "size=64m,nr_inodes=%llu,mode=1777",
+                 (unsigned long long)c->disk_inodes);
+        CHECK(mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts), "tmpfs /tmp");
+    }
     CHECK(mkdir("work", 0755), "mkdir work");
-    bind_ro_rw(host(c->workdir, h, sizeof h), "work", false, MS_NOSUID | MS_NODEV);
+    setup_work(c);
     for (int i = 0; i < c->nbinds; i++) {
         struct stat sb;
         const char *rel = c->binds[i].dst + 1; /* validated absolute at parse time */
@@ -293,8 +343,13 @@ static void drop_privileges(const struct sbx_config *c)
     CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
 }
 
-static void __attribute__((noreturn)) payload(struct sbx_config *c, const sigset_t *oldmask)
+static void __attribute__((noreturn))
+payload(struct sbx_config *c, const sigset_t *oldmask, pid_t init)
 {
+    /* Without a pid namespace the init's death does not end the payload: die with it. */
+    CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "payload pdeathsig");
+    if (getppid() != init)
+        _exit(SBX_EXIT_SETUP);
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
     sigprocmask(SIG_SETMASK, oldmask, NULL);
@@ -323,6 +378,17 @@ static void __attribute__((noreturn)) payload(struct sbx_config *c, const sigset
         errno = err;
     }
     fail(SBX_REP_EXEC, prog, errno);
+}
+
+/* Which caps /work (the cwd) has reached: SBX_DISK_BYTES when no block is free,
+ * SBX_DISK_INODES when no inode is; tmpfs allocates whole pages, so a write that met ENOSPC
+ * leaves no free block. 0 when neither or unknown. */
+static int work_full(void)
+{
+    struct statvfs sv;
+    if (statvfs(".", &sv) < 0)
+        return 0;
+    return (sv.f_bavail == 0 ? SBX_DISK_BYTES : 0) | (sv.f_favail == 0 ? SBX_DISK_INODES : 0);
 }
 
 void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result_fd)
@@ -363,9 +429,17 @@ void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     if (!c->unsandboxed)
         drop_privileges(c);
+    /* The uid switch just cleared the parent-death signal (the kernel resets it whenever the
+     * effective ids change, commit_creds): set it again now that no id change follows, so a
+     * SIGKILLed helper still takes the whole sandbox with it. */
+    CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig after the uid switch");
 
-    /* The second go byte: the helper has attached us to every cgroup. */
+    /* The second go byte: the helper has attached us to every cgroup. EOF, or a hang-up seen
+     * after the byte (the helper died before the prctl above could arm), ends the sandbox. */
     if (read(release_fd, &go, 1) != 1)
+        _exit(SBX_EXIT_SETUP);
+    pf.revents = 0;
+    if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR)))
         _exit(SBX_EXIT_SETUP);
     close(release_fd);
 
@@ -378,16 +452,23 @@ void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result
     /* The helper blocked these already; the payload gets an empty mask. */
     sigprocmask(SIG_BLOCK, &set, &old);
     sigemptyset(&old);
+    pid_t init = getpid();
     pid_t pid = fork();
     CHECK(pid, "fork payload");
     if (pid == 0)
-        payload(c, &old);
+        payload(c, &old, init);
     close(rep_fd);
 
-    bool pid1 = getpid() == 1, forwarded = false;
+    /* /work is the sandbox's own tmpfs only with a mount namespace: watch it for its caps. */
+    bool watch = (c->clone_flags & CLONE_NEWNS) && !c->unsandboxed;
+    int disk_full = 0;
+    bool pid1 = init == 1, forwarded = false;
     for (;;) {
         siginfo_t si;
-        int s = sigwaitinfo(&set, &si);
+        static const struct timespec tick = {0, 250000000};
+        int s = watch ? sigtimedwait(&set, &si, &tick) : sigwaitinfo(&set, &si);
+        if (watch)
+            disk_full |= work_full();
         if (s < 0)
             continue;
         if (s != SIGCHLD) {
@@ -407,7 +488,8 @@ void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result
         while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
             if (w != pid)
                 continue;
-            if (write(result_fd, &st, sizeof st) < 0) {
+            struct sbx_result res = {.status = st, .disk_full = disk_full};
+            if (write(result_fd, &res, sizeof res) < 0) {
                 /* the helper reads the wait status; without it it reports the init's */
             }
             _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));

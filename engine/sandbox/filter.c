@@ -6,7 +6,8 @@
  * clone3 answered with ENOSYS so libc falls back to clone, whose flags can be inspected) plus
  * the kernel attack surface a trading strategy never needs: bpf, userfaultfd, io_uring,
  * perf_event_open, kexec, module loading, ptrace and clock setting. Blocked calls fail with
- * EPERM. When the host gives no network namespace, AF_INET/AF_INET6 sockets are denied too.
+ * EPERM. Socket families are an allow-list (add_socket_families: AF_UNIX, AF_INET, AF_INET6,
+ * NETLINK_ROUTE); when the host gives no network namespace, AF_INET/AF_INET6 are denied too.
  *
  * The filter is compiled to classic BPF once in the helper, before clone, so the child only
  * issues one prctl (no allocation, no libseccomp code after fork). The native arch plus x86 and
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/netlink.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -95,12 +97,87 @@ static int add(scmp_filter_ctx ctx, const char *name, int err, unsigned n, struc
     return rc == -EDOM || rc == -EOPNOTSUPP ? 0 : rc;
 }
 
+/* Socket families: an allow-list inside the deny-list. A strategy needs AF_UNIX, AF_INET and
+ * AF_INET6 (confined to the sandbox's empty network namespace, or denied above when there is
+ * none) and AF_NETLINK with NETLINK_ROUTE only (glibc's getaddrinfo and getifaddrs ask it for
+ * the interfaces). Everything else fails with EAFNOSUPPORT, as if the kernel lacked it: that
+ * closes AF_VSOCK (a VM's vsock port space is not namespaced: connects leave the sandbox),
+ * AF_PACKET, the other netlink protocols (NETLINK_KOBJECT_UEVENT is not namespaced; audit,
+ * netfilter, generic netlink reach kernel code) and every rarely used family, and it stops the
+ * kernel from autoloading a family's module on demand. References: Docker's default seccomp
+ * profile (denies AF_VSOCK, allows the rest) and Flatpak's (allows unix, inet, inet6, netlink);
+ * nsjail ships no default filter. The domain is an int: the comparisons look at the low 32 bits
+ * (MASKED_EQ) or treat any high bit as out of range (GE), so no high-bit encoding of a denied
+ * family gets through. socketpair only ever needs AF_UNIX. For the x86-64 and x32 ABIs;
+ * the 32-bit x86 ABI gets add_socket_x86 instead. */
+static int add_socket_families(scmp_filter_ctx ctx)
+{
+    const uint32_t mask = 0xFFFFFFFFu;
+    int rc;
+
+    for (int fam = 0; fam <= AF_NETLINK; fam++) {
+        if (fam == AF_UNIX || fam == AF_INET || fam == AF_INET6 || fam == AF_NETLINK)
+            continue;
+        if ((rc = add(ctx, "socket", EAFNOSUPPORT, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, fam))) < 0)
+            return rc;
+    }
+    if ((rc = add(ctx, "socket", EAFNOSUPPORT, 1, SCMP_A0(SCMP_CMP_GE, AF_NETLINK + 1))) < 0)
+        return rc;
+    /* AF_NETLINK with any protocol but NETLINK_ROUTE (0). */
+    int nr = seccomp_syscall_resolve_name("socket");
+    if (nr != __NR_SCMP_ERROR) {
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT), nr, 2,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, mask, AF_NETLINK),
+                              SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE));
+        if (rc < 0 && rc != -EDOM && rc != -EOPNOTSUPP)
+            return rc;
+    }
+    if ((rc = add(ctx, "socketpair", EAFNOSUPPORT, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, 0))) < 0)
+        return rc;
+    return add(ctx, "socketpair", EAFNOSUPPORT, 1, SCMP_A0(SCMP_CMP_GE, AF_UNIX + 1));
+}
+
+/* The 32-bit x86 ABI (a payload may exec a 32-bit binary it wrote): the socketcall
+ * multiplexer passes its arguments in memory, where seccomp cannot see them, so it is answered
+ * ENOSYS; the direct socket and socketpair calls are denied whatever the family. No 32-bit
+ * program needs a socket in a sandbox. socketcall goes first: libseccomp then adds the direct
+ * calls as they are instead of translating them to socketcall rules. */
+static int add_socket_x86(scmp_filter_ctx ctx)
+{
+    static const struct scmp_arg_cmp none;
+    int rc;
+    if ((rc = add(ctx, "socketcall", ENOSYS, 0, none)) < 0 ||
+        (rc = add(ctx, "socket", EAFNOSUPPORT, 0, none)) < 0)
+        return rc;
+    return add(ctx, "socketpair", EAFNOSUPPORT, 0, none);
+}
+
+/* The rules every ABI gets: the deny list, clone(CLONE_NEWUSER), TIOCSTI/TIOCLINUX and the
+ * personality. Returns 0 or a negative errno. */
+static int add_common(scmp_filter_ctx ctx)
+{
+    static const struct scmp_arg_cmp none;
+    int rc;
+
+    for (size_t i = 0; i < sizeof deny / sizeof deny[0]; i++)
+        if ((rc = add(ctx, deny[i].name, deny[i].err, 0, none)) < 0)
+            return rc;
+    if ((rc = add(ctx, "clone", EPERM, 1,
+                  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))) < 0)
+        return rc;
+    if ((rc = add(ctx, "ioctl", EPERM, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, TIOCSTI))) < 0)
+        return rc;
+    if ((rc = add(ctx, "ioctl", EPERM, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, TIOCLINUX))) < 0)
+        return rc;
+    /* Only the Linux personality (and the query); others re-enable odd kernel paths. */
+    return add(ctx, "personality", EPERM, 1, SCMP_A0(SCMP_CMP_NE, 0));
+}
+
 int sbx_filter_build(struct sbx_config *c, char *err, size_t errlen)
 {
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW), ctx32 = NULL;
     int rc = 0, memfd = -1;
     const char *what = "seccomp_init";
-    struct scmp_arg_cmp none = {0};
 
     if (!ctx) {
         rc = -ENOMEM;
@@ -108,32 +185,41 @@ int sbx_filter_build(struct sbx_config *c, char *err, size_t errlen)
     }
     what = "seccomp arch";
     /* The payload may exec 32-bit binaries; the list must hold on every ABI the kernel
-     * accepts from a x86-64 process. */
+     * accepts from a x86-64 process. x32 shares the x86-64 rules; x86 has its own filter
+     * (add_socket_x86), merged in below. */
     if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
-        if ((rc = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && rc != -EEXIST)
-            goto out;
         if ((rc = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && rc != -EEXIST)
+            goto out;
+        ctx32 = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx32) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        if ((rc = seccomp_arch_add(ctx32, SCMP_ARCH_X86)) < 0 ||
+            (rc = seccomp_arch_remove(ctx32, SCMP_ARCH_NATIVE)) < 0)
             goto out;
     }
     what = "seccomp rule";
-    for (size_t i = 0; i < sizeof deny / sizeof deny[0]; i++)
-        if ((rc = add(ctx, deny[i].name, deny[i].err, 0, none)) < 0)
-            goto out;
-    if ((rc = add(ctx, "clone", EPERM, 1,
-                  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))) < 0)
-        goto out;
-    if ((rc = add(ctx, "ioctl", EPERM, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, TIOCSTI))) < 0)
-        goto out;
-    if ((rc = add(ctx, "ioctl", EPERM, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, TIOCLINUX))) < 0)
-        goto out;
-    /* Only the Linux personality (and the query); others re-enable odd kernel paths. */
-    if ((rc = add(ctx, "personality", EPERM, 1, SCMP_A0(SCMP_CMP_NE, 0))) < 0)
+    if ((rc = add_common(ctx)) < 0)
         goto out;
     if (c->inet_filter) {
-        if ((rc = add(ctx, "socket", EPERM, 1, SCMP_A0(SCMP_CMP_EQ, AF_INET))) < 0)
+        if ((rc = add(ctx, "socket", EPERM, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_INET))) <
+            0)
             goto out;
-        if ((rc = add(ctx, "socket", EPERM, 1, SCMP_A0(SCMP_CMP_EQ, AF_INET6))) < 0)
+        if ((rc = add(ctx, "socket", EPERM, 1,
+                      SCMP_A0(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_INET6))) < 0)
             goto out;
+    }
+    if ((rc = add_socket_families(ctx)) < 0)
+        goto out;
+    if (ctx32) {
+        what = "seccomp x86 rule";
+        if ((rc = add_socket_x86(ctx32)) < 0 || (rc = add_common(ctx32)) < 0)
+            goto out;
+        what = "seccomp merge";
+        if ((rc = seccomp_merge(ctx, ctx32)) < 0)
+            goto out;
+        ctx32 = NULL; /* the merge released it */
     }
 
     /* Export to memory through a memfd: libseccomp 2.5 has no in-memory export. */
@@ -169,6 +255,8 @@ out:
         close(memfd);
     if (ctx)
         seccomp_release(ctx);
+    if (ctx32)
+        seccomp_release(ctx32);
     if (rc < 0)
         snprintf(err, errlen, "%s: %s", what, strerror(-rc));
     return rc < 0 ? -1 : 0;

@@ -153,6 +153,18 @@ static void opt_pids(const char *o, const char *v)
     if (!cfg.pids)
         die("%s: must be at least 1", o);
 }
+static void opt_disk(const char *o, const char *v)
+{
+    cfg.disk_mb = parse_u64(o, v, 1ull << 20);
+    if (!cfg.disk_mb)
+        die("%s: must be at least 1", o);
+}
+static void opt_disk_inodes(const char *o, const char *v)
+{
+    cfg.disk_inodes = parse_u64(o, v, 1ull << 30);
+    if (cfg.disk_inodes < 64)
+        die("%s: must be at least 64", o);
+}
 static void opt_nice(const char *o, const char *v)
 {
     char *end;
@@ -203,6 +215,8 @@ static const struct option_entry {
     {"--memory-mb", "N", opt_memory, "memory limit (cgroup; fallback RLIMIT_AS, reported)"},
     {"--cpus", "F", opt_cpus, "CPU limit in cores; 0 = none"},
     {"--pids", "N", opt_pids, "pids limit (default 256)"},
+    {"--disk-mb", "N", opt_disk, "size cap of the writable /work, a tmpfs (default 256)"},
+    {"--disk-inodes", "N", opt_disk_inodes, "inode cap of /work and /tmp (default 65536)"},
     {"--nice", "N", opt_nice, "niceness of the sandbox (default 10)"},
     {"--uid-base", "N", opt_uid_base,
      "root only: outside base of the inside range (default 100000)"},
@@ -382,6 +396,8 @@ int main(int argc, char **argv)
     }
     cfg.grace_ms = 1000;
     cfg.pids = 256;
+    cfg.disk_mb = 256;
+    cfg.disk_inodes = 65536;
     cfg.nice = 10;
     cfg.uid_base = 100000;
     parse(argc, argv);
@@ -587,10 +603,10 @@ int main(int argc, char **argv)
     uint64_t wall = now_ns() - t0;
 
     /* The payload's own status from the init; if the init was killed, its status. */
-    int st = init_status;
-    bool have = read(res[0], &st, sizeof st) == (ssize_t)sizeof st;
-    if (!have)
-        st = init_status;
+    struct sbx_result res_msg = {.status = init_status};
+    if (read(res[0], &res_msg, sizeof res_msg) != (ssize_t)sizeof res_msg)
+        res_msg = (struct sbx_result){.status = init_status};
+    int st = res_msg.status;
     if (!(cfg.clone_flags & CLONE_NEWPID))
         kill(-pid, SIGKILL); /* leftovers of the payload's session without a pid namespace */
     struct sbx_usage u;
@@ -626,11 +642,16 @@ int main(int argc, char **argv)
         num(a, sizeof a, code);
         num(b, sizeof b, sig);
         num(p, sizeof p, u.mem_peak_kb);
+        const char *full = res_msg.disk_full & SBX_DISK_BYTES    ? "\"bytes\""
+                           : res_msg.disk_full & SBX_DISK_INODES ? "\"inodes\""
+                                                                 : "null";
         dprintf(cfg.status_fd,
                 "{\"event\":\"exit\",\"code\":%s,\"signal\":%s,\"timeout\":%s,\"oom\":%s,"
-                "\"mem_peak_kb\":%s,\"cpu_ms\":%lld,\"wall_ms\":%llu}\n",
+                "\"mem_peak_kb\":%s,\"cpu_ms\":%lld,\"wall_ms\":%llu,\"disk_full\":%s,"
+                "\"disk_mb\":%llu,\"disk_inodes\":%llu}\n",
                 a, b, timed_out ? "true" : "false", u.oom ? "true" : "false", p,
-                (long long)u.cpu_ms, (unsigned long long)(wall / 1000000));
+                (long long)u.cpu_ms, (unsigned long long)(wall / 1000000), full,
+                (unsigned long long)cfg.disk_mb, (unsigned long long)cfg.disk_inodes);
     }
     return exit_status;
 }

@@ -127,6 +127,13 @@ int sbx_plan(struct sbx_config *c, struct sbx_status *st, bool probe, char *err,
                  "no network namespace and no seccomp: host network reachable");
     }
     st->state[SBX_F_NNP] = SBX_ON;
+    /* The writable /work is a tmpfs of --disk-mb inside the mount namespace; without one the
+     * payload writes straight into the host directory. */
+    st->state[SBX_F_DISK] = c->clone_flags & CLONE_NEWNS ? SBX_ON : SBX_OFF;
+    snprintf(st->why[SBX_F_DISK], sizeof st->why[SBX_F_DISK], "%s",
+             c->clone_flags & CLONE_NEWNS
+                 ? ""
+                 : "no mount namespace: /work is the host directory, no size or inode cap");
     return 0;
 }
 

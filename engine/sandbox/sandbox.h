@@ -54,6 +54,7 @@ enum sbx_feature {
     SBX_F_CG_CPU,
     SBX_F_CG_PIDS,
     SBX_F_CG_TRACK,
+    SBX_F_DISK,
     SBX_F_COUNT
 };
 
@@ -93,6 +94,8 @@ struct sbx_config {
     uint64_t memory_mb;
     double cpus;
     uint64_t pids;
+    uint64_t disk_mb;     /* size cap of the writable /work (a tmpfs), default 256 */
+    uint64_t disk_inodes; /* inode cap of /work and /tmp, default 65536 */
     int nice;
     uid_t uid_base;
     bool uid_base_set;
@@ -128,6 +131,14 @@ struct sbx_report {
     char what[96];
 };
 enum { SBX_REP_SETUP = 1, SBX_REP_EXEC = 2 };
+
+/* What the init sends on the result pipe when the payload has exited: its wait status and
+ * whether /work ever reached its size (SBX_DISK_BYTES) or inode (SBX_DISK_INODES) cap. */
+struct sbx_result {
+    int status;
+    int disk_full;
+};
+enum { SBX_DISK_BYTES = 1, SBX_DISK_INODES = 2 };
 
 /* filter.c: build the deny-list as classic BPF into c->filter (heap memory owned by c).
  * Returns 0, or -1 with a message in err (state unchanged). */

@@ -34,6 +34,8 @@ const struct sbx_feature_info sbx_features[SBX_F_COUNT] = {
     [SBX_F_CG_PIDS] = {"cg-pids", false, "mount the pids controller (v1 or v2)"},
     [SBX_F_CG_TRACK] = {"cg-track", false,
                         "mount cgroup2 (/sys/fs/cgroup or /sys/fs/cgroup/unified)"},
+    [SBX_F_DISK] = {"disk-cap", true,
+                    "allow mount namespaces, so /work is a size-limited tmpfs (--disk-mb)"},
 };
 
 bool sbx_disabled(const char *name)

@@ -8,55 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A string member or NULL; a member of another type is an error. */
-static int opt_str(json_t *o, const char *key, const char **out, struct sd_err *err)
-{
-    json_t *v = json_object_get(o, key);
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_string(v))
-        return sd_err_set(err, SD_EUSAGE, "\"%s\" must be a string", key);
-    *out = json_string_value(v);
-    return 0;
-}
-
-static int opt_int(json_t *o, const char *key, long long lo, long long hi, long long *out,
-                   struct sd_err *err)
-{
-    json_t *v = json_object_get(o, key);
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return sd_err_set(err, SD_EUSAGE, "\"%s\" must be an integer from %lld to %lld", key, lo,
-                          hi);
-    *out = json_integer_value(v);
-    return 0;
-}
-
-/* Fill r from one deployment object d (borrowed; r points into it). */
-static int one_req(json_t *d, struct deploy_req *r, struct sd_err *err)
-{
-    long long pace = 0, timeout = 0;
-    json_t *params = json_object_get(d, "params");
-
-    memset(r, 0, sizeof *r);
-    if (!json_is_object(d))
-        return sd_err_set(err, SD_EUSAGE, "a deployment must be a JSON object");
-    if (opt_str(d, "strategy", &r->strategy, err) || opt_str(d, "symbol", &r->symbol, err) ||
-        opt_str(d, "description", &r->description, err) ||
-        opt_str(d, "provider", &r->provider, err) || opt_int(d, "pace", 0, 100000, &pace, err) ||
-        opt_int(d, "timeoutMs", 0, 86400000LL, &timeout, err))
-        return -1;
-    if (r->strategy == NULL)
-        return sd_err_set(err, SD_EUSAGE, "a deployment needs \"strategy\"");
-    if (params != NULL && !json_is_object(params))
-        return sd_err_set(err, SD_EUSAGE, "\"params\" must be a JSON object");
-    r->params = params;
-    r->pace = (int)pace;
-    r->timeout_ms = timeout;
-    return 0;
-}
+#include "request.h"
 
 /* The symbols a deploy's agents run on (new reference) or NULL. */
 static json_t *agent_symbols(struct coord *c, const struct deploy_req *r, struct sd_err *err)
@@ -88,13 +40,14 @@ static int expand(struct coord *c, json_t *spec, struct deploy_req **reqs, size_
         if (*reqs == NULL)
             return sd_err_set(err, SD_ENOMEM, "out of memory");
         for (size_t i = 0; i < *n; i++)
-            if (one_req(json_array_get(list, i), &(*reqs)[i], err) != 0) {
+            if (request_deployment(json_array_get(list, i), &(*reqs)[i], err) != 0) {
                 sd_err_prefix(err, "deployment %zu: ", i + 1);
                 return -1;
             }
         return 0;
     }
-    if (one_req(spec, &proto, err) != 0 || opt_int(spec, "agents", 1, LAUNCH_MAX, &agents, err))
+    if (request_deployment(spec, &proto, err) != 0 ||
+        request_int(spec, "agents", 1, LAUNCH_MAX, &agents, err))
         return -1;
     if ((*syms = agent_symbols(c, &proto, err)) == NULL)
         return -1;
@@ -108,12 +61,23 @@ static int expand(struct coord *c, json_t *spec, struct deploy_req **reqs, size_
     return 0;
 }
 
+void launch_by_text(json_t *by, char *buf, size_t len)
+{
+    const char *user = json_string_value(json_object_get(by, "user"));
+    const char *tty = json_string_value(json_object_get(by, "tty"));
+
+    snprintf(buf, len, "pid %lld uid %lld user %s tty %s",
+             (long long)json_integer_value(json_object_get(by, "pid")),
+             (long long)json_integer_value(json_object_get(by, "uid")), user ? user : "?",
+             tty && tty[0] ? tty : "-");
+}
+
 int launch_submit(struct coord *c, const char *kind, json_t *spec, json_t *by, int64_t *run,
                   json_t **ids, struct sd_err *err)
 {
     struct deploy_req *reqs = NULL;
     json_t *syms = NULL, *rspec = NULL;
-    char *rtxt = NULL;
+    char *rtxt = NULL, bys[160] = "";
     size_t n = 0, checked;
     int rc = -1;
 
@@ -132,10 +96,13 @@ int launch_submit(struct coord *c, const char *kind, json_t *spec, json_t *by, i
     rtxt = json_dumps(rspec, JSON_COMPACT);
     if ((*run = run_begin(coord_store(c), kind, rtxt ? rtxt : "{}", err)) <= 0)
         goto out;
+    if (by != NULL)
+        launch_by_text(by, bys, sizeof bys);
     *ids = json_array();
     for (size_t i = 0; i < n; i++) {
         int64_t id;
         reqs[i].run_id = *run;
+        reqs[i].by = bys[0] ? bys : NULL;
         if (coord_submit(c, &reqs[i], &id, err) != 0) {
             /* Validated above, so this is the store or memory: undo the run. */
             size_t k;

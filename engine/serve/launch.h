@@ -31,6 +31,10 @@
  * run's spec as who asked. On success *run is the run id and *ids a new
  * JSON array of deployment ids; returns 0. Returns -1 with err set (SD_EUSAGE
  * for bad input) and nothing queued or stored. May block on the store. */
+/* by ({pid, uid, user, tty}, as the server reads its peer) as the one line
+ * the store's operations keep: "pid P uid U user NAME tty T". */
+void launch_by_text(json_t *by, char *buf, size_t len);
+
 int launch_submit(struct coord *c, const char *kind, json_t *spec, json_t *by, int64_t *run,
                   json_t **ids, struct sd_err *err);
 

@@ -143,6 +143,15 @@ char *metrics_text(struct coord *c)
     put(&o, "swarmdeck_output_bytes_total %llu\n", (unsigned long long)out_bytes);
 
     store_get_stats(coord_store(c), &ss);
+    head(&o, "swarmdeck_store_commit_seconds", "histogram",
+         "Time the store writer takes to commit a batch (sealing, counters, COMMIT and its sync).");
+    for (int i = 0; i < STORE_COMMIT_BUCKETS; i++)
+        put(&o, "swarmdeck_store_commit_seconds_bucket{le=\"%g\"} %llu\n", store_commit_le[i],
+            (unsigned long long)ss.commit_le[i]);
+    put(&o, "swarmdeck_store_commit_seconds_bucket{le=\"+Inf\"} %llu\n",
+        (unsigned long long)ss.commits);
+    put(&o, "swarmdeck_store_commit_seconds_sum %.9g\nswarmdeck_store_commit_seconds_count %llu\n",
+        ss.commit_seconds, (unsigned long long)ss.commits);
     head(&o, "swarmdeck_store_commits_total", "counter", "Store writer transactions committed.");
     put(&o, "swarmdeck_store_commits_total %llu\n", (unsigned long long)ss.commits);
     head(&o, "swarmdeck_store_jobs_total", "counter", "Store writer jobs run.");

@@ -38,6 +38,7 @@ struct pump {
     pthread_mutex_t lock; /* guards runs */
     struct prun *runs;
     size_t nruns;
+    char health_sig[512]; /* the breakers as last told (pump thread only) */
 };
 
 static void log_json(struct pump *p, json_t *o)
@@ -129,12 +130,20 @@ static void forward(struct pump *p, const struct ev *e)
     case EV_RESYNC:
         log_json(p, json_pack("{s:s}", "type", "relist"));
         break;
-    case EV_STATE:
-        log_json(p, json_pack("{s:s, s:I, s:s}", "type", "state", "id", (json_int_t)e->traj_id,
-                              "state", traj_state_name(e->state)));
+    case EV_STATE: {
+        /* The view as it is now rides along (error, exit code, times and
+         * results change with the state): a client keeps its copy without
+         * asking again. */
+        struct deploy_view v;
+        json_t *o = json_pack("{s:s, s:I, s:s}", "type", "state", "id", (json_int_t)e->traj_id,
+                              "state", traj_state_name(e->state));
+        if (coord_view(p->c, e->traj_id, &v) == 0)
+            json_object_set_new(o, "view", coord_view_json(&v));
+        log_json(p, o);
         if (traj_state_terminal(e->state))
             ended(p, e->traj_id, e->state);
         break;
+    }
     case EV_OUTPUT:
         log_json(p, json_pack("{s:s, s:I, s:I}", "type", "output", "id", (json_int_t)e->traj_id,
                               "line", (json_int_t)e->seq));
@@ -152,6 +161,25 @@ static void forward(struct pump *p, const struct ev *e)
     }
 }
 
+/* A "providers" event when a breaker changed (state or failure count):
+ * consoles show the health line without polling. */
+static void providers(struct pump *p)
+{
+    struct provider_health h[16];
+    size_t n = coord_providers(p->c, h, 16);
+    char sig[sizeof p->health_sig];
+    size_t off = 0;
+
+    sig[0] = '\0';
+    for (size_t i = 0; i < n && off < sizeof sig; i++)
+        off += (size_t)snprintf(sig + off, sizeof sig - off, "%s=%s/%d;", h[i].name, h[i].breaker,
+                                h[i].failures);
+    if (strcmp(sig, p->health_sig) == 0)
+        return;
+    memcpy(p->health_sig, sig, sizeof sig);
+    log_json(p, json_pack("{s:s, s:o}", "type", "providers", "providers", coord_health_json(h, n)));
+}
+
 static void *pump_main(void *arg)
 {
     struct pump *p = arg;
@@ -163,7 +191,9 @@ static void *pump_main(void *arg)
     for (;;) {
         size_t n;
         int stopping;
-        if (poll(pf, 2, -1) < 0)
+        /* Woken by events, else once a second: a breaker turns half-open
+         * by the clock, with no event to say so. */
+        if (poll(pf, 2, 1000) < 0)
             continue;
         /* On stop, drain once more: the cancellations that stopping made
          * must still end their runs (recorded in the store). */
@@ -179,6 +209,7 @@ static void *pump_main(void *arg)
                 if (!newer)
                     forward(p, &evs[i]);
             }
+        providers(p);
         if (stopping)
             break;
     }

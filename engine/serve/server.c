@@ -31,10 +31,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bgjob.h"
 #include "evlog.h"
 #include "launch.h"
 #include "pump.h"
 #include "query.h"
+#include "request.h"
 #include "sock.h"
 
 #define EVLOG_CAP    65536
@@ -50,6 +52,7 @@ struct server {
     struct coord *c;
     struct evlog *log;
     struct pump *pump;
+    struct bgjobs *jobs; /* benchmarks the daemon runs for clients (bgjob.h) */
     struct MHD_Daemon *rw, *ro;
     char sock_rw[PATH_MAX], sock_ro[PATH_MAX];
     char store_path[PATH_MAX];
@@ -107,27 +110,6 @@ static unsigned err_status(const struct sd_err *e)
     return e->code == SD_EUSAGE ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* A number or null (NaN has no JSON form). */
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *view_json(const struct deploy_view *v)
-{
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:I, s:I, s:I, s:o, s:o, "
-                     "s:I, s:I, s:o, s:o, s:o, s:s, s:I}",
-                     "id", (json_int_t)v->id, "state", traj_state_name(v->state), "strategy",
-                     v->strategy, "symbol", v->symbol, "sandboxId", v->sandbox_id, "provider",
-                     v->provider, "error", v->error, "exitCode", v->exit_code, "synthetic",
-                     v->synthetic, "createdAt", (json_int_t)v->created_at, "startedAt",
-                     (json_int_t)v->started_at, "endedAt", (json_int_t)v->ended_at, "progress",
-                     num(v->progress), "equity", num(v->equity), "cpuMs", (json_int_t)v->cpu_ms,
-                     "memKb", (json_int_t)v->mem_kb, "totalReturn", num(v->total_return), "sharpe",
-                     num(v->sharpe), "reward", num(v->reward), "isolation", v->isolation_level,
-                     "outputBytes", (json_int_t)v->output_bytes);
-}
-
 /* Every deployment this daemon has run, oldest first. */
 static json_t *views_json(struct coord *c)
 {
@@ -136,7 +118,7 @@ static json_t *views_json(struct coord *c)
     json_t *a = json_array();
 
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, view_json(&v[i]));
+        json_array_append_new(a, coord_view_json(&v[i]));
     free(v);
     return a;
 }
@@ -173,10 +155,14 @@ static enum MHD_Result h_status(struct call *k)
     for (int i = 0; i < TS_COUNT; i++)
         json_object_set_new(cj, traj_state_name(i), json_integer(counts[i]));
     return answer(k->conn, MHD_HTTP_OK,
-                  json_pack("{s:I, s:o, s:o, s:o, s:I, s:i, s:i}", "seq", (json_int_t)seq, "counts",
-                            cj, "providers", coord_health_json(h, np), "deployments",
-                            views_json(k->s->c), "runsOpen", (json_int_t)pump_runs_open(k->s->pump),
-                            "clients", atomic_load(&k->s->clients), "pid", (int)getpid()));
+                  json_pack("{s:I, s:o, s:o, s:o, s:I, s:i, s:i, s:s, s:I, s:b}", "seq",
+                            (json_int_t)seq, "counts", cj, "providers", coord_health_json(h, np),
+                            "deployments", views_json(k->s->c), "runsOpen",
+                            (json_int_t)pump_runs_open(k->s->pump), "clients",
+                            atomic_load(&k->s->clients), "pid", (int)getpid(), "defaultProvider",
+                            coord_default_provider(k->s->c), "timeoutMs",
+                            (json_int_t)coord_options(k->s->c)->timeout_ms, "learning",
+                            coord_learn(k->s->c) != NULL));
 }
 
 static enum MHD_Result h_list(struct call *k)
@@ -197,9 +183,9 @@ static enum MHD_Result h_one(struct call *k)
     if (coord_view(k->s->c, k->id, &v) != 0)
         return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here", k->id);
     res = coord_result(k->s->c, k->id);
-    return answer(
-        k->conn, MHD_HTTP_OK,
-        json_pack("{s:o, s:o}", "deployment", view_json(&v), "result", res ? res : json_null()));
+    return answer(k->conn, MHD_HTTP_OK,
+                  json_pack("{s:o, s:o}", "deployment", coord_view_json(&v), "result",
+                            res ? res : json_null()));
 }
 
 static int query_u64(struct MHD_Connection *conn, const char *key, uint64_t *out)
@@ -304,29 +290,102 @@ static enum MHD_Result h_launch(struct call *k)
 
 static enum MHD_Result h_cancel(struct call *k)
 {
-    if (coord_cancel(k->s->c, k->id) != 0)
+    char by[160];
+    json_t *bj = by_json(k);
+
+    launch_by_text(bj, by, sizeof by);
+    json_decref(bj);
+    if (coord_cancel_by(k->s->c, k->id, by) != 0)
         return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here", k->id);
     fprintf(stderr, "swarmdeck serve: deployment %" PRId64 " cancelled by pid %d uid %d\n", k->id,
             (int)k->pid, (int)k->uid);
     return answer(k->conn, MHD_HTTP_OK, json_pack("{s:I}", "cancelled", (json_int_t)k->id));
 }
 
+/* POST /v1/cancel {"ids": [...]} or {"all": true}: many at once (a
+ * console's tagged rows, its cleanup). Ids not live or already ended are
+ * skipped; the answer counts those cancelled. */
+static enum MHD_Result h_cancel_many(struct call *k)
+{
+    json_t *ids = json_object_get(k->body, "ids"), *x;
+    int all = json_is_true(json_object_get(k->body, "all"));
+    size_t i, n = 0;
+    char by[160];
+    json_t *bj = by_json(k);
+
+    launch_by_text(bj, by, sizeof by);
+    json_decref(bj);
+    if (!all && !json_is_array(ids))
+        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "cancel needs \"ids\": [...] or \"all\": true");
+    if (!all)
+        json_array_foreach(ids, i, x) if (!json_is_integer(x) ||
+                                          json_integer_value(x) <=
+                                              0) return fail(k->conn, MHD_HTTP_BAD_REQUEST,
+                                                             "\"ids\" must hold deployment ids");
+    if (all) {
+        struct deploy_view *v = coord_list_all(k->s->c, &i);
+        for (size_t j = 0; j < i; j++)
+            n += !traj_state_terminal(v[j].state) && coord_cancel_by(k->s->c, v[j].id, by) == 0;
+        free(v);
+    } else {
+        json_array_foreach(ids, i, x) n += coord_cancel_by(k->s->c, json_integer_value(x), by) == 0;
+    }
+    fprintf(stderr, "swarmdeck serve: %zu deployment(s) cancelled by pid %d uid %d\n", n,
+            (int)k->pid, (int)k->uid);
+    return answer(k->conn, MHD_HTTP_OK, json_pack("{s:I}", "cancelled", (json_int_t)n));
+}
+
+/* POST /v1/jobs {"command": "benchmark", "args": [...], "cwd": "/abs"}: run
+ * the command as the daemon's child (bgjob.h) -> 201 {job, pid}. */
+static enum MHD_Result h_job_start(struct call *k)
+{
+    struct sd_err err = {0};
+    const char *cmd = json_string_value(json_object_get(k->body, "command"));
+    const char *cwd = json_string_value(json_object_get(k->body, "cwd"));
+    int64_t id;
+
+    if (cmd == NULL)
+        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "a job needs \"command\"");
+    if (bgjob_start(k->s->jobs, cmd, json_object_get(k->body, "args"), cwd, &id, &err) != 0)
+        return fail(k->conn, err_status(&err), "%s", err.msg);
+    fprintf(stderr, "swarmdeck serve: job %" PRId64 " (%s) started for pid %d uid %d\n", id, cmd,
+            (int)k->pid, (int)k->uid);
+    return answer(k->conn, MHD_HTTP_CREATED, json_pack("{s:I}", "job", (json_int_t)id));
+}
+
+/* GET /v1/jobs/ID/log?from=N: its output from byte N, whether it ended. */
+static enum MHD_Result h_job_log(struct call *k)
+{
+    struct sd_err err = {0};
+    uint64_t from = 0;
+    json_t *o;
+
+    if (query_u64(k->conn, "from", &from) != 0)
+        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "from must be a whole number");
+    if ((o = bgjob_log(k->s->jobs, k->id, from, 256 * 1024, &err)) == NULL)
+        return fail(k->conn,
+                    err.code == SD_EUSAGE ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                    "%s", err.msg);
+    return answer(k->conn, MHD_HTTP_OK, o);
+}
+
+/* POST /v1/jobs/ID/interrupt: SIGINT, as Ctrl-C on its terminal would. */
+static enum MHD_Result h_job_interrupt(struct call *k)
+{
+    struct sd_err err = {0};
+    if (bgjob_interrupt(k->s->jobs, k->id, &err) != 0)
+        return fail(k->conn, MHD_HTTP_NOT_FOUND, "%s", err.msg);
+    return answer(k->conn, MHD_HTTP_OK, json_pack("{s:I}", "interrupted", (json_int_t)k->id));
+}
+
 static enum MHD_Result h_suggest(struct call *k)
 {
     struct sd_err err = {0};
-    json_t *strategy = json_object_get(k->body, "strategy");
-    json_t *symbol = json_object_get(k->body, "symbol");
-    json_t *provider = json_object_get(k->body, "provider");
-    struct deploy_req r = {.strategy = json_string_value(strategy),
-                           .params = json_object_get(k->body, "params"),
-                           .symbol = json_string_value(symbol),
-                           .provider = json_string_value(provider)};
+    struct deploy_req r;
     json_t *sugg;
 
-    if (r.strategy == NULL)
-        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "suggest needs \"strategy\"");
-    if (r.params != NULL && !json_is_object(r.params))
-        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "\"params\" must be a JSON object");
+    if (request_suggest(k->body, &r, &err) != 0)
+        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "%s", err.msg);
     if (coord_learn(k->s->c) == NULL)
         return fail(k->conn, MHD_HTTP_NOT_FOUND, "this daemon runs without learning");
     if ((sugg = coord_suggest(k->s->c, &r, &err)) == NULL)
@@ -445,34 +504,14 @@ static const struct route {
     {R_GET, "/deployments/#", R_ID, h_one},
     {R_GET, "/deployments/#/output", R_ID, h_output},
     {R_POST, "/deployments/#/cancel", R_ID | R_MUTATES, h_cancel},
+    {R_POST, "/cancel", R_MUTATES | R_BODY, h_cancel_many},
+    {R_POST, "/jobs", R_MUTATES | R_BODY, h_job_start},
+    {R_GET, "/jobs/#/log", R_ID, h_job_log},
+    {R_POST, "/jobs/#/interrupt", R_ID | R_MUTATES, h_job_interrupt},
     {R_GET, "/events", 0, h_events},
     {R_GET, "/runs/#", R_ID, h_run},
     {R_POST, "/suggest", R_BODY, h_suggest},
 };
-
-/* Does url match pattern? Fills *id for a "#". */
-static int match(const char *pattern, const char *url, int64_t *id)
-{
-    while (*pattern != '\0') {
-        if (*pattern == '#') {
-            char *end;
-            long long v;
-            if (*url < '1' || *url > '9')
-                return 0;
-            errno = 0;
-            v = strtoll(url, &end, 10);
-            if (errno != 0)
-                return 0;
-            *id = v;
-            url = end;
-            pattern++;
-            continue;
-        }
-        if (*pattern++ != *url++)
-            return 0;
-    }
-    return *url == '\0';
-}
 
 static enum MHD_Result route(struct call *k, const char *url, const char *method)
 {
@@ -498,7 +537,7 @@ static enum MHD_Result route(struct call *k, const char *url, const char *method
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const struct route *r = &routes[i];
         int64_t id = 0;
-        if (!match(r->path, url, &id))
+        if (!request_match(r->path, url, &id))
             continue;
         path_known = 1;
         if (r->method != m)
@@ -560,11 +599,9 @@ static enum MHD_Result handle(struct server *s, int readonly, struct MHD_Connect
     k.pid = rq->pid;
     k.uid = rq->uid;
     if (rq->len > 0) {
-        json_error_t je;
-        k.body = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &je);
-        if (k.body == NULL)
-            return fail(conn, MHD_HTTP_BAD_REQUEST, "the body is not valid JSON: %s (line %d)",
-                        je.text, je.line);
+        struct sd_err err = {0};
+        if ((k.body = request_body(rq->body, rq->len, &err)) == NULL)
+            return fail(conn, MHD_HTTP_BAD_REQUEST, "%s", err.msg);
     }
     rc = route(&k, url, method);
     json_decref(k.body);
@@ -713,6 +750,10 @@ int server_start(struct coord *c, const struct server_opts *o, struct server **o
     }
     if ((s->pump = pump_start(c, s->log, on_finish, s, err)) == NULL)
         goto fail;
+    if ((s->jobs = bgjobs_new(o->store_path, s->log)) == NULL) {
+        sd_err_set(err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
     if (serve_sockpath(o->store_path, 0, s->sock_rw, sizeof s->sock_rw, err) != 0 ||
         serve_sockpath(o->store_path, 1, s->sock_ro, sizeof s->sock_ro, err) != 0)
         goto fail;
@@ -747,6 +788,7 @@ void server_stop(struct server *s)
         MHD_stop_daemon(s->ro);
         unlink(s->sock_ro);
     }
+    bgjobs_free(s->jobs); /* before the log its waiters write to */
     pump_stop(s->pump);
     evlog_free(s->log);
     free(s->on_finish);
@@ -761,6 +803,11 @@ int server_clients(struct server *s)
 int64_t server_last_client_ms(struct server *s)
 {
     return atomic_load(&s->last_client_ms);
+}
+
+size_t server_jobs_running(struct server *s)
+{
+    return bgjobs_running(s->jobs);
 }
 
 size_t server_runs_open(struct server *s)

@@ -14,6 +14,10 @@
  *   POST /suggest                      the learner's suggestion for a request
  *   GET  /runs/ID                      one run: status, counts, summary, and
  *                                      open (this daemon will send its "run" event)
+ *   POST /cancel                       cancel many ({"ids": [...]} or {"all": true})
+ *   POST /jobs                         run `benchmark` as the daemon's child (bgjob.h)
+ *   GET  /jobs/ID/log?from=N           its output from byte N, and whether it ended
+ *   POST /jobs/ID/interrupt            SIGINT to it
  *
  * Errors are {"error": "..."} with 400 (bad input), 403 (a read-only
  * connection asked to change something, or a peer of another uid), 404,
@@ -58,6 +62,8 @@ int64_t server_last_client_ms(struct server *s);
 
 /* Runs whose deployments have not all ended. */
 size_t server_runs_open(struct server *s);
+/* Jobs (a benchmark run for a client, bgjob.h) still running. */
+size_t server_jobs_running(struct server *s);
 
 /* The paths it listens on. */
 const char *server_socket(struct server *s, int readonly);

@@ -229,12 +229,20 @@ void store_set_output_caps(struct store *s, size_t head, size_t tail);
  * failed COMMIT, or SQLite rolling a batch back after an error); job_errors
  * counts jobs that returned -1, and last_error keeps the message of the last
  * failed store_submit job (store_call reports to its caller instead). */
+#define STORE_COMMIT_BUCKETS 12
+/* The upper bounds (seconds) of the commit-time histogram's buckets. */
+extern const double store_commit_le[STORE_COMMIT_BUCKETS];
+
 struct store_stats {
     uint64_t jobs;
     uint64_t commits;
     uint64_t job_errors;
     uint64_t commit_errors;
     char last_error[512];
+    /* How long each commit took (sealing, counters, COMMIT and its sync):
+     * commit_le[i] counts commits of at most store_commit_le[i] seconds. */
+    uint64_t commit_le[STORE_COMMIT_BUCKETS];
+    double commit_seconds; /* their sum */
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 

@@ -185,10 +185,15 @@ static int storage_error(sqlite3 *db)
     }
 }
 
+const double store_commit_le[STORE_COMMIT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,   0.1,   0.25,   0.5,   1,    2.5};
+
 /* End the batch: write the output counters, COMMIT, and wake flushers. */
 static void writer_commit(struct store *s)
 {
     int committed = 0;
+    uint64_t t0 = sd_mono_ns();
+    double secs;
 
     ASSERT_WRITER(s);
     if (s->in_txn && !s->batch_failed) {
@@ -208,10 +213,16 @@ static void writer_commit(struct store *s)
         }
     }
     s->in_txn = 0;
+    secs = (double)(sd_mono_ns() - t0) / 1e9;
     store_lock(s);
     s->stats.commits += committed;
     if (committed && !s->batch_job_failed)
         s->failing = 0;
+    if (committed) {
+        s->stats.commit_seconds += secs;
+        for (int i = 0; i < STORE_COMMIT_BUCKETS; i++)
+            s->stats.commit_le[i] += secs <= store_commit_le[i];
+    }
     if (s->batch_hi > s->settled)
         s->settled = s->batch_hi;
     pthread_cond_broadcast(&s->cond);

@@ -114,7 +114,8 @@ int main(int argc, char **argv)
     coord_opts_default(&o);
     o.max_agents = 1;
     c = coord_new(s, &o, argv[1], argv[2], &err);
-    if (c == NULL || catalog_add_manifest(coord_catalog(c), s, manifest, &err) != 0) {
+    if (c == NULL || catalog_add_manifest_flags(coord_catalog(c), s, manifest,
+                                                CATALOG_ALLOW_OUTSIDE, &err) != 0) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return 1;
     }
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
 
     o.max_agents = agents;
     c = coord_new(s, &o, argv[1], argv[2], &err);
-    catalog_add_manifest(coord_catalog(c), s, manifest, &err);
+    catalog_add_manifest_flags(coord_catalog(c), s, manifest, CATALOG_ALLOW_OUTSIDE, &err);
     {
         struct deploy_req r = {.strategy = "noop", .symbol = "SPY"};
         uint64_t t0 = sd_mono_ns();

@@ -15,3 +15,15 @@ if(Python3_FOUND AND TMUX_BIN AND TARGET swarmdeck)
       LABELS "e2e;console" TIMEOUT 120 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
   endforeach()
 endif()
+
+# The console as a client of the daemon (console_daemon.py): work outlives the console,
+# two consoles on one daemon, a read-only console refused by the daemon, reconnecting.
+if(Python3_FOUND AND TMUX_BIN AND TARGET swarmdeck)
+  foreach(s survives two_consoles readonly_kill reconnect)
+    add_test(NAME console_daemon_${s}
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/console_daemon.py ${s})
+    set_tests_properties(console_daemon_${s} PROPERTIES
+      ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR};SWARMDECK_E2E_STRATEGIES=${CMAKE_BINARY_DIR}/e2e-strategies;PYTHONDONTWRITEBYTECODE=1"
+      LABELS "e2e;console;daemon" TIMEOUT 300 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+  endforeach()
+endif()

@@ -22,9 +22,14 @@ STRATEGIES = os.environ.get("SWARMDECK_E2E_STRATEGIES", os.path.join(BIN, "e2e-s
 
 
 class Console:
-    def __init__(self, x=80, y=24, env=None, args="", pre=None, wrap=None):
-        self.sock = "t%d" % os.getpid()
-        self.tmp = tempfile.mkdtemp(prefix="sd-console-")
+    def __init__(self, x=80, y=24, env=None, args="", pre=None, wrap=None, daemon=False,
+                 tmp=None, name=None):
+        """daemon: attach to (or start) the store's daemon; otherwise the console runs
+        its own engine (--no-daemon). tmp: share another console's store and runtime
+        directory; name: this console's tmux server (several at once)."""
+        self.sock = name or "t%d" % os.getpid()
+        self.shared = tmp is not None
+        self.tmp = tmp or tempfile.mkdtemp(prefix="sd-console-")
         os.chmod(self.tmp, 0o711)  # the sandbox's mapped user must reach its work dir
         self.db = os.path.join(self.tmp, "store.db")
         e = {
@@ -39,7 +44,9 @@ class Console:
         if pre:
             pre(dict(os.environ, **e))
         envs = " ".join("%s='%s'" % kv for kv in e.items())
-        cmd = "exec env %s %s/swarmdeck console --no-anim %s" % (envs, BIN, args)
+        self.env = dict(os.environ, **e)
+        cmd = "exec env %s %s/swarmdeck %sconsole --no-anim %s" % (
+            envs, BIN, "" if daemon else "--no-daemon ", args)
         if wrap:  # run it under another program (GNU screen) inside the tmux pane
             cmd = wrap(self, cmd)
         self.tmux("new-session", "-d", "-x", str(x), "-y", str(y), cmd)
@@ -87,7 +94,8 @@ class Console:
 
     def close(self):
         self.tmux("kill-server")
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not self.shared:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def deploy(c, pace="200", agents=None, provider=None):
@@ -721,6 +729,8 @@ def s_slow_deploy(c):
         lock.release()
     c.wait_for(r"deployed #3 momentum")
     c.wait_for(r"Deploy \(Enter launches", absent=True)
+    # q asks first while something runs: let #3 end (a race the test used to lose under load)
+    c.wait_for(r"3 +momentum +SPY +local +succeeded", timeout=60)
     c.keys("q")
     c.wait_exit()
 

@@ -104,12 +104,12 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = s
 
 
-def call(sock, method, path, body=None, timeout=60):
+def call(sock, method, path, body=None, timeout=60, headers=None):
     """One request. body: bytes as is, anything else as JSON. Returns (status, JSON or None,
     raw body)."""
     c = UnixHTTPConnection(sock, timeout)
     try:
-        headers = {}
+        headers = dict(headers or {})
         if body is not None:
             if not isinstance(body, bytes):
                 body = json.dumps(body).encode()
@@ -929,6 +929,80 @@ class Events(DaemonCase):
         self.assertIsNotNone(ended_at)
         self.assertEqual(json.loads(summary)["summary"], runev["summary"])
 
+    def test_ten_thousand_reconnects(self):
+        """10,000 reconnects while deployments run: each connection reads what arrives in a
+        few milliseconds (cut anywhere, a partial line included) and the next resumes from
+        the last whole event. Together they must be the uninterrupted stream: no gap, no
+        duplicate, no resync."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        ro, rw = env.sock(True), env.sock()
+        base = call(ro, "GET", "/v1/status")[1]["seq"]
+
+        def launch():
+            st, ans, raw = call(rw, "POST", "/v1/deployments",
+                                {"strategy": "momentum", "agents": 4, "pace": 3000,
+                                 "symbol": "SPY"})
+            self.assertEqual(st, 201, raw)
+            return ans["run"]
+
+        def piece(since):
+            """One connection: the whole event lines it got before it was dropped."""
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(ro)
+            # HTTP/1.0: the body is the bare stream, no chunk framing to cut through.
+            s.sendall(b"GET /v1/events?since=%d HTTP/1.0\r\nHost: d\r\n\r\n" % since)
+            s.settimeout(0.003)
+            buf = b""
+            try:
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    buf += b
+            except socket.timeout:
+                pass
+            finally:
+                s.close()
+            head, sep, body = buf.partition(b"\r\n\r\n")
+            if sep and not head.startswith(b"HTTP/1.0 200") and not head.startswith(b"HTTP/1.1 200"):
+                raise AssertionError("events: %r" % head[:80])
+            return body.split(b"\n")[:-1]  # the last piece is partial (or empty)
+
+        run, ended_runs = launch(), 0
+        last, pieces, reconnects, busy = base, [], 0, 0
+        while reconnects < 10000:
+            got = piece(last)
+            reconnects += 1
+            busy += bool(got)
+            for line in got:
+                ev = json.loads(line)
+                if ev.get("type") == "bookmark":
+                    continue
+                self.assertNotEqual(ev.get("type"), "resync", "resync after %d" % last)
+                self.assertEqual(ev["seq"], last + 1, "gap or duplicate after %d" % last)
+                pieces.append(line + b"\n")
+                last = ev["seq"]
+                if ev.get("type") == "run" and ev.get("run") == run:
+                    ended_runs += 1
+                    run = launch()
+        # the reference: one uninterrupted stream from the same start to the same end
+        whole = []
+        s = EventStream(ro, base, timeout=120)
+        try:
+            while len(whole) < len(pieces):
+                line, ev = s.next()
+                if ev.get("type") != "bookmark":
+                    whole.append(line)
+        finally:
+            s.close()
+        self.assertEqual(pieces, whole, "reconnecting changed the sequence")
+        self.assertGreater(busy, 1000, "too few connections carried events: not under load")
+        print("10,000 reconnects: %d events, %d connection(s) carried events, %d run(s) ended"
+              % (len(pieces), busy, ended_runs))
+        call(rw, "POST", "/v1/cancel", {"all": True})
+
     def test_since_in_the_future_resyncs(self):
         env = self.env
         d = env.serve()
@@ -1075,6 +1149,123 @@ class OnFinish(DaemonCase):
         # the same summary the store keeps for the run
         self.assertEqual(json.loads(env.run_row(run)[2]), got)
         self.assertIn("run %d: 2 succeeded, 0 failed" % run, self.swarmdeck_wait(run, 0))
+
+
+# --- 8. attribution -----------------------------------------------------------------------
+
+
+class Attribution(DaemonCase):
+    NAME = "daemon-attrib"
+
+    def test_mutations_attributed_in_operations(self):
+        """Who launched and who cancelled (pid and uid from SO_PEERCRED, user, tty) are in
+        the deployment's operations, as `show --json` reads them from the store."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        tty = {"X-Swarmdeck-Tty": "pts/attrib"}
+        st, ans, raw = call(env.sock(), "POST", "/v1/deployments",
+                            {"strategy": "momentum", "agents": 1, "pace": int(PACE),
+                             "symbol": "SPY"}, headers=tty)
+        self.assertEqual(st, 201, raw)
+        dep = ans["ids"][0]
+        poll(lambda: call(env.sock(), "GET", "/v1/deployments/%d" % dep)[1]["deployment"]
+             ["state"] == "running", START_S, "the deployment to run")
+        st, _, raw = call(env.sock(), "POST", "/v1/cancel", {"ids": [dep]}, headers=tty)
+        self.assertEqual(st, 200, raw)
+        poll(lambda: call(env.sock(), "GET", "/v1/deployments/%d" % dep)[1]["deployment"]
+             ["state"] == "cancelled", RUN_S, "the cancel")
+        p = env.run("--no-daemon", "show", str(dep), "--json", check=0)
+        ops = {o["name"]: o for o in json.loads(p.stdout)["operations"]}
+        me = "pid %d uid %d user " % (os.getpid(), os.getuid())
+        for name in ("submit", "cancel"):
+            self.assertIn(name, ops, sorted(ops))
+            self.assertTrue(ops[name]["detail"].startswith(me), ops[name])
+            self.assertTrue(ops[name]["detail"].endswith(" tty pts/attrib"), ops[name])
+
+    def test_cleanup_all_goes_through_the_daemon(self):
+        """`cleanup --all` beside a daemon: the daemon cancels what it runs (attributed to the
+        cleanup's process), nothing is left interrupted behind its back, and it keeps
+        serving."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        st, ans, raw = call(env.sock(), "POST", "/v1/deployments",
+                            {"strategy": "momentum", "agents": 2, "pace": int(PACE),
+                             "symbol": "SPY"})
+        self.assertEqual(st, 201, raw)
+        ids = ans["ids"]
+        poll(lambda: call(env.sock(), "GET", "/v1/status")[1]["counts"]["running"] == 2,
+             START_S, "both to run")
+        p = env.run("cleanup", "--all", "--json", check=0)
+        got = json.loads(p.stdout)
+        self.assertEqual(got["daemonCancelled"], 2, got)
+        for i in ids:
+            v = call(env.sock(), "GET", "/v1/deployments/%d" % i)[1]["deployment"]
+            self.assertEqual(v["state"], "cancelled", v)
+            p = env.run("--no-daemon", "show", str(i), "--json", check=0)
+            ops = [o for o in json.loads(p.stdout)["operations"] if o["name"] == "cancel"]
+            self.assertEqual(len(ops), 1, ops)
+        self.assertEqual(call(env.sock(), "GET", "/v1/version")[0], 200)
+
+
+# --- 9. jobs: a benchmark run by the daemon ------------------------------------------------
+
+
+class Jobs(DaemonCase):
+    NAME = "daemon-jobs"
+
+    def scenario(self, agents, iterations):
+        path = self.env.path("tiny.scenarios.json")
+        with open(path, "w") as f:
+            json.dump({"thresholds": {"maxLatencyMs": 600000, "minThroughput": 0},
+                       "scenarios": [{"name": "tiny", "agents": agents, "iterations": iterations,
+                                      "strategies": ["momentum"]}]}, f)
+        return path
+
+    def test_benchmark_runs_in_the_daemon(self):
+        """`benchmark` beside a daemon runs as the daemon's job: its report is printed and
+        written where the command was started (a relative -o), with the same exit status."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        p = env.run("benchmark", "-f", self.scenario(2, 1), "-o", "rel-out", check=0)
+        self.assertIn(b"running in the daemon (job 1)", p.stderr)
+        self.assertIn(b"tiny", p.stdout)
+        files = os.listdir(env.path("rel-out"))
+        self.assertEqual(len(files), 5, files)
+        self.assertIn("job 1 (benchmark) started", env.log_of(d))
+        st, log, raw = call(env.sock(), "GET", "/v1/jobs/1/log?from=0")
+        self.assertEqual(st, 200, raw)
+        self.assertTrue(log["ended"])
+        self.assertEqual(log["exitCode"], 0)
+        # bad input is refused by the daemon as it would be in process
+        refused = call(env.sock(), "POST", "/v1/jobs",
+                       {"command": "rm", "args": ["-rf", "/"], "cwd": "/"})
+        self.assertEqual(refused[0], 400, refused)
+        self.assertEqual(call(env.sock(True), "POST", "/v1/jobs",
+                              {"command": "benchmark", "args": [], "cwd": "/"})[0], 403)
+
+    def test_benchmark_outlives_its_terminal(self):
+        """SIGHUP to the client (its terminal gone) leaves the benchmark running in the
+        daemon: its report files appear all the same."""
+        env = self.env
+        d = env.serve()
+        env.wait_listening(d)
+        out = env.path("out")
+        c = env.popen("benchmark", "-f", self.scenario(3, 4), "-o", out)
+        head = b""
+        while b"running in the daemon" not in head:
+            line = c.stderr.readline()
+            self.assertTrue(line, "the client ended before the job started")
+            head += line
+        c.send_signal(signal.SIGHUP)
+        c.wait(30)
+        self.assertNotEqual(c.returncode, 0)  # the client died of it
+        poll(lambda: call(env.sock(), "GET", "/v1/jobs/1/log?from=0")[1]["ended"], RUN_S,
+             "the benchmark job to end")
+        self.assertEqual(len(os.listdir(out)), 5)
+        self.assertEqual(call(env.sock(), "GET", "/v1/jobs/1/log?from=0")[1]["exitCode"], 0)
 
 
 if __name__ == "__main__":

@@ -204,8 +204,15 @@ class Env:
     # --- strategies ----------------------------------------------------------------------
 
     def add_strategy(self, manifest):
-        """Register a manifest (a path) with `swarmdeck strategies add`."""
-        self.run("strategies", "add", manifest, check=0)
+        """Register a manifest (a path) with `swarmdeck strategies add`. A manifest naming a
+        file outside its own directory (fixture_manifest's copies do) needs --allow-outside."""
+        with open(manifest) as f:
+            files = json.load(f).get("files", [])
+        here = os.path.dirname(os.path.realpath(manifest))
+        outside = any(os.path.isabs(p) and not os.path.realpath(p).startswith(here + os.sep)
+                      for p in files)
+        self.run("strategies", "add", *(["--allow-outside"] if outside else []), manifest,
+                 check=0)
 
     def fixture_manifest(self, name, command=None):
         """Path of a fixture manifest; with command, a copy of it in our dir with that command

@@ -9,6 +9,7 @@ three succeeded deployments. `promtool check rules` validates docs/prometheus/al
 Every process it starts is stopped in tearDown.
 """
 import json
+import re
 import os
 import shutil
 import signal
@@ -72,6 +73,11 @@ class Metrics(unittest.TestCase):
         self.assertIn("swarmdeck_deployment_start_seconds_count 3", text)
         self.assertIn('swarmdeck_breaker_state{provider="local",kind="local"} 0', text)
         self.assertIn("swarmdeck_learning_success_ratio", text)
+        # the store's write latency: every commit counted once, in the +Inf bucket too
+        commits = int(re.search(r"^swarmdeck_store_commits_total (\d+)$", text, re.M).group(1))
+        self.assertGreater(commits, 0)
+        self.assertIn('swarmdeck_store_commit_seconds_bucket{le="+Inf"} %d' % commits, text)
+        self.assertIn("swarmdeck_store_commit_seconds_count %d" % commits, text)
         # promtool's own linter: names, units, types, HELP lines.
         chk = subprocess.run([PROMTOOL, "check", "metrics"], input=text.encode(),
                              capture_output=True, timeout=60)

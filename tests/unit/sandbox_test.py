@@ -30,7 +30,7 @@ HELPER = None
 FIX = None
 BASE = 1_000_000 + (os.getpid() % 50000) * 65536
 FEATURES = ["userns", "uidmap", "pidns", "mntns", "netns", "ipcns", "utsns", "cgroupns",
-            "seccomp", "nnp", "cg-memory", "cg-cpu", "cg-pids", "cg-track"]
+            "seccomp", "nnp", "cg-memory", "cg-cpu", "cg-pids", "cg-track", "disk-cap"]
 _seq = [0]
 
 

@@ -1,0 +1,725 @@
+/*
+ * remote.c: the console's engine when a daemon runs it (remote.h).
+ *
+ * State under r->lock: the views (sorted by id), the provider health, the
+ * daemon's info, the output rings, the notices and the pool of request
+ * connections. The watcher thread owns the event stream's connection; the
+ * output thread owns none of its own (it borrows from the pool).
+ */
+#define _GNU_SOURCE
+#include "remote.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+#define RING_LINES  5000 /* as the coordinator's own ring (coord.c) */
+#define RING_BYTES  (4 << 20)
+#define PULL_MAX    5000 /* lines asked in one output request */
+#define PULL_WINDOW 1000 /* further behind than this: skip to the newest lines */
+#define PULL_EVERY  100  /* ms between two pulls of a deployment that keeps writing */
+#define POOL_MAX    4
+#define NOTICE_MAX  16
+#define REDIAL_MS   500
+#define RESTART_MS  3000
+#define CATCH_UP    UINT64_MAX /* "pull until the daemon has no more" */
+
+struct rring {
+    int64_t id;
+    struct logring *ring;
+    uint64_t have; /* the daemon's number of the last line copied */
+    uint64_t want; /* the newest it announced (CATCH_UP: ask) */
+    int gone;      /* the daemon no longer knows it: nothing more to pull */
+};
+
+struct notice {
+    char text[200];
+    int run;
+};
+
+struct remote {
+    struct remote_conf conf;
+    struct evq *q;
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* the output thread's work, and stop */
+    int stop;
+
+    struct deploy_view *views; /* sorted by id */
+    size_t nviews, capviews;
+    struct provider_health prov[8];
+    size_t nprov;
+    struct remote_info info;
+    int need_list; /* the watcher lists again before it watches */
+
+    struct rring *rings;
+    size_t nrings;
+    int64_t watch; /* whose lines the output thread pulls (0: none) */
+
+    struct notice notices[NOTICE_MAX];
+    size_t nhead, nnotices;
+
+    struct client *pool[POOL_MAX];
+    size_t npool;
+
+    struct client *ev; /* the event stream's connection (watcher only) */
+    uint64_t since;    /* the last event number seen (watcher only) */
+    pthread_t watcher, puller;
+    int threads;
+};
+
+static const char *str_or(json_t *o, const char *key, const char *def)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : def;
+}
+
+/* --- small helpers (caller holds r->lock where it says so) ---------------- */
+
+static void push(struct remote *r, int type, int64_t id, int state)
+{
+    struct ev e = {.type = type, .traj_id = id, .state = state};
+    evq_push(r->q, &e);
+}
+
+static void notice(struct remote *r, int run, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void notice(struct remote *r, int run, const char *fmt, ...)
+{
+    va_list ap;
+    struct notice *n;
+
+    pthread_mutex_lock(&r->lock);
+    if (r->nnotices == NOTICE_MAX) { /* the oldest gives way */
+        r->nhead = (r->nhead + 1) % NOTICE_MAX;
+        r->nnotices--;
+    }
+    n = &r->notices[(r->nhead + r->nnotices++) % NOTICE_MAX];
+    n->run = run;
+    va_start(ap, fmt);
+    vsnprintf(n->text, sizeof n->text, fmt, ap);
+    va_end(ap);
+    pthread_mutex_unlock(&r->lock);
+    push(r, EV_NOTICE, 0, 0);
+}
+
+/* The view of id, or NULL. Caller holds the lock. */
+static struct deploy_view *find_view(struct remote *r, int64_t id)
+{
+    size_t lo = 0, hi = r->nviews;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->views[mid].id == id)
+            return &r->views[mid];
+        if (r->views[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Insert or replace v. Caller holds the lock. */
+static void put_view(struct remote *r, const struct deploy_view *v)
+{
+    struct deploy_view *have = find_view(r, v->id);
+    size_t at;
+
+    if (have != NULL) {
+        *have = *v;
+        return;
+    }
+    if (r->nviews == r->capviews) {
+        r->capviews = r->capviews ? 2 * r->capviews : 256;
+        r->views = xrealloc(r->views, r->capviews * sizeof *r->views);
+    }
+    for (at = r->nviews; at > 0 && r->views[at - 1].id > v->id; at--)
+        ;
+    memmove(&r->views[at + 1], &r->views[at], (r->nviews - at) * sizeof *r->views);
+    r->views[at] = *v;
+    r->nviews++;
+}
+
+static struct rring *find_ring(struct remote *r, int64_t id)
+{
+    for (size_t i = 0; i < r->nrings; i++)
+        if (r->rings[i].id == id)
+            return &r->rings[i];
+    return NULL;
+}
+
+/* Deployment id wrote output the daemon does not announce line by line
+ * (progress lines come as progress events, a state change may follow a
+ * last chunk): when it is the one shown, pull until caught up. Caller holds
+ * the lock. */
+static void poke(struct remote *r, int64_t id)
+{
+    struct rring *g;
+    if (id != r->watch || (g = find_ring(r, id)) == NULL || g->gone)
+        return;
+    g->want = CATCH_UP;
+    pthread_cond_broadcast(&r->cond);
+}
+
+static int stopping(struct remote *r)
+{
+    int s;
+    pthread_mutex_lock(&r->lock);
+    s = r->stop;
+    pthread_mutex_unlock(&r->lock);
+    return s;
+}
+
+/* Wait ms on the condition, or less when stopped. Caller holds the lock. */
+static void nap_locked(struct remote *r, int ms)
+{
+    struct timespec ts = sd_timespec_after(0, ms);
+    if (!r->stop)
+        pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+}
+
+/* --- connections ----------------------------------------------------------- */
+
+static struct client *pool_take(struct remote *r, struct sd_err *err)
+{
+    struct client *c = NULL;
+
+    pthread_mutex_lock(&r->lock);
+    if (r->npool > 0)
+        c = r->pool[--r->npool];
+    pthread_mutex_unlock(&r->lock);
+    if (c == NULL && r->conf.dial(r->conf.arg, 0, &c, err) != 0)
+        return NULL;
+    return c;
+}
+
+static void pool_give(struct remote *r, struct client *c)
+{
+    pthread_mutex_lock(&r->lock);
+    if (r->npool < POOL_MAX) {
+        r->pool[r->npool++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&r->lock);
+    client_close(c);
+}
+
+int remote_call(struct remote *r, const char *method, const char *path, json_t *body, json_t **out,
+                struct sd_err *err)
+{
+    struct client *c = pool_take(r, err);
+    long status = 0;
+    json_t *o = NULL;
+
+    *out = NULL;
+    if (c == NULL)
+        return -1;
+    if (client_call(c, method, path, body, &status, &o, err) != 0) {
+        client_close(c); /* no answer: this connection is done */
+        return -1;
+    }
+    pool_give(r, c);
+    if (status < 200 || status > 299) {
+        const char *e = json_string_value(json_object_get(o, "error"));
+        sd_err_set(err, status >= 400 && status < 500 ? SD_EUSAGE : SD_EENV, "the daemon: %s",
+                   e ? e : "an answer without an error text");
+        json_decref(o);
+        return -1;
+    }
+    *out = o;
+    return 0;
+}
+
+/* --- listing ------------------------------------------------------------------ */
+
+static void take_providers(struct remote *r, json_t *a)
+{
+    size_t i;
+    json_t *p;
+
+    r->nprov = 0;
+    json_array_foreach(a, i, p)
+    {
+        struct provider_health *h;
+        if (r->nprov == sizeof r->prov / sizeof r->prov[0])
+            break;
+        h = &r->prov[r->nprov++];
+        memset(h, 0, sizeof *h);
+        snprintf(h->name, sizeof h->name, "%s", str_or(p, "name", ""));
+        snprintf(h->kind, sizeof h->kind, "%s", str_or(p, "kind", ""));
+        snprintf(h->breaker, sizeof h->breaker, "%s", str_or(p, "breaker", ""));
+        snprintf(h->detail, sizeof h->detail, "%s", str_or(p, "detail", ""));
+        snprintf(h->region, sizeof h->region, "%s", str_or(p, "region", ""));
+        h->failures = (int)json_integer_value(json_object_get(p, "failures"));
+        h->create_ms = json_number_value(json_object_get(p, "createMs"));
+        h->open_until_ms = json_integer_value(json_object_get(p, "openUntil"));
+    }
+}
+
+/* GET /v1/status on c: every view, the health, the options, and the event
+ * number to watch from. Returns 0, or -1 (the connection is bad). */
+static int list(struct remote *r, struct client *c, struct sd_err *err)
+{
+    json_t *o = NULL, *ver = client_version(c), *v;
+    size_t i;
+
+    if (client_do(c, "GET", "/status", NULL, &o, err) != 0)
+        return -1;
+    pthread_mutex_lock(&r->lock);
+    r->nviews = 0;
+    json_array_foreach(json_object_get(o, "deployments"), i, v)
+    {
+        struct deploy_view dv;
+        if (coord_view_from_json(v, &dv) == 0)
+            put_view(r, &dv);
+    }
+    take_providers(r, json_object_get(o, "providers"));
+    r->info.pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
+    r->info.learning = json_is_true(json_object_get(o, "learning"));
+    r->info.timeout_ms = json_integer_value(json_object_get(o, "timeoutMs"));
+    r->info.readonly = json_is_true(json_object_get(ver, "readonly"));
+    snprintf(r->info.default_provider, sizeof r->info.default_provider, "%s",
+             str_or(o, "defaultProvider", "local"));
+    snprintf(r->info.version, sizeof r->info.version, "%s", str_or(ver, "version", "?"));
+    r->since = (uint64_t)json_integer_value(json_object_get(o, "seq"));
+    r->need_list = 0;
+    /* Rings of deployments the daemon no longer knows stop being pulled. */
+    for (size_t k = 0; k < r->nrings; k++)
+        if (find_view(r, r->rings[k].id) == NULL)
+            r->rings[k].gone = 1;
+    pthread_mutex_unlock(&r->lock);
+    json_decref(o);
+    push(r, EV_RESYNC, 0, 0);
+    return 0;
+}
+
+/* --- the event stream ------------------------------------------------------- */
+
+static int on_event(json_t *ev, void *arg)
+{
+    struct remote *r = arg;
+    const char *type;
+    int64_t id;
+    struct deploy_view *v;
+
+    if (ev == NULL)
+        return stopping(r);
+    type = json_string_value(json_object_get(ev, "type"));
+    id = json_integer_value(json_object_get(ev, "id"));
+    if (type == NULL)
+        return 0;
+    pthread_mutex_lock(&r->lock);
+    r->since = (uint64_t)json_integer_value(json_object_get(ev, "seq"));
+    if (strcmp(type, "resync") == 0 || strcmp(type, "relist") == 0) {
+        r->need_list = 1;
+        pthread_mutex_unlock(&r->lock);
+        return 1; /* the watcher lists, then watches on */
+    }
+    if (strcmp(type, "state") == 0) {
+        struct deploy_view dv;
+        int state = traj_state_from_name(json_string_value(json_object_get(ev, "state")));
+        if (coord_view_from_json(json_object_get(ev, "view"), &dv) == 0) {
+            put_view(r, &dv);
+        } else if ((v = find_view(r, id)) != NULL && state >= 0) {
+            v->state = state;
+        }
+        poke(r, id);
+        pthread_mutex_unlock(&r->lock);
+        if (state >= 0)
+            push(r, EV_STATE, id, state);
+        return 0;
+    }
+    if (strcmp(type, "progress") == 0) {
+        struct ev e = {.type = EV_PROGRESS, .traj_id = id};
+        e.progress = json_number_value(json_object_get(ev, "progress"));
+        e.equity = json_number_value(json_object_get(ev, "equity"));
+        if ((v = find_view(r, id)) != NULL) {
+            v->progress = e.progress;
+            v->equity = e.equity;
+        }
+        poke(r, id);
+        pthread_mutex_unlock(&r->lock);
+        evq_push(r->q, &e);
+        return 0;
+    }
+    if (strcmp(type, "sample") == 0) {
+        struct ev e = {.type = EV_SAMPLE, .traj_id = id};
+        e.cpu_ms = json_integer_value(json_object_get(ev, "cpuMs"));
+        e.mem_kb = json_integer_value(json_object_get(ev, "memKb"));
+        if ((v = find_view(r, id)) != NULL) {
+            v->cpu_ms = e.cpu_ms;
+            v->mem_kb = e.mem_kb;
+        }
+        pthread_mutex_unlock(&r->lock);
+        evq_push(r->q, &e);
+        return 0;
+    }
+    if (strcmp(type, "output") == 0) {
+        struct rring *g = find_ring(r, id);
+        if (g != NULL) {
+            uint64_t line = (uint64_t)json_integer_value(json_object_get(ev, "line"));
+            if (g->want != CATCH_UP && line > g->want)
+                g->want = line;
+            if (id == r->watch)
+                pthread_cond_broadcast(&r->cond);
+        }
+        pthread_mutex_unlock(&r->lock);
+        return 0;
+    }
+    if (strcmp(type, "providers") == 0) {
+        take_providers(r, json_object_get(ev, "providers"));
+        pthread_mutex_unlock(&r->lock);
+        push(r, EV_SAMPLE, 0, 0); /* the header redraws */
+        return 0;
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (strcmp(type, "run") == 0) {
+        const char *s = json_string_value(json_object_get(ev, "summary"));
+        notice(r, 1, "%s", s ? s : "a run ended");
+    }
+    return 0; /* bookmark, and types this console does not know */
+}
+
+/* (Re)connect the event stream. Returns 0, or -1 after a nap. */
+static int redial(struct remote *r, int64_t lost_at, pid_t old_pid)
+{
+    struct sd_err err = {0};
+    int start = r->conf.may_start && (int64_t)(sd_mono_ns() / 1000000) - lost_at >= RESTART_MS;
+    json_t *ver;
+    pid_t pid;
+
+    if (r->conf.dial(r->conf.arg, start, &r->ev, &err) != 0) {
+        pthread_mutex_lock(&r->lock);
+        nap_locked(r, REDIAL_MS);
+        pthread_mutex_unlock(&r->lock);
+        return -1;
+    }
+    ver = client_version(r->ev);
+    pid = (pid_t)json_integer_value(json_object_get(ver, "pid"));
+    pthread_mutex_lock(&r->lock);
+    if (pid != old_pid)
+        r->need_list = 1; /* another daemon: its numbers start again */
+    pthread_mutex_unlock(&r->lock);
+    if (pid != old_pid)
+        notice(r, 0, "reconnected: the daemon restarted (pid %d, was %d)", (int)pid, (int)old_pid);
+    else
+        notice(r, 0, "reconnected to the daemon (pid %d)", (int)pid);
+    return 0;
+}
+
+static void *watcher_main(void *arg)
+{
+    struct remote *r = arg;
+    int64_t lost_at = 0;
+
+    while (!stopping(r)) {
+        struct sd_err err = {0};
+        int rc, relist;
+        uint64_t since;
+
+        if (r->ev == NULL) {
+            pid_t old;
+            pthread_mutex_lock(&r->lock);
+            old = r->info.pid;
+            pthread_mutex_unlock(&r->lock);
+            if (redial(r, lost_at, old) != 0)
+                continue;
+            pthread_mutex_lock(&r->lock);
+            r->info.connected = 1;
+            pthread_mutex_unlock(&r->lock);
+        }
+        pthread_mutex_lock(&r->lock);
+        relist = r->need_list;
+        since = r->since;
+        pthread_mutex_unlock(&r->lock);
+        if (relist && list(r, r->ev, &err) == 0) {
+            pthread_mutex_lock(&r->lock);
+            since = r->since;
+            pthread_mutex_unlock(&r->lock);
+        } else if (relist) {
+            rc = -1;
+            goto broken;
+        }
+        rc = client_events(r->ev, since, on_event, r, &err);
+        if (rc >= 0)
+            continue; /* stop, or list again */
+    broken:
+        client_close(r->ev);
+        r->ev = NULL;
+        lost_at = (int64_t)(sd_mono_ns() / 1000000);
+        pthread_mutex_lock(&r->lock);
+        r->info.connected = 0;
+        pthread_mutex_unlock(&r->lock);
+        if (!stopping(r))
+            notice(r, 0, "lost the daemon (%s): reconnecting...", err.msg);
+    }
+    return NULL;
+}
+
+/* --- output ---------------------------------------------------------------- */
+
+/* Copy the lines of answer o into g. Caller holds the lock. Returns how
+ * many. */
+static size_t take_lines(struct rring *g, json_t *o)
+{
+    json_t *l;
+    size_t i, n = 0;
+    uint64_t last = (uint64_t)json_integer_value(json_object_get(o, "last"));
+
+    json_array_foreach(json_object_get(o, "lines"), i, l)
+    {
+        uint64_t seq = (uint64_t)json_integer_value(json_object_get(l, "seq"));
+        const char *text = json_string_value(json_object_get(l, "text"));
+        if (seq <= g->have || text == NULL)
+            continue;
+        logring_put(g->ring, (int)json_integer_value(json_object_get(l, "stream")),
+                    json_is_true(json_object_get(l, "partial")),
+                    json_integer_value(json_object_get(l, "time")), text);
+        g->have = seq;
+        n++;
+    }
+    if (n == 0 && last > g->have)
+        g->have = last; /* what we asked for fell off the daemon's ring */
+    if (g->want == CATCH_UP && g->have >= last)
+        g->want = g->have;
+    return n;
+}
+
+/* The output thread. A console shows a window of lines, so it need not
+ * copy a flood line by line: it pulls at most every PULL_EVERY ms, and
+ * when the deployment is more than PULL_WINDOW lines ahead it skips to the
+ * newest ones and says how many it skipped (the store keeps them all).
+ * That bounds what ten consoles cost the daemon during a flood. */
+static void *puller_main(void *arg)
+{
+    struct remote *r = arg;
+    uint64_t last_pull = 0;
+    int64_t last_id = 0;
+
+    pthread_mutex_lock(&r->lock);
+    while (!r->stop) {
+        struct rring *g = r->watch ? find_ring(r, r->watch) : NULL;
+        struct sd_err err = {0};
+        uint64_t now = sd_mono_ns(), from;
+        char path[96];
+        json_t *o = NULL;
+        int64_t id;
+        int rc;
+
+        if (g == NULL || g->gone || g->want <= g->have) {
+            pthread_cond_wait(&r->cond, &r->lock);
+            continue;
+        }
+        id = g->id;
+        if (id == last_id && now - last_pull < (uint64_t)PULL_EVERY * 1000000u) {
+            nap_locked(r,
+                       (int)((last_pull + (uint64_t)PULL_EVERY * 1000000u - now) / 1000000u) + 1);
+            continue;
+        }
+        last_id = id;
+        last_pull = now;
+        from = g->have + 1;
+        if (g->want != CATCH_UP && g->want - g->have > PULL_WINDOW) {
+            char note[200];
+            from = g->want - PULL_WINDOW + 1;
+            snprintf(note, sizeof note,
+                     "[swarmdeck: %" PRIu64 " line(s) not shown: they came faster than this "
+                     "console follows; the store has them all (S saves, `swarmdeck logs %" PRId64
+                     "` prints)]",
+                     from - 1 - g->have, id);
+            logring_put(g->ring, 2, 0, sd_now_ms(), note);
+            g->have = from - 1;
+        }
+        snprintf(path, sizeof path, "/deployments/%" PRId64 "/output?from=%" PRIu64 "&max=%d", id,
+                 from, PULL_MAX);
+        pthread_mutex_unlock(&r->lock);
+        rc = remote_call(r, "GET", path, NULL, &o, &err);
+        pthread_mutex_lock(&r->lock);
+        g = find_ring(r, id); /* rings only grow, but the array moves */
+        if (rc != 0) {
+            if (err.code == SD_EUSAGE)
+                g->gone = 1; /* 404: a daemon that does not know it */
+            else
+                nap_locked(r, REDIAL_MS);
+            continue;
+        }
+        if (take_lines(g, o) > 0 || g->want <= g->have) {
+            pthread_mutex_unlock(&r->lock);
+            push(r, EV_OUTPUT, id, 0);
+            pthread_mutex_lock(&r->lock);
+        }
+        json_decref(o);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+int remote_sync(struct remote *r, struct sd_err *err)
+{
+    json_t *o = NULL, *v;
+    size_t i;
+
+    if (remote_call(r, "GET", "/deployments", NULL, &o, err) != 0)
+        return -1;
+    pthread_mutex_lock(&r->lock);
+    json_array_foreach(json_object_get(o, "deployments"), i, v)
+    {
+        struct deploy_view dv;
+        if (coord_view_from_json(v, &dv) == 0 && find_view(r, dv.id) == NULL)
+            put_view(r, &dv);
+    }
+    pthread_mutex_unlock(&r->lock);
+    json_decref(o);
+    return 0;
+}
+
+struct logring *remote_log(struct remote *r, int64_t id)
+{
+    struct rring *g;
+    struct logring *ring = NULL;
+
+    pthread_mutex_lock(&r->lock);
+    if ((g = find_ring(r, id)) == NULL && find_view(r, id) != NULL) {
+        struct logring *n = logring_new(RING_LINES, RING_BYTES);
+        if (n != NULL) {
+            r->rings = xrealloc(r->rings, (r->nrings + 1) * sizeof *r->rings);
+            g = &r->rings[r->nrings++];
+            *g = (struct rring){.id = id, .ring = n};
+        }
+    }
+    if (g != NULL) {
+        ring = g->ring;
+        r->watch = id;
+        if (!g->gone)
+            g->want = CATCH_UP;
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return ring;
+}
+
+/* --- the rest of the API ------------------------------------------------------ */
+
+struct remote *remote_start(const struct remote_conf *conf, struct client *c, struct sd_err *err)
+{
+    struct remote *r = xcalloc(1, sizeof *r);
+
+    r->conf = *conf;
+    r->ev = c;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    if ((r->q = evq_new(4096)) == NULL) {
+        sd_err_set(err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (list(r, c, err) != 0)
+        goto fail;
+    r->info.connected = 1;
+    if (pthread_create(&r->watcher, NULL, watcher_main, r) != 0) {
+        sd_err_set(err, SD_EENV, "cannot start the daemon's watcher");
+        goto fail;
+    }
+    if (pthread_create(&r->puller, NULL, puller_main, r) != 0) {
+        pthread_mutex_lock(&r->lock);
+        r->stop = 1;
+        pthread_mutex_unlock(&r->lock);
+        pthread_join(r->watcher, NULL);
+        sd_err_set(err, SD_EENV, "cannot start the output reader");
+        goto fail;
+    }
+    r->threads = 1;
+    return r;
+fail:
+    remote_stop(r);
+    return NULL;
+}
+
+void remote_stop(struct remote *r)
+{
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    if (r->threads) {
+        pthread_join(r->puller, NULL);
+        pthread_join(r->watcher, NULL); /* its stream ticks ten times a second */
+    }
+    client_close(r->ev);
+    for (size_t i = 0; i < r->npool; i++)
+        client_close(r->pool[i]);
+    for (size_t i = 0; i < r->nrings; i++)
+        logring_free(r->rings[i].ring);
+    free(r->rings);
+    free(r->views);
+    evq_free(r->q);
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+struct evq *remote_events(struct remote *r)
+{
+    return r->q;
+}
+
+size_t remote_list(struct remote *r, struct deploy_view *out, size_t max)
+{
+    size_t n;
+    pthread_mutex_lock(&r->lock);
+    n = r->nviews < max ? r->nviews : max;
+    memcpy(out, r->views, n * sizeof *out);
+    if (r->nviews > max)
+        n = max; /* the caller grows its array and asks again (coord_list's rule) */
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+void remote_counts(struct remote *r, int counts[TS_COUNT])
+{
+    memset(counts, 0, sizeof(int) * TS_COUNT);
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->nviews; i++)
+        if (r->views[i].state >= 0 && r->views[i].state < TS_COUNT)
+            counts[r->views[i].state]++;
+    pthread_mutex_unlock(&r->lock);
+}
+
+size_t remote_providers(struct remote *r, struct provider_health *out, size_t max)
+{
+    size_t n;
+    pthread_mutex_lock(&r->lock);
+    n = r->nprov < max ? r->nprov : max;
+    memcpy(out, r->prov, n * sizeof *out);
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+void remote_info(struct remote *r, struct remote_info *out)
+{
+    pthread_mutex_lock(&r->lock);
+    *out = r->info;
+    pthread_mutex_unlock(&r->lock);
+}
+
+int remote_notice(struct remote *r, char *buf, size_t len, int *run)
+{
+    int got = 0;
+    pthread_mutex_lock(&r->lock);
+    if (r->nnotices > 0) {
+        struct notice *n = &r->notices[r->nhead];
+        snprintf(buf, len, "%s", n->text);
+        *run = n->run;
+        r->nhead = (r->nhead + 1) % NOTICE_MAX;
+        r->nnotices--;
+        got = 1;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return got;
+}

@@ -1,0 +1,103 @@
+/*
+ * remote.h: the console's engine when a daemon runs it (docs/daemon.md):
+ * what the console asks of a coordinator (coord.h), answered from the
+ * daemon's API instead.
+ *
+ * DESIGN
+ * Kubernetes' list+watch. remote_start lists once (GET /v1/status: every
+ * live view, the provider health, the daemon's options and the event number
+ * to watch from); then a watcher thread follows /v1/events from that
+ * number, keeps its copy of every view up to date (a state event carries
+ * the whole view), and turns the daemon's events into the console's own
+ * (evq.h), so the console drains one queue whatever runs its engine. A
+ * broken stream is resumed from the last number seen: nothing lost, nothing
+ * twice. A daemon that says resync, or that restarted (another pid, its
+ * numbers start again), is listed again. While the daemon is gone the
+ * watcher dials again every half second; after three seconds it may start
+ * one (conf.dial with start set), as the console did when it opened.
+ *
+ * Output is never pushed: the console shows one deployment's output at a
+ * time (remote_log), and an output thread pulls that deployment's new lines
+ * by range (GET /v1/deployments/ID/output) into a local ring as the events
+ * announce them.
+ *
+ * Requests (launch, cancel, suggest) go through remote_call on connections
+ * of their own, from any thread.
+ *
+ * Messages for the operator (a run ended, the daemon was lost, it came
+ * back) queue as notices: an EV_NOTICE event says one is waiting.
+ *
+ * THREADS: remote_start and remote_stop on the owner's thread; the rest
+ * from any thread (one lock), except remote_events' consumer side (evq.h).
+ */
+#ifndef SD_TUI_REMOTE_H
+#define SD_TUI_REMOTE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "client.h"
+#include "coord.h"
+#include "evq.h"
+#include "logring.h"
+
+struct remote_conf {
+    /* Connect to the daemon: fill *out and return 0, or return -1 with err
+     * set. start: a daemon may be started when none runs. Called from the
+     * remote's threads. */
+    int (*dial)(void *arg, int start, struct client **out, struct sd_err *err);
+    void *arg;
+    int may_start; /* restart a lost daemon after three seconds (not --readonly) */
+};
+
+/* What the daemon said of itself at the last listing. */
+struct remote_info {
+    pid_t pid;
+    int readonly;       /* a read-only connection: it refuses changes */
+    int learning;       /* it learns (suggestions can be asked) */
+    int connected;      /* the event stream is up */
+    int64_t timeout_ms; /* its default deployment timeout */
+    char default_provider[32];
+    char version[32];
+};
+
+struct remote;
+
+/* Start following the daemon that c (taken, even on failure) talks to:
+ * lists at once, then starts the threads. Returns NULL with err set. */
+struct remote *remote_start(const struct remote_conf *conf, struct client *c, struct sd_err *err);
+/* Stop the threads, close the connections, free every ring. Accepts NULL. */
+void remote_stop(struct remote *r);
+
+/* The console's events (EV_STATE, EV_PROGRESS, EV_OUTPUT, EV_SAMPLE,
+ * EV_RESYNC, EV_NOTICE). */
+struct evq *remote_events(struct remote *r);
+
+/* As coord_list, coord_counts and coord_providers. */
+size_t remote_list(struct remote *r, struct deploy_view *out, size_t max);
+void remote_counts(struct remote *r, int counts[TS_COUNT]);
+size_t remote_providers(struct remote *r, struct provider_health *out, size_t max);
+void remote_info(struct remote *r, struct remote_info *out);
+
+/* The output ring of a deployment the daemon knows (valid until
+ * remote_stop), and from now on the one whose lines are pulled; NULL when
+ * the daemon does not know id (a past run: read the store). */
+struct logring *remote_log(struct remote *r, int64_t id);
+
+/* Add the views of deployments the daemon lists that this copy does not
+ * have yet (after a launch, before its events arrive): never replaces a
+ * view, so nothing newer is undone. Returns 0 or -1 with err set. */
+int remote_sync(struct remote *r, struct sd_err *err);
+
+/* The oldest waiting notice into buf; returns 1 (*run: it is a run's end),
+ * or 0 when none waits. */
+int remote_notice(struct remote *r, char *buf, size_t len, int *run);
+
+/* METHOD /v1PATH with body (borrowed, may be NULL), as client_call, on a
+ * connection of the remote's own (any thread). A 2xx gives 0 and *out;
+ * otherwise -1 with err holding the daemon's error (SD_EUSAGE for 4xx) or
+ * why there was no answer. */
+int remote_call(struct remote *r, const char *method, const char *path, json_t *body, json_t **out,
+                struct sd_err *err);
+
+#endif
