@@ -85,8 +85,9 @@ int cli_fail_err(const struct sd_err *e);
 /* The end of a command that ran a coordinator c (may be NULL): free it
  * (cancelling what still runs), then wait for the store to commit what was
  * written, so an exit status of 0 means it is on disk. Returns status, or
- * when it was 0 and the commit failed, the failure's exit status after
- * printing it. */
+ * when a store write failed during the command (store_write_failures), the
+ * failure's exit status (3) after printing it (it names the path and the
+ * cause). */
 int cli_close(struct cli_ctx *ctx, struct coord *c, int status);
 
 /* Open the store (created if missing, unless readonly) with ctx->key.

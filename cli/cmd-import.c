@@ -1,7 +1,15 @@
 /*
  * cmd-import.c: merge an export bundle into the store (idempotent).
+ *
+ * A bundle is hostile input (engine/store/export.c checks every field, the
+ * digest and the fingerprints). Here: the built-in strategies' names, which
+ * no manifest in a bundle may take, and the report, which says that
+ * imported manifests are not runnable until the operator adds them.
  */
 #define _GNU_SOURCE
+#include <stdlib.h>
+
+#include "catalog.h"
 #include "cli.h"
 #include "export.h"
 
@@ -10,11 +18,26 @@ static const struct cli_opt opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* The built-in strategies' names, NULL-terminated (free the array only;
+ * the names live in cat). NULL when out of memory. */
+static const char **builtin_names(const struct catalog *cat)
+{
+    const char **v = calloc(catalog_count(cat) + 1, sizeof *v);
+    size_t n = 0;
+
+    for (size_t i = 0; v != NULL && i < catalog_count(cat); i++)
+        if (catalog_at(cat, i)->builtin)
+            v[n++] = catalog_at(cat, i)->name;
+    return v;
+}
+
 static int exec_import(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_import;
     struct import_report r;
     struct sd_err err = {0};
+    struct catalog *cat = NULL;
+    const char **reserved = NULL;
     json_error_t je;
     json_t *b;
     int status;
@@ -23,23 +46,39 @@ static int exec_import(struct cli_ctx *ctx, struct cli_args *a)
     if (b == NULL)
         return cli_fail(SD_EUSAGE, "%s:%d:%d: %s (nothing imported)", a->argv[0], je.line,
                         je.column, je.text);
-    if ((status = cli_open_store(ctx, 0)) != 0) {
+    if (catalog_load(&cat, cli_runner_path(), NULL, &err) != 0 ||
+        (reserved = builtin_names(cat)) == NULL) {
         json_decref(b);
-        return status;
+        catalog_free(cat);
+        return cli_fail(err.code ? err.code : SD_ENOMEM, "%s (nothing imported)",
+                        err.msg[0] ? err.msg : "out of memory");
     }
-    if (import_bundle(ctx->store, b, &r, &err) != 0) {
-        json_decref(b);
+    if ((status = cli_open_store(ctx, 0)) != 0)
+        goto out;
+    if (import_bundle_reserved(ctx->store, b, reserved, &r, &err) != 0) {
         sd_err_prefix(&err, "%s", a->argv[0]);
-        return cli_fail(err.code, "%s (nothing imported)", err.msg);
+        status = cli_fail(err.code, "%s (nothing imported)", err.msg);
+        goto out;
     }
+    if (cli_flag(&cmd_import, a, "json")) {
+        cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:b}", "added", r.added, "skipped",
+                                 r.skipped, "unfinished", r.unfinished, "strategiesAdded",
+                                 r.strategies_added, "strategiesRunnable", 0));
+    } else {
+        printf("imported %d trajectory(ies), skipped %d already present", r.added, r.skipped);
+        if (r.unfinished > 0)
+            printf(" and %d unfinished when exported (no fingerprint)", r.unfinished);
+        printf("\n");
+        if (r.strategies_added > 0)
+            printf("kept %d strategy manifest(s) from the bundle for reference; they are not "
+                   "runnable: review one and add it with `swarmdeck strategies add MANIFEST`\n",
+                   r.strategies_added);
+    }
+out:
     json_decref(b);
-    if (cli_flag(&cmd_import, a, "json"))
-        cli_print_json(json_pack("{s:i, s:i, s:i}", "added", r.added, "skipped", r.skipped,
-                                 "strategiesAdded", r.strategies_added));
-    else
-        printf("imported %d trajectory(ies), skipped %d already present, added %d strategy(ies)\n",
-               r.added, r.skipped, r.strategies_added);
-    return 0;
+    free(reserved);
+    catalog_free(cat);
+    return status;
 }
 
 const struct cli_cmd cmd_import = {

@@ -216,7 +216,11 @@ int cli_close(struct cli_ctx *ctx, struct coord *c, int status)
     struct sd_err err = {0};
 
     coord_free(c);
-    if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
+    /* A write that failed at any time (disk full, I/O error, read-only)
+     * ends the command with the store's error, whatever else happened: a
+     * deployment whose records it lost was reported failed, not succeeded. */
+    if (ctx->store != NULL &&
+        (store_flush(ctx->store, &err) != 0 || store_write_failures(ctx->store, &err) != 0))
         status = cli_fail_err(&err);
     return status;
 }

@@ -560,13 +560,23 @@ int catalog_symbol_ok(const char *symbol)
     return 1;
 }
 
+/* Imported bars written out as a CSV for one deployment. A close-only (or
+ * close-and-some) import has NULL columns in the store; the file then has
+ * only the columns the import had, exactly as a bundled close-only file, so
+ * the runner takes its documented path for them (it fills at the close when
+ * open is absent) instead of reading empty fields. Which columns exist is
+ * decided by the first bar: an import stores one file's columns for every
+ * bar of the symbol (store_bars_replace). */
 struct bars_file {
     const char *symbol;
     char *path; /* the mkstemp template, then the file's name */
     FILE *f;
     long rows;
+    int have[5]; /* open, high, low, close, volume present */
     struct sd_err *err;
 };
+
+static const char *const bar_cols[5] = {"open", "high", "low", "close", "volume"};
 
 static int bar_line(const char *date, const double v[5], void *arg)
 {
@@ -581,14 +591,24 @@ static int bar_line(const char *date, const double v[5], void *arg)
             return sd_err_set(b->err, SD_EENV, "cannot write %s: %s", b->path, strerror(errno));
         }
         fprintf(b->f, "# imported into the swarmdeck store as %s\n", b->symbol);
-        fprintf(b->f, "date,open,high,low,close,volume\n");
+        fprintf(b->f, "date");
+        for (int i = 0; i < 5; i++) {
+            b->have[i] = i == 3 || !isnan(v[i]);
+            if (b->have[i])
+                fprintf(b->f, ",%s", bar_cols[i]);
+        }
+        fprintf(b->f, "\n");
     }
     fprintf(b->f, "%s", date);
     for (int i = 0; i < 5; i++) {
+        if (!b->have[i])
+            continue;
         if (isnan(v[i]))
-            fprintf(b->f, ",");
-        else
-            fprintf(b->f, ",%.17g", v[i]);
+            return sd_err_set(b->err, SD_EENV,
+                              "imported bars of %s: %s has no %s while earlier bars have one; "
+                              "import the file again (`swarmdeck data import FILE --symbol %s`)",
+                              b->symbol, date, bar_cols[i], b->symbol);
+        fprintf(b->f, ",%.17g", v[i]);
     }
     fprintf(b->f, "\n");
     b->rows++;
@@ -600,7 +620,7 @@ static int bar_line(const char *date, const double v[5], void *arg)
  * never share a file. Returns rows written (0: none imported, no file), or -1. */
 static long bars_export(struct store *s, const char *symbol, char *path, struct sd_err *err)
 {
-    struct bars_file b = {symbol, path, NULL, 0, err};
+    struct bars_file b = {symbol, path, NULL, 0, {0}, err};
     sqlite3 *db = store_reader(s, err);
     int rc;
 
@@ -610,6 +630,8 @@ static long bars_export(struct store *s, const char *symbol, char *path, struct 
     sqlite3_close_v2(db);
     if (b.f != NULL && fclose(b.f) != 0 && rc == 0)
         rc = sd_err_set(err, SD_EENV, "cannot write %s", path);
+    if (rc != 0 && b.f != NULL)
+        unlink(path); /* no half-written copy is left behind */
     return rc == 0 ? b.rows : -1;
 }
 

@@ -17,6 +17,15 @@
  * never retried: the program's exit is classified into one terminal state
  * (succeeded needs exit 0 and exactly one valid @@result).
  *
+ * The store's failures are never the provider's (issue 14): an attempt
+ * during which a store write failed (the lease could not be recorded, say,
+ * on a full disk) is neither counted against the instance's breaker nor
+ * retried, and no attempt starts while the store is failing. A deployment
+ * is reported succeeded only when its records are committed: its worker
+ * flushes, and a write failure since it started, or a committed state other
+ * than succeeded, makes it failed ("not recorded") instead; the command then
+ * ends with the store's error (store_write_failures).
+ *
  * Every deployment ends in coord_work_finish exactly once: its worker calls
  * it, or coord_cancel does for a deployment that never left the FIFO (the
  * two cannot both happen: the worker only runs what it took off the FIFO
@@ -317,11 +326,33 @@ static double reward_of(json_t *result)
     return 0.5 + 0.5 * tanh(json_number_value(sh) / 2);
 }
 
-void coord_work_finish(struct coord *c, struct dep *d, int state, int exit_code, const char *error,
-                       json_t *result)
+/* 1 when d's records are committed with the state succeeded and no store
+ * write failed since gen0 (store_write_failures when its worker started);
+ * else 0 with why saying what the store reported. Flushes. */
+static int recorded(struct coord *c, struct dep *d, uint64_t gen0, char *why, size_t n)
+{
+    struct sd_err e = {0};
+    int st;
+
+    if (store_flush(c->store, &e) == 0 && store_write_failures(c->store, &e) == gen0) {
+        if ((st = traj_committed_state(c->store, d->v.id, &e)) == TS_SUCCEEDED)
+            return 1;
+        if (st >= 0)
+            sd_err_set(&e, SD_EENV, "%s: the store holds it as %s", store_path(c->store),
+                       traj_state_name(st));
+    }
+    snprintf(why, n, "succeeded, but not recorded in the store: %.400s", e.msg);
+    return 0;
+}
+
+/* coord_work_finish; gen0 (not NULL: from the worker) asks that a success
+ * be checked as committed (recorded) before it is reported. */
+static void work_finish(struct coord *c, struct dep *d, int state, int exit_code, const char *error,
+                        json_t *result, const uint64_t *gen0)
 {
     struct traj_final f;
     char *result_s = result ? json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    char why[sizeof d->v.error];
     int64_t now = sd_now_ms();
 
     if (state == TS_CANCELLED && d->cancel_by[0])
@@ -338,6 +369,14 @@ void coord_work_finish(struct coord *c, struct dep *d, int state, int exit_code,
     f.op_sequence = d->ops[0] ? d->ops : NULL;
     traj_finish(c->store, d->v.id, &f);
     store_output_end(c->store, d->v.id);
+    if (gen0 != NULL && state == TS_SUCCEEDED && !recorded(c, d, *gen0, why, sizeof why)) {
+        /* Never rewritten in the store: a sealed record must not change.
+         * Recovery marks a row left running as interrupted. */
+        state = f.state = TS_FAILED;
+        error = why;
+        result = NULL;
+        f.reward = 0;
+    }
     if (d->data.from_store && d->data.path[0]) { /* the sandbox had its own copy */
         unlink(d->data.path);
         d->data.path[0] = '\0';
@@ -384,6 +423,12 @@ void coord_work_finish(struct coord *c, struct dep *d, int state, int exit_code,
     coord_unlock(c);
 }
 
+void coord_work_finish(struct coord *c, struct dep *d, int state, int exit_code, const char *error,
+                       json_t *result)
+{
+    work_finish(c, d, state, exit_code, error, result, NULL);
+}
+
 /* Run d to its terminal state. */
 static void run(struct coord *c, struct dep *d)
 {
@@ -392,7 +437,8 @@ static void run(struct coord *c, struct dep *d)
     struct sbx *b = NULL;
     char msg[600], last[512] = "";
     int64_t started_at = sd_now_ms();
-    int tries = 0, rc;
+    uint64_t gen0 = store_write_failures(c->store, NULL), gen;
+    int tries = 0, rc, store_fault = 0;
 
     coord_lock(c);
     d->v.state = TS_RUNNING;
@@ -408,6 +454,12 @@ static void run(struct coord *c, struct dep *d)
         b = NULL;
         d->nresults = 0;
         d->errmsg[0] = d->last_stderr[0] = '\0';
+        /* Its records could not be kept: do not start it. */
+        if (store_write_failing(c->store, &err)) {
+            sd_err_prefix(&err, "not started");
+            rc = -1;
+            break;
+        }
         if ((pi = coord_choose_pick(c, d, &err)) == NULL) {
             /* The breaker opened on our own failures: say what they were. */
             if (last[0]) {
@@ -419,16 +471,20 @@ static void run(struct coord *c, struct dep *d)
             break;
         }
         coord_choose_use(c, d, pi);
+        gen = store_write_failures(c->store, NULL);
         rc = attempt(c, d, pi, &ex, &b, &err);
+        /* A store write that failed meanwhile (the lease, say) is not the
+         * provider's fault: neither counted nor retried. */
+        store_fault = rc != 0 && store_write_failures(c->store, NULL) != gen;
         /* Provider errors feed the breaker; what the strategy did does not. */
         coord_choose_report(c, pi,
-                            rc == 0                                           ? 1
-                            : err.code == SD_EENV && !atomic_load(&d->cancel) ? -1
-                                                                              : 0);
+                            rc == 0                                                           ? 1
+                            : err.code == SD_EENV && !store_fault && !atomic_load(&d->cancel) ? -1
+                                                                                              : 0);
         snprintf(last, sizeof last, "%s", rc != 0 ? err.msg : "");
         /* Output already streamed (and stored) must not be streamed twice. */
-        if (rc == 0 || err.code != SD_EENV || tries >= c->o.retries || atomic_load(&d->cancel) ||
-            d->out_bytes > 0)
+        if (rc == 0 || err.code != SD_EENV || store_fault || tries >= c->o.retries ||
+            atomic_load(&d->cancel) || d->out_bytes > 0)
             break;
         tries++;
         if (backoff_wait(c, d, c->o.backoff_ms << (tries - 1)))
@@ -454,8 +510,8 @@ static void run(struct coord *c, struct dep *d)
         }
         op_end(d, &t, "collect", state == TS_SUCCEEDED, msg[0] ? msg : NULL);
         teardown(c, d, b);
-        coord_work_finish(c, d, state, ex.signal || ex.code < 0 ? -1 : ex.code, msg,
-                          state == TS_SUCCEEDED ? d->pending_result : NULL);
+        work_finish(c, d, state, ex.signal || ex.code < 0 ? -1 : ex.code, msg,
+                    state == TS_SUCCEEDED ? d->pending_result : NULL, &gen0);
     }
 out:
     coord_output_reset(d);

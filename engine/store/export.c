@@ -1,7 +1,15 @@
 /*
  * export.c: export bundles and their import (export.h). A bundle's
- * trajectories are record.h's JSON with output; import checks a bundle's
- * digest and fingerprint chain (chain.h) before it writes anything.
+ * trajectories are record.h's JSON with output.
+ *
+ * Import treats a bundle as hostile input. Before it writes anything it
+ * checks every field (bundle_check.c), the digest and the fingerprint chain
+ * (chain.h); every finished trajectory must carry its fingerprint. While it
+ * inserts, it recomputes each record's fingerprint from what the store now
+ * holds and compares it with the bundle's (verify_stored), all in one
+ * transaction: any mismatch imports nothing. Strategy manifests are kept
+ * for reference only, never runnable (STORE_STRATEGY_IMPORTED): only
+ * `strategies add` by the operator makes a strategy runnable.
  */
 #define _GNU_SOURCE
 #include "export.h"
@@ -10,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle_check.h"
 #include "chain.h"
 #include "crypto.h"
 #include "query.h"
@@ -121,56 +130,20 @@ int export_seal_bundle(json_t *b, struct sd_err *err)
 
 /* --- import ----------------------------------------------------------------- */
 
-static int check_bundle(json_t *b, struct sd_err *err)
+/* The whole bundle, before anything is written: its form, every field
+ * (bundle_check.c), its digest and its fingerprint chain (chain.c). */
+static int check_bundle(json_t *b, const char *const *reserved, struct sd_err *err)
 {
-    json_t *trajs = json_object_get(b, "trajectories"), *strats = json_object_get(b, "strategies");
-
     if (!json_is_object(b) || !json_is_string(json_object_get(b, "format")) ||
         strcmp(json_string_value(json_object_get(b, "format")), "swarmdeck-export") != 0)
         return sd_err_set(err, SD_EUSAGE, "not a swarmdeck export bundle (no \"format\")");
-    if (json_integer_value(json_object_get(b, "version")) != EXPORT_VERSION)
+    if (!json_is_integer(json_object_get(b, "version")) ||
+        json_integer_value(json_object_get(b, "version")) != EXPORT_VERSION)
         return sd_err_set(err, SD_EUSAGE,
                           "unsupported bundle version (this build reads %d, with a digest)",
                           EXPORT_VERSION);
-    if (!json_is_array(trajs))
-        return sd_err_set(err, SD_EUSAGE, "bundle: \"trajectories\" must be an array");
-    if (strats != NULL && !json_is_array(strats))
-        return sd_err_set(err, SD_EUSAGE, "bundle: \"strategies\" must be an array");
-    for (size_t i = 0; i < json_array_size(strats); i++) {
-        json_t *m = json_array_get(strats, i);
-        if (!json_is_string(json_object_get(m, "name")))
-            return sd_err_set(err, SD_EUSAGE, "bundle: strategy %zu has no name", i);
-    }
-    for (size_t i = 0; i < json_array_size(trajs); i++) {
-        json_t *t = json_array_get(trajs, i), *ops, *out;
-        const char *st = json_string_value(json_object_get(t, "status"));
-        if (!json_is_object(t) || !json_is_string(json_object_get(t, "uuid")) ||
-            !json_is_string(json_object_get(t, "strategyName")) || st == NULL ||
-            traj_state_from_name(st) < 0 || !json_is_integer(json_object_get(t, "createdAt")))
-            return sd_err_set(err, SD_EUSAGE,
-                              "bundle: trajectory %zu lacks uuid, strategyName, status or "
-                              "createdAt",
-                              i);
-        ops = json_object_get(t, "operations");
-        out = json_object_get(t, "output");
-        if ((ops && !json_is_array(ops)) || (out && !json_is_array(out)))
-            return sd_err_set(err, SD_EUSAGE, "bundle: trajectory %zu: bad operations or output",
-                              i);
-        for (size_t k = 0; k < json_array_size(ops); k++) {
-            json_t *o = json_array_get(ops, k);
-            if (!json_is_integer(json_object_get(o, "seq")) ||
-                !json_is_string(json_object_get(o, "name")))
-                return sd_err_set(err, SD_EUSAGE, "bundle: trajectory %zu: operation %zu is bad", i,
-                                  k);
-        }
-        for (size_t k = 0; k < json_array_size(out); k++) {
-            json_t *o = json_array_get(out, k);
-            const char *d = json_string_value(json_object_get(o, "data"));
-            if (!json_is_integer(json_object_get(o, "seq")) || d == NULL || strlen(d) % 4 != 0)
-                return sd_err_set(err, SD_EUSAGE, "bundle: trajectory %zu: output chunk %zu is bad",
-                                  i, k);
-        }
-    }
+    if (bundle_check_fields(b, reserved, err) != 0)
+        return -1;
     {
         const char *have = json_string_value(json_object_get(b, "digest"));
         char want[CHAIN_HEX_LEN];
@@ -183,7 +156,7 @@ static int check_bundle(json_t *b, struct sd_err *err)
                               "bundle digest does not match its content: it was changed or "
                               "damaged after export");
     }
-    return chain_verify_bundle(trajs, err);
+    return chain_verify_bundle(json_object_get(b, "trajectories"), err);
 }
 
 struct import_job {
@@ -225,6 +198,27 @@ static void bind_real_or_null(sqlite3_stmt *st, int i, json_t *j)
         sqlite3_bind_null(st, i);
 }
 
+/* The fingerprint of trajectory id as this store now holds it (read back
+ * through the writer's plaintext views, within the import's transaction)
+ * must be the one the bundle's chain vouched for: so what is stored is
+ * exactly what was verified, whatever types or values the bundle used to
+ * try to make the two differ. Returns 0 or -1 with err. */
+static int verify_stored(sqlite3 *db, int64_t id, json_t *t, struct sd_err *err)
+{
+    const char *want = json_string_value(json_object_get(t, "fingerprint"));
+    const char *prev = json_string_value(json_object_get(t, "prevFingerprint"));
+    char fp[CHAIN_HEX_LEN];
+
+    if (chain_fingerprint_db(db, "sd_plain_", id, prev ? prev : "", fp, err) != 0)
+        return -1;
+    if (want == NULL || strcmp(fp, want) != 0)
+        return sd_err_set(err, SD_EUSAGE,
+                          "bundle: trajectory %s: what would be stored does not match its "
+                          "fingerprint (a changed or malformed record)",
+                          json_string_value(json_object_get(t, "uuid")));
+    return 0;
+}
+
 static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *err)
 {
     sqlite3_stmt *st;
@@ -232,8 +226,6 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
     const char *status = json_string_value(json_object_get(t, "status"));
     json_t *ops = json_object_get(t, "operations"), *out = json_object_get(t, "output");
 
-    if (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0)
-        status = "interrupted"; /* nobody runs it here */
     st = store_stmt(s,
                     "INSERT INTO trajectories(uuid, strategy, symbol, params, provider, "
                     "sandbox_id, status, exit_code, error, created_at, started_at, ended_at, "
@@ -254,10 +246,8 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
         sqlite3_bind_text(st, 4, p ? p : "{}", -1, SQLITE_TRANSIENT);
         free(p);
     }
-    {
-        const char *prov = json_string_value(json_object_get(t, "provider"));
-        sqlite3_bind_text(st, 5, prov ? prov : "imported", -1, SQLITE_TRANSIENT);
-    }
+    sqlite3_bind_text(st, 5, json_string_value(json_object_get(t, "provider")), -1,
+                      SQLITE_TRANSIENT);
     bind_json(st, 6, json_object_get(t, "sandboxId"));
     sqlite3_bind_text(st, 7, status, -1, SQLITE_TRANSIENT);
     bind_int_or_null(st, 8, json_object_get(t, "exitCode"));
@@ -275,8 +265,9 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
     sqlite3_bind_int(st, 20, json_is_true(json_object_get(t, "autoOptimized")));
     sqlite3_bind_int64(st, 21, json_integer_value(json_object_get(t, "outputBytes")));
     sqlite3_bind_int64(st, 22, json_integer_value(json_object_get(t, "outputDropped")));
-    /* 23, 24: the bundle's fingerprints were checked; the trajectory joins
-     * this store's chain afresh (store_chain_note below). */
+    /* 23, 24: the bundle's fingerprints were checked, and are checked again
+     * against what was stored (verify_stored); the trajectory joins this
+     * store's chain afresh (store_chain_note below). */
     sqlite3_bind_null(st, 23);
     sqlite3_bind_null(st, 24);
     if (sqlite3_step(st) != SQLITE_DONE)
@@ -333,7 +324,7 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
         if (sqlite3_step(st) != SQLITE_DONE)
             return store_dberr(err, db, "store");
     }
-    return 0;
+    return verify_stored(db, id, t, err);
 }
 
 static int import_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
@@ -350,7 +341,7 @@ static int import_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
         char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
         st = store_stmt(s,
                         "INSERT OR IGNORE INTO strategies(name, manifest, builtin, added_at) "
-                        "VALUES(?1, ?2, 0, ?3)",
+                        "VALUES(?1, ?2, " STORE_STRATEGY_IMPORTED_S ", ?3)",
                         err);
         if (st == NULL) {
             free(text);
@@ -369,6 +360,13 @@ static int import_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     for (size_t i = 0; i < json_array_size(trajs); i++) {
         json_t *t = json_array_get(trajs, i);
         int exists;
+        /* Unfinished when exported: outside the chain, so nothing vouches
+         * for it. Not imported; export again once it has finished. */
+        if (!traj_state_terminal(
+                traj_state_from_name(json_string_value(json_object_get(t, "status"))))) {
+            j->r->unfinished++;
+            continue;
+        }
         st = store_stmt(s, "SELECT 1 FROM trajectories WHERE uuid = ?1", err);
         if (st == NULL)
             goto fail;
@@ -392,10 +390,16 @@ fail:
 
 int import_bundle(struct store *s, json_t *bundle, struct import_report *r, struct sd_err *err)
 {
+    return import_bundle_reserved(s, bundle, NULL, r, err);
+}
+
+int import_bundle_reserved(struct store *s, json_t *bundle, const char *const *reserved,
+                           struct import_report *r, struct sd_err *err)
+{
     struct import_job j = {bundle, r};
 
     memset(r, 0, sizeof *r);
-    if (check_bundle(bundle, err) != 0)
+    if (check_bundle(bundle, reserved, err) != 0)
         return -1;
     if (store_call(s, import_fn, &j, err) != 0)
         return -1;

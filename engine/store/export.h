@@ -32,10 +32,20 @@ json_t *export_bundle(struct store *s, struct sd_err *err);
 
 struct import_report {
     int added, skipped, strategies_added;
+    int unfinished; /* queued or running when exported: not imported */
 };
 
-/* Merge bundle into s. Returns 0 (r filled) or -1 with err set and nothing
- * changed. */
+/* Merge bundle into s. The bundle is hostile input (export.c): every field
+ * is checked, finished trajectories must carry fingerprints, and each one's
+ * fingerprint is recomputed from what is stored. Unfinished trajectories
+ * are not imported (r->unfinished); strategy manifests are kept but not
+ * runnable (r->strategies_added counts them). Returns 0 (r filled) or -1
+ * with err set (SD_EUSAGE for a bad bundle) and nothing changed. */
 int import_bundle(struct store *s, json_t *bundle, struct import_report *r, struct sd_err *err);
+
+/* import_bundle refusing a manifest named like one of reserved (a
+ * NULL-terminated list, may be NULL): the built-in strategies. */
+int import_bundle_reserved(struct store *s, json_t *bundle, const char *const *reserved,
+                           struct import_report *r, struct sd_err *err);
 
 #endif

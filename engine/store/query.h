@@ -132,13 +132,20 @@ int store_bars_present(sqlite3 *db, const char *symbol, struct sd_err *err);
 
 /* --- user strategies (query_strategies.c) ------------------------------ */
 
-/* The stored user strategies' manifests in name order: a JSON array of the
- * parsed manifests (a row that is not JSON appears as a string), new
- * reference, or NULL with err. */
+/* strategies.builtin: 0 a user strategy the operator added (runnable), 2 a
+ * manifest that came in an import bundle, kept for reference and never
+ * runnable (issue 14): nothing of it is loaded into the catalog. */
+#define STORE_STRATEGY_IMPORTED   2
+#define STORE_STRATEGY_IMPORTED_S "2"
+
+/* The stored user strategies' manifests in name order (those the operator
+ * added, not imported ones): a JSON array of the parsed manifests (a row
+ * that is not JSON appears as a string), new reference, or NULL with err. */
 json_t *store_strategy_manifests(sqlite3 *db, struct sd_err *err);
 
-/* Store (or replace) the manifest text of strategy name and wait for the
- * commit. Returns 0 or -1 with err (nothing changed). */
+/* Store (or replace) the manifest text of strategy name, runnable (an
+ * imported manifest of that name is replaced), and wait for the commit.
+ * Returns 0 or -1 with err (nothing changed). */
 int store_strategy_put(struct store *s, const char *name, const char *manifest, struct sd_err *err);
 
 /* --- the learner's reads (query_learn.c) ------------------------------- */

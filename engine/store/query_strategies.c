@@ -43,7 +43,8 @@ static int put_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
     sqlite3_stmt *st = store_stmt(s,
                                   "INSERT INTO strategies(name, manifest, builtin, added_at) "
                                   "VALUES(?1, ?2, 0, ?3) ON CONFLICT(name) DO UPDATE SET "
-                                  "manifest = excluded.manifest, added_at = excluded.added_at",
+                                  "manifest = excluded.manifest, added_at = excluded.added_at, "
+                                  "builtin = 0",
                                   err);
     if (st == NULL)
         return -1;

@@ -46,6 +46,7 @@
  *   store_jobs.c     rekey, the verification record, leases
  *   traj.c           writing runs, trajectories and operations (jobs)
  *   query_*.c        the named queries of query.h, one file per domain
+ *   bundle_check.c   an import bundle's fields checked as hostile input
  *   export.c         export bundles and their import
  *
  * So the writer never calls back into a job's file, and the chain and
@@ -67,7 +68,7 @@
 
 #define STORE_BATCH_ROWS     1000
 #define STORE_BATCH_MS       25
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -104,10 +105,16 @@ int store_open_key(const char *path, int flags, const char *secret, struct store
 /* Re-encrypt every encrypted value under new_secret (NULL: decrypt the store
  * back to plaintext; a plaintext store given a secret becomes encrypted).
  * One transaction: a crash leaves the store wholly under the old key or
- * wholly under the new one. Flushes. The file is compacted at store_close
- * when encryption was turned on or off, so no freed page keeps old bytes.
+ * wholly under the new one. Refused (SD_EENV, naming the pid) while another
+ * live swarmdeck process has deployments or a run under way on the store. Flushes. The file is
+ * compacted at store_close when encryption was turned on or off, so no freed page keeps old bytes.
  * Returns 0 or -1 with err (nothing changed). */
 int store_rekey(struct store *s, const char *new_secret, struct sd_err *err);
+
+/* 1 when process pid, started at start (proc_start_time), is still alive
+ * (a reused pid is not), else 0. The owner check of leases, trajectories
+ * and runs. Any thread; cannot fail. */
+int store_owner_alive(int pid, uint64_t start);
 
 /* Writer thread only (from a job): trajectory traj_id was made final in
  * this batch; seal it into the fingerprint chain before the batch commits
@@ -149,6 +156,20 @@ void store_chain_summary(struct store *s, char *buf, size_t n);
  * called). Never blocks for long: the queue is unbounded. */
 int store_submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *));
 
+/* Write failures since open: batches lost (a failed COMMIT, SQLite rolling a
+ * batch back), queued jobs that failed, and waited-for jobs that failed on
+ * the storage itself (disk full, I/O error, read-only, damaged file). When
+ * the count is not 0 and err is not NULL, err (SD_EENV) names the store's
+ * path and the last failure's cause, e.g. "PATH: cannot write the store:
+ * commit failed: database or disk is full (No space left on device)".
+ * 0 for a read-only store. Any thread. */
+uint64_t store_write_failures(struct store *s, struct sd_err *err);
+
+/* 1 while the store is failing: the last batch lost writes (a later commit
+ * of a batch in which nothing failed clears it), err then as above; else 0.
+ * For refusing to start work whose records could not be kept. Any thread. */
+int store_write_failing(struct store *s, struct sd_err *err);
+
 /* Run fn(arg) on the writer thread and wait for it to have run (not for the
  * commit). Returns fn's result; err is filled by fn on failure. Returns -1
  * with SD_EUSAGE if the store is read-only or closing. Called from a job (on
@@ -156,10 +177,10 @@ int store_submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(v
 int store_call(struct store *s, store_job_fn fn, void *arg, struct sd_err *err);
 
 /* Wait until every job submitted before this call is committed (durable with
- * synchronous=NORMAL semantics). Returns 0, or -1 (SD_EENV) if a batch was
- * lost since the last flush that returned (each lost batch is reported to one
- * flush). Returns 0 at once on a read-only store; -1 (SD_EUSAGE) if called
- * from a job. */
+ * synchronous=NORMAL semantics). Returns 0, or -1 (SD_EENV, naming the path
+ * and the cause) if a write failed since the last flush that returned (each
+ * failure, store_write_failures, is reported to one flush). Returns 0 at once on a read-only store;
+ * -1 (SD_EUSAGE) if called from a job. */
 int store_flush(struct store *s, struct sd_err *err);
 
 /* Writer-thread only: a cached prepared statement for sql (the pointer is the

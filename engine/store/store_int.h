@@ -18,7 +18,7 @@
  * One mutex, s->lock, and one condition variable, s->cond, as in redis's
  * bio.c. The lock guards the queue (head, tail), the sequence numbers
  * (submitted, settled, flush_waiters), the failure record (fail_gen,
- * fail_reported, fail_msg), the counters (stats), stopping, writer_waiting
+ * fail_reported, fail_msg, failing), the counters (stats), stopping, writer_waiting
  * and the output caps (out_head, out_tail). Take it with store_lock and wait
  * with store_wait only, so that code whose contract says "caller holds
  * s->lock" can assert it (ASSERT_LOCKED). Every wake-up is a broadcast and
@@ -91,6 +91,7 @@ struct store {
     int flush_waiters;
     uint64_t fail_gen, fail_reported;
     char fail_msg[256];
+    int failing; /* the last batch lost writes (store_write_failing) */
     struct store_stats stats;
 
     /* Writer thread only. */
@@ -99,6 +100,7 @@ struct store {
     unsigned batch_rows;
     uint64_t batch_hi;
     int batch_failed;
+    int batch_job_failed; /* a write of this batch failed; the rest may commit */
     struct stmt_slot *stmts;
     size_t nstmts, stmt_cap;
     struct out_state *out[OUT_BUCKETS];

@@ -17,11 +17,44 @@
 #define _GNU_SOURCE
 #include "store_int.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store_crypt.h"
+
+int store_owner_alive(int pid, uint64_t start)
+{
+    return pid > 0 && kill(pid, 0) == 0 && proc_start_time(pid) == start;
+}
+
+/* The pid of another live swarmdeck process with deployments (or a run)
+ * under way on this store, 0 if none, -1 on a read error (err set). Run
+ * inside the write transaction, so none can start before it ends. */
+static int other_live_owner(struct store *s, sqlite3 *db, struct sd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int pid = 0, step;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT owner_pid, owner_start FROM main.trajectories"
+                           " WHERE status IN ('queued', 'running') AND owner_pid IS NOT NULL"
+                           " UNION SELECT owner_pid, owner_start FROM main.runs"
+                           " WHERE status = 'running' AND owner_pid IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return store_sql_err(err, db, s->path, "rekey");
+    while (pid == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int p = sqlite3_column_int(st, 0);
+        if (p != (int)getpid() && store_owner_alive(p, (uint64_t)sqlite3_column_int64(st, 1)))
+            pid = p;
+    }
+    if (pid == 0 && step != SQLITE_DONE)
+        pid = store_sql_err(err, db, s->path, "rekey");
+    sqlite3_finalize(st);
+    return pid;
+}
 
 /* --- rekey and verification records ------------------------------------ */
 
@@ -33,8 +66,16 @@ static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
 {
     struct rekey_job *j = arg;
     struct skey *nk = NULL;
-    int was_plain = s->key == NULL;
+    int was_plain = s->key == NULL, other;
 
+    /* Another process's writer would find the key changed under it and
+     * stop writing its deployments' records (store_writer.c): refuse. */
+    if ((other = other_live_owner(s, db, err)) != 0)
+        return other < 0 ? -1
+                         : sd_err_set(err, SD_EENV,
+                                      "%s: deployments of another swarmdeck process (pid %d) are "
+                                      "running on this store; rekey when they have finished",
+                                      s->path, other);
     if (store_exec(db, "SAVEPOINT rekey") != SQLITE_OK)
         return store_sql_err(err, db, s->path, "rekey");
     if (j->secret != NULL ? skey_write_meta(db, j->secret, s->id, &nk, err) != 0

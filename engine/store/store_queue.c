@@ -11,7 +11,9 @@
  * Sequence numbers. Each job gets s->submitted + 1 at submit. s->settled is
  * the highest sequence number whose batch has ended (committed or failed).
  * store_flush waits for settled >= its target. A failed batch bumps
- * s->fail_gen; the next flush to return reports it (once).
+ * s->fail_gen (so does any other write failure, store_writer.c); the next
+ * flush to return reports it (once); store_write_failures and
+ * store_write_failing read it at any time.
  *
  * A store_call job lives on the caller's stack with a struct call; the
  * writer sets call->done and broadcasts once the job has run. Called from a
@@ -115,10 +117,38 @@ int store_flush(struct store *s, struct sd_err *err)
     }
     if (s->fail_gen != s->fail_reported) {
         s->fail_reported = s->fail_gen;
-        rc = sd_err_set(err, SD_EENV, "%s: a batch of writes was lost: %s", s->path, s->fail_msg);
+        rc = sd_err_set(err, SD_EENV, "%s: cannot write the store: %s", s->path, s->fail_msg);
     }
     store_unlock(s);
     return rc;
+}
+
+uint64_t store_write_failures(struct store *s, struct sd_err *err)
+{
+    uint64_t n;
+
+    if (s->flags & STORE_READONLY)
+        return 0;
+    store_lock(s);
+    n = s->fail_gen;
+    if (n > 0 && err != NULL)
+        sd_err_set(err, SD_EENV, "%s: cannot write the store: %s", s->path, s->fail_msg);
+    store_unlock(s);
+    return n;
+}
+
+int store_write_failing(struct store *s, struct sd_err *err)
+{
+    int f;
+
+    if (s->flags & STORE_READONLY)
+        return 0;
+    store_lock(s);
+    f = s->failing;
+    if (f && err != NULL)
+        sd_err_set(err, SD_EENV, "%s: cannot write the store: %s", s->path, s->fail_msg);
+    store_unlock(s);
+    return f;
 }
 
 void store_get_stats(struct store *s, struct store_stats *out)

@@ -134,5 +134,12 @@ static const char v2[] =
     " VALUES (" FTS_ROW("new") "); END;";
 /* clang-format on */
 
-const char *const store_migrations[] = {v1, v2};
+/* Version 3 (issue 14): the process that owns a run, as trajectories have,
+ * so recovery can close a run whose process was killed (status
+ * 'interrupted') instead of leaving it 'running' for ever, and a process
+ * can tell its own runs from another live one's. */
+static const char v3[] = "ALTER TABLE runs ADD COLUMN owner_pid INTEGER;"
+                         "ALTER TABLE runs ADD COLUMN owner_start INTEGER;";
+
+const char *const store_migrations[] = {v1, v2, v3};
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

@@ -23,6 +23,14 @@
  * database on next use, so the database and the writer never disagree about
  * what is stored.
  *
+ * Write failures are never silent (issue 14): a lost batch, a queued job that
+ * failed (its caller is gone, so nobody else would know) and a waited-for
+ * job that failed on the storage itself (disk full, I/O error, read-only,
+ * damaged file) each count in fail_gen with a message naming the cause
+ * (SQLite's and the system's error), which store_flush reports once and
+ * store_write_failures at any time. `failing` says whether the last batch
+ * lost writes: a commit of a batch in which nothing failed clears it.
+ *
  * Just before COMMIT the writer writes the output counters
  * (store_output.c) and seals the trajectories noted final in this batch
  * (chain.c), in the order they were noted: one chain, no races.
@@ -36,6 +44,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "chain.h"
@@ -119,6 +128,32 @@ static void chain_seal_batch(struct store *s)
     s->nseal = 0;
 }
 
+/* "what: SQLite's message (the system's error)" for the writer's last
+ * failure into buf, e.g. "commit failed: disk I/O error (Read-only file
+ * system)" or "commit failed: database or disk is full (free space ...)". */
+static void writer_cause(struct store *s, const char *what, char *buf, size_t n)
+{
+    int sys = sqlite3_system_errno(s->db);
+
+    /* SQLite clears errno for a full disk (it says so in its message). */
+    if (sys == 0 && sqlite3_errcode(s->db) == SQLITE_FULL)
+        snprintf(buf, n, "%s: %s (free space on the store's filesystem)", what,
+                 sqlite3_errmsg(s->db));
+    else
+        snprintf(buf, n, "%s: %s%s%s%s", what, sqlite3_errmsg(s->db), sys ? " (" : "",
+                 sys ? strerror(sys) : "", sys ? ")" : "");
+}
+
+/* Record a write failure: fail_gen, failing and the message (takes the lock). */
+static void writer_note_failure(struct store *s, const char *why)
+{
+    store_lock(s);
+    s->fail_gen++;
+    s->failing = 1;
+    snprintf(s->fail_msg, sizeof s->fail_msg, "%s", why);
+    store_unlock(s);
+}
+
 /* Record a failed batch (called with the lock NOT held). */
 static void writer_fail(struct store *s, const char *why)
 {
@@ -126,10 +161,28 @@ static void writer_fail(struct store *s, const char *why)
     store_out_free_all(s);
     s->nseal = 0; /* their finishing updates were rolled back too */
     store_lock(s);
-    s->fail_gen++;
     s->stats.commit_errors++;
-    snprintf(s->fail_msg, sizeof s->fail_msg, "%s", why);
     store_unlock(s);
+    writer_note_failure(s, why);
+}
+
+/* 1 when SQLite's last error on db is the storage's own (the disk, the
+ * file, memory), not a constraint or a caller's bad input. */
+static int storage_error(sqlite3 *db)
+{
+    switch (sqlite3_errcode(db)) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOMEM:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_PROTOCOL:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 const double store_commit_le[STORE_COMMIT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -148,11 +201,11 @@ static void writer_commit(struct store *s)
         store_stmt_reset_all(s);
         chain_seal_batch(s);
         if (store_out_write_counters(s) != 0) {
-            snprintf(why, sizeof why, "cannot update output counters: %s", sqlite3_errmsg(s->db));
+            writer_cause(s, "cannot update output counters", why, sizeof why);
             store_exec(s->db, "ROLLBACK");
             writer_fail(s, why);
         } else if (writer_exec_retry(s, "COMMIT") != SQLITE_OK) {
-            snprintf(why, sizeof why, "commit failed: %s", sqlite3_errmsg(s->db));
+            writer_cause(s, "commit failed", why, sizeof why);
             store_exec(s->db, "ROLLBACK");
             writer_fail(s, why);
         } else {
@@ -163,6 +216,8 @@ static void writer_commit(struct store *s)
     secs = (double)(sd_mono_ns() - t0) / 1e9;
     store_lock(s);
     s->stats.commits += committed;
+    if (committed && !s->batch_job_failed)
+        s->failing = 0;
     if (committed) {
         s->stats.commit_seconds += secs;
         for (int i = 0; i < STORE_COMMIT_BUCKETS; i++)
@@ -199,6 +254,7 @@ static int writer_begin(struct store *s, struct sd_err *err)
     }
     s->in_txn = 1;
     s->batch_failed = 0;
+    s->batch_job_failed = 0;
     s->batch_rows = 0;
     s->batch_start_ns = sd_mono_ns();
     return 0;
@@ -224,15 +280,32 @@ static void writer_run(struct store *s, struct job *list)
         jerr.code = 0;
         jerr.msg[0] = '\0';
         if (!s->in_txn && writer_begin(s, c != NULL ? c->err : &jerr) != 0) {
+            struct sd_err *e = c != NULL ? c->err : &jerr;
             rc = -1;
+            /* (A changed key was recorded by writer_begin itself.) */
+            if (e->code != SD_EKEY && (c == NULL || storage_error(s->db))) {
+                char why[256];
+                writer_cause(s, "cannot start a batch", why, sizeof why);
+                writer_note_failure(s, why);
+            }
         } else {
             rc = j->fn(s, s->db, j->arg, c != NULL ? c->err : &jerr);
             if (sqlite3_get_autocommit(s->db)) {
                 /* SQLite rolled the whole batch back (NOMEM, FULL, IOERR). */
                 char why[256];
-                snprintf(why, sizeof why, "rolled back after: %s", sqlite3_errmsg(s->db));
+                writer_cause(s, "rolled back after", why, sizeof why);
                 writer_fail(s, why);
                 s->batch_failed = 1;
+            } else if (rc != 0 && (c == NULL || storage_error(s->db))) {
+                /* This job's rows are not stored; the rest of the batch
+                 * may still commit. */
+                char why[256];
+                if (c == NULL) /* its own message: SQLite's may be reset by now */
+                    snprintf(why, sizeof why, "a write failed: %.230s", jerr.msg);
+                else
+                    writer_cause(s, "a write failed", why, sizeof why);
+                s->batch_job_failed = 1;
+                writer_note_failure(s, why);
             }
         }
         if (j->free_arg != NULL)

@@ -275,6 +275,48 @@ void traj_finish(struct store *s, int64_t id, const struct traj_final *f)
     store_submit(s, finish_fn, j, finish_free);
 }
 
+/* --- committed state -------------------------------------------------------- */
+
+struct state_job {
+    int64_t id;
+    int state;
+};
+
+static int state_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct state_job *j = arg;
+    sqlite3_stmt *st = store_stmt(s, "SELECT status FROM main.trajectories WHERE id = ?1", err);
+    int step;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, j->id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        j->state = traj_state_from_name((const char *)sqlite3_column_text(st, 0));
+    else if (step == SQLITE_DONE)
+        j->state = -2;
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return store_dberr(err, db, "store");
+    return 0;
+}
+
+int traj_committed_state(struct store *s, int64_t id, struct sd_err *err)
+{
+    struct state_job j = {id, -1};
+
+    if (store_flush(s, err) != 0 || store_call(s, state_fn, &j, err) != 0)
+        return -1;
+    if (j.state == -2)
+        return sd_err_set(err, SD_EENV, "%s: trajectory #%lld is not in the store", store_path(s),
+                          (long long)id);
+    if (j.state < 0)
+        return sd_err_set(err, SD_EENV, "%s: trajectory #%lld has an unknown state", store_path(s),
+                          (long long)id);
+    return j.state;
+}
+
 /* --- runs ------------------------------------------------------------------- */
 
 struct run_job {
@@ -288,15 +330,17 @@ static int run_begin_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *
     struct run_job *j = arg;
     sqlite3_stmt *st = store_stmt(
         s,
-        "INSERT INTO runs(id, kind, started_at, spec, status) VALUES((SELECT coalesce(max(id), 0) "
-        "+ 1 FROM main.runs), ?1, ?2, sd_seal(?3, 'spec', (SELECT coalesce(max(id), 0) + 1 FROM "
-        "main.runs)), 'running')",
+        "INSERT INTO runs(id, kind, started_at, spec, status, owner_pid, owner_start) "
+        "VALUES((SELECT coalesce(max(id), 0) + 1 FROM main.runs), ?1, ?2, sd_seal(?3, 'spec', "
+        "(SELECT coalesce(max(id), 0) + 1 FROM main.runs)), 'running', ?4, ?5)",
         err);
     if (st == NULL)
         return -1;
     sqlite3_bind_text(st, 1, j->kind, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, sd_now_ms());
     bind_text_or_null(st, 3, j->spec);
+    sqlite3_bind_int(st, 4, (int)getpid());
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)proc_start_time((int)getpid()));
     if (step_done(db, st, err) != 0)
         return -1;
     j->id = sqlite3_last_insert_rowid(db);
@@ -349,16 +393,60 @@ void run_end(struct store *s, int64_t id, const char *status, const char *summar
 
 static int owner_alive(int pid, uint64_t start)
 {
-    if (pid <= 0)
-        return 0;
-    if (kill(pid, 0) != 0)
-        return 0;
-    return proc_start_time(pid) == start;
+    return store_owner_alive(pid, start);
 }
 
 struct orphan_job {
-    int all, count;
+    int all, count, runs;
 };
+
+/* Close the runs still 'running' whose process is gone (with all: every
+ * one) as 'interrupted'. A run from before schema v3 has no owner: it is
+ * closed once none of its trajectories is queued or running any more (the
+ * caller has just marked the orphaned ones). Returns 0 or -1 with err. */
+static int orphan_runs(struct store *s, sqlite3 *db, struct orphan_job *j, struct sd_err *err)
+{
+    sqlite3_stmt *sel = store_stmt(s,
+                                   "SELECT id, owner_pid, owner_start FROM runs r "
+                                   "WHERE status = 'running' AND (owner_pid IS NOT NULL OR NOT "
+                                   "EXISTS (SELECT 1 FROM trajectories t WHERE t.run_id = r.id "
+                                   "AND t.status IN ('queued', 'running')))",
+                                   err);
+    sqlite3_stmt *upd;
+    int64_t *ids = NULL;
+    size_t n = 0;
+
+    if (sel == NULL)
+        return -1;
+    while (sqlite3_step(sel) == SQLITE_ROW) {
+        if (!j->all && sqlite3_column_type(sel, 1) != SQLITE_NULL &&
+            owner_alive(sqlite3_column_int(sel, 1), (uint64_t)sqlite3_column_int64(sel, 2)))
+            continue;
+        ids = xrealloc(ids, (n + 1) * sizeof *ids);
+        ids[n++] = sqlite3_column_int64(sel, 0);
+    }
+    sqlite3_reset(sel);
+    upd = store_stmt(s,
+                     "UPDATE runs SET status = 'interrupted', ended_at = ?2, summary = "
+                     "coalesce(summary, sd_seal('interrupted: the swarmdeck process that ran it "
+                     "stopped before it finished', 'summary', id)) WHERE id = ?1 AND "
+                     "status = 'running'",
+                     err);
+    for (size_t i = 0; upd != NULL && i < n; i++) {
+        sqlite3_bind_int64(upd, 1, ids[i]);
+        sqlite3_bind_int64(upd, 2, sd_now_ms());
+        if (sqlite3_step(upd) != SQLITE_DONE) {
+            store_dberr(err, db, "store");
+            sqlite3_reset(upd);
+            free(ids);
+            return -1;
+        }
+        j->runs += sqlite3_changes(db) > 0;
+        sqlite3_reset(upd);
+    }
+    free(ids);
+    return upd == NULL ? -1 : 0;
+}
 
 static int orphan_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
 {
@@ -398,12 +486,14 @@ static int orphan_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
         sqlite3_reset(upd);
     }
     free(ids);
-    return upd == NULL ? -1 : 0;
+    if (upd == NULL)
+        return -1;
+    return orphan_runs(s, db, j, err);
 }
 
 int traj_mark_orphans_interrupted(struct store *s, int all, struct sd_err *err)
 {
-    struct orphan_job j = {all, 0};
+    struct orphan_job j = {all, 0, 0};
     if (store_call(s, orphan_fn, &j, err) != 0 || store_flush(s, err) != 0)
         return -1;
     return j.count;

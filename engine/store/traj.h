@@ -61,12 +61,20 @@ struct traj_final {
 };
 void traj_finish(struct store *s, int64_t id, const struct traj_final *f);
 
+/* The state trajectory id has in the store once everything queued before
+ * the call is committed (it flushes first): enum traj_state, or -1 with err
+ * (SD_EENV) when a write failed since the last flush, the row is missing or
+ * the store cannot be read. Any thread but the writer. */
+int traj_committed_state(struct store *s, int64_t id, struct sd_err *err);
+
 /* Runs group deployments: kind is deploy, swarm or benchmark. */
 int64_t run_begin(struct store *s, const char *kind, const char *spec, struct sd_err *err);
 void run_end(struct store *s, int64_t id, const char *status, const char *summary);
 
 /* Mark every queued or running trajectory whose owning process is gone (or,
- * with all, every one) as interrupted. Synchronous; returns how many. */
+ * with all, every one) as interrupted, and close the runs such a process
+ * left 'running' as 'interrupted' too. Synchronous (flushes); returns how
+ * many trajectories, or -1 with err. */
 int traj_mark_orphans_interrupted(struct store *s, int all, struct sd_err *err);
 
 /* A fresh random UUID (v4) into buf (37 bytes). */

@@ -414,9 +414,11 @@ class Rekey(unittest.TestCase):
             env.close()
 
     def test_rekey_while_a_deploy_runs(self):
-        """Another process rekeys the store while a deploy writes to it: the deploy stops
-        writing (it holds the old key) instead of sealing values nobody can open, and the
-        store stays whole under the new key."""
+        """Another process tries to rekey the store while a deploy writes to it: refused
+        (issue 14), naming the deploy's pid, since the deploy would have to stop writing; the
+        deploy finishes undisturbed, and the rekey then goes ahead, the store whole under the
+        new key. (A rekey that slips in anyway is still caught by the deploy's writer, which
+        then stops writing rather than seal values nobody can open: security_rekey_concurrent.)"""
         env = IEnv("integ-rekey-race")
         try:
             env.add_flaky()
@@ -431,23 +433,21 @@ class Rekey(unittest.TestCase):
                     break
                 time.sleep(0.05)
             env.env["SWARMDECK_NEW_KEY"] = KEY2
+            p = env.run("rekey", check=3)
+            self.assertIn(b"pid %d" % proc.pid, p.stderr)
+            out, err = proc.communicate(timeout=120)
+            self.assertNotIn(b"changed the store's encryption key", out + err)
+            self.assertEqual(env.sql("SELECT count(*) FROM trajectories WHERE status IN "
+                                     "('queued', 'running')")[0][0], 0)
             env.run("rekey", check=0)
             del env.env["SWARMDECK_NEW_KEY"]
-            out, err = proc.communicate(timeout=120)
-            self.assertNotEqual(proc.returncode, 0, out + err)
-            self.assertIn(b"changed the store's encryption key", out + err)
             env.env["SWARMDECK_KEY"] = KEY
             env.run("status", check=3)  # the old key is refused
             env.env["SWARMDECK_KEY"] = KEY2
-            v = env.verify()
-            self.assertTrue(v["ok"], v)
-            # What the deploy could not finish is interrupted by the next cleanup, and sealed.
-            env.run("cleanup", check=0)
             n = env.sql("SELECT count(*) FROM trajectories")[0][0]
             self.assertEqual(n, 3)
             v = env.verify()
             self.assertEqual((v["ok"], v["records"], v["unsealed"]), (True, n, 0), v)
-            self.assertIn("interrupted", [t["status"] for t in env.trajectories()])
             env.run("export", "-o", env.path("after.json"), check=0)
             env.assert_no_leak()
         finally:
