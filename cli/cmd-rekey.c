@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "crypto.h"
@@ -51,6 +52,13 @@ static int exec_rekey(struct cli_ctx *ctx, struct cli_args *a)
     if (store_rekey(ctx->store, key, &err) != 0) {
         status = cli_fail(err.code, "%s (the store is unchanged)", err.msg);
         goto out;
+    }
+    if (key != NULL) {
+        /* The learner's saved index holds parameter values in plaintext
+         * (plaintext stores only): gone with the plaintext. */
+        char idx[4096];
+        if (snprintf(idx, sizeof idx, "%s-learn", store_path(ctx->store)) < (int)sizeof idx)
+            unlink(idx);
     }
     printf("%s: %s\n", store_path(ctx->store),
            key == NULL ? "decrypted: values are stored in plaintext now"

@@ -61,7 +61,17 @@ def main():
         assert "outOfSample" in r and "inSample" in r, sorted(r)
         p = env.run("deploy", "-s", "momentum", "--train-until", "nope", check=2)
         assert b"not a date" in p.stderr, p.stderr
-        print("PASS window in process and through the daemon")
+        daemon.terminate()
+        daemon.wait(30)
+        daemon = None
+        # the learner's saved index (plaintext) goes when the store is encrypted
+        env.run("--no-daemon", "suggest", "-s", "momentum", check=0)
+        assert os.path.exists(env.db + "-learn"), os.listdir(env.dir)
+        e = dict(env.env, SWARMDECK_NEW_KEY="correct horse battery staple")
+        p = subprocess.run(env.cmd("rekey"), env=e, capture_output=True)
+        assert p.returncode == 0, p.stderr
+        assert not os.path.exists(env.db + "-learn"), "a plaintext index beside an encrypted store"
+        print("PASS window in process and through the daemon; index gone on encryption")
         return 0
     finally:
         if daemon is not None:
