@@ -381,20 +381,32 @@ int cli_daemon_follow(struct client *cl, int64_t run, const int64_t *ids, size_t
                         "`swarmdeck history`)",
                         err.msg);
     }
-    if (json) {
-        json_t *arr = json_array();
+    {
+        /* The daemon's store failing is the store's error, as in process
+         * (exit 3 naming its path and the cause), not a strategy's. */
+        char store_err[512] = "";
+        json_t *arr = json ? json_array() : NULL;
         for (size_t i = 0; i < n; i++) {
             struct deploy_view v;
             json_t *result = NULL;
-            if (fetch(cl, ids[i], &v, &result) == 0)
+            if (fetch(cl, ids[i], &v, json ? &result : NULL) != 0)
+                continue;
+            if (!store_err[0] &&
+                strncmp(v.error, COORD_NOT_RECORDED, strlen(COORD_NOT_RECORDED)) == 0)
+                snprintf(store_err, sizeof store_err, "%.480s",
+                         v.error + strlen(COORD_NOT_RECORDED));
+            if (json)
                 json_array_append_new(arr, cli_view_json(&v, result, i));
         }
-        cli_print_json(arr);
-    } else {
-        cli_print_outcome(n, f.failed, f.cancelled, f.synthetic);
+        if (json)
+            cli_print_json(arr);
+        else
+            cli_print_outcome(n, f.failed, f.cancelled, f.synthetic);
+        free(f.ended);
+        free(f.printed);
+        if (store_err[0])
+            return cli_fail(SD_EENV, "the daemon's store: %s", store_err);
     }
-    free(f.ended);
-    free(f.printed);
     return f.failed > 0 ? 1 : 0;
 }
 

@@ -172,6 +172,11 @@ json_t *coord_view_json(const struct deploy_view *v);
  * integer id, unknown state). */
 int coord_view_from_json(json_t *o, struct deploy_view *v);
 
+/* The error of a deployment that succeeded but whose records the store did
+ * not commit (worker.c): a client of a daemon ends with the store's exit
+ * status when it sees one. */
+#define COORD_NOT_RECORDED "succeeded, but not recorded in the store: "
+
 /* Fill v for deployment id; returns 0, or -1 if this coordinator does not
  * know it. */
 int coord_view(struct coord *c, int64_t id, struct deploy_view *v);

@@ -341,7 +341,7 @@ static int recorded(struct coord *c, struct dep *d, uint64_t gen0, char *why, si
             sd_err_set(&e, SD_EENV, "%s: the store holds it as %s", store_path(c->store),
                        traj_state_name(st));
     }
-    snprintf(why, n, "succeeded, but not recorded in the store: %.400s", e.msg);
+    snprintf(why, n, COORD_NOT_RECORDED "%.400s", e.msg);
     return 0;
 }
 

@@ -59,21 +59,28 @@ class StoreFull(unittest.TestCase):
                         self.mnt], check=True)
         self.env.db = os.path.join(self.mnt, "store.db")
         self.proc = None
+        self.daemon = None
 
     def tearDown(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        for p in (self.proc, self.daemon):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
         subprocess.run(["umount", "-l", self.mnt], check=False)
         os.rmdir(self.mnt)
         self.env.close()
 
-    def swarm_until(self, break_fs, repair_fs, cause):
+    def swarm_until(self, break_fs, repair_fs, cause, daemon=False):
         """Run the swarm, call break_fs() once two deployments are committed, check the
         outcome (cause: a part of the expected error), then repair_fs() and reuse the store.
         (A read-only remount cannot be had mid-swarm: the kernel refuses it while the store's
         files are open for writing.)"""
         env = self.env
+        if daemon:  # the swarm runs in a daemon on that store; the command is its client
+            self.daemon = subprocess.Popen(env.cmd("serve", "--max-agents", "4"), env=env.env,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            e2e.wait_for(lambda: b'"pid"' in env.run("status", "--json", check=0).stdout,
+                         "the daemon", deadline=60)
         # About 1.5 s per deployment (--pace), four at a time.
         self.proc = env.popen("deploy", "-s", "momentum", "-a", str(AGENTS), "--max-agents", "4",
                               "--pace", "4000", "--symbol", "SPY", "--no-learning", "--json")
@@ -92,6 +99,10 @@ class StoreFull(unittest.TestCase):
         out, err = self.proc.communicate(timeout=240)
         rc = self.proc.returncode
         self.proc = None
+        if daemon:
+            self.daemon.terminate()
+            self.daemon.wait(60)
+            self.daemon = None
         repair_fs()  # for reading and for what follows
 
         msg = err.decode(errors="replace")
@@ -132,6 +143,13 @@ class StoreFull(unittest.TestCase):
         filler = os.path.join(self.mnt, "filler")
         self.swarm_until(lambda: self.assertGreater(fill(filler), 0),
                          lambda: os.unlink(filler), "disk is full")
+
+    def test_disk_full_mid_swarm_in_a_daemon(self):
+        """The same through a daemon: its client ends with exit 3 naming the store's path
+        and the cause, and nothing is reported succeeded that the store did not commit."""
+        filler = os.path.join(self.mnt, "filler")
+        self.swarm_until(lambda: self.assertGreater(fill(filler), 0),
+                         lambda: os.unlink(filler), "disk is full", daemon=True)
 
 
 if __name__ == "__main__":
