@@ -52,7 +52,7 @@ def main():
         daemon = subprocess.Popen(env.cmd("serve", "--no-learning"), env=env.env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while env.run("status", "--json", check=0).stdout.find(b'"pid"') < 0:
+        while env.run("status", "--json").stdout.find(b'"pid"') < 0:
             assert time.monotonic() < deadline, "the daemon did not start"
             time.sleep(0.1)
         p = env.run("deploy", "-s", "momentum", "--symbol", "SPY", "--validate", "0.3",

@@ -79,7 +79,7 @@ class StoreFull(unittest.TestCase):
         if daemon:  # the swarm runs in a daemon on that store; the command is its client
             self.daemon = subprocess.Popen(env.cmd("serve", "--max-agents", "4"), env=env.env,
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            e2e.wait_for(lambda: b'"pid"' in env.run("status", "--json", check=0).stdout,
+            e2e.wait_for(lambda: b'"pid"' in env.run("status", "--json").stdout,
                          "the daemon", deadline=60)
         # About 1.5 s per deployment (--pace), four at a time.
         self.proc = env.popen("deploy", "-s", "momentum", "-a", str(AGENTS), "--max-agents", "4",
