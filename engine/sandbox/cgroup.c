@@ -10,9 +10,11 @@
  * Liveness: the helper keeps every sbx-<id> directory open with an exclusive flock(2) for its
  * whole life. --sweep removes only directories whose lock it can take, so it never touches a
  * running sandbox, and a helper killed by SIGKILL leaves a directory that the next sweep
- * removes. The window between mkdir and flock is a few microseconds; a sweep in that window
- * removes the empty directory and the helper then fails to attach (exit 125), never runs
- * unlimited.
+ * removes. Between a helper's mkdir and its flock a sweep could take the lock of the newborn
+ * directory and remove it (the helper then failed to attach: seen under parallel test runs,
+ * where every command start sweeps), so birth and sweep exclude each other on the parent
+ * directory: a helper holds a shared flock on <hierarchy>/swarmdeck from mkdir to its own
+ * flock (microseconds), a sweep an exclusive one while it scans that hierarchy.
  *
  * Memory: the limit goes to memory.limit_in_bytes and memory.memsw.limit_in_bytes (v1) or
  * memory.max with memory.swap.max=0 and memory.oom.group=1 (v2), so swap cannot evade it.
@@ -194,7 +196,12 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
                 write_file(parent, "cgroup.subtree_control", en);
             }
             snprintf(cg->path[i], sizeof cg->path[i], "%s/sbx-%s", parent, c->id);
+            int birth = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (birth >= 0)
+                flock(birth, LOCK_SH); /* no sweep between mkdir and our flock */
             if (mkdir(cg->path[i], 0755) < 0) {
+                if (birth >= 0)
+                    close(birth);
                 if (errno == EEXIST) {
                     snprintf(err, errlen, "sandbox id %s is in use (%s exists; --sweep if stale)",
                              c->id, cg->path[i]);
@@ -208,6 +215,8 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
             cg->dirfd[i] = open(cg->path[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (cg->dirfd[i] >= 0)
                 flock(cg->dirfd[i], LOCK_EX | LOCK_NB);
+            if (birth >= 0)
+                close(birth); /* releases the shared lock */
         }
         /* Limits. */
         char v[64];
@@ -401,6 +410,9 @@ int sbx_sweep(bool json)
         DIR *d = opendir(parent);
         if (!d)
             continue;
+        /* Exclusive against births (see the top): a directory seen here is locked by
+         * its helper already, or stale. */
+        flock(dirfd(d), LOCK_EX);
         struct dirent *de;
         while ((de = readdir(d))) {
             if (strncmp(de->d_name, "sbx-", 4) != 0 || de->d_type != DT_DIR)
