@@ -92,8 +92,8 @@ BENCHES = [
          ]),
     dict(name="sandbox", page="benchmarks/sandbox.md", needs=["root"],
          prog=["./bench-sandbox"],
-         full=["--runs", "300", "--warmup", "30", "--concurrent", "200"],
-         tiny=["--runs", "5", "--warmup", "1", "--concurrent", "3"],
+         full=["--runs", "300", "--warmup", "30", "--concurrent", "200", "--breakdown"],
+         tiny=["--runs", "5", "--warmup", "1", "--concurrent", "3", "--breakdown"],
          rows=[
              ("sandbox", "full-isolation start, `/usr/bin/true` full cycle, p50",
               num(r"^\| swarmdeck-sandbox[^|]*\| ([\d.]+) \|", "{} ms"), "<= 3 ms",
@@ -105,8 +105,27 @@ BENCHES = [
               num(r"^\| bwrap[^|]*\| ([\d.]+) \|", "{} ms"), "-", None),
              ("sandbox", "helper / bubblewrap at p50, same run",
               num(r"helper / bwrap = ([\d.]+)"), "<= 0.7", at_most(0.7)),
+             ("sandbox", "breakdown at p50: cost of the cgroups / of the netns (same run)",
+              num(r"breakdown at p50 \(same run\): cgroups (-?[\d.]+) ms, netns (-?[\d.]+) ms, "
+                  r"both (-?[\d.]+) ms; the helper without both / bwrap = ([\d.]+)",
+                  "{} / {} ms (both {} ms; helper without both / bwrap {})"), "-", None),
              ("sandbox", "concurrent sleeping sandboxes: per sandbox MemAvailable",
               num(r"MemAvailable -(-?\d+) KiB", "{} KiB"), "<= 1024 KiB", at_most(1024)),
+         ]),
+    dict(name="swarm", page="benchmarks/swarm.md", needs=["root", "bwrap"],
+         prog=["python3", "{src}/tests/bench/swarm_bench.py", ".", "{src}"], full=["200", "3"],
+         tiny=["4", "1"],
+         rows=[
+             ("swarm", "momentum swarm (N in the command): swarmdeck / xargs+bwrap, wall",
+              num(r"swarmdeck / xargs\+bwrap: wall ([\d.]+), CPU ([\d.]+)"), "<= 0.8",
+              at_most(0.8)),
+             ("swarm", "same: machine CPU ratio",
+              num(r"swarmdeck / xargs\+bwrap: wall [\d.]+, CPU ([\d.]+)"), "<= 1.0",
+              at_most(1.0)),
+             ("swarm", "CPU per deployment: swarmdeck / xargs+bwrap / bare",
+              num(r"swarmdeck\s+wall\s+[\d.]+ s\s+machine CPU\s+[\d.]+ s\s+=\s+([\d.]+) ms[\s\S]*"
+                  r"xargs\+bwrap\s+wall[^=]*=\s+([\d.]+) ms[\s\S]*bare\s+wall[^=]*=\s+([\d.]+) ms",
+                  "{} / {} / {} ms"), "-", None),
          ]),
     dict(name="engine", page="benchmarks/engine.md",
          prog=["{build}/engine_bench", "{build}/swarmdeck-runner", "{build}/swarmdeck-sandbox",
@@ -186,8 +205,8 @@ BENCHES = [
 def missing_need(need):
     if need == "root" and os.geteuid() != 0:
         return "needs root"
-    if need == "tmux" and not shutil.which("tmux"):
-        return "needs tmux"
+    if need in ("tmux", "bwrap") and not shutil.which(need):
+        return "needs " + need
     return None
 
 
