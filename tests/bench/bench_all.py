@@ -113,7 +113,8 @@ BENCHES = [
               num(r"MemAvailable -(-?\d+) KiB", "{} KiB"), "<= 1024 KiB", at_most(1024)),
          ]),
     dict(name="swarm", page="benchmarks/swarm.md", needs=["root", "bwrap"],
-         prog=["python3", "{src}/tests/bench/swarm_bench.py", ".", "{src}"], full=["200", "3"],
+         prog=["python3", "{src}/tests/bench/swarm_bench.py", ".", "{src}"],
+         full=["200", "3", "--profile"],
          tiny=["4", "1"],
          rows=[
              ("swarm", "momentum swarm (N in the command): swarmdeck / xargs+bwrap, wall",

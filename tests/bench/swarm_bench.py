@@ -25,6 +25,11 @@ import tempfile
 import time
 
 
+# The swarm's own processes (perf truncates names to 15 characters); other processes that
+# share the machine are left out of the profile.
+COMMS = "swarmdeck,swarmdeck-runne,swarmdeck-sandb"
+
+
 def cpu_ticks():
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
@@ -104,11 +109,12 @@ def main():
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             for sort, top in (("comm", 12), ("comm,dso", 16), ("comm,sym", 30)):
                 p = subprocess.run(["perf", "report", "-i", pdata, "--no-children", "--stdio",
-                                    "-g", "none", "--percent-limit", "0.7", "--sort", sort],
+                                    "-g", "none", "--percent-limit", "0.7", "--sort", sort,
+                                    "--comms", COMMS, "--percentage", "relative"],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                 lines = [ln for ln in p.stdout.splitlines() if ln.strip() and
                          not ln.startswith("#")]
-                print("profile of one swarmdeck run, CPU samples by %s (all CPUs):" % sort)
+                print("profile of one swarmdeck run, CPU samples of its processes by %s:" % sort)
                 for ln in lines[:top]:
                     print("  " + ln.strip())
     finally:
