@@ -9,11 +9,14 @@ Three sides, run ROUNDS times (default 3) in turn so drifts in the machine's loa
 - xargs+bwrap: `seq N | xargs -P 8` running the same `swarmdeck-runner run --strategy momentum`
   N times, each in bubblewrap (unshare-all, read-only /usr, proc, dev, tmpfs /tmp), output to files;
 - bare: the same xargs line without bubblewrap (the floor).
-Reported per side: median wall time and median machine CPU (user+nice+system+irq+softirq from
-/proc/stat, which also counts what a pid namespace reaps), and per deployment; then the ratios of
-swarmdeck to xargs+bwrap. With --profile, one more swarmdeck run under `perf record -a` and the
-CPU samples grouped by process name and by shared object / symbol (what docs/benchmarks.md
-reports as the profile). A benchmark, not a test: nothing here asserts a time.
+Reported per side: median wall time, the CPU of the side's process tree (`perf stat`
+task-clock, inherited by every descendant, pid namespaces included: the number to read on a
+shared machine) with its context switches, and the machine's CPU (user+nice+system+irq+softirq
+from /proc/stat, meaningful only on an idle machine); then the ratios of
+swarmdeck to xargs+bwrap. With --profile, one more swarmdeck run under `perf record` (its
+process tree only) and the CPU samples grouped by process name and by shared object / symbol
+(what docs/benchmarks/swarm.md reports as the profile). A benchmark, not a test: nothing
+here asserts a time.
 """
 import json
 import os
@@ -25,27 +28,36 @@ import tempfile
 import time
 
 
-# The swarm's own processes (perf truncates names to 15 characters); other processes that
-# share the machine are left out of the profile.
-COMMS = "swarmdeck,swarmdeck-runne,swarmdeck-sandb"
-
-
 def cpu_ticks():
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     return v[0] + v[1] + v[2] + v[5] + v[6]  # user nice system irq softirq
 
 
-def measure(cmd, env, shell=False):
+def measure(cmd, env, tmp):
+    """Run cmd (a list); returns wall s, machine CPU s, the tree's CPU s and context switches
+    (perf stat, inherited by every descendant; -1 without perf), and its stdout."""
     hz = os.sysconf("SC_CLK_TCK")
+    st = os.path.join(tmp, "stat.csv")
+    if shutil.which("perf"):
+        cmd = ["perf", "stat", "-x,", "-e", "task-clock,context-switches", "-o", st, "--"] + cmd
     c0, t0 = cpu_ticks(), time.monotonic()
-    p = subprocess.run(cmd, env=env, shell=shell, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE)
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wall, cpu = time.monotonic() - t0, (cpu_ticks() - c0) / hz
     if p.returncode != 0:
-        sys.exit("failed (%d): %s\n%s" % (p.returncode, cmd if shell else " ".join(cmd),
+        sys.exit("failed (%d): %s\n%s" % (p.returncode, " ".join(cmd),
                                           p.stderr.decode(errors="replace")[-2000:]))
-    return wall, cpu, p.stdout
+    tree, csw = -1.0, -1
+    if os.path.exists(st):
+        with open(st) as f:
+            for line in f:
+                v = line.split(",")
+                if len(v) > 2 and v[2] == "task-clock":
+                    tree = float(v[0]) / 1000
+                elif len(v) > 2 and v[2] == "context-switches":
+                    csw = int(v[0])
+        os.unlink(st)
+    return wall, cpu, tree, csw, p.stdout
 
 
 def main():
@@ -80,41 +92,43 @@ def main():
             for side, line in sides.items():
                 if side == "swarmdeck":
                     db = os.path.join(d, "s%d.db" % r)
-                    w, c, so = measure([sd, "--db", db, "--no-daemon", "deploy", "-s", "momentum",
-                                        "-a", str(n), "--symbol", "SPX", "--no-learning",
-                                        "--json"], env)
+                    w, c, t, k, so = measure([sd, "--db", db, "--no-daemon", "deploy", "-s",
+                                              "momentum", "-a", str(n), "--symbol", "SPX",
+                                              "--no-learning", "--json"], env, d)
                     ok = so.count(b'"succeeded"')
                     if ok < n:
                         sys.exit("swarmdeck: only %d of %d deployments succeeded" % (ok, n))
                 else:
-                    w, c, _ = measure(line, env, shell=True)
-                res[side].append((w, c))
+                    w, c, t, k, _ = measure(["sh", "-c", line], env, d)
+                res[side].append((w, c, t, k))
         print("%d deployments of momentum on SPX, %d rounds, load %s" % (
             n, rounds, open("/proc/loadavg").read().split()[0]))
         med = {}
         for side, xs in res.items():
-            w = statistics.median(x[0] for x in xs)
-            c = statistics.median(x[1] for x in xs)
-            med[side] = (w, c)
-            print("  %-12s wall %6.2f s  machine CPU %6.2f s  = %5.1f ms CPU per deployment" % (
-                side, w, c, c / n * 1000))
+            w, c, t, k = (statistics.median(x[i] for x in xs) for i in range(4))
+            med[side] = (w, c, t)
+            print("  %-12s wall %6.2f s  machine CPU %6.2f s  = %5.1f ms CPU per deployment; "
+                  "its process tree %6.2f s CPU, %d context switches" % (
+                      side, w, c, c / n * 1000, t, k))
         sw, xb = med["swarmdeck"], med["xargs+bwrap"]
-        print("swarmdeck / xargs+bwrap: wall %.2f, CPU %.2f" % (sw[0] / xb[0], sw[1] / xb[1]))
+        print("swarmdeck / xargs+bwrap: wall %.2f, CPU %.2f, tree CPU %.2f" % (
+            sw[0] / xb[0], sw[1] / xb[1], sw[2] / xb[2] if xb[2] > 0 else 0))
         if profile and shutil.which("perf"):
             db = os.path.join(d, "p.db")
             pdata = os.path.join(d, "perf.data")
-            subprocess.run(["perf", "record", "-a", "-F", "997", "-g", "-o", pdata, "--",
+            # Not -a: only the swarmdeck process and its descendants (helpers, inits, runners),
+            # so other work on the machine stays out of the profile.
+            subprocess.run(["perf", "record", "-F", "1999", "-g", "-o", pdata, "--",
                             sd, "--db", db, "--no-daemon", "deploy", "-s", "momentum", "-a",
                             str(n), "--symbol", "SPX", "--no-learning", "--json"], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             for sort, top in (("comm", 12), ("comm,dso", 16), ("comm,sym", 30)):
                 p = subprocess.run(["perf", "report", "-i", pdata, "--no-children", "--stdio",
-                                    "-g", "none", "--percent-limit", "0.7", "--sort", sort,
-                                    "--comms", COMMS, "--percentage", "relative"],
+                                    "-g", "none", "--percent-limit", "0.7", "--sort", sort],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
                 lines = [ln for ln in p.stdout.splitlines() if ln.strip() and
                          not ln.startswith("#")]
-                print("profile of one swarmdeck run, CPU samples of its processes by %s:" % sort)
+                print("profile of one swarmdeck run (its process tree), CPU samples by %s:" % sort)
                 for ln in lines[:top]:
                     print("  " + ln.strip())
     finally:
