@@ -275,8 +275,10 @@ def main():
             p = subprocess.run(argv, cwd=build, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, text=True, errors="replace")
             secs = time.monotonic() - t0
+            # No path of this machine goes into the project's pages.
+            shown_out = p.stdout.replace(build, "build").replace(src, "$SRC").replace(tmp, "$TMP")
             raw.append("## %s\n\n```\n$ %s\n%s```\n\nexit %d, %.1f s, load %s at start\n" % (
-                b["name"], r["cmd"], p.stdout, p.returncode, secs, r["load"]))
+                b["name"], r["cmd"], shown_out, p.returncode, secs, r["load"]))
             if p.returncode != 0:
                 ok = False
                 r["skipped"] = "failed (exit %d)" % p.returncode
