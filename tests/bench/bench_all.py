@@ -220,7 +220,8 @@ def render(results, started, ended, load0, load1, tiny):
         ended.strftime("%H:%M"), machine()))
     out.append("Load average (1/5/15 min) %s at start, %s at the end; the load column is the "
                "1-minute average when that benchmark started. Other builds may share the "
-               "machine: compare ratios measured in the same run." % ("/".join(load0),
+               "machine: compare ratios measured in the same run. Commands run in the build "
+               "directory; $TMP is a scratch directory." % ("/".join(load0),
                                                                         "/".join(load1)))
     out.append("")
     out.append("| area | what | measured | target | verdict | load | command | page |")
@@ -252,6 +253,7 @@ def main():
     src = os.path.abspath(a.source)
     only = set(a.only.split(",")) if a.only else None
     tmp = tempfile.mkdtemp(prefix="bench-all-")
+    rel = os.path.relpath(src, build)
     results, raw, ok = [], [], True
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = loadavg()
@@ -261,7 +263,9 @@ def main():
                 continue
             argv = [x.format(src=src, tmp=tmp, build=build)
                     for x in b["prog"] + (b["tiny"] if a.tiny else b["full"])]
-            shown = " ".join(shlex.quote(x).replace(build + "/", "./").replace(src, "$SRC")
+            # As typed in the build directory: the sources are relpath(src, build), the scratch
+            # directory is $TMP (any empty directory).
+            shown = " ".join(shlex.quote(x).replace(build + "/", "./").replace(src, rel)
                              .replace(tmp, "$TMP") for x in argv)
             r = dict(bench=b, cmd="cd build && " + shown, skipped=None, rows=[])
             results.append(r)
@@ -276,7 +280,7 @@ def main():
                                stdin=subprocess.DEVNULL, text=True, errors="replace")
             secs = time.monotonic() - t0
             # No path of this machine goes into the project's pages.
-            shown_out = p.stdout.replace(build, "build").replace(src, "$SRC").replace(tmp, "$TMP")
+            shown_out = p.stdout.replace(build, "build").replace(src, rel).replace(tmp, "$TMP")
             raw.append("## %s\n\n```\n$ %s\n%s```\n\nexit %d, %.1f s, load %s at start\n" % (
                 b["name"], r["cmd"], shown_out, p.returncode, secs, r["load"]))
             if p.returncode != 0:
