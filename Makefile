@@ -1,12 +1,13 @@
 # The two commands a new user needs. Everything else lives in CMake.
 #   make run   install what is missing, build, start the console
 #   make test  install what is missing, build (normal, ASan+UBSan, TSan), run every test
+#   make bench run every benchmark, rewrite the tables of docs/benchmarks.md
 BUILD     ?= build
 SAN_BUILD ?= build-san
 TSAN_BUILD ?= build-tsan
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test deps deps-test build build-san build-tsan fuzz format clean
+.PHONY: run test deps deps-test build build-san build-tsan fuzz format clean bench
 
 run: build
 	./$(BUILD)/swarmdeck
@@ -33,6 +34,14 @@ build-san: deps
 build-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSWARMDECK_TSAN=ON >/dev/null
 	@cmake --build $(TSAN_BUILD) -j$(JOBS)
+
+# make bench: every benchmark in tests/bench at a reasonable size (minutes, needs root for the
+# sandbox one); rewrites the tables of docs/benchmarks.md (date, machine, load, commands) and
+# puts the raw output in docs/benchmarks/last-run.md.
+bench: build
+	@cmake --build $(BUILD) -j$(JOBS) --target bench-all
+	python3 tests/bench/bench_all.py --build $(BUILD) --source . --doc docs/benchmarks.md \
+	  --raw docs/benchmarks/last-run.md
 
 fuzz: deps-test
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSWARMDECK_FUZZ=ON >/dev/null

@@ -8,7 +8,9 @@
  *    of three strategies; target <= 100 ms.
  * 3. learn_open rebuilding the index from a store of 100 k trajectories.
  * The index is filled with learn_observe (the same path as learn_open's rows)
- * except in 3. Usage: bench-learn [DIR for the temporary store]
+ * except in 3. Usage: bench-learn [DIR for the temporary store] [N]: N (default 1000000)
+ * scales every size: suggestions at N/1000, N/100, N/10, stats over N, learn_open over N/10
+ * (`make bench` passes a tiny N in CI so the program keeps building and running).
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -120,7 +122,10 @@ static int ins_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
 
 int main(int argc, char **argv)
 {
-    static const size_t sizes[] = {1000, 10000, 100000};
+    size_t big = argc > 2 ? (size_t)strtoull(argv[2], NULL, 10) : 1000000;
+    if (big < 1000)
+        big = 1000;
+    const size_t sizes[] = {big / 1000, big / 100, big / 10};
     struct sd_err err = {0};
     struct learn *l = learn_open_defs(NULL, defs, 3, &err);
     size_t have = 0;
@@ -152,7 +157,7 @@ int main(int argc, char **argv)
     learn_free(l);
 
     l = learn_open_defs(NULL, defs, 3, &err);
-    fill(l, 0, 1000000, 3);
+    fill(l, 0, big, 3);
     for (int r = 0; r < 10; r++) {
         json_t *j;
         t0 = now_ms();
@@ -162,11 +167,11 @@ int main(int argc, char **argv)
         json_decref(j);
     }
     qsort(lat, 10, sizeof lat[0], cmp_d);
-    printf("learn_stats over 1000000 trajectories (3 strategies): best %.2f ms, median %.2f ms\n",
+    printf("learn_stats over %zu trajectories (3 strategies): best %.2f ms, median %.2f ms\n", big,
            best, lat[5]);
     t0 = now_ms();
     json_decref(learn_patterns(l, NULL, NULL, &err));
-    printf("learn_patterns over 1000000 trajectories: %.1f ms\n", now_ms() - t0);
+    printf("learn_patterns over %zu trajectories: %.1f ms\n", big, now_ms() - t0);
     learn_free(l);
 
     snprintf(path, sizeof path, "%s/learn-bench-%d.db", dir, (int)getpid());
@@ -175,7 +180,7 @@ int main(int argc, char **argv)
         return 1;
     }
     {
-        size_t n = 100000;
+        size_t n = big / 10;
         store_call(s, ins_job, &n, &err);
         store_flush(s, &err);
         t0 = now_ms();

@@ -14,7 +14,12 @@
  * SUnreclaim / PageTables deltas per sandbox, and the time to tear all of them down by closing
  * the one lifeline pipe they share, until the last helper is reaped.
  *
- * Usage: bench-sandbox [--runs N] [--warmup N] [--concurrent N] [--no-bwrap]
+ * With --breakdown, three more configurations join the interleaved loop: the same helper with
+ * its cgroups turned off, with its network namespace turned off, and with both (through the
+ * SWARMDECK_SANDBOX_DISABLE test hook), so the cost of each layer is a difference measured in
+ * the same run (docs/benchmarks/sandbox.md has the profile).
+ *
+ * Usage: bench-sandbox [--runs N] [--warmup N] [--concurrent N] [--no-bwrap] [--breakdown]
  * Needs root (uid ranges and cgroups), like the sandbox tests.
  */
 #define _GNU_SOURCE
@@ -136,7 +141,7 @@ static long meminfo(const char *key)
 int main(int argc, char **argv)
 {
     int runs = 500, warmup = 50, conc = 1000;
-    bool bwrap = access("/usr/bin/bwrap", X_OK) == 0;
+    bool bwrap = access("/usr/bin/bwrap", X_OK) == 0, breakdown = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--runs") && i + 1 < argc)
             runs = atoi(argv[++i]);
@@ -146,9 +151,11 @@ int main(int argc, char **argv)
             conc = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-bwrap"))
             bwrap = false;
+        else if (!strcmp(argv[i], "--breakdown"))
+            breakdown = true;
         else {
             fprintf(stderr, "usage: bench-sandbox [--runs N] [--warmup N] [--concurrent N] "
-                            "[--no-bwrap]\n");
+                            "[--no-bwrap] [--breakdown]\n");
             return 2;
         }
     }
@@ -221,18 +228,31 @@ int main(int argc, char **argv)
                   "/usr/bin/true",
                   NULL};
     char *plain[] = {"/usr/bin/true", NULL};
-    const char *names[3] = {"swarmdeck-sandbox (full isolation + cgroups)",
-                            "bwrap (userns,pid,ipc,uts,net, ro /usr, proc, dev, tmpfs)",
-                            "posix_spawn /usr/bin/true (floor)"};
-    uint64_t *t[3];
-    for (int k = 0; k < 3; k++)
+    enum { NCONF = 6 };
+    const char *names[NCONF] = {"swarmdeck-sandbox (full isolation + cgroups)",
+                                "bwrap (userns,pid,ipc,uts,net, ro /usr, proc, dev, tmpfs)",
+                                "posix_spawn /usr/bin/true (floor)",
+                                "helper without cgroups (breakdown)",
+                                "helper without netns (breakdown)",
+                                "helper without cgroups and netns (breakdown)"};
+    /* SWARMDECK_SANDBOX_DISABLE of each configuration (NULL: unset). */
+    const char *disable[NCONF] = {NULL,    NULL,
+                                  NULL,    "cg-memory,cg-cpu,cg-pids,cg-track",
+                                  "netns", "cg-memory,cg-cpu,cg-pids,cg-track,netns"};
+    int nconf = breakdown ? NCONF : 3;
+    uint64_t *t[NCONF];
+    for (int k = 0; k < NCONF; k++)
         t[k] = calloc((size_t)runs, sizeof(uint64_t));
     for (int i = -warmup; i < runs; i++) {
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < nconf; k++) {
             if (k == 1 && !bwrap)
                 continue;
             snprintf(id, sizeof id, "bench-%d-%d", (int)getpid(), i + warmup);
-            uint64_t d = cycle(k == 0 ? helper : k == 1 ? bw : plain, life[0], k == 0);
+            if (disable[k])
+                setenv("SWARMDECK_SANDBOX_DISABLE", disable[k], 1);
+            else
+                unsetenv("SWARMDECK_SANDBOX_DISABLE");
+            uint64_t d = cycle(k == 1 ? bw : k == 2 ? plain : helper, life[0], k != 1 && k != 2);
             if (!d) {
                 fprintf(stderr, "bench-sandbox: run of %s failed\n", names[k]);
                 return 1;
@@ -245,8 +265,9 @@ int main(int argc, char **argv)
            "interleaved\n\n",
            runs, warmup);
     printf("| what | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|\n");
-    double p50[3] = {0};
-    for (int k = 0; k < 3; k++) {
+    unsetenv("SWARMDECK_SANDBOX_DISABLE");
+    double p50[NCONF] = {0};
+    for (int k = 0; k < nconf; k++) {
         if (k == 1 && !bwrap)
             continue;
         qsort(t[k], (size_t)runs, sizeof(uint64_t), cmp_u64);
@@ -259,6 +280,10 @@ int main(int argc, char **argv)
         printf(", helper / bwrap = %.2f, bwrap / floor = %.2f", p50[0] / p50[1], p50[1] / p50[2]);
     printf("; helper p99 / bwrap p99 = %.2f\n\n",
            bwrap ? pct(t[0], runs, 0.99) / pct(t[1], runs, 0.99) : 0.0);
+    if (breakdown)
+        printf("breakdown at p50 (same run): cgroups %.2f ms, netns %.2f ms, both %.2f ms; the "
+               "helper without both / bwrap = %.2f\n\n",
+               p50[0] - p50[3], p50[0] - p50[4], p50[0] - p50[5], bwrap ? p50[5] / p50[1] : 0.0);
 
     if (conc <= 0)
         return 0;
