@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "crypto.h"
+#include "gendoc.h"
 
 extern const struct cli_cmd cmd_patterns, cmd_suggest;
 extern const struct cli_cmd cmd_benchmark;
@@ -23,13 +24,13 @@ extern const struct cli_cmd cmd_deploy, cmd_swarm, cmd_status, cmd_history, cmd_
     cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console,
     cmd_serve, cmd_wait, cmd_dial;
 extern const struct cli_cmd cmd_verify, cmd_rekey;
-static const struct cli_cmd cmd_version;
+static const struct cli_cmd cmd_version, cmd_completion, cmd_manpage;
 
 static const struct cli_cmd *const commands[] = {
-    &cmd_suggest, &cmd_patterns, &cmd_deploy,  &cmd_swarm,   &cmd_status, &cmd_history,
-    &cmd_show,    &cmd_logs,     &cmd_cleanup, &cmd_export,  &cmd_import, &cmd_strategies,
-    &cmd_data,    &cmd_doctor,   &cmd_console, &cmd_verify,  &cmd_rekey,  &cmd_benchmark,
-    &cmd_serve,   &cmd_wait,     &cmd_dial,    &cmd_version,
+    &cmd_suggest, &cmd_patterns, &cmd_deploy,  &cmd_swarm,   &cmd_status,     &cmd_history,
+    &cmd_show,    &cmd_logs,     &cmd_cleanup, &cmd_export,  &cmd_import,     &cmd_strategies,
+    &cmd_data,    &cmd_doctor,   &cmd_console, &cmd_verify,  &cmd_rekey,      &cmd_benchmark,
+    &cmd_serve,   &cmd_wait,     &cmd_dial,    &cmd_version, &cmd_completion, &cmd_manpage,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -80,6 +81,25 @@ static const struct cli_cmd cmd_version = {
     .usage = "",
     .summary = "print the version",
     .exec = exec_version,
+};
+
+static int exec_completion(struct cli_ctx *ctx, struct cli_args *a);
+static int exec_manpage(struct cli_ctx *ctx, struct cli_args *a);
+
+static const struct cli_cmd cmd_completion = {
+    .name = "completion",
+    .usage = "bash|zsh|fish",
+    .summary = "print the shell completion script (generated from the command table)",
+    .min_args = 1,
+    .max_args = 1,
+    .exec = exec_completion,
+};
+
+static const struct cli_cmd cmd_manpage = {
+    .name = "manpage",
+    .usage = "",
+    .summary = "print the manual page swarmdeck(1) in roff (`swarmdeck manpage | man -l -`)",
+    .exec = exec_manpage,
 };
 
 /* A --db whose directory does not exist is a typo far more often than a
@@ -173,6 +193,32 @@ static const struct global_opt global_opts[] = {
     {{"help", 'h', NULL, "show help"}, set_help},
 };
 #define NGLOBALS (sizeof global_opts / sizeof global_opts[0])
+
+/* The man page or a completion script from the tables. */
+static int gendoc(const char *what)
+{
+    struct cli_opt g[NGLOBALS];
+    for (size_t i = 0; i < NGLOBALS; i++)
+        g[i] = global_opts[i].opt;
+    if (gendoc_write(stdout, what, SWARMDECK_VERSION, commands, NCOMMANDS, g, NGLOBALS) != 0)
+        return cli_fail(SD_EUSAGE, "completion: \"%s\" is not bash, zsh or fish", what);
+    return fflush(stdout) == 0 ? 0 : SD_EENV;
+}
+
+static int exec_completion(struct cli_ctx *ctx, struct cli_args *a)
+{
+    (void)ctx;
+    if (strcmp(a->argv[0], "man") == 0)
+        return cli_fail(SD_EUSAGE, "completion: \"man\" is not bash, zsh or fish");
+    return gendoc(a->argv[0]);
+}
+
+static int exec_manpage(struct cli_ctx *ctx, struct cli_args *a)
+{
+    (void)ctx;
+    (void)a;
+    return gendoc("man");
+}
 
 /* Options a command's table shares with others (the deploy options) that
  * do nothing there: not listed in its help, refused if given. Global

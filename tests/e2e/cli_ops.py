@@ -114,6 +114,85 @@ def c_success_rate(e):
     check(len(rates) >= 2 and len(set(rates[:2])) == 1, "the text shows one rate: %s" % rates, t)
 
 
+def commands_of(e):
+    """The command names `swarmdeck help` lists (the command table)."""
+    h = e.run("help").stdout
+    block = h.split("commands:\n", 1)[1].split("\n\n", 1)[0]
+    return [ln.split()[0] for ln in block.splitlines() if ln.strip()]
+
+
+def options_of(e, cmd):
+    h = e.run(cmd, "--help").stdout.split("global options:")[0]
+    if "\noptions:\n" not in h:
+        return []
+    return re.findall(r"^ +(?:-\w, )?--([a-z0-9-]+)", h.split("\noptions:\n", 1)[1], re.M)
+
+
+def c_gendoc(e):
+    """The man page and the completions list every command and every option
+    of the table; the build wrote the same files; bash completes from it;
+    `cmake --install` puts everything where man and the shells look."""
+    cmds = commands_of(e)
+    check(len(cmds) >= 20 and "deploy" in cmds and "completion" in cmds, "commands: %s" % cmds)
+    out = {}
+    for what, args in (("man", ["manpage"]), ("bash", ["completion", "bash"]),
+                       ("zsh", ["completion", "zsh"]), ("fish", ["completion", "fish"])):
+        p = e.run(*args)
+        check(p.returncode == 0 and p.stdout, what, p)
+        out[what] = p.stdout
+    for cmd in cmds:
+        check(re.search(r'^\.SS "%s( |")' % re.escape(cmd.replace("-", "\\-")), out["man"], re.M),
+              "man: " + cmd)
+        check(re.search(r"^        %s\) " % re.escape(cmd), out["bash"], re.M), "bash: " + cmd)
+        check(re.search(r"^        '%s:" % re.escape(cmd), out["zsh"], re.M), "zsh: " + cmd)
+        check("-a %s -d" % cmd in out["fish"], "fish: " + cmd)
+        for o in options_of(e, cmd):
+            man_o = "\\-\\-" + o.replace("-", "\\-")
+            check(man_o in out["man"], "man: %s --%s" % (cmd, o))
+            check("--" + o in out["bash"] and "--" + o in out["zsh"], "bash/zsh: --" + o)
+            check(re.search(r"__fish_seen_subcommand_from %s' -l %s\b" % (cmd, re.escape(o)),
+                            out["fish"]), "fish: %s --%s" % (cmd, o))
+    check(e.run("completion", "tcsh").returncode == 2, "an unknown shell is refused")
+    # the build's copies are today's
+    gen = os.path.join(BIN, "gen")
+    for name, what in (("swarmdeck.1", "man"), ("swarmdeck.bash", "bash"), ("_swarmdeck", "zsh"),
+                       ("swarmdeck.fish", "fish")):
+        with open(os.path.join(gen, name)) as f:
+            check(f.read() == out[what], "build/gen/%s is stale" % name)
+    # bash: syntax, and completing a command and an option
+    script = os.path.join(e.tmp, "c.bash")
+    with open(script, "w") as f:
+        f.write(out["bash"])
+    probe = ('source %s; COMP_WORDS=(swarmdeck st); COMP_CWORD=1; _swarmdeck; echo "${COMPREPLY[*]}"; '
+             'COMP_WORDS=(swarmdeck deploy --ag); COMP_CWORD=2; _swarmdeck; echo "${COMPREPLY[*]}"'
+             % script)
+    p = subprocess.run(["bash", "-c", probe], capture_output=True, text=True)
+    lines = p.stdout.splitlines()
+    check(p.returncode == 0 and len(lines) == 2, "bash probe", p)
+    check(set(lines[0].split()) == {"status", "strategies"}, "st completes: %r" % lines[0], p)
+    check(lines[1].split() == ["--agents"], "deploy --ag completes: %r" % lines[1], p)
+    for sh, flag in (("zsh", "-n"), ("fish", "-n")):
+        if shutil.which(sh):
+            f = os.path.join(e.tmp, "c." + sh)
+            with open(f, "w") as fh:
+                fh.write(out[sh])
+            p = subprocess.run([sh, flag, f], capture_output=True, text=True)
+            check(p.returncode == 0, sh + " syntax", p)
+    # make install's rules, into a prefix of our own
+    prefix = os.path.join(e.tmp, "prefix")
+    p = subprocess.run(["cmake", "--install", BIN, "--prefix", prefix], capture_output=True,
+                       text=True)
+    check(p.returncode == 0, "cmake --install", p)
+    for rel in ("bin/swarmdeck", "bin/swarmdeck-runner", "share/man/man1/swarmdeck.1",
+                "share/bash-completion/completions/swarmdeck", "share/zsh/site-functions/_swarmdeck",
+                "share/fish/vendor_completions.d/swarmdeck.fish",
+                "share/swarmdeck/themes/default.theme", "share/swarmdeck/data/SPY.csv"):
+        check(os.path.exists(os.path.join(prefix, rel)), "installed: " + rel)
+    p = subprocess.run([os.path.join(prefix, "bin", "swarmdeck"), "--version"], capture_output=True,
+                       text=True)
+    check(p.returncode == 0 and p.stdout.startswith("swarmdeck "), "the installed binary runs", p)
+
+
 CASES = {n[2:]: f for n, f in list(globals().items()) if n.startswith("c_")}
 
 
