@@ -171,9 +171,12 @@ static void draw_output(struct app *a)
                  v   ? v->symbol
                  : h ? h->symbol
                      : "",
-                 done           ? " [ended]"
-                 : a->lv.follow ? " [follow]"
-                                : " [paused]",
+                 /* finished: nothing more comes, so no [follow]; [paused]
+                  * still says the view is scrolled away from the end */
+                 done && a->lv.follow ? " [ended]"
+                 : done               ? " [ended] [paused]"
+                 : a->lv.follow       ? " [follow]"
+                                      : " [paused]",
                  a->lv.wrap ? " [wrap]" : "", a->lv.timestamps ? " [time]" : "",
                  a->lv.search[0] ? " /" : "");
     else
