@@ -729,6 +729,8 @@ def s_slow_deploy(c):
         lock.release()
     c.wait_for(r"deployed #3 momentum")
     c.wait_for(r"Deploy \(Enter launches", absent=True)
+    # #3 may still be running: q would then ask before cancelling it
+    c.wait_for(r"3 +momentum +SPY +local +succeeded", timeout=30)
     c.keys("q")
     c.wait_exit()
 
