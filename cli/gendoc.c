@@ -8,6 +8,14 @@
 
 #include "gendoc.h"
 
+static gendoc_applies g_applies; /* set for one gendoc_write call (single-threaded CLI) */
+
+/* Whether o is shown for command c (NULL: the global list itself). */
+static int shown(const struct cli_cmd *c, const struct cli_opt *o, int global)
+{
+    return c == NULL || g_applies == NULL || g_applies(c->name, o->lng, global);
+}
+
 /* Text for roff: a leading dot or quote escaped, backslashes and dashes
  * doubled as roff wants them. */
 static void roff(FILE *f, const char *s)
@@ -72,7 +80,8 @@ static void man(FILE *f, const char *version, const struct cli_cmd *const *cmds,
         roff(f, c->summary);
         fputs(".\n", f);
         for (const struct cli_opt *o = c->opts; o && o->lng; o++)
-            man_opt(f, o);
+            if (shown(c, o, 0))
+                man_opt(f, o);
     }
     fputs(".SH EXIT STATUS\n0 success; 1 the work ran and failed (a deployment did not "
           "succeed); 2 bad input (usage); 3 an environment or store problem (no store, "
@@ -96,12 +105,16 @@ static void opt_words(FILE *f, const struct cli_cmd *c, const struct cli_opt *g,
 {
     const char *sep = "";
     for (const struct cli_opt *o = c ? c->opts : NULL; o && o->lng; o++) {
+        if (!shown(c, o, 0))
+            continue;
         fprintf(f, "%s--%s", sep, o->lng);
         sep = " ";
         if (o->shrt)
             fprintf(f, " -%c", o->shrt);
     }
     for (size_t i = 0; i < ng; i++) {
+        if (!shown(c, &g[i], 1))
+            continue;
         fprintf(f, "%s--%s", sep, g[i].lng);
         sep = " ";
         if (g[i].shrt)
@@ -214,7 +227,8 @@ static void zsh(FILE *f, const struct cli_cmd *const *cmds, size_t n, const stru
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "        %s) _arguments $globals \\\n", cmds[i]->name);
         for (const struct cli_opt *o = cmds[i]->opts; o && o->lng; o++)
-            zsh_opt(f, o, " \\\n");
+            if (shown(cmds[i], o, 0))
+                zsh_opt(f, o, " \\\n");
         fputs("            '*:file:_files' ;;\n", f);
     }
     fputs("        esac ;;\n"
@@ -256,13 +270,15 @@ static void fish(FILE *f, const struct cli_cmd *const *cmds, size_t n, const str
         char cond[96];
         snprintf(cond, sizeof cond, "__fish_seen_subcommand_from %s", cmds[i]->name);
         for (const struct cli_opt *o = cmds[i]->opts; o && o->lng; o++)
-            fish_opt(f, cond, o);
+            if (shown(cmds[i], o, 0))
+                fish_opt(f, cond, o);
     }
 }
 
 int gendoc_write(FILE *f, const char *what, const char *version, const struct cli_cmd *const *cmds,
-                 size_t n, const struct cli_opt *globals, size_t ng)
+                 size_t n, const struct cli_opt *globals, size_t ng, gendoc_applies applies)
 {
+    g_applies = applies;
     if (strcmp(what, "man") == 0)
         man(f, version, cmds, n, globals, ng);
     else if (strcmp(what, "bash") == 0)

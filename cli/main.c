@@ -194,13 +194,16 @@ static const struct global_opt global_opts[] = {
 };
 #define NGLOBALS (sizeof global_opts / sizeof global_opts[0])
 
+static int applies(const char *cmd, const char *opt, int global);
+
 /* The man page or a completion script from the tables. */
 static int gendoc(const char *what)
 {
     struct cli_opt g[NGLOBALS];
     for (size_t i = 0; i < NGLOBALS; i++)
         g[i] = global_opts[i].opt;
-    if (gendoc_write(stdout, what, SWARMDECK_VERSION, commands, NCOMMANDS, g, NGLOBALS) != 0)
+    if (gendoc_write(stdout, what, SWARMDECK_VERSION, commands, NCOMMANDS, g, NGLOBALS, applies) !=
+        0)
         return cli_fail(SD_EUSAGE, "completion: \"%s\" is not bash, zsh or fish", what);
     return fflush(stdout) == 0 ? 0 : SD_EENV;
 }

@@ -152,6 +152,10 @@ def c_gendoc(e):
             check("--" + o in out["bash"] and "--" + o in out["zsh"], "bash/zsh: --" + o)
             check(re.search(r"__fish_seen_subcommand_from %s' -l %s\b" % (cmd, re.escape(o)),
                             out["fish"]), "fish: %s --%s" % (cmd, o))
+    # what does not apply to a command is not offered for it (as its --help)
+    line = re.search(r"^        console\) .*$", out["bash"], re.M).group(0)
+    check("--json" not in line and "--host" not in line and "--theme" in line, line)
+    check("__fish_seen_subcommand_from console' -l json" not in out["fish"], "fish: console --json")
     check(e.run("completion", "tcsh").returncode == 2, "an unknown shell is refused")
     # the build's copies are today's
     gen = os.path.join(BIN, "gen")
