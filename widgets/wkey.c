@@ -56,6 +56,10 @@ static int next_now(WINDOW *win)
     r = wget_wch(win, &wc);
     if (!was)
         nodelay(win, FALSE);
+    if (r == KEY_CODE_YES) {
+        ungetch((int)wc); /* a whole key curses knows: it is the next key, not part of this */
+        return -1;
+    }
     return r == OK ? (int)wc : -1;
 }
 

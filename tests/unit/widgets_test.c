@@ -435,6 +435,11 @@ static void t_keys_variants(void)
     CHECK(n == 1 && keys[0] == WK_ESC);
     n = keys_of("xterm-256color", "\033q", keys, 32);
     CHECK(n == 2 && keys[0] == WK_ESC && keys[1] == 'q');
+    /* Esc then a key curses knows (Up): both, the key as a key */
+    n = keys_of("xterm-256color", "\033\033OA", keys, 32);
+    if (getenv("WIDGETS_DEBUG"))
+        fprintf(stderr, "Esc Up: %d keys (%x %x)\n", n, keys[0], keys[1]);
+    CHECK(n == 2 && keys[0] == WK_ESC && keys[1] == WK_UP);
 }
 
 static void t_logview_search(void)
