@@ -188,6 +188,42 @@ static void t_table_draw(void)
     delscreen(scr);
 }
 
+/* The sort arrow shows on every column, even one whose title is as wide as
+ * the column (CPU%, PROG, SHARPE, ELAPSED at 80 columns): the title gives
+ * up a letter instead. */
+static void t_table_sort_arrow(void)
+{
+    static const struct table_col nc[] = {
+        {"ID", 2, 1, 0, 1, 0}, {"CPU%", 4, 1, 0, 1, 0}, {"SHARPE", 6, 1, 0, 0, 0}};
+    static const char *const want[3][2] = {{"Iv", "I^"}, {"CPUv", "CPU^"}, {"SHARPv", "SHARP^"}};
+    struct table t;
+    struct draw_ctx dc = {roles, &glyphs_ascii, 1};
+    char line[128];
+
+    headless(6, 40);
+    table_init(&t, nc, 3);
+    for (int c = 0; c < 3; c++)
+        for (int desc = 1; desc >= 0; desc--) {
+            table_sort_by(&t, c, desc);
+            erase();
+            /* exactly the minimum widths: 2 + (2+1) + (4+1) + (6+1) = 17 */
+            table_ops.draw(&t, stdscr, 0, 0, 4, 17, &dc);
+            row_text(0, line, sizeof line);
+            if (getenv("WIDGETS_DEBUG"))
+                fprintf(stderr, "sorted by %d %s: [%s]\n", c, desc ? "desc" : "asc", line);
+            CHECK(strstr(line, want[c][desc ? 0 : 1]) != NULL);
+        }
+    /* with room, the whole title and the arrow */
+    table_sort_by(&t, 2, 0);
+    erase();
+    table_ops.draw(&t, stdscr, 0, 0, 4, 30, &dc);
+    row_text(0, line, sizeof line);
+    CHECK(strstr(line, "SHARPE^") != NULL);
+    table_free(&t);
+    endwin();
+    delscreen(scr);
+}
+
 /* A click selects the row drawn where it lands, scrolled or not. */
 static void t_table_click(void)
 {
@@ -854,6 +890,7 @@ static const struct check_case tests[] = {
     {"table_draw", t_table_draw},
     {"table_layout", t_table_layout},
     {"table_click", t_table_click},
+    {"table_sort_arrow", t_table_sort_arrow},
     {"logview_follow", t_logview_follow},
     {"logview_search", t_logview_search},
     {"logview_done", t_logview_done},
