@@ -7,7 +7,7 @@ SAN_BUILD ?= build-san
 TSAN_BUILD ?= build-tsan
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test deps deps-test build build-san build-tsan fuzz format clean bench
+.PHONY: run test deps deps-test build build-san build-tsan fuzz format clean bench install
 
 run: build
 	./$(BUILD)/swarmdeck
@@ -47,6 +47,12 @@ fuzz: deps-test
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSWARMDECK_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j$(JOBS) --target fuzz-all
 	cd build-fuzz && ctest --output-on-failure -L fuzz-long
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binaries, data, themes, the man page
+# and the bash, zsh and fish completions (the rules are in cli/CMakeLists.txt).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -33,8 +33,8 @@ static void print_learning(json_t *st)
     json_t *v;
 
     cli_printf(
-        "\nlearning: %lld trajectories, success %.1f%%, avg reward %.3f, improvement %+.1f%% "
-        "(first %lld vs recent %lld runs)\n",
+        "\nlearning: %lld learned trajectories (known schemas), success %.1f%%, avg reward %.3f, "
+        "improvement %+.1f%% (first %lld vs recent %lld runs)\n",
         (long long)json_integer_value(json_object_get(st, "totalTrajectories")),
         100 * num(st, "avgSuccessRate"), num(st, "avgReward"), 100 * num(st, "improvementRate"),
         (long long)json_integer_value(json_object_get(w, "first")),
@@ -217,22 +217,23 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     struct store_counts n;
     sqlite3 *db;
     double succ;
+    int64_t decided;
     struct stat sb;
     char chain[64];
 
     if (ctx->host != NULL)
         return status_remote(ctx, json);
 
-    if ((status = cli_open_store(ctx, 1)) != 0) {
-        /* A missing store is an empty one, not an error, for status. */
-        if (access(ctx->db, F_OK) != 0) {
-            cli_eprintf("swarmdeck: no store yet at %s: deploy something first "
-                        "(`swarmdeck deploy -s momentum`)\n",
-                        ctx->db);
-            return 0;
-        }
-        return status;
+    if (access(ctx->db, F_OK) != 0) {
+        /* A missing store: exit 3 as history, show and logs do (a script
+         * must not read "nothing here" as "an empty store is fine"). */
+        cli_eprintf("swarmdeck: no store yet at %s: deploy something first "
+                    "(`swarmdeck deploy -s momentum`)\n",
+                    ctx->db);
+        return SD_EENV;
     }
+    if ((status = cli_open_store(ctx, 1)) != 0)
+        return status;
     if ((db = store_reader(ctx->store, &err)) == NULL)
         return cli_fail_err(&err);
     if (store_traj_counts(db, &n, &err) != 0) {
@@ -242,10 +243,11 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     provs = providers(db);
     sqlite3_close_v2(db);
     daemon = daemon_status(ctx, &provs);
-    {
-        int64_t finished = n.total - n.by_state[TS_QUEUED] - n.by_state[TS_RUNNING];
-        succ = finished > 0 ? (double)n.by_state[TS_SUCCEEDED] / (double)finished : 0;
-    }
+    /* The learner's definition (learn.c): succeeded over succeeded, failed
+     * and timed out; what the operator cancelled or a crash interrupted
+     * says nothing about the strategy and is left out. */
+    decided = n.by_state[TS_SUCCEEDED] + n.by_state[TS_FAILED] + n.by_state[TS_TIMEOUT];
+    succ = decided > 0 ? (double)n.by_state[TS_SUCCEEDED] / (double)decided : 0;
     if ((want_l || want_p) &&
         (status = cli_learning(ctx, want_l ? &lstats : NULL, want_p ? &pats : NULL)) != 0)
         return status;
@@ -277,8 +279,12 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
                 cli_printf(" %lld %s", (long long)n.by_state[i], traj_state_name(i));
     }
     cli_printf("\n");
-    if (n.total > 0)
-        cli_printf("success rate %.1f%%   avg reward %.3f\n", succ * 100, n.avg_reward);
+    if (decided > 0)
+        cli_printf("success rate %.1f%% of %lld finished (cancelled and interrupted not "
+                   "counted)   avg reward %.3f\n",
+                   succ * 100, (long long)decided, n.avg_reward);
+    else if (n.total > 0)
+        cli_printf("success rate -  (none succeeded, failed or timed out yet)\n");
     cli_printf("sandboxes    %lld live (leased)\n", (long long)n.leases);
     cli_printf("security     %s; fingerprint chain %s\n",
                store_encrypted(ctx->store) ? "encrypted at rest" : "not encrypted", chain);

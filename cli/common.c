@@ -276,9 +276,24 @@ int cli_parse_long(const char *opt, const char *s, long min, long max, long *out
 
     errno = 0;
     v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+        /* An operand (named in capitals, "ID", "RUN") is what the user typed
+         * in that place: named as such, not as an option it never was. */
+        if (opt[0] >= 'A' && opt[0] <= 'Z') {
+            char low[32];
+            size_t i;
+            for (i = 0; opt[i] && i < sizeof low - 1; i++)
+                low[i] = (char)(opt[i] >= 'A' && opt[i] <= 'Z' ? opt[i] - 'A' + 'a' : opt[i]);
+            low[i] = '\0';
+            if (max >= (1L << 40))
+                return cli_fail(SD_EUSAGE, "the %s must be a number (%ld or more), got \"%s\"", low,
+                                min, s);
+            return cli_fail(SD_EUSAGE, "the %s must be a number from %ld to %ld, got \"%s\"", low,
+                            min, max, s);
+        }
         return cli_fail(SD_EUSAGE, "--%s must be a whole number in [%ld, %ld], got \"%s\"", opt,
                         min, max, s);
+    }
     *out = v;
     return 0;
 }

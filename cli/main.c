@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "crypto.h"
+#include "gendoc.h"
 
 extern const struct cli_cmd cmd_patterns, cmd_suggest;
 extern const struct cli_cmd cmd_benchmark;
@@ -22,12 +24,13 @@ extern const struct cli_cmd cmd_deploy, cmd_swarm, cmd_status, cmd_history, cmd_
     cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console,
     cmd_serve, cmd_wait, cmd_dial;
 extern const struct cli_cmd cmd_verify, cmd_rekey;
+static const struct cli_cmd cmd_version, cmd_completion, cmd_manpage;
 
 static const struct cli_cmd *const commands[] = {
-    &cmd_suggest, &cmd_patterns, &cmd_deploy,  &cmd_swarm,  &cmd_status, &cmd_history,
-    &cmd_show,    &cmd_logs,     &cmd_cleanup, &cmd_export, &cmd_import, &cmd_strategies,
-    &cmd_data,    &cmd_doctor,   &cmd_console, &cmd_verify, &cmd_rekey,  &cmd_benchmark,
-    &cmd_serve,   &cmd_wait,     &cmd_dial,
+    &cmd_suggest, &cmd_patterns, &cmd_deploy,  &cmd_swarm,   &cmd_status,     &cmd_history,
+    &cmd_show,    &cmd_logs,     &cmd_cleanup, &cmd_export,  &cmd_import,     &cmd_strategies,
+    &cmd_data,    &cmd_doctor,   &cmd_console, &cmd_verify,  &cmd_rekey,      &cmd_benchmark,
+    &cmd_serve,   &cmd_wait,     &cmd_dial,    &cmd_version, &cmd_completion, &cmd_manpage,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -46,9 +49,80 @@ static int set_key(struct cli_ctx *ctx, char *v)
     return 0;
 }
 
+static int db_given; /* --db was typed (the default's directory is created; this one's is not) */
+static int want_version;
+
 static int set_db(struct cli_ctx *ctx, char *v)
 {
     ctx->db = v;
+    db_given = 1;
+    return 0;
+}
+
+static int set_version(struct cli_ctx *ctx, char *v)
+{
+    (void)ctx;
+    (void)v;
+    want_version = 1;
+    return 0;
+}
+
+/* `swarmdeck version` and `swarmdeck --version`: the version on stdout. */
+static int exec_version(struct cli_ctx *ctx, struct cli_args *a)
+{
+    (void)ctx;
+    (void)a;
+    printf("swarmdeck %s\n", SWARMDECK_VERSION);
+    return 0;
+}
+
+static const struct cli_cmd cmd_version = {
+    .name = "version",
+    .usage = "",
+    .summary = "print the version",
+    .exec = exec_version,
+};
+
+static int exec_completion(struct cli_ctx *ctx, struct cli_args *a);
+static int exec_manpage(struct cli_ctx *ctx, struct cli_args *a);
+
+static const struct cli_cmd cmd_completion = {
+    .name = "completion",
+    .usage = "bash|zsh|fish",
+    .summary = "print the shell completion script (generated from the command table)",
+    .min_args = 1,
+    .max_args = 1,
+    .exec = exec_completion,
+};
+
+static const struct cli_cmd cmd_manpage = {
+    .name = "manpage",
+    .usage = "",
+    .summary = "print the manual page swarmdeck(1) in roff (`swarmdeck manpage | man -l -`)",
+    .exec = exec_manpage,
+};
+
+/* A --db whose directory does not exist is a typo far more often than a
+ * wish for a new store there: refused, nothing created. Returns 0 or the
+ * exit status. */
+static int check_db_dir(const char *db)
+{
+    char dir[4096];
+    const char *slash = strrchr(db, '/');
+    struct stat sb;
+
+    if (slash == NULL)
+        return 0; /* the current directory */
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - db), db);
+    if (dir[0] == '\0')
+        return 0; /* "/x.db" */
+    if (stat(dir, &sb) != 0)
+        return cli_fail(SD_EUSAGE,
+                        "--db %s: the directory %s does not exist (create it first; no store "
+                        "was created)",
+                        db, dir);
+    if (!S_ISDIR(sb.st_mode))
+        return cli_fail(SD_EUSAGE, "--db %s: %s is not a directory", db, dir);
     return 0;
 }
 
@@ -115,9 +189,64 @@ static const struct global_opt global_opts[] = {
     {{"no-daemon", 0, NULL, "work in this process even when a daemon serves the store"},
      set_no_daemon},
     {{"verbose", 'v', NULL, "diagnostics on stderr"}, set_verbose},
+    {{"version", 0, NULL, "print the version and exit"}, set_version},
     {{"help", 'h', NULL, "show help"}, set_help},
 };
 #define NGLOBALS (sizeof global_opts / sizeof global_opts[0])
+
+static int applies(const char *cmd, const char *opt, int global);
+
+/* The man page or a completion script from the tables. */
+static int gendoc(const char *what)
+{
+    struct cli_opt g[NGLOBALS];
+    for (size_t i = 0; i < NGLOBALS; i++)
+        g[i] = global_opts[i].opt;
+    if (gendoc_write(stdout, what, SWARMDECK_VERSION, commands, NCOMMANDS, g, NGLOBALS, applies) !=
+        0)
+        return cli_fail(SD_EUSAGE, "completion: \"%s\" is not bash, zsh or fish", what);
+    return fflush(stdout) == 0 ? 0 : SD_EENV;
+}
+
+static int exec_completion(struct cli_ctx *ctx, struct cli_args *a)
+{
+    (void)ctx;
+    if (strcmp(a->argv[0], "man") == 0)
+        return cli_fail(SD_EUSAGE, "completion: \"man\" is not bash, zsh or fish");
+    return gendoc(a->argv[0]);
+}
+
+static int exec_manpage(struct cli_ctx *ctx, struct cli_args *a)
+{
+    (void)ctx;
+    (void)a;
+    return gendoc("man");
+}
+
+/* Options a command's table shares with others (the deploy options) that
+ * do nothing there: not listed in its help, refused if given. Global
+ * options listed here are only left out of its help (it refuses them
+ * itself, saying why). */
+static const struct {
+    const char *cmd;
+    const char *const *opts;
+    const char *const *globals;
+} not_for[] = {
+    {"console", (const char *const[]){"json", NULL}, (const char *const[]){"host", NULL}},
+};
+
+static int applies(const char *cmd, const char *opt, int global)
+{
+    for (size_t i = 0; i < sizeof not_for / sizeof not_for[0]; i++) {
+        const char *const *l = global ? not_for[i].globals : not_for[i].opts;
+        if (strcmp(not_for[i].cmd, cmd) != 0)
+            continue;
+        for (; l && *l; l++)
+            if (strcmp(*l, opt) == 0)
+                return 0;
+    }
+    return 1;
+}
 
 static void print_opt(FILE *f, const struct cli_opt *o)
 {
@@ -132,11 +261,13 @@ static void print_opt(FILE *f, const struct cli_opt *o)
     fprintf(f, "  %-28s %s\n", left, o->help);
 }
 
-static void print_globals(FILE *f)
+/* The global options that apply to cmd (NULL: all). */
+static void print_globals(FILE *f, const char *cmd)
 {
     fprintf(f, "\nglobal options:\n");
     for (size_t i = 0; i < NGLOBALS; i++)
-        print_opt(f, &global_opts[i].opt);
+        if (cmd == NULL || applies(cmd, global_opts[i].opt.lng, 1))
+            print_opt(f, &global_opts[i].opt);
 }
 
 static void usage_all(FILE *f)
@@ -145,7 +276,7 @@ static void usage_all(FILE *f)
     fprintf(f, "With no command, swarmdeck starts the console.\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
-    print_globals(f);
+    print_globals(f, NULL);
     fprintf(f, "\nRun `swarmdeck COMMAND --help` for a command's options.\n");
 }
 
@@ -155,9 +286,10 @@ static void usage_cmd(FILE *f, const struct cli_cmd *c)
     if (c->opts && c->opts->lng) {
         fprintf(f, "\noptions:\n");
         for (const struct cli_opt *o = c->opts; o->lng; o++)
-            print_opt(f, o);
+            if (applies(c->name, o->lng, 0))
+                print_opt(f, o);
     }
-    print_globals(f);
+    print_globals(f, c->name);
 }
 
 /* The global option argv[*i] is (advancing *i past its argument), or NULL.
@@ -247,6 +379,9 @@ static int parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args
             return cli_fail(SD_EUSAGE, "%s: unknown option -%c or missing argument (see --help)",
                             c->name, optopt);
         }
+        if (ch >= 256 && !applies(c->name, c->opts[ch - 256].lng, 0))
+            return cli_fail(SD_EUSAGE, "%s: --%s does not apply here (see --help)", c->name,
+                            c->opts[ch - 256].lng);
         if (ch >= 256) {
             a->values[ch - 256] = c->opts[ch - 256].arg ? optarg : "1";
             continue;
@@ -279,6 +414,8 @@ int main(int argc, char **argv)
     if (ctx.key == NULL && getenv("SWARMDECK_KEY") != NULL && getenv("SWARMDECK_KEY")[0])
         set_key(&ctx, getenv("SWARMDECK_KEY"));
     unsetenv("SWARMDECK_KEY");
+    if (want_version)
+        return exec_version(&ctx, NULL);
     if (ctx.db == NULL)
         ctx.db = sd_default_db();
     if (argc < 2) {
@@ -313,6 +450,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if ((rc = parse(c, argc, argv, &a)) != 0)
+        return rc;
+    if (db_given && c != &cmd_version && (rc = check_db_dir(ctx.db)) != 0)
         return rc;
     /* Read-only is a property of the command, checked here once. */
     if (ctx.readonly && (c->flags & CLI_WRITES) &&

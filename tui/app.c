@@ -95,6 +95,7 @@ static SCREEN *term_start(struct app *a)
     noecho();
     nonl();
     keypad(stdscr, TRUE);
+    wk_init();
     nodelay(stdscr, TRUE);
     set_escdelay(25);
     if (!a->conf.no_mouse && app_mouse_ok()) {

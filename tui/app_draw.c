@@ -157,6 +157,10 @@ static void draw_output(struct app *a)
     struct draw_ctx dc = app_dctx(a, a->focus == P_OUTPUT);
     const struct deploy_view *v = app_live_view(a, a->out_id);
     const struct console_traj *h = v ? NULL : app_hist_row(a, a->out_id);
+    /* a past row still running elsewhere (another process) may grow */
+    int hs = h ? traj_state_from_name(h->state) : -1,
+        done = v ? traj_state_terminal(v->state) : hs < 0 || traj_state_terminal(hs);
+    a->lv.done = a->out_id > 0 && done;
     if (r[2] < 3)
         return;
     if (a->out_id > 0)
@@ -167,8 +171,14 @@ static void draw_output(struct app *a)
                  v   ? v->symbol
                  : h ? h->symbol
                      : "",
-                 a->lv.follow ? " [follow]" : " [paused]", a->lv.wrap ? " [wrap]" : "",
-                 a->lv.timestamps ? " [time]" : "", a->lv.search[0] ? " /" : "");
+                 /* finished: nothing more comes, so no [follow]; [paused]
+                  * still says the view is scrolled away from the end */
+                 done && a->lv.follow ? " [ended]"
+                 : done               ? " [ended] [paused]"
+                 : a->lv.follow       ? " [follow]"
+                                      : " [paused]",
+                 a->lv.wrap ? " [wrap]" : "", a->lv.timestamps ? " [time]" : "",
+                 a->lv.search[0] ? " /" : "");
     else
         snprintf(title, sizeof title, "Output");
     if (a->lv.search[0]) {

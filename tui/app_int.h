@@ -122,7 +122,8 @@ struct app {
     int focus, tabs, fullscreen, too_small;
     int dirty, paused, quit, interval_ms, tick;
     long frames;
-    int counts[TS_COUNT];
+    int counts[TS_COUNT];      /* the header's: live_counts plus the finished past rows */
+    int live_counts[TS_COUNT]; /* the engine's own deployments (coord_counts) */
 
     const struct glyphs *g;
     const struct glyphs *spark_g; /* g, or glyphs_braille for braille sparklines */

@@ -251,9 +251,9 @@ static void load_views(struct app *a)
     }
     a->nviews = n;
     if (a->coord)
-        coord_counts(a->coord, a->counts);
+        coord_counts(a->coord, a->live_counts);
     else
-        remote_counts(a->remote, a->counts);
+        remote_counts(a->remote, a->live_counts);
 }
 
 int app_state_role(int state)
@@ -344,16 +344,19 @@ static void rebuild_table(struct app *a)
         table_set(&a->tbl, r, C_ELAPSED, b, h->ended_at ? (double)(h->ended_at - start) : NAN);
         table_set(&a->tbl, r, C_CPU, "-", NAN);
         table_set(&a->tbl, r, C_MEM, "-", NAN);
-        num_cell(&a->tbl, r, C_PROG, traj_state_terminal(st > 0 ? st : 0) ? 100 : NAN, "%.0f%%");
+        /* a past run's progress is not stored: only a success is known to be whole */
+        num_cell(&a->tbl, r, C_PROG, st == TS_SUCCEEDED ? 100 : NAN, "%.0f%%");
         num_cell(&a->tbl, r, C_RET, h->ret * 100, "%+.2f%%");
         num_cell(&a->tbl, r, C_SHARPE, h->sharpe, "%.2f");
     }
     table_commit(&a->tbl);
-    if (a->coord == NULL && a->remote == NULL)
-        memcpy(a->counts, hist_counts, sizeof a->counts);
-    else
-        for (int s = TS_SUCCEEDED; s < TS_COUNT; s++)
-            a->counts[s] += hist_counts[s];
+    /* Recomputed whole at every rebuild: the engine's deployments plus the
+     * past rows it does not hold (a rebuild without a new engine list must
+     * not add the history twice). */
+    for (int s = 0; s < TS_COUNT; s++)
+        a->counts[s] = a->coord || a->remote
+                           ? a->live_counts[s] + (s >= TS_SUCCEEDED ? hist_counts[s] : 0)
+                           : hist_counts[s];
 }
 
 /* The log ring as a logview source. */

@@ -69,10 +69,20 @@ void pane_header(const struct header_in *in, struct header_out *o)
                        : 7,
                 0, 0, b, c);
     }
+    /* failed counts failures and timeouts; what the operator stopped
+     * (cancelled) or a crash cut short (interrupted) is said apart, when any */
     snprintf(b, sizeof b, "%d running %d queued %d done %d failed", k[TS_RUNNING], k[TS_QUEUED],
              k[TS_SUCCEEDED], k[TS_FAILED] + k[TS_TIMEOUT]);
     snprintf(c, sizeof c, "run %d queue %d done %d fail %d", k[TS_RUNNING], k[TS_QUEUED],
              k[TS_SUCCEEDED], k[TS_FAILED] + k[TS_TIMEOUT]);
+    if (k[TS_CANCELLED]) {
+        snprintf(b + strlen(b), sizeof b - strlen(b), " %d cancelled", k[TS_CANCELLED]);
+        snprintf(c + strlen(c), sizeof c - strlen(c), " canc %d", k[TS_CANCELLED]);
+    }
+    if (k[TS_INTERRUPTED]) {
+        snprintf(b + strlen(b), sizeof b - strlen(b), " %d interrupted", k[TS_INTERRUPTED]);
+        snprintf(c + strlen(c), sizeof c - strlen(c), " intr %d", k[TS_INTERRUPTED]);
+    }
     seg_add(o, ROLE_STATUSBAR, 9, 0, 0, b, c);
     if (in->encrypted)
         seg_add(o, ROLE_OK, 6, 0, 0, "[encrypted]", "[enc]");

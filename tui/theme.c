@@ -215,6 +215,9 @@ const char *theme_dir(void)
     snprintf(dir, sizeof dir, "%s/../themes", sd_exe_dir());
     if (is_dir(dir))
         return dir;
+    snprintf(dir, sizeof dir, "%s/../share/swarmdeck/themes", sd_exe_dir()); /* installed */
+    if (is_dir(dir))
+        return dir;
     return SWARMDECK_SOURCE_THEMES;
 }
 

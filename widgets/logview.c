@@ -33,6 +33,7 @@ void logview_set_source(struct logview *lv, const struct lv_source *src)
     lv->top = 0;
     lv->match_seq = 0;
     lv->seen = 0;
+    lv->done = 0;
 }
 
 static uint64_t src_first(struct logview *lv)
@@ -303,9 +304,13 @@ static void logview_draw(void *w, WINDOW *win, int y, int x, int h, int wd,
     if (n)
         lv->src.release(lv->src.ctx, lines, n);
     if (!lv->follow) {
-        uint64_t nn = logview_new_lines(lv);
+        uint64_t nn = logview_new_lines(lv), bottom = lv->top + (uint64_t)h - 1;
         char m[48];
-        snprintf(m, sizeof m, nn ? " +%llu new " : " paused ", (unsigned long long)nn);
+        if (lv->done)
+            snprintf(m, sizeof m, " %llu below ",
+                     (unsigned long long)(last > bottom ? last - bottom : 0));
+        else
+            snprintf(m, sizeof m, nn ? " +%llu new " : " paused ", (unsigned long long)nn);
         wattrset(win, dc->roles[ROLE_FLASH]);
         int mx = wd > glyph_width(m) ? x + wd - glyph_width(m) : x;
         glyph_put(win, y + h - 1, mx, m, wd, 0);

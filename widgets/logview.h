@@ -8,7 +8,8 @@
  * Lines are numbered by the source (seq, increasing, gaps allowed when old
  * lines fall off). In follow mode the window ends at the newest line; when
  * not following it starts at `top` and a "+N new" marker counts the lines
- * that arrived since the operator stopped following. Wrap, timestamps and
+ * that arrived since the operator stopped following (on a source that is
+ * done growing, " N below ": the lines under the window). Wrap, timestamps and
  * search (n/N, highlighted) are view options.
  *
  * UI thread only. The source's callbacks are called from the UI thread.
@@ -39,6 +40,8 @@ struct lv_source {
 struct logview {
     struct lv_source src; /* src.get == NULL: no source ("empty" text) */
     int follow, wrap, timestamps;
+    int done;      /* the source will not grow (a finished deployment): no "+N new",
+                      the marker counts the lines below the window instead */
     uint64_t top;  /* first visible seq when not following */
     uint64_t seen; /* newest seq the operator has seen (for "+N new") */
     char search[128];

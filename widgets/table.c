@@ -348,8 +348,13 @@ static void table_draw(void *w, WINDOW *win, int y, int x, int h, int wd, const 
     cx = x + 2;
     for (int c = 0; c < shown; c++) {
         char title[64];
-        snprintf(title, sizeof title, "%s%s", t->cols[c].title,
-                 c == t->sort_col ? (t->sort_desc ? dc->g->down : dc->g->up) : "");
+        const char *arrow = c == t->sort_col ? (t->sort_desc ? dc->g->down : dc->g->up) : "";
+        int tl = (int)strlen(t->cols[c].title), aw = glyph_width(arrow);
+        /* The arrow always shows: a title as wide as its column gives up
+         * its last letters for it (titles are ASCII). */
+        if (aw > 0 && tl + aw > cw[c] && cw[c] > aw)
+            tl = cw[c] - aw;
+        snprintf(title, sizeof title, "%.*s%s", tl, t->cols[c].title, arrow);
         if (t->cols[c].right) {
             int tw = glyph_width(title);
             glyph_put(win, y, cx + (cw[c] > tw ? cw[c] - tw : 0), title, cw[c], 0);

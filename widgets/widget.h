@@ -42,9 +42,16 @@ enum widget_flags {
     WF_CHANGED = 1 << 4, /* a value changed (forms) */
 };
 
+/* Teach curses the common Home/End/PgUp/PgDn/Del/F1-F10 escape sequences
+ * that the terminfo entry does not list (tmux under TERM=xterm*, vt100,
+ * PuTTY, rxvt). Call once after newterm and keypad(TRUE). */
+void wk_init(void);
+
 /* Read one key from win (non-blocking if win is nodelay): a code point, a
  * WK_FN key, or WK_NONE. Enter is normalised to WK_ENTER, DEL to
- * WK_BACKSPACE. */
+ * WK_BACKSPACE. An escape sequence curses does not know is read whole:
+ * one of wk_init's variants becomes its key, any other is dropped (its
+ * bytes never come back as keys); a lone ESC is WK_ESC. */
 int wk_read(WINDOW *win);
 
 /* A short name for a key ("q", "C-l", "Up", "Tab", "F1") into buf. */

@@ -331,7 +331,7 @@ def s_mouse(c):
     c.wait_for(r"Enter pattern-open")
     x, y = where(c.screen(), r"Output #3")
     mouse(c, x + 5, y + 5, 64)  # wheel up over the output
-    c.wait_for(r"Output #3 momentum IWM\S* \[paused\]")
+    c.wait_for(r"Output #3 momentum IWM\S*( \[ended\])? \[paused\]")  # finished: [ended] too
     c.wait_for(r"Enter pattern-open")  # the wheel did not move the focus
     c.resize(80, 24)  # tabs
     s = c.wait_for(r"1 Sandboxes")

@@ -929,6 +929,16 @@ static void t_header(void)
     CHECK(ho.n == 5);
     CHECK(strcmp(ho.seg[1].text, "isolation: strict") == 0);
     CHECK(strcmp(ho.seg[2].text, "2 running 0 queued 40 done 3 failed") == 0);
+    /* Cancelled and interrupted are not failures: counted apart, when any. */
+    counts[TS_CANCELLED] = 4;
+    pane_header(&hi, &ho);
+    CHECK(strcmp(ho.seg[2].text, "2 running 0 queued 40 done 3 failed 4 cancelled") == 0);
+    CHECK(strcmp(ho.seg[2].compact, "run 2 queue 0 done 40 fail 3 canc 4") == 0);
+    counts[TS_INTERRUPTED] = 1;
+    pane_header(&hi, &ho);
+    CHECK(strcmp(ho.seg[2].text, "2 running 0 queued 40 done 3 failed 4 cancelled 1 interrupted") ==
+          0);
+    counts[TS_CANCELLED] = counts[TS_INTERRUPTED] = 0;
     /* E2B instances with their breakers, encryption, a broken chain, read-only. */
     hi.nprov = 3;
     hi.encrypted = 1;

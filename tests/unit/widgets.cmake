@@ -7,7 +7,8 @@ target_compile_definitions(test-widgets PRIVATE
 foreach(t table_sort table_filter table_selection_by_id table_targets table_draw table_layout table_click
           logview_follow logview_search logview_save sparkline_utf8 sparkline_ascii
           form_validation form_choice theme_parser theme_bad_files theme_shipped dialog_default
-          sparkline_range sparkline_braille textview browser statusline_fit statusline_draw)
+          sparkline_range sparkline_braille textview browser statusline_fit statusline_draw
+          logview_done keys_variants table_sort_arrow)
   add_test(NAME widgets_${t} COMMAND test-widgets ${t})
   set_tests_properties(widgets_${t} PROPERTIES LABELS "sanitize" TIMEOUT 60)
 endforeach()

@@ -188,6 +188,42 @@ static void t_table_draw(void)
     delscreen(scr);
 }
 
+/* The sort arrow shows on every column, even one whose title is as wide as
+ * the column (CPU%, PROG, SHARPE, ELAPSED at 80 columns): the title gives
+ * up a letter instead. */
+static void t_table_sort_arrow(void)
+{
+    static const struct table_col nc[] = {
+        {"ID", 2, 1, 0, 1, 0}, {"CPU%", 4, 1, 0, 1, 0}, {"SHARPE", 6, 1, 0, 0, 0}};
+    static const char *const want[3][2] = {{"Iv", "I^"}, {"CPUv", "CPU^"}, {"SHARPv", "SHARP^"}};
+    struct table t;
+    struct draw_ctx dc = {roles, &glyphs_ascii, 1};
+    char line[128];
+
+    headless(6, 40);
+    table_init(&t, nc, 3);
+    for (int c = 0; c < 3; c++)
+        for (int desc = 1; desc >= 0; desc--) {
+            table_sort_by(&t, c, desc);
+            erase();
+            /* exactly the minimum widths: 2 + (2+1) + (4+1) + (6+1) = 17 */
+            table_ops.draw(&t, stdscr, 0, 0, 4, 17, &dc);
+            row_text(0, line, sizeof line);
+            if (getenv("WIDGETS_DEBUG"))
+                fprintf(stderr, "sorted by %d %s: [%s]\n", c, desc ? "desc" : "asc", line);
+            CHECK(strstr(line, want[c][desc ? 0 : 1]) != NULL);
+        }
+    /* with room, the whole title and the arrow */
+    table_sort_by(&t, 2, 0);
+    erase();
+    table_ops.draw(&t, stdscr, 0, 0, 4, 30, &dc);
+    row_text(0, line, sizeof line);
+    CHECK(strstr(line, "SHARPE^") != NULL);
+    table_free(&t);
+    endwin();
+    delscreen(scr);
+}
+
 /* A click selects the row drawn where it lands, scrolled or not. */
 static void t_table_click(void)
 {
@@ -331,6 +367,115 @@ static void t_logview_follow(void)
     CHECK(strcmp(line, "line 125") == 0);
     endwin();
     delscreen(scr);
+}
+
+/* A finished deployment's view: scrolled up, the marker counts the lines
+ * below the window, never "+N new" (nothing more will come). */
+static void t_logview_done(void)
+{
+    struct arr src = {1, 100};
+    struct lv_source s = {&src, a_first, a_last, a_get, a_release};
+    struct logview lv;
+    struct draw_ctx dc = {roles, &glyphs_ascii, 1};
+    char line[128];
+
+    headless(12, 40);
+    logview_init(&lv);
+    logview_set_source(&lv, &s);
+    lv.done = 1;
+    logview_ops.draw(&lv, stdscr, 0, 0, 10, 40, &dc);
+    CHECK(logview_scroll(&lv, -30) == WF_DIRTY && !lv.follow && lv.top == 61);
+    logview_ops.draw(&lv, stdscr, 0, 0, 10, 40, &dc);
+    row_text(9, line, sizeof line);
+    CHECK(strstr(line, "30 below") != NULL && strstr(line, "new") == NULL);
+    /* set_source forgets it: a new source may grow */
+    logview_set_source(&lv, &s);
+    CHECK(lv.done == 0);
+    endwin();
+    delscreen(scr);
+}
+
+/* Feed bytes to a SCREEN for terminal `term` and read keys with wk_read
+ * until none is left: the keys in out, their count returned. */
+static int keys_of(const char *term, const char *bytes, int *out, int max)
+{
+    int fd[2], n = 0, k;
+    FILE *in;
+    SCREEN *sc;
+
+    if (pipe(fd) != 0)
+        return -1;
+    if (write(fd[1], bytes, strlen(bytes)) != (ssize_t)strlen(bytes))
+        return -1;
+    close(fd[1]); /* everything is there before the first read */
+    in = fdopen(fd[0], "r");
+    setenv("LINES", "24", 1);
+    setenv("COLUMNS", "80", 1);
+    if ((sc = newterm(term, fopen("/dev/null", "w"), in)) == NULL)
+        return -2;
+    raw();
+    noecho();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    wk_init();
+    while (n < max && (k = wk_read(stdscr)) != WK_NONE)
+        out[n++] = k;
+    endwin();
+    delscreen(sc);
+    fclose(in);
+    return n;
+}
+
+/* Home and End in every common form arrive as Home and End on every
+ * common terminal type; an unknown sequence is dropped whole (its bytes
+ * never run as keys); a lone Esc is still Esc. */
+static void t_keys_variants(void)
+{
+    static const char *terms[] = {"xterm-256color", "xterm", "vt100", "tmux-256color",
+                                  "screen",         "putty", "rxvt"};
+    static const char *homes[] = {"\033[1~", "\033[7~", "\033[H", "\033OH"};
+    static const char *ends[] = {"\033[4~", "\033[8~", "\033[F", "\033OF"};
+    int keys[32], n, tried = 0;
+
+    for (size_t t = 0; t < sizeof terms / sizeof terms[0]; t++) {
+        for (size_t i = 0; i < 4; i++) {
+            char b[64];
+            snprintf(b, sizeof b, "%sx%sy", homes[i], ends[i]);
+            n = keys_of(terms[t], b, keys, 32);
+            if (n == -2)
+                break; /* no terminfo entry for this one here */
+            tried++;
+            if (!(n == 4 && keys[0] == WK_HOME && keys[1] == 'x' && keys[2] == WK_END &&
+                  keys[3] == 'y'))
+                fprintf(stderr, "TERM=%s: %s: %d keys (%x %x %x %x)\n", terms[t], homes[i] + 1, n,
+                        n > 0 ? keys[0] : 0, n > 1 ? keys[1] : 0, n > 2 ? keys[2] : 0,
+                        n > 3 ? keys[3] : 0);
+            CHECK(n == 4 && keys[0] == WK_HOME && keys[1] == 'x' && keys[2] == WK_END &&
+                  keys[3] == 'y');
+        }
+        /* PgUp, PgDn, Del in vt220 form (arrows: some entries call ESC [ A a
+         * shifted arrow, which is a key too) */
+        n = keys_of(terms[t], "\033[5~\033[6~\033[3~", keys, 32);
+        CHECK(n == 3 && keys[0] == WK_PGUP && keys[1] == WK_PGDN && keys[2] == WK_DC);
+        /* sequences no entry knows are dropped whole */
+        n = keys_of(terms[t], "\033[99;7;3Xa\033[200;1~b\033O5Pc", keys, 32);
+        if (getenv("WIDGETS_DEBUG"))
+            fprintf(stderr, "TERM=%s: %d keys (%x %x %x)\n", terms[t], n, keys[0], keys[1],
+                    keys[2]);
+        CHECK(n == 3 && keys[0] == 'a' && keys[1] == 'b' && keys[2] == 'c');
+    }
+    CHECK(tried >= 3 * 4); /* xterm, vt100 and tmux at least */
+    /* a lone Esc, and Esc then a plain key (Alt-q), stay as they were */
+    n = keys_of("xterm-256color", "\033", keys, 32);
+    CHECK(n == 1 && keys[0] == WK_ESC);
+    n = keys_of("xterm-256color", "\033q", keys, 32);
+    CHECK(n == 2 && keys[0] == WK_ESC && keys[1] == 'q');
+    /* Esc then a key curses knows (Up): both, the key as a key */
+    n = keys_of("xterm-256color", "\033\033OA", keys, 32);
+    if (getenv("WIDGETS_DEBUG"))
+        fprintf(stderr, "Esc Up: %d keys (%x %x)\n", n, keys[0], keys[1]);
+    CHECK(n == 2 && keys[0] == WK_ESC && keys[1] == WK_UP);
 }
 
 static void t_logview_search(void)
@@ -745,8 +890,11 @@ static const struct check_case tests[] = {
     {"table_draw", t_table_draw},
     {"table_layout", t_table_layout},
     {"table_click", t_table_click},
+    {"table_sort_arrow", t_table_sort_arrow},
     {"logview_follow", t_logview_follow},
     {"logview_search", t_logview_search},
+    {"logview_done", t_logview_done},
+    {"keys_variants", t_keys_variants},
     {"logview_save", t_logview_save},
     {"sparkline_utf8", t_sparkline_utf8},
     {"sparkline_ascii", t_sparkline_ascii},
