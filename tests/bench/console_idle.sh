@@ -1,14 +1,18 @@
 #!/bin/sh
 # console_idle.sh BUILD_DIR [SECONDS]: CPU time and terminal bytes of an idle
-# console (own tmux server, fresh store), read from /proc/PID/stat and
-# pipe-pane. Prints one line.
+# console (own tmux server, fresh store; attached to the daemon it starts, as
+# `swarmdeck` is), read from /proc/PID/stat and pipe-pane. Prints one line.
 set -eu
 BIN=$1
 SECS=${2:-10}
 T=$(mktemp -d)
 chmod 711 "$T"
 S=bench$$
-trap 'tmux -L $S kill-server 2>/dev/null || true; rm -rf "$T"' EXIT
+# The console starts the store's daemon on demand: stop it too.
+trap 'tmux -L $S kill-server 2>/dev/null || true
+      P=$(cat "$T/s.db.serve.lock" 2>/dev/null || true)
+      [ -n "$P" ] && kill "$P" 2>/dev/null || true
+      rm -rf "$T"' EXIT
 tmux -L $S -f /dev/null new-session -d -x 120 -y 40 \
   "exec env SWARMDECK_DB=$T/s.db XDG_RUNTIME_DIR=$T XDG_STATE_HOME=$T/state TERM=tmux-256color LC_ALL=C.UTF-8 $BIN/swarmdeck console --no-anim"
 i=0
