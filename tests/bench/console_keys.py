@@ -57,6 +57,11 @@ for _ in range(rounds):
     read_until(b"\0", 0.05)
 os.write(fd, b"q")
 os.waitpid(pid, 0)
+try:  # the console started the store's daemon on demand: stop it
+    with open(os.path.join(tmp, "s.db.serve.lock")) as f:
+        os.kill(int(f.read().strip()), 15)
+except (OSError, ValueError):
+    pass
 shutil.rmtree(tmp, ignore_errors=True)
 for name, lat in (("key '?'", keys), ("Esc", escs)):
     lat.sort()
