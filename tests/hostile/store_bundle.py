@@ -100,7 +100,7 @@ class Bundle(unittest.TestCase):
 
     def setUp(self):
         self.env = e2e.Env("bundle")
-        self.env.run("status", check=0)  # an empty store
+        self.env.run("cleanup", check=0)  # an empty store (status refuses a missing one)
 
     def tearDown(self):
         self.env.close()
