@@ -42,6 +42,20 @@ static int start_daemon(struct cli_ctx *ctx, char *const *extra)
     pid_t pid;
     int st = 0, rc;
 
+    /* The daemon gets the store as --db, which must be in an existing
+     * directory: this process has already refused a typed --db whose
+     * directory is missing, so what is missing here is the default's
+     * (a first run): made as the store would make it. */
+    {
+        char dir[4096];
+        const char *slash = strrchr(ctx->db, '/');
+        if (slash != NULL && slash != ctx->db &&
+            snprintf(dir, sizeof dir, "%.*s", (int)(slash - ctx->db), ctx->db) < (int)sizeof dir &&
+            sd_mkdir_p(dir, 0700) != 0) {
+            cli_fail(SD_EENV, "cannot make %s for the store: %s", dir, strerror(errno));
+            return -1;
+        }
+    }
     argv[n++] = "swarmdeck";
     argv[n++] = "--db";
     argv[n++] = (char *)ctx->db;

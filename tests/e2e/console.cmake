@@ -19,7 +19,7 @@ endif()
 # The console as a client of the daemon (console_daemon.py): work outlives the console,
 # two consoles on one daemon, a read-only console refused by the daemon, reconnecting.
 if(Python3_FOUND AND TMUX_BIN AND TARGET swarmdeck)
-  foreach(s survives two_consoles readonly_kill reconnect)
+  foreach(s survives two_consoles readonly_kill reconnect first_run)
     add_test(NAME console_daemon_${s}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/console_daemon.py ${s})
     set_tests_properties(console_daemon_${s} PROPERTIES

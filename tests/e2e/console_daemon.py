@@ -183,7 +183,27 @@ def s_reconnect(c):
     c.wait_for(r"\| daemon %d \|" % new, 10)
 
 
+def s_first_run(c):
+    """A first run (`make run` on a fresh machine): the store's directory does not exist yet.
+    The console must start its daemon all the same (it once refused: the daemon's --db was
+    in a missing directory)."""
+    c.wait_for(r"no deployments yet")
+    db = os.path.join(c.tmp, "fresh", "data", "swarmdeck", "store.db")
+    first = Console(160, 45, daemon=True, tmp=c.tmp, name=c.sock + "f",
+                    env={"SWARMDECK_DB": db})
+    try:
+        first.wait_for(r"no deployments yet", 20)
+        first.wait_for(r"\| daemon \d+ \|", 20)
+        assert os.path.exists(db), "no store made"
+        with open(db + ".serve.lock") as f:
+            pid = int(f.read().strip())
+        os.kill(pid, signal.SIGTERM)
+    finally:
+        first.close()
+
+
 SCENARIOS = {
+    "first_run": s_first_run,
     "survives": s_survives,
     "two_consoles": s_two_consoles,
     "readonly_kill": s_readonly_kill,
