@@ -46,6 +46,11 @@ def main():
                 print(p.stderr)
                 failures += 1
     finally:
+        try:  # the console started the store's daemon before the terminal failed: stop it
+            with open(os.path.join(tmp, "store.db.serve.lock")) as f:
+                os.kill(int(f.read().strip()), 15)
+        except (OSError, ValueError):
+            pass
         shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failures else 0
 
