@@ -78,9 +78,9 @@ void app_deploy_open(struct app *a)
         /* Every configured provider instance; the coordinator's default first
          * chosen. Its breaker state is in the header, and the suggestion says
          * when it is open. */
-        struct provider_health h[8];
+        const struct provider_health *h = a->prov; /* as the header read them (load_health) */
         const char *pn[8], *want = app_default_provider(a);
-        size_t np = a->remote ? remote_providers(a->remote, h, 8) : coord_providers(a->coord, h, 8);
+        size_t np = a->nprov;
         int sel = 0;
         for (size_t i = 0; i < np && i < 8; i++) {
             memcpy(a->dlg_prov[i], h[i].name, sizeof a->dlg_prov[i]); /* both char[32] */
