@@ -23,6 +23,7 @@
 
 #include "client.h"
 #include "coord.h"
+#include "noop.h"
 #include "server.h"
 
 static int cmp_d(const void *a, const void *b)
@@ -136,7 +137,6 @@ int main(int argc, char **argv)
     double *vd, *va, sd = 0, sa = 0;
     json_t *body = json_pack("{s:s, s:s}", "strategy", "noop", "symbol", "SPY");
     pthread_t w;
-    FILE *f;
 
     if (argc < 4) {
         fprintf(stderr, "usage: daemon_api_bench RUNNER HELPER NOOP [N]\n");
@@ -150,13 +150,8 @@ int main(int argc, char **argv)
     snprintf(run, sizeof run, "%s/run", dir);
     mkdir(run, 0700);
     setenv("XDG_RUNTIME_DIR", run, 1); /* the sockets: private to this run */
-    snprintf(manifest, sizeof manifest, "%s/noop.json", dir);
-    f = fopen(manifest, "w");
-    fprintf(f,
-            "{\"name\":\"noop\",\"description\":\"does nothing\",\"command\":[\"./%s\"],"
-            "\"files\":[\"%s\"],\"params\":[]}\n",
-            strrchr(argv[3], '/') ? strrchr(argv[3], '/') + 1 : argv[3], argv[3]);
-    fclose(f);
+    if (noop_manifest(dir, argv[3], manifest, sizeof manifest) != 0)
+        return 1;
     if (store_open(db, STORE_CREATE, &s, &err) != 0) {
         fprintf(stderr, "store: %s\n", err.msg);
         return 1;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "coord.h"
+#include "noop.h"
 
 extern char **environ;
 
@@ -90,7 +91,6 @@ int main(int argc, char **argv)
     struct coord *c;
     struct sd_err err = {0};
     double *v;
-    FILE *f;
 
     if (argc < 4) {
         fprintf(stderr, "usage: engine_bench RUNNER HELPER NOOP [N] [N_SUSTAINED] [AGENTS]\n");
@@ -100,13 +100,8 @@ int main(int argc, char **argv)
     if (mkdtemp(dir) == NULL)
         return 1;
     snprintf(db, sizeof db, "%s/bench.db", dir);
-    snprintf(manifest, sizeof manifest, "%s/noop.json", dir);
-    f = fopen(manifest, "w");
-    fprintf(f,
-            "{\"name\":\"noop\",\"description\":\"does nothing\",\"command\":[\"./%s\"],"
-            "\"files\":[\"%s\"],\"params\":[]}\n",
-            strrchr(argv[3], '/') ? strrchr(argv[3], '/') + 1 : argv[3], argv[3]);
-    fclose(f);
+    if (noop_manifest(dir, argv[3], manifest, sizeof manifest) != 0)
+        return 1;
     if (store_open(db, STORE_CREATE, &s, &err) != 0) {
         fprintf(stderr, "store: %s\n", err.msg);
         return 1;
