@@ -60,6 +60,7 @@ struct remote {
     struct rring *rings;
     size_t nrings;
     int64_t watch; /* whose lines the output thread pulls (0: none) */
+    struct remote_pulls pulls;
 
     struct notice notices[NOTICE_MAX];
     size_t nhead, nnotices;
@@ -485,9 +486,23 @@ static size_t take_lines(struct rring *g, json_t *o)
     }
     if (n == 0 && last > g->have)
         g->have = last; /* what we asked for fell off the daemon's ring */
-    if (g->want == CATCH_UP && g->have >= last)
-        g->want = g->have;
+    /* Caught up, or a flood outran the catch-up: from now on the newest
+     * line is a number, so the next pull skips to the window (a catch-up
+     * that never ends would copy the flood PULL_MAX lines at a time). */
+    if (g->want == CATCH_UP && (g->have >= last || last - g->have > PULL_WINDOW))
+        g->want = g->have >= last ? g->have : last;
     return n;
+}
+
+static void count_pull(struct remote_pulls *p, int catching, size_t got)
+{
+    if (catching) {
+        p->catch_up++;
+    } else {
+        p->windowed++;
+        p->most = got > p->most ? got : p->most;
+    }
+    p->lines += got;
 }
 
 /* The output thread. A console shows a window of lines, so it need not
@@ -509,7 +524,8 @@ static void *puller_main(void *arg)
         char path[96];
         json_t *o = NULL;
         int64_t id;
-        int rc;
+        int rc, catching;
+        size_t got;
 
         if (g == NULL || g->gone || g->want <= g->have) {
             pthread_cond_wait(&r->cond, &r->lock);
@@ -535,8 +551,10 @@ static void *puller_main(void *arg)
             logring_put(g->ring, 2, 0, sd_now_ms(), note);
             g->have = from - 1;
         }
+        /* Up to the newest line announced, not what the daemon wrote since:
+         * in a flood that is thousands more, and the next notice brings them. */
         snprintf(path, sizeof path, "/deployments/%" PRId64 "/output?from=%" PRIu64 "&max=%d", id,
-                 from, PULL_MAX);
+                 from, g->want == CATCH_UP ? PULL_MAX : PULL_WINDOW);
         pthread_mutex_unlock(&r->lock);
         rc = remote_call(r, "GET", path, NULL, &o, &err);
         pthread_mutex_lock(&r->lock);
@@ -548,7 +566,10 @@ static void *puller_main(void *arg)
                 nap_locked(r, REDIAL_MS);
             continue;
         }
-        if (take_lines(g, o) > 0 || g->want <= g->have) {
+        catching = g->want == CATCH_UP;
+        got = take_lines(g, o);
+        count_pull(&r->pulls, catching, got);
+        if (got > 0 || g->want <= g->have) {
             pthread_mutex_unlock(&r->lock);
             push(r, EV_OUTPUT, id, 0);
             pthread_mutex_lock(&r->lock);
@@ -576,6 +597,13 @@ int remote_sync(struct remote *r, struct sd_err *err)
     pthread_mutex_unlock(&r->lock);
     json_decref(o);
     return 0;
+}
+
+void remote_pull_stats(struct remote *r, struct remote_pulls *out)
+{
+    pthread_mutex_lock(&r->lock);
+    *out = r->pulls;
+    pthread_mutex_unlock(&r->lock);
 }
 
 struct logring *remote_log(struct remote *r, int64_t id)

@@ -84,6 +84,16 @@ void remote_info(struct remote *r, struct remote_info *out);
  * the daemon does not know id (a past run: read the store). */
 struct logring *remote_log(struct remote *r, int64_t id);
 
+/* What the output thread pulled: requests made while catching up (after a
+ * deployment is shown, and on its state changes) and while following a
+ * known newest line (windowed: at most the 250 newest lines each, however
+ * fast the deployment writes), the most lines one windowed pull brought,
+ * and all lines. For tests and the curious. */
+struct remote_pulls {
+    uint64_t catch_up, windowed, most, lines;
+};
+void remote_pull_stats(struct remote *r, struct remote_pulls *out);
+
 /* Add the views of deployments the daemon lists that this copy does not
  * have yet (after a launch, before its events arrive): never replaces a
  * view, so nothing newer is undone. Returns 0 or -1 with err set. */

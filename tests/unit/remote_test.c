@@ -11,6 +11,11 @@
  *             the daemon's, in order (queued, running, terminal events),
  *             the run's end comes as a notice, and the shown deployment's
  *             output is pulled line for line into the local ring;
+ *   flood     a deployment writing 400,000 lines as fast as it can, its
+ *             output shown: after one catch-up the remote follows the
+ *             newest line the daemon announces, at most 250 lines a pull
+ *             (it skips what it cannot show), and catches up once more at
+ *             the end: a console costs the daemon a window, not the flood;
  *   restart   the server stops (the remote says it lost it) and another
  *             starts on the same socket with a new event log: the remote
  *             reconnects, is told to resync, lists again and follows the
@@ -18,7 +23,7 @@
  * Every wait is on the remote's event fd against a deadline: no sleep
  * decides anything. Labelled tsan: three threads share the remote.
  *
- * Usage: remote_test CASE RUNNER HELPER
+ * Usage: remote_test CASE RUNNER HELPER [PROBE-LINES-MANIFEST]
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -35,7 +40,7 @@
 #include "check.h"
 #include "tmpstore.h"
 
-static const char *runner, *helper;
+static const char *runner, *helper, *probe_manifest;
 
 struct rig {
     struct store *s;
@@ -278,6 +283,66 @@ static void test_follow(void)
     rig_free(&g);
 }
 
+/* The flood's view is terminal and its ring ends with the daemon's last line
+ * (the numbers differ: the local ring skipped). */
+static int flood_fn(struct rig *g, const struct ev *e, void *arg)
+{
+    struct out_wait *w = arg;
+    struct deploy_view v;
+    char *a, *b;
+    int same;
+    (void)e;
+    if (remote_list(g->r, &v, 1) != 1 || !traj_state_terminal(v.state))
+        return 0;
+    a = last_text(w->ring);
+    b = last_text(w->theirs);
+    same = a != NULL && b != NULL && strcmp(a, b) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+static void test_flood(void)
+{
+    struct rig g = rig_new();
+    struct sd_err err = {0};
+    json_t *body, *out = NULL;
+    struct out_wait w;
+    struct remote_pulls p;
+    int64_t id;
+
+    if (probe_manifest == NULL) {
+        fprintf(stderr, "flood: needs the probe-lines manifest\n");
+        exit(2);
+    }
+    CHECK(catalog_add_manifest_flags(coord_catalog(g.c), g.s, probe_manifest, CATALOG_ALLOW_OUTSIDE,
+                                     &err) == 0);
+    body = json_pack("{s:s, s:{s:i, s:i}}", "strategy", "probe-lines", "params", "n", 400000,
+                     "rate", 0);
+    CHECK(remote_call(g.r, "POST", "/deployments", body, &out, &err) == 0);
+    id = json_integer_value(json_array_get(json_object_get(out, "ids"), 0));
+    json_decref(body);
+    json_decref(out);
+    CHECK(id > 0);
+    CHECK(remote_sync(g.r, &err) == 0);
+    w.ring = remote_log(g.r, id);
+    CHECK(w.ring != NULL);
+    if (w.ring != NULL) {
+        w.theirs = coord_log(g.c, id);
+        CHECK(until(&g, flood_fn, &w));
+        remote_pull_stats(g.r, &p);
+        fprintf(stderr, "flood: %llu catch-up and %llu windowed pulls, %llu lines, most %llu\n",
+                (unsigned long long)p.catch_up, (unsigned long long)p.windowed,
+                (unsigned long long)p.lines, (unsigned long long)p.most);
+        CHECK(p.most <= 250);
+        /* One on showing it, a few around its state changes (queued,
+         * running, ended): never a catch-up that the flood keeps open. */
+        CHECK(p.catch_up <= 12);
+        CHECK(p.lines < 400000);
+    }
+    rig_free(&g);
+}
+
 struct notice_wait {
     const char *want;
 };
@@ -325,6 +390,7 @@ int main(int argc, char **argv)
     static const struct check_case cases[] = {
         {"follow", test_follow},
         {"restart", test_restart},
+        {"flood", test_flood},
     };
     if (argc < 4) {
         fprintf(stderr, "usage: remote_test CASE RUNNER HELPER\n");
@@ -332,5 +398,6 @@ int main(int argc, char **argv)
     }
     runner = argv[2];
     helper = argv[3];
+    probe_manifest = argc > 4 ? argv[4] : NULL;
     return check_main(cases, sizeof cases / sizeof cases[0], argc, argv);
 }
