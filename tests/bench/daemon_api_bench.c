@@ -10,6 +10,12 @@
  * the same on both paths and the difference is the API: the request, its
  * validation and run record, and the event's way out.
  *
+ * A third path is what `swarmdeck deploy --no-daemon` does in process
+ * (cli_run_deployments): the launch is a run there too, so it writes the
+ * run's row first and its end (made durable) last. Every launch through
+ * the API is a run, so this is the in-process path to compare it with;
+ * the bare coordinator shows what the run record itself costs.
+ *
  * usage: daemon_api_bench RUNNER HELPER NOOP [N]
  */
 #define _GNU_SOURCE
@@ -25,6 +31,7 @@
 #include "coord.h"
 #include "noop.h"
 #include "server.h"
+#include "traj.h"
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -103,6 +110,28 @@ static double direct(struct coord *c)
     return (double)(sd_mono_ns() - t0) / 1e6;
 }
 
+static double cli_like(struct coord *c, struct store *s)
+{
+    struct sd_err err = {0};
+    uint64_t t0 = sd_mono_ns();
+    int64_t run = run_begin(s, "deploy", "{\"strategy\":\"noop\"}", &err);
+    struct deploy_req r = {.strategy = "noop", .symbol = "SPY", .run_id = run};
+    struct deploy_view v;
+    int64_t id;
+
+    if (run <= 0 || coord_submit(c, &r, &id, &err) != 0) {
+        fprintf(stderr, "run: %s\n", err.msg);
+        exit(1);
+    }
+    coord_wait(c, id, &v);
+    run_end(s, run, v.state == TS_SUCCEEDED ? "succeeded" : "failed", NULL);
+    if (v.state != TS_SUCCEEDED || store_flush(s, &err) != 0) {
+        fprintf(stderr, "deployment %lld: %s\n", (long long)id, v.error);
+        exit(1);
+    }
+    return (double)(sd_mono_ns() - t0) / 1e6;
+}
+
 static double api(struct client *cl, json_t *body)
 {
     struct sd_err err = {0};
@@ -134,7 +163,7 @@ int main(int argc, char **argv)
     struct client *cl = NULL, *ev = NULL;
     struct coord *c;
     struct sd_err err = {0};
-    double *vd, *va, sd = 0, sa = 0;
+    double *vd, *va, *vc, sd = 0, sa = 0, sc = 0;
     json_t *body = json_pack("{s:s, s:s}", "strategy", "noop", "symbol", "SPY");
     pthread_t w;
 
@@ -144,6 +173,7 @@ int main(int argc, char **argv)
     }
     vd = calloc((size_t)n, sizeof *vd);
     va = calloc((size_t)n, sizeof *va);
+    vc = calloc((size_t)n, sizeof *vc);
     if (mkdtemp(dir) == NULL)
         return 1;
     snprintf(db, sizeof db, "%s/bench.db", dir);
@@ -173,18 +203,23 @@ int main(int argc, char **argv)
     }
     pthread_create(&w, NULL, watch, ev);
     for (int i = 0; i < 20; i++) /* warm up both paths */
-        direct(c), api(cl, body);
+        direct(c), cli_like(c, s), api(cl, body);
     for (int i = 0; i < n; i++) {
         vd[i] = direct(c);
+        vc[i] = cli_like(c, s);
         va[i] = api(cl, body);
         sd += vd[i];
+        sc += vc[i];
         sa += va[i];
     }
     printf("daemon API benchmark: %d no-op deployments each way, alternating\n", n);
     report("in process (coord_submit + coord_wait)", vd, n);
+    report("in process as deploy --no-daemon (run + submit + wait + run end)", vc, n);
     report("through the API (POST + event stream)", va, n);
-    printf("difference of the medians: %+.3f ms (means %+.3f ms)\n", va[n / 2] - vd[n / 2],
+    printf("API - coordinator: medians %+.3f ms (means %+.3f ms)\n", va[n / 2] - vd[n / 2],
            (sa - sd) / n);
+    printf("API - deploy in process: medians %+.3f ms (means %+.3f ms)\n", va[n / 2] - vc[n / 2],
+           (sa - sc) / n);
     pthread_mutex_lock(&lock);
     stop = 1;
     pthread_mutex_unlock(&lock);
@@ -198,5 +233,6 @@ int main(int argc, char **argv)
     json_decref(body);
     free(vd);
     free(va);
+    free(vc);
     return 0;
 }

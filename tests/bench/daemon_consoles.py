@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """daemon_consoles.py: ten consoles attached to one daemon during an output flood.
 
-Usage: daemon_consoles.py BUILD_DIR [CONSOLES] [LINES] [ROUNDS]
+Usage: daemon_consoles.py BUILD_DIR [CONSOLES] [LINES] [ROUNDS] [RATE]
 
 One daemon (`swarmdeck serve`) on a fresh store with the probe-lines strategy (numbered lines
-as fast as the sandbox can write them). Each round runs the same flood twice, alternating:
+at RATE lines per second, default 200000 as the daemon issue's target names it; 0: as fast as
+the sandbox can write them, which measures how ten consoles compete for two cores instead). Each round runs the same flood twice, alternating:
 with no console attached, and with CONSOLES (default 10) consoles attached, each in its own
 tmux server, each showing the flood's output (so each pulls its lines by range). Reported:
 - the engine's throughput: LINES / (endedAt - startedAt) of the flood deployment, and the
@@ -78,6 +79,9 @@ class Console:
     def pid(self):
         return int(self.tmux("display-message", "-p", "#{pane_pid}").strip())
 
+    def server_pid(self):
+        return int(self.tmux("display-message", "-p", "#{pid}").strip())
+
     def close(self):
         self.tmux("kill-server")
 
@@ -88,10 +92,10 @@ def ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
-def flood(sock, lines):
+def flood(sock, lines, rate):
     """One flood deployment; its lines per second once it ends."""
     st, ans = call(sock, "POST", "/v1/deployments",
-                   {"strategy": "probe-lines", "params": {"n": lines, "rate": 0}})
+                   {"strategy": "probe-lines", "params": {"n": lines, "rate": rate}})
     assert st == 201, ans
     dep = ans["ids"][0]
     return dep
@@ -107,6 +111,7 @@ def main():
     nc = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     lines = int(sys.argv[3]) if len(sys.argv) > 3 else 1600000
     rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 2
+    rate = int(sys.argv[5]) if len(sys.argv) > 5 else 200000
     sd = os.path.join(build, "swarmdeck")
     if shutil.which("tmux") is None:
         print("tmux not found")
@@ -134,15 +139,18 @@ def main():
             except OSError:
                 return False
         until(answers, 30, "the daemon to answer")
-        alone, attached, keys, idle = [], [], [], []
+        alone, attached, keys, idle, cpu = [], [], [], [], []
         for r in range(rounds):
-            dep = flood(sock, lines)
+            dep = flood(sock, lines, rate)
             v = until(lambda: finished(sock, dep), 300, "the flood alone")
             alone.append(lines / ((v["endedAt"] - v["startedAt"]) / 1000.0))
             consoles = [Console(i, env, sd) for i in range(nc)]
             for c in consoles:
                 until(lambda c=c: "Sandboxes" in c.screen(), 30, "a console")
-            dep = flood(sock, lines)
+            cpids = [c.pid() for c in consoles]
+            tpids = [c.server_pid() for c in consoles]
+            c0 = [sum(ticks(p) for p in cpids), sum(ticks(p) for p in tpids), ticks(daemon.pid)]
+            dep = flood(sock, lines, rate)
             for c in consoles:  # the flood's row, its output followed
                 until(lambda c=c: "probe-li" in c.screen(), 30, "the flood's row")
                 c.tmux("send-keys", "Home")
@@ -156,6 +164,8 @@ def main():
                 c.tmux("send-keys", "Escape")
             v = until(lambda: finished(sock, dep), 300, "the flood with consoles")
             attached.append(lines / ((v["endedAt"] - v["startedAt"]) / 1000.0))
+            c1 = [sum(ticks(p) for p in cpids), sum(ticks(p) for p in tpids), ticks(daemon.pid)]
+            cpu.append([b - a for a, b in zip(c0, c1)])
             # let the end settle (last pulls, the chain check and learning every console
             # redoes after a deployment ends), then measure idleness
             time.sleep(8)
@@ -167,7 +177,8 @@ def main():
                 c.close()
             consoles = []
         a, b = statistics.median(alone), statistics.median(attached)
-        print("daemon with %d consoles, %d-line flood, %d round(s)" % (nc, lines, rounds))
+        print("daemon with %d consoles, %d-line flood at %s lines/s, %d round(s)"
+              % (nc, lines, rate or "unbounded", rounds))
         print("throughput alone:        %s lines/s (median %.0f)"
               % (" ".join("%.0f" % x for x in alone), a))
         print("throughput %2d consoles:  %s lines/s (median %.0f)"
@@ -176,6 +187,9 @@ def main():
         if keys:
             print("key latency during the flood: n=%d median %.1f ms max %.1f ms"
                   % (len(keys), statistics.median(keys), max(keys)))
+        for r, (cc, tt, dd) in enumerate(cpu):
+            print("round %d, flood with consoles: CPU ticks (1/100 s): consoles %d, their tmux "
+                  "servers %d, daemon %d" % (r + 1, cc, tt, dd))
         print("idle consoles: %s CPU ticks over 5 s (all %d together)"
               % (" ".join(str(x) for x in idle), nc))
     finally:
