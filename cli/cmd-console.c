@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "config.h"
 #include "remote.h"
 #include "tui.h"
 
@@ -54,7 +55,26 @@ static int dial(void *arg, int start, struct client **out, struct sd_err *err)
     return sd_err_set(err, SD_EENV, "no daemon serves %s", d->ctx->db);
 }
 
-static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
+/* The console's own options, over the config file's settings. */
+static int console_flags(const struct cli_cmd *me, struct cli_args *a, const struct cli_config *cf,
+                         long *frames, long *interval)
+{
+    const char *v;
+
+    if ((v = cli_val(me, a, "frames")) != NULL && cli_parse_long("frames", v, 1, 1L << 30, frames))
+        return 2;
+    if ((v = cli_val(me, a, "interval")) == NULL && cf->val[CFG_INTERVAL] != NULL)
+        *interval = cf->num[CFG_INTERVAL];
+    else if (cli_parse_long("interval", v ? v : cli_val_def(me, a, "interval"), 100, 60000,
+                            interval))
+        return 2;
+    if ((v = cli_val(me, a, "sparklines")) != NULL && strcmp(v, "block") != 0 &&
+        strcmp(v, "braille") != 0)
+        return cli_fail(SD_EUSAGE, "--sparklines: \"%s\" is not block or braille", v);
+    return 0;
+}
+
+static int run_console(struct cli_ctx *ctx, struct cli_args *a, struct cli_config *cf)
 {
     extern const struct cli_cmd cmd_console;
     const struct cli_cmd *me = &cmd_console;
@@ -72,13 +92,8 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
         tui_dump_keys(stdout);
         return 0;
     }
-    if ((v = cli_val(me, a, "frames")) != NULL && cli_parse_long("frames", v, 1, 1L << 30, &frames))
-        return 2;
-    if (cli_parse_long("interval", cli_val_def(me, a, "interval"), 100, 60000, &interval))
-        return 2;
-    if ((v = cli_val(me, a, "sparklines")) != NULL && strcmp(v, "block") != 0 &&
-        strcmp(v, "braille") != 0)
-        return cli_fail(SD_EUSAGE, "--sparklines: \"%s\" is not block or braille", v);
+    if ((status = console_flags(me, a, cf, &frames, &interval)) != 0)
+        return status;
     if (!isatty(0) || !isatty(1))
         return cli_fail(SD_EUSAGE, "the console needs a terminal (try `swarmdeck status`)");
     if (ctx->host != NULL)
@@ -111,22 +126,37 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
     tc.store = ctx->store;
     tc.coord = c;
     tc.remote = r;
-    tc.bell = cli_flag(me, a, "bell");
-    tc.osc9 = cli_flag(me, a, "osc9");
+    tc.bell = cli_flag(me, a, "bell") || (cf->val[CFG_BELL] && cf->num[CFG_BELL]);
+    tc.osc9 = cli_flag(me, a, "osc9") || (cf->val[CFG_OSC9] && cf->num[CFG_OSC9]);
     tc.helper_path = cli_helper_path();
     tc.runner_path = cli_runner_path();
     tc.version = NULL; /* the console knows its own version */
-    tc.theme = cli_val(me, a, "theme");
-    tc.sparklines = cli_val(me, a, "sparklines");
+    tc.theme = (v = cli_val(me, a, "theme")) ? v : cli_config_get(cf, CFG_THEME);
+    tc.sparklines = (v = cli_val(me, a, "sparklines")) ? v : cli_config_get(cf, CFG_SPARKLINES);
     tc.readonly = ctx->readonly;
     tc.no_color = ctx->no_color;
     tc.no_anim = cli_flag(me, a, "no-anim");
-    tc.no_mouse = cli_flag(me, a, "no-mouse");
+    tc.no_mouse = cli_flag(me, a, "no-mouse") || (cf->val[CFG_MOUSE] && !cf->num[CFG_MOUSE]);
     tc.frames = frames;
     tc.interval_ms = (int)interval;
     status = tui_run(&tc);
     remote_stop(r); /* the daemon and its deployments go on */
     return cli_close(ctx, c, status);
+}
+
+static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
+{
+    struct cli_config cf;
+    struct sd_err err = {0};
+    int status;
+
+    /* The config file first: a bad one is refused before the terminal is
+     * taken, naming its line; options given here win over it. */
+    if (cli_config_load(NULL, &cf, &err) != 0)
+        return cli_fail_err(&err);
+    status = run_console(ctx, a, &cf);
+    cli_config_free(&cf);
+    return status;
 }
 
 const struct cli_cmd cmd_console = {
