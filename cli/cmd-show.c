@@ -27,6 +27,16 @@ static void kv(const char *k, json_t *v)
     free(s);
 }
 
+/* A time in ms since the epoch, as the rest of the CLI prints it (UTC). */
+static void when(const char *k, json_t *v)
+{
+    char buf[32];
+    if (!json_is_integer(v))
+        return;
+    cli_fmt_time(json_integer_value(v), buf, sizeof buf);
+    cli_printf("%-14s %s UTC\n", k, buf);
+}
+
 static int exec_show(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_show;
@@ -53,6 +63,7 @@ static int exec_show(struct cli_ctx *ctx, struct cli_args *a)
         return 0;
     }
     cli_printf("trajectory #%ld (%s)\n", id, json_string_value(json_object_get(t, "uuid")));
+    kv("run", json_object_get(t, "runId"));
     kv("strategy", json_object_get(t, "strategyName"));
     kv("symbol", json_object_get(t, "symbol"));
     kv("params", json_object_get(t, "params"));
@@ -63,6 +74,9 @@ static int exec_show(struct cli_ctx *ctx, struct cli_args *a)
     kv("sandbox", json_object_get(t, "sandboxId"));
     kv("isolation", json_object_get(t, "isolation"));
     kv("description", json_object_get(t, "description"));
+    when("created", json_object_get(t, "createdAt"));
+    when("started", json_object_get(t, "startedAt"));
+    when("ended", json_object_get(t, "endedAt"));
     kv("duration ms", json_object_get(t, "duration"));
     kv("reward", json_object_get(t, "reward"));
     kv("output bytes", json_object_get(t, "outputBytes"));

@@ -53,17 +53,24 @@ json_t *store_traj_json(sqlite3 *db, int64_t id, struct sd_err *err);
  * the callback returns; symbol and error may be NULL. has_* say whether the
  * value beside them is known. */
 struct store_history_row {
-    int64_t id, created_at;
-    const char *strategy, *symbol, *status, *error, *provider;
+    int64_t id, created_at, run_id; /* run_id 0: none */
+    const char *strategy, *symbol, *status, *error, *provider, *description;
     int has_return, has_sharpe, has_duration, synthetic;
     double total_return, sharpe, duration_ms;
 };
 
-/* Call fn for the newest `limit` trajectories, newest first, optionally only
- * those of strategy and of status (either may be NULL). fn returns 0 to go
- * on; anything else stops the walk and is returned. Returns 0 or -1 with
- * err. */
-int store_traj_history(sqlite3 *db, const char *strategy, const char *status, long limit,
+/* Which trajectories store_traj_history walks: strategy and status NULL and
+ * run 0 mean any. */
+struct store_history_filter {
+    const char *strategy, *status;
+    int64_t run;
+    long limit;
+};
+
+/* Call fn for the newest f->limit trajectories that pass f, newest first.
+ * fn returns 0 to go on; anything else stops the walk and is returned.
+ * Returns 0 or -1 with err. */
+int store_traj_history(sqlite3 *db, const struct store_history_filter *f,
                        int (*fn)(const struct store_history_row *row, void *arg), void *arg,
                        struct sd_err *err);
 

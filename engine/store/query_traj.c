@@ -23,7 +23,7 @@ static const char *text(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
-int store_traj_history(sqlite3 *db, const char *strategy, const char *status, long limit,
+int store_traj_history(sqlite3 *db, const struct store_history_filter *f,
                        int (*fn)(const struct store_history_row *row, void *arg), void *arg,
                        struct sd_err *err)
 {
@@ -34,16 +34,18 @@ int store_traj_history(sqlite3 *db, const char *strategy, const char *status, lo
                            "SELECT id, created_at, strategy, symbol, status, "
                            "json_extract(result, '$.total_return'), "
                            "json_extract(result, '$.sharpe'), duration_ms, error, provider, "
-                           "json_extract(result, '$.synthetic') "
+                           "json_extract(result, '$.synthetic'), run_id, description "
                            "FROM trajectories WHERE (?1 IS NULL OR strategy = ?1) AND "
-                           "(?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3",
+                           "(?2 IS NULL OR status = ?2) AND (?4 = 0 OR run_id = ?4) "
+                           "ORDER BY id DESC LIMIT ?3",
                            -1, &st, NULL) != SQLITE_OK)
         return store_dberr(err, db, "history");
-    if (strategy)
-        sqlite3_bind_text(st, 1, strategy, -1, SQLITE_STATIC);
-    if (status)
-        sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, limit);
+    if (f->strategy)
+        sqlite3_bind_text(st, 1, f->strategy, -1, SQLITE_STATIC);
+    if (f->status)
+        sqlite3_bind_text(st, 2, f->status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, f->limit);
+    sqlite3_bind_int64(st, 4, f->run);
     while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_history_row r = {
             .id = sqlite3_column_int64(st, 0),
@@ -60,6 +62,8 @@ int store_traj_history(sqlite3 *db, const char *strategy, const char *status, lo
             .error = text(st, 8),
             .provider = text(st, 9),
             .synthetic = sqlite3_column_int(st, 10),
+            .run_id = sqlite3_column_int64(st, 11),
+            .description = text(st, 12),
         };
         rc = fn(&r, arg);
     }

@@ -114,6 +114,33 @@ def c_success_rate(e):
     check(len(rates) >= 2 and len(set(rates[:2])) == 1, "the text shows one rate: %s" % rates, t)
 
 
+def c_history_run(e):
+    """`history --run N` lists that launch's deployments only, with the run and
+    the description; `show` prints the run and the created/started/ended times."""
+    for n in (2, 3):
+        p = e.run("--no-daemon", "deploy", "-s", "momentum", "-a", str(n),
+                  "--description", "launch of %d" % n)
+        check(p.returncode == 0, "deploy", p)
+    p = e.run("--no-daemon", "history", "-r", "2", "--json")
+    check(p.returncode == 0, "history -r 2", p)
+    rows = json.loads(p.stdout)
+    check(len(rows) == 3 and all(r["runId"] == 2 for r in rows), "the second launch's three", p)
+    check(all(r["description"] == "launch of 3" for r in rows), "descriptions", p)
+    p = e.run("--no-daemon", "history", "--run", "1")
+    lines = p.stdout.splitlines()
+    check(len(lines) == 3 and lines[0].split()[1] == "RUN" and "DESCRIPTION" in lines[0],
+          "header and two rows", p)
+    check(all(l.split()[1] == "1" and l.endswith("launch of 2") for l in lines[1:]),
+          "run column and description", p)
+    p = e.run("--no-daemon", "history", "-r", "x")
+    check(p.returncode == 2 and "run" in p.stderr, "a bad run is refused", p)
+    p = e.run("--no-daemon", "show", str(rows[0]["id"]))
+    check(p.returncode == 0, "show", p)
+    for k in ("run            2", "created        ", "started        ", "ended          "):
+        check(k in p.stdout, "show prints %r" % k.strip(), p)
+    check(re.search(r"ended +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", p.stdout), "a UTC time", p)
+
+
 def commands_of(e):
     """The command names `swarmdeck help` lists (the command table)."""
     h = e.run("help").stdout

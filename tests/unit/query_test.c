@@ -287,15 +287,18 @@ static void t_traj(void)
     db = reader(s);
 
     /* history: newest first, filters and limit */
-    CHECK(store_traj_history(db, NULL, NULL, 10, hist_cb, &h, &err) == 0);
+    CHECK(store_traj_history(db, &(struct store_history_filter){.limit = 10}, hist_cb, &h, &err) ==
+          0);
     CHECK(h.n == 3 && h.ids[0] == q && h.ids[1] == b && h.ids[2] == a);
     CHECK(h.has_return[2] && h.ret[2] == 0.25 && !h.has_return[1]);
     CHECK(!h.has_duration[0] && h.has_duration[2]);
     memset(&h, 0, sizeof h);
-    CHECK(store_traj_history(db, "momentum", "succeeded", 10, hist_cb, &h, &err) == 0);
+    CHECK(store_traj_history(db, &(struct store_history_filter){"momentum", "succeeded", 0, 10},
+                             hist_cb, &h, &err) == 0);
     CHECK(h.n == 1 && h.ids[0] == a);
     memset(&h, 0, sizeof h);
-    CHECK(store_traj_history(db, NULL, NULL, 2, hist_cb, &h, &err) == 0);
+    CHECK(store_traj_history(db, &(struct store_history_filter){.limit = 2}, hist_cb, &h, &err) ==
+          0);
     CHECK(h.n == 2);
 
     /* progress and output */
