@@ -44,7 +44,7 @@ static int exec_strategies(struct cli_ctx *ctx, struct cli_args *a)
         json_t *arr = json_array();
         for (size_t i = 0; i < catalog_count(cat); i++)
             json_array_append_new(arr, catalog_schema_json(catalog_at(cat, i)));
-        cli_print_json(json_pack("{s:o}", "strategies", arr));
+        cli_print_json(arr); /* a list: an array, as every list (docs/json.md) */
     } else {
         for (size_t i = 0; i < catalog_count(cat); i++) {
             const struct strategy_def *d = catalog_at(cat, i);

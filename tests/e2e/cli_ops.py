@@ -141,6 +141,45 @@ def c_history_run(e):
     check(re.search(r"ended +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", p.stdout), "a UTC time", p)
 
 
+DATA_MAPS = ("params", "result", "isolation", "features", "byStatus", "posterior", "settings")
+
+
+def camel(o, path, bad):
+    """Collect keys that are not camelCase, outside the data maps docs/json.md names."""
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if not re.match(r"^[a-z][a-zA-Z0-9]*$", k):
+                bad.append(path + "." + k)
+            if k not in DATA_MAPS:
+                camel(v, path + "." + k, bad)
+    elif isinstance(o, list):
+        for v in o:
+            camel(v, path + "[]", bad)
+    return bad
+
+
+def c_json_shapes(e):
+    """docs/json.md: a list is an array, one thing is an object, names camelCase."""
+    p = e.run("--no-daemon", "deploy", "-s", "momentum", "-a", "2", "--json")
+    check(p.returncode == 0, "deploy", p)
+    lists = [["--no-daemon", "deploy", "-s", "momentum", "--json"], ["history", "--json"],
+             ["data", "list", "--json"], ["strategies", "list", "--json"]]
+    things = [["status", "--json"], ["show", "1", "--json"], ["suggest", "-s", "momentum", "--json"],
+              ["patterns", "--json"], ["doctor", "--json"], ["config", "--json"],
+              ["verify", "--json"]]
+    for args in lists + things:
+        p = e.run(*args)
+        check(p.returncode in (0, 1), " ".join(args), p)
+        o = json.loads(p.stdout)
+        if args in lists:
+            check(isinstance(o, list) and o and all(isinstance(x, dict) for x in o),
+                  "%s: an array of objects" % " ".join(args), p)
+        else:
+            check(isinstance(o, dict), "%s: an object" % " ".join(args), p)
+        bad = camel(o, "", [])
+        check(not bad, "%s: not camelCase: %s" % (" ".join(args), bad[:5]), p)
+
+
 def commands_of(e):
     """The command names `swarmdeck help` lists (the command table)."""
     h = e.run("help").stdout
