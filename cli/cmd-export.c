@@ -71,6 +71,7 @@ static int exec_export(struct cli_ctx *ctx, struct cli_args *a)
     struct sd_err err = {0};
     struct sink k = {.f = stdout, .keep = api != NULL};
     char cid[CID_STR_MAX];
+    uint64_t tsize = 0;
     int to_stdout = path == NULL ? api == NULL : strcmp(path, "-") == 0;
     json_t *b;
     int status, rc;
@@ -118,7 +119,7 @@ static int exec_export(struct cli_ctx *ctx, struct cli_args *a)
         rc = -1;
     else if (path == NULL && k.f != NULL && fflush(k.f) != 0)
         rc = -1;
-    if (rc == 0 && cid_final(k.h, cid, NULL, NULL, NULL) != 0)
+    if (rc == 0 && cid_final(k.h, cid, NULL, NULL, &tsize) != 0)
         rc = -1;
     cid_free(k.h);
     if (rc != 0) {
@@ -133,11 +134,11 @@ static int exec_export(struct cli_ctx *ctx, struct cli_args *a)
     json_decref(b);
     if (api != NULL) {
         const char *name = path ? strrchr(path, '/') : NULL;
-        rc = ipfs_add_pin(api, k.buf, k.len,
-                          name   ? name + 1
-                          : path ? path
-                                 : "swarmdeck-export.json",
-                          cid, &err);
+        if (path == NULL)
+            name = "swarmdeck-export.json";
+        else
+            name = name ? name + 1 : path;
+        rc = ipfs_add_pin(api, k.buf, k.len, name, cid, tsize, &err);
         free(k.buf);
         if (rc != 0)
             return cli_fail_err(&err);

@@ -53,6 +53,7 @@ static int exec_import(struct cli_ctx *ctx, struct cli_args *a)
 
     if (api != NULL) {
         long tmo;
+        FILE *f;
         int fd;
         if ((status = cli_parse_long("ipfs-timeout", cli_val_def(&cmd_import, a, "ipfs-timeout"), 1,
                                      86400, &tmo)) != 0)
@@ -61,8 +62,13 @@ static int exec_import(struct cli_ctx *ctx, struct cli_args *a)
             return cli_fail(SD_EUSAGE, "--ipfs-api takes the node's RPC address, http://HOST:PORT");
         if ((fd = ipfs_cat_verified(api, a->argv[0], tmo, &err)) < 0)
             return cli_fail(err.code, "%s (nothing imported)", err.msg);
-        b = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
-        close(fd);
+        /* json_loadf: buffered (json_loadfd reads a byte per system call). */
+        if ((f = fdopen(fd, "r")) == NULL) {
+            close(fd);
+            return cli_fail(SD_ENOMEM, "out of memory (nothing imported)");
+        }
+        b = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+        fclose(f);
     } else {
         b = json_load_file(a->argv[0], JSON_REJECT_DUPLICATES, &je);
     }

@@ -201,8 +201,27 @@ static int same_cid(const char *got, const uint8_t *want, int wlen, const char *
                       cid, cid);
 }
 
+/* 1 when the node's "Size" (absent, a decimal string as Kubo sends it,
+ * or a number as js-ipfs does) is absent or equals want. */
+static int size_is(json_t *v, uint64_t want)
+{
+    const char *s = json_string_value(v);
+    char *end;
+    unsigned long long n;
+
+    if (v == NULL)
+        return 1;
+    if (json_is_integer(v))
+        return json_integer_value(v) >= 0 && (uint64_t)json_integer_value(v) == want;
+    if (s == NULL || *s < '0' || *s > '9')
+        return 0;
+    errno = 0;
+    n = strtoull(s, &end, 10);
+    return errno == 0 && *end == '\0' && n == want;
+}
+
 int ipfs_add_pin(const char *api, const void *buf, size_t n, const char *name, const char *cid,
-                 struct sd_err *err)
+                 uint64_t tsize, struct sd_err *err)
 {
     struct resp r = {.fd = -1, .up = buf, .up_len = n};
     uint8_t want[CID_BIN_MAX];
@@ -237,6 +256,13 @@ int ipfs_add_pin(const char *api, const void *buf, size_t n, const char *name, c
     hash = json_string_value(json_object_get(last, "Hash"));
     if (same_cid(hash, want, wlen, "named the bundle", cid, err) != 0)
         goto out;
+    if (!size_is(json_object_get(last, "Size"), tsize)) {
+        sd_err_set(err, SD_EFAIL,
+                   "the IPFS node gave %s a size other than its %llu bytes of blocks: not "
+                   "trusted",
+                   cid, (unsigned long long)tsize);
+        goto out;
+    }
     free(r.body);
     r = (struct resp){.fd = -1};
     if (asprintf(&path, "pin/add?arg=%s", cid) < 0) {

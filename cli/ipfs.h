@@ -24,11 +24,12 @@
 
 /* Add buf (n bytes, named name in the upload) with cid-version=1,
  * raw-leaves, the default chunker, pin it, and check that the node's CID
- * for it and for the pin equal cid (the local one, base32). Returns 0, or
- * -1 with err (SD_EENV: the node cannot be reached or refused; SD_EFAIL:
- * the node's CID differs). */
+ * for it and for the pin equal cid (the local one, base32) and its "Size"
+ * (a string from Kubo, a number from js-ipfs) equals tsize (cid_final's).
+ * Returns 0, or -1 with err (SD_EENV: the node cannot be reached or
+ * refused; SD_EFAIL: the node's CID or size differs). */
 int ipfs_add_pin(const char *api, const void *buf, size_t n, const char *name, const char *cid,
-                 struct sd_err *err);
+                 uint64_t tsize, struct sd_err *err);
 
 /* Fetch cid (any form cid_parse reads) with /api/v0/cat, the node giving
  * up after timeout_s seconds (its `timeout` option: a block no peer has
