@@ -133,12 +133,9 @@ static int exec_export(struct cli_ctx *ctx, struct cli_args *a)
                 json_array_size(json_object_get(b, "trajectories")), path);
     json_decref(b);
     if (api != NULL) {
-        const char *name = path ? strrchr(path, '/') : NULL;
-        if (path == NULL)
-            name = "swarmdeck-export.json";
-        else
-            name = name ? name + 1 : path;
-        rc = ipfs_add_pin(api, k.buf, k.len, name, cid, tsize, &err);
+        /* One name for every upload: a local file name says nothing the
+         * node needs (it is not part of the CID). */
+        rc = ipfs_add_pin(api, k.buf, k.len, "swarmdeck-export.json", cid, tsize, &err);
         free(k.buf);
         if (rc != 0)
             return cli_fail_err(&err);

@@ -57,7 +57,8 @@ def ipfs_dir():
         sys.exit(SKIP)
     os.makedirs(base, exist_ok=True)
     p = subprocess.run(["npm", "install", "--prefix", base, "--no-audit", "--no-fund",
-                        "--no-save", "--before=" + IPFS_BEFORE, "ipfs@" + IPFS_VERSION],
+                        "--ignore-scripts", "--no-save", "--before=" + IPFS_BEFORE,
+                        "ipfs@" + IPFS_VERSION],
                        capture_output=True, timeout=900)
     if p.returncode != 0:
         print("skipped: cannot install ipfs@%s with npm: %s" %
