@@ -8,13 +8,21 @@
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "catalog.h"
 #include "cli.h"
 #include "export.h"
+#include "ipfs.h"
 
 static const struct cli_opt opts[] = {
     {"json", 0, NULL, "print the report as JSON"},
+    {"ipfs-api", 0, "URL",
+     "the argument is a CID: fetch the bundle from the IPFS node whose HTTP RPC is at URL "
+     "(http://HOST:PORT) and import it only if its bytes have that CID"},
+    {"ipfs-timeout", 0, "SEC",
+     "with --ipfs-api: how long the node may look for the bundle (default 120)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -38,11 +46,32 @@ static int exec_import(struct cli_ctx *ctx, struct cli_args *a)
     struct sd_err err = {0};
     struct catalog *cat = NULL;
     const char **reserved = NULL;
+    const char *api = cli_val(&cmd_import, a, "ipfs-api");
     json_error_t je;
     json_t *b;
     int status;
 
-    b = json_load_file(a->argv[0], JSON_REJECT_DUPLICATES, &je);
+    if (api != NULL) {
+        long tmo;
+        FILE *f;
+        int fd;
+        if ((status = cli_parse_long("ipfs-timeout", cli_val_def(&cmd_import, a, "ipfs-timeout"), 1,
+                                     86400, &tmo)) != 0)
+            return status;
+        if (strncmp(api, "http://", 7) != 0 && strncmp(api, "https://", 8) != 0)
+            return cli_fail(SD_EUSAGE, "--ipfs-api takes the node's RPC address, http://HOST:PORT");
+        if ((fd = ipfs_cat_verified(api, a->argv[0], tmo, &err)) < 0)
+            return cli_fail(err.code, "%s (nothing imported)", err.msg);
+        /* json_loadf: buffered (json_loadfd reads a byte per system call). */
+        if ((f = fdopen(fd, "r")) == NULL) {
+            close(fd);
+            return cli_fail(SD_ENOMEM, "out of memory (nothing imported)");
+        }
+        b = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+        fclose(f);
+    } else {
+        b = json_load_file(a->argv[0], JSON_REJECT_DUPLICATES, &je);
+    }
     if (b == NULL)
         return cli_fail(SD_EUSAGE, "%s:%d:%d: %s (nothing imported)", a->argv[0], je.line,
                         je.column, je.text);
@@ -83,7 +112,7 @@ out:
 
 const struct cli_cmd cmd_import = {
     .name = "import",
-    .usage = "FILE [--json]",
+    .usage = "FILE [--json] | --ipfs-api URL CID [--json]",
     .summary = "merge an export bundle into the store (importing twice adds nothing)",
     .opts = opts,
     .min_args = 1,
