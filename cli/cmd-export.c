@@ -25,6 +25,9 @@ static const struct cli_opt opts[] = {
     {"ipfs-api", 0, "URL",
      "add and pin the bundle on the IPFS node whose HTTP RPC is at URL (http://HOST:PORT) and "
      "check that the node's CID is the one computed here"},
+    {"public", 0, NULL,
+     "with --ipfs-api from an encrypted store: publish anyway (the bundle is plaintext and "
+     "anyone who reaches the node can read it)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -84,6 +87,12 @@ static int exec_export(struct cli_ctx *ctx, struct cli_args *a)
         return cli_fail(SD_EUSAGE, "--ipfs-api takes the node's RPC address, http://HOST:PORT");
     if ((status = cli_open_store(ctx, 1)) != 0)
         return status;
+    /* A bundle is plaintext (docs/ipfs.md): publishing an encrypted store's
+     * trajectories to a node others read is a decision, not a default. */
+    if (api != NULL && store_encrypted(ctx->store) && !cli_flag(&cmd_export, a, "public"))
+        return cli_fail(SD_EUSAGE,
+                        "this store is encrypted and a bundle on an IPFS node is readable by "
+                        "anyone who reaches it: add --public to publish it anyway");
     if ((b = export_bundle(ctx->store, &err)) == NULL)
         return cli_fail_err(&err);
     {
@@ -150,7 +159,7 @@ static int exec_export(struct cli_ctx *ctx, struct cli_args *a)
 
 const struct cli_cmd cmd_export = {
     .name = "export",
-    .usage = "[-o FILE] [--ipfs-api URL]",
+    .usage = "[-o FILE] [--ipfs-api URL [--public]]",
     .summary = "export metrics, strategies and every trajectory with its output as JSON, named "
                "by its IPFS CID",
     .opts = opts,

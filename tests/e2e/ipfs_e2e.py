@@ -372,6 +372,20 @@ class Hostile(unittest.TestCase):
         p = self.export(1)
         self.assertIn(b"size", p.stderr)
 
+    def test_encrypted_store_is_not_published_by_default(self):
+        """A bundle is plaintext: an encrypted store is published only with --public."""
+        make_store(self.env, "small")
+        self.env.run("rekey", "--new-key", "correct horse battery", check=0)
+        self.env.env["SWARMDECK_KEY"] = "correct horse battery"
+        self.node.behave = {}
+        self.node.requests.clear()
+        p = self.export(2)
+        self.assertIn(b"--public", p.stderr)
+        self.assertEqual(self.node.requests, [])  # nothing reached the node
+        p = self.env.run("export", "-o", self.env.path("b.json"), "--ipfs-api", self.node.url,
+                         "--public", check=0)
+        self.assertEqual([r[0] for r in self.node.requests], ["/api/v0/add", "/api/v0/pin/add"])
+
     def test_fetched_bytes_must_have_the_cid(self):
         make_store(self.env, "small")
         bundle = self.env.path("b.json")
