@@ -71,6 +71,9 @@ struct dep {
     struct pinst *pi;    /* the instance of sbx, under c->lock */
     int64_t run_id;
     char want[32]; /* the provider asked for: instance name or kind */
+    /* Taken over from a process that died (adopt.c): its lease's workdir,
+     * naming the E2B sandbox to reattach to; "" for a deployment of ours. */
+    char adopt[512];
     struct dep *qnext;
 
     /* Worker-private while it runs. */
