@@ -240,10 +240,10 @@ static int window_check(const struct strategy_def *def, const struct deploy_req 
 
     if (t == NULL && r->validate == 0 && r->folds == 0)
         return 0;
-    if (!def->builtin)
+    if (!def->builtin && r->folds != 0)
         return sd_err_set(err, SD_EUSAGE,
-                          "a walk-forward window (--train-until, --validate, --folds) is for the "
-                          "built-in strategies; \"%s\" is a user strategy",
+                          "--folds is for the built-in strategies; \"%s\" is a user strategy, "
+                          "which gets one training window (--from and --to)",
                           def->name);
     if (t != NULL && (sscanf(t, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || t[n] != '\0' ||
                       strlen(t) != 10 || m < 1 || m > 12 || d < 1 || d > 31))
@@ -375,6 +375,10 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         goto fail;
     }
     if (catalog_data_resolve(c->store, symbol, c->tmpdir, &d->data, err) != 0)
+        goto fail;
+    /* A user strategy gets its training window as dates (--from, --to). */
+    if (!def->builtin && (r->train_until != NULL || r->validate > 0) &&
+        catalog_window(d->data.path, r->train_until, r->validate, d->win_from, d->win_to, err) != 0)
         goto fail;
     traj_uuid(d->uuid);
     memset(&t, 0, sizeof t);

@@ -62,6 +62,7 @@ struct dep {
     int pace;
     char pace_s[16];
     char train_until[16], validate_s[32], folds_s[12]; /* the window's flags ("" none) */
+    char win_from[11], win_to[11]; /* a user strategy's window: --from, --to ("" none) */
     struct logring *log;
     json_t *result;     /* under c->lock once published */
     json_t *prediction; /* the suggestion made before launch, or NULL */

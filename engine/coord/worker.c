@@ -107,7 +107,15 @@ static char **build_cmd(struct dep *d)
         v[i++] = "--pace";
         v[i++] = d->pace_s;
     }
-    if (d->train_until[0]) { /* the window: built-ins only (coord_check) */
+    if (d->win_from[0]) { /* a user strategy's window, which it may ignore */
+        v[i++] = "--from";
+        v[i++] = d->win_from;
+        v[i++] = "--to";
+        v[i++] = d->win_to;
+        v[i] = NULL;
+        return v;
+    }
+    if (d->train_until[0]) { /* the built-in runner's window */
         v[i++] = "--train-until";
         v[i++] = d->train_until;
     }
@@ -287,6 +295,30 @@ out:
 }
 
 /* --- the terminal state ------------------------------------------------------ */
+
+/* A user strategy given a window (--from, --to) may ignore it: the result
+ * says which. It honoured the window when its own result echoes it as
+ * "window": {"from": ..., "to": ...}; either way the stored result's
+ * "window" becomes {"from", "to", "mode", "value", "honoured"}, and the
+ * "window" operation records it too. */
+static void window_note(struct dep *d, json_t *result)
+{
+    json_t *w = json_object_get(result, "window");
+    int honoured = json_is_object(w) && json_string_value(json_object_get(w, "from")) != NULL &&
+                   json_string_value(json_object_get(w, "to")) != NULL &&
+                   strcmp(json_string_value(json_object_get(w, "from")), d->win_from) == 0 &&
+                   strcmp(json_string_value(json_object_get(w, "to")), d->win_to) == 0;
+    char detail[160];
+
+    snprintf(detail, sizeof detail, "--from %s --to %s: %s", d->win_from, d->win_to,
+             honoured ? "honoured (echoed in the result)" : "ignored (not echoed in the result)");
+    coord_work_op(d, "window", sd_now_ms(), 0, honoured, detail);
+    json_object_set_new(result, "window",
+                        json_pack("{s:s, s:s, s:s, s:s, s:b}", "from", d->win_from, "to", d->win_to,
+                                  "mode", d->train_until[0] ? "train-until" : "validate", "value",
+                                  d->train_until[0] ? d->train_until : d->validate_s, "honoured",
+                                  honoured));
+}
 
 /* Decide the terminal state of a program that ran; msg gets the reason. */
 static int classify(struct coord *c, struct dep *d, const struct sbx_exit *ex, char *msg, size_t n)
@@ -509,6 +541,8 @@ static void run(struct coord *c, struct dep *d)
             snprintf(msg, sizeof msg, "cancelled by the operator");
         }
         op_end(d, &t, "collect", state == TS_SUCCEEDED, msg[0] ? msg : NULL);
+        if (state == TS_SUCCEEDED && d->win_from[0])
+            window_note(d, d->pending_result);
         teardown(c, d, b);
         work_finish(c, d, state, ex.signal || ex.code < 0 ? -1 : ex.code, msg,
                     state == TS_SUCCEEDED ? d->pending_result : NULL, &gen0);
