@@ -135,4 +135,10 @@ json_t *learn_optimize(struct learn *l, const struct strategy_def *def, json_t *
 json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_t *pinned,
                           const char *symbol, uint64_t seed, json_t **why, struct sd_err *err);
 
+/* The seed of one auto-optimised deployment: the operator's seed hashed
+ * (splitmix64 finaliser) with the id the deployment will get and the
+ * submitter's count n, so a repeated --seed on a later deploy, or two
+ * consecutive seeds, give unrelated streams. Pure. */
+uint64_t learn_seed_mix(uint64_t seed, uint64_t deployment_id, uint64_t n);
+
 #endif

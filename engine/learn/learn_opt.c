@@ -524,6 +524,12 @@ static void box(const struct learn_param *p, double *lo, double *hi)
     }
 }
 
+uint64_t learn_seed_mix(uint64_t seed, uint64_t deployment_id, uint64_t n)
+{
+    return mix64(mix64(seed ^ 0x243f6a8885a308d3ULL) ^ deployment_id * 0x9e3779b97f4a7c15ULL) ^
+           mix64(n + 0xd1b54a32d192ed03ULL);
+}
+
 json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_t *pinned,
                           const char *symbol, uint64_t seed, json_t **why, struct sd_err *err)
 {

@@ -668,3 +668,33 @@ void run_end_if_done(struct store *s, int64_t run)
     j->run = run;
     store_submit(s, run_done_fn, j, free);
 }
+
+/* --- the next trajectory id -------------------------------------------------- */
+
+struct next_job {
+    int64_t id;
+};
+
+static int next_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct next_job *j = arg;
+    sqlite3_stmt *st = store_stmt(s, "SELECT coalesce(max(id), 0) + 1 FROM main.trajectories", err);
+
+    if (st == NULL)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return store_dberr(err, db, "store");
+    }
+    j->id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int64_t traj_next_id(struct store *s, struct sd_err *err)
+{
+    struct next_job j = {-1};
+    if (store_call(s, next_fn, &j, err) != 0)
+        return -1;
+    return j.id;
+}

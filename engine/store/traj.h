@@ -95,6 +95,12 @@ int traj_claim_e2b(struct store *s, int64_t **ids, size_t *n, struct sd_err *err
  * traj_claim_e2b, which no launcher tracks. Asynchronous. */
 void run_end_if_done(struct store *s, int64_t run);
 
+/* The id the next traj_insert of this process will get unless another
+ * insert comes first (the writer sees its own uncommitted rows). For
+ * seeding: the auto-optimiser mixes it into its seed. Returns it (> 0), or
+ * -1 with err. */
+int64_t traj_next_id(struct store *s, struct sd_err *err);
+
 /* A fresh random UUID (v4) into buf (37 bytes). */
 void traj_uuid(char buf[37]);
 
