@@ -330,12 +330,15 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         /* Parameters given by the operator are pinned; the learner picks the
          * rest inside the schema's bounds and says why. */
         uint64_t n = atomic_fetch_add(&c->submitted, 1);
-        /* A given --seed is mixed with the id this deployment will get, so
-         * the same seed on a later deploy (whose earlier run was cancelled
-         * or interrupted, and so taught the learner nothing) does not choose
-         * the same point again; n separates submitters racing for one id. */
+        /* A given --seed is mixed with the deployments the index has not
+         * learned (the id this one will get, less its newest): the same
+         * seed on a later deploy, after one that was cancelled or
+         * interrupted and so taught it nothing, would choose the same
+         * point again; n separates submitters racing for one id. */
         int64_t next = traj_next_id(c->store, err);
-        uint64_t seed = c->o.seed ? learn_seed_mix(c->o.seed, (uint64_t)next, n)
+        int64_t newest = learn_newest_id(c->learn);
+        uint64_t gap = next > newest + 1 ? (uint64_t)(next - 1 - newest) : 0;
+        uint64_t seed = c->o.seed ? learn_seed_mix(c->o.seed, gap, n)
                                   : sd_mono_ns() ^ ((uint64_t)getpid() << 32);
         json_t *chosen =
             next < 0 ? NULL : learn_optimize_on(c->learn, def, given, symbol, seed, &why, err);
