@@ -12,6 +12,8 @@
  *   output.c   a running program's callbacks: the `@@` stdout protocol
  *              (progress, result, error), stderr, the output limit
  *   recover.c  reaping what a crashed process left (recover.h)
+ *   adopt.c    re-adopting the E2B deployments a dead process left running
+ *              (coord_adopt; a worker then runs them with run_adopted)
  *
  * LOCKING
  * One mutex, c->lock, guards the deployment table, the FIFO, every
