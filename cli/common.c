@@ -469,6 +469,8 @@ static int coord_with(const struct e2b_config *ec, int k, void *arg)
     struct coord_opts o2 = *o;
     struct sd_err err = {0};
     struct recover_report r;
+    int64_t *adopt = NULL;
+    size_t nadopt = 0;
     /* E2B is used when asked for, and offered (console, `deploy --provider`)
      * whenever a key is configured. */
     int wants_e2b = !is_local(o->provider) || !is_local(o->failover);
@@ -487,9 +489,15 @@ static int coord_with(const struct e2b_config *ec, int k, void *arg)
     }
     if ((*j->status = cli_open_store(ctx, 0)) != 0)
         return *j->status;
-    /* Reap what a crashed run left behind before starting new work. */
-    if (recover_orphans(ctx->store, cli_helper_path(), 0, &r, &err) != 0)
+    /* E2B deployments a crashed process left running are taken over (and
+     * re-adopted below) instead of being marked interrupted. */
+    if (k == 1 && o->adopt_e2b && traj_claim_e2b(ctx->store, &adopt, &nadopt, &err) != 0)
         return *j->status = cli_fail_err(&err);
+    /* Reap what a crashed run left behind before starting new work. */
+    if (recover_orphans(ctx->store, cli_helper_path(), 0, &r, &err) != 0) {
+        free(adopt);
+        return *j->status = cli_fail_err(&err);
+    }
     if (k == 1 && (wants_e2b || r.e2b_leases > 0))
         cli_recover_e2b(ctx->store, ec, 0, &r);
     if (r.leases_reaped + r.trajectories_interrupted + r.e2b_destroyed > 0)
@@ -509,7 +517,17 @@ static int coord_with(const struct e2b_config *ec, int k, void *arg)
     else if (k == 1 && (*j->status = add_e2b(j->c, ec, ctx->store)) != 0) {
         coord_free(j->c);
         j->c = NULL;
+    } else if (nadopt > 0) {
+        int n = coord_adopt(j->c, adopt, nadopt, &err);
+        if (n < 0)
+            fprintf(stderr, "swarmdeck: E2B deployments not re-adopted: %s\n", err.msg);
+        else if (n > 0)
+            fprintf(stderr,
+                    "swarmdeck: re-adopted %d E2B deployment(s) a stopped process left "
+                    "running\n",
+                    n);
     }
+    free(adopt);
     return *j->status;
 }
 

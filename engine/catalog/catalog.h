@@ -101,6 +101,15 @@ const char *catalog_data_dir(void);
 int catalog_data_resolve(struct store *s, const char *symbol, const char *tmpdir,
                          struct data_source *out, struct sd_err *err);
 
+/* The training window of a walk-forward over the CSV at csv_path, for a
+ * user strategy's --from and --to (YYYY-MM-DD, into from and to): from its
+ * first bar to the last bar dated up to train_until (when not NULL), else to
+ * the last of its first n * (1 - validate) bars, as the built-in runner cuts.
+ * Returns 0, or -1 with err (SD_EUSAGE) when the file cannot be read or the
+ * window leaves no bar on one side. */
+int catalog_window(const char *csv_path, const char *train_until, double validate, char from[11],
+                   char to[11], struct sd_err *err);
+
 /* List available symbols as a JSON array of objects {symbol, source
  * ("bundled" or "imported"), synthetic, bars, first, last, ohlc, volume}:
  * the bundled files the runner's loader accepts, in name order, then the

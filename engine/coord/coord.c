@@ -240,10 +240,10 @@ static int window_check(const struct strategy_def *def, const struct deploy_req 
 
     if (t == NULL && r->validate == 0 && r->folds == 0)
         return 0;
-    if (!def->builtin)
+    if (!def->builtin && r->folds != 0)
         return sd_err_set(err, SD_EUSAGE,
-                          "a walk-forward window (--train-until, --validate, --folds) is for the "
-                          "built-in strategies; \"%s\" is a user strategy",
+                          "--folds is for the built-in strategies; \"%s\" is a user strategy, "
+                          "which gets one training window (--from and --to)",
                           def->name);
     if (t != NULL && (sscanf(t, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || t[n] != '\0' ||
                       strlen(t) != 10 || m < 1 || m > 12 || d < 1 || d > 31))
@@ -330,9 +330,18 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         /* Parameters given by the operator are pinned; the learner picks the
          * rest inside the schema's bounds and says why. */
         uint64_t n = atomic_fetch_add(&c->submitted, 1);
-        uint64_t seed = c->o.seed ? c->o.seed * 0x9e3779b97f4a7c15ull + n
+        /* A given --seed is mixed with the deployments the index has not
+         * learned (the id this one will get, less its newest): the same
+         * seed on a later deploy, after one that was cancelled or
+         * interrupted and so taught it nothing, would choose the same
+         * point again; n separates submitters racing for one id. */
+        int64_t next = traj_next_id(c->store, err);
+        int64_t newest = learn_newest_id(c->learn);
+        uint64_t gap = next > newest + 1 ? (uint64_t)(next - 1 - newest) : 0;
+        uint64_t seed = c->o.seed ? learn_seed_mix(c->o.seed, gap, n)
                                   : sd_mono_ns() ^ ((uint64_t)getpid() << 32);
-        json_t *chosen = learn_optimize_on(c->learn, def, given, symbol, seed, &why, err);
+        json_t *chosen =
+            next < 0 ? NULL : learn_optimize_on(c->learn, def, given, symbol, seed, &why, err);
         if (chosen == NULL) {
             json_decref(params);
             json_decref(given);
@@ -375,6 +384,10 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
         goto fail;
     }
     if (catalog_data_resolve(c->store, symbol, c->tmpdir, &d->data, err) != 0)
+        goto fail;
+    /* A user strategy gets its training window as dates (--from, --to). */
+    if (!def->builtin && (r->train_until != NULL || r->validate > 0) &&
+        catalog_window(d->data.path, r->train_until, r->validate, d->win_from, d->win_to, err) != 0)
         goto fail;
     traj_uuid(d->uuid);
     memset(&t, 0, sizeof t);

@@ -71,6 +71,10 @@ struct coord_opts {
     const char *failover;
     int breaker_failures;        /* consecutive provider failures that open a breaker (3) */
     int64_t breaker_cooldown_ms; /* open -> half-open (30000) */
+    /* Take over the E2B deployments a process that died left running and
+     * re-adopt them (traj_claim_e2b, coord_adopt; the daemon sets it, as a
+     * long-lived engine that will not cancel them when a command ends). */
+    int adopt_e2b;
 };
 
 void coord_opts_default(struct coord_opts *o);
@@ -200,6 +204,15 @@ int coord_wait(struct coord *c, int64_t id, struct deploy_view *v);
 
 /* Block until no deployment is queued or running. */
 void coord_wait_idle(struct coord *c);
+
+/* Re-adopt the deployments ids, taken over with traj_claim_e2b from a
+ * process that died while their E2B sandboxes ran (adopt.c): each is
+ * rebuilt from the store as running, with the output the store holds, and
+ * a worker reattaches to its sandbox and resumes its stream; one whose
+ * provider instance is not configured here ends interrupted at once. Call
+ * after the providers are added. Returns how many were queued, or -1 with
+ * err when the store cannot be read. */
+int coord_adopt(struct coord *c, const int64_t *ids, size_t n, struct sd_err *err);
 
 /* Cancel one deployment (queued: at once; running: SIGTERM then SIGKILL).
  * Returns 0, or -1 if unknown or already terminal. */

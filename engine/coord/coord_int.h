@@ -12,6 +12,8 @@
  *   output.c   a running program's callbacks: the `@@` stdout protocol
  *              (progress, result, error), stderr, the output limit
  *   recover.c  reaping what a crashed process left (recover.h)
+ *   adopt.c    re-adopting the E2B deployments a dead process left running
+ *              (coord_adopt; a worker then runs them with run_adopted)
  *
  * LOCKING
  * One mutex, c->lock, guards the deployment table, the FIFO, every
@@ -62,6 +64,7 @@ struct dep {
     int pace;
     char pace_s[16];
     char train_until[16], validate_s[32], folds_s[12]; /* the window's flags ("" none) */
+    char win_from[11], win_to[11]; /* a user strategy's window: --from, --to ("" none) */
     struct logring *log;
     json_t *result;     /* under c->lock once published */
     json_t *prediction; /* the suggestion made before launch, or NULL */
@@ -71,6 +74,9 @@ struct dep {
     struct pinst *pi;    /* the instance of sbx, under c->lock */
     int64_t run_id;
     char want[32]; /* the provider asked for: instance name or kind */
+    /* Taken over from a process that died (adopt.c): its lease's workdir,
+     * naming the E2B sandbox to reattach to; "" for a deployment of ours. */
+    char adopt[512];
     struct dep *qnext;
 
     /* Worker-private while it runs. */

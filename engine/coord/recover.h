@@ -9,7 +9,10 @@
  * live owners' sandboxes are reaped too (`swarmdeck cleanup --all`).
  *
  * E2B sandboxes live elsewhere and do not die with us: recover_e2b lists
- * those tagged with this store's id and destroys the ones nobody owns.
+ * those tagged with this store's id and destroys the ones nobody owns. A
+ * daemon first takes over the running E2B deployments of a dead owner
+ * (traj_claim_e2b), so recovery leaves them and the daemon re-adopts them
+ * (coord_adopt) instead of marking them interrupted.
  *
  * Output captured before a crash stays in the store: it was committed by the
  * writer thread as it arrived.

@@ -107,7 +107,15 @@ static char **build_cmd(struct dep *d)
         v[i++] = "--pace";
         v[i++] = d->pace_s;
     }
-    if (d->train_until[0]) { /* the window: built-ins only (coord_check) */
+    if (d->win_from[0]) { /* a user strategy's window, which it may ignore */
+        v[i++] = "--from";
+        v[i++] = d->win_from;
+        v[i++] = "--to";
+        v[i++] = d->win_to;
+        v[i] = NULL;
+        return v;
+    }
+    if (d->train_until[0]) { /* the built-in runner's window */
         v[i++] = "--train-until";
         v[i++] = d->train_until;
     }
@@ -287,6 +295,30 @@ out:
 }
 
 /* --- the terminal state ------------------------------------------------------ */
+
+/* A user strategy given a window (--from, --to) may ignore it: the result
+ * says which. It honoured the window when its own result echoes it as
+ * "window": {"from": ..., "to": ...}; either way the stored result's
+ * "window" becomes {"from", "to", "mode", "value", "honoured"}, and the
+ * "window" operation records it too. */
+static void window_note(struct dep *d, json_t *result)
+{
+    json_t *w = json_object_get(result, "window");
+    int honoured = json_is_object(w) && json_string_value(json_object_get(w, "from")) != NULL &&
+                   json_string_value(json_object_get(w, "to")) != NULL &&
+                   strcmp(json_string_value(json_object_get(w, "from")), d->win_from) == 0 &&
+                   strcmp(json_string_value(json_object_get(w, "to")), d->win_to) == 0;
+    char detail[160];
+
+    snprintf(detail, sizeof detail, "--from %s --to %s: %s", d->win_from, d->win_to,
+             honoured ? "honoured (echoed in the result)" : "ignored (not echoed in the result)");
+    coord_work_op(d, "window", sd_now_ms(), 0, honoured, detail);
+    json_object_set_new(result, "window",
+                        json_pack("{s:s, s:s, s:s, s:s, s:b}", "from", d->win_from, "to", d->win_to,
+                                  "mode", d->train_until[0] ? "train-until" : "validate", "value",
+                                  d->train_until[0] ? d->train_until : d->validate_s, "honoured",
+                                  honoured));
+}
 
 /* Decide the terminal state of a program that ran; msg gets the reason. */
 static int classify(struct coord *c, struct dep *d, const struct sbx_exit *ex, char *msg, size_t n)
@@ -509,11 +541,99 @@ static void run(struct coord *c, struct dep *d)
             snprintf(msg, sizeof msg, "cancelled by the operator");
         }
         op_end(d, &t, "collect", state == TS_SUCCEEDED, msg[0] ? msg : NULL);
+        if (state == TS_SUCCEEDED && d->win_from[0])
+            window_note(d, d->pending_result);
         teardown(c, d, b);
         work_finish(c, d, state, ex.signal || ex.code < 0 ? -1 : ex.code, msg,
                     state == TS_SUCCEEDED ? d->pending_result : NULL, &gen0);
     }
 out:
+    coord_output_reset(d);
+}
+
+/* --- a deployment taken over from a process that died (adopt.c) ----------- */
+
+/* Reattach to d's sandbox (d->adopt is its lease's workdir, d->pi its
+ * instance), resume the program's stream, and end d as run() does. The
+ * output the store already held was fed to the parser by coord_adopt, so a
+ * @@result written before the crash still counts. A sandbox that is gone,
+ * or a program that could not be reattached, ends d interrupted; d's run,
+ * which no launcher tracks any more, is closed once nothing of it is live. */
+static void run_adopted(struct coord *c, struct dep *d)
+{
+    struct provider *p = d->pi->p;
+    struct sbx_spec spec = {.id = d->v.sandbox_id,
+                            .timeout_ms = d->timeout_ms,
+                            .traj_id = d->v.id,
+                            .run_id = d->run_id,
+                            .cancel = &d->cancel};
+    uint64_t gen0 = store_write_failures(c->store, NULL), bytes0 = d->out_bytes;
+    struct sbx_callbacks cb;
+    struct sbx_exit ex;
+    struct sd_err err;
+    struct op_timer t;
+    struct sbx *b = NULL;
+    char msg[700];
+    int rc = -1, state;
+
+    memset(&ex, 0, sizeof ex);
+    op_begin(&t);
+    for (int tries = 0;; tries++) { /* a network error is retried; a gone sandbox is not */
+        memset(&err, 0, sizeof err);
+        rc = p->ops->reattach(p, &spec, d->adopt, &b, &err);
+        if (rc == 0 || err.code != SD_EENV || tries >= c->o.retries ||
+            backoff_wait(c, d, c->o.backoff_ms << tries))
+            break;
+    }
+    op_end(d, &t, "reattach", rc == 0, rc == 0 ? NULL : err.msg);
+    if (rc != 0) {
+        /* Its TTL, or the next sweep (the lease is gone), ends a sandbox
+         * that is still there but could not be reached. */
+        store_lease_remove(c->store, d->v.sandbox_id);
+        snprintf(msg, sizeof msg,
+                 "interrupted: the swarmdeck process that ran it stopped, and its E2B sandbox "
+                 "could not be reattached: %.500s",
+                 err.msg);
+        work_finish(c, d, atomic_load(&d->cancel) ? TS_CANCELLED : TS_INTERRUPTED, -1,
+                    atomic_load(&d->cancel) ? "cancelled by the operator" : msg, NULL, NULL);
+        goto out;
+    }
+    coord_lock(c);
+    d->sbx = b; /* from now on coord_cancel can signal it */
+    coord_unlock(c);
+    if (atomic_load(&d->cancel))
+        p->ops->signal(b, SIGTERM);
+    coord_output_callbacks(d, &cb);
+    op_begin(&t);
+    rc = p->ops->resume(b, &cb, &ex, &err);
+    op_end(d, &t, "resume", rc == 0, rc == 0 ? NULL : err.msg);
+    logring_finish(d->log);
+    if (rc != 0) {
+        int got = d->out_bytes > bytes0; /* it streamed again before it was lost */
+        snprintf(msg, sizeof msg, "%s%.500s",
+                 got ? ""
+                     : "interrupted: the swarmdeck process that ran it stopped, and its "
+                       "program could not be reattached: ",
+                 err.msg);
+        teardown(c, d, b);
+        state = atomic_load(&d->cancel) ? TS_CANCELLED : got ? TS_FAILED : TS_INTERRUPTED;
+        work_finish(c, d, state, -1, state == TS_CANCELLED ? "cancelled by the operator" : msg,
+                    NULL, NULL);
+        goto out;
+    }
+    op_begin(&t);
+    state = classify(c, d, &ex, msg, sizeof msg);
+    if (atomic_load(&d->cancel) && state != TS_SUCCEEDED) {
+        state = TS_CANCELLED;
+        snprintf(msg, sizeof msg, "cancelled by the operator");
+    }
+    op_end(d, &t, "collect", state == TS_SUCCEEDED, msg[0] ? msg : NULL);
+    teardown(c, d, b);
+    work_finish(c, d, state, ex.signal || ex.code < 0 ? -1 : ex.code, msg,
+                state == TS_SUCCEEDED ? d->pending_result : NULL, &gen0);
+out:
+    if (d->run_id > 0)
+        run_end_if_done(c->store, d->run_id);
     coord_output_reset(d);
 }
 
@@ -535,6 +655,9 @@ void *coord_work_thread(void *arg)
         if (c->qhead == NULL)
             c->qtail = NULL;
         coord_unlock(c);
-        run(c, d);
+        if (d->adopt[0])
+            run_adopted(c, d);
+        else
+            run(c, d);
     }
 }

@@ -135,4 +135,19 @@ json_t *learn_optimize(struct learn *l, const struct strategy_def *def, json_t *
 json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_t *pinned,
                           const char *symbol, uint64_t seed, json_t **why, struct sd_err *err);
 
+/* The seed of one auto-optimised deployment, from the operator's seed, the
+ * submitter's count n and `unlearned`: how many deployments the store has
+ * that the index does not (the id the deployment will get, less one, less
+ * the index's newest id: cancelled, interrupted or still running ones).
+ * learn_optimize_on hashes the index's own state (its size, newest id,
+ * pending sets) into every choice, so with unlearned 0 the seed is the
+ * operator's as it always was (seed * golden ratio + n); otherwise a
+ * splitmix64 hash of unlearned is mixed in, so a repeated --seed after a
+ * deploy that taught the index nothing does not choose the same point.
+ * Pure. */
+uint64_t learn_seed_mix(uint64_t seed, uint64_t unlearned, uint64_t n);
+
+/* The id of the newest trajectory in the index (0 when empty). Any thread. */
+int64_t learn_newest_id(struct learn *l);
+
 #endif

@@ -524,6 +524,24 @@ static void box(const struct learn_param *p, double *lo, double *hi)
     }
 }
 
+uint64_t learn_seed_mix(uint64_t seed, uint64_t unlearned, uint64_t n)
+{
+    uint64_t base = seed * 0x9e3779b97f4a7c15ULL + n;
+    /* Nothing the index does not know of: the index's own state (mixed in
+     * by learn_optimize_on) already tells deployments apart. */
+    return unlearned == 0 ? base : base ^ mix64(mix64(unlearned ^ 0x243f6a8885a308d3ULL) + seed);
+}
+
+int64_t learn_newest_id(struct learn *l)
+{
+    int64_t id;
+
+    pthread_mutex_lock(&l->lock);
+    id = l->nrows ? l->rows[l->nrows - 1].id : 0;
+    pthread_mutex_unlock(&l->lock);
+    return id;
+}
+
 json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_t *pinned,
                           const char *symbol, uint64_t seed, json_t **why, struct sd_err *err)
 {

@@ -713,27 +713,37 @@ static int e2b_lease_info(struct sbx *b, int *pid, uint64_t *pid_start, char *wo
     struct e2b *e = b->p->impl;
     *pid = 0;
     *pid_start = 0;
-    /* Not a path: recovery only removes work dirs under the runtime dir. */
-    snprintf(workdir, n, "e2b:%s:%s", e->cfg.inst[0].name, b->sbx_id);
+    /* Not a path: recovery only removes work dirs under the runtime dir.
+     * The deployment's timeout rides along, so a process that re-adopts the
+     * sandbox keeps it (and the TTL it implies). */
+    snprintf(workdir, n, "e2b:%s:%s:%lld", e->cfg.inst[0].name, b->sbx_id,
+             (long long)b->spec.timeout_ms);
     return 0;
 }
 
-/* provider_ops.reattach: workdir is "e2b:<instance>:<sandboxID>" (lease_info).
- * POST /v2/sandboxes/{id}/connect (the TTL set again, a fresh envd access
- * token); the program is then found by its tag (e2b_resume). */
+/* provider_ops.reattach: workdir is "e2b:<instance>:<sandboxID>[:<timeout
+ * ms>]" (lease_info). POST /v2/sandboxes/{id}/connect (the TTL set again
+ * from spec->timeout_ms, a fresh envd access token kept only in memory);
+ * the program is then found by its tag (e2b_resume). */
 static int e2b_reattach(struct provider *p, const struct sbx_spec *spec, const char *workdir,
                         struct sbx **out, struct sd_err *err)
 {
     struct e2b *e = p->impl;
-    const char *in = workdir, *sid;
+    const char *in = workdir, *colon;
     size_t nl = strlen(e->cfg.inst[0].name);
-    char path[128], body[64];
+    char path[128], body[64], sid[80] = "";
     struct hres r;
     json_t *resp;
     struct sbx *b;
 
-    if (strncmp(in, "e2b:", 4) != 0 || strncmp(in + 4, e->cfg.inst[0].name, nl) != 0 ||
-        in[4 + nl] != ':' || !id_ok(sid = in + 5 + nl) || strlen(sid) > 64)
+    if (strncmp(in, "e2b:", 4) == 0 && strncmp(in + 4, e->cfg.inst[0].name, nl) == 0 &&
+        in[4 + nl] == ':') {
+        in += 5 + nl;
+        colon = strchr(in, ':');
+        if ((colon ? (size_t)(colon - in) : strlen(in)) < sizeof sid)
+            snprintf(sid, sizeof sid, "%.*s", (int)(colon ? colon - in : (long)strlen(in)), in);
+    }
+    if (!id_ok(sid) || strlen(sid) > 64)
         return sd_err_set(err, SD_EUSAGE, "%s: \"%.100s\" is not a sandbox of this instance",
                           e->cfg.inst[0].name, workdir);
     if (spec->id == NULL || spec->id[0] == '\0' || strlen(spec->id) > 64)

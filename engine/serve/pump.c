@@ -7,6 +7,11 @@
  * when its terminal EV_STATE arrives or in pump_run_add when coord_view
  * already shows it terminal; a terminal state never changes, so both paths
  * see the same final state and the flag stops the second.
+ *
+ * A run stays in the table (closing) until its end is committed to the
+ * store: pump_run_open says "open" until then, so a client asking about it
+ * (swarmdeck wait reads /v1/runs/ID) never finds it neither open nor ended,
+ * which it would take for a run whose process died.
  */
 #define _GNU_SOURCE
 #include "pump.h"
@@ -26,6 +31,7 @@ struct prun {
     char *counted;
     size_t n, left;
     int succeeded, failed, cancelled;
+    int closing; /* its last deployment ended; its end is being recorded */
 };
 
 struct pump {
@@ -95,8 +101,22 @@ static void finish_run(struct pump *p, struct prun *r)
         p->on_finish(txt, p->arg);
     free(txt);
     log_json(p, o);
-    free(r->ids);
-    free(r->counted);
+}
+
+/* Drop run `run` (closing, its end recorded) from the table and free it.
+ * Caller holds no lock. */
+static void drop_run(struct pump *p, int64_t run)
+{
+    pthread_mutex_lock(&p->lock);
+    for (size_t k = 0; k < p->nruns; k++) {
+        if (p->runs[k].run != run || !p->runs[k].closing)
+            continue;
+        free(p->runs[k].ids);
+        free(p->runs[k].counted);
+        p->runs[k] = p->runs[--p->nruns];
+        break;
+    }
+    pthread_mutex_unlock(&p->lock);
 }
 
 /* A deployment reached a terminal state: count it in its run. */
@@ -112,16 +132,18 @@ static void ended(struct pump *p, int64_t id, int state)
             if (r->ids[i] != id)
                 continue;
             if (count_end(r, i, state)) {
-                done = *r;
-                p->runs[k] = p->runs[--p->nruns];
+                r->closing = 1;
+                done = *r; /* shares ids and counted, freed by drop_run */
                 last = 1;
             }
             break;
         }
     }
     pthread_mutex_unlock(&p->lock);
-    if (last)
+    if (last) {
         finish_run(p, &done);
+        drop_run(p, done.run);
+    }
 }
 
 static void forward(struct pump *p, const struct ev *e)
@@ -278,19 +300,19 @@ int pump_run_add(struct pump *p, int64_t run, json_t *ids)
         if (coord_view(p->c, r.ids[i], &v) == 0 && traj_state_terminal(v.state))
             last |= count_end(&r, i, v.state);
     }
-    if (n == 0 || last) {
-        pthread_mutex_unlock(&p->lock);
-        finish_run(p, &r);
-        return 0;
-    }
     grown = realloc(p->runs, (p->nruns + 1) * sizeof *p->runs);
     if (grown == NULL) {
         pthread_mutex_unlock(&p->lock);
         goto oom;
     }
     p->runs = grown;
+    r.closing = n == 0 || last;
     p->runs[p->nruns++] = r;
     pthread_mutex_unlock(&p->lock);
+    if (r.closing) { /* every deployment had already ended */
+        finish_run(p, &r);
+        drop_run(p, run);
+    }
     return 0;
 oom:
     free(r.ids);

@@ -52,8 +52,9 @@ int pump_run_add(struct pump *p, int64_t run, json_t *ids);
 /* Runs still in progress. */
 size_t pump_runs_open(struct pump *p);
 
-/* Is run one this pump tracks and has not seen end? (Only then will it log
- * the run's "run" event.) */
+/* Is run one this pump tracks whose end is not yet committed to the store?
+ * (Only then will it log the run's "run" event, after that commit.) A run
+ * reads as open until the store has its end, never neither. */
 int pump_run_open(struct pump *p, int64_t run);
 
 #endif

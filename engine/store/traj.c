@@ -16,6 +16,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "query.h"
 
 static const char *const state_names[TS_COUNT] = {
@@ -497,4 +499,202 @@ int traj_mark_orphans_interrupted(struct store *s, int all, struct sd_err *err)
     if (store_call(s, orphan_fn, &j, err) != 0 || store_flush(s, err) != 0)
         return -1;
     return j.count;
+}
+
+/* --- taking over E2B deployments --------------------------------------------- */
+
+struct claim_job {
+    int64_t *ids;
+    size_t n;
+};
+
+/* Move one row of table (leases by sandbox_id, trajectories or runs by id)
+ * to this process as its owner. */
+static int claim_row(struct store *s, sqlite3 *db, const char *sql, const char *key, int64_t id,
+                     struct sd_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, sql, err);
+
+    if (st == NULL)
+        return -1;
+    if (key != NULL)
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, (int)getpid());
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)proc_start_time((int)getpid()));
+    if (step_done(db, st, err) != 0)
+        return -1;
+    return sqlite3_changes(db);
+}
+
+static int claim_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct claim_job *j = arg;
+    sqlite3_stmt *sel = store_stmt(
+        s,
+        "SELECT l.sandbox_id, l.traj_id, l.owner_pid, l.owner_start, t.run_id FROM leases l "
+        "JOIN trajectories t ON t.id = l.traj_id WHERE l.workdir LIKE 'e2b:%' AND "
+        "t.status = 'running' ORDER BY l.traj_id",
+        err);
+    struct cand {
+        char sid[80];
+        int64_t traj, run;
+    } *cand = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (sel == NULL)
+        return -1;
+    while (sqlite3_step(sel) == SQLITE_ROW) {
+        const char *sid = (const char *)sqlite3_column_text(sel, 0);
+        if (sid == NULL || strlen(sid) >= sizeof cand->sid ||
+            store_owner_alive(sqlite3_column_int(sel, 2), (uint64_t)sqlite3_column_int64(sel, 3)))
+            continue;
+        cand = xrealloc(cand, (n + 1) * sizeof *cand);
+        snprintf(cand[n].sid, sizeof cand[n].sid, "%s", sid);
+        cand[n].traj = sqlite3_column_int64(sel, 1);
+        cand[n].run = sqlite3_column_int64(sel, 4);
+        n++;
+    }
+    sqlite3_reset(sel);
+    /* Inside the writer's transaction: a second process claiming at the same
+     * time waits for it, then finds the owner alive and leaves the row. */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int k = claim_row(
+            s, db, "UPDATE leases SET owner_pid = ?2, owner_start = ?3 WHERE sandbox_id = ?1",
+            cand[i].sid, 0, err);
+        if (k < 0 ||
+            (k > 0 &&
+             claim_row(s, db,
+                       "UPDATE trajectories SET owner_pid = ?2, owner_start = ?3 WHERE id = ?1",
+                       NULL, cand[i].traj, err) < 0) ||
+            (k > 0 && cand[i].run > 0 &&
+             claim_row(s, db,
+                       "UPDATE runs SET owner_pid = ?2, owner_start = ?3 WHERE id = ?1 AND "
+                       "status = 'running'",
+                       NULL, cand[i].run, err) < 0)) {
+            rc = -1;
+            break;
+        }
+        if (k > 0) {
+            j->ids = xrealloc(j->ids, (j->n + 1) * sizeof *j->ids);
+            j->ids[j->n++] = cand[i].traj;
+        }
+    }
+    free(cand);
+    return rc;
+}
+
+int traj_claim_e2b(struct store *s, int64_t **ids, size_t *n, struct sd_err *err)
+{
+    struct claim_job j = {NULL, 0};
+
+    *ids = NULL;
+    *n = 0;
+    if (store_call(s, claim_fn, &j, err) != 0 || store_flush(s, err) != 0) {
+        free(j.ids);
+        return -1;
+    }
+    *ids = j.ids;
+    *n = j.n;
+    return 0;
+}
+
+/* --- ending a run nobody tracks -------------------------------------------- */
+
+struct run_done_job {
+    int64_t run;
+};
+
+static int run_done_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct run_done_job *j = arg;
+    sqlite3_stmt *st = store_stmt(
+        s,
+        "SELECT sum(status IN ('queued','running')), sum(status = 'succeeded'), "
+        "sum(status IN ('cancelled','interrupted')), count(*) FROM trajectories WHERE run_id = ?1",
+        err);
+    int live, ok, cancelled, all;
+    char summary[160], *txt;
+    json_t *o;
+
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_int64(st, 1, j->run);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return store_dberr(err, db, "store");
+    }
+    live = sqlite3_column_int(st, 0);
+    ok = sqlite3_column_int(st, 1);
+    cancelled = sqlite3_column_int(st, 2);
+    all = sqlite3_column_int(st, 3);
+    sqlite3_reset(st);
+    if (live > 0 || all == 0)
+        return 0;
+    if (cancelled > 0)
+        snprintf(summary, sizeof summary, "run %lld: %d succeeded, %d failed, %d cancelled",
+                 (long long)j->run, ok, all - ok - cancelled, cancelled);
+    else
+        snprintf(summary, sizeof summary, "run %lld: %d succeeded, %d failed", (long long)j->run,
+                 ok, all - ok);
+    /* The summary a daemon's run has (engine/serve/pump.c). */
+    o = json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:s}", "type", "run", "run", (json_int_t)j->run,
+                  "status", ok == all ? "succeeded" : "failed", "succeeded", ok, "failed",
+                  all - ok - cancelled, "cancelled", cancelled, "summary", summary);
+    txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    st = store_stmt(s,
+                    "UPDATE runs SET ended_at = ?2, status = ?3, summary = sd_seal(?4, 'summary', "
+                    "id) WHERE id = ?1 AND status = 'running' AND owner_pid = ?5",
+                    err);
+    if (st == NULL) {
+        free(txt);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, j->run);
+    sqlite3_bind_int64(st, 2, sd_now_ms());
+    sqlite3_bind_text(st, 3, ok == all ? "succeeded" : "failed", -1, SQLITE_STATIC);
+    bind_text_or_null(st, 4, txt);
+    sqlite3_bind_int(st, 5, (int)getpid());
+    free(txt);
+    return step_done(db, st, err);
+}
+
+void run_end_if_done(struct store *s, int64_t run)
+{
+    struct run_done_job *j = xcalloc(1, sizeof *j);
+    j->run = run;
+    store_submit(s, run_done_fn, j, free);
+}
+
+/* --- the next trajectory id -------------------------------------------------- */
+
+struct next_job {
+    int64_t id;
+};
+
+static int next_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct next_job *j = arg;
+    sqlite3_stmt *st = store_stmt(s, "SELECT coalesce(max(id), 0) + 1 FROM main.trajectories", err);
+
+    if (st == NULL)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return store_dberr(err, db, "store");
+    }
+    j->id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int64_t traj_next_id(struct store *s, struct sd_err *err)
+{
+    struct next_job j = {-1};
+    if (store_call(s, next_fn, &j, err) != 0)
+        return -1;
+    return j.id;
 }

@@ -12,6 +12,7 @@
 #ifndef SD_TRAJ_H
 #define SD_TRAJ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -76,6 +77,29 @@ void run_end(struct store *s, int64_t id, const char *status, const char *summar
  * left 'running' as 'interrupted' too. Synchronous (flushes); returns how
  * many trajectories, or -1 with err. */
 int traj_mark_orphans_interrupted(struct store *s, int all, struct sd_err *err);
+
+/* Take over the E2B deployments a process that died left running: every
+ * running trajectory holding a lease of an E2B sandbox (workdir "e2b:...")
+ * whose owner is gone gets this process as the owner of its lease, its row
+ * and its run (a run still 'running'), so recovery (recover_orphans) leaves
+ * them to this process to re-adopt (coord_adopt) instead of marking them
+ * interrupted. Synchronous (flushes). *ids (malloc'ed, the caller frees it)
+ * gets the trajectories taken, *n their count. A second process claiming at
+ * the same time takes none of the same. Returns 0, or -1 with err. */
+int traj_claim_e2b(struct store *s, int64_t **ids, size_t *n, struct sd_err *err);
+
+/* Close run `run` as a daemon closes the runs it launched (succeeded when
+ * every deployment succeeded, else failed, with the same summary JSON) once
+ * none of its trajectories is queued or running, if this process owns it
+ * and it is still 'running'; else nothing. For runs taken over with
+ * traj_claim_e2b, which no launcher tracks. Asynchronous. */
+void run_end_if_done(struct store *s, int64_t run);
+
+/* The id the next traj_insert of this process will get unless another
+ * insert comes first (the writer sees its own uncommitted rows). For
+ * seeding: the auto-optimiser mixes it into its seed. Returns it (> 0), or
+ * -1 with err. */
+int64_t traj_next_id(struct store *s, struct sd_err *err);
 
 /* A fresh random UUID (v4) into buf (37 bytes). */
 void traj_uuid(char buf[37]);

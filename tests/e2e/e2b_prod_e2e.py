@@ -430,7 +430,7 @@ class Reconnect(Base):
         self.assertIn("START rc=-1", out)  # the stream was lost
         handle = out.split("HANDLE ", 1)[1].split()[0]
         sid = handle.split(":")[2]
-        self.assertEqual(handle, "e2b:e2b:" + sid)
+        self.assertEqual(handle, "e2b:e2b:%s:60000" % sid)  # the timeout rides along
         self.assertEqual([b["sandboxID"] for b in env.double.sandboxes()], [sid])
         proc = subprocess.Popen(self.driver("resume", "sd1-reconnect", handle), env=env.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """learning_deploy_window.py: `deploy --train-until/--validate/--folds` (issue 15) in process
 and through a daemon: the built-in runs on the window and its result keeps in-sample and
-out-of-sample metrics; bad windows and a window for a user strategy are refused before anything
+out-of-sample metrics; bad windows are refused before anything
 is queued or stored.
 
 Usage: learning_deploy_window.py BUILD_DIR SRC_DIR
