@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "store_crypt.h"
+#include "store_zstd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,7 +422,9 @@ int skey_register(sqlite3 *db, struct skey **keyp, int copy)
     if (sqlite3_create_function_v2(db, "sd_open", -1, flags | SQLITE_DETERMINISTIC, b, fn_open,
                                    NULL, NULL, destroy) != SQLITE_OK)
         return -1;
-    return 0;
+    /* Output chunks may be compressed: every connection that can open them
+     * can also inflate them (store_zstd.h). */
+    return store_z_register(db);
 }
 
 /* --- views --------------------------------------------------------------------- */

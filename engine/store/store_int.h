@@ -67,6 +67,7 @@ struct call {
 struct stmt_slot; /* store_sql.c */
 struct out_state; /* store_output.c */
 struct skey;      /* store_crypt.h */
+struct store_zc;  /* store_zstd.h */
 
 struct store {
     char *path;
@@ -106,6 +107,7 @@ struct store {
     struct out_state *out[OUT_BUCKETS];
     struct out_state *out_dirty;
     size_t out_head, out_tail; /* caps; read under lock by the writer */
+    struct store_zc *zc;       /* output compression (store_zstd.h), made on first use */
     /* Trajectories made final in this batch, sealed into the fingerprint
      * chain just before COMMIT (chain.h); seal_all: scan for them instead
      * (after migrating from v1, or when the list could not grow). */

@@ -49,6 +49,7 @@
 
 #include "chain.h"
 #include "store_crypt.h"
+#include "store_zstd.h"
 
 /* --- the writer thread ---------------------------------------------------- */
 
@@ -379,5 +380,7 @@ out:
     store_unlock(s);
     store_out_free_all(s);
     store_stmt_finalize_all(s);
+    store_zc_free(s->zc);
+    s->zc = NULL;
     return NULL;
 }
