@@ -32,8 +32,6 @@
 #define KDF_R     8
 #define KDF_P     1
 #define SALT_LEN  16
-#define KIND_TEXT 1
-#define KIND_BLOB 2
 
 void skey_free(struct skey *k)
 {

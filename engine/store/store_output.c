@@ -23,9 +23,11 @@
  * the writer thread only.
  */
 #include "store_int.h"
+#include "store_crypt.h"
 #include "store_zstd.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +53,10 @@ struct out_state {
 
 /* --- output capture ------------------------------------------------------- */
 
+/* data arrives sealed on an encrypted store (out_insert seals it in C: the
+ * same box sd_seal(?4, 'output', ?1, ?2, ?3) would make). */
 static const char sql_out_insert[] =
-    "INSERT INTO output(traj_id, seq, stream, data, t, z) VALUES (?1, ?2, ?3, sd_seal(?4, "
-    "'output', ?1, ?2, ?3), ?5, ?6)";
+    "INSERT INTO output(traj_id, seq, stream, data, t, z) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char sql_out_delete[] = "DELETE FROM output WHERE traj_id=? AND seq=?";
 static const char sql_out_counters[] =
     "UPDATE trajectories SET output_bytes=?, output_dropped=? WHERE id=?";
@@ -129,7 +132,8 @@ fail:
 }
 
 /* Insert one row: the bytes compressed when that makes them smaller
- * (store_zstd.h), then sealed (sd_seal), with the time they arrived. */
+ * (store_zstd.h), then sealed on an encrypted store (the writer's sealer,
+ * store_crypt.h), with the time they arrived. */
 static int out_insert(struct store *s, int64_t traj_id, int64_t seq, int stream, int64_t t_ms,
                       const unsigned char *data, size_t len, struct sd_err *err)
 {
@@ -143,6 +147,16 @@ static int out_insert(struct store *s, int64_t traj_id, int64_t seq, int stream,
     if (s->zc == NULL)
         s->zc = store_zc_new(); /* NULL (out of memory): the chunk is stored raw */
     packed = store_zc_pack(s->zc, data, len, &plen, &codec);
+    if (s->key != NULL) {
+        char aad[96];
+        if (s->sealer == NULL && (s->sealer = skey_sealer_new()) == NULL)
+            return sd_err_set(err, SD_ENOMEM, "out of memory");
+        snprintf(aad, sizeof aad, "output\x1f%lld\x1f%lld\x1f%d", (long long)traj_id,
+                 (long long)seq, stream);
+        if ((packed = skey_sealer_seal(s->sealer, s->key, KIND_BLOB, aad, packed, plen, &plen)) ==
+            NULL)
+            return sd_err_set(err, SD_EENV, "store: cannot encrypt output (OpenSSL failed)");
+    }
     sqlite3_bind_int64(st, 1, traj_id);
     sqlite3_bind_int64(st, 2, seq);
     sqlite3_bind_int(st, 3, stream);
