@@ -8,8 +8,14 @@
  * A stream that is a terminal gets the output through cli_clean (cli.h), so
  * a strategy's escape sequences are shown as '?' and never obeyed; a pipe or
  * a file gets every byte, and so does a terminal under --raw.
+ *
+ * --timestamps starts every line with the time its chunk reached the engine
+ * (UTC, RFC 3339 with milliseconds, as `docker logs --timestamps`); a chunk
+ * stored before the store kept times gets "-" in that column. The bytes
+ * after the prefix are still the output's.
  */
 #define _GNU_SOURCE
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +26,7 @@
 
 static const struct cli_opt opts[] = {
     {"follow", 'f', NULL, "keep printing new output until the deployment ends"},
+    {"timestamps", 't', NULL, "start each line with the time it was written (UTC)"},
     {"stream", 0, "WHICH", "stdout, stderr or both (default both)"},
     {"raw", 0, NULL,
      "write the bytes exactly even to a terminal (escape sequences included: the terminal "
@@ -44,6 +51,8 @@ struct logs_out {
     int want;               /* streams to print: 1 stdout, 2 stderr, 3 both */
     int64_t next;           /* the next chunk to read */
     int clean[2];           /* filter fd 1, fd 2 (a terminal, no --raw) */
+    int stamps;             /* --timestamps */
+    int midline[2];         /* per stream: the last byte printed was not a newline */
     struct cli_clean st[2]; /* the filters' state, per stream */
 };
 
@@ -63,14 +72,52 @@ static int put(struct logs_out *o, int stream, const void *data, size_t len, int
     return rc;
 }
 
-static int log_chunk(int64_t seq, int stream, const void *data, size_t len, void *arg)
+/* "2026-12-03T13:45:01.123Z " for t_ms, or "-" padded to the same width
+ * for an unknown time (-1). */
+static void stamp(int64_t t_ms, char *buf, size_t n)
+{
+    time_t sec = (time_t)(t_ms / 1000);
+    struct tm tm;
+
+    if (t_ms < 0 || gmtime_r(&sec, &tm) == NULL) {
+        snprintf(buf, n, "%-24s ", "-");
+        return;
+    }
+    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(t_ms % 1000));
+}
+
+/* Print a chunk with the time prefixed to every line that starts in it. */
+static int put_stamped(struct logs_out *o, const struct output_chunk *c)
+{
+    const char *p = c->data, *end = p + c->len;
+    int s = c->stream == 2 ? 1 : 0;
+    char pre[64];
+
+    stamp(c->t_ms, pre, sizeof pre);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        if (!o->midline[s] && put(o, c->stream, pre, strlen(pre), 0) != 0)
+            return -1;
+        if (put(o, c->stream, p, n, 0) != 0)
+            return -1;
+        o->midline[s] = nl == NULL;
+        p += n;
+    }
+    return 0;
+}
+
+static int log_chunk(const struct output_chunk *c, void *arg)
 {
     struct logs_out *o = arg;
 
-    o->next = seq + 1;
-    if (!(o->want & stream))
+    o->next = c->seq + 1;
+    if (!(o->want & c->stream))
         return 0;
-    return put(o, stream, data, len, 0) != 0 ? 1 : 0;
+    if (o->stamps)
+        return put_stamped(o, c) != 0 ? 1 : 0;
+    return put(o, c->stream, c->data, c->len, 0) != 0 ? 1 : 0;
 }
 
 static int exec_logs(struct cli_ctx *ctx, struct cli_args *a)
@@ -92,6 +139,7 @@ static int exec_logs(struct cli_ctx *ctx, struct cli_args *a)
         o.want = 2;
     else if (strcmp(which, "both") != 0)
         return cli_fail(SD_EUSAGE, "--stream must be stdout, stderr or both");
+    o.stamps = cli_flag(&cmd_logs, a, "timestamps");
     o.clean[0] = !cli_flag(&cmd_logs, a, "raw") && isatty(1);
     o.clean[1] = !cli_flag(&cmd_logs, a, "raw") && isatty(2);
     if ((status = cli_open_store(ctx, 1)) != 0)
@@ -107,7 +155,7 @@ static int exec_logs(struct cli_ctx *ctx, struct cli_args *a)
         /* Read the state first: output committed before it is final. */
         int terminal = store_traj_progress(db, id, &state, &dropped, &err) != 1 || state < 0 ||
                        traj_state_terminal(state);
-        if ((k = store_output_read(db, id, o.next, log_chunk, &o, &err)) != 0) {
+        if ((k = store_output_read_timed(db, id, o.next, log_chunk, &o, &err)) != 0) {
             status = k < 0 ? cli_fail_err(&err) : 1;
             goto out;
         }
@@ -132,7 +180,7 @@ out:
 
 const struct cli_cmd cmd_logs = {
     .name = "logs",
-    .usage = "ID [--follow] [--stream stdout|stderr|both] [--raw]",
+    .usage = "ID [--follow] [--timestamps] [--stream stdout|stderr|both] [--raw]",
     .summary = "print a deployment's captured output (exact bytes to a pipe, or with --raw)",
     .opts = opts,
     .min_args = 1,

@@ -94,8 +94,10 @@ static void run_on_bar(void *arg, size_t t, double equity, long position)
     const struct run_ctx *rc = arg;
     size_t n = rc->s->n;
 
-    if (rc->pace > 0 && t > 0)
+    if (rc->pace > 0 && t > 0) {
+        protocol_flush(); /* what this bar follows is complete: let it out before sleeping */
         run_wait(rc, t);
+    }
     if (rc->equity != NULL)
         rc->equity[t + 1] = equity;
     if ((t + 1) % rc->human_every == 0 && t + 1 < n)
@@ -104,6 +106,7 @@ static void run_on_bar(void *arg, size_t t, double equity, long position)
     if ((t + 1) % rc->progress_every == 0 || t + 1 == n)
         protocol_emit("progress", json_pack("{s:I, s:I, s:o}", "bar", (json_int_t)(t + 1), "of",
                                             (json_int_t)n, "equity", protocol_number(equity)));
+    protocol_tick(); /* a long run without lines still lets a human line out in time */
 }
 
 static void run_on_trade(void *arg, const struct bt_trade *tr)

@@ -55,6 +55,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <grp.h>
 #include <limits.h>
@@ -62,6 +63,9 @@
 #include "sandbox.h"
 
 #define NEWROOT "/tmp"
+
+/* How many 1 ms waits an execve that meets ETXTBSY makes (about 5 s in all). */
+#define SBX_TXTBSY_TRIES 5000
 
 static int report_fd = -1;
 
@@ -363,7 +367,17 @@ payload(struct sbx_config *c, const sigset_t *oldmask, pid_t init)
     close_except(keep, 1);
     const char *prog = c->argv[0];
     if (strchr(prog, '/')) {
-        execv(prog, c->argv);
+        /* ETXTBSY: the payload's file is open for writing somewhere; with the engine that is a
+         * helper being spawned while the engine copied this file, holding the copy's O_CLOEXEC
+         * fd until its own execve (a window of microseconds to milliseconds). Wait for it to
+         * let go, a bounded time, rather than fail the deployment. */
+        for (int i = 0; i < SBX_TXTBSY_TRIES; i++) {
+            struct timespec ts = {0, 1000 * 1000};
+            execv(prog, c->argv);
+            if (errno != ETXTBSY)
+                break;
+            nanosleep(&ts, NULL);
+        }
     } else {
         /* PATH search inside the sandbox; the engine's PATH means nothing here. */
         static const char *const path[] = {"/usr/local/bin", "/usr/bin", "/bin"};

@@ -443,7 +443,7 @@ int main(int argc, char **argv)
         cfg.rlimit_as = cfg.memory_mb > 0;
     }
     if (status.state[SBX_F_SECCOMP] == SBX_ON && !cfg.unsandboxed &&
-        sbx_filter_build(&cfg, err, sizeof err) < 0)
+        sbx_filter_prebuilt(&cfg, err, sizeof err) < 0)
         die("seccomp filter: %s", err);
     if (cfg.is_root && !cfg.unsandboxed &&
         chown(cfg.workdir, cfg.uid_base + SBX_INSIDE_UID, cfg.uid_base + SBX_INSIDE_UID) < 0)
@@ -479,7 +479,7 @@ int main(int argc, char **argv)
         free(cfg.filter.filter);
         cfg.filter.filter = NULL;
         cfg.filter.len = 0;
-        if (status.state[SBX_F_SECCOMP] == SBX_ON && sbx_filter_build(&cfg, err, sizeof err) < 0)
+        if (status.state[SBX_F_SECCOMP] == SBX_ON && sbx_filter_prebuilt(&cfg, err, sizeof err) < 0)
             die("seccomp filter: %s", err);
     }
     if (pid < 0)

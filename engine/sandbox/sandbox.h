@@ -144,6 +144,11 @@ enum { SBX_DISK_BYTES = 1, SBX_DISK_INODES = 2 };
  * Returns 0, or -1 with a message in err (state unchanged). */
 int sbx_filter_build(struct sbx_config *c, char *err, size_t errlen);
 
+/* filter_prebuilt.c: the same program as sbx_filter_build, compiled at build time (filter_gen.c)
+ * and copied into c->filter (heap memory owned by c): what every sandbox start uses. Returns 0,
+ * or -1 with a message in err (out of memory). */
+int sbx_filter_prebuilt(struct sbx_config *c, char *err, size_t errlen);
+
 /* cgroup.c */
 struct sbx_cgroup {
     char path[4][300]; /* memory, cpu, pids, unified; "" when not used */

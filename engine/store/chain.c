@@ -82,8 +82,10 @@ int chain_fingerprint_db(sqlite3 *db, const char *prefix, int64_t id, const char
 
     if ((t = record_trajectory(db, prefix, id, 0, err)) == NULL)
         return -1;
-    snprintf(sql, sizeof sql,
-             "SELECT seq, stream, data FROM \"%soutput\" WHERE traj_id = ?1 ORDER BY seq", prefix);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT seq, stream, sd_unz(data, z) FROM \"%soutput\" WHERE traj_id = ?1 ORDER BY seq",
+        prefix);
     if ((h = crypto_hash_new()) == NULL) {
         sd_err_set(err, SD_ENOMEM, "out of memory");
         goto out;

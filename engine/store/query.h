@@ -87,6 +87,23 @@ int store_output_read(sqlite3 *db, int64_t id, int64_t from,
                       int (*fn)(int64_t seq, int stream, const void *data, size_t len, void *arg),
                       void *arg, struct sd_err *err);
 
+/* One output chunk as store_output_read_timed gives it: data lives until
+ * the callback returns; t_ms is when the engine received it (Unix
+ * milliseconds), or -1 for a chunk stored before the store kept times. */
+struct output_chunk {
+    int64_t seq;
+    int stream; /* 1 stdout, 2 stderr */
+    int64_t t_ms;
+    const void *data;
+    size_t len;
+};
+
+/* store_output_read with each chunk's time: the same order, the same
+ * contract for fn's return and the result. */
+int store_output_read_timed(sqlite3 *db, int64_t id, int64_t from,
+                            int (*fn)(const struct output_chunk *c, void *arg), void *arg,
+                            struct sd_err *err);
+
 /* What `status` counts: trajectories per state and in all, leases (live
  * sandboxes), runs, and the mean reward of final trajectories. */
 struct store_counts {
@@ -285,7 +302,8 @@ int store_console_history(sqlite3 *db, int limit, struct console_traj **rows, si
 struct console_chunk {
     int stream; /* 1 stdout, 2 stderr */
     size_t len;
-    char *data; /* malloc'd */
+    char *data;   /* malloc'd */
+    int64_t t_ms; /* when the engine received it (Unix ms), -1 if not stored */
 };
 
 /* Trajectory id's output, newest chunk first, until at least max_bytes are

@@ -104,7 +104,8 @@ int store_console_output(sqlite3 *db, int64_t id, size_t max_bytes, int (*stop)(
     *chunks = NULL;
     *n = 0;
     rc = sqlite3_prepare_v2(
-        db, "SELECT stream, data FROM output WHERE traj_id = ? ORDER BY seq DESC", -1, &st, NULL);
+        db, "SELECT stream, sd_unz(data, z), t FROM output WHERE traj_id = ? ORDER BY seq DESC", -1,
+        &st, NULL);
     if (rc != SQLITE_OK)
         goto out;
     sqlite3_bind_int64(st, 1, id);
@@ -131,6 +132,7 @@ int store_console_output(sqlite3 *db, int64_t id, size_t max_bytes, int (*stop)(
             goto out;
         }
         ch[k].stream = sqlite3_column_int(st, 0);
+        ch[k].t_ms = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 2);
         ch[k].len = (size_t)len;
         memcpy(ch[k].data, p, (size_t)len);
         bytes += (size_t)len;

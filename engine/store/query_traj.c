@@ -93,27 +93,53 @@ int store_traj_progress(sqlite3 *db, int64_t id, int *state, int64_t *dropped, s
     return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
 }
 
-int store_output_read(sqlite3 *db, int64_t id, int64_t from,
-                      int (*fn)(int64_t seq, int stream, const void *data, size_t len, void *arg),
-                      void *arg, struct sd_err *err)
+int store_output_read_timed(sqlite3 *db, int64_t id, int64_t from,
+                            int (*fn)(const struct output_chunk *c, void *arg), void *arg,
+                            struct sd_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = 0, step;
 
     if (sqlite3_prepare_v2(db,
-                           "SELECT seq, stream, data FROM output WHERE traj_id = ?1 AND seq >= ?2 "
-                           "ORDER BY seq",
+                           "SELECT seq, stream, sd_unz(data, z), t FROM output WHERE traj_id = ?1 "
+                           "AND seq >= ?2 ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK)
         return store_dberr(err, db, "store");
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, from);
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = fn(sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1), sqlite3_column_blob(st, 2),
-                (size_t)sqlite3_column_bytes(st, 2), arg);
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct output_chunk c = {
+            .seq = sqlite3_column_int64(st, 0),
+            .stream = sqlite3_column_int(st, 1),
+            .t_ms = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 3),
+            .data = sqlite3_column_blob(st, 2),
+            .len = (size_t)sqlite3_column_bytes(st, 2),
+        };
+        rc = fn(&c, arg);
+    }
     if (rc == 0 && step != SQLITE_DONE)
         rc = store_dberr(err, db, "store");
     sqlite3_finalize(st);
     return rc;
+}
+
+struct untimed {
+    int (*fn)(int64_t seq, int stream, const void *data, size_t len, void *arg);
+    void *arg;
+};
+
+static int untimed_chunk(const struct output_chunk *c, void *arg)
+{
+    struct untimed *u = arg;
+    return u->fn(c->seq, c->stream, c->data, c->len, u->arg);
+}
+
+int store_output_read(sqlite3 *db, int64_t id, int64_t from,
+                      int (*fn)(int64_t seq, int stream, const void *data, size_t len, void *arg),
+                      void *arg, struct sd_err *err)
+{
+    struct untimed u = {fn, arg};
+    return store_output_read_timed(db, id, from, untimed_chunk, &u, err);
 }
 
 int store_traj_counts(sqlite3 *db, struct store_counts *c, struct sd_err *err)

@@ -144,8 +144,10 @@ json_t *record_trajectory(sqlite3 *db, const char *prefix, int64_t id, int with_
         return t;
     out = json_array();
     json_object_set_new(t, "output", out);
-    snprintf(sql, sizeof sql,
-             "SELECT seq, stream, data FROM \"%soutput\" WHERE traj_id = ?1 ORDER BY seq", prefix);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT seq, stream, sd_unz(data, z) FROM \"%soutput\" WHERE traj_id = ?1 ORDER BY seq",
+        prefix);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
         while ((step = sqlite3_step(st)) == SQLITE_ROW)

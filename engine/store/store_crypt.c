@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "store_crypt.h"
+#include "store_zstd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,6 @@
 #define KDF_R     8
 #define KDF_P     1
 #define SALT_LEN  16
-#define KIND_TEXT 1
-#define KIND_BLOB 2
 
 void skey_free(struct skey *k)
 {
@@ -421,7 +420,9 @@ int skey_register(sqlite3 *db, struct skey **keyp, int copy)
     if (sqlite3_create_function_v2(db, "sd_open", -1, flags | SQLITE_DETERMINISTIC, b, fn_open,
                                    NULL, NULL, destroy) != SQLITE_OK)
         return -1;
-    return 0;
+    /* Output chunks may be compressed: every connection that can open them
+     * can also inflate them (store_zstd.h). */
+    return store_z_register(db);
 }
 
 /* --- views --------------------------------------------------------------------- */

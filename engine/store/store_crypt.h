@@ -39,6 +39,10 @@
 #include "crypto.h"
 #include "util.h"
 
+/* The kinds of a sealed value (the box's second byte). */
+#define KIND_TEXT 1
+#define KIND_BLOB 2
+
 /* The store's key (heap, wiped and freed by skey_free). */
 struct skey {
     unsigned char k[CRYPTO_KEY_LEN];
@@ -103,6 +107,32 @@ unsigned char *skey_seal(const struct skey *key, int kind, const char *aad, cons
                          size_t len, size_t *out_len);
 unsigned char *skey_open(const struct skey *key, const char *aad, const void *box, size_t len,
                          size_t *out_len, int *kind);
+
+/* --- the writer's sealer (store_seal.c) ----------------------------------------
+ * Output chunks are sealed by the writer in C, not through sd_seal: no SQL
+ * function call, no fresh cipher context and key schedule, no call to the
+ * random generator per chunk. One random nonce is drawn per writer batch and
+ * each box of the batch uses it plus a counter (nonce = base + i over its
+ * last 8 bytes), so every box still gets a distinct nonce under the key.
+ * The boxes are the same format as skey_seal's (sd_open opens them).
+ * Writer thread only. */
+struct skey_sealer;
+
+/* A sealer (NULL when out of memory). Free with skey_sealer_free (wipes its
+ * copy of the key; accepts NULL). */
+struct skey_sealer *skey_sealer_new(void);
+void skey_sealer_free(struct skey_sealer *z);
+
+/* A new batch begins: the next box draws a fresh random nonce. */
+void skey_sealer_batch(struct skey_sealer *z);
+
+/* Seal len bytes of data (kind 1 text, 2 blob) under key with associated
+ * data tag and the fields joined by 0x1f, as sd_seal(data, tag, f0, f1, f2)
+ * would. Returns the box (z's buffer, valid until the next call; *out_len
+ * bytes) or NULL when OpenSSL or randomness fails or out of memory. */
+const unsigned char *skey_sealer_seal(struct skey_sealer *z, const struct skey *key, int kind,
+                                      const char *aad, const void *data, size_t len,
+                                      size_t *out_len);
 
 /* Re-encrypt every encrypted value from old to new_ (either may be NULL:
  * plaintext) with one UPDATE per table, inside the caller's transaction, so

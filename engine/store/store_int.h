@@ -64,9 +64,11 @@ struct call {
     struct sd_err *err;
 };
 
-struct stmt_slot; /* store_sql.c */
-struct out_state; /* store_output.c */
-struct skey;      /* store_crypt.h */
+struct stmt_slot;   /* store_sql.c */
+struct out_state;   /* store_output.c */
+struct skey;        /* store_crypt.h */
+struct store_zc;    /* store_zstd.h */
+struct skey_sealer; /* store_crypt.h */
 
 struct store {
     char *path;
@@ -105,7 +107,9 @@ struct store {
     size_t nstmts, stmt_cap;
     struct out_state *out[OUT_BUCKETS];
     struct out_state *out_dirty;
-    size_t out_head, out_tail; /* caps; read under lock by the writer */
+    size_t out_head, out_tail;  /* caps; read under lock by the writer */
+    struct store_zc *zc;        /* output compression (store_zstd.h), made on first use */
+    struct skey_sealer *sealer; /* output sealing (store_crypt.h), made on first use */
     /* Trajectories made final in this batch, sealed into the fingerprint
      * chain just before COMMIT (chain.h); seal_all: scan for them instead
      * (after migrating from v1, or when the list could not grow). */

@@ -23,8 +23,11 @@
  * the writer thread only.
  */
 #include "store_int.h"
+#include "store_crypt.h"
+#include "store_zstd.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,9 +53,10 @@ struct out_state {
 
 /* --- output capture ------------------------------------------------------- */
 
+/* data arrives sealed on an encrypted store (out_insert seals it in C: the
+ * same box sd_seal(?4, 'output', ?1, ?2, ?3) would make). */
 static const char sql_out_insert[] =
-    "INSERT INTO output(traj_id, seq, stream, data) VALUES (?1, ?2, ?3, sd_seal(?4, 'output', ?1, "
-    "?2, ?3))";
+    "INSERT INTO output(traj_id, seq, stream, data, t, z) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char sql_out_delete[] = "DELETE FROM output WHERE traj_id=? AND seq=?";
 static const char sql_out_counters[] =
     "UPDATE trajectories SET output_bytes=?, output_dropped=? WHERE id=?";
@@ -127,16 +131,38 @@ fail:
     return NULL;
 }
 
-static int out_insert(struct store *s, int64_t traj_id, int64_t seq, int stream,
+/* Insert one row: the bytes compressed when that makes them smaller
+ * (store_zstd.h), then sealed on an encrypted store (the writer's sealer,
+ * store_crypt.h), with the time they arrived. */
+static int out_insert(struct store *s, int64_t traj_id, int64_t seq, int stream, int64_t t_ms,
                       const unsigned char *data, size_t len, struct sd_err *err)
 {
     sqlite3_stmt *st = store_stmt(s, sql_out_insert, err);
+    const void *packed;
+    size_t plen;
+    int codec;
+
     if (st == NULL)
         return -1;
+    if (s->zc == NULL)
+        s->zc = store_zc_new(); /* NULL (out of memory): the chunk is stored raw */
+    packed = store_zc_pack(s->zc, data, len, &plen, &codec);
+    if (s->key != NULL) {
+        char aad[96];
+        if (s->sealer == NULL && (s->sealer = skey_sealer_new()) == NULL)
+            return sd_err_set(err, SD_ENOMEM, "out of memory");
+        snprintf(aad, sizeof aad, "output\x1f%lld\x1f%lld\x1f%d", (long long)traj_id,
+                 (long long)seq, stream);
+        if ((packed = skey_sealer_seal(s->sealer, s->key, KIND_BLOB, aad, packed, plen, &plen)) ==
+            NULL)
+            return sd_err_set(err, SD_EENV, "store: cannot encrypt output (OpenSSL failed)");
+    }
     sqlite3_bind_int64(st, 1, traj_id);
     sqlite3_bind_int64(st, 2, seq);
     sqlite3_bind_int(st, 3, stream);
-    sqlite3_bind_blob(st, 4, data, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, packed, (int)plen, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, t_ms);
+    sqlite3_bind_int(st, 6, codec);
     if (sqlite3_step(st) != SQLITE_DONE)
         return store_sql_err(err, s->db, s->path, "cannot store output");
     sqlite3_reset(st);
@@ -189,6 +215,7 @@ static int out_sp(struct store *s, const char *sql, struct sd_err *err)
 
 struct out_chunk {
     int64_t traj_id;
+    int64_t t_ms; /* when store_output_append got it (Unix ms) */
     int stream;
     size_t len;
     unsigned char data[];
@@ -219,10 +246,11 @@ static int out_append_job(struct store *s, sqlite3 *db, void *arg, struct sd_err
               (head_n < c->len && o->tail_bytes + (c->len - head_n) >= tail_cap);
     if (need_sp && out_sp(s, sql_sp_begin, err) != 0)
         return -1;
-    if (head_n > 0 && out_insert(s, c->traj_id, o->next_seq, c->stream, c->data, head_n, err))
+    if (head_n > 0 &&
+        out_insert(s, c->traj_id, o->next_seq, c->stream, c->t_ms, c->data, head_n, err))
         goto fail;
     off = head_n;
-    if (off < c->len && out_insert(s, c->traj_id, o->next_seq + (head_n > 0), c->stream,
+    if (off < c->len && out_insert(s, c->traj_id, o->next_seq + (head_n > 0), c->stream, c->t_ms,
                                    c->data + off, c->len - off, err))
         goto fail;
     /* Plan the deletions on a copy of the ring's front: commit state only
@@ -329,6 +357,7 @@ int store_output_append(struct store *s, int64_t traj_id, int stream, const void
     if ((c = malloc(sizeof *c + len)) == NULL)
         return -1;
     c->traj_id = traj_id;
+    c->t_ms = sd_now_ms();
     c->stream = stream;
     c->len = len;
     memcpy(c->data, data, len);

@@ -141,5 +141,11 @@ static const char v2[] =
 static const char v3[] = "ALTER TABLE runs ADD COLUMN owner_pid INTEGER;"
                          "ALTER TABLE runs ADD COLUMN owner_start INTEGER;";
 
-const char *const store_migrations[] = {v1, v2, v3};
+/* Version 4 (issue 17, issue 16): output chunks carry the time they were
+ * received (t, Unix milliseconds; NULL on rows written before) and their
+ * codec (z: 0 the bytes as written, 1 zstd, store_zstd.h). */
+static const char v4[] = "ALTER TABLE output ADD COLUMN t INTEGER;"
+                         "ALTER TABLE output ADD COLUMN z INTEGER NOT NULL DEFAULT 0;";
+
+const char *const store_migrations[] = {v1, v2, v3, v4};
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

@@ -49,6 +49,7 @@
 
 #include "chain.h"
 #include "store_crypt.h"
+#include "store_zstd.h"
 
 /* --- the writer thread ---------------------------------------------------- */
 
@@ -236,6 +237,7 @@ static int writer_begin(struct store *s, struct sd_err *err)
     ASSERT_WRITER(s);
     if (writer_exec_retry(s, "BEGIN IMMEDIATE") != SQLITE_OK)
         return store_sql_err(err, s->db, s->path, "cannot start a batch");
+    skey_sealer_batch(s->sealer); /* one fresh nonce per batch (store_crypt.h) */
     /* Another process may have rekeyed, encrypted or decrypted the store
      * since this one opened it: values sealed with the old key (or none)
      * could not be opened any more and would break the chain. Checked
@@ -379,5 +381,9 @@ out:
     store_unlock(s);
     store_out_free_all(s);
     store_stmt_finalize_all(s);
+    store_zc_free(s->zc);
+    s->zc = NULL;
+    skey_sealer_free(s->sealer);
+    s->sealer = NULL;
     return NULL;
 }

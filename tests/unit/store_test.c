@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_zstd.h"
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
@@ -563,9 +564,10 @@ static void read_output(const char *path, int64_t traj, struct buf *all, struct 
 
     *nrows = 0;
     CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
-    CHECK(sqlite3_prepare_v2(db,
-                             "SELECT seq, stream, data FROM output WHERE traj_id=? ORDER BY seq",
-                             -1, &st, NULL) == SQLITE_OK);
+    CHECK(store_z_register(db) == 0); /* rows may be compressed (store_zstd.h) */
+    CHECK(sqlite3_prepare_v2(
+              db, "SELECT seq, stream, sd_unz(data, z) FROM output WHERE traj_id=? ORDER BY seq",
+              -1, &st, NULL) == SQLITE_OK);
     sqlite3_bind_int64(st, 1, traj);
     while (sqlite3_step(st) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0);
@@ -696,10 +698,12 @@ static void check_caps(size_t H, size_t T, size_t maxchunk, int nchunks)
         sqlite3_stmt *st;
         size_t pos = 0;
         CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
-        CHECK(sqlite3_prepare_v2(db,
-                                 "SELECT stream, length(data) FROM output WHERE traj_id=? "
-                                 "ORDER BY seq",
-                                 -1, &st, NULL) == SQLITE_OK);
+        CHECK(store_z_register(db) == 0);
+        CHECK(
+            sqlite3_prepare_v2(db,
+                               "SELECT stream, length(sd_unz(data, z)) FROM output WHERE traj_id=? "
+                               "ORDER BY seq",
+                               -1, &st, NULL) == SQLITE_OK);
         sqlite3_bind_int64(st, 1, id);
         while (sqlite3_step(st) == SQLITE_ROW) {
             size_t n = (size_t)sqlite3_column_int64(st, 1), base;
