@@ -166,7 +166,7 @@ static int c_slash(struct app *a, const char *x)
     else if (a->focus == P_PATTERNS)
         prompt(a, IN_PFILTER, "filter patterns: ", a->pat.list.filter);
     else
-        prompt(a, IN_SEARCH, "search: ", "");
+        prompt(a, IN_OFILTER, "filter output: ", a->lv.filter);
     return 0;
 }
 
@@ -593,6 +593,9 @@ static int c_back(struct app *a, const char *x)
         c_pattern_open(a, NULL); /* back to the list */
     else if (a->focus == P_PATTERNS && a->pat.list.filter[0])
         c_pfilter(a, "");
+    else if ((a->focus == P_OUTPUT || a->focus == P_DETAILS) &&
+             (a->lv.filter[0] || a->lv.search[0]))
+        app_c_ofilter(a, "");
     else if (a->tbl.filter[0])
         c_filter(a, "");
     else if (a->fullscreen)
@@ -631,10 +634,13 @@ const struct command app_commands[] = {
     {"save", "[FILE]", "save the output pane's lines to FILE (0600)", 0, c_save},
     {"filter", "TEXT", "filter the table (text, or column:text)", 0, c_filter},
     {"filter-patterns", "TEXT", "filter the patterns (text, or column:text)", 0, c_pfilter},
-    {"search", "TEXT", "search the output", CMD_ARG, c_search},
+    {"search", "TEXT", "search the output (highlight, n/N move)", CMD_ARG, c_search},
+    {"filter-output", "TEXT", "show only the output lines containing TEXT (none: every line)", 0,
+     app_c_ofilter},
+    {"protocol", "", "show or hide the output's @@ protocol lines", 0, app_c_protocol},
     {"search-next", "", "next search match", 0, c_search_next},
     {"search-prev", "", "previous search match", 0, c_search_prev},
-    {"find", "", "filter the table or search the output (by pane)", 0, c_slash},
+    {"find", "", "filter the focused list or the output's lines (Esc clears)", 0, c_slash},
     {"sort", "COLUMN", "sort the focused list by COLUMN", CMD_ARG, c_sort},
     {"sort-next", "", "sort by the next column", 0, c_sort_next},
     {"sort-invert", "", "invert the sort order", 0, c_sort_invert},
@@ -662,7 +668,8 @@ const struct command app_commands[] = {
     {"page-up", "", "page up", 0, c_pgup},
     {"home", "", "go to the first row or line", 0, c_home},
     {"end", "", "go to the last row or line (output: follow)", 0, c_end},
-    {"back", "", "close the pattern detail, clear the filter or leave full screen", 0, c_back},
+    {"back", "", "close the pattern detail, clear the filter or search or leave full screen", 0,
+     c_back},
     {"apply", "", "deploy dialog: apply the suggestion's recommended values", 0, c_apply},
     {NULL, NULL, NULL, 0, NULL},
 };
@@ -765,8 +772,19 @@ void app_input_key(struct app *a, int key)
     int f = inputline_ops.key(&a->in, key);
     a->dirty |= D_FOOTER | (a->in.cands[0] ? D_ALL : 0);
     if (f & WF_CANCEL) {
+        /* Esc clears what the prompt set (a filter applies as typed) */
         a->overlay = OV_NONE;
         a->dirty = D_ALL;
+        if (a->input_kind == IN_FILTER)
+            c_filter(a, "");
+        else if (a->input_kind == IN_PFILTER)
+            c_pfilter(a, "");
+        else if (a->input_kind == IN_OFILTER)
+            app_c_ofilter(a, "");
+        else if (a->input_kind == IN_SEARCH) {
+            a->lv.search[0] = '\0';
+            a->lv.match_seq = 0;
+        }
     } else if (f & WF_SUBMIT) {
         char line[INPUT_MAX];
         snprintf(line, sizeof line, "%s", a->in.buf);
@@ -780,12 +798,16 @@ void app_input_key(struct app *a, int key)
             c_pfilter(a, line);
         else if (a->input_kind == IN_SEARCH)
             c_search(a, line);
+        else if (a->input_kind == IN_OFILTER)
+            app_c_ofilter(a, line);
         else if (a->input_kind == IN_SAVE)
             c_save(a, line[0] ? line : NULL);
     } else if ((f & WF_CHANGED) && a->input_kind == IN_FILTER) {
         c_filter(a, a->in.buf); /* filter as typed */
     } else if ((f & WF_CHANGED) && a->input_kind == IN_PFILTER) {
         c_pfilter(a, a->in.buf);
+    } else if ((f & WF_CHANGED) && a->input_kind == IN_OFILTER) {
+        app_c_ofilter(a, a->in.buf);
     }
 }
 

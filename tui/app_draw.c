@@ -164,7 +164,7 @@ static void draw_output(struct app *a)
     if (r[2] < 3)
         return;
     if (a->out_id > 0)
-        snprintf(title, sizeof title, "Output #%lld %s %s%s%s%s%s", (long long)a->out_id,
+        snprintf(title, sizeof title, "Output #%lld %s %s%s%s%s%s%s", (long long)a->out_id,
                  v   ? v->strategy
                  : h ? h->strategy
                      : "",
@@ -178,7 +178,10 @@ static void draw_output(struct app *a)
                  : a->lv.follow       ? " [follow]"
                                       : " [paused]",
                  a->lv.wrap ? " [wrap]" : "", a->lv.timestamps ? " [time]" : "",
-                 a->lv.search[0] ? " /" : "");
+                 a->lv.hide_proto ? "" : " [@@]",
+                 a->lv.filter[0]   ? " filter: "
+                 : a->lv.search[0] ? " /"
+                                   : "");
     else
         snprintf(title, sizeof title, "Output");
     if (a->lv.search[0]) {

@@ -13,6 +13,8 @@
  *                 dispatch, --dump-keys
  *   app_deploy.c  the deploy dialog and the learner's suggestion beside it
  *   app_draw.c    layout and drawing: one frame, dirty panes only
+ *   app_ops.c     the operator's-day commands (issue 16): output filters,
+ *                 launch confirmation, run-wide tagging, re-run, compare
  *   app_jobs.c    the console's slow jobs (clean up, kill, deploy) on a
  *                 worker thread, and their outcome on the UI thread
  *
@@ -56,7 +58,7 @@ enum dirty {
     D_ALL = 127
 };
 enum overlay { OV_NONE, OV_DEPLOY, OV_CONFIRM, OV_HELP, OV_INPUT };
-enum input_kind { IN_CMD, IN_FILTER, IN_SEARCH, IN_SAVE, IN_PFILTER };
+enum input_kind { IN_CMD, IN_FILTER, IN_SEARCH, IN_SAVE, IN_PFILTER, IN_OFILTER };
 enum confirm_kind { CF_KILL, CF_CLEANUP_ALL, CF_QUIT };
 /* Where a binding applies: any pane, the sandboxes table, the output, a
  * list (sandboxes or patterns), the patterns browser, the deploy dialog. */
@@ -243,6 +245,12 @@ int app_pane_key(struct app *a, int p, int key);
 void app_input_key(struct app *a, int key);
 /* The confirmation dialog closed (yes: confirmed). */
 void app_confirm_done(struct app *a, int yes);
+
+/* --- app_ops.c -------------------------------------------------------------- */
+
+/* Command execs of app_ops.c (app_cmds.c's table lists them). */
+int app_c_protocol(struct app *a, const char *x);
+int app_c_ofilter(struct app *a, const char *arg);
 
 /* --- app_keys.c ------------------------------------------------------------- */
 

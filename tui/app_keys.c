@@ -40,6 +40,7 @@ const struct binding app_bindings[] = {
     {'f', S_OUTPUT, "follow", 1},
     {'w', S_OUTPUT, "wrap", 1},
     {'T', S_OUTPUT, "timestamps", 0},
+    {'@', S_OUTPUT, "protocol", 1},
     {'S', S_OUTPUT, "save", 0},
     {'F', S_ANY, "fullscreen", 0},
     {'t', S_ANY, "theme-next", 0},

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "app_int.h"
+#include "prefs.h"
 #include "traj.h"
 #include "util.h"
 
@@ -133,6 +134,7 @@ struct app *app_new(const struct tui_conf *conf)
     table_init(&a->tbl, app_cols, APP_NCOLS);
     table_sort_by(&a->tbl, C_ID, 1);
     logview_init(&a->lv);
+    a->lv.hide_proto = !console_prefs.show_protocol;
     inputline_init(&a->in, ":", app_cmd_complete, a);
     textview_init(&a->learn, 12);
     a->learn_w = -1;
