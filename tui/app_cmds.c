@@ -749,6 +749,15 @@ void app_confirm_done(struct app *a, int yes)
 {
     a->overlay = OV_NONE;
     a->dirty = D_ALL;
+    if (a->confirm_kind == CF_LAUNCH) { /* back to the dialog, launched or not */
+        a->overlay = OV_DEPLOY;
+        a->launch_ok = yes;
+        if (yes)
+            app_deploy_submit(a);
+        else
+            app_notify(a, 0, "launch not confirmed: the dialog is as it was");
+        return;
+    }
     if (!yes) {
         app_notify(a, 0, "cancelled");
         return;

@@ -181,7 +181,7 @@ static json_t *form_params(const struct app *a)
 
 /* Enter: the form to the job worker (app_jobs.c), which checks every
  * deployment before it queues any; the outcome comes to app_deploy_done. */
-static void deploy_submit(struct app *a)
+void app_deploy_submit(struct app *a)
 {
     const struct catalog *cat = app_catalog(a);
     const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
@@ -197,6 +197,10 @@ static void deploy_submit(struct app *a)
         .pace = (int)strtol(form_value(&a->form, DF_PACE), NULL, 10),
     };
 
+    if (app_launch_confirm(a, r.agents, r.strategy, r.provider)) {
+        json_decref(params); /* asked first: the form stays as it is */
+        return;
+    }
     if (app_job_deploy(a, &r) == 0)
         a->deploying = 1;
     json_decref(params);
@@ -214,6 +218,17 @@ void app_deploy_done(struct app *a, const char *error, int64_t first, int64_t la
         snprintf(a->form.error, sizeof a->form.error, "%s", error);
         app_notify(a, 1, "deploy: not deployed");
         return;
+    }
+    {
+        /* what was asked for, so a failover shows in the table (app_prov_cell) */
+        const char *prov = form_value(&a->form, DF_PROVIDER);
+        if (a->asked == NULL)
+            a->asked = json_object();
+        for (int64_t id = first; prov && *prov && id <= last; id++) {
+            char key[32];
+            snprintf(key, sizeof key, "%lld", (long long)id);
+            json_object_set_new(a->asked, key, json_string(prov));
+        }
     }
     a->overlay = OV_NONE;
     app_refresh(a);
@@ -242,7 +257,7 @@ void app_deploy_key(struct app *a, int key)
         app_notify(a, 0, "deploy cancelled");
     } else if (f & WF_SUBMIT) {
         a->form.error[0] = '\0';
-        deploy_submit(a);
+        app_deploy_submit(a);
     } else if ((f & WF_CHANGED) && a->form.changed_field == DF_STRATEGY) {
         deploy_params(a);
     }

@@ -59,7 +59,7 @@ enum dirty {
 };
 enum overlay { OV_NONE, OV_DEPLOY, OV_CONFIRM, OV_HELP, OV_INPUT };
 enum input_kind { IN_CMD, IN_FILTER, IN_SEARCH, IN_SAVE, IN_PFILTER, IN_OFILTER };
-enum confirm_kind { CF_KILL, CF_CLEANUP_ALL, CF_QUIT };
+enum confirm_kind { CF_KILL, CF_CLEANUP_ALL, CF_QUIT, CF_LAUNCH };
 /* Where a binding applies: any pane, the sandboxes table, the output, a
  * list (sandboxes or patterns), the patterns browser, the deploy dialog. */
 enum scope { S_ANY, S_TABLE, S_OUTPUT, S_LIST, S_PATTERNS, S_DEPLOY, S_COUNT };
@@ -89,6 +89,7 @@ struct app {
     struct app_jobs *jobs; /* runs slow commands off the UI thread (app_jobs.c) */
     char busy[96];         /* the job under way, for the status line ("" none) */
     int deploying;         /* the deploy dialog's submission is under way */
+    int launch_ok;         /* the operator confirmed this launch (app_launch_confirm) */
     int readonly;
 
     struct table tbl;
@@ -113,6 +114,9 @@ struct app {
     struct logring *own_ring; /* a past trajectory's output, loaded from the store */
     int64_t out_loading;      /* the output the reader is loading for the pane (0: none) */
     char out_err[200];        /* why out_id's stored output could not be read */
+    json_t *detail;           /* out_id's stored details (query_console2.h), or NULL */
+    json_t *failovers;        /* {"ID": reason} of the past rows a failover moved, or NULL */
+    json_t *asked;            /* {"ID": provider} asked for by this console's launches */
 
     struct spark *sparks;
     size_t nsparks;
@@ -251,6 +255,21 @@ void app_confirm_done(struct app *a, int yes);
 /* Command execs of app_ops.c (app_cmds.c's table lists them). */
 int app_c_protocol(struct app *a, const char *x);
 int app_c_ofilter(struct app *a, const char *arg);
+/* Before a launch of agents deployments on provider (an instance name):
+ * when they are more than console_prefs.confirm_agents or the provider is
+ * paid (E2B), open a confirmation naming both and return 1 (the launch
+ * waits for it: app_confirm_done submits again with launch_ok set); else
+ * 0 (go ahead). */
+int app_launch_confirm(struct app *a, long agents, const char *strategy, const char *provider);
+/* The kind ("local", "e2b") of provider instance name, from the health the
+ * header read; name itself when unknown. */
+const char *app_provider_kind(const struct app *a, const char *name);
+/* The table's PROV cell of deployment id running on prov: prov, with "~"
+ * when a failover moved it (the store's failover operation, or this
+ * console launched it on another provider). */
+void app_prov_cell(const struct app *a, int64_t id, const char *prov, char *b, size_t n);
+/* Whether a failover moved deployment id (see app_prov_cell). */
+int app_failed_over(const struct app *a, int64_t id, const char *prov);
 
 /* --- app_keys.c ------------------------------------------------------------- */
 
@@ -282,6 +301,8 @@ void app_deploy_open(struct app *a);
 void app_deploy_from_pattern(struct app *a, const json_t *p);
 /* A key while the dialog is open. */
 void app_deploy_key(struct app *a, int key);
+/* Submit the dialog's form (Enter; again after a launch confirmation). */
+void app_deploy_submit(struct app *a);
 /* Ctrl-A: apply the suggestion's recommended values. */
 int app_deploy_apply(struct app *a);
 /* The dialog's outcome from the job worker: error "" (deployed first..last

@@ -37,3 +37,49 @@ int app_c_ofilter(struct app *a, const char *arg)
     a->dirty |= D_OUTPUT;
     return 0;
 }
+
+const char *app_provider_kind(const struct app *a, const char *name)
+{
+    for (size_t i = 0; name && i < a->nprov; i++)
+        if (strcmp(a->prov[i].name, name) == 0)
+            return a->prov[i].kind;
+    return name ? name : "";
+}
+
+int app_launch_confirm(struct app *a, long agents, const char *strategy, const char *provider)
+{
+    int many = agents > console_prefs.confirm_agents;
+    int paid = console_prefs.confirm_paid && prefs_paid_provider(app_provider_kind(a, provider));
+    char msg[512];
+
+    if (a->launch_ok || (!many && !paid)) {
+        a->launch_ok = 0;
+        return 0;
+    }
+    snprintf(msg, sizeof msg, "Launch %ld agent%s of %s on %s?%s%s", agents, agents == 1 ? "" : "s",
+             strategy, provider && *provider ? provider : "local",
+             paid ? "\n\nThis provider is paid: every sandbox is billed." : "",
+             many ? "\n\nThat is more than the confirmation threshold." : "");
+    a->confirm_kind = CF_LAUNCH;
+    dialog_init(&a->dlg, "Launch", msg, "Cancel", "Launch");
+    a->overlay = OV_CONFIRM;
+    a->dirty = D_ALL;
+    return 1;
+}
+
+int app_failed_over(const struct app *a, int64_t id, const char *prov)
+{
+    char key[32];
+    const char *asked;
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    if (json_object_get(a->failovers, key) != NULL)
+        return 1;
+    asked = json_string_value(json_object_get(a->asked, key));
+    return asked != NULL && prov != NULL && strcmp(asked, prov) != 0 &&
+           strcmp(asked, app_provider_kind(a, prov)) != 0;
+}
+
+void app_prov_cell(const struct app *a, int64_t id, const char *prov, char *b, size_t n)
+{
+    snprintf(b, n, "%s%s", prov, app_failed_over(a, id, prov) ? "~" : "");
+}

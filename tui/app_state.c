@@ -165,6 +165,9 @@ void app_free(struct app *a)
     catalog_free(a->cat);
     json_decref(a->sugg);
     json_decref(a->snap);
+    json_decref(a->detail);
+    json_decref(a->failovers);
+    json_decref(a->asked);
     textview_free(&a->learn);
     browser_free(&a->pat);
     table_free(&a->tbl);
@@ -287,7 +290,7 @@ static void num_cell(struct table *t, size_t r, int c, double v, const char *fmt
 
 const struct table_col app_cols[APP_NCOLS] = {
     {"ID", 5, 1, 0, 1, 0},     {"STRATEGY", 8, 0, 1, 0, 24}, {"SYM", 5, 0, 0, 0, 0},
-    {"PROV", 5, 0, 0, 0, 0},   {"STATE", 9, 0, 0, 0, 0},     {"ELAPSED", 7, 1, 0, 1, 0},
+    {"PROV", 6, 0, 0, 0, 0},   {"STATE", 9, 0, 0, 0, 0},     {"ELAPSED", 7, 1, 0, 1, 0},
     {"CPU%", 4, 1, 0, 1, 0},   {"MEM", 5, 1, 0, 1, 0},       {"PROG", 4, 1, 0, 1, 0},
     {"RETURN", 7, 1, 0, 1, 0}, {"SHARPE", 6, 1, 0, 1, 0},
 };
@@ -312,7 +315,8 @@ static void rebuild_table(struct app *a)
         table_set(&a->tbl, r, C_STRAT, v->strategy, NAN);
         snprintf(b, sizeof b, "%s%s", v->symbol, v->synthetic ? "*" : "");
         table_set(&a->tbl, r, C_SYM, b, NAN);
-        table_set(&a->tbl, r, C_PROV, v->provider[0] ? v->provider : "local", NAN);
+        app_prov_cell(a, v->id, v->provider[0] ? v->provider : "local", b, sizeof b);
+        table_set(&a->tbl, r, C_PROV, b, NAN);
         table_set(&a->tbl, r, C_STATE, traj_state_name(v->state), v->state);
         fmt_dur(el, b, sizeof b);
         table_set(&a->tbl, r, C_ELAPSED, b, (double)el);
@@ -340,7 +344,8 @@ static void rebuild_table(struct app *a)
         table_set(&a->tbl, r, C_STRAT, h->strategy, NAN);
         snprintf(b, sizeof b, "%s%s", h->symbol, h->synthetic ? "*" : "");
         table_set(&a->tbl, r, C_SYM, b, NAN);
-        table_set(&a->tbl, r, C_PROV, h->provider, NAN);
+        app_prov_cell(a, h->id, h->provider, b, sizeof b);
+        table_set(&a->tbl, r, C_PROV, b, NAN);
         table_set(&a->tbl, r, C_STATE, h->state, st);
         fmt_dur(h->ended_at ? h->ended_at - start : -1, b, sizeof b);
         table_set(&a->tbl, r, C_ELAPSED, b, h->ended_at ? (double)(h->ended_at - start) : NAN);
@@ -402,6 +407,9 @@ void app_sync_output(struct app *a)
         return;
     a->out_id = id;
     a->out_err[0] = '\0';
+    json_decref(a->detail);
+    a->detail = NULL;
+    fetch_detail(a->fetch, id);
     logring_free(a->own_ring);
     a->own_ring = NULL;
     /* A live deployment's output comes from its ring; a finished one's from
@@ -450,6 +458,19 @@ static void output_loaded(struct app *a, struct fetch_result *res)
     a->dirty |= D_OUTPUT;
 }
 
+/* A trajectory's stored details: kept if it is still the selected one. */
+static void detail_loaded(struct app *a, struct fetch_result *res)
+{
+    if (res->id != a->out_id)
+        return;
+    if (res->detail != NULL || !res->error[0]) {
+        json_decref(a->detail);
+        a->detail = res->detail;
+        res->detail = NULL;
+    }
+    a->dirty |= D_DETAILS;
+}
+
 /* The past trajectories from the reader. */
 static void history_loaded(struct app *a, struct fetch_result *res)
 {
@@ -461,7 +482,13 @@ static void history_loaded(struct app *a, struct fetch_result *res)
     a->hist = res->rows;
     a->nhist = res->nrows;
     res->rows = NULL;
+    if (res->failovers != NULL) {
+        json_decref(a->failovers);
+        a->failovers = res->failovers;
+        res->failovers = NULL;
+    }
     a->hist_loaded = 1;
+    fetch_detail(a->fetch, a->out_id); /* a run that just ended: its final row */
     rebuild_table(a);
     app_sync_output(a);
     a->dirty |= D_TABLE | D_HEADER | D_DETAILS | D_OUTPUT;
@@ -503,6 +530,8 @@ void app_take_fetched(struct app *a)
     while ((res = fetch_take(a->fetch)) != NULL) {
         if (res->kind == FETCH_OUTPUT)
             output_loaded(a, res);
+        else if (res->kind == FETCH_DETAIL)
+            detail_loaded(a, res);
         else if (res->kind == FETCH_CHAIN)
             chain_loaded(a, res);
         else
@@ -680,8 +709,10 @@ int app_drain_events(struct app *a)
                     learnsnap_request(a->ls); /* the learner has observed it */
                     fetch_chain(a->fetch, 1); /* sealed into the chain: verify (coalesced) */
                 }
-                if (e->traj_id == a->out_id)
+                if (e->traj_id == a->out_id) {
                     changed |= D_OUTPUT;
+                    fetch_detail(a->fetch, a->out_id); /* its exit, error, times */
+                }
                 break;
             case EV_OUTPUT:
                 if (e->traj_id == a->out_id)

@@ -10,6 +10,7 @@ Environment: SWARMDECK_BIN_DIR (build dir), SWARMDECK_SRC_DIR.
 import os
 import re
 import shutil
+import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,7 +65,72 @@ def s_protocol(c):
     c.wait_exit()
 
 
+def s_confirm(c):
+    """A launch above the threshold (50 agents) asks first, naming the count
+    and the provider; Cancel goes back to the dialog with nothing launched,
+    and the launch goes ahead once confirmed. 50 or fewer: no question."""
+    c.wait_for(r"no deployments yet")
+    c.keys("d")
+    c.wait_for(r"Deploy \(Enter launches")
+    c.keys("Down", "Down", "C-u")
+    c.text("51")
+    c.wait_for(r"agents\s+51")
+    c.keys("Enter")
+    c.wait_for(r"Launch 51 agents of momentum on local\?")
+    c.keys("Enter")  # Cancel is the default
+    c.wait_for(r"launch not confirmed")
+    c.wait_for(r"Deploy \(Enter launches")
+    c.wait_for(r"agents\s+51")
+    assert "no deployments yet" in c.screen() or "Sandboxes (0/0)" in c.screen(), c.screen()
+    c.keys("C-u")
+    c.text("2")
+    c.keys("Enter")
+    c.wait_for(r"deployed #1\.\.#2 momentum")
+    c.wait_for(r"2 +momentum +\S+ +local +succeeded", timeout=30)
+    c.keys("d")
+    c.wait_for(r"Deploy \(Enter launches")
+    c.keys("Down", "Down", "C-u")
+    c.text("51")
+    c.keys("Enter")
+    c.wait_for(r"Launch 51 agents of momentum on local\?")
+    c.text("y")
+    c.wait_for(r"deployed #3\.\.#53 momentum", timeout=30)
+    c.wait_for(r"Launch 51", absent=True)
+
+
+def s_details(c):
+    """Details show everything of a past deployment: run, exit code, provider
+    and the failover's reason, times, parameters, description, equity; the
+    table marks the row a failover moved. (The failover operation is written
+    into the store beside the run, so the chain says #1 was changed.)"""
+    s = c.wait_for(r"2 +momentum +\S+ +local~? +succeeded")
+    assert re.search(r"1 +momentum +\S+ +local~ +succeeded", s), s
+    assert not re.search(r"2 +momentum +\S+ +local~", s), s
+    c.keys("Down")
+    c.keys("3")
+    s = c.wait_for(r"params +.*lookback=15")
+    for want in (r"id +#1  run #1", r"state +succeeded  exit 0",
+                 r"provider +local  \(failover: e2b: breaker open", r"created +\d{4}-\d\d-\d\d \d\d:",
+                 r"ran +\d\d:\d\d:\d\d \.\. \d\d:\d\d:\d\d", r"equity +\S", r"desc +first try",
+                 r"result +[-+]\d"):
+        assert re.search(want, s, re.M), (want, s)
+    c.keys("q")
+    c.wait_exit()
+
+
+def details_store(e):
+    cli(e, "deploy", "-s", "momentum", "-p", '{"lookback":15}', "--description", "first try")
+    cli(e, "deploy", "-s", "momentum")
+    db = sqlite3.connect(e["SWARMDECK_DB"])
+    db.execute("INSERT INTO operations(traj_id, seq, name, started_at, duration_ms, ok, detail)"
+               " VALUES (1, 99, 'failover', 0, 0, 1, 'e2b: breaker open')")
+    db.commit()
+    db.close()
+
+
 SCENARIOS = {
+    "confirm": (s_confirm, {}, "", None),
+    "details": (s_details, {}, "", details_store),
     "protocol": (s_protocol, {}, "", lambda e: cli(e, "deploy", "-s", "momentum")),
 }
 
