@@ -504,6 +504,13 @@ static int c_kill(struct app *a, const char *x)
 static int c_cleanup(struct app *a, const char *x)
 {
     (void)x;
+    if (a->nhidden > 0) { /* a toggle: the hidden rows come back */
+        size_t n = a->nhidden;
+        a->nhidden = 0;
+        app_refresh(a);
+        app_notify(a, 0, "cleanup: %zu finished row(s) shown again (c hides them)", n);
+        return 0;
+    }
     return app_job_cleanup(a, 0);
 }
 
@@ -622,10 +629,12 @@ const struct command app_commands[] = {
      c_pattern_open},
     {"kill", "", "kill the tagged (or selected) deployments, after confirmation",
      CMD_MUTATES | CMD_DAEMON, c_kill},
-    {"cleanup", "", "reap orphans and hide finished rows", CMD_MUTATES, c_cleanup},
+    {"cleanup", "", "reap orphans and hide finished rows; again: show them", CMD_MUTATES,
+     c_cleanup},
     {"cleanup-all", "", "cancel everything and reap every sandbox (confirmation)", CMD_MUTATES,
      c_cleanup_all},
     {"quit", "", "quit (asks when deployments are running)", 0, c_quit},
+    {"q", "", "quit, as in vi (:q)", 0, c_quit},
     {"help", "", "show the keys", 0, c_help},
     {"theme", "NAME", "switch to a theme (themes/NAME.theme)", CMD_ARG, c_theme},
     {"theme-next", "", "cycle through the themes", 0, c_theme_next},

@@ -318,8 +318,11 @@ static void draw_details(struct app *a)
         snprintf(b, sizeof b, "#%lld", (long long)a->out_id);
     kv(a, &y, x, w, "id", b, ROLE_NORMAL);
     kv(a, &y, x, w, "strategy", v ? v->strategy : h->strategy, ROLE_NORMAL);
-    snprintf(b, sizeof b, "%s%s", v ? v->symbol : h->symbol,
-             (v ? v->synthetic : h->synthetic) ? " (synthetic series)" : "");
+    snprintf(
+        b, sizeof b, "%s%s", v ? v->symbol : h->symbol,
+        (v ? v->synthetic : h->synthetic || (isnan(h->ret) && app_symbol_synthetic(a, h->symbol)))
+            ? " (synthetic series)"
+            : "");
     kv(a, &y, x, w, "symbol", b, ROLE_NORMAL);
     st = v ? v->state : traj_state_from_name(h->state);
     if (v && v->exit_code >= 0)
@@ -476,6 +479,31 @@ static void draw_footer(struct app *a)
         }
         return;
     }
+    if (a->overlay == OV_DEPLOY || a->overlay == OV_CONFIRM || a->overlay == OV_HELP) {
+        /* the open dialog's keys (its own, not the panes') */
+        static const struct hint deploy[] = {{"Enter", "launch"},         {"Esc", "cancel"},
+                                             {"C-a", "apply suggestion"}, {"Up/Down", "field"},
+                                             {"Left/Right", "choose"},    {"C-u", "clear"}};
+        static const struct hint conf[] = {
+            {"Enter", "choose"}, {"y", "confirm"}, {"n/Esc", "cancel"}, {"Tab", "move"}};
+        static const struct hint help[] = {{"PgDn/PgUp", "page"},
+                                           {"Up/Down", "scroll"},
+                                           {"Home/End", "first/last"},
+                                           {"Esc", "close"}};
+        const struct hint *h = a->overlay == OV_DEPLOY    ? deploy
+                               : a->overlay == OV_CONFIRM ? conf
+                                                          : help;
+        int n = a->overlay == OV_DEPLOY ? 6 : 4;
+        if (a->flash[0] && a->flash_err && a->overlay != OV_HELP) {
+            wattrset(stdscr, a->roles[ROLE_ERROR]);
+            mvhline(y, 0, ' ', COLS);
+            glyph_put(stdscr, y, 0, a->flash, COLS, 1);
+            wattrset(stdscr, A_NORMAL);
+            return;
+        }
+        hints_draw(stdscr, y, 0, COLS, h, n, &dc);
+        return;
+    }
     if (a->flash[0] || a->busy[0]) {
         /* A message, else the job under way ("cleaning up..."). */
         wattrset(stdscr, a->roles[a->flash[0] && a->flash_err ? ROLE_ERROR : ROLE_FLASH]);
@@ -505,13 +533,17 @@ static void draw_help(struct app *a)
     int h = LINES - 4, w = COLS - 8 > 100 ? 100 : COLS - 8, y0 = 2, x0 = (COLS - w) / 2, row = 0;
     static const char *const scopes[S_COUNT] = {"",         "[sandboxes] ", "[output] ",
                                                 "[lists] ", "[patterns] ",  "[deploy] "};
+    char help_title[96];
+    int rows = h - 2 > 0 ? h - 2 : 1, n = (int)app_nbindings, pages = (n + rows - 1) / rows;
+    if (a->help_top > n - rows) /* the last page is a whole one */
+        a->help_top = n - rows > 0 ? n - rows : 0;
+    snprintf(help_title, sizeof help_title, "Keys (Esc closes, PgDn/PgUp: page %d of %d)",
+             a->help_top + rows >= n ? pages : a->help_top / rows + 1, pages);
     wattrset(stdscr, a->roles[ROLE_DIALOG]);
     for (int r = 0; r < h; r++)
         mvhline(y0 + r, x0, ' ', w);
-    glyph_box(stdscr, a->g, y0, x0, h, w, a->roles[ROLE_BORDER], "Keys (Esc closes, arrows scroll)",
+    glyph_box(stdscr, a->g, y0, x0, h, w, a->roles[ROLE_BORDER], help_title,
               a->roles[ROLE_TITLE_FOCUS]);
-    if (a->help_top > (int)app_nbindings - 1)
-        a->help_top = (int)app_nbindings - 1;
     for (size_t i = (size_t)a->help_top; i < app_nbindings && row < h - 2; i++, row++) {
         char k[16], line[256];
         wk_name(app_bindings[i].key, k, sizeof k);

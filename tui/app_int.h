@@ -117,6 +117,7 @@ struct app {
     json_t *detail;           /* out_id's stored details (query_console2.h), or NULL */
     json_t *failovers;        /* {"ID": reason} of the past rows a failover moved, or NULL */
     json_t *asked;            /* {"ID": provider} asked for by this console's launches */
+    json_t *synth;            /* {"SYM": true/false}: bundled series generated (cache) */
 
     struct spark *sparks;
     size_t nsparks;
@@ -268,6 +269,9 @@ const char *app_provider_kind(const struct app *a, const char *name);
  * when a failover moved it (the store's failover operation, or this
  * console launched it on another provider). */
 void app_prov_cell(const struct app *a, int64_t id, const char *prov, char *b, size_t n);
+/* Whether symbol's bundled series is generated (SYM.synthetic.csv), for a
+ * past row whose result does not say (failed, cancelled). Cached. */
+int app_symbol_synthetic(struct app *a, const char *symbol);
 /* Whether a failover moved deployment id (see app_prov_cell). */
 int app_failed_over(const struct app *a, int64_t id, const char *prov);
 

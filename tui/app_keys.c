@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "app_int.h"
+#include "prefs.h"
 #include "util.h"
 
 /* The key table: the first binding of a key whose scope applies runs. The
@@ -23,7 +24,7 @@ const struct binding app_bindings[] = {
     {'q', S_ANY, "quit", 1},
     {'d', S_PATTERNS, "pattern-deploy", 1},
     {'d', S_ANY, "deploy", 1},
-    {'k', S_ANY, "kill", 1},
+    {'x', S_ANY, "kill", 1},
     {'c', S_ANY, "cleanup", 0},
     {'C', S_ANY, "cleanup-all", 0},
     {'?', S_ANY, "help", 1},
@@ -60,6 +61,7 @@ const struct binding app_bindings[] = {
     {WK_DOWN, S_ANY, "down", 0},
     {'j', S_ANY, "down", 0},
     {WK_UP, S_ANY, "up", 0},
+    {'k', S_ANY, "up", 0},
     {WK_PGDN, S_ANY, "page-down", 0},
     {WK_PGUP, S_ANY, "page-up", 0},
     {WK_HOME, S_ANY, "home", 0},
@@ -220,15 +222,26 @@ void app_key(struct app *a, int key)
             app_confirm_done(a, a->dlg.chosen == 1);
         a->dirty = D_ALL;
         return;
-    case OV_HELP:
+    case OV_HELP: {
+        /* a page is the help box's rows (draw_help: LINES - 4, less the border) */
+        int page = LINES - 6 > 1 ? LINES - 6 : 1;
         if (key == WK_DOWN || key == 'j')
             a->help_top++;
-        else if (key == WK_UP && a->help_top > 0)
+        else if ((key == WK_UP || key == 'k') && a->help_top > 0)
             a->help_top--;
+        else if (key == WK_PGDN || key == ' ')
+            a->help_top += page;
+        else if (key == WK_PGUP)
+            a->help_top = a->help_top > page ? a->help_top - page : 0;
+        else if (key == WK_HOME || key == 'g')
+            a->help_top = 0;
+        else if (key == WK_END || key == 'G')
+            a->help_top = (int)app_nbindings; /* draw_help clamps */
         else
             a->overlay = OV_NONE;
         a->dirty = D_ALL;
         return;
+    }
     case OV_DEPLOY:
         /* The dialog's own bindings (Ctrl-A), then the form. */
         for (size_t i = 0; i < app_nbindings; i++)
@@ -240,6 +253,10 @@ void app_key(struct app *a, int key)
         return;
     case OV_INPUT:
         app_input_key(a, key);
+        return;
+    }
+    if (key == 'k' && console_prefs.kill_on_k) { /* the old key, when the config asks */
+        app_cmd_run(a, "kill");
         return;
     }
     for (size_t i = 0; i < app_nbindings; i++)

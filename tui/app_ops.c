@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "app_int.h"
+#include "catalog.h"
 #include "prefs.h"
 #include "traj.h"
 #include "util.h"
@@ -82,4 +83,23 @@ int app_failed_over(const struct app *a, int64_t id, const char *prov)
 void app_prov_cell(const struct app *a, int64_t id, const char *prov, char *b, size_t n)
 {
     snprintf(b, n, "%s%s", prov, app_failed_over(a, id, prov) ? "~" : "");
+}
+
+int app_symbol_synthetic(struct app *a, const char *symbol)
+{
+    json_t *v;
+    struct data_source ds;
+    struct sd_err err = {0};
+    int syn;
+
+    if (symbol == NULL || !*symbol)
+        return 0;
+    if (a->synth == NULL)
+        a->synth = json_object();
+    if ((v = json_object_get(a->synth, symbol)) != NULL)
+        return json_is_true(v);
+    /* two access() calls, once per symbol: no store read on the UI thread */
+    syn = catalog_data_resolve(NULL, symbol, NULL, &ds, &err) == 0 && ds.synthetic;
+    json_object_set_new(a->synth, symbol, json_boolean(syn));
+    return syn;
 }

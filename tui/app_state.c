@@ -168,6 +168,7 @@ void app_free(struct app *a)
     json_decref(a->detail);
     json_decref(a->failovers);
     json_decref(a->asked);
+    json_decref(a->synth);
     textview_free(&a->learn);
     browser_free(&a->pat);
     table_free(&a->tbl);
@@ -342,7 +343,9 @@ static void rebuild_table(struct app *a)
         snprintf(b, sizeof b, "%lld", (long long)h->id);
         table_set(&a->tbl, r, C_ID, b, (double)h->id);
         table_set(&a->tbl, r, C_STRAT, h->strategy, NAN);
-        snprintf(b, sizeof b, "%s%s", h->symbol, h->synthetic ? "*" : "");
+        /* a run without a result (failed, cancelled) is marked from its data */
+        snprintf(b, sizeof b, "%s%s", h->symbol,
+                 h->synthetic || (isnan(h->ret) && app_symbol_synthetic(a, h->symbol)) ? "*" : "");
         table_set(&a->tbl, r, C_SYM, b, NAN);
         app_prov_cell(a, h->id, h->provider, b, sizeof b);
         table_set(&a->tbl, r, C_PROV, b, NAN);

@@ -138,7 +138,7 @@ def s_readonly_kill(c):
     ro = ReadonlyConsole(c)
     try:
         ro.wait_for(r"1 +momentum +SPY +local +running", 20)
-        ro.keys("End", "k")
+        ro.keys("End", "x")
         ro.wait_for(r"Kill 1 deployment")
         ro.keys("y")
         ro.wait_for(r"kill: the daemon: read-only connection: the daemon refuses POST", 10)

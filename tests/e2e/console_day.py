@@ -118,6 +118,85 @@ def s_details(c):
     c.wait_exit()
 
 
+def selected(c):
+    """The id the details tab shows (the selected row), back on the table."""
+    c.keys("3")
+    s = c.wait_for(r"^. id +#\d+")
+    m = re.search(r"^. id +#(\d+)", s, re.M)
+    c.keys("1")
+    c.wait_for(r"Sandboxes \(")
+    return int(m.group(1))
+
+
+def s_keys(c):
+    """j/k move (k is no longer kill), x kills, :q quits; help pages with
+    PgDn/PgUp and lists Ctrl-A; the footer shows the open dialog's keys."""
+    c.wait_for(r"3 +momentum +\S+ +local +succeeded")
+    assert selected(c) == 3
+    c.text("j")
+    c.wait_for(r"Kill", absent=True)
+    assert selected(c) == 2
+    c.text("k")
+    assert selected(c) == 3
+    assert "Kill" not in c.screen()
+    c.text("x")
+    c.wait_for(r"kill: nothing selected is queued or running")
+    c.text("?")
+    s = c.wait_for(r"Keys \(Esc closes, PgDn/PgUp: page 1 of (\d+)\)")
+    pages = int(re.search(r"page 1 of (\d+)", s).group(1))
+    assert pages >= 2, s
+    assert re.search(r"PgDn/PgUp page", s.splitlines()[-1]), s
+    c.keys("PageDown")
+    c.wait_for(r"page 2 of %d" % pages)
+    c.keys("PageUp")
+    c.wait_for(r"page 1 of %d" % pages)
+    c.keys("End")
+    s = c.wait_for(r"page %d of %d" % (pages, pages))
+    assert re.search(r"C-a +apply +\[deploy\]", s), s
+    c.keys("Escape")
+    c.wait_for(r"Keys \(Esc", absent=True)
+    c.text("d")
+    s = c.wait_for(r"Deploy \(Enter launches")
+    s = c.wait_for(r"Enter launch  Esc cancel  C-a apply suggestion")
+    assert "Enter launch" in s.splitlines()[-1], s
+    c.keys("Escape")
+    c.wait_for(r"Deploy \(Enter", absent=True)
+    c.text(":q")
+    c.keys("Enter")
+    c.wait_exit()
+
+
+def s_finished(c):
+    """`c` hides the finished rows and shows them again; a cancelled run on a
+    generated series keeps its synthetic mark as a past row (no result)."""
+    c.wait_for(r"no deployments yet")
+    deploy(c, pace="20", agents="2")
+    c.wait_for(r"2 +momentum +QQQ\* +local +running", timeout=20)
+    c.keys("Home", "Space", "Space")  # Space tags and moves down
+    c.wait_for(r"tagged: 2")
+    c.text("x")
+    c.wait_for(r"Kill 2 deployments")
+    c.text("y")
+    c.wait_for(r"2 +momentum +QQQ\* +local +cancelled", timeout=20)
+    c.wait_for(r"1 +momentum +SPY +local +cancelled", timeout=20)
+    c.text("q")
+    c.wait_exit()
+    again = Console(tmp=c.tmp, name=c.sock + "b")
+    try:
+        s = again.wait_for(r"2 +momentum +QQQ\* +local +cancelled")
+        again.text("c")
+        again.wait_for(r"cleanup: 2 finished row\(s\) hidden")
+        again.wait_for(r"Sandboxes \(0/0\)")
+        again.text("c")
+        again.wait_for(r"cleanup: 2 finished row\(s\) shown again")
+        again.wait_for(r"Sandboxes \(2/2\)")
+        again.wait_for(r"2 +momentum +QQQ\* +local +cancelled")
+        again.text("q")
+        again.wait_exit()
+    finally:
+        again.tmux("kill-server")
+
+
 def details_store(e):
     cli(e, "deploy", "-s", "momentum", "-p", '{"lookback":15}', "--description", "first try")
     cli(e, "deploy", "-s", "momentum")
@@ -129,6 +208,8 @@ def details_store(e):
 
 
 SCENARIOS = {
+    "keys": (s_keys, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-a", "3")),
+    "finished": (s_finished, {}, "", None),
     "confirm": (s_confirm, {}, "", None),
     "details": (s_details, {}, "", details_store),
     "protocol": (s_protocol, {}, "", lambda e: cli(e, "deploy", "-s", "momentum")),

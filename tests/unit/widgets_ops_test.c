@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app_int.h"
 #include "logview.h"
+#include "prefs.h"
 #include "table.h"
 #include "textview.h"
 
@@ -205,7 +207,42 @@ static void t_logview_filter(void)
     done_curses();
 }
 
+/* The launch confirmation: more agents than the threshold, or a paid
+ * provider (an E2B instance, by its kind), ask first naming the count and
+ * the provider; a confirmed launch goes ahead once. */
+static void t_launch_confirm(void)
+{
+    struct app *a = calloc(1, sizeof *a);
+    snprintf(a->prov[0].name, sizeof a->prov[0].name, "local");
+    snprintf(a->prov[0].kind, sizeof a->prov[0].kind, "local");
+    snprintf(a->prov[1].name, sizeof a->prov[1].name, "eu-sandboxes");
+    snprintf(a->prov[1].kind, sizeof a->prov[1].kind, "e2b");
+    a->nprov = 2;
+    CHECK(console_prefs.confirm_agents == 50 && console_prefs.confirm_paid == 1);
+    CHECK(app_launch_confirm(a, 50, "momentum", "local") == 0 && a->overlay == OV_NONE);
+    CHECK(app_launch_confirm(a, 51, "momentum", "local") == 1 && a->overlay == OV_CONFIRM);
+    CHECK(a->confirm_kind == CF_LAUNCH &&
+          strstr(a->dlg.msg, "Launch 51 agents of momentum on local?"));
+    CHECK(strstr(a->dlg.msg, "paid") == NULL);
+    a->overlay = OV_NONE;
+    CHECK(app_launch_confirm(a, 1, "momentum", "eu-sandboxes") == 1);
+    CHECK(strstr(a->dlg.msg, "Launch 1 agent of momentum on eu-sandboxes?") != NULL);
+    CHECK(strstr(a->dlg.msg, "paid") != NULL);
+    a->launch_ok = 1; /* confirmed: goes ahead once, then asks again */
+    CHECK(app_launch_confirm(a, 1, "momentum", "eu-sandboxes") == 0 && a->launch_ok == 0);
+    CHECK(app_launch_confirm(a, 1, "momentum", "eu-sandboxes") == 1);
+    console_prefs.confirm_paid = 0;
+    console_prefs.confirm_agents = 1000;
+    CHECK(app_launch_confirm(a, 200, "momentum", "eu-sandboxes") == 0);
+    console_prefs.confirm_paid = 1;
+    console_prefs.confirm_agents = 50;
+    CHECK(prefs_paid_provider("e2b") && !prefs_paid_provider("local") &&
+          !prefs_paid_provider(NULL));
+    free(a);
+}
+
 static const struct check_case tests[] = {
+    {"launch_confirm", t_launch_confirm},
     {"logview_protocol", t_logview_protocol},
     {"logview_filter", t_logview_filter},
 };
