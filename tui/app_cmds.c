@@ -680,6 +680,8 @@ const struct command app_commands[] = {
     {"back", "", "close the pattern detail, clear the filter or search or leave full screen", 0,
      c_back},
     {"apply", "", "deploy dialog: apply the suggestion's recommended values", 0, c_apply},
+    {"suggestion-down", "", "deploy dialog: scroll the suggestion down a page", 0, app_c_sugg_down},
+    {"suggestion-up", "", "deploy dialog: scroll the suggestion up a page", 0, app_c_sugg_up},
     {NULL, NULL, NULL, 0, NULL},
 };
 static const struct command *cmd_find(const char *name, size_t len)

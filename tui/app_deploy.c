@@ -98,6 +98,7 @@ void app_deploy_open(struct app *a)
     form_add(&a->form, "description", "description", FT_TEXT, "", 0, 0, "searchable later");
     deploy_params(a);
     a->overlay = OV_DEPLOY;
+    a->sugg_tv.top = 0;
     deploy_suggest(a);
     a->dirty = D_ALL;
 }
@@ -351,67 +352,36 @@ int app_deploy_apply(struct app *a)
 
 static int suggestion_width(const struct app *a)
 {
-    return app_learning(a) && COLS >= 120 ? SUGG_W : 0;
+    /* wider on wide screens: fewer wrapped rows */
+    return app_learning(a) && COLS >= 120 ? (COLS >= 180 ? SUGG_W + 16 : SUGG_W) : 0;
 }
 
-/* Draw the panel in the rectangle (y, x, h, w); returns rows used. */
-static int draw_suggestion(const struct app *a, int y, int x, int h, int w)
+/* Draw the panel in the rectangle (y, x, h, w): the suggestion's lines
+ * (panes.h), wrapped on words, scrolled by PgDn/PgUp (sugg_tv.top). */
+static void draw_suggestion(struct app *a, int y, int x, int h, int w)
 {
-    json_t *s = a->sugg, *v;
-    char line[512];
-    int row = 0;
-    size_t i;
-
-#define SLINE(role, ...)                                                                           \
-    do {                                                                                           \
-        if (row < h) {                                                                             \
-            snprintf(line, sizeof line, __VA_ARGS__);                                              \
-            wattrset(stdscr, a->roles[role]);                                                      \
-            glyph_put(stdscr, y + row++, x, line, w, 1);                                           \
-        }                                                                                          \
-    } while (0)
-    SLINE(ROLE_TITLE_FOCUS, "Suggestion (learned)");
-    if (s == NULL) {
-        SLINE(ROLE_DIM, "%s", a->sugg_err[0] ? a->sugg_err : "no suggestion");
+    struct draw_ctx dc = app_dctx(a, 1);
+    json_t *cur = form_params(a);
+    pane_suggestion_fill(&a->sugg_tv, a->sugg, a->sugg_err, cur, w);
+    json_decref(cur);
+    textview_ops.draw(&a->sugg_tv, stdscr, y, x, h, w, &dc);
+    if (a->sugg_tv.n > (size_t)h) { /* more than fits: say where the rest is */
+        char m[48];
+        snprintf(m, sizeof m, " PgDn/PgUp %zu/%zu ", a->sugg_tv.top + 1,
+                 a->sugg_tv.n - (size_t)h + 1);
+        wattrset(stdscr, a->roles[ROLE_FLASH]);
+        glyph_put(stdscr, y + h - 1, x + w - glyph_width(m), m, glyph_width(m), 0);
         wattrset(stdscr, A_NORMAL);
-        return row;
     }
-    SLINE(ROLE_DIALOG, "expected success %.0f%%  reward %.3f",
-          100 * json_number_value(json_object_get(s, "expectedSuccessRate")),
-          json_number_value(json_object_get(s, "expectedReward")));
-    SLINE(ROLE_DIALOG, "confidence %.2f from %lld similar run(s)",
-          json_number_value(json_object_get(s, "confidence")),
-          (long long)json_integer_value(json_object_get(json_object_get(s, "evidence"), "runs")));
-    json_array_foreach(json_object_get(s, "reasoning"), i, v)
-    {
-        const char *t = json_string_value(v);
-        /* Wrap each reasoning line over as many rows as it needs. */
-        for (size_t off = 0, n = strlen(t); off < n && row < h - 2; off += (size_t)(w - 2))
-            SLINE(ROLE_DIM, "%s%.*s", off ? "  " : "- ", w - 2, t + off);
-    }
-    json_array_foreach(json_object_get(s, "recommendedOperations"), i, v)
-    {
-        const char *op = json_string_value(json_object_get(v, "op"));
-        char *val =
-            json_dumps(json_object_get(v, "value"), JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
-        if (op && strcmp(op, "set_param") == 0)
-            SLINE(ROLE_OK, "recommend %s = %s", json_string_value(json_object_get(v, "name")),
-                  val ? val : "?");
-        else if (op && strcmp(op, "raise_timeout") == 0)
-            SLINE(ROLE_WARN, "recommend timeout %lld s",
-                  (long long)(json_integer_value(json_object_get(v, "timeoutMs")) + 999) / 1000);
-        else if (op)
-            SLINE(ROLE_WARN, "recommend %s %s", op,
-                  json_is_string(json_object_get(v, "provider"))
-                      ? json_string_value(json_object_get(v, "provider"))
-                      : "");
-        free(val);
-    }
-    if (json_array_size(json_object_get(s, "recommendedOperations")) > 0)
-        SLINE(ROLE_KEY, "Ctrl-A applies the recommendation");
-#undef SLINE
-    wattrset(stdscr, A_NORMAL);
-    return row;
+}
+
+/* PgDn/PgUp in the dialog: scroll the suggestion. */
+int app_deploy_sugg_scroll(struct app *a, int pages)
+{
+    int page = a->sugg_tv.page > 1 ? a->sugg_tv.page - 1 : 1;
+    textview_scroll(&a->sugg_tv, (long)pages * page);
+    a->dirty = D_ALL;
+    return 0;
 }
 
 void app_deploy_draw(struct app *a)
@@ -431,18 +401,19 @@ void app_deploy_draw(struct app *a)
               a->roles[ROLE_TITLE_FOCUS]);
     form_ops.draw(&a->form, stdscr, y0 + 1, x0 + 2, h - 2, w - 4 - sw, &dc);
     if (sw > 0) {
-        draw_suggestion(a, y0 + 1, x0 + w - sw - 1, h - 2, sw - 1);
+        draw_suggestion(a, y0 + 1, x0 + w - sw - 1, h - 2, sw - 2);
     } else if (app_learning(a) && y0 + h < LINES) {
         /* Narrow terminal: the headline under the dialog. */
         char b[160];
-        if (a->sugg)
-            snprintf(b, sizeof b, " suggestion: expected success %.0f%%, confidence %.2f%s ",
-                     100 * json_number_value(json_object_get(a->sugg, "expectedSuccessRate")),
-                     json_number_value(json_object_get(a->sugg, "confidence")),
-                     json_array_size(json_object_get(a->sugg, "recommendedOperations"))
-                         ? " (Ctrl-A applies)"
-                         : "");
-        else
+        if (a->sugg) {
+            const json_t *iv = json_object_get(a->sugg, "rewardInterval");
+            size_t nops = json_array_size(json_object_get(a->sugg, "recommendedOperations"));
+            snprintf(b, sizeof b, " suggestion: reward %.3f (90%% %.3f to %.3f)%s ",
+                     json_number_value(json_object_get(a->sugg, "expectedReward")),
+                     json_number_value(json_array_get(iv, 0)),
+                     json_number_value(json_array_get(iv, 1)),
+                     nops ? ", Ctrl-A applies the recommendation" : "");
+        } else
             snprintf(b, sizeof b, " suggestion: %.120s ", a->sugg_err[0] ? a->sugg_err : "none");
         wattrset(stdscr, a->roles[ROLE_DIALOG]);
         glyph_put(stdscr, y0 + h, x0, b, w, 1);

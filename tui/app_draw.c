@@ -372,7 +372,10 @@ static void draw_details(struct app *a)
     {
         double ret = v ? v->total_return : h->ret, sh = v ? v->sharpe : h->sharpe;
         if (!isnan(ret)) {
-            snprintf(b, sizeof b, "%+.2f%%  sharpe %.2f", ret * 100, sh);
+            if (isnan(sh))
+                snprintf(b, sizeof b, "%+.2f%%  sharpe -", ret * 100);
+            else
+                snprintf(b, sizeof b, "%+.2f%%  sharpe %.2f", ret * 100, sh);
             kv(a, &y, x, w, "result", b, ret >= 0 ? ROLE_OK : ROLE_ERROR);
         }
     }

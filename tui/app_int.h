@@ -78,8 +78,9 @@ struct app_jobs;
 
 struct app {
     struct tui_conf conf;
-    json_t *sugg;       /* the learner's suggestion for the deploy form, or NULL */
-    char sugg_err[200]; /* why there is none (invalid field, learning off) */
+    json_t *sugg;            /* the learner's suggestion for the deploy form, or NULL */
+    char sugg_err[200];      /* why there is none (invalid field, learning off) */
+    struct textview sugg_tv; /* its panel's lines (panes_sugg.c), scrolled with PgDn/PgUp */
     struct coord *coord;
     struct remote *remote;    /* the daemon running the engine (NULL: coord, or none) */
     struct remote_info rinfo; /* what it said of itself, read with the views */
@@ -256,6 +257,8 @@ void app_confirm_done(struct app *a, int yes);
 /* Command execs of app_ops.c (app_cmds.c's table lists them). */
 int app_c_protocol(struct app *a, const char *x);
 int app_c_ofilter(struct app *a, const char *arg);
+int app_c_sugg_down(struct app *a, const char *x);
+int app_c_sugg_up(struct app *a, const char *x);
 /* Before a launch of agents deployments on provider (an instance name):
  * when they are more than console_prefs.confirm_agents or the provider is
  * paid (E2B), open a confirmation naming both and return 1 (the launch
@@ -307,6 +310,8 @@ void app_deploy_from_pattern(struct app *a, const json_t *p);
 void app_deploy_key(struct app *a, int key);
 /* Submit the dialog's form (Enter; again after a launch confirmation). */
 void app_deploy_submit(struct app *a);
+/* PgDn (1) / PgUp (-1) in the dialog: scroll the suggestion panel. */
+int app_deploy_sugg_scroll(struct app *a, int pages);
 /* Ctrl-A: apply the suggestion's recommended values. */
 int app_deploy_apply(struct app *a);
 /* The dialog's outcome from the job worker: error "" (deployed first..last

@@ -71,6 +71,8 @@ const struct binding app_bindings[] = {
     {WK_ESC, S_ANY, "back", 0},
     {WK_CTRL('c'), S_ANY, "quit", 0},
     {WK_CTRL('a'), S_DEPLOY, "apply", 0},
+    {WK_PGDN, S_DEPLOY, "suggestion-down", 0},
+    {WK_PGUP, S_DEPLOY, "suggestion-up", 0},
 };
 const size_t app_nbindings = sizeof app_bindings / sizeof app_bindings[0];
 _Static_assert(sizeof app_bindings / sizeof app_bindings[0] <= APP_MAX_BINDINGS,

@@ -103,3 +103,15 @@ int app_symbol_synthetic(struct app *a, const char *symbol)
     json_object_set_new(a->synth, symbol, json_boolean(syn));
     return syn;
 }
+
+int app_c_sugg_down(struct app *a, const char *x)
+{
+    (void)x;
+    return a->overlay == OV_DEPLOY ? app_deploy_sugg_scroll(a, 1) : 0;
+}
+
+int app_c_sugg_up(struct app *a, const char *x)
+{
+    (void)x;
+    return a->overlay == OV_DEPLOY ? app_deploy_sugg_scroll(a, -1) : 0;
+}

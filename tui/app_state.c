@@ -137,9 +137,10 @@ struct app *app_new(const struct tui_conf *conf)
     a->lv.hide_proto = !console_prefs.show_protocol;
     inputline_init(&a->in, ":", app_cmd_complete, a);
     textview_init(&a->learn, 12);
+    textview_init(&a->sugg_tv, 0);
     a->learn_w = -1;
     browser_init(&a->pat, pattern_cols, PC_COUNT, 12);
-    table_sort_by(&a->pat.list, PC_CONF, 1);
+    table_sort_by(&a->pat.list, PC_LB, 1);
     snprintf(a->chain, sizeof a->chain, "...");
     return a;
 }
@@ -170,6 +171,7 @@ void app_free(struct app *a)
     json_decref(a->asked);
     json_decref(a->synth);
     textview_free(&a->learn);
+    textview_free(&a->sugg_tv);
     browser_free(&a->pat);
     table_free(&a->tbl);
     free(a->views);

@@ -197,6 +197,33 @@ def s_finished(c):
         again.tmux("kill-server")
 
 
+def s_learning(c):
+    """Issue 15's labels: the deploy dialog's panel shows the recommendation as
+    a whole parameter set with its interval and what Ctrl-A will change, and
+    scrolls (PgDn); the Learning pane shows the reward skill and no
+    "accuracy" (every run succeeded: true by construction); patterns rank by
+    the reward's lower bound."""
+    c.wait_for(r"8 +momentum +\S+ +local +succeeded")
+    c.text("d")
+    s = c.wait_for(r"best parameter set")
+    assert re.search(r"reward \d\.\d+ \(90% \d\.\d+ to", s), s
+    assert re.search(r"Ctrl-A( will set:|: nothing to change)", s), s
+    m = re.search(r"PgDn/PgUp 1/(\d+)", s)
+    assert m, s
+    c.keys("PageDown")
+    c.wait_for(r"PgDn/PgUp \d+/%s" % m.group(1))
+    c.wait_for(r"PgDn/PgUp 1/", absent=True)
+    c.keys("Escape")
+    c.wait_for(r"Deploy \(Enter", absent=True)
+    c.text("4")
+    s = c.wait_for(r"skill +MAE \d\.\d+ vs")
+    assert "accuracy" not in s, s
+    c.text("5")
+    s = c.wait_for(r"LB▼ +CONF")
+    c.text("q")
+    c.wait_exit()
+
+
 def details_store(e):
     cli(e, "deploy", "-s", "momentum", "-p", '{"lookback":15}', "--description", "first try")
     cli(e, "deploy", "-s", "momentum")
@@ -208,6 +235,8 @@ def details_store(e):
 
 
 SCENARIOS = {
+    "learning": (s_learning, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-a", "8",
+                                                   "--auto-optimize")),
     "keys": (s_keys, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-a", "3")),
     "finished": (s_finished, {}, "", None),
     "confirm": (s_confirm, {}, "", None),
@@ -216,13 +245,16 @@ SCENARIOS = {
 }
 
 
+SIZES = {"learning": (160, 45)}
+
+
 def main():
     if shutil.which("tmux") is None:
         print("tmux not found: skipped")
         return 77
     name = sys.argv[1]
     fn, env, args, pre = SCENARIOS[name]
-    c = Console(80, 24, env, args, pre)
+    c = Console(*SIZES.get(name, (80, 24)), env, args, pre)
     try:
         fn(c)
         print("PASS %s" % name)

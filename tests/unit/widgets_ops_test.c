@@ -241,10 +241,134 @@ static void t_launch_confirm(void)
     free(a);
 }
 
+static int tv_has(const struct textview *tv, const char *s)
+{
+    for (size_t i = 0; i < tv->n; i++)
+        if (strstr(tv->lines[i].text, s) || (tv->lines[i].label && strstr(tv->lines[i].label, s)))
+            return 1;
+    return 0;
+}
+
+/* The suggestion panel: every row fits, words are never split, the
+ * recommendation is a whole parameter set with its interval and the runs it
+ * rests on, and what Ctrl-A will change is listed (old -> new). */
+static void t_suggestion_panel(void)
+{
+    const char *js =
+        "{\"expectedReward\":0.5646,\"confidence\":0.17,\"evidence\":{\"runs\":3},"
+        "\"rewardInterval\":[0.4615,0.6677],"
+        "\"reasoning\":[\"reward model (4 runs, length scale 0.25, noise sd 0.047): expected "
+        "reward 0.565, 90% interval 0.462 to 0.668 and a verylongwordthatcannotfitanywhereatall\"],"
+        "\"recommendedOperations\":[{\"op\":\"set_param\",\"name\":\"lookback\",\"value\":20},"
+        "{\"op\":\"set_param\",\"name\":\"threshold\",\"value\":0.02}],"
+        "\"recommendation\":{\"params\":{\"lookback\":20,\"threshold\":0.02,\"positionSize\":10},"
+        "\"run\":1,\"predictedReward\":0.5646,\"interval\":[0.4615,0.6677],"
+        "\"restsOn\":[1,6,9],\"basis\":\"out-of-sample\",\"significant\":false,"
+        "\"sharpe\":{\"deflated\":0.25,\"trials\":4}}}";
+    json_t *s = json_loads(js, 0, NULL),
+           *cur = json_pack("{s:i, s:f}", "lookback", 10, "threshold", 0.02);
+    struct textview tv;
+    const int w = 30;
+
+    CHECK(s != NULL);
+    textview_init(&tv, 0);
+    pane_suggestion_fill(&tv, s, NULL, cur, w);
+    for (size_t i = 0; i < tv.n; i++) {
+        size_t l = strlen(tv.lines[i].text);
+        CHECK(l <= (size_t)w);
+        if (getenv("WIDGETS_DEBUG"))
+            fprintf(stderr, "[%s]\n", tv.lines[i].text);
+    }
+    /* wrapped on words: "interval" and "0.462" are whole on some row */
+    CHECK(tv_has(&tv, "interval") && tv_has(&tv, "0.462"));
+    CHECK(tv_has(&tv, "expected reward 0.565"));
+    CHECK(tv_has(&tv, "best parameter set"));
+    CHECK(tv_has(&tv, "lookback=20") && tv_has(&tv, "positionSize=10"));
+    CHECK(tv_has(&tv, "reward 0.565 (90% 0.462 to"));
+    CHECK(tv_has(&tv, "rests on #1 #6 #9"));
+    CHECK(tv_has(&tv, "not significant: deflated") && tv_has(&tv, "Sharpe 25%"));
+    CHECK(tv_has(&tv, "Ctrl-A will set:"));
+    CHECK(tv_has(&tv, "lookback 10 -> 20"));
+    CHECK(!tv_has(&tv, "threshold 0.02 -> 0.02")); /* no change: not listed */
+    CHECK(!tv_has(&tv, "accuracy"));
+    /* nothing recommended: said */
+    json_object_set_new(s, "recommendedOperations", json_array());
+    pane_suggestion_fill(&tv, s, NULL, cur, w);
+    CHECK(tv_has(&tv, "Ctrl-A: nothing to change"));
+    pane_suggestion_fill(&tv, NULL, "fix the highlighted field for a suggestion", cur, w);
+    CHECK(tv_has(&tv, "fix the highlighted") && tv.n >= 3);
+    textview_free(&tv);
+    json_decref(s);
+    json_decref(cur);
+}
+
+/* The Learning pane: the reward skill line (MAE against the running mean,
+ * skill, rank correlation); no success "accuracy" when nothing failed
+ * (true by construction), shown against the majority when runs failed. */
+static void t_learning_labels(void)
+{
+    const char *js =
+        "{\"computeMs\":1,\"stats\":{\"totalTrajectories\":10,\"succeeded\":10,"
+        "\"avgSuccessRate\":1,\"avgReward\":0.5,\"predictionAccuracy\":null,"
+        "\"reward\":{\"predictions\":8,\"mae\":0.031,\"baselineMae\":0.045,\"skill\":0.31,"
+        "\"rankCorrelation\":0.42},\"success\":{\"failures\":0,\"accuracy\":null}},"
+        "\"strategies\":[{\"name\":\"momentum\",\"stats\":{\"totalTrajectories\":10,"
+        "\"succeeded\":7,\"avgSuccessRate\":0.7,\"avgReward\":0.5,"
+        "\"reward\":{\"predictions\":8,\"mae\":0.05,\"baselineMae\":0.04,\"skill\":-0.25,"
+        "\"rankCorrelation\":null},\"success\":{\"failures\":3,\"predictions\":8,"
+        "\"accuracy\":0.75,\"majorityAccuracy\":0.7,\"brierScore\":0.2,"
+        "\"baselineBrier\":0.21}}}]}";
+    json_t *s = json_loads(js, 0, NULL);
+    struct textview tv;
+    size_t skills = 0;
+
+    CHECK(s != NULL);
+    textview_init(&tv, 12);
+    pane_learning_fill(&tv, s, 60, &glyphs_ascii);
+    for (size_t i = 0; i < tv.n; i++) {
+        if (getenv("WIDGETS_DEBUG"))
+            fprintf(stderr, "%s | %s\n", tv.lines[i].label ? tv.lines[i].label : "",
+                    tv.lines[i].text);
+        CHECK(strstr(tv.lines[i].text, "accuracy") == NULL);
+        skills += strstr(tv.lines[i].text, "MAE") != NULL;
+    }
+    CHECK(skills == 2);
+    CHECK(tv_has(&tv, "MAE 0.031 vs 0.045 running mean") && tv_has(&tv, "skill +31%"));
+    CHECK(tv_has(&tv, "rank corr 0.42 (8)"));
+    CHECK(tv_has(&tv, "skill -25%"));
+    CHECK(tv_has(&tv, "right 75% vs 70% majority"));
+    textview_free(&tv);
+    json_decref(s);
+}
+
+/* Patterns rank by the lower bound on reward (LB), not by the success
+ * bound, which is 1 for every backtest that ran. */
+static void t_patterns_by_reward(void)
+{
+    const char *js =
+        "{\"patterns\":[{\"name\":\"momentum a\",\"strategyName\":\"momentum\","
+        "\"confidence\":0.9,\"successRate\":1,\"observationCount\":9,\"meanReward\":0.5,"
+        "\"rewardLowerBound\":0.41},{\"name\":\"momentum b\",\"strategyName\":\"momentum\","
+        "\"confidence\":0.3,\"successRate\":1,\"observationCount\":2,\"meanReward\":0.6,"
+        "\"rewardLowerBound\":0.55}]}";
+    json_t *s = json_loads(js, 0, NULL);
+    struct table t;
+    CHECK(s != NULL);
+    table_init(&t, pattern_cols, PC_COUNT);
+    table_sort_by(&t, PC_LB, 1);
+    pane_patterns_fill(&t, s);
+    CHECK(t.nview == 2);
+    CHECK(strcmp(t.rows[t.view[0]].text[PC_NAME], "momentum b") == 0);
+    CHECK(strcmp(t.rows[t.view[0]].text[PC_LB], "0.550") == 0);
+    CHECK(strcmp(pattern_cols[0].title, "LB") == 0);
+    table_free(&t);
+    json_decref(s);
+}
+
 static const struct check_case tests[] = {
-    {"launch_confirm", t_launch_confirm},
-    {"logview_protocol", t_logview_protocol},
-    {"logview_filter", t_logview_filter},
+    {"suggestion_panel", t_suggestion_panel},     {"learning_labels", t_learning_labels},
+    {"patterns_by_reward", t_patterns_by_reward}, {"launch_confirm", t_launch_confirm},
+    {"logview_protocol", t_logview_protocol},     {"logview_filter", t_logview_filter},
 };
 
 int main(int argc, char **argv)
