@@ -310,15 +310,28 @@ static int c_export(struct app *a, const char *arg)
     }
     for (int c = 0; c < a->tbl.ncols; c++)
         fprintf(f, "%s%s", c ? "," : "", app_cols[c].title);
-    fputc('\n', f);
-    for (size_t i = 0; i < a->tbl.nview; i++) {
-        const struct table_row *r = &a->tbl.rows[a->tbl.view[i]];
-        for (int c = 0; c < a->tbl.ncols; c++)
-            fprintf(f, "%s%s", c ? "," : "", r->text[c] ? r->text[c] : "");
-        fputc('\n', f);
+    fputs(",RUN\n", f);
+    {
+        size_t n = 0;
+        for (size_t i = 0; i < a->tbl.nview; i++) {
+            const struct table_row *r = &a->tbl.rows[a->tbl.view[i]];
+            int64_t run = app_row_run(a, r->id);
+            if (a->tbl.ntags && !table_tagged(&a->tbl, r->id))
+                continue; /* tagged rows only, when some are */
+            for (int c = 0; c < a->tbl.ncols; c++)
+                fprintf(f, "%s%s", c ? "," : "", r->text[c] ? r->text[c] : "");
+            if (run > 0)
+                fprintf(f, ",%lld\n", (long long)run);
+            else
+                fputs(",\n", f);
+            n++;
+        }
+        if (fclose(f) != 0) {
+            app_notify(a, 1, "export: %s: %s", arg, strerror(errno));
+            return -1;
+        }
+        app_notify(a, 0, "exported %zu rows to %s", n, arg);
     }
-    fclose(f);
-    app_notify(a, 0, "exported %zu rows to %s", a->tbl.nview, arg);
     return 0;
 }
 
@@ -639,7 +652,9 @@ const struct command app_commands[] = {
     {"theme", "NAME", "switch to a theme (themes/NAME.theme)", CMD_ARG, c_theme},
     {"theme-next", "", "cycle through the themes", 0, c_theme_next},
     {"sparklines", "[STYLE]", "sparklines in block or braille (no STYLE: switch)", 0, c_sparklines},
-    {"export", "FILE", "write the visible table as CSV (0600)", CMD_ARG, c_export},
+    {"export", "FILE", "write the tagged rows (none: the visible table) as CSV (0600)", CMD_ARG,
+     c_export},
+    {"export-run", "FILE", "write the selected row's run as CSV (0600)", CMD_ARG, app_c_export_run},
     {"save", "[FILE]", "save the output pane's lines to FILE (0600)", 0, c_save},
     {"filter", "TEXT", "filter the table (text, or column:text)", 0, c_filter},
     {"filter-patterns", "TEXT", "filter the patterns (text, or column:text)", 0, c_pfilter},
@@ -654,6 +669,11 @@ const struct command app_commands[] = {
     {"sort-next", "", "sort by the next column", 0, c_sort_next},
     {"sort-invert", "", "invert the sort order", 0, c_sort_invert},
     {"tag", "", "tag or untag the selected row", 0, c_tag},
+    {"tag-all", "", "tag every row the table shows (the filter's)", 0, app_c_tag_all},
+    {"untag-all", "", "untag every row", 0, app_c_untag_all},
+    {"tag-run", "[RUN]", "tag the rows of RUN (none: the selected row's run)", 0, app_c_tag_run},
+    {"kill-run", "[RUN]", "kill what still runs of RUN (none: the selected row's), confirmed",
+     CMD_MUTATES | CMD_DAEMON, app_c_kill_run},
     {"open", "", "show the selected deployment's output", 0, c_open},
     {"follow", "", "toggle following the newest output", 0, c_follow},
     {"wrap", "", "toggle wrapping long lines", 0, c_wrap},

@@ -119,6 +119,12 @@ struct app {
     json_t *failovers;        /* {"ID": reason} of the past rows a failover moved, or NULL */
     json_t *asked;            /* {"ID": provider} asked for by this console's launches */
     json_t *synth;            /* {"SYM": true/false}: bundled series generated (cache) */
+    json_t *runmap;           /* {"ID": run} of the past rows (query_console2.h), or NULL */
+    struct app_run {
+        int64_t run, first, last;
+        int own; /* this console's engine launched it: it ends the run in the store */
+    } * runs;    /* this console's launches */
+    size_t nruns;
 
     struct spark *sparks;
     size_t nsparks;
@@ -258,6 +264,11 @@ void app_confirm_done(struct app *a, int yes);
 int app_c_protocol(struct app *a, const char *x);
 int app_c_ofilter(struct app *a, const char *arg);
 int app_c_sugg_down(struct app *a, const char *x);
+int app_c_tag_all(struct app *a, const char *x);
+int app_c_untag_all(struct app *a, const char *x);
+int app_c_tag_run(struct app *a, const char *arg);
+int app_c_kill_run(struct app *a, const char *arg);
+int app_c_export_run(struct app *a, const char *arg);
 int app_c_sugg_up(struct app *a, const char *x);
 /* Before a launch of agents deployments on provider (an instance name):
  * when they are more than console_prefs.confirm_agents or the provider is
@@ -272,6 +283,17 @@ const char *app_provider_kind(const struct app *a, const char *name);
  * when a failover moved it (the store's failover operation, or this
  * console launched it on another provider). */
 void app_prov_cell(const struct app *a, int64_t id, const char *prov, char *b, size_t n);
+/* A launch of this console: run covers deployments first..last; own: the
+ * engine is in this process, so the console ends the run in the store
+ * when they have all ended (app_runs_check). */
+void app_run_track(struct app *a, int64_t run, int64_t first, int64_t last, int own);
+/* End (in the store) each own run whose deployments have all ended. */
+void app_runs_check(struct app *a);
+/* End every own run still open (the console quits: what runs is cancelled). */
+void app_runs_close(struct app *a);
+/* The run of deployment id (0: none known). */
+int64_t app_row_run(const struct app *a, int64_t id);
+
 /* Whether symbol's bundled series is generated (SYM.synthetic.csv), for a
  * past row whose result does not say (failed, cancelled). Cached. */
 int app_symbol_synthetic(struct app *a, const char *symbol);

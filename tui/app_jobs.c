@@ -29,6 +29,7 @@
 
 #include "app_int.h"
 #include "recover.h"
+#include "traj.h"
 #include "util.h"
 #include "worker.h"
 
@@ -321,6 +322,22 @@ static void deploy_run(struct worker_job *wj)
             return;
         }
     }
+    {
+        /* one run for the launch, as the CLI and the daemon record theirs */
+        json_t *spec =
+            json_pack("{s:s, s:O, s:s, s:I, s:s?, s:s?}", "strategy", j->strategy, "params",
+                      j->params ? j->params : json_null(), "symbols", j->symbols, "agents",
+                      (json_int_t)j->agents, "provider", j->provider, "by", "console");
+        char *txt = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
+        j->run = run_begin(coord_store(j->coord), "deploy", txt ? txt : "{}", &err);
+        free(txt);
+        json_decref(spec);
+        if (j->run <= 0) {
+            snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+            j->run = 0;
+            return;
+        }
+    }
     for (long i = 0; i < j->agents; i++) {
         struct deploy_req r = {
             .strategy = j->strategy,
@@ -330,10 +347,15 @@ static void deploy_run(struct worker_job *wj)
             .timeout_ms = j->timeout_ms,
             .pace = j->pace,
             .provider = j->provider,
+            .run_id = j->run,
         };
         int64_t id;
         if (coord_submit(j->coord, &r, &id, &err) != 0) {
             snprintf(j->error, sizeof j->error, "%.200s (%ld queued)", err.msg, i);
+            if (i == 0) { /* nothing of it runs */
+                run_end(coord_store(j->coord), j->run, "failed", err.msg);
+                j->run = 0;
+            }
             return;
         }
         if (!j->first)
@@ -357,6 +379,8 @@ static void deploy_done(struct app *a, struct cjob *c)
 {
     struct deploy_job *j = (struct deploy_job *)c;
     app_deploy_done(a, j->error, j->first, j->last, j->strategy);
+    if (j->first > 0 && j->run > 0)
+        app_run_track(a, j->run, j->first, j->last, j->coord != NULL);
 }
 
 static char *dup_or_null(const char *s)

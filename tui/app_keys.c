@@ -34,6 +34,8 @@ const struct binding app_bindings[] = {
     {'n', S_OUTPUT, "search-next", 0},
     {'N', S_OUTPUT, "search-prev", 0},
     {' ', S_TABLE, "tag", 0},
+    {'*', S_TABLE, "tag-all", 0},
+    {'U', S_TABLE, "untag-all", 0},
     {'s', S_LIST, "sort-next", 1},
     {'r', S_LIST, "sort-invert", 0},
     {WK_ENTER, S_TABLE, "open", 0},

@@ -14,6 +14,7 @@
 
 #include "app_int.h"
 #include "catalog.h"
+#include "traj.h"
 #include "prefs.h"
 #include "traj.h"
 #include "util.h"
@@ -114,4 +115,131 @@ int app_c_sugg_up(struct app *a, const char *x)
 {
     (void)x;
     return a->overlay == OV_DEPLOY ? app_deploy_sugg_scroll(a, -1) : 0;
+}
+
+void app_run_track(struct app *a, int64_t run, int64_t first, int64_t last, int own)
+{
+    a->runs = xrealloc(a->runs, (a->nruns + 1) * sizeof *a->runs);
+    a->runs[a->nruns++] = (struct app_run){run, first, last, own};
+}
+
+void app_runs_check(struct app *a)
+{
+    for (size_t i = 0; i < a->nruns; i++) {
+        struct app_run *r = &a->runs[i];
+        int open = 0, failed = 0;
+        if (!r->own)
+            continue;
+        for (int64_t id = r->first; id <= r->last && !open; id++) {
+            const struct deploy_view *v = app_live_view(a, id);
+            if (v == NULL) /* not listed yet: still to come */
+                open = 1;
+            else if (!traj_state_terminal(v->state))
+                open = 1;
+            else if (v->state != TS_SUCCEEDED)
+                failed = 1;
+        }
+        if (open)
+            continue;
+        run_end(a->store, r->run, failed ? "failed" : "succeeded", NULL);
+        r->own = 0; /* ended: keep it for app_row_run */
+    }
+}
+
+void app_runs_close(struct app *a)
+{
+    for (size_t i = 0; i < a->nruns; i++)
+        if (a->runs[i].own) {
+            run_end(a->store, a->runs[i].run, "cancelled", "the console quit");
+            a->runs[i].own = 0;
+        }
+}
+
+int64_t app_row_run(const struct app *a, int64_t id)
+{
+    char key[32];
+    for (size_t i = 0; i < a->nruns; i++)
+        if (id >= a->runs[i].first && id <= a->runs[i].last)
+            return a->runs[i].run;
+    snprintf(key, sizeof key, "%lld", (long long)id);
+    return json_integer_value(json_object_get(a->runmap, key));
+}
+
+/* `*`: tag every row the table shows (what the filter lets through). */
+int app_c_tag_all(struct app *a, const char *x)
+{
+    size_t n = 0;
+    (void)x;
+    for (size_t i = 0; i < a->tbl.nview; i++) {
+        int64_t id = a->tbl.rows[a->tbl.view[i]].id;
+        if (!table_tagged(&a->tbl, id)) {
+            table_tag_toggle(&a->tbl, id);
+            n++;
+        }
+    }
+    app_notify(a, 0, "tagged %zu row(s)%s (U untags all)", n,
+               a->tbl.filter[0] ? " the filter shows" : "");
+    a->dirty |= D_TABLE;
+    return 0;
+}
+
+/* `U`: untag every row (htop). */
+int app_c_untag_all(struct app *a, const char *x)
+{
+    size_t n = a->tbl.ntags;
+    (void)x;
+    table_untag_all(&a->tbl);
+    app_notify(a, 0, "untagged %zu row(s)", n);
+    a->dirty |= D_TABLE;
+    return 0;
+}
+
+/* Tag every row of the selected row's run (or run arg); returns the run,
+ * or 0 (said) when there is none. */
+static int64_t tag_run(struct app *a, const char *arg)
+{
+    int64_t run = arg && *arg ? strtoll(arg[0] == '#' ? arg + 1 : arg, NULL, 10)
+                              : app_row_run(a, table_selected(&a->tbl));
+    size_t n = 0;
+    if (run <= 0) {
+        app_notify(a, 1, arg && *arg ? "no run \"%s\"" : "the selected row belongs to no run%s",
+                   arg && *arg ? arg : "");
+        return 0;
+    }
+    table_untag_all(&a->tbl);
+    for (size_t i = 0; i < a->tbl.nrows; i++)
+        if (app_row_run(a, a->tbl.rows[i].id) == run) {
+            table_tag_toggle(&a->tbl, a->tbl.rows[i].id);
+            n++;
+        }
+    if (n == 0) {
+        app_notify(a, 1, "run #%lld has no row in the table", (long long)run);
+        return 0;
+    }
+    app_notify(a, 0, "tagged the %zu row(s) of run #%lld", n, (long long)run);
+    a->dirty |= D_TABLE;
+    return run;
+}
+
+int app_c_tag_run(struct app *a, const char *arg)
+{
+    return tag_run(a, arg) > 0 ? 0 : -1;
+}
+
+/* Kill a run: tag its rows, then the kill confirmation (of what still runs). */
+int app_c_kill_run(struct app *a, const char *arg)
+{
+    if (tag_run(a, arg) <= 0)
+        return -1;
+    return app_cmd_run(a, "kill");
+}
+
+/* Export the selected row's run: its rows tagged, then export. */
+int app_c_export_run(struct app *a, const char *arg)
+{
+    char line[INPUT_MAX];
+    if (tag_run(a, NULL) <= 0)
+        return -1;
+    snprintf(line, sizeof line, "export %s", arg);
+    return app_cmd_run(a, line);
 }

@@ -170,6 +170,8 @@ void app_free(struct app *a)
     json_decref(a->failovers);
     json_decref(a->asked);
     json_decref(a->synth);
+    json_decref(a->runmap);
+    free(a->runs);
     textview_free(&a->learn);
     textview_free(&a->sugg_tv);
     browser_free(&a->pat);
@@ -492,6 +494,11 @@ static void history_loaded(struct app *a, struct fetch_result *res)
         a->failovers = res->failovers;
         res->failovers = NULL;
     }
+    if (res->runmap != NULL) {
+        json_decref(a->runmap);
+        a->runmap = res->runmap;
+        res->runmap = NULL;
+    }
     a->hist_loaded = 1;
     fetch_detail(a->fetch, a->out_id); /* a run that just ended: its final row */
     rebuild_table(a);
@@ -564,6 +571,8 @@ void app_refresh(struct app *a)
         fetch_history(a->fetch);
     }
     load_views(a);
+    if (a->nruns)
+        app_runs_check(a); /* a launch whose deployments have all ended: its run ends */
     load_health(a);
     rebuild_table(a);
     app_sync_output(a);

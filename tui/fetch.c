@@ -47,6 +47,7 @@ void fetch_result_free(struct fetch_result *r)
         return;
     free(r->rows);
     json_decref(r->failovers);
+    json_decref(r->runmap);
     json_decref(r->detail);
     logring_free(r->ring);
     free(r);
@@ -108,6 +109,7 @@ static int read_history(struct fetch *f, sqlite3 *db, struct fetch_result *res)
     if (store_console_history(db, f->conf.history_limit, &res->rows, &res->nrows, &err) == 0) {
         /* the failover marks: a failed read loses only the marks */
         res->failovers = store_console_failovers(db, f->conf.history_limit, &err);
+        res->runmap = store_console_runs(db, f->conf.history_limit, &err);
         return SQLITE_OK;
     }
     snprintf(res->error, sizeof res->error, "%.250s", err.msg);

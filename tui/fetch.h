@@ -85,6 +85,7 @@ struct fetch_result {
     struct console_traj *rows; /* FETCH_HISTORY: newest first (query.h) */
     size_t nrows;              /* FETCH_HISTORY */
     json_t *failovers;         /* FETCH_HISTORY: {"ID": reason} (query_console2.h), or NULL */
+    json_t *runmap;            /* FETCH_HISTORY: {"ID": run} (query_console2.h), or NULL */
     json_t *detail;            /* FETCH_DETAIL: store_console_detail's object (NULL: none) */
     struct logring *ring;      /* FETCH_OUTPUT: the output, finished (NULL on error) */
     uint64_t bytes;            /* FETCH_OUTPUT: bytes read */

@@ -168,6 +168,33 @@ json_t *store_console_failovers(sqlite3 *db, int limit, struct sd_err *err)
     return o;
 }
 
+json_t *store_console_runs(sqlite3 *db, int limit, struct sd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *o = json_object();
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT id, run_id FROM trajectories WHERE run_id IS NOT NULL "
+                                "ORDER BY id DESC LIMIT ?",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, limit);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            char key[32];
+            snprintf(key, sizeof key, "%lld", (long long)sqlite3_column_int64(st, 0));
+            json_object_set_new(o, key, json_integer(sqlite3_column_int64(st, 1)));
+        }
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        store_dberr(err, db, "runs");
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 long store_console_save_output(sqlite3 *db, int64_t id, FILE *f, struct sd_err *err)
 {
     sqlite3_stmt *st = NULL;

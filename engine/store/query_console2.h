@@ -30,6 +30,11 @@ int store_console_detail(sqlite3 *db, int64_t id, int max_points, json_t **out, 
  * ("failovers: ...") when a statement failed. */
 json_t *store_console_failovers(sqlite3 *db, int limit, struct sd_err *err);
 
+/* The runs of the newest `limit` trajectories: a new object {"ID": run} of
+ * those that belong to a run. NULL with err set ("runs: ...") when a
+ * statement failed. */
+json_t *store_console_runs(sqlite3 *db, int limit, struct sd_err *err);
+
 /* Write trajectory id's whole stored output to f, oldest chunk first, with
  * "[stderr] " at the start of each stderr line (logview_save's format).
  * Returns the lines written (a last line without a newline counts), or -1

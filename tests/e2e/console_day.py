@@ -224,6 +224,64 @@ def s_learning(c):
     c.wait_exit()
 
 
+def s_swarm(c):
+    """A swarm is a unit: every console launch is a run (ended in the store
+    when its deployments end); tag all, untag all (U), tag what the filter
+    shows; kill a run (only its rows), export a run."""
+    c.wait_for(r"no deployments yet")
+    deploy(c, pace="15", agents="3")
+    c.wait_for(r"3 +momentum +\S+ +local +running", timeout=20)
+    deploy(c, pace="15", agents="2")
+    c.wait_for(r"5 +momentum +\S+ +local +running", timeout=20)
+    c.text("*")
+    c.wait_for(r"tagged 5 row\(s\)")
+    c.wait_for(r"tagged: 5")
+    c.text("U")
+    c.wait_for(r"untagged 5 row\(s\)")
+    c.text("/")
+    c.text("QQQ")
+    c.keys("Enter")
+    c.wait_for(r"Sandboxes \(2/5\) filter: QQQ")
+    c.text("*")
+    c.wait_for(r"tagged 2 row\(s\) the filter shows")
+    c.keys("Escape")
+    c.wait_for(r"Sandboxes \(5/5\) tagged: 2")
+    c.text("U")
+    c.wait_for(r"Sandboxes \(5/5\) ─")
+    c.keys("End")  # #1, of the first run
+    c.text(":")
+    c.text("kill-run")
+    c.keys("Enter")
+    s = c.wait_for(r"Kill 3 deployments: #3 momentum/IWM #2 momentum/QQQ #1")
+    assert "#4" not in s and "#5" not in s, s
+    c.text("y")
+    for i in (1, 2, 3):
+        c.wait_for(r"%d +momentum +\S+ +local +cancelled" % i, timeout=20)
+    s = c.wait_for(r"5 +momentum +\S+ +local +running")
+    assert re.search(r"4 +momentum +\S+ +local +running", s), s
+    out = os.path.join(c.tmp, "run1.csv")
+    c.text(":")
+    c.text("export-run " + out)
+    c.keys("Enter")
+    c.wait_for(r"exported 3 rows to")
+    with open(out) as f:
+        rows = f.read().splitlines()
+    assert rows[0].endswith(",RUN") and len(rows) == 4, rows
+    assert all(r.endswith(",1") for r in rows[1:]), rows
+    assert os.stat(out).st_mode & 0o777 == 0o600
+    c.text("q")
+    c.wait_for(r"Quitting cancels")
+    c.text("y")
+    c.wait_exit()
+    db = sqlite3.connect(c.db)
+    runs = db.execute("SELECT id, kind, status, ended_at IS NOT NULL FROM runs ORDER BY id").fetchall()
+    ids = db.execute("SELECT id, run_id FROM trajectories ORDER BY id").fetchall()
+    db.close()
+    assert [r[:2] for r in runs] == [(1, "deploy"), (2, "deploy")], runs
+    assert all(r[3] for r in runs), runs  # both ended: one by its kill, one by the quit
+    assert ids == [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2)], ids
+
+
 def details_store(e):
     cli(e, "deploy", "-s", "momentum", "-p", '{"lookback":15}', "--description", "first try")
     cli(e, "deploy", "-s", "momentum")
@@ -235,6 +293,7 @@ def details_store(e):
 
 
 SCENARIOS = {
+    "swarm": (s_swarm, {}, "", None),
     "learning": (s_learning, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-a", "8",
                                                    "--auto-optimize")),
     "keys": (s_keys, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-a", "3")),
