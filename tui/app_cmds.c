@@ -636,6 +636,8 @@ static int c_apply(struct app *a, const char *x)
 
 const struct command app_commands[] = {
     {"deploy", "", "open the deploy dialog", CMD_MUTATES | CMD_DAEMON, c_deploy},
+    {"rerun", "", "open the deploy dialog filled from the selected deployment (R)",
+     CMD_MUTATES | CMD_DAEMON, app_c_rerun},
     {"pattern-deploy", "", "open the deploy dialog filled from the selected pattern",
      CMD_MUTATES | CMD_DAEMON, c_pattern_deploy},
     {"pattern-open", "", "show or hide the selected pattern's detail and evidence", 0,

@@ -30,6 +30,7 @@
 #define DF_PARAMS   7
 
 static void deploy_suggest(struct app *a);
+static int deploy_fill(struct app *a, const json_t *spec);
 
 static void deploy_params(struct app *a)
 {
@@ -97,6 +98,8 @@ void app_deploy_open(struct app *a)
     form_add(&a->form, "timeout", "timeout s", FT_NUM, tmo, 0.001, 86400, "[0.001, 86400] seconds");
     form_add(&a->form, "description", "description", FT_TEXT, "", 0, 0, "searchable later");
     deploy_params(a);
+    if (a->last_launch != NULL) /* the dialog remembers the last launch */
+        deploy_fill(a, a->last_launch);
     a->overlay = OV_DEPLOY;
     a->sugg_tv.top = 0;
     deploy_suggest(a);
@@ -114,6 +117,115 @@ static void json_text(const json_t *v, char *buf, size_t n)
         snprintf(buf, n, "%s", json_string_value(v));
     else
         snprintf(buf, n, "%.6g", json_number_value(v));
+}
+
+/* Fill the open dialog from spec {strategy, symbols, agents, provider, pace,
+ * timeout (s), description, params} (each optional; the strategy first, as
+ * it decides the parameter fields). Returns the values that did not fit
+ * (out of range, unknown): 0 when all did; -1 when the strategy is not in
+ * the catalog (nothing changed). */
+static int deploy_fill(struct app *a, const json_t *spec)
+{
+    const struct catalog *cat = app_catalog(a);
+    const char *strat = json_string_value(json_object_get(spec, "strategy")), *key;
+    static const char *const fields[] = {"symbols", "agents", "pace", "timeout", "description"};
+    static const int idx[] = {DF_SYMBOLS, DF_AGENTS, DF_PACE, DF_TIMEOUT, DF_DESC};
+    json_t *v;
+    char buf[160];
+    int bad = 0, found = -1;
+
+    for (size_t i = 0; strat && i < catalog_count(cat) && i < FORM_MAX_CHOICES; i++)
+        if (strcmp(catalog_at(cat, i)->name, strat) == 0)
+            found = (int)i;
+    if (found < 0)
+        return -1;
+    a->form.f[DF_STRATEGY].choice = found;
+    deploy_params(a);
+    for (size_t k = 0; k < sizeof idx / sizeof idx[0]; k++)
+        if ((v = json_object_get(spec, fields[k])) != NULL && !json_is_null(v)) {
+            json_text(v, buf, sizeof buf);
+            bad += form_set(&a->form, idx[k], buf) != 0;
+        }
+    if (json_is_string(json_object_get(spec, "provider"))) {
+        const char *p = json_string_value(json_object_get(spec, "provider"));
+        for (int i = 0; i < a->form.f[DF_PROVIDER].nchoices; i++)
+            if (strcmp(a->form.f[DF_PROVIDER].choices[i], p) == 0)
+                a->form.f[DF_PROVIDER].choice = i;
+    }
+    json_object_foreach(json_object_get(spec, "params"), key, v)
+    {
+        int k = form_find(&a->form, key);
+        if (k < DF_PARAMS)
+            continue;
+        json_text(v, buf, sizeof buf);
+        bad += form_set(&a->form, k, buf) != 0;
+    }
+    return bad;
+}
+
+/* What the form holds, as deploy_fill takes it (new reference). */
+static json_t *form_params(const struct app *a);
+static json_t *form_spec(const struct app *a)
+{
+    const struct strategy_def *d =
+        catalog_at(app_catalog(a), (size_t)a->form.f[DF_STRATEGY].choice);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "strategy", d ? d->name : "",
+                     "symbols", form_value(&a->form, DF_SYMBOLS), "agents",
+                     form_value(&a->form, DF_AGENTS), "provider", form_value(&a->form, DF_PROVIDER),
+                     "pace", form_value(&a->form, DF_PACE), "timeout",
+                     form_value(&a->form, DF_TIMEOUT), "description", form_value(&a->form, DF_DESC),
+                     "params", form_params(a));
+}
+
+/* `R`: the dialog filled from the selected past deployment: its strategy,
+ * symbol, parameters, provider and description (from the store's details),
+ * one agent. Nothing launches until Enter. */
+int app_deploy_rerun(struct app *a)
+{
+    int64_t id = table_selected(&a->tbl);
+    const json_t *d = a->detail;
+    json_t *spec;
+    char desc[200];
+    int bad;
+
+    if (id <= 0) {
+        app_notify(a, 1, "re-run: select a deployment");
+        return -1;
+    }
+    if (d == NULL || json_integer_value(json_object_get(d, "id")) != id) {
+        app_notify(a, 1, "re-run: #%lld's parameters are still being read; try again",
+                   (long long)id);
+        fetch_detail(a->fetch, id);
+        return -1;
+    }
+    snprintf(desc, sizeof desc, "re-run of #%lld%s%.150s", (long long)id,
+             json_is_string(json_object_get(d, "description")) ? ": " : "",
+             json_is_string(json_object_get(d, "description"))
+                 ? json_string_value(json_object_get(d, "description"))
+                 : "");
+    spec = json_pack("{s:O, s:O, s:i, s:O, s:s, s:O}", "strategy", json_object_get(d, "strategy"),
+                     "symbols", json_object_get(d, "symbol"), "agents", 1, "provider",
+                     json_object_get(d, "provider"), "description", desc, "params",
+                     json_object_get(d, "params"));
+    if (spec == NULL || !json_is_string(json_object_get(d, "strategy"))) {
+        json_decref(spec);
+        app_notify(a, 1, "re-run: #%lld has no strategy to re-run", (long long)id);
+        return -1;
+    }
+    app_deploy_open(a);
+    bad = deploy_fill(a, spec);
+    json_decref(spec);
+    if (bad < 0) {
+        a->overlay = OV_NONE;
+        app_notify(a, 1, "re-run: strategy \"%s\" is not in this console's catalog",
+                   json_string_value(json_object_get(d, "strategy")));
+        return -1;
+    }
+    deploy_suggest(a);
+    app_notify(a, bad ? 1 : 0, "re-run of #%lld: the dialog holds its parameters%s", (long long)id,
+               bad ? " (some no longer valid)" : "");
+    a->dirty = D_ALL;
+    return 0;
 }
 
 /* The deploy dialog filled from a learned pattern (panes.h: the parameters
@@ -231,6 +343,8 @@ void app_deploy_done(struct app *a, const char *error, int64_t first, int64_t la
             json_object_set_new(a->asked, key, json_string(prov));
         }
     }
+    json_decref(a->last_launch); /* the next dialog opens with it */
+    a->last_launch = form_spec(a);
     a->overlay = OV_NONE;
     app_refresh(a);
     table_select_id(&a->tbl, first);

@@ -119,6 +119,7 @@ struct app {
     json_t *failovers;        /* {"ID": reason} of the past rows a failover moved, or NULL */
     json_t *asked;            /* {"ID": provider} asked for by this console's launches */
     json_t *synth;            /* {"SYM": true/false}: bundled series generated (cache) */
+    json_t *last_launch;      /* the last launch's form (app_deploy.c), or NULL */
     json_t *runmap;           /* {"ID": run} of the past rows (query_console2.h), or NULL */
     struct app_run {
         int64_t run, first, last;
@@ -269,6 +270,7 @@ int app_c_untag_all(struct app *a, const char *x);
 int app_c_tag_run(struct app *a, const char *arg);
 int app_c_kill_run(struct app *a, const char *arg);
 int app_c_export_run(struct app *a, const char *arg);
+int app_c_rerun(struct app *a, const char *x);
 int app_c_sugg_up(struct app *a, const char *x);
 /* Before a launch of agents deployments on provider (an instance name):
  * when they are more than console_prefs.confirm_agents or the provider is
@@ -328,6 +330,8 @@ int app_mouse_ok(void);
 
 void app_deploy_open(struct app *a);
 void app_deploy_from_pattern(struct app *a, const json_t *p);
+/* `R`: the dialog filled from the selected deployment (its stored details). */
+int app_deploy_rerun(struct app *a);
 /* A key while the dialog is open. */
 void app_deploy_key(struct app *a, int key);
 /* Submit the dialog's form (Enter; again after a launch confirmation). */

@@ -24,6 +24,7 @@ const struct binding app_bindings[] = {
     {'q', S_ANY, "quit", 1},
     {'d', S_PATTERNS, "pattern-deploy", 1},
     {'d', S_ANY, "deploy", 1},
+    {'R', S_TABLE, "rerun", 0},
     {'x', S_ANY, "kill", 1},
     {'c', S_ANY, "cleanup", 0},
     {'C', S_ANY, "cleanup-all", 0},

@@ -243,3 +243,13 @@ int app_c_export_run(struct app *a, const char *arg)
     snprintf(line, sizeof line, "export %s", arg);
     return app_cmd_run(a, line);
 }
+
+int app_c_rerun(struct app *a, const char *x)
+{
+    (void)x;
+    if (!app_engine(a)) {
+        app_notify(a, 1, "re-run: no engine in this console (read-only, no daemon)");
+        return -1;
+    }
+    return app_deploy_rerun(a);
+}

@@ -282,6 +282,34 @@ def s_swarm(c):
     assert ids == [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2)], ids
 
 
+def s_rerun(c):
+    """`R` opens the dialog filled from the selected past deployment (its
+    parameters and description); the launch runs with them; the next `d`
+    opens with the last launch."""
+    c.wait_for(r"1 +momentum +SPY +local +succeeded")
+    c.text("R")
+    s = c.wait_for(r"re-run of #1: the dialog holds its parameters")
+    s = c.wait_for(r"lookback +15 ")
+    assert re.search(r"description +re-run of #1: fir", s), s  # the field's width
+    assert re.search(r"agents +1 ", s), s
+    c.keys("Enter")
+    c.wait_for(r"deployed #2 momentum")
+    c.wait_for(r"2 +momentum +SPY +local +succeeded", timeout=30)
+    c.text("d")
+    s = c.wait_for(r"Deploy \(Enter launches")
+    s = c.wait_for(r"lookback +15 ")
+    assert re.search(r"description +re-run of #1: fir", s), s
+    c.keys("Escape")
+    c.wait_for(r"Deploy \(Enter", absent=True)
+    c.text("q")
+    c.wait_exit()
+    db = sqlite3.connect(c.db)
+    p = db.execute("SELECT json_extract(params, '$.lookback'), description FROM trajectories"
+                   " WHERE id = 2").fetchone()
+    db.close()
+    assert p == (15, "re-run of #1: first try"), p
+
+
 def details_store(e):
     cli(e, "deploy", "-s", "momentum", "-p", '{"lookback":15}', "--description", "first try")
     cli(e, "deploy", "-s", "momentum")
@@ -293,6 +321,8 @@ def details_store(e):
 
 
 SCENARIOS = {
+    "rerun": (s_rerun, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-p",
+                                             '{"lookback":15}', "--description", "first try")),
     "swarm": (s_swarm, {}, "", None),
     "learning": (s_learning, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-a", "8",
                                                    "--auto-optimize")),
