@@ -286,10 +286,18 @@ static int c_save(struct app *a, const char *arg)
         prompt(a, IN_SAVE, "save to: ", def);
         return 0;
     }
+    {
+        /* a finished deployment: its whole output from the store (the pane
+         * holds only the newest lines); a running one: what the ring holds */
+        const struct deploy_view *v = app_live_view(a, a->out_id);
+        if (a->out_id > 0 &&
+            (v ? traj_state_terminal(v->state) : app_hist_row(a, a->out_id) != NULL))
+            return app_job_save(a, a->out_id, arg);
+    }
     if ((n = logview_save(&a->lv, arg)) < 0)
         app_notify(a, 1, "save: %s: %s", arg, strerror(errno));
     else
-        app_notify(a, 0, "saved %ld lines to %s", n, arg);
+        app_notify(a, 0, "saved %ld lines to %s (what the pane holds: the run goes on)", n, arg);
     return 0;
 }
 
@@ -657,7 +665,8 @@ const struct command app_commands[] = {
     {"export", "FILE", "write the tagged rows (none: the visible table) as CSV (0600)", CMD_ARG,
      c_export},
     {"export-run", "FILE", "write the selected row's run as CSV (0600)", CMD_ARG, app_c_export_run},
-    {"save", "[FILE]", "save the output pane's lines to FILE (0600)", 0, c_save},
+    {"save", "[FILE]",
+     "save the selection's whole output to FILE (0600; running: the pane's lines)", 0, c_save},
     {"filter", "TEXT", "filter the table (text, or column:text)", 0, c_filter},
     {"filter-patterns", "TEXT", "filter the patterns (text, or column:text)", 0, c_pfilter},
     {"search", "TEXT", "search the output (highlight, n/N move)", CMD_ARG, c_search},

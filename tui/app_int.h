@@ -371,6 +371,9 @@ void app_jobs_take(struct app *a);
  * line). */
 int app_job_cleanup(struct app *a, int all);
 int app_job_kill(struct app *a, const int64_t *ids, size_t n);
+/* Write deployment id's whole stored output to path (0600, truncated), in
+ * logview_save's format, read on the worker from the store. */
+int app_job_save(struct app *a, int64_t id, const char *path);
 /* The deploy form's submission: agents deployments of strategy over the
  * comma-separated symbols, checked all before any is queued. params is
  * borrowed (the job keeps a deep copy). */

@@ -23,11 +23,15 @@
  * functions, which run on the worker and see only their own job.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app_int.h"
+#include "query_console2.h"
 #include "recover.h"
 #include "traj.h"
 #include "util.h"
@@ -406,5 +410,78 @@ int app_job_deploy(struct app *a, const struct app_deploy_req *r)
     j->agents = r->agents;
     j->timeout_ms = r->timeout_ms;
     j->pace = r->pace;
+    return submit(a, &j->c);
+}
+
+/* --- save a deployment's whole output from the store ---------------------------- */
+
+struct save_job {
+    struct cjob c;
+    struct store *store;
+    int64_t id;
+    char *path;
+    long lines;
+    char error[300];
+};
+
+static void save_run(struct worker_job *wj)
+{
+    struct save_job *j = (struct save_job *)wj;
+    struct sd_err err = {0};
+    sqlite3 *db;
+    FILE *f;
+    int fd;
+
+    store_flush(j->store, NULL); /* the run's last chunks are committed */
+    if ((db = store_reader(j->store, &err)) == NULL) {
+        snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+        return;
+    }
+    if ((fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+        (f = fdopen(fd, "w")) == NULL) {
+        snprintf(j->error, sizeof j->error, "%.200s: %s", j->path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        sqlite3_close_v2(db);
+        return;
+    }
+    j->lines = store_console_save_output(db, j->id, f, &err);
+    if (fclose(f) != 0 && j->lines >= 0) {
+        snprintf(j->error, sizeof j->error, "%.200s: %s", j->path, strerror(errno));
+        j->lines = -1;
+    } else if (j->lines < 0) {
+        snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+    }
+    sqlite3_close_v2(db);
+}
+
+static void save_free(struct worker_job *wj)
+{
+    struct save_job *j = (struct save_job *)wj;
+    free(j->path);
+    free(j);
+}
+
+static void save_done(struct app *a, struct cjob *c)
+{
+    struct save_job *j = (struct save_job *)c;
+    if (j->lines < 0)
+        app_notify(a, 1, "save: %s", j->error);
+    else
+        app_notify(a, 0, "saved %ld lines of #%lld (its whole stored output) to %s", j->lines,
+                   (long long)j->id, j->path);
+}
+
+int app_job_save(struct app *a, int64_t id, const char *path)
+{
+    struct save_job *j = xcalloc(1, sizeof *j);
+
+    j->c.job.run = save_run;
+    j->c.job.free = save_free;
+    j->c.done = save_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "saving #%lld's output...", (long long)id);
+    j->store = a->store;
+    j->id = id;
+    j->path = xstrdup(path);
     return submit(a, &j->c);
 }
