@@ -582,8 +582,8 @@ void app_draw_frame(struct app *a)
         char b[96];
         wattrset(stdscr, a->roles[ROLE_NORMAL]);
         erase();
-        snprintf(b, sizeof b, "terminal too small: %dx%d, need at least %dx%d", COLS, LINES,
-                 MIN_COLS, MIN_LINES);
+        snprintf(b, sizeof b, "terminal too small: %dx%d, need at least %dx%d (%dx%d for all)",
+                 COLS, LINES, MIN_COLS, MIN_LINES, FULL_COLS, FULL_LINES);
         glyph_put(stdscr, LINES / 2, 0, b, COLS, 0);
         wnoutrefresh(stdscr);
         doupdate();

@@ -64,9 +64,14 @@ enum confirm_kind { CF_KILL, CF_CLEANUP_ALL, CF_QUIT, CF_LAUNCH };
  * list (sandboxes or patterns), the patterns browser, the deploy dialog. */
 enum scope { S_ANY, S_TABLE, S_OUTPUT, S_LIST, S_PATTERNS, S_DEPLOY, S_COUNT };
 
-#define SPARK_N   240
-#define MIN_COLS  80
-#define MIN_LINES 24
+#define SPARK_N 240
+/* Everything fits from 80x23 (an 80x24 terminal less a tmux or screen
+ * status line); below, down to 30x8, one pane at a time, columns dropped
+ * from the right and the header shrunk; below that a notice. */
+#define FULL_COLS  80
+#define FULL_LINES 23
+#define MIN_COLS   30
+#define MIN_LINES  8
 
 struct spark {
     int64_t id;

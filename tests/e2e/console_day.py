@@ -344,6 +344,31 @@ def save_store(e):
     cli(e, "deploy", "-s", "probe-lines", "-p", '{"n":30000}')
 
 
+def s_small(c):
+    """80x23 (an 80x24 terminal under a tmux or screen status line) renders
+    everything, the deploy dialog whole; below, one pane at a time still
+    works; only under 30x8 a notice."""
+    s = c.wait_for(r"3 +momentum +\S+ +local +succeeded")
+    lines = s.splitlines()
+    assert len(lines) == 23 and "done" in lines[0] and "1 Sandboxes" in lines[1], s
+    assert lines[-1].startswith("q quit"), s
+    c.text("d")
+    s = c.wait_for(r"Deploy \(Enter launches")
+    assert "positionSize" in s and "strategy" in s, s
+    c.keys("Escape")
+    c.wait_for(r"Deploy \(Enter", absent=True)
+    c.resize(50, 12)
+    c.wait_for(r"^. +3 momentum")
+    c.text("2")
+    c.wait_for(r"Output #3")
+    c.resize(25, 6)
+    c.wait_for(r"terminal too small: 25x6")
+    c.resize(80, 23)
+    c.wait_for(r"Output #3 momentum")
+    c.text("q")
+    c.wait_exit()
+
+
 def details_store(e):
     cli(e, "deploy", "-s", "momentum", "-p", '{"lookback":15}', "--description", "first try")
     cli(e, "deploy", "-s", "momentum")
@@ -355,6 +380,7 @@ def details_store(e):
 
 
 SCENARIOS = {
+    "small": (s_small, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-a", "3")),
     "save": (s_save, {}, "", save_store),
     "rerun": (s_rerun, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-p",
                                              '{"lookback":15}', "--description", "first try")),
@@ -369,7 +395,7 @@ SCENARIOS = {
 }
 
 
-SIZES = {"learning": (160, 45)}
+SIZES = {"learning": (160, 45), "small": (80, 23)}
 
 
 def main():

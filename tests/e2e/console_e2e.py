@@ -216,8 +216,11 @@ def s_resize(c):
     c.wait_for(r"running")
     c.resize(200, 50)
     c.wait_for(r"Details")
-    c.resize(60, 20)
-    c.wait_for(r"terminal too small: 60x20, need at least 80x24")
+    c.resize(60, 20)  # below 80x23: one pane at a time, still working
+    c.wait_for(r"1 Sandboxes")
+    c.wait_for(r"running")
+    c.resize(25, 6)
+    c.wait_for(r"terminal too small: 25x6")
     for i in range(20):  # a resize storm
         c.resize(70 + i * 5, 20 + i)
     c.resize(80, 24)
