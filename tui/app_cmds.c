@@ -682,6 +682,7 @@ const struct command app_commands[] = {
     {"tag", "", "tag or untag the selected row", 0, c_tag},
     {"tag-all", "", "tag every row the table shows (the filter's)", 0, app_c_tag_all},
     {"untag-all", "", "untag every row", 0, app_c_untag_all},
+    {"compare", "", "compare the two tagged deployments side by side", 0, app_c_compare},
     {"tag-run", "[RUN]", "tag the rows of RUN (none: the selected row's run)", 0, app_c_tag_run},
     {"kill-run", "[RUN]", "kill what still runs of RUN (none: the selected row's), confirmed",
      CMD_MUTATES | CMD_DAEMON, app_c_kill_run},

@@ -57,7 +57,7 @@ enum dirty {
     D_PATTERNS = 64,
     D_ALL = 127
 };
-enum overlay { OV_NONE, OV_DEPLOY, OV_CONFIRM, OV_HELP, OV_INPUT };
+enum overlay { OV_NONE, OV_DEPLOY, OV_CONFIRM, OV_HELP, OV_INPUT, OV_COMPARE };
 enum input_kind { IN_CMD, IN_FILTER, IN_SEARCH, IN_SAVE, IN_PFILTER, IN_OFILTER };
 enum confirm_kind { CF_KILL, CF_CLEANUP_ALL, CF_QUIT, CF_LAUNCH };
 /* Where a binding applies: any pane, the sandboxes table, the output, a
@@ -124,6 +124,8 @@ struct app {
     json_t *failovers;        /* {"ID": reason} of the past rows a failover moved, or NULL */
     json_t *asked;            /* {"ID": provider} asked for by this console's launches */
     json_t *synth;            /* {"SYM": true/false}: bundled series generated (cache) */
+    json_t *cmp[2];           /* the compare overlay's two details (app_compare.c) */
+    struct textview cmp_tv;   /* its lines */
     json_t *last_launch;      /* the last launch's form (app_deploy.c), or NULL */
     json_t *runmap;           /* {"ID": run} of the past rows (query_console2.h), or NULL */
     struct app_run {
@@ -307,6 +309,20 @@ int app_symbol_synthetic(struct app *a, const char *symbol);
 /* Whether a failover moved deployment id (see app_prov_cell). */
 int app_failed_over(const struct app *a, int64_t id, const char *prov);
 
+/* --- app_compare.c ---------------------------------------------------------- */
+
+/* `=`: compare the two tagged deployments side by side. */
+int app_c_compare(struct app *a, const char *x);
+/* Open the compare overlay on details d0 and d1 (store_console_detail's;
+ * the overlay takes the references). */
+void app_compare_show(struct app *a, json_t *d0, json_t *d1);
+/* Build the overlay's lines for a box w columns wide (pure: tests). */
+void app_compare_fill(struct textview *tv, const json_t *d0, const json_t *d1, int w,
+                      const struct glyphs *g);
+/* A key while it is open; its drawing. */
+void app_compare_key(struct app *a, int key);
+void app_compare_draw(struct app *a);
+
 /* --- app_keys.c ------------------------------------------------------------- */
 
 struct binding {
@@ -376,6 +392,9 @@ void app_jobs_take(struct app *a);
  * line). */
 int app_job_cleanup(struct app *a, int all);
 int app_job_kill(struct app *a, const int64_t *ids, size_t n);
+/* Read deployments x and y's details from the store, then show them side
+ * by side (app_compare_show). */
+int app_job_compare(struct app *a, int64_t x, int64_t y);
 /* Write deployment id's whole stored output to path (0600, truncated), in
  * logview_save's format, read on the worker from the store. */
 int app_job_save(struct app *a, int64_t id, const char *path);

@@ -485,3 +485,68 @@ int app_job_save(struct app *a, int64_t id, const char *path)
     j->path = xstrdup(path);
     return submit(a, &j->c);
 }
+
+/* --- compare two deployments: both details from the store ------------------------ */
+
+struct compare_job {
+    struct cjob c;
+    struct store *store;
+    int64_t ids[2];
+    json_t *d[2];
+    char error[300];
+};
+
+static void compare_run(struct worker_job *wj)
+{
+    struct compare_job *j = (struct compare_job *)wj;
+    struct sd_err err = {0};
+    sqlite3 *db;
+
+    store_flush(j->store, NULL);
+    if ((db = store_reader(j->store, &err)) == NULL) {
+        snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        int rc = store_console_detail(db, j->ids[k], 60, &j->d[k], &err);
+        if (rc != 0) {
+            snprintf(j->error, sizeof j->error, "#%lld: %.250s", (long long)j->ids[k],
+                     rc > 0 ? "not in the store (yet)" : err.msg);
+            break;
+        }
+    }
+    sqlite3_close_v2(db);
+}
+
+static void compare_free(struct worker_job *wj)
+{
+    struct compare_job *j = (struct compare_job *)wj;
+    json_decref(j->d[0]);
+    json_decref(j->d[1]);
+    free(j);
+}
+
+static void compare_done(struct app *a, struct cjob *c)
+{
+    struct compare_job *j = (struct compare_job *)c;
+    if (j->error[0]) {
+        app_notify(a, 1, "compare: %s", j->error);
+        return;
+    }
+    app_compare_show(a, j->d[0], j->d[1]);
+    j->d[0] = j->d[1] = NULL; /* the overlay holds them */
+}
+
+int app_job_compare(struct app *a, int64_t x, int64_t y)
+{
+    struct compare_job *j = xcalloc(1, sizeof *j);
+
+    j->c.job.run = compare_run;
+    j->c.job.free = compare_free;
+    j->c.done = compare_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "reading #%lld and #%lld...", (long long)x, (long long)y);
+    j->store = a->store;
+    j->ids[0] = x;
+    j->ids[1] = y;
+    return submit(a, &j->c);
+}

@@ -37,6 +37,7 @@ const struct binding app_bindings[] = {
     {' ', S_TABLE, "tag", 0},
     {'*', S_TABLE, "tag-all", 0},
     {'U', S_TABLE, "untag-all", 0},
+    {'=', S_TABLE, "compare", 0},
     {'s', S_LIST, "sort-next", 1},
     {'r', S_LIST, "sort-invert", 0},
     {WK_ENTER, S_TABLE, "open", 0},
@@ -258,6 +259,9 @@ void app_key(struct app *a, int key)
         return;
     case OV_INPUT:
         app_input_key(a, key);
+        return;
+    case OV_COMPARE:
+        app_compare_key(a, key);
         return;
     }
     if (key == 'k' && console_prefs.kill_on_k) { /* the old key, when the config asks */

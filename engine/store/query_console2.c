@@ -94,7 +94,8 @@ int store_console_detail(sqlite3 *db, int64_t id, int max_points, json_t **out, 
                             "SELECT id, run_id, strategy, symbol, provider, status, exit_code, "
                             "error, description, params, created_at, started_at, ended_at, "
                             "(SELECT detail FROM operations WHERE traj_id = t.id AND name = "
-                            "'failover' ORDER BY seq LIMIT 1) FROM trajectories t WHERE id = ?",
+                            "'failover' ORDER BY seq LIMIT 1), result FROM trajectories t "
+                            "WHERE id = ?",
                             -1, &st, NULL);
     if (rc != SQLITE_OK)
         goto fail;
@@ -115,6 +116,13 @@ int store_console_detail(sqlite3 *db, int64_t id, int max_points, json_t **out, 
                   json_is_object(params) ? params : (json_decref(params), json_object()),
                   "createdAt", col_int(st, 10), "startedAt", col_int(st, 11), "endedAt",
                   col_int(st, 12), "failover", col_text(st, 13));
+    if (o != NULL) {
+        const char *rs = (const char *)sqlite3_column_text(st, 14);
+        json_t *res = rs ? json_loads(rs, 0, NULL) : NULL;
+        json_object_set_new(o, "result", json_is_object(res) ? res : json_null());
+        if (!json_is_object(res))
+            json_decref(res);
+    }
     sqlite3_finalize(st);
     st = NULL;
     if (o == NULL) {

@@ -18,7 +18,8 @@
 /* Trajectory id's details as a new JSON object: id, runId, strategy,
  * symbol, provider, status, exitCode, error, description, params (an
  * object), createdAt, startedAt, endedAt (ms since the epoch), failover
- * (the failover operation's reason, or null) and equity (at most
+ * (the failover operation's reason, or null), result (the stored result
+ * object: total_return, sharpe, max_drawdown, ...; or null) and equity (at most
  * max_points values of the equity its "@@progress" output lines reported,
  * evenly thinned, oldest first). Absent values are null. Returns 0 with
  * *out set, 1 when there is no such trajectory (*out NULL), or -1 with err

@@ -3,7 +3,7 @@
 find_package(Python3 COMPONENTS Interpreter)
 find_program(TMUX_BIN tmux)
 if(Python3_FOUND AND TMUX_BIN AND TARGET swarmdeck)
-  foreach(s protocol confirm details keys finished learning swarm rerun save small)
+  foreach(s protocol confirm details keys finished learning swarm rerun save small compare)
     add_test(NAME console_day_${s}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/console_day.py ${s})
     set_tests_properties(console_day_${s} PROPERTIES

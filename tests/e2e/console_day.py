@@ -369,6 +369,33 @@ def s_small(c):
     c.wait_exit()
 
 
+def s_compare(c):
+    """`=` with two rows tagged: both side by side (parameters, those that
+    differ marked; return, Sharpe, drawdown; equity on one scale)."""
+    c.wait_for(r"2 +momentum +SPY +local +succeeded")
+    c.text("=")
+    c.wait_for(r"compare: tag two deployments")
+    c.keys("Home", "Space", "Space")
+    c.wait_for(r"tagged: 2")
+    c.text("=")
+    s = c.wait_for(r"Compare \(Esc closes")
+    s = c.wait_for(r"equity #2")
+    for want in (r"#1 +#2", r"\* lookback +15 +20", r"return +[-+]\d+\.\d\d% +[-+]\d+\.\d\d%",
+                 r"sharpe +-?\d\.\d\d +-?\d\.\d\d", r"drawdown +\d+\.\d\d% +\d+\.\d\d%",
+                 r"equity #1 +\S", r"one scale: "):
+        assert re.search(want, s, re.M), (want, s)
+    assert not re.search(r"\* threshold", s), s
+    c.keys("Escape")
+    c.wait_for(r"Compare \(Esc", absent=True)
+    c.text("q")
+    c.wait_exit()
+
+
+def compare_store(e):
+    cli(e, "deploy", "-s", "momentum", "-p", '{"lookback":15}')
+    cli(e, "deploy", "-s", "momentum")
+
+
 def details_store(e):
     cli(e, "deploy", "-s", "momentum", "-p", '{"lookback":15}', "--description", "first try")
     cli(e, "deploy", "-s", "momentum")
@@ -380,6 +407,7 @@ def details_store(e):
 
 
 SCENARIOS = {
+    "compare": (s_compare, {}, "", compare_store),
     "small": (s_small, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-a", "3")),
     "save": (s_save, {}, "", save_store),
     "rerun": (s_rerun, {}, "", lambda e: cli(e, "deploy", "-s", "momentum", "-p",
