@@ -522,11 +522,18 @@ void app_deploy_draw(struct app *a)
         if (a->sugg) {
             const json_t *iv = json_object_get(a->sugg, "rewardInterval");
             size_t nops = json_array_size(json_object_get(a->sugg, "recommendedOperations"));
-            snprintf(b, sizeof b, " suggestion: reward %.3f (90%% %.3f to %.3f)%s ",
-                     json_number_value(json_object_get(a->sugg, "expectedReward")),
-                     json_number_value(json_array_get(iv, 0)),
-                     json_number_value(json_array_get(iv, 1)),
-                     nops ? ", Ctrl-A applies the recommendation" : "");
+            if (json_array_size(iv) == 2)
+                snprintf(b, sizeof b, " suggestion: reward %.3f (90%% %.3f to %.3f)%s ",
+                         json_number_value(json_object_get(a->sugg, "expectedReward")),
+                         json_number_value(json_array_get(iv, 0)),
+                         json_number_value(json_array_get(iv, 1)),
+                         nops ? ", Ctrl-A applies the recommendation" : "");
+            else
+                snprintf(b, sizeof b, " suggestion: reward %.3f from %lld similar run(s)%s ",
+                         json_number_value(json_object_get(a->sugg, "expectedReward")),
+                         (long long)json_integer_value(
+                             json_object_get(json_object_get(a->sugg, "evidence"), "runs")),
+                         nops ? ", Ctrl-A applies the recommendation" : "");
         } else
             snprintf(b, sizeof b, " suggestion: %.120s ", a->sugg_err[0] ? a->sugg_err : "none");
         wattrset(stdscr, a->roles[ROLE_DIALOG]);

@@ -498,7 +498,8 @@ static void draw_footer(struct app *a)
                                : a->overlay == OV_CONFIRM ? conf
                                                           : help;
         int n = a->overlay == OV_DEPLOY ? 6 : 4;
-        if (a->flash[0] && a->overlay != OV_HELP && a->overlay != OV_COMPARE) { /* a message first, for its 4 s */
+        if (a->flash[0] && a->overlay != OV_HELP &&
+            a->overlay != OV_COMPARE) { /* a message first, for its 4 s */
             wattrset(stdscr, a->roles[a->flash_err ? ROLE_ERROR : ROLE_FLASH]);
             mvhline(y, 0, ' ', COLS);
             glyph_put(stdscr, y, 0, a->flash, COLS, 1);

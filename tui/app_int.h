@@ -288,9 +288,9 @@ int app_launch_confirm(struct app *a, long agents, const char *strategy, const c
 /* The kind ("local", "e2b") of provider instance name, from the health the
  * header read; name itself when unknown. */
 const char *app_provider_kind(const struct app *a, const char *name);
-/* The table's PROV cell of deployment id running on prov: prov, with "~"
- * when a failover moved it (the store's failover operation, or this
- * console launched it on another provider). */
+/* The table's PROV cell of deployment id running on prov: prov, or its
+ * first four characters and "~" (the column's width) when a failover moved it (the store's failover
+ * operation, or this console launched it on another provider). */
 void app_prov_cell(const struct app *a, int64_t id, const char *prov, char *b, size_t n);
 /* A launch of this console: run covers deployments first..last; own: the
  * engine is in this process, so the console ends the run in the store

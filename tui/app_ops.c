@@ -83,7 +83,11 @@ int app_failed_over(const struct app *a, int64_t id, const char *prov)
 
 void app_prov_cell(const struct app *a, int64_t id, const char *prov, char *b, size_t n)
 {
-    snprintf(b, n, "%s%s", prov, app_failed_over(a, id, prov) ? "~" : "");
+    /* the column is 5 wide at 80 columns: the name is cut so the mark shows */
+    if (app_failed_over(a, id, prov))
+        snprintf(b, n, "%.4s~", prov);
+    else
+        snprintf(b, n, "%s", prov);
 }
 
 int app_symbol_synthetic(struct app *a, const char *symbol)

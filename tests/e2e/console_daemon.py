@@ -112,7 +112,7 @@ def s_two_consoles(c):
         deploy(c, 1, 400)
         other.wait_for(r"1 +momentum +SPY +local +running", 20)
         other.keys("End")
-        pat = r'@@progress \{"bar":(\d+)'
+        pat = r'\(bar (\d+)/\d+\)'
         bars = []
         for con in (c, other):
             con.wait_for(r"Output #1 momentum SPY \[follow\]")

@@ -103,9 +103,9 @@ def s_details(c):
     and the failover's reason, times, parameters, description, equity; the
     table marks the row a failover moved. (The failover operation is written
     into the store beside the run, so the chain says #1 was changed.)"""
-    s = c.wait_for(r"2 +momentum +\S+ +local~? +succeeded")
-    assert re.search(r"1 +momentum +\S+ +local~ +succeeded", s), s
-    assert not re.search(r"2 +momentum +\S+ +local~", s), s
+    s = c.wait_for(r"2 +momentum +\S+ +local +succeeded")
+    s = c.wait_for(r"1 +momentum +\S+ +loca~ +succeeded")
+    assert not re.search(r"2 +momentum +\S+ +loca~", s), s
     c.keys("Down")
     c.keys("3")
     s = c.wait_for(r"params +.*lookback=15")

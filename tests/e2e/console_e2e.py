@@ -203,7 +203,7 @@ def s_grid_200x50(c):
     deploy(c, pace="0")
     c.wait_for(r"1 +momentum +SPY +local +succeeded")
     c.wait_for(r"result +\+1\.35%")  # details pane: the built-in's known result on SPY
-    c.wait_for(r"@@result")
+    c.wait_for(r"done: final equity")
     c.wait_for(r"Patterns \(1/1\)")  # learned from the run that just ended
     c.wait_for(r"success +100%")
     c.keys("q")
@@ -268,7 +268,7 @@ def s_golden_200x50(c):
     """The grid with history: column widths (a strategy name gets what it
     needs, the rest of the width is spread), details, learning, patterns."""
     s = c.wait_for(r"^. +5 mean-reversion +")
-    c.wait_for(r"@@result")
+    c.wait_for(r"done: final equity")
     c.wait_for(r"Patterns \(2/2\)")
     s = c.wait_for(r"all strategies", timeout=5)
     golden(c, "console_grid_200x50.txt")
@@ -413,7 +413,7 @@ def s_learning_80x24(c):
     golden(c, "console_learning_80x24.txt")
     c.keys("5")
     c.wait_for(r"Patterns \(\d+/\d+\)")
-    c.wait_for(r"CONF\u25bc")  # sorted by confidence
+    c.wait_for(r"LB\u25bc")  # ranked by the lower bound on reward (issue 15)
     golden(c, "console_patterns_80x24.txt")
     c.keys("/")
     c.text("mean")
@@ -647,7 +647,7 @@ def s_slow_store(c):
     answering keys, and the output shows once the store is free again."""
     c.wait_for(r"2 +momentum +QQQ\*? +local +succeeded")
     c.wait_for(r"Output #2 momentum QQQ")
-    c.wait_for(r"@@result")  # the selected run's output, read at start
+    c.wait_for(r"done: final equity")  # the selected run's output, read at start
     lock = ReadLock(c.db)
     try:
         c.keys("j")  # the other past run: its output must come from the store
@@ -664,13 +664,13 @@ def s_slow_store(c):
         c.keys("k", "j")  # moving back and forth: the selection follows at once
         c.wait_for(r"Output #1 momentum SPY")
         s = c.wait_for(r"loading output\.\.\.")  # still: the store is still locked
-        assert "@@result" not in s, s
+        assert "done: final equity" not in s, s
         print("keys answered in %s ms while the store was locked" %
               " ".join("%.0f" % (x * 1000) for x in lat))
         assert max(lat) < 1.0, "a key took %.0f ms while a read waited" % (max(lat) * 1000)
     finally:
         lock.release()
-    c.wait_for(r"@@result")
+    c.wait_for(r"done: final equity")
     c.wait_for(r"loading output", absent=True)
     c.keys("q")
     c.wait_exit()
@@ -682,7 +682,7 @@ def s_slow_cleanup(c):
     up..." and keys are answered meanwhile; its outcome shows once the store
     is free (it ran on the UI thread before, which froze until then)."""
     c.wait_for(r"2 +momentum +QQQ\*? +local +succeeded")
-    c.wait_for(r"@@result")  # the reader has what it needs at start
+    c.wait_for(r"done: final equity")  # the reader has what it needs at start
     lock = ReadLock(c.db)
     try:
         c.keys("c")
@@ -713,7 +713,7 @@ def s_slow_deploy(c):
     "deploying...") and keys are answered meanwhile; it closes with
     "deployed #3" once the store is free."""
     c.wait_for(r"2 +momentum +QQQ\*? +local +succeeded")
-    c.wait_for(r"@@result")
+    c.wait_for(r"done: final equity")
     c.keys("d")
     c.wait_for(r"Deploy \(Enter launches")
     lock = ReadLock(c.db)
