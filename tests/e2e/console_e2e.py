@@ -112,7 +112,10 @@ def deploy(c, pace="200", agents=None, provider=None):
     c.text(pace)
     c.wait_for(r"pace\s+%s" % pace)
     c.keys("Enter")
-    c.wait_for(r"deployed #")
+    s = c.wait_for(r"deployed #|Launch \d+ agents? of \S+ on \S+\?")
+    if "deployed #" not in s:  # a paid provider or many agents: confirmed (console_day confirm)
+        c.keys("y")
+        c.wait_for(r"deployed #")
 
 
 def mask(s):
