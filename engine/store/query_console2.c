@@ -153,8 +153,8 @@ json_t *store_console_failovers(sqlite3 *db, int limit, struct sd_err *err)
     json_t *o = json_object();
     int rc = sqlite3_prepare_v2(db,
                                 "SELECT o.traj_id, o.detail FROM operations o WHERE o.name = "
-                                "'failover' AND o.traj_id > (SELECT coalesce(max(id), 0) FROM "
-                                "trajectories) - ?",
+                                "'failover' AND o.traj_id IN (SELECT id FROM trajectories "
+                                "ORDER BY id DESC LIMIT ?)",
                                 -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int(st, 1, limit);
@@ -181,8 +181,8 @@ json_t *store_console_runs(sqlite3 *db, int limit, struct sd_err *err)
     sqlite3_stmt *st = NULL;
     json_t *o = json_object();
     int rc = sqlite3_prepare_v2(db,
-                                "SELECT id, run_id FROM trajectories WHERE run_id IS NOT NULL "
-                                "ORDER BY id DESC LIMIT ?",
+                                "SELECT id, run_id FROM (SELECT id, run_id FROM trajectories "
+                                "ORDER BY id DESC LIMIT ?) WHERE run_id IS NOT NULL",
                                 -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int(st, 1, limit);
