@@ -281,6 +281,7 @@ out:
         dup2(saved_err, 2);
         close(saved_err);
     }
+    app_runs_close(a); /* the engine cancels what still runs */
     app_free(a);
     return status;
 }

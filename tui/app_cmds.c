@@ -166,7 +166,7 @@ static int c_slash(struct app *a, const char *x)
     else if (a->focus == P_PATTERNS)
         prompt(a, IN_PFILTER, "filter patterns: ", a->pat.list.filter);
     else
-        prompt(a, IN_SEARCH, "search: ", "");
+        prompt(a, IN_OFILTER, "filter output: ", a->lv.filter);
     return 0;
 }
 
@@ -286,10 +286,18 @@ static int c_save(struct app *a, const char *arg)
         prompt(a, IN_SAVE, "save to: ", def);
         return 0;
     }
+    {
+        /* a finished deployment: its whole output from the store (the pane
+         * holds only the newest lines); a running one: what the ring holds */
+        const struct deploy_view *v = app_live_view(a, a->out_id);
+        if (a->out_id > 0 &&
+            (v ? traj_state_terminal(v->state) : app_hist_row(a, a->out_id) != NULL))
+            return app_job_save(a, a->out_id, arg);
+    }
     if ((n = logview_save(&a->lv, arg)) < 0)
         app_notify(a, 1, "save: %s: %s", arg, strerror(errno));
     else
-        app_notify(a, 0, "saved %ld lines to %s", n, arg);
+        app_notify(a, 0, "saved %ld lines to %s (what the pane holds: the run goes on)", n, arg);
     return 0;
 }
 
@@ -310,15 +318,28 @@ static int c_export(struct app *a, const char *arg)
     }
     for (int c = 0; c < a->tbl.ncols; c++)
         fprintf(f, "%s%s", c ? "," : "", app_cols[c].title);
-    fputc('\n', f);
-    for (size_t i = 0; i < a->tbl.nview; i++) {
-        const struct table_row *r = &a->tbl.rows[a->tbl.view[i]];
-        for (int c = 0; c < a->tbl.ncols; c++)
-            fprintf(f, "%s%s", c ? "," : "", r->text[c] ? r->text[c] : "");
-        fputc('\n', f);
+    fputs(",RUN\n", f);
+    {
+        size_t n = 0;
+        for (size_t i = 0; i < a->tbl.nview; i++) {
+            const struct table_row *r = &a->tbl.rows[a->tbl.view[i]];
+            int64_t run = app_row_run(a, r->id);
+            if (a->tbl.ntags && !table_tagged(&a->tbl, r->id))
+                continue; /* tagged rows only, when some are */
+            for (int c = 0; c < a->tbl.ncols; c++)
+                fprintf(f, "%s%s", c ? "," : "", r->text[c] ? r->text[c] : "");
+            if (run > 0)
+                fprintf(f, ",%lld\n", (long long)run);
+            else
+                fputs(",\n", f);
+            n++;
+        }
+        if (fclose(f) != 0) {
+            app_notify(a, 1, "export: %s: %s", arg, strerror(errno));
+            return -1;
+        }
+        app_notify(a, 0, "exported %zu rows to %s", n, arg);
     }
-    fclose(f);
-    app_notify(a, 0, "exported %zu rows to %s", a->tbl.nview, arg);
     return 0;
 }
 
@@ -504,6 +525,13 @@ static int c_kill(struct app *a, const char *x)
 static int c_cleanup(struct app *a, const char *x)
 {
     (void)x;
+    if (a->nhidden > 0) { /* a toggle: the hidden rows come back */
+        size_t n = a->nhidden;
+        a->nhidden = 0;
+        app_refresh(a);
+        app_notify(a, 0, "cleanup: %zu finished row(s) shown again (c hides them)", n);
+        return 0;
+    }
     return app_job_cleanup(a, 0);
 }
 
@@ -593,6 +621,9 @@ static int c_back(struct app *a, const char *x)
         c_pattern_open(a, NULL); /* back to the list */
     else if (a->focus == P_PATTERNS && a->pat.list.filter[0])
         c_pfilter(a, "");
+    else if ((a->focus == P_OUTPUT || a->focus == P_DETAILS) &&
+             (a->lv.filter[0] || a->lv.search[0]))
+        app_c_ofilter(a, "");
     else if (a->tbl.filter[0])
         c_filter(a, "");
     else if (a->fullscreen)
@@ -613,32 +644,48 @@ static int c_apply(struct app *a, const char *x)
 
 const struct command app_commands[] = {
     {"deploy", "", "open the deploy dialog", CMD_MUTATES | CMD_DAEMON, c_deploy},
+    {"rerun", "", "open the deploy dialog filled from the selected deployment (R)",
+     CMD_MUTATES | CMD_DAEMON, app_c_rerun},
     {"pattern-deploy", "", "open the deploy dialog filled from the selected pattern",
      CMD_MUTATES | CMD_DAEMON, c_pattern_deploy},
     {"pattern-open", "", "show or hide the selected pattern's detail and evidence", 0,
      c_pattern_open},
     {"kill", "", "kill the tagged (or selected) deployments, after confirmation",
      CMD_MUTATES | CMD_DAEMON, c_kill},
-    {"cleanup", "", "reap orphans and hide finished rows", CMD_MUTATES, c_cleanup},
+    {"cleanup", "", "reap orphans and hide finished rows; again: show them", CMD_MUTATES,
+     c_cleanup},
     {"cleanup-all", "", "cancel everything and reap every sandbox (confirmation)", CMD_MUTATES,
      c_cleanup_all},
     {"quit", "", "quit (asks when deployments are running)", 0, c_quit},
+    {"q", "", "quit, as in vi (:q)", 0, c_quit},
     {"help", "", "show the keys", 0, c_help},
     {"theme", "NAME", "switch to a theme (themes/NAME.theme)", CMD_ARG, c_theme},
     {"theme-next", "", "cycle through the themes", 0, c_theme_next},
     {"sparklines", "[STYLE]", "sparklines in block or braille (no STYLE: switch)", 0, c_sparklines},
-    {"export", "FILE", "write the visible table as CSV (0600)", CMD_ARG, c_export},
-    {"save", "[FILE]", "save the output pane's lines to FILE (0600)", 0, c_save},
+    {"export", "FILE", "write the tagged rows (none: the visible table) as CSV (0600)", CMD_ARG,
+     c_export},
+    {"export-run", "FILE", "write the selected row's run as CSV (0600)", CMD_ARG, app_c_export_run},
+    {"save", "[FILE]",
+     "save the selection's whole output to FILE (0600; running: the pane's lines)", 0, c_save},
     {"filter", "TEXT", "filter the table (text, or column:text)", 0, c_filter},
     {"filter-patterns", "TEXT", "filter the patterns (text, or column:text)", 0, c_pfilter},
-    {"search", "TEXT", "search the output", CMD_ARG, c_search},
+    {"search", "TEXT", "search the output (highlight, n/N move)", CMD_ARG, c_search},
+    {"filter-output", "TEXT", "show only the output lines containing TEXT (none: every line)", 0,
+     app_c_ofilter},
+    {"protocol", "", "show or hide the output's @@ protocol lines", 0, app_c_protocol},
     {"search-next", "", "next search match", 0, c_search_next},
     {"search-prev", "", "previous search match", 0, c_search_prev},
-    {"find", "", "filter the table or search the output (by pane)", 0, c_slash},
+    {"find", "", "filter the focused list or the output's lines (Esc clears)", 0, c_slash},
     {"sort", "COLUMN", "sort the focused list by COLUMN", CMD_ARG, c_sort},
     {"sort-next", "", "sort by the next column", 0, c_sort_next},
     {"sort-invert", "", "invert the sort order", 0, c_sort_invert},
     {"tag", "", "tag or untag the selected row", 0, c_tag},
+    {"tag-all", "", "tag every row the table shows (the filter's)", 0, app_c_tag_all},
+    {"untag-all", "", "untag every row", 0, app_c_untag_all},
+    {"compare", "", "compare the two tagged deployments side by side", 0, app_c_compare},
+    {"tag-run", "[RUN]", "tag the rows of RUN (none: the selected row's run)", 0, app_c_tag_run},
+    {"kill-run", "[RUN]", "kill what still runs of RUN (none: the selected row's), confirmed",
+     CMD_MUTATES | CMD_DAEMON, app_c_kill_run},
     {"open", "", "show the selected deployment's output", 0, c_open},
     {"follow", "", "toggle following the newest output", 0, c_follow},
     {"wrap", "", "toggle wrapping long lines", 0, c_wrap},
@@ -662,8 +709,11 @@ const struct command app_commands[] = {
     {"page-up", "", "page up", 0, c_pgup},
     {"home", "", "go to the first row or line", 0, c_home},
     {"end", "", "go to the last row or line (output: follow)", 0, c_end},
-    {"back", "", "close the pattern detail, clear the filter or leave full screen", 0, c_back},
+    {"back", "", "close the pattern detail, clear the filter or search or leave full screen", 0,
+     c_back},
     {"apply", "", "deploy dialog: apply the suggestion's recommended values", 0, c_apply},
+    {"suggestion-down", "", "deploy dialog: scroll the suggestion down a page", 0, app_c_sugg_down},
+    {"suggestion-up", "", "deploy dialog: scroll the suggestion up a page", 0, app_c_sugg_up},
     {NULL, NULL, NULL, 0, NULL},
 };
 static const struct command *cmd_find(const char *name, size_t len)
@@ -742,6 +792,15 @@ void app_confirm_done(struct app *a, int yes)
 {
     a->overlay = OV_NONE;
     a->dirty = D_ALL;
+    if (a->confirm_kind == CF_LAUNCH) { /* back to the dialog, launched or not */
+        a->overlay = OV_DEPLOY;
+        a->launch_ok = yes;
+        if (yes)
+            app_deploy_submit(a);
+        else
+            app_notify(a, 0, "launch not confirmed: the dialog is as it was");
+        return;
+    }
     if (!yes) {
         app_notify(a, 0, "cancelled");
         return;
@@ -765,8 +824,19 @@ void app_input_key(struct app *a, int key)
     int f = inputline_ops.key(&a->in, key);
     a->dirty |= D_FOOTER | (a->in.cands[0] ? D_ALL : 0);
     if (f & WF_CANCEL) {
+        /* Esc clears what the prompt set (a filter applies as typed) */
         a->overlay = OV_NONE;
         a->dirty = D_ALL;
+        if (a->input_kind == IN_FILTER)
+            c_filter(a, "");
+        else if (a->input_kind == IN_PFILTER)
+            c_pfilter(a, "");
+        else if (a->input_kind == IN_OFILTER)
+            app_c_ofilter(a, "");
+        else if (a->input_kind == IN_SEARCH) {
+            a->lv.search[0] = '\0';
+            a->lv.match_seq = 0;
+        }
     } else if (f & WF_SUBMIT) {
         char line[INPUT_MAX];
         snprintf(line, sizeof line, "%s", a->in.buf);
@@ -780,12 +850,16 @@ void app_input_key(struct app *a, int key)
             c_pfilter(a, line);
         else if (a->input_kind == IN_SEARCH)
             c_search(a, line);
+        else if (a->input_kind == IN_OFILTER)
+            app_c_ofilter(a, line);
         else if (a->input_kind == IN_SAVE)
             c_save(a, line[0] ? line : NULL);
     } else if ((f & WF_CHANGED) && a->input_kind == IN_FILTER) {
         c_filter(a, a->in.buf); /* filter as typed */
     } else if ((f & WF_CHANGED) && a->input_kind == IN_PFILTER) {
         c_pfilter(a, a->in.buf);
+    } else if ((f & WF_CHANGED) && a->input_kind == IN_OFILTER) {
+        app_c_ofilter(a, a->in.buf);
     }
 }
 

@@ -30,6 +30,7 @@
 #define DF_PARAMS   7
 
 static void deploy_suggest(struct app *a);
+static int deploy_fill(struct app *a, const json_t *spec);
 
 static void deploy_params(struct app *a)
 {
@@ -97,7 +98,10 @@ void app_deploy_open(struct app *a)
     form_add(&a->form, "timeout", "timeout s", FT_NUM, tmo, 0.001, 86400, "[0.001, 86400] seconds");
     form_add(&a->form, "description", "description", FT_TEXT, "", 0, 0, "searchable later");
     deploy_params(a);
+    if (a->last_launch != NULL) /* the dialog remembers the last launch */
+        deploy_fill(a, a->last_launch);
     a->overlay = OV_DEPLOY;
+    a->sugg_tv.top = 0;
     deploy_suggest(a);
     a->dirty = D_ALL;
 }
@@ -113,6 +117,115 @@ static void json_text(const json_t *v, char *buf, size_t n)
         snprintf(buf, n, "%s", json_string_value(v));
     else
         snprintf(buf, n, "%.6g", json_number_value(v));
+}
+
+/* Fill the open dialog from spec {strategy, symbols, agents, provider, pace,
+ * timeout (s), description, params} (each optional; the strategy first, as
+ * it decides the parameter fields). Returns the values that did not fit
+ * (out of range, unknown): 0 when all did; -1 when the strategy is not in
+ * the catalog (nothing changed). */
+static int deploy_fill(struct app *a, const json_t *spec)
+{
+    const struct catalog *cat = app_catalog(a);
+    const char *strat = json_string_value(json_object_get(spec, "strategy")), *key;
+    static const char *const fields[] = {"symbols", "agents", "pace", "timeout", "description"};
+    static const int idx[] = {DF_SYMBOLS, DF_AGENTS, DF_PACE, DF_TIMEOUT, DF_DESC};
+    json_t *v;
+    char buf[160];
+    int bad = 0, found = -1;
+
+    for (size_t i = 0; strat && i < catalog_count(cat) && i < FORM_MAX_CHOICES; i++)
+        if (strcmp(catalog_at(cat, i)->name, strat) == 0)
+            found = (int)i;
+    if (found < 0)
+        return -1;
+    a->form.f[DF_STRATEGY].choice = found;
+    deploy_params(a);
+    for (size_t k = 0; k < sizeof idx / sizeof idx[0]; k++)
+        if ((v = json_object_get(spec, fields[k])) != NULL && !json_is_null(v)) {
+            json_text(v, buf, sizeof buf);
+            bad += form_set(&a->form, idx[k], buf) != 0;
+        }
+    if (json_is_string(json_object_get(spec, "provider"))) {
+        const char *p = json_string_value(json_object_get(spec, "provider"));
+        for (int i = 0; i < a->form.f[DF_PROVIDER].nchoices; i++)
+            if (strcmp(a->form.f[DF_PROVIDER].choices[i], p) == 0)
+                a->form.f[DF_PROVIDER].choice = i;
+    }
+    json_object_foreach(json_object_get(spec, "params"), key, v)
+    {
+        int k = form_find(&a->form, key);
+        if (k < DF_PARAMS)
+            continue;
+        json_text(v, buf, sizeof buf);
+        bad += form_set(&a->form, k, buf) != 0;
+    }
+    return bad;
+}
+
+/* What the form holds, as deploy_fill takes it (new reference). */
+static json_t *form_params(const struct app *a);
+static json_t *form_spec(const struct app *a)
+{
+    const struct strategy_def *d =
+        catalog_at(app_catalog(a), (size_t)a->form.f[DF_STRATEGY].choice);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "strategy", d ? d->name : "",
+                     "symbols", form_value(&a->form, DF_SYMBOLS), "agents",
+                     form_value(&a->form, DF_AGENTS), "provider", form_value(&a->form, DF_PROVIDER),
+                     "pace", form_value(&a->form, DF_PACE), "timeout",
+                     form_value(&a->form, DF_TIMEOUT), "description", form_value(&a->form, DF_DESC),
+                     "params", form_params(a));
+}
+
+/* `R`: the dialog filled from the selected past deployment: its strategy,
+ * symbol, parameters, provider and description (from the store's details),
+ * one agent. Nothing launches until Enter. */
+int app_deploy_rerun(struct app *a)
+{
+    int64_t id = table_selected(&a->tbl);
+    const json_t *d = a->detail;
+    json_t *spec;
+    char desc[200];
+    int bad;
+
+    if (id <= 0) {
+        app_notify(a, 1, "re-run: select a deployment");
+        return -1;
+    }
+    if (d == NULL || json_integer_value(json_object_get(d, "id")) != id) {
+        app_notify(a, 1, "re-run: #%lld's parameters are still being read; try again",
+                   (long long)id);
+        fetch_detail(a->fetch, id);
+        return -1;
+    }
+    snprintf(desc, sizeof desc, "re-run of #%lld%s%.150s", (long long)id,
+             json_is_string(json_object_get(d, "description")) ? ": " : "",
+             json_is_string(json_object_get(d, "description"))
+                 ? json_string_value(json_object_get(d, "description"))
+                 : "");
+    spec = json_pack("{s:O, s:O, s:i, s:O, s:s, s:O}", "strategy", json_object_get(d, "strategy"),
+                     "symbols", json_object_get(d, "symbol"), "agents", 1, "provider",
+                     json_object_get(d, "provider"), "description", desc, "params",
+                     json_object_get(d, "params"));
+    if (spec == NULL || !json_is_string(json_object_get(d, "strategy"))) {
+        json_decref(spec);
+        app_notify(a, 1, "re-run: #%lld has no strategy to re-run", (long long)id);
+        return -1;
+    }
+    app_deploy_open(a);
+    bad = deploy_fill(a, spec);
+    json_decref(spec);
+    if (bad < 0) {
+        a->overlay = OV_NONE;
+        app_notify(a, 1, "re-run: strategy \"%s\" is not in this console's catalog",
+                   json_string_value(json_object_get(d, "strategy")));
+        return -1;
+    }
+    deploy_suggest(a);
+    app_notify(a, bad ? 1 : 0, "re-run of #%lld: the dialog holds its parameters%s", (long long)id,
+               bad ? " (some no longer valid)" : "");
+    a->dirty = D_ALL;
+    return 0;
 }
 
 /* The deploy dialog filled from a learned pattern (panes.h: the parameters
@@ -181,7 +294,7 @@ static json_t *form_params(const struct app *a)
 
 /* Enter: the form to the job worker (app_jobs.c), which checks every
  * deployment before it queues any; the outcome comes to app_deploy_done. */
-static void deploy_submit(struct app *a)
+void app_deploy_submit(struct app *a)
 {
     const struct catalog *cat = app_catalog(a);
     const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
@@ -197,6 +310,10 @@ static void deploy_submit(struct app *a)
         .pace = (int)strtol(form_value(&a->form, DF_PACE), NULL, 10),
     };
 
+    if (app_launch_confirm(a, r.agents, r.strategy, r.provider)) {
+        json_decref(params); /* asked first: the form stays as it is */
+        return;
+    }
     if (app_job_deploy(a, &r) == 0)
         a->deploying = 1;
     json_decref(params);
@@ -215,6 +332,19 @@ void app_deploy_done(struct app *a, const char *error, int64_t first, int64_t la
         app_notify(a, 1, "deploy: not deployed");
         return;
     }
+    {
+        /* what was asked for, so a failover shows in the table (app_prov_cell) */
+        const char *prov = form_value(&a->form, DF_PROVIDER);
+        if (a->asked == NULL)
+            a->asked = json_object();
+        for (int64_t id = first; prov && *prov && id <= last; id++) {
+            char key[32];
+            snprintf(key, sizeof key, "%lld", (long long)id);
+            json_object_set_new(a->asked, key, json_string(prov));
+        }
+    }
+    json_decref(a->last_launch); /* the next dialog opens with it */
+    a->last_launch = form_spec(a);
     a->overlay = OV_NONE;
     app_refresh(a);
     table_select_id(&a->tbl, first);
@@ -242,7 +372,7 @@ void app_deploy_key(struct app *a, int key)
         app_notify(a, 0, "deploy cancelled");
     } else if (f & WF_SUBMIT) {
         a->form.error[0] = '\0';
-        deploy_submit(a);
+        app_deploy_submit(a);
     } else if ((f & WF_CHANGED) && a->form.changed_field == DF_STRATEGY) {
         deploy_params(a);
     }
@@ -336,67 +466,36 @@ int app_deploy_apply(struct app *a)
 
 static int suggestion_width(const struct app *a)
 {
-    return app_learning(a) && COLS >= 120 ? SUGG_W : 0;
+    /* wider on wide screens: fewer wrapped rows */
+    return app_learning(a) && COLS >= 120 ? (COLS >= 180 ? SUGG_W + 16 : SUGG_W) : 0;
 }
 
-/* Draw the panel in the rectangle (y, x, h, w); returns rows used. */
-static int draw_suggestion(const struct app *a, int y, int x, int h, int w)
+/* Draw the panel in the rectangle (y, x, h, w): the suggestion's lines
+ * (panes.h), wrapped on words, scrolled by PgDn/PgUp (sugg_tv.top). */
+static void draw_suggestion(struct app *a, int y, int x, int h, int w)
 {
-    json_t *s = a->sugg, *v;
-    char line[512];
-    int row = 0;
-    size_t i;
-
-#define SLINE(role, ...)                                                                           \
-    do {                                                                                           \
-        if (row < h) {                                                                             \
-            snprintf(line, sizeof line, __VA_ARGS__);                                              \
-            wattrset(stdscr, a->roles[role]);                                                      \
-            glyph_put(stdscr, y + row++, x, line, w, 1);                                           \
-        }                                                                                          \
-    } while (0)
-    SLINE(ROLE_TITLE_FOCUS, "Suggestion (learned)");
-    if (s == NULL) {
-        SLINE(ROLE_DIM, "%s", a->sugg_err[0] ? a->sugg_err : "no suggestion");
+    struct draw_ctx dc = app_dctx(a, 1);
+    json_t *cur = form_params(a);
+    pane_suggestion_fill(&a->sugg_tv, a->sugg, a->sugg_err, cur, w);
+    json_decref(cur);
+    textview_ops.draw(&a->sugg_tv, stdscr, y, x, h, w, &dc);
+    if (a->sugg_tv.n > (size_t)h) { /* more than fits: say where the rest is */
+        char m[48];
+        snprintf(m, sizeof m, " PgDn/PgUp %zu/%zu ", a->sugg_tv.top + 1,
+                 a->sugg_tv.n - (size_t)h + 1);
+        wattrset(stdscr, a->roles[ROLE_FLASH]);
+        glyph_put(stdscr, y + h - 1, x + w - glyph_width(m), m, glyph_width(m), 0);
         wattrset(stdscr, A_NORMAL);
-        return row;
     }
-    SLINE(ROLE_DIALOG, "expected success %.0f%%  reward %.3f",
-          100 * json_number_value(json_object_get(s, "expectedSuccessRate")),
-          json_number_value(json_object_get(s, "expectedReward")));
-    SLINE(ROLE_DIALOG, "confidence %.2f from %lld similar run(s)",
-          json_number_value(json_object_get(s, "confidence")),
-          (long long)json_integer_value(json_object_get(json_object_get(s, "evidence"), "runs")));
-    json_array_foreach(json_object_get(s, "reasoning"), i, v)
-    {
-        const char *t = json_string_value(v);
-        /* Wrap each reasoning line over as many rows as it needs. */
-        for (size_t off = 0, n = strlen(t); off < n && row < h - 2; off += (size_t)(w - 2))
-            SLINE(ROLE_DIM, "%s%.*s", off ? "  " : "- ", w - 2, t + off);
-    }
-    json_array_foreach(json_object_get(s, "recommendedOperations"), i, v)
-    {
-        const char *op = json_string_value(json_object_get(v, "op"));
-        char *val =
-            json_dumps(json_object_get(v, "value"), JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
-        if (op && strcmp(op, "set_param") == 0)
-            SLINE(ROLE_OK, "recommend %s = %s", json_string_value(json_object_get(v, "name")),
-                  val ? val : "?");
-        else if (op && strcmp(op, "raise_timeout") == 0)
-            SLINE(ROLE_WARN, "recommend timeout %lld s",
-                  (long long)(json_integer_value(json_object_get(v, "timeoutMs")) + 999) / 1000);
-        else if (op)
-            SLINE(ROLE_WARN, "recommend %s %s", op,
-                  json_is_string(json_object_get(v, "provider"))
-                      ? json_string_value(json_object_get(v, "provider"))
-                      : "");
-        free(val);
-    }
-    if (json_array_size(json_object_get(s, "recommendedOperations")) > 0)
-        SLINE(ROLE_KEY, "Ctrl-A applies the recommendation");
-#undef SLINE
-    wattrset(stdscr, A_NORMAL);
-    return row;
+}
+
+/* PgDn/PgUp in the dialog: scroll the suggestion. */
+int app_deploy_sugg_scroll(struct app *a, int pages)
+{
+    int page = a->sugg_tv.page > 1 ? a->sugg_tv.page - 1 : 1;
+    textview_scroll(&a->sugg_tv, (long)pages * page);
+    a->dirty = D_ALL;
+    return 0;
 }
 
 void app_deploy_draw(struct app *a)
@@ -416,18 +515,26 @@ void app_deploy_draw(struct app *a)
               a->roles[ROLE_TITLE_FOCUS]);
     form_ops.draw(&a->form, stdscr, y0 + 1, x0 + 2, h - 2, w - 4 - sw, &dc);
     if (sw > 0) {
-        draw_suggestion(a, y0 + 1, x0 + w - sw - 1, h - 2, sw - 1);
+        draw_suggestion(a, y0 + 1, x0 + w - sw - 1, h - 2, sw - 2);
     } else if (app_learning(a) && y0 + h < LINES) {
         /* Narrow terminal: the headline under the dialog. */
         char b[160];
-        if (a->sugg)
-            snprintf(b, sizeof b, " suggestion: expected success %.0f%%, confidence %.2f%s ",
-                     100 * json_number_value(json_object_get(a->sugg, "expectedSuccessRate")),
-                     json_number_value(json_object_get(a->sugg, "confidence")),
-                     json_array_size(json_object_get(a->sugg, "recommendedOperations"))
-                         ? " (Ctrl-A applies)"
-                         : "");
-        else
+        if (a->sugg) {
+            const json_t *iv = json_object_get(a->sugg, "rewardInterval");
+            size_t nops = json_array_size(json_object_get(a->sugg, "recommendedOperations"));
+            if (json_array_size(iv) == 2)
+                snprintf(b, sizeof b, " suggestion: reward %.3f (90%% %.3f to %.3f)%s ",
+                         json_number_value(json_object_get(a->sugg, "expectedReward")),
+                         json_number_value(json_array_get(iv, 0)),
+                         json_number_value(json_array_get(iv, 1)),
+                         nops ? ", Ctrl-A applies the recommendation" : "");
+            else
+                snprintf(b, sizeof b, " suggestion: reward %.3f from %lld similar run(s)%s ",
+                         json_number_value(json_object_get(a->sugg, "expectedReward")),
+                         (long long)json_integer_value(
+                             json_object_get(json_object_get(a->sugg, "evidence"), "runs")),
+                         nops ? ", Ctrl-A applies the recommendation" : "");
+        } else
             snprintf(b, sizeof b, " suggestion: %.120s ", a->sugg_err[0] ? a->sugg_err : "none");
         wattrset(stdscr, a->roles[ROLE_DIALOG]);
         glyph_put(stdscr, y0 + h, x0, b, w, 1);

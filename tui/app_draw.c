@@ -10,7 +10,9 @@
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app_int.h"
 #include "hints.h"
@@ -56,8 +58,13 @@ void app_layout(struct app *a)
         return;
     }
     {
-        int th = body / 2, rw = COLS / 4 < 40 ? 40 : COLS / 4, lw = COLS - rw;
-        int dh = body / 3 < 13 ? body / 3 : 13, lh = (body - dh) / 2;
+        /* the right-hand column grows on wide screens; the details get up to 17 rows */
+        int th = body / 2,
+            rw = COLS >= 180     ? COLS / 3
+                 : COLS / 4 < 40 ? 40
+                                 : COLS / 4,
+            lw = COLS - rw;
+        int dh = body / 3 < 17 ? body / 3 : 17, lh = (body - dh) / 2;
         set_rect(a, P_TABLE, top, 0, th, lw);
         set_rect(a, P_OUTPUT, top + th, 0, body - th, lw);
         set_rect(a, P_DETAILS, top, lw, dh, rw);
@@ -164,7 +171,7 @@ static void draw_output(struct app *a)
     if (r[2] < 3)
         return;
     if (a->out_id > 0)
-        snprintf(title, sizeof title, "Output #%lld %s %s%s%s%s%s", (long long)a->out_id,
+        snprintf(title, sizeof title, "Output #%lld %s %s%s%s%s%s%s", (long long)a->out_id,
                  v   ? v->strategy
                  : h ? h->strategy
                      : "",
@@ -178,7 +185,10 @@ static void draw_output(struct app *a)
                  : a->lv.follow       ? " [follow]"
                                       : " [paused]",
                  a->lv.wrap ? " [wrap]" : "", a->lv.timestamps ? " [time]" : "",
-                 a->lv.search[0] ? " /" : "");
+                 a->lv.hide_proto ? "" : " [@@]",
+                 a->lv.filter[0]   ? " filter: "
+                 : a->lv.search[0] ? " /"
+                                   : "");
     else
         snprintf(title, sizeof title, "Output");
     if (a->lv.search[0]) {
@@ -205,12 +215,94 @@ static void kv(struct app *a, int *y, int x, int w, const char *k, const char *v
     (*y)++;
 }
 
+/* v over as many rows as it needs (at most max), cut on spaces. */
+static void kv_wrap(struct app *a, int *y, int x, int w, const char *k, const char *v, int role,
+                    int max)
+{
+    int cw = w - 10 > 8 ? w - 10 : 8;
+    for (int row = 0; *v && row < max; row++) {
+        char part[512];
+        size_t n = strlen(v), cut = n;
+        if ((int)n > cw) {
+            cut = (size_t)cw;
+            while (cut > 0 && v[cut] != ' ')
+                cut--;
+            if (cut == 0)
+                cut = (size_t)cw;
+        }
+        if (row == max - 1 && cut < n && cut > 3) { /* the last row: say it is cut */
+            snprintf(part, sizeof part, "%.*s...", (int)(cut - 3), v);
+        } else {
+            snprintf(part, sizeof part, "%.*s", (int)(cut < sizeof part ? cut : sizeof part - 1),
+                     v);
+        }
+        kv(a, y, x, w, row ? "" : k, part, role);
+        v += cut;
+        while (*v == ' ')
+            v++;
+    }
+}
+
+/* ms since the epoch as local "YYYY-MM-DD hh:mm:ss", or "-". */
+static void fmt_time(int64_t ms, char *b, size_t n)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms <= 0 || localtime_r(&t, &tm) == NULL)
+        snprintf(b, n, "-");
+    else
+        strftime(b, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int64_t dint(const json_t *d, const char *k)
+{
+    return json_integer_value(json_object_get(d, k));
+}
+static const char *dstr(const json_t *d, const char *k)
+{
+    return json_string_value(json_object_get(d, k));
+}
+
+/* The parameters as "name=value name=value", sorted by name. */
+static void fmt_params(const json_t *params, char *b, size_t n)
+{
+    const char *keys[64];
+    size_t k = 0, len = 0;
+    const char *key;
+    json_t *v;
+    b[0] = '\0';
+    json_object_foreach((json_t *)params, key, v)
+    {
+        if (k < 64)
+            keys[k++] = key;
+    }
+    for (size_t i = 1; i < k; i++)
+        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+            const char *t = keys[j];
+            keys[j] = keys[j - 1];
+            keys[j - 1] = t;
+        }
+    for (size_t i = 0; i < k && len < n; i++) {
+        char *val =
+            json_dumps(json_object_get(params, keys[i]), JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+        len +=
+            (size_t)snprintf(b + len, n - len, "%s%s=%s", i ? " " : "", keys[i], val ? val : "?");
+        free(val);
+    }
+}
+
+/* Everything about the selected deployment: the live view (the engine's)
+ * and what the store holds (app->detail: parameters, description, run,
+ * exit code, error, times, failover, a past run's equity). */
 static void draw_details(struct app *a)
 {
     int *r = a->rect[P_DETAILS], y = r[0] + 1, x = r[1] + 2, w = r[3] - 4;
     const struct deploy_view *v = app_live_view(a, a->out_id);
     const struct console_traj *h = v ? NULL : app_hist_row(a, a->out_id);
-    char b[256];
+    const json_t *d = a->detail && dint(a->detail, "id") == a->out_id ? a->detail : NULL;
+    char b[1024], t1[32], t2[32];
+    int st, exit_code = -1;
+    const char *err = NULL, *fo = NULL;
     if (r[2] < 3)
         return;
     pane_box(a, P_DETAILS, "Details");
@@ -219,49 +311,111 @@ static void draw_details(struct app *a)
         glyph_put(stdscr, y, x, "(nothing selected)", w, 0);
         return;
     }
-    snprintf(b, sizeof b, "#%lld", (long long)a->out_id);
+    if (d && json_is_integer(json_object_get(d, "runId")))
+        snprintf(b, sizeof b, "#%lld  run #%lld", (long long)a->out_id,
+                 (long long)dint(d, "runId"));
+    else
+        snprintf(b, sizeof b, "#%lld", (long long)a->out_id);
     kv(a, &y, x, w, "id", b, ROLE_NORMAL);
     kv(a, &y, x, w, "strategy", v ? v->strategy : h->strategy, ROLE_NORMAL);
-    snprintf(b, sizeof b, "%s%s", v ? v->symbol : h->symbol,
-             (v ? v->synthetic : h->synthetic) ? " (synthetic series)" : "");
+    snprintf(
+        b, sizeof b, "%s%s", v ? v->symbol : h->symbol,
+        (v ? v->synthetic : h->synthetic || (isnan(h->ret) && app_symbol_synthetic(a, h->symbol)))
+            ? " (synthetic series)"
+            : "");
     kv(a, &y, x, w, "symbol", b, ROLE_NORMAL);
+    st = v ? v->state : traj_state_from_name(h->state);
+    if (v && v->exit_code >= 0)
+        exit_code = v->exit_code;
+    else if (d && json_is_integer(json_object_get(d, "exitCode")))
+        exit_code = (int)dint(d, "exitCode");
+    if (exit_code >= 0)
+        snprintf(b, sizeof b, "%s  exit %d", v ? traj_state_name(v->state) : h->state, exit_code);
+    else
+        snprintf(b, sizeof b, "%s", v ? traj_state_name(v->state) : h->state);
+    kv(a, &y, x, w, "state", b, st >= 0 ? app_state_role(st) : ROLE_DIM);
     {
-        int st = v ? v->state : traj_state_from_name(h->state);
-        kv(a, &y, x, w, "state", v ? traj_state_name(v->state) : h->state,
-           st >= 0 ? app_state_role(st) : ROLE_DIM);
+        const char *prov = v ? (v->provider[0] ? v->provider : "local") : h->provider;
+        char key[32];
+        const json_t *asked;
+        snprintf(key, sizeof key, "%lld", (long long)a->out_id);
+        asked = json_object_get(a->asked, key);
+        fo = d ? dstr(d, "failover") : NULL;
+        if (fo == NULL && a->failovers)
+            fo = json_string_value(json_object_get(a->failovers, key));
+        if (fo)
+            snprintf(b, sizeof b, "%s  (failover: %s)", prov, fo);
+        else if (json_is_string(asked) && app_failed_over(a, a->out_id, prov))
+            snprintf(b, sizeof b, "%s  (asked for %s)", prov, json_string_value(asked));
+        else
+            snprintf(b, sizeof b, "%s", prov);
+        kv_wrap(a, &y, x, w, "provider", b, fo ? ROLE_WARN : ROLE_NORMAL, 2);
+    }
+    {
+        int64_t c = v ? v->created_at : h->created_at, s = v ? v->started_at : h->started_at,
+                e = v ? v->ended_at : h->ended_at;
+        fmt_time(c, b, sizeof b);
+        kv(a, &y, x, w, "created", b, ROLE_NORMAL);
+        fmt_time(s, t1, sizeof t1);
+        fmt_time(e, t2, sizeof t2);
+        snprintf(b, sizeof b, "%s .. %s", s ? t1 + 11 : "-", e ? t2 + 11 : "-");
+        kv(a, &y, x, w, "ran", b, ROLE_NORMAL);
     }
     if (v) {
         kv(a, &y, x, w, "sandbox", v->sandbox_id[0] ? v->sandbox_id : "-", ROLE_NORMAL);
         kv(a, &y, x, w, "isolation", v->isolation_level[0] ? v->isolation_level : "-", ROLE_NORMAL);
         snprintf(b, sizeof b, "%.0f%%  equity %.2f", v->progress * 100, v->equity);
         kv(a, &y, x, w, "progress", b, ROLE_NORMAL);
-        if (v->exit_code >= 0) {
-            snprintf(b, sizeof b, "%d", v->exit_code);
-            kv(a, &y, x, w, "exit", b, ROLE_NORMAL);
-        }
         if (v->waiting[0])
             kv(a, &y, x, w, "waiting", v->waiting, ROLE_WARN);
-        if (v->error[0])
-            kv(a, &y, x, w, "error", v->error, ROLE_ERROR);
-        {
-            struct spark *sp = app_spark(a, v->id, 0);
-            if (sp && sp->n > 1 && y < r[0] + r[2] - 1) {
-                char line[1024];
-                sparkline_render(sp->v, (size_t)sp->n, w - 10, a->spark_g, line, sizeof line);
-                wattrset(stdscr, a->roles[ROLE_DIM]);
-                glyph_put(stdscr, y, x, "equity", 10, 1);
-                wattrset(stdscr, a->roles[ROLE_SPARK]);
-                glyph_put(stdscr, y, x + 10, line, w - 10, 0);
-                y++;
-            }
-        }
     }
     {
         double ret = v ? v->total_return : h->ret, sh = v ? v->sharpe : h->sharpe;
         if (!isnan(ret)) {
-            snprintf(b, sizeof b, "%+.2f%%  sharpe %.2f", ret * 100, sh);
+            if (isnan(sh))
+                snprintf(b, sizeof b, "%+.2f%%  sharpe -", ret * 100);
+            else
+                snprintf(b, sizeof b, "%+.2f%%  sharpe %.2f", ret * 100, sh);
             kv(a, &y, x, w, "result", b, ret >= 0 ? ROLE_OK : ROLE_ERROR);
         }
+    }
+    err = v && v->error[0] ? v->error : d ? dstr(d, "error") : NULL;
+    if (err && *err)
+        kv_wrap(a, &y, x, w, "error", err, ROLE_ERROR, 3);
+    {
+        /* the equity: the live sparkline, else the stored run's */
+        double vals[SPARK_N];
+        int nv = 0;
+        struct spark *sp = app_spark(a, a->out_id, 0);
+        if (sp && sp->n > 1) {
+            memcpy(vals, sp->v, sizeof vals[0] * (size_t)sp->n);
+            nv = sp->n;
+        } else if (d) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(json_object_get(d, "equity"), i, e)
+            {
+                if (nv < SPARK_N)
+                    vals[nv++] = json_number_value(e);
+            }
+        }
+        if (nv > 1 && y < r[0] + r[2] - 1) {
+            char line[1024];
+            sparkline_render(vals, (size_t)nv, w - 10, a->spark_g, line, sizeof line);
+            wattrset(stdscr, a->roles[ROLE_DIM]);
+            glyph_put(stdscr, y, x, "equity", 10, 1);
+            wattrset(stdscr, a->roles[ROLE_SPARK]);
+            glyph_put(stdscr, y, x + 10, line, w - 10, 0);
+            y++;
+        }
+    }
+    if (d) {
+        fmt_params(json_object_get(d, "params"), b, sizeof b);
+        kv_wrap(a, &y, x, w, "params", b[0] ? b : "(defaults)", ROLE_NORMAL, 4);
+        if (dstr(d, "description") && *dstr(d, "description"))
+            kv_wrap(a, &y, x, w, "desc", dstr(d, "description"), ROLE_NORMAL, 2);
+    } else {
+        kv(a, &y, x, w, "params", "loading...", ROLE_DIM);
     }
     wattrset(stdscr, A_NORMAL);
 }
@@ -328,6 +482,33 @@ static void draw_footer(struct app *a)
         }
         return;
     }
+    if (a->overlay == OV_DEPLOY || a->overlay == OV_CONFIRM || a->overlay == OV_HELP ||
+        a->overlay == OV_COMPARE) {
+        /* the open dialog's keys (its own, not the panes') */
+        static const struct hint deploy[] = {{"Enter", "launch"},         {"Esc", "cancel"},
+                                             {"C-a", "apply suggestion"}, {"Up/Down", "field"},
+                                             {"Left/Right", "choose"},    {"C-u", "clear"}};
+        static const struct hint conf[] = {
+            {"Enter", "choose"}, {"y", "confirm"}, {"n/Esc", "cancel"}, {"Tab", "move"}};
+        static const struct hint help[] = {{"PgDn/PgUp", "page"},
+                                           {"Up/Down", "scroll"},
+                                           {"Home/End", "first/last"},
+                                           {"Esc", "close"}};
+        const struct hint *h = a->overlay == OV_DEPLOY    ? deploy
+                               : a->overlay == OV_CONFIRM ? conf
+                                                          : help;
+        int n = a->overlay == OV_DEPLOY ? 6 : 4;
+        if (a->flash[0] && a->overlay != OV_HELP &&
+            a->overlay != OV_COMPARE) { /* a message first, for its 4 s */
+            wattrset(stdscr, a->roles[a->flash_err ? ROLE_ERROR : ROLE_FLASH]);
+            mvhline(y, 0, ' ', COLS);
+            glyph_put(stdscr, y, 0, a->flash, COLS, 1);
+            wattrset(stdscr, A_NORMAL);
+            return;
+        }
+        hints_draw(stdscr, y, 0, COLS, h, n, &dc);
+        return;
+    }
     if (a->flash[0] || a->busy[0]) {
         /* A message, else the job under way ("cleaning up..."). */
         wattrset(stdscr, a->roles[a->flash[0] && a->flash_err ? ROLE_ERROR : ROLE_FLASH]);
@@ -357,13 +538,17 @@ static void draw_help(struct app *a)
     int h = LINES - 4, w = COLS - 8 > 100 ? 100 : COLS - 8, y0 = 2, x0 = (COLS - w) / 2, row = 0;
     static const char *const scopes[S_COUNT] = {"",         "[sandboxes] ", "[output] ",
                                                 "[lists] ", "[patterns] ",  "[deploy] "};
+    char help_title[96];
+    int rows = h - 2 > 0 ? h - 2 : 1, n = (int)app_nbindings, pages = (n + rows - 1) / rows;
+    if (a->help_top > n - rows) /* the last page is a whole one */
+        a->help_top = n - rows > 0 ? n - rows : 0;
+    snprintf(help_title, sizeof help_title, "Keys (Esc closes, PgDn/PgUp: page %d of %d)",
+             a->help_top + rows >= n ? pages : a->help_top / rows + 1, pages);
     wattrset(stdscr, a->roles[ROLE_DIALOG]);
     for (int r = 0; r < h; r++)
         mvhline(y0 + r, x0, ' ', w);
-    glyph_box(stdscr, a->g, y0, x0, h, w, a->roles[ROLE_BORDER], "Keys (Esc closes, arrows scroll)",
+    glyph_box(stdscr, a->g, y0, x0, h, w, a->roles[ROLE_BORDER], help_title,
               a->roles[ROLE_TITLE_FOCUS]);
-    if (a->help_top > (int)app_nbindings - 1)
-        a->help_top = (int)app_nbindings - 1;
     for (size_t i = (size_t)a->help_top; i < app_nbindings && row < h - 2; i++, row++) {
         char k[16], line[256];
         wk_name(app_bindings[i].key, k, sizeof k);
@@ -388,6 +573,8 @@ static void draw_overlay(struct app *a)
         draw_help(a);
     } else if (a->overlay == OV_DEPLOY) {
         app_deploy_draw(a);
+    } else if (a->overlay == OV_COMPARE) {
+        app_compare_draw(a);
     }
 }
 
@@ -399,8 +586,8 @@ void app_draw_frame(struct app *a)
         char b[96];
         wattrset(stdscr, a->roles[ROLE_NORMAL]);
         erase();
-        snprintf(b, sizeof b, "terminal too small: %dx%d, need at least %dx%d", COLS, LINES,
-                 MIN_COLS, MIN_LINES);
+        snprintf(b, sizeof b, "terminal too small: %dx%d, need at least %dx%d (%dx%d for all)",
+                 COLS, LINES, MIN_COLS, MIN_LINES, FULL_COLS, FULL_LINES);
         glyph_put(stdscr, LINES / 2, 0, b, COLS, 0);
         wnoutrefresh(stdscr);
         doupdate();

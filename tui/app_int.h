@@ -13,6 +13,8 @@
  *                 dispatch, --dump-keys
  *   app_deploy.c  the deploy dialog and the learner's suggestion beside it
  *   app_draw.c    layout and drawing: one frame, dirty panes only
+ *   app_ops.c     the operator's-day commands (issue 16): output filters,
+ *                 launch confirmation, run-wide tagging, re-run, compare
  *   app_jobs.c    the console's slow jobs (clean up, kill, deploy) on a
  *                 worker thread, and their outcome on the UI thread
  *
@@ -55,16 +57,21 @@ enum dirty {
     D_PATTERNS = 64,
     D_ALL = 127
 };
-enum overlay { OV_NONE, OV_DEPLOY, OV_CONFIRM, OV_HELP, OV_INPUT };
-enum input_kind { IN_CMD, IN_FILTER, IN_SEARCH, IN_SAVE, IN_PFILTER };
-enum confirm_kind { CF_KILL, CF_CLEANUP_ALL, CF_QUIT };
+enum overlay { OV_NONE, OV_DEPLOY, OV_CONFIRM, OV_HELP, OV_INPUT, OV_COMPARE };
+enum input_kind { IN_CMD, IN_FILTER, IN_SEARCH, IN_SAVE, IN_PFILTER, IN_OFILTER };
+enum confirm_kind { CF_KILL, CF_CLEANUP_ALL, CF_QUIT, CF_LAUNCH };
 /* Where a binding applies: any pane, the sandboxes table, the output, a
  * list (sandboxes or patterns), the patterns browser, the deploy dialog. */
 enum scope { S_ANY, S_TABLE, S_OUTPUT, S_LIST, S_PATTERNS, S_DEPLOY, S_COUNT };
 
-#define SPARK_N   240
-#define MIN_COLS  80
-#define MIN_LINES 24
+#define SPARK_N 240
+/* Everything fits from 80x23 (an 80x24 terminal less a tmux or screen
+ * status line); below, down to 30x8, one pane at a time, columns dropped
+ * from the right and the header shrunk; below that a notice. */
+#define FULL_COLS  80
+#define FULL_LINES 23
+#define MIN_COLS   30
+#define MIN_LINES  8
 
 struct spark {
     int64_t id;
@@ -76,8 +83,9 @@ struct app_jobs;
 
 struct app {
     struct tui_conf conf;
-    json_t *sugg;       /* the learner's suggestion for the deploy form, or NULL */
-    char sugg_err[200]; /* why there is none (invalid field, learning off) */
+    json_t *sugg;            /* the learner's suggestion for the deploy form, or NULL */
+    char sugg_err[200];      /* why there is none (invalid field, learning off) */
+    struct textview sugg_tv; /* its panel's lines (panes_sugg.c), scrolled with PgDn/PgUp */
     struct coord *coord;
     struct remote *remote;    /* the daemon running the engine (NULL: coord, or none) */
     struct remote_info rinfo; /* what it said of itself, read with the views */
@@ -87,6 +95,7 @@ struct app {
     struct app_jobs *jobs; /* runs slow commands off the UI thread (app_jobs.c) */
     char busy[96];         /* the job under way, for the status line ("" none) */
     int deploying;         /* the deploy dialog's submission is under way */
+    int launch_ok;         /* the operator confirmed this launch (app_launch_confirm) */
     int readonly;
 
     struct table tbl;
@@ -111,6 +120,19 @@ struct app {
     struct logring *own_ring; /* a past trajectory's output, loaded from the store */
     int64_t out_loading;      /* the output the reader is loading for the pane (0: none) */
     char out_err[200];        /* why out_id's stored output could not be read */
+    json_t *detail;           /* out_id's stored details (query_console2.h), or NULL */
+    json_t *failovers;        /* {"ID": reason} of the past rows a failover moved, or NULL */
+    json_t *asked;            /* {"ID": provider} asked for by this console's launches */
+    json_t *synth;            /* {"SYM": true/false}: bundled series generated (cache) */
+    json_t *cmp[2];           /* the compare overlay's two details (app_compare.c) */
+    struct textview cmp_tv;   /* its lines */
+    json_t *last_launch;      /* the last launch's form (app_deploy.c), or NULL */
+    json_t *runmap;           /* {"ID": run} of the past rows (query_console2.h), or NULL */
+    struct app_run {
+        int64_t run, first, last;
+        int own; /* this console's engine launched it: it ends the run in the store */
+    } * runs;    /* this console's launches */
+    size_t nruns;
 
     struct spark *sparks;
     size_t nsparks;
@@ -244,6 +266,63 @@ void app_input_key(struct app *a, int key);
 /* The confirmation dialog closed (yes: confirmed). */
 void app_confirm_done(struct app *a, int yes);
 
+/* --- app_ops.c -------------------------------------------------------------- */
+
+/* Command execs of app_ops.c (app_cmds.c's table lists them). */
+int app_c_protocol(struct app *a, const char *x);
+int app_c_ofilter(struct app *a, const char *arg);
+int app_c_sugg_down(struct app *a, const char *x);
+int app_c_tag_all(struct app *a, const char *x);
+int app_c_untag_all(struct app *a, const char *x);
+int app_c_tag_run(struct app *a, const char *arg);
+int app_c_kill_run(struct app *a, const char *arg);
+int app_c_export_run(struct app *a, const char *arg);
+int app_c_rerun(struct app *a, const char *x);
+int app_c_sugg_up(struct app *a, const char *x);
+/* Before a launch of agents deployments on provider (an instance name):
+ * when they are more than console_prefs.confirm_agents or the provider is
+ * paid (E2B), open a confirmation naming both and return 1 (the launch
+ * waits for it: app_confirm_done submits again with launch_ok set); else
+ * 0 (go ahead). */
+int app_launch_confirm(struct app *a, long agents, const char *strategy, const char *provider);
+/* The kind ("local", "e2b") of provider instance name, from the health the
+ * header read; name itself when unknown. */
+const char *app_provider_kind(const struct app *a, const char *name);
+/* The table's PROV cell of deployment id running on prov: prov, or its
+ * first four characters and "~" (the column's width) when a failover moved it (the store's failover
+ * operation, or this console launched it on another provider). */
+void app_prov_cell(const struct app *a, int64_t id, const char *prov, char *b, size_t n);
+/* A launch of this console: run covers deployments first..last; own: the
+ * engine is in this process, so the console ends the run in the store
+ * when they have all ended (app_runs_check). */
+void app_run_track(struct app *a, int64_t run, int64_t first, int64_t last, int own);
+/* End (in the store) each own run whose deployments have all ended. */
+void app_runs_check(struct app *a);
+/* End every own run still open (the console quits: what runs is cancelled). */
+void app_runs_close(struct app *a);
+/* The run of deployment id (0: none known). */
+int64_t app_row_run(const struct app *a, int64_t id);
+
+/* Whether symbol's bundled series is generated (SYM.synthetic.csv), for a
+ * past row whose result does not say (failed, cancelled). Cached. */
+int app_symbol_synthetic(struct app *a, const char *symbol);
+/* Whether a failover moved deployment id (see app_prov_cell). */
+int app_failed_over(const struct app *a, int64_t id, const char *prov);
+
+/* --- app_compare.c ---------------------------------------------------------- */
+
+/* `=`: compare the two tagged deployments side by side. */
+int app_c_compare(struct app *a, const char *x);
+/* Open the compare overlay on details d0 and d1 (store_console_detail's;
+ * the overlay takes the references). */
+void app_compare_show(struct app *a, json_t *d0, json_t *d1);
+/* Build the overlay's lines for a box w columns wide (pure: tests). */
+void app_compare_fill(struct textview *tv, const json_t *d0, const json_t *d1, int w,
+                      const struct glyphs *g);
+/* A key while it is open; its drawing. */
+void app_compare_key(struct app *a, int key);
+void app_compare_draw(struct app *a);
+
 /* --- app_keys.c ------------------------------------------------------------- */
 
 struct binding {
@@ -272,8 +351,14 @@ int app_mouse_ok(void);
 
 void app_deploy_open(struct app *a);
 void app_deploy_from_pattern(struct app *a, const json_t *p);
+/* `R`: the dialog filled from the selected deployment (its stored details). */
+int app_deploy_rerun(struct app *a);
 /* A key while the dialog is open. */
 void app_deploy_key(struct app *a, int key);
+/* Submit the dialog's form (Enter; again after a launch confirmation). */
+void app_deploy_submit(struct app *a);
+/* PgDn (1) / PgUp (-1) in the dialog: scroll the suggestion panel. */
+int app_deploy_sugg_scroll(struct app *a, int pages);
 /* Ctrl-A: apply the suggestion's recommended values. */
 int app_deploy_apply(struct app *a);
 /* The dialog's outcome from the job worker: error "" (deployed first..last
@@ -307,6 +392,12 @@ void app_jobs_take(struct app *a);
  * line). */
 int app_job_cleanup(struct app *a, int all);
 int app_job_kill(struct app *a, const int64_t *ids, size_t n);
+/* Read deployments x and y's details from the store, then show them side
+ * by side (app_compare_show). */
+int app_job_compare(struct app *a, int64_t x, int64_t y);
+/* Write deployment id's whole stored output to path (0600, truncated), in
+ * logview_save's format, read on the worker from the store. */
+int app_job_save(struct app *a, int64_t id, const char *path);
 /* The deploy form's submission: agents deployments of strategy over the
  * comma-separated symbols, checked all before any is queued. params is
  * borrowed (the job keeps a deep copy). */

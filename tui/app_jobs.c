@@ -23,12 +23,17 @@
  * functions, which run on the worker and see only their own job.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app_int.h"
+#include "query_console2.h"
 #include "recover.h"
+#include "traj.h"
 #include "util.h"
 #include "worker.h"
 
@@ -321,6 +326,22 @@ static void deploy_run(struct worker_job *wj)
             return;
         }
     }
+    {
+        /* one run for the launch, as the CLI and the daemon record theirs */
+        json_t *spec =
+            json_pack("{s:s, s:O, s:s, s:I, s:s?, s:s?}", "strategy", j->strategy, "params",
+                      j->params ? j->params : json_null(), "symbols", j->symbols, "agents",
+                      (json_int_t)j->agents, "provider", j->provider, "by", "console");
+        char *txt = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
+        j->run = run_begin(coord_store(j->coord), "deploy", txt ? txt : "{}", &err);
+        free(txt);
+        json_decref(spec);
+        if (j->run <= 0) {
+            snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+            j->run = 0;
+            return;
+        }
+    }
     for (long i = 0; i < j->agents; i++) {
         struct deploy_req r = {
             .strategy = j->strategy,
@@ -330,10 +351,15 @@ static void deploy_run(struct worker_job *wj)
             .timeout_ms = j->timeout_ms,
             .pace = j->pace,
             .provider = j->provider,
+            .run_id = j->run,
         };
         int64_t id;
         if (coord_submit(j->coord, &r, &id, &err) != 0) {
             snprintf(j->error, sizeof j->error, "%.200s (%ld queued)", err.msg, i);
+            if (i == 0) { /* nothing of it runs */
+                run_end(coord_store(j->coord), j->run, "failed", err.msg);
+                j->run = 0;
+            }
             return;
         }
         if (!j->first)
@@ -357,6 +383,8 @@ static void deploy_done(struct app *a, struct cjob *c)
 {
     struct deploy_job *j = (struct deploy_job *)c;
     app_deploy_done(a, j->error, j->first, j->last, j->strategy);
+    if (j->first > 0 && j->run > 0)
+        app_run_track(a, j->run, j->first, j->last, j->coord != NULL);
 }
 
 static char *dup_or_null(const char *s)
@@ -382,5 +410,143 @@ int app_job_deploy(struct app *a, const struct app_deploy_req *r)
     j->agents = r->agents;
     j->timeout_ms = r->timeout_ms;
     j->pace = r->pace;
+    return submit(a, &j->c);
+}
+
+/* --- save a deployment's whole output from the store ---------------------------- */
+
+struct save_job {
+    struct cjob c;
+    struct store *store;
+    int64_t id;
+    char *path;
+    long lines;
+    char error[300];
+};
+
+static void save_run(struct worker_job *wj)
+{
+    struct save_job *j = (struct save_job *)wj;
+    struct sd_err err = {0};
+    sqlite3 *db;
+    FILE *f;
+    int fd;
+
+    store_flush(j->store, NULL); /* the run's last chunks are committed */
+    if ((db = store_reader(j->store, &err)) == NULL) {
+        snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+        return;
+    }
+    if ((fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+        (f = fdopen(fd, "w")) == NULL) {
+        snprintf(j->error, sizeof j->error, "%.200s: %s", j->path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        sqlite3_close_v2(db);
+        return;
+    }
+    j->lines = store_console_save_output(db, j->id, f, &err);
+    if (fclose(f) != 0 && j->lines >= 0) {
+        snprintf(j->error, sizeof j->error, "%.200s: %s", j->path, strerror(errno));
+        j->lines = -1;
+    } else if (j->lines < 0) {
+        snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+    }
+    sqlite3_close_v2(db);
+}
+
+static void save_free(struct worker_job *wj)
+{
+    struct save_job *j = (struct save_job *)wj;
+    free(j->path);
+    free(j);
+}
+
+static void save_done(struct app *a, struct cjob *c)
+{
+    struct save_job *j = (struct save_job *)c;
+    if (j->lines < 0)
+        app_notify(a, 1, "save: %s", j->error);
+    else
+        app_notify(a, 0, "saved %ld lines of #%lld (its whole stored output) to %s", j->lines,
+                   (long long)j->id, j->path);
+}
+
+int app_job_save(struct app *a, int64_t id, const char *path)
+{
+    struct save_job *j = xcalloc(1, sizeof *j);
+
+    j->c.job.run = save_run;
+    j->c.job.free = save_free;
+    j->c.done = save_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "saving #%lld's output...", (long long)id);
+    j->store = a->store;
+    j->id = id;
+    j->path = xstrdup(path);
+    return submit(a, &j->c);
+}
+
+/* --- compare two deployments: both details from the store ------------------------ */
+
+struct compare_job {
+    struct cjob c;
+    struct store *store;
+    int64_t ids[2];
+    json_t *d[2];
+    char error[300];
+};
+
+static void compare_run(struct worker_job *wj)
+{
+    struct compare_job *j = (struct compare_job *)wj;
+    struct sd_err err = {0};
+    sqlite3 *db;
+
+    store_flush(j->store, NULL);
+    if ((db = store_reader(j->store, &err)) == NULL) {
+        snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        int rc = store_console_detail(db, j->ids[k], 60, &j->d[k], &err);
+        if (rc != 0) {
+            snprintf(j->error, sizeof j->error, "#%lld: %.250s", (long long)j->ids[k],
+                     rc > 0 ? "not in the store (yet)" : err.msg);
+            break;
+        }
+    }
+    sqlite3_close_v2(db);
+}
+
+static void compare_free(struct worker_job *wj)
+{
+    struct compare_job *j = (struct compare_job *)wj;
+    json_decref(j->d[0]);
+    json_decref(j->d[1]);
+    free(j);
+}
+
+static void compare_done(struct app *a, struct cjob *c)
+{
+    struct compare_job *j = (struct compare_job *)c;
+    if (j->error[0]) {
+        app_notify(a, 1, "compare: %s", j->error);
+        return;
+    }
+    app_compare_show(a, j->d[0], j->d[1]);
+    j->d[0] = j->d[1] = NULL; /* the overlay holds them */
+}
+
+int app_job_compare(struct app *a, int64_t x, int64_t y)
+{
+    struct compare_job *j = xcalloc(1, sizeof *j);
+
+    j->c.job.run = compare_run;
+    j->c.job.free = compare_free;
+    j->c.done = compare_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "reading #%lld and #%lld...", (long long)x, (long long)y);
+    j->store = a->store;
+    j->ids[0] = x;
+    j->ids[1] = y;
     return submit(a, &j->c);
 }

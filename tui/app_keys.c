@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "app_int.h"
+#include "prefs.h"
 #include "util.h"
 
 /* The key table: the first binding of a key whose scope applies runs. The
@@ -23,7 +24,8 @@ const struct binding app_bindings[] = {
     {'q', S_ANY, "quit", 1},
     {'d', S_PATTERNS, "pattern-deploy", 1},
     {'d', S_ANY, "deploy", 1},
-    {'k', S_ANY, "kill", 1},
+    {'R', S_TABLE, "rerun", 0},
+    {'x', S_ANY, "kill", 1},
     {'c', S_ANY, "cleanup", 0},
     {'C', S_ANY, "cleanup-all", 0},
     {'?', S_ANY, "help", 1},
@@ -33,6 +35,9 @@ const struct binding app_bindings[] = {
     {'n', S_OUTPUT, "search-next", 0},
     {'N', S_OUTPUT, "search-prev", 0},
     {' ', S_TABLE, "tag", 0},
+    {'*', S_TABLE, "tag-all", 0},
+    {'U', S_TABLE, "untag-all", 0},
+    {'=', S_TABLE, "compare", 0},
     {'s', S_LIST, "sort-next", 1},
     {'r', S_LIST, "sort-invert", 0},
     {WK_ENTER, S_TABLE, "open", 0},
@@ -40,6 +45,7 @@ const struct binding app_bindings[] = {
     {'f', S_OUTPUT, "follow", 1},
     {'w', S_OUTPUT, "wrap", 1},
     {'T', S_OUTPUT, "timestamps", 0},
+    {'@', S_OUTPUT, "protocol", 1},
     {'S', S_OUTPUT, "save", 0},
     {'F', S_ANY, "fullscreen", 0},
     {'t', S_ANY, "theme-next", 0},
@@ -59,6 +65,7 @@ const struct binding app_bindings[] = {
     {WK_DOWN, S_ANY, "down", 0},
     {'j', S_ANY, "down", 0},
     {WK_UP, S_ANY, "up", 0},
+    {'k', S_ANY, "up", 0},
     {WK_PGDN, S_ANY, "page-down", 0},
     {WK_PGUP, S_ANY, "page-up", 0},
     {WK_HOME, S_ANY, "home", 0},
@@ -68,6 +75,8 @@ const struct binding app_bindings[] = {
     {WK_ESC, S_ANY, "back", 0},
     {WK_CTRL('c'), S_ANY, "quit", 0},
     {WK_CTRL('a'), S_DEPLOY, "apply", 0},
+    {WK_PGDN, S_DEPLOY, "suggestion-down", 0},
+    {WK_PGUP, S_DEPLOY, "suggestion-up", 0},
 };
 const size_t app_nbindings = sizeof app_bindings / sizeof app_bindings[0];
 _Static_assert(sizeof app_bindings / sizeof app_bindings[0] <= APP_MAX_BINDINGS,
@@ -219,15 +228,26 @@ void app_key(struct app *a, int key)
             app_confirm_done(a, a->dlg.chosen == 1);
         a->dirty = D_ALL;
         return;
-    case OV_HELP:
+    case OV_HELP: {
+        /* a page is the help box's rows (draw_help: LINES - 4, less the border) */
+        int page = LINES - 6 > 1 ? LINES - 6 : 1;
         if (key == WK_DOWN || key == 'j')
             a->help_top++;
-        else if (key == WK_UP && a->help_top > 0)
+        else if ((key == WK_UP || key == 'k') && a->help_top > 0)
             a->help_top--;
+        else if (key == WK_PGDN || key == ' ')
+            a->help_top += page;
+        else if (key == WK_PGUP)
+            a->help_top = a->help_top > page ? a->help_top - page : 0;
+        else if (key == WK_HOME || key == 'g')
+            a->help_top = 0;
+        else if (key == WK_END || key == 'G')
+            a->help_top = (int)app_nbindings; /* draw_help clamps */
         else
             a->overlay = OV_NONE;
         a->dirty = D_ALL;
         return;
+    }
     case OV_DEPLOY:
         /* The dialog's own bindings (Ctrl-A), then the form. */
         for (size_t i = 0; i < app_nbindings; i++)
@@ -239,6 +259,13 @@ void app_key(struct app *a, int key)
         return;
     case OV_INPUT:
         app_input_key(a, key);
+        return;
+    case OV_COMPARE:
+        app_compare_key(a, key);
+        return;
+    }
+    if (key == 'k' && console_prefs.kill_on_k) { /* the old key, when the config asks */
+        app_cmd_run(a, "kill");
         return;
     }
     for (size_t i = 0; i < app_nbindings; i++)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "app_int.h"
+#include "prefs.h"
 #include "traj.h"
 #include "util.h"
 
@@ -133,11 +134,14 @@ struct app *app_new(const struct tui_conf *conf)
     table_init(&a->tbl, app_cols, APP_NCOLS);
     table_sort_by(&a->tbl, C_ID, 1);
     logview_init(&a->lv);
+    a->lv.hide_proto = !console_prefs.show_protocol;
     inputline_init(&a->in, ":", app_cmd_complete, a);
     textview_init(&a->learn, 12);
+    textview_init(&a->sugg_tv, 0);
+    textview_init(&a->cmp_tv, 12);
     a->learn_w = -1;
     browser_init(&a->pat, pattern_cols, PC_COUNT, 12);
-    table_sort_by(&a->pat.list, PC_CONF, 1);
+    table_sort_by(&a->pat.list, PC_LB, 1);
     snprintf(a->chain, sizeof a->chain, "...");
     return a;
 }
@@ -163,7 +167,18 @@ void app_free(struct app *a)
     catalog_free(a->cat);
     json_decref(a->sugg);
     json_decref(a->snap);
+    json_decref(a->detail);
+    json_decref(a->failovers);
+    json_decref(a->asked);
+    json_decref(a->synth);
+    json_decref(a->runmap);
+    json_decref(a->last_launch);
+    free(a->runs);
     textview_free(&a->learn);
+    textview_free(&a->sugg_tv);
+    textview_free(&a->cmp_tv);
+    json_decref(a->cmp[0]);
+    json_decref(a->cmp[1]);
     browser_free(&a->pat);
     table_free(&a->tbl);
     free(a->views);
@@ -310,7 +325,8 @@ static void rebuild_table(struct app *a)
         table_set(&a->tbl, r, C_STRAT, v->strategy, NAN);
         snprintf(b, sizeof b, "%s%s", v->symbol, v->synthetic ? "*" : "");
         table_set(&a->tbl, r, C_SYM, b, NAN);
-        table_set(&a->tbl, r, C_PROV, v->provider[0] ? v->provider : "local", NAN);
+        app_prov_cell(a, v->id, v->provider[0] ? v->provider : "local", b, sizeof b);
+        table_set(&a->tbl, r, C_PROV, b, NAN);
         table_set(&a->tbl, r, C_STATE, traj_state_name(v->state), v->state);
         fmt_dur(el, b, sizeof b);
         table_set(&a->tbl, r, C_ELAPSED, b, (double)el);
@@ -336,9 +352,12 @@ static void rebuild_table(struct app *a)
         snprintf(b, sizeof b, "%lld", (long long)h->id);
         table_set(&a->tbl, r, C_ID, b, (double)h->id);
         table_set(&a->tbl, r, C_STRAT, h->strategy, NAN);
-        snprintf(b, sizeof b, "%s%s", h->symbol, h->synthetic ? "*" : "");
+        /* a run without a result (failed, cancelled) is marked from its data */
+        snprintf(b, sizeof b, "%s%s", h->symbol,
+                 h->synthetic || (isnan(h->ret) && app_symbol_synthetic(a, h->symbol)) ? "*" : "");
         table_set(&a->tbl, r, C_SYM, b, NAN);
-        table_set(&a->tbl, r, C_PROV, h->provider, NAN);
+        app_prov_cell(a, h->id, h->provider, b, sizeof b);
+        table_set(&a->tbl, r, C_PROV, b, NAN);
         table_set(&a->tbl, r, C_STATE, h->state, st);
         fmt_dur(h->ended_at ? h->ended_at - start : -1, b, sizeof b);
         table_set(&a->tbl, r, C_ELAPSED, b, h->ended_at ? (double)(h->ended_at - start) : NAN);
@@ -400,6 +419,9 @@ void app_sync_output(struct app *a)
         return;
     a->out_id = id;
     a->out_err[0] = '\0';
+    json_decref(a->detail);
+    a->detail = NULL;
+    fetch_detail(a->fetch, id);
     logring_free(a->own_ring);
     a->own_ring = NULL;
     /* A live deployment's output comes from its ring; a finished one's from
@@ -448,6 +470,19 @@ static void output_loaded(struct app *a, struct fetch_result *res)
     a->dirty |= D_OUTPUT;
 }
 
+/* A trajectory's stored details: kept if it is still the selected one. */
+static void detail_loaded(struct app *a, struct fetch_result *res)
+{
+    if (res->id != a->out_id)
+        return;
+    if (res->detail != NULL || !res->error[0]) {
+        json_decref(a->detail);
+        a->detail = res->detail;
+        res->detail = NULL;
+    }
+    a->dirty |= D_DETAILS;
+}
+
 /* The past trajectories from the reader. */
 static void history_loaded(struct app *a, struct fetch_result *res)
 {
@@ -459,7 +494,18 @@ static void history_loaded(struct app *a, struct fetch_result *res)
     a->hist = res->rows;
     a->nhist = res->nrows;
     res->rows = NULL;
+    if (res->failovers != NULL) {
+        json_decref(a->failovers);
+        a->failovers = res->failovers;
+        res->failovers = NULL;
+    }
+    if (res->runmap != NULL) {
+        json_decref(a->runmap);
+        a->runmap = res->runmap;
+        res->runmap = NULL;
+    }
     a->hist_loaded = 1;
+    fetch_detail(a->fetch, a->out_id); /* a run that just ended: its final row */
     rebuild_table(a);
     app_sync_output(a);
     a->dirty |= D_TABLE | D_HEADER | D_DETAILS | D_OUTPUT;
@@ -501,6 +547,8 @@ void app_take_fetched(struct app *a)
     while ((res = fetch_take(a->fetch)) != NULL) {
         if (res->kind == FETCH_OUTPUT)
             output_loaded(a, res);
+        else if (res->kind == FETCH_DETAIL)
+            detail_loaded(a, res);
         else if (res->kind == FETCH_CHAIN)
             chain_loaded(a, res);
         else
@@ -528,6 +576,8 @@ void app_refresh(struct app *a)
         fetch_history(a->fetch);
     }
     load_views(a);
+    if (a->nruns)
+        app_runs_check(a); /* a launch whose deployments have all ended: its run ends */
     load_health(a);
     rebuild_table(a);
     app_sync_output(a);
@@ -678,8 +728,10 @@ int app_drain_events(struct app *a)
                     learnsnap_request(a->ls); /* the learner has observed it */
                     fetch_chain(a->fetch, 1); /* sealed into the chain: verify (coalesced) */
                 }
-                if (e->traj_id == a->out_id)
+                if (e->traj_id == a->out_id) {
                     changed |= D_OUTPUT;
+                    fetch_detail(a->fetch, a->out_id); /* its exit, error, times */
+                }
                 break;
             case EV_OUTPUT:
                 if (e->traj_id == a->out_id)

@@ -1,6 +1,6 @@
 /*
  * fetch.c: the console's store reader (fetch.h): a worker (worker.h) whose
- * requests are three slots, and the reads it does through the store's
+ * requests are four slots, and the reads it does through the store's
  * console queries (query.h).
  */
 #define _GNU_SOURCE
@@ -27,11 +27,13 @@ struct fetch {
     int out_pending;     /* out_want is not read yet */
     int64_t out_busy;    /* the output being read now (0: none) */
     int hist_busy;       /* the history is being read now */
+    int64_t det_want;    /* the details the UI wants (0: none) */
+    int det_pending;     /* det_want is not read yet */
     int chain_pending;   /* the chain state is wanted */
     int verify_pending;  /* ... after a verification */
     uint64_t verify_due; /* mono ns: no verification before */
     unsigned verifies;   /* verifications run */
-    struct fetch_result *hist_done, *out_done, *chain_done; /* not yet taken */
+    struct fetch_result *hist_done, *out_done, *chain_done, *det_done; /* not yet taken */
     /* The reader thread's own: */
     sqlite3 *db;                         /* its reader connection (NULL: not open yet) */
     int job_kind;                        /* what pick took */
@@ -44,6 +46,9 @@ void fetch_result_free(struct fetch_result *r)
     if (r == NULL)
         return;
     free(r->rows);
+    json_decref(r->failovers);
+    json_decref(r->runmap);
+    json_decref(r->detail);
     logring_free(r->ring);
     free(r);
 }
@@ -53,7 +58,8 @@ void fetch_result_free(struct fetch_result *r)
 static int abandoned_locked(struct fetch *f, int kind, int64_t id)
 {
     worker_assert_locked(f->w);
-    return worker_stopping(f->w) || (kind == FETCH_OUTPUT && f->out_want != id);
+    return worker_stopping(f->w) || (kind == FETCH_OUTPUT && f->out_want != id) ||
+           (kind == FETCH_DETAIL && f->det_want != id);
 }
 
 /* The same, taking the lock. */
@@ -100,8 +106,12 @@ static int is_busy(int rc)
 static int read_history(struct fetch *f, sqlite3 *db, struct fetch_result *res)
 {
     struct sd_err err = {0};
-    if (store_console_history(db, f->conf.history_limit, &res->rows, &res->nrows, &err) == 0)
+    if (store_console_history(db, f->conf.history_limit, &res->rows, &res->nrows, &err) == 0) {
+        /* the failover marks: a failed read loses only the marks */
+        res->failovers = store_console_failovers(db, f->conf.history_limit, &err);
+        res->runmap = store_console_runs(db, f->conf.history_limit, &err);
         return SQLITE_OK;
+    }
     snprintf(res->error, sizeof res->error, "%.250s", err.msg);
     return err.code == SD_ENOMEM ? SQLITE_NOMEM : sqlite3_extended_errcode(db);
 }
@@ -147,6 +157,18 @@ static int read_output(struct fetch *f, sqlite3 *db, int64_t id, struct fetch_re
     res->bytes = bytes;
     store_console_chunks_free(ch, n);
     return SQLITE_OK;
+}
+
+/* Trajectory id's details (query_console2.h), SPARK-sized equity. Returns an
+ * SQLite code. */
+static int read_detail(sqlite3 *db, int64_t id, struct fetch_result *res)
+{
+    struct sd_err err = {0};
+    int rc = store_console_detail(db, id, 240, &res->detail, &err);
+    if (rc >= 0)
+        return SQLITE_OK;
+    snprintf(res->error, sizeof res->error, "%.250s", err.msg);
+    return err.code == SD_ENOMEM ? SQLITE_NOMEM : sqlite3_extended_errcode(db);
 }
 
 /* The progress handler during a verification: interrupt it when the worker
@@ -262,6 +284,8 @@ static struct fetch_result *run_read(struct fetch *f, int kind, int64_t id)
             rc = read_history(f, f->db, res);
         else if (kind == FETCH_OUTPUT)
             rc = read_output(f, f->db, id, res);
+        else if (kind == FETCH_DETAIL)
+            rc = read_detail(f->db, id, res);
         else
             rc = read_chain(f, f->db, (int)id, res, &b);
         if (rc == SQLITE_ABORT) {
@@ -309,6 +333,12 @@ static int fetch_pick(void *arg, uint64_t *due)
         f->out_busy = f->job_id;
         return 1;
     }
+    if (f->det_pending) {
+        f->job_kind = FETCH_DETAIL;
+        f->job_id = f->det_want;
+        f->det_pending = 0;
+        return 1;
+    }
     if (f->hist_pending) {
         f->job_kind = FETCH_HISTORY;
         f->job_id = 0;
@@ -352,6 +382,11 @@ static void fetch_run(void *arg)
         f->out_busy = 0;
         if (res != NULL && f->out_want == id)
             publish(f, &f->out_done, res);
+        else
+            fetch_result_free(res);
+    } else if (kind == FETCH_DETAIL) {
+        if (res != NULL && f->det_want == id)
+            publish(f, &f->det_done, res);
         else
             fetch_result_free(res);
     } else if (kind == FETCH_HISTORY) {
@@ -424,6 +459,7 @@ void fetch_stop(struct fetch *f)
     fetch_result_free(f->hist_done);
     fetch_result_free(f->out_done);
     fetch_result_free(f->chain_done);
+    fetch_result_free(f->det_done);
     free(f);
 }
 
@@ -458,6 +494,21 @@ void fetch_output(struct fetch *f, int64_t id)
     worker_unlock(f->w);
 }
 
+void fetch_detail(struct fetch *f, int64_t id)
+{
+    if (f == NULL)
+        return;
+    worker_lock(f->w);
+    f->det_want = id > 0 ? id : 0;
+    f->det_pending = id > 0;
+    if (f->det_done != NULL && f->det_done->id != f->det_want) {
+        fetch_result_free(f->det_done);
+        f->det_done = NULL;
+    }
+    worker_signal(f->w);
+    worker_unlock(f->w);
+}
+
 void fetch_chain(struct fetch *f, int verify)
 {
     if (f == NULL)
@@ -480,6 +531,8 @@ struct fetch_result *fetch_take(struct fetch *f)
     worker_lock(f->w);
     if ((r = f->out_done) != NULL)
         f->out_done = NULL;
+    else if ((r = f->det_done) != NULL)
+        f->det_done = NULL;
     else if ((r = f->hist_done) != NULL)
         f->hist_done = NULL;
     else if ((r = f->chain_done) != NULL)

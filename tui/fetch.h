@@ -19,6 +19,8 @@
  *   - output of one trajectory: a new request replaces the pending one, and
  *     a read under way for another id is abandoned at its next row, so
  *     scrolling through a hundred past runs reads at most two of them.
+ *   - details of one trajectory (the Details pane): a slot like the
+ *     output's, a new request replacing the pending one.
  *   - chain: the fingerprint chain's state for the header
  *     (store_chain_summary), optionally after a full verification
  *     (chain_verify on the reader's connection). Requests coalesce; a
@@ -69,10 +71,11 @@
 #include "chain.h"
 #include "logring.h"
 #include "query.h"
+#include "query_console2.h"
 #include "store.h"
 #include "util.h"
 
-enum fetch_kind { FETCH_HISTORY = 1, FETCH_OUTPUT = 2, FETCH_CHAIN = 3 };
+enum fetch_kind { FETCH_HISTORY = 1, FETCH_OUTPUT = 2, FETCH_CHAIN = 3, FETCH_DETAIL = 4 };
 
 #define FETCH_CHAIN_LEN 64
 
@@ -81,6 +84,9 @@ struct fetch_result {
     int64_t id;                /* FETCH_OUTPUT: the trajectory */
     struct console_traj *rows; /* FETCH_HISTORY: newest first (query.h) */
     size_t nrows;              /* FETCH_HISTORY */
+    json_t *failovers;         /* FETCH_HISTORY: {"ID": reason} (query_console2.h), or NULL */
+    json_t *runmap;            /* FETCH_HISTORY: {"ID": run} (query_console2.h), or NULL */
+    json_t *detail;            /* FETCH_DETAIL: store_console_detail's object (NULL: none) */
     struct logring *ring;      /* FETCH_OUTPUT: the output, finished (NULL on error) */
     uint64_t bytes;            /* FETCH_OUTPUT: bytes read */
     int waited_busy;           /* the store was busy or locked at least once */
@@ -126,6 +132,11 @@ void fetch_history(struct fetch *f);
 /* Ask for trajectory id's output, replacing any other output request
  * (id <= 0: only cancel). Can't fail. */
 void fetch_output(struct fetch *f, int64_t id);
+
+/* Ask for trajectory id's details (store_console_detail), replacing any
+ * other details request (id <= 0: only cancel). Read after an output, before
+ * the history. Can't fail. */
+void fetch_detail(struct fetch *f, int64_t id);
 
 /* Ask for the chain state (coalesced); verify != 0: verify the whole chain
  * first, when the rate limit allows (see VERIFYING THE CHAIN). Can't fail. */

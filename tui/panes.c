@@ -136,6 +136,38 @@ static void value_spark(struct textview *tv, const char *label, const char *valu
         textview_set_alt(tv, i, strlen(tv->lines[i].text) - strlen(line), ROLE_SPARK);
 }
 
+/* How well the suggestions made before launch predicted: the reward's
+ * error against the running-mean baseline and the rank correlation (issue
+ * 15), and the success prediction only where runs have failed (with none,
+ * any success "accuracy" is 1 by construction, so none is shown). */
+static void skill_lines(struct textview *tv, const json_t *s, int w)
+{
+    const json_t *r = json_object_get(s, "reward"), *su = json_object_get(s, "success");
+    char line[256];
+    json_int_t np = json_integer_value(json_object_get(r, "predictions"));
+
+    if (np > 0 && !isnan(num(r, "mae"))) {
+        double sk = num(r, "skill"), rho = num(r, "rankCorrelation");
+        int len = snprintf(line, sizeof line, "MAE %.3f vs %.3f running mean", num(r, "mae"),
+                           num(r, "baselineMae"));
+        if (!isnan(sk))
+            len += snprintf(line + len, sizeof line - (size_t)len, ", skill %+.0f%%", 100 * sk);
+        if (!isnan(rho))
+            len += snprintf(line + len, sizeof line - (size_t)len, ", rank corr %.2f", rho);
+        snprintf(line + len, sizeof line - (size_t)len, " (%lld)", (long long)np);
+        pane_add_wrapped(tv, !isnan(sk) && sk < 0 ? ROLE_WARN : ROLE_NORMAL, "  skill", line,
+                         w - 2);
+    }
+    if (json_is_number(json_object_get(su, "accuracy"))) {
+        snprintf(line, sizeof line,
+                 "right %.0f%% vs %.0f%% majority, Brier %.3f vs %.3f (%lld failed)",
+                 100 * num(su, "accuracy"), 100 * num(su, "majorityAccuracy"),
+                 num(su, "brierScore"), num(su, "baselineBrier"),
+                 (long long)json_integer_value(json_object_get(su, "failures")));
+        pane_add_wrapped(tv, ROLE_NORMAL, "  succ. pred", line, w - 2);
+    }
+}
+
 static void strategy_lines(struct textview *tv, const json_t *s, int w, const struct glyphs *g)
 {
     char b[64];
@@ -153,6 +185,7 @@ static void strategy_lines(struct textview *tv, const json_t *s, int w, const st
     value_spark(tv, "  success", b, series, "successRate", 0, 1, w, g);
     snprintf(b, sizeof b, "%.3f", num(s, "avgReward"));
     value_spark(tv, "  reward", b, series, "avgReward", NAN, NAN, w, g);
+    skill_lines(tv, s, w);
 }
 
 static void date_of(char *b, size_t n, int64_t ms)
@@ -185,10 +218,6 @@ void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const st
     }
     textview_add(tv, ROLE_TITLE, NULL, "all strategies");
     strategy_lines(tv, all, w, g);
-    if (json_is_number(json_object_get(all, "predictionAccuracy")))
-        textview_add(tv, ROLE_NORMAL, "  predicted", "accuracy %.0f%%  Brier %.3f  (%lld)",
-                     100 * num(all, "predictionAccuracy"), num(all, "brierScore"),
-                     (long long)json_integer_value(json_object_get(all, "predictions")));
     series = json_object_get(all, "series");
     if (json_array_size(series) > 0) {
         char d0[32], d1[32];
@@ -214,8 +243,8 @@ void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const st
 /* --- patterns ---------------------------------------------------------------- */
 
 const struct table_col pattern_cols[PC_COUNT] = {
-    {"CONF", 5, 1, 0, 1, 0},   {"RUNS", 5, 1, 0, 1, 0},    {"OK%", 4, 1, 0, 1, 0},
-    {"REWARD", 6, 1, 0, 1, 0}, {"PATTERN", 8, 0, 1, 0, 0},
+    {"LB", 5, 1, 0, 1, 0},  {"CONF", 5, 1, 0, 1, 0},   {"RUNS", 5, 1, 0, 1, 0},
+    {"OK%", 4, 1, 0, 1, 0}, {"REWARD", 6, 1, 0, 1, 0}, {"PATTERN", 8, 0, 1, 0, 0},
 };
 
 int64_t pane_pattern_id(const json_t *p)
@@ -264,6 +293,9 @@ void pane_patterns_fill(struct table *t, const json_t *snap)
                              ok >= 0.9  ? ROLE_OK
                              : ok < 0.5 ? ROLE_ERROR
                                         : ROLE_NORMAL);
+        snprintf(b, sizeof b, "%.3f", num(p, "rewardLowerBound"));
+        table_set(t, r, PC_LB, isnan(num(p, "rewardLowerBound")) ? "-" : b,
+                  num(p, "rewardLowerBound"));
         snprintf(b, sizeof b, "%.2f", conf);
         table_set(t, r, PC_CONF, b, conf);
         snprintf(b, sizeof b, "%lld", (long long)runs);
@@ -333,7 +365,14 @@ void pane_pattern_detail(struct textview *tv, const json_t *p)
                  num(p, "confidence"));
     textview_add(tv, ROLE_NORMAL, "success", "%.1f%% of %lld run(s)", 100 * num(p, "successRate"),
                  (long long)json_integer_value(json_object_get(p, "observationCount")));
-    textview_add(tv, ROLE_NORMAL, "reward", "%.3f mean", num(p, "meanReward"));
+    textview_add(tv, ROLE_NORMAL, "reward", "%.3f mean, %.3f lower bound (95%%, %s)",
+                 num(p, "meanReward"), num(p, "rewardLowerBound"),
+                 json_is_string(json_object_get(p, "basis"))
+                     ? json_string_value(json_object_get(p, "basis"))
+                     : "in-sample");
+    if (!isnan(num(p, "meanOutOfSampleReward")))
+        textview_add(tv, ROLE_NORMAL, "", "%.3f mean out of sample",
+                     num(p, "meanOutOfSampleReward"));
     textview_add(tv, ROLE_NORMAL, "operations", "%s",
                  json_is_string(json_object_get(p, "operationSequence"))
                      ? json_string_value(json_object_get(p, "operationSequence"))

@@ -59,8 +59,25 @@ void pane_header(const struct header_in *in, struct header_out *out);
 /* Rebuild tv from snap (NULL: "computing") for a pane w columns wide. */
 void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const struct glyphs *g);
 
-enum { PC_CONF, PC_RUNS, PC_OK, PC_REWARD, PC_NAME, PC_COUNT };
+/* Patterns are ranked by the lower bound on their reward (LB: out of sample
+ * where the runs have it), as the learner ranks them; CONF is the Wilson
+ * bound on success. */
+enum { PC_LB, PC_CONF, PC_RUNS, PC_OK, PC_REWARD, PC_NAME, PC_COUNT };
 extern const struct table_col pattern_cols[PC_COUNT];
+
+/* Rebuild tv with the learner's suggestion sugg for a panel w columns wide:
+ * expected reward and its interval, the recommendation as a whole parameter
+ * set (interval, the runs it rests on, whether it is significant), what
+ * Ctrl-A will change in current (the form's parameters: "name old -> new"),
+ * and the reasoning, every line wrapped on words to w. sugg NULL: err (or
+ * "no suggestion"). */
+void pane_suggestion_fill(struct textview *tv, const json_t *sugg, const char *err,
+                          const json_t *current, int w);
+
+/* Append text to tv wrapped on words for a view w columns wide: the first
+ * row with label (NULL: none; then the text takes the whole width), the
+ * others with an empty label. A word longer than a row is cut. */
+void pane_add_wrapped(struct textview *tv, int role, const char *label, const char *text, int w);
 
 /* A pattern's stable id across snapshots (from strategy, name and
  * operation sequence), positive. */

@@ -46,6 +46,74 @@ static uint64_t src_last(const struct logview *lv)
     return lv->src.get ? lv->src.last(lv->src.ctx) : 0;
 }
 
+int logview_shows(const struct logview *lv, const char *text)
+{
+    if (lv->hide_proto && strncmp(text, "@@", 2) == 0)
+        return 0;
+    return !lv->filter[0] || strcasestr(text, lv->filter) != NULL;
+}
+
+static int filtering(const struct logview *lv)
+{
+    return lv->hide_proto || lv->filter[0];
+}
+
+static void free_copies(struct lv_line *l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(l[i].text);
+}
+
+/* Copy up to max lines the filters show into out (texts strdup'd: the
+ * caller frees them with free_copies), starting at seq from (inclusive)
+ * and going forward (dir 1, oldest first) or back (dir -1, newest first).
+ * Scans at most the whole source. Returns how many. */
+static size_t collect(struct logview *lv, uint64_t from, int dir, struct lv_line *out, size_t max)
+{
+    struct lv_line buf[256];
+    uint64_t first = src_first(lv), last = src_last(lv), pos = from;
+    size_t k = 0;
+
+    if (lv->src.get == NULL || last == 0 || max == 0 || from == 0)
+        return 0;
+    if (pos < first) {
+        if (dir < 0)
+            return 0;
+        pos = first;
+    }
+    if (pos > last) {
+        if (dir > 0)
+            return 0;
+        pos = last;
+    }
+    while (k < max) {
+        uint64_t start = dir > 0 ? pos : (pos >= first + 255 ? pos - 255 : first);
+        size_t n = lv->src.get(lv->src.ctx, start, buf, 256);
+        int full = 0;
+        if (n == 0)
+            break;
+        for (size_t j = 0; j < n && !full; j++) {
+            size_t i = dir > 0 ? j : n - 1 - j;
+            int in = dir > 0 ? buf[i].seq >= pos : buf[i].seq <= pos;
+            if (in && logview_shows(lv, buf[i].text)) {
+                out[k] = buf[i];
+                if ((out[k].text = strdup(buf[i].text)) == NULL)
+                    full = 1;
+                else
+                    full = ++k == max;
+            }
+        }
+        if (dir > 0)
+            pos = buf[n - 1].seq + 1;
+        lv->src.release(lv->src.ctx, buf, n);
+        if (full || (dir > 0 && pos > last) || (dir < 0 && start <= first))
+            break;
+        if (dir < 0)
+            pos = start - 1;
+    }
+    return k;
+}
+
 uint64_t logview_new_lines(const struct logview *lv)
 {
     uint64_t last = src_last(lv);
@@ -58,9 +126,56 @@ void logview_set_follow(struct logview *lv, int on)
     if (!on && lv->follow) {
         int page = lv->page > 0 ? lv->page : 1;
         lv->top = last > (uint64_t)page ? last - (uint64_t)page + 1 : 1;
+        if (filtering(lv)) { /* the first of the last page of visible lines */
+            struct lv_line v[LV_MAXPAGE];
+            size_t n = collect(lv, last, -1, v, page < LV_MAXPAGE ? (size_t)page : LV_MAXPAGE);
+            if (n)
+                lv->top = v[n - 1].seq;
+            free_copies(v, n);
+        }
         lv->seen = last;
     }
     lv->follow = on;
+}
+
+void logview_set_filter(struct logview *lv, const char *text)
+{
+    snprintf(lv->filter, sizeof lv->filter, "%s", text ? text : "");
+    lv->follow = 1;
+    lv->match_seq = 0;
+}
+
+/* logview_scroll while a filter is on: delta counts visible lines. */
+static int scroll_filtered(struct logview *lv, long delta)
+{
+    struct lv_line v[LV_MAXPAGE];
+    int page = lv->page > 0 ? lv->page : 1;
+    size_t steps = (size_t)(delta < 0 ? -delta : delta), n;
+    uint64_t old;
+
+    if (page > LV_MAXPAGE)
+        page = LV_MAXPAGE;
+    if (steps > LV_MAXPAGE)
+        steps = LV_MAXPAGE;
+    if (lv->follow) {
+        if (delta >= 0)
+            return 0;
+        logview_set_follow(lv, 0);
+    }
+    old = lv->top;
+    n = collect(lv, delta > 0 ? lv->top + 1 : lv->top - 1, delta > 0 ? 1 : -1, v, steps);
+    if (n)
+        lv->top = v[n - 1].seq;
+    free_copies(v, n);
+    if (delta > 0) { /* the rest fits in a page: follow again */
+        n = collect(lv, lv->top, 1, v, (size_t)page);
+        free_copies(v, n);
+        if (n < (size_t)page) {
+            lv->follow = 1;
+            return WF_DIRTY;
+        }
+    }
+    return lv->top != old ? WF_DIRTY : 0;
 }
 
 int logview_scroll(struct logview *lv, long delta)
@@ -71,6 +186,8 @@ int logview_scroll(struct logview *lv, long delta)
 
     if (last == 0)
         return 0;
+    if (filtering(lv))
+        return scroll_filtered(lv, delta);
     if (lv->follow) {
         if (delta >= 0)
             return 0;
@@ -114,7 +231,7 @@ int logview_search(struct logview *lv, const char *text, int dir)
                 continue;
             if (dir < 0 && buf[i].seq > pos)
                 break;
-            if (strcasestr(buf[i].text, lv->search)) {
+            if (strcasestr(buf[i].text, lv->search) && logview_shows(lv, buf[i].text)) {
                 hit = buf[i].seq;
                 if (dir > 0)
                     break;
@@ -242,7 +359,7 @@ static void logview_draw(void *w, WINDOW *win, int y, int x, int h, int wd,
     struct lv_line lines[LV_MAXPAGE];
     size_t n = 0, start = 0;
     uint64_t last = src_last(lv), first = src_first(lv);
-    int row = 0, rows = 0;
+    int row = 0, rows = 0, owned = 0;
 
     wattrset(win, dc->roles[ROLE_NORMAL]);
     for (int r = 0; r < h; r++)
@@ -258,7 +375,34 @@ static void logview_draw(void *w, WINDOW *win, int y, int x, int h, int wd,
     }
     if (h > LV_MAXPAGE)
         h = LV_MAXPAGE;
-    if (lv->follow) {
+    if (filtering(lv)) { /* copies of the visible lines only */
+        owned = 1;
+        if (lv->follow) {
+            n = collect(lv, last, -1, lines, (size_t)h);
+            for (size_t i = 0; i < n / 2; i++) { /* oldest first */
+                struct lv_line t = lines[i];
+                lines[i] = lines[n - 1 - i];
+                lines[n - 1 - i] = t;
+            }
+        } else {
+            n = collect(lv, lv->top < first ? first : lv->top, 1, lines, (size_t)h);
+        }
+        if (n == 0) {
+            wattrset(win, dc->roles[ROLE_DIM]);
+            glyph_put(win, y, x,
+                      lv->filter[0] ? "(no line matches the filter)"
+                                    : "(only hidden @@ protocol lines so far)",
+                      wd, 0);
+        }
+    }
+    if (owned && lv->follow) {
+        start = n;
+        while (start > 0 && rows + rows_of(lv, &lines[start - 1], wd) <= h)
+            rows += rows_of(lv, &lines[--start], wd);
+        lv->seen = last;
+    } else if (owned) {
+        /* the window starts at top */
+    } else if (lv->follow) {
         uint64_t from = last >= (uint64_t)h ? last - (uint64_t)h + 1 : 1;
         n = lv->src.get(lv->src.ctx, from < first ? first : from, lines, (size_t)h);
         /* keep the tail that fits when wrapped */
@@ -301,7 +445,9 @@ static void logview_draw(void *w, WINDOW *win, int y, int x, int h, int wd,
             }
         }
     }
-    if (n)
+    if (owned)
+        free_copies(lines, n);
+    else if (n)
         lv->src.release(lv->src.ctx, lines, n);
     if (!lv->follow) {
         uint64_t nn = logview_new_lines(lv), bottom = lv->top + (uint64_t)h - 1;

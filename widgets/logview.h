@@ -10,7 +10,8 @@
  * not following it starts at `top` and a "+N new" marker counts the lines
  * that arrived since the operator stopped following (on a source that is
  * done growing, " N below ": the lines under the window). Wrap, timestamps and
- * search (n/N, highlighted) are view options.
+ * search (n/N, highlighted) are view options, and so are the line filters
+ * (hide the "@@" protocol lines, show only lines containing a text).
  *
  * UI thread only. The source's callbacks are called from the UI thread.
  */
@@ -48,6 +49,12 @@ struct logview {
     uint64_t match_seq; /* last search hit, 0 = none */
     const char *empty;  /* shown when there is no source or no line */
     int page;
+    /* Line filters (logview_shows): hide_proto hides the machine lines that
+     * start with "@@"; filter[0] shows only the lines containing filter
+     * (case-insensitive). While either is on, the window, scrolling, Home
+     * and search count visible lines only; `top` stays a source seq. */
+    int hide_proto;
+    char filter[128];
 };
 
 extern const struct widget_ops logview_ops;
@@ -66,6 +73,12 @@ int logview_scroll(struct logview *lv, long delta); /* lines; WF_DIRTY if moved 
  * (case-insensitive), starting after/before the current match or the top.
  * Returns 0 and shows it (follow off), or -1 if none. */
 int logview_search(struct logview *lv, const char *text, int dir);
+
+/* Whether the filters show a line of this text (1) or hide it (0). */
+int logview_shows(const struct logview *lv, const char *text);
+/* Set the line filter ("" or NULL: none); the view goes back to following
+ * the newest visible line. */
+void logview_set_filter(struct logview *lv, const char *text);
 
 /* Write every line the source holds to path (created 0600, truncated), with
  * "[stderr] " before stderr lines. Returns lines written or -1 (errno). */

@@ -112,7 +112,7 @@ def s_two_consoles(c):
         deploy(c, 1, 400)
         other.wait_for(r"1 +momentum +SPY +local +running", 20)
         other.keys("End")
-        pat = r'@@progress \{"bar":(\d+)'
+        pat = r'\(bar (\d+)/\d+\)'
         bars = []
         for con in (c, other):
             con.wait_for(r"Output #1 momentum SPY \[follow\]")
@@ -138,7 +138,7 @@ def s_readonly_kill(c):
     ro = ReadonlyConsole(c)
     try:
         ro.wait_for(r"1 +momentum +SPY +local +running", 20)
-        ro.keys("End", "k")
+        ro.keys("End", "x")
         ro.wait_for(r"Kill 1 deployment")
         ro.keys("y")
         ro.wait_for(r"kill: the daemon: read-only connection: the daemon refuses POST", 10)

@@ -112,7 +112,10 @@ def deploy(c, pace="200", agents=None, provider=None):
     c.text(pace)
     c.wait_for(r"pace\s+%s" % pace)
     c.keys("Enter")
-    c.wait_for(r"deployed #")
+    s = c.wait_for(r"deployed #|Launch \d+ agents? of \S+ on \S+\?")
+    if "deployed #" not in s:  # a paid provider or many agents: confirmed (console_day confirm)
+        c.keys("y")
+        c.wait_for(r"deployed #")
 
 
 def mask(s):
@@ -178,12 +181,12 @@ def s_flow_80x24(c):
     c.text("momentum")
     c.keys("Enter")
     c.wait_for(r"Sandboxes \(1/1\) filter: momentum")
-    c.keys("k")
+    c.keys("x")
     c.wait_for(r"Kill 1 deployment: #1 momentum/SPY\?")
     c.keys("Enter")  # Cancel is the default
     c.wait_for(r"cancelled")
     assert "running" in c.screen()
-    c.keys("k")
+    c.keys("x")
     c.wait_for(r"Kill 1 deployment")
     c.keys("Tab", "Enter")
     c.wait_for(r"killed 1 deployment")
@@ -203,7 +206,7 @@ def s_grid_200x50(c):
     deploy(c, pace="0")
     c.wait_for(r"1 +momentum +SPY +local +succeeded")
     c.wait_for(r"result +\+1\.35%")  # details pane: the built-in's known result on SPY
-    c.wait_for(r"@@result")
+    c.wait_for(r"done: final equity")
     c.wait_for(r"Patterns \(1/1\)")  # learned from the run that just ended
     c.wait_for(r"success +100%")
     c.keys("q")
@@ -216,8 +219,11 @@ def s_resize(c):
     c.wait_for(r"running")
     c.resize(200, 50)
     c.wait_for(r"Details")
-    c.resize(60, 20)
-    c.wait_for(r"terminal too small: 60x20, need at least 80x24")
+    c.resize(60, 20)  # below 80x23: one pane at a time, still working
+    c.wait_for(r"1 Sandboxes")
+    c.wait_for(r"running")
+    c.resize(25, 6)
+    c.wait_for(r"terminal too small: 25x6")
     for i in range(20):  # a resize storm
         c.resize(70 + i * 5, 20 + i)
     c.resize(80, 24)
@@ -265,7 +271,7 @@ def s_golden_200x50(c):
     """The grid with history: column widths (a strategy name gets what it
     needs, the rest of the width is spread), details, learning, patterns."""
     s = c.wait_for(r"^. +5 mean-reversion +")
-    c.wait_for(r"@@result")
+    c.wait_for(r"done: final equity")
     c.wait_for(r"Patterns \(2/2\)")
     s = c.wait_for(r"all strategies", timeout=5)
     golden(c, "console_grid_200x50.txt")
@@ -410,7 +416,7 @@ def s_learning_80x24(c):
     golden(c, "console_learning_80x24.txt")
     c.keys("5")
     c.wait_for(r"Patterns \(\d+/\d+\)")
-    c.wait_for(r"CONF\u25bc")  # sorted by confidence
+    c.wait_for(r"LB\u25bc")  # ranked by the lower bound on reward (issue 15)
     golden(c, "console_patterns_80x24.txt")
     c.keys("/")
     c.text("mean")
@@ -571,7 +577,7 @@ def s_guide(c):
     c.wait_for(r"Keys \(Esc closes", absent=True)
     deploy(c, pace="100")
     c.wait_for(r"6 +momentum +SPY +local +running")
-    shot("kill", r"Kill 1 deployment", "k")
+    shot("kill", r"Kill 1 deployment", "x")
     c.keys("Enter")
     c.keys("q")
     c.wait_for(r"Quitting cancels")
@@ -644,7 +650,7 @@ def s_slow_store(c):
     answering keys, and the output shows once the store is free again."""
     c.wait_for(r"2 +momentum +QQQ\*? +local +succeeded")
     c.wait_for(r"Output #2 momentum QQQ")
-    c.wait_for(r"@@result")  # the selected run's output, read at start
+    c.wait_for(r"done: final equity")  # the selected run's output, read at start
     lock = ReadLock(c.db)
     try:
         c.keys("j")  # the other past run: its output must come from the store
@@ -661,13 +667,13 @@ def s_slow_store(c):
         c.keys("k", "j")  # moving back and forth: the selection follows at once
         c.wait_for(r"Output #1 momentum SPY")
         s = c.wait_for(r"loading output\.\.\.")  # still: the store is still locked
-        assert "@@result" not in s, s
+        assert "done: final equity" not in s, s
         print("keys answered in %s ms while the store was locked" %
               " ".join("%.0f" % (x * 1000) for x in lat))
         assert max(lat) < 1.0, "a key took %.0f ms while a read waited" % (max(lat) * 1000)
     finally:
         lock.release()
-    c.wait_for(r"@@result")
+    c.wait_for(r"done: final equity")
     c.wait_for(r"loading output", absent=True)
     c.keys("q")
     c.wait_exit()
@@ -679,7 +685,7 @@ def s_slow_cleanup(c):
     up..." and keys are answered meanwhile; its outcome shows once the store
     is free (it ran on the UI thread before, which froze until then)."""
     c.wait_for(r"2 +momentum +QQQ\*? +local +succeeded")
-    c.wait_for(r"@@result")  # the reader has what it needs at start
+    c.wait_for(r"done: final equity")  # the reader has what it needs at start
     lock = ReadLock(c.db)
     try:
         c.keys("c")
@@ -710,7 +716,7 @@ def s_slow_deploy(c):
     "deploying...") and keys are answered meanwhile; it closes with
     "deployed #3" once the store is free."""
     c.wait_for(r"2 +momentum +QQQ\*? +local +succeeded")
-    c.wait_for(r"@@result")
+    c.wait_for(r"done: final equity")
     c.keys("d")
     c.wait_for(r"Deploy \(Enter launches")
     lock = ReadLock(c.db)

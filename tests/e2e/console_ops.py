@@ -31,8 +31,11 @@ def s_counts(c):
     assert "6 done" not in h.splitlines()[0], h
     deploy(c, pace="0")
     c.wait_for(r"^.*0 running 0 queued 4 done 0 failed", timeout=30)
+    c.keys("c")  # a toggle: the hidden rows come back first
+    c.wait_for(r"cleanup: 3 finished row\(s\) shown again")
+    c.wait_for(r"Sandboxes \(4/4\)")
     c.keys("c")
-    c.wait_for(r"cleanup: 1 finished row\(s\) hidden")
+    c.wait_for(r"cleanup: 4 finished row\(s\) hidden")
     c.wait_for(r"^.*0 running 0 queued 4 done 0 failed")
     assert not re.search(r"\b([5-9]|\d\d) done", header(c)), header(c)
     c.keys("q")
@@ -46,7 +49,7 @@ def s_past_cancelled(c):
     c.wait_for(r"no deployments yet")
     deploy(c, pace="20")
     c.wait_for(r"1 +momentum +SPY +local +running")
-    c.keys("k")
+    c.keys("x")
     c.wait_for(r"Kill 1 deployment")
     c.keys("Tab", "Enter")
     c.wait_for(r"1 +momentum +SPY +local +cancelled")

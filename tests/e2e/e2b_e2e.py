@@ -510,7 +510,7 @@ class Secrets(Base):
             screens = [c.wait_for("Sandboxes", timeout=20)]
             console_e2e.deploy(c, pace="0", provider="e2b")  # the console's own deploy dialog
             screens.append(c.wait_for(r"1 +momentum +SPY +e2b +succeeded", timeout=30))
-            screens.append(c.wait_for(r"@@result"))
+            screens.append(c.wait_for(r"done: final equity"))  # @@ lines are hidden
             for s in screens:
                 self.assertNotIn(KEY, s)
             c.keys("q")

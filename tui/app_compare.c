@@ -1,0 +1,193 @@
+/*
+ * app_compare.c: two deployments side by side (app_int.h): `=` with two
+ * rows tagged reads both from the store on the job worker (app_jobs.c) and
+ * opens an overlay with their strategy, symbol, state, provider, return,
+ * Sharpe, drawdown, trades, every parameter (those that differ marked) and
+ * their equity curves on one scale.
+ *
+ * UI thread only.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app_int.h"
+#include "sparkline.h"
+
+int app_c_compare(struct app *a, const char *x)
+{
+    int64_t ids[3];
+    size_t n = a->tbl.ntags ? table_targets(&a->tbl, ids, 3) : 0;
+    (void)x;
+    if (n != 2) {
+        app_notify(a, 1, "compare: tag two deployments (Space), then =");
+        return -1;
+    }
+    return app_job_compare(a, ids[0] < ids[1] ? ids[0] : ids[1], ids[0] < ids[1] ? ids[1] : ids[0]);
+}
+
+void app_compare_show(struct app *a, json_t *d0, json_t *d1)
+{
+    json_decref(a->cmp[0]);
+    json_decref(a->cmp[1]);
+    a->cmp[0] = d0;
+    a->cmp[1] = d1;
+    a->cmp_tv.top = 0;
+    a->overlay = OV_COMPARE;
+    a->dirty = D_ALL;
+}
+
+static void val_text(char *b, size_t n, const json_t *v)
+{
+    if (json_is_boolean(v))
+        snprintf(b, n, "%s", json_is_true(v) ? "true" : "false");
+    else if (json_is_integer(v))
+        snprintf(b, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_number(v))
+        snprintf(b, n, "%.6g", json_number_value(v));
+    else if (json_is_string(v))
+        snprintf(b, n, "%s", json_string_value(v));
+    else
+        snprintf(b, n, "-");
+}
+
+/* One row: label, the two values in columns of cw; with mark, a row whose
+ * values differ is marked "* " and drawn in the warning colour. */
+static void row(struct textview *tv, const char *label, const char *l, const char *r, int cw,
+                int mark)
+{
+    int differ = mark && strcmp(l, r) != 0;
+    char lab[64];
+    snprintf(lab, sizeof lab, "%s%s", differ ? "* " : "", label); /* they differ: marked */
+    textview_add(tv, differ ? ROLE_WARN : ROLE_NORMAL, lab, "%-*.*s %.*s", cw, cw, l, cw, r);
+}
+
+static void metric(struct textview *tv, const char *label, const json_t *d0, const json_t *d1,
+                   const char *key, const char *fmt, double scale, int cw)
+{
+    char l[64] = "-", r[64] = "-";
+    const json_t *v0 = json_object_get(json_object_get(d0, "result"), key);
+    const json_t *v1 = json_object_get(json_object_get(d1, "result"), key);
+    if (json_is_number(v0))
+        snprintf(l, sizeof l, fmt, json_number_value(v0) * scale);
+    if (json_is_number(v1))
+        snprintf(r, sizeof r, fmt, json_number_value(v1) * scale);
+    row(tv, label, l, r, cw, 0);
+}
+
+void app_compare_fill(struct textview *tv, const json_t *d0, const json_t *d1, int w,
+                      const struct glyphs *g)
+{
+    static const char *const keys[] = {"strategy", "symbol", "status", "provider"};
+    int cw = (w - 12 - 1) / 2 > 8 ? (w - 12 - 1) / 2 : 8;
+    const json_t *p0 = json_object_get(d0, "params"), *p1 = json_object_get(d1, "params");
+    const char *names[128], *key;
+    size_t nn = 0;
+    json_t *v;
+    char l[128], r[128];
+
+    textview_clear(tv);
+    tv->label_w = 12;
+    snprintf(l, sizeof l, "#%lld", (long long)json_integer_value(json_object_get(d0, "id")));
+    snprintf(r, sizeof r, "#%lld", (long long)json_integer_value(json_object_get(d1, "id")));
+    textview_add(tv, ROLE_TITLE, "", "%-*.*s %.*s", cw, cw, l, cw, r);
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        val_text(l, sizeof l, json_object_get(d0, keys[k]));
+        val_text(r, sizeof r, json_object_get(d1, keys[k]));
+        row(tv, keys[k], l, r, cw, 1);
+    }
+    metric(tv, "return", d0, d1, "total_return", "%+.2f%%", 100, cw);
+    metric(tv, "sharpe", d0, d1, "sharpe", "%.2f", 1, cw);
+    metric(tv, "drawdown", d0, d1, "max_drawdown", "%.2f%%", 100, cw);
+    metric(tv, "trades", d0, d1, "trades", "%.0f", 1, cw);
+    /* every parameter of either, by name; those that differ marked */
+    json_object_foreach((json_t *)p0, key, v)
+    {
+        if (nn < 128)
+            names[nn++] = key;
+    }
+    json_object_foreach((json_t *)p1, key, v)
+    {
+        if (nn < 128 && json_object_get(p0, key) == NULL)
+            names[nn++] = key;
+    }
+    for (size_t i = 1; i < nn; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    for (size_t i = 0; i < nn; i++) {
+        val_text(l, sizeof l, json_object_get(p0, names[i]));
+        val_text(r, sizeof r, json_object_get(p1, names[i]));
+        row(tv, names[i], l, r, cw, 1);
+    }
+    /* the equity curves on one scale, one above the other */
+    {
+        double e[2][64], lo = INFINITY, hi = -INFINITY;
+        size_t n[2] = {0, 0};
+        const json_t *ds[2] = {d0, d1};
+        for (int k = 0; k < 2; k++) {
+            size_t i;
+            json_array_foreach(json_object_get(ds[k], "equity"), i, v)
+            {
+                if (n[k] < 64) {
+                    e[k][n[k]] = json_number_value(v);
+                    lo = fmin(lo, e[k][n[k]]);
+                    hi = fmax(hi, e[k][n[k]]);
+                    n[k]++;
+                }
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            char line[64 * 4 + 1] = "-";
+            size_t idx;
+            if (n[k] > 1)
+                sparkline_render_range(e[k], n[k], w - 13 < 64 ? w - 13 : 64, lo, hi, g, line,
+                                       sizeof line);
+            snprintf(l, sizeof l, "equity #%lld",
+                     (long long)json_integer_value(json_object_get(ds[k], "id")));
+            idx = textview_add(tv, ROLE_SPARK, l, "%s", line);
+            (void)idx;
+        }
+        if (n[0] > 1 || n[1] > 1)
+            textview_add(tv, ROLE_DIM, "", "one scale: %.2f .. %.2f", lo, hi);
+    }
+}
+
+void app_compare_key(struct app *a, int key)
+{
+    if (key == WK_DOWN || key == 'j')
+        textview_scroll(&a->cmp_tv, 1);
+    else if (key == WK_UP || key == 'k')
+        textview_scroll(&a->cmp_tv, -1);
+    else if (key == WK_PGDN)
+        textview_scroll(&a->cmp_tv, a->cmp_tv.page > 1 ? a->cmp_tv.page - 1 : 1);
+    else if (key == WK_PGUP)
+        textview_scroll(&a->cmp_tv, -(a->cmp_tv.page > 1 ? a->cmp_tv.page - 1 : 1));
+    else if (key == WK_HOME || key == 'g')
+        a->cmp_tv.top = 0;
+    else if (key == WK_END || key == 'G')
+        textview_scroll(&a->cmp_tv, (long)a->cmp_tv.n);
+    else
+        a->overlay = OV_NONE;
+    a->dirty = D_ALL;
+}
+
+void app_compare_draw(struct app *a)
+{
+    struct draw_ctx dc = app_dctx(a, 1);
+    int w = COLS - 4 > 120 ? 120 : COLS - 4, h = LINES - 4, y0 = 2, x0 = (COLS - w) / 2;
+    if (h < 3 || w < 20)
+        return;
+    app_compare_fill(&a->cmp_tv, a->cmp[0], a->cmp[1], w - 4, a->spark_g);
+    wattrset(stdscr, a->roles[ROLE_DIALOG]);
+    for (int r = 0; r < h; r++)
+        mvhline(y0 + r, x0, ' ', w);
+    glyph_box(stdscr, a->g, y0, x0, h, w, a->roles[ROLE_BORDER],
+              "Compare (Esc closes, arrows scroll)", a->roles[ROLE_TITLE_FOCUS]);
+    textview_ops.draw(&a->cmp_tv, stdscr, y0 + 1, x0 + 2, h - 2, w - 4, &dc);
+    wattrset(stdscr, A_NORMAL);
+}

@@ -1,0 +1,23 @@
+/*
+ * prefs.h: the console's operator preferences, one plain struct with the
+ * defaults of issue 16, read by the console at start and when it acts.
+ * The config file ($XDG_CONFIG_HOME/swarmdeck/config) is read by the
+ * caller, which writes what it found into console_prefs before tui_run;
+ * the console never writes it.
+ */
+#ifndef SD_TUI_PREFS_H
+#define SD_TUI_PREFS_H
+
+struct console_prefs {
+    int show_protocol;   /* the output pane shows "@@" protocol lines (default 0: hidden) */
+    long confirm_agents; /* a launch of more agents than this asks first (default 50) */
+    int confirm_paid;    /* a launch on a paid provider (e2b) asks first (default 1) */
+    int kill_on_k;       /* `k` kills as it used to (default 0: `k` moves up, `x` kills) */
+};
+
+extern struct console_prefs console_prefs;
+
+/* Whether a provider costs money per use (the E2B cloud). */
+int prefs_paid_provider(const char *provider);
+
+#endif
