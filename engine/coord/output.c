@@ -198,6 +198,11 @@ static void on_started(void *arg, const char *iso, const char *level)
      * its lifeline, and the cgroup sweep finds any remains). */
     d->pi->p->ops->lease_info(b, &pid, &pid_start, workdir, sizeof workdir);
     store_lease_set_pid(c->store, d->v.sandbox_id, pid, pid_start);
+    /* A cancel that came after the worker's last check but before the
+     * sandbox had a process to signal was dropped by the provider (nothing
+     * to kill yet): now there is one. Signalling twice is harmless. */
+    if (atomic_load(&d->cancel))
+        d->pi->p->ops->signal(b, SIGTERM);
 }
 
 static void on_sample(void *arg, int64_t cpu_ms, int64_t mem_kb)

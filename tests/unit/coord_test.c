@@ -52,6 +52,8 @@ struct fake {
     int exit_code;      /* the program's exit code */
     const char *out;    /* what the program writes on stdout */
     enum gate hold;     /* hold the next worker reaching this step */
+    int drop_early;     /* a signal before the program runs is lost (a local
+                           sandbox has no process to signal until it starts) */
     /* What happened. */
     enum gate at; /* where a held worker waits now */
     int released;
@@ -61,6 +63,7 @@ struct fake {
 struct fsbx {
     struct fake *f;
     int signalled;
+    int running; /* the program started (drop_early) */
 };
 
 static struct fake fa = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER},
@@ -75,7 +78,7 @@ static void fake_reset(struct fake *f)
     f->create_fail = f->start_fail = f->fail_after_out = f->exit_code = 0;
     f->out = result_out;
     f->hold = f->at = AT_NONE;
-    f->released = 0;
+    f->released = f->drop_early = 0;
     f->creates = f->starts = f->signals = f->destroys = 0;
     pthread_mutex_unlock(&f->mu);
 }
@@ -195,6 +198,9 @@ static int fake_start(struct sbx *sb, char *const argv[], const struct sbx_callb
     pthread_mutex_unlock(&f->mu);
     if (fail)
         return sd_err_set(err, SD_EENV, "fake: start failed");
+    pthread_mutex_lock(&f->mu);
+    b->running = 1;
+    pthread_mutex_unlock(&f->mu);
     cb->started(cb->arg, "{}", "fake");
     if (out != NULL && out[0])
         cb->output(cb->arg, 1, out, strlen(out));
@@ -217,6 +223,10 @@ static int fake_signal(struct sbx *sb, int sig)
 
     (void)sig;
     pthread_mutex_lock(&b->f->mu);
+    if (b->f->drop_early && !b->running) {
+        pthread_mutex_unlock(&b->f->mu);
+        return -1; /* no process yet: lost, as kill() of no pid */
+    }
     b->f->signals++;
     b->signalled = 1;
     pthread_cond_broadcast(&b->f->cv);
@@ -706,6 +716,35 @@ static void test_cancel_running(void)
     cancel_at(AT_RUN, 1);
 }
 
+/* A cancel the provider drops (the sandbox exists, its program has no
+ * process yet) is sent again once the program starts: the deployment ends
+ * cancelled instead of running to its end (the daemon_e2e_attribution
+ * timeout). Without the resend the worker waits at AT_RUN for good. */
+static void test_cancel_unstarted(void)
+{
+    struct coord_opts o;
+    struct deploy_view v;
+    int64_t id;
+
+    opts_base(&o);
+    rig_up(&o);
+    pthread_mutex_lock(&fa.mu);
+    fa.drop_early = 1;
+    pthread_mutex_unlock(&fa.mu);
+    fake_hold(&fa, AT_START);
+    id = submit(NULL);
+    CHECK(fake_wait_at(&fa, AT_START) == 0);
+    CHECK(coord_cancel(rig.c, id) == 0); /* dropped: nothing runs yet */
+    CHECK(fake_count(&fa, &fa.signals) == 0);
+    fake_hold(&fa, AT_RUN); /* the program runs until signalled */
+    fake_release(&fa);
+    v = wait_for(id);
+    CHECK(v.state == TS_CANCELLED);
+    CHECK(fake_count(&fa, &fa.signals) >= 1);
+    check_story(id);
+    rig_down();
+}
+
 /* Cancel while finishing (the program has exited, the sandbox is being
  * destroyed): too late to change the outcome; still one terminal state. */
 static void test_cancel_finishing(void)
@@ -772,6 +811,7 @@ int main(int argc, char **argv)
         {"cancel_starting", test_cancel_starting},
         {"cancel_running", test_cancel_running},
         {"cancel_finishing", test_cancel_finishing},
+        {"cancel_unstarted", test_cancel_unstarted},
         {"assert_locked", test_assert_locked},
     };
 
