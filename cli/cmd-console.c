@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "client.h"
 #include "config.h"
+#include "prefs.h"
 #include "remote.h"
 #include "tui.h"
 
@@ -72,6 +73,28 @@ static int console_flags(const struct cli_cmd *me, struct cli_args *a, const str
         strcmp(v, "braille") != 0)
         return cli_fail(SD_EUSAGE, "--sparklines: \"%s\" is not block or braille", v);
     return 0;
+}
+
+/* The config's console settings into console_prefs (tui/prefs.h). */
+static void console_prefs_from(const struct cli_config *cf)
+{
+    const char *v;
+
+    if (cf->val[CFG_PROTOCOL_LINES] != NULL)
+        console_prefs.show_protocol = strcmp(cf->val[CFG_PROTOCOL_LINES], "show") == 0;
+    if (cf->val[CFG_CONFIRM_AGENTS] != NULL)
+        console_prefs.confirm_agents = cf->num[CFG_CONFIRM_AGENTS];
+    if (cf->val[CFG_CONFIRM_PAID] != NULL)
+        console_prefs.confirm_paid = (int)cf->num[CFG_CONFIRM_PAID];
+    if ((v = cli_config_get(cf, CFG_SYMBOLS)) != NULL)
+        snprintf(console_prefs.symbols, sizeof console_prefs.symbols, "%s", v);
+    if (cf->val[CFG_PACE] != NULL)
+        console_prefs.pace = cf->num[CFG_PACE];
+    for (size_t i = 0; i < cf->nbinds && i < 64; i++) {
+        console_prefs.bind_from[i] = cf->binds[i].from;
+        console_prefs.bind_to[i] = cf->binds[i].to;
+        console_prefs.nbinds = (int)i + 1;
+    }
 }
 
 static int run_console(struct cli_ctx *ctx, struct cli_args *a, struct cli_config *cf)
@@ -154,6 +177,7 @@ static int exec_console(struct cli_ctx *ctx, struct cli_args *a)
      * taken, naming its line; options given here win over it. */
     if (cli_config_load(NULL, &cf, &err) != 0)
         return cli_fail_err(&err);
+    console_prefs_from(&cf);
     status = run_console(ctx, a, &cf);
     cli_config_free(&cf);
     return status;

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "widget.h"
+
 enum cfg_kind { K_STRING, K_CHOICE, K_LONG, K_BOOL };
 
 static const struct cfg_def {
@@ -35,11 +37,13 @@ static const struct cfg_def {
     [CFG_PROTOCOL_LINES] = {"protocol-lines", K_CHOICE, 0, 0, "hide show", "hide",
                             "show the runner's @@ protocol lines in the output pane"},
     [CFG_SYMBOLS] = {"symbols", K_STRING, 0, 0, NULL, "SPY",
-                     "the deploy dialog's default symbols (comma separated)"},
+                     "the deploy dialog's symbols, before a strategy's own (comma separated)"},
     [CFG_PACE] = {"pace", K_LONG, 0, 100000, NULL, "0",
                   "the deploy dialog's default pace: bars replayed per second (0: unpaced)"},
     [CFG_CONFIRM_AGENTS] = {"confirm-agents", K_LONG, 1, 100000, NULL, "50",
-                            "ask before a launch of at least this many agents"},
+                            "ask before a launch of more than this many agents"},
+    [CFG_CONFIRM_PAID] = {"confirm-paid", K_BOOL, 0, 0, NULL, "yes",
+                          "ask before a launch on a paid provider (E2B)"},
     [CFG_BELL] = {"bell", K_BOOL, 0, 0, NULL, "no", "ring the bell when a run ends"},
     [CFG_OSC9] = {"osc9", K_BOOL, 0, 0, NULL, "no",
                   "a desktop notification (OSC 9) when a run ends"},
@@ -81,7 +85,7 @@ int cfg_key_parse(const char *s)
     if ((s[0] == 'F' || s[0] == 'f') && isdigit((unsigned char)s[1])) {
         n = strtol(s + 1, &end, 10);
         if (*end == '\0' && n >= 1 && n <= 12)
-            return KEY_F((int)n);
+            return WK_FN(KEY_F((int)n));
     }
     if ((s[0] == 'C' || s[0] == 'c') && s[1] == '-' && isalpha((unsigned char)s[2]) && !s[3])
         return tolower((unsigned char)s[2]) - 'a' + 1;
@@ -314,7 +318,7 @@ static const char *key_text(int code, char *buf, size_t len)
         if (keynames[i].code == code)
             return keynames[i].name;
     for (int n = 1; n <= 12; n++)
-        if (code == KEY_F(n)) {
+        if (code == WK_FN(KEY_F(n))) {
             snprintf(buf, len, "F%d", n);
             return buf;
         }

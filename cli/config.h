@@ -27,6 +27,7 @@ enum cfg_key {
     CFG_SYMBOLS,
     CFG_PACE,
     CFG_CONFIRM_AGENTS,
+    CFG_CONFIRM_PAID,
     CFG_BELL,
     CFG_OSC9,
     CFG_MOUSE,

@@ -16,6 +16,7 @@
 
 #include "app_int.h"
 #include "catalog.h"
+#include "prefs.h"
 #include "util.h"
 
 /* --- deploy dialog ------------------------------------------------------------ */
@@ -44,7 +45,11 @@ static void deploy_params(struct app *a)
         snprintf(syms + l, sizeof syms - l, "%s%s", i ? "," : "",
                  json_string_value(json_array_get(d->symbols, i)));
     }
-    form_set(&a->form, DF_SYMBOLS, syms[0] ? syms : "SPY");
+    /* The operator's default symbols (config) before the strategy's own. */
+    if (console_prefs.symbols[0])
+        form_set(&a->form, DF_SYMBOLS, console_prefs.symbols);
+    else
+        form_set(&a->form, DF_SYMBOLS, syms[0] ? syms : "SPY");
     for (size_t i = 0; i < d->nparams; i++) {
         const struct param_schema *p = &d->params[i];
         char val[64], hint[128];
@@ -65,7 +70,7 @@ void app_deploy_open(struct app *a)
     const struct catalog *cat = app_catalog(a);
     const char *names[FORM_MAX_CHOICES];
     size_t n = catalog_count(cat);
-    char tmo[32];
+    char tmo[32], pace[24];
 
     form_init(&a->form, "Deploy");
     for (size_t i = 0; i < n && i < FORM_MAX_CHOICES; i++)
@@ -92,7 +97,8 @@ void app_deploy_open(struct app *a)
         }
         form_add_choice(&a->form, "provider", "provider", pn, (int)np, sel);
     }
-    form_add(&a->form, "pace", "pace", FT_INT, "0", 0, 100000,
+    snprintf(pace, sizeof pace, "%ld", console_prefs.pace);
+    form_add(&a->form, "pace", "pace", FT_INT, pace, 0, 100000,
              "[0, 100000] bars/s to replay (0 = full speed)");
     snprintf(tmo, sizeof tmo, "%g", (double)app_default_timeout(a) / 1000);
     form_add(&a->form, "timeout", "timeout s", FT_NUM, tmo, 0.001, 86400, "[0.001, 86400] seconds");

@@ -264,6 +264,9 @@ void app_key(struct app *a, int key)
         app_compare_key(a, key);
         return;
     }
+    /* The config's bindings act on the main table only: in a field or a
+     * prompt a key is the character typed. */
+    key = prefs_map_key(key);
     if (key == 'k' && console_prefs.kill_on_k) { /* the old key, when the config asks */
         app_cmd_run(a, "kill");
         return;

@@ -16,3 +16,11 @@ int prefs_paid_provider(const char *provider)
 {
     return provider != NULL && strncmp(provider, "e2b", 3) == 0;
 }
+
+int prefs_map_key(int key)
+{
+    for (int i = 0; i < console_prefs.nbinds; i++)
+        if (console_prefs.bind_from[i] == key)
+            return console_prefs.bind_to[i];
+    return key;
+}

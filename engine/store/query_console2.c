@@ -37,7 +37,8 @@ static int read_equity(sqlite3 *db, int64_t id, int max, json_t **out)
 
     *out = json_array();
     rc = sqlite3_prepare_v2(
-        db, "SELECT data FROM output WHERE traj_id = ? AND stream = 1 ORDER BY seq", -1, &st, NULL);
+        db, "SELECT sd_unz(data, z) FROM output WHERE traj_id = ? AND stream = 1 ORDER BY seq", -1,
+        &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(st, 1, id);
@@ -209,8 +210,9 @@ long store_console_save_output(sqlite3 *db, int64_t id, FILE *f, struct sd_err *
     long lines = 0;
     int rc, bol[3] = {1, 1, 1}, last_nl = 1;
 
-    rc = sqlite3_prepare_v2(db, "SELECT stream, data FROM output WHERE traj_id = ? ORDER BY seq",
-                            -1, &st, NULL);
+    rc = sqlite3_prepare_v2(
+        db, "SELECT stream, sd_unz(data, z) FROM output WHERE traj_id = ? ORDER BY seq", -1, &st,
+        NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -36,6 +36,7 @@ class Console:
             "SWARMDECK_DB": self.db,
             "XDG_RUNTIME_DIR": self.tmp,
             "XDG_STATE_HOME": os.path.join(self.tmp, "state"),
+            "XDG_CONFIG_HOME": os.path.join(self.tmp, "config"),  # never the operator's own
             "TERM": "tmux-256color",
             "TZ": "UTC",
             "LC_ALL": "C.UTF-8",
