@@ -150,7 +150,10 @@ static int read_output(struct fetch *f, sqlite3 *db, int64_t id, struct fetch_re
         return SQLITE_NOMEM;
     }
     for (size_t i = n; i-- > 0;) {
-        logring_append(res->ring, ch[i].stream == 2 ? 2 : 1, ch[i].data, ch[i].len);
+        /* Each line stamped with when its chunk was received (T), not now;
+         * a store from before chunk times were kept: 0, shown as unknown. */
+        logring_append_at(res->ring, ch[i].stream == 2 ? 2 : 1, ch[i].data, ch[i].len,
+                          ch[i].t_ms > 0 ? ch[i].t_ms : 0);
         bytes += ch[i].len;
     }
     logring_finish(res->ring);

@@ -422,7 +422,9 @@ static void logview_draw(void *w, WINDOW *win, int y, int x, int h, int wd,
         const char *p;
         int total;
 
-        if (lv->timestamps) {
+        if (lv->timestamps && l->time_ms <= 0) {
+            snprintf(full, sizeof full, "--:--:--.--- %s", l->text); /* not recorded */
+        } else if (lv->timestamps) {
             time_t t = (time_t)(l->time_ms / 1000);
             struct tm tm;
             gmtime_r(&t, &tm);

@@ -23,6 +23,7 @@ struct logring {
     uint64_t next_seq;
     char *part[2];
     size_t partlen[2];
+    int64_t part_t[2]; /* when the held partial line last grew */
 };
 
 #define LOGRING_FIRST_CAP 16
@@ -87,7 +88,8 @@ static void drop_oldest(struct logring *r)
 }
 
 /* Caller holds the lock. */
-static void push_line(struct logring *r, int stream, const char *text, size_t n, int partial)
+static void push_line(struct logring *r, int stream, const char *text, size_t n, int partial,
+                      int64_t time_ms)
 {
     struct logline *l;
     char *copy = malloc(n + 1);
@@ -110,13 +112,19 @@ static void push_line(struct logring *r, int stream, const char *text, size_t n,
     l->seq = r->next_seq++;
     l->stream = stream;
     l->partial = partial;
-    l->time_ms = sd_now_ms();
+    l->time_ms = time_ms;
     l->text = copy;
     r->len++;
     r->bytes += n;
 }
 
 uint64_t logring_append(struct logring *r, int stream, const char *data, size_t len)
+{
+    return logring_append_at(r, stream, data, len, sd_now_ms());
+}
+
+uint64_t logring_append_at(struct logring *r, int stream, const char *data, size_t len,
+                           int64_t time_ms)
 {
     int s = stream == 2 ? 1 : 0;
     uint64_t last;
@@ -132,7 +140,7 @@ uint64_t logring_append(struct logring *r, int stream, const char *data, size_t 
         if (take > room) {
             /* The line is too long: emit what fits as a partial line. */
             memcpy(r->part[s] + r->partlen[s], data, room);
-            push_line(r, stream, r->part[s], LOGRING_MAX_LINE, 1);
+            push_line(r, stream, r->part[s], LOGRING_MAX_LINE, 1, time_ms);
             r->partlen[s] = 0;
             data += room;
             len -= room;
@@ -140,10 +148,11 @@ uint64_t logring_append(struct logring *r, int stream, const char *data, size_t 
         }
         memcpy(r->part[s] + r->partlen[s], data, take);
         r->partlen[s] += take;
+        r->part_t[s] = time_ms;
         data += take;
         len -= take;
         if (nl != NULL) {
-            push_line(r, stream, r->part[s], r->partlen[s], 0);
+            push_line(r, stream, r->part[s], r->partlen[s], 0, time_ms);
             r->partlen[s] = 0;
             data++;
             len--;
@@ -160,10 +169,8 @@ uint64_t logring_put(struct logring *r, int stream, int partial, int64_t time_ms
     uint64_t seq;
 
     pthread_mutex_lock(&r->lock);
-    push_line(r, stream == 2 ? 2 : 1, text, n, partial || text[n] != '\0');
+    push_line(r, stream == 2 ? 2 : 1, text, n, partial || text[n] != '\0', time_ms);
     seq = r->next_seq - 1;
-    if (r->len > 0 && r->lines[(r->head + r->len - 1) % r->cap].seq == seq)
-        r->lines[(r->head + r->len - 1) % r->cap].time_ms = time_ms;
     pthread_mutex_unlock(&r->lock);
     return seq;
 }
@@ -173,7 +180,7 @@ static void finish_locked(struct logring *r)
 {
     for (int s = 0; s < 2; s++) {
         if (r->partlen[s] > 0) {
-            push_line(r, s + 1, r->part[s], r->partlen[s], 1);
+            push_line(r, s + 1, r->part[s], r->partlen[s], 1, r->part_t[s]);
             r->partlen[s] = 0;
         }
     }

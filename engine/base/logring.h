@@ -43,6 +43,11 @@ void logring_free(struct logring *r); /* accepts NULL */
 /* Feed a chunk of stream output. Returns the last sequence number assigned. */
 uint64_t logring_append(struct logring *r, int stream, const char *data, size_t len);
 
+/* As logring_append, the lines completed by this chunk stamped time_ms
+ * instead of now (a stored chunk's receive time; 0: not known). */
+uint64_t logring_append_at(struct logring *r, int stream, const char *data, size_t len,
+                           int64_t time_ms);
+
 /* Append one whole line as another ring numbered it (a console copying a
  * daemon's lines): text without its newline, cut at LOGRING_MAX_LINE (then
  * partial), time_ms kept. Held partial lines of logring_append are not
