@@ -71,7 +71,7 @@ static int pull(struct cli_ctx *ctx, struct client *cl, const char *peer, const 
             return sd_err_set(err, SD_EENV, "the peer's answer is not a page of records");
         }
         snprintf(remote, rn, "%s", json_string_value(json_object_get(o, "name")));
-        if (fleet_merge(ctx->store, recs, &r, NULL, NULL, NULL, err) != 0) {
+        if (fleet_merge(ctx->store, recs, &r, NULL, NULL, NULL, NULL, NULL, err) != 0) {
             json_decref(o);
             return -1;
         }
@@ -146,6 +146,20 @@ static int push(struct cli_ctx *ctx, struct client *cl, const char *peer, const 
         if (store_fleet_cursor_set(ctx->store, peer, pulled, *pushed, err) != 0)
             return -1;
     }
+}
+
+json_t *cli_fleet_origins(struct cli_ctx *ctx, const char *strategy)
+{
+    struct sd_err err = {0};
+    sqlite3 *db;
+    json_t *o;
+
+    if (ctx->host != NULL || cli_open_store(ctx, 1) != 0 ||
+        (db = store_reader(ctx->store, &err)) == NULL)
+        return NULL;
+    o = store_fleet_origins(db, strategy, &err);
+    sqlite3_close_v2(db);
+    return o;
 }
 
 static int exec_sync(struct cli_ctx *ctx, struct cli_args *a)

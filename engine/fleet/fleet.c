@@ -2,11 +2,11 @@
  * fleet.c: the fleet through NATS JetStream (fleet.h has the design).
  *
  * Two threads, each a small loop over one condition variable:
- *  - the publisher wakes on fleet_notify or every 250 ms; once connected it
- *    makes sure the stream exists, then flushes the store (so the chain seal
- *    of a trajectory that just ended is committed), fills the outbox from
- *    the chain and publishes it in order, dropping each row once JetStream
- *    acknowledged its message;
+ *  - the publisher wakes on fleet_notify or every 250 ms, flushes the store
+ *    (so the chain seal of a trajectory that just ended is committed) and
+ *    fills the outbox from the chain, connected or not; once connected it
+ *    makes sure the stream exists and publishes the outbox in order,
+ *    dropping each row once JetStream acknowledged its message;
  *  - the consumer fetches batches from its durable pull consumer, merges
  *    them (merge.h) and acknowledges each message after its record is
  *    committed or refused; a store failure acknowledges nothing (the
@@ -50,6 +50,8 @@ struct fleet {
     pthread_mutex_t lock; /* guards stop, kick, ready */
     pthread_cond_t cond;
     int stop, kick, ready, started;
+    fleet_added_fn added; /* under lock */
+    void *added_arg;
 };
 
 static atomic_uint_fast64_t c_published, c_received, c_added, c_skipped, c_refused;
@@ -164,6 +166,20 @@ static int ensure_stream(struct fleet *f, char *last, size_t lastn)
     return -1;
 }
 
+/* Queue what ended since the last look, connected or not: flush first, so
+ * the chain seal of a trajectory that just ended is committed. Cheap when
+ * nothing is new (one indexed max). Returns 0 or -1 (logged). */
+static int fill_outbox(struct fleet *f)
+{
+    struct sd_err err = {0};
+
+    if (store_flush(f->s, &err) != 0 || store_fleet_outbox_fill(f->s, NULL, &err) != 0) {
+        fprintf(stderr, "swarmdeck: fleet: outbox: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 /* Publish the outbox. Returns 0 when it was emptied, -1 when a publish
  * failed (tried again on a later tick). */
 static int publish_outbox(struct fleet *f, sqlite3 *db)
@@ -173,10 +189,6 @@ static int publish_outbox(struct fleet *f, sqlite3 *db)
     struct sd_err err = {0};
     int failed = 0;
 
-    if (store_flush(f->s, &err) != 0 || store_fleet_outbox_fill(f->s, NULL, &err) != 0) {
-        fprintf(stderr, "swarmdeck: fleet: outbox: %s\n", err.msg);
-        return -1;
-    }
     do {
         if (store_fleet_outbox_next(db, ids, BATCH, &n, &err) != 0) {
             fprintf(stderr, "swarmdeck: fleet: outbox: %s\n", err.msg);
@@ -264,7 +276,7 @@ static void *pub_main(void *arg)
                 set_ready(f, 0);
             was = now;
         }
-        if (!now)
+        if (fill_outbox(f) != 0 || !now)
             continue;
         if (!is_ready(f)) {
             if (ensure_stream(f, last, sizeof last) != 0)
@@ -294,6 +306,8 @@ static void consume(struct fleet *f, natsMsgList *l)
     struct fleet_merge_report r;
     struct sd_err err = {0};
     natsMsgList parsed = {.Msgs = calloc((size_t)l->Count + 1, sizeof(natsMsg *)), .Count = 0};
+    fleet_added_fn added;
+    void *added_arg;
 
     if (envs == NULL || status == NULL || slot == NULL || parsed.Msgs == NULL)
         goto out; /* nothing acknowledged: they come again */
@@ -318,7 +332,12 @@ static void consume(struct fleet *f, natsMsgList *l)
         json_array_append_new(envs, env);
         parsed.Msgs[parsed.Count++] = m;
     }
-    if (fleet_merge(f->s, envs, &r, status, refused_log, &parsed, &err) != 0) {
+    /* Read under the lock, called here after the commit (merge.h). */
+    pthread_mutex_lock(&f->lock);
+    added = f->added;
+    added_arg = f->added_arg;
+    pthread_mutex_unlock(&f->lock);
+    if (fleet_merge(f->s, envs, &r, status, refused_log, &parsed, added, added_arg, &err) != 0) {
         fprintf(stderr, "swarmdeck: fleet: cannot store what arrived (it will come again): %s\n",
                 err.msg);
         atomic_fetch_add(&c_refused, (uint_fast64_t)r.refused);
@@ -542,6 +561,16 @@ void fleet_stop(struct fleet *f)
     free(f);
     atomic_store(&c_running, 0);
     atomic_store(&c_connected, 0);
+}
+
+void fleet_on_added(struct fleet *f, fleet_added_fn fn, void *arg)
+{
+    if (f == NULL)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->added = fn;
+    f->added_arg = arg;
+    pthread_mutex_unlock(&f->lock);
 }
 
 void fleet_notify(struct fleet *f)

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "merge.h"
 #include "store.h"
 
 #define FLEET_STREAM "SWARMDECK_TRAJ"
@@ -65,6 +66,10 @@ int fleet_start(struct store *s, const struct fleet_opts *o, struct fleet **out,
 
 /* Stop both threads, close the connection, free. Accepts NULL. */
 void fleet_stop(struct fleet *f);
+
+/* Tell fn (with arg) of every trajectory the fleet adds from now on (NULL
+ * to stop): the daemon's learning index (merge.h). Any thread. */
+void fleet_on_added(struct fleet *f, fleet_added_fn fn, void *arg);
 
 /* A trajectory ended: look at the outbox now rather than at the next tick. */
 void fleet_notify(struct fleet *f);

@@ -25,16 +25,17 @@ static int check_env(json_t *env, json_t **rec, const char **origin, struct sd_e
 
 int fleet_merge(struct store *s, json_t *envs, struct fleet_merge_report *r, int *status,
                 void (*refused_fn)(size_t i, const char *why, void *arg), void *arg,
-                struct sd_err *err)
+                fleet_added_fn added, void *added_arg, struct sd_err *err)
 {
     size_t n = json_array_size(envs), k = 0;
     json_t **recs = calloc(n ? n : 1, sizeof *recs);
     const char **origins = calloc(n ? n : 1, sizeof *origins);
     size_t *at = calloc(n ? n : 1, sizeof *at);
     int *out = calloc(n ? n : 1, sizeof *out), rc = 0;
+    int64_t *ids = calloc(n ? n : 1, sizeof *ids);
 
     memset(r, 0, sizeof *r);
-    if (recs == NULL || origins == NULL || at == NULL || out == NULL) {
+    if (recs == NULL || origins == NULL || at == NULL || out == NULL || ids == NULL) {
         rc = sd_err_set(err, SD_ENOMEM, "out of memory");
         goto done;
     }
@@ -52,7 +53,7 @@ int fleet_merge(struct store *s, json_t *envs, struct fleet_merge_report *r, int
         }
         at[k++] = i;
     }
-    if (import_records(s, recs, origins, k, out, err) != 0) {
+    if (import_records(s, recs, origins, k, out, ids, err) != 0) {
         int refused = r->refused;
         char why[sizeof r->why];
         memcpy(why, r->why, sizeof why);
@@ -67,6 +68,8 @@ int fleet_merge(struct store *s, json_t *envs, struct fleet_merge_report *r, int
             status[at[j]] = out[j];
         if (out[j] == 1) {
             r->added++;
+            if (added != NULL)
+                added(ids[j], recs[j], added_arg);
         } else if (out[j] == 0) {
             r->skipped++;
         } else {
@@ -83,5 +86,6 @@ done:
     free(origins);
     free(at);
     free(out);
+    free(ids);
     return rc;
 }

@@ -19,6 +19,7 @@
 #define SD_FLEET_MERGE_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "store.h"
 
@@ -27,13 +28,19 @@ struct fleet_merge_report {
     char why[256]; /* the first refusal's reason ("" when none) */
 };
 
+/* Called for each record added, with its new trajectories.id and the
+ * record (borrowed): the daemon's learning index observes it. */
+typedef void (*fleet_added_fn)(int64_t id, json_t *record, void *arg);
+
 /* Merge the envelopes of array envs into s; r->refused counts the bad ones
  * and for each of them refused_fn (may be NULL) gets its index and reason.
  * status (may be NULL, else json_array_size(envs) ints) gets per envelope
- * 1 added, 0 skipped, -1 refused. Returns 0 with r filled, or -1 with err
- * when the store failed (nothing of this call was added; call again). */
+ * 1 added, 0 skipped, -1 refused; added (may be NULL) is called with
+ * added_arg for each one added, after the commit. Returns 0 with r filled,
+ * or -1 with err when the store failed (nothing of this call was added;
+ * call again). */
 int fleet_merge(struct store *s, json_t *envs, struct fleet_merge_report *r, int *status,
                 void (*refused_fn)(size_t i, const char *why, void *arg), void *arg,
-                struct sd_err *err);
+                fleet_added_fn added, void *added_arg, struct sd_err *err);
 
 #endif

@@ -36,6 +36,7 @@
 #include "fleet.h"
 #include "fleet_store.h"
 #include "launch.h"
+#include "learn.h"
 #include "merge.h"
 #include "pump.h"
 #include "query.h"
@@ -503,6 +504,33 @@ static void fleet_tap(const char *json, int terminal, void *arg)
 
 #define FLEET_PAGE_MAX 1000
 
+/* A trajectory another host made was added (fleet/merge.h): the warm
+ * learning index observes it as the coordinator does its own, so
+ * suggestions use the fleet's runs without a restart. arg: the coord. */
+static void learn_added(int64_t id, json_t *t, void *arg)
+{
+    struct learn *l = coord_learn(arg);
+    struct learn_obs o = {
+        .id = id,
+        .strategy = json_string_value(json_object_get(t, "strategyName")),
+        .symbol = json_string_value(json_object_get(t, "symbol")),
+        .provider = json_string_value(json_object_get(t, "provider")),
+        .params = json_object_get(t, "params"),
+        .state = traj_state_from_name(json_string_value(json_object_get(t, "status"))),
+        .reward = json_number_value(json_object_get(t, "reward")),
+        .created_at = json_integer_value(json_object_get(t, "createdAt")),
+        .duration_ms = json_number_value(json_object_get(t, "duration")),
+        .op_sequence = json_string_value(json_object_get(t, "operationSequence")),
+        .prediction = json_is_object(json_object_get(t, "prediction"))
+                          ? json_object_get(t, "prediction")
+                          : NULL,
+        .result =
+            json_is_object(json_object_get(t, "result")) ? json_object_get(t, "result") : NULL,
+    };
+    if (l != NULL && o.strategy != NULL)
+        learn_observe(l, &o);
+}
+
 /* GET /v1/fleet/records?after=N&max=M&skip=NAME: `swarmdeck sync` pulls
  * finished trajectories past chain position N (fleet_store.h), leaving out
  * those whose origin is NAME (the asking peer's own). */
@@ -547,7 +575,8 @@ static enum MHD_Result h_fleet_post(struct call *k)
 
     if (!json_is_array(recs))
         return fail(k->conn, MHD_HTTP_BAD_REQUEST, "\"records\" must be an array");
-    if (fleet_merge(coord_store(k->s->c), recs, &r, NULL, NULL, NULL, &err) != 0)
+    if (fleet_merge(coord_store(k->s->c), recs, &r, NULL, NULL, NULL, learn_added, k->s->c, &err) !=
+        0)
         return fail(k->conn, err_status(&err), "%s", err.msg);
     if (r.refused > 0)
         fprintf(stderr, "swarmdeck: sync: refused %d record(s) from pid %d: %s\n", r.refused,
@@ -824,6 +853,7 @@ int server_start(struct coord *c, const struct server_opts *o, struct server **o
     if ((s->pump = pump_start(c, s->log, on_finish, s, o->fleet ? fleet_tap : NULL, o->fleet,
                               err)) == NULL)
         goto fail;
+    fleet_on_added(o->fleet, learn_added, c); /* the fleet is stopped after the server */
     if ((s->jobs = bgjobs_new(o->store_path, s->log)) == NULL) {
         sd_err_set(err, SD_ENOMEM, "out of memory");
         goto fail;

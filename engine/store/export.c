@@ -453,6 +453,7 @@ struct records_job {
     const char *const *origins;
     size_t n;
     int *out;
+    int64_t *ids;
 };
 
 static int records_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
@@ -488,14 +489,23 @@ static int records_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *er
             continue;
         }
         j->out[i] = 1;
+        if (j->ids != NULL) {
+            st = store_stmt(s, "SELECT id FROM trajectories WHERE uuid = ?1", err);
+            if (st == NULL)
+                return -1;
+            sqlite3_bind_text(st, 1, json_string_value(json_object_get(j->recs[i], "uuid")), -1,
+                              SQLITE_TRANSIENT);
+            j->ids[i] = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+            sqlite3_reset(st);
+        }
     }
     return 0;
 }
 
 int import_records(struct store *s, json_t *const *records, const char *const *origins, size_t n,
-                   int *out, struct sd_err *err)
+                   int *out, int64_t *ids, struct sd_err *err)
 {
-    struct records_job j = {records, origins, n, out};
+    struct records_job j = {records, origins, n, out, ids};
 
     if (n == 0)
         return 0;

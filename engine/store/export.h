@@ -63,9 +63,10 @@ int import_record_check(json_t *t, struct sd_err *err);
  * for none). Each record stands alone (a savepoint): out[i] is 1 added, 0
  * skipped (its uuid is here already) or -1 refused (what would be stored
  * does not match its fingerprint; nothing of it is kept). Records join this
- * store's chain as imported ones do. Flushes before returning. Returns 0,
+ * store's chain as imported ones do. ids (may be NULL) gets each added
+ * record's new trajectories.id. Flushes before returning. Returns 0,
  * or -1 with err when the store failed (then nothing was added). */
 int import_records(struct store *s, json_t *const *records, const char *const *origins, size_t n,
-                   int *out, struct sd_err *err);
+                   int *out, int64_t *ids, struct sd_err *err);
 
 #endif
