@@ -50,6 +50,10 @@ struct fleet {
     pthread_mutex_t lock; /* guards stop, kick, ready */
     pthread_cond_t cond;
     int stop, kick, ready, started;
+    pthread_mutex_t ack_lock; /* guards acked, nacked, stream_gone (pub_ack) */
+    int64_t acked[BATCH];
+    size_t nacked;
+    int stream_gone;
     fleet_added_fn added; /* under lock */
     void *added_arg;
 };
@@ -180,73 +184,125 @@ static int fill_outbox(struct fleet *f)
     return 0;
 }
 
-/* Publish the outbox. Returns 0 when it was emptied, -1 when a publish
- * failed (tried again on a later tick). */
+/* JetStream's answer to one asynchronous publish (a nats.c thread): note
+ * which trajectory was stored, from the header we set. */
+static void pub_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+    struct fleet *f = closure;
+    const char *v = NULL;
+    (void)js;
+
+    pthread_mutex_lock(&f->ack_lock);
+    if (pa != NULL && natsMsgHeader_Get(msg, "Swarmdeck-Traj", &v) == NATS_OK && v != NULL &&
+        f->nacked < BATCH)
+        f->acked[f->nacked++] = strtoll(v, NULL, 10);
+    else if (pae != NULL && (pae->Err == NATS_NO_RESPONDERS || pae->ErrCode == JSStreamNotFoundErr))
+        f->stream_gone = 1;
+    pthread_mutex_unlock(&f->ack_lock);
+    natsMsg_Destroy(msg);
+}
+
+/* Publish one trajectory asynchronously (pub_ack hears how it went).
+ * Returns 1 sent, 0 never to be sent (too big or unreadable: marked), -1
+ * the connection failed (try the batch again later). */
+static int publish_one(struct fleet *f, sqlite3 *db, int64_t id)
+{
+    struct sd_err err = {0};
+    json_t *env = store_fleet_envelope(db, id, f->name, &err);
+    const char *fp;
+    char *txt = NULL, idtxt[32];
+    size_t len;
+    natsMsg *m = NULL;
+    jsPubOptions po;
+    natsStatus s;
+    int rc = 0;
+
+    if (env == NULL) {
+        /* Unreadable here (a damaged record): never publish it. */
+        fprintf(stderr, "swarmdeck: fleet: trajectory #%lld not published: %s\n", (long long)id,
+                err.msg);
+        return 0;
+    }
+    fp = json_string_value(json_object_get(json_object_get(env, "record"), "fingerprint"));
+    txt = json_dumps(env, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    len = txt ? strlen(txt) : 0;
+    if (txt == NULL || fp == NULL)
+        goto out;
+    if ((int64_t)len > natsConnection_GetMaxPayload(f->nc)) {
+        fprintf(stderr,
+                "swarmdeck: fleet: trajectory #%lld not published: %zu bytes, over the server's "
+                "max_payload (%lld)\n",
+                (long long)id, len, (long long)natsConnection_GetMaxPayload(f->nc));
+        goto out;
+    }
+    snprintf(idtxt, sizeof idtxt, "%lld", (long long)id);
+    jsPubOptions_Init(&po);
+    po.MsgId = fp;
+    rc = -1;
+    if (natsMsg_Create(&m, f->traj_subj, NULL, txt, (int)len) != NATS_OK)
+        goto out;
+    natsMsgHeader_Set(m, "Swarmdeck-Traj", idtxt);
+    s = js_PublishMsgAsync(f->js, &m, &po);
+    rc = s == NATS_OK ? 1 : -1;
+out:
+    natsMsg_Destroy(m); /* NULL once the library took it */
+    json_decref(env);
+    free(txt);
+    return rc;
+}
+
+/* Publish the outbox, a batch at a time: every message of a batch is sent
+ * at once, then the batch waits for JetStream's acknowledgements, and only
+ * the acknowledged rows leave the outbox (a lost one is sent again later;
+ * its message id makes JetStream store it once). Returns 0 when the outbox
+ * was emptied, -1 when something failed (tried again on a later tick). */
 static int publish_outbox(struct fleet *f, sqlite3 *db)
 {
-    int64_t ids[BATCH], done[BATCH], big[BATCH];
-    size_t n, nd, nb;
+    int64_t ids[BATCH], done[BATCH], skip[BATCH];
+    size_t n, nd, ns;
     struct sd_err err = {0};
     int failed = 0;
 
     do {
+        jsPubOptions po;
         if (store_fleet_outbox_next(db, ids, BATCH, &n, &err) != 0) {
             fprintf(stderr, "swarmdeck: fleet: outbox: %s\n", err.msg);
             return -1;
         }
-        nd = nb = 0;
+        pthread_mutex_lock(&f->ack_lock);
+        f->nacked = 0;
+        pthread_mutex_unlock(&f->ack_lock);
+        ns = 0;
         for (size_t i = 0; i < n && !failed; i++) {
-            json_t *env = store_fleet_envelope(db, ids[i], f->name, &err);
-            const char *fp;
-            char *txt;
-            size_t len;
-            jsPubOptions po;
-            jsPubAck *pa = NULL;
-            jsErrCode je = 0;
-            natsStatus s;
-
-            if (env == NULL) {
-                /* Unreadable here (a damaged record): never publish it. */
-                fprintf(stderr, "swarmdeck: fleet: trajectory #%lld not published: %s\n",
-                        (long long)ids[i], err.msg);
-                big[nb++] = ids[i];
-                continue;
-            }
-            fp = json_string_value(json_object_get(json_object_get(env, "record"), "fingerprint"));
-            txt = json_dumps(env, JSON_COMPACT | JSON_REAL_PRECISION(17));
-            len = txt ? strlen(txt) : 0;
-            if (txt == NULL || fp == NULL) {
-                json_decref(env);
-                free(txt);
-                big[nb++] = ids[i];
-                continue;
-            }
-            if ((int64_t)len > natsConnection_GetMaxPayload(f->nc)) {
-                fprintf(stderr,
-                        "swarmdeck: fleet: trajectory #%lld not published: %zu bytes, over the "
-                        "server's max_payload (%lld)\n",
-                        (long long)ids[i], len, (long long)natsConnection_GetMaxPayload(f->nc));
-                big[nb++] = ids[i];
-            } else {
-                jsPubOptions_Init(&po);
-                po.MsgId = fp;
-                po.MaxWait = PUB_WAIT;
-                s = js_Publish(&pa, f->js, f->traj_subj, txt, (int)len, &po, &je);
-                if (s == NATS_OK) {
-                    done[nd++] = ids[i];
-                    atomic_fetch_add(&c_published, 1);
-                } else {
-                    failed = 1;
-                    if (s == NATS_NO_RESPONDERS || je == JSStreamNotFoundErr)
-                        set_ready(f, 0); /* the stream is gone: make it again */
-                }
-                jsPubAck_Destroy(pa);
-            }
-            json_decref(env);
-            free(txt);
+            int rc = publish_one(f, db, ids[i]);
+            if (rc == 0)
+                skip[ns++] = ids[i];
+            failed = rc < 0;
         }
+        jsPubOptions_Init(&po);
+        po.MaxWait = PUB_WAIT;
+        if (js_PublishAsyncComplete(f->js, &po) != NATS_OK) {
+            natsMsgList pending = {0};
+            if (js_PublishAsyncGetPendingList(&pending, f->js) == NATS_OK)
+                natsMsgList_Destroy(&pending); /* sent again from the outbox */
+            failed = 1;
+        }
+        pthread_mutex_lock(&f->ack_lock);
+        nd = f->nacked;
+        memcpy(done, f->acked, nd * sizeof *done);
+        f->nacked = 0;
+        if (f->stream_gone) {
+            f->stream_gone = 0;
+            failed = 1;
+            pthread_mutex_unlock(&f->ack_lock);
+            set_ready(f, 0); /* the stream is gone: make it again */
+        } else {
+            pthread_mutex_unlock(&f->ack_lock);
+        }
+        failed |= nd + ns < n;
+        atomic_fetch_add(&c_published, nd);
         if (store_fleet_outbox_done(f->s, done, nd, 0, &err) != 0 ||
-            store_fleet_outbox_done(f->s, big, nb, 1, &err) != 0) {
+            store_fleet_outbox_done(f->s, skip, ns, 1, &err) != 0) {
             fprintf(stderr, "swarmdeck: fleet: outbox: %s\n", err.msg);
             return -1;
         }
@@ -404,7 +460,19 @@ static void *con_main(void *arg)
             }
             last[0] = '\0';
         }
-        s = natsSubscription_Fetch(&l, f->sub, BATCH, FETCH_WAIT, &je);
+        {
+            /* What is there now, at once; only when nothing is, wait for the
+             * next one (a fetch of a whole batch would wait for it to fill). */
+            jsFetchRequest fr;
+            jsFetchRequest_Init(&fr);
+            fr.Batch = BATCH;
+            fr.NoWait = true;
+            s = natsSubscription_FetchRequest(&l, f->sub, &fr);
+            if (s != NATS_OK || l.Count == 0) {
+                natsMsgList_Destroy(&l);
+                s = natsSubscription_Fetch(&l, f->sub, 1, FETCH_WAIT, &je);
+            }
+        }
         if (s == NATS_OK) {
             consume(f, &l);
             natsMsgList_Destroy(&l);
@@ -450,6 +518,7 @@ int fleet_start(struct store *s, const struct fleet_opts *o, struct fleet **out,
     char tok[FLEET_NAME_MAX];
     natsStatus ns;
     pthread_condattr_t ca;
+    jsOptions jo;
 
     *out = NULL;
     if (o->url == NULL || (strncmp(o->url, "nats://", 7) != 0 && strncmp(o->url, "tls://", 6) != 0))
@@ -468,6 +537,7 @@ int fleet_start(struct store *s, const struct fleet_opts *o, struct fleet **out,
     snprintf(f->live_subj, sizeof f->live_subj, "swarmdeck.live.%s", tok);
     snprintf(f->durable, sizeof f->durable, "sd_%.40s", store_id(s));
     pthread_mutex_init(&f->lock, NULL);
+    pthread_mutex_init(&f->ack_lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&f->cond, &ca);
@@ -511,7 +581,11 @@ int fleet_start(struct store *s, const struct fleet_opts *o, struct fleet **out,
         sd_err_set(err, SD_EENV, "--fleet: cannot connect: %s", natsStatus_GetText(ns));
         goto fail;
     }
-    if ((ns = natsConnection_JetStream(&f->js, f->nc, NULL)) != NATS_OK) {
+    jsOptions_Init(&jo);
+    jo.PublishAsync.AckHandler = pub_ack;
+    jo.PublishAsync.AckHandlerClosure = f;
+    jo.PublishAsync.MaxPending = BATCH * 2;
+    if ((ns = natsConnection_JetStream(&f->js, f->nc, &jo)) != NATS_OK) {
         sd_err_set(err, SD_EENV, "--fleet: JetStream: %s", natsStatus_GetText(ns));
         goto fail;
     }
@@ -537,6 +611,7 @@ fail:
     natsConnection_Destroy(f->nc);
     natsOptions_Destroy(f->opts);
     pthread_cond_destroy(&f->cond);
+    pthread_mutex_destroy(&f->ack_lock);
     pthread_mutex_destroy(&f->lock);
     free(f);
     return -1;
@@ -557,6 +632,7 @@ void fleet_stop(struct fleet *f)
     natsConnection_Destroy(f->nc);
     natsOptions_Destroy(f->opts);
     pthread_cond_destroy(&f->cond);
+    pthread_mutex_destroy(&f->ack_lock);
     pthread_mutex_destroy(&f->lock);
     free(f);
     atomic_store(&c_running, 0);
