@@ -2,9 +2,10 @@
  * fleet.c: the fleet through NATS JetStream (fleet.h has the design).
  *
  * Two threads, each a small loop over one condition variable:
- *  - the publisher wakes on fleet_notify or every 250 ms, flushes the store
- *    (so the chain seal of a trajectory that just ended is committed) and
- *    fills the outbox from the chain, connected or not; once connected it
+ *  - the publisher wakes on fleet_notify or every 250 ms; when notified,
+ *    when the connection changed, and every 2 s, it flushes the store (so
+ *    the chain seal of a trajectory that just ended is committed) and fills
+ *    the outbox from the chain, connected or not; once connected it
  *    makes sure the stream exists and publishes the outbox in order,
  *    dropping each row once JetStream acknowledged its message;
  *  - the consumer fetches batches from its durable pull consumer, merges
@@ -85,9 +86,10 @@ void fleet_url_redact(const char *url, char *buf, size_t n)
     }
 }
 
-/* Wait on f->cond until *kick is set (then cleared; NULL: never),
- * stopping, or ms passed. Returns f->stop. Caller holds no lock. */
-static int nap(struct fleet *f, int *kick, int ms)
+/* Wait on f->cond until *kick is set (then cleared and *kicked = 1; kick
+ * NULL: never), stopping, or ms passed. Returns f->stop. Caller holds no
+ * lock. */
+static int nap_kicked(struct fleet *f, int *kick, int ms, int *kicked)
 {
     struct timespec ts;
     int stop;
@@ -103,11 +105,18 @@ static int nap(struct fleet *f, int *kick, int ms)
     while (!f->stop && !(kick != NULL && *kick))
         if (pthread_cond_timedwait(&f->cond, &f->lock, &ts) == ETIMEDOUT)
             break;
+    if (kicked != NULL)
+        *kicked = kick != NULL && *kick;
     if (kick != NULL)
         *kick = 0;
     stop = f->stop;
     pthread_mutex_unlock(&f->lock);
     return stop;
+}
+
+static int nap(struct fleet *f, int ms)
+{
+    return nap_kicked(f, NULL, ms, NULL);
 }
 
 static int is_ready(struct fleet *f)
@@ -316,14 +325,15 @@ static void *pub_main(void *arg)
     struct sd_err err = {0};
     sqlite3 *db = store_reader(f->s, &err);
     char last[200] = "";
-    int was = 0;
+    int was = 0, kicked = 0;
+    unsigned ticks = 0;
 
     if (db == NULL) {
         fprintf(stderr, "swarmdeck: fleet: %s\n", err.msg);
         return NULL;
     }
-    while (!nap(f, &f->kick, TICK_MS)) {
-        int now = connected(f);
+    while (!nap_kicked(f, &f->kick, TICK_MS, &kicked)) {
+        int now = connected(f), look = kicked || ++ticks % 8 == 0 || now != was;
         if (now != was) {
             char u[256];
             fleet_url_redact(f->url, u, sizeof u);
@@ -332,7 +342,9 @@ static void *pub_main(void *arg)
                 set_ready(f, 0);
             was = now;
         }
-        if (fill_outbox(f) != 0 || !now)
+        /* The outbox is filled when a deployment ended, when the connection
+         * changed and every 2 s (what ended in another process meanwhile). */
+        if ((look && fill_outbox(f) != 0) || !now)
             continue;
         if (!is_ready(f)) {
             if (ensure_stream(f, last, sizeof last) != 0)
@@ -454,7 +466,7 @@ static void *con_main(void *arg)
                     fprintf(stderr, "swarmdeck: fleet: cannot consume yet: %s\n", why);
                 snprintf(last, sizeof last, "%s", why);
                 f->sub = NULL;
-                if (nap(f, NULL, TICK_MS))
+                if (nap(f, TICK_MS))
                     break;
                 continue;
             }
@@ -486,7 +498,7 @@ static void *con_main(void *arg)
             natsSubscription_Destroy(f->sub);
             f->sub = NULL;
         }
-        if (nap(f, NULL, TICK_MS))
+        if (nap(f, TICK_MS))
             break;
     }
     if (f->sub != NULL) {

@@ -174,8 +174,12 @@ def main():
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 500
     agents = int(sys.argv[3]) if len(sys.argv) > 3 else 60
     b = Bench(build)
+    print("load average at the start: %s" % open("/proc/loadavg").read().split()[0], flush=True)
     try:
-        # 1. catch-up through NATS.
+        # 1. catch-up through NATS (N = 0: only the lag).
+        if n == 0:
+            lag_bench(b, agents)
+            return
         b.run("src", "--no-daemon", "deploy", "-s", "momentum", "-a", str(n), "--no-learning",
               "--max-agents", "8")
         have = len(rows(b.db("src")))
@@ -187,7 +191,7 @@ def main():
         src.send_signal(signal.SIGTERM)
         src.wait(60)
         print("catch-up through NATS: %d trajectories in %.2f s: %.0f trajectories/s"
-              % (have, nats_wall, have / nats_wall))
+              % (have, nats_wall, have / nats_wall), flush=True)
         # 2. sync over ssh.
         s = sync_bench(b, have)
         if s is None:
@@ -195,43 +199,48 @@ def main():
         else:
             print("sync over ssh: %d trajectories in %.2f s: %.0f trajectories/s"
                   % (s[0], s[1], s[0] / s[1]))
-        # 3. lag under a running swarm of three daemons.
-        names = ["lag-a", "lag-b", "lag-c"]
-        for name in names:
-            b.serve(name)
-        seen = {name: {} for name in names}
-        ended, local = {}, {}
-        swarms = [subprocess.Popen([b.sd, "--db", b.db(name), "deploy", "-s", "momentum", "-a",
-                                    str(agents), "--no-learning"], env=b.env(name),
-                                   stdout=subprocess.DEVNULL, cwd=b.dir) for name in names]
-        total = agents * len(names)
-        end = time.monotonic() + 900
-        while time.monotonic() < end:
-            now_ms = time.time() * 1000
-            for name in names:
-                for uuid, origin, ended_at in rows(b.db(name)):
-                    if origin is None:
-                        ended[uuid] = ended_at
-                        local.setdefault(uuid, now_ms)
-                    elif origin in names and uuid not in seen[name]:
-                        seen[name][uuid] = now_ms
-            if all(len(seen[x]) >= total - agents for x in names) and len(ended) >= total:
-                break
-            time.sleep(0.005)
-        for p in swarms:
-            p.wait(600)
-        lags = [seen[x][u] - ended[u] for x in names for u in seen[x] if u in ended]
-        hops = [seen[x][u] - local[u] for x in names for u in seen[x] if u in local]
-        fin = [local[u] - ended[u] for u in local if u in ended]
-        print("lag under a swarm of %d x %d: %d arrivals, end to arrival p50 %.1f ms, p99 %.1f ms "
-              "(poll resolution 5 ms)" % (len(names), agents, len(lags), pct(lags, 0.5),
-                                          pct(lags, 0.99)))
-        print("  of which end to finished in its own store p50 %.1f ms, p99 %.1f ms; finished "
-              "there to arrival p50 %.1f ms, p99 %.1f ms" % (pct(fin, 0.5), pct(fin, 0.99),
-                                                           pct(hops, 0.5), pct(hops, 0.99)))
-        print("load average at the end: %s" % open("/proc/loadavg").read().split()[0])
+        lag_bench(b, agents)
     finally:
         b.close()
+
+
+def lag_bench(b, agents):
+    """3. lag under a running swarm of three daemons."""
+    names = ["lag-a", "lag-b", "lag-c"]
+    for name in names:
+        b.serve(name)
+    seen = {name: {} for name in names}
+    ended, local = {}, {}
+    swarms = [subprocess.Popen([b.sd, "--db", b.db(name), "deploy", "-s", "momentum", "-a",
+                                str(agents), "--no-learning"], env=b.env(name),
+                               stdout=subprocess.DEVNULL, cwd=b.dir) for name in names]
+    total = agents * len(names)
+    end = time.monotonic() + 900
+    while time.monotonic() < end:
+        now_ms = time.time() * 1000
+        for name in names:
+            for uuid, origin, ended_at in rows(b.db(name)):
+                if origin is None:
+                    ended[uuid] = ended_at
+                    local.setdefault(uuid, now_ms)
+                elif origin in names and uuid not in seen[name]:
+                    seen[name][uuid] = now_ms
+        if all(len(seen[x]) >= total - agents for x in names) and len(ended) >= total:
+            break
+        time.sleep(0.005)
+    for p in swarms:
+        p.wait(600)
+    lags = [seen[x][u] - ended[u] for x in names for u in seen[x] if u in ended]
+    hops = [seen[x][u] - local[u] for x in names for u in seen[x] if u in local]
+    fin = [local[u] - ended[u] for u in local if u in ended]
+    print("lag under a swarm of %d x %d: %d arrivals, end to arrival p50 %.1f ms, p99 %.1f ms "
+          "(poll resolution 5 ms)" % (len(names), agents, len(lags), pct(lags, 0.5),
+                                      pct(lags, 0.99)))
+    print("  of which end to finished in its own store p50 %.1f ms, p99 %.1f ms; finished "
+          "there to arrival p50 %.1f ms, p99 %.1f ms" % (pct(fin, 0.5), pct(fin, 0.99),
+                                                       pct(hops, 0.5), pct(hops, 0.99)))
+    print("load average at the end: %s" % open("/proc/loadavg").read().split()[0],
+          flush=True)
 
 
 if __name__ == "__main__":
