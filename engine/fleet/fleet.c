@@ -32,10 +32,13 @@
 #include "fleet_store.h"
 #include "merge.h"
 
-#define TICK_MS    250
-#define BATCH      256
-#define FETCH_WAIT 500 /* ms a fetch waits for messages */
-#define PUB_WAIT   5000
+#define TICK_MS       250
+#define BATCH         256  /* outbox rows published per acknowledgement wait */
+#define FETCH_BATCH   64   /* records merged per commit: each waits for its batch's commit */
+#define FETCH_WAIT    1000 /* ms an idle fetch waits for a message */
+#define FETCH_BUSY_MS 100  /* ms a busy fetch waits to fill its batch */
+#define ACK_WAIT_S    10   /* a delivered message not acknowledged comes again after this */
+#define PUB_WAIT      5000
 #define DUP_WINDOW_S                                                                               \
     3600 /* JetStream's duplicate window: a retried publish within it is stored once */
 
@@ -437,6 +440,7 @@ static void *con_main(void *arg)
 {
     struct fleet *f = arg;
     char last[200] = "";
+    int busy = 0; /* fetches left in busy mode since the last message */
 
     for (;;) {
         natsMsgList l = {0};
@@ -458,6 +462,7 @@ static void *con_main(void *arg)
             so.Config.AckPolicy = js_AckExplicit;
             so.Config.DeliverPolicy = js_DeliverAll;
             so.Config.MaxAckPending = 20000;
+            so.Config.AckWait = (int64_t)ACK_WAIT_S * 1000000000LL;
             s = js_PullSubscribe(&f->sub, f->js, "swarmdeck.traj.>", f->durable, NULL, &so, &je);
             if (s != NATS_OK) {
                 char why[200];
@@ -472,29 +477,37 @@ static void *con_main(void *arg)
             }
             last[0] = '\0';
         }
-        {
-            /* What is there now, at once; only when nothing is, wait for the
-             * next one (a fetch of a whole batch would wait for it to fill). */
-            jsFetchRequest fr;
-            jsFetchRequest_Init(&fr);
-            fr.Batch = BATCH;
-            fr.NoWait = true;
-            s = natsSubscription_FetchRequest(&l, f->sub, &fr);
-            if (s != NATS_OK || l.Count == 0) {
-                natsMsgList_Destroy(&l);
-                s = natsSubscription_Fetch(&l, f->sub, 1, FETCH_WAIT, &je);
-            }
-        }
+        /* Idle, wait for one message (it is merged at once); busy, take
+         * what arrives within 100 ms, up to a batch: a fetch returns when
+         * its batch is full or its time is up, so a whole batch asked for
+         * while idle would make the first arrival wait. */
+        if (busy > 0)
+            s = natsSubscription_Fetch(&l, f->sub, FETCH_BATCH, FETCH_BUSY_MS, &je);
+        else
+            s = natsSubscription_Fetch(&l, f->sub, 1, FETCH_WAIT, &je);
         if (s == NATS_OK) {
             consume(f, &l);
             natsMsgList_Destroy(&l);
+            busy = 3;
             continue;
         }
         natsMsgList_Destroy(&l);
-        if (s == NATS_TIMEOUT)
+        if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND) { /* nothing there */
+            if (busy > 0)
+                busy--;
             continue;
-        if (s == NATS_INVALID_SUBSCRIPTION || s == NATS_CONNECTION_CLOSED || s == NATS_NOT_FOUND ||
-            je == JSConsumerNotFoundErr) {
+        }
+        {
+            /* Anything else (the connection went, the consumer was
+             * deleted, the subscription is in a state it does not leave):
+             * say so once and subscribe afresh. The durable consumer keeps
+             * the position; what was delivered and not acknowledged comes
+             * again after its ack wait. */
+            char why[200];
+            snprintf(why, sizeof why, "%s (%d)", natsStatus_GetText(s), (int)je);
+            if (strcmp(why, last) != 0)
+                fprintf(stderr, "swarmdeck: fleet: fetching: %s; subscribing again\n", why);
+            snprintf(last, sizeof last, "%s", why);
             natsSubscription_Destroy(f->sub);
             f->sub = NULL;
         }
