@@ -178,7 +178,7 @@ def main():
     try:
         # 1. catch-up through NATS (N = 0: only the lag).
         if n == 0:
-            lag_bench(b, agents)
+            lag_bench(b, agents, 0)
             return
         b.run("src", "--no-daemon", "deploy", "-s", "momentum", "-a", str(n), "--no-learning",
               "--max-agents", "8")
@@ -199,16 +199,19 @@ def main():
         else:
             print("sync over ssh: %d trajectories in %.2f s: %.0f trajectories/s"
                   % (s[0], s[1], s[0] / s[1]))
-        lag_bench(b, agents)
+        lag_bench(b, agents, have)
     finally:
         b.close()
 
 
-def lag_bench(b, agents):
-    """3. lag under a running swarm of three daemons."""
+def lag_bench(b, agents, history=0):
+    """3. lag under a running swarm of three daemons (which first take in the history the
+    stream already holds, so the swarm's trajectories do not queue behind it)."""
     names = ["lag-a", "lag-b", "lag-c"]
     for name in names:
         b.serve(name)
+    for name in names:
+        wait(lambda: len(rows(b.db(name))) >= history, name + " to take in the history", 600)
     seen = {name: {} for name in names}
     ended, local = {}, {}
     swarms = [subprocess.Popen([b.sd, "--db", b.db(name), "deploy", "-s", "momentum", "-a",
