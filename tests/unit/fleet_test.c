@@ -22,6 +22,7 @@
 #include "fleet_store.h"
 #include "merge.h"
 #include "store.h"
+#include "store_schema.h"
 #include "traj.h"
 
 #define TMPSTORE_PREFIX "swarmdeck-fleet"
@@ -274,9 +275,44 @@ static void t_cursor(void)
     store_gone(a);
 }
 
+/* A store made before the fleet (schema version 3) is upgraded when opened:
+ * migration 4 runs once, the version says 4, and a second process opening
+ * it meanwhile does not run it again. */
+static void t_upgrade(void)
+{
+    struct store *a = store_new(), *b, *c;
+    char old[200];
+    sqlite3 *db;
+    struct sd_err err = {0};
+
+    store_close(a);
+    snprintf(old, sizeof old, "%s/v3.db", dir);
+    CHECK(sqlite3_open(old, &db) == SQLITE_OK);
+    for (int v = 0; v < 3; v++)
+        CHECK(sqlite3_exec(db, store_migrations[v], NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "INSERT OR REPLACE INTO meta VALUES('schema_version', '3'),"
+                       " ('store_id', '0123456789abcdef0123456789abcdef'),"
+                       " ('created_at', '1')",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    b = open_at(old, NULL);
+    c = open_at(old, NULL); /* a second opener finds it done */
+    add_traj(b, "88888888-8888-4888-8888-888888888888");
+    CHECK(count(b, "SELECT count(*) FROM trajectories WHERE origin IS NULL") == 1);
+    CHECK(count(b, "SELECT value FROM meta WHERE key = 'schema_version'") == 4);
+    CHECK(store_fleet_outbox_fill(c, NULL, &err) == 0);
+    store_close(c);
+    store_close(b);
+    sd_rm_rf(dir);
+}
+
 int main(int argc, char **argv)
 {
-    static const struct check_case cases[] = {
-        {"merge", t_merge}, {"refused", t_refused}, {"outbox", t_outbox}, {"cursor", t_cursor}};
+    static const struct check_case cases[] = {{"merge", t_merge},
+                                              {"refused", t_refused},
+                                              {"outbox", t_outbox},
+                                              {"cursor", t_cursor},
+                                              {"upgrade", t_upgrade}};
     return check_main(cases, sizeof cases / sizeof cases[0], argc, argv);
 }
