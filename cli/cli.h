@@ -261,4 +261,10 @@ void cli_print_skill(json_t *stats, const char *indent);
         "json", 0, NULL, "print the results as JSON"                                               \
     }
 
+/* The store's finished trajectories by origin host (fleet_store.h,
+ * store_fleet_origins), of strategy when not NULL: what `patterns --json`
+ * and `suggest --json` add as "origins". NULL (nothing printed) for a
+ * remote --host or a store that cannot be read. cmd-sync.c. */
+json_t *cli_fleet_origins(struct cli_ctx *ctx, const char *strategy);
+
 #endif

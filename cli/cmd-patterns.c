@@ -99,7 +99,9 @@ static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
                                 json_string(why ? why : "given with --strategy"));
     }
     if (cli_flag(me, a, "json")) {
-        json_t *o = json_pack("{s:O}", "patterns", j);
+        json_t *o = json_pack("{s:O}", "patterns", j), *origins = cli_fleet_origins(ctx, strategy);
+        if (origins != NULL) /* the fleet's share of what was learned from (docs/fleet.md) */
+            json_object_set_new(o, "origins", origins);
         if (task != NULL) {
             json_object_set_new(o, "task", json_string(task));
             json_object_set(o, "suggestion", sug ? sug : json_null());

@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fleet.h"
+#include "fleet_store.h"
 #include "metrics.h"
 #include "server.h"
 #include "sock.h"
@@ -35,9 +37,47 @@ static const struct cli_opt opts[] = {
     {"idle-exit", 0, "SEC", "with --on-demand: idle seconds before exiting (default 300)"},
     {"on-finish", 0, "CMD", "run CMD (sh -c) when a run ends, its summary JSON on stdin"},
     {"metrics", 0, "HOST:PORT", "serve Prometheus /metrics there (e.g. 127.0.0.1:9464)"},
+    {"fleet", 0, "URL", "share finished trajectories through NATS JetStream at nats://HOST:PORT"},
+    {"fleet-name", 0, "NAME", "this store's name in the fleet (kept; default HOSTNAME-STOREID)"},
+    {"fleet-creds", 0, "FILE", "NATS credentials file (JWT and NKey seed) for --fleet"},
+    {"fleet-tls-ca", 0, "FILE", "CA bundle that verifies the NATS server (TLS)"},
+    {"fleet-tls-cert", 0, "FILE", "client certificate for NATS TLS (with --fleet-tls-key)"},
+    {"fleet-tls-key", 0, "FILE", "client key for NATS TLS"},
     CLI_DEPLOY_OPTS,
     {NULL, 0, NULL, NULL},
 };
+
+/* Start the fleet (--fleet) over the store, with --fleet-name kept in it
+ * first. Returns 0 (*out NULL when --fleet is absent) or an exit status. */
+static int start_fleet(struct cli_ctx *ctx, const struct cli_cmd *me, struct cli_args *a,
+                       struct fleet **out)
+{
+    struct fleet_opts fo = {.url = cli_val(me, a, "fleet"),
+                            .creds = cli_val(me, a, "fleet-creds"),
+                            .tls_ca = cli_val(me, a, "fleet-tls-ca"),
+                            .tls_cert = cli_val(me, a, "fleet-tls-cert"),
+                            .tls_key = cli_val(me, a, "fleet-tls-key")};
+    const char *name = cli_val(me, a, "fleet-name");
+    char self[FLEET_NAME_MAX], shown[256];
+    struct sd_err err = {0};
+    sqlite3 *db;
+
+    *out = NULL;
+    if (fo.url == NULL)
+        return 0;
+    if (name != NULL && store_fleet_name_set(ctx->store, name, &err) != 0)
+        return cli_fail_err(&err);
+    if ((db = store_reader(ctx->store, &err)) == NULL)
+        return cli_fail_err(&err);
+    store_fleet_name(db, store_id(ctx->store), self, sizeof self);
+    sqlite3_close_v2(db);
+    fo.name = self;
+    if (fleet_start(ctx->store, &fo, out, &err) != 0)
+        return cli_fail_err(&err);
+    fleet_url_redact(fo.url, shown, sizeof shown);
+    fprintf(stderr, "swarmdeck: fleet: %s on %s\n", self, shown);
+    return 0;
+}
 
 /* $XDG_STATE_HOME/swarmdeck/serve.log (created 0700/0600). */
 static int open_log(char *path, size_t n)
@@ -133,6 +173,7 @@ static int exec_serve(struct cli_ctx *ctx, struct cli_args *a)
     struct coord *c = NULL;
     struct server *srv = NULL;
     struct metrics *met = NULL;
+    struct fleet *fl = NULL;
     struct sd_err err = {0};
     sigset_t set;
     long idle = 300;
@@ -178,6 +219,11 @@ static int exec_serve(struct cli_ctx *ctx, struct cli_args *a)
         tell(ready, "%s\n", "the engine did not start (see the log)");
         goto out;
     }
+    if ((status = start_fleet(ctx, me, a, &fl)) != 0) {
+        tell(ready, "%s\n", "the fleet did not start (see the log)");
+        goto out;
+    }
+    so.fleet = fl;
     if (server_start(c, &so, &srv, &err) != 0) {
         tell(ready, "%s\n", err.msg);
         status = cli_fail_err(&err);
@@ -229,6 +275,7 @@ out:
         coord_wait_idle(c);
     }
     server_stop(srv);
+    fleet_stop(fl); /* after the server: its pump and handlers use the fleet */
     coord_free(c);
     if (ctx->store != NULL && store_flush(ctx->store, &err) != 0 && status == 0)
         status = cli_fail_err(&err);
@@ -239,7 +286,8 @@ out:
 
 const struct cli_cmd cmd_serve = {
     .name = "serve",
-    .usage = "[--detach] [--on-demand [--idle-exit SEC]] [--on-finish CMD] [--metrics HOST:PORT]",
+    .usage = "[--detach] [--on-demand [--idle-exit SEC]] [--on-finish CMD] [--metrics HOST:PORT] "
+             "[--fleet nats://HOST:PORT [--fleet-name NAME]]",
     .summary = "run the engine as a daemon that consoles and commands attach to",
     .opts = opts,
     .min_args = 0,

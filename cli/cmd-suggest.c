@@ -156,9 +156,12 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
         goto out;
     }
 print:
-    if (cli_flag(me, a, "json"))
+    if (cli_flag(me, a, "json")) {
+        json_t *origins = cli_fleet_origins(ctx, name);
+        if (origins != NULL) /* the fleet's share of the evidence (docs/fleet.md) */
+            json_object_set_new(j, "origins", origins);
         cli_print_json(json_incref(j));
-    else
+    } else
         cli_print_suggestion(j);
 out:
     json_decref(j);

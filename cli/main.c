@@ -23,14 +23,17 @@ extern const struct cli_cmd cmd_benchmark;
 extern const struct cli_cmd cmd_deploy, cmd_swarm, cmd_status, cmd_history, cmd_show, cmd_logs,
     cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console,
     cmd_serve, cmd_wait, cmd_dial;
+extern const struct cli_cmd cmd_sync;
 extern const struct cli_cmd cmd_verify, cmd_rekey, cmd_config;
 static const struct cli_cmd cmd_version, cmd_completion, cmd_manpage;
 
 static const struct cli_cmd *const commands[] = {
-    &cmd_suggest, &cmd_patterns, &cmd_deploy,  &cmd_swarm,   &cmd_status,     &cmd_history,
-    &cmd_show,    &cmd_logs,     &cmd_cleanup, &cmd_export,  &cmd_import,     &cmd_strategies,
-    &cmd_data,    &cmd_doctor,   &cmd_console, &cmd_verify,  &cmd_rekey,      &cmd_benchmark,
-    &cmd_serve,   &cmd_wait,     &cmd_dial,    &cmd_config,  &cmd_version, &cmd_completion, &cmd_manpage,
+    &cmd_suggest, &cmd_patterns,   &cmd_deploy,    &cmd_swarm,      &cmd_status,
+    &cmd_history, &cmd_show,       &cmd_logs,      &cmd_cleanup,    &cmd_export,
+    &cmd_import,  &cmd_strategies, &cmd_data,      &cmd_doctor,     &cmd_console,
+    &cmd_verify,  &cmd_rekey,      &cmd_benchmark, &cmd_serve,      &cmd_wait,
+    &cmd_dial,    &cmd_config,     &cmd_version,   &cmd_completion, &cmd_manpage,
+    &cmd_sync, // the fleet (docs/fleet.md)
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

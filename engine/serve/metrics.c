@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleet.h"
 #include "learn.h"
 
 struct metrics {
@@ -187,6 +188,26 @@ char *metrics_text(struct coord *c)
         if (json_is_number(rw))
             put(&o, "swarmdeck_learning_reward_mean %.6f\n", json_number_value(rw));
         json_decref(st);
+    }
+    {
+        struct fleet_counters fc;
+        fleet_counters(&fc);
+        if (fc.running) {
+            head(&o, "swarmdeck_fleet_connected", "gauge",
+                 "1 while connected to NATS with the fleet's stream set up (serve --fleet).");
+            put(&o, "swarmdeck_fleet_connected %d\n", fc.connected);
+            head(&o, "swarmdeck_fleet_published_total", "counter",
+                 "Finished trajectories published to the fleet and acknowledged by JetStream.");
+            put(&o, "swarmdeck_fleet_published_total %llu\n", (unsigned long long)fc.published);
+            head(&o, "swarmdeck_fleet_records_total", "counter",
+                 "Trajectories received from the fleet, by what the merge did with them.");
+            put(&o, "swarmdeck_fleet_records_total{result=\"added\"} %llu\n",
+                (unsigned long long)fc.added);
+            put(&o, "swarmdeck_fleet_records_total{result=\"skipped\"} %llu\n",
+                (unsigned long long)fc.skipped);
+            put(&o, "swarmdeck_fleet_records_total{result=\"refused\"} %llu\n",
+                (unsigned long long)fc.refused);
+        }
     }
     if (o.oom) {
         free(o.p);

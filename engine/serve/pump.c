@@ -39,6 +39,8 @@ struct pump {
     struct evlog *log;
     pump_finish_fn on_finish;
     void *arg;
+    pump_tap_fn tap; /* set before the thread starts, never changed */
+    void *tap_arg;
     pthread_t thread;
     int stop_pipe[2];
     pthread_mutex_t lock; /* guards runs */
@@ -47,13 +49,21 @@ struct pump {
     char health_sig[512]; /* the breakers as last told (pump thread only) */
 };
 
-static void log_json(struct pump *p, json_t *o)
+/* Log o (stolen); with tap >= 0 the tap sees it too (tap = terminal). */
+static void log_json_tap(struct pump *p, json_t *o, int tap)
 {
     char *txt = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (txt != NULL)
         evlog_append(p->log, txt);
+    if (txt != NULL && tap >= 0 && p->tap != NULL)
+        p->tap(txt, tap, p->tap_arg);
     free(txt);
     json_decref(o);
+}
+
+static void log_json(struct pump *p, json_t *o)
+{
+    log_json_tap(p, o, -1);
 }
 
 /* Count deployment i of run r as ending in state. Caller holds p->lock.
@@ -161,7 +171,7 @@ static void forward(struct pump *p, const struct ev *e)
                               "state", traj_state_name(e->state));
         if (coord_view(p->c, e->traj_id, &v) == 0)
             json_object_set_new(o, "view", coord_view_json(&v));
-        log_json(p, o);
+        log_json_tap(p, o, traj_state_terminal(e->state) != 0);
         if (traj_state_terminal(e->state))
             ended(p, e->traj_id, e->state);
         break;
@@ -199,7 +209,8 @@ static void providers(struct pump *p)
     if (strcmp(sig, p->health_sig) == 0)
         return;
     memcpy(p->health_sig, sig, sizeof sig);
-    log_json(p, json_pack("{s:s, s:o}", "type", "providers", "providers", coord_health_json(h, n)));
+    log_json_tap(
+        p, json_pack("{s:s, s:o}", "type", "providers", "providers", coord_health_json(h, n)), 0);
 }
 
 static void *pump_main(void *arg)
@@ -239,7 +250,7 @@ static void *pump_main(void *arg)
 }
 
 struct pump *pump_start(struct coord *c, struct evlog *l, pump_finish_fn on_finish, void *arg,
-                        struct sd_err *err)
+                        pump_tap_fn tap, void *tap_arg, struct sd_err *err)
 {
     struct pump *p = calloc(1, sizeof *p);
 
@@ -251,6 +262,8 @@ struct pump *pump_start(struct coord *c, struct evlog *l, pump_finish_fn on_fini
     p->log = l;
     p->on_finish = on_finish;
     p->arg = arg;
+    p->tap = tap;
+    p->tap_arg = tap_arg;
     pthread_mutex_init(&p->lock, NULL);
     if (pipe2(p->stop_pipe, O_CLOEXEC) != 0 ||
         pthread_create(&p->thread, NULL, pump_main, p) != 0) {

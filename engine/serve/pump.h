@@ -35,9 +35,15 @@ struct pump;
  * recorded; may be NULL. */
 typedef void (*pump_finish_fn)(const char *summary_json, void *arg);
 
-/* Start the pump over c, logging into l. NULL with err set on failure. */
+/* Called (on the pump thread) with the JSON text of every "state" and
+ * "providers" event as it is logged, terminal = 1 for a deployment's last
+ * state: the fleet's live subject and its outbox wake-up (fleet.h). */
+typedef void (*pump_tap_fn)(const char *json, int terminal, void *arg);
+
+/* Start the pump over c, logging into l; tap (may be NULL) gets the state
+ * and breaker events. NULL with err set on failure. */
 struct pump *pump_start(struct coord *c, struct evlog *l, pump_finish_fn on_finish, void *arg,
-                        struct sd_err *err);
+                        pump_tap_fn tap, void *tap_arg, struct sd_err *err);
 
 /* Drain what the coordinator has queued (ending runs whose last deployment
  * ended), then stop and join the thread; frees. */

@@ -33,18 +33,23 @@
 
 #include "bgjob.h"
 #include "evlog.h"
+#include "fleet.h"
+#include "fleet_store.h"
 #include "launch.h"
+#include "learn.h"
+#include "merge.h"
 #include "pump.h"
 #include "query.h"
 #include "request.h"
 #include "sock.h"
 
-#define EVLOG_CAP    65536
-#define BODY_MAX     (1 << 20)
-#define BOOKMARK_MS  15000
-#define OUTPUT_MAX   5000 /* lines in one output answer */
-#define CONN_LIMIT   256
-#define IDLE_TIMEOUT 600 /* seconds a connection may send nothing (streams write bookmarks) */
+#define EVLOG_CAP      65536
+#define BODY_MAX       (1 << 20)
+#define FLEET_BODY_MAX (64 << 20) /* POST /v1/fleet/records: records carry their output */
+#define BOOKMARK_MS    15000
+#define OUTPUT_MAX     5000 /* lines in one output answer */
+#define CONN_LIMIT     256
+#define IDLE_TIMEOUT   600 /* seconds a connection may send nothing (streams write bookmarks) */
 
 extern char **environ;
 
@@ -488,6 +493,99 @@ static enum MHD_Result h_events(struct call *k)
 
 /* --- routing ------------------------------------------------------------ */
 
+/* --- the fleet (engine/fleet) ------------------------------------------ */
+
+static void fleet_tap(const char *json, int terminal, void *arg)
+{
+    fleet_live(arg, json);
+    if (terminal)
+        fleet_notify(arg);
+}
+
+#define FLEET_PAGE_MAX 1000
+
+/* A trajectory another host made was added (fleet/merge.h): the warm
+ * learning index observes it as the coordinator does its own, so
+ * suggestions use the fleet's runs without a restart. arg: the coord. */
+static void learn_added(int64_t id, json_t *t, void *arg)
+{
+    struct learn *l = coord_learn(arg);
+    struct learn_obs o = {
+        .id = id,
+        .strategy = json_string_value(json_object_get(t, "strategyName")),
+        .symbol = json_string_value(json_object_get(t, "symbol")),
+        .provider = json_string_value(json_object_get(t, "provider")),
+        .params = json_object_get(t, "params"),
+        .state = traj_state_from_name(json_string_value(json_object_get(t, "status"))),
+        .reward = json_number_value(json_object_get(t, "reward")),
+        .created_at = json_integer_value(json_object_get(t, "createdAt")),
+        .duration_ms = json_number_value(json_object_get(t, "duration")),
+        .op_sequence = json_string_value(json_object_get(t, "operationSequence")),
+        .prediction = json_is_object(json_object_get(t, "prediction"))
+                          ? json_object_get(t, "prediction")
+                          : NULL,
+        .result =
+            json_is_object(json_object_get(t, "result")) ? json_object_get(t, "result") : NULL,
+    };
+    if (l != NULL && o.strategy != NULL)
+        learn_observe(l, &o);
+}
+
+/* GET /v1/fleet/records?after=N&max=M&skip=NAME: `swarmdeck sync` pulls
+ * finished trajectories past chain position N (fleet_store.h), leaving out
+ * those whose origin is NAME (the asking peer's own). */
+static enum MHD_Result h_fleet_get(struct call *k)
+{
+    struct store *st = coord_store(k->s->c);
+    const char *skip = MHD_lookup_connection_value(k->conn, MHD_GET_ARGUMENT_KIND, "skip");
+    uint64_t after = 0, max = 200;
+    int64_t last = 0, head;
+    char name[FLEET_NAME_MAX];
+    struct sd_err err = {0};
+    sqlite3 *db;
+    json_t *a;
+
+    if (query_u64(k->conn, "after", &after) != 0 || query_u64(k->conn, "max", &max) != 0 ||
+        after > INT64_MAX)
+        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "after and max must be whole numbers");
+    if (max == 0 || max > FLEET_PAGE_MAX)
+        max = FLEET_PAGE_MAX;
+    if ((db = store_reader(st, &err)) == NULL)
+        return fail(k->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL); /* one snapshot: head and page agree */
+    store_fleet_name(db, store_id(st), name, sizeof name);
+    head = store_fleet_head(db);
+    a = store_fleet_after(db, (int64_t)after, (size_t)max, name, skip, &last, &err);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close_v2(db);
+    if (a == NULL)
+        return fail(k->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);
+    return answer(k->conn, MHD_HTTP_OK,
+                  json_pack("{s:s, s:I, s:I, s:o}", "name", name, "head", (json_int_t)head, "last",
+                            (json_int_t)last, "records", a));
+}
+
+/* POST /v1/fleet/records {"records": [envelope...]}: `swarmdeck sync`
+ * pushes; each record is verified and merged (fleet/merge.h). */
+static enum MHD_Result h_fleet_post(struct call *k)
+{
+    json_t *recs = json_object_get(k->body, "records");
+    struct fleet_merge_report r;
+    struct sd_err err = {0};
+
+    if (!json_is_array(recs))
+        return fail(k->conn, MHD_HTTP_BAD_REQUEST, "\"records\" must be an array");
+    if (fleet_merge(coord_store(k->s->c), recs, &r, NULL, NULL, NULL, learn_added, k->s->c, &err) !=
+        0)
+        return fail(k->conn, err_status(&err), "%s", err.msg);
+    if (r.refused > 0)
+        fprintf(stderr, "swarmdeck: sync: refused %d record(s) from pid %d: %s\n", r.refused,
+                (int)k->pid, r.why);
+    return answer(k->conn, MHD_HTTP_OK,
+                  json_pack("{s:i, s:i, s:i, s:s}", "added", r.added, "skipped", r.skipped,
+                            "refused", r.refused, "why", r.why));
+}
+
 enum { R_GET = 1, R_POST = 2 };
 enum { R_ID = 1 << 0, R_MUTATES = 1 << 1, R_BODY = 1 << 2 };
 
@@ -511,6 +609,8 @@ static const struct route {
     {R_GET, "/events", 0, h_events},
     {R_GET, "/runs/#", R_ID, h_run},
     {R_POST, "/suggest", R_BODY, h_suggest},
+    {R_GET, "/fleet/records", 0, h_fleet_get},
+    {R_POST, "/fleet/records", R_MUTATES | R_BODY, h_fleet_post},
 };
 
 static enum MHD_Result route(struct call *k, const char *url, const char *method)
@@ -580,7 +680,8 @@ static enum MHD_Result handle(struct server *s, int readonly, struct MHD_Connect
         return MHD_YES;
     }
     if (*upload_size > 0) {
-        if (rq->len + *upload_size > BODY_MAX) {
+        size_t max = strcmp(url, "/v1/fleet/records") == 0 ? FLEET_BODY_MAX : BODY_MAX;
+        if (rq->len + *upload_size > max) {
             rq->too_big = 1;
         } else {
             char *grown = realloc(rq->body, rq->len + *upload_size + 1);
@@ -595,7 +696,8 @@ static enum MHD_Result handle(struct server *s, int readonly, struct MHD_Connect
         return MHD_YES;
     }
     if (rq->too_big)
-        return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over %d bytes", BODY_MAX);
+        return fail(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over %d bytes",
+                    strcmp(url, "/v1/fleet/records") == 0 ? FLEET_BODY_MAX : BODY_MAX);
     k.pid = rq->pid;
     k.uid = rq->uid;
     if (rq->len > 0) {
@@ -748,8 +850,10 @@ int server_start(struct coord *c, const struct server_opts *o, struct server **o
         sd_err_set(err, SD_ENOMEM, "out of memory");
         goto fail;
     }
-    if ((s->pump = pump_start(c, s->log, on_finish, s, err)) == NULL)
+    if ((s->pump = pump_start(c, s->log, on_finish, s, o->fleet ? fleet_tap : NULL, o->fleet,
+                              err)) == NULL)
         goto fail;
+    fleet_on_added(o->fleet, learn_added, c); /* the fleet is stopped after the server */
     if ((s->jobs = bgjobs_new(o->store_path, s->log)) == NULL) {
         sd_err_set(err, SD_ENOMEM, "out of memory");
         goto fail;

@@ -18,6 +18,9 @@
  *   POST /jobs                         run `benchmark` as the daemon's child (bgjob.h)
  *   GET  /jobs/ID/log?from=N           its output from byte N, and whether it ended
  *   POST /jobs/ID/interrupt            SIGINT to it
+ *   GET  /fleet/records?after=N&max=M&skip=NAME   finished trajectories past
+ *                                      chain position N, as the fleet sends them
+ *   POST /fleet/records                merge {"records": [...]} (fleet/merge.h)
  *
  * Errors are {"error": "..."} with 400 (bad input), 403 (a read-only
  * connection asked to change something, or a peer of another uid), 404,
@@ -42,9 +45,12 @@
 
 struct server;
 
+struct fleet;
+
 struct server_opts {
     const char *store_path;
     const char *on_finish; /* a shell command run with each run's summary on stdin, or NULL */
+    struct fleet *fleet;   /* serve --fleet (fleet.h): told of states and endings, or NULL */
 };
 
 /* Listen on the store's sockets and serve c (borrowed; it must outlive the

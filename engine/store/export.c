@@ -219,7 +219,8 @@ static int verify_stored(sqlite3 *db, int64_t id, json_t *t, struct sd_err *err)
     return 0;
 }
 
-static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *err)
+static int import_one(struct store *s, sqlite3 *db, json_t *t, const char *origin,
+                      struct sd_err *err)
 {
     sqlite3_stmt *st;
     int64_t id;
@@ -273,6 +274,15 @@ static int import_one(struct store *s, sqlite3 *db, json_t *t, struct sd_err *er
     if (sqlite3_step(st) != SQLITE_DONE)
         return store_dberr(err, db, "store");
     id = sqlite3_last_insert_rowid(db);
+    if (origin != NULL) {
+        st = store_stmt(s, "UPDATE trajectories SET origin = ?2 WHERE id = ?1", err);
+        if (st == NULL)
+            return -1;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, origin, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return store_dberr(err, db, "store");
+    }
     if (store_chain_note(s, id) != 0)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     for (size_t k = 0; k < json_array_size(ops); k++) {
@@ -378,7 +388,7 @@ static int import_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
             j->r->skipped++;
             continue;
         }
-        if (import_one(s, db, t, err) != 0)
+        if (import_one(s, db, t, NULL, err) != 0)
             goto fail;
         j->r->added++;
     }
@@ -402,6 +412,104 @@ int import_bundle_reserved(struct store *s, json_t *bundle, const char *const *r
     if (check_bundle(bundle, reserved, err) != 0)
         return -1;
     if (store_call(s, import_fn, &j, err) != 0)
+        return -1;
+    return store_flush(s, err);
+}
+
+/* --- single records ----------------------------------------------------- */
+
+int import_record_check(json_t *t, struct sd_err *err)
+{
+    const char *have = json_string_value(json_object_get(t, "fingerprint"));
+    const char *prev = json_string_value(json_object_get(t, "prevFingerprint"));
+    json_t *b;
+    char fp[CHAIN_HEX_LEN];
+    int rc;
+
+    if (!json_is_object(t))
+        return sd_err_set(err, SD_EUSAGE, "record: not a JSON object");
+    if (!traj_state_terminal(traj_state_from_name(json_string_value(json_object_get(t, "status")))))
+        return sd_err_set(err, SD_EUSAGE, "record: not a finished trajectory");
+    if (have == NULL)
+        return sd_err_set(err, SD_EUSAGE, "record: no fingerprint");
+    b = json_pack("{s:[O]}", "trajectories", t);
+    if (b == NULL)
+        return sd_err_set(err, SD_ENOMEM, "out of memory");
+    rc = bundle_check_fields(b, NULL, err);
+    json_decref(b);
+    if (rc != 0)
+        return -1;
+    if (chain_fingerprint_json(t, prev ? prev : "", fp, err) != 0)
+        return -1;
+    if (strcmp(fp, have) != 0)
+        return sd_err_set(err, SD_EUSAGE,
+                          "record %s does not match its fingerprint (changed on the way)",
+                          json_string_value(json_object_get(t, "uuid")));
+    return 0;
+}
+
+struct records_job {
+    json_t *const *recs;
+    const char *const *origins;
+    size_t n;
+    int *out;
+    int64_t *ids;
+};
+
+static int records_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
+{
+    struct records_job *j = arg;
+
+    for (size_t i = 0; i < j->n; i++) {
+        sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM trajectories WHERE uuid = ?1", err);
+        struct sd_err e = {0};
+        int exists;
+        if (st == NULL)
+            return -1;
+        sqlite3_bind_text(st, 1, json_string_value(json_object_get(j->recs[i], "uuid")), -1,
+                          SQLITE_TRANSIENT);
+        exists = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        if (exists) {
+            j->out[i] = 0;
+            continue;
+        }
+        if (store_savepoint(db, "record", err) != 0)
+            return -1;
+        if (store_savepoint_end(
+                db, "record",
+                import_one(s, db, j->recs[i], j->origins ? j->origins[i] : NULL, &e)) != 0) {
+            /* A record that would not be stored as it was verified is
+             * refused alone; a store that fails fails the whole job. */
+            if (e.code != SD_EUSAGE) {
+                *err = e;
+                return -1;
+            }
+            j->out[i] = -1;
+            continue;
+        }
+        j->out[i] = 1;
+        if (j->ids != NULL) {
+            st = store_stmt(s, "SELECT id FROM trajectories WHERE uuid = ?1", err);
+            if (st == NULL)
+                return -1;
+            sqlite3_bind_text(st, 1, json_string_value(json_object_get(j->recs[i], "uuid")), -1,
+                              SQLITE_TRANSIENT);
+            j->ids[i] = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+            sqlite3_reset(st);
+        }
+    }
+    return 0;
+}
+
+int import_records(struct store *s, json_t *const *records, const char *const *origins, size_t n,
+                   int *out, int64_t *ids, struct sd_err *err)
+{
+    struct records_job j = {records, origins, n, out, ids};
+
+    if (n == 0)
+        return 0;
+    if (store_call(s, records_fn, &j, err) != 0)
         return -1;
     return store_flush(s, err);
 }

@@ -48,4 +48,25 @@ int import_bundle(struct store *s, json_t *bundle, struct import_report *r, stru
 int import_bundle_reserved(struct store *s, json_t *bundle, const char *const *reserved,
                            struct import_report *r, struct sd_err *err);
 
+/* --- single records (the fleet's sync: engine/fleet/merge.h) ------------- */
+
+/* Check one trajectory record t from another host (record.h's JSON with
+ * its output) as import checks a bundle's: it must be finished, every field
+ * as bundle_check.h says, and its fingerprint must be the one recomputed
+ * from its content and its own prevFingerprint (a record travels without
+ * its chain, so the link itself is not checked). Pure. Returns 0, or -1
+ * with err (SD_EUSAGE) saying what is wrong. */
+int import_record_check(json_t *t, struct sd_err *err);
+
+/* Merge records[0..n) (each passed import_record_check) into s in one
+ * transaction, record i marked with origins[i] (trajectories.origin; NULL
+ * for none). Each record stands alone (a savepoint): out[i] is 1 added, 0
+ * skipped (its uuid is here already) or -1 refused (what would be stored
+ * does not match its fingerprint; nothing of it is kept). Records join this
+ * store's chain as imported ones do. ids (may be NULL) gets each added
+ * record's new trajectories.id. Flushes before returning. Returns 0,
+ * or -1 with err when the store failed (then nothing was added). */
+int import_records(struct store *s, json_t *const *records, const char *const *origins, size_t n,
+                   int *out, int64_t *ids, struct sd_err *err);
+
 #endif

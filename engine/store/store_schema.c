@@ -147,5 +147,22 @@ static const char v3[] = "ALTER TABLE runs ADD COLUMN owner_pid INTEGER;"
 static const char v4[] = "ALTER TABLE output ADD COLUMN t INTEGER;"
                          "ALTER TABLE output ADD COLUMN z INTEGER NOT NULL DEFAULT 0;";
 
-const char *const store_migrations[] = {v1, v2, v3, v4};
+/* Version 5 (issue 19, the fleet; docs/fleet.md):
+ * - trajectories.origin: the fleet name of the host a synced trajectory
+ *   came from (NULL: made or imported here).
+ * - fleet_outbox: local finished trajectories still to publish to NATS,
+ *   filled from the chain (chain_seq above meta fleet_outbox_mark) in the
+ *   same transaction that moves the mark, emptied once JetStream acked.
+ * - fleet_cursor: per `sync` peer, the peer's chain position pulled up to
+ *   and ours pushed up to. */
+static const char v5[] =
+    "ALTER TABLE trajectories ADD COLUMN origin TEXT;"
+    "CREATE INDEX traj_origin ON trajectories(origin) WHERE origin IS NOT NULL;"
+    "CREATE TABLE fleet_outbox(traj_id INTEGER PRIMARY KEY,"
+    " queued_at INTEGER NOT NULL, too_big INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE fleet_cursor(peer TEXT PRIMARY KEY,"
+    " pulled INTEGER NOT NULL DEFAULT 0, pushed INTEGER NOT NULL DEFAULT 0,"
+    " updated_at INTEGER);";
+
+const char *const store_migrations[] = {v1, v2, v3, v4, v5};
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

@@ -7,7 +7,7 @@ chunk was received, and reads back byte exact, also from a store written before 
   prints when run directly, and the ratio on runner output is printed.
 - `logs --timestamps` starts every line with a UTC time within the deployment's wall clock
   window, in order, and the rest of each line is the output's.
-- A store as schema 3 left it (raw rows, no t or z column) opens, migrates (version 4), and
+- A store as schema 3 left it (raw rows, no t or z column) opens, migrates (to the newest), and
   its output still reads byte exact; --timestamps marks the unknown times with "-".
 """
 import datetime
@@ -96,7 +96,7 @@ class OutputZstd(unittest.TestCase):
         env.run("cleanup", check=0)
         self.assertEqual(env.output(tid, 1), self.want)
         self.assertEqual(env.sql("SELECT value FROM meta WHERE key = 'schema_version'"),
-                         [("4",)])
+                         [("5",)])
         self.assertEqual(env.sql("SELECT count(*) FROM output WHERE t IS NULL AND z = 0"), [(2,)])
         p = env.run("logs", str(tid), "--timestamps", "--stream", "stdout", check=0)
         lines = p.stdout.split(b"\n")[:-1]
