@@ -173,7 +173,7 @@ static void test_open_until_recorded(void)
     snprintf(fp->name, sizeof fp->name, "fake");
     CHECK(coord_add_provider(c, fp, "fake", "", &err) == 0);
     seen.s = s;
-    CHECK((p = pump_start(c, log, on_finish, &seen, &err)) != NULL);
+    CHECK((p = pump_start(c, log, on_finish, &seen, NULL, NULL, &err)) != NULL);
     pthread_mutex_lock(&seen.mu);
     seen.p = p;
     pthread_mutex_unlock(&seen.mu);
