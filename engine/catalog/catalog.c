@@ -691,6 +691,22 @@ int catalog_data_resolve(struct store *s, const char *symbol, const char *tmpdir
                       symbol, symbol);
 }
 
+int catalog_data_known(struct store *s, const char *symbol, struct sd_err *err)
+{
+    char path[4096];
+    struct data_source ds;
+
+    if (!catalog_symbol_ok(symbol))
+        return sd_err_set(err, SD_EUSAGE, "invalid symbol \"%s\"", symbol);
+    snprintf(path, sizeof path, "%s/%s.csv", catalog_data_dir(), symbol);
+    if (access(path, R_OK) == 0)
+        return 0;
+    snprintf(path, sizeof path, "%s/%s.synthetic.csv", catalog_data_dir(), symbol);
+    if (access(path, R_OK) == 0)
+        return 0;
+    return catalog_data_resolve(s, symbol, NULL, &ds, err); /* imported bars, or the error */
+}
+
 int catalog_data_import(struct store *s, const char *file, const char *symbol,
                         struct data_import *r, struct sd_err *err)
 {

@@ -101,6 +101,12 @@ const char *catalog_data_dir(void);
 int catalog_data_resolve(struct store *s, const char *symbol, const char *tmpdir,
                          struct data_source *out, struct sd_err *err);
 
+/* Whether symbol has data at all (a bundled file, or imported bars): what a
+ * launch checks before anything is queued. The bundled files are looked at
+ * first, so the common case opens no store connection (a daemon checks every
+ * launch on its request thread). Returns 0, or -1 as catalog_data_resolve. */
+int catalog_data_known(struct store *s, const char *symbol, struct sd_err *err);
+
 /* The training window of a walk-forward over the CSV at csv_path, for a
  * user strategy's --from and --to (YYYY-MM-DD, into from and to): from its
  * first bar to the last bar dated up to train_until (when not NULL), else to

@@ -303,13 +303,12 @@ static int validate(struct coord *c, const struct deploy_req *r, const struct st
 int coord_check(struct coord *c, const struct deploy_req *r, struct sd_err *err)
 {
     const struct strategy_def *def;
-    struct data_source ds;
     json_t *params;
 
     if (validate(c, r, &def, &params, NULL, err) != 0)
         return -1;
     json_decref(params);
-    return catalog_data_resolve(c->store, r->symbol ? r->symbol : "SPY", NULL, &ds, err);
+    return catalog_data_known(c->store, r->symbol ? r->symbol : "SPY", err);
 }
 
 int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struct sd_err *err)
