@@ -84,6 +84,11 @@ class OutputZstd(unittest.TestCase):
         con.execute("DELETE FROM output")
         con.execute("ALTER TABLE output DROP COLUMN t")
         con.execute("ALTER TABLE output DROP COLUMN z")
+        # and what the later migration (5, the fleet) added
+        con.execute("DROP INDEX traj_origin")
+        con.execute("ALTER TABLE trajectories DROP COLUMN origin")
+        con.execute("DROP TABLE fleet_outbox")
+        con.execute("DROP TABLE fleet_cursor")
         half = len(self.want) // 2
         con.execute("INSERT INTO output(traj_id, seq, stream, data) VALUES (?, 0, 1, ?)",
                     (tid, self.want[:half]))
