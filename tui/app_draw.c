@@ -367,7 +367,7 @@ static void draw_details(struct app *a)
         snprintf(b, sizeof b, "%.0f%%  equity %.2f", v->progress * 100, v->equity);
         kv(a, &y, x, w, "progress", b, ROLE_NORMAL);
         if (v->waiting[0])
-            kv(a, &y, x, w, "waiting", v->waiting, ROLE_WARN);
+            kv_wrap(a, &y, x, w, "waiting", v->waiting, ROLE_WARN, 4);
     }
     {
         double ret = v ? v->total_return : h->ret, sh = v ? v->sharpe : h->sharpe;
