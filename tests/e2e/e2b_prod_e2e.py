@@ -108,6 +108,21 @@ class Ttl(Base):
         env.assert_no_leak()
 
 
+    def test_plan_maximum_per_instance(self):
+        """An instance's own maxTimeoutS (its plan) wins over the top-level one."""
+        env = self.env
+        d = env.double
+        env.write_config({"maxTimeoutS": 3600,
+                          "instances": [{"name": "e2b-hobby", "apiKey": d.api_key,
+                                         "template": "base", "apiUrl": d.api_url,
+                                         "sandboxUrl": d.sandbox_url, "maxTimeoutS": 2}]})
+        env.run("deploy", "-s", "momentum", "--symbol", "SPY", "--no-learning", "--provider",
+                "e2b-hobby", "--timeout", "3500", check=0)
+        self.assert_exact(self.last())
+        self.assertEqual([c["timeout"] for c in self.creates()], [2])  # not 3600
+        env.assert_no_leak()
+
+
 class Capacity(Base):
     name = "e2bcap"
     config = {"breaker": {"failures": 1, "cooldownMs": 600000}}
