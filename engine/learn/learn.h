@@ -107,25 +107,26 @@ json_t *learn_stats(struct learn *l, const char *strategy, struct sd_err *err);
 
 /* Patterns of one strategy (or all: strategy NULL), optionally restricted to
  * the trajectories whose strategy, symbol, parameters or description match
- * task (FTS5 over traj_fts, any word; NULL = no restriction; a task with no
- * word in it is SD_EUSAGE). A new reference to an array of
+ * task (ranked task search over traj_fts: docs/learning.md "Task search";
+ * NULL = no restriction; a task with no word in it is SD_EUSAGE). A new reference to an array of
  *   {name, strategyName, region:{param:[lo, hi]}, successRate,
  *    observationCount, meanReward, confidence, operationSequence,
  *    evidence:[ids]}
- * sorted by confidence (Wilson 95 % lower bound on the success rate), then
+ * ranked by their reward's lower bound (docs/learning.md "Patterns"), then
  * observationCount. Region and name list the parameters that vary in the
  * strategy's runs; evidence holds at most the 20 newest ids. NULL with err
  * set on error (SD_EENV for a store error). */
 json_t *learn_patterns(struct learn *l, const char *strategy, const char *task, struct sd_err *err);
 
-/* Choose parameters for def by Thompson sampling, one parameter at a time,
- * over the 4 bins of its search range (inside the schema's bounds). pinned
+/* Choose parameters for def with the reward model over whole parameter
+ * vectors (learn_opt.c: a randomised upper confidence bound over candidates
+ * inside the schema's bounds, pending sets of a batch counted). pinned
  * (object or NULL) values are kept as given; parameters in the untuned table
  * (capital, commission, seed) keep their defaults unless pinned. Returns the
  * resolved parameters (new reference, valid for catalog_validate) and, if
- * why is not NULL, *why (new reference: {method, seed, params:{name:{bins:
- * [{region:[lo,hi], alpha, beta, draw}], chosen, value}}, pinned:[...],
- * untuned:[...]}). Deterministic for a given index and seed. NULL with err
+ * why is not NULL, *why (new reference: the method, seed, chosen values and
+ * the model's prediction, as docs/learning.md "autoOptimize" lists them).
+ * Deterministic for a given index and seed. NULL with err
  * set (SD_EUSAGE: pinned not an object or outside the schema). */
 json_t *learn_optimize(struct learn *l, const struct strategy_def *def, json_t *pinned,
                        uint64_t seed, json_t **why, struct sd_err *err);

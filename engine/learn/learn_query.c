@@ -29,23 +29,12 @@
  *
  * PATTERNS (learn_patterns)
  * Runs grouped by (strategy, region, operation sequence), each with its
- * success rate, count, mean reward and Wilson 95 % lower bound, sorted by
- * it. The name lists the parameters whose bins vary across the strategy's
- * runs. A task restricts the runs to those matching any of its words in
- * traj_fts (strategy, symbol, params JSON -- hence parameter names -- and
- * description).
+ * success rate, count, mean reward and the reward's lower bound, ranked by
+ * it; a task restricts the runs by ranked task search over traj_fts
+ * (docs/learning.md "Patterns", "Task search").
  *
- * AUTO-OPTIMISE (learn_optimize)
- * Thompson sampling, one parameter at a time: each bin (the four inner ones
- * and the two outer ones, below and above) that meets the schema's bounds
- * is an arm with posterior
- * Beta(1 + sum reward, 1 + sum (1 - reward)) over the runs in that bin (the
- * Bernoulli trick for rewards in [0, 1]); the arm with the highest draw wins
- * and the value is drawn uniformly in u inside it or, half the time when the
- * region holds a rewarded run, from a normal around the best such run (a
- * sixth of the region's width), rounded for integers and clipped to the
- * bounds. Parameters are treated independently (interactions
- * are not modelled). The PRNG is splitmix64 seeded by the caller.
+ * AUTO-OPTIMISE is in learn_opt.c (the reward model of learn_gp.c over
+ * whole parameter vectors); docs/learning.md describes both.
  */
 #define _GNU_SOURCE
 #include <math.h>
