@@ -327,7 +327,12 @@ static void rebuild_table(struct app *a)
         table_set(&a->tbl, r, C_SYM, b, NAN);
         app_prov_cell(a, v->id, v->provider[0] ? v->provider : "local", b, sizeof b);
         table_set(&a->tbl, r, C_PROV, b, NAN);
-        table_set(&a->tbl, r, C_STATE, traj_state_name(v->state), v->state);
+        /* Waiting for E2B capacity is not running yet: the row says so
+         * (the details say why and when the next try is). */
+        table_set(&a->tbl, r, C_STATE,
+                  v->waiting[0] && !traj_state_terminal(v->state) ? "waiting"
+                                                                  : traj_state_name(v->state),
+                  v->state);
         fmt_dur(el, b, sizeof b);
         table_set(&a->tbl, r, C_ELAPSED, b, (double)el);
         num_cell(&a->tbl, r, C_CPU,
