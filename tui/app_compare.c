@@ -39,20 +39,6 @@ void app_compare_show(struct app *a, json_t *d0, json_t *d1)
     a->dirty = D_ALL;
 }
 
-static void val_text(char *b, size_t n, const json_t *v)
-{
-    if (json_is_boolean(v))
-        snprintf(b, n, "%s", json_is_true(v) ? "true" : "false");
-    else if (json_is_integer(v))
-        snprintf(b, n, "%lld", (long long)json_integer_value(v));
-    else if (json_is_number(v))
-        snprintf(b, n, "%.6g", json_number_value(v));
-    else if (json_is_string(v))
-        snprintf(b, n, "%s", json_string_value(v));
-    else
-        snprintf(b, n, "-");
-}
-
 /* One row: label, the two values in columns of cw; with mark, a row whose
  * values differ is marked "* " and drawn in the warning colour. */
 static void row(struct textview *tv, const char *label, const char *l, const char *r, int cw,
@@ -94,8 +80,8 @@ void app_compare_fill(struct textview *tv, const json_t *d0, const json_t *d1, i
     snprintf(r, sizeof r, "#%lld", (long long)json_integer_value(json_object_get(d1, "id")));
     textview_add(tv, ROLE_TITLE, "", "%-*.*s %.*s", cw, cw, l, cw, r);
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-        val_text(l, sizeof l, json_object_get(d0, keys[k]));
-        val_text(r, sizeof r, json_object_get(d1, keys[k]));
+        pane_json_value(l, sizeof l, json_object_get(d0, keys[k]));
+        pane_json_value(r, sizeof r, json_object_get(d1, keys[k]));
         row(tv, keys[k], l, r, cw, 1);
     }
     metric(tv, "return", d0, d1, "total_return", "%+.2f%%", 100, cw);
@@ -120,8 +106,8 @@ void app_compare_fill(struct textview *tv, const json_t *d0, const json_t *d1, i
             names[j - 1] = t;
         }
     for (size_t i = 0; i < nn; i++) {
-        val_text(l, sizeof l, json_object_get(p0, names[i]));
-        val_text(r, sizeof r, json_object_get(p1, names[i]));
+        pane_json_value(l, sizeof l, json_object_get(p0, names[i]));
+        pane_json_value(r, sizeof r, json_object_get(p1, names[i]));
         row(tv, names[i], l, r, cw, 1);
     }
     /* the equity curves on one scale, one above the other */

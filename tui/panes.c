@@ -321,18 +321,6 @@ json_t *pane_pattern_find(const json_t *snap, int64_t id)
     return NULL;
 }
 
-static void fmt_val(char *b, size_t n, const json_t *v)
-{
-    if (json_is_boolean(v))
-        snprintf(b, n, "%s", json_is_true(v) ? "true" : "false");
-    else if (json_is_integer(v))
-        snprintf(b, n, "%lld", (long long)json_integer_value(v));
-    else if (json_is_number(v))
-        snprintf(b, n, "%.6g", json_number_value(v));
-    else
-        snprintf(b, n, "?");
-}
-
 /* The evidence run with the highest reward that has readable params. */
 static const json_t *best_run(const json_t *p)
 {
@@ -380,8 +368,8 @@ void pane_pattern_detail(struct textview *tv, const json_t *p)
     json_object_foreach((json_t *)json_object_get(p, "region"), key, v)
     {
         char lo[32], hi[32];
-        fmt_val(lo, sizeof lo, json_array_get(v, 0));
-        fmt_val(hi, sizeof hi, json_array_get(v, 1));
+        pane_json_value(lo, sizeof lo, json_array_get(v, 0));
+        pane_json_value(hi, sizeof hi, json_array_get(v, 1));
         if (strcmp(lo, hi) == 0)
             textview_add(tv, ROLE_NORMAL, first ? "region" : "", "%s = %s", key, lo);
         else

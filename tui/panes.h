@@ -83,6 +83,10 @@ void pane_add_wrapped(struct textview *tv, int role, const char *label, const ch
  * operation sequence), positive. */
 int64_t pane_pattern_id(const json_t *p);
 
+/* A parameter's JSON value as the panes print it into b: true/false, an
+ * integer, a number (%.6g), a string as is, anything else "-". */
+void pane_json_value(char *b, size_t n, const json_t *v);
+
 /* Refill t with snap's patterns (t keeps sort, filter and selection). */
 void pane_patterns_fill(struct table *t, const json_t *snap);
 

@@ -49,7 +49,7 @@ static double num(const json_t *o, const char *k)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static void fmt_val(char *b, size_t n, const json_t *v)
+void pane_json_value(char *b, size_t n, const json_t *v)
 {
     if (json_is_boolean(v))
         snprintf(b, n, "%s", json_is_true(v) ? "true" : "false");
@@ -118,8 +118,8 @@ void pane_suggestion_fill(struct textview *tv, const json_t *sugg, const char *e
         char from[64], to[64];
         if (op == NULL || strcmp(op, "set_param") != 0 || name == NULL)
             continue;
-        fmt_val(from, sizeof from, json_object_get(current, name));
-        fmt_val(to, sizeof to, json_object_get(v, "value"));
+        pane_json_value(from, sizeof from, json_object_get(current, name));
+        pane_json_value(to, sizeof to, json_object_get(v, "value"));
         if (strcmp(from, to) == 0)
             continue;
         if (nchange++ == 0)
@@ -155,7 +155,7 @@ void pane_suggestion_fill(struct textview *tv, const json_t *sugg, const char *e
         json_object_foreach((json_t *)json_object_get(rec, "params"), key, v)
         {
             char val[64];
-            fmt_val(val, sizeof val, v);
+            pane_json_value(val, sizeof val, v);
             if (len < sizeof line - 80)
                 len += (size_t)snprintf(line + len, sizeof line - len, "%s%s=%s", len ? " " : "",
                                         key, val);

@@ -140,18 +140,7 @@ static struct dep *load(struct coord *c, sqlite3 *db, int64_t id, struct pinst *
 static void publish(struct coord *c, struct dep *d, struct pinst *pi)
 {
     coord_lock(c);
-    if (c->ndeps == c->capdeps) {
-        c->capdeps = c->capdeps ? c->capdeps * 2 : 64;
-        c->deps = xrealloc(c->deps, c->capdeps * sizeof *c->deps);
-    }
-    {
-        size_t i = c->ndeps++;
-        while (i > 0 && c->deps[i - 1]->v.id > d->v.id) {
-            c->deps[i] = c->deps[i - 1];
-            i--;
-        }
-        c->deps[i] = d;
-    }
+    coord_dep_add_locked(c, d);
     d->pi = pi;
     c->active++;
     if (pi != NULL) {

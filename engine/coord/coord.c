@@ -300,6 +300,24 @@ static int validate(struct coord *c, const struct deploy_req *r, const struct st
     return *params ? 0 : -1;
 }
 
+void coord_dep_add_locked(struct coord *c, struct dep *d)
+{
+    size_t i;
+
+    if (c->ndeps == c->capdeps) {
+        c->capdeps = c->capdeps ? c->capdeps * 2 : 64;
+        c->deps = xrealloc(c->deps, c->capdeps * sizeof *c->deps);
+    }
+    /* Kept in id order (submitters race only between traj_insert and their
+     * add, so this moves at most a few), for find_locked's search. */
+    i = c->ndeps++;
+    while (i > 0 && c->deps[i - 1]->v.id > d->v.id) {
+        c->deps[i] = c->deps[i - 1];
+        i--;
+    }
+    c->deps[i] = d;
+}
+
 int coord_check(struct coord *c, const struct deploy_req *r, struct sd_err *err)
 {
     const struct strategy_def *def;
@@ -422,20 +440,7 @@ int coord_submit(struct coord *c, const struct deploy_req *r, int64_t *id, struc
     snprintf(d->v.sandbox_id, sizeof d->v.sandbox_id, "sd%lld-%.8s", (long long)d->v.id, d->uuid);
 
     coord_lock(c);
-    if (c->ndeps == c->capdeps) {
-        c->capdeps = c->capdeps ? c->capdeps * 2 : 64;
-        c->deps = xrealloc(c->deps, c->capdeps * sizeof *c->deps);
-    }
-    {
-        /* Kept in id order (submitters race only between traj_insert and
-         * here, so this moves at most a few), for find_locked's search. */
-        size_t i = c->ndeps++;
-        while (i > 0 && c->deps[i - 1]->v.id > d->v.id) {
-            c->deps[i] = c->deps[i - 1];
-            i--;
-        }
-        c->deps[i] = d;
-    }
+    coord_dep_add_locked(c, d);
     if (c->qtail)
         c->qtail->qnext = d;
     else

@@ -170,6 +170,10 @@ void *coord_work_thread(void *arg);
  * the one set (read outside the lock, a worker may have moved it on). */
 void coord_work_push_state(struct coord *c, struct dep *d);
 
+/* Add d to c's table of deployments, kept in id order. Caller holds c->lock
+ * (coord.c; adopt.c for a deployment taken over from a dead process). */
+void coord_dep_add_locked(struct coord *c, struct dep *d);
+
 /* Make d terminal: record it in the store and the learner, publish the view,
  * wake waiters and push the event. Called once per deployment, by its worker
  * or (queued, never run) by coord_cancel. Caller does not hold c->lock. */
