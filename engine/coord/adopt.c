@@ -47,12 +47,6 @@ static int replay(int64_t seq, int stream, const void *data, size_t len, void *a
     return 0;
 }
 
-static const char *col(sqlite3_stmt *st, int i)
-{
-    const char *s = (const char *)sqlite3_column_text(st, i);
-    return s ? s : "";
-}
-
 /* The instance named by a lease's provider column that can reattach. */
 static struct pinst *instance(struct coord *c, const char *name)
 {
@@ -62,62 +56,72 @@ static struct pinst *instance(struct coord *c, const char *name)
     return NULL;
 }
 
+/* store_adopt_row's callback: a new deployment from the row into *arg. */
+struct loaded {
+    struct coord *c;
+    int64_t id;
+    struct dep *d;
+    struct pinst *pi;
+};
+
+static int from_row(const struct store_adopt_row *r, void *arg)
+{
+    struct loaded *l = arg;
+    struct dep *d = xcalloc(1, sizeof *d);
+    struct sd_err ignored = {0};
+    const char *t;
+    json_error_t je;
+
+    d->c = l->c;
+    snprintf(d->uuid, sizeof d->uuid, "%s", r->uuid);
+    d->def = catalog_find(l->c->cat, r->strategy, &ignored); /* NULL: removed since */
+    d->params = json_loads(r->params, 0, &je);
+    if (!json_is_object(d->params)) {
+        json_decref(d->params);
+        d->params = json_object();
+    }
+    d->params_s = json_dumps(d->params, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    d->run_id = r->run_id;
+    d->v.id = l->id;
+    d->v.state = TS_RUNNING;
+    d->v.exit_code = -1;
+    d->v.total_return = NAN;
+    d->v.sharpe = NAN;
+    d->v.created_at = r->created_at;
+    d->v.started_at = r->started_at;
+    snprintf(d->v.strategy, sizeof d->v.strategy, "%s", r->strategy);
+    snprintf(d->v.symbol, sizeof d->v.symbol, "%s", r->symbol);
+    snprintf(d->v.provider, sizeof d->v.provider, "%s", r->provider);
+    snprintf(d->v.sandbox_id, sizeof d->v.sandbox_id, "%s", r->sandbox_id);
+    snprintf(d->want, sizeof d->want, "%s", r->provider);
+    snprintf(d->adopt, sizeof d->adopt, "%s", r->workdir);
+    /* "e2b:<instance>:<sandboxID>:<timeout ms>": the deployment's timeout. */
+    t = strrchr(r->workdir, ':');
+    if (t != NULL && strlen(r->workdir) > 4 && strchr(r->workdir + 4, ':') != t && t[1] >= '0' &&
+        t[1] <= '9')
+        d->timeout_ms = strtoll(t + 1, NULL, 10);
+    l->pi = instance(l->c, r->provider);
+    l->d = d;
+    return 0;
+}
+
 /* Build trajectory id's deployment from the store (db, a reader). Returns
  * it (not yet published), or NULL with err set. *pi gets its instance, or
  * NULL when none configured here can reattach it. */
 static struct dep *load(struct coord *c, sqlite3 *db, int64_t id, struct pinst **pi,
                         struct sd_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    struct loaded l = {.c = c, .id = id};
     struct dep *d;
-    const char *wd, *t;
-    json_error_t je;
+    int rc = store_adopt_row(db, id, from_row, &l, err);
 
-    if (sqlite3_prepare_v2(db,
-                           "SELECT t.uuid, t.strategy, t.symbol, t.params, t.run_id, t.created_at, "
-                           "t.started_at, l.provider, l.workdir, l.sandbox_id FROM trajectories t "
-                           "JOIN leases l ON l.traj_id = t.id WHERE t.id = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        store_dberr(err, db, "store");
+    if (rc != 0) {
+        if (rc == 1)
+            sd_err_set(err, SD_EENV, "trajectory #%lld has no lease any more", (long long)id);
         return NULL;
     }
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        sd_err_set(err, SD_EENV, "trajectory #%lld has no lease any more", (long long)id);
-        return NULL;
-    }
-    d = xcalloc(1, sizeof *d);
-    d->c = c;
-    snprintf(d->uuid, sizeof d->uuid, "%s", col(st, 0));
-    d->def = catalog_find(c->cat, col(st, 1), err); /* NULL: removed since; not needed */
-    d->params = json_loads(col(st, 3), 0, &je);
-    if (!json_is_object(d->params)) {
-        json_decref(d->params);
-        d->params = json_object();
-    }
-    d->params_s = json_dumps(d->params, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    d->run_id = sqlite3_column_int64(st, 4);
-    d->v.id = id;
-    d->v.state = TS_RUNNING;
-    d->v.exit_code = -1;
-    d->v.total_return = NAN;
-    d->v.sharpe = NAN;
-    d->v.created_at = sqlite3_column_int64(st, 5);
-    d->v.started_at = sqlite3_column_int64(st, 6);
-    snprintf(d->v.strategy, sizeof d->v.strategy, "%s", col(st, 1));
-    snprintf(d->v.symbol, sizeof d->v.symbol, "%s", col(st, 2));
-    snprintf(d->v.provider, sizeof d->v.provider, "%s", col(st, 7));
-    snprintf(d->v.sandbox_id, sizeof d->v.sandbox_id, "%s", col(st, 9));
-    snprintf(d->want, sizeof d->want, "%s", col(st, 7));
-    wd = col(st, 8);
-    snprintf(d->adopt, sizeof d->adopt, "%s", wd);
-    /* "e2b:<instance>:<sandboxID>:<timeout ms>": the deployment's timeout. */
-    t = strrchr(wd, ':');
-    if (t != NULL && strchr(wd + 4, ':') != t && t[1] >= '0' && t[1] <= '9')
-        d->timeout_ms = strtoll(t + 1, NULL, 10);
-    *pi = instance(c, col(st, 7));
-    sqlite3_finalize(st);
+    d = l.d;
+    *pi = l.pi;
     d->log = logring_new(COORD_RING_RUN_LINES, COORD_RING_RUN_BYTES);
     if (d->log == NULL || d->params_s == NULL ||
         store_output_read(db, id, 0, replay, d, err) != 0) {

@@ -552,11 +552,8 @@ static enum MHD_Result h_fleet_get(struct call *k)
         max = FLEET_PAGE_MAX;
     if ((db = store_reader(st, &err)) == NULL)
         return fail(k->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);
-    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL); /* one snapshot: head and page agree */
-    store_fleet_name(db, store_id(st), name, sizeof name);
-    head = store_fleet_head(db);
-    a = store_fleet_after(db, (int64_t)after, (size_t)max, name, skip, &last, &err);
-    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    a = store_fleet_page(db, store_id(st), (int64_t)after, (size_t)max, skip, name, sizeof name,
+                         &head, &last, &err);
     sqlite3_close_v2(db);
     if (a == NULL)
         return fail(k->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);

@@ -374,3 +374,17 @@ json_t *store_fleet_origins(sqlite3 *db, const char *strategy, struct sd_err *er
     }
     return a;
 }
+
+json_t *store_fleet_page(sqlite3 *db, const char *store_id, int64_t after, size_t max,
+                         const char *skip_origin, char *name, size_t n, int64_t *head,
+                         int64_t *last, struct sd_err *err)
+{
+    json_t *a;
+
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL); /* one snapshot: head and page agree */
+    store_fleet_name(db, store_id, name, n);
+    *head = store_fleet_head(db);
+    a = store_fleet_after(db, after, max, name, skip_origin, last, err);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return a;
+}

@@ -69,6 +69,13 @@ json_t *store_fleet_after(sqlite3 *db, int64_t after, size_t max, const char *se
 /* The highest chain position (0 when none). -1 on error. */
 int64_t store_fleet_head(sqlite3 *db);
 
+/* One page for a peer, in one read snapshot so head and page agree: this
+ * store's fleet name into name (n bytes; store_id names it when unset), its
+ * head, and store_fleet_after's page and *last. NULL with err. */
+json_t *store_fleet_page(sqlite3 *db, const char *store_id, int64_t after, size_t max,
+                         const char *skip_origin, char *name, size_t n, int64_t *head,
+                         int64_t *last, struct sd_err *err);
+
 /* The cursor of sync peer (0, 0 when none yet). Returns 0 or -1. */
 int store_fleet_cursor_get(sqlite3 *db, const char *peer, int64_t *pulled, int64_t *pushed,
                            struct sd_err *err);

@@ -59,6 +59,21 @@ struct store_history_row {
     double total_return, sharpe, duration_ms;
 };
 
+/* What a daemon needs to take over a running trajectory with a lease (an
+ * E2B deployment whose process died: engine/coord/adopt.c). Strings belong
+ * to the store and live until the callback returns; never NULL ("" when
+ * unset). */
+struct store_adopt_row {
+    const char *uuid, *strategy, *symbol, *params, *provider, *workdir, *sandbox_id;
+    int64_t run_id, created_at, started_at;
+};
+
+/* Call fn with trajectory id's row and its lease. Returns fn's result, 1
+ * when there is no such trajectory with a lease, or -1 with err. */
+int store_adopt_row(sqlite3 *db, int64_t id,
+                    int (*fn)(const struct store_adopt_row *row, void *arg), void *arg,
+                    struct sd_err *err);
+
 /* Which trajectories store_traj_history walks: strategy and status NULL and
  * run 0 mean any. */
 struct store_history_filter {

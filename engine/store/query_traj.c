@@ -174,3 +174,44 @@ int store_traj_counts(sqlite3 *db, struct store_counts *c, struct sd_err *err)
     sqlite3_finalize(st);
     return step == SQLITE_ROW ? 0 : store_dberr(err, db, "store");
 }
+
+static const char *text0(sqlite3_stmt *st, int i)
+{
+    const char *s = text(st, i);
+    return s ? s : "";
+}
+
+int store_adopt_row(sqlite3 *db, int64_t id,
+                    int (*fn)(const struct store_adopt_row *row, void *arg), void *arg,
+                    struct sd_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 1, step;
+
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t.uuid, t.strategy, t.symbol, t.params, t.run_id, t.created_at, "
+                           "t.started_at, l.provider, l.workdir, l.sandbox_id FROM trajectories t "
+                           "JOIN leases l ON l.traj_id = t.id WHERE t.id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return store_dberr(err, db, "store");
+    sqlite3_bind_int64(st, 1, id);
+    if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_adopt_row r = {
+            .uuid = text0(st, 0),
+            .strategy = text0(st, 1),
+            .symbol = text0(st, 2),
+            .params = text0(st, 3),
+            .run_id = sqlite3_column_int64(st, 4),
+            .created_at = sqlite3_column_int64(st, 5),
+            .started_at = sqlite3_column_int64(st, 6),
+            .provider = text0(st, 7),
+            .workdir = text0(st, 8),
+            .sandbox_id = text0(st, 9),
+        };
+        rc = fn(&r, arg);
+    } else if (step != SQLITE_DONE) {
+        rc = store_dberr(err, db, "store");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
