@@ -537,6 +537,18 @@ static int opt_fail(struct fleet *f, natsStatus s, const char *what, struct sd_e
     return sd_err_set(err, SD_EUSAGE, "--fleet: %s: %s", what, natsStatus_GetText(s));
 }
 
+/* Free f and what it holds (its threads are not running). */
+static void release(struct fleet *f)
+{
+    jsCtx_Destroy(f->js);
+    natsConnection_Destroy(f->nc);
+    natsOptions_Destroy(f->opts);
+    pthread_cond_destroy(&f->cond);
+    pthread_mutex_destroy(&f->ack_lock);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
 int fleet_start(struct store *s, const struct fleet_opts *o, struct fleet **out, struct sd_err *err)
 {
     struct fleet *f;
@@ -632,13 +644,7 @@ int fleet_start(struct store *s, const struct fleet_opts *o, struct fleet **out,
     *out = f;
     return 0;
 fail:
-    jsCtx_Destroy(f->js);
-    natsConnection_Destroy(f->nc);
-    natsOptions_Destroy(f->opts);
-    pthread_cond_destroy(&f->cond);
-    pthread_mutex_destroy(&f->ack_lock);
-    pthread_mutex_destroy(&f->lock);
-    free(f);
+    release(f);
     return -1;
 }
 
@@ -653,13 +659,7 @@ void fleet_stop(struct fleet *f)
     pthread_join(f->pub, NULL);
     pthread_join(f->con, NULL);
     natsConnection_Close(f->nc);
-    jsCtx_Destroy(f->js);
-    natsConnection_Destroy(f->nc);
-    natsOptions_Destroy(f->opts);
-    pthread_cond_destroy(&f->cond);
-    pthread_mutex_destroy(&f->ack_lock);
-    pthread_mutex_destroy(&f->lock);
-    free(f);
+    release(f);
     atomic_store(&c_running, 0);
     atomic_store(&c_connected, 0);
 }
