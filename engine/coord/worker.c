@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "learn.h"
+#include "span.h"
 
 void coord_work_push_state(struct coord *c, struct dep *d)
 {
@@ -387,6 +388,8 @@ static void work_finish(struct coord *c, struct dep *d, int state, int exit_code
     char why[sizeof d->v.error];
     int64_t now = sd_now_ms();
 
+    sd_span(SPAN_FINISH, d->v.id);
+
     if (state == TS_CANCELLED && d->cancel_by[0])
         coord_work_op(d, "cancel", now, 0, 1, d->cancel_by);
     memset(&f, 0, sizeof f);
@@ -409,6 +412,7 @@ static void work_finish(struct coord *c, struct dep *d, int state, int exit_code
         result = NULL;
         f.reward = 0;
     }
+    sd_span(SPAN_RECORDED, d->v.id);
     if (d->data.from_store && d->data.path[0]) { /* the sandbox had its own copy */
         unlink(d->data.path);
         d->data.path[0] = '\0';
@@ -451,6 +455,7 @@ static void work_finish(struct coord *c, struct dep *d, int state, int exit_code
     }
     c->active--;
     coord_work_push_state(c, d);
+    sd_span(SPAN_PUSHED, d->v.id);
     pthread_cond_broadcast(&c->cond);
     coord_unlock(c);
 }
@@ -655,6 +660,7 @@ void *coord_work_thread(void *arg)
         if (c->qhead == NULL)
             c->qtail = NULL;
         coord_unlock(c);
+        sd_span(SPAN_TAKEN, d->v.id);
         if (d->adopt[0])
             run_adopted(c, d);
         else

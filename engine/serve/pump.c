@@ -25,6 +25,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "span.h"
+
 struct prun {
     int64_t run;
     int64_t *ids;
@@ -167,13 +169,18 @@ static void forward(struct pump *p, const struct ev *e)
          * results change with the state): a client keeps its copy without
          * asking again. */
         struct deploy_view v;
-        json_t *o = json_pack("{s:s, s:I, s:s}", "type", "state", "id", (json_int_t)e->traj_id,
-                              "state", traj_state_name(e->state));
+        json_t *o;
+        if (traj_state_terminal(e->state))
+            sd_span(SPAN_PUMPED, e->traj_id);
+        o = json_pack("{s:s, s:I, s:s}", "type", "state", "id", (json_int_t)e->traj_id, "state",
+                      traj_state_name(e->state));
         if (coord_view(p->c, e->traj_id, &v) == 0)
             json_object_set_new(o, "view", coord_view_json(&v));
         log_json_tap(p, o, traj_state_terminal(e->state) != 0);
-        if (traj_state_terminal(e->state))
+        if (traj_state_terminal(e->state)) {
+            sd_span(SPAN_LOGGED, e->traj_id);
             ended(p, e->traj_id, e->state);
+        }
         break;
     }
     case EV_OUTPUT:

@@ -42,6 +42,7 @@
 #include "query.h"
 #include "request.h"
 #include "sock.h"
+#include "span.h"
 
 #define EVLOG_CAP      65536
 #define BODY_MAX       (1 << 20)
@@ -271,6 +272,7 @@ static enum MHD_Result h_run(struct call *k)
 static enum MHD_Result h_launch(struct call *k)
 {
     struct sd_err err = {0};
+    uint64_t t_req = sd_mono_ns();
     json_t *ids = NULL, *by = by_json(k);
     json_t *kind = json_object_get(k->body, "kind");
     int64_t run;
@@ -288,6 +290,8 @@ static enum MHD_Result h_launch(struct call *k)
         return fail(k->conn, err_status(&err), "%s", err.msg);
     if (pump_run_add(k->s->pump, run, ids) != 0)
         fprintf(stderr, "swarmdeck serve: run %" PRId64 ": cannot track its end\n", run);
+    sd_span_at(SPAN_REQUEST, json_integer_value(json_array_get(ids, 0)), t_req);
+    sd_span(SPAN_ANSWERED, json_integer_value(json_array_get(ids, 0)));
     return answer(
         k->conn, MHD_HTTP_CREATED,
         json_pack("{s:I, s:o, s:I}", "run", (json_int_t)run, "ids", ids, "seq", (json_int_t)seq));
@@ -445,6 +449,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
             stream_add(st, st->since, "{\"type\":\"bookmark\"}");
         }
         for (int i = 0; i < n; i++) {
+#ifdef SD_SPANS
+            const char *at = strstr(it[i].json, "\"id\":");
+            if (at != NULL && strstr(it[i].json, "\"state\":\"succeeded\"") != NULL)
+                sd_span(SPAN_STREAMED, strtoll(at + 5, NULL, 10));
+#endif
             stream_add(st, it[i].seq, it[i].json);
             st->since = it[i].seq;
         }

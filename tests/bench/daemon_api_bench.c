@@ -31,6 +31,7 @@
 #include "coord.h"
 #include "noop.h"
 #include "server.h"
+#include "span.h"
 #include "traj.h"
 
 static int cmp_d(const void *a, const void *b)
@@ -51,6 +52,85 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int64_t ended_hi;
 static int stop;
+static uint64_t seen_ns[SPAN_KEYS]; /* when the watcher got id's terminal event */
+
+/* The breakdown (a build with SD_SPANS, span.h): for each path, the time
+ * between consecutive points of one deployment, p50 over the run. The
+ * client's own points: t0 (start), posted (the POST answered), seen (the
+ * watcher parsed the terminal event), woke (the measuring thread woke). */
+enum { X_T0 = SPAN_COUNT, X_POSTED, X_SEEN, X_WOKE, X_COUNT };
+static const char *const xname[X_COUNT] = {
+    "request thread entered the route",
+    "who asked is known",
+    "validated (coord_check)",
+    "run id known",
+    "coord_submit returned",
+    "201 answer queued",
+    "worker took it",
+    "worker classified the exit",
+    "records committed (flush)",
+    "terminal event pushed",
+    "pump took it",
+    "pump logged it",
+    "stream thread sent it",
+    "start",
+    "POST answered (client)",
+    "watcher parsed the event",
+    "measuring thread woke",
+};
+static const int path_api[] = {
+    X_T0,           SPAN_REQUEST,  SPAN_LAUNCH_IN, SPAN_CHECKED, SPAN_RUN_ROW,
+    SPAN_SUBMITTED, SPAN_ANSWERED, X_POSTED,       -1,           SPAN_SUBMITTED,
+    SPAN_TAKEN,     SPAN_FINISH,   SPAN_RECORDED,  SPAN_PUSHED,  SPAN_PUMPED,
+    SPAN_LOGGED,    SPAN_STREAMED, X_SEEN,         X_WOKE,       -2};
+static const int path_direct[] = {X_T0,        SPAN_TAKEN, SPAN_FINISH, SPAN_RECORDED,
+                                  SPAN_PUSHED, X_WOKE,     -2};
+#define NSEG 20
+static double seg[3][NSEG][2000];
+
+/* Record the segments of deployment id measured on path (0 direct, 1 cli, 2 api) as sample i. */
+static void spans_note(int path, int i, int64_t id, uint64_t t0, uint64_t posted, uint64_t woke)
+{
+    const int *pts = path == 2 ? path_api : path_direct;
+    uint64_t at[X_COUNT];
+    int k = 0;
+
+    if (i >= 2000)
+        return;
+    for (int p = 0; p < SPAN_COUNT; p++)
+        at[p] = sd_span_get(p, id);
+    at[X_T0] = t0;
+    at[X_POSTED] = posted;
+    pthread_mutex_lock(&lock);
+    at[X_SEEN] = seen_ns[id % SPAN_KEYS];
+    pthread_mutex_unlock(&lock);
+    at[X_WOKE] = woke;
+    for (int j = 1; pts[j] != -2; j++, k++) {
+        if (pts[j] == -1 || pts[j - 1] == -1) {
+            seg[path][k][i] = -1;
+            continue;
+        }
+        seg[path][k][i] =
+            at[pts[j]] && at[pts[j - 1]] ? ((double)at[pts[j]] - (double)at[pts[j - 1]]) / 1e3 : -1;
+    }
+}
+
+static void spans_report(int path, const char *what, int n)
+{
+    const int *pts = path == 2 ? path_api : path_direct;
+    int k = 0;
+
+    if (sd_span_get(SPAN_TAKEN, 1) == 0)
+        return; /* a build without SD_SPANS */
+    printf("%s: p50 of each step, us\n", what);
+    for (int j = 1; pts[j] != -2; j++, k++) {
+        if (pts[j] == -1 || pts[j - 1] == -1)
+            continue;
+        qsort(seg[path][k], (size_t)(n < 2000 ? n : 2000), sizeof(double), cmp_d);
+        printf("  %-34s -> %-34s %9.1f\n", xname[pts[j - 1]], xname[pts[j]],
+               seg[path][k][(n < 2000 ? n : 2000) / 2]);
+    }
+}
 
 static int on_event(json_t *ev, void *arg)
 {
@@ -68,6 +148,7 @@ static int on_event(json_t *ev, void *arg)
     if (type && strcmp(type, "state") == 0 && state &&
         traj_state_terminal(traj_state_from_name(state))) {
         pthread_mutex_lock(&lock);
+        seen_ns[json_integer_value(json_object_get(ev, "id")) % SPAN_KEYS] = sd_mono_ns();
         if (json_integer_value(json_object_get(ev, "id")) > ended_hi)
             ended_hi = json_integer_value(json_object_get(ev, "id"));
         pthread_cond_broadcast(&cond);
@@ -90,7 +171,7 @@ static void *watch(void *arg)
     return NULL;
 }
 
-static double direct(struct coord *c)
+static double direct(struct coord *c, int sample)
 {
     struct deploy_req r = {.strategy = "noop", .symbol = "SPY"};
     struct deploy_view v;
@@ -107,10 +188,12 @@ static double direct(struct coord *c)
         fprintf(stderr, "deployment %lld: %s\n", (long long)id, v.error);
         exit(1);
     }
+    if (sample >= 0)
+        spans_note(0, sample, id, t0, 0, sd_mono_ns());
     return (double)(sd_mono_ns() - t0) / 1e6;
 }
 
-static double cli_like(struct coord *c, struct store *s)
+static double cli_like(struct coord *c, struct store *s, int sample)
 {
     struct sd_err err = {0};
     uint64_t t0 = sd_mono_ns();
@@ -124,6 +207,8 @@ static double cli_like(struct coord *c, struct store *s)
         exit(1);
     }
     coord_wait(c, id, &v);
+    if (sample >= 0)
+        spans_note(1, sample, id, t0, 0, sd_mono_ns());
     run_end(s, run, v.state == TS_SUCCEEDED ? "succeeded" : "failed", NULL);
     if (v.state != TS_SUCCEEDED || store_flush(s, &err) != 0) {
         fprintf(stderr, "deployment %lld: %s\n", (long long)id, v.error);
@@ -132,23 +217,27 @@ static double cli_like(struct coord *c, struct store *s)
     return (double)(sd_mono_ns() - t0) / 1e6;
 }
 
-static double api(struct client *cl, json_t *body)
+static double api(struct client *cl, json_t *body, int sample)
 {
     struct sd_err err = {0};
     uint64_t t0 = sd_mono_ns();
     json_t *out = NULL;
     int64_t id;
+    uint64_t posted;
 
     if (client_do(cl, "POST", "/deployments", body, &out, &err) != 0) {
         fprintf(stderr, "POST: %s\n", err.msg);
         exit(1);
     }
+    posted = sd_mono_ns();
     id = json_integer_value(json_array_get(json_object_get(out, "ids"), 0));
     json_decref(out);
     pthread_mutex_lock(&lock);
     while (ended_hi < id)
         pthread_cond_wait(&cond, &lock);
     pthread_mutex_unlock(&lock);
+    if (sample >= 0)
+        spans_note(2, sample, id, t0, posted, sd_mono_ns());
     return (double)(sd_mono_ns() - t0) / 1e6;
 }
 
@@ -203,11 +292,11 @@ int main(int argc, char **argv)
     }
     pthread_create(&w, NULL, watch, ev);
     for (int i = 0; i < 20; i++) /* warm up both paths */
-        direct(c), cli_like(c, s), api(cl, body);
+        direct(c, -1), cli_like(c, s, -1), api(cl, body, -1);
     for (int i = 0; i < n; i++) {
-        vd[i] = direct(c);
-        vc[i] = cli_like(c, s);
-        va[i] = api(cl, body);
+        vd[i] = direct(c, i);
+        vc[i] = cli_like(c, s, i);
+        va[i] = api(cl, body, i);
         sd += vd[i];
         sc += vc[i];
         sa += va[i];
@@ -220,6 +309,9 @@ int main(int argc, char **argv)
            (sa - sd) / n);
     printf("API - deploy in process: medians %+.3f ms (means %+.3f ms)\n", va[n / 2] - vc[n / 2],
            (sa - sc) / n);
+    spans_report(0, "in process (coord_submit + coord_wait)", n);
+    spans_report(1, "in process as deploy --no-daemon", n);
+    spans_report(2, "through the API", n);
     pthread_mutex_lock(&lock);
     stop = 1;
     pthread_mutex_unlock(&lock);
