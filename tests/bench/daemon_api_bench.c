@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,16 @@
 #include "server.h"
 #include "span.h"
 #include "traj.h"
+
+/* CPU time of this process (every thread: the engine's, the daemon's, the
+ * client's; not the sandboxes'), in ms. */
+static double cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -252,7 +263,7 @@ int main(int argc, char **argv)
     struct client *cl = NULL, *ev = NULL;
     struct coord *c;
     struct sd_err err = {0};
-    double *vd, *va, *vc, sd = 0, sa = 0, sc = 0;
+    double *vd, *va, *vc, *pd, sd = 0, sa = 0, sc = 0, cpu[3] = {0, 0, 0}, t;
     json_t *body = json_pack("{s:s, s:s}", "strategy", "noop", "symbol", "SPY");
     pthread_t w;
 
@@ -263,6 +274,7 @@ int main(int argc, char **argv)
     vd = calloc((size_t)n, sizeof *vd);
     va = calloc((size_t)n, sizeof *va);
     vc = calloc((size_t)n, sizeof *vc);
+    pd = calloc((size_t)n, sizeof *pd);
     if (mkdtemp(dir) == NULL)
         return 1;
     snprintf(db, sizeof db, "%s/bench.db", dir);
@@ -294,9 +306,16 @@ int main(int argc, char **argv)
     for (int i = 0; i < 20; i++) /* warm up both paths */
         direct(c, -1), cli_like(c, s, -1), api(cl, body, -1);
     for (int i = 0; i < n; i++) {
+        t = cpu_ms();
         vd[i] = direct(c, i);
+        cpu[0] += cpu_ms() - t;
+        t = cpu_ms();
         vc[i] = cli_like(c, s, i);
+        cpu[1] += cpu_ms() - t;
+        t = cpu_ms();
         va[i] = api(cl, body, i);
+        cpu[2] += cpu_ms() - t;
+        pd[i] = va[i] - vc[i];
         sd += vd[i];
         sc += vc[i];
         sa += va[i];
@@ -309,6 +328,11 @@ int main(int argc, char **argv)
            (sa - sd) / n);
     printf("API - deploy in process: medians %+.3f ms (means %+.3f ms)\n", va[n / 2] - vc[n / 2],
            (sa - sc) / n);
+    qsort(pd, (size_t)n, sizeof *pd, cmp_d);
+    printf("API - deploy in process, each pair: p50 %+.3f ms (p25 %+.3f, p75 %+.3f)\n", pd[n / 2],
+           pd[n / 4], pd[3 * n / 4]);
+    printf("CPU of this process per deployment (ms): in process %.3f, as deploy %.3f, API %.3f\n",
+           cpu[0] / n, cpu[1] / n, cpu[2] / n);
     spans_report(0, "in process (coord_submit + coord_wait)", n);
     spans_report(1, "in process as deploy --no-daemon", n);
     spans_report(2, "through the API", n);
@@ -326,5 +350,6 @@ int main(int argc, char **argv)
     free(vd);
     free(va);
     free(vc);
+    free(pd);
     return 0;
 }
