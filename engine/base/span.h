@@ -30,6 +30,10 @@ enum sd_span_point {
     SPAN_PUMPED,    /* the daemon's pump took the terminal event */
     SPAN_LOGGED,    /* ... and appended it to the event log */
     SPAN_STREAMED,  /* a stream thread handed it to libmicrohttpd */
+    /* keyed by the run's id: */
+    SPAN_RUN_LAST,      /* the daemon counted the run's last deployment's end */
+    SPAN_RUN_COMMITTED, /* the run's end is committed */
+    SPAN_RUN_LOGGED,    /* its "run" event is in the event log */
     SPAN_COUNT
 };
 

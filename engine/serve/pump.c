@@ -104,15 +104,18 @@ static void finish_run(struct pump *p, struct prun *r)
                   "status", status, "succeeded", r->succeeded, "failed", r->failed, "cancelled",
                   r->cancelled, "summary", summary);
     txt = json_dumps(o, JSON_COMPACT);
+    sd_span(SPAN_RUN_LAST, r->run);
     run_end(coord_store(p->c), r->run, status, txt);
     /* Committed before anyone hears of it: a client that reads the store on
      * this event (swarmdeck wait) must find the run ended. */
     if (store_flush(coord_store(p->c), &e) != 0)
         fprintf(stderr, "swarmdeck: run %lld: %s\n", (long long)r->run, e.msg);
+    sd_span(SPAN_RUN_COMMITTED, r->run);
     if (p->on_finish != NULL && txt != NULL)
         p->on_finish(txt, p->arg);
     free(txt);
     log_json(p, o);
+    sd_span(SPAN_RUN_LOGGED, r->run);
 }
 
 /* Drop run `run` (closing, its end recorded) from the table and free it.
