@@ -378,6 +378,37 @@ static int recorded(struct coord *c, struct dep *d, uint64_t gen0, char *why, si
     return 0;
 }
 
+void coord_on_final(struct coord *c, coord_final_fn fn, void *arg)
+{
+    coord_lock(c);
+    c->on_final = fn;
+    c->on_final_arg = arg;
+    /* A call already made finishes before its arg may be freed. */
+    while (c->final_busy > 0)
+        coord_sleep(c, NULL);
+    coord_unlock(c);
+}
+
+/* Call the coord_on_final hook, without the lock (it takes its own). */
+static void call_final(struct coord *c, struct dep *d, int state)
+{
+    coord_final_fn fn;
+    void *arg;
+
+    coord_lock(c);
+    fn = c->on_final;
+    arg = c->on_final_arg;
+    c->final_busy += fn != NULL;
+    coord_unlock(c);
+    if (fn == NULL)
+        return;
+    fn(d->v.id, d->run_id, state, arg);
+    coord_lock(c);
+    if (--c->final_busy == 0)
+        pthread_cond_broadcast(&c->cond);
+    coord_unlock(c);
+}
+
 /* coord_work_finish; gen0 (not NULL: from the worker) asks that a success
  * be checked as committed (recorded) before it is reported. */
 static void work_finish(struct coord *c, struct dep *d, int state, int exit_code, const char *error,
@@ -404,6 +435,9 @@ static void work_finish(struct coord *c, struct dep *d, int state, int exit_code
     f.op_sequence = d->ops[0] ? d->ops : NULL;
     traj_finish(c->store, d->v.id, &f);
     store_output_end(c->store, d->v.id);
+    /* Before the flush: what the hook queues (a run's end) is committed
+     * with this deployment's records, not in a commit of its own. */
+    call_final(c, d, state);
     if (gen0 != NULL && state == TS_SUCCEEDED && !recorded(c, d, *gen0, why, sizeof why)) {
         /* Never rewritten in the store: a sealed record must not change.
          * Recovery marks a row left running as interrupted. */
