@@ -16,6 +16,17 @@
  * the API is a run, so this is the in-process path to compare it with;
  * the bare coordinator shows what the run record itself costs.
  *
+ * Two ends are timed on the run paths: the deployment's terminal state,
+ * and its run's end committed (in process: run_end + store_flush; through
+ * the API: the run's "run" event, which `swarmdeck deploy` waits for).
+ * Besides the medians of each path, each triple's difference (API minus
+ * in process, measured back to back) and the process's CPU per deployment.
+ *
+ * Built with -DSD_SPANS (span.h: cmake -S . -B build-spans
+ * -DCMAKE_C_FLAGS=-DSD_SPANS), it also prints the p50 of every step of a
+ * deployment's way (request thread, validation, run row, worker, flush,
+ * pump, event log, stream thread, watcher), docs/benchmarks/daemon.md.
+ *
  * usage: daemon_api_bench RUNNER HELPER NOOP [N]
  */
 #define _GNU_SOURCE
