@@ -255,8 +255,10 @@ void coord_counts(struct coord *c, int counts[TS_COUNT]);
  * its terminal state event. state is the one it ends in, except when that
  * flush fails: the deployment then ends failed (the event says so). fn
  * must not call back into the coordinator. The daemon queues a run's end
- * here, so it is committed with the run's last deployment. Set once, before
- * the first coord_submit; NULL clears. */
+ * here, so it is committed with the run's last deployment. One hook at a
+ * time, set or cleared (fn NULL) from any thread but fn's own; setting it
+ * waits for a call in progress to return, so after clearing, arg may be
+ * freed. */
 typedef void (*coord_final_fn)(int64_t id, int64_t run_id, int state, void *arg);
 void coord_on_final(struct coord *c, coord_final_fn fn, void *arg);
 
