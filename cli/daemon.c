@@ -129,21 +129,21 @@ static char *shell_quote(const char *s)
  * [--readonly] dial-stdio [--start]`. $SWARMDECK_SSH replaces `ssh` (words
  * split on spaces: `ssh -i KEY -o ...`), $SWARMDECK_REMOTE the remote
  * `swarmdeck`. */
-static int remote(struct cli_ctx *ctx, int start, struct client **out, int *status)
+int cli_host_dial(const struct cli_ctx *ctx, const char *url, int start, struct client **out,
+                  struct sd_err *err)
 {
-    const char *url = ctx->host, *rest, *slash, *colon;
+    const char *rest, *slash, *colon;
     const char *ssh = getenv("SWARMDECK_SSH"), *bin = getenv("SWARMDECK_REMOTE");
     char *argv[64], *words = xstrdup(ssh && *ssh ? ssh : "ssh"), *tok, *save = NULL;
     char target[512], port[16] = "", *cmd, *db = NULL;
-    struct sd_err err = {0};
     size_t n = 0;
     int rc;
 
+    *out = NULL;
     if (strncmp(url, "ssh://", 6) != 0 || url[6] == '\0' || url[6] == '/') {
         free(words);
-        *status = cli_fail(SD_EUSAGE,
-                           "--host %s: expected ssh://[user@]host[:port][/path/to/store]", url);
-        return -1;
+        return sd_err_set(err, SD_EUSAGE,
+                          "--host %s: expected ssh://[user@]host[:port][/path/to/store]", url);
     }
     rest = url + 6;
     slash = strchr(rest, '/');
@@ -166,15 +166,24 @@ static int remote(struct cli_ctx *ctx, int start, struct client **out, int *stat
     argv[n++] = target;
     argv[n++] = cmd;
     argv[n] = NULL;
-    rc = client_open_cmd(argv, out, &err);
+    rc = client_open_cmd(argv, out, err);
     free(words);
     free(cmd);
     free(db);
-    if (rc != 0) {
+    return rc != 0 ? -1 : 0;
+}
+
+static int remote(struct cli_ctx *ctx, int start, struct client **out, int *status)
+{
+    struct sd_err err = {0};
+
+    if (cli_host_dial(ctx, ctx->host, start, out, &err) == 0)
+        return 1;
+    if (err.code == SD_EUSAGE && strncmp(err.msg, "--host ", 7) == 0)
+        *status = cli_fail(err.code, "%s", err.msg);
+    else
         *status = cli_fail(err.code, "%s (through %s)", err.msg, ctx->host);
-        return -1;
-    }
-    return 1;
+    return -1;
 }
 
 int cli_daemon(struct cli_ctx *ctx, int start, char *const *serve_args, struct client **out,

@@ -54,12 +54,14 @@ int app_launch_confirm(struct app *a, long agents, const char *strategy, const c
     int paid = console_prefs.confirm_paid && prefs_paid_provider(app_provider_kind(a, provider));
     char msg[512];
 
-    if (a->launch_ok || (!many && !paid)) {
+    /* With several hosts every launch names its host and asks first. */
+    if (a->launch_ok || (!many && !paid && !a->multi)) {
         a->launch_ok = 0;
         return 0;
     }
-    snprintf(msg, sizeof msg, "Launch %ld agent%s of %s on %s?%s%s", agents, agents == 1 ? "" : "s",
-             strategy, provider && *provider ? provider : "local",
+    snprintf(msg, sizeof msg, "Launch %ld agent%s of %s on %s%s%s?%s%s", agents,
+             agents == 1 ? "" : "s", strategy, provider && *provider ? provider : "local",
+             a->multi ? " at host " : "", a->multi ? app_host_name(a, a->deploy_host) : "",
              paid ? "\n\nThis provider is paid: every sandbox is billed." : "",
              many ? "\n\nThat is more than the confirmation threshold." : "");
     a->confirm_kind = CF_LAUNCH;

@@ -18,9 +18,16 @@
 struct remote;
 
 struct tui_conf {
-    struct store *store;     /* required */
-    struct coord *coord;     /* the engine in this process, or NULL */
-    struct remote *remote;   /* or the daemon's (remote.h); both NULL: history only */
+    struct store *store;   /* required */
+    struct coord *coord;   /* the engine in this process, or NULL */
+    struct remote *remote; /* or the daemon's (remote.h); both NULL: history only */
+    /* Several daemons (docs/fleet.md): remotes[i] is host i's (conf.host i,
+     * remote.h's ids), named names[i]; remotes[0] the local daemon's or NULL
+     * when the local one is not shown (then neither is the store's history).
+     * nhosts 0: just `remote`. */
+    struct remote *const *remotes;
+    const char *const *names;
+    int nhosts;
     const char *helper_path; /* swarmdeck-sandbox, for the probe and cleanup */
     const char *runner_path; /* swarmdeck-runner: a read-only console's learning
                                 catalog (NULL: no learning without a coordinator) */
