@@ -167,6 +167,10 @@ static void run_loop(struct app *a)
             int left = a->flash_until > now ? (int)((a->flash_until - now) / 1000000) + 1 : 0;
             timeout = timeout < 0 || left < timeout ? left : timeout;
         }
+        if (app_hosts_waiting(a)) { /* a host's "reconnecting in Ns" counts down */
+            timeout = timeout < 0 || timeout > 1000 ? 1000 : timeout;
+            a->dirty |= D_HEADER;
+        }
         if (poll(pf, (nfds_t)nfd, timeout) < 0 && errno != EINTR)
             break;
         if (pf[1].revents & POLLIN)

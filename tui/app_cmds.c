@@ -552,7 +552,8 @@ static int c_quit(struct app *a, const char *x)
     int live = a->counts[TS_RUNNING] + a->counts[TS_QUEUED];
     char msg[128];
     (void)x;
-    if (live == 0) {
+    /* Beside a daemon what runs goes on (docs/daemon.md): nothing to ask. */
+    if (live == 0 || a->remote != NULL) {
         a->quit = 1;
         return 0;
     }

@@ -152,6 +152,20 @@ int app_host_health(const char *name, const struct remote_info *ri, int64_t now_
     return 2;
 }
 
+int app_hosts_waiting(const struct app *a)
+{
+    struct remote_info ri;
+
+    for (int h = 0; a->multi && h < a->nrem; h++) {
+        if (a->rem[h] == NULL)
+            continue;
+        remote_info(a->rem[h], &ri);
+        if (ri.link != REMOTE_UP)
+            return 1;
+    }
+    return 0;
+}
+
 void app_hosts_header(const struct app *a, struct header_in *hi)
 {
     int64_t now = (int64_t)(sd_mono_ns() / 1000000);

@@ -458,6 +458,8 @@ void app_hosts_load(struct app *a);
  * retrying after it was up, 2 unreachable. Pure (tests). */
 int app_host_health(const char *name, const struct remote_info *ri, int64_t now_ms, char *full,
                     size_t nf, char *compact, size_t nc);
+/* Whether a shown host is not connected (the header counts down). */
+int app_hosts_waiting(const struct app *a);
 /* The header's segments of every host (with several), into hi. */
 void app_hosts_header(const struct app *a, struct header_in *hi);
 /* Commands: `host [NAME]` filters the table by host (none: every host),

@@ -276,7 +276,7 @@ def s_lost(r):
     # B keeps updating while A is away.
     r.b.run("deploy", "-s", "mean-reversion", "-a", "1", "--detach")
     wait_for(lambda: 1 in host_rows(c.screen(), B), "B's deployment while A is away", 30)
-    assert re.search(r"%s: reconnecting in \d+s" % re.escape(A), c.screen()), c.screen()
+    c.wait_for(r"%s: reconnecting in \d+s" % re.escape(A), timeout=30)
     # A's ended rows stay, once each, while it is away and after it is back.
     assert sorted(host_rows(c.screen(), A)) == [1, 2], c.screen()
     r.a.start()
