@@ -460,6 +460,11 @@ int main(int argc, char **argv)
     }
     if ((rc = parse(c, argc, argv, &a)) != 0)
         return rc;
+    /* Only the console shows several hosts; any other command acts on one. */
+    if (ctx.nhosts > 1 && c != &cmd_console)
+        return cli_fail(SD_EUSAGE, "--host given %d times: %s acts on one host (the console shows "
+                                   "several)",
+                        ctx.nhosts, c->name);
     if (db_given && c != &cmd_version && (rc = check_db_dir(ctx.db)) != 0)
         return rc;
     /* Read-only is a property of the command, checked here once. */
