@@ -14,7 +14,10 @@ The console runs in tmux (console_e2e's harness) with `--host A --host B`:
           deployment made on B meanwhile appears); A restarted: the header says connected
           again, A's rows are there once each and a deployment made on A shows;
   start   A is down when the console starts: the header says A is unreachable with the
-          reason, B's rows show, and A's come when it starts.
+          reason, B's rows show, and A's come when it starts;
+  resume  the console's ssh connections to B are killed while B's deployments run (B's daemon
+          stays): the console says it reconnected to the same daemon (the stream resumed from
+          the last event number, not listed again) and shows both ends, once each.
 
 Every wait polls the screen or the stores against a deadline; nothing sleeps to settle.
 Usage: console_hosts.py SCENARIO. Environment: SWARMDECK_BIN_DIR, SWARMDECK_SRC_DIR.
@@ -305,7 +308,49 @@ def s_start(r):
     c.wait_exit()
 
 
-SCENARIOS = {"both": s_both, "deploy": s_deploy, "lost": s_lost, "start": s_start}
+def ssh_children(pid, needle):
+    """The console's own children (its ssh connections) whose command line holds needle."""
+    out = []
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            kids = open("/proc/%d/task/%s/children" % (pid, task)).read().split()
+        except OSError:
+            continue
+        for k in kids:
+            try:
+                cmd = open("/proc/%s/cmdline" % k, "rb").read().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if needle.encode() in cmd and b"dial-stdio" in cmd:
+                out.append(int(k))
+    return out
+
+
+def s_resume(r):
+    c = r.console()
+    c.wait_for(r"%s: connected" % re.escape(B), timeout=30)
+    r.b.run("deploy", "-s", "momentum", "-a", "2", "--pace", "1500", "--detach")
+    wait_for(lambda: re.search(r"%s +momentum .* running" % re.escape(B), c.screen()),
+             "B's deployments running", 30)
+    # The connections to B break (its ssh killed; the daemon stays): the console resumes the
+    # event stream from the last number it saw, not a new listing.
+    kids = ssh_children(c.pid(), r.b.db)
+    assert kids, "no ssh connection to B"
+    for k in kids:
+        os.kill(k, signal.SIGKILL)
+    c.wait_for(r"%s: reconnected to the daemon \(pid %d\)" % (re.escape(B), r.b.proc.pid),
+               timeout=30)
+    wait_for(lambda: [s for (_, _, s) in r.b.states()] == ["succeeded"] * 2, "B's runs to end", 60)
+    wait_for(lambda: len(re.findall(r"%s +momentum .* succeeded" % re.escape(B), c.screen())) == 2,
+             "both ended on screen", 30)
+    rows = host_rows(c.screen(), B)
+    assert sorted(rows) == [1, 2] and all(len(v) == 1 for v in rows.values()), c.screen()
+    c.keys("q")
+    c.wait_exit()
+
+
+SCENARIOS = {"both": s_both, "deploy": s_deploy, "lost": s_lost, "start": s_start,
+             "resume": s_resume}
 
 
 def main():
