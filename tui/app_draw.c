@@ -422,6 +422,9 @@ static void draw_details(struct app *a)
         kv_wrap(a, &y, x, w, "params", b[0] ? b : "(defaults)", ROLE_NORMAL, 4);
         if (dstr(d, "description") && *dstr(d, "description"))
             kv_wrap(a, &y, x, w, "desc", dstr(d, "description"), ROLE_NORMAL, 2);
+    } else if (REMOTE_HOST(a->out_id) > 0) { /* another host's: its store is there */
+        snprintf(b, sizeof b, "in %s's store", app_host_name(a, REMOTE_HOST(a->out_id)));
+        kv(a, &y, x, w, "params", b, ROLE_DIM);
     } else {
         kv(a, &y, x, w, "params", "loading...", ROLE_DIM);
     }

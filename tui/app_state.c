@@ -229,6 +229,7 @@ int64_t app_default_timeout(const struct app *a)
 json_t *app_suggest(struct app *a, const struct deploy_req *r, struct sd_err *err)
 {
     json_t *body, *out = NULL;
+    struct remote *rem;
 
     if (a->coord != NULL)
         return coord_suggest(a->coord, r, err);
@@ -236,6 +237,8 @@ json_t *app_suggest(struct app *a, const struct deploy_req *r, struct sd_err *er
         sd_err_set(err, SD_EUSAGE, "no engine");
         return NULL;
     }
+    /* with several hosts, the learner of the host the dialog deploys to */
+    rem = a->multi && a->rem[a->deploy_host] != NULL ? a->rem[a->deploy_host] : a->remote;
     /* The daemon's index is warm: one request on the local socket. */
     body = json_pack("{s:s, s:O, s:s?, s:s?}", "strategy", r->strategy, "params",
                      r->params ? r->params : json_object(), "symbol", r->symbol, "provider",
@@ -244,7 +247,7 @@ json_t *app_suggest(struct app *a, const struct deploy_req *r, struct sd_err *er
         sd_err_set(err, SD_EUSAGE, "bad request");
         return NULL;
     }
-    remote_call(a->remote, "POST", "/suggest", body, &out, err);
+    remote_call(rem, "POST", "/suggest", body, &out, err);
     json_decref(body);
     return out;
 }

@@ -11,6 +11,8 @@
  *                delay within [0.75, 1.25) of its base, jittered;
  *   health       app_host_health's texts: connected, connecting, reconnecting
  *                in Ns, unreachable: why;
+ *   app          whose row is whose on a console's state: the remote of an
+ *                id, host names by prefix, "#5 on lab-2"; one daemon as before;
  *   two          two daemons whose stores both number their first deployment
  *                1, two remotes on one queue: each view, event and ring
  *                carries its host's id, each remote pulls its own output;
@@ -240,6 +242,46 @@ static void test_health(void)
     CHECK(strcmp(f, "b: reconnecting...") == 0);
 }
 
+/* Whose row is whose (app_hosts.c), on a console's state without a
+ * terminal: the remotes are only compared, never called. */
+static void test_app(void)
+{
+    static char r1, r2; /* stand-ins: app_hosts.c only compares them here */
+    struct remote *rs[3] = {NULL, (struct remote *)(void *)&r1, (struct remote *)(void *)&r2};
+    const char *names[3] = {NULL, "lab-1", "lab-2"};
+    struct tui_conf conf;
+    struct app *a = calloc(1, sizeof *a);
+    char b[96];
+
+    memset(&conf, 0, sizeof conf);
+    conf.remotes = rs;
+    conf.names = names;
+    conf.nhosts = 3;
+    conf.remote = rs[1];
+    app_hosts_init(a, &conf);
+    CHECK(a->multi && a->nrem == 3 && a->host_filter == -1);
+    CHECK(a->deploy_host == 1); /* the first host shown: local is not */
+    CHECK(app_remote_of(a, REMOTE_ID(2, 5)) == rs[2]);
+    CHECK(app_remote_of(a, REMOTE_ID(1, 5)) == rs[1]);
+    CHECK(app_remote_of(a, 5) == NULL); /* the local daemon is not one of them */
+    CHECK(app_host_find(a, "lab-2") == 2);
+    CHECK(app_host_find(a, "lab-1") == 1);
+    CHECK(app_host_find(a, "lab") == -1); /* two match: none */
+    CHECK(app_host_find(a, "local") == -1);
+    app_id_label(a, REMOTE_ID(2, 5), b, sizeof b);
+    CHECK(strcmp(b, "#5 on lab-2") == 0);
+    free(a);
+    /* One daemon, as before: its own numbers, no host names. */
+    a = calloc(1, sizeof *a);
+    memset(&conf, 0, sizeof conf);
+    conf.remote = rs[1];
+    app_hosts_init(a, &conf);
+    CHECK(!a->multi && a->nrem == 1 && app_remote_of(a, 5) == rs[1]);
+    app_id_label(a, 5, b, sizeof b);
+    CHECK(strcmp(b, "#5") == 0);
+    free(a);
+}
+
 /* --- against servers ---------------------------------------------------------- */
 
 struct ended {
@@ -404,8 +446,9 @@ static void test_keep(void)
 int main(int argc, char **argv)
 {
     static const struct check_case cases[] = {
-        {"ids", test_ids}, {"backoff", test_backoff},         {"health", test_health},
-        {"two", test_two}, {"unreachable", test_unreachable}, {"keep", test_keep},
+        {"ids", test_ids},   {"backoff", test_backoff}, {"health", test_health},
+        {"app", test_app},   {"two", test_two},         {"unreachable", test_unreachable},
+        {"keep", test_keep},
     };
     if (argc < 4) {
         fprintf(stderr, "usage: remote_hosts_test CASE RUNNER HELPER\n");
