@@ -15,6 +15,8 @@ The console runs in tmux (console_e2e's harness) with `--host A --host B`:
           again, A's rows are there once each and a deployment made on A shows;
   start   A is down when the console starts: the header says A is unreachable with the
           reason, B's rows show, and A's come when it starts;
+  config  the config file's `host =` lines open the console on both; --host twice for another
+          command, a URL that is not ssh:// and a host given twice are refused (exit 2);
   resume  the console's ssh connections to B are killed while B's deployments run (B's daemon
           stays): the console says it reconnected to the same daemon (the stream resumed from
           the last event number, not listed again) and shows both ends, once each.
@@ -349,7 +351,56 @@ def s_resume(r):
     c.wait_exit()
 
 
-SCENARIOS = {"both": s_both, "deploy": s_deploy, "lost": s_lost, "start": s_start,
+def s_config(r):
+    """The config file's host lines open the console on both; bad host lists are refused."""
+    r.a.run("deploy", "-s", "momentum", "-a", "1")
+    r.b.run("deploy", "-s", "momentum", "-a", "1")
+
+    def pre(e):
+        d = os.path.join(e["XDG_CONFIG_HOME"], "swarmdeck")
+        os.makedirs(d)
+        with open(os.path.join(d, "config"), "w") as f:
+            f.write("# two servers\nhost = %s\nhost = %s\n" % (r.a.url, r.b.url))
+        os.chmod(os.path.join(d, "config"), 0o600)
+    r.c = c = Console(170, 40, {"SWARMDECK_SSH": r.sshd.ssh, "SWARMDECK_REMOTE": SWARMDECK}, "",
+                      pre, daemon=True, name="h%d" % os.getpid())
+    c.wait_for(r"%s: connected" % re.escape(A), timeout=30)
+    c.wait_for(r"%s: connected" % re.escape(B), timeout=30)
+    wait_for(lambda: len(host_rows(c.screen(), A)) == 1 and len(host_rows(c.screen(), B)) == 1,
+             "both hosts' rows from the config's host lines", 30)
+    c.keys("q")
+    c.wait_exit()
+    # Bad input: refused with the reason, nothing started.
+    p = subprocess.run([SWARMDECK, "--host", r.a.url, "--host", r.b.url, "status"],
+                       env=r.a.client_env, capture_output=True, timeout=60)
+    assert p.returncode == 2 and b"acts on one host" in p.stderr, p
+    rc, out = on_tty([SWARMDECK, "--host", r.a.url, "--host", "tcp://nowhere", "console"],
+                     r.a.client_env)
+    assert rc == 2 and b"--host tcp://nowhere: expected ssh://" in out, (rc, out)
+    rc, out = on_tty([SWARMDECK, "--host", r.a.url, "--host", r.a.url, "console"],
+                     r.a.client_env)
+    assert rc == 2 and b"given twice" in out, (rc, out)
+
+
+def on_tty(argv, env):
+    """Run argv on a pseudo-terminal (the console wants one); its exit status and output."""
+    m, s = os.openpty()
+    p = subprocess.Popen(argv, stdin=s, stdout=s, stderr=s, env=env, start_new_session=True)
+    os.close(s)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(m, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(m)
+    return p.wait(60), out
+
+
+SCENARIOS = {"config": s_config, "both": s_both, "deploy": s_deploy, "lost": s_lost, "start": s_start,
              "resume": s_resume}
 
 
