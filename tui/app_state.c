@@ -206,9 +206,23 @@ const struct catalog *app_catalog(const struct app *a)
     return a->coord ? coord_catalog(a->coord) : a->cat;
 }
 
+/* The engine's info: with several hosts, that of the host the deploy
+ * dialog deploys to (zeros until it has been reached). */
+static void engine_info(const struct app *a, struct remote_info *ri)
+{
+    if (a->multi && a->rem[a->deploy_host] != NULL)
+        remote_info(a->rem[a->deploy_host], ri);
+    else
+        *ri = a->rinfo;
+}
+
 int app_learning(const struct app *a)
 {
-    return a->coord ? coord_learn(a->coord) != NULL : a->remote != NULL && a->rinfo.learning;
+    struct remote_info ri;
+    if (a->coord)
+        return coord_learn(a->coord) != NULL;
+    engine_info(a, &ri);
+    return a->remote != NULL && ri.learning;
 }
 
 struct evq *app_events(const struct app *a)
@@ -223,7 +237,16 @@ const char *app_default_provider(const struct app *a)
 
 int64_t app_default_timeout(const struct app *a)
 {
-    return a->coord ? coord_options(a->coord)->timeout_ms : a->rinfo.timeout_ms;
+    struct remote_info ri;
+    struct coord_opts o;
+
+    if (a->coord)
+        return coord_options(a->coord)->timeout_ms;
+    engine_info(a, &ri);
+    if (ri.timeout_ms > 0)
+        return ri.timeout_ms;
+    coord_opts_default(&o); /* a host not reached yet: the engine's default */
+    return o.timeout_ms;
 }
 
 json_t *app_suggest(struct app *a, const struct deploy_req *r, struct sd_err *err)
