@@ -791,7 +791,8 @@ size_t remote_list(struct remote *r, struct deploy_view *out, size_t max)
     size_t n;
     pthread_mutex_lock(&r->lock);
     n = r->nviews < max ? r->nviews : max;
-    memcpy(out, r->views, n * sizeof *out);
+    if (n > 0) /* none listed yet: views may be NULL */
+        memcpy(out, r->views, n * sizeof *out);
     if (r->nviews > max)
         n = max; /* the caller grows its array and asks again (coord_list's rule) */
     pthread_mutex_unlock(&r->lock);
