@@ -36,11 +36,12 @@ void app_hosts_init(struct app *a, const struct tui_conf *conf)
                 a->nrem = h + 1;
         }
         a->multi = 1; /* asked for by --host: name the host even if one */
-        for (int h = 0; h < a->nrem; h++)
+        for (int h = a->nrem - 1; h >= 0; h--)
             if (a->rem[h] != NULL) {
                 a->deploy_host = h; /* the first shown */
-                break;
+                a->host_col++;
             }
+        a->host_col = a->host_col > 1; /* one host: no column of one name */
     } else if (conf->remote != NULL) {
         a->rem[0] = conf->remote;
         snprintf(a->hname[0], sizeof a->hname[0], "local");

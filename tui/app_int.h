@@ -95,7 +95,8 @@ struct app {
     struct remote *rem[REMOTE_MAX_HOSTS];
     char hname[REMOTE_MAX_HOSTS][64];
     int nrem;                 /* hosts' indexes in use: 0..nrem-1 */
-    int multi;                /* more than one host: the HOST column, host names everywhere */
+    int multi;                /* --host given: ids per host (REMOTE_ID), host names everywhere */
+    int host_col;             /* more than one host shown: the HOST column */
     int host_filter;          /* show only this host's rows (-1: every host) */
     int deploy_host;          /* the deploy dialog's host */
     struct remote_info rinfo; /* what it said of itself, read with the views */

@@ -132,7 +132,7 @@ struct app *app_new(const struct tui_conf *conf)
     a->probe_fd = -1;
     a->sig_pipe[0] = a->sig_pipe[1] = -1;
     a->hist_stale = 1;
-    if (a->multi)
+    if (a->host_col)
         table_init(&a->tbl, app_cols_hosts, APP_NCOLS + 1);
     else
         table_init(&a->tbl, app_cols, APP_NCOLS);
@@ -320,7 +320,7 @@ int app_state_role(int state)
  * (app_cols_hosts), so it shows on narrow terminals too. */
 static int col(const struct app *a, int c)
 {
-    if (!a->multi)
+    if (!a->host_col)
         return c;
     return c == C_ID ? 0 : c == C_HOST ? 1 : c + 1;
 }
@@ -372,7 +372,7 @@ static void rebuild_table(struct app *a)
          * whose (sorted by number, then host) */
         snprintf(b, sizeof b, "%lld", (long long)REMOTE_LOCAL(v->id));
         set(a, r, C_ID, b, (double)REMOTE_LOCAL(v->id) + (double)REMOTE_HOST(v->id) / 100);
-        if (a->multi)
+        if (a->host_col)
             set(a, r, C_HOST, app_host_name(a, REMOTE_HOST(v->id)), NAN);
         set(a, r, C_STRAT, v->strategy, NAN);
         snprintf(b, sizeof b, "%s%s", v->symbol, v->synthetic ? "*" : "");
@@ -410,7 +410,7 @@ static void rebuild_table(struct app *a)
         r = table_add(&a->tbl, h->id, st >= 0 ? app_state_role(st) : ROLE_DIM);
         snprintf(b, sizeof b, "%lld", (long long)h->id);
         set(a, r, C_ID, b, (double)h->id);
-        if (a->multi)
+        if (a->host_col)
             set(a, r, C_HOST, app_host_name(a, 0), NAN);
         set(a, r, C_STRAT, h->strategy, NAN);
         /* a run without a result (failed, cancelled) is marked from its data */

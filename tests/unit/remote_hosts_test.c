@@ -259,7 +259,7 @@ static void test_app(void)
     conf.nhosts = 3;
     conf.remote = rs[1];
     app_hosts_init(a, &conf);
-    CHECK(a->multi && a->nrem == 3 && a->host_filter == -1);
+    CHECK(a->multi && a->host_col && a->nrem == 3 && a->host_filter == -1);
     CHECK(a->deploy_host == 1); /* the first host shown: local is not */
     CHECK(app_remote_of(a, REMOTE_ID(2, 5)) == rs[2]);
     CHECK(app_remote_of(a, REMOTE_ID(1, 5)) == rs[1]);
@@ -270,6 +270,15 @@ static void test_app(void)
     CHECK(app_host_find(a, "local") == -1);
     app_id_label(a, REMOTE_ID(2, 5), b, sizeof b);
     CHECK(strcmp(b, "#5 on lab-2") == 0);
+    free(a);
+    /* One other host: no HOST column of one name, but its name in labels. */
+    a = calloc(1, sizeof *a);
+    rs[2] = NULL;
+    conf.nhosts = 2;
+    app_hosts_init(a, &conf);
+    CHECK(a->multi && !a->host_col && a->deploy_host == 1);
+    app_id_label(a, REMOTE_ID(1, 7), b, sizeof b);
+    CHECK(strcmp(b, "#7 on lab-1") == 0);
     free(a);
     /* One daemon, as before: its own numbers, no host names. */
     a = calloc(1, sizeof *a);
