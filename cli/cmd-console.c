@@ -70,6 +70,7 @@ struct host {
     const char *url;
     int start_tried; /* a remote daemon is started on the first dial only (watcher only) */
     char name[64];
+    char errlog[64]; /* ssh's log (-E), for the reason a dial failed; "" none */
 };
 
 /* remote.h's dial for struct host. A host on another machine is asked to
@@ -89,7 +90,7 @@ static int host_dial(void *arg, int start, struct client **out, struct sd_err *e
         start = !h->start_tried;
         h->start_tried = 1;
     }
-    return cli_host_dial(h->d.ctx, h->url, start, out, err);
+    return cli_host_dial(h->d.ctx, h->url, start, h->errlog[0] ? h->errlog : NULL, out, err);
 }
 
 /* A host's name in the table: the URL's host (no user, no port), "local",
@@ -226,7 +227,8 @@ static int run_hosts(struct cli_ctx *ctx, struct cli_args *a, struct cli_config 
     struct tui_conf tc;
     struct coord_opts o;
     struct evq *q;
-    int status = 0, next = 1, nh = 0;
+    char why[512] = "";
+    int status = 0, next = 1, nh = 0, logfd, saved_err = -1;
 
     if (ctx->no_daemon)
         return cli_fail(SD_EUSAGE, "--no-daemon: the console shows hosts through their daemons");
@@ -263,6 +265,15 @@ static int run_hosts(struct cli_ctx *ctx, struct cli_args *a, struct cli_config 
         return status;
     if ((q = evq_new(16384)) == NULL)
         return cli_close(ctx, NULL, cli_fail(SD_ENOMEM, "out of memory"));
+    /* From here the hosts' connections start (ssh and what it runs there
+     * inherit stderr): what they say goes to the console's log, never over
+     * the screen. */
+    if ((logfd = tui_log_open()) >= 0) {
+        fflush(stderr);
+        saved_err = dup(2);
+        dup2(logfd, 2);
+        close(logfd);
+    }
     for (int i = 0; i < next && status == 0; i++) {
         /* another host's ended rows stay: its store is there, not here */
         struct remote_conf rc = {.dial = host_dial,
@@ -275,9 +286,19 @@ static int run_hosts(struct cli_ctx *ctx, struct cli_args *a, struct cli_config 
         struct sd_err err = {0};
         if (!want[i])
             continue;
+        if (hs[i].url != NULL) { /* a private file (0600) for ssh's messages, removed below */
+            int fd;
+            snprintf(hs[i].errlog, sizeof hs[i].errlog, "/tmp/swarmdeck-ssh-XXXXXX");
+            if ((fd = mkstemp(hs[i].errlog)) >= 0)
+                close(fd);
+            else
+                hs[i].errlog[0] = '\0';
+        }
         sd_err_set(&err, SD_EENV, "connecting");
-        if ((rs[i] = remote_start(&rc, NULL, &err)) == NULL)
-            status = cli_fail_err(&err);
+        if ((rs[i] = remote_start(&rc, NULL, &err)) == NULL) {
+            status = sd_err_exit_status(err.code ? err.code : SD_EENV);
+            snprintf(why, sizeof why, "%s", err.msg);
+        }
         names[i] = hs[i].name;
         nh = i + 1;
     }
@@ -293,7 +314,16 @@ static int run_hosts(struct cli_ctx *ctx, struct cli_args *a, struct cli_config 
     }
     for (int i = 0; i < next; i++)
         remote_stop(rs[i]); /* every daemon and its deployments go on */
+    for (int i = 0; i < next; i++)
+        if (hs[i].errlog[0])
+            unlink(hs[i].errlog);
     evq_free(q);
+    if (saved_err >= 0) {
+        dup2(saved_err, 2);
+        close(saved_err);
+    }
+    if (why[0])
+        cli_fail(SD_EENV, "%s", why);
     return cli_close(ctx, NULL, status);
 }
 

@@ -129,8 +129,30 @@ static char *shell_quote(const char *s)
  * [--readonly] dial-stdio [--start]`. $SWARMDECK_SSH replaces `ssh` (words
  * split on spaces: `ssh -i KEY -o ...`), $SWARMDECK_REMOTE the remote
  * `swarmdeck`. */
-int cli_host_dial(const struct cli_ctx *ctx, const char *url, int start, struct client **out,
-                  struct sd_err *err)
+/* The last line ssh logged to path (its -E file), into buf; then the file
+ * is emptied, so the next failure says its own. Returns buf's length. */
+static size_t ssh_said(const char *path, char *buf, size_t n)
+{
+    char line[512];
+    FILE *f = fopen(path, "r+");
+
+    buf[0] = '\0';
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] != '\0')
+            snprintf(buf, n, "%.*s", (int)(n - 1), line);
+    }
+    if (ftruncate(fileno(f), 0) != 0) {
+        /* kept: the next failure may repeat this line, no harm */
+    }
+    fclose(f);
+    return strlen(buf);
+}
+
+int cli_host_dial(const struct cli_ctx *ctx, const char *url, int start, const char *errlog,
+                  struct client **out, struct sd_err *err)
 {
     const char *rest, *slash, *colon;
     const char *ssh = getenv("SWARMDECK_SSH"), *bin = getenv("SWARMDECK_REMOTE");
@@ -156,17 +178,26 @@ int cli_host_dial(const struct cli_ctx *ctx, const char *url, int start, struct 
         db = shell_quote(slash);
     cmd = xasprintf("%s%s%s%s dial-stdio%s", bin && *bin ? bin : "swarmdeck", db ? " --db " : "",
                     db ? db : "", ctx->readonly ? " --readonly" : "", start ? " --start" : "");
-    for (tok = strtok_r(words, " ", &save); tok != NULL && n < 56; tok = strtok_r(NULL, " ", &save))
+    for (tok = strtok_r(words, " ", &save); tok != NULL && n < 54; tok = strtok_r(NULL, " ", &save))
         argv[n++] = tok;
     if (port[0] != '\0') {
         argv[n++] = "-p";
         argv[n++] = port;
+    }
+    if (errlog != NULL) { /* ssh's own messages (connect refused...) for the error */
+        argv[n++] = "-E";
+        argv[n++] = (char *)errlog;
     }
     argv[n++] = "--";
     argv[n++] = target;
     argv[n++] = cmd;
     argv[n] = NULL;
     rc = client_open_cmd(argv, out, err);
+    if (rc != 0 && errlog != NULL) {
+        char said[400];
+        if (ssh_said(errlog, said, sizeof said) > 0)
+            sd_err_set(err, SD_EENV, "%s", said);
+    }
     free(words);
     free(cmd);
     free(db);
@@ -177,7 +208,7 @@ static int remote(struct cli_ctx *ctx, int start, struct client **out, int *stat
 {
     struct sd_err err = {0};
 
-    if (cli_host_dial(ctx, ctx->host, start, out, &err) == 0)
+    if (cli_host_dial(ctx, ctx->host, start, NULL, out, &err) == 0)
         return 1;
     if (err.code == SD_EUSAGE && strncmp(err.msg, "--host ", 7) == 0)
         *status = cli_fail(err.code, "%s", err.msg);

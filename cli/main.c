@@ -462,8 +462,9 @@ int main(int argc, char **argv)
         return rc;
     /* Only the console shows several hosts; any other command acts on one. */
     if (ctx.nhosts > 1 && c != &cmd_console)
-        return cli_fail(SD_EUSAGE, "--host given %d times: %s acts on one host (the console shows "
-                                   "several)",
+        return cli_fail(SD_EUSAGE,
+                        "--host given %d times: %s acts on one host (the console shows "
+                        "several)",
                         ctx.nhosts, c->name);
     if (db_given && c != &cmd_version && (rc = check_db_dir(ctx.db)) != 0)
         return rc;

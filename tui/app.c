@@ -46,7 +46,7 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-static int open_log(void)
+int tui_log_open(void)
 {
     const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
     char dir[4096], path[4200];
@@ -241,7 +241,7 @@ int tui_run(const struct tui_conf *conf)
         goto out;
     }
     /* Nothing may write to the terminal while curses owns it. */
-    if ((logfd = open_log()) >= 0) {
+    if ((logfd = tui_log_open()) >= 0) {
         fflush(stderr);
         saved_err = dup(2);
         dup2(logfd, 2);

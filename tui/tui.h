@@ -46,6 +46,10 @@ struct tui_conf {
  * frees the coordinator afterwards (which cancels what still runs). */
 int tui_run(const struct tui_conf *conf);
 
+/* The console's log ($XDG_STATE_HOME/swarmdeck/console.log, 0600, appended),
+ * where its stderr goes while it owns the terminal: an fd, or -1. */
+int tui_log_open(void);
+
 /* Print the key-binding table (markdown) to f, for docs and tests. */
 void tui_dump_keys(FILE *f);
 

@@ -298,7 +298,9 @@ def s_start(r):
     r.b.run("deploy", "-s", "momentum", "-a", "1")
     c = r.console()
     c.wait_for(r"%s: connected" % re.escape(B), timeout=30)
-    c.wait_for(r"%s: unreachable: \S+" % re.escape(A), timeout=30)
+    # the reason is ssh's own
+    c.wait_for(r"%s: unreachable: ssh: connect to host 127.0.0.1 port %d: Connection refused"
+               % (re.escape(A), r.a_port), timeout=30)
     wait_for(lambda: len(host_rows(c.screen(), B)) == 1, "B's row", 30)
     # A comes up (its daemon, then its sshd): the console reaches it on its own.
     r.a.start()
