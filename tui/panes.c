@@ -51,7 +51,8 @@ void pane_header(const struct header_in *in, struct header_out *o)
         seg_add(o, ROLE_STATUSBAR, 3, 0, 0, b, "daemon");
     }
     for (int i = 0; i < in->nhosts && i < 16; i++)
-        seg_add(o, in->host_state[i] ? ROLE_ERROR : ROLE_STATUSBAR, in->host_state[i] ? 10 : 5, 0,
+        /* every host's health stays as long as the counts: a short "lab-1 ok" */
+        seg_add(o, in->host_state[i] ? ROLE_ERROR : ROLE_STATUSBAR, in->host_state[i] ? 10 : 9, 0,
                 0, in->host_text[i][0], in->host_text[i][1]);
     snprintf(b, sizeof b, "isolation: %s", in->isolation ? in->isolation : "?");
     seg_add(o, ROLE_STATUSBAR, 8, 0, 0, b, in->isolation ? in->isolation : "?");
