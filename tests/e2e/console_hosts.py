@@ -173,16 +173,16 @@ def host_rows(screen, host):
     return rows
 
 
-def launch_on(c, want_host, agents_wanted=1):
-    """Open the dialog, cycle its host to want_host with Ctrl-O, launch one paced agent."""
+def launch_on(c, want_host):
+    """Open the dialog, cycle its host with Ctrl-O (to the other host, then to want_host if
+    that was not it: it is pressed at least once), launch one paced agent."""
     c.keys("d")
-    c.wait_for(r"Deploy to \S+ \(Enter launches")
-    for _ in range(4):
-        if re.search(r"Deploy to %s \(" % re.escape(want_host), c.screen()):
-            break
+    s = c.wait_for(r"Deploy to \S+ \(Enter launches")
+    first = re.search(r"Deploy to (\S+) \(", s).group(1)
+    c.keys("C-o")
+    s = c.wait_for(r"Deploy to (?!%s \()\S+ \(Enter launches" % re.escape(first))
+    if re.search(r"Deploy to (\S+) \(", s).group(1) != want_host:
         c.keys("C-o")
-        time.sleep(0)  # the screen is polled below
-        c.wait_for(r"deploy to \S+", timeout=5)
     c.wait_for(r"Deploy to %s \(Enter launches" % re.escape(want_host))
     c.keys("Down", "Down", "Down", "Down", "C-u")
     c.text("400")
