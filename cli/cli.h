@@ -49,6 +49,8 @@ struct cli_ctx {
     int verbose, readonly, no_color, help; /* help: -h or --help was given */
     int no_daemon;                         /* --no-daemon: never use or start a daemon */
     const char *host;                      /* --host ssh://...: a remote daemon, or NULL */
+    const char *hosts[16];                 /* every --host given, in order (the console's) */
+    int nhosts;
     struct store *store;
 };
 
@@ -204,6 +206,13 @@ int cli_run_deployments(struct cli_ctx *ctx, struct coord *c, const char *kind, 
  * *status the exit status. start: when none runs, start one on demand with
  * serve_args (NULL-terminated engine options, or NULL). */
 struct client;
+/* The daemon of the store at url (ssh://[user@]host[:port][/path]) through
+ * ssh, as --host reaches it, printing nothing (the console dials from its
+ * threads): 0 with *out, or -1 with err set. errlog (or NULL): a file for
+ * ssh's own log (`ssh -E`), whose last line becomes err's text when the
+ * dial fails (emptied then). */
+int cli_host_dial(const struct cli_ctx *ctx, const char *url, int start, const char *errlog,
+                  struct client **out, struct sd_err *err);
 int cli_daemon(struct cli_ctx *ctx, int start, char *const *serve_args, struct client **out,
                int *status);
 /* Queue a launch (engine/serve/launch.h; spec is changed: "kind" is set)

@@ -194,8 +194,8 @@ static int bind_line(struct cli_config *c, char *v, char *msg, size_t len)
 
 static int host_line(struct cli_config *c, const char *v, char *msg, size_t len)
 {
-    if (strncmp(v, "ssh://", 6) != 0 || v[6] == '\0') {
-        snprintf(msg, len, "host: \"%s\" is not ssh://[USER@]HOST[:PORT][/STORE]", v);
+    if (strcmp(v, "local") != 0 && (strncmp(v, "ssh://", 6) != 0 || v[6] == '\0')) {
+        snprintf(msg, len, "host: \"%s\" is not ssh://[USER@]HOST[:PORT][/STORE] or local", v);
         return -1;
     }
     if (c->nhosts == CFG_MAX_HOSTS) {

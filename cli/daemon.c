@@ -129,21 +129,43 @@ static char *shell_quote(const char *s)
  * [--readonly] dial-stdio [--start]`. $SWARMDECK_SSH replaces `ssh` (words
  * split on spaces: `ssh -i KEY -o ...`), $SWARMDECK_REMOTE the remote
  * `swarmdeck`. */
-static int remote(struct cli_ctx *ctx, int start, struct client **out, int *status)
+/* The last line ssh logged to path (its -E file), into buf; then the file
+ * is emptied, so the next failure says its own. Returns buf's length. */
+static size_t ssh_said(const char *path, char *buf, size_t n)
 {
-    const char *url = ctx->host, *rest, *slash, *colon;
+    char line[512];
+    FILE *f = fopen(path, "r+");
+
+    buf[0] = '\0';
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] != '\0')
+            snprintf(buf, n, "%.*s", (int)(n - 1), line);
+    }
+    if (ftruncate(fileno(f), 0) != 0) {
+        /* kept: the next failure may repeat this line, no harm */
+    }
+    fclose(f);
+    return strlen(buf);
+}
+
+int cli_host_dial(const struct cli_ctx *ctx, const char *url, int start, const char *errlog,
+                  struct client **out, struct sd_err *err)
+{
+    const char *rest, *slash, *colon;
     const char *ssh = getenv("SWARMDECK_SSH"), *bin = getenv("SWARMDECK_REMOTE");
     char *argv[64], *words = xstrdup(ssh && *ssh ? ssh : "ssh"), *tok, *save = NULL;
     char target[512], port[16] = "", *cmd, *db = NULL;
-    struct sd_err err = {0};
     size_t n = 0;
     int rc;
 
+    *out = NULL;
     if (strncmp(url, "ssh://", 6) != 0 || url[6] == '\0' || url[6] == '/') {
         free(words);
-        *status = cli_fail(SD_EUSAGE,
-                           "--host %s: expected ssh://[user@]host[:port][/path/to/store]", url);
-        return -1;
+        return sd_err_set(err, SD_EUSAGE,
+                          "--host %s: expected ssh://[user@]host[:port][/path/to/store]", url);
     }
     rest = url + 6;
     slash = strchr(rest, '/');
@@ -156,25 +178,43 @@ static int remote(struct cli_ctx *ctx, int start, struct client **out, int *stat
         db = shell_quote(slash);
     cmd = xasprintf("%s%s%s%s dial-stdio%s", bin && *bin ? bin : "swarmdeck", db ? " --db " : "",
                     db ? db : "", ctx->readonly ? " --readonly" : "", start ? " --start" : "");
-    for (tok = strtok_r(words, " ", &save); tok != NULL && n < 56; tok = strtok_r(NULL, " ", &save))
+    for (tok = strtok_r(words, " ", &save); tok != NULL && n < 54; tok = strtok_r(NULL, " ", &save))
         argv[n++] = tok;
     if (port[0] != '\0') {
         argv[n++] = "-p";
         argv[n++] = port;
     }
+    if (errlog != NULL) { /* ssh's own messages (connect refused...) for the error */
+        argv[n++] = "-E";
+        argv[n++] = (char *)errlog;
+    }
     argv[n++] = "--";
     argv[n++] = target;
     argv[n++] = cmd;
     argv[n] = NULL;
-    rc = client_open_cmd(argv, out, &err);
+    rc = client_open_cmd(argv, out, err);
+    if (rc != 0 && errlog != NULL) {
+        char said[400];
+        if (ssh_said(errlog, said, sizeof said) > 0)
+            sd_err_set(err, SD_EENV, "%s", said);
+    }
     free(words);
     free(cmd);
     free(db);
-    if (rc != 0) {
+    return rc != 0 ? -1 : 0;
+}
+
+static int remote(struct cli_ctx *ctx, int start, struct client **out, int *status)
+{
+    struct sd_err err = {0};
+
+    if (cli_host_dial(ctx, ctx->host, start, NULL, out, &err) == 0)
+        return 1;
+    if (err.code == SD_EUSAGE && strncmp(err.msg, "--host ", 7) == 0)
+        *status = cli_fail(err.code, "%s", err.msg);
+    else
         *status = cli_fail(err.code, "%s (through %s)", err.msg, ctx->host);
-        return -1;
-    }
-    return 1;
+    return -1;
 }
 
 int cli_daemon(struct cli_ctx *ctx, int start, char *const *serve_args, struct client **out,

@@ -152,7 +152,13 @@ static int set_verbose(struct cli_ctx *ctx, char *v)
 
 static int set_host(struct cli_ctx *ctx, char *v)
 {
-    ctx->host = v;
+    size_t max = sizeof ctx->hosts / sizeof ctx->hosts[0];
+    if ((size_t)ctx->nhosts == max) {
+        fprintf(stderr, "swarmdeck: --host: more than %zu hosts\n", max);
+        return 2;
+    }
+    ctx->hosts[ctx->nhosts++] = v; /* the console shows them all */
+    ctx->host = v;                 /* the other commands: the last one */
     return 0;
 }
 
@@ -235,7 +241,7 @@ static const struct {
     const char *const *opts;
     const char *const *globals;
 } not_for[] = {
-    {"console", (const char *const[]){"json", NULL}, (const char *const[]){"host", NULL}},
+    {"console", (const char *const[]){"json", NULL}, NULL},
 };
 
 static int applies(const char *cmd, const char *opt, int global)
@@ -454,6 +460,12 @@ int main(int argc, char **argv)
     }
     if ((rc = parse(c, argc, argv, &a)) != 0)
         return rc;
+    /* Only the console shows several hosts; any other command acts on one. */
+    if (ctx.nhosts > 1 && c != &cmd_console)
+        return cli_fail(SD_EUSAGE,
+                        "--host given %d times: %s acts on one host (the console shows "
+                        "several)",
+                        ctx.nhosts, c->name);
     if (db_given && c != &cmd_version && (rc = check_db_dir(ctx.db)) != 0)
         return rc;
     /* Read-only is a property of the command, checked here once. */

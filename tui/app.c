@@ -46,7 +46,7 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-static int open_log(void)
+int tui_log_open(void)
 {
     const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
     char dir[4096], path[4200];
@@ -167,6 +167,10 @@ static void run_loop(struct app *a)
             int left = a->flash_until > now ? (int)((a->flash_until - now) / 1000000) + 1 : 0;
             timeout = timeout < 0 || left < timeout ? left : timeout;
         }
+        if (app_hosts_waiting(a)) { /* a host's "reconnecting in Ns" counts down */
+            timeout = timeout < 0 || timeout > 1000 ? 1000 : timeout;
+            a->dirty |= D_HEADER;
+        }
         if (poll(pf, (nfds_t)nfd, timeout) < 0 && errno != EINTR)
             break;
         if (pf[1].revents & POLLIN)
@@ -237,7 +241,7 @@ int tui_run(const struct tui_conf *conf)
         goto out;
     }
     /* Nothing may write to the terminal while curses owns it. */
-    if ((logfd = open_log()) >= 0) {
+    if ((logfd = tui_log_open()) >= 0) {
         fflush(stderr);
         saved_err = dup(2);
         dup2(logfd, 2);

@@ -317,7 +317,7 @@ static int c_export(struct app *a, const char *arg)
         return -1;
     }
     for (int c = 0; c < a->tbl.ncols; c++)
-        fprintf(f, "%s%s", c ? "," : "", app_cols[c].title);
+        fprintf(f, "%s%s", c ? "," : "", a->tbl.cols[c].title);
     fputs(",RUN\n", f);
     {
         size_t n = 0;
@@ -512,8 +512,10 @@ static int c_kill(struct app *a, const char *x)
                            a->ntargets == 1 ? "" : "s");
     for (size_t i = 0; i < a->ntargets && len < sizeof msg - 40; i++) {
         const struct deploy_view *v = app_live_view(a, a->targets[i]);
-        len += (size_t)snprintf(msg + len, sizeof msg - len, " #%lld %s/%s", (long long)v->id,
-                                v->strategy, v->symbol);
+        char idl[96];
+        app_id_label(a, v->id, idl, sizeof idl);
+        len +=
+            (size_t)snprintf(msg + len, sizeof msg - len, " %s %s/%s", idl, v->strategy, v->symbol);
     }
     snprintf(msg + len, sizeof msg - len, "?");
     confirm(a, CF_KILL, "Kill", msg, "Kill");
@@ -550,7 +552,8 @@ static int c_quit(struct app *a, const char *x)
     int live = a->counts[TS_RUNNING] + a->counts[TS_QUEUED];
     char msg[128];
     (void)x;
-    if (live == 0) {
+    /* Beside a daemon what runs goes on (docs/daemon.md): nothing to ask. */
+    if (live == 0 || a->remote != NULL) {
         a->quit = 1;
         return 0;
     }
@@ -683,6 +686,10 @@ const struct command app_commands[] = {
     {"tag-all", "", "tag every row the table shows (the filter's)", 0, app_c_tag_all},
     {"untag-all", "", "untag every row", 0, app_c_untag_all},
     {"compare", "", "compare the two tagged deployments side by side", 0, app_c_compare},
+    {"host", "[NAME]", "show only host NAME's deployments (none: every host's)", 0, app_c_host},
+    {"host-next", "", "show the next host's deployments only, then every host's", 0,
+     app_c_host_next},
+    {"deploy-host", "", "the deploy dialog's next host (with several)", 0, app_c_deploy_host},
     {"tag-run", "[RUN]", "tag the rows of RUN (none: the selected row's run)", 0, app_c_tag_run},
     {"kill-run", "[RUN]", "kill what still runs of RUN (none: the selected row's), confirmed",
      CMD_MUTATES | CMD_DAEMON, app_c_kill_run},
@@ -779,10 +786,16 @@ int app_cmd_complete(void *ctx, const char *line, const char **out, int max)
         for (int i = 0; i < k && n < max; i++)
             if (strncmp(names[i], sp + 1, strlen(sp + 1)) == 0)
                 out[n++] = names[i];
+    } else if (strncmp(line, "host ", 5) == 0 && ctx != NULL) {
+        const struct app *ap = ctx; /* the hosts' names */
+        for (int h = 0; h < ap->nrem && n < max; h++)
+            if (ap->rem[h] && strncmp(ap->hname[h], sp + 1, strlen(sp + 1)) == 0)
+                out[n++] = ap->hname[h];
     } else if (strncmp(line, "sort ", 5) == 0) {
-        for (size_t i = 0; i < sizeof app_cols / sizeof app_cols[0] && n < max; i++)
-            if (strncasecmp(app_cols[i].title, sp + 1, strlen(sp + 1)) == 0)
-                out[n++] = app_cols[i].title;
+        const struct table *t = ctx ? &((struct app *)ctx)->tbl : NULL;
+        for (int i = 0; t && i < t->ncols && n < max; i++)
+            if (strncasecmp(t->cols[i].title, sp + 1, strlen(sp + 1)) == 0)
+                out[n++] = t->cols[i].title;
     }
     return n;
 }

@@ -25,6 +25,14 @@ int app_c_compare(struct app *a, const char *x)
         app_notify(a, 1, "compare: tag two deployments (Space), then =");
         return -1;
     }
+    for (size_t i = 0; i < 2; i++)
+        if (REMOTE_HOST(ids[i]) > 0) { /* its details are in its own store */
+            app_notify(a, 1,
+                       "compare: #%lld is in %s's store (compare there: `ssh -t %s swarmdeck`)",
+                       (long long)REMOTE_LOCAL(ids[i]), app_host_name(a, REMOTE_HOST(ids[i])),
+                       app_host_name(a, REMOTE_HOST(ids[i])));
+            return -1;
+        }
     return app_job_compare(a, ids[0] < ids[1] ? ids[0] : ids[1], ids[0] < ids[1] ? ids[1] : ids[0]);
 }
 

@@ -31,6 +31,7 @@
 #define DF_PARAMS   7
 
 static void deploy_suggest(struct app *a);
+static void deploy_providers(struct app *a);
 static int deploy_fill(struct app *a, const json_t *spec);
 
 static void deploy_params(struct app *a)
@@ -65,9 +66,51 @@ static void deploy_params(struct app *a)
     }
 }
 
+/* The provider field's choices: every provider instance of the engine (of
+ * the dialog's host, with several), its default first chosen. Its breaker
+ * state is in the header, and the suggestion says when it is open. */
+static void deploy_providers(struct app *a)
+{
+    struct form_field *f = &a->form.f[DF_PROVIDER];
+    struct provider_health own[8];
+    const struct provider_health *h = a->prov; /* as the header read them (load_health) */
+    const char *want = app_default_provider(a);
+    struct remote_info ri;
+    size_t np = a->nprov;
+    int sel = 0;
+
+    if (a->multi && a->rem[a->deploy_host] != NULL) {
+        np = remote_providers(a->rem[a->deploy_host], own, 8);
+        h = own;
+        remote_info(a->rem[a->deploy_host], &ri);
+        want = ri.default_provider;
+    }
+    for (size_t i = 0; i < np && i < 8; i++) {
+        memcpy(a->dlg_prov[i], h[i].name, sizeof a->dlg_prov[i]); /* both char[32] */
+        a->dlg_prov[i][sizeof a->dlg_prov[i] - 1] = '\0';
+        f->choices[i] = a->dlg_prov[i];
+        if (want && sel == 0 && (strcmp(h[i].name, want) == 0 || strcmp(h[i].kind, want) == 0))
+            sel = (int)i;
+    }
+    f->nchoices = (int)(np < 8 ? np : 8);
+    f->choice = sel;
+    form_validate(f);
+}
+
+void app_deploy_host_changed(struct app *a)
+{
+    deploy_providers(a);
+    deploy_suggest(a);
+}
+
 void app_deploy_open(struct app *a)
 {
     const struct catalog *cat = app_catalog(a);
+    int64_t row = table_selected(&a->tbl);
+
+    /* With several hosts: the selected row's host, else the last one used. */
+    if (a->multi && row > 0 && app_remote_of(a, row) != NULL)
+        a->deploy_host = REMOTE_HOST(row);
     const char *names[FORM_MAX_CHOICES];
     size_t n = catalog_count(cat);
     char tmo[32], pace[24];
@@ -80,23 +123,8 @@ void app_deploy_open(struct app *a)
              "comma-separated; agents take them round robin");
     a->form.f[DF_SYMBOLS].required = 1;
     form_add(&a->form, "agents", "agents", FT_INT, "1", 1, 1000, "[1, 1000] deployments");
-    {
-        /* Every configured provider instance; the coordinator's default first
-         * chosen. Its breaker state is in the header, and the suggestion says
-         * when it is open. */
-        const struct provider_health *h = a->prov; /* as the header read them (load_health) */
-        const char *pn[8], *want = app_default_provider(a);
-        size_t np = a->nprov;
-        int sel = 0;
-        for (size_t i = 0; i < np && i < 8; i++) {
-            memcpy(a->dlg_prov[i], h[i].name, sizeof a->dlg_prov[i]); /* both char[32] */
-            a->dlg_prov[i][sizeof a->dlg_prov[i] - 1] = '\0';
-            pn[i] = a->dlg_prov[i];
-            if (want && sel == 0 && (strcmp(h[i].name, want) == 0 || strcmp(h[i].kind, want) == 0))
-                sel = (int)i;
-        }
-        form_add_choice(&a->form, "provider", "provider", pn, (int)np, sel);
-    }
+    form_add_choice(&a->form, "provider", "provider", NULL, 0, 0);
+    deploy_providers(a);
     snprintf(pace, sizeof pace, "%ld", console_prefs.pace);
     form_add(&a->form, "pace", "pace", FT_INT, pace, 0, 100000,
              "[0, 100000] bars/s to replay (0 = full speed)");
@@ -190,7 +218,8 @@ int app_deploy_rerun(struct app *a)
 {
     int64_t id = table_selected(&a->tbl);
     const json_t *d = a->detail;
-    json_t *spec;
+    const struct deploy_view *lv = app_live_view(a, id);
+    json_t *spec, *own = NULL;
     char desc[200];
     int bad;
 
@@ -198,13 +227,20 @@ int app_deploy_rerun(struct app *a)
         app_notify(a, 1, "re-run: select a deployment");
         return -1;
     }
+    if (REMOTE_HOST(id) > 0 && lv != NULL) {
+        /* Another host's: its parameters are in its store, there; what its
+         * daemon says of it (strategy, symbol, provider) fills the dialog. */
+        own = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "strategy", lv->strategy,
+                        "symbol", lv->symbol, "provider", lv->provider[0] ? lv->provider : "local");
+        d = own;
+    }
     if (d == NULL || json_integer_value(json_object_get(d, "id")) != id) {
         app_notify(a, 1, "re-run: #%lld's parameters are still being read; try again",
                    (long long)id);
         fetch_detail(a->fetch, id);
         return -1;
     }
-    snprintf(desc, sizeof desc, "re-run of #%lld%s%.150s", (long long)id,
+    snprintf(desc, sizeof desc, "re-run of #%lld%s%.150s", (long long)REMOTE_LOCAL(id),
              json_is_string(json_object_get(d, "description")) ? ": " : "",
              json_is_string(json_object_get(d, "description"))
                  ? json_string_value(json_object_get(d, "description"))
@@ -215,7 +251,8 @@ int app_deploy_rerun(struct app *a)
                      json_object_get(d, "params"));
     if (spec == NULL || !json_is_string(json_object_get(d, "strategy"))) {
         json_decref(spec);
-        app_notify(a, 1, "re-run: #%lld has no strategy to re-run", (long long)id);
+        json_decref(own);
+        app_notify(a, 1, "re-run: #%lld has no strategy to re-run", (long long)REMOTE_LOCAL(id));
         return -1;
     }
     app_deploy_open(a);
@@ -225,11 +262,17 @@ int app_deploy_rerun(struct app *a)
         a->overlay = OV_NONE;
         app_notify(a, 1, "re-run: strategy \"%s\" is not in this console's catalog",
                    json_string_value(json_object_get(d, "strategy")));
+        json_decref(own);
         return -1;
     }
     deploy_suggest(a);
-    app_notify(a, bad ? 1 : 0, "re-run of #%lld: the dialog holds its parameters%s", (long long)id,
-               bad ? " (some no longer valid)" : "");
+    if (own != NULL)
+        app_notify(a, 0, "re-run of #%lld: its parameters are in %s's store; the defaults here",
+                   (long long)REMOTE_LOCAL(id), app_host_name(a, REMOTE_HOST(id)));
+    else
+        app_notify(a, bad ? 1 : 0, "re-run of #%lld: the dialog holds its parameters%s",
+                   (long long)id, bad ? " (some no longer valid)" : "");
+    json_decref(own);
     a->dirty = D_ALL;
     return 0;
 }
@@ -306,6 +349,7 @@ void app_deploy_submit(struct app *a)
     const struct strategy_def *d = catalog_at(cat, (size_t)a->form.f[DF_STRATEGY].choice);
     json_t *params = form_params(a);
     struct app_deploy_req r = {
+        .host = a->deploy_host,
         .strategy = d->name,
         .symbols = form_value(&a->form, DF_SYMBOLS),
         .description = form_value(&a->form, DF_DESC)[0] ? form_value(&a->form, DF_DESC) : NULL,
@@ -356,9 +400,12 @@ void app_deploy_done(struct app *a, const char *error, int64_t first, int64_t la
     table_select_id(&a->tbl, first);
     app_sync_output(a);
     if (first == last)
-        app_notify(a, 0, "deployed #%lld %s", (long long)first, strategy);
+        app_notify(a, 0, "deployed #%lld %s%s%s", (long long)REMOTE_LOCAL(first), strategy,
+                   a->multi ? " on " : "", a->multi ? app_host_name(a, REMOTE_HOST(first)) : "");
     else
-        app_notify(a, 0, "deployed #%lld..#%lld %s", (long long)first, (long long)last, strategy);
+        app_notify(a, 0, "deployed #%lld..#%lld %s%s%s", (long long)REMOTE_LOCAL(first),
+                   (long long)REMOTE_LOCAL(last), strategy, a->multi ? " on " : "",
+                   a->multi ? app_host_name(a, REMOTE_HOST(first)) : "");
 }
 
 /* A key while the dialog is open (its own bindings, Ctrl-A, went through
@@ -516,9 +563,17 @@ void app_deploy_draw(struct app *a)
     wattrset(stdscr, a->roles[ROLE_DIALOG]);
     for (int r = 0; r < h; r++)
         mvhline(y0 + r, x0, ' ', w);
-    glyph_box(stdscr, a->g, y0, x0, h, w, a->roles[ROLE_BORDER],
-              "Deploy (Enter launches, Esc cancels, Left/Right choose)",
-              a->roles[ROLE_TITLE_FOCUS]);
+    {
+        char t[160];
+        if (a->multi) /* the host: Ctrl-O cycles it (app_hosts.c) */
+            snprintf(t, sizeof t,
+                     "Deploy to %s (Enter launches, Esc cancels, Left/Right choose, "
+                     "Ctrl-O host)",
+                     app_host_name(a, a->deploy_host));
+        else
+            snprintf(t, sizeof t, "Deploy (Enter launches, Esc cancels, Left/Right choose)");
+        glyph_box(stdscr, a->g, y0, x0, h, w, a->roles[ROLE_BORDER], t, a->roles[ROLE_TITLE_FOCUS]);
+    }
     form_ops.draw(&a->form, stdscr, y0 + 1, x0 + 2, h - 2, w - 4 - sw, &dc);
     if (sw > 0) {
         draw_suggestion(a, y0 + 1, x0 + w - sw - 1, h - 2, sw - 2);

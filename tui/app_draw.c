@@ -99,6 +99,7 @@ static void draw_header(struct app *a)
         .store_path = store_path(a->store),
     };
 
+    app_hosts_header(a, &hi);
     pane_header(&hi, &ho);
     wattrset(stdscr, a->roles[ROLE_STATUSBAR]);
     mvhline(0, 0, ' ', COLS);
@@ -136,7 +137,9 @@ static void draw_table(struct app *a)
     struct draw_ctx dc = app_dctx(a, a->focus == P_TABLE);
     if (r[2] < 3)
         return;
-    snprintf(title, sizeof title, "Sandboxes (%zu/%zu)%s%s%s%s", a->tbl.nview, a->tbl.nrows,
+    snprintf(title, sizeof title, "Sandboxes (%zu/%zu)%s%s%s%s%s%s", a->tbl.nview, a->tbl.nrows,
+             a->host_filter >= 0 ? " host: " : "",
+             a->host_filter >= 0 ? app_host_name(a, a->host_filter) : "",
              a->tbl.filter[0] ? " filter: " : "", a->tbl.filter, a->tbl.ntags ? " tagged: " : "",
              a->tbl.ntags ? "" : "");
     if (a->tbl.ntags) {
@@ -170,8 +173,10 @@ static void draw_output(struct app *a)
     a->lv.done = a->out_id > 0 && done;
     if (r[2] < 3)
         return;
-    if (a->out_id > 0)
-        snprintf(title, sizeof title, "Output #%lld %s %s%s%s%s%s%s", (long long)a->out_id,
+    if (a->out_id > 0) {
+        char idl[96];
+        app_id_label(a, a->out_id, idl, sizeof idl);
+        snprintf(title, sizeof title, "Output %s %s %s%s%s%s%s%s", idl,
                  v   ? v->strategy
                  : h ? h->strategy
                      : "",
@@ -189,7 +194,7 @@ static void draw_output(struct app *a)
                  a->lv.filter[0]   ? " filter: "
                  : a->lv.search[0] ? " /"
                                    : "");
-    else
+    } else
         snprintf(title, sizeof title, "Output");
     if (a->lv.search[0]) {
         size_t l = strlen(title);
@@ -311,11 +316,14 @@ static void draw_details(struct app *a)
         glyph_put(stdscr, y, x, "(nothing selected)", w, 0);
         return;
     }
-    if (d && json_is_integer(json_object_get(d, "runId")))
-        snprintf(b, sizeof b, "#%lld  run #%lld", (long long)a->out_id,
-                 (long long)dint(d, "runId"));
-    else
-        snprintf(b, sizeof b, "#%lld", (long long)a->out_id);
+    {
+        char idl[96];
+        app_id_label(a, a->out_id, idl, sizeof idl);
+        if (d && json_is_integer(json_object_get(d, "runId")))
+            snprintf(b, sizeof b, "%s  run #%lld", idl, (long long)dint(d, "runId"));
+        else
+            snprintf(b, sizeof b, "%s", idl);
+    }
     kv(a, &y, x, w, "id", b, ROLE_NORMAL);
     kv(a, &y, x, w, "strategy", v ? v->strategy : h->strategy, ROLE_NORMAL);
     snprintf(
@@ -414,6 +422,9 @@ static void draw_details(struct app *a)
         kv_wrap(a, &y, x, w, "params", b[0] ? b : "(defaults)", ROLE_NORMAL, 4);
         if (dstr(d, "description") && *dstr(d, "description"))
             kv_wrap(a, &y, x, w, "desc", dstr(d, "description"), ROLE_NORMAL, 2);
+    } else if (REMOTE_HOST(a->out_id) > 0) { /* another host's: its store is there */
+        snprintf(b, sizeof b, "in %s's store", app_host_name(a, REMOTE_HOST(a->out_id)));
+        kv(a, &y, x, w, "params", b, ROLE_DIM);
     } else {
         kv(a, &y, x, w, "params", "loading...", ROLE_DIM);
     }
@@ -433,7 +444,9 @@ static void draw_learning(struct app *a)
         a->learn.top = top;
         a->learn_w = r[3] - 2;
     }
-    snprintf(title, sizeof title, "Learning%s",
+    /* With several hosts the panes say whose: the local store's (with
+     * what the fleet synced into it, docs/fleet.md), as the patterns. */
+    snprintf(title, sizeof title, "Learning%s%s", a->multi ? " (local store)" : "",
              a->snap && json_is_number(json_object_get(a->snap, "computeMs")) ? ""
                                                                               : " (computing)");
     pane_box(a, P_LEARNING, title);
@@ -451,8 +464,9 @@ static void draw_patterns(struct app *a)
     if (a->pat.open)
         snprintf(title, sizeof title, "Pattern (Esc: back to the list, d deploys)");
     else
-        snprintf(title, sizeof title, "Patterns (%zu/%lld)%s%s", a->pat.list.nview, total,
-                 a->pat.list.filter[0] ? " filter: " : "", a->pat.list.filter);
+        snprintf(title, sizeof title, "Patterns (%zu/%lld)%s%s%s", a->pat.list.nview, total,
+                 a->multi ? " local store" : "", a->pat.list.filter[0] ? " filter: " : "",
+                 a->pat.list.filter);
     pane_box(a, P_PATTERNS, title);
     if (a->pat.list.nrows == 0 && !a->pat.open && r[2] > 3) {
         wattrset(stdscr, a->roles[ROLE_DIM]);

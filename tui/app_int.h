@@ -17,6 +17,8 @@
  *                 launch confirmation, run-wide tagging, re-run, compare
  *   app_jobs.c    the console's slow jobs (clean up, kill, deploy) on a
  *                 worker thread, and their outcome on the UI thread
+ *   app_hosts.c   several daemons in one console (docs/fleet.md): whose
+ *                 row is whose, each host's health, the host filter
  *
  * THREADS: everything declared here runs on the UI thread, the only one
  * that calls curses, except what app_jobs.c's jobs run (which never touch
@@ -87,7 +89,16 @@ struct app {
     char sugg_err[200];      /* why there is none (invalid field, learning off) */
     struct textview sugg_tv; /* its panel's lines (panes_sugg.c), scrolled with PgDn/PgUp */
     struct coord *coord;
-    struct remote *remote;    /* the daemon running the engine (NULL: coord, or none) */
+    struct remote *remote; /* the daemon running the engine (NULL: coord, or none) */
+    /* Every daemon shown (app_hosts.c): rem[h] is host h's (remote.h's
+     * REMOTE_ID), NULL when not shown; a single daemon is rem[0]. */
+    struct remote *rem[REMOTE_MAX_HOSTS];
+    char hname[REMOTE_MAX_HOSTS][64];
+    int nrem;                 /* hosts' indexes in use: 0..nrem-1 */
+    int multi;                /* --host given: ids per host (REMOTE_ID), host names everywhere */
+    int host_col;             /* more than one host shown: the HOST column */
+    int host_filter;          /* show only this host's rows (-1: every host) */
+    int deploy_host;          /* the deploy dialog's host */
     struct remote_info rinfo; /* what it said of itself, read with the views */
     struct catalog *cat;      /* beside a daemon: the console's own catalog */
     struct store *store;
@@ -183,9 +194,24 @@ extern const char *const app_pane_names[P_COUNT];
 
 /* --- app_state.c ------------------------------------------------------------ */
 
-enum { C_ID, C_STRAT, C_SYM, C_PROV, C_STATE, C_ELAPSED, C_CPU, C_MEM, C_PROG, C_RET, C_SHARPE };
+enum {
+    C_ID,
+    C_STRAT,
+    C_SYM,
+    C_PROV,
+    C_STATE,
+    C_ELAPSED,
+    C_CPU,
+    C_MEM,
+    C_PROG,
+    C_RET,
+    C_SHARPE,
+    C_HOST /* only with several hosts (app->multi) */
+};
 #define APP_NCOLS 11
-extern const struct table_col app_cols[APP_NCOLS];
+extern const struct table_col app_cols[APP_NCOLS + 1];
+/* The same with HOST second, for several hosts (app_state.c maps C_*). */
+extern const struct table_col app_cols_hosts[APP_NCOLS + 1];
 
 /* A new console's state for conf, no thread started, no terminal touched:
  * the tables, the views, the palette. Can't fail (aborts on memory). */
@@ -332,7 +358,7 @@ struct binding {
     int hint;        /* shown in the footer */
 };
 
-#define APP_MAX_BINDINGS 64
+#define APP_MAX_BINDINGS 80
 extern const struct binding app_bindings[];
 extern const size_t app_nbindings;
 extern const char *const app_scope_names[S_COUNT]; /* for the help screen */
@@ -355,6 +381,8 @@ void app_deploy_from_pattern(struct app *a, const json_t *p);
 int app_deploy_rerun(struct app *a);
 /* A key while the dialog is open. */
 void app_deploy_key(struct app *a, int key);
+/* Its host changed (app_c_deploy_host): that host's providers. */
+void app_deploy_host_changed(struct app *a);
 /* Submit the dialog's form (Enter; again after a launch confirmation). */
 void app_deploy_submit(struct app *a);
 /* PgDn (1) / PgUp (-1) in the dialog: scroll the suggestion panel. */
@@ -402,6 +430,7 @@ int app_job_save(struct app *a, int64_t id, const char *path);
  * comma-separated symbols, checked all before any is queued. params is
  * borrowed (the job keeps a deep copy). */
 struct app_deploy_req {
+    int host; /* whose daemon (app_hosts.c) */
     const char *strategy, *symbols, *description, *provider;
     json_t *params;
     long agents;
@@ -409,5 +438,35 @@ struct app_deploy_req {
     int pace;
 };
 int app_job_deploy(struct app *a, const struct app_deploy_req *r);
+
+/* --- app_hosts.c ------------------------------------------------------------ */
+
+/* The hosts of conf (tui.h) into a (before the table is made). */
+void app_hosts_init(struct app *a, const struct tui_conf *conf);
+/* The daemon of the row id (NULL: none, or the engine is in this process). */
+struct remote *app_remote_of(const struct app *a, int64_t id);
+/* Host h's name ("local" for 0 when it has none), or "?" out of range. */
+const char *app_host_name(const struct app *a, int h);
+/* The host index named name (exact, else a unique prefix), or -1. */
+int app_host_find(const struct app *a, const char *name);
+/* "#ID" of row id, "#ID on HOST" with several hosts, into b. */
+void app_id_label(const struct app *a, int64_t id, char *b, size_t n);
+/* Every shown daemon's views into a->views (grown as needed) and their
+ * counts summed into a->live_counts; a->rinfo is the first host's. */
+void app_hosts_load(struct app *a);
+/* One host's health for the header: full ("B: connected", "B: reconnecting
+ * in 4s", "B: unreachable: WHY") and compact texts; returns 0 when up, 1
+ * retrying after it was up, 2 unreachable. Pure (tests). */
+int app_host_health(const char *name, const struct remote_info *ri, int64_t now_ms, char *full,
+                    size_t nf, char *compact, size_t nc);
+/* Whether a shown host is not connected (the header counts down). */
+int app_hosts_waiting(const struct app *a);
+/* The header's segments of every host (with several), into hi. */
+void app_hosts_header(const struct app *a, struct header_in *hi);
+/* Commands: `host [NAME]` filters the table by host (none: every host),
+ * `host-next` cycles the filter, `deploy-host` cycles the dialog's host. */
+int app_c_host(struct app *a, const char *arg);
+int app_c_host_next(struct app *a, const char *x);
+int app_c_deploy_host(struct app *a, const char *x);
 
 #endif

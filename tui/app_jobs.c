@@ -115,8 +115,10 @@ static int submit(struct app *a, struct cjob *c)
 struct cleanup_job {
     struct cjob c;
     struct store *store;
-    struct coord *coord;   /* all: cancel everything first (NULL: none) */
-    struct remote *remote; /* or the daemon's */
+    struct coord *coord;                  /* all: cancel everything first (NULL: none) */
+    struct remote *remote;                /* or the daemon's */
+    struct remote *rem[REMOTE_MAX_HOSTS]; /* every host's (app_hosts.c) */
+    int no_local;                         /* the local daemon is not shown: reap nothing here */
     char *helper_path;
     int all, rc;
     struct recover_report r;
@@ -128,14 +130,19 @@ static void cleanup_run(struct worker_job *wj)
     struct cleanup_job *j = (struct cleanup_job *)wj;
     if (j->all && j->coord != NULL)
         coord_cancel_all(j->coord);
-    if (j->all && j->remote != NULL) {
-        json_t *body = json_pack("{s:b}", "all", 1), *out = NULL;
-        j->rc = remote_call(j->remote, "POST", "/cancel", body, &out, &j->err);
+    for (int h = 0; j->all && j->remote != NULL && h < REMOTE_MAX_HOSTS; h++) {
+        json_t *body, *out = NULL;
+        if (j->rem[h] == NULL)
+            continue;
+        body = json_pack("{s:b}", "all", 1);
+        j->rc = remote_call(j->rem[h], "POST", "/cancel", body, &out, &j->err);
         json_decref(body);
         json_decref(out);
         if (j->rc != 0)
             return; /* refused (read-only) or no daemon: reap nothing it runs */
     }
+    if (j->no_local)
+        return; /* this machine's sandboxes are its daemon's, not shown here */
     j->rc = recover_orphans(j->store, j->helper_path, j->all, &j->r, &j->err);
 }
 
@@ -184,6 +191,8 @@ int app_job_cleanup(struct app *a, int all)
     j->store = a->store;
     j->coord = a->coord;
     j->remote = a->remote;
+    memcpy(j->rem, a->rem, sizeof j->rem);
+    j->no_local = a->multi && a->rem[0] == NULL;
     j->helper_path = a->conf.helper_path ? xstrdup(a->conf.helper_path) : NULL;
     j->all = all;
     return submit(a, &j->c);
@@ -194,7 +203,8 @@ int app_job_cleanup(struct app *a, int all)
 struct kill_job {
     struct cjob c;
     struct coord *coord;
-    struct remote *remote; /* or the daemon's, which may refuse */
+    struct remote *remote; /* or the daemons' (rem[host], app_hosts.c), which may refuse */
+    struct remote *rem[REMOTE_MAX_HOSTS];
     size_t n;
     int killed;
     char error[256]; /* "" unless the daemon refused */
@@ -205,17 +215,25 @@ static void kill_run(struct worker_job *wj)
 {
     struct kill_job *j = (struct kill_job *)wj;
     if (j->remote != NULL) {
-        json_t *ids = json_array(), *body, *out = NULL;
-        struct sd_err err = {0};
-        for (size_t i = 0; i < j->n; i++)
-            json_array_append_new(ids, json_integer(j->ids[i]));
-        body = json_pack("{s:o}", "ids", ids);
-        if (remote_call(j->remote, "POST", "/cancel", body, &out, &err) == 0)
-            j->killed = (int)json_integer_value(json_object_get(out, "cancelled"));
-        else
-            snprintf(j->error, sizeof j->error, "kill: %.240s", err.msg);
-        json_decref(body);
-        json_decref(out);
+        /* each host's daemon is asked for its own deployments, by its numbers */
+        for (int h = 0; h < REMOTE_MAX_HOSTS; h++) {
+            json_t *ids = json_array(), *body, *out = NULL;
+            struct sd_err err = {0};
+            for (size_t i = 0; i < j->n; i++)
+                if (REMOTE_HOST(j->ids[i]) == h)
+                    json_array_append_new(ids, json_integer(REMOTE_LOCAL(j->ids[i])));
+            if (json_array_size(ids) == 0 || j->rem[h] == NULL) {
+                json_decref(ids);
+                continue;
+            }
+            body = json_pack("{s:o}", "ids", ids);
+            if (remote_call(j->rem[h], "POST", "/cancel", body, &out, &err) == 0)
+                j->killed += (int)json_integer_value(json_object_get(out, "cancelled"));
+            else if (j->error[0] == '\0')
+                snprintf(j->error, sizeof j->error, "kill: %.240s", err.msg);
+            json_decref(body);
+            json_decref(out);
+        }
         return;
     }
     for (size_t i = 0; i < j->n; i++)
@@ -247,6 +265,7 @@ int app_job_kill(struct app *a, const int64_t *ids, size_t n)
     snprintf(j->c.busy, sizeof j->c.busy, "killing %zu deployment(s)...", n);
     j->coord = a->coord;
     j->remote = a->remote;
+    memcpy(j->rem, a->rem, sizeof j->rem);
     j->n = n;
     memcpy(j->ids, ids, n * sizeof ids[0]);
     return submit(a, &j->c);
@@ -258,6 +277,7 @@ struct deploy_job {
     struct cjob c;
     struct coord *coord;
     struct remote *remote; /* or the daemon's: one run of all the agents */
+    int host;              /* its index (app_hosts.c): the ids are REMOTE_ID(host, ...) */
     char *strategy, *symbols, *description, *provider;
     json_t *params; /* a deep copy: jansson's counts are not for two threads */
     long agents;
@@ -291,8 +311,9 @@ static void deploy_remote(struct deploy_job *j, char **symv, int nsym)
         snprintf(j->error, sizeof j->error, "%.250s", err.msg);
     } else {
         ids = json_object_get(out, "ids");
-        j->first = json_integer_value(json_array_get(ids, 0));
-        j->last = json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
+        j->first = REMOTE_ID(j->host, json_integer_value(json_array_get(ids, 0)));
+        j->last =
+            REMOTE_ID(j->host, json_integer_value(json_array_get(ids, json_array_size(ids) - 1)));
         j->run = json_integer_value(json_object_get(out, "run"));
         remote_sync(j->remote, &err); /* the new rows show before their events */
     }
@@ -402,6 +423,10 @@ int app_job_deploy(struct app *a, const struct app_deploy_req *r)
     snprintf(j->c.busy, sizeof j->c.busy, "deploying %ld %.40s...", r->agents, r->strategy);
     j->coord = a->coord;
     j->remote = a->remote;
+    if (a->remote != NULL && r->host >= 0 && r->host < a->nrem && a->rem[r->host] != NULL) {
+        j->remote = a->rem[r->host];
+        j->host = r->host;
+    }
     j->strategy = xstrdup(r->strategy);
     j->symbols = xstrdup(r->symbols);
     j->description = dup_or_null(r->description);

@@ -75,6 +75,8 @@ const struct binding app_bindings[] = {
     {WK_ESC, S_ANY, "back", 0},
     {WK_CTRL('c'), S_ANY, "quit", 0},
     {WK_CTRL('a'), S_DEPLOY, "apply", 0},
+    {WK_CTRL('o'), S_DEPLOY, "deploy-host", 0},
+    {'H', S_ANY, "host-next", 0},
     {WK_PGDN, S_DEPLOY, "suggestion-down", 0},
     {WK_PGUP, S_DEPLOY, "suggestion-up", 0},
 };

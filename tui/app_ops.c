@@ -54,12 +54,14 @@ int app_launch_confirm(struct app *a, long agents, const char *strategy, const c
     int paid = console_prefs.confirm_paid && prefs_paid_provider(app_provider_kind(a, provider));
     char msg[512];
 
-    if (a->launch_ok || (!many && !paid)) {
+    /* With several hosts every launch names its host and asks first. */
+    if (a->launch_ok || (!many && !paid && !a->multi)) {
         a->launch_ok = 0;
         return 0;
     }
-    snprintf(msg, sizeof msg, "Launch %ld agent%s of %s on %s?%s%s", agents, agents == 1 ? "" : "s",
-             strategy, provider && *provider ? provider : "local",
+    snprintf(msg, sizeof msg, "Launch %ld agent%s of %s on %s%s%s?%s%s", agents,
+             agents == 1 ? "" : "s", strategy, provider && *provider ? provider : "local",
+             a->multi ? " at host " : "", a->multi ? app_host_name(a, a->deploy_host) : "",
              paid ? "\n\nThis provider is paid: every sandbox is billed." : "",
              many ? "\n\nThat is more than the confirmation threshold." : "");
     a->confirm_kind = CF_LAUNCH;
@@ -199,11 +201,13 @@ int app_c_untag_all(struct app *a, const char *x)
 }
 
 /* Tag every row of the selected row's run (or run arg); returns the run,
- * or 0 (said) when there is none. */
+ * or 0 (said) when there is none. With several hosts each numbers its own
+ * runs: the selected row's host's. */
 static int64_t tag_run(struct app *a, const char *arg)
 {
     int64_t run = arg && *arg ? strtoll(arg[0] == '#' ? arg + 1 : arg, NULL, 10)
                               : app_row_run(a, table_selected(&a->tbl));
+    int host = REMOTE_HOST(table_selected(&a->tbl) > 0 ? table_selected(&a->tbl) : 0);
     size_t n = 0;
     if (run <= 0) {
         app_notify(a, 1, arg && *arg ? "no run \"%s\"" : "the selected row belongs to no run%s",
@@ -212,7 +216,8 @@ static int64_t tag_run(struct app *a, const char *arg)
     }
     table_untag_all(&a->tbl);
     for (size_t i = 0; i < a->tbl.nrows; i++)
-        if (app_row_run(a, a->tbl.rows[i].id) == run) {
+        if (app_row_run(a, a->tbl.rows[i].id) == run &&
+            (!a->multi || REMOTE_HOST(a->tbl.rows[i].id) == host)) {
             table_tag_toggle(&a->tbl, a->tbl.rows[i].id);
             n++;
         }

@@ -118,6 +118,7 @@ struct app *app_new(const struct tui_conf *conf)
     a->remote = conf->coord ? NULL : conf->remote;
     a->store = conf->store;
     a->readonly = conf->readonly || (a->coord == NULL && a->remote == NULL);
+    app_hosts_init(a, conf);
     if (a->remote != NULL) {
         /* The deploy dialog validates as the operator types, from the
          * strategies in the store: the daemon checks again on submit. */
@@ -131,7 +132,10 @@ struct app *app_new(const struct tui_conf *conf)
     a->probe_fd = -1;
     a->sig_pipe[0] = a->sig_pipe[1] = -1;
     a->hist_stale = 1;
-    table_init(&a->tbl, app_cols, APP_NCOLS);
+    if (a->host_col)
+        table_init(&a->tbl, app_cols_hosts, APP_NCOLS + 1);
+    else
+        table_init(&a->tbl, app_cols, APP_NCOLS);
     table_sort_by(&a->tbl, C_ID, 1);
     logview_init(&a->lv);
     a->lv.hide_proto = !console_prefs.show_protocol;
@@ -202,9 +206,23 @@ const struct catalog *app_catalog(const struct app *a)
     return a->coord ? coord_catalog(a->coord) : a->cat;
 }
 
+/* The engine's info: with several hosts, that of the host the deploy
+ * dialog deploys to (zeros until it has been reached). */
+static void engine_info(const struct app *a, struct remote_info *ri)
+{
+    if (a->multi && a->rem[a->deploy_host] != NULL)
+        remote_info(a->rem[a->deploy_host], ri);
+    else
+        *ri = a->rinfo;
+}
+
 int app_learning(const struct app *a)
 {
-    return a->coord ? coord_learn(a->coord) != NULL : a->remote != NULL && a->rinfo.learning;
+    struct remote_info ri;
+    if (a->coord)
+        return coord_learn(a->coord) != NULL;
+    engine_info(a, &ri);
+    return a->remote != NULL && ri.learning;
 }
 
 struct evq *app_events(const struct app *a)
@@ -219,12 +237,22 @@ const char *app_default_provider(const struct app *a)
 
 int64_t app_default_timeout(const struct app *a)
 {
-    return a->coord ? coord_options(a->coord)->timeout_ms : a->rinfo.timeout_ms;
+    struct remote_info ri;
+    struct coord_opts o;
+
+    if (a->coord)
+        return coord_options(a->coord)->timeout_ms;
+    engine_info(a, &ri);
+    if (ri.timeout_ms > 0)
+        return ri.timeout_ms;
+    coord_opts_default(&o); /* a host not reached yet: the engine's default */
+    return o.timeout_ms;
 }
 
 json_t *app_suggest(struct app *a, const struct deploy_req *r, struct sd_err *err)
 {
     json_t *body, *out = NULL;
+    struct remote *rem;
 
     if (a->coord != NULL)
         return coord_suggest(a->coord, r, err);
@@ -232,6 +260,8 @@ json_t *app_suggest(struct app *a, const struct deploy_req *r, struct sd_err *er
         sd_err_set(err, SD_EUSAGE, "no engine");
         return NULL;
     }
+    /* with several hosts, the learner of the host the dialog deploys to */
+    rem = a->multi && a->rem[a->deploy_host] != NULL ? a->rem[a->deploy_host] : a->remote;
     /* The daemon's index is warm: one request on the local socket. */
     body = json_pack("{s:s, s:O, s:s?, s:s?}", "strategy", r->strategy, "params",
                      r->params ? r->params : json_object(), "symbol", r->symbol, "provider",
@@ -240,7 +270,7 @@ json_t *app_suggest(struct app *a, const struct deploy_req *r, struct sd_err *er
         sd_err_set(err, SD_EUSAGE, "bad request");
         return NULL;
     }
-    remote_call(a->remote, "POST", "/suggest", body, &out, err);
+    remote_call(rem, "POST", "/suggest", body, &out, err);
     json_decref(body);
     return out;
 }
@@ -250,25 +280,23 @@ static void load_views(struct app *a)
     size_t n;
     if (a->coord == NULL && a->remote == NULL)
         return;
-    if (a->remote != NULL)
-        remote_info(a->remote, &a->rinfo);
+    if (a->remote != NULL) {
+        app_hosts_load(a); /* every daemon's */
+        return;
+    }
     for (;;) {
         if (a->capviews == 0) {
             a->capviews = 256;
             a->views = xrealloc(a->views, a->capviews * sizeof *a->views);
         }
-        n = a->coord ? coord_list(a->coord, a->views, a->capviews)
-                     : remote_list(a->remote, a->views, a->capviews);
+        n = coord_list(a->coord, a->views, a->capviews);
         if (n < a->capviews)
             break;
         a->capviews *= 2;
         a->views = xrealloc(a->views, a->capviews * sizeof *a->views);
     }
     a->nviews = n;
-    if (a->coord)
-        coord_counts(a->coord, a->live_counts);
-    else
-        remote_counts(a->remote, a->live_counts);
+    coord_counts(a->coord, a->live_counts);
 }
 
 int app_state_role(int state)
@@ -288,21 +316,41 @@ int app_state_role(int state)
     }
 }
 
-static void num_cell(struct table *t, size_t r, int c, double v, const char *fmt)
+/* The table's column of C_* c: with several hosts HOST is second
+ * (app_cols_hosts), so it shows on narrow terminals too. */
+static int col(const struct app *a, int c)
+{
+    if (!a->host_col)
+        return c;
+    return c == C_ID ? 0 : c == C_HOST ? 1 : c + 1;
+}
+
+static void set(struct app *a, size_t r, int c, const char *text, double key)
+{
+    table_set(&a->tbl, r, col(a, c), text, key);
+}
+
+static void num_cell(struct app *a, size_t r, int c, double v, const char *fmt)
 {
     char b[32];
     if (isnan(v))
         snprintf(b, sizeof b, "-");
     else
         snprintf(b, sizeof b, fmt, v);
-    table_set(t, r, c, b, v);
+    set(a, r, c, b, v);
 }
 
-const struct table_col app_cols[APP_NCOLS] = {
+const struct table_col app_cols[APP_NCOLS + 1] = {
     {"ID", 5, 1, 0, 1, 0},     {"STRATEGY", 8, 0, 1, 0, 24}, {"SYM", 5, 0, 0, 0, 0},
     {"PROV", 5, 0, 0, 0, 0},   {"STATE", 9, 0, 0, 0, 0},     {"ELAPSED", 7, 1, 0, 1, 0},
     {"CPU%", 4, 1, 0, 1, 0},   {"MEM", 5, 1, 0, 1, 0},       {"PROG", 4, 1, 0, 1, 0},
-    {"RETURN", 7, 1, 0, 1, 0}, {"SHARPE", 6, 1, 0, 1, 0},
+    {"RETURN", 7, 1, 0, 1, 0}, {"SHARPE", 6, 1, 0, 1, 0},    {"HOST", 9, 0, 1, 0, 24},
+};
+const struct table_col app_cols_hosts[APP_NCOLS + 1] = {
+    {"ID", 5, 1, 0, 1, 0},      {"HOST", 9, 0, 1, 0, 24},  {"STRATEGY", 8, 0, 1, 0, 24},
+    {"SYM", 5, 0, 0, 0, 0},     {"PROV", 5, 0, 0, 0, 0},   {"STATE", 9, 0, 0, 0, 0},
+    {"ELAPSED", 7, 1, 0, 1, 0}, {"CPU%", 4, 1, 0, 1, 0},   {"MEM", 5, 1, 0, 1, 0},
+    {"PROG", 4, 1, 0, 1, 0},    {"RETURN", 7, 1, 0, 1, 0}, {"SHARPE", 6, 1, 0, 1, 0},
 };
 
 static void rebuild_table(struct app *a)
@@ -317,31 +365,34 @@ static void rebuild_table(struct app *a)
         int64_t el = v->ended_at ? v->ended_at - start : (v->started_at ? now - start : -1);
         char b[64];
         size_t r;
-        if (is_hidden(a, v->id))
+        if (is_hidden(a, v->id) || (a->host_filter >= 0 && REMOTE_HOST(v->id) != a->host_filter))
             continue;
         r = table_add(&a->tbl, v->id, app_state_role(v->state));
-        snprintf(b, sizeof b, "%lld", (long long)v->id);
-        table_set(&a->tbl, r, C_ID, b, (double)v->id);
-        table_set(&a->tbl, r, C_STRAT, v->strategy, NAN);
+        /* the daemon's own number; with several hosts the HOST column says
+         * whose (sorted by number, then host) */
+        snprintf(b, sizeof b, "%lld", (long long)REMOTE_LOCAL(v->id));
+        set(a, r, C_ID, b, (double)REMOTE_LOCAL(v->id) + (double)REMOTE_HOST(v->id) / 100);
+        if (a->host_col)
+            set(a, r, C_HOST, app_host_name(a, REMOTE_HOST(v->id)), NAN);
+        set(a, r, C_STRAT, v->strategy, NAN);
         snprintf(b, sizeof b, "%s%s", v->symbol, v->synthetic ? "*" : "");
-        table_set(&a->tbl, r, C_SYM, b, NAN);
+        set(a, r, C_SYM, b, NAN);
         app_prov_cell(a, v->id, v->provider[0] ? v->provider : "local", b, sizeof b);
-        table_set(&a->tbl, r, C_PROV, b, NAN);
+        set(a, r, C_PROV, b, NAN);
         /* Waiting for E2B capacity is not running yet: the row says so
          * (the details say why and when the next try is). */
-        table_set(&a->tbl, r, C_STATE,
-                  v->waiting[0] && !traj_state_terminal(v->state) ? "waiting"
-                                                                  : traj_state_name(v->state),
-                  v->state);
+        set(a, r, C_STATE,
+            v->waiting[0] && !traj_state_terminal(v->state) ? "waiting" : traj_state_name(v->state),
+            v->state);
         fmt_dur(el, b, sizeof b);
-        table_set(&a->tbl, r, C_ELAPSED, b, (double)el);
-        num_cell(&a->tbl, r, C_CPU,
+        set(a, r, C_ELAPSED, b, (double)el);
+        num_cell(a, r, C_CPU,
                  el > 0 && v->cpu_ms > 0 ? 100.0 * (double)v->cpu_ms / (double)el : NAN, "%.0f");
         fmt_mem(v->mem_kb, b, sizeof b);
-        table_set(&a->tbl, r, C_MEM, b, v->mem_kb > 0 ? (double)v->mem_kb : NAN);
-        num_cell(&a->tbl, r, C_PROG, v->progress * 100, "%.0f%%");
-        num_cell(&a->tbl, r, C_RET, v->total_return * 100, "%+.2f%%");
-        num_cell(&a->tbl, r, C_SHARPE, v->sharpe, "%.2f");
+        set(a, r, C_MEM, b, v->mem_kb > 0 ? (double)v->mem_kb : NAN);
+        num_cell(a, r, C_PROG, v->progress * 100, "%.0f%%");
+        num_cell(a, r, C_RET, v->total_return * 100, "%+.2f%%");
+        num_cell(a, r, C_SHARPE, v->sharpe, "%.2f");
     }
     for (size_t i = 0; i < a->nhist; i++) {
         const struct console_traj *h = &a->hist[i];
@@ -349,29 +400,34 @@ static void rebuild_table(struct app *a)
         int64_t start = h->started_at ? h->started_at : h->created_at;
         char b[64];
         size_t r;
+        /* the store's history is the local daemon's: shown with it */
+        if (a->multi && a->rem[0] == NULL)
+            break;
         if (st >= 0 && !app_live_view(a, h->id))
             hist_counts[st]++;
-        if (app_live_view(a, h->id) || is_hidden(a, h->id))
+        if (app_live_view(a, h->id) || is_hidden(a, h->id) || a->host_filter > 0)
             continue;
         r = table_add(&a->tbl, h->id, st >= 0 ? app_state_role(st) : ROLE_DIM);
         snprintf(b, sizeof b, "%lld", (long long)h->id);
-        table_set(&a->tbl, r, C_ID, b, (double)h->id);
-        table_set(&a->tbl, r, C_STRAT, h->strategy, NAN);
+        set(a, r, C_ID, b, (double)h->id);
+        if (a->host_col)
+            set(a, r, C_HOST, app_host_name(a, 0), NAN);
+        set(a, r, C_STRAT, h->strategy, NAN);
         /* a run without a result (failed, cancelled) is marked from its data */
         snprintf(b, sizeof b, "%s%s", h->symbol,
                  h->synthetic || (isnan(h->ret) && app_symbol_synthetic(a, h->symbol)) ? "*" : "");
-        table_set(&a->tbl, r, C_SYM, b, NAN);
+        set(a, r, C_SYM, b, NAN);
         app_prov_cell(a, h->id, h->provider, b, sizeof b);
-        table_set(&a->tbl, r, C_PROV, b, NAN);
-        table_set(&a->tbl, r, C_STATE, h->state, st);
+        set(a, r, C_PROV, b, NAN);
+        set(a, r, C_STATE, h->state, st);
         fmt_dur(h->ended_at ? h->ended_at - start : -1, b, sizeof b);
-        table_set(&a->tbl, r, C_ELAPSED, b, h->ended_at ? (double)(h->ended_at - start) : NAN);
-        table_set(&a->tbl, r, C_CPU, "-", NAN);
-        table_set(&a->tbl, r, C_MEM, "-", NAN);
+        set(a, r, C_ELAPSED, b, h->ended_at ? (double)(h->ended_at - start) : NAN);
+        set(a, r, C_CPU, "-", NAN);
+        set(a, r, C_MEM, "-", NAN);
         /* a past run's progress is not stored: only a success is known to be whole */
-        num_cell(&a->tbl, r, C_PROG, st == TS_SUCCEEDED ? 100 : NAN, "%.0f%%");
-        num_cell(&a->tbl, r, C_RET, h->ret * 100, "%+.2f%%");
-        num_cell(&a->tbl, r, C_SHARPE, h->sharpe, "%.2f");
+        num_cell(a, r, C_PROG, st == TS_SUCCEEDED ? 100 : NAN, "%.0f%%");
+        num_cell(a, r, C_RET, h->ret * 100, "%+.2f%%");
+        num_cell(a, r, C_SHARPE, h->sharpe, "%.2f");
     }
     table_commit(&a->tbl);
     /* Recomputed whole at every rebuild: the engine's deployments plus the
@@ -426,17 +482,26 @@ void app_sync_output(struct app *a)
     a->out_err[0] = '\0';
     json_decref(a->detail);
     a->detail = NULL;
-    fetch_detail(a->fetch, id);
+    fetch_detail(a->fetch, REMOTE_HOST(id) == 0 ? id : 0); /* another host's: not here */
     logring_free(a->own_ring);
     a->own_ring = NULL;
     /* A live deployment's output comes from its ring; a finished one's from
      * the store, whole (the engine keeps only a finished ring's tail). */
     v = app_live_view(a, id);
     if (id > 0 && v != NULL && !traj_state_terminal(v->state))
-        r = a->coord ? coord_log(a->coord, id) : a->remote ? remote_log(a->remote, id) : NULL;
+        r = a->coord               ? coord_log(a->coord, id)
+            : app_remote_of(a, id) ? remote_log(app_remote_of(a, id), id)
+                                   : NULL;
+    else if (id > 0 && REMOTE_HOST(id) > 0 && app_remote_of(a, id) != NULL)
+        r = remote_log(app_remote_of(a, id), id); /* its store is on its host */
+    if (id > 0 && r == NULL && REMOTE_HOST(id) > 0)
+        snprintf(a->out_err, sizeof a->out_err,
+                 "(its store is on %.60s: `swarmdeck --host URL logs %lld` prints it)",
+                 app_host_name(a, REMOTE_HOST(id)), (long long)REMOTE_LOCAL(id));
     /* A past run: its output comes from the reader thread (output_loaded);
-     * "loading output..." meanwhile. Any other load is abandoned. */
-    a->out_loading = id > 0 && r == NULL ? id : 0;
+     * "loading output..." meanwhile. Any other load is abandoned. Another
+     * host's deployments are not in this store. */
+    a->out_loading = id > 0 && r == NULL && REMOTE_HOST(id) == 0 ? id : 0;
     fetch_output(a->fetch, a->out_loading);
     set_output_ring(a, r);
     a->dirty |= D_OUTPUT | D_DETAILS;
@@ -680,16 +745,13 @@ void app_take_snapshot(struct app *a)
     a->dirty |= D_LEARNING | D_PATTERNS;
 }
 
-/* What the daemon has to say (remote.h): a run's end, the connection
- * lost or back. On the status line; a run's end also rings the bell or
- * sends a desktop notification (OSC 9) when the operator asked. */
-static void take_notices(struct app *a)
+/* One notice of a daemon (remote.h): a run's end, the connection lost or
+ * back. On the status line; a run's end also rings the bell or sends a
+ * desktop notification (OSC 9) when the operator asked. */
+static void notice_one(struct app *a, const char *text, int run)
 {
-    char text[200];
-    int run;
-
-    while (a->remote && remote_notice(a->remote, text, sizeof text, &run)) {
-        app_notify(a, !run && strncmp(text, "lost", 4) == 0, "%s", text);
+    {
+        app_notify(a, !run && strstr(text, "lost the daemon") != NULL, "%s", text);
         if (run && a->conf.bell)
             beep();
         if (run && a->conf.osc9) {
@@ -707,6 +769,17 @@ static void take_notices(struct app *a)
             learnsnap_request(a->ls);
         }
     }
+}
+
+/* What every daemon has to say (notice_one). */
+static void take_notices(struct app *a)
+{
+    char text[200];
+    int run;
+
+    for (int h = 0; h < a->nrem; h++)
+        while (a->rem[h] && remote_notice(a->rem[h], text, sizeof text, &run))
+            notice_one(a, text, run);
 }
 
 int app_drain_events(struct app *a)

@@ -50,6 +50,10 @@ void pane_header(const struct header_in *in, struct header_out *o)
         snprintf(b, sizeof b, "daemon %d", in->daemon);
         seg_add(o, ROLE_STATUSBAR, 3, 0, 0, b, "daemon");
     }
+    for (int i = 0; i < in->nhosts && i < 16; i++)
+        /* every host's health stays as long as the counts: a short "lab-1 ok" */
+        seg_add(o, in->host_state[i] ? ROLE_ERROR : ROLE_STATUSBAR, in->host_state[i] ? 10 : 9, 0,
+                0, in->host_text[i][0], in->host_text[i][1]);
     snprintf(b, sizeof b, "isolation: %s", in->isolation ? in->isolation : "?");
     seg_add(o, ROLE_STATUSBAR, 8, 0, 0, b, in->isolation ? in->isolation : "?");
     for (size_t i = 0; i < in->nprov && o->n < SL_MAX - 4; i++) {

@@ -46,6 +46,12 @@ struct header_in {
     int encrypted;
     const char *chain; /* store_chain_summary */
     const char *store_path;
+    /* With several hosts (app_hosts.c): each one's health, full and compact
+     * (daemon/daemon_lost then say nothing); state 0 up, 1 reconnecting,
+     * 2 unreachable. */
+    int nhosts;
+    char host_text[16][2][96];
+    int host_state[16];
 };
 
 struct header_out {

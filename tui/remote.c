@@ -12,11 +12,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "traj.h"
 #include "util.h"
 
 #define RING_LINES  5000 /* as the coordinator's own ring (coord.c) */
@@ -27,6 +30,7 @@
 #define POOL_MAX    4
 #define NOTICE_MAX  16
 #define REDIAL_MS   500
+#define BACKOFF_MAX 30000
 #define RESTART_MS  3000
 #define CATCH_UP    UINT64_MAX /* "pull until the daemon has no more" */
 
@@ -45,7 +49,11 @@ struct notice {
 
 struct remote {
     struct remote_conf conf;
+    char name[64]; /* conf.name, copied */
+    uint64_t seed; /* the backoff's jitter (watcher only) */
+    int ever_up;   /* the stream was up once (watcher only) */
     struct evq *q;
+    int own_q; /* q is ours to free */
     pthread_mutex_t lock;
     pthread_cond_t cond; /* the output thread's work, and stop */
     int stop;
@@ -102,9 +110,12 @@ static void notice(struct remote *r, int run, const char *fmt, ...)
     }
     n = &r->notices[(r->nhead + r->nnotices++) % NOTICE_MAX];
     n->run = run;
-    va_start(ap, fmt);
-    vsnprintf(n->text, sizeof n->text, fmt, ap);
-    va_end(ap);
+    {
+        int k = r->name[0] ? snprintf(n->text, sizeof n->text, "%s: ", r->name) : 0;
+        va_start(ap, fmt);
+        vsnprintf(n->text + k, sizeof n->text - (size_t)k, fmt, ap);
+        va_end(ap);
+    }
     pthread_mutex_unlock(&r->lock);
     push(r, EV_NOTICE, 0, 0);
 }
@@ -272,12 +283,22 @@ static int list(struct remote *r, struct client *c, struct sd_err *err)
     if (client_do(c, "GET", "/status", NULL, &o, err) != 0)
         return -1;
     pthread_mutex_lock(&r->lock);
-    r->nviews = 0;
+    if (r->conf.keep_ended) { /* only what may still change is listed again */
+        size_t k = 0;
+        for (size_t j = 0; j < r->nviews; j++)
+            if (traj_state_terminal(r->views[j].state))
+                r->views[k++] = r->views[j];
+        r->nviews = k;
+    } else {
+        r->nviews = 0;
+    }
     json_array_foreach(json_object_get(o, "deployments"), i, v)
     {
         struct deploy_view dv;
-        if (coord_view_from_json(v, &dv) == 0)
+        if (coord_view_from_json(v, &dv) == 0) {
+            dv.id = REMOTE_ID(r->conf.host, dv.id);
             put_view(r, &dv);
+        }
     }
     take_providers(r, json_object_get(o, "providers"));
     r->info.pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
@@ -311,7 +332,7 @@ static int on_event(json_t *ev, void *arg)
     if (ev == NULL)
         return stopping(r);
     type = json_string_value(json_object_get(ev, "type"));
-    id = json_integer_value(json_object_get(ev, "id"));
+    id = REMOTE_ID(r->conf.host, json_integer_value(json_object_get(ev, "id")));
     if (type == NULL)
         return 0;
     pthread_mutex_lock(&r->lock);
@@ -325,6 +346,7 @@ static int on_event(json_t *ev, void *arg)
         struct deploy_view dv;
         int state = traj_state_from_name(json_string_value(json_object_get(ev, "state")));
         if (coord_view_from_json(json_object_get(ev, "view"), &dv) == 0) {
+            dv.id = REMOTE_ID(r->conf.host, dv.id);
             put_view(r, &dv);
         } else if ((v = find_view(r, id)) != NULL && state >= 0) {
             v->state = state;
@@ -386,7 +408,45 @@ static int on_event(json_t *ev, void *arg)
     return 0; /* bookmark, and types this console does not know */
 }
 
-/* (Re)connect the event stream. Returns 0, or -1 after a nap. */
+int64_t remote_backoff_ms(int attempt, uint64_t *seed)
+{
+    int64_t ms = REDIAL_MS;
+    uint64_t x = *seed ? *seed : 0x9e3779b97f4a7c15ull;
+
+    for (int i = 1; i < attempt && ms < BACKOFF_MAX; i++)
+        ms *= 2;
+    if (ms > BACKOFF_MAX)
+        ms = BACKOFF_MAX;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *seed = x;
+    /* [0.75, 1.25): hosts lost together do not all dial at once */
+    return ms * 3 / 4 + (int64_t)((x >> 11) % (uint64_t)(ms / 2 > 0 ? ms / 2 : 1));
+}
+
+/* A dial (or the stream) failed with err: say so in the info and wait the
+ * backoff's delay (less when stopped). Watcher only. */
+static void back_off(struct remote *r, const struct sd_err *err)
+{
+    int64_t ms;
+
+    pthread_mutex_lock(&r->lock);
+    r->info.attempts++;
+    ms = remote_backoff_ms(r->info.attempts, &r->seed);
+    r->info.retry_at = (int64_t)(sd_mono_ns() / 1000000) + ms;
+    r->info.link = r->ever_up ? REMOTE_RETRY : REMOTE_UNREACHABLE;
+    if (err != NULL && err->msg[0])
+        snprintf(r->info.error, sizeof r->info.error, "%.159s", err->msg);
+    pthread_mutex_unlock(&r->lock);
+    push(r, EV_SAMPLE, 0, 0); /* the header redraws */
+    pthread_mutex_lock(&r->lock);
+    nap_locked(r, (int)ms);
+    r->info.retry_at = 0;
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* (Re)connect the event stream. Returns 0, or -1 after the backoff. */
 static int redial(struct remote *r, int64_t lost_at, pid_t old_pid)
 {
     struct sd_err err = {0};
@@ -395,9 +455,7 @@ static int redial(struct remote *r, int64_t lost_at, pid_t old_pid)
     pid_t pid;
 
     if (r->conf.dial(r->conf.arg, start, &r->ev, &err) != 0) {
-        pthread_mutex_lock(&r->lock);
-        nap_locked(r, REDIAL_MS);
-        pthread_mutex_unlock(&r->lock);
+        back_off(r, &err);
         return -1;
     }
     ver = client_version(r->ev);
@@ -405,8 +463,12 @@ static int redial(struct remote *r, int64_t lost_at, pid_t old_pid)
     pthread_mutex_lock(&r->lock);
     if (pid != old_pid)
         r->need_list = 1; /* another daemon: its numbers start again */
+    r->info.attempts = 0;
+    r->info.error[0] = '\0';
     pthread_mutex_unlock(&r->lock);
-    if (pid != old_pid)
+    if (old_pid == 0)
+        notice(r, 0, "connected to the daemon (pid %d)", (int)pid);
+    else if (pid != old_pid)
         notice(r, 0, "reconnected: the daemon restarted (pid %d, was %d)", (int)pid, (int)old_pid);
     else
         notice(r, 0, "reconnected to the daemon (pid %d)", (int)pid);
@@ -432,6 +494,8 @@ static void *watcher_main(void *arg)
                 continue;
             pthread_mutex_lock(&r->lock);
             r->info.connected = 1;
+            r->info.link = REMOTE_UP;
+            r->ever_up = 1;
             pthread_mutex_unlock(&r->lock);
         }
         pthread_mutex_lock(&r->lock);
@@ -455,9 +519,12 @@ static void *watcher_main(void *arg)
         lost_at = (int64_t)(sd_mono_ns() / 1000000);
         pthread_mutex_lock(&r->lock);
         r->info.connected = 0;
+        r->info.link = r->ever_up ? REMOTE_RETRY : REMOTE_UNREACHABLE;
+        snprintf(r->info.error, sizeof r->info.error, "%.159s", err.msg);
         pthread_mutex_unlock(&r->lock);
         if (!stopping(r))
             notice(r, 0, "lost the daemon (%s): reconnecting...", err.msg);
+        push(r, EV_RESYNC, 0, 0); /* the header says so at once */
     }
     return NULL;
 }
@@ -547,14 +614,14 @@ static void *puller_main(void *arg)
                      "[swarmdeck: %" PRIu64 " line(s) not shown: they came faster than this "
                      "console follows; the store has them all (S saves, `swarmdeck logs %" PRId64
                      "` prints)]",
-                     from - 1 - g->have, id);
+                     from - 1 - g->have, REMOTE_LOCAL(id));
             logring_put(g->ring, 2, 0, sd_now_ms(), note);
             g->have = from - 1;
         }
         /* Up to the newest line announced, not what the daemon wrote since:
          * in a flood that is thousands more, and the next notice brings them. */
-        snprintf(path, sizeof path, "/deployments/%" PRId64 "/output?from=%" PRIu64 "&max=%d", id,
-                 from, g->want == CATCH_UP ? PULL_MAX : PULL_WINDOW);
+        snprintf(path, sizeof path, "/deployments/%" PRId64 "/output?from=%" PRIu64 "&max=%d",
+                 REMOTE_LOCAL(id), from, g->want == CATCH_UP ? PULL_MAX : PULL_WINDOW);
         pthread_mutex_unlock(&r->lock);
         rc = remote_call(r, "GET", path, NULL, &o, &err);
         pthread_mutex_lock(&r->lock);
@@ -591,7 +658,10 @@ int remote_sync(struct remote *r, struct sd_err *err)
     json_array_foreach(json_object_get(o, "deployments"), i, v)
     {
         struct deploy_view dv;
-        if (coord_view_from_json(v, &dv) == 0 && find_view(r, dv.id) == NULL)
+        if (coord_view_from_json(v, &dv) != 0)
+            continue;
+        dv.id = REMOTE_ID(r->conf.host, dv.id);
+        if (find_view(r, dv.id) == NULL)
             put_view(r, &dv);
     }
     pthread_mutex_unlock(&r->lock);
@@ -638,16 +708,34 @@ struct remote *remote_start(const struct remote_conf *conf, struct client *c, st
     struct remote *r = xcalloc(1, sizeof *r);
 
     r->conf = *conf;
+    r->conf.name = NULL; /* copied below */
+    snprintf(r->name, sizeof r->name, "%s", conf->name ? conf->name : "");
+    r->seed = sd_mono_ns() ^ ((uint64_t)conf->host << 32) ^ (uint64_t)(uintptr_t)r;
     r->ev = c;
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->cond, NULL);
-    if ((r->q = evq_new(4096)) == NULL) {
-        sd_err_set(err, SD_ENOMEM, "out of memory");
-        goto fail;
+    r->q = conf->q;
+    if (r->q == NULL) {
+        r->own_q = 1;
+        if ((r->q = evq_new(4096)) == NULL) {
+            sd_err_set(err, SD_ENOMEM, "out of memory");
+            goto fail;
+        }
     }
-    if (list(r, c, err) != 0)
+    if (c == NULL) {
+        /* Unreachable for now: the watcher dials with backoff. */
+        r->info.link = REMOTE_UNREACHABLE;
+        snprintf(r->info.error, sizeof r->info.error, "%.159s",
+                 err->msg[0] ? err->msg : "no answer");
+        r->need_list = 1;
+        memset(err, 0, sizeof *err);
+    } else if (list(r, c, err) != 0) {
         goto fail;
-    r->info.connected = 1;
+    } else {
+        r->info.connected = 1;
+        r->info.link = REMOTE_UP;
+        r->ever_up = 1;
+    }
     if (pthread_create(&r->watcher, NULL, watcher_main, r) != 0) {
         sd_err_set(err, SD_EENV, "cannot start the daemon's watcher");
         goto fail;
@@ -686,7 +774,8 @@ void remote_stop(struct remote *r)
         logring_free(r->rings[i].ring);
     free(r->rings);
     free(r->views);
-    evq_free(r->q);
+    if (r->own_q)
+        evq_free(r->q);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
     free(r);
@@ -702,7 +791,8 @@ size_t remote_list(struct remote *r, struct deploy_view *out, size_t max)
     size_t n;
     pthread_mutex_lock(&r->lock);
     n = r->nviews < max ? r->nviews : max;
-    memcpy(out, r->views, n * sizeof *out);
+    if (n > 0) /* none listed yet: views may be NULL */
+        memcpy(out, r->views, n * sizeof *out);
     if (r->nviews > max)
         n = max; /* the caller grows its array and asks again (coord_list's rule) */
     pthread_mutex_unlock(&r->lock);

@@ -13,8 +13,18 @@
  * broken stream is resumed from the last number seen: nothing lost, nothing
  * twice. A daemon that says resync, or that restarted (another pid, its
  * numbers start again), is listed again. While the daemon is gone the
- * watcher dials again every half second; after three seconds it may start
+ * watcher dials again with exponential backoff (half a second doubling to
+ * 30 s, with jitter: remote_backoff_ms); after three seconds it may start
  * one (conf.dial with start set), as the console did when it opened.
+ *
+ * SEVERAL HOSTS (docs/fleet.md, "One console, several servers"): one
+ * remote per daemon, all pushing to one queue (conf.q). Deployment ids are
+ * only unique per daemon, so a remote shows each one as REMOTE_ID(host, id)
+ * (conf.host, 0..REMOTE_MAX_HOSTS-1; host 0 is the identity, so a single
+ * console sees the daemon's own numbers) in its views, events and rings,
+ * and speaks the daemon's own number (REMOTE_LOCAL) on the wire. A remote
+ * may start unconnected (remote_start with c NULL: the host was
+ * unreachable): it dials in the background and says why in remote_info.
  *
  * Output is never pushed: the console shows one deployment's output at a
  * time (remote_log), and an output thread pulls that deployment's new lines
@@ -34,6 +44,7 @@
 #define SD_TUI_REMOTE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "client.h"
@@ -47,8 +58,27 @@ struct remote_conf {
      * remote's threads. */
     int (*dial)(void *arg, int start, struct client **out, struct sd_err *err);
     void *arg;
-    int may_start; /* restart a lost daemon after three seconds (not --readonly) */
+    int may_start;    /* restart a lost daemon after three seconds (not --readonly) */
+    int host;         /* this daemon's index among the console's hosts (ids, above) */
+    const char *name; /* its name in notices ("" or NULL: none; copied) */
+    struct evq *q;    /* the queue to push to (borrowed, outlives the remote); NULL: its own */
+    /* Keep the views of ended deployments across a listing (a daemon on
+     * another host, whose store this console cannot read): a restarted
+     * daemon lists only what it runs, but what ended before never changes,
+     * so those rows stay (once: a view is replaced by its id). While the
+     * daemon is lost its last views stay too. */
+    int keep_ended;
 };
+
+#define REMOTE_MAX_HOSTS 16
+#define REMOTE_ID_BITS   40
+/* The console's id of daemon host's deployment id, and back. */
+#define REMOTE_ID(host, id) (((int64_t)(host) << REMOTE_ID_BITS) | (int64_t)(id))
+#define REMOTE_HOST(gid)    ((int)((gid) >> REMOTE_ID_BITS))
+#define REMOTE_LOCAL(gid)   ((gid) & ((INT64_C(1) << REMOTE_ID_BITS) - 1))
+
+/* The link's state (remote_info.link). */
+enum { REMOTE_UP, REMOTE_RETRY, REMOTE_UNREACHABLE };
 
 /* What the daemon said of itself at the last listing. */
 struct remote_info {
@@ -56,6 +86,11 @@ struct remote_info {
     int readonly;       /* a read-only connection: it refuses changes */
     int learning;       /* it learns (suggestions can be asked) */
     int connected;      /* the event stream is up */
+    int link;           /* REMOTE_UP; REMOTE_RETRY: lost after it was up; REMOTE_UNREACHABLE:
+                           never reached since the start */
+    int64_t retry_at;   /* not up: when the next dial is (sd_mono_ns()/1e6 ms), 0 under way */
+    int attempts;       /* dials failed in a row */
+    char error[160];    /* not up: why the last dial (or the stream) failed */
     int64_t timeout_ms; /* its default deployment timeout */
     char default_provider[32];
     char version[32];
@@ -64,7 +99,9 @@ struct remote_info {
 struct remote;
 
 /* Start following the daemon that c (taken, even on failure) talks to:
- * lists at once, then starts the threads. Returns NULL with err set. */
+ * lists at once, then starts the threads. c NULL: the daemon could not be
+ * reached (why: err's text, kept for remote_info): the watcher dials it
+ * with backoff. Returns NULL with err set (no listing, or no thread). */
 struct remote *remote_start(const struct remote_conf *conf, struct client *c, struct sd_err *err);
 /* Stop the threads, close the connections, free every ring. Accepts NULL. */
 void remote_stop(struct remote *r);
@@ -109,5 +146,10 @@ int remote_notice(struct remote *r, char *buf, size_t len, int *run);
  * why there was no answer. */
 int remote_call(struct remote *r, const char *method, const char *path, json_t *body, json_t **out,
                 struct sd_err *err);
+
+/* The delay before dial number `attempt` (1: after the first failure):
+ * 500 ms doubling to 30 s, times a jitter in [0.75, 1.25) from *seed
+ * (xorshift; never 0). Pure, for tests. */
+int64_t remote_backoff_ms(int attempt, uint64_t *seed);
 
 #endif

@@ -18,9 +18,16 @@
 struct remote;
 
 struct tui_conf {
-    struct store *store;     /* required */
-    struct coord *coord;     /* the engine in this process, or NULL */
-    struct remote *remote;   /* or the daemon's (remote.h); both NULL: history only */
+    struct store *store;   /* required */
+    struct coord *coord;   /* the engine in this process, or NULL */
+    struct remote *remote; /* or the daemon's (remote.h); both NULL: history only */
+    /* Several daemons (docs/fleet.md): remotes[i] is host i's (conf.host i,
+     * remote.h's ids), named names[i]; remotes[0] the local daemon's or NULL
+     * when the local one is not shown (then neither is the store's history).
+     * nhosts 0: just `remote`. */
+    struct remote *const *remotes;
+    const char *const *names;
+    int nhosts;
     const char *helper_path; /* swarmdeck-sandbox, for the probe and cleanup */
     const char *runner_path; /* swarmdeck-runner: a read-only console's learning
                                 catalog (NULL: no learning without a coordinator) */
@@ -38,6 +45,10 @@ struct tui_conf {
  * exit status (0, or 3 if the terminal could not be set up). The caller
  * frees the coordinator afterwards (which cancels what still runs). */
 int tui_run(const struct tui_conf *conf);
+
+/* The console's log ($XDG_STATE_HOME/swarmdeck/console.log, 0600, appended),
+ * where its stderr goes while it owns the terminal: an fd, or -1. */
+int tui_log_open(void);
 
 /* Print the key-binding table (markdown) to f, for docs and tests. */
 void tui_dump_keys(FILE *f);

@@ -87,7 +87,7 @@ def c_console_help(e):
     check(p.returncode == 0, "console --help", p)
     check("--theme" in p.stdout and "--max-agents" in p.stdout, "the console's options", p)
     check("--json" not in p.stdout, "no --json (the console prints no JSON)", p)
-    check("--host" not in p.stdout, "no --host (the console runs beside its store)", p)
+    check("--host" in p.stdout, "--host (the console shows one or several hosts)", p)
     q = e.run("console", "--json")
     check(q.returncode == 2 and "does not apply" in q.stderr, "console --json refused", q)
     d = e.run("deploy", "--help")
@@ -220,7 +220,7 @@ def c_gendoc(e):
                             out["fish"]), "fish: %s --%s" % (cmd, o))
     # what does not apply to a command is not offered for it (as its --help)
     line = re.search(r"^        console\) .*$", out["bash"], re.M).group(0)
-    check("--json" not in line and "--host" not in line and "--theme" in line, line)
+    check("--json" not in line and "--host" in line and "--theme" in line, line)
     check("__fish_seen_subcommand_from console' -l json" not in out["fish"], "fish: console --json")
     check(e.run("completion", "tcsh").returncode == 2, "an unknown shell is refused")
     # the build's copies are today's
