@@ -446,8 +446,11 @@ static void back_off(struct remote *r, const struct sd_err *err)
     pthread_mutex_unlock(&r->lock);
 }
 
-/* (Re)connect the event stream. Returns 0, or -1 after the backoff. */
-static int redial(struct remote *r, int64_t lost_at, pid_t old_pid)
+/* (Re)connect the event stream. Returns 0, or -1 after the backoff. The
+ * notice to give is written to said (len bytes): the caller gives it once the
+ * list is fresh, so that "reconnected" means the view is in step again (a
+ * launch made on that word is then seen from its first event). */
+static int redial(struct remote *r, int64_t lost_at, pid_t old_pid, char *said, size_t len)
 {
     struct sd_err err = {0};
     int start = r->conf.may_start && (int64_t)(sd_mono_ns() / 1000000) - lost_at >= RESTART_MS;
@@ -467,11 +470,12 @@ static int redial(struct remote *r, int64_t lost_at, pid_t old_pid)
     r->info.error[0] = '\0';
     pthread_mutex_unlock(&r->lock);
     if (old_pid == 0)
-        notice(r, 0, "connected to the daemon (pid %d)", (int)pid);
+        snprintf(said, len, "connected to the daemon (pid %d)", (int)pid);
     else if (pid != old_pid)
-        notice(r, 0, "reconnected: the daemon restarted (pid %d, was %d)", (int)pid, (int)old_pid);
+        snprintf(said, len, "reconnected: the daemon restarted (pid %d, was %d)", (int)pid,
+                 (int)old_pid);
     else
-        notice(r, 0, "reconnected to the daemon (pid %d)", (int)pid);
+        snprintf(said, len, "reconnected to the daemon (pid %d)", (int)pid);
     return 0;
 }
 
@@ -479,6 +483,7 @@ static void *watcher_main(void *arg)
 {
     struct remote *r = arg;
     int64_t lost_at = 0;
+    char said[200] = "";
 
     while (!stopping(r)) {
         struct sd_err err = {0};
@@ -490,7 +495,7 @@ static void *watcher_main(void *arg)
             pthread_mutex_lock(&r->lock);
             old = r->info.pid;
             pthread_mutex_unlock(&r->lock);
-            if (redial(r, lost_at, old) != 0)
+            if (redial(r, lost_at, old, said, sizeof said) != 0)
                 continue;
             pthread_mutex_lock(&r->lock);
             r->info.connected = 1;
@@ -509,6 +514,10 @@ static void *watcher_main(void *arg)
         } else if (relist) {
             rc = -1;
             goto broken;
+        }
+        if (said[0]) {
+            notice(r, 0, "%s", said);
+            said[0] = '\0';
         }
         rc = client_events(r->ev, since, on_event, r, &err);
         if (rc >= 0)
