@@ -652,6 +652,8 @@ const struct command app_commands[] = {
      c_pattern_open},
     {"kill", "", "kill the tagged (or selected) deployments, after confirmation",
      CMD_MUTATES | CMD_DAEMON, c_kill},
+    {"pause-deployment", "", "pause the tagged (or selected) running deployments; paused: resume",
+     CMD_MUTATES | CMD_DAEMON, app_c_pause_dep},
     {"cleanup", "", "reap orphans and hide finished rows; again: show them", CMD_MUTATES,
      c_cleanup},
     {"cleanup-all", "", "cancel everything and reap every sandbox (confirmation)", CMD_MUTATES,

@@ -330,9 +330,9 @@ static void draw_details(struct app *a)
     else if (d && json_is_integer(json_object_get(d, "exitCode")))
         exit_code = (int)dint(d, "exitCode");
     if (exit_code >= 0)
-        snprintf(b, sizeof b, "%s  exit %d", v ? traj_state_name(v->state) : h->state, exit_code);
+        snprintf(b, sizeof b, "%s  exit %d", v ? coord_view_state(v) : h->state, exit_code);
     else
-        snprintf(b, sizeof b, "%s", v ? traj_state_name(v->state) : h->state);
+        snprintf(b, sizeof b, "%s", v ? coord_view_state(v) : h->state);
     kv(a, &y, x, w, "state", b, st >= 0 ? app_state_role(st) : ROLE_DIM);
     {
         const char *prov = v ? (v->provider[0] ? v->provider : "local") : h->provider;

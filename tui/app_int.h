@@ -392,6 +392,11 @@ void app_jobs_take(struct app *a);
  * line). */
 int app_job_cleanup(struct app *a, int all);
 int app_job_kill(struct app *a, const int64_t *ids, size_t n);
+/* Pause (on) or resume deployments ids (coord_pause, or the daemon's /pause and /resume). */
+int app_job_pause(struct app *a, const int64_t *ids, size_t n, int on);
+/* `p` (app_pause.c): pause the tagged or selected running deployments, or, when every one of
+ * them is paused already, resume them. */
+int app_c_pause_dep(struct app *a, const char *x);
 /* Read deployments x and y's details from the store, then show them side
  * by side (app_compare_show). */
 int app_job_compare(struct app *a, int64_t x, int64_t y);

@@ -550,3 +550,67 @@ int app_job_compare(struct app *a, int64_t x, int64_t y)
     j->ids[1] = y;
     return submit(a, &j->c);
 }
+
+/* --- pause and resume ------------------------------------------------------------ */
+
+struct pause_job {
+    struct cjob c;
+    struct coord *coord;
+    struct remote *remote; /* or the daemon's, which may refuse */
+    int on;
+    size_t n;
+    int done;
+    char error[256]; /* the first refusal, "" when none */
+    int64_t ids[];   /* n */
+};
+
+static void pause_run(struct worker_job *wj)
+{
+    struct pause_job *j = (struct pause_job *)wj;
+
+    for (size_t i = 0; i < j->n; i++) {
+        struct sd_err err = {0};
+        int rc;
+        if (j->remote != NULL) {
+            char path[80];
+            json_t *out = NULL;
+            snprintf(path, sizeof path, "/deployments/%lld/%s", (long long)j->ids[i],
+                     j->on ? "pause" : "resume");
+            rc = remote_call(j->remote, "POST", path, NULL, &out, &err);
+            json_decref(out);
+        } else {
+            rc = coord_pause(j->coord, j->ids[i], j->on, &err);
+        }
+        if (rc == 0)
+            j->done++;
+        else if (!j->error[0])
+            snprintf(j->error, sizeof j->error, "%s: %.230s", j->on ? "pause" : "resume", err.msg);
+    }
+}
+
+static void pause_done(struct app *a, struct cjob *c)
+{
+    struct pause_job *j = (struct pause_job *)c;
+    if (j->error[0])
+        app_notify(a, 1, "%s", j->error);
+    else
+        app_notify(a, 0, "%s %d deployment(s)", j->on ? "paused" : "resumed", j->done);
+    app_refresh(a);
+}
+
+int app_job_pause(struct app *a, const int64_t *ids, size_t n, int on)
+{
+    struct pause_job *j = xcalloc(1, sizeof *j + n * sizeof j->ids[0]);
+
+    j->c.job.run = pause_run;
+    j->c.job.free = kill_free;
+    j->c.done = pause_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "%s %zu deployment(s)...", on ? "pausing" : "resuming",
+             n);
+    j->coord = a->coord;
+    j->remote = a->remote;
+    j->on = on;
+    j->n = n;
+    memcpy(j->ids, ids, n * sizeof ids[0]);
+    return submit(a, &j->c);
+}

@@ -26,6 +26,7 @@ const struct binding app_bindings[] = {
     {'d', S_ANY, "deploy", 1},
     {'R', S_TABLE, "rerun", 0},
     {'x', S_ANY, "kill", 1},
+    {'p', S_TABLE, "pause-deployment", 0},
     {'c', S_ANY, "cleanup", 0},
     {'C', S_ANY, "cleanup-all", 0},
     {'?', S_ANY, "help", 1},

@@ -319,7 +319,7 @@ static void rebuild_table(struct app *a)
         size_t r;
         if (is_hidden(a, v->id))
             continue;
-        r = table_add(&a->tbl, v->id, app_state_role(v->state));
+        r = table_add(&a->tbl, v->id, v->paused ? ROLE_WARN : app_state_role(v->state));
         snprintf(b, sizeof b, "%lld", (long long)v->id);
         table_set(&a->tbl, r, C_ID, b, (double)v->id);
         table_set(&a->tbl, r, C_STRAT, v->strategy, NAN);
@@ -330,8 +330,7 @@ static void rebuild_table(struct app *a)
         /* Waiting for E2B capacity is not running yet: the row says so
          * (the details say why and when the next try is). */
         table_set(&a->tbl, r, C_STATE,
-                  v->waiting[0] && !traj_state_terminal(v->state) ? "waiting"
-                                                                  : traj_state_name(v->state),
+                  v->waiting[0] && !traj_state_terminal(v->state) ? "waiting" : coord_view_state(v),
                   v->state);
         fmt_dur(el, b, sizeof b);
         table_set(&a->tbl, r, C_ELAPSED, b, (double)el);

@@ -422,6 +422,17 @@ static int local_signal(struct sbx *b, int sig)
     return kill(pid, sig);
 }
 
+/* Pause (on) or resume the whole sandbox: SIGUSR1 or SIGUSR2 to its helper, which stops or
+ * continues every process in it and stops or restarts its timeout (engine/sandbox/pause.c).
+ * Any thread. Returns 0, or -1 with err set when the helper is not running (yet or any more). */
+static int local_pause(struct sbx *b, int on, struct sd_err *err)
+{
+    int pid = atomic_load(&b->pid);
+    if (pid <= 0 || kill(pid, on ? SIGUSR1 : SIGUSR2) != 0)
+        return sd_err_set(err, SD_EFAIL, "its sandbox is not running");
+    return 0;
+}
+
 static int local_destroy(struct sbx *b)
 {
     int pid;
@@ -461,6 +472,7 @@ static const struct provider_ops local_ops = {
     .upload = local_upload,
     .start = local_start,
     .signal = local_signal,
+    .pause = local_pause,
     .destroy = local_destroy,
     .lease_info = local_lease_info,
     .free = local_free,
