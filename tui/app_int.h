@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "browser.h"
+#include "complete.h"
 #include "dialog.h"
 #include "fetch.h"
 #include "form.h"
@@ -127,6 +128,7 @@ struct app {
     json_t *cmp[2];           /* the compare overlay's two details (app_compare.c) */
     struct textview cmp_tv;   /* its lines */
     json_t *last_launch;      /* the last launch's form (app_deploy.c), or NULL */
+    struct complete symc;     /* the deploy dialog's symbol completion (complete.h) */
     json_t *runmap;           /* {"ID": run} of the past rows (query_console2.h), or NULL */
     struct app_run {
         int64_t run, first, last;

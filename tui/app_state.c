@@ -173,6 +173,7 @@ void app_free(struct app *a)
     json_decref(a->synth);
     json_decref(a->runmap);
     json_decref(a->last_launch);
+    complete_free(&a->symc);
     free(a->runs);
     textview_free(&a->learn);
     textview_free(&a->sugg_tv);

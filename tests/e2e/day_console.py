@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""day_console.py: the console's part of the operator's day items built on branch `day`
+(issue 16), driven through tmux on console_e2e's Console (its own tmux server, a fresh store,
+conditions polled against a deadline, never a fixed sleep).
+
+Scenarios:
+  pause     `p` pauses the selected running deployment (the row says paused), `p` again
+            resumes it, and a paused one killed with `x` ends cancelled; the console runs its
+            own engine (--no-daemon).
+  pause_daemon   the same through the daemon (the console as its client).
+  complete  the deploy dialog's symbol field: Tab completes from `data list` (the hint marks
+            synthetic series), an unknown symbol is refused naming it and nothing launches.
+
+Usage: day_console.py SCENARIO. Environment: SWARMDECK_BIN_DIR (build dir), SWARMDECK_SRC_DIR.
+"""
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from console_e2e import BIN, Console, deploy  # noqa: E402
+
+
+def s_pause(c):
+    c.wait_for(r"no deployments yet")
+    deploy(c, pace="20")  # momentum on SPY at 20 bars/s: minutes, ample to act on
+    c.wait_for(r"1 +momentum +SPY +local +running", timeout=60)
+    c.text("p")
+    c.wait_for(r"paused 1 deployment")
+    c.wait_for(r"1 +momentum +SPY +local +paused", timeout=20)
+    c.text("p")  # every selected one is paused: resume
+    c.wait_for(r"resumed 1 deployment")
+    c.wait_for(r"1 +momentum +SPY +local +running", timeout=20)
+    c.text("p")
+    c.wait_for(r"1 +momentum +SPY +local +paused", timeout=20)
+    c.text("x")
+    c.wait_for(r"Kill 1 deployment")
+    c.text("y")
+    c.wait_for(r"1 +momentum +SPY +local +cancelled", timeout=30)
+    c.text("p")  # nothing running any more
+    c.wait_for(r"pause: nothing selected is running")
+    c.text("q")
+    c.wait_exit()
+
+
+def s_complete(c):
+    c.wait_for(r"no deployments yet")
+    c.keys("d")
+    c.wait_for(r"Deploy \(Enter launches")
+    c.keys("Down", "C-u")  # the symbol field
+    c.text("ts")
+    c.wait_for(r"Tab: TSLA\*")  # synthetic series are marked
+    c.keys("Tab")
+    c.wait_for(r"symbol\(s\) +TSLA_? ")
+    c.text(",s")
+    c.wait_for(r"Tab: SPX SPY")
+    c.keys("Tab")  # SPX and SPY: their common prefix first
+    c.wait_for(r"symbol\(s\) +TSLA,SP_? ")
+    c.keys("Tab")  # nothing longer in common: Tab cycles
+    c.wait_for(r"symbol\(s\) +TSLA,SPX_? ")
+    c.keys("Tab")
+    c.wait_for(r"symbol\(s\) +TSLA,SPY_? ")
+    c.text(",XYZ")
+    c.wait_for(r"unknown symbol XYZ")
+    c.keys("Enter")
+    c.wait_for(r"symbol\(s\): unknown symbol XYZ \(see `swarmdeck data list`\)")
+    s = c.screen()
+    assert "deployed #" not in s, s
+    c.keys("Escape")
+    c.wait_for(r"Deploy \(Enter", absent=True)
+    c.text("q")
+    c.wait_exit()
+    if os.path.exists(c.db):
+        db = sqlite3.connect(c.db)
+        n = db.execute("SELECT count(*) FROM trajectories").fetchone()[0]
+        db.close()
+        assert n == 0, "a deployment was stored: %d" % n
+
+
+def stop_daemon(c):
+    """The daemon a console started on demand: SIGTERM through its lock file's pid."""
+    try:
+        with open(c.db + ".serve.lock") as f:
+            pid = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return
+    if pid > 0:
+        subprocess.run(["kill", str(pid)])
+
+
+SCENARIOS = {
+    "pause": (s_pause, False),
+    "pause_daemon": (s_pause, True),
+    "complete": (s_complete, False),
+}
+
+
+def main():
+    if shutil.which("tmux") is None:
+        print("tmux not found: skipped")
+        return 77
+    name = sys.argv[1]
+    fn, daemon = SCENARIOS[name]
+    c = Console(80, 24, None, "", None, daemon=daemon)
+    try:
+        fn(c)
+        print("PASS %s" % name)
+        return 0
+    finally:
+        if daemon:
+            stop_daemon(c)
+        c.close()
+
+
+if __name__ == "__main__":
+    assert os.path.exists(os.path.join(BIN, "swarmdeck"))
+    sys.exit(main())
