@@ -13,6 +13,16 @@
  * (UTC, RFC 3339 with milliseconds, as `docker logs --timestamps`); a chunk
  * stored before the store kept times gets "-" in that column. The bytes
  * after the prefix are still the output's.
+ *
+ * --run RUN prints every deployment of a run, each line prefixed "[ID] " (coloured per
+ * deployment on a terminal, plain otherwise), in the order the lines were written: each
+ * round reads the chunks stored since the last one of every deployment of the run, sorts
+ * them by their stored time (then id and sequence), and prints the lines they complete (a
+ * line cut across chunks is printed once whole; what is left unterminated at the end gets a
+ * newline). With --follow the rounds go on until every deployment of the run has ended: a
+ * daemon serving the store wakes them through its event stream (output and state events of
+ * the run's deployments, at most ten rounds a second); without one the store is read again
+ * five times a second, as for one deployment.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -22,10 +32,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "client.h"
 #include "query.h"
 
 static const struct cli_opt opts[] = {
     {"follow", 'f', NULL, "keep printing new output until the deployment ends"},
+    {"run", 0, "RUN", "every deployment of run RUN, each line prefixed [ID], in written order"},
     {"timestamps", 't', NULL, "start each line with the time it was written (UTC)"},
     {"stream", 0, "WHICH", "stdout, stderr or both (default both)"},
     {"raw", 0, NULL,
@@ -120,6 +132,291 @@ static int log_chunk(const struct output_chunk *c, void *arg)
     return put(o, c->stream, c->data, c->len, 0) != 0 ? 1 : 0;
 }
 
+/* --- logs --run ----------------------------------------------------------------------- */
+
+/* One deployment of the run: the next chunk to read and, per stream, the line not yet ended. */
+struct run_src {
+    int64_t id, next;
+    int state, color;
+    char *part[2];
+    size_t plen[2];
+};
+
+/* A chunk read this round, copied (the reader's data lives only during its callback). */
+struct run_chunk {
+    size_t src;
+    int64_t seq, t_ms;
+    int stream;
+    char *data;
+    size_t len;
+};
+
+struct run_logs {
+    struct logs_out *o;
+    int color[2]; /* prefix in colour on fd 1, fd 2 */
+    struct run_src *src;
+    size_t n;
+    struct run_chunk *batch;
+    size_t nb, cap;
+    size_t cur; /* the source being read */
+    int failed; /* out of memory or a write error */
+};
+
+static int run_collect(const struct output_chunk *c, void *arg)
+{
+    struct run_logs *r = arg;
+    struct run_chunk *b;
+
+    r->src[r->cur].next = c->seq + 1;
+    if (!(r->o->want & c->stream))
+        return 0;
+    if (r->nb == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 64;
+        struct run_chunk *nbuf = realloc(r->batch, nc * sizeof *nbuf);
+        if (nbuf == NULL)
+            return r->failed = 1;
+        r->batch = nbuf;
+        r->cap = nc;
+    }
+    b = &r->batch[r->nb];
+    *b = (struct run_chunk){.src = r->cur, .seq = c->seq, .t_ms = c->t_ms, .stream = c->stream};
+    if ((b->data = malloc(c->len + 1)) == NULL)
+        return r->failed = 1;
+    memcpy(b->data, c->data, c->len);
+    b->len = c->len;
+    r->nb++;
+    return 0;
+}
+
+/* Written order: the stored time, then the deployment, then its sequence. */
+static int by_time(const void *x, const void *y)
+{
+    const struct run_chunk *a = x, *b = y;
+    if (a->t_ms != b->t_ms)
+        return a->t_ms < b->t_ms ? -1 : 1;
+    if (a->src != b->src)
+        return a->src < b->src ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* One line of deployment src on stream: "[ID] " (coloured on a terminal), the time under
+ * --timestamps, then the line through put (cleaned on a terminal). 0 or -1. */
+static int run_line(struct run_logs *r, const struct run_src *src, int stream, int64_t t_ms,
+                    const char *line, size_t len)
+{
+    int s = stream == 2 ? 1 : 0;
+    char pre[96];
+
+    if (r->color[s])
+        snprintf(pre, sizeof pre, "\033[%dm[%lld]\033[0m ", 31 + src->color % 6,
+                 (long long)src->id);
+    else
+        snprintf(pre, sizeof pre, "[%lld] ", (long long)src->id);
+    if (write_all(s + 1, pre, strlen(pre)) != 0)
+        return -1;
+    if (r->o->stamps) {
+        stamp(t_ms, pre, sizeof pre);
+        if (write_all(s + 1, pre, strlen(pre)) != 0)
+            return -1;
+    }
+    if (put(r->o, stream, line, len, 0) != 0)
+        return -1;
+    return len > 0 && line[len - 1] == '\n' ? 0 : put(r->o, stream, "\n", 1, 0);
+}
+
+/* Print the lines chunk c completes, keeping its unterminated tail for the next one. */
+static int run_print(struct run_logs *r, const struct run_chunk *c)
+{
+    struct run_src *src = &r->src[c->src];
+    int s = c->stream == 2 ? 1 : 0;
+    const char *p = c->data, *end = c->data + c->len;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        if (src->plen[s] > 0 || nl == NULL) {
+            char *np = realloc(src->part[s], src->plen[s] + n);
+            if (np == NULL)
+                return -1;
+            memcpy(np + src->plen[s], p, n);
+            src->part[s] = np;
+            src->plen[s] += n;
+            if (nl != NULL) {
+                if (run_line(r, src, c->stream, c->t_ms, src->part[s], src->plen[s]) != 0)
+                    return -1;
+                src->plen[s] = 0;
+            }
+        } else if (run_line(r, src, c->stream, c->t_ms, p, n) != 0) {
+            return -1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+/* One round: the run's deployments (new ones added), their states (read before the output, so
+ * what a final state promises is in), then every chunk since the last round, in written order.
+ * Returns 0, 1 when the run has no row, -1 after printing. *ended: every deployment ended. */
+static int run_round(struct run_logs *r, sqlite3 *db, int64_t run, int *ended)
+{
+    struct sd_err err = {0};
+    int64_t *ids = NULL;
+    int *states = NULL, k;
+    size_t n = 0;
+
+    if ((k = store_run_trajs(db, run, &ids, &states, &n, &err)) != 0)
+        return k < 0 ? (cli_fail_err(&err), -1) : 1;
+    *ended = 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < r->n && r->src[j].id != ids[i])
+            j++;
+        if (j == r->n) {
+            struct run_src *ns = realloc(r->src, (r->n + 1) * sizeof *ns);
+            if (ns == NULL) {
+                r->failed = 1;
+                break;
+            }
+            r->src = ns;
+            r->src[r->n++] = (struct run_src){.id = ids[i], .color = (int)j};
+        }
+        r->src[j].state = states[i];
+        *ended &= states[i] >= 0 && traj_state_terminal(states[i]);
+    }
+    free(ids);
+    free(states);
+    for (r->cur = 0; r->cur < r->n && !r->failed; r->cur++)
+        if (store_output_read_timed(db, r->src[r->cur].id, r->src[r->cur].next, run_collect, r,
+                                    &err) < 0) {
+            cli_fail_err(&err);
+            r->failed = 2;
+        }
+    qsort(r->batch, r->nb, sizeof *r->batch, by_time);
+    for (size_t i = 0; i < r->nb; i++) {
+        if (!r->failed && run_print(r, &r->batch[i]) != 0)
+            r->failed = 1;
+        free(r->batch[i].data);
+    }
+    r->nb = 0;
+    if (r->failed == 1)
+        cli_fail(SD_EENV, "logs --run: out of memory or cannot write");
+    return r->failed ? -1 : 0;
+}
+
+/* What the daemon's event stream says to the follower: a round is due (an event of the run's
+ * deployments), and at most ten rounds a second, on its ticks. */
+struct run_watch {
+    struct run_logs *r;
+    sqlite3 *db;
+    int64_t run;
+    uint64_t seq;
+    int dirty, status, done, ticks;
+};
+
+static int run_on_event(json_t *ev, void *arg)
+{
+    struct run_watch *w = arg;
+    const char *type;
+
+    if (ev == NULL) {
+        int ended = 0, k;
+        /* Also once a second without a word: a state the store commits after its event. */
+        if (!w->dirty && ++w->ticks % 10 != 0)
+            return 0;
+        w->dirty = 0;
+        if ((k = run_round(w->r, w->db, w->run, &ended)) != 0) {
+            w->status = k < 0 ? 3 : 0;
+            return w->done = 1;
+        }
+        return ended ? (w->done = 1) : 0;
+    }
+    w->seq = (uint64_t)json_integer_value(json_object_get(ev, "seq"));
+    type = json_string_value(json_object_get(ev, "type"));
+    if (type == NULL)
+        return 0;
+    if (strcmp(type, "output") == 0 || strcmp(type, "state") == 0) {
+        int64_t id = json_integer_value(json_object_get(ev, "id"));
+        for (size_t i = 0; i < w->r->n && !w->dirty; i++)
+            w->dirty = w->r->src[i].id == id;
+        if (strcmp(type, "state") == 0) /* a deployment of the run not seen yet, maybe */
+            w->dirty = 1;
+    } else if (strcmp(type, "run") == 0 || strcmp(type, "resync") == 0 ||
+               strcmp(type, "relist") == 0) {
+        w->dirty = 1;
+    }
+    return 0;
+}
+
+/* logs --run RUN [--follow]. Returns the exit status. */
+static int logs_run(struct cli_ctx *ctx, struct logs_out *o, long run, int follow)
+{
+    struct run_logs r = {.o = o};
+    struct sd_err err = {0};
+    struct client *cl = NULL;
+    int status = 0, ended = 0, k, daemon = 0;
+    sqlite3 *db;
+
+    r.color[0] = o->clean[0] && !ctx->no_color;
+    r.color[1] = o->clean[1] && !ctx->no_color;
+    if ((status = cli_open_store(ctx, 1)) != 0)
+        return status;
+    if ((db = store_reader(ctx->store, &err)) == NULL)
+        return cli_fail_err(&err);
+    /* Following beside a daemon: its events say when to read (taken before the first round,
+     * so nothing written after it is missed). */
+    if (follow && (daemon = cli_daemon(ctx, 0, NULL, &cl, &status)) < 0)
+        goto out;
+    struct run_watch w = {.r = &r, .db = db, .run = run};
+    if (daemon == 1) {
+        json_t *st = NULL;
+        if (client_do(cl, "GET", "/status", NULL, &st, &err) == 0)
+            w.seq = (uint64_t)json_integer_value(json_object_get(st, "seq"));
+        else
+            daemon = 0;
+        json_decref(st);
+    }
+    if ((k = run_round(&r, db, run, &ended)) != 0) {
+        status = k < 0 ? 3 : cli_fail(SD_EUSAGE, "no run %ld (see `swarmdeck history`)", run);
+        goto out;
+    }
+    while (follow && !ended) {
+        if (daemon == 1) {
+            struct client *stream = NULL;
+            if (client_clone(cl, &stream, &err) == 0 &&
+                client_events(stream, w.seq, run_on_event, &w, &err) >= 0 && w.done) {
+                client_close(stream);
+                status = w.status;
+                goto flush;
+            }
+            client_close(stream);
+            daemon = 0; /* the stream broke: the store alone from now on */
+            continue;
+        }
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if ((k = run_round(&r, db, run, &ended)) != 0) {
+            status = 3;
+            goto out;
+        }
+    }
+flush:
+    for (size_t i = 0; i < r.n; i++)
+        for (int s = 0; s < 2; s++)
+            if (r.src[i].plen[s] > 0 && status == 0 &&
+                run_line(&r, &r.src[i], s + 1, -1, r.src[i].part[s], r.src[i].plen[s]) != 0)
+                status = 3;
+    put(o, 1, "", 0, 1);
+    put(o, 2, "", 0, 1);
+out:
+    for (size_t i = 0; i < r.n; i++)
+        free(r.src[i].part[0]), free(r.src[i].part[1]);
+    free(r.src);
+    free(r.batch);
+    client_close(cl);
+    sqlite3_close_v2(db);
+    return status;
+}
+
 static int exec_logs(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_logs;
@@ -131,7 +428,12 @@ static int exec_logs(struct cli_ctx *ctx, struct cli_args *a)
     sqlite3 *db;
     long id;
 
-    if (cli_parse_long("ID", a->argv[0], 1, 1L << 62, &id))
+    const char *run_s = cli_val(&cmd_logs, a, "run");
+    if ((run_s != NULL) == (a->argc == 1))
+        return cli_fail(SD_EUSAGE, "logs takes a deployment ID or --run RUN (one of them)");
+    if (run_s == NULL && cli_parse_long("ID", a->argv[0], 1, 1L << 62, &id))
+        return 2;
+    if (run_s != NULL && cli_parse_long("--run", run_s, 1, 1L << 62, &id))
         return 2;
     if (strcmp(which, "stdout") == 0)
         o.want = 1;
@@ -142,6 +444,8 @@ static int exec_logs(struct cli_ctx *ctx, struct cli_args *a)
     o.stamps = cli_flag(&cmd_logs, a, "timestamps");
     o.clean[0] = !cli_flag(&cmd_logs, a, "raw") && isatty(1);
     o.clean[1] = !cli_flag(&cmd_logs, a, "raw") && isatty(2);
+    if (run_s != NULL)
+        return logs_run(ctx, &o, id, follow);
     if ((status = cli_open_store(ctx, 1)) != 0)
         return status;
     if ((db = store_reader(ctx->store, &err)) == NULL)
@@ -180,10 +484,10 @@ out:
 
 const struct cli_cmd cmd_logs = {
     .name = "logs",
-    .usage = "ID [--follow] [--timestamps] [--stream stdout|stderr|both] [--raw]",
+    .usage = "ID|--run RUN [--follow] [--timestamps] [--stream stdout|stderr|both] [--raw]",
     .summary = "print a deployment's captured output (exact bytes to a pipe, or with --raw)",
     .opts = opts,
-    .min_args = 1,
+    .min_args = 0,
     .max_args = 1,
     .exec = exec_logs,
 };
