@@ -34,6 +34,7 @@
 #include "cli.h"
 #include "client.h"
 #include "query.h"
+#include "runlog.h"
 
 static const struct cli_opt opts[] = {
     {"follow", 'f', NULL, "keep printing new output until the deployment ends"},
@@ -134,129 +135,47 @@ static int log_chunk(const struct output_chunk *c, void *arg)
 
 /* --- logs --run ----------------------------------------------------------------------- */
 
-/* One deployment of the run: the next chunk to read and, per stream, the line not yet ended. */
-struct run_src {
-    int64_t id, next;
-    int state, color;
-    char *part[2];
-    size_t plen[2];
-};
-
-/* A chunk read this round, copied (the reader's data lives only during its callback). */
-struct run_chunk {
-    size_t src;
-    int64_t seq, t_ms;
-    int stream;
-    char *data;
-    size_t len;
-};
-
+/* logs --run: the run's deployments (as the store lists them, new ones added each round),
+ * their merged lines (runlog.h), and whether the prefix is coloured on fd 1, fd 2. */
 struct run_logs {
     struct logs_out *o;
-    int color[2]; /* prefix in colour on fd 1, fd 2 */
-    struct run_src *src;
+    int color[2];
+    struct runlog *rl;
+    int64_t *ids; /* in the order added: a deployment's colour is its index */
     size_t n;
-    struct run_chunk *batch;
-    size_t nb, cap;
-    size_t cur; /* the source being read */
-    int failed; /* out of memory or a write error */
 };
 
-static int run_collect(const struct output_chunk *c, void *arg)
+/* One line of deployment id on stream: "[ID] " (coloured on a terminal), the time under
+ * --timestamps, then the line through put (cleaned on a terminal); a tail with no newline
+ * gets one. 0, or 1 when it cannot write. */
+static int run_line(void *arg, int64_t id, int stream, int64_t t_ms, const char *line, size_t len)
 {
     struct run_logs *r = arg;
-    struct run_chunk *b;
-
-    r->src[r->cur].next = c->seq + 1;
-    if (!(r->o->want & c->stream))
-        return 0;
-    if (r->nb == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 64;
-        struct run_chunk *nbuf = realloc(r->batch, nc * sizeof *nbuf);
-        if (nbuf == NULL)
-            return r->failed = 1;
-        r->batch = nbuf;
-        r->cap = nc;
-    }
-    b = &r->batch[r->nb];
-    *b = (struct run_chunk){.src = r->cur, .seq = c->seq, .t_ms = c->t_ms, .stream = c->stream};
-    if ((b->data = malloc(c->len + 1)) == NULL)
-        return r->failed = 1;
-    memcpy(b->data, c->data, c->len);
-    b->len = c->len;
-    r->nb++;
-    return 0;
-}
-
-/* Written order: the stored time, then the deployment, then its sequence. */
-static int by_time(const void *x, const void *y)
-{
-    const struct run_chunk *a = x, *b = y;
-    if (a->t_ms != b->t_ms)
-        return a->t_ms < b->t_ms ? -1 : 1;
-    if (a->src != b->src)
-        return a->src < b->src ? -1 : 1;
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* One line of deployment src on stream: "[ID] " (coloured on a terminal), the time under
- * --timestamps, then the line through put (cleaned on a terminal). 0 or -1. */
-static int run_line(struct run_logs *r, const struct run_src *src, int stream, int64_t t_ms,
-                    const char *line, size_t len)
-{
     int s = stream == 2 ? 1 : 0;
+    size_t k = 0;
     char pre[96];
 
+    while (k < r->n && r->ids[k] != id)
+        k++;
     if (r->color[s])
-        snprintf(pre, sizeof pre, "\033[%dm[%lld]\033[0m ", 31 + src->color % 6,
-                 (long long)src->id);
+        snprintf(pre, sizeof pre, "\033[%dm[%lld]\033[0m ", 31 + (int)(k % 6), (long long)id);
     else
-        snprintf(pre, sizeof pre, "[%lld] ", (long long)src->id);
+        snprintf(pre, sizeof pre, "[%lld] ", (long long)id);
     if (write_all(s + 1, pre, strlen(pre)) != 0)
-        return -1;
+        return 1;
     if (r->o->stamps) {
         stamp(t_ms, pre, sizeof pre);
         if (write_all(s + 1, pre, strlen(pre)) != 0)
-            return -1;
+            return 1;
     }
     if (put(r->o, stream, line, len, 0) != 0)
-        return -1;
-    return len > 0 && line[len - 1] == '\n' ? 0 : put(r->o, stream, "\n", 1, 0);
-}
-
-/* Print the lines chunk c completes, keeping its unterminated tail for the next one. */
-static int run_print(struct run_logs *r, const struct run_chunk *c)
-{
-    struct run_src *src = &r->src[c->src];
-    int s = c->stream == 2 ? 1 : 0;
-    const char *p = c->data, *end = c->data + c->len;
-
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-        if (src->plen[s] > 0 || nl == NULL) {
-            char *np = realloc(src->part[s], src->plen[s] + n);
-            if (np == NULL)
-                return -1;
-            memcpy(np + src->plen[s], p, n);
-            src->part[s] = np;
-            src->plen[s] += n;
-            if (nl != NULL) {
-                if (run_line(r, src, c->stream, c->t_ms, src->part[s], src->plen[s]) != 0)
-                    return -1;
-                src->plen[s] = 0;
-            }
-        } else if (run_line(r, src, c->stream, c->t_ms, p, n) != 0) {
-            return -1;
-        }
-        p += n;
-    }
-    return 0;
+        return 1;
+    return len > 0 && line[len - 1] == '\n' ? 0 : put(r->o, stream, "\n", 1, 0) != 0;
 }
 
 /* One round: the run's deployments (new ones added), their states (read before the output, so
- * what a final state promises is in), then every chunk since the last round, in written order.
- * Returns 0, 1 when the run has no row, -1 after printing. *ended: every deployment ended. */
+ * what a final state promises is in), then their new lines in written order. Returns 0, 1 when
+ * the run has no row, -1 after printing. *ended: every deployment ended. */
 static int run_round(struct run_logs *r, sqlite3 *db, int64_t run, int *ended)
 {
     struct sd_err err = {0};
@@ -268,39 +187,29 @@ static int run_round(struct run_logs *r, sqlite3 *db, int64_t run, int *ended)
         return k < 0 ? (cli_fail_err(&err), -1) : 1;
     *ended = 1;
     for (size_t i = 0; i < n; i++) {
-        size_t j = 0;
-        while (j < r->n && r->src[j].id != ids[i])
-            j++;
-        if (j == r->n) {
-            struct run_src *ns = realloc(r->src, (r->n + 1) * sizeof *ns);
-            if (ns == NULL) {
-                r->failed = 1;
-                break;
-            }
-            r->src = ns;
-            r->src[r->n++] = (struct run_src){.id = ids[i], .color = (int)j};
+        int at = runlog_add(r->rl, ids[i]);
+        if (at < 0) {
+            free(ids);
+            free(states);
+            return cli_fail(SD_EENV, "logs --run: out of memory"), -1;
         }
-        r->src[j].state = states[i];
+        if ((size_t)at == r->n) {
+            int64_t *ni = realloc(r->ids, (r->n + 1) * sizeof *ni);
+            if (ni == NULL) {
+                free(ids);
+                free(states);
+                return cli_fail(SD_EENV, "logs --run: out of memory"), -1;
+            }
+            r->ids = ni;
+            r->ids[r->n++] = ids[i];
+        }
         *ended &= states[i] >= 0 && traj_state_terminal(states[i]);
     }
     free(ids);
     free(states);
-    for (r->cur = 0; r->cur < r->n && !r->failed; r->cur++)
-        if (store_output_read_timed(db, r->src[r->cur].id, r->src[r->cur].next, run_collect, r,
-                                    &err) < 0) {
-            cli_fail_err(&err);
-            r->failed = 2;
-        }
-    qsort(r->batch, r->nb, sizeof *r->batch, by_time);
-    for (size_t i = 0; i < r->nb; i++) {
-        if (!r->failed && run_print(r, &r->batch[i]) != 0)
-            r->failed = 1;
-        free(r->batch[i].data);
-    }
-    r->nb = 0;
-    if (r->failed == 1)
-        cli_fail(SD_EENV, "logs --run: out of memory or cannot write");
-    return r->failed ? -1 : 0;
+    if ((k = runlog_round(r->rl, db, run_line, r, &err)) != 0)
+        return k < 0 ? (cli_fail_err(&err), -1) : (cli_fail(SD_EENV, "logs: cannot write"), -1);
+    return 0;
 }
 
 /* What the daemon's event stream says to the follower: a round is due (an event of the run's
@@ -337,7 +246,7 @@ static int run_on_event(json_t *ev, void *arg)
     if (strcmp(type, "output") == 0 || strcmp(type, "state") == 0) {
         int64_t id = json_integer_value(json_object_get(ev, "id"));
         for (size_t i = 0; i < w->r->n && !w->dirty; i++)
-            w->dirty = w->r->src[i].id == id;
+            w->dirty = w->r->ids[i] == id;
         if (strcmp(type, "state") == 0) /* a deployment of the run not seen yet, maybe */
             w->dirty = 1;
     } else if (strcmp(type, "run") == 0 || strcmp(type, "resync") == 0 ||
@@ -350,12 +259,14 @@ static int run_on_event(json_t *ev, void *arg)
 /* logs --run RUN [--follow]. Returns the exit status. */
 static int logs_run(struct cli_ctx *ctx, struct logs_out *o, long run, int follow)
 {
-    struct run_logs r = {.o = o};
+    struct run_logs r = {.o = o, .rl = runlog_new(o->want)};
     struct sd_err err = {0};
     struct client *cl = NULL;
     int status = 0, ended = 0, k, daemon = 0;
     sqlite3 *db;
 
+    if (r.rl == NULL)
+        return cli_fail(SD_EENV, "out of memory");
     r.color[0] = o->clean[0] && !ctx->no_color;
     r.color[1] = o->clean[1] && !ctx->no_color;
     if ((status = cli_open_store(ctx, 1)) != 0)
@@ -400,18 +311,13 @@ static int logs_run(struct cli_ctx *ctx, struct logs_out *o, long run, int follo
         }
     }
 flush:
-    for (size_t i = 0; i < r.n; i++)
-        for (int s = 0; s < 2; s++)
-            if (r.src[i].plen[s] > 0 && status == 0 &&
-                run_line(&r, &r.src[i], s + 1, -1, r.src[i].part[s], r.src[i].plen[s]) != 0)
-                status = 3;
+    if (runlog_flush(r.rl, run_line, &r) != 0 && status == 0)
+        status = 3;
     put(o, 1, "", 0, 1);
     put(o, 2, "", 0, 1);
 out:
-    for (size_t i = 0; i < r.n; i++)
-        free(r.src[i].part[0]), free(r.src[i].part[1]);
-    free(r.src);
-    free(r.batch);
+    runlog_free(r.rl);
+    free(r.ids);
     client_close(cl);
     sqlite3_close_v2(db);
     return status;

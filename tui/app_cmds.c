@@ -654,6 +654,8 @@ const struct command app_commands[] = {
      CMD_MUTATES | CMD_DAEMON, c_kill},
     {"pause-deployment", "", "pause the tagged (or selected) running deployments; paused: resume",
      CMD_MUTATES | CMD_DAEMON, app_c_pause_dep},
+    {"run-output", "", "the output of the selected row's run (or the tagged rows), prefixed [ID]",
+     0, app_c_run_output},
     {"cleanup", "", "reap orphans and hide finished rows; again: show them", CMD_MUTATES,
      c_cleanup},
     {"cleanup-all", "", "cancel everything and reap every sandbox (confirmation)", CMD_MUTATES,

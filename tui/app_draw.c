@@ -483,7 +483,7 @@ static void draw_footer(struct app *a)
         return;
     }
     if (a->overlay == OV_DEPLOY || a->overlay == OV_CONFIRM || a->overlay == OV_HELP ||
-        a->overlay == OV_COMPARE) {
+        a->overlay == OV_COMPARE || a->overlay == OV_RUNLOG) {
         /* the open dialog's keys (its own, not the panes') */
         static const struct hint deploy[] = {{"Enter", "launch"},         {"Esc", "cancel"},
                                              {"C-a", "apply suggestion"}, {"Up/Down", "field"},
@@ -498,8 +498,8 @@ static void draw_footer(struct app *a)
                                : a->overlay == OV_CONFIRM ? conf
                                                           : help;
         int n = a->overlay == OV_DEPLOY ? 6 : 4;
-        if (a->flash[0] && a->overlay != OV_HELP &&
-            a->overlay != OV_COMPARE) { /* a message first, for its 4 s */
+        if (a->flash[0] && a->overlay != OV_HELP && a->overlay != OV_COMPARE &&
+            a->overlay != OV_RUNLOG) { /* a message first, for its 4 s */
             wattrset(stdscr, a->roles[a->flash_err ? ROLE_ERROR : ROLE_FLASH]);
             mvhline(y, 0, ' ', COLS);
             glyph_put(stdscr, y, 0, a->flash, COLS, 1);
@@ -575,6 +575,8 @@ static void draw_overlay(struct app *a)
         app_deploy_draw(a);
     } else if (a->overlay == OV_COMPARE) {
         app_compare_draw(a);
+    } else if (a->overlay == OV_RUNLOG) {
+        app_runlog_draw(a);
     }
 }
 

@@ -33,6 +33,7 @@
 #include "app_int.h"
 #include "query_console2.h"
 #include "recover.h"
+#include "runlog.h"
 #include "traj.h"
 #include "util.h"
 #include "worker.h"
@@ -612,5 +613,127 @@ int app_job_pause(struct app *a, const int64_t *ids, size_t n, int on)
     j->on = on;
     j->n = n;
     memcpy(j->ids, ids, n * sizeof ids[0]);
+    return submit(a, &j->c);
+}
+
+/* --- a run's merged output (runlog.h) ----------------------------------------------- */
+
+#define RUNLOG_MAX_LINES 5000 /* the newest kept; the overlay says when older ones were cut */
+
+struct runlog_job {
+    struct cjob c;
+    struct store *store;
+    int64_t run;
+    size_t n;
+    json_t *lines; /* [[id, stream, text], ...] */
+    int truncated;
+    char error[300];
+    int64_t ids[]; /* n (run 0) */
+};
+
+/* A line into the job's array, control characters shown as '?' (a strategy's escape
+ * sequences are never obeyed), the newline dropped; the oldest dropped past the cap. */
+static int runlog_line(void *arg, int64_t id, int stream, int64_t t_ms, const char *line,
+                       size_t len)
+{
+    struct runlog_job *j = arg;
+    char *t = xmalloc(len + 1);
+
+    (void)t_ms;
+    if (len > 0 && line[len - 1] == '\n')
+        len--;
+    for (size_t i = 0; i < len; i++)
+        t[i] = (unsigned char)line[i] < 0x20 && line[i] != '\t' ? '?' : line[i];
+    t[len] = '\0';
+    if (json_array_size(j->lines) >= RUNLOG_MAX_LINES) {
+        json_array_remove(j->lines, 0);
+        j->truncated = 1;
+    }
+    json_t *text = json_stringn(t, len);
+    if (text == NULL) { /* not UTF-8: its bytes above ASCII shown as '?' too */
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)t[i] >= 0x80)
+                t[i] = '?';
+        text = json_stringn(t, len);
+    }
+    json_array_append_new(j->lines, json_pack("[I, i, o]", (json_int_t)id, stream, text));
+    free(t);
+    return 0;
+}
+
+static void runlog_run(struct worker_job *wj)
+{
+    struct runlog_job *j = (struct runlog_job *)wj;
+    struct sd_err err = {0};
+    struct runlog *rl = runlog_new(3);
+    int64_t *ids = NULL;
+    int *states = NULL;
+    size_t n = 0;
+    sqlite3 *db;
+
+    store_flush(j->store, NULL);
+    j->lines = json_array();
+    if (rl == NULL || (db = store_reader(j->store, &err)) == NULL) {
+        snprintf(j->error, sizeof j->error, "%.250s", rl ? err.msg : "out of memory");
+        runlog_free(rl);
+        return;
+    }
+    if (j->run > 0) {
+        int k = store_run_trajs(db, j->run, &ids, &states, &n, &err);
+        if (k != 0)
+            snprintf(j->error, sizeof j->error, "run #%lld: %.250s", (long long)j->run,
+                     k > 0 ? "not in the store (yet)" : err.msg);
+    } else {
+        ids = xcalloc(j->n + 1, sizeof *ids);
+        memcpy(ids, j->ids, j->n * sizeof *ids);
+        n = j->n;
+    }
+    for (size_t i = 0; !j->error[0] && i < n; i++)
+        if (runlog_add(rl, ids[i]) < 0)
+            snprintf(j->error, sizeof j->error, "out of memory");
+    if (!j->error[0] && runlog_round(rl, db, runlog_line, j, &err) != 0)
+        snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+    if (!j->error[0])
+        runlog_flush(rl, runlog_line, j);
+    free(ids);
+    free(states);
+    runlog_free(rl);
+    sqlite3_close_v2(db);
+}
+
+static void runlog_free_job(struct worker_job *wj)
+{
+    struct runlog_job *j = (struct runlog_job *)wj;
+    json_decref(j->lines);
+    free(j);
+}
+
+static void runlog_done(struct app *a, struct cjob *c)
+{
+    struct runlog_job *j = (struct runlog_job *)c;
+    if (j->error[0]) {
+        app_notify(a, 1, "run output: %s", j->error);
+        return;
+    }
+    app_runlog_show(a, j->lines, j->truncated);
+    j->lines = NULL; /* the overlay took them */
+}
+
+int app_job_runlog(struct app *a, int64_t run, const int64_t *ids, size_t n)
+{
+    struct runlog_job *j = xcalloc(1, sizeof *j + n * sizeof j->ids[0]);
+
+    j->c.job.run = runlog_run;
+    j->c.job.free = runlog_free_job;
+    j->c.done = runlog_done;
+    if (run > 0)
+        snprintf(j->c.busy, sizeof j->c.busy, "reading run #%lld's output...", (long long)run);
+    else
+        snprintf(j->c.busy, sizeof j->c.busy, "reading %zu deployment(s)' output...", n);
+    j->store = a->store;
+    j->run = run;
+    j->n = n;
+    if (n > 0)
+        memcpy(j->ids, ids, n * sizeof ids[0]);
     return submit(a, &j->c);
 }

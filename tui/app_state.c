@@ -139,6 +139,7 @@ struct app *app_new(const struct tui_conf *conf)
     textview_init(&a->learn, 12);
     textview_init(&a->sugg_tv, 0);
     textview_init(&a->cmp_tv, 12);
+    textview_init(&a->rl_tv, 8);
     a->learn_w = -1;
     browser_init(&a->pat, pattern_cols, PC_COUNT, 12);
     table_sort_by(&a->pat.list, PC_LB, 1);
@@ -178,6 +179,7 @@ void app_free(struct app *a)
     textview_free(&a->learn);
     textview_free(&a->sugg_tv);
     textview_free(&a->cmp_tv);
+    textview_free(&a->rl_tv);
     json_decref(a->cmp[0]);
     json_decref(a->cmp[1]);
     browser_free(&a->pat);

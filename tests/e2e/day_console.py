@@ -8,6 +8,8 @@ Scenarios:
             resumes it, and a paused one killed with `x` ends cancelled; the console runs its
             own engine (--no-daemon).
   pause_daemon   the same through the daemon (the console as its client).
+  runlog    `L` on a row shows its run's output merged, each line prefixed with its deployment's
+            id; with rows tagged, only theirs; `r` reads again, Esc closes.
   complete  the deploy dialog's symbol field: Tab completes from `data list` (the hint marks
             synthetic series), an unknown symbol is refused naming it and nothing launches.
 
@@ -21,7 +23,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console_e2e import BIN, Console, deploy  # noqa: E402
+from console_e2e import BIN, STRATEGIES, Console, cli, deploy  # noqa: E402
 
 
 def s_pause(c):
@@ -80,6 +82,37 @@ def s_complete(c):
         assert n == 0, "a deployment was stored: %d" % n
 
 
+def runlog_store(e):
+    cli(e, "strategies", "add", os.path.join(STRATEGIES, "probe-forkticks.json"))
+    cli(e, "deploy", "-a", "2", "-s", "probe-forkticks", "-p", '{"n":5,"rate":0}')
+
+
+def s_runlog(c):
+    c.wait_for(r"2 +probe-fo +QQQ\* +local +succeeded")
+    c.text("L")
+    s = c.wait_for(r"Output of run #1 \(r reads again")
+    # it opens on the newest lines: both deployments' results
+    s = c.wait_for(r"\[2\] +@@result ")
+    assert re.search(r"\[1\] +@@result ", s), s
+    c.keys("Home")  # and scrolls to the first: every tick of both, each line with its id
+    s = c.wait_for(r"^\W*\[1\] +(parent|child) tick 0")
+    c.keys("End")
+    c.wait_for(r"\[2\] +@@result ")
+    c.text("r")
+    c.wait_for(r"Output of run #1")
+    c.keys("Escape")
+    c.wait_for(r"Output of run", absent=True)
+    c.keys("Space")  # tag the selected row (#2): only its lines
+    c.wait_for(r"tagged: 1")
+    c.text("L")
+    s = c.wait_for(r"Output of 1 tagged deployment")
+    s = c.wait_for(r"\[2\] +parent tick 4")
+    assert "[1]" not in s, s
+    c.keys("Escape")
+    c.text("q")
+    c.wait_exit()
+
+
 def stop_daemon(c):
     """The daemon a console started on demand: SIGTERM through its lock file's pid."""
     try:
@@ -92,9 +125,10 @@ def stop_daemon(c):
 
 
 SCENARIOS = {
-    "pause": (s_pause, False),
-    "pause_daemon": (s_pause, True),
-    "complete": (s_complete, False),
+    "pause": (s_pause, False, None),
+    "pause_daemon": (s_pause, True, None),
+    "complete": (s_complete, False, None),
+    "runlog": (s_runlog, False, runlog_store),
 }
 
 
@@ -103,8 +137,8 @@ def main():
         print("tmux not found: skipped")
         return 77
     name = sys.argv[1]
-    fn, daemon = SCENARIOS[name]
-    c = Console(80, 24, None, "", None, daemon=daemon)
+    fn, daemon, pre = SCENARIOS[name]
+    c = Console(80, 24, None, "", pre, daemon=daemon)
     try:
         fn(c)
         print("PASS %s" % name)
