@@ -94,6 +94,7 @@ static void draw_header(struct app *a)
         .prov = a->prov,
         .nprov = a->nprov,
         .counts = a->counts,
+        .held = app_paused_count(a),
         .encrypted = a->encrypted,
         .chain = a->chain,
         .store_path = store_path(a->store),

@@ -404,6 +404,8 @@ int app_job_pause(struct app *a, const int64_t *ids, size_t n, int on);
 /* `p` (app_pause.c): pause the tagged or selected running deployments, or, when every one of
  * them is paused already, resume them. */
 int app_c_pause_dep(struct app *a, const char *x);
+/* How many live deployments are paused (the header says so beside running). */
+int app_paused_count(const struct app *a);
 /* `L` (app_runlog.c): the merged output of the selected row's run, or of the tagged rows, each
  * line prefixed with its deployment's id, in written order; `L` or `r` in it reads again. */
 int app_c_run_output(struct app *a, const char *x);

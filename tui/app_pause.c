@@ -28,3 +28,11 @@ int app_c_pause_dep(struct app *a, const char *x)
     /* All paused: resume them. Else pause those that run (a paused one stays paused). */
     return app_job_pause(a, run, nrun, npaused < nrun);
 }
+
+int app_paused_count(const struct app *a)
+{
+    int n = 0;
+    for (size_t i = 0; i < a->nviews; i++)
+        n += a->views[i].state == TS_RUNNING && a->views[i].paused;
+    return n;
+}

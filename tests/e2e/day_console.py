@@ -29,10 +29,13 @@ from console_e2e import BIN, STRATEGIES, Console, cli, deploy  # noqa: E402
 def s_pause(c):
     c.wait_for(r"no deployments yet")
     deploy(c, pace="20")  # momentum on SPY at 20 bars/s: minutes, ample to act on
-    c.wait_for(r"1 +momentum +SPY +local +running", timeout=60)
+    # running, and its sandbox started (the helper's samples fill MEM): a row says running as
+    # soon as a worker takes it, and `p` before the sandbox runs is refused ("not started yet")
+    c.wait_for(r"1 +momentum +SPY +local +running +\S+ +\d+ +\d+[KMG] ", timeout=60)
     c.text("p")
     c.wait_for(r"paused 1 deployment")
     c.wait_for(r"1 +momentum +SPY +local +paused", timeout=20)
+    c.wait_for(r"1 running 0 queued 0 done 0 failed 1 paused")  # the header counts it
     c.text("p")  # every selected one is paused: resume
     c.wait_for(r"resumed 1 deployment")
     c.wait_for(r"1 +momentum +SPY +local +running", timeout=20)

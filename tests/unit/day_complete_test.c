@@ -6,6 +6,7 @@
  * the common prefix, cycle through several on repeated Tab and start again after an edit, only
  * the last comma-separated symbol is touched, nothing to do on an empty or unknown token,
  * unknown symbols refused naming them, the hint marks synthetic series, duplicates merged.
+ * And the console header's count of paused deployments (pane_header), also headless.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "catalog.h"
 #include "check.h"
 #include "complete.h"
+#include "panes.h"
+#include "traj.h"
 
 static json_t *list(void)
 {
@@ -107,9 +110,30 @@ static void test_bundled(void)
     complete_free(&c);
 }
 
+/* The header says how many of the running are paused, and nothing when none is. */
+static void test_header_paused(void)
+{
+    int counts[TS_COUNT] = {0};
+    struct header_in in = {.version = "t", .counts = counts};
+    struct header_out out;
+    int found = 0;
+
+    counts[TS_RUNNING] = 3;
+    pane_header(&in, &out);
+    for (int i = 0; i < out.n; i++)
+        found |= strstr(out.text[i][0], "paused") != NULL;
+    CHECK(!found);
+    in.held = 2;
+    pane_header(&in, &out);
+    for (int i = 0; i < out.n; i++)
+        found |= strstr(out.text[i][0], "3 running 0 queued 0 done 0 failed 2 paused") != NULL;
+    CHECK(found);
+}
+
 int main(int argc, char **argv)
 {
     static const struct check_case cases[] = {
+        {"header_paused", test_header_paused},
         {"complete", test_complete},
         {"check_and_hint", test_check_and_hint},
         {"bundled", test_bundled},
