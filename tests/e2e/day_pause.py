@@ -136,10 +136,15 @@ class Pause(d.DaemonCase):
 
         cpu0 = [stat(x)[1] for x in procs]
         # Past the deployment's whole timeout, still paused: the timeout counts running time.
-        # The output must be still: read it once the pipes have surely drained (a second after
-        # the stop), and again at the end.
-        d.poll(lambda: time.monotonic() > paused_at + 1, 5, "a second")
-        out0 = env.output(tid, 1)
+        # The output must be still: read it once what the processes wrote before they stopped
+        # is all in the store (the store holds every byte the engine read, and a second has
+        # passed for the engine to read what was left in the pipes), and again at the end.
+        def drained():
+            if time.monotonic() < paused_at + 1:
+                return None
+            out = env.output(tid, 1)
+            return out if len(out) == self.view(tid)["outputBytes"] else None
+        out0 = d.poll(drained, d.START_S, "the output written before the pause stored")
         while time.monotonic() < paused_at + TIMEOUT_S + 2:
             self.assertEqual(self.view(tid)["state"], "paused")
             time.sleep(0.2)
