@@ -263,4 +263,18 @@ json_t *coord_health_json(const struct provider_health *h, size_t n);
 /* Counts by state. */
 void coord_counts(struct coord *c, int counts[TS_COUNT]);
 
+/* fn(id, run_id, state, arg) is called on the thread that ends a deployment
+ * (its worker, or coord_cancel's caller for one still queued), once, after
+ * its final record is queued in the store and before its worker makes it
+ * durable (a success is flushed, and so is whatever fn queued), and before
+ * its terminal state event. state is the one it ends in, except when that
+ * flush fails: the deployment then ends failed (the event says so). fn
+ * must not call back into the coordinator. The daemon queues a run's end
+ * here, so it is committed with the run's last deployment. One hook at a
+ * time, set or cleared (fn NULL) from any thread but fn's own; setting it
+ * waits for a call in progress to return, so after clearing, arg may be
+ * freed. */
+typedef void (*coord_final_fn)(int64_t id, int64_t run_id, int state, void *arg);
+void coord_on_final(struct coord *c, coord_final_fn fn, void *arg);
+
 #endif

@@ -133,6 +133,9 @@ struct coord {
     _Atomic uint64_t submitted; /* coord_submit calls, for reproducible seeds */
     pthread_t *workers;
     int nworkers;
+    coord_final_fn on_final; /* coord_on_final (under lock) */
+    void *on_final_arg;
+    int final_busy; /* calls of on_final in progress (under lock) */
 };
 
 /* --- the lock (coord.c) ------------------------------------------------- */

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "learn.h"
+#include "span.h"
 
 void coord_work_push_state(struct coord *c, struct dep *d)
 {
@@ -378,6 +379,37 @@ static int recorded(struct coord *c, struct dep *d, uint64_t gen0, char *why, si
     return 0;
 }
 
+void coord_on_final(struct coord *c, coord_final_fn fn, void *arg)
+{
+    coord_lock(c);
+    c->on_final = fn;
+    c->on_final_arg = arg;
+    /* A call already made finishes before its arg may be freed. */
+    while (c->final_busy > 0)
+        coord_sleep(c, NULL);
+    coord_unlock(c);
+}
+
+/* Call the coord_on_final hook, without the lock (it takes its own). */
+static void call_final(struct coord *c, struct dep *d, int state)
+{
+    coord_final_fn fn;
+    void *arg;
+
+    coord_lock(c);
+    fn = c->on_final;
+    arg = c->on_final_arg;
+    c->final_busy += fn != NULL;
+    coord_unlock(c);
+    if (fn == NULL)
+        return;
+    fn(d->v.id, d->run_id, state, arg);
+    coord_lock(c);
+    if (--c->final_busy == 0)
+        pthread_cond_broadcast(&c->cond);
+    coord_unlock(c);
+}
+
 /* coord_work_finish; gen0 (not NULL: from the worker) asks that a success
  * be checked as committed (recorded) before it is reported. */
 static void work_finish(struct coord *c, struct dep *d, int state, int exit_code, const char *error,
@@ -387,6 +419,8 @@ static void work_finish(struct coord *c, struct dep *d, int state, int exit_code
     char *result_s = result ? json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     char why[sizeof d->v.error];
     int64_t now = sd_now_ms();
+
+    sd_span(SPAN_FINISH, d->v.id);
 
     if (state == TS_CANCELLED && d->cancel_by[0])
         coord_work_op(d, "cancel", now, 0, 1, d->cancel_by);
@@ -402,6 +436,9 @@ static void work_finish(struct coord *c, struct dep *d, int state, int exit_code
     f.op_sequence = d->ops[0] ? d->ops : NULL;
     traj_finish(c->store, d->v.id, &f);
     store_output_end(c->store, d->v.id);
+    /* Before the flush: what the hook queues (a run's end) is committed
+     * with this deployment's records, not in a commit of its own. */
+    call_final(c, d, state);
     if (gen0 != NULL && state == TS_SUCCEEDED && !recorded(c, d, *gen0, why, sizeof why)) {
         /* Never rewritten in the store: a sealed record must not change.
          * Recovery marks a row left running as interrupted. */
@@ -410,6 +447,7 @@ static void work_finish(struct coord *c, struct dep *d, int state, int exit_code
         result = NULL;
         f.reward = 0;
     }
+    sd_span(SPAN_RECORDED, d->v.id);
     if (d->data.from_store && d->data.path[0]) { /* the sandbox had its own copy */
         unlink(d->data.path);
         d->data.path[0] = '\0';
@@ -452,6 +490,7 @@ static void work_finish(struct coord *c, struct dep *d, int state, int exit_code
     }
     c->active--;
     coord_work_push_state(c, d);
+    sd_span(SPAN_PUSHED, d->v.id);
     pthread_cond_broadcast(&c->cond);
     coord_unlock(c);
 }
@@ -656,6 +695,7 @@ void *coord_work_thread(void *arg)
         if (c->qhead == NULL)
             c->qtail = NULL;
         coord_unlock(c);
+        sd_span(SPAN_TAKEN, d->v.id);
         if (d->adopt[0])
             run_adopted(c, d);
         else

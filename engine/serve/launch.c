@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "request.h"
+#include "span.h"
 
 /* The symbols a deploy's agents run on (new reference) or NULL. */
 static json_t *agent_symbols(struct coord *c, const struct deploy_req *r, struct sd_err *err)
@@ -80,6 +81,7 @@ int launch_submit(struct coord *c, const char *kind, json_t *spec, json_t *by, i
     char *rtxt = NULL, bys[160] = "";
     size_t n = 0, checked;
     int rc = -1;
+    uint64_t t_in = sd_mono_ns(), t_checked, t_run;
 
     *run = 0;
     *ids = NULL;
@@ -90,12 +92,14 @@ int launch_submit(struct coord *c, const char *kind, json_t *spec, json_t *by, i
     for (size_t i = 0; i < checked; i++)
         if (coord_check(c, &reqs[i], err) != 0)
             goto out;
+    t_checked = sd_mono_ns();
     rspec = json_deep_copy(spec);
     if (by != NULL)
         json_object_set(rspec, "by", by);
     rtxt = json_dumps(rspec, JSON_COMPACT);
     if ((*run = run_begin(coord_store(c), kind, rtxt ? rtxt : "{}", err)) <= 0)
         goto out;
+    t_run = sd_mono_ns();
     if (by != NULL)
         launch_by_text(by, bys, sizeof bys);
     *ids = json_array();
@@ -114,6 +118,10 @@ int launch_submit(struct coord *c, const char *kind, json_t *spec, json_t *by, i
             goto out;
         }
         json_array_append_new(*ids, json_integer(id));
+        sd_span_at(SPAN_LAUNCH_IN, id, t_in);
+        sd_span_at(SPAN_CHECKED, id, t_checked);
+        sd_span_at(SPAN_RUN_ROW, id, t_run);
+        sd_span(SPAN_SUBMITTED, id);
     }
     rc = 0;
 out:

@@ -12,6 +12,21 @@
  * store: pump_run_open says "open" until then, so a client asking about it
  * (swarmdeck wait reads /v1/runs/ID) never finds it neither open nor ended,
  * which it would take for a run whose process died.
+ *
+ * A run's end rides on its last deployment's commit. The coordinator calls
+ * pump_final (coord_on_final) on the thread that ends a deployment, before
+ * that deployment's worker flushes its records; when the deployment is the
+ * last of its run not yet counted, the run's end is queued there (with the
+ * counts it will have), so the worker's flush commits both. When the pump
+ * then counts that end from the event and finds the same counts, the row
+ * is already written: it only checks that it is committed (store_settled)
+ * and logs the "run" event at once, with no commit of its own in between;
+ * otherwise (an end the worker does not flush, a cancelled queued one, or
+ * a success the store could not record, which ends failed) it writes the
+ * end again as counted and flushes, as before. So the "run" event still
+ * comes only after the run's end is committed, and the pump no longer
+ * waits for a commit per run on the common path (bench: 94 us at p50, and
+ * every later event waited behind it).
  */
 #define _GNU_SOURCE
 #include "pump.h"
@@ -25,6 +40,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "span.h"
+
 struct prun {
     int64_t run;
     int64_t *ids;
@@ -32,6 +49,10 @@ struct prun {
     size_t n, left;
     int succeeded, failed, cancelled;
     int closing; /* its last deployment ended; its end is being recorded */
+    /* Its end as queued by pump_final before the last deployment's flush:
+     * the counts it wrote, and the store's mark and failure count then. */
+    int queued, q_succeeded, q_failed, q_cancelled;
+    uint64_t q_mark, q_gen;
 };
 
 struct pump {
@@ -66,6 +87,17 @@ static void log_json(struct pump *p, json_t *o)
     log_json_tap(p, o, -1);
 }
 
+/* Add one end in state to the counts. */
+static void count_state(int state, int *succeeded, int *failed, int *cancelled)
+{
+    if (state == TS_SUCCEEDED)
+        (*succeeded)++;
+    else if (state == TS_CANCELLED || state == TS_INTERRUPTED)
+        (*cancelled)++;
+    else
+        (*failed)++;
+}
+
 /* Count deployment i of run r as ending in state. Caller holds p->lock.
  * Returns 1 when that was the run's last one. */
 static int count_end(struct prun *r, size_t i, int state)
@@ -74,43 +106,95 @@ static int count_end(struct prun *r, size_t i, int state)
         return 0;
     r->counted[i] = 1;
     r->left--;
-    if (state == TS_SUCCEEDED)
-        r->succeeded++;
-    else if (state == TS_CANCELLED || state == TS_INTERRUPTED)
-        r->cancelled++;
-    else
-        r->failed++;
+    count_state(state, &r->succeeded, &r->failed, &r->cancelled);
     return r->left == 0;
+}
+
+/* Run `run`'s "run" event with these counts (new reference), its status in
+ * *status (static). */
+static json_t *run_json(int64_t run, int succeeded, int failed, int cancelled, const char **status)
+{
+    char summary[160];
+
+    *status = failed || cancelled ? "failed" : "succeeded";
+    if (cancelled)
+        snprintf(summary, sizeof summary, "run %lld: %d succeeded, %d failed, %d cancelled",
+                 (long long)run, succeeded, failed, cancelled);
+    else
+        snprintf(summary, sizeof summary, "run %lld: %d succeeded, %d failed", (long long)run,
+                 succeeded, failed);
+    return json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:s}", "type", "run", "run", (json_int_t)run,
+                     "status", *status, "succeeded", succeeded, "failed", failed, "cancelled",
+                     cancelled, "summary", summary);
+}
+
+/* coord_on_final: deployment id of run `run` ends in state, on the thread
+ * that ends it, before its worker's flush. When it is the last of a
+ * tracked run not yet counted, queue the run's end with the counts it will
+ * have (the pump counts it from the event later, and checks). */
+static void pump_final(int64_t id, int64_t run, int state, void *arg)
+{
+    struct pump *p = arg;
+
+    if (run <= 0)
+        return;
+    pthread_mutex_lock(&p->lock);
+    for (size_t k = 0; k < p->nruns; k++) {
+        struct prun *r = &p->runs[k];
+        size_t i;
+        if (r->run != run || r->closing || r->queued || r->left != 1)
+            continue;
+        for (i = 0; i < r->n && (r->ids[i] != id || r->counted[i]); i++)
+            ;
+        if (i < r->n) {
+            const char *status;
+            json_t *o;
+            char *txt;
+            r->q_succeeded = r->succeeded;
+            r->q_failed = r->failed;
+            r->q_cancelled = r->cancelled;
+            count_state(state, &r->q_succeeded, &r->q_failed, &r->q_cancelled);
+            o = run_json(run, r->q_succeeded, r->q_failed, r->q_cancelled, &status);
+            txt = json_dumps(o, JSON_COMPACT);
+            if (txt != NULL) {
+                run_end(coord_store(p->c), run, status, txt);
+                r->q_mark = store_mark(coord_store(p->c), &r->q_gen);
+                r->queued = 1;
+            }
+            free(txt);
+            json_decref(o);
+        }
+        break;
+    }
+    pthread_mutex_unlock(&p->lock);
 }
 
 /* Record run r's end and tell everyone. Caller holds no lock; r is owned. */
 static void finish_run(struct pump *p, struct prun *r)
 {
-    const char *status = r->failed || r->cancelled ? "failed" : "succeeded";
-    char summary[160];
+    const char *status;
     struct sd_err e = {0};
-    json_t *o;
-    char *txt;
+    json_t *o = run_json(r->run, r->succeeded, r->failed, r->cancelled, &status);
+    char *txt = json_dumps(o, JSON_COMPACT);
+    int same = r->queued && r->q_succeeded == r->succeeded && r->q_failed == r->failed &&
+               r->q_cancelled == r->cancelled;
 
-    if (r->cancelled)
-        snprintf(summary, sizeof summary, "run %lld: %d succeeded, %d failed, %d cancelled",
-                 (long long)r->run, r->succeeded, r->failed, r->cancelled);
-    else
-        snprintf(summary, sizeof summary, "run %lld: %d succeeded, %d failed", (long long)r->run,
-                 r->succeeded, r->failed);
-    o = json_pack("{s:s, s:I, s:s, s:i, s:i, s:i, s:s}", "type", "run", "run", (json_int_t)r->run,
-                  "status", status, "succeeded", r->succeeded, "failed", r->failed, "cancelled",
-                  r->cancelled, "summary", summary);
-    txt = json_dumps(o, JSON_COMPACT);
-    run_end(coord_store(p->c), r->run, status, txt);
+    sd_span(SPAN_RUN_LAST, r->run);
     /* Committed before anyone hears of it: a client that reads the store on
-     * this event (swarmdeck wait) must find the run ended. */
-    if (store_flush(coord_store(p->c), &e) != 0)
+     * this event (swarmdeck wait) must find the run ended. Already so when
+     * pump_final queued this very end and the last deployment's flush
+     * committed it. */
+    if (!same)
+        run_end(coord_store(p->c), r->run, status, txt);
+    if ((!same || !store_settled(coord_store(p->c), r->q_mark, r->q_gen)) &&
+        store_flush(coord_store(p->c), &e) != 0)
         fprintf(stderr, "swarmdeck: run %lld: %s\n", (long long)r->run, e.msg);
+    sd_span(SPAN_RUN_COMMITTED, r->run);
     if (p->on_finish != NULL && txt != NULL)
         p->on_finish(txt, p->arg);
     free(txt);
     log_json(p, o);
+    sd_span(SPAN_RUN_LOGGED, r->run);
 }
 
 /* Drop run `run` (closing, its end recorded) from the table and free it.
@@ -167,13 +251,18 @@ static void forward(struct pump *p, const struct ev *e)
          * results change with the state): a client keeps its copy without
          * asking again. */
         struct deploy_view v;
-        json_t *o = json_pack("{s:s, s:I, s:s}", "type", "state", "id", (json_int_t)e->traj_id,
-                              "state", traj_state_name(e->state));
+        json_t *o;
+        if (traj_state_terminal(e->state))
+            sd_span(SPAN_PUMPED, e->traj_id);
+        o = json_pack("{s:s, s:I, s:s}", "type", "state", "id", (json_int_t)e->traj_id, "state",
+                      traj_state_name(e->state));
         if (coord_view(p->c, e->traj_id, &v) == 0)
             json_object_set_new(o, "view", coord_view_json(&v));
         log_json_tap(p, o, traj_state_terminal(e->state) != 0);
-        if (traj_state_terminal(e->state))
+        if (traj_state_terminal(e->state)) {
+            sd_span(SPAN_LOGGED, e->traj_id);
             ended(p, e->traj_id, e->state);
+        }
         break;
     }
     case EV_OUTPUT:
@@ -272,6 +361,7 @@ struct pump *pump_start(struct coord *c, struct evlog *l, pump_finish_fn on_fini
         free(p);
         return NULL;
     }
+    coord_on_final(c, pump_final, p);
     return p;
 }
 
@@ -283,6 +373,7 @@ void pump_stop(struct pump *p)
         /* a pipe that cannot take one byte: nothing better to do than join */
     }
     pthread_join(p->thread, NULL);
+    coord_on_final(p->c, NULL, NULL); /* waits for a call in progress */
     close(p->stop_pipe[0]);
     close(p->stop_pipe[1]);
     for (size_t k = 0; k < p->nruns; k++) {

@@ -183,6 +183,17 @@ int store_call(struct store *s, store_job_fn fn, void *arg, struct sd_err *err);
  * -1 (SD_EUSAGE) if called from a job. */
 int store_flush(struct store *s, struct sd_err *err);
 
+/* Without waiting: store_mark returns the sequence number of the newest job
+ * submitted so far, and *gen the write failures so far; store_settled says
+ * (1) whether every job up to mark is committed with no write failure since
+ * (fail count still gen), else 0. For a thread that queued jobs just before
+ * another thread's flush (a worker's, making its deployment durable): it
+ * knows they are committed without a commit of its own, and flushes only
+ * when store_settled says 0. A read-only store: mark 0, settled 0. Any
+ * thread. */
+uint64_t store_mark(struct store *s, uint64_t *gen);
+int store_settled(struct store *s, uint64_t mark, uint64_t gen);
+
 /* Writer-thread only: a cached prepared statement for sql (the pointer is the
  * cache key, so pass string literals). Reset and bindings cleared for you.
  * Returns NULL on a prepare error (with err set). */

@@ -123,6 +123,32 @@ int store_flush(struct store *s, struct sd_err *err)
     return rc;
 }
 
+uint64_t store_mark(struct store *s, uint64_t *gen)
+{
+    uint64_t mark;
+
+    *gen = 0;
+    if (s->flags & STORE_READONLY)
+        return 0;
+    store_lock(s);
+    mark = s->submitted;
+    *gen = s->fail_gen;
+    store_unlock(s);
+    return mark;
+}
+
+int store_settled(struct store *s, uint64_t mark, uint64_t gen)
+{
+    int ok;
+
+    if (s->flags & STORE_READONLY)
+        return 0;
+    store_lock(s);
+    ok = s->settled >= mark && s->fail_gen == gen;
+    store_unlock(s);
+    return ok;
+}
+
 uint64_t store_write_failures(struct store *s, struct sd_err *err)
 {
     uint64_t n;

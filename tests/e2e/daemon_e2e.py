@@ -37,6 +37,7 @@ import hashlib
 import http.client
 import json
 import os
+import pwd
 import re
 import shlex
 import signal
@@ -1177,7 +1178,8 @@ class Attribution(DaemonCase):
              ["state"] == "cancelled", RUN_S, "the cancel")
         p = env.run("--no-daemon", "show", str(dep), "--json", check=0)
         ops = {o["name"]: o for o in json.loads(p.stdout)["operations"]}
-        me = "pid %d uid %d user " % (os.getpid(), os.getuid())
+        me = "pid %d uid %d user %s tty " % (os.getpid(), os.getuid(),
+                                            pwd.getpwuid(os.getuid()).pw_name)
         for name in ("submit", "cancel"):
             self.assertIn(name, ops, sorted(ops))
             self.assertTrue(ops[name]["detail"].startswith(me), ops[name])
