@@ -159,6 +159,10 @@ static json_t *daemon_status(struct cli_ctx *ctx, json_t **provs)
                   json_object_get(st, "runsOpen"), "queued",
                   json_object_get(json_object_get(st, "counts"), "queued"), "running",
                   json_object_get(json_object_get(st, "counts"), "running"));
+    if (o != NULL) /* of the running, those paused (swarmdeck pause) */
+        json_object_set_new(o, "paused",
+                            json_integer(json_integer_value(
+                                json_object_get(json_object_get(st, "counts"), "paused"))));
     if (json_is_array(json_object_get(st, "providers"))) {
         json_decref(*provs);
         *provs = json_incref(json_object_get(st, "providers"));
@@ -289,10 +293,12 @@ static int exec_status(struct cli_ctx *ctx, struct cli_args *a)
     cli_printf("security     %s; fingerprint chain %s\n",
                store_encrypted(ctx->store) ? "encrypted at rest" : "not encrypted", chain);
     if (json_is_object(daemon))
-        cli_printf("daemon       pid %lld on %s: %lld running, %lld queued, %lld client(s)\n",
+        cli_printf("daemon       pid %lld on %s: %lld running (%lld paused), %lld queued, %lld "
+                   "client(s)\n",
                    (long long)json_integer_value(json_object_get(daemon, "pid")),
                    json_string_value(json_object_get(daemon, "socket")),
                    (long long)json_integer_value(json_object_get(daemon, "running")),
+                   (long long)json_integer_value(json_object_get(daemon, "paused")),
                    (long long)json_integer_value(json_object_get(daemon, "queued")),
                    (long long)json_integer_value(json_object_get(daemon, "clients")));
     else

@@ -24,6 +24,7 @@ extern const struct cli_cmd cmd_deploy, cmd_swarm, cmd_status, cmd_history, cmd_
     cmd_cleanup, cmd_export, cmd_import, cmd_data, cmd_strategies, cmd_doctor, cmd_console,
     cmd_serve, cmd_wait, cmd_dial;
 extern const struct cli_cmd cmd_sync;
+extern const struct cli_cmd cmd_pause, cmd_resume;
 extern const struct cli_cmd cmd_verify, cmd_rekey, cmd_config;
 static const struct cli_cmd cmd_version, cmd_completion, cmd_manpage;
 
@@ -34,6 +35,7 @@ static const struct cli_cmd *const commands[] = {
     &cmd_verify,  &cmd_rekey,      &cmd_benchmark, &cmd_serve,      &cmd_wait,
     &cmd_dial,    &cmd_config,     &cmd_version,   &cmd_completion, &cmd_manpage,
     &cmd_sync, // the fleet (docs/fleet.md)
+    &cmd_pause,   &cmd_resume,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -34,6 +34,30 @@ static void deploy_suggest(struct app *a);
 static void deploy_providers(struct app *a);
 static int deploy_fill(struct app *a, const json_t *spec);
 
+/* The symbol field against `data list` (complete.h): the hint lists what the last symbol
+ * completes to (synthetic marked), an unknown symbol is the field's error. While typing
+ * (final 0) a last symbol that is still the start of some known one is not an error yet.
+ * Returns 0 when every symbol is known. */
+static int deploy_symbols_check(struct app *a, int final)
+{
+    struct form_field *f = &a->form.f[DF_SYMBOLS];
+    char hint[sizeof f->hint], head[sizeof f->buf];
+    const char *comma = strrchr(f->buf, ',');
+
+    complete_hint(&a->symc, f->buf, hint, sizeof hint);
+    snprintf(f->hint, sizeof f->hint, "%s",
+             hint[0] ? hint : "comma-separated; agents take them round robin; Tab completes");
+    if (form_validate(f) != 0)
+        return -1;
+    if (!final && hint[0]) { /* the last one is being typed: check those before it */
+        if (comma == NULL)
+            return 0;
+        snprintf(head, sizeof head, "%.*s", (int)(comma - f->buf), f->buf);
+        return complete_check(&a->symc, head, f->err, sizeof f->err);
+    }
+    return complete_check(&a->symc, f->buf, f->err, sizeof f->err);
+}
+
 static void deploy_params(struct app *a)
 {
     const struct catalog *cat = app_catalog(a);
@@ -131,12 +155,19 @@ void app_deploy_open(struct app *a)
     snprintf(tmo, sizeof tmo, "%g", (double)app_default_timeout(a) / 1000);
     form_add(&a->form, "timeout", "timeout s", FT_NUM, tmo, 0.001, 86400, "[0.001, 86400] seconds");
     form_add(&a->form, "description", "description", FT_TEXT, "", 0, 0, "searchable later");
+    {
+        struct sd_err err = {0};
+        json_t *syms = catalog_data_list(a->store, &err); /* what `data list` lists */
+        complete_load(&a->symc, syms);
+        json_decref(syms);
+    }
     deploy_params(a);
     if (a->last_launch != NULL) /* the dialog remembers the last launch */
         deploy_fill(a, a->last_launch);
     a->overlay = OV_DEPLOY;
     a->sugg_tv.top = 0;
     deploy_suggest(a);
+    deploy_symbols_check(a, 0);
     a->dirty = D_ALL;
 }
 
@@ -419,7 +450,27 @@ void app_deploy_key(struct app *a, int key)
         app_notify(a, 0, "deploying... (the dialog closes when it is done)");
         return;
     }
+    if (key == WK_TAB && a->form.cur == DF_SYMBOLS) {
+        /* Tab completes or cycles the last symbol; with nothing to complete it moves on. */
+        char buf[sizeof a->form.f[DF_SYMBOLS].buf];
+        snprintf(buf, sizeof buf, "%s", a->form.f[DF_SYMBOLS].buf);
+        if (complete_tab(&a->symc, buf, sizeof buf)) {
+            form_set(&a->form, DF_SYMBOLS, buf);
+            a->form.error[0] = '\0';
+            deploy_suggest(a);
+            deploy_symbols_check(a, 0);
+            a->dirty = D_ALL;
+            return;
+        }
+    }
     f = form_ops.key(&a->form, key);
+    if ((f & WF_SUBMIT) && deploy_symbols_check(a, 1) != 0) {
+        /* An unknown symbol is refused here, naming it, before anything is sent. */
+        snprintf(a->form.error, sizeof a->form.error, "symbol(s): %s", a->form.f[DF_SYMBOLS].err);
+        a->form.cur = DF_SYMBOLS;
+        a->dirty = D_ALL;
+        return;
+    }
     if (f & WF_CANCEL) {
         a->overlay = OV_NONE;
         app_notify(a, 0, "deploy cancelled");
@@ -431,7 +482,8 @@ void app_deploy_key(struct app *a, int key)
     }
     if (f & WF_CHANGED) {
         a->form.error[0] = '\0';
-        deploy_suggest(a);
+        deploy_suggest(a); /* (it validates the form, which knows nothing of symbols) */
+        deploy_symbols_check(a, 0);
     }
     a->dirty = D_ALL;
 }

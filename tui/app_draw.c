@@ -94,6 +94,7 @@ static void draw_header(struct app *a)
         .prov = a->prov,
         .nprov = a->nprov,
         .counts = a->counts,
+        .held = app_paused_count(a),
         .encrypted = a->encrypted,
         .chain = a->chain,
         .store_path = store_path(a->store),
@@ -338,9 +339,9 @@ static void draw_details(struct app *a)
     else if (d && json_is_integer(json_object_get(d, "exitCode")))
         exit_code = (int)dint(d, "exitCode");
     if (exit_code >= 0)
-        snprintf(b, sizeof b, "%s  exit %d", v ? traj_state_name(v->state) : h->state, exit_code);
+        snprintf(b, sizeof b, "%s  exit %d", v ? coord_view_state(v) : h->state, exit_code);
     else
-        snprintf(b, sizeof b, "%s", v ? traj_state_name(v->state) : h->state);
+        snprintf(b, sizeof b, "%s", v ? coord_view_state(v) : h->state);
     kv(a, &y, x, w, "state", b, st >= 0 ? app_state_role(st) : ROLE_DIM);
     {
         const char *prov = v ? (v->provider[0] ? v->provider : "local") : h->provider;
@@ -497,7 +498,7 @@ static void draw_footer(struct app *a)
         return;
     }
     if (a->overlay == OV_DEPLOY || a->overlay == OV_CONFIRM || a->overlay == OV_HELP ||
-        a->overlay == OV_COMPARE) {
+        a->overlay == OV_COMPARE || a->overlay == OV_RUNLOG) {
         /* the open dialog's keys (its own, not the panes') */
         static const struct hint deploy[] = {{"Enter", "launch"},         {"Esc", "cancel"},
                                              {"C-a", "apply suggestion"}, {"Up/Down", "field"},
@@ -512,8 +513,8 @@ static void draw_footer(struct app *a)
                                : a->overlay == OV_CONFIRM ? conf
                                                           : help;
         int n = a->overlay == OV_DEPLOY ? 6 : 4;
-        if (a->flash[0] && a->overlay != OV_HELP &&
-            a->overlay != OV_COMPARE) { /* a message first, for its 4 s */
+        if (a->flash[0] && a->overlay != OV_HELP && a->overlay != OV_COMPARE &&
+            a->overlay != OV_RUNLOG) { /* a message first, for its 4 s */
             wattrset(stdscr, a->roles[a->flash_err ? ROLE_ERROR : ROLE_FLASH]);
             mvhline(y, 0, ' ', COLS);
             glyph_put(stdscr, y, 0, a->flash, COLS, 1);
@@ -589,6 +590,8 @@ static void draw_overlay(struct app *a)
         app_deploy_draw(a);
     } else if (a->overlay == OV_COMPARE) {
         app_compare_draw(a);
+    } else if (a->overlay == OV_RUNLOG) {
+        app_runlog_draw(a);
     }
 }
 

@@ -35,6 +35,7 @@
 #include <jansson.h>
 
 #include "browser.h"
+#include "complete.h"
 #include "dialog.h"
 #include "fetch.h"
 #include "form.h"
@@ -59,7 +60,7 @@ enum dirty {
     D_PATTERNS = 64,
     D_ALL = 127
 };
-enum overlay { OV_NONE, OV_DEPLOY, OV_CONFIRM, OV_HELP, OV_INPUT, OV_COMPARE };
+enum overlay { OV_NONE, OV_DEPLOY, OV_CONFIRM, OV_HELP, OV_INPUT, OV_COMPARE, OV_RUNLOG };
 enum input_kind { IN_CMD, IN_FILTER, IN_SEARCH, IN_SAVE, IN_PFILTER, IN_OFILTER };
 enum confirm_kind { CF_KILL, CF_CLEANUP_ALL, CF_QUIT, CF_LAUNCH };
 /* Where a binding applies: any pane, the sandboxes table, the output, a
@@ -138,7 +139,13 @@ struct app {
     json_t *cmp[2];           /* the compare overlay's two details (app_compare.c) */
     struct textview cmp_tv;   /* its lines */
     json_t *last_launch;      /* the last launch's form (app_deploy.c), or NULL */
-    json_t *runmap;           /* {"ID": run} of the past rows (query_console2.h), or NULL */
+    struct complete symc;     /* the deploy dialog's symbol completion (complete.h) */
+    struct textview rl_tv;    /* a run's merged output (app_runlog.c) */
+    char rl_title[96];        /* its overlay's title */
+    int64_t rl_run;           /* the run it shows (0: tagged rows, rl_ids) */
+    int64_t rl_ids[64];       /* the tagged rows it shows when not a run */
+    size_t rl_nids;
+    json_t *runmap; /* {"ID": run} of the past rows (query_console2.h), or NULL */
     struct app_run {
         int64_t run, first, last;
         int own; /* this console's engine launched it: it ends the run in the store */
@@ -420,6 +427,22 @@ void app_jobs_take(struct app *a);
  * line). */
 int app_job_cleanup(struct app *a, int all);
 int app_job_kill(struct app *a, const int64_t *ids, size_t n);
+/* Pause (on) or resume deployments ids (coord_pause, or the daemon's /pause and /resume). */
+int app_job_pause(struct app *a, const int64_t *ids, size_t n, int on);
+/* `p` (app_pause.c): pause the tagged or selected running deployments, or, when every one of
+ * them is paused already, resume them. */
+int app_c_pause_dep(struct app *a, const char *x);
+/* How many live deployments are paused (the header says so beside running). */
+int app_paused_count(const struct app *a);
+/* `L` (app_runlog.c): the merged output of the selected row's run, or of the tagged rows, each
+ * line prefixed with its deployment's id, in written order; `L` or `r` in it reads again. */
+int app_c_run_output(struct app *a, const char *x);
+/* Read the merged output of run (or, run 0, of ids) on the job worker, then show it. */
+int app_job_runlog(struct app *a, int64_t run, const int64_t *ids, size_t n);
+/* The job's outcome: lines, an array of [id, stream, text] (stolen), shown in the overlay. */
+void app_runlog_show(struct app *a, json_t *lines, int truncated);
+void app_runlog_key(struct app *a, int key);
+void app_runlog_draw(struct app *a);
 /* Read deployments x and y's details from the store, then show them side
  * by side (app_compare_show). */
 int app_job_compare(struct app *a, int64_t x, int64_t y);

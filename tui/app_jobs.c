@@ -33,6 +33,7 @@
 #include "app_int.h"
 #include "query_console2.h"
 #include "recover.h"
+#include "runlog.h"
 #include "traj.h"
 #include "util.h"
 #include "worker.h"
@@ -573,5 +574,202 @@ int app_job_compare(struct app *a, int64_t x, int64_t y)
     j->store = a->store;
     j->ids[0] = x;
     j->ids[1] = y;
+    return submit(a, &j->c);
+}
+
+/* --- pause and resume ------------------------------------------------------------ */
+
+struct pause_job {
+    struct cjob c;
+    struct coord *coord;
+    struct remote *remote; /* or the daemons' (rem[host], app_hosts.c), which may refuse */
+    struct remote *rem[REMOTE_MAX_HOSTS];
+    int on;
+    size_t n;
+    int done;
+    char error[256]; /* the first refusal, "" when none */
+    int64_t ids[];   /* n */
+};
+
+static void pause_run(struct worker_job *wj)
+{
+    struct pause_job *j = (struct pause_job *)wj;
+
+    for (size_t i = 0; i < j->n; i++) {
+        struct sd_err err = {0};
+        int rc;
+        if (j->remote != NULL) {
+            char path[80];
+            json_t *out = NULL;
+            int h = REMOTE_HOST(j->ids[i]);
+            struct remote *r = h >= 0 && h < REMOTE_MAX_HOSTS ? j->rem[h] : NULL;
+            /* the daemon speaks its own number; the row's id names the host too */
+            snprintf(path, sizeof path, "/deployments/%lld/%s", (long long)REMOTE_LOCAL(j->ids[i]),
+                     j->on ? "pause" : "resume");
+            if (r == NULL) {
+                snprintf(err.msg, sizeof err.msg, "#%lld: its host is not connected",
+                         (long long)REMOTE_LOCAL(j->ids[i]));
+                rc = -1;
+            } else {
+                rc = remote_call(r, "POST", path, NULL, &out, &err);
+            }
+            json_decref(out);
+        } else {
+            rc = coord_pause(j->coord, j->ids[i], j->on, &err);
+        }
+        if (rc == 0)
+            j->done++;
+        else if (!j->error[0])
+            snprintf(j->error, sizeof j->error, "%s: %.230s", j->on ? "pause" : "resume", err.msg);
+    }
+}
+
+static void pause_done(struct app *a, struct cjob *c)
+{
+    struct pause_job *j = (struct pause_job *)c;
+    if (j->error[0])
+        app_notify(a, 1, "%s", j->error);
+    else
+        app_notify(a, 0, "%s %d deployment(s)", j->on ? "paused" : "resumed", j->done);
+    app_refresh(a);
+}
+
+int app_job_pause(struct app *a, const int64_t *ids, size_t n, int on)
+{
+    struct pause_job *j = xcalloc(1, sizeof *j + n * sizeof j->ids[0]);
+
+    j->c.job.run = pause_run;
+    j->c.job.free = kill_free;
+    j->c.done = pause_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "%s %zu deployment(s)...", on ? "pausing" : "resuming",
+             n);
+    j->coord = a->coord;
+    j->remote = a->remote;
+    memcpy(j->rem, a->rem, sizeof j->rem);
+    j->on = on;
+    j->n = n;
+    memcpy(j->ids, ids, n * sizeof ids[0]);
+    return submit(a, &j->c);
+}
+
+/* --- a run's merged output (runlog.h) ----------------------------------------------- */
+
+#define RUNLOG_MAX_LINES 5000 /* the newest kept; the overlay says when older ones were cut */
+
+struct runlog_job {
+    struct cjob c;
+    struct store *store;
+    int64_t run;
+    size_t n;
+    json_t *lines; /* [[id, stream, text], ...] */
+    int truncated;
+    char error[300];
+    int64_t ids[]; /* n (run 0) */
+};
+
+/* A line into the job's array, control characters shown as '?' (a strategy's escape
+ * sequences are never obeyed), the newline dropped; the oldest dropped past the cap. */
+static int runlog_line(void *arg, int64_t id, int stream, int64_t t_ms, const char *line,
+                       size_t len)
+{
+    struct runlog_job *j = arg;
+    char *t = xmalloc(len + 1);
+
+    (void)t_ms;
+    if (len > 0 && line[len - 1] == '\n')
+        len--;
+    for (size_t i = 0; i < len; i++)
+        t[i] = (unsigned char)line[i] < 0x20 && line[i] != '\t' ? '?' : line[i];
+    t[len] = '\0';
+    if (json_array_size(j->lines) >= RUNLOG_MAX_LINES) {
+        json_array_remove(j->lines, 0);
+        j->truncated = 1;
+    }
+    json_t *text = json_stringn(t, len);
+    if (text == NULL) { /* not UTF-8: its bytes above ASCII shown as '?' too */
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)t[i] >= 0x80)
+                t[i] = '?';
+        text = json_stringn(t, len);
+    }
+    json_array_append_new(j->lines, json_pack("[I, i, o]", (json_int_t)id, stream, text));
+    free(t);
+    return 0;
+}
+
+static void runlog_run(struct worker_job *wj)
+{
+    struct runlog_job *j = (struct runlog_job *)wj;
+    struct sd_err err = {0};
+    struct runlog *rl = runlog_new(3);
+    int64_t *ids = NULL;
+    int *states = NULL;
+    size_t n = 0;
+    sqlite3 *db;
+
+    store_flush(j->store, NULL);
+    j->lines = json_array();
+    if (rl == NULL || (db = store_reader(j->store, &err)) == NULL) {
+        snprintf(j->error, sizeof j->error, "%.250s", rl ? err.msg : "out of memory");
+        runlog_free(rl);
+        return;
+    }
+    if (j->run > 0) {
+        int k = store_run_trajs(db, j->run, &ids, &states, &n, &err);
+        if (k != 0)
+            snprintf(j->error, sizeof j->error, "run #%lld: %.250s", (long long)j->run,
+                     k > 0 ? "not in the store (yet)" : err.msg);
+    } else {
+        ids = xcalloc(j->n + 1, sizeof *ids);
+        memcpy(ids, j->ids, j->n * sizeof *ids);
+        n = j->n;
+    }
+    for (size_t i = 0; !j->error[0] && i < n; i++)
+        if (runlog_add(rl, ids[i]) < 0)
+            snprintf(j->error, sizeof j->error, "out of memory");
+    if (!j->error[0] && runlog_round(rl, db, runlog_line, j, &err) != 0)
+        snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+    if (!j->error[0])
+        runlog_flush(rl, runlog_line, j);
+    free(ids);
+    free(states);
+    runlog_free(rl);
+    sqlite3_close_v2(db);
+}
+
+static void runlog_free_job(struct worker_job *wj)
+{
+    struct runlog_job *j = (struct runlog_job *)wj;
+    json_decref(j->lines);
+    free(j);
+}
+
+static void runlog_done(struct app *a, struct cjob *c)
+{
+    struct runlog_job *j = (struct runlog_job *)c;
+    if (j->error[0]) {
+        app_notify(a, 1, "run output: %s", j->error);
+        return;
+    }
+    app_runlog_show(a, j->lines, j->truncated);
+    j->lines = NULL; /* the overlay took them */
+}
+
+int app_job_runlog(struct app *a, int64_t run, const int64_t *ids, size_t n)
+{
+    struct runlog_job *j = xcalloc(1, sizeof *j + n * sizeof j->ids[0]);
+
+    j->c.job.run = runlog_run;
+    j->c.job.free = runlog_free_job;
+    j->c.done = runlog_done;
+    if (run > 0)
+        snprintf(j->c.busy, sizeof j->c.busy, "reading run #%lld's output...", (long long)run);
+    else
+        snprintf(j->c.busy, sizeof j->c.busy, "reading %zu deployment(s)' output...", n);
+    j->store = a->store;
+    j->run = run;
+    j->n = n;
+    if (n > 0)
+        memcpy(j->ids, ids, n * sizeof ids[0]);
     return submit(a, &j->c);
 }

@@ -26,6 +26,8 @@ const struct binding app_bindings[] = {
     {'d', S_ANY, "deploy", 1},
     {'R', S_TABLE, "rerun", 0},
     {'x', S_ANY, "kill", 1},
+    {'p', S_TABLE, "pause-deployment", 0},
+    {'L', S_TABLE, "run-output", 0},
     {'c', S_ANY, "cleanup", 0},
     {'C', S_ANY, "cleanup-all", 0},
     {'?', S_ANY, "help", 1},
@@ -264,6 +266,9 @@ void app_key(struct app *a, int key)
         return;
     case OV_COMPARE:
         app_compare_key(a, key);
+        return;
+    case OV_RUNLOG:
+        app_runlog_key(a, key);
         return;
     }
     /* The config's bindings act on the main table only: in a field or a

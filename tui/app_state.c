@@ -143,6 +143,7 @@ struct app *app_new(const struct tui_conf *conf)
     textview_init(&a->learn, 12);
     textview_init(&a->sugg_tv, 0);
     textview_init(&a->cmp_tv, 12);
+    textview_init(&a->rl_tv, 8);
     a->learn_w = -1;
     browser_init(&a->pat, pattern_cols, PC_COUNT, 12);
     table_sort_by(&a->pat.list, PC_LB, 1);
@@ -177,10 +178,12 @@ void app_free(struct app *a)
     json_decref(a->synth);
     json_decref(a->runmap);
     json_decref(a->last_launch);
+    complete_free(&a->symc);
     free(a->runs);
     textview_free(&a->learn);
     textview_free(&a->sugg_tv);
     textview_free(&a->cmp_tv);
+    textview_free(&a->rl_tv);
     json_decref(a->cmp[0]);
     json_decref(a->cmp[1]);
     browser_free(&a->pat);
@@ -367,7 +370,7 @@ static void rebuild_table(struct app *a)
         size_t r;
         if (is_hidden(a, v->id) || (a->host_filter >= 0 && REMOTE_HOST(v->id) != a->host_filter))
             continue;
-        r = table_add(&a->tbl, v->id, app_state_role(v->state));
+        r = table_add(&a->tbl, v->id, v->paused ? ROLE_WARN : app_state_role(v->state));
         /* the daemon's own number; with several hosts the HOST column says
          * whose (sorted by number, then host) */
         snprintf(b, sizeof b, "%lld", (long long)REMOTE_LOCAL(v->id));
@@ -382,7 +385,7 @@ static void rebuild_table(struct app *a)
         /* Waiting for E2B capacity is not running yet: the row says so
          * (the details say why and when the next try is). */
         set(a, r, C_STATE,
-            v->waiting[0] && !traj_state_terminal(v->state) ? "waiting" : traj_state_name(v->state),
+            v->waiting[0] && !traj_state_terminal(v->state) ? "waiting" : coord_view_state(v),
             v->state);
         fmt_dur(el, b, sizeof b);
         set(a, r, C_ELAPSED, b, (double)el);

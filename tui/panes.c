@@ -87,6 +87,10 @@ void pane_header(const struct header_in *in, struct header_out *o)
         snprintf(b + strlen(b), sizeof b - strlen(b), " %d interrupted", k[TS_INTERRUPTED]);
         snprintf(c + strlen(c), sizeof c - strlen(c), " intr %d", k[TS_INTERRUPTED]);
     }
+    if (in->held) { /* among the running: paused by the operator */
+        snprintf(b + strlen(b), sizeof b - strlen(b), " %d paused", in->held);
+        snprintf(c + strlen(c), sizeof c - strlen(c), " paus %d", in->held);
+    }
     seg_add(o, ROLE_STATUSBAR, 9, 0, 0, b, c);
     if (in->encrypted)
         seg_add(o, ROLE_OK, 6, 0, 0, "[encrypted]", "[enc]");

@@ -43,6 +43,7 @@ struct header_in {
     const struct provider_health *prov; /* the local instance shows as `isolation` */
     size_t nprov;
     const int *counts; /* TS_COUNT */
+    int held;          /* of the running, how many are paused (coord_pause) */
     int encrypted;
     const char *chain; /* store_chain_summary */
     const char *store_path;

@@ -482,6 +482,11 @@ static struct dep *find_locked(struct coord *c, int64_t id)
     return lo < c->ndeps && c->deps[lo]->v.id == id ? c->deps[lo] : NULL;
 }
 
+struct dep *coord_dep_find_locked(struct coord *c, int64_t id)
+{
+    return find_locked(c, id);
+}
+
 int coord_view(struct coord *c, int64_t id, struct deploy_view *v)
 {
     struct dep *d;
@@ -603,7 +608,8 @@ int coord_cancel_by(struct coord *c, int64_t id, const char *by)
     if (d->v.state == TS_QUEUED)
         was_queued = unqueue_locked(c, d);
     if (d->sbx != NULL)
-        d->pi->p->ops->signal(d->sbx, SIGTERM);
+        d->pi->p->ops->signal(d->sbx, SIGTERM); /* a paused sandbox's helper resumes it first */
+    d->v.paused = 0;
     pthread_cond_broadcast(&c->cond);
     coord_unlock(c);
     if (was_queued)

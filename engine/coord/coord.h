@@ -167,7 +167,14 @@ struct deploy_view {
      * "waiting for E2B capacity on e2b (429: ...); next try in 4 s"; "" when
      * it waits for nothing. */
     char waiting[256];
+    /* A running deployment whose sandbox the operator paused (coord_pause): its state stays
+     * TS_RUNNING in the store; views, the API and the console say "paused". */
+    int paused;
 };
+
+/* The state name a view shows: traj_state_name(v->state), or "paused" for a running
+ * deployment that is paused. A static string. */
+const char *coord_view_state(const struct deploy_view *v);
 
 /* v as the JSON object the daemon's API speaks (docs/daemon.md; times in
  * ms since the epoch, a number that is not finite is null). New reference. */
@@ -222,6 +229,14 @@ void coord_cancel_all(struct coord *c);
  * the deployment's "cancel" operation (the first asker's, when several
  * cancel it). */
 int coord_cancel_by(struct coord *c, int64_t id, const char *by);
+
+/* Pause (on = 1) or resume (on = 0) a running deployment: every process of its sandbox
+ * stops (SIGSTOP) or continues, and its timeout counts running time only (docs/sandbox.md).
+ * The view says paused and a state event is pushed. Asking for the state it is in already
+ * succeeds and changes nothing. A paused deployment can be cancelled (coord_cancel). Returns
+ * 0, or -1 with err set: SD_EUSAGE when unknown here, not running (queued, ended, or its
+ * sandbox not started yet), or on a provider that cannot pause (E2B). Any thread. */
+int coord_pause(struct coord *c, int64_t id, int on, struct sd_err *err);
 
 /* Health of one configured provider instance, for the console header,
  * `status` and the learner's recommendations. */

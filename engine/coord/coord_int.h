@@ -177,6 +177,9 @@ void coord_work_push_state(struct coord *c, struct dep *d);
  * (coord.c; adopt.c for a deployment taken over from a dead process). */
 void coord_dep_add_locked(struct coord *c, struct dep *d);
 
+/* The deployment id in c's table, or NULL. Caller holds c->lock (coord.c). */
+struct dep *coord_dep_find_locked(struct coord *c, int64_t id);
+
 /* Make d terminal: record it in the store and the learner, publish the view,
  * wake waiters and push the event. Called once per deployment, by its worker
  * or (queued, never run) by coord_cancel. Caller does not hold c->lock. */

@@ -19,15 +19,15 @@ json_t *coord_view_json(const struct deploy_view *v)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:I, s:I, s:I, s:o, s:o, "
                      "s:I, s:I, s:o, s:o, s:o, s:s, s:I, s:s}",
-                     "id", (json_int_t)v->id, "state", traj_state_name(v->state), "strategy",
-                     v->strategy, "symbol", v->symbol, "sandboxId", v->sandbox_id, "provider",
-                     v->provider, "error", v->error, "exitCode", v->exit_code, "synthetic",
-                     v->synthetic, "createdAt", (json_int_t)v->created_at, "startedAt",
-                     (json_int_t)v->started_at, "endedAt", (json_int_t)v->ended_at, "progress",
-                     num(v->progress), "equity", num(v->equity), "cpuMs", (json_int_t)v->cpu_ms,
-                     "memKb", (json_int_t)v->mem_kb, "totalReturn", num(v->total_return), "sharpe",
-                     num(v->sharpe), "reward", num(v->reward), "isolation", v->isolation_level,
-                     "outputBytes", (json_int_t)v->output_bytes, "waiting", v->waiting);
+                     "id", (json_int_t)v->id, "state", coord_view_state(v), "strategy", v->strategy,
+                     "symbol", v->symbol, "sandboxId", v->sandbox_id, "provider", v->provider,
+                     "error", v->error, "exitCode", v->exit_code, "synthetic", v->synthetic,
+                     "createdAt", (json_int_t)v->created_at, "startedAt", (json_int_t)v->started_at,
+                     "endedAt", (json_int_t)v->ended_at, "progress", num(v->progress), "equity",
+                     num(v->equity), "cpuMs", (json_int_t)v->cpu_ms, "memKb", (json_int_t)v->mem_kb,
+                     "totalReturn", num(v->total_return), "sharpe", num(v->sharpe), "reward",
+                     num(v->reward), "isolation", v->isolation_level, "outputBytes",
+                     (json_int_t)v->output_bytes, "waiting", v->waiting);
 }
 
 int coord_view_from_json(json_t *o, struct deploy_view *v)
@@ -44,7 +44,9 @@ int coord_view_from_json(json_t *o, struct deploy_view *v)
 #define NUM(key)                                                                                   \
     ((x = json_object_get(o, key)) != NULL && json_is_number(x) ? json_number_value(x) : NAN)
     v->id = json_integer_value(json_object_get(o, "id"));
-    v->state = traj_state_from_name(json_string_value(json_object_get(o, "state")));
+    s = json_string_value(json_object_get(o, "state"));
+    v->paused = s != NULL && strcmp(s, "paused") == 0;
+    v->state = v->paused ? TS_RUNNING : traj_state_from_name(s);
     STR(strategy, "strategy");
     STR(symbol, "symbol");
     STR(sandbox_id, "sandboxId");

@@ -153,6 +153,7 @@ static void teardown(struct coord *c, struct dep *d, struct sbx *b)
 
     coord_lock(c);
     d->sbx = NULL;
+    d->v.paused = 0; /* a paused sandbox is gone with it (pause.c) */
     coord_unlock(c);
     op_begin(&t);
     int rc = d->pi->p->ops->destroy(b);

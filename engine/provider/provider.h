@@ -104,6 +104,11 @@ struct provider_ops {
                     struct sbx **out, struct sd_err *err);
     int (*resume)(struct sbx *b, const struct sbx_callbacks *cb, struct sbx_exit *ex,
                   struct sd_err *err);
+    /* Optional (NULL: the provider cannot). Pause (on = 1) every process of the running
+     * sandbox, or resume it (on = 0); while paused its wall-clock timeout does not run. Any
+     * thread, while start runs; signal still works on a paused sandbox. Returns 0, or -1
+     * with err set (SD_EFAIL: it is not running). */
+    int (*pause)(struct sbx *b, int on, struct sd_err *err);
 };
 
 struct provider {

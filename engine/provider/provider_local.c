@@ -62,6 +62,9 @@ struct sbx {
     char id[80];
     char workdir[600];
     _Atomic int pid; /* helper pid while running, else 0 */
+    /* The helper said "started": its signals are blocked and read by its monitor loop, so a
+     * pause signal can no longer kill it (SIGUSR1's default action) before it is ready. */
+    _Atomic int started;
     uint64_t pid_start;
 };
 
@@ -377,6 +380,8 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
                 for (ssize_t k = 0; k < n; k++) {
                     if (buf[k] == '\n' || stlen == sizeof stbuf - 1) {
                         stbuf[stlen] = '\0';
+                        if (strncmp(stbuf, "{\"event\":\"started\"", 18) == 0)
+                            atomic_store(&b->started, 1);
                         status_line(cb, ex, stbuf, &got_exit);
                         stlen = 0;
                     } else {
@@ -389,6 +394,7 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     atomic_store(&b->pid, 0);
+    atomic_store(&b->started, 0);
     if (!got_exit) {
         /* The helper did not report: it failed before or during setup. */
         ex->setup_failed = 1;
@@ -420,6 +426,19 @@ static int local_signal(struct sbx *b, int sig)
     if (pid <= 0)
         return -1;
     return kill(pid, sig);
+}
+
+/* Pause (on) or resume the whole sandbox: SIGUSR1 or SIGUSR2 to its helper, which stops or
+ * continues every process in it and stops or restarts its timeout (engine/sandbox/pause.c).
+ * Any thread. Returns 0, or -1 with err set when the helper is not running (yet or any more). */
+static int local_pause(struct sbx *b, int on, struct sd_err *err)
+{
+    int pid = atomic_load(&b->pid);
+    if (pid <= 0 || !atomic_load(&b->started))
+        return sd_err_set(err, SD_EFAIL, "its sandbox has not started yet");
+    if (kill(pid, on ? SIGUSR1 : SIGUSR2) != 0)
+        return sd_err_set(err, SD_EFAIL, "its sandbox is not running");
+    return 0;
 }
 
 static int local_destroy(struct sbx *b)
@@ -461,6 +480,7 @@ static const struct provider_ops local_ops = {
     .upload = local_upload,
     .start = local_start,
     .signal = local_signal,
+    .pause = local_pause,
     .destroy = local_destroy,
     .lease_info = local_lease_info,
     .free = local_free,

@@ -463,6 +463,8 @@ void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1); /* pause and resume, from the helper (pause.c) */
+    sigaddset(&set, SIGUSR2);
     /* The helper blocked these already; the payload gets an empty mask. */
     sigprocmask(SIG_BLOCK, &set, &old);
     sigemptyset(&old);
@@ -485,6 +487,13 @@ void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result
             disk_full |= work_full();
         if (s < 0)
             continue;
+        if (s == SIGUSR1 || s == SIGUSR2) {
+            /* Pause or resume every other process of the namespace (pause.c); without one
+             * the helper signals the session itself. */
+            if (pid1)
+                kill(-1, s == SIGUSR1 ? SIGSTOP : SIGCONT);
+            continue;
+        }
         if (s != SIGCHLD) {
             if (si.si_pid == getpid() || forwarded)
                 continue;

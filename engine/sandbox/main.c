@@ -417,6 +417,8 @@ int main(int argc, char **argv)
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
     sigaddset(&mask, SIGPIPE);
+    sigaddset(&mask, SIGUSR1); /* pause (sbx_pause) */
+    sigaddset(&mask, SIGUSR2); /* resume */
     sigprocmask(SIG_BLOCK, &mask, NULL);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0)
@@ -542,6 +544,7 @@ int main(int argc, char **argv)
     uint64_t term_at = cfg.timeout_ms ? t0 + cfg.timeout_ms * 1000000 : 0, kill_at = 0;
     uint64_t sample_at = cfg.sample_ms ? now_ns() + cfg.sample_ms * 1000000 : 0;
     bool timed_out = false, stopping = false, reaped = false;
+    struct sbx_pause pause = {.init = pid, .pid_ns = (cfg.clone_flags & CLONE_NEWPID) != 0};
     int init_status = 0;
     struct pollfd pf[2] = {{.fd = sfd, .events = POLLIN}, {.fd = cfg.lifeline_fd, .events = 0}};
     while (!reaped) {
@@ -592,7 +595,12 @@ int main(int argc, char **argv)
             if (si.ssi_signo == SIGCHLD) {
                 if (waitpid(pid, &init_status, WNOHANG) == pid)
                     reaped = true;
+            } else if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
+                if (!stopping)
+                    sbx_pause_set(&pause, si.ssi_signo == SIGUSR1, &term_at, cfg.status_fd);
             } else if (si.ssi_signo != SIGPIPE && !stopping) {
+                /* A paused sandbox runs again first: a stopped init could not forward. */
+                sbx_pause_set(&pause, false, &term_at, cfg.status_fd);
                 stopping = true;
                 term_at = 0;
                 kill(pid, SIGTERM);

@@ -140,6 +140,19 @@ struct sbx_result {
 };
 enum { SBX_DISK_BYTES = 1, SBX_DISK_INODES = 2 };
 
+/* pause.c: a running sandbox paused or resumed (SIGUSR1/SIGUSR2 to the helper). init is the
+ * sandbox's init as the helper sees it; pid_ns whether it is PID 1 of its own namespace. */
+struct sbx_pause {
+    pid_t init;
+    bool pid_ns;
+    bool paused;
+    uint64_t left_ns; /* the timeout's time left while paused, 0 = none */
+};
+/* Stop (on) or continue every process of the sandbox, moving the timeout deadline *term_at
+ * (monotonic ns, 0 = none) so that only running time counts, and report it on status_fd (if
+ * >= 0). A request for the state it is in does nothing. Cannot fail. */
+void sbx_pause_set(struct sbx_pause *p, bool on, uint64_t *term_at, int status_fd);
+
 /* filter.c: build the deny-list as classic BPF into c->filter (heap memory owned by c).
  * Returns 0, or -1 with a message in err (state unchanged). */
 int sbx_filter_build(struct sbx_config *c, char *err, size_t errlen);

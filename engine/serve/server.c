@@ -153,6 +153,20 @@ static enum MHD_Result h_version(struct call *k)
                             "readonly", k->readonly));
 }
 
+/* How many of c's running deployments are paused (coord_pause): /v1/status counts them under
+ * "paused" besides "running", which includes them. */
+static int paused_count(struct coord *c)
+{
+    size_t n;
+    int paused = 0;
+    struct deploy_view *v = coord_list_all(c, &n);
+
+    for (size_t i = 0; i < n; i++)
+        paused += v[i].state == TS_RUNNING && v[i].paused;
+    free(v);
+    return paused;
+}
+
 static enum MHD_Result h_status(struct call *k)
 {
     int counts[TS_COUNT];
@@ -164,6 +178,7 @@ static enum MHD_Result h_status(struct call *k)
     coord_counts(k->s->c, counts);
     for (int i = 0; i < TS_COUNT; i++)
         json_object_set_new(cj, traj_state_name(i), json_integer(counts[i]));
+    json_object_set_new(cj, "paused", json_integer(paused_count(k->s->c)));
     return answer(k->conn, MHD_HTTP_OK,
                   json_pack("{s:I, s:o, s:o, s:o, s:I, s:i, s:i, s:s, s:I, s:b}", "seq",
                             (json_int_t)seq, "counts", cj, "providers", coord_health_json(h, np),
@@ -310,6 +325,35 @@ static enum MHD_Result h_cancel(struct call *k)
     fprintf(stderr, "swarmdeck serve: deployment %" PRId64 " cancelled by pid %d uid %d\n", k->id,
             (int)k->pid, (int)k->uid);
     return answer(k->conn, MHD_HTTP_OK, json_pack("{s:I}", "cancelled", (json_int_t)k->id));
+}
+
+/* POST /v1/deployments/ID/pause and /resume: stop or continue every process of a running
+ * deployment's sandbox (coord_pause). 200 {"id":ID,"state":"paused"|"running"}; 400 when it
+ * is not running or its provider cannot pause (E2B), 404 when not live here. */
+static enum MHD_Result pause_one(struct call *k, int on)
+{
+    struct sd_err err = {0};
+    struct deploy_view v;
+
+    if (coord_view(k->s->c, k->id, &v) != 0)
+        return fail(k->conn, MHD_HTTP_NOT_FOUND, "deployment %" PRId64 " is not live here", k->id);
+    if (coord_pause(k->s->c, k->id, on, &err) != 0)
+        return fail(k->conn, err_status(&err), "%s", err.msg);
+    fprintf(stderr, "swarmdeck serve: deployment %" PRId64 " %s by pid %d uid %d\n", k->id,
+            on ? "paused" : "resumed", (int)k->pid, (int)k->uid);
+    coord_view(k->s->c, k->id, &v);
+    return answer(k->conn, MHD_HTTP_OK,
+                  json_pack("{s:I, s:s}", "id", (json_int_t)k->id, "state", coord_view_state(&v)));
+}
+
+static enum MHD_Result h_pause(struct call *k)
+{
+    return pause_one(k, 1);
+}
+
+static enum MHD_Result h_resume(struct call *k)
+{
+    return pause_one(k, 0);
 }
 
 /* POST /v1/cancel {"ids": [...]} or {"all": true}: many at once (a
@@ -609,6 +653,8 @@ static const struct route {
     {R_GET, "/deployments/#", R_ID, h_one},
     {R_GET, "/deployments/#/output", R_ID, h_output},
     {R_POST, "/deployments/#/cancel", R_ID | R_MUTATES, h_cancel},
+    {R_POST, "/deployments/#/pause", R_ID | R_MUTATES, h_pause},
+    {R_POST, "/deployments/#/resume", R_ID | R_MUTATES, h_resume},
     {R_POST, "/cancel", R_MUTATES | R_BODY, h_cancel_many},
     {R_POST, "/jobs", R_MUTATES | R_BODY, h_job_start},
     {R_GET, "/jobs/#/log", R_ID, h_job_log},

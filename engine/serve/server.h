@@ -11,6 +11,7 @@
  *   GET  /events?since=N               newline-delimited JSON events, resumable
  *   POST /deployments                  a launch (launch.h) -> 201 {run, ids}
  *   POST /deployments/ID/cancel        cancel one deployment
+ *   POST /deployments/ID/pause, /resume    stop or continue a running one's sandbox
  *   POST /suggest                      the learner's suggestion for a request
  *   GET  /runs/ID                      one run: status, counts, summary, and
  *                                      open (this daemon will send its "run" event)

@@ -139,6 +139,13 @@ int store_traj_counts(sqlite3 *db, struct store_counts *c, struct sd_err *err);
  * or NULL with err set (SD_EUSAGE when there is no such run). */
 json_t *store_run_get(sqlite3 *db, int64_t run, struct sd_err *err);
 
+/* The trajectories of run `run` in id order (query_runlogs.c): *ids and *states (enum
+ * traj_state, -1 for a name not known) are malloc'd arrays of *n entries the caller frees
+ * (NULL when *n is 0). Returns 0 (n may be 0), 1 when there is no such run, or -1 with err
+ * set; on 1 and -1 nothing is returned. */
+int store_run_trajs(sqlite3 *db, int64_t run, int64_t **ids, int **states, size_t *n,
+                    struct sd_err *err);
+
 /* --- market bars (query_bars.c) ---------------------------------------- */
 
 /* A symbol's bars as columns: date and close always, the others NULL when
