@@ -322,8 +322,20 @@ int sbx_cgroup_job(struct sbx_cgroup *cg, struct sbx_config *c, struct sbx_statu
     }
     for (int i = 0; i < SBX_CG_N; i++) {
         bool v2 = r && !strncmp(cg->path[i], r, strlen(r)) && cg->path[i][strlen(r)] == '/';
-        if (!cg->path[i][0] || i == SBX_CG_CPU || i == SBX_CG_UNIFIED)
+        if (!cg->path[i][0] || i == SBX_CG_UNIFIED)
             continue;
+        if (i == SBX_CG_CPU && c->cpus <= 0) {
+            /* Made for a possible limit; this job wants none. */
+            if (write_file(cg->path[i], v2 ? "cpu.max" : "cpu.cfs_quota_us", v2 ? "max" : "-1") <
+                0) {
+                snprintf(err, errlen, "cannot lift the cpu limit in %s: %s", cg->path[i],
+                         strerror(errno));
+                return -1;
+            }
+            st->state[SBX_F_CG_CPU] = SBX_NOT_WANTED;
+            snprintf(st->why[SBX_F_CG_CPU], sizeof st->why[SBX_F_CG_CPU], "not requested");
+            continue;
+        }
         if (write_limit(cg, i, c, v2) < 0) {
             snprintf(err, errlen, "cannot set the %s limit in %s: %s", v1name[i], cg->path[i],
                      strerror(errno));

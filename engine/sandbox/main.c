@@ -224,7 +224,7 @@ static const struct option_entry {
     {"--timeout-ms", "N", opt_timeout, "wall-clock limit: SIGTERM, grace, SIGKILL; 0 = none", true},
     {"--grace-ms", "N", opt_grace, "time between SIGTERM and SIGKILL (default 1000)", true},
     {"--memory-mb", "N", opt_memory, "memory limit (cgroup; fallback RLIMIT_AS, reported)", true},
-    {"--cpus", "F", opt_cpus, "CPU limit in cores; 0 = none", false},
+    {"--cpus", "F", opt_cpus, "CPU limit in cores; 0 = none", true},
     {"--pids", "N", opt_pids, "pids limit (default 256)", true},
     {"--disk-mb", "N", opt_disk, "size cap of the writable /work, a tmpfs (default 256)", true},
     {"--disk-inodes", "N", opt_disk_inodes, "inode cap of /work and /tmp (default 65536)", false},
@@ -297,8 +297,9 @@ static void parse(int argc, char **argv, bool job)
             die("--pool takes its PROGRAM from the job, not the command line");
         if (cfg.control_fd < 0)
             die("--pool needs --control-fd");
-        if (cfg.unsandboxed || cfg.cpus > 0)
-            die("--pool cannot be combined with --unsandboxed or --cpus");
+        if (cfg.unsandboxed)
+            die("--pool cannot be combined with --unsandboxed");
+        cfg.cpus = 1; /* make the cpu cgroup now; the job writes its quota (or none) */
         if (cfg.workdir)
             die("--pool takes --workdir from the job");
         return;
@@ -505,6 +506,9 @@ static void pool_wait_job(pid_t pid, int sfd, int rep_fd)
         jargv[jargc++] = job + off;
     }
     jargv[jargc] = NULL;
+    cfg.cpus = 0; /* what a job does not say is not wanted */
+    cfg.memory_mb = 0;
+    cfg.timeout_ms = 0;
     parse(jargc, jargv, true);
     char err[512];
     if (cgroup_made && sbx_cgroup_job(&cgroup, &cfg, &status, err, sizeof err) < 0)

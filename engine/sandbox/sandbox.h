@@ -187,9 +187,10 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
 
 /* Pool mode, when the job has come: rename every v1 cgroup directory to swarmdeck/sbx-<c->id>
  * (a duplicate id fails as in sbx_cgroup_create; cgroup2 refuses renames, so a v2 directory
- * keeps the pooled helper's name) and write the job's limits (memory, pids; a
- * pooled helper has no cpu cgroup). A memory limit without a memory cgroup sets c->rlimit_as
- * and is reported degraded in st. Returns 0, or -1 with err filled. */
+ * keeps the pooled helper's name) and write the job's limits (memory, pids, cpu: a pooled
+ * helper always made its cpu cgroup, and lifts its quota when the job wants none). A memory limit
+ * without a memory cgroup sets c->rlimit_as and is reported degraded in st. Returns 0, or -1 with
+ * err filled. */
 int sbx_cgroup_job(struct sbx_cgroup *cg, struct sbx_config *c, struct sbx_status *st, char *err,
                    size_t errlen);
 
