@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include "provider.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -67,6 +68,7 @@ struct pooled {
 struct local {
     char helper[512];
     char root[512];
+    char shared[560]; /* <root>/.shared-<pid>: shared copies of uploaded data (shared_upload) */
     /* The warm pool (docs/sandbox.md "Warm pool"): size helpers kept ready by one refill
      * thread, started by the first create. All fields below under mu. */
     pthread_mutex_t mu;
@@ -274,9 +276,13 @@ static int pool_send(int fd, char **v)
     return shutdown(fd, SHUT_WR);
 }
 
-/* Stop the refill thread and let every ready helper go. */
+/* Stop the refill thread and let every ready helper go: all are told at once (EOF on their
+ * job sockets), then reaped. */
 static void pool_stop(struct local *l)
 {
+    struct pooled left[POOL_MAX];
+    int n;
+
     pthread_mutex_lock(&l->mu);
     l->stop = 1;
     pthread_cond_broadcast(&l->cv);
@@ -284,17 +290,22 @@ static void pool_stop(struct local *l)
     pthread_mutex_unlock(&l->mu);
     if (on)
         pthread_join(l->thr, NULL);
-    for (int i = 0; i < l->n; i++)
-        close(l->slot[i].ctl); /* all tear down at once ... */
-    for (int i = 0; i < l->n; i++) {
-        l->slot[i].ctl = -1;
-        close(l->slot[i].out);
-        close(l->slot[i].err);
-        close(l->slot[i].st);
-        while (waitpid(l->slot[i].pid, NULL, 0) < 0 && errno == EINTR) /* ... then reap */
+    pthread_mutex_lock(&l->mu);
+    n = l->n;
+    memcpy(left, l->slot, (size_t)n * sizeof left[0]);
+    l->n = 0;
+    pthread_mutex_unlock(&l->mu);
+    for (int i = 0; i < n; i++) {
+        close(left[i].ctl);
+        left[i].ctl = -1;
+    }
+    for (int i = 0; i < n; i++) {
+        close(left[i].out);
+        close(left[i].err);
+        close(left[i].st);
+        while (waitpid(left[i].pid, NULL, 0) < 0 && errno == EINTR)
             ;
     }
-    l->n = 0;
 }
 
 static int local_create(struct provider *p, const struct sbx_spec *spec, struct sbx **out,
@@ -383,6 +394,52 @@ static int copy_file(const char *src, const char *dst, const char *name, int mod
     return rc;
 }
 
+/* Upload src as dst (a new name in a work dir) through one copy per version of src shared by
+ * every sandbox of this process: <root>/.shared-<pid>/<dev>-<ino>-<size>-<mtime> (0644, ours),
+ * hard-linked to dst. The helper binds every file of the work dir read-only into /work, so no
+ * sandbox can change the shared copy, and a sandbox without a mount namespace runs as an
+ * unprivileged uid that cannot write it (an --unsandboxed one never gets here). The market
+ * data is the same file for every deployment of a swarm: this saves a copy per sandbox.
+ * Anything unusual (a source that is not a regular file, a failed link) goes to copy_file,
+ * which reports it. Returns 0, or -1 with err set as copy_file does. */
+static int shared_upload(struct local *l, const char *src, const char *dst, const char *name,
+                         struct sd_err *err)
+{
+    char cache[1100], tmp[1200];
+    struct stat st;
+
+    if (stat(src, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (mkdir(l->shared, 0711) != 0 && errno != EEXIST))
+        return copy_file(src, dst, name, 0644, err);
+    snprintf(cache, sizeof cache, "%s/%llx-%llx-%llx-%llx.%09ld", l->shared,
+             (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+             (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec,
+             (long)st.st_mtim.tv_nsec);
+    if (access(cache, F_OK) != 0) {
+        /* First use of this version: copy under a name of our own, then publish it by link
+         * (atomic; a concurrent first use that won is just as good). */
+        pthread_mutex_lock(&l->mu);
+        unsigned seq = l->seq++;
+        pthread_mutex_unlock(&l->mu);
+        snprintf(tmp, sizeof tmp, "%s.tmp%u", cache, seq);
+        if (copy_file(src, tmp, name, 0644, err) != 0)
+            return -1;
+        if (link(tmp, cache) != 0 && errno != EEXIST) {
+            unlink(tmp);
+            return copy_file(src, dst, name, 0644, err);
+        }
+        unlink(tmp);
+    }
+    if (link(cache, dst) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return sd_err_set(err, SD_EUSAGE,
+                          "two files would be uploaded as \"%s\" (a strategy's files need "
+                          "distinct names, and none may be named data.csv)",
+                          name);
+    return copy_file(src, dst, name, 0644, err);
+}
+
 static int local_upload(struct sbx *b, const char *local_path, const char *name, int executable,
                         struct sd_err *err)
 {
@@ -393,8 +450,11 @@ static int local_upload(struct sbx *b, const char *local_path, const char *name,
         name[0] == '\0')
         return sd_err_set(err, SD_EUSAGE, "invalid upload name \"%s\"", name);
     snprintf(dst, sizeof dst, "%s/%s", b->workdir, name);
-    /* Always a copy, never a hard link: a link shares the inode with the operator's file, so
-     * anything that wrote to the name in the work dir wrote to the original. */
+    /* Never a hard link to the operator's file: a link shares the inode with it, so anything
+     * that wrote to the name in the work dir wrote to the original. Data (not executable) of a
+     * sandboxed deployment: a link to our own shared copy, which the sandbox sees read-only. */
+    if (!executable && !b->spec.unsandboxed)
+        return shared_upload(b->p->impl, local_path, dst, name, err);
     return copy_file(local_path, dst, name, mode, err);
 }
 
@@ -713,6 +773,7 @@ static void local_free(struct provider *p)
     if (p->impl != NULL) {
         struct local *l = p->impl;
         pool_stop(l);
+        sd_rm_rf(l->shared);
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->cv);
     }
@@ -730,6 +791,29 @@ static const struct provider_ops local_ops = {
     .lease_info = local_lease_info,
     .free = local_free,
 };
+
+/* Remove the shared-copy directories (<root>/.shared-<pid>) of processes that are gone (a
+ * crash skips local_free). Best effort. */
+static void shared_sweep(const char *root)
+{
+    DIR *d = opendir(root);
+    struct dirent *e;
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char *end, path[1100];
+        long pid;
+        if (strncmp(e->d_name, ".shared-", 8) != 0)
+            continue;
+        pid = strtol(e->d_name + 8, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", root, e->d_name);
+        sd_rm_rf(path);
+    }
+    closedir(d);
+}
 
 struct provider *provider_local_new(const char *helper_path, const char *root_dir,
                                     struct sd_err *err)
@@ -771,6 +855,8 @@ struct provider *provider_local_new(const char *helper_path, const char *root_di
     }
     snprintf(l->helper, sizeof l->helper, "%s", helper_path);
     snprintf(l->root, sizeof l->root, "%s", root_dir);
+    snprintf(l->shared, sizeof l->shared, "%s/.shared-%d", root_dir, (int)getpid());
+    shared_sweep(root_dir);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     l->size = (int)size;

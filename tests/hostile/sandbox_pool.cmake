@@ -4,7 +4,8 @@
 if(Python3_FOUND AND TARGET e2e-fixtures)
   foreach(t PoolHelper.test_helper_job PoolHelper.test_helper_unused
             PoolHelper.test_helper_lifeline PoolHelper.test_helper_bad_job Pool.test_used
-            Pool.test_off Pool.test_bad_env Pool.test_once Pool.test_engine_killed)
+            Pool.test_off Pool.test_bad_env Pool.test_once Pool.test_engine_killed
+            Pool.test_shared_data)
     string(REGEX REPLACE ".*\\.test_" "" short ${t})
     add_test(NAME hostile_pool_${short}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/sandbox_pool.py -v ${t})

@@ -18,6 +18,9 @@ Engine level (`swarmdeck deploy`, the hostile strategy of sandbox_hostile.py):
   once            each deployment gets a sandbox of its own: its own hostname (sbx-<its id>),
                   and a file one left in /tmp is never seen by the next
   engine_killed   SIGKILL of the CLI: its idle pooled helpers and their inits go too
+  shared_data     the market data is one shared copy, linked into every work dir (not one
+                  copy per sandbox), never the operator's file, read-only inside, and gone
+                  with the CLI
 
 No timing assertion: every wait is a condition with a deadline."""
 
@@ -259,6 +262,33 @@ class Pool(sh.Hostile):
         e2e.wait_for(lambda: not [x for x in pool + inits if e2e.proc_status(x) is not None],
                      "the pooled helpers and their inits gone", deadline=10)
         self.assert_gone_by(tok, time.monotonic() + 5)
+
+    def test_shared_data(self):
+        tok = "tok-" + os.urandom(6).hex()
+        self.tokens.append(tok)
+        self.env.add_strategy(self.manifest("linger", ["linger", tok]))
+        p = subprocess.Popen(self.env.cmd("deploy", "-s", "linger", "-a", "2", "--max-agents",
+                                          "2", "--timeout", "3", "--symbol", "SPX"),
+                             env=self.env.env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, cwd=self.env.dir, start_new_session=True)
+        self.procs.append(p)
+        datas = e2e.wait_for(lambda: (lambda v: v if len(v) == 2 else None)(
+            glob.glob(os.path.join(self.root, "sd*", "data.csv"))), "two work dirs with data",
+            deadline=60)
+        a, b = (os.stat(x) for x in datas)
+        self.assertEqual((a.st_dev, a.st_ino), (b.st_dev, b.st_ino), "one shared copy")
+        self.assertEqual(a.st_mode & 0o7777, 0o644)
+        self.assertEqual(a.st_uid, os.geteuid())
+        src = os.stat(os.path.join(e2e.DATA, "SPX.csv"))
+        self.assertNotEqual((a.st_dev, a.st_ino), (src.st_dev, src.st_ino))
+        self.assertEqual(src.st_nlink, 1)
+        with open(datas[0], "rb") as f, open(os.path.join(e2e.DATA, "SPX.csv"), "rb") as g:
+            self.assertEqual(f.read(), g.read())
+        shared = glob.glob(os.path.join(self.root, ".shared-%d" % p.pid))
+        self.assertEqual(len(shared), 1)
+        p.wait(timeout=120)
+        self.assertEqual(glob.glob(os.path.join(self.root, ".shared-*")), [],
+                         "the shared copies go with the CLI")
 
 
 if __name__ == "__main__":
