@@ -13,13 +13,20 @@
  *            sees POLLHUP and tears its sandbox down.
  * start() polls the three pipes until all reach EOF, then reaps the helper.
  *
+ * The warm pool: SWARMDECK_SANDBOX_POOL (default 4, 0 = off) helpers started with --pool are
+ * kept ready by one refill thread (started by the first create); each has the same fds plus
+ * fd 5, a socket on which start() sends its one job (docs/sandbox.md "Warm pool"). A helper
+ * taken from the pool belongs to that deployment alone; with none ready, start() goes cold.
+ *
  * A sandbox's work dir is <root>/<id> (root is 0711), mode 0700; upload copies files into it
  * (never a hard link, and never over an existing name). Inside, /work is a tmpfs of the spec's
  * disk cap with these files bound read-only into it, so a strategy writes nothing on the
- * host's disk (docs/sandbox.md).
+ * host's disk (docs/sandbox.md). The market data is a hard link to one shared copy per source
+ * version (shared_upload), not a copy per sandbox.
  *
  * Thread safety: a struct sbx is driven by one worker thread; signal() may be
- * called from any thread (it reads the helper pid atomically).
+ * called from any thread (it reads the helper pid atomically). The pool's state is under
+ * struct local's mutex.
  */
 #define _GNU_SOURCE
 #include "provider.h"

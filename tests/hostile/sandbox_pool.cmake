@@ -3,7 +3,8 @@
 # tests/hostile/sandbox.cmake (E2E_ENV, the hostile strategy), which is included before this.
 if(Python3_FOUND AND TARGET e2e-fixtures)
   foreach(t PoolHelper.test_helper_job PoolHelper.test_helper_unused
-            PoolHelper.test_helper_lifeline PoolHelper.test_helper_bad_job Pool.test_used
+            PoolHelper.test_helper_lifeline PoolHelper.test_helper_bad_job
+            PoolHelper.test_helper_no_crosstalk Pool.test_used
             Pool.test_off Pool.test_bad_env Pool.test_once Pool.test_engine_killed
             Pool.test_shared_data)
     string(REGEX REPLACE ".*\\.test_" "" short ${t})

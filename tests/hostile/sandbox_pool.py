@@ -9,6 +9,10 @@ Helper level (the helper driven directly, as the provider does):
   helper_lifeline the engine's lifeline hangs up while the helper waits in the pool: gone
   helper_bad_job  a job with an option a job may not carry, or no program: exit 125 with a
                   message, nothing run, nothing left
+  helper_no_crosstalk  two sandboxes at once cannot reach each other over loopback TCP or an
+                  abstract unix socket (why each keeps its own network namespace: a shared
+                  one, docs/benchmarks/sandbox.md, would join their loopbacks and abstract
+                  socket names)
 
 Engine level (`swarmdeck deploy`, the hostile strategy of sandbox_hostile.py):
   used            with a pool, a deployment that starts after the pool filled runs in a pooled
@@ -166,6 +170,43 @@ class PoolHelper(unittest.TestCase):
             self.assertEqual([e["event"] for e in events], ["error"], events)
             self.assertEqual(out, b"")
             self.assert_clean(pool_id)
+
+    def test_helper_no_crosstalk(self):
+        name = "sdx-%s" % os.urandom(6).hex()
+        listen = ("import socket,sys,time\n"
+                  "t=socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                  "t.bind(('127.0.0.1', 47017)); t.listen(4)\n"
+                  "u=socket.socket(socket.AF_UNIX); u.bind('\\0%s'); u.listen(4)\n"
+                  "socket.create_connection(('127.0.0.1', 47017)).close()\n"
+                  "c=socket.socket(socket.AF_UNIX); c.connect('\\0%s'); c.close()\n"
+                  "print('listening', flush=True); time.sleep(30)\n" % (name, name))
+        probe = ("import socket\n"
+                 "for fam, addr in ((socket.AF_INET, ('127.0.0.1', 47017)),"
+                 " (socket.AF_UNIX, '\\0%s')):\n"
+                 "    s = socket.socket(fam)\n"
+                 "    try:\n"
+                 "        s.connect(addr); print('REACHED', fam)\n"
+                 "    except OSError as e:\n"
+                 "        print('refused', fam, e.errno)\n" % name)
+        a = subprocess.Popen([e2e.HELPER, "--id", self.tag + "-a", "--workdir", self.wd,
+                              "--uid-base", str(BASE), "--timeout-ms", "60000", "--",
+                              "/usr/bin/python3", "-c", listen], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"})
+        try:
+            self.assertEqual(a.stdout.readline(), b"listening\n", "the listener (and its "
+                             "connections to itself) in sandbox a")
+            self.start(self.tag + "-bpool")
+            self.send(["--id", self.tag + "-b", "--workdir", self.wd, "--", "/usr/bin/python3",
+                       "-c", probe])
+            rc, out, err, events = self.finish()
+            self.assertEqual(rc, 0, err)
+            lines = out.decode().splitlines()
+            self.assertEqual(len(lines), 2, lines)
+            self.assertTrue(all(x.startswith("refused") for x in lines), lines)
+        finally:
+            a.terminate()  # a graceful stop removes its cgroups (a SIGKILL leaves them to --sweep)
+            a.communicate(timeout=60)
+        self.assert_clean(self.tag + "-a", self.tag + "-b")
 
 
 PROBE = """#!/bin/sh
