@@ -444,8 +444,8 @@ static void read_job(struct sbx_config *c, int fd)
     read_full(fd, blob, h.len);
     size_t off = 0;
     for (int i = 0; i < h.argc + 2 * h.nbinds; i++) {
-        const char *end = memchr(blob + off, 0, h.len - off);
-        if (off >= h.len || !end)
+        const char *end = off < h.len ? memchr(blob + off, 0, h.len - off) : NULL;
+        if (!end)
             fail(SBX_REP_SETUP, "malformed job", EINVAL);
         if (i < h.argc)
             argv[i] = blob + off;

@@ -268,7 +268,7 @@ static void parse(int argc, char **argv, bool job)
         const char *a = argv[i];
         if (!strcmp(a, "--"))
             break;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (!job && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
             usage(stdout);
             exit(0);
         }
