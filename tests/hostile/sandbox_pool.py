@@ -31,7 +31,6 @@ No timing assertion: every wait is a condition with a deadline."""
 import glob
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
