@@ -155,9 +155,14 @@ static int pool_spawn(struct local *l, unsigned seq, struct pooled *e)
     if (out[1] < 0 || errp[1] < 0 || st[1] < 0 || ctl[1] < 0)
         goto done;
     snprintf(id, sizeof id, "pool-%d-%u", (int)getpid(), seq);
-    char *argv[] = {l->helper,     "--pool", "--id",          id,  "--control-fd", "5",
-                    "--status-fd", "3",      "--lifeline-fd", "4", "--sample-ms",  "500",
-                    NULL};
+    /* --reserve: room in the helper's command line, where it shows the job's arguments (its
+     * id, its work dir) once it runs one, as a cold helper's command line does. */
+    static char room[1025];
+    if (room[0] == '\0')
+        memset(room, ' ', sizeof room - 1);
+    char *argv[] = {
+        l->helper,       "--pool", "--id",        id,    "--control-fd", "5",  "--status-fd", "3",
+        "--lifeline-fd", "4",      "--sample-ms", "500", "--reserve",    room, NULL};
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);

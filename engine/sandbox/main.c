@@ -46,6 +46,8 @@
 #include "sandbox.h"
 
 static struct sbx_config cfg;
+static char **pool_argv; /* the helper's own argv, for pool_cmdline */
+static int pool_argc;
 static struct sbx_status status;
 static struct sbx_cgroup cgroup = {.dirfd = {-1, -1, -1, -1}};
 static bool cgroup_made;
@@ -206,6 +208,10 @@ static void opt_control(const char *o, const char *v)
 {
     cfg.control_fd = parse_fd(o, v);
 }
+static void opt_reserve(const char *o, const char *v)
+{
+    /* only room in the command line (pool_cmdline) */
+}
 
 /* The options table: --help and docs/sandbox.md follow it. */
 static const struct option_entry {
@@ -242,6 +248,8 @@ static const struct option_entry {
      "prepare the sandbox, then run the one job read from --control-fd (docs/sandbox.md)", false},
     {"--control-fd", "N", opt_control, "with --pool: read the job (NUL-separated arguments) here",
      false},
+    {"--reserve", "TEXT", opt_reserve,
+     "with --pool: ignored; room in /proc/PID/cmdline where the job's arguments are shown", false},
 };
 
 static void usage(FILE *f)
@@ -449,6 +457,27 @@ static void __attribute__((noreturn)) pool_setup_failed(pid_t pid, int rep_fd)
     die("setup failed: the sandbox init ended before its job");
 }
 
+/* Pool mode: make /proc/PID/cmdline read as a cold start's would (the helper's path, then the
+ * job's arguments: --id, --workdir, ..., -- PROGRAM), so ps, pgrep and whoever looks for a
+ * sandbox by its id or work dir find the helper that runs it. The job is written over the
+ * helper's own argument strings (contiguous from argv[0] on; the spawner leaves room with
+ * --reserve), cut at the last whole argument that fits, the rest zeroed. */
+static void pool_cmdline(const char *job, size_t len)
+{
+    char *start = pool_argv[0], *end = start;
+    for (int i = 0; i < pool_argc; i++) {
+        if (pool_argv[i] != end)
+            return; /* not contiguous: leave it */
+        end = pool_argv[i] + strlen(pool_argv[i]) + 1;
+    }
+    size_t room = (size_t)(end - start), n = strlen(start) + 1, fit = 0;
+    for (size_t off = 0; off < len && n + off + strlen(job + off) + 1 <= room;
+         off += strlen(job + off) + 1)
+        fit = off + strlen(job + off) + 1;
+    memcpy(start + n, job, fit);
+    memset(start + n + fit, 0, room - n - fit);
+}
+
 /* Pool mode: wait, with the init prepared and waiting on the go pipe, for the job on the control
  * fd: NUL-separated arguments (the options marked job, then -- PROGRAM [ARG...]) up to EOF.
  * Parses it into cfg, renames the cgroups to the job's id and writes its limits, applies
@@ -506,6 +535,7 @@ static void pool_wait_job(pid_t pid, int sfd, int rep_fd)
         jargv[jargc++] = job + off;
     }
     jargv[jargc] = NULL;
+    pool_cmdline(job, len);
     cfg.cpus = 0; /* what a job does not say is not wanted */
     cfg.memory_mb = 0;
     cfg.timeout_ms = 0;
@@ -567,6 +597,8 @@ static void pool_send_job(int go_fd)
 int main(int argc, char **argv)
 {
     cfg.status_fd = cfg.lifeline_fd = cfg.control_fd = -1;
+    pool_argv = argv;
+    pool_argc = argc;
     if (argc >= 2 && (!strcmp(argv[1], "--probe") || !strcmp(argv[1], "--sweep"))) {
         bool json = argc >= 3 && !strcmp(argv[2], "--json");
         if (argc > 3 || (argc == 3 && !json))

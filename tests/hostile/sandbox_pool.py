@@ -235,9 +235,17 @@ class Pool(sh.Hostile):
                              stderr=subprocess.DEVNULL, cwd=self.env.dir, start_new_session=True)
         self.procs.append(p)
         # The first deployment fills the pool; the second one, after the first timed out,
-        # must run in one of the pooled helpers.
-        e2e.wait_for(lambda: [h for h in self.helpers_of(p.pid, tok) if h in self.pooled(p.pid)],
-                     "a deployment running in a pooled helper", deadline=60)
+        # must run in one of the pooled helpers (seen idle with --pool before; a helper that
+        # runs a job shows the job's arguments instead).
+        seen = set()
+
+        def running_pooled():
+            seen.update(self.pooled(p.pid))
+            return [h for h in self.helpers_of(p.pid, tok) if h in seen]
+        h = e2e.wait_for(running_pooled, "a deployment running in a pooled helper", deadline=60)
+        argv = e2e.read_proc(h[0], "cmdline").split(b"\0")
+        self.assertEqual(argv[1], b"--id", argv)  # shown like a cold helper's
+        self.assertTrue(argv[2].startswith(b"sd"), argv)
         p.wait(timeout=120)
         trajs = self.env.trajectories()
         self.assertEqual(len(trajs), 2)
