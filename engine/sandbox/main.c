@@ -13,6 +13,11 @@
  * signalfd (SIGCHLD and the stop signals) and the lifeline fd, with the deadline of the next
  * timer (timeout, grace, sample) as its timeout. No busy loops, no sleeps.
  *
+ * --pool (docs/sandbox.md "Warm pool"): the same flow up to the attach, then the helper waits
+ * for one job on --control-fd (pool_wait_job), renames the v1 cgroups to the job's id, writes its
+ * limits and hands it to the init on the go pipe in place of the second go byte
+ * (pool_send_job); from there on as above.
+ *
  * Stopping: timeout or SIGTERM/SIGINT/SIGHUP sends SIGTERM to the init, which forwards it to
  * the whole pid namespace; after the grace period the init gets SIGKILL, which kills the
  * namespace. A lifeline POLLHUP (the engine died) SIGKILLs at once. The init reports the

@@ -4,8 +4,8 @@
  * The helper is a small, single-threaded program that the engine starts with posix_spawn for
  * every sandbox (docs/sandbox.md has the command-line contract). It is split by concern:
  *
- *   main.c    options table, main(), the monitor loop (poll on signalfd, lifeline, report pipes)
- *             and the JSON status events
+ *   main.c    options table, main(), the monitor loop (poll on signalfd, lifeline, report pipes),
+ *             the JSON status events, and the --pool mode (prepare, then wait for one job)
  *   child.c   everything that runs inside the new namespaces: the root file system, the init
  *             (PID 1) and the payload's final privilege drop, seccomp and execve
  *   cgroup.c  v1 memory/cpu/pids and v2 (unified) cgroups: create, limit, attach, read, kill,
