@@ -13,17 +13,25 @@
  *            sees POLLHUP and tears its sandbox down.
  * start() polls the three pipes until all reach EOF, then reaps the helper.
  *
+ * The warm pool: SWARMDECK_SANDBOX_POOL (default 4, 0 = off) helpers started with --pool are
+ * kept ready by one refill thread (started by the first create); each has the same fds plus
+ * fd 5, a socket on which start() sends its one job (docs/sandbox.md "Warm pool"). A helper
+ * taken from the pool belongs to that deployment alone; with none ready, start() goes cold.
+ *
  * A sandbox's work dir is <root>/<id> (root is 0711), mode 0700; upload copies files into it
  * (never a hard link, and never over an existing name). Inside, /work is a tmpfs of the spec's
  * disk cap with these files bound read-only into it, so a strategy writes nothing on the
- * host's disk (docs/sandbox.md).
+ * host's disk (docs/sandbox.md). The market data is a hard link to one shared copy per source
+ * version (shared_upload), not a copy per sandbox.
  *
  * Thread safety: a struct sbx is driven by one worker thread; signal() may be
- * called from any thread (it reads the helper pid atomically).
+ * called from any thread (it reads the helper pid atomically). The pool's state is under
+ * struct local's mutex.
  */
 #define _GNU_SOURCE
 #include "provider.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -37,6 +45,7 @@
 #include <string.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,9 +60,32 @@ static const char *const clean_env[] = {
     NULL,
 };
 
+/* One helper of the warm pool: spawned with --pool, prepared up to its go byte (namespaces,
+ * root, cgroups attached, seccomp program), waiting for its job on ctl. Our ends: the read ends
+ * of its stdout, stderr and status pipes, and the job socket. */
+struct pooled {
+    pid_t pid;
+    uint64_t pid_start;
+    int out, err, st, ctl;
+};
+
+#define POOL_MAX     64
+#define POOL_DEFAULT 4
+
 struct local {
     char helper[512];
     char root[512];
+    char shared[560]; /* <root>/.shared-<pid>: shared copies of uploaded data (shared_upload) */
+    /* The warm pool (docs/sandbox.md "Warm pool"): size helpers kept ready by one refill
+     * thread, started by the first create. All fields below under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int size; /* target; 0 = no pool */
+    int n;    /* ready helpers in slot[0..n), oldest first */
+    struct pooled slot[POOL_MAX];
+    int thread_on, stop, broken;
+    pthread_t thr;
+    unsigned seq;
 };
 
 struct sbx {
@@ -71,12 +103,223 @@ struct sbx {
 static int lifeline_rd = -1, lifeline_wr = -1;
 static pthread_once_t lifeline_once = PTHREAD_ONCE_INIT;
 
+/* Move fd to a number >= 10 (close-on-exec), so the dup2s of a helper's spawn into fds 0-5 never
+ * overwrite another fd they still have to read. Returns the new fd, or -1 (fd closed). */
+static int fd_high(int fd)
+{
+    int h = fd >= 10 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    if (h != fd)
+        close(fd);
+    return h;
+}
+
 static void lifeline_init(void)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) == 0) {
-        lifeline_rd = fds[0];
-        lifeline_wr = fds[1];
+        lifeline_rd = fd_high(fds[0]);
+        lifeline_wr = fd_high(fds[1]);
+    }
+}
+
+/* Signals of a spawned helper: none blocked, all default (the engine's dispositions are not
+ * the helper's). */
+static void spawn_attr(posix_spawnattr_t *attr)
+{
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_init(attr);
+    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setsigdefault(attr, &all);
+    posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
+/* ---- the warm pool ------------------------------------------------------------------------ */
+
+/* Spawn one pooled helper (swarmdeck-sandbox --pool) into *e: stdout, stderr, status and the
+ * lifeline as for a cold start, and fd 5 one end of a socket pair on which it reads its job.
+ * Returns 0, or -1 with nothing left open. */
+static int pool_spawn(struct local *l, unsigned seq, struct pooled *e)
+{
+    int out[2] = {-1, -1}, errp[2] = {-1, -1}, st[2] = {-1, -1}, ctl[2] = {-1, -1}, rc = -1;
+    char id[48];
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    pid_t pid;
+
+    if (pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(st, O_CLOEXEC) ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl))
+        goto done;
+    out[1] = fd_high(out[1]);
+    errp[1] = fd_high(errp[1]);
+    st[1] = fd_high(st[1]);
+    ctl[1] = fd_high(ctl[1]);
+    if (out[1] < 0 || errp[1] < 0 || st[1] < 0 || ctl[1] < 0)
+        goto done;
+    snprintf(id, sizeof id, "pool-%d-%u", (int)getpid(), seq);
+    /* --reserve: room in the helper's command line, where it shows the job's arguments (its
+     * id, its work dir) once it runs one, as a cold helper's command line does. */
+    static char room[1025];
+    if (room[0] == '\0')
+        memset(room, ' ', sizeof room - 1);
+    char *argv[] = {
+        l->helper,       "--pool", "--id",        id,    "--control-fd", "5",  "--status-fd", "3",
+        "--lifeline-fd", "4",      "--sample-ms", "500", "--reserve",    room, NULL};
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+    posix_spawn_file_actions_adddup2(&fa, st[1], 3);
+    posix_spawn_file_actions_adddup2(&fa, lifeline_rd, 4);
+    posix_spawn_file_actions_adddup2(&fa, ctl[1], 5);
+    spawn_attr(&attr);
+    rc = posix_spawn(&pid, l->helper, &fa, &attr, argv, (char **)clean_env) == 0 ? 0 : -1;
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc == 0) {
+        *e = (struct pooled){.pid = pid,
+                             .pid_start = proc_start_time(pid),
+                             .out = out[0],
+                             .err = errp[0],
+                             .st = st[0],
+                             .ctl = ctl[0]};
+        out[0] = errp[0] = st[0] = ctl[0] = -1;
+    }
+done:
+    for (int i = 0; i < 2; i++) {
+        int *v[] = {&out[i], &errp[i], &st[i], &ctl[i]};
+        for (int k = 0; k < 4; k++)
+            if (*v[k] >= 0)
+                close(*v[k]);
+    }
+    return rc;
+}
+
+/* Let a pooled helper go unused: EOF on its job socket makes it kill its init, remove its
+ * cgroups and exit; then reap it. */
+static void pool_release(struct pooled *e)
+{
+    close(e->ctl);
+    close(e->out);
+    close(e->err);
+    close(e->st);
+    while (waitpid(e->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* The refill thread: keeps l->size helpers ready, one spawn at a time, until stop. A spawn that
+ * fails ends pooling for this provider (starts go cold, as with no pool). */
+static void *pool_main(void *arg)
+{
+    struct local *l = arg;
+    pthread_mutex_lock(&l->mu);
+    while (!l->stop) {
+        if (l->n >= l->size) {
+            pthread_cond_wait(&l->cv, &l->mu);
+            continue;
+        }
+        unsigned seq = l->seq++;
+        struct pooled e;
+        pthread_mutex_unlock(&l->mu);
+        int rc = pool_spawn(l, seq, &e);
+        pthread_mutex_lock(&l->mu);
+        if (rc != 0) {
+            l->broken = 1;
+            break;
+        }
+        if (l->stop) {
+            pthread_mutex_unlock(&l->mu);
+            pool_release(&e);
+            pthread_mutex_lock(&l->mu);
+            break;
+        }
+        l->slot[l->n++] = e;
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+/* Start the refill thread if the pool is on and it is not running yet. */
+static void pool_start(struct local *l)
+{
+    pthread_mutex_lock(&l->mu);
+    if (l->size > 0 && !l->thread_on && !l->broken && !l->stop) {
+        pthread_once(&lifeline_once, lifeline_init);
+        if (lifeline_rd >= 0 && pthread_create(&l->thr, NULL, pool_main, l) == 0)
+            l->thread_on = 1;
+        else
+            l->broken = 1;
+    }
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Take the oldest ready helper into *e (it is then the caller's alone: each pooled helper serves
+ * exactly one deployment) and wake the refill thread. Returns 0, or -1 when none is ready. */
+static int pool_take(struct local *l, struct pooled *e)
+{
+    int rc = -1;
+    pthread_mutex_lock(&l->mu);
+    if (l->n > 0) {
+        *e = l->slot[0];
+        memmove(&l->slot[0], &l->slot[1], (size_t)(l->n - 1) * sizeof l->slot[0]);
+        l->n--;
+        pthread_cond_signal(&l->cv);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+/* Send the job v (NULL-terminated) to a pooled helper: each argument with its NUL, then EOF.
+ * MSG_NOSIGNAL: a helper that died in the pool gives EPIPE, never SIGPIPE. Returns 0 or -1. */
+static int pool_send(int fd, char **v)
+{
+    for (size_t i = 0; v[i] != NULL; i++) {
+        const char *p = v[i];
+        size_t left = strlen(p) + 1;
+        while (left > 0) {
+            ssize_t n = send(fd, p, left, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return -1;
+            p += n;
+            left -= (size_t)n;
+        }
+    }
+    return shutdown(fd, SHUT_WR);
+}
+
+/* Stop the refill thread and let every ready helper go: all are told at once (EOF on their
+ * job sockets), then reaped. */
+static void pool_stop(struct local *l)
+{
+    struct pooled left[POOL_MAX];
+    int n;
+
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_cond_broadcast(&l->cv);
+    int on = l->thread_on;
+    pthread_mutex_unlock(&l->mu);
+    if (on)
+        pthread_join(l->thr, NULL);
+    pthread_mutex_lock(&l->mu);
+    n = l->n;
+    memcpy(left, l->slot, (size_t)n * sizeof left[0]);
+    l->n = 0;
+    pthread_mutex_unlock(&l->mu);
+    for (int i = 0; i < n; i++) {
+        close(left[i].ctl);
+        left[i].ctl = -1;
+    }
+    for (int i = 0; i < n; i++) {
+        close(left[i].out);
+        close(left[i].err);
+        close(left[i].st);
+        while (waitpid(left[i].pid, NULL, 0) < 0 && errno == EINTR)
+            ;
     }
 }
 
@@ -97,6 +340,7 @@ static int local_create(struct provider *p, const struct sbx_spec *spec, struct 
     b->spec = *spec;
     snprintf(b->id, sizeof b->id, "%s", spec->id);
     b->spec.id = b->id;
+    pool_start(l); /* the first deployment fills the pool for the next ones */
     snprintf(b->workdir, sizeof b->workdir, "%s/%s", l->root, b->id);
     if (mkdir(b->workdir, 0700) != 0) {
         int e = errno;
@@ -165,6 +409,52 @@ static int copy_file(const char *src, const char *dst, const char *name, int mod
     return rc;
 }
 
+/* Upload src as dst (a new name in a work dir) through one copy per version of src shared by
+ * every sandbox of this process: <root>/.shared-<pid>/<dev>-<ino>-<size>-<mtime> (0644, ours),
+ * hard-linked to dst. The helper binds every file of the work dir read-only into /work, so no
+ * sandbox can change the shared copy, and a sandbox without a mount namespace runs as an
+ * unprivileged uid that cannot write it (an --unsandboxed one never gets here). The market
+ * data is the same file for every deployment of a swarm: this saves a copy per sandbox.
+ * Anything unusual (a source that is not a regular file, a failed link) goes to copy_file,
+ * which reports it. Returns 0, or -1 with err set as copy_file does. */
+static int shared_upload(struct local *l, const char *src, const char *dst, const char *name,
+                         struct sd_err *err)
+{
+    char cache[1100], tmp[1200];
+    struct stat st;
+
+    if (stat(src, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (mkdir(l->shared, 0711) != 0 && errno != EEXIST))
+        return copy_file(src, dst, name, 0644, err);
+    snprintf(cache, sizeof cache, "%s/%llx-%llx-%llx-%llx.%09ld", l->shared,
+             (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+             (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec,
+             (long)st.st_mtim.tv_nsec);
+    if (access(cache, F_OK) != 0) {
+        /* First use of this version: copy under a name of our own, then publish it by link
+         * (atomic; a concurrent first use that won is just as good). */
+        pthread_mutex_lock(&l->mu);
+        unsigned seq = l->seq++;
+        pthread_mutex_unlock(&l->mu);
+        snprintf(tmp, sizeof tmp, "%s.tmp%u", cache, seq);
+        if (copy_file(src, tmp, name, 0644, err) != 0)
+            return -1;
+        if (link(tmp, cache) != 0 && errno != EEXIST) {
+            unlink(tmp);
+            return copy_file(src, dst, name, 0644, err);
+        }
+        unlink(tmp);
+    }
+    if (link(cache, dst) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return sd_err_set(err, SD_EUSAGE,
+                          "two files would be uploaded as \"%s\" (a strategy's files need "
+                          "distinct names, and none may be named data.csv)",
+                          name);
+    return copy_file(src, dst, name, 0644, err);
+}
+
 static int local_upload(struct sbx *b, const char *local_path, const char *name, int executable,
                         struct sd_err *err)
 {
@@ -175,8 +465,11 @@ static int local_upload(struct sbx *b, const char *local_path, const char *name,
         name[0] == '\0')
         return sd_err_set(err, SD_EUSAGE, "invalid upload name \"%s\"", name);
     snprintf(dst, sizeof dst, "%s/%s", b->workdir, name);
-    /* Always a copy, never a hard link: a link shares the inode with the operator's file, so
-     * anything that wrote to the name in the work dir wrote to the original. */
+    /* Never a hard link to the operator's file: a link shares the inode with it, so anything
+     * that wrote to the name in the work dir wrote to the original. Data (not executable) of a
+     * sandboxed deployment: a link to our own shared copy, which the sandbox sees read-only. */
+    if (!executable && !b->spec.unsandboxed)
+        return shared_upload(b->p->impl, local_path, dst, name, err);
     return copy_file(local_path, dst, name, mode, err);
 }
 
@@ -224,7 +517,10 @@ static void status_line(const struct sbx_callbacks *cb, struct sbx_exit *ex, con
     json_decref(j);
 }
 
-static int build_argv(struct sbx *b, char *const argv[], char ***out)
+/* The helper's arguments for b running argv: the whole command line of a cold start (job 0),
+ * or the job of a pooled helper (job 1: only the per-deployment options, then -- argv).
+ * *out is a NULL-terminated heap array (free_argv). Returns 0 or -1 (out of memory). */
+static int build_argv(struct sbx *b, char *const argv[], int job, char ***out)
 {
     struct local *l = b->p->impl;
     size_t n = 0, i = 0;
@@ -236,15 +532,18 @@ static int build_argv(struct sbx *b, char *const argv[], char ***out)
     if (v == NULL)
         return -1;
 #define ARG(s) (v[i++] = (s))
-    ARG(xstrdup(l->helper));
+    if (!job)
+        ARG(xstrdup(l->helper));
     ARG(xstrdup("--id"));
     ARG(xstrdup(b->id));
     ARG(xstrdup("--workdir"));
     ARG(xstrdup(b->workdir));
-    ARG(xstrdup("--status-fd"));
-    ARG(xstrdup("3"));
-    ARG(xstrdup("--lifeline-fd"));
-    ARG(xstrdup("4"));
+    if (!job) {
+        ARG(xstrdup("--status-fd"));
+        ARG(xstrdup("3"));
+        ARG(xstrdup("--lifeline-fd"));
+        ARG(xstrdup("4"));
+    }
     ARG(xstrdup("--timeout-ms"));
     ARG(xasprintf("%lld", (long long)b->spec.timeout_ms));
     if (b->spec.memory_mb > 0) {
@@ -263,8 +562,10 @@ static int build_argv(struct sbx *b, char *const argv[], char ***out)
         ARG(xstrdup("--pids"));
         ARG(xasprintf("%d", b->spec.pids));
     }
-    ARG(xstrdup("--sample-ms"));
-    ARG(xstrdup("500"));
+    if (!job) {
+        ARG(xstrdup("--sample-ms"));
+        ARG(xstrdup("500"));
+    }
     if (b->spec.strict)
         ARG(xstrdup("--strict"));
     if (b->spec.unsandboxed)
@@ -285,9 +586,13 @@ static void free_argv(char **v)
     free(v);
 }
 
+/* Start b's program: through a ready helper of the warm pool when there is one and the spec
+ * allows (sandboxed), else a cold start of a helper; then stream its output to cb until every pipe
+ * is at EOF, and reap it. */
 static int local_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
                        struct sbx_exit *ex, struct sd_err *err)
 {
+    struct local *l = b->p->impl;
     int out[2] = {-1, -1}, errp[2] = {-1, -1}, st[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -296,17 +601,51 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
     size_t stlen = 0;
     int got_exit = 0, rc = -1, status = 0;
     pid_t pid;
+    struct pooled e;
 
     memset(ex, 0, sizeof *ex);
     ex->code = -1;
     pthread_once(&lifeline_once, lifeline_init);
     if (lifeline_rd < 0)
         return sd_err_set(err, SD_EENV, "cannot create the lifeline pipe");
+    if (!b->spec.unsandboxed && pool_take(l, &e) == 0) {
+        if (build_argv(b, argv, 1, &hargv) != 0) {
+            pool_release(&e);
+            return sd_err_set(err, SD_ENOMEM, "out of memory");
+        }
+        /* A helper that died in the pool refuses the job (EPIPE): try the next, then go cold. */
+        while (pool_send(e.ctl, hargv) != 0) {
+            pool_release(&e);
+            if (pool_take(l, &e) != 0) {
+                e.pid = 0;
+                break;
+            }
+        }
+        free_argv(hargv);
+        hargv = NULL;
+        if (e.pid > 0) {
+            close(e.ctl);
+            out[0] = e.out;
+            errp[0] = e.err;
+            st[0] = e.st;
+            pid = e.pid;
+            atomic_store(&b->pid, pid);
+            b->pid_start = e.pid_start;
+            goto stream;
+        }
+    }
     if (pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(st, O_CLOEXEC)) {
         sd_err_set(err, SD_EENV, "pipe: %s", strerror(errno));
         goto done;
     }
-    if (build_argv(b, argv, &hargv) != 0) {
+    out[1] = fd_high(out[1]);
+    errp[1] = fd_high(errp[1]);
+    st[1] = fd_high(st[1]);
+    if (out[1] < 0 || errp[1] < 0 || st[1] < 0) {
+        sd_err_set(err, SD_EENV, "pipe: %s", strerror(errno));
+        goto done;
+    }
+    if (build_argv(b, argv, 0, &hargv) != 0) {
         sd_err_set(err, SD_ENOMEM, "out of memory");
         goto done;
     }
@@ -316,15 +655,7 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
     posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
     posix_spawn_file_actions_adddup2(&fa, st[1], 3);
     posix_spawn_file_actions_adddup2(&fa, lifeline_rd, 4);
-    posix_spawnattr_init(&attr);
-    {
-        sigset_t none, all;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    }
+    spawn_attr(&attr);
     /* The payload inherits the helper's environment: give it a clean one, so
      * no secret of ours (SWARMDECK_KEY, E2B_API_KEY, ...) reaches a sandbox. */
     rc = posix_spawn(&pid, hargv[0], &fa, &attr, hargv, (char **)clean_env);
@@ -341,56 +672,56 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
     close(st[1]);
     out[1] = errp[1] = st[1] = -1;
 
-    {
-        struct pollfd pf[3] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}, {st[0], POLLIN, 0}};
-        int open_fds = 3;
-        char buf[65536];
+stream : {
+    struct pollfd pf[3] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}, {st[0], POLLIN, 0}};
+    int open_fds = 3;
+    char buf[65536];
 
-        while (open_fds > 0) {
-            if (poll(pf, 3, -1) < 0) {
-                if (errno == EINTR)
-                    continue;
-                break;
+    while (open_fds > 0) {
+        if (poll(pf, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (int i = 0; i < 3; i++) {
+            ssize_t n;
+            if (pf[i].fd < 0 || pf[i].revents == 0)
+                continue;
+            n = read(pf[i].fd, buf, sizeof buf);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (n <= 0) {
+                close(pf[i].fd);
+                if (i == 0)
+                    out[0] = -1;
+                else if (i == 1)
+                    errp[0] = -1;
+                else
+                    st[0] = -1;
+                pf[i].fd = -1;
+                open_fds--;
+                continue;
             }
-            for (int i = 0; i < 3; i++) {
-                ssize_t n;
-                if (pf[i].fd < 0 || pf[i].revents == 0)
-                    continue;
-                n = read(pf[i].fd, buf, sizeof buf);
-                if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                    continue;
-                if (n <= 0) {
-                    close(pf[i].fd);
-                    if (i == 0)
-                        out[0] = -1;
-                    else if (i == 1)
-                        errp[0] = -1;
-                    else
-                        st[0] = -1;
-                    pf[i].fd = -1;
-                    open_fds--;
-                    continue;
-                }
-                if (i < 2) {
-                    if (cb->output)
-                        cb->output(cb->arg, i + 1, buf, (size_t)n);
-                    continue;
-                }
-                /* Status lines: accumulate and split. */
-                for (ssize_t k = 0; k < n; k++) {
-                    if (buf[k] == '\n' || stlen == sizeof stbuf - 1) {
-                        stbuf[stlen] = '\0';
-                        if (strncmp(stbuf, "{\"event\":\"started\"", 18) == 0)
-                            atomic_store(&b->started, 1);
-                        status_line(cb, ex, stbuf, &got_exit);
-                        stlen = 0;
-                    } else {
-                        stbuf[stlen++] = buf[k];
-                    }
+            if (i < 2) {
+                if (cb->output)
+                    cb->output(cb->arg, i + 1, buf, (size_t)n);
+                continue;
+            }
+            /* Status lines: accumulate and split. */
+            for (ssize_t k = 0; k < n; k++) {
+                if (buf[k] == '\n' || stlen == sizeof stbuf - 1) {
+                    stbuf[stlen] = '\0';
+                    if (strncmp(stbuf, "{\"event\":\"started\"", 18) == 0)
+                        atomic_store(&b->started, 1);
+                    status_line(cb, ex, stbuf, &got_exit);
+                    stlen = 0;
+                } else {
+                    stbuf[stlen++] = buf[k];
                 }
             }
         }
     }
+}
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     atomic_store(&b->pid, 0);
@@ -470,6 +801,13 @@ static void local_free(struct provider *p)
 {
     if (p == NULL)
         return;
+    if (p->impl != NULL) {
+        struct local *l = p->impl;
+        pool_stop(l);
+        sd_rm_rf(l->shared);
+        pthread_mutex_destroy(&l->mu);
+        pthread_cond_destroy(&l->cv);
+    }
     free(p->impl);
     free(p);
 }
@@ -486,12 +824,49 @@ static const struct provider_ops local_ops = {
     .free = local_free,
 };
 
+/* Remove the shared-copy directories (<root>/.shared-<pid>) of processes that are gone (a
+ * crash skips local_free). Best effort. */
+static void shared_sweep(const char *root)
+{
+    DIR *d = opendir(root);
+    struct dirent *e;
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char *end, path[1100];
+        long pid;
+        if (strncmp(e->d_name, ".shared-", 8) != 0)
+            continue;
+        pid = strtol(e->d_name + 8, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", root, e->d_name);
+        sd_rm_rf(path);
+    }
+    closedir(d);
+}
+
 struct provider *provider_local_new(const char *helper_path, const char *root_dir,
                                     struct sd_err *err)
 {
     struct provider *p;
     struct local *l;
+    const char *ps = getenv("SWARMDECK_SANDBOX_POOL");
+    long size = POOL_DEFAULT;
 
+    if (ps != NULL && ps[0] != '\0') {
+        char *end;
+        errno = 0;
+        size = strtol(ps, &end, 10);
+        if (errno || *end || size < 0 || size > POOL_MAX) {
+            sd_err_set(err, SD_EUSAGE,
+                       "SWARMDECK_SANDBOX_POOL=%s: want the number of warm sandboxes, 0 to %d "
+                       "(0 turns the pool off)",
+                       ps, POOL_MAX);
+            return NULL;
+        }
+    }
     if (access(helper_path, X_OK) != 0) {
         sd_err_set(err, SD_EENV, "sandbox helper %s is missing or not executable", helper_path);
         return NULL;
@@ -512,6 +887,11 @@ struct provider *provider_local_new(const char *helper_path, const char *root_di
     }
     snprintf(l->helper, sizeof l->helper, "%s", helper_path);
     snprintf(l->root, sizeof l->root, "%s", root_dir);
+    snprintf(l->shared, sizeof l->shared, "%s/.shared-%d", root_dir, (int)getpid());
+    shared_sweep(root_dir);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    l->size = (int)size;
     p->ops = &local_ops;
     p->impl = l;
     snprintf(p->name, sizeof p->name, "local");

@@ -163,6 +163,42 @@ void sbx_cgroup_detect(const struct sbx_config *c, struct sbx_status *st)
     }
 }
 
+/* Write the limit of slot i (memory, cpu or pids; nothing for the unified slot) from c into
+ * cg->path[i]. v2 says the slot lives in the unified hierarchy. Returns 0, or -1 with errno. */
+static int write_limit(struct sbx_cgroup *cg, int i, const struct sbx_config *c, bool v2)
+{
+    char v[64];
+    if (i == SBX_CG_MEMORY && c->memory_mb) {
+        snprintf(v, sizeof v, "%llu", (unsigned long long)c->memory_mb << 20);
+        if (write_file(cg->path[i], v2 ? "memory.max" : "memory.limit_in_bytes", v) < 0)
+            return -1;
+        if (v2) {
+            write_file(cg->path[i], "memory.swap.max", "0");
+            write_file(cg->path[i], "memory.oom.group", "1");
+        } else if (write_file(cg->path[i], "memory.memsw.limit_in_bytes", v) == 0) {
+            cg->v1_memsw = true;
+        }
+    } else if (i == SBX_CG_CPU) {
+        int64_t period = v2 ? 100000 : read_num(cg->path[i], "cpu.cfs_period_us");
+        if (period <= 0)
+            period = 100000;
+        int64_t quota = (int64_t)(c->cpus * (double)period);
+        if (quota < 1000)
+            quota = 1000;
+        if (v2)
+            snprintf(v, sizeof v, "%lld %lld", (long long)quota, (long long)period);
+        else
+            snprintf(v, sizeof v, "%lld", (long long)quota);
+        if (write_file(cg->path[i], v2 ? "cpu.max" : "cpu.cfs_quota_us", v) < 0)
+            return -1;
+    } else if (i == SBX_CG_PIDS) {
+        snprintf(v, sizeof v, "%llu", (unsigned long long)c->pids);
+        if (write_file(cg->path[i], "pids.max", v) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct sbx_status *st,
                       char *err, size_t errlen)
 {
@@ -218,37 +254,8 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
             if (birth >= 0)
                 close(birth); /* releases the shared lock */
         }
-        /* Limits. */
-        char v[64];
-        bool v2 = h == v2_root();
-        if (i == SBX_CG_MEMORY && c->memory_mb) {
-            snprintf(v, sizeof v, "%llu", (unsigned long long)c->memory_mb << 20);
-            if (write_file(cg->path[i], v2 ? "memory.max" : "memory.limit_in_bytes", v) < 0)
-                goto degrade;
-            if (v2) {
-                write_file(cg->path[i], "memory.swap.max", "0");
-                write_file(cg->path[i], "memory.oom.group", "1");
-            } else if (write_file(cg->path[i], "memory.memsw.limit_in_bytes", v) == 0) {
-                cg->v1_memsw = true;
-            }
-        } else if (i == SBX_CG_CPU) {
-            int64_t period = v2 ? 100000 : read_num(cg->path[i], "cpu.cfs_period_us");
-            if (period <= 0)
-                period = 100000;
-            int64_t quota = (int64_t)(c->cpus * (double)period);
-            if (quota < 1000)
-                quota = 1000;
-            if (v2)
-                snprintf(v, sizeof v, "%lld %lld", (long long)quota, (long long)period);
-            else
-                snprintf(v, sizeof v, "%lld", (long long)quota);
-            if (write_file(cg->path[i], v2 ? "cpu.max" : "cpu.cfs_quota_us", v) < 0)
-                goto degrade;
-        } else if (i == SBX_CG_PIDS) {
-            snprintf(v, sizeof v, "%llu", (unsigned long long)c->pids);
-            if (write_file(cg->path[i], "pids.max", v) < 0)
-                goto degrade;
-        }
+        if (write_limit(cg, i, c, h == v2_root()) < 0)
+            goto degrade;
         continue;
     degrade:;
         int e = errno;
@@ -282,6 +289,64 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
             snprintf(st->why[SBX_F_CG_MEMORY], sizeof st->why[SBX_F_CG_MEMORY],
                      "no memory.memsw (swap accounting off): swap can exceed the limit");
         }
+    }
+    return 0;
+}
+
+int sbx_cgroup_job(struct sbx_cgroup *cg, struct sbx_config *c, struct sbx_status *st, char *err,
+                   size_t errlen)
+{
+    const char *r = v2_root();
+    char old[SBX_CG_N][300];
+    memcpy(old, cg->path, sizeof old);
+    for (int i = 0; i < SBX_CG_N; i++) {
+        if (!old[i][0])
+            continue;
+        bool dup = false;
+        for (int j = 0; j < i; j++)
+            dup |= !strcmp(old[j], old[i]);
+        bool v2 = r && !strncmp(old[i], r, strlen(r)) && old[i][strlen(r)] == '/';
+        if (v2)
+            continue; /* cgroup2 directories cannot be renamed: it keeps the pooled name */
+        char *slash = strrchr(old[i], '/'), to[300];
+        snprintf(to, sizeof to, "%.*s/sbx-%s", (int)(slash - old[i]), old[i], c->id);
+        if (!dup && rename(old[i], to) < 0) {
+            if (errno == EEXIST || errno == ENOTEMPTY)
+                snprintf(err, errlen, "sandbox id %s is in use (%s exists; --sweep if stale)",
+                         c->id, to);
+            else
+                snprintf(err, errlen, "rename %s: %s", old[i], strerror(errno));
+            return -1;
+        }
+        memcpy(cg->path[i], to, sizeof cg->path[i]);
+    }
+    for (int i = 0; i < SBX_CG_N; i++) {
+        bool v2 = r && !strncmp(cg->path[i], r, strlen(r)) && cg->path[i][strlen(r)] == '/';
+        if (!cg->path[i][0] || i == SBX_CG_UNIFIED)
+            continue;
+        if (i == SBX_CG_CPU && c->cpus <= 0) {
+            /* Made for a possible limit; this job wants none. */
+            if (write_file(cg->path[i], v2 ? "cpu.max" : "cpu.cfs_quota_us", v2 ? "max" : "-1") <
+                0) {
+                snprintf(err, errlen, "cannot lift the cpu limit in %s: %s", cg->path[i],
+                         strerror(errno));
+                return -1;
+            }
+            st->state[SBX_F_CG_CPU] = SBX_NOT_WANTED;
+            snprintf(st->why[SBX_F_CG_CPU], sizeof st->why[SBX_F_CG_CPU], "not requested");
+            continue;
+        }
+        if (write_limit(cg, i, c, v2) < 0) {
+            snprintf(err, errlen, "cannot set the %s limit in %s: %s", v1name[i], cg->path[i],
+                     strerror(errno));
+            return -1;
+        }
+    }
+    if (c->memory_mb && !cg->path[SBX_CG_MEMORY][0]) {
+        c->rlimit_as = true;
+        st->state[SBX_F_CG_MEMORY] = SBX_DEGRADED;
+        snprintf(st->why[SBX_F_CG_MEMORY], sizeof st->why[SBX_F_CG_MEMORY], "%s",
+                 "no memory cgroup: limit through RLIMIT_AS (approximate), no oom report");
     }
     return 0;
 }

@@ -216,7 +216,10 @@ static void setup_work(const struct sbx_config *c)
     close(dfd);
 }
 
-static void setup_root(const struct sbx_config *c)
+/* The first half of the root, the same for every deployment: / private, a tmpfs root with
+ * pivot_root (the old root stays at /oldroot), ro /usr and its symlinks, /dev, /tmp, the mount
+ * points of /work and /proc, and /proc itself. A pooled helper's init runs it ahead of time. */
+static void setup_root_base(const struct sbx_config *c)
 {
     static const char *const devs[] = {"null", "zero", "urandom"};
     static const char *const links[][2] = {
@@ -259,15 +262,6 @@ static void setup_root(const struct sbx_config *c)
         CHECK(mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts), "tmpfs /tmp");
     }
     CHECK(mkdir("work", 0755), "mkdir work");
-    setup_work(c);
-    for (int i = 0; i < c->nbinds; i++) {
-        struct stat sb;
-        const char *rel = c->binds[i].dst + 1; /* validated absolute at parse time */
-        host(c->binds[i].src, h, sizeof h);
-        CHECK(stat(h, &sb), c->binds[i].src);
-        mkdirs(rel, !S_ISDIR(sb.st_mode));
-        bind_ro_rw(h, rel, true, MS_NOSUID | MS_NODEV);
-    }
     CHECK(mkdir("proc", 0555), "mkdir proc");
     if (c->clone_flags & CLONE_NEWPID) {
         CHECK(mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mount proc");
@@ -276,6 +270,23 @@ static void setup_root(const struct sbx_config *c)
         for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++)
             if (access(ro[i], F_OK) == 0)
                 bind_ro_rw(ro[i], ro[i], true, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    }
+}
+
+/* The second half of the root, which needs the deployment's files: /work with the uploaded
+ * files, the --ro-bind extras; then the old root is detached and / made read-only. Called
+ * after setup_root_base, with the old root still at /oldroot. */
+static void setup_root_job(const struct sbx_config *c)
+{
+    char h[PATH_MAX + 16];
+    setup_work(c);
+    for (int i = 0; i < c->nbinds; i++) {
+        struct stat sb;
+        const char *rel = c->binds[i].dst + 1; /* validated absolute at parse time */
+        host(c->binds[i].src, h, sizeof h);
+        CHECK(stat(h, &sb), c->binds[i].src);
+        mkdirs(rel, !S_ISDIR(sb.st_mode));
+        bind_ro_rw(h, rel, true, MS_NOSUID | MS_NODEV);
     }
     CHECK(umount2("/oldroot", MNT_DETACH), "detach old root");
     CHECK(rmdir("/oldroot"), "rmdir oldroot");
@@ -405,6 +416,59 @@ static int work_full(void)
     return (sv.f_bavail == 0 ? SBX_DISK_BYTES : 0) | (sv.f_favail == 0 ? SBX_DISK_INODES : 0);
 }
 
+/* Read exactly n bytes from fd into buf; _exit when the helper is gone. */
+static void read_full(int fd, void *buf, size_t n)
+{
+    for (size_t got = 0; got < n;) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            _exit(SBX_EXIT_SETUP);
+        got += (size_t)r;
+    }
+}
+
+/* Pool mode: take the job from the go pipe (struct sbx_job_hdr, then argv and the binds) into
+ * c, whose strings then point into static buffers of this process (no malloc after the clone).
+ * _exit when the helper is gone; a malformed job is a setup failure. */
+static void read_job(struct sbx_config *c, int fd)
+{
+    static struct sbx_job_hdr h;
+    static char blob[SBX_JOB_MAX];
+    static char *argv[SBX_JOB_MAXARGS + 1];
+    read_full(fd, &h, sizeof h);
+    if (h.len > sizeof blob || h.argc < 1 || h.argc > SBX_JOB_MAXARGS || h.nbinds < 0 ||
+        h.nbinds > SBX_MAX_BINDS)
+        fail(SBX_REP_SETUP, "malformed job", EINVAL);
+    read_full(fd, blob, h.len);
+    size_t off = 0;
+    for (int i = 0; i < h.argc + 2 * h.nbinds; i++) {
+        const char *end = off < h.len ? memchr(blob + off, 0, h.len - off) : NULL;
+        if (!end)
+            fail(SBX_REP_SETUP, "malformed job", EINVAL);
+        if (i < h.argc)
+            argv[i] = blob + off;
+        else if ((i - h.argc) % 2 == 0)
+            c->binds[(i - h.argc) / 2].src = blob + off;
+        else
+            c->binds[(i - h.argc) / 2].dst = blob + off;
+        off = (size_t)(end - blob) + 1;
+    }
+    argv[h.argc] = NULL;
+    h.id[sizeof h.id - 1] = 0;
+    h.workdir[sizeof h.workdir - 1] = 0;
+    memcpy(c->id, h.id, sizeof c->id);
+    c->workdir = h.workdir;
+    c->timeout_ms = h.timeout_ms;
+    c->disk_mb = h.disk_mb;
+    c->pids = h.pids;
+    c->memory_mb = h.memory_mb;
+    c->rlimit_as = h.rlimit_as;
+    c->nbinds = h.nbinds;
+    c->argv = argv;
+}
+
 void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result_fd)
 {
     report_fd = rep_fd;
@@ -425,11 +489,19 @@ void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result
         _exit(SBX_EXIT_SETUP);
 
     if (c->clone_flags & CLONE_NEWNS)
-        setup_root(c);
-    else
-        CHECK(chdir(c->workdir), c->workdir);
+        setup_root_base(c);
     if (c->clone_flags & CLONE_NEWNET)
         lo_up();
+    if (c->pool) {
+        /* Prepared: wait for the job (it replaces the second go byte of a cold start). */
+        read_job(c, release_fd);
+        if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR)) && !(pf.revents & POLLIN))
+            _exit(SBX_EXIT_SETUP);
+    }
+    if (c->clone_flags & CLONE_NEWNS)
+        setup_root_job(c);
+    else
+        CHECK(chdir(c->workdir), c->workdir);
     if (c->clone_flags & CLONE_NEWUTS) {
         char host[80];
         snprintf(host, sizeof host, "sbx-%s", c->id);
@@ -449,8 +521,9 @@ void sbx_child_main(struct sbx_config *c, int release_fd, int rep_fd, int result
     CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig after the uid switch");
 
     /* The second go byte: the helper has attached us to every cgroup. EOF, or a hang-up seen
-     * after the byte (the helper died before the prctl above could arm), ends the sandbox. */
-    if (read(release_fd, &go, 1) != 1)
+     * after the byte (the helper died before the prctl above could arm), ends the sandbox.
+     * A pooled init had its job instead. */
+    if (!c->pool && read(release_fd, &go, 1) != 1)
         _exit(SBX_EXIT_SETUP);
     pf.revents = 0;
     if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR)))

@@ -13,6 +13,11 @@
  * signalfd (SIGCHLD and the stop signals) and the lifeline fd, with the deadline of the next
  * timer (timeout, grace, sample) as its timeout. No busy loops, no sleeps.
  *
+ * --pool (docs/sandbox.md "Warm pool"): the same flow up to the attach, then the helper waits
+ * for one job on --control-fd (pool_wait_job), renames the v1 cgroups to the job's id, writes its
+ * limits and hands it to the init on the go pipe in place of the second go byte
+ * (pool_send_job); from there on as above.
+ *
  * Stopping: timeout or SIGTERM/SIGINT/SIGHUP sends SIGTERM to the init, which forwards it to
  * the whole pid namespace; after the grace period the init gets SIGKILL, which kills the
  * namespace. A lifeline POLLHUP (the engine died) SIGKILLs at once. The init reports the
@@ -46,6 +51,8 @@
 #include "sandbox.h"
 
 static struct sbx_config cfg;
+static char **pool_argv; /* the helper's own argv, for pool_cmdline */
+static int pool_argc;
 static struct sbx_status status;
 static struct sbx_cgroup cgroup = {.dirfd = {-1, -1, -1, -1}};
 static bool cgroup_made;
@@ -198,6 +205,18 @@ static void opt_unsandboxed(const char *o, const char *v)
 {
     cfg.unsandboxed = true;
 }
+static void opt_pool(const char *o, const char *v)
+{
+    cfg.pool = true;
+}
+static void opt_control(const char *o, const char *v)
+{
+    cfg.control_fd = parse_fd(o, v);
+}
+static void opt_reserve(const char *o, const char *v)
+{
+    /* only room in the command line (pool_cmdline) */
+}
 
 /* The options table: --help and docs/sandbox.md follow it. */
 static const struct option_entry {
@@ -205,31 +224,43 @@ static const struct option_entry {
     const char *arg; /* NULL: a flag */
     void (*set)(const char *opt, const char *val);
     const char *help;
+    bool job; /* may be part of a pooled helper's job */
 } options[] = {
-    {"--id", "NAME", opt_id, "sandbox id [a-zA-Z0-9_-]{1,64}: cgroups sbx-NAME, hostname sbx-NAME"},
-    {"--workdir", "DIR", opt_workdir, "host dir bound read-write at /work, the cwd (required)"},
+    {"--id", "NAME", opt_id, "sandbox id [a-zA-Z0-9_-]{1,64}: cgroups sbx-NAME, hostname sbx-NAME",
+     true},
+    {"--workdir", "DIR", opt_workdir, "host dir bound read-write at /work, the cwd (required)",
+     true},
     {"--ro-bind", "SRC[:DST]", opt_ro_bind,
-     "extra read-only bind (repeatable), DST defaults to SRC"},
-    {"--timeout-ms", "N", opt_timeout, "wall-clock limit: SIGTERM, grace, SIGKILL; 0 = none"},
-    {"--grace-ms", "N", opt_grace, "time between SIGTERM and SIGKILL (default 1000)"},
-    {"--memory-mb", "N", opt_memory, "memory limit (cgroup; fallback RLIMIT_AS, reported)"},
-    {"--cpus", "F", opt_cpus, "CPU limit in cores; 0 = none"},
-    {"--pids", "N", opt_pids, "pids limit (default 256)"},
-    {"--disk-mb", "N", opt_disk, "size cap of the writable /work, a tmpfs (default 256)"},
-    {"--disk-inodes", "N", opt_disk_inodes, "inode cap of /work and /tmp (default 65536)"},
-    {"--nice", "N", opt_nice, "niceness of the sandbox (default 10)"},
+     "extra read-only bind (repeatable), DST defaults to SRC", true},
+    {"--timeout-ms", "N", opt_timeout, "wall-clock limit: SIGTERM, grace, SIGKILL; 0 = none", true},
+    {"--grace-ms", "N", opt_grace, "time between SIGTERM and SIGKILL (default 1000)", true},
+    {"--memory-mb", "N", opt_memory, "memory limit (cgroup; fallback RLIMIT_AS, reported)", true},
+    {"--cpus", "F", opt_cpus, "CPU limit in cores; 0 = none", true},
+    {"--pids", "N", opt_pids, "pids limit (default 256)", true},
+    {"--disk-mb", "N", opt_disk, "size cap of the writable /work, a tmpfs (default 256)", true},
+    {"--disk-inodes", "N", opt_disk_inodes, "inode cap of /work and /tmp (default 65536)", false},
+    {"--nice", "N", opt_nice, "niceness of the sandbox (default 10)", false},
     {"--uid-base", "N", opt_uid_base,
-     "root only: outside base of the inside range (default 100000)"},
-    {"--status-fd", "N", opt_status_fd, "write JSON status events to fd N"},
-    {"--sample-ms", "N", opt_sample, "emit a usage sample every N ms (default 0 = off)"},
-    {"--lifeline-fd", "N", opt_lifeline, "tear down at once when this pipe reports POLLHUP"},
-    {"--strict", NULL, opt_strict, "refuse to start (125) if any isolation layer is degraded"},
-    {"--unsandboxed", NULL, opt_unsandboxed, "no isolation at all (only rlimits and timeout)"},
+     "root only: outside base of the inside range (default 100000)", false},
+    {"--status-fd", "N", opt_status_fd, "write JSON status events to fd N", false},
+    {"--sample-ms", "N", opt_sample, "emit a usage sample every N ms (default 0 = off)", false},
+    {"--lifeline-fd", "N", opt_lifeline, "tear down at once when this pipe reports POLLHUP", false},
+    {"--strict", NULL, opt_strict, "refuse to start (125) if any isolation layer is degraded",
+     true},
+    {"--unsandboxed", NULL, opt_unsandboxed, "no isolation at all (only rlimits and timeout)",
+     false},
+    {"--pool", NULL, opt_pool,
+     "prepare the sandbox, then run the one job read from --control-fd (docs/sandbox.md)", false},
+    {"--control-fd", "N", opt_control, "with --pool: read the job (NUL-separated arguments) here",
+     false},
+    {"--reserve", "TEXT", opt_reserve,
+     "with --pool: ignored; room in /proc/PID/cmdline where the job's arguments are shown", false},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: swarmdeck-sandbox [options] -- PROGRAM [ARG...]\n"
+               "       swarmdeck-sandbox --pool --control-fd N [options]\n"
                "       swarmdeck-sandbox --probe [--json]\n"
                "       swarmdeck-sandbox --sweep [--json]\n\n");
     for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
@@ -240,14 +271,17 @@ static void usage(FILE *f)
     }
 }
 
-static void parse(int argc, char **argv)
+/* Parse argv[1..argc) into cfg. job: the arguments of a pooled helper's job (only the options
+ * marked job; -- PROGRAM and --workdir required); else the command line, where --pool needs
+ * --control-fd and takes neither. Exits 125 through die() on any error. */
+static void parse(int argc, char **argv, bool job)
 {
-    int i = 1;
+    int i = job ? 0 : 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--"))
             break;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (!job && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
             usage(stdout);
             exit(0);
         }
@@ -259,6 +293,8 @@ static void parse(int argc, char **argv)
                 o = &options[k];
         if (!o)
             die("unknown option '%s' (see --help)", a);
+        if (job && !o->job)
+            die("%s cannot be part of a pooled helper's job", o->name);
         if (o->arg) {
             if (a[n] == '=')
                 val = a + n + 1;
@@ -268,6 +304,18 @@ static void parse(int argc, char **argv)
                 die("%s needs %s", o->name, o->arg);
         }
         o->set(o->name, val);
+    }
+    if (cfg.pool && !job) {
+        if (i < argc)
+            die("--pool takes its PROGRAM from the job, not the command line");
+        if (cfg.control_fd < 0)
+            die("--pool needs --control-fd");
+        if (cfg.unsandboxed)
+            die("--pool cannot be combined with --unsandboxed");
+        cfg.cpus = 1; /* make the cpu cgroup now; the job writes its quota (or none) */
+        if (cfg.workdir)
+            die("--pool takes --workdir from the job");
+        return;
     }
     if (i >= argc - 1)
         die("missing -- PROGRAM (see --help)");
@@ -385,9 +433,177 @@ static void prepare_fds(int *fds, int n)
             fcntl(fds[i], F_SETFD, FD_CLOEXEC);
 }
 
+/* ---- pool mode ---------------------------------------------------------------------------- */
+
+/* A pooled helper that is not wanted any more (its control fd reached EOF without a job, the
+ * lifeline hung up, or it was told to stop): kill the waiting init, remove the cgroups, exit. */
+static void __attribute__((noreturn)) pool_quit(pid_t pid, int code)
+{
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    if (cgroup_made)
+        sbx_cgroup_destroy(&cgroup);
+    exit(code);
+}
+
+/* The init failed while it prepared (a report on rep_fd, or it died): tell why, as a cold start
+ * would. */
+static void __attribute__((noreturn)) pool_setup_failed(pid_t pid, int rep_fd)
+{
+    struct sbx_report r;
+    ssize_t n = read(rep_fd, &r, sizeof r);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    if (n == (ssize_t)sizeof r) {
+        r.what[sizeof r.what - 1] = 0;
+        die("setup failed: %s: %s", r.what, strerror(r.err));
+    }
+    die("setup failed: the sandbox init ended before its job");
+}
+
+/* Pool mode: make /proc/PID/cmdline read as a cold start's would (the helper's path, then the
+ * job's arguments: --id, --workdir, ..., -- PROGRAM), so ps, pgrep and whoever looks for a
+ * sandbox by its id or work dir find the helper that runs it. The job is written over the
+ * helper's own argument strings (contiguous from argv[0] on; the spawner leaves room with
+ * --reserve), cut at the last whole argument that fits, the rest zeroed. */
+static void pool_cmdline(const char *job, size_t len)
+{
+    char *start = pool_argv[0], *end = start;
+    for (int i = 0; i < pool_argc; i++) {
+        if (pool_argv[i] != end)
+            return; /* not contiguous: leave it */
+        end = pool_argv[i] + strlen(pool_argv[i]) + 1;
+    }
+    size_t room = (size_t)(end - start), n = strlen(start) + 1, fit = 0;
+    for (size_t off = 0; off < len && n + off + strlen(job + off) + 1 <= room;
+         off += strlen(job + off) + 1)
+        fit = off + strlen(job + off) + 1;
+    memcpy(start + n, job, fit);
+    memset(start + n + fit, 0, room - n - fit);
+}
+
+/* Pool mode: wait, with the init prepared and waiting on the go pipe, for the job on the control
+ * fd: NUL-separated arguments (the options marked job, then -- PROGRAM [ARG...]) up to EOF.
+ * Parses it into cfg, renames the cgroups to the job's id and writes its limits, applies
+ * --strict, chowns the work dir. Exits (through pool_quit or die) on EOF without a job, a
+ * lifeline hang-up, a stop signal, or a failure of the init or of the job. */
+static void pool_wait_job(pid_t pid, int sfd, int rep_fd)
+{
+    static char job[SBX_JOB_MAX + 1];
+    static char *jargv[SBX_JOB_MAXARGS + 1];
+    size_t len = 0;
+    struct pollfd pf[4] = {{.fd = cfg.control_fd, .events = POLLIN},
+                           {.fd = sfd, .events = POLLIN},
+                           {.fd = rep_fd, .events = POLLIN},
+                           {.fd = cfg.lifeline_fd, .events = 0}};
+    for (;;) {
+        if (ppoll(pf, cfg.lifeline_fd >= 0 ? 4 : 3, NULL, NULL) < 0) {
+            if (errno == EINTR)
+                continue;
+            die("poll: %s", strerror(errno));
+        }
+        if (pf[3].revents & (POLLHUP | POLLERR | POLLNVAL))
+            pool_quit(pid, 0);
+        if (pf[2].revents)
+            pool_setup_failed(pid, rep_fd);
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+            if (si.ssi_signo == SIGCHLD && waitpid(pid, NULL, WNOHANG) == pid)
+                pool_setup_failed(pid, rep_fd);
+            if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP)
+                pool_quit(pid, 0);
+        }
+        if (!pf[0].revents)
+            continue;
+        ssize_t n = read(cfg.control_fd, job + len, SBX_JOB_MAX - len);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0)
+            die("read the job: %s", strerror(errno));
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len == SBX_JOB_MAX)
+            die("the job is larger than %d bytes", SBX_JOB_MAX);
+    }
+    if (len == 0)
+        pool_quit(pid, 0); /* released unused */
+    close(cfg.control_fd);
+    cfg.control_fd = -1;
+    if (job[len - 1] != 0)
+        die("the job does not end with a NUL byte");
+    int jargc = 0;
+    for (size_t off = 0; off < len; off += strlen(job + off) + 1) {
+        if (jargc == SBX_JOB_MAXARGS)
+            die("the job has more than %d arguments", SBX_JOB_MAXARGS);
+        jargv[jargc++] = job + off;
+    }
+    jargv[jargc] = NULL;
+    pool_cmdline(job, len);
+    cfg.cpus = 0; /* what a job does not say is not wanted */
+    cfg.memory_mb = 0;
+    cfg.timeout_ms = 0;
+    parse(jargc, jargv, true);
+    char err[512];
+    if (cgroup_made && sbx_cgroup_job(&cgroup, &cfg, &status, err, sizeof err) < 0)
+        die("%s", err);
+    if (cfg.strict && strcmp(sbx_level(&status), "strict") != 0)
+        die("--strict: isolation is %s", sbx_level(&status));
+    if (cfg.is_root &&
+        chown(cfg.workdir, cfg.uid_base + SBX_INSIDE_UID, cfg.uid_base + SBX_INSIDE_UID) < 0)
+        die("chown %s: %s", cfg.workdir, strerror(errno));
+}
+
+/* Pool mode: hand the parsed job to the waiting init on the go pipe (struct sbx_job_hdr, then
+ * argv and the binds, see sandbox.h). */
+static void pool_send_job(int go_fd)
+{
+    static char blob[SBX_JOB_MAX + sizeof(struct sbx_job_hdr)];
+    struct sbx_job_hdr *h = (struct sbx_job_hdr *)(void *)blob;
+    memset(h, 0, sizeof *h);
+    snprintf(h->id, sizeof h->id, "%s", cfg.id);
+    if (snprintf(h->workdir, sizeof h->workdir, "%s", cfg.workdir) >= (int)sizeof h->workdir)
+        die("--workdir: path too long");
+    h->timeout_ms = cfg.timeout_ms;
+    h->disk_mb = cfg.disk_mb;
+    h->pids = cfg.pids;
+    h->memory_mb = cfg.memory_mb;
+    h->rlimit_as = cfg.rlimit_as;
+    size_t off = sizeof *h;
+    for (char **a = cfg.argv; *a; a++, h->argc++) {
+        size_t n = strlen(*a) + 1;
+        if (off + n > sizeof blob)
+            die("the job is too large");
+        memcpy(blob + off, *a, n);
+        off += n;
+    }
+    for (int i = 0; i < cfg.nbinds; i++, h->nbinds++) {
+        for (int k = 0; k < 2; k++) {
+            const char *p = k ? cfg.binds[i].dst : cfg.binds[i].src;
+            size_t n = strlen(p) + 1;
+            if (off + n > sizeof blob)
+                die("the job is too large");
+            memcpy(blob + off, p, n);
+            off += n;
+        }
+    }
+    h->len = (uint32_t)(off - sizeof *h);
+    for (size_t w = 0; w < off;) {
+        ssize_t n = write(go_fd, blob + w, off - w);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            die("release: %s", strerror(errno));
+        w += (size_t)n;
+    }
+}
+
 int main(int argc, char **argv)
 {
-    cfg.status_fd = cfg.lifeline_fd = -1;
+    cfg.status_fd = cfg.lifeline_fd = cfg.control_fd = -1;
+    pool_argv = argv;
+    pool_argc = argc;
     if (argc >= 2 && (!strcmp(argv[1], "--probe") || !strcmp(argv[1], "--sweep"))) {
         bool json = argc >= 3 && !strcmp(argv[2], "--json");
         if (argc > 3 || (argc == 3 && !json))
@@ -400,7 +616,7 @@ int main(int argc, char **argv)
     cfg.disk_inodes = 65536;
     cfg.nice = 10;
     cfg.uid_base = 100000;
-    parse(argc, argv);
+    parse(argc, argv, false);
     if (!cfg.id[0])
         snprintf(cfg.id, sizeof cfg.id, "p%d", (int)getpid());
     cfg.is_root = geteuid() == 0;
@@ -423,7 +639,7 @@ int main(int argc, char **argv)
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0)
         die("signalfd: %s", strerror(errno));
-    prepare_fds((int[]){cfg.status_fd, cfg.lifeline_fd}, 2);
+    prepare_fds((int[]){cfg.status_fd, cfg.lifeline_fd, cfg.control_fd}, 3);
 
     /* Root's supplementary groups (gid 0!) would otherwise follow the payload into the
      * user namespace, where setgroups is denied. */
@@ -447,7 +663,7 @@ int main(int argc, char **argv)
     if (status.state[SBX_F_SECCOMP] == SBX_ON && !cfg.unsandboxed &&
         sbx_filter_prebuilt(&cfg, err, sizeof err) < 0)
         die("seccomp filter: %s", err);
-    if (cfg.is_root && !cfg.unsandboxed &&
+    if (!cfg.pool && cfg.is_root && !cfg.unsandboxed &&
         chown(cfg.workdir, cfg.uid_base + SBX_INSIDE_UID, cfg.uid_base + SBX_INSIDE_UID) < 0)
         die("chown %s: %s", cfg.workdir, strerror(errno));
 
@@ -511,8 +727,14 @@ int main(int argc, char **argv)
         waitpid(pid, NULL, 0);
         die("%s", err);
     }
-    if (write(go[1], "g", 1) != 1)
+    if (cfg.pool) {
+        /* Everything above ran ahead of time; the deployment's wait starts here. */
+        pool_wait_job(pid, sfd, rep[0]);
+        t0 = now_ns();
+        pool_send_job(go[1]);
+    } else if (write(go[1], "g", 1) != 1) {
         die("release: %s", strerror(errno));
+    }
 
     /* EOF: the payload was exec'd. A record: setup or exec failed. */
     struct sbx_report r;

@@ -4,8 +4,8 @@
  * The helper is a small, single-threaded program that the engine starts with posix_spawn for
  * every sandbox (docs/sandbox.md has the command-line contract). It is split by concern:
  *
- *   main.c    options table, main(), the monitor loop (poll on signalfd, lifeline, report pipes)
- *             and the JSON status events
+ *   main.c    options table, main(), the monitor loop (poll on signalfd, lifeline, report pipes),
+ *             the JSON status events, and the --pool mode (prepare, then wait for one job)
  *   child.c   everything that runs inside the new namespaces: the root file system, the init
  *             (PID 1) and the payload's final privilege drop, seccomp and execve
  *   cgroup.c  v1 memory/cpu/pids and v2 (unified) cgroups: create, limit, attach, read, kill,
@@ -104,7 +104,9 @@ struct sbx_config {
     uint64_t sample_ms;
     bool strict;
     bool unsandboxed;
-    char **argv; /* PROGRAM [ARG...], NULL-terminated */
+    bool pool;      /* --pool: prepare up to the go byte, then take one job from control_fd */
+    int control_fd; /* --control-fd: where a pooled helper reads its job (-1 otherwise) */
+    char **argv;    /* PROGRAM [ARG...], NULL-terminated */
 
     /* Decided by the helper before clone. */
     bool is_root;
@@ -123,6 +125,22 @@ struct sbx_config {
  * result_fd the write end the init reports the payload's wait status on. Never returns. */
 void sbx_child_main(struct sbx_config *c, int release_fd, int report_fd, int result_fd)
     __attribute__((noreturn));
+
+/* Pool mode: a job's largest size on the control fd, and its largest argument count. */
+#define SBX_JOB_MAX     (128 * 1024)
+#define SBX_JOB_MAXARGS 4096
+
+/* Pool mode: what the helper sends its waiting init on the go pipe when the job has come: this
+ * header, then len bytes: argc NUL-terminated argv strings, then nbinds pairs of NUL-terminated
+ * source and destination paths. Replaces the second go byte of a cold start. */
+struct sbx_job_hdr {
+    char id[65];
+    char workdir[4096];
+    uint64_t timeout_ms, disk_mb, pids, memory_mb;
+    int rlimit_as;
+    int argc, nbinds;
+    uint32_t len;
+};
 
 /* Messages on the exec-status pipe: a setup or exec failure, one fixed-size record. */
 struct sbx_report {
@@ -179,6 +197,15 @@ void sbx_cgroup_detect(const struct sbx_config *c, struct sbx_status *st);
  * be done (e.g. the cgroup already exists: a duplicate id). */
 int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct sbx_status *st,
                       char *err, size_t errlen);
+
+/* Pool mode, when the job has come: rename every v1 cgroup directory to swarmdeck/sbx-<c->id>
+ * (a duplicate id fails as in sbx_cgroup_create; cgroup2 refuses renames, so a v2 directory
+ * keeps the pooled helper's name) and write the job's limits (memory, pids, cpu: a pooled
+ * helper always made its cpu cgroup, and lifts its quota when the job wants none). A memory limit
+ * without a memory cgroup sets c->rlimit_as and is reported degraded in st. Returns 0, or -1 with
+ * err filled. */
+int sbx_cgroup_job(struct sbx_cgroup *cg, struct sbx_config *c, struct sbx_status *st, char *err,
+                   size_t errlen);
 
 /* Move pid into every created v1 cgroup (the unified one is joined by CLONE_INTO_CGROUP, or
  * here when that was not possible). Returns 0 or -1 with err filled. */

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -119,6 +120,80 @@ static uint64_t cycle(char **argv, int lifeline_r, bool status)
     uint64_t t = now_ns() - t0;
     if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
         fprintf(stderr, "%s exited with status 0x%x\n", argv[0], ws);
+        return 0;
+    }
+    return t;
+}
+
+/* A helper of a warm pool (swarmdeck-sandbox --pool), spawned ahead of its use, untimed: our
+ * ends of its output pipe (stdout and stderr), status pipe and job socket. */
+struct pooled {
+    pid_t pid;
+    int out, st, ctl;
+};
+
+static int pool_spawn(struct pooled *e, const char *id, int lifeline_r)
+{
+    int out[2], st[2], ctl[2];
+    posix_spawn_file_actions_t fa;
+    char *argv[] = {SBX_HELPER,      "--pool", "--id",        (char *)id,
+                    "--control-fd",  "5",      "--status-fd", "3",
+                    "--lifeline-fd", "4",      NULL};
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
+        return -1;
+    out[1] = high(out[1]);
+    st[1] = high(st[1]);
+    ctl[1] = high(ctl[1]);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+    posix_spawn_file_actions_adddup2(&fa, st[1], 3);
+    posix_spawn_file_actions_adddup2(&fa, lifeline_r, 4);
+    posix_spawn_file_actions_adddup2(&fa, ctl[1], 5);
+    int rc = posix_spawn(&e->pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    close(st[1]);
+    close(ctl[1]);
+    e->out = high(out[0]);
+    e->st = high(st[0]);
+    e->ctl = high(ctl[0]);
+    return rc == 0 ? 0 : -1;
+}
+
+/* The timed part of a pooled start, what the engine waits for: send the job (NUL-separated
+ * arguments, then EOF), read output and status to EOF, reap. Returns ns, 0 on error. */
+static uint64_t pool_cycle(struct pooled *e, char **job)
+{
+    char msg[2048];
+    size_t n = 0;
+    for (char **a = job; *a; a++) {
+        size_t l = strlen(*a) + 1;
+        memcpy(msg + n, *a, l);
+        n += l;
+    }
+    uint64_t t0 = now_ns();
+    if (send(e->ctl, msg, n, MSG_NOSIGNAL) != (ssize_t)n)
+        return 0;
+    close(e->ctl);
+    char buf[4096];
+    struct pollfd pf[2] = {{.fd = e->out, .events = POLLIN}, {.fd = e->st, .events = POLLIN}};
+    int open_fds = 2;
+    while (open_fds) {
+        poll(pf, 2, -1);
+        for (int i = 0; i < 2; i++)
+            if (pf[i].fd >= 0 && pf[i].revents && read(pf[i].fd, buf, sizeof buf) <= 0) {
+                close(pf[i].fd);
+                pf[i].fd = -1;
+                open_fds--;
+            }
+    }
+    int ws;
+    waitpid(e->pid, &ws, 0);
+    uint64_t t = now_ns() - t0;
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+        fprintf(stderr, "pooled helper exited with status 0x%x\n", ws);
         return 0;
     }
     return t;
@@ -228,31 +303,58 @@ int main(int argc, char **argv)
                   "/usr/bin/true",
                   NULL};
     char *plain[] = {"/usr/bin/true", NULL};
-    enum { NCONF = 6 };
-    const char *names[NCONF] = {"swarmdeck-sandbox (full isolation + cgroups)",
-                                "bwrap (userns,pid,ipc,uts,net, ro /usr, proc, dev, tmpfs)",
-                                "posix_spawn /usr/bin/true (floor)",
-                                "helper without cgroups (breakdown)",
-                                "helper without netns (breakdown)",
-                                "helper without cgroups and netns (breakdown)"};
+    char *job[] = {"--id",  id,   "--workdir",     wd,  "--memory-mb", "512", "--timeout-ms",
+                   "60000", "--", "/usr/bin/true", NULL};
+    enum { NCONF = 7, POOLED = 6, AHEAD = 2 };
+    const char *names[NCONF] = {
+        "swarmdeck-sandbox (full isolation + cgroups)",
+        "bwrap (userns,pid,ipc,uts,net, ro /usr, proc, dev, tmpfs)",
+        "posix_spawn /usr/bin/true (floor)",
+        "helper without cgroups (breakdown)",
+        "helper without netns (breakdown)",
+        "helper without cgroups and netns (breakdown)",
+        "pooled swarmdeck-sandbox (same isolation, warm pool: job to exit)"};
     /* SWARMDECK_SANDBOX_DISABLE of each configuration (NULL: unset). */
     const char *disable[NCONF] = {NULL,    NULL,
                                   NULL,    "cg-memory,cg-cpu,cg-pids,cg-track",
-                                  "netns", "cg-memory,cg-cpu,cg-pids,cg-track,netns"};
-    int nconf = breakdown ? NCONF : 3;
+                                  "netns", "cg-memory,cg-cpu,cg-pids,cg-track,netns",
+                                  NULL};
+    /* The pooled configuration takes a helper spawned AHEAD rounds earlier (as the engine's
+     * refill thread does, its preparation overlaps the other configurations' runs) and spawns
+     * its replacement after the timed part. */
+    struct pooled ahead[AHEAD];
+    int nconf = NCONF;
+    unsetenv("SWARMDECK_SANDBOX_DISABLE");
+    for (int a = 0; a < AHEAD; a++) {
+        char pid_[64];
+        snprintf(pid_, sizeof pid_, "benchpool-%d-%d", (int)getpid(), a);
+        if (pool_spawn(&ahead[a], pid_, life[0]) < 0)
+            return 1;
+    }
     uint64_t *t[NCONF];
     for (int k = 0; k < NCONF; k++)
         t[k] = calloc((size_t)runs, sizeof(uint64_t));
     for (int i = -warmup; i < runs; i++) {
         for (int k = 0; k < nconf; k++) {
-            if (k == 1 && !bwrap)
+            if ((k == 1 && !bwrap) || (!breakdown && k >= 3 && k < POOLED))
                 continue;
             snprintf(id, sizeof id, "bench-%d-%d", (int)getpid(), i + warmup);
             if (disable[k])
                 setenv("SWARMDECK_SANDBOX_DISABLE", disable[k], 1);
             else
                 unsetenv("SWARMDECK_SANDBOX_DISABLE");
-            uint64_t d = cycle(k == 1 ? bw : k == 2 ? plain : helper, life[0], k != 1 && k != 2);
+            uint64_t d;
+            if (k == POOLED) {
+                char pid_[64];
+                struct pooled e = ahead[0];
+                memmove(&ahead[0], &ahead[1], (AHEAD - 1) * sizeof ahead[0]);
+                d = pool_cycle(&e, job);
+                snprintf(pid_, sizeof pid_, "benchpool-%d-%d", (int)getpid(), i + warmup + AHEAD);
+                if (pool_spawn(&ahead[AHEAD - 1], pid_, life[0]) < 0)
+                    d = 0;
+            } else {
+                d = cycle(k == 1 ? bw : k == 2 ? plain : helper, life[0], k != 1 && k != 2);
+            }
             if (!d) {
                 fprintf(stderr, "bench-sandbox: run of %s failed\n", names[k]);
                 return 1;
@@ -268,7 +370,7 @@ int main(int argc, char **argv)
     unsetenv("SWARMDECK_SANDBOX_DISABLE");
     double p50[NCONF] = {0};
     for (int k = 0; k < nconf; k++) {
-        if (k == 1 && !bwrap)
+        if ((k == 1 && !bwrap) || (!breakdown && k >= 3 && k < POOLED))
             continue;
         qsort(t[k], (size_t)runs, sizeof(uint64_t), cmp_u64);
         p50[k] = pct(t[k], runs, 0.5);
@@ -280,6 +382,16 @@ int main(int argc, char **argv)
         printf(", helper / bwrap = %.2f, bwrap / floor = %.2f", p50[0] / p50[1], p50[1] / p50[2]);
     printf("; helper p99 / bwrap p99 = %.2f\n\n",
            bwrap ? pct(t[0], runs, 0.99) / pct(t[1], runs, 0.99) : 0.0);
+    printf("warm pool: pooled helper p50 %.2f ms, p99 %.2f ms; pooled / bwrap at p50 = %.2f, "
+           "pooled p99 / bwrap p99 = %.2f, pooled / cold helper at p50 = %.2f\n\n",
+           p50[POOLED], pct(t[POOLED], runs, 0.99), bwrap ? p50[POOLED] / p50[1] : 0.0,
+           bwrap ? pct(t[POOLED], runs, 0.99) / pct(t[1], runs, 0.99) : 0.0, p50[POOLED] / p50[0]);
+    for (int a = 0; a < AHEAD; a++) { /* the unused ones: EOF without a job */
+        close(ahead[a].ctl);
+        close(ahead[a].out);
+        close(ahead[a].st);
+        waitpid(ahead[a].pid, NULL, 0);
+    }
     if (breakdown)
         printf("breakdown at p50 (same run): cgroups %.2f ms, netns %.2f ms, both %.2f ms; the "
                "helper without both / bwrap = %.2f\n\n",

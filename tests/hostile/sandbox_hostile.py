@@ -268,9 +268,16 @@ class Hostile(unittest.TestCase):
         the sandbox; holding the locks leaves the sandbox to its own means. Released in
         tearDown, before `cleanup` sweeps."""
         argv = e2e.read_proc(helper_pid, "cmdline").split(b"\0")
-        sid = argv[argv.index(b"--id") + 1].decode()
-        for ctrl in ("memory", "cpu", "pids", "unified"):
-            path = "/sys/fs/cgroup/%s/swarmdeck/sbx-%s" % (ctrl, sid)
+        names = {"sbx-" + argv[argv.index(b"--id") + 1].decode()}
+        # A helper from the warm pool renamed its v1 cgroups to the deployment's id: take the
+        # names its init (its child) is in.
+        for pid in e2e.all_pids():
+            if (e2e.proc_status(pid) or (0, "", 0))[2] == helper_pid:
+                for line in e2e.read_proc(pid, "cgroup").decode(errors="replace").splitlines():
+                    if "/swarmdeck/sbx-" in line:
+                        names.add(line.rsplit("/", 1)[1])
+        for ctrl, name in [(c, n) for c in ("memory", "cpu", "pids", "unified") for n in names]:
+            path = "/sys/fs/cgroup/%s/swarmdeck/%s" % (ctrl, name)
             try:
                 fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
             except OSError:
@@ -278,10 +285,23 @@ class Hostile(unittest.TestCase):
             self.locks.append(fd)
             threading.Thread(target=fcntl.flock, args=(fd, fcntl.LOCK_EX), daemon=True).start()
 
-    def helpers_of(self, cli_pid):
-        return [pid for pid in e2e.all_pids()
-                if (e2e.proc_status(pid) or (0, "", 0))[2] == cli_pid
-                and e2e.read_proc(pid, "comm").strip() == b"swarmdeck-sandb"]
+    def helpers_of(self, cli_pid, tok=None):
+        """The CLI's sandbox helpers; with tok only those whose sandbox runs the token's
+        processes (the others wait in the warm pool for a deployment)."""
+        helpers = [pid for pid in e2e.all_pids()
+                   if (e2e.proc_status(pid) or (0, "", 0))[2] == cli_pid
+                   and e2e.read_proc(pid, "comm").strip() == b"swarmdeck-sandb"]
+        if tok is None:
+            return helpers
+        ancestors = set()
+        for pid in token_pids(tok):
+            for _ in range(8):
+                st = e2e.proc_status(pid)
+                if st is None or st[2] <= 1:
+                    break
+                pid = st[2]
+                ancestors.add(pid)
+        return [h for h in helpers if h in ancestors]
 
     def assert_gone_by(self, tok, deadline):
         """Every process of the strategy is gone before the monotonic deadline, and at most a
@@ -297,7 +317,7 @@ class Hostile(unittest.TestCase):
         switch, ends the sandbox (it used to run on, past --timeout, until `cleanup`)."""
         started = time.monotonic()
         p, tok = self.linger(5)
-        helpers = self.helpers_of(p.pid)
+        helpers = self.helpers_of(p.pid, tok)
         self.assertEqual(len(helpers), 1, helpers)
         # The CLI is stopped, so it can neither see the helper's death nor sweep its cgroups:
         # only the sandbox's own parent-death signal can end it.
