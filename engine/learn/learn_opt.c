@@ -14,7 +14,7 @@
  * the rest are used.
  *
  * AUTO-OPTIMISE chooses the candidate with the highest randomised upper
- * confidence bound, mean + beta * sd with beta = 2|N(0,1)| drawn once per
+ * confidence bound, mean + beta * sd with beta = |N(0,1)| drawn once per
  * choice (expected improvement, also computed and reported, under-explored
  * rewards that fail 9 times in 10 away from a narrow optimum), on in-sample
  * reward (the reward stored). With no symbol named, the query is on the
