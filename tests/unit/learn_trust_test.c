@@ -153,8 +153,144 @@ static void t_optimize_boundary_trap(void)
     }
 }
 
+/* --- the baselines, restsOn and the reward interval by hand ---------------- */
+
+static struct param_schema mom_params[] = {
+    {"capital", PT_NUMBER, 100000, 1, 1e12, ""}, {"lookback", PT_INTEGER, 20, 2, 500, ""},
+    {"threshold", PT_NUMBER, 0.02, 0, 1, ""},    {"positionSize", PT_INTEGER, 10, 1, 1000000, ""},
+    {"allowShort", PT_BOOLEAN, 0, 0, 1, ""},
+};
+static struct strategy_def mom_def = {.name = "momentum", .params = mom_params, .nparams = 5};
+
+static void observe(struct learn *l, int64_t id, int lookback, int ok, double reward,
+                    json_t *prediction, json_t *result)
+{
+    json_t *p = json_pack("{s:i}", "lookback", lookback);
+    learn_observe(l, &(struct learn_obs){.id = id,
+                                         .strategy = "momentum",
+                                         .symbol = "SPY",
+                                         .params = p,
+                                         .state = ok ? TS_SUCCEEDED : TS_FAILED,
+                                         .reward = reward,
+                                         .created_at = 1700000000000LL + id * 1000,
+                                         .prediction = prediction,
+                                         .result = result});
+    json_decref(p);
+}
+
+/* success.majorityAccuracy and baselineBrier: the running majority is the
+ * strategy's success rate before each run (0.5 before any). Five runs:
+ *   run  ok  p     base p_b   (p>=.5)==ok  (p_b>=.5)==ok  (p-ok)^2  (p_b-ok)^2
+ *   1    1   0.8   0.5        yes          yes            0.04      0.25
+ *   2    0   0.6   1          no           no             0.36      1
+ *   3    1   0.55  0.5        yes          yes            0.2025    0.25
+ *   4    1   0.7   2/3        yes          yes            0.09      1/9
+ *   5    0   0.4   0.75       yes          no             0.16      0.5625
+ * accuracy 4/5, majorityAccuracy 3/5, brierScore 0.8525/5, baselineBrier
+ * (2.1736111)/5. */
+static void t_stats_baselines(void)
+{
+    static const int ok[] = {1, 0, 1, 1, 0};
+    static const double p[] = {0.8, 0.6, 0.55, 0.7, 0.4};
+    struct learn *l = learn_open_defs(NULL, &mom_def, 1, NULL);
+    struct sd_err err = {0};
+    json_t *st, *su, *by;
+    for (int i = 0; i < 5; i++) {
+        json_t *pred = json_pack("{s:f}", "expectedSuccessRate", p[i]);
+        observe(l, i + 1, 20, ok[i], ok[i] ? 0.6 : 0, pred, NULL);
+        json_decref(pred);
+    }
+    st = learn_stats(l, NULL, &err);
+    CHECK(st != NULL);
+    su = json_object_get(st, "success");
+    NEAR(num(su, "accuracy"), 0.8);
+    NEAR(num(su, "majorityAccuracy"), 0.6);
+    NEAR(num(su, "brierScore"), 0.8525 / 5);
+    NEAR(num(su, "baselineBrier"), (0.25 + 1 + 0.25 + 1.0 / 9 + 0.5625) / 5);
+    by = json_object_get(json_object_get(json_object_get(st, "byStrategy"), "momentum"), "success");
+    NEAR(num(by, "majorityAccuracy"), 0.6);
+    NEAR(num(by, "baselineBrier"), (0.25 + 1 + 0.25 + 1.0 / 9 + 0.5625) / 5);
+    json_decref(st);
+    learn_free(l);
+}
+
+/* restsOn: the 5 runs nearest the recommended one in u, newest first on
+ * ties. lookback 10 .. 160 by factors of sqrt(2), three runs at 40 (the
+ * best reward); u = log2(lookback / 20) / 4, so from 40: 56 is 0.121 away,
+ * 28 0.129, 80 0.25: restsOn = the three 40s (newest first), 56, 28. */
+static void t_suggest_rests_on(void)
+{
+    static const int lb[] = {10, 14, 20, 28, 40, 56, 80, 113, 160, 40, 40};
+    struct learn *l = learn_open_defs(NULL, &mom_def, 1, NULL);
+    struct sd_err err = {0};
+    json_t *j, *rec, *ro;
+    for (int i = 0; i < 11; i++) {
+        double d = log2(lb[i] / 40.0) / 4;
+        json_t *res = json_pack("{s:i, s:f, s:i}", "trades", 30, "sharpe", 1.0, "bars", 3000);
+        observe(l, i + 1, lb[i], 1, 0.8 - 2 * d * d, NULL, res);
+        json_decref(res);
+    }
+    j = learn_suggest(l, &mom_def, NULL, "SPY", &err);
+    rec = json_object_get(j, "recommendation");
+    CHECK(rec != NULL && num(json_object_get(rec, "params"), "lookback") == 40);
+    ro = json_object_get(rec, "restsOn");
+    CHECK(json_array_size(ro) == 5);
+    CHECK(json_integer_value(json_array_get(ro, 0)) == 11);
+    CHECK(json_integer_value(json_array_get(ro, 1)) == 10);
+    CHECK(json_integer_value(json_array_get(ro, 2)) == 5);
+    CHECK(json_integer_value(json_array_get(ro, 3)) == 6); /* 56 */
+    CHECK(json_integer_value(json_array_get(ro, 4)) == 4); /* 28 */
+    json_decref(j);
+    learn_free(l);
+}
+
+/* The reward interval of a suggestion by hand: two runs (lookback 20,
+ * reward 0.4; lookback 40, reward 0.6), so the model keeps its starting
+ * hyperparameters (length scale 0.25, noise share 0.3: fewer than 5 runs,
+ * no search) and assumes a reward sd of 0.1 (fewer than 3). Standardised
+ * y = (-1, 1); K = [[1 + eta, k12], [k12, 1 + eta]], k12 = Matern 5/2 at
+ * 0.25; sf2 = y' K^-1 y / 2; at the query (lookback 28) mean = k*' K^-1 y,
+ * var = sf2 (1 - k*' K^-1 k* + eta); interval = 0.5 + 0.1 (mean +- 1.6449
+ * sqrt(var)). */
+static double m52(double r, double ell)
+{
+    double s = sqrt(5) * fabs(r) / ell;
+    return (1 + s + s * s / 3) * exp(-s);
+}
+
+static void t_suggest_interval(void)
+{
+    struct learn *l = learn_open_defs(NULL, &mom_def, 1, NULL);
+    struct sd_err err = {0};
+    json_t *q, *j, *iv;
+    double ell = 0.25, eta = 0.3, u1 = 0, u2 = 0.25, uq = log2(28 / 20.0) / 4;
+    double a = 1 + eta, b = m52(u2 - u1, ell), det = a * a - b * b;
+    double y1 = -1, y2 = 1, iy1 = (a * y1 - b * y2) / det, iy2 = (a * y2 - b * y1) / det;
+    double k1 = m52(uq - u1, ell), k2 = m52(uq - u2, ell);
+    double ik1 = (a * k1 - b * k2) / det, ik2 = (a * k2 - b * k1) / det;
+    double sf2 = (y1 * iy1 + y2 * iy2) / 2, mean = k1 * iy1 + k2 * iy2;
+    double var = sf2 * (1 - (k1 * ik1 + k2 * ik2) + eta), z = 1.6448536269514722;
+    observe(l, 1, 20, 1, 0.4, NULL, NULL);
+    observe(l, 2, 40, 1, 0.6, NULL, NULL);
+    q = json_pack("{s:i}", "lookback", 28);
+    j = learn_suggest(l, &mom_def, q, "SPY", &err);
+    iv = json_object_get(j, "rewardInterval");
+    CHECK(json_array_size(iv) == 2);
+    CHECK(fabs(num(j, "expectedReward") - (0.5 + 0.1 * mean)) < 1e-9);
+    CHECK(fabs(json_number_value(json_array_get(iv, 0)) - (0.5 + 0.1 * (mean - z * sqrt(var)))) <
+          1e-9);
+    CHECK(fabs(json_number_value(json_array_get(iv, 1)) - (0.5 + 0.1 * (mean + z * sqrt(var)))) <
+          1e-9);
+    json_decref(q);
+    json_decref(j);
+    learn_free(l);
+}
+
 static const struct check_case cases[] = {
     {"optimize_boundary_trap", t_optimize_boundary_trap},
+    {"stats_baselines", t_stats_baselines},
+    {"suggest_rests_on", t_suggest_rests_on},
+    {"suggest_interval", t_suggest_interval},
 };
 
 int main(int argc, char **argv)
