@@ -28,6 +28,7 @@
 #define LEARN_MAXPROV    8
 #define LEARN_MIN_TRADES 10   /* fewer round trips: never recommended */
 #define LEARN_DSR_MIN    0.95 /* deflated Sharpe needed to recommend a change */
+#define LEARN_OOS_MIN    5    /* runs with an out-of-sample Sharpe before a model of it */
 /* Recency: weights halve every 30 days (learn_query.c). */
 #define LEARN_HALF_LIFE_MS (30.0 * 86400e3)
 

@@ -13,6 +13,10 @@
  * more than LEARN_GP_MAX rows, the newest half and the best-rewarded half of
  * the rest are used.
  *
+ * AUTO-OPTIMISE reports, beside the in-sample prediction it chose on, what
+ * the out-of-sample model expects of the chosen set (outOfSample: reward,
+ * interval and the runs with a held-out window; null below LEARN_OOS_MIN).
+ *
  * AUTO-OPTIMISE chooses the candidate with the highest randomised upper
  * confidence bound, mean + beta * sd with beta = |N(0,1)| drawn once per
  * choice (expected improvement, also computed and reported, under-explored
@@ -397,7 +401,7 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
 
     for (size_t i = 0; i < s->n; i++)
         noos += s->synth[i] == qsynth && !isnan(s->oos[i]);
-    oos = noos >= 5;
+    oos = noos >= LEARN_OOS_MIN;
     if (model_fit(l, s, sym, oos) != 0 || s->gp.n == 0)
         return NULL;
     if (s->rec != NULL)
@@ -722,6 +726,28 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
     if (nreal)
         json_object_set_new(w, "predicted",
                             json_pack("{s:f, s:[f, f]}", "reward", pm, "interval", plo, phi));
+    /* Chosen on in-sample reward; what the out-of-sample model (the runs
+     * with a held-out window) expects of the same set is reported beside
+     * it, so an overfitted choice shows (issue 15). Last: it leaves the
+     * out-of-sample fit in s->gp, which the next in-sample call refits. */
+    json_object_set_new(w, "chosenOn", json_string("in-sample"));
+    {
+        size_t noos = 0;
+        double om, olo, ohi;
+        int qsynth = learn_symbol_synthetic(l, s, qsym);
+        for (size_t i = 0; i < s->n; i++)
+            noos += s->synth[i] == qsynth && !isnan(s->oos[i]);
+        if (noos >= LEARN_OOS_MIN && model_fit(l, s, qsym, 1) == 0 && s->gp.n > 0) {
+            model_at(s, best_x, qsym, &om, &olo, &ohi);
+            json_object_set_new(w, "outOfSample",
+                                json_pack("{s:I, s:f, s:[f, f]}", "runs", (json_int_t)noos,
+                                          "reward", om, "interval", olo, ohi));
+        } else {
+            json_object_set_new(
+                w, "outOfSample",
+                json_pack("{s:I, s:n, s:n}", "runs", (json_int_t)noos, "reward", "interval"));
+        }
+    }
     (void)bx;
     out = catalog_validate(def, params, err);
     if (out != NULL) {

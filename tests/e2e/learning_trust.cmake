@@ -5,3 +5,11 @@ if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
     ${CMAKE_SOURCE_DIR}/tests/e2e/learning_e2e.py ${CMAKE_BINARY_DIR} $<TARGET_FILE:fx_learn> 1007)
   set_tests_properties(learning_e2e_seed1007 PROPERTIES TIMEOUT 600 LABELS "e2e")
 endif()
+
+# auto-optimise with a held-out window reports in- and out-of-sample (learning_oos.py).
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
+  add_test(NAME learning_oos COMMAND ${Python3_EXECUTABLE}
+    ${CMAKE_SOURCE_DIR}/tests/e2e/learning_oos.py ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(learning_oos PROPERTIES TIMEOUT 300 LABELS "e2e"
+    ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR}")
+endif()
