@@ -148,6 +148,12 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
  * Pure. */
 uint64_t learn_seed_mix(uint64_t seed, uint64_t unlearned, uint64_t n);
 
+/* The fewest round trips (result.trades) a parameter set needs to be
+ * recommended (docs/learning.md "Suggestions"): n >= 0; a negative n
+ * restores the default, 10. Runs that report no trade count are not held
+ * to it. Takes l->lock; can't fail. */
+void learn_set_min_trades(struct learn *l, int n);
+
 /* The id of the newest trajectory in the index (0 when empty). Any thread. */
 int64_t learn_newest_id(struct learn *l);
 

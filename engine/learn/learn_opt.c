@@ -390,7 +390,7 @@ int learn_model_predict(struct learn *l, struct lstrat *s, const double *x, int3
 /* The recommendation: the run whose parameter set the model (on
  * out-of-sample reward when at least 5 runs have one, else in-sample) rates
  * best, among succeeded runs in the query's class with at least
- * LEARN_MIN_TRADES round trips (or no trade count: a user strategy that
+ * l->min_trades round trips (or no trade count: a user strategy that
  * reports none). NULL when there is none. Cached in s->rec. */
 json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
 {
@@ -419,7 +419,7 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
             srs += sr;
             srq += sr * sr;
         }
-        if (!isnan(s->trades[i]) && s->trades[i] < LEARN_MIN_TRADES) {
+        if (!isnan(s->trades[i]) && s->trades[i] < l->min_trades) {
             few++;
             continue;
         }
@@ -432,7 +432,8 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
         }
     }
     if (best == (size_t)-1) {
-        s->rec = json_pack("{s:n, s:I}", "params", "tooFewTrades", (json_int_t)few);
+        s->rec = json_pack("{s:n, s:I, s:i}", "params", "tooFewTrades", (json_int_t)few,
+                           "minTrades", l->min_trades);
         return json_incref(s->rec);
     }
     params = json_object();
@@ -468,6 +469,7 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
                   (json_int_t)s->id[best], "predictedReward", bm, "interval", blo, bhi, "restsOn",
                   rests, "basis", oos ? "out-of-sample" : "in-sample", "tooFewTrades",
                   (json_int_t)few);
+    json_object_set_new(o, "minTrades", json_integer(l->min_trades));
     if (!isnan(s->trades[best]))
         json_object_set_new(o, "trades", json_integer((json_int_t)s->trades[best]));
     {

@@ -13,3 +13,11 @@ if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
   set_tests_properties(learning_oos PROPERTIES TIMEOUT 300 LABELS "e2e"
     ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR}")
 endif()
+
+# The minimum trades as a flag and a config key (learning_min_trades.py).
+if(Python3_FOUND AND NOT SWARMDECK_SANITIZED)
+  add_test(NAME learning_min_trades COMMAND ${Python3_EXECUTABLE}
+    ${CMAKE_SOURCE_DIR}/tests/e2e/learning_min_trades.py ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(learning_min_trades PROPERTIES TIMEOUT 300 LABELS "e2e"
+    ENVIRONMENT "SWARMDECK_BIN_DIR=${CMAKE_BINARY_DIR};SWARMDECK_SRC_DIR=${CMAKE_SOURCE_DIR}")
+endif()
