@@ -375,6 +375,97 @@ static void t_oos_ranks(void)
     learn_free(l);
 }
 
+/* --- walk-forward ------------------------------------------------------------ */
+
+/* A fake evaluator: fold 0's training Sharpe peaks at lookback 20, fold 1's
+ * at lookback 80 (2 - 8 (u - u*)^2, u = log2(lookback / 20) / 4); the test
+ * windows: fold 0 holds (the same curve less 0.5), fold 1 does not (0.1
+ * everywhere). It logs every call, so the test sees what was run where and
+ * in which order. */
+struct wf_log {
+    int calls[2][2]; /* [fold][test] */
+    int test_before_train_done;
+    int runs;
+};
+
+static double wf_sharpe(size_t fold, int test, json_t *params)
+{
+    double u = log2(num(params, "lookback") / 20) / 4, peak = fold == 0 ? 0 : 0.5;
+    double f = 2 - 8 * (u - peak) * (u - peak);
+    if (!test)
+        return f;
+    return fold == 0 ? f - 0.5 : 0.1;
+}
+
+static int wf_eval(void *arg, size_t fold, int test, json_t *params, json_t **result)
+{
+    struct wf_log *g = arg;
+    if (test == 1 && g->calls[fold][0] < g->runs)
+        g->test_before_train_done = 1;
+    g->calls[fold][test]++;
+    *result = json_pack("{s:f, s:i, s:i}", "sharpe", wf_sharpe(fold, test, params), "trades", 50,
+                        "bars", 500);
+    return 0;
+}
+
+static void t_walk_forward(void)
+{
+    struct wf_log g = {.runs = 40};
+    struct learn_wf w = {.def = &mom_def,
+                         .symbol = "SPY",
+                         .folds = 2,
+                         .runs = 40,
+                         .seed = 3,
+                         .min_trades = -1,
+                         .eval = wf_eval,
+                         .arg = &g};
+    struct sd_err err = {0};
+    json_t *r = learn_walk_forward(&w, &err), *ag, *f[2],
+           *def20 = json_pack("{s:i}", "lookback", 20);
+    double oos[2], is[2], dflt[2], gap = 0;
+    int beat = 0;
+    CHECK(r != NULL);
+    if (r == NULL) {
+        json_decref(def20);
+        return;
+    }
+    ag = json_object_get(r, "aggregate");
+    CHECK(json_array_size(json_object_get(r, "folds")) == 2);
+    CHECK(!g.test_before_train_done);
+    for (int k = 0; k < 2; k++) {
+        json_t *params;
+        f[k] = json_array_get(json_object_get(r, "folds"), (size_t)k);
+        params = json_object_get(f[k], "params");
+        CHECK(g.calls[k][0] == 40 && g.calls[k][1] == 2); /* the choice and the defaults */
+        CHECK(strcmp(json_string_value(json_object_get(f[k], "chosenBy")), "model") == 0);
+        oos[k] = num(json_object_get(f[k], "outOfSample"), "sharpe");
+        is[k] = num(f[k], "inSample");
+        dflt[k] = num(json_object_get(f[k], "defaults"), "outOfSampleSharpe");
+        /* each fold re-optimised on its own training window */
+        CHECK(fabs(log2(num(params, "lookback") / (k == 0 ? 20.0 : 80.0))) < 0.6);
+        NEAR(oos[k], wf_sharpe((size_t)k, 1, params));
+        NEAR(is[k], wf_sharpe((size_t)k, 0, params));
+        NEAR(dflt[k], wf_sharpe((size_t)k, 1, def20));
+        gap += (is[k] - oos[k]) / 2;
+        beat += oos[k] > dflt[k];
+    }
+    NEAR(num(ag, "outOfSampleSharpe"), (oos[0] + oos[1]) / 2);
+    NEAR(num(ag, "inSampleSharpe"), (is[0] + is[1]) / 2);
+    NEAR(num(ag, "defaultsOutOfSampleSharpe"), (dflt[0] + dflt[1]) / 2);
+    NEAR(num(ag, "overfitGap"), gap);
+    NEAR(num(ag, "outOfSampleReward"),
+         (0.5 + 0.5 * tanh(oos[0] / 2) + 0.5 + 0.5 * tanh(oos[1] / 2)) / 2);
+    CHECK(json_integer_value(json_object_get(ag, "beatDefaults")) == beat);
+    CHECK(json_integer_value(json_object_get(ag, "compared")) == 2);
+    /* fold 1's choice did not hold: its gap is large */
+    CHECK(is[1] - oos[1] > 1.5);
+    json_decref(r);
+    json_decref(def20);
+    w.folds = 0;
+    err.code = 0;
+    CHECK(learn_walk_forward(&w, &err) == NULL && err.code == SD_EUSAGE);
+}
+
 static const struct check_case cases[] = {
     {"optimize_boundary_trap", t_optimize_boundary_trap},
     {"stats_baselines", t_stats_baselines},
@@ -382,6 +473,7 @@ static const struct check_case cases[] = {
     {"suggest_interval", t_suggest_interval},
     {"optimize_reports_oos", t_optimize_reports_oos},
     {"oos_ranks", t_oos_ranks},
+    {"walk_forward", t_walk_forward},
 };
 
 int main(int argc, char **argv)
