@@ -10,12 +10,16 @@
 
 #include "cli.h"
 #include "client.h"
+#include "config.h"
 #include "learn.h"
 
 static const struct cli_opt opts[] = {
     {"strategy", 's', "NAME", "the strategy to deploy (required)"},
     {"params", 'p', "JSON", "strategy parameters as a JSON object"},
     {"symbol", 0, "SYM", "the market symbol (default SPY)"},
+    {"min-trades", 0, "N",
+     "fewest round trips a recommended parameter set needs (default 10, or the config file's "
+     "min-trades)"},
     {"json", 0, NULL, "print as JSON"},
     {NULL, 0, NULL, NULL},
 };
@@ -97,6 +101,25 @@ void cli_print_skill(json_t *st, const char *indent)
                    indent);
 }
 
+/* The minimum trades: --min-trades, else the config file's min-trades, else
+ * -1 (the learner's default). 0, or the exit status of a bad value or a
+ * config file that is refused. */
+static int min_trades(const struct cli_cmd *me, struct cli_args *a, long *n)
+{
+    struct cli_config cf;
+    struct sd_err err = {0};
+    const char *v = cli_val(me, a, "min-trades");
+    *n = -1;
+    if (v != NULL)
+        return cli_parse_long("min-trades", v, 0, 1000000, n) ? 2 : 0;
+    if (cli_config_load(NULL, &cf, &err) != 0)
+        return cli_fail_err(&err);
+    if (cli_config_get(&cf, CFG_MIN_TRADES) != NULL)
+        *n = cf.num[CFG_MIN_TRADES];
+    cli_config_free(&cf);
+    return 0;
+}
+
 static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_suggest;
@@ -109,10 +132,13 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
     struct sd_err err = {0};
     json_error_t jerr;
     json_t *params = NULL, *j = NULL;
+    long mintr;
     int status;
 
     if (name == NULL)
         return cli_fail(SD_EUSAGE, "missing -s STRATEGY (see `swarmdeck strategies`)");
+    if ((status = min_trades(me, a, &mintr)) != 0)
+        return status;
     if (ptext != NULL && (params = json_loads(ptext, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
         return cli_fail(SD_EUSAGE, "-p is not valid JSON: %s (column %d)", jerr.text, jerr.column);
     if (params != NULL && !json_is_object(params)) {
@@ -126,9 +152,11 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
         return cli_fail(SD_EUSAGE, "bad symbol \"%s\"", symbol);
     }
     {
-        /* A daemon serving the store keeps its learning index warm: ask it. */
+        /* A daemon serving the store keeps its learning index warm: ask it,
+         * unless another minimum of trades is asked for (the daemon's
+         * learner has the default): then the store answers here. */
         struct client *cl = NULL;
-        int k = cli_daemon(ctx, 0, NULL, &cl, &status);
+        int k = mintr >= 0 ? 0 : cli_daemon(ctx, 0, NULL, &cl, &status);
         if (k < 0)
             goto out;
         if (k == 1) {
@@ -151,6 +179,7 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
     if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0 ||
         (def = catalog_find(cat, name, &err)) == NULL ||
         (l = learn_open(ctx->store, cat, &err)) == NULL ||
+        (learn_set_min_trades(l, (int)mintr), 0) ||
         (j = learn_suggest(l, def, params, symbol ? symbol : "SPY", &err)) == NULL) {
         status = cli_fail_err(&err);
         goto out;
@@ -173,7 +202,7 @@ out:
 
 const struct cli_cmd cmd_suggest = {
     .name = "suggest",
-    .usage = "-s STRATEGY [-p JSON] [--symbol SYM] [--json]",
+    .usage = "-s STRATEGY [-p JSON] [--symbol SYM] [--min-trades N] [--json]",
     .summary = "show what past deployments predict for a deployment, and what to change",
     .opts = opts,
     .min_args = 0,

@@ -48,6 +48,8 @@ static const struct cfg_def {
     [CFG_OSC9] = {"osc9", K_BOOL, 0, 0, NULL, "no",
                   "a desktop notification (OSC 9) when a run ends"},
     [CFG_MOUSE] = {"mouse", K_BOOL, 0, 0, NULL, "yes", "take mouse events from the terminal"},
+    [CFG_MIN_TRADES] = {"min-trades", K_LONG, 0, 1000000, NULL, "10",
+                        "fewest round trips a parameter set needs for `suggest` to recommend it"},
 };
 
 static const struct {

@@ -31,6 +31,7 @@ enum cfg_key {
     CFG_BELL,
     CFG_OSC9,
     CFG_MOUSE,
+    CFG_MIN_TRADES,
     CFG_NKEYS
 };
 

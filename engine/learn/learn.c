@@ -659,6 +659,7 @@ static struct learn *open_defs(struct store *s, const struct strategy_def *defs,
     }
     pthread_mutex_init(&l->lock, NULL);
     l->store = s;
+    l->min_trades = LEARN_MIN_TRADES;
     for (size_t i = 0; i < ndefs; i++) {
         if (strat_add(l, defs[i].name, defs[i].params, defs[i].nparams) == NULL) {
             sd_err_set(err, SD_ENOMEM, "learning: out of memory");
@@ -948,4 +949,18 @@ out:
     free(per);
     free(bs);
     return out;
+}
+
+void learn_set_min_trades(struct learn *l, int n)
+{
+    pthread_mutex_lock(&l->lock);
+    if (n < 0)
+        n = LEARN_MIN_TRADES;
+    if (n != l->min_trades)
+        for (size_t k = 0; k < l->nst; k++) { /* the cached recommendations used the old one */
+            json_decref(l->st[k].rec);
+            l->st[k].rec = NULL;
+        }
+    l->min_trades = n;
+    pthread_mutex_unlock(&l->lock);
 }

@@ -148,6 +148,40 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
  * Pure. */
 uint64_t learn_seed_mix(uint64_t seed, uint64_t unlearned, uint64_t n);
 
+/* The fewest round trips (result.trades) a parameter set needs to be
+ * recommended (docs/learning.md "Suggestions"): n >= 0; a negative n
+ * restores the default, 10. Runs that report no trade count are not held
+ * to it. Takes l->lock; can't fail. */
+void learn_set_min_trades(struct learn *l, int n);
+
+/* A re-optimising walk-forward (learn_wf.c): per fold k, `runs`
+ * auto-optimised choices by a fresh learner, each evaluated on fold k's
+ * training window, then the model's recommended set (else the defaults)
+ * and the defaults evaluated on fold k's test window. */
+struct learn_wf {
+    const struct strategy_def *def;
+    json_t *pinned;     /* parameters kept as given (object or NULL), borrowed */
+    const char *symbol; /* the runs' symbol (may be NULL) */
+    size_t folds, runs; /* both >= 1 */
+    uint64_t seed;      /* the optimiser's (mixed with the fold and run) */
+    int min_trades;     /* learn_set_min_trades for the fold's learner; -1: default */
+    /* Run params on fold's training window (test 0) or test window (test
+     * 1); *result: the @@result object (new reference, or NULL), from which
+     * sharpe, trades, bars are read. 0, or -1 when the run failed. */
+    int (*eval)(void *arg, size_t fold, int test, json_t *params, json_t **result);
+    void *arg;
+};
+
+/* Run w (docs/learning.md "Walk-forward"). A new reference:
+ *   {folds:[{fold, runs, succeeded, params, chosenBy, significant,
+ *            deflatedSharpe, inSample, outOfSample:{sharpe, reward, trades},
+ *            defaults:{params, outOfSampleSharpe}}],
+ *    aggregate:{folds, inSampleSharpe, outOfSampleSharpe, outOfSampleReward,
+ *               defaultsOutOfSampleSharpe, overfitGap, beatDefaults, compared}}
+ * (means over the folds that have the number; null when none), or NULL
+ * with err set (SD_EUSAGE: a bad w; SD_ENOMEM). */
+json_t *learn_walk_forward(const struct learn_wf *w, struct sd_err *err);
+
 /* The id of the newest trajectory in the index (0 when empty). Any thread. */
 int64_t learn_newest_id(struct learn *l);
 

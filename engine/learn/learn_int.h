@@ -26,8 +26,9 @@
 #define LEARN_MAXP       21 /* parameters that take part in a region key (3 bits each) */
 #define LEARN_NBINS      6  /* below, 4 inner bins, above */
 #define LEARN_MAXPROV    8
-#define LEARN_MIN_TRADES 10   /* fewer round trips: never recommended */
+#define LEARN_MIN_TRADES 10   /* default of learn_set_min_trades */
 #define LEARN_DSR_MIN    0.95 /* deflated Sharpe needed to recommend a change */
+#define LEARN_OOS_MIN    5    /* runs with an out-of-sample Sharpe before a model of it */
 /* Recency: weights halve every 30 days (learn_query.c). */
 #define LEARN_HALF_LIFE_MS (30.0 * 86400e3)
 
@@ -189,6 +190,7 @@ struct learn {
     struct learn_pending pend[LEARN_PENDING_MAX];
     size_t npend;
     uint64_t chosen; /* parameter sets auto-optimise has chosen (mixed into its seed) */
+    int min_trades;  /* fewer round trips: never recommended (learn_set_min_trades) */
     int64_t maxseen; /* the highest id read from the store, learned or not */
     /* The saved index: learning rows the store had at load (-1: unknown),
      * and whether the reward model searched hyperparameters since while no

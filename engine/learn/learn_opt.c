@@ -13,8 +13,12 @@
  * more than LEARN_GP_MAX rows, the newest half and the best-rewarded half of
  * the rest are used.
  *
+ * AUTO-OPTIMISE reports, beside the in-sample prediction it chose on, what
+ * the out-of-sample model expects of the chosen set (outOfSample: reward,
+ * interval and the runs with a held-out window; null below LEARN_OOS_MIN).
+ *
  * AUTO-OPTIMISE chooses the candidate with the highest randomised upper
- * confidence bound, mean + beta * sd with beta = 2|N(0,1)| drawn once per
+ * confidence bound, mean + beta * sd with beta = |N(0,1)| drawn once per
  * choice (expected improvement, also computed and reported, under-explored
  * rewards that fail 9 times in 10 away from a narrow optimum), on in-sample
  * reward (the reward stored). With no symbol named, the query is on the
@@ -386,7 +390,7 @@ int learn_model_predict(struct learn *l, struct lstrat *s, const double *x, int3
 /* The recommendation: the run whose parameter set the model (on
  * out-of-sample reward when at least 5 runs have one, else in-sample) rates
  * best, among succeeded runs in the query's class with at least
- * LEARN_MIN_TRADES round trips (or no trade count: a user strategy that
+ * l->min_trades round trips (or no trade count: a user strategy that
  * reports none). NULL when there is none. Cached in s->rec. */
 json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
 {
@@ -397,7 +401,7 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
 
     for (size_t i = 0; i < s->n; i++)
         noos += s->synth[i] == qsynth && !isnan(s->oos[i]);
-    oos = noos >= 5;
+    oos = noos >= LEARN_OOS_MIN;
     if (model_fit(l, s, sym, oos) != 0 || s->gp.n == 0)
         return NULL;
     if (s->rec != NULL)
@@ -415,7 +419,7 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
             srs += sr;
             srq += sr * sr;
         }
-        if (!isnan(s->trades[i]) && s->trades[i] < LEARN_MIN_TRADES) {
+        if (!isnan(s->trades[i]) && s->trades[i] < l->min_trades) {
             few++;
             continue;
         }
@@ -428,7 +432,8 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
         }
     }
     if (best == (size_t)-1) {
-        s->rec = json_pack("{s:n, s:I}", "params", "tooFewTrades", (json_int_t)few);
+        s->rec = json_pack("{s:n, s:I, s:i}", "params", "tooFewTrades", (json_int_t)few,
+                           "minTrades", l->min_trades);
         return json_incref(s->rec);
     }
     params = json_object();
@@ -464,6 +469,7 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
                   (json_int_t)s->id[best], "predictedReward", bm, "interval", blo, bhi, "restsOn",
                   rests, "basis", oos ? "out-of-sample" : "in-sample", "tooFewTrades",
                   (json_int_t)few);
+    json_object_set_new(o, "minTrades", json_integer(l->min_trades));
     if (!isnan(s->trades[best]))
         json_object_set_new(o, "trades", json_integer((json_int_t)s->trades[best]));
     {
@@ -722,6 +728,28 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
     if (nreal)
         json_object_set_new(w, "predicted",
                             json_pack("{s:f, s:[f, f]}", "reward", pm, "interval", plo, phi));
+    /* Chosen on in-sample reward; what the out-of-sample model (the runs
+     * with a held-out window) expects of the same set is reported beside
+     * it, so an overfitted choice shows (issue 15). Last: it leaves the
+     * out-of-sample fit in s->gp, which the next in-sample call refits. */
+    json_object_set_new(w, "chosenOn", json_string("in-sample"));
+    {
+        size_t noos = 0;
+        double om, olo, ohi;
+        int qsynth = learn_symbol_synthetic(l, s, qsym);
+        for (size_t i = 0; i < s->n; i++)
+            noos += s->synth[i] == qsynth && !isnan(s->oos[i]);
+        if (noos >= LEARN_OOS_MIN && model_fit(l, s, qsym, 1) == 0 && s->gp.n > 0) {
+            model_at(s, best_x, qsym, &om, &olo, &ohi);
+            json_object_set_new(w, "outOfSample",
+                                json_pack("{s:I, s:f, s:[f, f]}", "runs", (json_int_t)noos,
+                                          "reward", om, "interval", olo, ohi));
+        } else {
+            json_object_set_new(
+                w, "outOfSample",
+                json_pack("{s:I, s:n, s:n}", "runs", (json_int_t)noos, "reward", "interval"));
+        }
+    }
     (void)bx;
     out = catalog_validate(def, params, err);
     if (out != NULL) {

@@ -450,7 +450,7 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
         json_int_t few = json_integer_value(json_object_get(rec, "tooFewTrades"));
         if (!json_is_object(rp)) {
             add_line(reasons, "no parameter set to recommend: every run has fewer than %d trades",
-                     LEARN_MIN_TRADES);
+                     l->min_trades);
         } else {
             char why[1024], ids[128] = "";
             size_t k, used = 0;
@@ -475,7 +475,7 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
             if (few > 0)
                 snprintf(why + strlen(why), sizeof why - strlen(why),
                          "; %lld run(s) with fewer than %d trades not considered", (long long)few,
-                         LEARN_MIN_TRADES);
+                         l->min_trades);
             add_line(reasons, "%s", why);
             if (!json_is_true(json_object_get(rec, "significant")))
                 add_line(reasons,

@@ -18,3 +18,10 @@ endif()
 # defaults, out of sample (docs/benchmarks.md). Run by hand.
 add_executable(bench-learn-wf ${CMAKE_CURRENT_LIST_DIR}/learn_wf_bench.c)
 target_link_libraries(bench-learn-wf PRIVATE swarmdeck_engine m)
+# bench-learn-user: the same objective as a user strategy deployed into sandboxes through the CLI
+# (tests/bench/learn_user_bench.py drives it; docs/benchmarks/learn.md). Run by hand.
+add_executable(bench-learn-user-strategy ${CMAKE_CURRENT_LIST_DIR}/learn_user_strategy.c)
+target_link_libraries(bench-learn-user-strategy PRIVATE m)
+if(NOT SWARMDECK_SANITIZED)
+  target_link_options(bench-learn-user-strategy PRIVATE -static)
+endif()

@@ -1,6 +1,8 @@
 /*
  * learn_wf_bench.c: does auto-optimise's recommendation hold out of sample?
- * A walk-forward on a real series (docs/benchmarks.md).
+ * A re-optimising walk-forward on a real series through learn_walk_forward
+ * (engine/learn/learn_wf.c; docs/benchmarks/learn.md), the runner as the
+ * evaluator.
  *
  * For each fold k, the test block is the two years starting at TEST[k]; the
  * training window is every bar from the series' start to the day before.
@@ -8,16 +10,15 @@
  *    (the runner on a CSV cut at the block's start, so nothing after it is
  *    seen): learn_optimize_on chooses, the runner backtests, learn_observe
  *    files the result (reward from the in-sample Sharpe, trades, bars).
- * 2. The learner's recommendation (learn_suggest's whole parameter set,
- *    never one with fewer than 10 trades) is taken.
- * 3. The recommended parameters and the defaults are run on the series cut
- *    at the block's end with --train-until the day before the block: the
+ * 2. The model's best whole parameter set (never one with fewer than 10
+ *    trades) is taken, whether or not its deflated Sharpe passes the gate
+ *    (the table says which).
+ * 3. The chosen parameters and the defaults are run on the series cut at
+ *    the block's end with --train-until the day before the block: the
  *    out-of-sample Sharpe is the block's.
- * Also reported: the in-sample-best run's parameters (the naive pick the
- * issue warned about) on the same block.
  *
  * Usage: bench-learn-wf RUNNER DATA.csv [RUNS]   (RUNS default 60)
- * Prints a Markdown table, one row per fold and a mean.
+ * Prints a Markdown table, one row per fold and a mean, and the aggregate.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -84,95 +85,93 @@ static double num(json_t *o, const char *k)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* The evaluator: fold k's training window is the series cut at TEST[k]
+ * (nothing after it exists for the run); its test window is the two-year
+ * block, scored by the runner with --train-until the day before it on the
+ * series cut at the block's end: the block's outOfSample metrics. */
+struct wf_arg {
+    const char *runner;
+    char train[NFOLD][300], test[NFOLD][300], until[NFOLD][32];
+};
+
+static int eval(void *arg, size_t fold, int test, json_t *params, json_t **result)
+{
+    struct wf_arg *a = arg;
+    json_t *r = test ? run(a->runner, a->test[fold], params, a->until[fold])
+                     : run(a->runner, a->train[fold], params, NULL);
+    *result = NULL;
+    if (r == NULL)
+        return -1;
+    if (test) {
+        *result = json_incref(json_object_get(r, "outOfSample"));
+        json_decref(r);
+    } else {
+        *result = r;
+    }
+    return *result ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
-    const char *runner, *data;
+    static struct wf_arg a;
     int runs = argc > 3 ? atoi(argv[3]) : 60;
-    char dir[] = "/tmp/learn-wf-XXXXXX", train[300], test[300];
-    double sum_rec = 0, sum_def = 0, sum_best = 0;
+    char dir[] = "/tmp/learn-wf-XXXXXX";
+    struct sd_err err = {0};
+    json_t *r, *f;
+    size_t k;
 
     if (argc < 3 || runs < 1) {
         fprintf(stderr, "usage: bench-learn-wf RUNNER DATA.csv [RUNS]\n");
         return 2;
     }
-    runner = argv[1];
-    data = argv[2];
+    a.runner = argv[1];
     if (mkdtemp(dir) == NULL)
         return 1;
-    snprintf(train, sizeof train, "%s/train.csv", dir);
-    snprintf(test, sizeof test, "%s/test.csv", dir);
-    printf("| test block | recommended (IS Sharpe, trades, deflated) | OOS Sharpe: recommended | "
-           "defaults | in-sample best |\n|---|---|---|---|---|\n");
-    for (size_t k = 0; k < NFOLD; k++) {
-        struct sd_err err = {0};
-        struct learn *l = learn_open_defs(NULL, &def, 1, &err);
-        char end[32], until[32];
-        json_t *best = NULL, *rec, *sug, *dflt = json_object(), *r1, *r2, *r3;
-        double best_is = -INFINITY;
+    for (k = 0; k < NFOLD; k++) {
         int y = atoi(TEST[k]);
+        char end[32];
         snprintf(end, sizeof end, "%04d-01-01", y + 2);
-        snprintf(until, sizeof until, "%04d-12-31", y - 1);
-        cut(data, train, TEST[k]);
-        cut(data, test, end);
-        for (int i = 0; i < runs; i++) {
-            json_t *p = learn_optimize_on(l, &def, NULL, "SPX", 1000 * k + (uint64_t)i, NULL, &err);
-            json_t *res = p ? run(runner, train, p, NULL) : NULL;
-            double sh = num(res, "sharpe");
-            learn_observe(
-                l, &(struct learn_obs){.id = i + 1,
-                                       .strategy = "momentum",
-                                       .symbol = "SPX",
-                                       .params = p,
-                                       .state = res ? TS_SUCCEEDED : TS_FAILED,
-                                       .reward = res && !isnan(sh) ? 0.5 + 0.5 * tanh(sh / 2) : 0,
-                                       .created_at = 1700000000000LL + i,
-                                       .result = res});
-            if (res && !isnan(sh) && sh > best_is) {
-                best_is = sh;
-                json_decref(best);
-                best = json_incref(p);
-            }
-            json_decref(res);
-            json_decref(p);
-        }
-        sug = learn_suggest(l, &def, NULL, "SPX", &err);
-        rec = json_object_get(json_object_get(sug, "recommendation"), "params");
-        /* Not significant after deflation: the learner recommends no change. */
-        if (!json_is_true(json_object_get(json_object_get(sug, "recommendation"), "significant")))
-            rec = dflt;
-        r1 = rec ? run(runner, test, rec, until) : NULL;
-        r2 = run(runner, test, dflt, until);
-        r3 = best ? run(runner, test, best, until) : NULL;
-        {
-            double o1 = num(json_object_get(r1, "outOfSample"), "sharpe");
-            double o2 = num(json_object_get(r2, "outOfSample"), "sharpe");
-            double o3 = num(json_object_get(r3, "outOfSample"), "sharpe");
-            json_t *sh = json_object_get(json_object_get(sug, "recommendation"), "sharpe");
-            printf("| %s..%04d | lookback %lld threshold %.4f (%.2f, %lld, %.2f) | %.2f | %.2f | "
-                   "%.2f |\n",
-                   TEST[k], y + 1,
-                   (long long)json_integer_value(
-                       json_object_get(r1, "params")
-                           ? json_object_get(json_object_get(r1, "params"), "lookback")
-                           : NULL),
-                   num(json_object_get(r1, "params"), "threshold"), num(r1, "sharpe"),
-                   (long long)json_integer_value(json_object_get(r1, "trades")),
-                   num(sh, "deflated"), o1, o2, o3);
-            sum_rec += o1;
-            sum_def += o2;
-            sum_best += o3;
-        }
-        json_decref(r1);
-        json_decref(r2);
-        json_decref(r3);
-        json_decref(sug);
-        json_decref(best);
-        json_decref(dflt);
-        learn_free(l);
+        snprintf(a.until[k], sizeof a.until[k], "%04d-12-31", y - 1);
+        snprintf(a.train[k], sizeof a.train[k], "%s/train%zu.csv", dir, k);
+        snprintf(a.test[k], sizeof a.test[k], "%s/test%zu.csv", dir, k);
+        if (cut(argv[2], a.train[k], TEST[k]) != 0 || cut(argv[2], a.test[k], end) != 0)
+            return 1;
     }
-    printf("| mean | | %.2f | %.2f | %.2f |\n", sum_rec / NFOLD, sum_def / NFOLD, sum_best / NFOLD);
-    unlink(train);
-    unlink(test);
+    r = learn_walk_forward(&(struct learn_wf){.def = &def,
+                                              .symbol = "SPX",
+                                              .folds = NFOLD,
+                                              .runs = (size_t)runs,
+                                              .seed = 1000,
+                                              .min_trades = -1,
+                                              .eval = eval,
+                                              .arg = &a},
+                           &err);
+    if (r == NULL) {
+        fprintf(stderr, "walk-forward: %s\n", err.msg);
+        return 1;
+    }
+    printf("| test block | chosen (lookback, threshold) | deflated Sharpe | IS Sharpe | OOS Sharpe "
+           "| defaults OOS |\n|---|---|---|---|---|---|\n");
+    json_array_foreach(json_object_get(r, "folds"), k, f)
+    {
+        json_t *p = json_object_get(f, "params");
+        printf("| %s..%04d | %lld, %.4f%s | %.2f | %.2f | %.2f | %.2f |\n", TEST[k],
+               atoi(TEST[k]) + 1, (long long)json_integer_value(json_object_get(p, "lookback")),
+               num(p, "threshold"),
+               json_is_true(json_object_get(f, "significant")) ? "" : " (not significant)",
+               num(f, "deflatedSharpe"), num(f, "inSample"),
+               num(json_object_get(f, "outOfSample"), "sharpe"),
+               num(json_object_get(f, "defaults"), "outOfSampleSharpe"));
+    }
+    f = json_object_get(r, "aggregate");
+    printf("| mean | | | %.2f | %.2f | %.2f |\n", num(f, "inSampleSharpe"),
+           num(f, "outOfSampleSharpe"), num(f, "defaultsOutOfSampleSharpe"));
+    printf("aggregate: %s\n", json_dumps(f, JSON_COMPACT | JSON_REAL_PRECISION(4)));
+    json_decref(r);
+    for (k = 0; k < NFOLD; k++) {
+        unlink(a.train[k]);
+        unlink(a.test[k]);
+    }
     rmdir(dir);
     return 0;
 }

@@ -14,7 +14,9 @@ seed each time, so the learner chooses x. Then:
     gives;
   - every deployment is a trajectory marked auto-optimized, with its
     prediction stored before launch.
-usage: learning_e2e.py BUILD_DIR FX_BINARY
+usage: learning_e2e.py BUILD_DIR FX_BINARY [SEED_BASE]
+SEED_BASE (default 7): deployment i gets --seed SEED_BASE + i. With 1007 the optimiser used
+to sit on the bound x = 1.0 from the 31st deployment on (learning_e2e_seed1007).
 """
 import json
 import os
@@ -25,6 +27,7 @@ import sys
 import tempfile
 
 build, fx = sys.argv[1], sys.argv[2]
+seed_base = int(sys.argv[3]) if len(sys.argv) > 3 else 7
 swarmdeck = os.path.join(build, "swarmdeck")
 tmp = tempfile.mkdtemp(prefix="learn-e2e-")
 env = dict(os.environ, SWARMDECK_DB=os.path.join(tmp, "s.db"))
@@ -57,7 +60,7 @@ try:
     run("strategies", "add", os.path.join(tmp, "fx.json"), ok=(0,))
 
     for i in range(200):
-        run("deploy", "-s", "fx-learn", "--auto-optimize", "--seed", str(7 + i),
+        run("deploy", "-s", "fx-learn", "--auto-optimize", "--seed", str(seed_base + i),
             "-p", json.dumps({"seed": 1000 + i}), "--timeout", "20")
 
     db = sqlite3.connect(env["SWARMDECK_DB"])

@@ -604,6 +604,13 @@ static void t_optimize_bounds(void)
     learn_free(l);
 }
 
+/* Success 0.9 for threshold in [0.04, 0.08], 0.15 elsewhere; reward 0.7 on
+ * success. Uniform search over the box (threshold a factor 16 either side of
+ * 0.02: an eighth of it in u is the good band) earns 0.7 (0.125 * 0.9 +
+ * 0.875 * 0.15) = 0.17 a run, the optimum 0.63. The last 50 runs must be
+ * well above search by chance and not below the first 50. (It asked for the
+ * last 50 to beat the first by 0.15, which an optimiser that finds the band
+ * sooner fails with the same last 50.) */
 static void t_optimize_converges(void)
 {
     struct learn *l = learn_open_defs(NULL, defs, 2, NULL);
@@ -627,7 +634,8 @@ static void t_optimize_converges(void)
         json_decref(p);
     }
     fprintf(stderr, "optimize: mean reward first 50 %.3f, last 50 %.3f\n", first, last);
-    CHECK(last > first + 0.15);
+    CHECK(last > 0.17 + 0.25);
+    CHECK(last >= first);
     learn_free(l);
 }
 
