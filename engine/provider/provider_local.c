@@ -135,6 +135,22 @@ static void spawn_attr(posix_spawnattr_t *attr)
     posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 }
 
+/* The file actions of a helper's spawn, cold or pooled: stdin /dev/null, stdout
+ * and stderr the output pipes, fd 3 the status pipe, fd 4 the lifeline, and fd 5
+ * the control socket when ctl >= 0 (a pooled helper). fa must be destroyed by the
+ * caller. */
+static void helper_fds(posix_spawn_file_actions_t *fa, int out, int err, int st, int ctl)
+{
+    posix_spawn_file_actions_init(fa);
+    posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(fa, out, 1);
+    posix_spawn_file_actions_adddup2(fa, err, 2);
+    posix_spawn_file_actions_adddup2(fa, st, 3);
+    posix_spawn_file_actions_adddup2(fa, lifeline_rd, 4);
+    if (ctl >= 0)
+        posix_spawn_file_actions_adddup2(fa, ctl, 5);
+}
+
 /* ---- the warm pool ------------------------------------------------------------------------ */
 
 /* Spawn one pooled helper (swarmdeck-sandbox --pool) into *e: stdout, stderr, status and the
@@ -166,13 +182,7 @@ static int pool_spawn(struct local *l, unsigned seq, struct pooled *e)
     char *argv[] = {
         l->helper,       "--pool", "--id",        id,    "--control-fd", "5",  "--status-fd", "3",
         "--lifeline-fd", "4",      "--sample-ms", "500", "--reserve",    room, NULL};
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-    posix_spawn_file_actions_adddup2(&fa, st[1], 3);
-    posix_spawn_file_actions_adddup2(&fa, lifeline_rd, 4);
-    posix_spawn_file_actions_adddup2(&fa, ctl[1], 5);
+    helper_fds(&fa, out[1], errp[1], st[1], ctl[1]);
     spawn_attr(&attr);
     rc = posix_spawn(&pid, l->helper, &fa, &attr, argv, (char **)clean_env) == 0 ? 0 : -1;
     posix_spawn_file_actions_destroy(&fa);
@@ -649,12 +659,7 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
         sd_err_set(err, SD_ENOMEM, "out of memory");
         goto done;
     }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-    posix_spawn_file_actions_adddup2(&fa, st[1], 3);
-    posix_spawn_file_actions_adddup2(&fa, lifeline_rd, 4);
+    helper_fds(&fa, out[1], errp[1], st[1], -1);
     spawn_attr(&attr);
     /* The payload inherits the helper's environment: give it a clean one, so
      * no secret of ours (SWARMDECK_KEY, E2B_API_KEY, ...) reaches a sandbox. */
