@@ -497,11 +497,6 @@ static void *watcher_main(void *arg)
             pthread_mutex_unlock(&r->lock);
             if (redial(r, lost_at, old, said, sizeof said) != 0)
                 continue;
-            pthread_mutex_lock(&r->lock);
-            r->info.connected = 1;
-            r->info.link = REMOTE_UP;
-            r->ever_up = 1;
-            pthread_mutex_unlock(&r->lock);
         }
         pthread_mutex_lock(&r->lock);
         relist = r->need_list;
@@ -515,7 +510,12 @@ static void *watcher_main(void *arg)
             rc = -1;
             goto broken;
         }
-        if (said[0]) {
+        if (said[0]) { /* up, and the view in step: both said at once */
+            pthread_mutex_lock(&r->lock);
+            r->info.connected = 1;
+            r->info.link = REMOTE_UP;
+            r->ever_up = 1;
+            pthread_mutex_unlock(&r->lock);
             notice(r, 0, "%s", said);
             said[0] = '\0';
         }
