@@ -31,7 +31,7 @@ int app_c_compare_run(struct app *a, const char *x)
         app_notify(a, 1, "compare-run: no store in this console");
         return -1;
     }
-    return app_job_cmprun(a, r0 < r1 ? r0 : r1, r0 < r1 ? r1 : r0);
+    return app_job_cmprun(a, r0 < r1 ? r0 : r1, r0 < r1 ? r1 : r0, 1);
 }
 
 int app_c_compare(struct app *a, const char *x)
@@ -41,8 +41,9 @@ int app_c_compare(struct app *a, const char *x)
     (void)x;
     if (n == 2 && REMOTE_HOST(ids[0]) == 0 && REMOTE_HOST(ids[1]) == 0 && a->store != NULL) {
         int64_t r0 = app_row_run(a, ids[0]), r1 = app_row_run(a, ids[1]);
-        if (r0 > 0 && r1 > 0 && r0 != r1) /* rows of two runs: the runs compared */
-            return app_job_cmprun(a, r0 < r1 ? r0 : r1, r0 < r1 ? r1 : r0);
+        if (r0 > 0 && r1 > 0 && r0 != r1) /* rows of two runs: the runs compared (of one
+                                           * deployment each: the deployments) */
+            return app_job_cmprun(a, r0 < r1 ? r0 : r1, r0 < r1 ? r1 : r0, 0);
     }
     if (n != 2) {
         app_notify(a, 1, "compare: tag two deployments (Space), then =");

@@ -369,8 +369,9 @@ void app_cmprun_fill(struct textview *tv, const json_t *s0, const json_t *s1, in
 /* `:compare-run A B`: compare runs A and B side by side. */
 int app_c_compare_run(struct app *a, const char *x);
 /* Read runs r0's and r1's deployments on the job worker and open the compare overlay on
- * their summaries (cmprun.h; app_compare_show). */
-int app_job_cmprun(struct app *a, int64_t r0, int64_t r1);
+ * their summaries (cmprun.h; app_compare_show). Unless asked (`:compare-run`), two runs of one
+ * deployment each are compared as those deployments (`=` on two single launches). */
+int app_job_cmprun(struct app *a, int64_t r0, int64_t r1, int asked);
 void app_compare_key(struct app *a, int key);
 void app_compare_draw(struct app *a);
 

@@ -663,7 +663,8 @@ struct cmprun_job {
     struct cjob c;
     struct store *store;
     int64_t runs[2];
-    json_t *s[2];
+    int asked;    /* :compare-run: the runs even when each is one deployment */
+    json_t *s[2]; /* the summaries, or (one deployment each, not asked) both details */
     char error[300];
 };
 
@@ -697,13 +698,32 @@ static void cmprun_run(struct worker_job *wj)
             if (r == 0)
                 json_array_append_new(ds, d);
         }
-        if (!j->error[0] && (j->s[k] = cmprun_summary(j->runs[k], ds)) == NULL)
-            snprintf(j->error, sizeof j->error, "out of memory");
+        if (!j->error[0]) {
+            j->s[k] = ds; /* the details, until both are read */
+            ds = NULL;
+        }
         json_decref(ds);
         free(ids);
         free(states);
     }
     sqlite3_close_v2(db);
+    if (j->error[0])
+        return;
+    if (!j->asked && json_array_size(j->s[0]) == 1 && json_array_size(j->s[1]) == 1) {
+        /* a deployment each: the deployments compared tell more (parameters, trades) */
+        for (int k = 0; k < 2; k++) {
+            json_t *d = json_incref(json_array_get(j->s[k], 0));
+            json_decref(j->s[k]);
+            j->s[k] = d;
+        }
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        json_t *sum = cmprun_summary(j->runs[k], j->s[k]);
+        json_decref(j->s[k]);
+        if ((j->s[k] = sum) == NULL)
+            snprintf(j->error, sizeof j->error, "out of memory");
+    }
 }
 
 static void cmprun_free(struct worker_job *wj)
@@ -725,7 +745,7 @@ static void cmprun_done(struct app *a, struct cjob *c)
     j->s[0] = j->s[1] = NULL; /* the overlay holds them */
 }
 
-int app_job_cmprun(struct app *a, int64_t r0, int64_t r1)
+int app_job_cmprun(struct app *a, int64_t r0, int64_t r1, int asked)
 {
     struct cmprun_job *j = xcalloc(1, sizeof *j);
 
@@ -737,6 +757,7 @@ int app_job_cmprun(struct app *a, int64_t r0, int64_t r1)
     j->store = a->store;
     j->runs[0] = r0;
     j->runs[1] = r1;
+    j->asked = asked;
     return submit(a, &j->c);
 }
 
