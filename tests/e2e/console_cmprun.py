@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """console_cmprun.py: a run's merged output view (`L`) follows the run (issue 16), driven
 through tmux on console_e2e's Console (its own tmux server, a fresh store, the console's own
-engine with --no-daemon, conditions polled against a deadline, never a fixed sleep).
+engine with --no-daemon unless the scenario says daemon, conditions polled against a deadline, never a fixed sleep).
 
 Scenarios:
   follow    a paced deployment keeps writing; `L` opens on its run's output, and, without `r`,
             the view shows lines written after it opened (a bar number beyond any shown at the
             start); Home then End follows again.
+  follow_daemon  the same with the console a client of the daemon (its events over the wire).
   runs      two runs of two deployments each (lookback 15 and 40, from the command line);
             `:compare-run 1 2` and `=` on two tagged rows of different runs open the compare
             overlay on both runs: counts, states, mean and best return and Sharpe, the worst
@@ -18,6 +19,7 @@ SWARMDECK_SRC_DIR.
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 
@@ -107,8 +109,20 @@ def s_runs(c):
     c.keys("Escape")
 
 
+def stop_daemon(c):
+    """The daemon a console started on demand: SIGTERM through its lock file's pid."""
+    try:
+        with open(c.db + ".serve.lock") as f:
+            pid = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return
+    if pid > 0:
+        subprocess.run(["kill", str(pid)])
+
+
 SCENARIOS = {
     "follow": (s_follow, None),
+    "follow_daemon": (s_follow, None),
     "runs": (s_runs, runs_store),
 }
 
@@ -119,12 +133,15 @@ def main():
         return 77
     name = sys.argv[1]
     fn, pre = SCENARIOS[name]
-    c = Console(100, 30, None, "", pre)
+    daemon = name.endswith("_daemon")
+    c = Console(100, 30, None, "", pre, daemon=daemon)
     try:
         fn(c)
         print("PASS %s" % name)
         return 0
     finally:
+        if daemon:
+            stop_daemon(c)
         c.close()
 
 
