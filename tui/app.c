@@ -167,6 +167,11 @@ static void run_loop(struct app *a)
             int left = a->flash_until > now ? (int)((a->flash_until - now) / 1000000) + 1 : 0;
             timeout = timeout < 0 || left < timeout ? left : timeout;
         }
+        { /* the open run output view follows: a read due, or when (app_runlog.c) */
+            int rl = app_runlog_tick(a, now);
+            if (rl >= 0)
+                timeout = timeout < 0 || rl < timeout ? rl : timeout;
+        }
         if (app_hosts_waiting(a)) { /* a host's "reconnecting in Ns" counts down */
             timeout = timeout < 0 || timeout > 1000 ? 1000 : timeout;
             a->dirty |= D_HEADER;
@@ -286,6 +291,7 @@ out:
         close(saved_err);
     }
     app_runs_close(a); /* the engine cancels what still runs */
+    app_runlog_free(a);
     app_free(a);
     return status;
 }

@@ -3,7 +3,9 @@
  * rows tagged reads both from the store on the job worker (app_jobs.c) and
  * opens an overlay with their strategy, symbol, state, provider, return,
  * Sharpe, drawdown, trades, every parameter (those that differ marked) and
- * their equity curves on one scale.
+ * their equity curves on one scale. With the two tagged rows in two different runs (or
+ * `:compare-run A B`) it compares the runs: each run's deployments summed up (cmprun.h) side by
+ * side, the parameters whose values differ, both mean equity curves on one scale.
  *
  * UI thread only.
  */
@@ -16,11 +18,33 @@
 #include "app_int.h"
 #include "sparkline.h"
 
+int app_c_compare_run(struct app *a, const char *x)
+{
+    long long r0 = 0, r1 = 0;
+    char extra = 0;
+    if (x == NULL || sscanf(x, "%lld %lld %c", &r0, &r1, &extra) != 2 || r0 <= 0 || r1 <= 0 ||
+        r0 == r1) {
+        app_notify(a, 1, "compare-run: give two different run numbers (compare-run 3 4)");
+        return -1;
+    }
+    if (a->store == NULL) {
+        app_notify(a, 1, "compare-run: no store in this console");
+        return -1;
+    }
+    return app_job_cmprun(a, r0 < r1 ? r0 : r1, r0 < r1 ? r1 : r0, 1);
+}
+
 int app_c_compare(struct app *a, const char *x)
 {
     int64_t ids[3];
     size_t n = a->tbl.ntags ? table_targets(&a->tbl, ids, 3) : 0;
     (void)x;
+    if (n == 2 && REMOTE_HOST(ids[0]) == 0 && REMOTE_HOST(ids[1]) == 0 && a->store != NULL) {
+        int64_t r0 = app_row_run(a, ids[0]), r1 = app_row_run(a, ids[1]);
+        if (r0 > 0 && r1 > 0 && r0 != r1) /* rows of two runs: the runs compared (of one
+                                           * deployment each: the deployments) */
+            return app_job_cmprun(a, r0 < r1 ? r0 : r1, r0 < r1 ? r1 : r0, 0);
+    }
     if (n != 2) {
         app_notify(a, 1, "compare: tag two deployments (Space), then =");
         return -1;
@@ -151,6 +175,118 @@ void app_compare_fill(struct textview *tv, const json_t *d0, const json_t *d1, i
     }
 }
 
+/* A run summary's number (cmprun.h) as fmt of it times scale, or "-". */
+static void num(char *b, size_t n, const json_t *s, const char *key, const char *fmt, double scale)
+{
+    const json_t *v = json_object_get(s, key);
+    if (json_is_number(v))
+        snprintf(b, n, fmt, json_number_value(v) * scale);
+    else
+        snprintf(b, n, "-");
+}
+
+void app_cmprun_fill(struct textview *tv, const json_t *s0, const json_t *s1, int w,
+                     const struct glyphs *g)
+{
+    static const struct {
+        const char *label, *key, *fmt;
+        double scale;
+    } nums[] = {{"return mean", "returnMean", "%+.2f%%", 100},
+                {"return best", "returnBest", "%+.2f%%", 100},
+                {"sharpe mean", "sharpeMean", "%.2f", 1},
+                {"sharpe best", "sharpeBest", "%.2f", 1},
+                {"worst dd", "drawdownWorst", "%.2f%%", 100}};
+    int cw = (w - 14 - 1) / 2 > 8 ? (w - 14 - 1) / 2 : 8;
+    const json_t *v0 = json_object_get(s0, "values"), *v1 = json_object_get(s1, "values");
+    const json_t *ss[2] = {s0, s1};
+    const char *names[128], *key;
+    size_t nn = 0, same = 0;
+    json_t *v;
+    char l[160], r[160];
+
+    textview_clear(tv);
+    tv->label_w = 14;
+    snprintf(l, sizeof l, "run #%lld", (long long)json_integer_value(json_object_get(s0, "run")));
+    snprintf(r, sizeof r, "run #%lld", (long long)json_integer_value(json_object_get(s1, "run")));
+    textview_add(tv, ROLE_TITLE, "", "%-*.*s %.*s", cw, cw, l, cw, r);
+    snprintf(l, sizeof l, "%lld", (long long)json_integer_value(json_object_get(s0, "count")));
+    snprintf(r, sizeof r, "%lld", (long long)json_integer_value(json_object_get(s1, "count")));
+    row(tv, "deployments", l, r, cw, 0);
+    for (int k = 0; k < 2; k++) {
+        const json_t *s = ss[k];
+        long long live = json_integer_value(json_object_get(s, "running"));
+        char *b = k ? r : l;
+        int m = snprintf(b, sizeof l, "%lld ok %lld failed %lld cancelled",
+                         (long long)json_integer_value(json_object_get(s, "succeeded")),
+                         (long long)json_integer_value(json_object_get(s, "failed")),
+                         (long long)json_integer_value(json_object_get(s, "cancelled")));
+        if (live > 0 && m > 0 && (size_t)m < sizeof l)
+            snprintf(b + m, sizeof l - (size_t)m, " %lld live", live);
+    }
+    row(tv, "states", l, r, cw, 0);
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
+        num(l, sizeof l, s0, nums[k].key, nums[k].fmt, nums[k].scale);
+        num(r, sizeof r, s1, nums[k].key, nums[k].fmt, nums[k].scale);
+        row(tv, nums[k].label, l, r, cw, 0);
+    }
+    /* the parameters (and strategies, symbols) whose values differ between the runs */
+    json_object_foreach((json_t *)v0, key, v)
+    {
+        if (nn < 128)
+            names[nn++] = key;
+    }
+    json_object_foreach((json_t *)v1, key, v)
+    {
+        if (nn < 128 && json_object_get(v0, key) == NULL)
+            names[nn++] = key;
+    }
+    for (size_t i = 1; i < nn; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    for (size_t i = 0; i < nn; i++) {
+        const char *a0 = json_string_value(json_object_get(v0, names[i]));
+        const char *a1 = json_string_value(json_object_get(v1, names[i]));
+        if (a0 && a1 && strcmp(a0, a1) == 0) {
+            same++;
+            continue;
+        }
+        row(tv, names[i], a0 ? a0 : "-", a1 ? a1 : "-", cw, 1);
+    }
+    if (same > 0)
+        textview_add(tv, ROLE_DIM, "", "%zu parameter(s) the same in both", same);
+    /* both runs' mean equity on one scale */
+    {
+        double e[2][64], lo = INFINITY, hi = -INFINITY;
+        size_t n[2] = {0, 0};
+        for (int k = 0; k < 2; k++) {
+            size_t i;
+            json_array_foreach(json_object_get(ss[k], "equity"), i, v)
+            {
+                if (n[k] < 64 && json_is_number(v)) {
+                    e[k][n[k]] = json_number_value(v);
+                    lo = fmin(lo, e[k][n[k]]);
+                    hi = fmax(hi, e[k][n[k]]);
+                    n[k]++;
+                }
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            char line[64 * 4 + 1] = "-";
+            if (n[k] > 1)
+                sparkline_render_range(e[k], n[k], w - 15 < 64 ? w - 15 : 64, lo, hi, g, line,
+                                       sizeof line);
+            snprintf(l, sizeof l, "mean eq #%lld",
+                     (long long)json_integer_value(json_object_get(ss[k], "run")));
+            textview_add(tv, ROLE_SPARK, l, "%s", line);
+        }
+        if (n[0] > 1 || n[1] > 1)
+            textview_add(tv, ROLE_DIM, "", "one scale: %.2f .. %.2f", lo, hi);
+    }
+}
+
 void app_compare_key(struct app *a, int key)
 {
     if (key == WK_DOWN || key == 'j')
@@ -176,7 +312,10 @@ void app_compare_draw(struct app *a)
     int w = COLS - 4 > 120 ? 120 : COLS - 4, h = LINES - 4, y0 = 2, x0 = (COLS - w) / 2;
     if (h < 3 || w < 20)
         return;
-    app_compare_fill(&a->cmp_tv, a->cmp[0], a->cmp[1], w - 4, a->spark_g);
+    if (json_object_get(a->cmp[0], "count") != NULL) /* two runs (cmprun.h) */
+        app_cmprun_fill(&a->cmp_tv, a->cmp[0], a->cmp[1], w - 4, a->spark_g);
+    else
+        app_compare_fill(&a->cmp_tv, a->cmp[0], a->cmp[1], w - 4, a->spark_g);
     wattrset(stdscr, a->roles[ROLE_DIALOG]);
     for (int r = 0; r < h; r++)
         mvhline(y0 + r, x0, ' ', w);

@@ -49,6 +49,9 @@
 #include "theme.h"
 #include "tui.h"
 
+struct runlog; /* runlog.h */
+struct ev;     /* evq.h */
+
 enum pane { P_TABLE, P_OUTPUT, P_DETAILS, P_LEARNING, P_PATTERNS, P_COUNT };
 enum dirty {
     D_HEADER = 1,
@@ -145,7 +148,14 @@ struct app {
     int64_t rl_run;           /* the run it shows (0: tagged rows, rl_ids) */
     int64_t rl_ids[64];       /* the tagged rows it shows when not a run */
     size_t rl_nids;
-    json_t *runmap; /* {"ID": run} of the past rows (query_console2.h), or NULL */
+    struct runlog *rl_log; /* where its reads stopped (runlog.h); NULL while a read has it */
+    json_t *rl_lines;      /* the lines it shows, [[id, stream, text], ...], the newest 5000 */
+    int rl_trunc;          /* older lines were dropped */
+    unsigned rl_gen;       /* bumped by each fresh read: an older read's result is dropped */
+    int rl_busy;           /* a read of rl_gen is on the job worker */
+    int rl_pending;        /* an output event of its deployments since the last read */
+    uint64_t rl_last_ns;   /* when the last follow read started (mono): <= 4 reads/s */
+    json_t *runmap;        /* {"ID": run} of the past rows (query_console2.h), or NULL */
     struct app_run {
         int64_t run, first, last;
         int own; /* this console's engine launched it: it ends the run in the store */
@@ -353,6 +363,15 @@ void app_compare_show(struct app *a, json_t *d0, json_t *d1);
 void app_compare_fill(struct textview *tv, const json_t *d0, const json_t *d1, int w,
                       const struct glyphs *g);
 /* A key while it is open; its drawing. */
+/* The overlay's lines for two runs' summaries s0 and s1 (cmprun.h). */
+void app_cmprun_fill(struct textview *tv, const json_t *s0, const json_t *s1, int w,
+                     const struct glyphs *g);
+/* `:compare-run A B`: compare runs A and B side by side. */
+int app_c_compare_run(struct app *a, const char *x);
+/* Read runs r0's and r1's deployments on the job worker and open the compare overlay on
+ * their summaries (cmprun.h; app_compare_show). Unless asked (`:compare-run`), two runs of one
+ * deployment each are compared as those deployments (`=` on two single launches). */
+int app_job_cmprun(struct app *a, int64_t r0, int64_t r1, int asked);
 void app_compare_key(struct app *a, int key);
 void app_compare_draw(struct app *a);
 
@@ -437,10 +456,24 @@ int app_paused_count(const struct app *a);
 /* `L` (app_runlog.c): the merged output of the selected row's run, or of the tagged rows, each
  * line prefixed with its deployment's id, in written order; `L` or `r` in it reads again. */
 int app_c_run_output(struct app *a, const char *x);
-/* Read the merged output of run (or, run 0, of ids) on the job worker, then show it. */
+/* Read the merged output of run (or, run 0, of ids) on the job worker, then show it. With
+ * a->rl_log set, the read resumes where it stopped (the job takes it and hands it back);
+ * without, it reads from the first line. */
 int app_job_runlog(struct app *a, int64_t run, const int64_t *ids, size_t n);
 /* The job's outcome: lines, an array of [id, stream, text] (stolen), shown in the overlay. */
-void app_runlog_show(struct app *a, json_t *lines, int truncated);
+/* A read's result (the UI thread): lines (taken) are appended to the view, or replace it when
+ * fresh; rl (taken) is where the read stopped; gen, the read's app->rl_gen (an older one's
+ * result is dropped). */
+void app_runlog_show(struct app *a, json_t *lines, int truncated, struct runlog *rl, unsigned gen,
+                     int fresh);
+/* An engine event e (app_drain_events): an output, progress or state event of a deployment
+ * the open run output view shows, while it is scrolled to the end, marks a read due. */
+void app_runlog_event(struct app *a, const struct ev *e);
+/* Before the loop polls (app.c): starts a due follow read when the last started >= 250 ms ago.
+ * Returns the ms until one is due, or -1 (none due). */
+int app_runlog_tick(struct app *a, uint64_t now_ns);
+/* Drop the follow state (the console ends). */
+void app_runlog_free(struct app *a);
 void app_runlog_key(struct app *a, int key);
 void app_runlog_draw(struct app *a);
 /* Read deployments x and y's details from the store, then show them side

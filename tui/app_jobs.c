@@ -33,6 +33,7 @@
 #include "app_int.h"
 #include "query_console2.h"
 #include "recover.h"
+#include "cmprun.h"
 #include "runlog.h"
 #include "traj.h"
 #include "util.h"
@@ -106,8 +107,10 @@ static int submit(struct app *a, struct cjob *c)
         return -1;
     }
     a->jobs->outstanding++;
-    snprintf(a->busy, sizeof a->busy, "%s", c->busy);
-    app_notify(a, 0, "%s", c->busy);
+    if (c->busy[0]) { /* an empty busy text: a quiet job (a view following its source) */
+        snprintf(a->busy, sizeof a->busy, "%s", c->busy);
+        app_notify(a, 0, "%s", c->busy);
+    }
     return 0;
 }
 
@@ -652,6 +655,112 @@ int app_job_pause(struct app *a, const int64_t *ids, size_t n, int on)
     return submit(a, &j->c);
 }
 
+/* --- compare two runs: each one's deployments summed up (cmprun.h) ---------------- */
+
+#define CMPRUN_MAX 2000 /* deployments read per run; a bigger run is summed over its first */
+
+struct cmprun_job {
+    struct cjob c;
+    struct store *store;
+    int64_t runs[2];
+    int asked;    /* :compare-run: the runs even when each is one deployment */
+    json_t *s[2]; /* the summaries, or (one deployment each, not asked) both details */
+    char error[300];
+};
+
+static void cmprun_run(struct worker_job *wj)
+{
+    struct cmprun_job *j = (struct cmprun_job *)wj;
+    struct sd_err err = {0};
+    sqlite3 *db;
+
+    store_flush(j->store, NULL);
+    if ((db = store_reader(j->store, &err)) == NULL) {
+        snprintf(j->error, sizeof j->error, "%.250s", err.msg);
+        return;
+    }
+    for (int k = 0; k < 2 && !j->error[0]; k++) {
+        int64_t *ids = NULL;
+        int *states = NULL;
+        size_t n = 0;
+        json_t *ds = json_array();
+        int rc = store_run_trajs(db, j->runs[k], &ids, &states, &n, &err);
+        if (rc != 0)
+            snprintf(j->error, sizeof j->error, "run #%lld: %.250s", (long long)j->runs[k],
+                     rc > 0 ? "not in the store" : err.msg);
+        for (size_t i = 0; rc == 0 && i < n && i < CMPRUN_MAX; i++) {
+            json_t *d = NULL;
+            int r = store_console_detail(db, ids[i], 60, &d, &err);
+            if (r < 0) {
+                snprintf(j->error, sizeof j->error, "#%lld: %.250s", (long long)ids[i], err.msg);
+                break;
+            }
+            if (r == 0)
+                json_array_append_new(ds, d);
+        }
+        if (!j->error[0]) {
+            j->s[k] = ds; /* the details, until both are read */
+            ds = NULL;
+        }
+        json_decref(ds);
+        free(ids);
+        free(states);
+    }
+    sqlite3_close_v2(db);
+    if (j->error[0])
+        return;
+    if (!j->asked && json_array_size(j->s[0]) == 1 && json_array_size(j->s[1]) == 1) {
+        /* a deployment each: the deployments compared tell more (parameters, trades) */
+        for (int k = 0; k < 2; k++) {
+            json_t *d = json_incref(json_array_get(j->s[k], 0));
+            json_decref(j->s[k]);
+            j->s[k] = d;
+        }
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        json_t *sum = cmprun_summary(j->runs[k], j->s[k]);
+        json_decref(j->s[k]);
+        if ((j->s[k] = sum) == NULL)
+            snprintf(j->error, sizeof j->error, "out of memory");
+    }
+}
+
+static void cmprun_free(struct worker_job *wj)
+{
+    struct cmprun_job *j = (struct cmprun_job *)wj;
+    json_decref(j->s[0]);
+    json_decref(j->s[1]);
+    free(j);
+}
+
+static void cmprun_done(struct app *a, struct cjob *c)
+{
+    struct cmprun_job *j = (struct cmprun_job *)c;
+    if (j->error[0]) {
+        app_notify(a, 1, "compare: %s", j->error);
+        return;
+    }
+    app_compare_show(a, j->s[0], j->s[1]);
+    j->s[0] = j->s[1] = NULL; /* the overlay holds them */
+}
+
+int app_job_cmprun(struct app *a, int64_t r0, int64_t r1, int asked)
+{
+    struct cmprun_job *j = xcalloc(1, sizeof *j);
+
+    j->c.job.run = cmprun_run;
+    j->c.job.free = cmprun_free;
+    j->c.done = cmprun_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "reading runs #%lld and #%lld...", (long long)r0,
+             (long long)r1);
+    j->store = a->store;
+    j->runs[0] = r0;
+    j->runs[1] = r1;
+    j->asked = asked;
+    return submit(a, &j->c);
+}
+
 /* --- a run's merged output (runlog.h) ----------------------------------------------- */
 
 #define RUNLOG_MAX_LINES 5000 /* the newest kept; the overlay says when older ones were cut */
@@ -659,9 +768,12 @@ int app_job_pause(struct app *a, const int64_t *ids, size_t n, int on)
 struct runlog_job {
     struct cjob c;
     struct store *store;
+    struct runlog *rl; /* where the last read stopped (taken from the app), or NULL: fresh */
+    int fresh;
+    unsigned gen;
     int64_t run;
     size_t n;
-    json_t *lines; /* [[id, stream, text], ...] */
+    json_t *lines; /* the new ones, [[id, stream, text], ...] */
     int truncated;
     char error[300];
     int64_t ids[]; /* n (run 0) */
@@ -697,21 +809,25 @@ static int runlog_line(void *arg, int64_t id, int stream, int64_t t_ms, const ch
     return 0;
 }
 
+/* Reads the lines written since j->rl stopped (from the first, fresh). A run's deployments
+ * are looked up again each time (runlog_add ignores those it has), and the unterminated
+ * tails are handed out only once every one of them has ended (a following read would show a
+ * line cut in two); tagged rows' tails on a fresh read, as the snapshot always did. */
 static void runlog_run(struct worker_job *wj)
 {
     struct runlog_job *j = (struct runlog_job *)wj;
     struct sd_err err = {0};
-    struct runlog *rl = runlog_new(3);
     int64_t *ids = NULL;
-    int *states = NULL;
+    int *states = NULL, ended = j->run > 0 ? 1 : j->fresh;
     size_t n = 0;
     sqlite3 *db;
 
     store_flush(j->store, NULL);
     j->lines = json_array();
-    if (rl == NULL || (db = store_reader(j->store, &err)) == NULL) {
-        snprintf(j->error, sizeof j->error, "%.250s", rl ? err.msg : "out of memory");
-        runlog_free(rl);
+    if (j->rl == NULL)
+        j->rl = runlog_new(3);
+    if (j->rl == NULL || (db = store_reader(j->store, &err)) == NULL) {
+        snprintf(j->error, sizeof j->error, "%.250s", j->rl ? err.msg : "out of memory");
         return;
     }
     if (j->run > 0) {
@@ -719,21 +835,23 @@ static void runlog_run(struct worker_job *wj)
         if (k != 0)
             snprintf(j->error, sizeof j->error, "run #%lld: %.250s", (long long)j->run,
                      k > 0 ? "not in the store (yet)" : err.msg);
+        for (size_t i = 0; k == 0 && i < n; i++)
+            if (!traj_state_terminal(states[i]))
+                ended = 0;
     } else {
         ids = xcalloc(j->n + 1, sizeof *ids);
         memcpy(ids, j->ids, j->n * sizeof *ids);
         n = j->n;
     }
     for (size_t i = 0; !j->error[0] && i < n; i++)
-        if (runlog_add(rl, ids[i]) < 0)
+        if (runlog_add(j->rl, ids[i]) < 0)
             snprintf(j->error, sizeof j->error, "out of memory");
-    if (!j->error[0] && runlog_round(rl, db, runlog_line, j, &err) != 0)
+    if (!j->error[0] && runlog_round(j->rl, db, runlog_line, j, &err) != 0)
         snprintf(j->error, sizeof j->error, "%.250s", err.msg);
-    if (!j->error[0])
-        runlog_flush(rl, runlog_line, j);
+    if (!j->error[0] && ended)
+        runlog_flush(j->rl, runlog_line, j);
     free(ids);
     free(states);
-    runlog_free(rl);
     sqlite3_close_v2(db);
 }
 
@@ -741,18 +859,27 @@ static void runlog_free_job(struct worker_job *wj)
 {
     struct runlog_job *j = (struct runlog_job *)wj;
     json_decref(j->lines);
+    runlog_free(j->rl);
     free(j);
 }
 
 static void runlog_done(struct app *a, struct cjob *c)
 {
     struct runlog_job *j = (struct runlog_job *)c;
+    if (j->gen == a->rl_gen)
+        a->rl_busy = 0;
     if (j->error[0]) {
-        app_notify(a, 1, "run output: %s", j->error);
+        if (j->gen == a->rl_gen && j->fresh) {
+            app_notify(a, 1, "run output: %s", j->error);
+        } else if (j->gen == a->rl_gen && a->rl_log == NULL) {
+            a->rl_log = j->rl; /* a following read failed: the next event reads it again */
+            j->rl = NULL;
+        }
         return;
     }
-    app_runlog_show(a, j->lines, j->truncated);
-    j->lines = NULL; /* the overlay took them */
+    app_runlog_show(a, j->lines, j->truncated, j->rl, j->gen, j->fresh);
+    j->lines = NULL; /* the overlay took them, and where the read stopped */
+    j->rl = NULL;
 }
 
 int app_job_runlog(struct app *a, int64_t run, const int64_t *ids, size_t n)
@@ -762,14 +889,25 @@ int app_job_runlog(struct app *a, int64_t run, const int64_t *ids, size_t n)
     j->c.job.run = runlog_run;
     j->c.job.free = runlog_free_job;
     j->c.done = runlog_done;
-    if (run > 0)
+    j->rl = a->rl_log; /* the job has it until its result is shown */
+    a->rl_log = NULL;
+    j->fresh = j->rl == NULL;
+    if (!j->fresh) /* following: quiet */
+        j->c.busy[0] = '\0';
+    else if (run > 0)
         snprintf(j->c.busy, sizeof j->c.busy, "reading run #%lld's output...", (long long)run);
     else
         snprintf(j->c.busy, sizeof j->c.busy, "reading %zu deployment(s)' output...", n);
+    j->gen = a->rl_gen;
     j->store = a->store;
     j->run = run;
     j->n = n;
     if (n > 0)
         memcpy(j->ids, ids, n * sizeof ids[0]);
-    return submit(a, &j->c);
+    a->rl_busy = 1;
+    if (submit(a, &j->c) != 0) {
+        a->rl_busy = 0; /* and where the read stopped is gone with the job: next, a fresh one */
+        return -1;
+    }
+    return 0;
 }

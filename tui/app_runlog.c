@@ -2,9 +2,11 @@
  * app_runlog.c: `L`, a run's output merged (app_int.h): every deployment of the selected row's
  * run, or the tagged rows, one line per output line prefixed with its deployment's id, in the
  * order the lines were written (runlog.h, as `swarmdeck logs --run` prints them). The store is
- * read on the job worker (app_job_runlog), never on the UI thread; the overlay shows a snapshot,
- * the newest 5000 lines, and `L` or `r` in it reads again (the run may still be writing).
- * stderr lines are drawn in the warning colour.
+ * read on the job worker (app_job_runlog), never on the UI thread. The view keeps the newest
+ * 5000 lines and follows: while it is open and scrolled to the end, an output, progress or
+ * state event of one of its deployments makes a read of only what was written since the last
+ * (the runlog keeps where it stopped), at most 4 reads a second; `L` or `r` in it reads all
+ * again. stderr lines are drawn in the warning colour.
  *
  * UI thread only.
  */
@@ -13,10 +15,35 @@
 #include <string.h>
 
 #include "app_int.h"
+#include "evq.h"
+#include "runlog.h"
+
+#define RL_KEEP   5000                   /* lines the view keeps, the newest */
+#define RL_GAP_NS (250u * 1000u * 1000u) /* between two following reads: <= 4 a second */
+
+/* The view is at its end: it follows the new lines, as the output pane does. */
+static int at_end(const struct app *a)
+{
+    return a->rl_tv.top + (size_t)(a->rl_tv.page > 0 ? a->rl_tv.page : 1) >= a->rl_tv.n;
+}
+
+void app_runlog_free(struct app *a)
+{
+    runlog_free(a->rl_log);
+    a->rl_log = NULL;
+    json_decref(a->rl_lines);
+    a->rl_lines = NULL;
+    a->rl_gen++; /* a read still on the worker: its result is dropped */
+    a->rl_busy = a->rl_pending = 0;
+}
 
 /* What the overlay shows again on `r`: the run, or the tagged rows. */
 static int reread(struct app *a)
 {
+    runlog_free(a->rl_log); /* from the first line */
+    a->rl_log = NULL;
+    a->rl_gen++;
+    a->rl_pending = 0;
     return app_job_runlog(a, a->rl_run, a->rl_ids, a->rl_nids);
 }
 
@@ -66,16 +93,41 @@ int app_c_run_output(struct app *a, const char *x)
     return reread(a);
 }
 
-void app_runlog_show(struct app *a, json_t *lines, int truncated)
+void app_runlog_show(struct app *a, json_t *lines, int truncated, struct runlog *rl, unsigned gen,
+                     int fresh)
 {
-    size_t i,
-        at_end = a->overlay != OV_RUNLOG || a->rl_tv.top + (size_t)a->rl_tv.page >= a->rl_tv.n;
+    size_t i, n;
+    int follow = a->overlay != OV_RUNLOG || at_end(a);
     json_t *l;
 
+    if (gen != a->rl_gen || (!fresh && a->overlay != OV_RUNLOG)) { /* overtaken, or closed */
+        json_decref(lines);
+        runlog_free(rl);
+        return;
+    }
+    runlog_free(a->rl_log);
+    a->rl_log = rl;
+    if (fresh || a->rl_lines == NULL) {
+        json_decref(a->rl_lines);
+        a->rl_lines = lines;
+        a->rl_trunc = truncated;
+    } else {
+        json_array_extend(a->rl_lines, lines);
+        json_decref(lines);
+        a->rl_trunc |= truncated;
+    }
+    if ((n = json_array_size(a->rl_lines)) > RL_KEEP) { /* the newest kept */
+        json_t *keep = json_array();
+        for (i = n - RL_KEEP; i < n; i++)
+            json_array_append(keep, json_array_get(a->rl_lines, i));
+        json_decref(a->rl_lines);
+        a->rl_lines = keep;
+        a->rl_trunc = 1;
+    }
     textview_clear(&a->rl_tv);
-    if (truncated)
+    if (a->rl_trunc)
         textview_add(&a->rl_tv, ROLE_DIM, NULL, "(older lines not shown: `swarmdeck logs --run`)");
-    json_array_foreach(lines, i, l)
+    json_array_foreach(a->rl_lines, i, l)
     {
         char label[24];
         snprintf(label, sizeof label, "[%lld]",
@@ -84,13 +136,50 @@ void app_runlog_show(struct app *a, json_t *lines, int truncated)
                      json_integer_value(json_array_get(l, 1)) == 2 ? ROLE_WARN : ROLE_NORMAL, label,
                      "%s", json_string_value(json_array_get(l, 2)));
     }
-    if (json_array_size(lines) == 0)
+    if (json_array_size(a->rl_lines) == 0)
         textview_add(&a->rl_tv, ROLE_DIM, NULL, "(no output yet)");
-    json_decref(lines);
-    if (at_end) /* follow the newest lines, as the output pane does */
+    if (follow) /* follow the newest lines, as the output pane does */
         textview_scroll(&a->rl_tv, (long)a->rl_tv.n);
+    else if (a->rl_tv.top >= a->rl_tv.n)
+        a->rl_tv.top = a->rl_tv.n ? a->rl_tv.n - 1 : 0;
     a->overlay = OV_RUNLOG;
     a->dirty = D_ALL;
+}
+
+/* Whether deployment id is one the open view shows. */
+static int shown(const struct app *a, int64_t id)
+{
+    if (a->rl_run > 0)
+        return app_row_run(a, id) == a->rl_run;
+    for (size_t i = 0; i < a->rl_nids; i++)
+        if (a->rl_ids[i] == id)
+            return 1;
+    return 0;
+}
+
+void app_runlog_event(struct app *a, const struct ev *e)
+{
+    if (a->overlay != OV_RUNLOG || a->rl_pending ||
+        (e->type != EV_OUTPUT && e->type != EV_PROGRESS && e->type != EV_STATE))
+        return;
+    if (at_end(a) && shown(a, e->traj_id))
+        a->rl_pending = 1;
+}
+
+int app_runlog_tick(struct app *a, uint64_t now_ns)
+{
+    if (!a->rl_pending || a->overlay != OV_RUNLOG || a->rl_busy)
+        return -1; /* a read on the worker: its result wakes the loop, and this runs again */
+    if (a->rl_log == NULL) { /* no read to resume (the first failed): `r` reads again */
+        a->rl_pending = 0;
+        return -1;
+    }
+    if (now_ns - a->rl_last_ns < RL_GAP_NS)
+        return (int)((RL_GAP_NS - (now_ns - a->rl_last_ns)) / 1000000u) + 1;
+    a->rl_last_ns = now_ns;
+    a->rl_pending = 0;
+    app_job_runlog(a, a->rl_run, a->rl_ids, a->rl_nids);
+    return -1;
 }
 
 void app_runlog_key(struct app *a, int key)
@@ -109,11 +198,15 @@ void app_runlog_key(struct app *a, int key)
     else if (key == WK_HOME || key == 'g')
         tv->top = 0;
     else if (key == WK_END || key == 'G')
-        textview_scroll(tv, (long)tv->n);
+        a->rl_pending = 1; /* following again: what was written meanwhile is read */
     else if (key == 'r' || key == 'L')
         reread(a);
-    else
+    else {
         a->overlay = OV_NONE;
+        app_runlog_free(a);
+    }
+    if (key == WK_END || key == 'G')
+        textview_scroll(tv, (long)tv->n);
     a->dirty = D_ALL;
 }
 

@@ -795,6 +795,7 @@ int app_drain_events(struct app *a)
     while ((n = evq_drain(app_events(a), evs, 512)) > 0) {
         for (size_t i = 0; i < n; i++) {
             const struct ev *e = &evs[i];
+            app_runlog_event(a, e); /* the open run output view follows (app_runlog.c) */
             switch (e->type) {
             case EV_RESYNC:
                 changed |= D_ALL;
