@@ -689,7 +689,7 @@ const struct command app_commands[] = {
     {"tag", "", "tag or untag the selected row", 0, c_tag},
     {"tag-all", "", "tag every row the table shows (the filter's)", 0, app_c_tag_all},
     {"untag-all", "", "untag every row", 0, app_c_untag_all},
-    {"compare", "", "compare the two tagged deployments (or their two runs) side by side", 0,
+    {"compare", "", "compare the two tagged deployments (or the two runs of the tagged rows) side by side", 0,
      app_c_compare},
     {"compare-run", "A B", "compare runs A and B side by side", CMD_ARG, app_c_compare_run},
     {"host", "[NAME]", "show only host NAME's deployments (none: every host's)", 0, app_c_host},

@@ -3,7 +3,7 @@
  * rows tagged reads both from the store on the job worker (app_jobs.c) and
  * opens an overlay with their strategy, symbol, state, provider, return,
  * Sharpe, drawdown, trades, every parameter (those that differ marked) and
- * their equity curves on one scale. With the two tagged rows in two different runs (or
+ * their equity curves on one scale. With more than two rows tagged, all in two runs (or
  * `:compare-run A B`) it compares the runs: each run's deployments summed up (cmprun.h) side by
  * side, the parameters whose values differ, both mean equity curves on one scale.
  *
@@ -36,14 +36,30 @@ int app_c_compare_run(struct app *a, const char *x)
 
 int app_c_compare(struct app *a, const char *x)
 {
-    int64_t ids[3];
-    size_t n = a->tbl.ntags ? table_targets(&a->tbl, ids, 3) : 0;
+    static int64_t ids[4096];
+    size_t n = a->tbl.ntags ? table_targets(&a->tbl, ids, 4096) : 0;
     (void)x;
-    if (n == 2 && REMOTE_HOST(ids[0]) == 0 && REMOTE_HOST(ids[1]) == 0 && a->store != NULL) {
-        int64_t r0 = app_row_run(a, ids[0]), r1 = app_row_run(a, ids[1]);
-        if (r0 > 0 && r1 > 0 && r0 != r1) /* rows of two runs: the runs compared (of one
-                                           * deployment each: the deployments) */
-            return app_job_cmprun(a, r0 < r1 ? r0 : r1, r0 < r1 ? r1 : r0, 0);
+    /* More than two tagged rows, all of this machine's store and in exactly two runs (a
+     * tag-run of each, say): the runs compared. Two rows are always the two deployments. */
+    if (n > 2 && a->store != NULL) {
+        int64_t r[2] = {0, 0};
+        size_t i;
+        for (i = 0; i < n; i++) {
+            int64_t k = REMOTE_HOST(ids[i]) == 0 ? app_row_run(a, ids[i]) : 0;
+            if (k <= 0)
+                break;
+            if (r[0] == 0 || r[0] == k)
+                r[0] = k;
+            else if (r[1] == 0 || r[1] == k)
+                r[1] = k;
+            else
+                break;
+        }
+        if (i == n && r[1] > 0)
+            return app_job_cmprun(a, r[0] < r[1] ? r[0] : r[1], r[0] < r[1] ? r[1] : r[0], 0);
+        app_notify(a, 1,
+                   "compare: tag two deployments, or the rows of two runs (:compare-run A B)");
+        return -1;
     }
     if (n != 2) {
         app_notify(a, 1, "compare: tag two deployments (Space), then =");

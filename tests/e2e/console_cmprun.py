@@ -99,13 +99,24 @@ def s_runs(c):
     c.text("compare-run 1")
     c.keys("Enter")
     c.wait_for(r"compare-run: give two different run numbers")
-    # two tagged rows of different runs: `=` compares their runs
+    # the rows of two runs tagged: `=` compares the runs
     c.keys("Home")
-    c.keys("Space")  # tags the first row and moves down
-    c.keys("Down")
-    c.keys("Space")  # the third: of the other run
+    for _ in range(4):
+        c.keys("Space")  # tags the row and moves down
     c.text("=")
     check_runs(c)
+    c.keys("Escape")
+    c.wait_for(r"run #1 +run #2", absent=True)
+    # two tagged rows, even of two runs, are two deployments
+    c.text("U")  # untag all
+    c.keys("Home")
+    c.keys("Space")
+    c.keys("Down")
+    c.keys("Space")
+    c.wait_for(r"tagged: 2")
+    c.text("=")
+    s = c.wait_for(r"equity #\d+")
+    assert re.search(r"#\d+ +#\d+", s) and not re.search(r"run #1 +run #2", s), s
     c.keys("Escape")
 
 
