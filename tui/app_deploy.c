@@ -21,7 +21,7 @@
 #include "util.h"
 
 #define DEPLOY_STR_(x) #x
-#define DEPLOY_STR(x) DEPLOY_STR_(x) /* a number macro as a string literal */
+#define DEPLOY_STR(x)  DEPLOY_STR_(x) /* a number macro as a string literal */
 
 /* --- deploy dialog ------------------------------------------------------------ */
 
@@ -152,7 +152,8 @@ void app_deploy_open(struct app *a)
     a->form.f[DF_SYMBOLS].required = 1;
     /* the daemon's and the CLI's bound (LAUNCH_MAX); the launch
      * confirmation guards the large counts */
-    form_add(&a->form, "agents", "agents", FT_INT, "1", 1, LAUNCH_MAX, "[1, " DEPLOY_STR(LAUNCH_MAX) "] deployments");
+    form_add(&a->form, "agents", "agents", FT_INT, "1", 1, LAUNCH_MAX,
+             "[1, " DEPLOY_STR(LAUNCH_MAX) "] deployments");
     form_add_choice(&a->form, "provider", "provider", NULL, 0, 0);
     deploy_providers(a);
     snprintf(pace, sizeof pace, "%ld", console_prefs.pace);
