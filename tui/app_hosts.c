@@ -157,6 +157,25 @@ int app_host_health(const char *name, const struct remote_info *ri, int64_t now_
     return 2;
 }
 
+int app_host_breakers(const struct provider_health *p, size_t n, char *full, size_t nf,
+                      char *compact, size_t nc)
+{
+    int any = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t lf = strlen(full), lc = strlen(compact);
+        if (strcmp(p[i].breaker, "open") != 0 && strcmp(p[i].breaker, "half-open") != 0)
+            continue;
+        if (lf < nf)
+            snprintf(full + lf, nf - lf, ", %s %s", p[i].name, p[i].breaker);
+        if (lc < nc)
+            snprintf(compact + lc, nc - lc, " %s %s", p[i].name,
+                     p[i].breaker[0] == 'o' ? "open" : "half");
+        any = 1;
+    }
+    return any;
+}
+
 int app_hosts_waiting(const struct app *a)
 {
     struct remote_info ri;
@@ -188,6 +207,14 @@ void app_hosts_header(const struct app *a, struct header_in *hi)
         hi->host_state[hi->nhosts] = app_host_health(
             a->hname[h], &ri, now, hi->host_text[hi->nhosts][0], sizeof hi->host_text[0][0],
             hi->host_text[hi->nhosts][1], sizeof hi->host_text[0][1]);
+        if (ri.link == REMOTE_UP) { /* this host's own providers, not the first host's */
+            struct provider_health ph[8];
+            size_t np = remote_providers(a->rem[h], ph, 8);
+            if (app_host_breakers(ph, np, hi->host_text[hi->nhosts][0], sizeof hi->host_text[0][0],
+                                  hi->host_text[hi->nhosts][1], sizeof hi->host_text[0][1]) &&
+                hi->host_state[hi->nhosts] == 0)
+                hi->host_state[hi->nhosts] = 1;
+        }
         hi->nhosts++;
     }
 }

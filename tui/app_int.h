@@ -483,6 +483,11 @@ void app_hosts_load(struct app *a);
  * retrying after it was up, 2 unreachable. Pure (tests). */
 int app_host_health(const char *name, const struct remote_info *ri, int64_t now_ms, char *full,
                     size_t nf, char *compact, size_t nc);
+/* A host's open and half-open breakers of p[0..n-1] appended to its health
+ * texts (full ", e2b open", compact " e2b open"), truncated to fit. Returns
+ * 1 if any, else 0 (texts unchanged). */
+int app_host_breakers(const struct provider_health *p, size_t n, char *full, size_t nf,
+                      char *compact, size_t nc);
 /* Whether a shown host is not connected (the header counts down). */
 int app_hosts_waiting(const struct app *a);
 /* The header's segments of every host (with several), into hi. */
