@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "launch.h"
 
 static const struct cli_opt opts[] = {
     {"strategy", 's', "NAME", "the strategy to deploy (see `swarmdeck strategies`)"},
@@ -91,7 +92,8 @@ static int exec_deploy(struct cli_ctx *ctx, struct cli_args *a)
 
     if (strategy == NULL)
         return cli_fail(SD_EUSAGE, "deploy needs -s STRATEGY (see `swarmdeck strategies`)");
-    if ((v = cli_val(me, a, "agents")) != NULL && cli_parse_long("agents", v, 1, 100000, &agents))
+    if ((v = cli_val(me, a, "agents")) != NULL &&
+        cli_parse_long("agents", v, 1, LAUNCH_MAX, &agents))
         return 2;
     if ((v = cli_val(me, a, "pace")) != NULL && cli_parse_long("pace", v, 1, 100000, &pace))
         return 2;

@@ -16,8 +16,12 @@
 
 #include "app_int.h"
 #include "catalog.h"
+#include "launch.h"
 #include "prefs.h"
 #include "util.h"
+
+#define DEPLOY_STR_(x) #x
+#define DEPLOY_STR(x)  DEPLOY_STR_(x) /* a number macro as a string literal */
 
 /* --- deploy dialog ------------------------------------------------------------ */
 
@@ -146,7 +150,10 @@ void app_deploy_open(struct app *a)
     form_add(&a->form, "symbols", "symbol(s)", FT_TEXT, "SPY", 0, 0,
              "comma-separated; agents take them round robin");
     a->form.f[DF_SYMBOLS].required = 1;
-    form_add(&a->form, "agents", "agents", FT_INT, "1", 1, 1000, "[1, 1000] deployments");
+    /* the daemon's and the CLI's bound (LAUNCH_MAX); the launch
+     * confirmation guards the large counts */
+    form_add(&a->form, "agents", "agents", FT_INT, "1", 1, LAUNCH_MAX,
+             "[1, " DEPLOY_STR(LAUNCH_MAX) "] deployments");
     form_add_choice(&a->form, "provider", "provider", NULL, 0, 0);
     deploy_providers(a);
     snprintf(pace, sizeof pace, "%ld", console_prefs.pace);

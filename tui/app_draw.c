@@ -139,8 +139,10 @@ static void draw_table(struct app *a)
     if (r[2] < 3)
         return;
     snprintf(title, sizeof title, "Sandboxes (%zu/%zu)%s%s%s%s%s%s", a->tbl.nview, a->tbl.nrows,
-             a->host_filter >= 0 ? " host: " : "",
-             a->host_filter >= 0 ? app_host_name(a, a->host_filter) : "",
+             a->host_filter >= 0 || a->origin_filter[0] ? " host: " : "",
+             a->origin_filter[0]   ? a->origin_filter
+             : a->host_filter >= 0 ? app_host_name(a, a->host_filter)
+                                   : "",
              a->tbl.filter[0] ? " filter: " : "", a->tbl.filter, a->tbl.ntags ? " tagged: " : "",
              a->tbl.ntags ? "" : "");
     if (a->tbl.ntags) {
@@ -326,6 +328,10 @@ static void draw_details(struct app *a)
             snprintf(b, sizeof b, "%s", idl);
     }
     kv(a, &y, x, w, "id", b, ROLE_NORMAL);
+    if (h && h->origin[0]) { /* merged here by the fleet or `sync` */
+        snprintf(b, sizeof b, "%s (synced from there)", h->origin);
+        kv(a, &y, x, w, "host", b, ROLE_NORMAL);
+    }
     kv(a, &y, x, w, "strategy", v ? v->strategy : h->strategy, ROLE_NORMAL);
     snprintf(
         b, sizeof b, "%s%s", v ? v->symbol : h->symbol,

@@ -12,6 +12,10 @@
  * shows the hosts asked for); the learning panes read the local store in
  * every case and say so.
  *
+ * Synced trajectories (the store's origin: merged from another host by the
+ * fleet or `sync`, docs/fleet.md) are that host's rows in the HOST column,
+ * the details and the host filter, whether or not it is one of the hosts.
+ *
  * UI thread only.
  */
 #define _GNU_SOURCE
@@ -153,6 +157,25 @@ int app_host_health(const char *name, const struct remote_info *ri, int64_t now_
     return 2;
 }
 
+int app_host_breakers(const struct provider_health *p, size_t n, char *full, size_t nf,
+                      char *compact, size_t nc)
+{
+    int any = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t lf = strlen(full), lc = strlen(compact);
+        if (strcmp(p[i].breaker, "open") != 0 && strcmp(p[i].breaker, "half-open") != 0)
+            continue;
+        if (lf < nf)
+            snprintf(full + lf, nf - lf, ", %s %s", p[i].name, p[i].breaker);
+        if (lc < nc)
+            snprintf(compact + lc, nc - lc, " %s %s", p[i].name,
+                     p[i].breaker[0] == 'o' ? "open" : "half");
+        any = 1;
+    }
+    return any;
+}
+
 int app_hosts_waiting(const struct app *a)
 {
     struct remote_info ri;
@@ -184,53 +207,157 @@ void app_hosts_header(const struct app *a, struct header_in *hi)
         hi->host_state[hi->nhosts] = app_host_health(
             a->hname[h], &ri, now, hi->host_text[hi->nhosts][0], sizeof hi->host_text[0][0],
             hi->host_text[hi->nhosts][1], sizeof hi->host_text[0][1]);
+        if (ri.link == REMOTE_UP) { /* this host's own providers, not the first host's */
+            struct provider_health ph[8];
+            size_t np = remote_providers(a->rem[h], ph, 8);
+            if (app_host_breakers(ph, np, hi->host_text[hi->nhosts][0], sizeof hi->host_text[0][0],
+                                  hi->host_text[hi->nhosts][1], sizeof hi->host_text[0][1]) &&
+                hi->host_state[hi->nhosts] == 0)
+                hi->host_state[hi->nhosts] = 1;
+        }
         hi->nhosts++;
     }
 }
 
-int app_c_host(struct app *a, const char *arg)
+const char *app_hist_host(const struct app *a, const struct console_traj *h)
 {
-    int h;
+    return h->origin[0] ? h->origin : app_host_name(a, 0);
+}
 
-    if (!a->multi) {
-        app_notify(a, 1, "host: this console shows one daemon (--host, several times)");
-        return -1;
-    }
-    if (arg == NULL || arg[0] == '\0' || strcmp(arg, "*") == 0) {
-        a->host_filter = -1;
-        app_notify(a, 0, "every host shown");
-    } else if ((h = app_host_find(a, arg)) < 0) {
-        app_notify(a, 1, "host: no host \"%.60s\" here", arg);
-        return -1;
-    } else {
-        a->host_filter = h;
-        app_notify(a, 0, "only %s's deployments shown (`host` shows every one)", a->hname[h]);
-    }
-    app_refresh(a);
-    a->dirty = D_ALL;
+int app_hosts_synced(const struct app *a)
+{
+    for (size_t i = 0; i < a->nhist; i++)
+        if (a->hist[i].origin[0])
+            return 1;
     return 0;
 }
 
-/* The host after h among the shown ones (-1 after the last, when
- * with_none), in order. */
-static int next_host(const struct app *a, int h, int with_none)
+int app_host_shown(const struct app *a, const char *name)
 {
-    for (int k = h + 1; k < a->nrem; k++)
-        if (a->rem[k] != NULL)
-            return k;
-    if (with_none)
+    if (a->origin_filter[0])
+        return strcmp(name, a->origin_filter) == 0;
+    if (a->host_filter >= 0)
+        return strcmp(name, app_host_name(a, a->host_filter)) == 0;
+    return 1;
+}
+
+/* The names `host` and `H` choose from, in order: the shown hosts (with
+ * one daemon and synced rows, this one's), then the origins of the synced
+ * rows not among them, each once, into names (borrowed from a); *hosts is
+ * how many of them are hosts (index = host index for those). Returns the
+ * count. */
+static int host_names(const struct app *a, const char **names, int *hidx, int max)
+{
+    int n = 0;
+
+    if (a->multi) {
+        for (int h = 0; h < a->nrem && n < max; h++)
+            if (a->rem[h] != NULL) {
+                hidx[n] = h;
+                names[n++] = a->hname[h];
+            }
+    } else if (app_hosts_synced(a)) {
+        hidx[n] = 0;
+        names[n++] = app_host_name(a, 0);
+    }
+    for (size_t i = 0; i < a->nhist && n < max; i++) {
+        const char *o = a->hist[i].origin;
+        int seen = 0;
+        if (!o[0])
+            continue;
+        for (int k = 0; k < n && !seen; k++)
+            seen = strcmp(names[k], o) == 0;
+        if (!seen) {
+            hidx[n] = -1;
+            names[n++] = o;
+        }
+    }
+    return n;
+}
+
+/* Show only the rows of the host at names[k] (k < 0: every host). */
+static void host_pick(struct app *a, const char *const *names, const int *hidx, int k)
+{
+    a->origin_filter[0] = '\0';
+    a->host_filter = -1;
+    if (k < 0) {
+        app_notify(a, 0, "every host shown");
+    } else if (hidx[k] >= 0) {
+        a->host_filter = hidx[k];
+        app_notify(a, 0, "only %s's deployments shown (`host` shows every one)", names[k]);
+    } else {
+        snprintf(a->origin_filter, sizeof a->origin_filter, "%s", names[k]);
+        app_notify(a, 0, "only the trajectories synced from %s shown (`host` shows every one)",
+                   a->origin_filter);
+    }
+    app_refresh(a);
+    a->dirty = D_ALL;
+}
+
+int app_c_host(struct app *a, const char *arg)
+{
+    const char *names[64];
+    int hidx[64], n = host_names(a, names, hidx, 64), found = -1, hits = 0;
+    size_t l = arg ? strlen(arg) : 0;
+
+    if (n == 0) {
+        app_notify(a, 1,
+                   "host: this console shows one daemon and no synced trajectories (--host, "
+                   "several times)");
         return -1;
-    for (int k = 0; k < a->nrem; k++)
-        if (a->rem[k] != NULL)
-            return k;
-    return h;
+    }
+    if (arg == NULL || arg[0] == '\0' || strcmp(arg, "*") == 0) {
+        host_pick(a, names, hidx, -1);
+        return 0;
+    }
+    for (int k = 0; k < n; k++) { /* exact, else a unique prefix */
+        if (strcmp(names[k], arg) == 0) {
+            found = k;
+            hits = 1;
+            break;
+        }
+        if (strncmp(names[k], arg, l) == 0) {
+            found = k;
+            hits++;
+        }
+    }
+    if (hits != 1) {
+        app_notify(a, 1, "host: no host \"%.60s\" here", arg);
+        return -1;
+    }
+    host_pick(a, names, hidx, found);
+    return 0;
 }
 
 int app_c_host_next(struct app *a, const char *x)
 {
+    const char *names[64], *cur;
+    int hidx[64], n = host_names(a, names, hidx, 64), k;
+
     (void)x;
-    int h = next_host(a, a->host_filter, 1);
-    return app_c_host(a, h >= 0 ? a->hname[h] : NULL);
+    if (n == 0)
+        return app_c_host(a, NULL); /* says why not */
+    cur = a->origin_filter[0]   ? a->origin_filter
+          : a->host_filter >= 0 ? app_host_name(a, a->host_filter)
+                                : NULL;
+    for (k = 0; cur != NULL && k < n; k++)
+        if (strcmp(names[k], cur) == 0)
+            break;
+    k = cur == NULL ? 0 : k + 1; /* after the last (or a name gone): every host */
+    host_pick(a, names, hidx, k < n ? k : -1);
+    return 0;
+}
+
+/* The shown host after h, in order, wrapping. */
+static int next_host(const struct app *a, int h)
+{
+    for (int k = h + 1; k < a->nrem; k++)
+        if (a->rem[k] != NULL)
+            return k;
+    for (int k = 0; k < a->nrem; k++)
+        if (a->rem[k] != NULL)
+            return k;
+    return h;
 }
 
 int app_c_deploy_host(struct app *a, const char *x)
@@ -242,7 +369,7 @@ int app_c_deploy_host(struct app *a, const char *x)
     }
     if (a->deploying)
         return 0; /* the form is frozen until the outcome */
-    a->deploy_host = next_host(a, a->deploy_host, 0);
+    a->deploy_host = next_host(a, a->deploy_host);
     app_deploy_host_changed(a);
     app_notify(a, 0, "deploy to %s", a->hname[a->deploy_host]);
     a->dirty = D_ALL;

@@ -102,6 +102,7 @@ struct app {
     int multi;                /* --host given: ids per host (REMOTE_ID), host names everywhere */
     int host_col;             /* more than one host shown: the HOST column */
     int host_filter;          /* show only this host's rows (-1: every host) */
+    char origin_filter[64];   /* or only the past rows synced from this host ("" none) */
     int deploy_host;          /* the deploy dialog's host */
     struct remote_info rinfo; /* what it said of itself, read with the views */
     struct catalog *cat;      /* beside a daemon: the console's own catalog */
@@ -515,12 +516,24 @@ void app_hosts_load(struct app *a);
  * retrying after it was up, 2 unreachable. Pure (tests). */
 int app_host_health(const char *name, const struct remote_info *ri, int64_t now_ms, char *full,
                     size_t nf, char *compact, size_t nc);
+/* A host's open and half-open breakers of p[0..n-1] appended to its health
+ * texts (full ", e2b open", compact " e2b open"), truncated to fit. Returns
+ * 1 if any, else 0 (texts unchanged). */
+int app_host_breakers(const struct provider_health *p, size_t n, char *full, size_t nf,
+                      char *compact, size_t nc);
 /* Whether a shown host is not connected (the header counts down). */
 int app_hosts_waiting(const struct app *a);
 /* The header's segments of every host (with several), into hi. */
 void app_hosts_header(const struct app *a, struct header_in *hi);
-/* Commands: `host [NAME]` filters the table by host (none: every host),
- * `host-next` cycles the filter, `deploy-host` cycles the dialog's host. */
+/* A past row's host: its origin when synced from another, else host 0's. */
+const char *app_hist_host(const struct app *a, const struct console_traj *h);
+/* Whether the history holds synced rows (the HOST column then shows). */
+int app_hosts_synced(const struct app *a);
+/* Whether the host filter shows a row of the host named name. */
+int app_host_shown(const struct app *a, const char *name);
+/* Commands: `host [NAME]` filters the table by host, a shown one or a
+ * synced row's origin (none: every host), `host-next` cycles the filter,
+ * `deploy-host` cycles the dialog's host. */
 int app_c_host(struct app *a, const char *arg);
 int app_c_host_next(struct app *a, const char *x);
 int app_c_deploy_host(struct app *a, const char *x);

@@ -362,13 +362,22 @@ static void rebuild_table(struct app *a)
     int hist_counts[TS_COUNT] = {0};
 
     table_clear(&a->tbl);
+    if (!a->host_col && app_hosts_synced(a)) {
+        /* synced rows arrived: the HOST column says whose (col()'s order,
+         * the sort kept on its column) */
+        int sc = a->tbl.sort_col;
+        a->host_col = 1;
+        a->tbl.cols = app_cols_hosts;
+        a->tbl.ncols = APP_NCOLS + 1;
+        a->tbl.sort_col = sc <= 0 ? sc : sc + 1;
+    }
     for (size_t i = 0; i < a->nviews; i++) {
         const struct deploy_view *v = &a->views[i];
         int64_t start = v->started_at ? v->started_at : v->created_at;
         int64_t el = v->ended_at ? v->ended_at - start : (v->started_at ? now - start : -1);
         char b[64];
         size_t r;
-        if (is_hidden(a, v->id) || (a->host_filter >= 0 && REMOTE_HOST(v->id) != a->host_filter))
+        if (is_hidden(a, v->id) || !app_host_shown(a, app_host_name(a, REMOTE_HOST(v->id))))
             continue;
         r = table_add(&a->tbl, v->id, v->paused ? ROLE_WARN : app_state_role(v->state));
         /* the daemon's own number; with several hosts the HOST column says
@@ -408,13 +417,14 @@ static void rebuild_table(struct app *a)
             break;
         if (st >= 0 && !app_live_view(a, h->id))
             hist_counts[st]++;
-        if (app_live_view(a, h->id) || is_hidden(a, h->id) || a->host_filter > 0)
+        if (app_live_view(a, h->id) || is_hidden(a, h->id) ||
+            !app_host_shown(a, app_hist_host(a, h)))
             continue;
         r = table_add(&a->tbl, h->id, st >= 0 ? app_state_role(st) : ROLE_DIM);
         snprintf(b, sizeof b, "%lld", (long long)h->id);
         set(a, r, C_ID, b, (double)h->id);
         if (a->host_col)
-            set(a, r, C_HOST, app_host_name(a, 0), NAN);
+            set(a, r, C_HOST, app_hist_host(a, h), NAN);
         set(a, r, C_STRAT, h->strategy, NAN);
         /* a run without a result (failed, cancelled) is marked from its data */
         snprintf(b, sizeof b, "%s%s", h->symbol,

@@ -311,6 +311,7 @@ struct console_traj {
     char strategy[64], symbol[32], provider[32], state[16];
     double ret, sharpe; /* NaN when the result has none */
     int synthetic;
+    char origin[64]; /* the fleet name of the host it was synced from; "" made here */
 };
 
 /* The newest `limit` trajectories, newest first: *rows (malloc'd, the

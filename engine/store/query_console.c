@@ -38,7 +38,7 @@ int store_console_history(sqlite3 *db, int limit, struct console_traj **rows, si
                             "SELECT id, created_at, started_at, ended_at, strategy, symbol, "
                             "provider, status, json_extract(result, '$.total_return'), "
                             "json_extract(result, '$.sharpe'), json_extract(result, "
-                            "'$.synthetic') FROM trajectories ORDER BY id DESC LIMIT ?",
+                            "'$.synthetic'), origin FROM trajectories ORDER BY id DESC LIMIT ?",
                             -1, &st, NULL);
     if (rc != SQLITE_OK)
         goto out;
@@ -67,6 +67,7 @@ int store_console_history(sqlite3 *db, int limit, struct console_traj **rows, si
         h->ret = real_or_nan(st, 8);
         h->sharpe = real_or_nan(st, 9);
         h->synthetic = sqlite3_column_int(st, 10);
+        copy_text(h->origin, sizeof h->origin, st, 11, "");
     }
     if (rc == SQLITE_DONE)
         rc = SQLITE_OK;

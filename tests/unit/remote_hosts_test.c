@@ -240,6 +240,24 @@ static void test_health(void)
     ri.retry_at = 0; /* a dial under way */
     app_host_health("b", &ri, 1000, f, sizeof f, c, sizeof c);
     CHECK(strcmp(f, "b: reconnecting...") == 0);
+    {
+        /* per-host provider health: this host's open breakers in its segment */
+        struct provider_health ph[3];
+        memset(ph, 0, sizeof ph);
+        snprintf(ph[0].name, sizeof ph[0].name, "local");
+        snprintf(ph[0].breaker, sizeof ph[0].breaker, "closed");
+        snprintf(ph[1].name, sizeof ph[1].name, "e2b");
+        snprintf(ph[1].breaker, sizeof ph[1].breaker, "open");
+        snprintf(ph[2].name, sizeof ph[2].name, "e2b-eu");
+        snprintf(ph[2].breaker, sizeof ph[2].breaker, "half-open");
+        ri.link = REMOTE_UP;
+        app_host_health("lab-2", &ri, 1000, f, sizeof f, c, sizeof c);
+        CHECK(app_host_breakers(ph, 1, f, sizeof f, c, sizeof c) == 0);
+        CHECK(strcmp(f, "lab-2: connected") == 0);
+        CHECK(app_host_breakers(ph, 3, f, sizeof f, c, sizeof c) == 1);
+        CHECK(strcmp(f, "lab-2: connected, e2b open, e2b-eu half-open") == 0);
+        CHECK(strcmp(c, "lab-2 ok e2b open e2b-eu half") == 0);
+    }
 }
 
 /* Whose row is whose (app_hosts.c), on a console's state without a
