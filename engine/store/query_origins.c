@@ -13,11 +13,13 @@
 
 #define TERMINAL "('succeeded','failed','timeout','cancelled','interrupted')"
 
+const char store_strategy_origins_sql[] =
+    "SELECT origin, count(*) AS n FROM trajectories WHERE strategy = ?1 AND status IN " TERMINAL
+    " GROUP BY origin ORDER BY origin IS NOT NULL, n DESC, origin";
+
 json_t *store_strategy_origins(struct store *s, const char *strategy, struct sd_err *err)
 {
-    static const char sql[] =
-        "SELECT origin, count(*) AS n FROM trajectories WHERE strategy = ?1 AND status IN " TERMINAL
-        " GROUP BY origin ORDER BY origin IS NOT NULL, n DESC, origin";
+    const char *sql = store_strategy_origins_sql;
     sqlite3 *db = store_reader(s, err);
     sqlite3_stmt *st = NULL;
     json_t *a = NULL;

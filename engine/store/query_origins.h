@@ -18,4 +18,8 @@
  * own reader. NULL with err set on failure. */
 json_t *store_strategy_origins(struct store *s, const char *strategy, struct sd_err *err);
 
+/* Its statement, for the test that SQLite answers it from the index
+ * (EXPLAIN QUERY PLAN: no scan of the table). */
+extern const char store_strategy_origins_sql[];
+
 #endif
