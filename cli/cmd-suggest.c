@@ -12,6 +12,7 @@
 #include "client.h"
 #include "config.h"
 #include "learn.h"
+#include "query_origins.h"
 
 static const struct cli_opt opts[] = {
     {"strategy", 's', "NAME", "the strategy to deploy (required)"},
@@ -120,6 +121,18 @@ static int min_trades(const struct cli_cmd *me, struct cli_args *a, long *n)
     return 0;
 }
 
+/* The fleet's share of the evidence (docs/fleet.md): what
+ * cli_fleet_origins answers, from the index of one strategy's rows instead
+ * of a scan of the table (query_origins.h). NULL for a remote host or on
+ * any failure (the suggestion is printed without it). */
+static json_t *origins(struct cli_ctx *ctx, const char *strategy)
+{
+    struct sd_err err = {0};
+    if (ctx->host != NULL || cli_open_store(ctx, 1) != 0)
+        return NULL;
+    return store_strategy_origins(ctx->store, strategy, &err);
+}
+
 static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_suggest;
@@ -186,9 +199,9 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
     }
 print:
     if (cli_flag(me, a, "json")) {
-        json_t *origins = cli_fleet_origins(ctx, name);
-        if (origins != NULL) /* the fleet's share of the evidence (docs/fleet.md) */
-            json_object_set_new(j, "origins", origins);
+        json_t *o = origins(ctx, name);
+        if (o != NULL) /* the fleet's share of the evidence (docs/fleet.md) */
+            json_object_set_new(j, "origins", o);
         cli_print_json(json_incref(j));
     } else
         cli_print_suggestion(j);

@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "learn_int.h"
@@ -106,13 +108,13 @@ static int same_schema(const struct lstrat *s, const struct cache_param *cp, uin
 int learn_cache_load(struct learn *l, int64_t *seen, struct sd_err *err)
 {
     char path[4096], *buf = NULL;
+    struct stat fst;
     struct cache_head h;
     struct rd r;
     int32_t *smap = NULL, *stmap = NULL;
     int64_t total, newer;
-    size_t len = 0, cap = 0;
+    size_t len = 0;
     int ret = 1, fd;
-    FILE *f;
 
     if (cache_path(l, path, sizeof path) != 0)
         return 1;
@@ -120,28 +122,20 @@ int learn_cache_load(struct learn *l, int64_t *seen, struct sd_err *err)
         unlink(path); /* never leave plaintext values beside an encrypted store */
         return 1;
     }
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
-        (f = fdopen(fd, "rb")) == NULL) {
-        if (fd >= 0)
-            close(fd);
+    /* Mapped, not read: a copy of 16 MB at 100 k rows (and the zeroed
+     * pages to hold it) was a tenth of a cold `suggest`. A new index is
+     * renamed over this one, never written in place, so the mapping stays
+     * whole while it is read; MAP_POPULATE maps its pages in one go. */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return 1;
+    if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode) || fst.st_size < (off_t)sizeof h ||
+        (buf = mmap(NULL, (size_t)fst.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)) ==
+            MAP_FAILED) {
+        close(fd);
         return 1;
     }
-    for (;;) { /* read it whole */
-        size_t got;
-        if (len == cap) {
-            char *nb = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
-            if (nb == NULL) {
-                fclose(f);
-                free(buf);
-                return 1;
-            }
-            buf = nb;
-        }
-        if ((got = fread(buf + len, 1, cap - len, f)) == 0)
-            break;
-        len += got;
-    }
-    fclose(f);
+    close(fd);
+    len = (size_t)fst.st_size;
     r = (struct rd){buf, buf + len};
     if (take(&r, &h, sizeof h) != 0 || memcmp(h.magic, MAGIC, 8) != 0 ||
         strncmp(h.store_id, store_id(l->store), sizeof h.store_id) != 0 || h.nst > 65535 ||
@@ -232,7 +226,7 @@ reset: /* a torn file after the index was touched: the caller starts afresh */
 out:
     free(stmap);
     free(smap);
-    free(buf);
+    munmap(buf, len);
     return ret;
 }
 

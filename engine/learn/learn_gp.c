@@ -242,6 +242,9 @@ void learn_gp_predict(const struct learn_gp *g, const double *x, int32_t sym, do
         g->tmp[i] = kern(g, x, sym, &g->X[i * g->d], g->sym[i]);
         m += g->tmp[i] * g->alpha[i];
     }
+    *mean = m;
+    if (var == NULL) /* the mean alone: no O(n^2) solve */
+        return;
     if (n > 0) {
         fwd(g->L, n, g->tmp);
         for (size_t i = 0; i < n; i++)

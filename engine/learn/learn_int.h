@@ -134,7 +134,8 @@ enum { LEARN_GP_SEARCH, LEARN_GP_KEEP, LEARN_GP_BELIEVER };
 int learn_gp_fit(struct learn_gp *g, const double *X, const double *r, const int32_t *sym, size_t n,
                  size_t d, int mode);
 /* Posterior mean and latent variance at x, in standardised units (reward =
- * ymean + ysd * mean; the predictive variance adds sf2 * eta). */
+ * ymean + ysd * mean; the predictive variance adds sf2 * eta). var NULL:
+ * the mean alone (the same value), without the O(n^2) solve. */
 void learn_gp_predict(const struct learn_gp *g, const double *x, int32_t sym, double *mean,
                       double *var);
 void learn_gp_free(struct learn_gp *g);

@@ -164,5 +164,12 @@ static const char v5[] =
     " pulled INTEGER NOT NULL DEFAULT 0, pushed INTEGER NOT NULL DEFAULT 0,"
     " updated_at INTEGER);";
 
-const char *const store_migrations[] = {v1, v2, v3, v4, v5};
+/* Version 6 (issue 15, a cold `suggest`): a strategy's finished
+ * trajectories counted by origin (`suggest --json`, `patterns --json`) from
+ * this index alone, in origin order (no sort), instead of a scan of the
+ * whole table (70 ms at 100 k). */
+static const char v6[] =
+    "CREATE INDEX traj_strategy_origin ON trajectories(strategy, origin, status);";
+
+const char *const store_migrations[] = {v1, v2, v3, v4, v5, v6};
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];
