@@ -901,3 +901,40 @@ int remote_learning(struct remote *r, json_t **out, uint64_t *seq)
     pthread_mutex_unlock(&r->lock);
     return rc;
 }
+
+int remote_learning_summary(const json_t *snap, const char *host, char *buf, size_t len)
+{
+    json_int_t n = json_integer_value(json_object_get(snap, "totalTrajectories"));
+    const json_t *sr = json_object_get(snap, "successRatio"),
+                 *rw = json_object_get(snap, "rewardMean");
+    const json_t *strats = json_object_get(snap, "strategies"), *s;
+    const char *top = NULL;
+    json_int_t topn = 0;
+    size_t i;
+    int w;
+
+    if (len == 0)
+        return -1;
+    buf[0] = '\0';
+    if (!json_is_object(snap))
+        return -1;
+    if (n <= 0) {
+        w = snprintf(buf, len, "%s: nothing learned yet", host ? host : "?");
+        return w < 0 ? -1 : 0;
+    }
+    json_array_foreach(strats, i, s)
+    {
+        json_int_t sn = json_integer_value(json_object_get(s, "n"));
+        if (sn > topn) {
+            topn = sn;
+            top = json_string_value(json_object_get(s, "name"));
+        }
+    }
+    w = snprintf(buf, len, "%s: %lld learned, %.0f%% succeeded, reward %.3f, %zu %s%s%s",
+                 host ? host : "?", (long long)n,
+                 json_is_number(sr) ? 100 * json_number_value(sr) : 0.0,
+                 json_is_number(rw) ? json_number_value(rw) : 0.0, json_array_size(strats),
+                 json_array_size(strats) == 1 ? "strategy" : "strategies", top ? ", most " : "",
+                 top ? top : "");
+    return w < 0 ? -1 : 0;
+}

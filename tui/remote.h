@@ -151,6 +151,12 @@ int remote_notice(struct remote *r, char *buf, size_t len, int *run);
  * not reached yet). */
 int remote_learning(struct remote *r, json_t **out, uint64_t *seq);
 
+/* One line for a learning pane that summarises snap (remote_learning's) of
+ * host: "HOST: 20 learned, 95% succeeded, reward 0.584, 1 strategy, most
+ * momentum" (or "HOST: nothing learned yet"), cut to fit len. Pure. Returns
+ * 0, or -1 (buf "") when snap is not a snapshot. */
+int remote_learning_summary(const json_t *snap, const char *host, char *buf, size_t len);
+
 /* METHOD /v1PATH with body (borrowed, may be NULL), as client_call, on a
  * connection of the remote's own (any thread). A 2xx gives 0 and *out;
  * otherwise -1 with err holding the daemon's error (SD_EUSAGE for 4xx) or

@@ -10,7 +10,9 @@
  *   keep   on connect the remote lists the snapshot (empty store: zero
  *          trajectories); a launch of three ends; the remote's copy becomes
  *          the daemon's learner's snapshot (pump_learning), brought by a
- *          "learning" event (its number > 0), and the caller owns a copy.
+ *          "learning" event (its number > 0), and the caller owns a copy;
+ *          its one-line summary for the learning pane names the host;
+ *   summary  remote_learning_summary alone: exact text, cut, bad input.
  * Every wait is on the remote's event fd against a deadline: no sleep
  * decides anything. Labelled tsan: the remote's threads and the pump.
  *
@@ -124,16 +126,53 @@ static void test_keep(void)
     json_decref(snap);
     CHECK(same_as_daemon(r, c, 3));
 
+    /* The pane's line for this host. */
+    CHECK(remote_learning(r, &snap, NULL) == 0);
+    {
+        char line[160];
+        CHECK(remote_learning_summary(snap, "hostA", line, sizeof line) == 0);
+        CHECK(strncmp(line, "hostA: 3 learned, ", 18) == 0);
+        CHECK(strstr(line, "1 strategy, most momentum") != NULL);
+    }
+    json_decref(snap);
+
     remote_stop(r);
     server_stop(srv);
     coord_free(c);
     store_gone(s);
 }
 
+/* The summary line alone: exact text, cut to fit, bad input. */
+static void test_summary(void)
+{
+    json_t *snap = json_loads(
+        "{\"totalTrajectories\":20,\"succeeded\":19,\"successRatio\":0.95,\"rewardMean\":0.5842,"
+        "\"strategies\":[{\"name\":\"momentum\",\"n\":12,\"successRatio\":1,\"rewardMean\":0.6},"
+        "{\"name\":\"meanrev\",\"n\":8,\"successRatio\":0.875,\"rewardMean\":0.55}]}",
+        0, NULL);
+    json_t *empty = json_loads("{\"totalTrajectories\":0,\"successRatio\":null,\"rewardMean\":null,"
+                               "\"strategies\":[]}",
+                               0, NULL);
+    char line[160], small[12];
+
+    CHECK(remote_learning_summary(snap, "gpu1", line, sizeof line) == 0);
+    CHECK(strcmp(line,
+                 "gpu1: 20 learned, 95% succeeded, reward 0.584, 2 strategies, most momentum") ==
+          0);
+    CHECK(remote_learning_summary(snap, "gpu1", small, sizeof small) == 0);
+    CHECK(strcmp(small, "gpu1: 20 le") == 0);
+    CHECK(remote_learning_summary(empty, "b", line, sizeof line) == 0);
+    CHECK(strcmp(line, "b: nothing learned yet") == 0);
+    CHECK(remote_learning_summary(NULL, "b", line, sizeof line) == -1 && line[0] == '\0');
+    json_decref(snap);
+    json_decref(empty);
+}
+
 int main(int argc, char **argv)
 {
     static const struct check_case cases[] = {
         {"keep", test_keep},
+        {"summary", test_summary},
     };
     if (argc < 4) {
         fprintf(stderr, "usage: remote_learning_test CASE RUNNER HELPER\n");
