@@ -63,7 +63,9 @@ struct remote {
     struct provider_health prov[8];
     size_t nprov;
     struct remote_info info;
-    int need_list; /* the watcher lists again before it watches */
+    int need_list;     /* the watcher lists again before it watches */
+    json_t *learning;  /* the daemon's newest learning snapshot, or NULL */
+    uint64_t learn_at; /* its event's number (0: listed) */
 
     struct rring *rings;
     size_t nrings;
@@ -273,6 +275,22 @@ static void take_providers(struct remote *r, json_t *a)
     }
 }
 
+/* GET /v1/learning on c: the daemon's learning snapshot (new reference; the
+ * list of list+watch: later changes come as "learning" events), or NULL for
+ * a daemon without learning, or an older one that does not know the path. */
+static json_t *get_learning(struct client *c)
+{
+    json_t *o = NULL, *snap;
+    struct sd_err err = {0};
+
+    if (client_do(c, "GET", "/learning", NULL, &o, &err) != 0)
+        return NULL;
+    snap = json_object_get(o, "learning");
+    snap = json_is_object(snap) ? json_incref(snap) : NULL;
+    json_decref(o);
+    return snap;
+}
+
 /* GET /v1/status on c: every view, the health, the options, and the event
  * number to watch from. Returns 0, or -1 (the connection is bad). */
 static int list(struct remote *r, struct client *c, struct sd_err *err)
@@ -280,8 +298,12 @@ static int list(struct remote *r, struct client *c, struct sd_err *err)
     json_t *o = NULL, *ver = client_version(c), *v;
     size_t i;
 
+    json_t *learning;
+
     if (client_do(c, "GET", "/status", NULL, &o, err) != 0)
         return -1;
+    /* After the status: at least as new as its seq, so no change is lost. */
+    learning = get_learning(c);
     pthread_mutex_lock(&r->lock);
     if (r->conf.keep_ended) { /* only what may still change is listed again */
         size_t k = 0;
@@ -301,6 +323,9 @@ static int list(struct remote *r, struct client *c, struct sd_err *err)
         }
     }
     take_providers(r, json_object_get(o, "providers"));
+    json_decref(r->learning);
+    r->learning = learning;
+    r->learn_at = 0;
     r->info.pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
     r->info.learning = json_is_true(json_object_get(o, "learning"));
     r->info.timeout_ms = json_integer_value(json_object_get(o, "timeoutMs"));
@@ -398,6 +423,17 @@ static int on_event(json_t *ev, void *arg)
         take_providers(r, json_object_get(ev, "providers"));
         pthread_mutex_unlock(&r->lock);
         push(r, EV_SAMPLE, 0, 0); /* the header redraws */
+        return 0;
+    }
+    if (strcmp(type, "learning") == 0) {
+        json_t *snap = json_object_get(ev, "learning");
+        if (json_is_object(snap)) {
+            json_decref(r->learning);
+            r->learning = json_incref(snap);
+            r->learn_at = r->since;
+        }
+        pthread_mutex_unlock(&r->lock);
+        push(r, EV_SAMPLE, 0, 0); /* the learning pane redraws */
         return 0;
     }
     pthread_mutex_unlock(&r->lock);
@@ -783,6 +819,7 @@ void remote_stop(struct remote *r)
         logring_free(r->rings[i].ring);
     free(r->rings);
     free(r->views);
+    json_decref(r->learning);
     if (r->own_q)
         evq_free(r->q);
     pthread_cond_destroy(&r->cond);
@@ -849,4 +886,55 @@ int remote_notice(struct remote *r, char *buf, size_t len, int *run)
     }
     pthread_mutex_unlock(&r->lock);
     return got;
+}
+
+int remote_learning(struct remote *r, json_t **out, uint64_t *seq)
+{
+    int rc = -1;
+
+    *out = NULL;
+    pthread_mutex_lock(&r->lock);
+    if (r->learning != NULL && (*out = json_deep_copy(r->learning)) != NULL)
+        rc = 0;
+    if (seq != NULL)
+        *seq = r->learn_at;
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+int remote_learning_summary(const json_t *snap, const char *host, char *buf, size_t len)
+{
+    json_int_t n = json_integer_value(json_object_get(snap, "totalTrajectories"));
+    const json_t *sr = json_object_get(snap, "successRatio"),
+                 *rw = json_object_get(snap, "rewardMean");
+    const json_t *strats = json_object_get(snap, "strategies"), *s;
+    const char *top = NULL;
+    json_int_t topn = 0;
+    size_t i;
+    int w;
+
+    if (len == 0)
+        return -1;
+    buf[0] = '\0';
+    if (!json_is_object(snap))
+        return -1;
+    if (n <= 0) {
+        w = snprintf(buf, len, "%s: nothing learned yet", host ? host : "?");
+        return w < 0 ? -1 : 0;
+    }
+    json_array_foreach(strats, i, s)
+    {
+        json_int_t sn = json_integer_value(json_object_get(s, "n"));
+        if (sn > topn) {
+            topn = sn;
+            top = json_string_value(json_object_get(s, "name"));
+        }
+    }
+    w = snprintf(buf, len, "%s: %lld learned, %.0f%% succeeded, reward %.3f, %zu %s%s%s",
+                 host ? host : "?", (long long)n,
+                 json_is_number(sr) ? 100 * json_number_value(sr) : 0.0,
+                 json_is_number(rw) ? json_number_value(rw) : 0.0, json_array_size(strats),
+                 json_array_size(strats) == 1 ? "strategy" : "strategies", top ? ", most " : "",
+                 top ? top : "");
+    return w < 0 ? -1 : 0;
 }

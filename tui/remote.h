@@ -43,6 +43,7 @@
 #ifndef SD_TUI_REMOTE_H
 #define SD_TUI_REMOTE_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -139,6 +140,22 @@ int remote_sync(struct remote *r, struct sd_err *err);
 /* The oldest waiting notice into buf; returns 1 (*run: it is a run's end),
  * or 0 when none waits. */
 int remote_notice(struct remote *r, char *buf, size_t len, int *run);
+
+/* The daemon's newest learning snapshot (docs/daemon.md: {totalTrajectories,
+ * succeeded, successRatio, rewardMean, strategies[{name, n, successRatio,
+ * rewardMean}]}), as listed (GET /v1/learning) and kept by its "learning"
+ * events, so a console attached to another host can show that host's
+ * learning without its store. *out: a copy the caller owns; *seq (may be
+ * NULL): the number of the event that brought it (0: the listing). Returns
+ * 0, or -1 with *out NULL when there is none (a daemon without learning, or
+ * not reached yet). */
+int remote_learning(struct remote *r, json_t **out, uint64_t *seq);
+
+/* One line for a learning pane that summarises snap (remote_learning's) of
+ * host: "HOST: 20 learned, 95% succeeded, reward 0.584, 1 strategy, most
+ * momentum" (or "HOST: nothing learned yet"), cut to fit len. Pure. Returns
+ * 0, or -1 (buf "") when snap is not a snapshot. */
+int remote_learning_summary(const json_t *snap, const char *host, char *buf, size_t len);
 
 /* METHOD /v1PATH with body (borrowed, may be NULL), as client_call, on a
  * connection of the remote's own (any thread). A 2xx gives 0 and *out;

@@ -33,6 +33,7 @@
 
 #include <jansson.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "learn.h"
 #include "span.h"
 
 struct prun {
@@ -68,6 +70,12 @@ struct pump {
     struct prun *runs;
     size_t nruns;
     char health_sig[512]; /* the breakers as last told (pump thread only) */
+    /* Learning events: set when the learner may have changed (a learning
+     * deployment ended, a fleet merge); the pump thread sends a snapshot at
+     * most once a second, the last change always (a trailing event). */
+    atomic_int learn_dirty;
+    int64_t learn_sent_ms; /* when the last one was sent (pump thread only) */
+    char *learn_sent;      /* its JSON text, to skip one that says nothing new */
 };
 
 /* Log o (stolen); with tap >= 0 the tap sees it too (tap = terminal). */
@@ -259,6 +267,8 @@ static void forward(struct pump *p, const struct ev *e)
         if (coord_view(p->c, e->traj_id, &v) == 0)
             json_object_set_new(o, "view", coord_view_json(&v));
         log_json_tap(p, o, traj_state_terminal(e->state) != 0);
+        if (e->state == TS_SUCCEEDED || e->state == TS_FAILED || e->state == TS_TIMEOUT)
+            atomic_store(&p->learn_dirty, 1); /* learn_observe ran before this event */
         if (traj_state_terminal(e->state)) {
             sd_span(SPAN_LOGGED, e->traj_id);
             ended(p, e->traj_id, e->state);
@@ -302,6 +312,83 @@ static void providers(struct pump *p)
         p, json_pack("{s:s, s:o}", "type", "providers", "providers", coord_health_json(h, n)), 0);
 }
 
+json_t *pump_learning(struct learn *l)
+{
+    struct sd_err err = {0};
+    json_t *st, *by, *v, *out, *strats;
+    const char *name;
+
+    if (l == NULL || (st = learn_stats(l, NULL, &err)) == NULL)
+        return NULL;
+    strats = json_array();
+    out = json_pack(
+        "{s:O, s:O, s:O, s:O}", "totalTrajectories", json_object_get(st, "totalTrajectories"),
+        "succeeded", json_object_get(st, "succeeded"), "successRatio",
+        json_object_get(st, "avgSuccessRate"), "rewardMean", json_object_get(st, "avgReward"));
+    by = json_object_get(st, "byStrategy");
+    json_object_foreach(by, name, v)
+    {
+        json_t *n = json_object_get(v, "totalTrajectories");
+        if (json_integer_value(n) <= 0)
+            continue;
+        json_array_append_new(strats,
+                              json_pack("{s:s, s:O, s:O, s:O}", "name", name, "n", n,
+                                        "successRatio", json_object_get(v, "avgSuccessRate"),
+                                        "rewardMean", json_object_get(v, "avgReward")));
+    }
+    json_decref(st);
+    if (out == NULL || strats == NULL) {
+        json_decref(out);
+        json_decref(strats);
+        return NULL;
+    }
+    json_object_set_new(out, "strategies", strats);
+    return out;
+}
+
+void pump_learn_changed(struct pump *p)
+{
+    if (p != NULL)
+        atomic_store(&p->learn_dirty, 1);
+}
+
+/* Send a "learning" event when the learner changed and the last one is a
+ * second old. Returns how long (ms) the pump may sleep before it must look
+ * again: a change held back by the throttle is sent when that time is up. */
+static int learning(struct pump *p)
+{
+    struct learn *l = coord_learn(p->c);
+    int64_t now = (int64_t)(sd_mono_ns() / 1000000), wait;
+    json_t *snap;
+    char *txt;
+
+    if (l == NULL || !atomic_load(&p->learn_dirty))
+        return 1000;
+    wait = p->learn_sent_ms + 1000 - now;
+    if (wait > 0)
+        return (int)(wait < 1000 ? wait : 1000);
+    atomic_store(&p->learn_dirty, 0); /* before reading: a later change marks it again */
+    if ((snap = pump_learning(l)) == NULL)
+        return 1000;
+    txt = json_dumps(snap, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (txt != NULL && (p->learn_sent == NULL || strcmp(txt, p->learn_sent) != 0)) {
+        free(p->learn_sent);
+        p->learn_sent = txt;
+        p->learn_sent_ms = now;
+        /* Full precision, as GET /v1/learning answers: the same numbers. */
+        json_t *o = json_pack("{s:s, s:O}", "type", "learning", "learning", snap);
+        char *ev = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        if (ev != NULL)
+            evlog_append(p->log, ev);
+        free(ev);
+        json_decref(o);
+    } else {
+        free(txt);
+    }
+    json_decref(snap);
+    return 1000;
+}
+
 static void *pump_main(void *arg)
 {
     struct pump *p = arg;
@@ -309,13 +396,15 @@ static void *pump_main(void *arg)
     struct pollfd pf[2] = {{.fd = evq_fd(q), .events = POLLIN},
                            {.fd = p->stop_pipe[0], .events = POLLIN}};
     struct ev evs[256];
+    int timeout = 1000;
 
     for (;;) {
         size_t n;
         int stopping;
-        /* Woken by events, else once a second: a breaker turns half-open
-         * by the clock, with no event to say so. */
-        if (poll(pf, 2, 1000) < 0)
+        /* Woken by events, else once a second (sooner for a held-back
+         * learning event): a breaker turns half-open by the clock, with no
+         * event to say so. */
+        if (poll(pf, 2, timeout) < 0)
             continue;
         /* On stop, drain once more: the cancellations that stopping made
          * must still end their runs (recorded in the store). */
@@ -332,6 +421,7 @@ static void *pump_main(void *arg)
                     forward(p, &evs[i]);
             }
         providers(p);
+        timeout = learning(p);
         if (stopping)
             break;
     }
@@ -381,6 +471,7 @@ void pump_stop(struct pump *p)
         free(p->runs[k].counted);
     }
     free(p->runs);
+    free(p->learn_sent);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }

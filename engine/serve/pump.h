@@ -16,6 +16,8 @@
  *   {"type":"run","run":R,"status":"failed","succeeded":18,"failed":2,
  *    "cancelled":0,"summary":"run 7: 18 succeeded, 2 failed"}
  *   {"type":"relist"}   the engine's queue overflowed: re-read the state
+ *   {"type":"learning","learning":SNAPSHOT}   the learner changed (pump_learning):
+ *        at most one a second, and the last change always sent
  *
  * Thread safety: pump_run_add from any thread; the rest from the owner.
  */
@@ -28,6 +30,7 @@
 
 #include "coord.h"
 #include "evlog.h"
+#include "learn.h"
 
 struct pump;
 
@@ -62,5 +65,16 @@ size_t pump_runs_open(struct pump *p);
  * (Only then will it log the run's "run" event, after that commit.) A run
  * reads as open until the store has its end, never neither. */
 int pump_run_open(struct pump *p, int64_t run);
+
+/* The learner's compact snapshot (new reference), or NULL when l is NULL or
+ * out of memory: {totalTrajectories, succeeded, successRatio, rewardMean,
+ * strategies:[{name, n, successRatio, rewardMean}]} (rates null without
+ * data; strategies with no learned run left out). In memory: learn_stats,
+ * no SQLite. Any thread. */
+json_t *pump_learning(struct learn *l);
+
+/* The learner may have changed outside the pump's sight (a fleet merge):
+ * the next look sends a learning event if it did. Any thread; accepts NULL. */
+void pump_learn_changed(struct pump *p);
 
 #endif

@@ -447,6 +447,22 @@ static enum MHD_Result h_suggest(struct call *k)
     return answer(k->conn, MHD_HTTP_OK, sugg);
 }
 
+/* GET /v1/learning: {seq, learning: pump_learning's snapshot}. seq is read
+ * first, so a change the snapshot misses comes as a "learning" event after
+ * it (list+watch). 404 on a daemon without learning. */
+static enum MHD_Result h_learning(struct call *k)
+{
+    uint64_t seq = evlog_last(k->s->log);
+    json_t *snap;
+
+    if (coord_learn(k->s->c) == NULL)
+        return fail(k->conn, MHD_HTTP_NOT_FOUND, "this daemon runs without learning");
+    if ((snap = pump_learning(coord_learn(k->s->c))) == NULL)
+        return fail(k->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    return answer(k->conn, MHD_HTTP_OK,
+                  json_pack("{s:I, s:o}", "seq", (json_int_t)seq, "learning", snap));
+}
+
 /* The event stream: one JSON object a line, each with its "seq". */
 struct stream {
     struct server *s;
@@ -629,6 +645,8 @@ static enum MHD_Result h_fleet_post(struct call *k)
     if (fleet_merge(coord_store(k->s->c), recs, &r, NULL, NULL, NULL, learn_added, k->s->c, &err) !=
         0)
         return fail(k->conn, err_status(&err), "%s", err.msg);
+    if (r.added > 0)
+        pump_learn_changed(k->s->pump); /* the learner observed them: a learning event */
     if (r.refused > 0)
         fprintf(stderr, "swarmdeck: sync: refused %d record(s) from pid %d: %s\n", r.refused,
                 (int)k->pid, r.why);
@@ -662,6 +680,7 @@ static const struct route {
     {R_GET, "/events", 0, h_events},
     {R_GET, "/runs/#", R_ID, h_run},
     {R_POST, "/suggest", R_BODY, h_suggest},
+    {R_GET, "/learning", 0, h_learning},
     {R_GET, "/fleet/records", 0, h_fleet_get},
     {R_POST, "/fleet/records", R_MUTATES | R_BODY, h_fleet_post},
 };
