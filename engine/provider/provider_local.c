@@ -175,10 +175,11 @@ static int pool_spawn(struct local *l, unsigned seq, struct pooled *e)
         goto done;
     snprintf(id, sizeof id, "pool-%d-%u", (int)getpid(), seq);
     /* --reserve: room in the helper's command line, where it shows the job's arguments (its
-     * id, its work dir) once it runs one, as a cold helper's command line does. */
-    static char room[1025];
-    if (room[0] == '\0')
-        memset(room, ' ', sizeof room - 1);
+     * id, its work dir) once it runs one, as a cold helper's command line does. On the stack:
+     * two engines' pool threads in one process (tests, two coordinators) spawn at once. */
+    char room[1025];
+    memset(room, ' ', sizeof room - 1);
+    room[sizeof room - 1] = '\0';
     char *argv[] = {
         l->helper,       "--pool", "--id",        id,    "--control-fd", "5",  "--status-fd", "3",
         "--lifeline-fd", "4",      "--sample-ms", "500", "--reserve",    room, NULL};
