@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,13 @@
 
 struct client {
     CURL *h;
-    char *sock;   /* the Unix socket libcurl connects to */
-    char **cmd;   /* client_open_cmd's argv, or NULL */
-    char *dir;    /* client_open_cmd: the private directory of its relay socket */
-    int relay_fd; /* client_open_cmd: the relay's listening socket, or -1 */
+    CURLM *m;         /* the event stream's multi handle (client_wake interrupts its poll) */
+    atomic_int woken; /* client_wake was called: the watch calls fn(NULL) */
+    int tick_ms;      /* client_events' tick period, 0 for none (client_set_tick) */
+    char *sock;       /* the Unix socket libcurl connects to */
+    char **cmd;       /* client_open_cmd's argv, or NULL */
+    char *dir;        /* client_open_cmd: the private directory of its relay socket */
+    int relay_fd;     /* client_open_cmd: the relay's listening socket, or -1 */
     pthread_t relay;
     pthread_mutex_t lock; /* guards pids */
     pid_t pids[16];       /* the commands the relay started and has not reaped */
@@ -260,7 +264,9 @@ int client_open(const char *sock, struct client **out, struct sd_err *err)
     if (c == NULL)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     c->relay_fd = -1;
-    if ((c->h = curl_easy_init()) == NULL || (c->sock = strdup(sock)) == NULL) {
+    c->tick_ms = 100;
+    if ((c->h = curl_easy_init()) == NULL || (c->m = curl_multi_init()) == NULL ||
+        (c->sock = strdup(sock)) == NULL) {
         client_close(c);
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     }
@@ -280,7 +286,8 @@ int client_open_cmd(char *const *argv, struct client **out, struct sd_err *err)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     }
     c->relay_fd = -1;
-    if (n == 0 || (c->h = curl_easy_init()) == NULL ||
+    c->tick_ms = 100;
+    if (n == 0 || (c->h = curl_easy_init()) == NULL || (c->m = curl_multi_init()) == NULL ||
         (c->cmd = calloc(n + 1, sizeof *c->cmd)) == NULL) {
         client_close(c);
         return sd_err_set(err, SD_ENOMEM, "out of memory");
@@ -313,6 +320,8 @@ void client_close(struct client *c)
         return;
     if (c->h != NULL)
         curl_easy_cleanup(c->h); /* closes its connections: each command exits */
+    if (c->m != NULL)
+        curl_multi_cleanup(c->m);
     relay_stop(c);
     for (size_t i = 0; c->cmd != NULL && c->cmd[i] != NULL; i++)
         free(c->cmd[i]);
@@ -338,26 +347,15 @@ struct watch {
     client_event_fn fn;
     void *arg;
     int rc;
-    uint64_t last_tick;
+    uint64_t last_data; /* sd_mono_ns() of the last byte received */
 };
-
-static int on_tick(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-    struct watch *w = arg;
-    uint64_t now = sd_mono_ns();
-    (void)dt, (void)dn, (void)ut, (void)un;
-    if (now - w->last_tick < 100000000ull)
-        return 0;
-    w->last_tick = now;
-    w->rc = w->fn(NULL, w->arg);
-    return w->rc != 0; /* non-zero aborts the transfer */
-}
 
 static size_t on_stream(char *data, size_t size, size_t n, void *arg)
 {
     struct watch *w = arg;
     size_t k = size * n;
 
+    w->last_data = sd_mono_ns();
     for (size_t i = 0; i < k; i++) {
         if (data[i] != '\n') {
             if (collect(&data[i], 1, 1, &w->line) != 1)
@@ -379,31 +377,92 @@ static size_t on_stream(char *data, size_t size, size_t n, void *arg)
     return k;
 }
 
+/* A stream with neither event nor bookmark (the daemon writes one every 15
+ * s) for this long is dead. */
+#define STREAM_DEAD_MS 60000
+
+/* Milliseconds until the next thing the watch must do: curl's own timer,
+ * the dead-stream deadline, the caller's tick. */
+static long next_wait(struct client *c, const struct watch *w, uint64_t last_tick)
+{
+    uint64_t now = sd_mono_ns();
+    long t = -1, dead = STREAM_DEAD_MS - (long)((now - w->last_data) / 1000000);
+
+    curl_multi_timeout(c->m, &t);
+    if (t < 0 || t > dead)
+        t = dead;
+    if (c->tick_ms > 0) {
+        long tick = c->tick_ms - (long)((now - last_tick) / 1000000);
+        if (tick < t)
+            t = tick;
+    }
+    return t < 0 ? 0 : t;
+}
+
 int client_events(struct client *c, uint64_t since, client_event_fn fn, void *arg,
                   struct sd_err *err)
 {
-    struct watch w = {.fn = fn, .arg = arg};
+    struct watch w = {.fn = fn, .arg = arg, .last_data = sd_mono_ns()};
     struct curl_slist *h = headers();
+    uint64_t last_tick = w.last_data;
     char path[64];
-    CURLcode rc;
+    CURLcode rc = CURLE_OK;
     long status = 0;
+    int running = 1, done = 0, dead = 0;
 
     snprintf(path, sizeof path, "/events?since=%llu", (unsigned long long)since);
     setup(c, "GET", path, h);
     curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_stream);
     curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &w);
-    /* A stream with neither event nor bookmark for a minute is dead. */
-    curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c->h, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, on_tick);
-    curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, &w);
-    rc = curl_easy_perform(c->h);
+    /* Driven by hand rather than curl_easy_perform, which wakes every second:
+     * an idle console on an idle daemon sleeps in one poll until a byte, a
+     * bookmark, a tick it asked for or client_wake. */
+    if (curl_multi_add_handle(c->m, c->h) != CURLM_OK) {
+        curl_slist_free_all(h);
+        return sd_err_set(err, SD_ENOMEM, "cannot start the event stream");
+    }
+    while (!done && w.rc == 0) {
+        CURLMsg *msg;
+        int left;
+
+        if (curl_multi_perform(c->m, &running) != CURLM_OK)
+            break;
+        while ((msg = curl_multi_info_read(c->m, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE)
+                rc = msg->data.result, done = 1;
+        if (done || w.rc != 0 || !running)
+            break;
+        if (sd_mono_ns() - w.last_data >= (uint64_t)STREAM_DEAD_MS * 1000000) {
+            dead = 1;
+            break;
+        }
+        curl_multi_poll(c->m, NULL, 0, (int)next_wait(c, &w, last_tick), NULL);
+        if (atomic_exchange(&c->woken, 0) ||
+            (c->tick_ms > 0 && sd_mono_ns() - last_tick >= (uint64_t)c->tick_ms * 1000000)) {
+            last_tick = sd_mono_ns();
+            w.rc = fn(NULL, arg);
+        }
+    }
+    curl_multi_remove_handle(c->m, c->h);
     curl_slist_free_all(h);
     free(w.line.p);
     if (w.rc != 0)
         return w.rc;
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+    if (dead)
+        return sd_err_set(err, SD_EENV, "the daemon's event stream went silent for %d s",
+                          STREAM_DEAD_MS / 1000);
     return sd_err_set(err, SD_EENV, "the daemon's event stream ended (%s, HTTP %ld)",
                       rc == CURLE_OK ? "closed" : curl_easy_strerror(rc), status);
+}
+
+void client_set_tick(struct client *c, int ms)
+{
+    c->tick_ms = ms < 0 ? 0 : ms;
+}
+
+void client_wake(struct client *c)
+{
+    atomic_store(&c->woken, 1);
+    curl_multi_wakeup(c->m);
 }

@@ -55,12 +55,23 @@ int client_do(struct client *c, const char *method, const char *path, json_t *bo
               struct sd_err *err);
 
 /* Watch the event stream from `since`: fn gets each event object (borrowed)
- * in order, and NULL about ten times a second between events (a tick, so a
- * caller can react to a signal); returning non-zero ends the watch with that
- * value. Returns fn's value, or -1 with err set when the stream broke
- * (reconnect and resume from the last seq seen). */
+ * in order, and NULL on each tick between events (every 100 ms unless
+ * client_set_tick says otherwise, so a caller can react to a signal) and
+ * after client_wake; returning non-zero ends the watch with that value.
+ * Returns fn's value, or -1 with err set when the stream broke or went
+ * silent for a minute (reconnect and resume from the last seq seen). */
 typedef int (*client_event_fn)(json_t *ev, void *arg);
 int client_events(struct client *c, uint64_t since, client_event_fn fn, void *arg,
                   struct sd_err *err);
+
+/* The tick period of client_events in milliseconds; 0 for none, so an idle
+ * watch sleeps until an event, a bookmark or client_wake. Set it before
+ * client_events, from the watching thread. */
+void client_set_tick(struct client *c, int ms);
+
+/* Make a running (or the next) client_events call fn(NULL) at once. The only
+ * call that may come from another thread than the watching one; c must stay
+ * open until it returns. */
+void client_wake(struct client *c);
 
 #endif
