@@ -63,9 +63,10 @@ struct remote {
     struct provider_health prov[8];
     size_t nprov;
     struct remote_info info;
-    int need_list;     /* the watcher lists again before it watches */
-    json_t *learning;  /* the daemon's newest learning snapshot, or NULL */
-    uint64_t learn_at; /* its event's number (0: listed) */
+    int need_list;      /* the watcher lists again before it watches */
+    json_t *learning;   /* the daemon's newest learning snapshot, or NULL */
+    uint64_t learn_at;  /* its event's number (0: listed) */
+    uint64_t learn_gen; /* bumped each time learning is replaced (remote_learning_gen) */
 
     struct rring *rings;
     size_t nrings;
@@ -326,6 +327,7 @@ static int list(struct remote *r, struct client *c, struct sd_err *err)
     json_decref(r->learning);
     r->learning = learning;
     r->learn_at = 0;
+    r->learn_gen++;
     r->info.pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
     r->info.learning = json_is_true(json_object_get(o, "learning"));
     r->info.timeout_ms = json_integer_value(json_object_get(o, "timeoutMs"));
@@ -431,6 +433,7 @@ static int on_event(json_t *ev, void *arg)
             json_decref(r->learning);
             r->learning = json_incref(snap);
             r->learn_at = r->since;
+            r->learn_gen++;
         }
         pthread_mutex_unlock(&r->lock);
         push(r, EV_SAMPLE, 0, 0); /* the learning pane redraws */
@@ -900,6 +903,15 @@ int remote_learning(struct remote *r, json_t **out, uint64_t *seq)
         *seq = r->learn_at;
     pthread_mutex_unlock(&r->lock);
     return rc;
+}
+
+uint64_t remote_learning_gen(struct remote *r)
+{
+    uint64_t g;
+    pthread_mutex_lock(&r->lock);
+    g = r->learn_gen;
+    pthread_mutex_unlock(&r->lock);
+    return g;
 }
 
 int remote_learning_summary(const json_t *snap, const char *host, char *buf, size_t len)

@@ -17,6 +17,9 @@ The console runs in tmux (console_e2e's harness) with `--host A --host B`:
           reason, B's rows show, and A's come when it starts;
   config  the config file's `host =` lines open the console on both; --host twice for another
           command, a URL that is not ssh:// and a host given twice are refused (exit 2);
+  learning the Learning pane shows each host's snapshot under its name (its daemon's, not the
+          local store's), redraws when B's changes (a deployment made on B), and with the
+          table filtered to B shows B's only;
   resume  the console's ssh connections to B are killed while B's deployments run (B's daemon
           stays): the console says it reconnected to the same daemon (the stream resumed from
           the last event number, not listed again) and shows both ends, once each.
@@ -239,8 +242,8 @@ def s_both(r):
     assert sorted(ra) == [1, 2] and sorted(rb) == [1, 2, 3], s
     assert all("momentum" in v[0] for v in ra.values()), s
     assert all("mean-reversion" in v[0] for v in rb.values()), s
-    # The local store is not among the hosts: none of its rows, and the learning says whose.
-    assert re.search(r"Learning \(local store\)", s), s
+    # The local store is not among the hosts: none of its rows; the learning is per host.
+    assert re.search(r"Learning \(per host\)", s), s
     # Row 1 of B selected: its output comes from B's daemon.
     c.keys(":")
     c.text("host %s" % B)
@@ -266,6 +269,64 @@ def s_deploy(r):
              "the launch to end in B's store", 60)
     assert len(r.a.states()) == 1, r.a.states()  # nothing landed on A
     wait_for(lambda: len(host_rows(c.screen(), B)) == 2, "B's new row", 30)
+    c.keys("q")
+    c.wait_exit()
+
+
+def learning_pane(screen):
+    """The Learning pane's text lines (the right-hand column of the 170-column grid)."""
+    out, inside = [], False
+    for line in screen.splitlines():
+        col = line[170 - 170 // 4:]
+        if col.startswith("\u250c Learning"):
+            inside = True
+            continue
+        if inside and col.startswith("\u2514"):
+            break
+        if inside:
+            out.append(col.strip("\u2502 "))
+    return out
+
+
+def host_section(screen, host):
+    """The lines of host's section of the Learning pane (from its name to the blank line)."""
+    lines = learning_pane(screen)
+    if host not in lines:
+        return None
+    sec = lines[lines.index(host) + 1:]
+    return sec[:sec.index("")] if "" in sec else sec
+
+
+def s_learning(r):
+    r.a.run("deploy", "-s", "momentum", "-a", "2")
+    r.b.run("deploy", "-s", "mean-reversion", "-a", "3")
+    c = r.console()
+    c.wait_for(r"%s: connected" % re.escape(A), timeout=30)
+    c.wait_for(r"%s: connected" % re.escape(B), timeout=30)
+
+    def says(host, n, strategy, k=None):
+        """host's section says n learned, k (default n) of them strategy's."""
+        sec = host_section(c.screen(), host) or []
+        return (any(re.match(r"learned +%d, \d+%% succeeded$" % n, x) for x in sec) and
+                any(re.match(r"%s: %d, \d+%% ok, -?\d" % (strategy, k or n), x) for x in sec))
+    wait_for(lambda: says(A, 2, "momentum") and says(B, 3, "mean-reversion"),
+             "each host's learning under its name", 30)
+    s = c.screen()
+    assert re.search(r"Learning \(per host\)", s), s
+    assert any(x.startswith("local store") for x in learning_pane(s)), learning_pane(s)
+    # Not A's numbers under B nor the other way round.
+    assert not any("mean-reversion" in x for x in host_section(s, A)), learning_pane(s)
+    # B learns a fourth trajectory: its daemon's snapshot event redraws the pane.
+    r.b.run("deploy", "-s", "momentum", "-a", "1")
+    wait_for(lambda: says(B, 4, "momentum", 1), "B's new snapshot in the pane", 30)
+    assert says(A, 2, "momentum"), learning_pane(c.screen())
+    # The table filtered to B: the pane shows B's only.
+    c.keys(":")
+    c.text("host %s" % B)
+    c.keys("Enter")
+    c.wait_for(r"host: %s" % re.escape(B))
+    wait_for(lambda: host_section(c.screen(), A) is None and says(B, 4, "momentum", 1),
+             "B's learning only", 10)
     c.keys("q")
     c.wait_exit()
 
@@ -402,7 +463,7 @@ def on_tty(argv, env):
     return p.wait(60), out
 
 
-SCENARIOS = {"config": s_config, "both": s_both, "deploy": s_deploy, "lost": s_lost, "start": s_start,
+SCENARIOS = {"config": s_config, "both": s_both, "learning": s_learning, "deploy": s_deploy, "lost": s_lost, "start": s_start,
              "resume": s_resume}
 
 
