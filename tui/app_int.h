@@ -332,9 +332,13 @@ int app_c_sugg_up(struct app *a, const char *x);
  * waits for it: app_confirm_done submits again with launch_ok set); else
  * 0 (go ahead). */
 int app_launch_confirm(struct app *a, long agents, const char *strategy, const char *provider);
-/* The kind ("local", "e2b") of provider instance name, from the health the
- * header read; name itself when unknown. */
-const char *app_provider_kind(const struct app *a, const char *name);
+/* Host's provider health into out (at most max; returns how many): with
+ * several hosts that host's daemon's (remote_providers), else what the
+ * header read (a->prov). */
+size_t app_host_providers(const struct app *a, int host, struct provider_health *out, size_t max);
+/* The kind ("local", "e2b") of host's provider instance name into kind (n
+ * bytes); name itself when unknown. */
+void app_provider_kind(const struct app *a, int host, const char *name, char *kind, size_t n);
 /* The table's PROV cell of deployment id running on prov: prov, or its
  * first four characters and "~" (the column's width) when a failover moved it (the store's failover
  * operation, or this console launched it on another provider). */

@@ -20,6 +20,10 @@ The console runs in tmux (console_e2e's harness) with `--host A --host B`:
   learning the Learning pane shows each host's snapshot under its name (its daemon's, not the
           local store's), redraws when B's changes (a deployment made on B), and with the
           table filtered to B shows B's only;
+  provider B has an E2B instance (eu-cloud, a name that does not say e2b) that A has not: the
+          deploy dialog's provider field and its health hint are those of the host the
+          launch goes to (Ctrl-O changes both), and a launch on B's eu-cloud asks first
+          because B says it is a paid E2B instance (nothing is created: it is cancelled);
   resume  the console's ssh connections to B are killed while B's deployments run (B's daemon
           stays): the console says it reconnected to the same daemon (the stream resumed from
           the last event number, not listed again) and shows both ends, once each.
@@ -129,7 +133,9 @@ class Host:
         self.proc = None
         self.log = os.path.join(self.dir, "serve.log")
 
-    def start(self):
+    def start(self, env=None):
+        """env: more of the daemon's environment (kept for its later starts)."""
+        self.env.update(env or {})
         log = open(self.log, "ab")
         self.proc = subprocess.Popen([SWARMDECK, "--db", self.db, "serve", "--max-agents", "3"],
                                      env=self.env, stdout=log, stderr=log, cwd=self.dir)
@@ -331,6 +337,52 @@ def s_learning(r):
     c.wait_exit()
 
 
+def s_provider(r):
+    cfg = os.path.join(r.b.dir, "e2b.json")
+    fd = os.open(cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:  # never reached: nothing is launched on it
+        json.dump({"instances": [{"name": "eu-cloud", "region": "eu-west",
+                                  "apiKey": "e2b_" + "ab" * 16, "template": "base",
+                                  "apiUrl": "http://127.0.0.1:9", "sandboxUrl": "http://127.0.0.1:9"}]},
+                  f)
+    r.b.stop()
+    r.b.start({"SWARMDECK_E2B_CONFIG": cfg})
+    c = r.console()
+    c.wait_for(r"%s: connected" % re.escape(A), timeout=30)
+    c.wait_for(r"%s: connected" % re.escape(B), timeout=30)
+    c.keys("d")
+    s = c.wait_for(r"Deploy to \S+ \(Enter launches")
+    if re.search(r"Deploy to (\S+) \(", s).group(1) != B:
+        c.keys("C-o")
+    c.wait_for(r"Deploy to %s \(Enter launches" % re.escape(B))
+    c.keys("Down", "Down", "Down")  # the provider field
+    c.wait_for(r"provider +< local > +on %s: local, breaker closed" % re.escape(B))
+    c.keys("Right")
+    c.wait_for(r"provider +< eu-cloud > +on %s: e2b \(eu-west\), breaker closed" % re.escape(B))
+    # A has no eu-cloud: its own providers and health.
+    c.keys("C-o")
+    c.wait_for(r"Deploy to %s \(Enter launches" % re.escape(A))
+    c.wait_for(r"provider +< local > +on %s: local, breaker closed" % re.escape(A))
+    c.keys("Right")
+    s = c.wait_for(r"provider +< local > +on %s: local" % re.escape(A))
+    assert "eu-cloud" not in s, s
+    # Back on B: a launch on eu-cloud is a paid one there.
+    c.keys("C-o")
+    c.wait_for(r"Deploy to %s \(Enter launches" % re.escape(B))
+    c.keys("Right")
+    c.wait_for(r"provider +< eu-cloud > +on %s: e2b" % re.escape(B))
+    c.keys("Enter")
+    c.wait_for(r"Launch 1 agent of momentum on eu-cloud at host %s\?" % re.escape(B))
+    c.wait_for(r"This provider is paid")
+    c.keys("n")
+    c.wait_for(r"Launch 1 agent", absent=True)
+    c.keys("Escape")
+    c.wait_for(r"Deploy to", absent=True)
+    assert r.b.states() == [] and r.a.states() == [], (r.a.states(), r.b.states())
+    c.keys("q")
+    c.wait_exit()
+
+
 def s_lost(r):
     r.a.run("deploy", "-s", "momentum", "-a", "2")
     c = r.console()
@@ -463,7 +515,7 @@ def on_tty(argv, env):
     return p.wait(60), out
 
 
-SCENARIOS = {"config": s_config, "both": s_both, "learning": s_learning, "deploy": s_deploy, "lost": s_lost, "start": s_start,
+SCENARIOS = {"config": s_config, "both": s_both, "learning": s_learning, "provider": s_provider, "deploy": s_deploy, "lost": s_lost, "start": s_start,
              "resume": s_resume}
 
 
