@@ -83,6 +83,7 @@ struct remote {
     uint64_t since;    /* the last event number seen (watcher only) */
     pthread_t watcher, puller;
     int threads;
+    int watching; /* set before the watcher starts: a listing from now on is the watcher's */
 };
 
 static const char *str_or(json_t *o, const char *key, const char *def)
@@ -343,7 +344,12 @@ static int list(struct remote *r, struct client *c, struct sd_err *err)
             r->rings[k].gone = 1;
     pthread_mutex_unlock(&r->lock);
     json_decref(o);
-    push(r, EV_RESYNC, 0, 0);
+    /* Listed again (the watcher): the console reads everything again. Not
+     * for remote_start's first listing: the console reads it as it starts,
+     * and a resync then would only repeat its first snapshot and chain
+     * check a second later (an idle console woke for them). */
+    if (r->watching)
+        push(r, EV_RESYNC, 0, 0);
     return 0;
 }
 
@@ -524,6 +530,8 @@ static void *watcher_main(void *arg)
     int64_t lost_at = 0;
     char said[200] = "";
 
+    pthread_setname_np(pthread_self(), "sd-events"); /* tests/bench/console_idle.sh counts it */
+
     while (!stopping(r)) {
         struct sd_err err = {0};
         int rc, relist;
@@ -631,6 +639,7 @@ static void *puller_main(void *arg)
     uint64_t last_pull = 0;
     int64_t last_id = 0;
 
+    pthread_setname_np(pthread_self(), "sd-output");
     pthread_mutex_lock(&r->lock);
     while (!r->stop) {
         struct rring *g = r->watch ? find_ring(r, r->watch) : NULL;
@@ -784,6 +793,7 @@ struct remote *remote_start(const struct remote_conf *conf, struct client *c, st
         r->info.link = REMOTE_UP;
         r->ever_up = 1;
     }
+    r->watching = 1;
     if (pthread_create(&r->watcher, NULL, watcher_main, r) != 0) {
         sd_err_set(err, SD_EENV, "cannot start the daemon's watcher");
         goto fail;
