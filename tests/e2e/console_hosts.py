@@ -44,7 +44,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console_e2e import BIN, Console  # noqa: E402
+from console_e2e import BIN, Console, write_config  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
 SSH = shutil.which("ssh")
@@ -235,12 +235,18 @@ class Rig:
 A, B = "127.0.0.1", "127.0.0.1-2"
 
 
-def s_both(r):
+def both_up(r):
+    """A's 2 momentum and B's 3 mean-reversion runs, then a console on both, connected."""
     r.a.run("deploy", "-s", "momentum", "-a", "2")
     r.b.run("deploy", "-s", "mean-reversion", "-a", "3")
     c = r.console()
     c.wait_for(r"%s: connected" % re.escape(A), timeout=30)
     c.wait_for(r"%s: connected" % re.escape(B), timeout=30)
+    return c
+
+
+def s_both(r):
+    c = both_up(r)
     s = c.wait_for(r"HOST", timeout=10)
     s = wait_for(lambda: (lambda s: s if len(host_rows(s, A)) == 2 and len(host_rows(s, B)) == 3
                           else None)(c.screen()), "both hosts' rows", 30)
@@ -304,11 +310,7 @@ def host_section(screen, host):
 
 
 def s_learning(r):
-    r.a.run("deploy", "-s", "momentum", "-a", "2")
-    r.b.run("deploy", "-s", "mean-reversion", "-a", "3")
-    c = r.console()
-    c.wait_for(r"%s: connected" % re.escape(A), timeout=30)
-    c.wait_for(r"%s: connected" % re.escape(B), timeout=30)
+    c = both_up(r)
 
     def says(host, n, strategy, k=None):
         """host's section says n learned, k (default n) of them strategy's."""
@@ -472,11 +474,7 @@ def s_config(r):
     r.b.run("deploy", "-s", "momentum", "-a", "1")
 
     def pre(e):
-        d = os.path.join(e["XDG_CONFIG_HOME"], "swarmdeck")
-        os.makedirs(d)
-        with open(os.path.join(d, "config"), "w") as f:
-            f.write("# two servers\nhost = %s\nhost = %s\n" % (r.a.url, r.b.url))
-        os.chmod(os.path.join(d, "config"), 0o600)
+        write_config(e, "# two servers\nhost = %s\nhost = %s\n" % (r.a.url, r.b.url))
     r.c = c = Console(170, 40, {"SWARMDECK_SSH": r.sshd.ssh, "SWARMDECK_REMOTE": SWARMDECK}, "",
                       pre, daemon=True, name="h%d" % os.getpid())
     c.wait_for(r"%s: connected" % re.escape(A), timeout=30)

@@ -21,20 +21,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from console_daemon import daemon_pid, stop_daemon, until  # noqa: E402
-from console_e2e import Console, cli, deploy  # noqa: E402
+from console_e2e import Console, cli, deploy, write_config  # noqa: E402
 
 OSC9 = re.compile(rb"\x1b\]9;swarmdeck: run (\d+): 1 succeeded, 0 failed\x07")
 
 
 def config(text):
-    """A pre-start hook writing the config file (0600, as the console wants it)."""
-    def pre(e):
-        d = os.path.join(e["XDG_CONFIG_HOME"], "swarmdeck")
-        os.makedirs(d)
-        with open(os.path.join(d, "config"), "w") as f:
-            f.write(text)
-        os.chmod(os.path.join(d, "config"), 0o600)
-    return pre
+    """A pre-start hook writing the config file."""
+    return lambda e: write_config(e, text)
 
 
 def captured(c):
