@@ -184,9 +184,13 @@ void app_hosts_learning_fill(struct app *a, int w)
     int n = 0;
 
     for (int h = 0; h < a->nrem; h++) {
-        if (a->rem[h] == NULL || (a->host_filter >= 0 && h != a->host_filter))
+        if (a->rem[h] == NULL)
             continue;
-        a->learn_gen[h] = remote_learning_gen(a->rem[h]); /* before the copy: never misses one */
+        /* every host's, before the copy: a change is never missed, and a
+         * hidden host's does not rebuild the pane again and again */
+        a->learn_gen[h] = remote_learning_gen(a->rem[h]);
+        if (a->host_filter >= 0 && h != a->host_filter)
+            continue;
         remote_learning(a->rem[h], &snaps[n], NULL);
         names[n++] = a->hname[h];
     }
