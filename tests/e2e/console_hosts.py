@@ -375,7 +375,8 @@ def s_provider(r):
     c.wait_for(r"provider +< eu-cloud > +on %s: e2b" % re.escape(B))
     c.keys("Enter")
     c.wait_for(r"Launch 1 agent of momentum on eu-cloud at host %s\?" % re.escape(B))
-    c.wait_for(r"This provider is paid")
+    s = c.wait_for(r"This provider is paid")
+    assert "ab" * 16 not in s, s  # B's E2B key never reaches this screen
     c.keys("n")
     c.wait_for(r"Launch 1 agent", absent=True)
     c.keys("Escape")
