@@ -100,16 +100,13 @@ static void deploy_params(struct app *a)
 static void deploy_providers(struct app *a)
 {
     struct form_field *f = &a->form.f[DF_PROVIDER];
-    struct provider_health own[8];
-    const struct provider_health *h = a->prov; /* as the header read them (load_health) */
+    struct provider_health h[8];
     const char *want = app_default_provider(a);
     struct remote_info ri;
-    size_t np = a->nprov;
+    size_t np = app_host_providers(a, a->deploy_host, h, 8);
     int sel = 0;
 
     if (a->multi && a->rem[a->deploy_host] != NULL) {
-        np = remote_providers(a->rem[a->deploy_host], own, 8);
-        h = own;
         remote_info(a->rem[a->deploy_host], &ri);
         want = ri.default_provider;
     }
@@ -123,6 +120,36 @@ static void deploy_providers(struct app *a)
     f->nchoices = (int)(np < 8 ? np : 8);
     f->choice = sel;
     form_validate(f);
+}
+
+/* The provider field's hint: the chosen instance's health on the host the
+ * launch goes to (kind, region, breaker, failures, create latency), read
+ * at each frame, so a breaker that opens while the dialog is open shows. */
+static void deploy_provider_health(struct app *a)
+{
+    struct form_field *f = &a->form.f[DF_PROVIDER];
+    struct provider_health h[8];
+    size_t np = app_host_providers(a, a->deploy_host, h, 8);
+    const char *name = form_value(&a->form, DF_PROVIDER);
+
+    f->hint[0] = '\0';
+    for (size_t i = 0; name && i < np; i++) {
+        char what[64];
+        size_t l;
+        if (strcmp(h[i].name, name) != 0)
+            continue;
+        snprintf(what, sizeof what, "%s%s%s%s", h[i].kind, h[i].region[0] ? " (" : "", h[i].region,
+                 h[i].region[0] ? ")" : "");
+        l = (size_t)snprintf(f->hint, sizeof f->hint, "%s%s%s%s, breaker %s", a->multi ? "on " : "",
+                             a->multi ? app_host_name(a, a->deploy_host) : "", a->multi ? ": " : "",
+                             what, h[i].breaker[0] ? h[i].breaker : "?");
+        if (h[i].failures > 0 && l < sizeof f->hint)
+            l += (size_t)snprintf(f->hint + l, sizeof f->hint - l, ", %d failure%s", h[i].failures,
+                                  h[i].failures == 1 ? "" : "s");
+        if (h[i].create_ms > 0 && l < sizeof f->hint)
+            snprintf(f->hint + l, sizeof f->hint - l, ", create %.0f ms", h[i].create_ms);
+        return;
+    }
 }
 
 void app_deploy_host_changed(struct app *a)
@@ -633,6 +660,7 @@ void app_deploy_draw(struct app *a)
             snprintf(t, sizeof t, "Deploy (Enter launches, Esc cancels, Left/Right choose)");
         glyph_box(stdscr, a->g, y0, x0, h, w, a->roles[ROLE_BORDER], t, a->roles[ROLE_TITLE_FOCUS]);
     }
+    deploy_provider_health(a);
     form_ops.draw(&a->form, stdscr, y0 + 1, x0 + 2, h - 2, w - 4 - sw, &dc);
     if (sw > 0) {
         draw_suggestion(a, y0 + 1, x0 + w - sw - 1, h - 2, sw - 2);

@@ -447,13 +447,16 @@ static void draw_learning(struct app *a)
         return;
     if (a->learn_w != r[3] - 2) { /* lines are built for the pane's width */
         size_t top = a->learn.top;
-        pane_learning_fill(&a->learn, a->snap, r[3] - 2, a->spark_g);
+        if (a->multi) /* each host's, named, then the local store's */
+            app_hosts_learning_fill(a, r[3] - 2);
+        else
+            pane_learning_fill(&a->learn, a->snap, r[3] - 2, a->spark_g);
         a->learn.top = top;
         a->learn_w = r[3] - 2;
     }
-    /* With several hosts the panes say whose: the local store's (with
-     * what the fleet synced into it, docs/fleet.md), as the patterns. */
-    snprintf(title, sizeof title, "Learning%s%s", a->multi ? " (local store)" : "",
+    /* With several hosts the pane says so: a section per host, then the
+     * local store's (with what the fleet synced into it, docs/fleet.md). */
+    snprintf(title, sizeof title, "Learning%s%s", a->multi ? " (per host)" : "",
              a->snap && json_is_number(json_object_get(a->snap, "computeMs")) ? ""
                                                                               : " (computing)");
     pane_box(a, P_LEARNING, title);

@@ -9,8 +9,9 @@
  * Host 0 is this machine's daemon: its ids are the store's own, so the
  * store's history merges with its live rows as with a single daemon. When
  * local is not among the hosts, neither is the store's history (the table
- * shows the hosts asked for); the learning panes read the local store in
- * every case and say so.
+ * shows the hosts asked for). The Learning pane shows each host's snapshot
+ * as its daemon sends it (remote_learning), redrawn when one changes, then
+ * the local store's; the Patterns pane reads the local store and says so.
  *
  * Synced trajectories (the store's origin: merged from another host by the
  * fleet or `sync`, docs/fleet.md) are that host's rows in the HOST column,
@@ -176,6 +177,41 @@ int app_host_breakers(const struct provider_health *p, size_t n, char *full, siz
     return any;
 }
 
+void app_hosts_learning_fill(struct app *a, int w)
+{
+    json_t *snaps[REMOTE_MAX_HOSTS] = {0};
+    const char *names[REMOTE_MAX_HOSTS] = {0};
+    int n = 0;
+
+    for (int h = 0; h < a->nrem; h++) {
+        if (a->rem[h] == NULL)
+            continue;
+        /* every host's, before the copy: a change is never missed, and a
+         * hidden host's does not rebuild the pane again and again */
+        a->learn_gen[h] = remote_learning_gen(a->rem[h]);
+        if (a->host_filter >= 0 && h != a->host_filter)
+            continue;
+        remote_learning(a->rem[h], &snaps[n], NULL);
+        names[n++] = a->hname[h];
+    }
+    pane_hosts_learning_fill(&a->learn, (const json_t *const *)snaps, names, n, a->snap, w,
+                             a->spark_g);
+    for (int k = 0; k < n; k++)
+        json_decref(snaps[k]);
+}
+
+int app_hosts_learning_changed(struct app *a)
+{
+    int changed = 0;
+
+    for (int h = 0; a->multi && h < a->nrem; h++)
+        if (a->rem[h] != NULL && remote_learning_gen(a->rem[h]) != a->learn_gen[h])
+            changed = 1;
+    if (changed)
+        a->learn_w = -1;
+    return changed;
+}
+
 int app_hosts_waiting(const struct app *a)
 {
     struct remote_info ri;
@@ -290,6 +326,7 @@ static void host_pick(struct app *a, const char *const *names, const int *hidx, 
         app_notify(a, 0, "only the trajectories synced from %s shown (`host` shows every one)",
                    a->origin_filter);
     }
+    a->learn_w = -1; /* the Learning pane shows the filtered host's only */
     app_refresh(a);
     a->dirty = D_ALL;
 }

@@ -193,7 +193,10 @@ struct app {
     json_t *snap;          /* the newest snapshot, or NULL before the first */
     struct textview learn; /* the Learning pane's lines */
     int learn_w;           /* width they were built for (-1: rebuild) */
-    struct browser pat;    /* the Patterns pane */
+    /* With several hosts: each host's learning snapshot as last drawn
+     * (remote_learning_gen), so the pane redraws when one changes. */
+    uint64_t learn_gen[REMOTE_MAX_HOSTS];
+    struct browser pat; /* the Patterns pane */
 
     /* Header: provider health, encryption and the fingerprint chain. */
     struct provider_health prov[8];
@@ -329,9 +332,13 @@ int app_c_sugg_up(struct app *a, const char *x);
  * waits for it: app_confirm_done submits again with launch_ok set); else
  * 0 (go ahead). */
 int app_launch_confirm(struct app *a, long agents, const char *strategy, const char *provider);
-/* The kind ("local", "e2b") of provider instance name, from the health the
- * header read; name itself when unknown. */
-const char *app_provider_kind(const struct app *a, const char *name);
+/* Host's provider health into out (at most max; returns how many): with
+ * several hosts that host's daemon's (remote_providers), else what the
+ * header read (a->prov). */
+size_t app_host_providers(const struct app *a, int host, struct provider_health *out, size_t max);
+/* The kind ("local", "e2b") of host's provider instance name into kind (n
+ * bytes); name itself when unknown. */
+void app_provider_kind(const struct app *a, int host, const char *name, char *kind, size_t n);
 /* The table's PROV cell of deployment id running on prov: prov, or its
  * first four characters and "~" (the column's width) when a failover moved it (the store's failover
  * operation, or this console launched it on another provider). */
@@ -521,6 +528,13 @@ int app_host_health(const char *name, const struct remote_info *ri, int64_t now_
  * 1 if any, else 0 (texts unchanged). */
 int app_host_breakers(const struct provider_health *p, size_t n, char *full, size_t nf,
                       char *compact, size_t nc);
+/* The Learning pane's lines with several hosts (pane_hosts_learning_fill):
+ * each shown host's daemon snapshot, only the filtered host's when the
+ * table is filtered by host, then the local store's, for width w. */
+void app_hosts_learning_fill(struct app *a, int w);
+/* Whether a shown host's learning snapshot changed since the pane was
+ * built (then it is rebuilt: a->learn_w = -1). Returns 1 if so. */
+int app_hosts_learning_changed(struct app *a);
 /* Whether a shown host is not connected (the header counts down). */
 int app_hosts_waiting(const struct app *a);
 /* The header's segments of every host (with several), into hi. */

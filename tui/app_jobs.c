@@ -515,19 +515,61 @@ int app_job_save(struct app *a, int64_t id, const char *path)
     return submit(a, &j->c);
 }
 
-/* --- compare two deployments: both details from the store ------------------------ */
+/* --- compare: two deployments' details, or two runs' summaries --------------------- */
 
-struct compare_job {
+/* The compare overlay's job, for `=` on two deployments (compare_run) and for two runs
+ * (cmprun_run, below): two ids in, two JSON halves out (or an error), shown side by side by
+ * pair_done. Only the run function differs. */
+struct pair_job {
     struct cjob c;
     struct store *store;
-    int64_t ids[2];
-    json_t *d[2];
+    int64_t ids[2]; /* two deployments, or two runs */
+    int asked;      /* runs: :compare-run, the runs even when each is one deployment */
+    json_t *d[2];   /* the overlay's halves (the overlay takes them) */
     char error[300];
 };
 
+static void pair_free(struct worker_job *wj)
+{
+    struct pair_job *j = (struct pair_job *)wj;
+    json_decref(j->d[0]);
+    json_decref(j->d[1]);
+    free(j);
+}
+
+static void pair_done(struct app *a, struct cjob *c)
+{
+    struct pair_job *j = (struct pair_job *)c;
+    if (j->error[0]) {
+        app_notify(a, 1, "compare: %s", j->error);
+        return;
+    }
+    app_compare_show(a, j->d[0], j->d[1]);
+    j->d[0] = j->d[1] = NULL; /* the overlay holds them */
+}
+
+/* Queue a pair job running run over x and y; busy is the status line's text. Returns as
+ * submit. */
+static int pair_submit(struct app *a, void (*run)(struct worker_job *), int64_t x, int64_t y,
+                       int asked, const char *busy)
+{
+    struct pair_job *j = xcalloc(1, sizeof *j);
+
+    j->c.job.run = run;
+    j->c.job.free = pair_free;
+    j->c.done = pair_done;
+    snprintf(j->c.busy, sizeof j->c.busy, "%s", busy);
+    j->store = a->store;
+    j->ids[0] = x;
+    j->ids[1] = y;
+    j->asked = asked;
+    return submit(a, &j->c);
+}
+
+/* Both deployments' details from the store. */
 static void compare_run(struct worker_job *wj)
 {
-    struct compare_job *j = (struct compare_job *)wj;
+    struct pair_job *j = (struct pair_job *)wj;
     struct sd_err err = {0};
     sqlite3 *db;
 
@@ -547,37 +589,11 @@ static void compare_run(struct worker_job *wj)
     sqlite3_close_v2(db);
 }
 
-static void compare_free(struct worker_job *wj)
-{
-    struct compare_job *j = (struct compare_job *)wj;
-    json_decref(j->d[0]);
-    json_decref(j->d[1]);
-    free(j);
-}
-
-static void compare_done(struct app *a, struct cjob *c)
-{
-    struct compare_job *j = (struct compare_job *)c;
-    if (j->error[0]) {
-        app_notify(a, 1, "compare: %s", j->error);
-        return;
-    }
-    app_compare_show(a, j->d[0], j->d[1]);
-    j->d[0] = j->d[1] = NULL; /* the overlay holds them */
-}
-
 int app_job_compare(struct app *a, int64_t x, int64_t y)
 {
-    struct compare_job *j = xcalloc(1, sizeof *j);
-
-    j->c.job.run = compare_run;
-    j->c.job.free = compare_free;
-    j->c.done = compare_done;
-    snprintf(j->c.busy, sizeof j->c.busy, "reading #%lld and #%lld...", (long long)x, (long long)y);
-    j->store = a->store;
-    j->ids[0] = x;
-    j->ids[1] = y;
-    return submit(a, &j->c);
+    char busy[96];
+    snprintf(busy, sizeof busy, "reading #%lld and #%lld...", (long long)x, (long long)y);
+    return pair_submit(a, compare_run, x, y, 0, busy);
 }
 
 /* --- pause and resume ------------------------------------------------------------ */
@@ -659,18 +675,10 @@ int app_job_pause(struct app *a, const int64_t *ids, size_t n, int on)
 
 #define CMPRUN_MAX 2000 /* deployments read per run; a bigger run is summed over its first */
 
-struct cmprun_job {
-    struct cjob c;
-    struct store *store;
-    int64_t runs[2];
-    int asked;    /* :compare-run: the runs even when each is one deployment */
-    json_t *s[2]; /* the summaries, or (one deployment each, not asked) both details */
-    char error[300];
-};
-
+/* Each run's deployments from the store, summed up (cmprun_summary). */
 static void cmprun_run(struct worker_job *wj)
 {
-    struct cmprun_job *j = (struct cmprun_job *)wj;
+    struct pair_job *j = (struct pair_job *)wj;
     struct sd_err err = {0};
     sqlite3 *db;
 
@@ -684,9 +692,9 @@ static void cmprun_run(struct worker_job *wj)
         int *states = NULL;
         size_t n = 0;
         json_t *ds = json_array();
-        int rc = store_run_trajs(db, j->runs[k], &ids, &states, &n, &err);
+        int rc = store_run_trajs(db, j->ids[k], &ids, &states, &n, &err);
         if (rc != 0)
-            snprintf(j->error, sizeof j->error, "run #%lld: %.250s", (long long)j->runs[k],
+            snprintf(j->error, sizeof j->error, "run #%lld: %.250s", (long long)j->ids[k],
                      rc > 0 ? "not in the store" : err.msg);
         for (size_t i = 0; rc == 0 && i < n && i < CMPRUN_MAX; i++) {
             json_t *d = NULL;
@@ -699,7 +707,7 @@ static void cmprun_run(struct worker_job *wj)
                 json_array_append_new(ds, d);
         }
         if (!j->error[0]) {
-            j->s[k] = ds; /* the details, until both are read */
+            j->d[k] = ds; /* the details, until both are read */
             ds = NULL;
         }
         json_decref(ds);
@@ -709,56 +717,28 @@ static void cmprun_run(struct worker_job *wj)
     sqlite3_close_v2(db);
     if (j->error[0])
         return;
-    if (!j->asked && json_array_size(j->s[0]) == 1 && json_array_size(j->s[1]) == 1) {
+    if (!j->asked && json_array_size(j->d[0]) == 1 && json_array_size(j->d[1]) == 1) {
         /* a deployment each: the deployments compared tell more (parameters, trades) */
         for (int k = 0; k < 2; k++) {
-            json_t *d = json_incref(json_array_get(j->s[k], 0));
-            json_decref(j->s[k]);
-            j->s[k] = d;
+            json_t *d = json_incref(json_array_get(j->d[k], 0));
+            json_decref(j->d[k]);
+            j->d[k] = d;
         }
         return;
     }
     for (int k = 0; k < 2; k++) {
-        json_t *sum = cmprun_summary(j->runs[k], j->s[k]);
-        json_decref(j->s[k]);
-        if ((j->s[k] = sum) == NULL)
+        json_t *sum = cmprun_summary(j->ids[k], j->d[k]);
+        json_decref(j->d[k]);
+        if ((j->d[k] = sum) == NULL)
             snprintf(j->error, sizeof j->error, "out of memory");
     }
 }
 
-static void cmprun_free(struct worker_job *wj)
-{
-    struct cmprun_job *j = (struct cmprun_job *)wj;
-    json_decref(j->s[0]);
-    json_decref(j->s[1]);
-    free(j);
-}
-
-static void cmprun_done(struct app *a, struct cjob *c)
-{
-    struct cmprun_job *j = (struct cmprun_job *)c;
-    if (j->error[0]) {
-        app_notify(a, 1, "compare: %s", j->error);
-        return;
-    }
-    app_compare_show(a, j->s[0], j->s[1]);
-    j->s[0] = j->s[1] = NULL; /* the overlay holds them */
-}
-
 int app_job_cmprun(struct app *a, int64_t r0, int64_t r1, int asked)
 {
-    struct cmprun_job *j = xcalloc(1, sizeof *j);
-
-    j->c.job.run = cmprun_run;
-    j->c.job.free = cmprun_free;
-    j->c.done = cmprun_done;
-    snprintf(j->c.busy, sizeof j->c.busy, "reading runs #%lld and #%lld...", (long long)r0,
-             (long long)r1);
-    j->store = a->store;
-    j->runs[0] = r0;
-    j->runs[1] = r1;
-    j->asked = asked;
-    return submit(a, &j->c);
+    char busy[96];
+    snprintf(busy, sizeof busy, "reading runs #%lld and #%lld...", (long long)r0, (long long)r1);
+    return pair_submit(a, cmprun_run, r0, r1, asked, busy);
 }
 
 /* --- a run's merged output (runlog.h) ----------------------------------------------- */

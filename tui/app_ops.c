@@ -40,19 +40,37 @@ int app_c_ofilter(struct app *a, const char *arg)
     return 0;
 }
 
-const char *app_provider_kind(const struct app *a, const char *name)
+size_t app_host_providers(const struct app *a, int host, struct provider_health *out, size_t max)
 {
-    for (size_t i = 0; name && i < a->nprov; i++)
-        if (strcmp(a->prov[i].name, name) == 0)
-            return a->prov[i].kind;
-    return name ? name : "";
+    size_t n = a->nprov < max ? a->nprov : max;
+
+    if (a->multi && host >= 0 && host < a->nrem && a->rem[host] != NULL)
+        return remote_providers(a->rem[host], out, max);
+    memcpy(out, a->prov, n * sizeof *out);
+    return n;
+}
+
+void app_provider_kind(const struct app *a, int host, const char *name, char *kind, size_t n)
+{
+    struct provider_health ph[8];
+    size_t np = app_host_providers(a, host, ph, 8);
+
+    snprintf(kind, n, "%s", name ? name : "");
+    for (size_t i = 0; name && i < np; i++)
+        if (strcmp(ph[i].name, name) == 0) {
+            snprintf(kind, n, "%s", ph[i].kind);
+            return;
+        }
 }
 
 int app_launch_confirm(struct app *a, long agents, const char *strategy, const char *provider)
 {
-    int many = agents > console_prefs.confirm_agents;
-    int paid = console_prefs.confirm_paid && prefs_paid_provider(app_provider_kind(a, provider));
-    char msg[512];
+    int many = agents > console_prefs.confirm_agents, paid;
+    char msg[512], kind[32];
+
+    /* the kind of the provider of the host the launch goes to, not the first host's */
+    app_provider_kind(a, a->deploy_host, provider, kind, sizeof kind);
+    paid = console_prefs.confirm_paid && prefs_paid_provider(kind);
 
     /* With several hosts every launch names its host and asks first. */
     if (a->launch_ok || (!many && !paid && !a->multi)) {
@@ -73,14 +91,16 @@ int app_launch_confirm(struct app *a, long agents, const char *strategy, const c
 
 int app_failed_over(const struct app *a, int64_t id, const char *prov)
 {
-    char key[32];
+    char key[32], kind[32];
     const char *asked;
     snprintf(key, sizeof key, "%lld", (long long)id);
     if (json_object_get(a->failovers, key) != NULL)
         return 1;
     asked = json_string_value(json_object_get(a->asked, key));
-    return asked != NULL && prov != NULL && strcmp(asked, prov) != 0 &&
-           strcmp(asked, app_provider_kind(a, prov)) != 0;
+    if (asked == NULL || prov == NULL || strcmp(asked, prov) == 0)
+        return 0;
+    app_provider_kind(a, REMOTE_HOST(id), prov, kind, sizeof kind); /* the row's host's */
+    return strcmp(asked, kind) != 0;
 }
 
 void app_prov_cell(const struct app *a, int64_t id, const char *prov, char *b, size_t n)

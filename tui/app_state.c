@@ -809,6 +809,7 @@ int app_drain_events(struct app *a)
             switch (e->type) {
             case EV_RESYNC:
                 changed |= D_ALL;
+                app_hosts_learning_changed(a); /* listed again: its snapshot too */
                 a->hist_stale = 1;
                 learnsnap_request(a->ls);
                 fetch_chain(a->fetch, 1);
@@ -843,6 +844,8 @@ int app_drain_events(struct app *a)
             }
             case EV_SAMPLE:
                 changed |= D_TABLE;
+                if (e->traj_id == 0 && app_hosts_learning_changed(a))
+                    changed |= D_LEARNING; /* a host's snapshot (remote.h) */
                 break;
             case EV_NOTICE:
                 changed |= D_FOOTER | D_HEADER;

@@ -204,13 +204,12 @@ static void date_of(char *b, size_t n, int64_t ms)
     strftime(b, n, "%Y-%m-%d %H:%M", &tm);
 }
 
-void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const struct glyphs *g)
+/* The learning index's lines of snap (learnsnap.h's) appended to tv. */
+static void learning_lines(struct textview *tv, const json_t *snap, int w, const struct glyphs *g)
 {
     const json_t *all = json_object_get(snap, "stats"), *series, *st;
     size_t i;
 
-    textview_clear(tv);
-    tv->label_w = LABEL_W;
     if (snap == NULL) {
         textview_add(tv, ROLE_DIM, NULL, "computing the learning stats...");
         return;
@@ -246,6 +245,61 @@ void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const st
         else
             strategy_lines(tv, s, w, g);
     }
+}
+
+void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const struct glyphs *g)
+{
+    textview_clear(tv);
+    tv->label_w = LABEL_W;
+    learning_lines(tv, snap, w, g);
+}
+
+/* One host's section: its name, then what its daemon's snapshot says
+ * (remote.h: totalTrajectories, successRatio, rewardMean, strategies). */
+static void host_lines(struct textview *tv, const json_t *snap, const char *name, int w)
+{
+    const json_t *st;
+    size_t i;
+    json_int_t n = json_integer_value(json_object_get(snap, "totalTrajectories"));
+    char pc[16];
+
+    textview_add(tv, ROLE_TITLE, NULL, "%s", name);
+    if (!json_is_object(snap)) {
+        textview_add(tv, ROLE_DIM, NULL, "  no snapshot from its daemon yet");
+        return;
+    }
+    if (n <= 0) {
+        textview_add(tv, ROLE_DIM, NULL, "  nothing learned yet");
+        return;
+    }
+    pct(pc, sizeof pc, num(snap, "successRatio"));
+    textview_add(tv, ROLE_NORMAL, "  learned", "%lld, %s succeeded", (long long)n, pc);
+    textview_add(tv, ROLE_NORMAL, "  reward", "%.3f", num(snap, "rewardMean"));
+    json_array_foreach(json_object_get(snap, "strategies"), i, st)
+    {
+        char line[256];
+        const char *sn = json_string_value(json_object_get(st, "name"));
+        pct(pc, sizeof pc, num(st, "successRatio"));
+        snprintf(line, sizeof line, "  %s: %lld, %s ok, %.3f", sn ? sn : "?",
+                 (long long)json_integer_value(json_object_get(st, "n")), pc,
+                 num(st, "rewardMean"));
+        pane_add_wrapped(tv, ROLE_NORMAL, NULL, line, w - 2);
+    }
+}
+
+void pane_hosts_learning_fill(struct textview *tv, const json_t *const *snaps,
+                              const char *const *names, int n, const json_t *local, int w,
+                              const struct glyphs *g)
+{
+    textview_clear(tv);
+    tv->label_w = LABEL_W;
+    for (int h = 0; h < n; h++) {
+        host_lines(tv, snaps[h], names[h] ? names[h] : "?", w);
+        textview_add(tv, ROLE_NORMAL, NULL, "%s", "");
+    }
+    textview_add(tv, ROLE_TITLE, NULL, "local store");
+    textview_add(tv, ROLE_DIM, NULL, "  this machine's runs and what the fleet synced");
+    learning_lines(tv, local, w, g);
 }
 
 /* --- patterns ---------------------------------------------------------------- */

@@ -65,6 +65,13 @@ void pane_header(const struct header_in *in, struct header_out *out);
 
 /* Rebuild tv from snap (NULL: "computing") for a pane w columns wide. */
 void pane_learning_fill(struct textview *tv, const json_t *snap, int w, const struct glyphs *g);
+/* The same pane in a console on several hosts: a section per host, named,
+ * from snaps[0..n-1] (each its daemon's snapshot, remote.h's
+ * remote_learning; NULL: none yet) with names[i], then the local store's
+ * (local, as pane_learning_fill's snap). Pure: borrows everything. */
+void pane_hosts_learning_fill(struct textview *tv, const json_t *const *snaps,
+                              const char *const *names, int n, const json_t *local, int w,
+                              const struct glyphs *g);
 
 /* Patterns are ranked by the lower bound on their reward (LB: out of sample
  * where the runs have it), as the learner ranks them; CONF is the Wilson

@@ -63,9 +63,10 @@ struct remote {
     struct provider_health prov[8];
     size_t nprov;
     struct remote_info info;
-    int need_list;     /* the watcher lists again before it watches */
-    json_t *learning;  /* the daemon's newest learning snapshot, or NULL */
-    uint64_t learn_at; /* its event's number (0: listed) */
+    int need_list;      /* the watcher lists again before it watches */
+    json_t *learning;   /* the daemon's newest learning snapshot, or NULL */
+    uint64_t learn_at;  /* its event's number (0: listed) */
+    uint64_t learn_gen; /* bumped each time learning is replaced (remote_learning_gen) */
 
     struct rring *rings;
     size_t nrings;
@@ -82,6 +83,7 @@ struct remote {
     uint64_t since;    /* the last event number seen (watcher only) */
     pthread_t watcher, puller;
     int threads;
+    int watching; /* set before the watcher starts: a listing from now on is the watcher's */
 };
 
 static const char *str_or(json_t *o, const char *key, const char *def)
@@ -326,6 +328,7 @@ static int list(struct remote *r, struct client *c, struct sd_err *err)
     json_decref(r->learning);
     r->learning = learning;
     r->learn_at = 0;
+    r->learn_gen++;
     r->info.pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
     r->info.learning = json_is_true(json_object_get(o, "learning"));
     r->info.timeout_ms = json_integer_value(json_object_get(o, "timeoutMs"));
@@ -341,7 +344,12 @@ static int list(struct remote *r, struct client *c, struct sd_err *err)
             r->rings[k].gone = 1;
     pthread_mutex_unlock(&r->lock);
     json_decref(o);
-    push(r, EV_RESYNC, 0, 0);
+    /* Listed again (the watcher): the console reads everything again. Not
+     * for remote_start's first listing: the console reads it as it starts,
+     * and a resync then would only repeat its first snapshot and chain
+     * check a second later (an idle console woke for them). */
+    if (r->watching)
+        push(r, EV_RESYNC, 0, 0);
     return 0;
 }
 
@@ -431,6 +439,7 @@ static int on_event(json_t *ev, void *arg)
             json_decref(r->learning);
             r->learning = json_incref(snap);
             r->learn_at = r->since;
+            r->learn_gen++;
         }
         pthread_mutex_unlock(&r->lock);
         push(r, EV_SAMPLE, 0, 0); /* the learning pane redraws */
@@ -520,6 +529,8 @@ static void *watcher_main(void *arg)
     struct remote *r = arg;
     int64_t lost_at = 0;
     char said[200] = "";
+
+    pthread_setname_np(pthread_self(), "sd-events"); /* tests/bench/console_idle.sh counts it */
 
     while (!stopping(r)) {
         struct sd_err err = {0};
@@ -628,6 +639,7 @@ static void *puller_main(void *arg)
     uint64_t last_pull = 0;
     int64_t last_id = 0;
 
+    pthread_setname_np(pthread_self(), "sd-output");
     pthread_mutex_lock(&r->lock);
     while (!r->stop) {
         struct rring *g = r->watch ? find_ring(r, r->watch) : NULL;
@@ -781,6 +793,7 @@ struct remote *remote_start(const struct remote_conf *conf, struct client *c, st
         r->info.link = REMOTE_UP;
         r->ever_up = 1;
     }
+    r->watching = 1;
     if (pthread_create(&r->watcher, NULL, watcher_main, r) != 0) {
         sd_err_set(err, SD_EENV, "cannot start the daemon's watcher");
         goto fail;
@@ -900,6 +913,15 @@ int remote_learning(struct remote *r, json_t **out, uint64_t *seq)
         *seq = r->learn_at;
     pthread_mutex_unlock(&r->lock);
     return rc;
+}
+
+uint64_t remote_learning_gen(struct remote *r)
+{
+    uint64_t g;
+    pthread_mutex_lock(&r->lock);
+    g = r->learn_gen;
+    pthread_mutex_unlock(&r->lock);
+    return g;
 }
 
 int remote_learning_summary(const json_t *snap, const char *host, char *buf, size_t len)

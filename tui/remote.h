@@ -151,6 +151,12 @@ int remote_notice(struct remote *r, char *buf, size_t len, int *run);
  * not reached yet). */
 int remote_learning(struct remote *r, json_t **out, uint64_t *seq);
 
+/* How many times the snapshot remote_learning gives was replaced (listed
+ * or brought by an event): a console compares it with the last it drew, so
+ * its learning pane redraws when a snapshot changes and at no other time.
+ * Any thread. Can't fail. */
+uint64_t remote_learning_gen(struct remote *r);
+
 /* One line for a learning pane that summarises snap (remote_learning's) of
  * host: "HOST: 20 learned, 95% succeeded, reward 0.584, 1 strategy, most
  * momentum" (or "HOST: nothing learned yet"), cut to fit len. Pure. Returns

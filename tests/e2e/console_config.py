@@ -11,7 +11,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console_e2e import Console, cli  # noqa: E402
+from console_e2e import Console, cli, write_config  # noqa: E402
 
 CONFIG = """# the operator's
 protocol-lines = show
@@ -23,11 +23,7 @@ bind = F5 ?
 
 
 def pre(e):
-    d = os.path.join(e["XDG_CONFIG_HOME"], "swarmdeck")
-    os.makedirs(d)
-    with open(os.path.join(d, "config"), "w") as f:
-        f.write(CONFIG)
-    os.chmod(os.path.join(d, "config"), 0o600)
+    write_config(e, CONFIG)
     cli(e, "deploy", "-s", "momentum")
 
 

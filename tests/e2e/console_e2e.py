@@ -128,6 +128,15 @@ def mask(s):
     return s
 
 
+def write_config(e, text):
+    """The config file of environment e (its XDG_CONFIG_HOME), 0600 as the console wants it."""
+    d = os.path.join(e["XDG_CONFIG_HOME"], "swarmdeck")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config"), "w") as f:
+        f.write(text)
+    os.chmod(os.path.join(d, "config"), 0o600)
+
+
 def cli(e, *args):
     """Run the swarmdeck command line with the console's environment."""
     subprocess.run([os.path.join(BIN, "swarmdeck")] + list(args), env=e, check=True,

@@ -3,7 +3,7 @@
 find_package(Python3 COMPONENTS Interpreter)
 find_program(TMUX_BIN tmux)
 if(Python3_FOUND AND TMUX_BIN AND TARGET swarmdeck)
-  foreach(s both deploy lost start resume config)
+  foreach(s both deploy lost start resume config learning provider)
     add_test(NAME console_hosts_${s}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/console_hosts.py ${s})
     set_tests_properties(console_hosts_${s} PROPERTIES

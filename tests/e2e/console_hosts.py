@@ -17,6 +17,13 @@ The console runs in tmux (console_e2e's harness) with `--host A --host B`:
           reason, B's rows show, and A's come when it starts;
   config  the config file's `host =` lines open the console on both; --host twice for another
           command, a URL that is not ssh:// and a host given twice are refused (exit 2);
+  learning the Learning pane shows each host's snapshot under its name (its daemon's, not the
+          local store's), redraws when B's changes (a deployment made on B), and with the
+          table filtered to B shows B's only;
+  provider B has an E2B instance (eu-cloud, a name that does not say e2b) that A has not: the
+          deploy dialog's provider field and its health hint are those of the host the
+          launch goes to (Ctrl-O changes both), and a launch on B's eu-cloud asks first
+          because B says it is a paid E2B instance (nothing is created: it is cancelled);
   resume  the console's ssh connections to B are killed while B's deployments run (B's daemon
           stays): the console says it reconnected to the same daemon (the stream resumed from
           the last event number, not listed again) and shows both ends, once each.
@@ -37,7 +44,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console_e2e import BIN, Console  # noqa: E402
+from console_e2e import BIN, Console, write_config  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
 SSH = shutil.which("ssh")
@@ -126,7 +133,9 @@ class Host:
         self.proc = None
         self.log = os.path.join(self.dir, "serve.log")
 
-    def start(self):
+    def start(self, env=None):
+        """env: more of the daemon's environment (kept for its later starts)."""
+        self.env.update(env or {})
         log = open(self.log, "ab")
         self.proc = subprocess.Popen([SWARMDECK, "--db", self.db, "serve", "--max-agents", "3"],
                                      env=self.env, stdout=log, stderr=log, cwd=self.dir)
@@ -226,12 +235,18 @@ class Rig:
 A, B = "127.0.0.1", "127.0.0.1-2"
 
 
-def s_both(r):
+def both_up(r):
+    """A's 2 momentum and B's 3 mean-reversion runs, then a console on both, connected."""
     r.a.run("deploy", "-s", "momentum", "-a", "2")
     r.b.run("deploy", "-s", "mean-reversion", "-a", "3")
     c = r.console()
     c.wait_for(r"%s: connected" % re.escape(A), timeout=30)
     c.wait_for(r"%s: connected" % re.escape(B), timeout=30)
+    return c
+
+
+def s_both(r):
+    c = both_up(r)
     s = c.wait_for(r"HOST", timeout=10)
     s = wait_for(lambda: (lambda s: s if len(host_rows(s, A)) == 2 and len(host_rows(s, B)) == 3
                           else None)(c.screen()), "both hosts' rows", 30)
@@ -239,8 +254,8 @@ def s_both(r):
     assert sorted(ra) == [1, 2] and sorted(rb) == [1, 2, 3], s
     assert all("momentum" in v[0] for v in ra.values()), s
     assert all("mean-reversion" in v[0] for v in rb.values()), s
-    # The local store is not among the hosts: none of its rows, and the learning says whose.
-    assert re.search(r"Learning \(local store\)", s), s
+    # The local store is not among the hosts: none of its rows; the learning is per host.
+    assert re.search(r"Learning \(per host\)", s), s
     # Row 1 of B selected: its output comes from B's daemon.
     c.keys(":")
     c.text("host %s" % B)
@@ -266,6 +281,107 @@ def s_deploy(r):
              "the launch to end in B's store", 60)
     assert len(r.a.states()) == 1, r.a.states()  # nothing landed on A
     wait_for(lambda: len(host_rows(c.screen(), B)) == 2, "B's new row", 30)
+    c.keys("q")
+    c.wait_exit()
+
+
+def learning_pane(screen):
+    """The Learning pane's text lines (the right-hand column of the 170-column grid)."""
+    out, inside = [], False
+    for line in screen.splitlines():
+        col = line[170 - 170 // 4:]
+        if col.startswith("\u250c Learning"):
+            inside = True
+            continue
+        if inside and col.startswith("\u2514"):
+            break
+        if inside:
+            out.append(col.strip("\u2502 "))
+    return out
+
+
+def host_section(screen, host):
+    """The lines of host's section of the Learning pane (from its name to the blank line)."""
+    lines = learning_pane(screen)
+    if host not in lines:
+        return None
+    sec = lines[lines.index(host) + 1:]
+    return sec[:sec.index("")] if "" in sec else sec
+
+
+def s_learning(r):
+    c = both_up(r)
+
+    def says(host, n, strategy, k=None):
+        """host's section says n learned, k (default n) of them strategy's."""
+        sec = host_section(c.screen(), host) or []
+        return (any(re.match(r"learned +%d, \d+%% succeeded$" % n, x) for x in sec) and
+                any(re.match(r"%s: %d, \d+%% ok, -?\d" % (strategy, k or n), x) for x in sec))
+    wait_for(lambda: says(A, 2, "momentum") and says(B, 3, "mean-reversion"),
+             "each host's learning under its name", 30)
+    s = c.screen()
+    assert re.search(r"Learning \(per host\)", s), s
+    assert any(x.startswith("local store") for x in learning_pane(s)), learning_pane(s)
+    # Not A's numbers under B nor the other way round.
+    assert not any("mean-reversion" in x for x in host_section(s, A)), learning_pane(s)
+    # B learns a fourth trajectory: its daemon's snapshot event redraws the pane.
+    r.b.run("deploy", "-s", "momentum", "-a", "1")
+    wait_for(lambda: says(B, 4, "momentum", 1), "B's new snapshot in the pane", 30)
+    assert says(A, 2, "momentum"), learning_pane(c.screen())
+    # The table filtered to B: the pane shows B's only.
+    c.keys(":")
+    c.text("host %s" % B)
+    c.keys("Enter")
+    c.wait_for(r"host: %s" % re.escape(B))
+    wait_for(lambda: host_section(c.screen(), A) is None and says(B, 4, "momentum", 1),
+             "B's learning only", 10)
+    c.keys("q")
+    c.wait_exit()
+
+
+def s_provider(r):
+    cfg = os.path.join(r.b.dir, "e2b.json")
+    fd = os.open(cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:  # never reached: nothing is launched on it
+        json.dump({"instances": [{"name": "eu-cloud", "region": "eu-west",
+                                  "apiKey": "e2b_" + "ab" * 16, "template": "base",
+                                  "apiUrl": "http://127.0.0.1:9", "sandboxUrl": "http://127.0.0.1:9"}]},
+                  f)
+    r.b.stop()
+    r.b.start({"SWARMDECK_E2B_CONFIG": cfg})
+    c = r.console()
+    c.wait_for(r"%s: connected" % re.escape(A), timeout=30)
+    c.wait_for(r"%s: connected" % re.escape(B), timeout=30)
+    c.keys("d")
+    s = c.wait_for(r"Deploy to \S+ \(Enter launches")
+    if re.search(r"Deploy to (\S+) \(", s).group(1) != B:
+        c.keys("C-o")
+    c.wait_for(r"Deploy to %s \(Enter launches" % re.escape(B))
+    c.keys("Down", "Down", "Down")  # the provider field
+    c.wait_for(r"provider +< local > +on %s: local, breaker closed" % re.escape(B))
+    c.keys("Right")
+    c.wait_for(r"provider +< eu-cloud > +on %s: e2b \(eu-west\), breaker closed" % re.escape(B))
+    # A has no eu-cloud: its own providers and health.
+    c.keys("C-o")
+    c.wait_for(r"Deploy to %s \(Enter launches" % re.escape(A))
+    c.wait_for(r"provider +< local > +on %s: local, breaker closed" % re.escape(A))
+    c.keys("Right")
+    s = c.wait_for(r"provider +< local > +on %s: local" % re.escape(A))
+    assert "eu-cloud" not in s, s
+    # Back on B: a launch on eu-cloud is a paid one there.
+    c.keys("C-o")
+    c.wait_for(r"Deploy to %s \(Enter launches" % re.escape(B))
+    c.keys("Right")
+    c.wait_for(r"provider +< eu-cloud > +on %s: e2b" % re.escape(B))
+    c.keys("Enter")
+    c.wait_for(r"Launch 1 agent of momentum on eu-cloud at host %s\?" % re.escape(B))
+    s = c.wait_for(r"This provider is paid")
+    assert "ab" * 16 not in s, s  # B's E2B key never reaches this screen
+    c.keys("n")
+    c.wait_for(r"Launch 1 agent", absent=True)
+    c.keys("Escape")
+    c.wait_for(r"Deploy to", absent=True)
+    assert r.b.states() == [] and r.a.states() == [], (r.a.states(), r.b.states())
     c.keys("q")
     c.wait_exit()
 
@@ -359,11 +475,7 @@ def s_config(r):
     r.b.run("deploy", "-s", "momentum", "-a", "1")
 
     def pre(e):
-        d = os.path.join(e["XDG_CONFIG_HOME"], "swarmdeck")
-        os.makedirs(d)
-        with open(os.path.join(d, "config"), "w") as f:
-            f.write("# two servers\nhost = %s\nhost = %s\n" % (r.a.url, r.b.url))
-        os.chmod(os.path.join(d, "config"), 0o600)
+        write_config(e, "# two servers\nhost = %s\nhost = %s\n" % (r.a.url, r.b.url))
     r.c = c = Console(170, 40, {"SWARMDECK_SSH": r.sshd.ssh, "SWARMDECK_REMOTE": SWARMDECK}, "",
                       pre, daemon=True, name="h%d" % os.getpid())
     c.wait_for(r"%s: connected" % re.escape(A), timeout=30)
@@ -402,7 +514,7 @@ def on_tty(argv, env):
     return p.wait(60), out
 
 
-SCENARIOS = {"config": s_config, "both": s_both, "deploy": s_deploy, "lost": s_lost, "start": s_start,
+SCENARIOS = {"config": s_config, "both": s_both, "learning": s_learning, "provider": s_provider, "deploy": s_deploy, "lost": s_lost, "start": s_start,
              "resume": s_resume}
 
 
