@@ -63,7 +63,9 @@ struct remote {
     struct provider_health prov[8];
     size_t nprov;
     struct remote_info info;
-    int need_list;      /* the watcher lists again before it watches */
+    int need_list; /* the watcher lists again before it watches */
+    struct client
+        *streaming;     /* r->ev while the watcher is in client_events (remote_stop wakes it) */
     json_t *learning;   /* the daemon's newest learning snapshot, or NULL */
     uint64_t learn_at;  /* its event's number (0: listed) */
     uint64_t learn_gen; /* bumped each time learning is replaced (remote_learning_gen) */
@@ -534,7 +536,7 @@ static void *watcher_main(void *arg)
 
     while (!stopping(r)) {
         struct sd_err err = {0};
-        int rc, relist;
+        int rc, relist, go;
         uint64_t since;
 
         if (r->ev == NULL) {
@@ -566,7 +568,17 @@ static void *watcher_main(void *arg)
             notice(r, 0, "%s", said);
             said[0] = '\0';
         }
-        rc = client_events(r->ev, since, on_event, r, &err);
+        /* No tick: an idle stream sleeps until an event, the daemon's
+         * bookmark or remote_stop's client_wake. */
+        client_set_tick(r->ev, 0);
+        pthread_mutex_lock(&r->lock);
+        go = !r->stop;
+        r->streaming = go ? r->ev : NULL;
+        pthread_mutex_unlock(&r->lock);
+        rc = go ? client_events(r->ev, since, on_event, r, &err) : 0;
+        pthread_mutex_lock(&r->lock);
+        r->streaming = NULL;
+        pthread_mutex_unlock(&r->lock);
         if (rc >= 0)
             continue; /* stop, or list again */
     broken:
@@ -820,10 +832,12 @@ void remote_stop(struct remote *r)
     pthread_mutex_lock(&r->lock);
     r->stop = 1;
     pthread_cond_broadcast(&r->cond);
+    if (r->streaming != NULL)
+        client_wake(r->streaming); /* the watcher's stream returns at once */
     pthread_mutex_unlock(&r->lock);
     if (r->threads) {
         pthread_join(r->puller, NULL);
-        pthread_join(r->watcher, NULL); /* its stream ticks ten times a second */
+        pthread_join(r->watcher, NULL);
     }
     client_close(r->ev);
     for (size_t i = 0; i < r->npool; i++)
