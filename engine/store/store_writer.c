@@ -120,7 +120,7 @@ static void chain_seal_batch(struct store *s)
         sqlite3_finalize(st);
     }
     for (size_t i = 0; i < s->nseal; i++) {
-        if (chain_seal(s->db, s->seal_ids[i], &e) != 0) {
+        if (chain_seal(s, s->db, s->seal_ids[i], &e) != 0) {
             chain_seal_failed(s, s->seal_ids[i], &e);
             if (sqlite3_get_autocommit(s->db))
                 break; /* SQLite gave up the batch: the commit reports it */
@@ -361,18 +361,19 @@ void *store_writer_main(void *arg)
                     ts.tv_sec++;
                     ts.tv_nsec -= 1000000000L;
                 }
-                s->writer_waiting = 1;
-                store_wait(s, &ts);
+                s->writer_waiting = s->writer_timed = 1;
+                store_wait_on(s, &s->wcond, &ts);
             } else {
                 if (s->stopping)
                     goto out;
                 s->writer_waiting = 1;
-                store_wait(s, NULL);
+                store_wait_on(s, &s->wcond, NULL);
             }
-            s->writer_waiting = 0;
+            s->writer_waiting = s->writer_timed = 0;
         }
         list = s->head;
         s->head = s->tail = NULL;
+        s->queued = 0;
         store_unlock(s);
         writer_run(s, list);
         store_lock(s);

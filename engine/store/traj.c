@@ -279,44 +279,43 @@ void traj_finish(struct store *s, int64_t id, const struct traj_final *f)
 
 /* --- committed state -------------------------------------------------------- */
 
-struct state_job {
-    int64_t id;
-    int state;
-};
-
-static int state_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
-{
-    struct state_job *j = arg;
-    sqlite3_stmt *st = store_stmt(s, "SELECT status FROM main.trajectories WHERE id = ?1", err);
-    int step;
-
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_int64(st, 1, j->id);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        j->state = traj_state_from_name((const char *)sqlite3_column_text(st, 0));
-    else if (step == SQLITE_DONE)
-        j->state = -2;
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return store_dberr(err, db, "store");
-    return 0;
-}
-
+/* The flush makes everything queued before it committed; the state is then
+ * read on a pooled reader (store_reader_borrow), which sees exactly what is
+ * committed, and costs the writer nothing: no job, no batch of its own. */
 int traj_committed_state(struct store *s, int64_t id, struct sd_err *err)
 {
-    struct state_job j = {id, -1};
+    sqlite3_stmt *st = NULL;
+    uint64_t gen;
+    sqlite3 *db;
+    int step, state = -1;
 
-    if (store_flush(s, err) != 0 || store_call(s, state_fn, &j, err) != 0)
+    if (store_flush(s, err) != 0 || (db = store_reader_borrow(s, &gen, err)) == NULL)
         return -1;
-    if (j.state == -2)
+    if (sqlite3_prepare_v2(db, "SELECT status FROM main.trajectories WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        store_dberr(err, db, "store");
+        store_reader_return(s, db, gen);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        state = traj_state_from_name((const char *)sqlite3_column_text(st, 0));
+    else if (step == SQLITE_DONE)
+        state = -2;
+    else
+        store_dberr(err, db, "store");
+    sqlite3_finalize(st);
+    store_reader_return(s, db, gen);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return -1;
+    if (state == -2)
         return sd_err_set(err, SD_EENV, "%s: trajectory #%lld is not in the store", store_path(s),
                           (long long)id);
-    if (j.state < 0)
+    if (state < 0)
         return sd_err_set(err, SD_EENV, "%s: trajectory #%lld has an unknown state", store_path(s),
                           (long long)id);
-    return j.state;
+    return state;
 }
 
 /* --- runs ------------------------------------------------------------------- */
