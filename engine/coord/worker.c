@@ -213,7 +213,7 @@ static struct sbx *create(struct coord *c, struct dep *d, struct pinst *pi, stru
     snprintf(lease.provider, sizeof lease.provider, "%s", p->name);
     p->ops->lease_info(b, &lease.pid, &lease.pid_start, lease.workdir, sizeof lease.workdir);
     lease.owner_pid = (int)getpid();
-    lease.owner_start = proc_start_time(lease.owner_pid);
+    lease.owner_start = proc_self_start_time();
     lease.created_at = sd_now_ms();
     if (store_lease_add(c->store, &lease, err) != 0) {
         op_end(d, &t, "create", 0, err->msg);

@@ -323,6 +323,7 @@ int store_open_key(const char *path, int flags, const char *secret, struct store
     }
     s->flags = flags;
     s->out_head = s->out_tail = 1 << 20;
+    s->data_version = -1;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     pthread_cond_init(&s->wcond, NULL);

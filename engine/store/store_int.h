@@ -117,6 +117,7 @@ struct store {
 
     /* Writer thread only. */
     int in_txn;
+    int64_t data_version; /* PRAGMA data_version at the last key check; -1 none */
     uint64_t batch_start_ns;
     unsigned batch_rows;
     uint64_t batch_hi;

@@ -113,7 +113,7 @@ static int insert_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     bind_text_or_null(st, 9, t->prediction);
     sqlite3_bind_int(st, 10, t->auto_optimized);
     sqlite3_bind_int(st, 11, (int)getpid());
-    sqlite3_bind_int64(st, 12, (sqlite3_int64)proc_start_time((int)getpid()));
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)proc_self_start_time());
     if (step_done(db, st, err) != 0)
         return -1;
     j->id = sqlite3_last_insert_rowid(db);
@@ -341,7 +341,7 @@ static int run_begin_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *
     sqlite3_bind_int64(st, 2, sd_now_ms());
     bind_text_or_null(st, 3, j->spec);
     sqlite3_bind_int(st, 4, (int)getpid());
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)proc_start_time((int)getpid()));
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)proc_self_start_time());
     if (step_done(db, st, err) != 0)
         return -1;
     j->id = sqlite3_last_insert_rowid(db);
@@ -521,7 +521,7 @@ static int claim_row(struct store *s, sqlite3 *db, const char *sql, const char *
     else
         sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, (int)getpid());
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)proc_start_time((int)getpid()));
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)proc_self_start_time());
     if (step_done(db, st, err) != 0)
         return -1;
     return sqlite3_changes(db);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,8 +86,23 @@ static double one(struct coord *c, const char *strategy, const char *symbol)
     return (double)(sd_mono_ns() - t0) / 1e6;
 }
 
+/* CPU seconds (user + system) of who: RUSAGE_SELF (the engine: every
+ * thread of this process) or RUSAGE_CHILDREN (the helpers and what they
+ * ran, once reaped). */
+static double cpu_s(int who)
+{
+    struct rusage ru;
+
+    getrusage(who, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
 /* N no-op deployments queued at once on a new coordinator with o (agents
- * workers), timed until the last ends; prints one line, returns 0 or -1. */
+ * workers), timed until the last ends; prints one line with the rate and
+ * one with the CPU per deployment of the engine's process and of its
+ * reaped children (the sandbox helpers: less load-dependent than the rate
+ * on a shared machine); returns 0 or -1. */
 static int sustained(struct store *s, struct coord_opts *o, char **argv, const char *manifest,
                      int nsust, const char *label)
 {
@@ -102,6 +118,7 @@ static int sustained(struct store *s, struct coord_opts *o, char **argv, const c
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
+    double self0 = cpu_s(RUSAGE_SELF), kids0 = cpu_s(RUSAGE_CHILDREN);
     t0 = sd_mono_ns();
     for (int i = 0; i < nsust; i++)
         if (coord_submit(c, &r, NULL, &err) != 0) {
@@ -113,6 +130,9 @@ static int sustained(struct store *s, struct coord_opts *o, char **argv, const c
     coord_counts(c, counts);
     printf("sustained%s: %d no-op deployments in %.2f s = %.0f deployments/s (%d succeeded)\n",
            label, nsust, secs, nsust / secs, counts[TS_SUCCEEDED]);
+    printf("  CPU per deployment%s: engine process %.2f ms, sandbox helpers %.2f ms\n", label,
+           (cpu_s(RUSAGE_SELF) - self0) * 1e3 / nsust,
+           (cpu_s(RUSAGE_CHILDREN) - kids0) * 1e3 / nsust);
     coord_free(c);
     return 0;
 }
