@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,6 +519,21 @@ uint64_t proc_start_time(int pid)
     if (p == NULL || sscanf(p, "%llu", &start) != 1)
         return 0;
     return start;
+}
+
+uint64_t proc_self_start_time(void)
+{
+    /* One word each, so a reader never sees half of an update; a race only
+     * reads /proc twice. The pid check keeps a forked child's own. */
+    static _Atomic int pid;
+    static _Atomic uint64_t start;
+    int me = (int)getpid();
+
+    if (atomic_load(&pid) != me) {
+        atomic_store(&start, proc_start_time(me));
+        atomic_store(&pid, me);
+    }
+    return atomic_load(&start);
 }
 
 struct timespec sd_timespec_after(int monotonic, int64_t ms)

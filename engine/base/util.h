@@ -98,4 +98,8 @@ int sd_spawn_capture(char *const argv[], int merge_stderr, size_t max, char **ou
  * process does not exist. */
 uint64_t proc_start_time(int pid);
 
+/* proc_start_time of the calling process, read once per pid (a process's
+ * start time never changes; a forked child reads its own). Any thread. */
+uint64_t proc_self_start_time(void);
+
 #endif

@@ -621,13 +621,14 @@ static int bar_line(const char *date, const double v[5], void *arg)
 static long bars_export(struct store *s, const char *symbol, char *path, struct sd_err *err)
 {
     struct bars_file b = {symbol, path, NULL, 0, {0}, err};
-    sqlite3 *db = store_reader(s, err);
+    uint64_t gen;
+    sqlite3 *db = store_reader_borrow(s, &gen, err); /* once per deployment: pooled */
     int rc;
 
     if (db == NULL)
         return -1;
     rc = store_bars_read(db, symbol, bar_line, &b, err);
-    sqlite3_close_v2(db);
+    store_reader_return(s, db, gen);
     if (b.f != NULL && fclose(b.f) != 0 && rc == 0)
         rc = sd_err_set(err, SD_EENV, "cannot write %s", path);
     if (rc != 0 && b.f != NULL)
@@ -638,13 +639,14 @@ static long bars_export(struct store *s, const char *symbol, char *path, struct 
 /* 1 if symbol has imported bars in the store, 0 if not, -1 on error. */
 static int bars_present(struct store *s, const char *symbol, struct sd_err *err)
 {
-    sqlite3 *db = store_reader(s, err);
+    uint64_t gen;
+    sqlite3 *db = store_reader_borrow(s, &gen, err);
     int rc;
 
     if (db == NULL)
         return -1;
     rc = store_bars_present(db, symbol, err);
-    sqlite3_close_v2(db);
+    store_reader_return(s, db, gen);
     return rc;
 }
 

@@ -213,7 +213,7 @@ static struct sbx *create(struct coord *c, struct dep *d, struct pinst *pi, stru
     snprintf(lease.provider, sizeof lease.provider, "%s", p->name);
     p->ops->lease_info(b, &lease.pid, &lease.pid_start, lease.workdir, sizeof lease.workdir);
     lease.owner_pid = (int)getpid();
-    lease.owner_start = proc_start_time(lease.owner_pid);
+    lease.owner_start = proc_self_start_time();
     lease.created_at = sd_now_ms();
     if (store_lease_add(c->store, &lease, err) != 0) {
         op_end(d, &t, "create", 0, err->msg);
@@ -362,18 +362,18 @@ static double reward_of(json_t *result)
 
 /* 1 when d's records are committed with the state succeeded and no store
  * write failed since gen0 (store_write_failures when its worker started);
- * else 0 with why saying what the store reported. Flushes. */
+ * else 0 with why saying what the store reported. Flushes once
+ * (traj_committed_state does), then reads the state as committed. */
 static int recorded(struct coord *c, struct dep *d, uint64_t gen0, char *why, size_t n)
 {
     struct sd_err e = {0};
-    int st;
+    int st = traj_committed_state(c->store, d->v.id, &e);
 
-    if (store_flush(c->store, &e) == 0 && store_write_failures(c->store, &e) == gen0) {
-        if ((st = traj_committed_state(c->store, d->v.id, &e)) == TS_SUCCEEDED)
+    if (st >= 0 && store_write_failures(c->store, &e) == gen0) {
+        if (st == TS_SUCCEEDED)
             return 1;
-        if (st >= 0)
-            sd_err_set(&e, SD_EENV, "%s: the store holds it as %s", store_path(c->store),
-                       traj_state_name(st));
+        sd_err_set(&e, SD_EENV, "%s: the store holds it as %s", store_path(c->store),
+                   traj_state_name(st));
     }
     snprintf(why, n, COORD_NOT_RECORDED "%.400s", e.msg);
     return 0;

@@ -70,8 +70,10 @@ static int finish_fp(json_t *t, const unsigned char digest[CRYPTO_SHA3_LEN], con
     return 0;
 }
 
-int chain_fingerprint_db(sqlite3 *db, const char *prefix, int64_t id, const char *prev,
-                         char out[CHAIN_HEX_LEN], struct sd_err *err)
+/* chain_fingerprint_db with the writer's cached statements when s is not
+ * NULL (store_stmt_get). */
+static int fingerprint_on(struct store *s, sqlite3 *db, const char *prefix, int64_t id,
+                          const char *prev, char out[CHAIN_HEX_LEN], struct sd_err *err)
 {
     unsigned char digest[CRYPTO_SHA3_LEN];
     struct crypto_hash *h = NULL;
@@ -80,7 +82,7 @@ int chain_fingerprint_db(sqlite3 *db, const char *prefix, int64_t id, const char
     json_t *t;
     int rc = -1, step;
 
-    if ((t = record_trajectory(db, prefix, id, 0, err)) == NULL)
+    if ((t = record_trajectory_on(s, db, prefix, id, 0, err)) == NULL)
         return -1;
     snprintf(
         sql, sizeof sql,
@@ -90,7 +92,7 @@ int chain_fingerprint_db(sqlite3 *db, const char *prefix, int64_t id, const char
         sd_err_set(err, SD_ENOMEM, "out of memory");
         goto out;
     }
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if ((st = store_stmt_get(s, db, sql)) == NULL) {
         store_dberr(err, db, "fingerprint");
         goto out;
     }
@@ -116,9 +118,15 @@ int chain_fingerprint_db(sqlite3 *db, const char *prefix, int64_t id, const char
     rc = finish_fp(t, digest, prev, out, err);
 out:
     crypto_hash_free(h);
-    sqlite3_finalize(st);
+    store_stmt_put(s, st);
     json_decref(t);
     return rc;
+}
+
+int chain_fingerprint_db(sqlite3 *db, const char *prefix, int64_t id, const char *prev,
+                         char out[CHAIN_HEX_LEN], struct sd_err *err)
+{
+    return fingerprint_on(NULL, db, prefix, id, prev, out, err);
 }
 
 int chain_fingerprint_json(json_t *traj, const char *prev, char out[CHAIN_HEX_LEN],
@@ -171,8 +179,10 @@ out:
     return rc;
 }
 
-/* Position and fingerprint of the chain's last record (0 and "" if none). */
-static int chain_last(sqlite3 *db, const char *table, int64_t *seq, char fp[CHAIN_HEX_LEN])
+/* Position and fingerprint of the chain's last record (0 and "" if none);
+ * statements as store_stmt_get gives them (s NULL: prepared here). */
+static int chain_last(struct store *s, sqlite3 *db, const char *table, int64_t *seq,
+                      char fp[CHAIN_HEX_LEN])
 {
     sqlite3_stmt *st = NULL;
     char sql[200];
@@ -184,7 +194,7 @@ static int chain_last(sqlite3 *db, const char *table, int64_t *seq, char fp[CHAI
              table);
     *seq = 0;
     fp[0] = '\0';
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if ((st = store_stmt_get(s, db, sql)) == NULL)
         return -1;
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -192,37 +202,35 @@ static int chain_last(sqlite3 *db, const char *table, int64_t *seq, char fp[CHAI
         *seq = sqlite3_column_int64(st, 0);
         snprintf(fp, CHAIN_HEX_LEN, "%s", f ? (const char *)f : "");
     }
-    sqlite3_finalize(st);
+    store_stmt_put(s, st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-int chain_seal(sqlite3 *db, int64_t id, struct sd_err *err)
+int chain_seal(struct store *s, sqlite3 *db, int64_t id, struct sd_err *err)
 {
     char prev[CHAIN_HEX_LEN], fp[CHAIN_HEX_LEN], head[CHAIN_HEX_LEN + 32];
     sqlite3_stmt *st = NULL;
     int64_t last;
     int rc;
 
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM main.trajectories WHERE id = ?1 AND fingerprint IS NULL"
-                           " AND status IN " TERMINAL,
-                           -1, &st, NULL) != SQLITE_OK)
+    if ((st = store_stmt_get(s, db,
+                             "SELECT 1 FROM main.trajectories WHERE id = ?1 AND fingerprint IS NULL"
+                             " AND status IN " TERMINAL)) == NULL)
         return store_dberr(err, db, "chain");
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    store_stmt_put(s, st);
     if (rc == SQLITE_DONE)
         return 0;
     if (rc != SQLITE_ROW)
         return store_dberr(err, db, "chain");
-    if (chain_last(db, "main.trajectories", &last, prev) != 0)
+    if (chain_last(s, db, "main.trajectories", &last, prev) != 0)
         return store_dberr(err, db, "chain");
-    if (chain_fingerprint_db(db, "sd_plain_", id, prev, fp, err) != 0)
+    if (fingerprint_on(s, db, "sd_plain_", id, prev, fp, err) != 0)
         return -1;
-    if (sqlite3_prepare_v2(db,
-                           "UPDATE main.trajectories SET chain_seq = ?2, prev_fingerprint = ?3,"
-                           " fingerprint = ?4 WHERE id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if ((st = store_stmt_get(s, db,
+                             "UPDATE main.trajectories SET chain_seq = ?2, prev_fingerprint = ?3,"
+                             " fingerprint = ?4 WHERE id = ?1")) == NULL)
         return store_dberr(err, db, "chain");
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, last + 1);
@@ -230,18 +238,17 @@ int chain_seal(sqlite3 *db, int64_t id, struct sd_err *err)
         sqlite3_bind_text(st, 3, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, fp, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    store_stmt_put(s, st);
     if (rc != SQLITE_DONE)
         return store_dberr(err, db, "chain");
     snprintf(head, sizeof head, "%lld:%s", (long long)(last + 1), fp);
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO main.meta(key, value)"
-                           " VALUES('chain_head', sd_seal(?1, 'chain_head'))",
-                           -1, &st, NULL) != SQLITE_OK)
+    if ((st = store_stmt_get(s, db,
+                             "INSERT OR REPLACE INTO main.meta(key, value)"
+                             " VALUES('chain_head', sd_seal(?1, 'chain_head'))")) == NULL)
         return store_dberr(err, db, "chain");
     sqlite3_bind_text(st, 1, head, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    store_stmt_put(s, st);
     if (rc != SQLITE_DONE)
         return store_dberr(err, db, "chain");
     return 0;

@@ -36,9 +36,12 @@
 #define CHAIN_HEX_LEN 129 /* 128 hex digits and a NUL */
 
 /* Seal trajectory id (writer connection, inside a transaction; reads it
- * through the sd_plain_* views). A trajectory that is not final or already
- * sealed is left alone (0). Returns 0 or -1 with err (nothing changed). */
-int chain_seal(sqlite3 *db, int64_t id, struct sd_err *err);
+ * through the sd_plain_* views), with the statements of store s's writer
+ * cache (store_stmt_get; s NULL: prepared for this call). A trajectory that
+ * is not final or already sealed is left alone (0). Returns 0 or -1 with err
+ * (nothing changed). */
+struct store;
+int chain_seal(struct store *s, sqlite3 *db, int64_t id, struct sd_err *err);
 
 /* The fingerprint of trajectory id read through db (tables named
  * <prefix>trajectories, <prefix>operations is always main, <prefix>output)

@@ -65,6 +65,12 @@ static int step_failed(sqlite3 *db, int step, struct sd_err *err)
 json_t *record_trajectory(sqlite3 *db, const char *prefix, int64_t id, int with_output,
                           struct sd_err *err)
 {
+    return record_trajectory_on(NULL, db, prefix, id, with_output, err);
+}
+
+json_t *record_trajectory_on(struct store *s, sqlite3 *db, const char *prefix, int64_t id,
+                             int with_output, struct sd_err *err)
+{
     sqlite3_stmt *st = NULL;
     json_t *t = NULL, *ops, *out;
     char sql[640];
@@ -77,7 +83,7 @@ json_t *record_trajectory(sqlite3 *db, const char *prefix, int64_t id, int with_
              "op_sequence, isolation, auto_optimized, output_bytes, output_dropped, "
              "fingerprint, prev_fingerprint FROM \"%strajectories\" WHERE id = ?1",
              prefix);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if ((st = store_stmt_get(s, db, sql)) == NULL) {
         store_dberr(err, db, NULL);
         return NULL;
     }
@@ -116,7 +122,7 @@ json_t *record_trajectory(sqlite3 *db, const char *prefix, int64_t id, int with_
     json_object_set_new(t, "outputDropped", col_int(st, 23));
     json_object_set_new(t, "fingerprint", col_str(st, 24));
     json_object_set_new(t, "prevFingerprint", col_str(st, 25));
-    sqlite3_finalize(st);
+    store_stmt_put(s, st);
     st = NULL;
 
     ops = json_array();
@@ -126,7 +132,7 @@ json_t *record_trajectory(sqlite3 *db, const char *prefix, int64_t id, int with_
              "SELECT seq, name, started_at, duration_ms, ok, detail FROM \"%soperations\" "
              "WHERE traj_id = ?1 ORDER BY seq",
              prefix);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if ((st = store_stmt_get(s, db, sql)) == NULL) {
         store_dberr(err, db, NULL);
         goto fail;
     }
@@ -138,7 +144,7 @@ json_t *record_trajectory(sqlite3 *db, const char *prefix, int64_t id, int with_
                                              sqlite3_column_int(st, 4), "detail", col_str(st, 5)));
     if (step_failed(db, step, err))
         goto fail;
-    sqlite3_finalize(st);
+    store_stmt_put(s, st);
     st = NULL;
     if (!with_output)
         return t;
@@ -148,7 +154,7 @@ json_t *record_trajectory(sqlite3 *db, const char *prefix, int64_t id, int with_
         sql, sizeof sql,
         "SELECT seq, stream, sd_unz(data, z) FROM \"%soutput\" WHERE traj_id = ?1 ORDER BY seq",
         prefix);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if ((st = store_stmt_get(s, db, sql)) != NULL) {
         sqlite3_bind_int64(st, 1, id);
         while ((step = sqlite3_step(st)) == SQLITE_ROW)
             json_array_append_new(
@@ -163,6 +169,6 @@ fail:
     json_decref(t);
     t = NULL;
 out:
-    sqlite3_finalize(st);
+    store_stmt_put(s, st);
     return t;
 }

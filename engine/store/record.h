@@ -32,4 +32,10 @@
 json_t *record_trajectory(sqlite3 *db, const char *prefix, int64_t id, int with_output,
                           struct sd_err *err);
 
+/* The same with its statements from the writer's cache when s is not NULL
+ * (the writer thread, db its connection: store_stmt_get). */
+struct store;
+json_t *record_trajectory_on(struct store *s, sqlite3 *db, const char *prefix, int64_t id,
+                             int with_output, struct sd_err *err);
+
 #endif

@@ -24,7 +24,8 @@
  *
  * THREADS
  * store_open/store_close: the owner thread. The accessors, store_reader,
- * store_reader_fts and store_chain_summary: any thread.
+ * store_reader_borrow and _return (a pool under s->lock), store_reader_fts
+ * and store_chain_summary: any thread.
  */
 #define _GNU_SOURCE
 #include "store_int.h"
@@ -322,8 +323,10 @@ int store_open_key(const char *path, int flags, const char *secret, struct store
     }
     s->flags = flags;
     s->out_head = s->out_tail = 1 << 20;
+    s->data_version = -1;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
+    pthread_cond_init(&s->wcond, NULL);
 
     if (prepare_file(path, flags, &created, err) != 0)
         goto out;
@@ -431,6 +434,7 @@ out:
     }
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
+    pthread_cond_destroy(&s->wcond);
     free(s->path);
     free(s);
     return rc;
@@ -440,10 +444,12 @@ void store_close(struct store *s)
 {
     if (s == NULL)
         return;
+    store_reader_pool_drain(s); /* before VACUUM, which no reader may hold up */
     if (s->writer_started) {
         store_lock(s);
         s->stopping = 1;
         pthread_cond_broadcast(&s->cond);
+        pthread_cond_signal(&s->wcond);
         store_unlock(s);
         pthread_join(s->writer, NULL);
     }
@@ -458,6 +464,7 @@ void store_close(struct store *s)
     free(s->seal_ids);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
+    pthread_cond_destroy(&s->wcond);
     free(s->path);
     free(s);
 }
@@ -532,6 +539,9 @@ sqlite3 *store_reader(struct store *s, struct sd_err *err)
 {
     sqlite3 *db = NULL;
 
+    store_lock(s);
+    s->stats.readers_opened++;
+    store_unlock(s);
     if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         if (db == NULL)
             sd_err_set(err, SD_ENOMEM, "out of memory");
@@ -553,6 +563,55 @@ sqlite3 *store_reader(struct store *s, struct sd_err *err)
         return NULL;
     }
     return db;
+}
+
+sqlite3 *store_reader_borrow(struct store *s, uint64_t *gen, struct sd_err *err)
+{
+    sqlite3 *db = NULL;
+
+    store_lock(s);
+    *gen = s->key_gen;
+    if (s->nrpool > 0) {
+        db = s->rpool[--s->nrpool];
+        s->stats.readers_reused++;
+    }
+    store_unlock(s);
+    return db != NULL ? db : store_reader(s, err);
+}
+
+void store_reader_return(struct store *s, sqlite3 *db, uint64_t gen)
+{
+    int kept = 0;
+
+    if (db == NULL)
+        return;
+    /* Only an idle connection is kept: a statement left stepping would pin
+     * an old snapshot of the WAL for the next borrower. */
+    if (sqlite3_next_stmt(db, NULL) == NULL && sqlite3_get_autocommit(db)) {
+        store_lock(s);
+        if (gen == s->key_gen && s->nrpool < STORE_READER_POOL) {
+            s->rpool[s->nrpool++] = db;
+            kept = 1;
+        }
+        store_unlock(s);
+    }
+    if (!kept)
+        sqlite3_close_v2(db);
+}
+
+void store_reader_pool_drain(struct store *s)
+{
+    sqlite3 *v[STORE_READER_POOL];
+    int n;
+
+    store_lock(s);
+    s->key_gen++;
+    n = s->nrpool;
+    memcpy(v, s->rpool, sizeof v);
+    s->nrpool = 0;
+    store_unlock(s);
+    for (int i = 0; i < n; i++)
+        sqlite3_close_v2(v[i]);
 }
 
 int store_reader_fts(struct store *s, sqlite3 *db, struct sd_err *err)

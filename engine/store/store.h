@@ -199,12 +199,36 @@ int store_settled(struct store *s, uint64_t mark, uint64_t gen);
  * Returns NULL on a prepare error (with err set). */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct sd_err *err);
 
+/* A statement for sql on db, for code that runs both on the writer and on
+ * readers (the chain's sealing, record.h): with s not NULL (the writer
+ * thread, db its connection) from the writer's cache, keyed by the text
+ * (so SQL built at run time is fine), reset and unbound; with s NULL newly
+ * prepared. Give it back with store_stmt_put(s, st) (reset, or finalized
+ * when s is NULL). NULL on a prepare error: SQLite's message is on db. */
+sqlite3_stmt *store_stmt_get(struct store *s, sqlite3 *db, const char *sql);
+void store_stmt_put(struct store *s, sqlite3_stmt *st);
+
 /* Open a read-only connection for the calling thread (WAL readers do not
  * block the writer). On an encrypted store the connection reads plaintext:
  * TEMP views named trajectories, output, runs and operations decrypt
  * (store_crypt.h).
  * Returns NULL with err set on failure. */
 sqlite3 *store_reader(struct store *s, struct sd_err *err);
+
+/* A reader like store_reader's, taken from the store's small pool of idle
+ * ones when it has one (opening a connection parses the schema and registers
+ * the store's functions: the cost of a short read on a hot path, once per
+ * deployment before this pool). *gen receives a token for
+ * store_reader_return. The caller owns the connection until it gives it back
+ * and must not change it (no TEMP objects, no pragmas: use store_reader for
+ * that). Returns NULL with err set on failure. Any thread. */
+sqlite3 *store_reader_borrow(struct store *s, uint64_t *gen, struct sd_err *err);
+
+/* Give back a connection from store_reader_borrow (gen: its token; db NULL
+ * is a no-op). It goes back into the pool when it is idle (no statement left
+ * unfinalized, no transaction open), the pool has room and the store's key
+ * has not changed since it was borrowed; otherwise it is closed. Any thread. */
+void store_reader_return(struct store *s, sqlite3 *db, uint64_t gen);
 
 /* --- output capture -------------------------------------------------------
  * Append one chunk (len > 0) of stream (1 stdout, 2 stderr) to trajectory
@@ -254,6 +278,10 @@ struct store_stats {
      * commit_le[i] counts commits of at most store_commit_le[i] seconds. */
     uint64_t commit_le[STORE_COMMIT_BUCKETS];
     double commit_seconds; /* their sum */
+    /* Reader connections opened (store_reader, and store_reader_borrow when
+     * its pool was empty) and borrows the pool answered; store_flush calls.
+     * For tests of what a deployment costs the store. */
+    uint64_t readers_opened, readers_reused, flushes;
 };
 void store_get_stats(struct store *s, struct store_stats *out);
 

@@ -18,12 +18,21 @@
  * One mutex, s->lock, and one condition variable, s->cond, as in redis's
  * bio.c. The lock guards the queue (head, tail), the sequence numbers
  * (submitted, settled, flush_waiters), the failure record (fail_gen,
- * fail_reported, fail_msg, failing), the counters (stats), stopping, writer_waiting
- * and the output caps (out_head, out_tail). Take it with store_lock and wait
- * with store_wait only, so that code whose contract says "caller holds
- * s->lock" can assert it (ASSERT_LOCKED). Every wake-up is a broadcast and
- * every sleeper re-checks its own predicate: the writer, store_call callers
- * and store_flush callers all sleep on s->cond.
+ * fail_reported, fail_msg, failing), the counters (stats), stopping,
+ * writer_waiting, the reader pool (rpool, nrpool, key_gen) and the output
+ * caps (out_head, out_tail). Take it with store_lock and wait with store_wait
+ * only, so that code whose contract says "caller holds s->lock" can assert
+ * it (ASSERT_LOCKED). Every sleeper re-checks its own predicate. The writer
+ * alone sleeps on s->wcond (signalled); store_call and store_flush callers
+ * sleep on s->cond (broadcast when a call is done or a batch settles), so
+ * a job done never wakes the writer and a job queued never wakes a flusher.
+ *
+ * Batched wake-ups: while the writer waits out an open batch's window
+ * (writer_timed), a job queued with store_submit does not wake it; it runs
+ * at the window's end, at the next store_call or store_flush, or once
+ * STORE_WAKE_JOBS are queued, whichever comes first. Nothing is committed
+ * later than before (the window's end commits as it did); the writer just
+ * runs a queue's jobs in one go instead of one wake-up each.
  *
  * The fields under "Writer thread only" (the open batch, the statement
  * cache, the output state, the seal list) belong to the writer thread once
@@ -46,7 +55,9 @@
 
 #include "store.h"
 
-#define OUT_BUCKETS 1024
+#define OUT_BUCKETS       1024
+#define STORE_READER_POOL 8  /* idle readers kept (store_reader_borrow) */
+#define STORE_WAKE_JOBS   64 /* queued jobs that wake a writer waiting out its batch */
 
 struct job {
     struct job *next;
@@ -81,23 +92,32 @@ struct store {
     int vacuum_at_close; /* rekey changed the plaintext-ness: purge free pages */
 
     pthread_mutex_t lock;
-    pthread_cond_t cond;
+    pthread_cond_t cond;  /* store_call and store_flush callers sleep here */
+    pthread_cond_t wcond; /* the writer sleeps here (only it) */
     pthread_t lock_owner; /* valid while locked; for assertions */
     int locked;
     pthread_t writer;
     int writer_started;
     int writer_waiting;
+    int writer_timed; /* it waits for its open batch's deadline */
     int stopping;
     struct job *head, *tail;
+    unsigned queued; /* jobs in the queue (head..tail) */
     uint64_t submitted, settled;
     int flush_waiters;
     uint64_t fail_gen, fail_reported;
     char fail_msg[256];
     int failing; /* the last batch lost writes (store_write_failing) */
     struct store_stats stats;
+    /* Idle reader connections (store_reader_borrow), all opened under key
+     * generation key_gen, which rekey bumps (and empties the pool). */
+    sqlite3 *rpool[STORE_READER_POOL];
+    int nrpool;
+    uint64_t key_gen;
 
     /* Writer thread only. */
     int in_txn;
+    int64_t data_version; /* PRAGMA data_version at the last key check; -1 none */
     uint64_t batch_start_ns;
     unsigned batch_rows;
     uint64_t batch_hi;
@@ -105,6 +125,8 @@ struct store {
     int batch_job_failed; /* a write of this batch failed; the rest may commit */
     struct stmt_slot *stmts;
     size_t nstmts, stmt_cap;
+    struct stmt_slot *tstmts; /* store_stmt_get's, keyed by the text */
+    size_t ntstmts, tstmt_cap;
     struct out_state *out[OUT_BUCKETS];
     struct out_state *out_dirty;
     size_t out_head, out_tail;  /* caps; read under lock by the writer */
@@ -136,17 +158,25 @@ static inline void store_unlock(struct store *s)
 #define ASSERT_LOCKED(s) assert((s)->locked &&pthread_equal((s)->lock_owner, pthread_self()))
 #define ASSERT_WRITER(s) assert(pthread_equal((s)->writer, pthread_self()))
 
-/* Sleep on s->cond (until deadline if not NULL); the lock is held again after. */
-static inline void store_wait(struct store *s, const struct timespec *deadline)
+/* Sleep on cv, s->cond or (the writer) s->wcond, until deadline if not
+ * NULL; the lock is held again after. */
+static inline void store_wait_on(struct store *s, pthread_cond_t *cv,
+                                 const struct timespec *deadline)
 {
     ASSERT_LOCKED(s);
     s->locked = 0;
     if (deadline != NULL)
-        pthread_cond_timedwait(&s->cond, &s->lock, deadline);
+        pthread_cond_timedwait(cv, &s->lock, deadline);
     else
-        pthread_cond_wait(&s->cond, &s->lock);
+        pthread_cond_wait(cv, &s->lock);
     s->lock_owner = pthread_self();
     s->locked = 1;
+}
+
+/* Sleep on s->cond (store_call and store_flush callers). */
+static inline void store_wait(struct store *s, const struct timespec *deadline)
+{
+    store_wait_on(s, &s->cond, deadline);
 }
 
 /* sqlite3_exec without callback or message: SQLite's result code. */
@@ -183,6 +213,13 @@ void store_out_free_all(struct store *s);
  * failed (the trajectories not yet written stay dirty; the caller rolls the
  * batch back). Writer thread only. */
 int store_out_write_counters(struct store *s);
+
+/* --- readers (store.c) ---------------------------------------------------- */
+
+/* Close every idle pooled reader and bump key_gen, so that a connection
+ * borrowed before is closed when it comes back (after a rekey: a reader holds
+ * its own copy of the key; at close). Takes s->lock. Cannot fail. */
+void store_reader_pool_drain(struct store *s);
 
 /* --- the writer thread (store_writer.c) ---------------------------------- */
 

@@ -96,6 +96,7 @@ static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     }
     skey_free(s->key);
     s->key = nk;
+    store_reader_pool_drain(s); /* pooled readers hold a copy of the old key */
     if (nk != NULL)
         store_exec(db, "PRAGMA secure_delete=ON");
     if (was_plain || nk == NULL)

@@ -4,8 +4,9 @@
  *
  * DESIGN
  * Other threads hand the writer jobs through a FIFO (s->head, s->tail)
- * guarded by s->lock; the writer sleeps on s->cond when it has nothing to do,
- * and callers of store_call and store_flush sleep on the same variable
+ * guarded by s->lock; the writer sleeps on s->wcond when it has nothing to
+ * do (an async job queued while it waits out a batch's window does not wake
+ * it), and callers of store_call and store_flush sleep on s->cond
  * (store_int.h, LOCKING).
  *
  * Sequence numbers. Each job gets s->submitted + 1 at submit. s->settled is
@@ -49,8 +50,12 @@ static void enqueue(struct store *s, struct job *j)
     else
         s->head = j;
     s->tail = j;
-    if (s->writer_waiting)
-        pthread_cond_broadcast(&s->cond);
+    s->queued++;
+    /* A writer waiting out its batch's window runs async jobs at its end
+     * (store_int.h: batched wake-ups); a call, or a long queue, wakes it. */
+    if (s->writer_waiting && (!s->writer_timed || j->call != NULL || s->flush_waiters > 0 ||
+                              s->queued >= STORE_WAKE_JOBS))
+        pthread_cond_signal(&s->wcond);
 }
 
 int store_submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *))
@@ -108,9 +113,10 @@ int store_flush(struct store *s, struct sd_err *err)
         return sd_err_set(err, SD_EUSAGE, "store_flush called from a store job");
     store_lock(s);
     target = s->submitted;
+    s->stats.flushes++;
     if (s->settled < target) {
         s->flush_waiters++;
-        pthread_cond_broadcast(&s->cond);
+        pthread_cond_signal(&s->wcond);
         while (s->settled < target)
             store_wait(s, NULL);
         s->flush_waiters--;

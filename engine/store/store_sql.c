@@ -18,14 +18,26 @@
  * store_sql_err: any thread that owns the connection it is given. The
  * statement cache: the writer thread only (asserted).
  */
+#define _GNU_SOURCE
 #include "store_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct stmt_slot {
     const char *sql;
     sqlite3_stmt *st;
+    uint64_t hash; /* of the text (store_stmt_get's table only) */
 };
+
+/* FNV-1a of a statement's text. */
+static uint64_t text_hash(const char *sql)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (; *sql; sql++)
+        h = (h ^ (unsigned char)*sql) * 0x100000001b3u;
+    return h;
+}
 
 int store_sql_err(struct sd_err *err, sqlite3 *db, const char *path, const char *what)
 {
@@ -84,11 +96,70 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql, struct sd_err *err)
     return s->stmts[i].st;
 }
 
+sqlite3_stmt *store_stmt_get(struct store *s, sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t h;
+    size_t mask, i;
+
+    if (s == NULL)
+        return sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK ? st : NULL;
+    ASSERT_WRITER(s);
+    if (s->ntstmts * 2 >= s->tstmt_cap) {
+        size_t cap = s->tstmt_cap ? s->tstmt_cap * 2 : 32;
+        struct stmt_slot *t = calloc(cap, sizeof *t);
+        if (t == NULL)
+            return NULL;
+        for (i = 0; i < s->tstmt_cap; i++) {
+            size_t k;
+            if (s->tstmts[i].sql == NULL)
+                continue;
+            for (k = s->tstmts[i].hash & (cap - 1); t[k].sql != NULL; k = (k + 1) & (cap - 1))
+                ;
+            t[k] = s->tstmts[i];
+        }
+        free(s->tstmts);
+        s->tstmts = t;
+        s->tstmt_cap = cap;
+    }
+    h = text_hash(sql);
+    mask = s->tstmt_cap - 1;
+    for (i = h & mask; s->tstmts[i].sql != NULL; i = (i + 1) & mask)
+        if (s->tstmts[i].hash == h && strcmp(s->tstmts[i].sql, sql) == 0) {
+            sqlite3_reset(s->tstmts[i].st);
+            sqlite3_clear_bindings(s->tstmts[i].st);
+            return s->tstmts[i].st;
+        }
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    if ((s->tstmts[i].sql = strdup(sql)) == NULL) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    s->tstmts[i].st = st;
+    s->tstmts[i].hash = h;
+    s->ntstmts++;
+    return st;
+}
+
+void store_stmt_put(struct store *s, sqlite3_stmt *st)
+{
+    if (s == NULL)
+        sqlite3_finalize(st);
+    else if (st != NULL)
+        sqlite3_reset(st);
+}
+
 void store_stmt_reset_all(struct store *s)
 {
     for (size_t i = 0; i < s->stmt_cap; i++)
         if (s->stmts[i].st != NULL)
             sqlite3_reset(s->stmts[i].st);
+    for (size_t i = 0; i < s->tstmt_cap; i++)
+        if (s->tstmts[i].st != NULL)
+            sqlite3_reset(s->tstmts[i].st);
 }
 
 void store_stmt_finalize_all(struct store *s)
@@ -98,4 +169,11 @@ void store_stmt_finalize_all(struct store *s)
     free(s->stmts);
     s->stmts = NULL;
     s->stmt_cap = s->nstmts = 0;
+    for (size_t i = 0; i < s->tstmt_cap; i++) {
+        sqlite3_finalize(s->tstmts[i].st);
+        free((char *)s->tstmts[i].sql);
+    }
+    free(s->tstmts);
+    s->tstmts = NULL;
+    s->tstmt_cap = s->ntstmts = 0;
 }

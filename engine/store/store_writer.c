@@ -53,15 +53,53 @@
 
 /* --- the writer thread ---------------------------------------------------- */
 
-/* Run sql, retrying while another process holds the lock past busy_timeout. */
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_data_version[] = "PRAGMA data_version";
+
+/* Run sql (one of the statements above: a cached statement, parsed once, not
+ * once per batch), retrying while another process holds the lock past
+ * busy_timeout. Returns SQLite's result code (SQLITE_OK for done). */
 static int writer_exec_retry(struct store *s, const char *sql)
 {
+    struct sd_err e = {0};
+    sqlite3_stmt *st = store_stmt(s, sql, &e);
     int rc, tries = 0;
-    while ((rc = store_exec(s->db, sql)) == SQLITE_BUSY && tries++ < 5) {
+
+    if (st == NULL)
+        return sqlite3_errcode(s->db) != SQLITE_OK ? sqlite3_errcode(s->db) : SQLITE_NOMEM;
+    for (;;) {
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_BUSY || tries++ >= 5)
+            break;
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }
-    return rc;
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Inside a batch just begun: has another connection committed since the
+ * last check (PRAGMA data_version moves only for others' commits)? 1 yes or
+ * unknown, 0 no. Writer thread only. */
+static int writer_others_wrote(struct store *s)
+{
+    struct sd_err e = {0};
+    sqlite3_stmt *st = store_stmt(s, sql_data_version, &e);
+    int64_t v;
+
+    if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
+        if (st != NULL)
+            sqlite3_reset(st);
+        s->data_version = -1;
+        return 1;
+    }
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (v == s->data_version)
+        return 0;
+    s->data_version = v;
+    return 1;
 }
 
 int store_chain_note(struct store *s, int64_t traj_id)
@@ -120,7 +158,7 @@ static void chain_seal_batch(struct store *s)
         sqlite3_finalize(st);
     }
     for (size_t i = 0; i < s->nseal; i++) {
-        if (chain_seal(s->db, s->seal_ids[i], &e) != 0) {
+        if (chain_seal(s, s->db, s->seal_ids[i], &e) != 0) {
             chain_seal_failed(s, s->seal_ids[i], &e);
             if (sqlite3_get_autocommit(s->db))
                 break; /* SQLite gave up the batch: the commit reports it */
@@ -205,7 +243,7 @@ static void writer_commit(struct store *s)
             writer_cause(s, "cannot update output counters", why, sizeof why);
             store_exec(s->db, "ROLLBACK");
             writer_fail(s, why);
-        } else if (writer_exec_retry(s, "COMMIT") != SQLITE_OK) {
+        } else if (writer_exec_retry(s, sql_commit) != SQLITE_OK) {
             writer_cause(s, "commit failed", why, sizeof why);
             store_exec(s->db, "ROLLBACK");
             writer_fail(s, why);
@@ -235,14 +273,17 @@ static int writer_begin(struct store *s, struct sd_err *err)
     int holds;
 
     ASSERT_WRITER(s);
-    if (writer_exec_retry(s, "BEGIN IMMEDIATE") != SQLITE_OK)
+    if (writer_exec_retry(s, sql_begin) != SQLITE_OK)
         return store_sql_err(err, s->db, s->path, "cannot start a batch");
     skey_sealer_batch(s->sealer); /* one fresh nonce per batch (store_crypt.h) */
     /* Another process may have rekeyed, encrypted or decrypted the store
      * since this one opened it: values sealed with the old key (or none)
      * could not be opened any more and would break the chain. Checked
-     * under the write lock, so no rekey can slip in before the commit. */
-    if ((holds = skey_holds(s->db, s->key, s->id)) != 1) {
+     * under the write lock, so no rekey can slip in before the commit;
+     * only when another connection committed since the last check (a
+     * rekey is a commit), not once per batch. */
+    if (writer_others_wrote(s) && (holds = skey_holds(s->db, s->key, s->id)) != 1) {
+        s->data_version = -1; /* checked again next time */
         store_exec(s->db, "ROLLBACK");
         if (holds < 0)
             return store_sql_err(err, s->db, s->path, "cannot start a batch");
@@ -361,18 +402,19 @@ void *store_writer_main(void *arg)
                     ts.tv_sec++;
                     ts.tv_nsec -= 1000000000L;
                 }
-                s->writer_waiting = 1;
-                store_wait(s, &ts);
+                s->writer_waiting = s->writer_timed = 1;
+                store_wait_on(s, &s->wcond, &ts);
             } else {
                 if (s->stopping)
                     goto out;
                 s->writer_waiting = 1;
-                store_wait(s, NULL);
+                store_wait_on(s, &s->wcond, NULL);
             }
-            s->writer_waiting = 0;
+            s->writer_waiting = s->writer_timed = 0;
         }
         list = s->head;
         s->head = s->tail = NULL;
+        s->queued = 0;
         store_unlock(s);
         writer_run(s, list);
         store_lock(s);

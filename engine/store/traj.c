@@ -113,7 +113,7 @@ static int insert_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     bind_text_or_null(st, 9, t->prediction);
     sqlite3_bind_int(st, 10, t->auto_optimized);
     sqlite3_bind_int(st, 11, (int)getpid());
-    sqlite3_bind_int64(st, 12, (sqlite3_int64)proc_start_time((int)getpid()));
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)proc_self_start_time());
     if (step_done(db, st, err) != 0)
         return -1;
     j->id = sqlite3_last_insert_rowid(db);
@@ -279,44 +279,43 @@ void traj_finish(struct store *s, int64_t id, const struct traj_final *f)
 
 /* --- committed state -------------------------------------------------------- */
 
-struct state_job {
-    int64_t id;
-    int state;
-};
-
-static int state_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *err)
-{
-    struct state_job *j = arg;
-    sqlite3_stmt *st = store_stmt(s, "SELECT status FROM main.trajectories WHERE id = ?1", err);
-    int step;
-
-    if (st == NULL)
-        return -1;
-    sqlite3_bind_int64(st, 1, j->id);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        j->state = traj_state_from_name((const char *)sqlite3_column_text(st, 0));
-    else if (step == SQLITE_DONE)
-        j->state = -2;
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return store_dberr(err, db, "store");
-    return 0;
-}
-
+/* The flush makes everything queued before it committed; the state is then
+ * read on a pooled reader (store_reader_borrow), which sees exactly what is
+ * committed, and costs the writer nothing: no job, no batch of its own. */
 int traj_committed_state(struct store *s, int64_t id, struct sd_err *err)
 {
-    struct state_job j = {id, -1};
+    sqlite3_stmt *st = NULL;
+    uint64_t gen;
+    sqlite3 *db;
+    int step, state = -1;
 
-    if (store_flush(s, err) != 0 || store_call(s, state_fn, &j, err) != 0)
+    if (store_flush(s, err) != 0 || (db = store_reader_borrow(s, &gen, err)) == NULL)
         return -1;
-    if (j.state == -2)
+    if (sqlite3_prepare_v2(db, "SELECT status FROM main.trajectories WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        store_dberr(err, db, "store");
+        store_reader_return(s, db, gen);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        state = traj_state_from_name((const char *)sqlite3_column_text(st, 0));
+    else if (step == SQLITE_DONE)
+        state = -2;
+    else
+        store_dberr(err, db, "store");
+    sqlite3_finalize(st);
+    store_reader_return(s, db, gen);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return -1;
+    if (state == -2)
         return sd_err_set(err, SD_EENV, "%s: trajectory #%lld is not in the store", store_path(s),
                           (long long)id);
-    if (j.state < 0)
+    if (state < 0)
         return sd_err_set(err, SD_EENV, "%s: trajectory #%lld has an unknown state", store_path(s),
                           (long long)id);
-    return j.state;
+    return state;
 }
 
 /* --- runs ------------------------------------------------------------------- */
@@ -342,7 +341,7 @@ static int run_begin_fn(struct store *s, sqlite3 *db, void *arg, struct sd_err *
     sqlite3_bind_int64(st, 2, sd_now_ms());
     bind_text_or_null(st, 3, j->spec);
     sqlite3_bind_int(st, 4, (int)getpid());
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)proc_start_time((int)getpid()));
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)proc_self_start_time());
     if (step_done(db, st, err) != 0)
         return -1;
     j->id = sqlite3_last_insert_rowid(db);
@@ -522,7 +521,7 @@ static int claim_row(struct store *s, sqlite3 *db, const char *sql, const char *
     else
         sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, (int)getpid());
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)proc_start_time((int)getpid()));
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)proc_self_start_time());
     if (step_done(db, st, err) != 0)
         return -1;
     return sqlite3_changes(db);

@@ -65,7 +65,8 @@ void traj_finish(struct store *s, int64_t id, const struct traj_final *f);
 /* The state trajectory id has in the store once everything queued before
  * the call is committed (it flushes first): enum traj_state, or -1 with err
  * (SD_EENV) when a write failed since the last flush, the row is missing or
- * the store cannot be read. Any thread but the writer. */
+ * the store cannot be read. Flushes once and reads on a pooled reader
+ * (store_reader_borrow). Any thread but the writer. */
 int traj_committed_state(struct store *s, int64_t id, struct sd_err *err);
 
 /* Runs group deployments: kind is deploy, swarm or benchmark. */

@@ -11,9 +11,14 @@
  * 3. momentum: the same for the built-in momentum on SPX (5,105 bars), minus
  *    nothing: its compute is < 1 ms (docs/benchmarks/runner.md).
  * 4. sustained: N no-op deployments queued at once, max_agents workers;
- *    deployments per second over the wall time.
+ *    deployments per second over the wall time, once with learning on (the
+ *    default: a suggestion at submit, an observation at the end) and once
+ *    with it off, so the engine's own cost shows beside the learner's.
  *
- * usage: engine_bench RUNNER HELPER NOOP [N_SERIAL] [N_SUSTAINED] [AGENTS]
+ * usage: engine_bench [--no-learning] RUNNER HELPER NOOP [N_SERIAL] [N_SUSTAINED] [AGENTS]
+ *   --no-learning  every phase with learning off (coord_opts.learning = 0),
+ *                  for profiling the engine alone; the sustained phase then
+ *                  runs once.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,20 +86,76 @@ static double one(struct coord *c, const char *strategy, const char *symbol)
     return (double)(sd_mono_ns() - t0) / 1e6;
 }
 
+/* CPU seconds (user + system) of who: RUSAGE_SELF (the engine: every
+ * thread of this process) or RUSAGE_CHILDREN (the helpers and what they
+ * ran, once reaped). */
+static double cpu_s(int who)
+{
+    struct rusage ru;
+
+    getrusage(who, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+/* N no-op deployments queued at once on a new coordinator with o (agents
+ * workers), timed until the last ends; prints one line with the rate and
+ * one with the CPU per deployment of the engine's process and of its
+ * reaped children (the sandbox helpers: less load-dependent than the rate
+ * on a shared machine); returns 0 or -1. */
+static int sustained(struct store *s, struct coord_opts *o, char **argv, const char *manifest,
+                     int nsust, const char *label)
+{
+    struct deploy_req r = {.strategy = "noop", .symbol = "SPY"};
+    struct sd_err err = {0};
+    struct coord *c = coord_new(s, o, argv[1], argv[2], &err);
+    int counts[TS_COUNT];
+    uint64_t t0;
+    double secs;
+
+    if (c == NULL || catalog_add_manifest_flags(coord_catalog(c), s, manifest,
+                                                CATALOG_ALLOW_OUTSIDE, &err) != 0) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return -1;
+    }
+    double self0 = cpu_s(RUSAGE_SELF), kids0 = cpu_s(RUSAGE_CHILDREN);
+    t0 = sd_mono_ns();
+    for (int i = 0; i < nsust; i++)
+        if (coord_submit(c, &r, NULL, &err) != 0) {
+            fprintf(stderr, "submit: %s\n", err.msg);
+            return -1;
+        }
+    coord_wait_idle(c);
+    secs = (double)(sd_mono_ns() - t0) / 1e9;
+    coord_counts(c, counts);
+    printf("sustained%s: %d no-op deployments in %.2f s = %.0f deployments/s (%d succeeded)\n",
+           label, nsust, secs, nsust / secs, counts[TS_SUCCEEDED]);
+    printf("  CPU per deployment%s: engine process %.2f ms, sandbox helpers %.2f ms\n", label,
+           (cpu_s(RUSAGE_SELF) - self0) * 1e3 / nsust,
+           (cpu_s(RUSAGE_CHILDREN) - kids0) * 1e3 / nsust);
+    coord_free(c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     char dir[] = "/tmp/engine-bench-XXXXXX", db[256], manifest[256];
-    int nserial = argc > 4 ? atoi(argv[4]) : 300;
-    int nsust = argc > 5 ? atoi(argv[5]) : 2000;
-    int agents = argc > 6 ? atoi(argv[6]) : 8;
+    int no_learning = argc > 1 && strcmp(argv[1], "--no-learning") == 0;
+    int nserial, nsust, agents;
     struct coord_opts o;
     struct store *s = NULL;
     struct coord *c;
     struct sd_err err = {0};
     double *v;
 
+    if (no_learning)
+        argv++, argc--;
+    nserial = argc > 4 ? atoi(argv[4]) : 300;
+    nsust = argc > 5 ? atoi(argv[5]) : 2000;
+    agents = argc > 6 ? atoi(argv[6]) : 8;
     if (argc < 4) {
-        fprintf(stderr, "usage: engine_bench RUNNER HELPER NOOP [N] [N_SUSTAINED] [AGENTS]\n");
+        fprintf(stderr, "usage: engine_bench [--no-learning] RUNNER HELPER NOOP [N] [N_SUSTAINED] "
+                        "[AGENTS]\n");
         return 2;
     }
     v = calloc((size_t)(nserial > nsust ? nserial : nsust) + 1, sizeof *v);
@@ -108,14 +170,15 @@ int main(int argc, char **argv)
     }
     coord_opts_default(&o);
     o.max_agents = 1;
+    o.learning = !no_learning;
     c = coord_new(s, &o, argv[1], argv[2], &err);
     if (c == NULL || catalog_add_manifest_flags(coord_catalog(c), s, manifest,
                                                 CATALOG_ALLOW_OUTSIDE, &err) != 0) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return 1;
     }
-    printf("engine benchmark: %d serial deployments, %d sustained with %d workers\n", nserial,
-           nsust, agents);
+    printf("engine benchmark: %d serial deployments, %d sustained with %d workers, learning %s\n",
+           nserial, nsust, agents, no_learning ? "off" : "on");
     for (int i = 0; i < 20; i++)
         floor_spawn(argv[3]), one(c, "noop", "SPY");
     for (int i = 0; i < nserial; i++)
@@ -130,25 +193,12 @@ int main(int argc, char **argv)
     coord_free(c);
 
     o.max_agents = agents;
-    c = coord_new(s, &o, argv[1], argv[2], &err);
-    catalog_add_manifest_flags(coord_catalog(c), s, manifest, CATALOG_ALLOW_OUTSIDE, &err);
-    {
-        struct deploy_req r = {.strategy = "noop", .symbol = "SPY"};
-        uint64_t t0 = sd_mono_ns();
-        int counts[TS_COUNT];
-        double secs;
-        for (int i = 0; i < nsust; i++)
-            if (coord_submit(c, &r, NULL, &err) != 0) {
-                fprintf(stderr, "submit: %s\n", err.msg);
-                return 1;
-            }
-        coord_wait_idle(c);
-        secs = (double)(sd_mono_ns() - t0) / 1e9;
-        coord_counts(c, counts);
-        printf("sustained: %d no-op deployments in %.2f s = %.0f deployments/s (%d succeeded)\n",
-               nsust, secs, nsust / secs, counts[TS_SUCCEEDED]);
-    }
-    coord_free(c);
+    /* Learning on first: its line is the one the tables have always read. */
+    if (!no_learning && sustained(s, &o, argv, manifest, nsust, "") != 0)
+        return 1;
+    o.learning = 0;
+    if (sustained(s, &o, argv, manifest, nsust, ", learning off") != 0)
+        return 1;
     store_close(s);
     sd_rm_rf(dir);
     free(v);
