@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "learn.h"
+#include "query_origins.h"
 
 static const struct cli_opt opts[] = {
     {"task", 't', "TEXT", "only runs whose strategy, parameters or description match these words"},
@@ -63,6 +64,19 @@ static const struct strategy_def *task_strategy(const struct catalog *cat, const
 
 static void print_table(json_t *j, long limit);
 
+/* The fleet's share of what was learned from (docs/fleet.md), of one
+ * strategy or (NULL) every one: counted from the covering index
+ * traj_strategy_origin (query_origins.h), as `suggest --json` does, not by
+ * cli_fleet_origins' scan of the table. NULL for a remote host or on any
+ * failure (the patterns are printed without it). */
+static json_t *origins_of(struct cli_ctx *ctx, const char *strategy)
+{
+    struct sd_err err = {0};
+    if (ctx->host != NULL || cli_open_store(ctx, 1) != 0)
+        return NULL;
+    return store_strategy_origins(ctx->store, strategy, &err);
+}
+
 static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_patterns;
@@ -99,7 +113,7 @@ static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
                                 json_string(why ? why : "given with --strategy"));
     }
     if (cli_flag(me, a, "json")) {
-        json_t *o = json_pack("{s:O}", "patterns", j), *origins = cli_fleet_origins(ctx, strategy);
+        json_t *o = json_pack("{s:O}", "patterns", j), *origins = origins_of(ctx, strategy);
         if (origins != NULL) /* the fleet's share of what was learned from (docs/fleet.md) */
             json_object_set_new(o, "origins", origins);
         if (task != NULL) {

@@ -19,6 +19,7 @@
 #define SD_LEARN_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "learn.h"
@@ -198,6 +199,9 @@ struct learn {
      * row was observed (then learn_free saves them for the next start). */
     int64_t seen;
     int model_searched, observed;
+    /* Bumped by every row added (load, learn_observe from a deployment or a
+     * fleet merge): learn_version. Read without the lock. */
+    atomic_uint_fast64_t version;
 };
 
 /* What a row knows beyond its parameters (learn.c). */
