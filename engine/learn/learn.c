@@ -503,6 +503,7 @@ int learn_add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int 
     s->sharpe[i] = f->sharpe;
     s->oos[i] = f->oos;
     s->synth[i] = (uint8_t)(f->synthetic != 0);
+    s->noos[s->synth[i]] += !isnan(f->oos);
     if (i > 0 && s->synth[i] != s->synth[0])
         s->mixsynth = 1;
     for (size_t j = 0; j < s->np; j++) {

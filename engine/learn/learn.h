@@ -189,6 +189,12 @@ json_t *learn_walk_forward(const struct learn_wf *w, struct sd_err *err);
  * Any thread, lock-free; 0 for NULL. */
 uint64_t learn_version(struct learn *l);
 
+/* How many times the reward model has been fitted (any strategy, any
+ * basis) since learn_open: past 256 runs of a class it is refitted once
+ * every 64 new runs, not per observation (docs/learning.md "The reward
+ * model"). For tests and benchmarks. Takes l->lock. */
+uint64_t learn_model_fits(struct learn *l);
+
 /* The id of the newest trajectory in the index (0 when empty). Any thread. */
 int64_t learn_newest_id(struct learn *l);
 
