@@ -7,8 +7,10 @@
 #define _GNU_SOURCE
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "crypto.h"
 #include "client.h"
 #include "config.h"
 #include "learn.h"
@@ -121,6 +123,24 @@ static int min_trades(const struct cli_cmd *me, struct cli_args *a, long *n)
     return 0;
 }
 
+/* Open the store for reading only when it is there at this version: no
+ * writer thread, no WAL checkpoint at exit (nothing here writes to the
+ * store; the learner's saved index is a file beside it). A store that does
+ * not exist yet or needs a migration is opened as every command opens it.
+ * 0, or the exit status (the error printed). */
+static int open_reading(struct cli_ctx *ctx)
+{
+    struct sd_err err = {0};
+    if (ctx->store != NULL || ctx->readonly || access(ctx->db, F_OK) != 0)
+        return cli_open_store(ctx, ctx->readonly);
+    if (ctx->key != NULL)
+        crypto_hold_keys();
+    if (store_open_key(ctx->db, STORE_READONLY, ctx->key, &ctx->store, &err) == 0)
+        return 0;
+    ctx->store = NULL;
+    return cli_open_store(ctx, 0);
+}
+
 /* The fleet's share of the evidence (docs/fleet.md): what
  * cli_fleet_origins answers, from the index of one strategy's rows instead
  * of a scan of the table (query_origins.h). NULL for a remote host or on
@@ -187,7 +207,7 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
             goto print;
         }
     }
-    if ((status = cli_open_store(ctx, ctx->readonly)) != 0)
+    if ((status = open_reading(ctx)) != 0)
         goto out;
     if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0 ||
         (def = catalog_find(cat, name, &err)) == NULL ||

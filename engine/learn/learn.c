@@ -503,6 +503,7 @@ int learn_add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int 
     s->sharpe[i] = f->sharpe;
     s->oos[i] = f->oos;
     s->synth[i] = (uint8_t)(f->synthetic != 0);
+    s->noos[s->synth[i]] += !isnan(f->oos);
     if (i > 0 && s->synth[i] != s->synth[0])
         s->mixsynth = 1;
     for (size_t j = 0; j < s->np; j++) {
@@ -523,7 +524,13 @@ int learn_add_row(struct learn *l, struct lstrat *s, int64_t id, int64_t t, int 
     r->rsum += reward;
     if (r->best_row < 0 || reward > s->reward[r->best_row])
         r->best_row = (int64_t)i;
+    atomic_fetch_add(&l->version, 1); /* learn_version: the daemon's pump polls it */
     return 0;
+}
+
+uint64_t learn_version(struct learn *l)
+{
+    return l ? atomic_load(&l->version) : 0;
 }
 
 static double jnum(json_t *o, const char *k)

@@ -182,6 +182,19 @@ struct learn_wf {
  * with err set (SD_EUSAGE: a bad w; SD_ENOMEM). */
 json_t *learn_walk_forward(const struct learn_wf *w, struct sd_err *err);
 
+/* A counter bumped every time a trajectory enters the index (learn_open's
+ * load, learn_observe from the coordinator or a fleet merge): equal values
+ * mean nothing was learned in between. The daemon's pump compares it to
+ * decide whether to send a "learning" event, whatever path added the rows.
+ * Any thread, lock-free; 0 for NULL. */
+uint64_t learn_version(struct learn *l);
+
+/* How many times the reward model has been fitted (any strategy, any
+ * basis) since learn_open: past 256 runs of a class it is refitted once
+ * every 64 new runs, not per observation (docs/learning.md "The reward
+ * model"). For tests and benchmarks. Takes l->lock. */
+uint64_t learn_model_fits(struct learn *l);
+
 /* The id of the newest trajectory in the index (0 when empty). Any thread. */
 int64_t learn_newest_id(struct learn *l);
 

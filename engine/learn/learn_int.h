@@ -19,6 +19,7 @@
 #define SD_LEARN_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "learn.h"
@@ -50,6 +51,10 @@ struct learn_gp {
     double ell, eta, sf2, sf2_fixed, ymean, ysd;
 };
 #define LEARN_GP_MAX 256
+/* Past LEARN_GP_MAX rows of a class, the model is refitted once every
+ * LEARN_GP_EPOCH new rows (learn_opt.c model_fit: it rests on the first
+ * LEARN_GP_MAX + k * LEARN_GP_EPOCH rows), not at every observation. */
+#define LEARN_GP_EPOCH 64
 
 struct learn_region {
     uint64_t key;
@@ -106,7 +111,12 @@ struct lstrat {
     struct learn_gp gp;
     size_t gp_n, *gp_rows;
     int32_t gp_sym;
-    int gp_ok, gp_oos;
+    int gp_ok, gp_oos, gp_synth;
+    /* The fitted model's anchor (learn_opt.c model_fit): the rows of its
+     * class it had when fitted (gp_count) and how many of them the model
+     * rests on (gp_anchor, LEARN_GP_EPOCH). */
+    size_t gp_count, gp_anchor;
+    size_t noos[2];     /* rows with an out-of-sample Sharpe, per class (real, synthetic) */
     size_t gp_searched; /* training rows at the last hyperparameter search */
     json_t *rec;
 };
@@ -198,6 +208,10 @@ struct learn {
      * row was observed (then learn_free saves them for the next start). */
     int64_t seen;
     int model_searched, observed;
+    /* Bumped by every row added (load, learn_observe from a deployment or a
+     * fleet merge): learn_version. Read without the lock. */
+    atomic_uint_fast64_t version;
+    uint64_t fits; /* reward-model fits (model_fit), learn_model_fits */
 };
 
 /* What a row knows beyond its parameters (learn.c). */

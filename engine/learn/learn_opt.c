@@ -227,20 +227,53 @@ static void select_best(size_t *idx, size_t n, size_t k, const double *key)
     }
 }
 
+/* How many of the first `count` training candidates the model rests on:
+ * all of them up to LEARN_GP_MAX, past it the last multiple of
+ * LEARN_GP_EPOCH beyond LEARN_GP_MAX. A pure function of the index, so a
+ * cold learner and a warm one (the daemon's) fit the same model; the model
+ * then changes once every LEARN_GP_EPOCH observations instead of at each
+ * one (issue 17: a refit and the recommendation's ranking were 4-6 ms of
+ * CPU per deployment). */
+static size_t model_anchor(size_t count)
+{
+    if (count <= LEARN_GP_MAX)
+        return count;
+    return LEARN_GP_MAX + (count - LEARN_GP_MAX) / LEARN_GP_EPOCH * LEARN_GP_EPOCH;
+}
+
+/* A row is a training candidate for the class qsynth (and, with oos, has
+ * an out-of-sample Sharpe). */
+static int model_row(const struct lstrat *s, size_t i, int qsynth, int oos)
+{
+    return s->synth[i] == qsynth && !(oos && isnan(s->oos[i]));
+}
+
 /* Fit s->gp for symbol qsym (class of the query) on the in-sample reward, or
- * with oos set on the out-of-sample reward of the runs that have one. Cached
- * while s->n, qsym and oos are unchanged. 0, or -1 (no memory). */
+ * with oos set on the out-of-sample reward of the runs that have one. The
+ * training candidates are the rows of the query's class in arrival order;
+ * the model rests on the first model_anchor(count) of them (the newest half
+ * and the best of the rest past LEARN_GP_MAX). Cached while qsym, its class
+ * and oos are unchanged and new rows leave the anchor where it is: then
+ * only the new rows are looked at. 0, or -1 (no memory). */
 static int model_fit(struct learn *l, struct lstrat *s, int32_t qsym, int oos)
 {
-    size_t dim[64], d = model_dims(s, dim), n = 0, m;
+    size_t dim[64], d = model_dims(s, dim), n = 0, m, count, anchor;
     int qsynth = learn_symbol_synthetic(l, s, qsym);
     size_t *idx;
     double *X, *r, *key;
     int32_t *sym;
     int ret = -1;
 
-    if (s->gp_ok && s->gp_n == s->n && s->gp_sym == qsym && s->gp_oos == oos)
-        return 0;
+    if (s->gp_ok && s->gp_sym == qsym && s->gp_oos == oos && s->gp_synth == qsynth) {
+        count = s->gp_count;
+        for (size_t i = s->gp_n; i < s->n; i++)
+            count += (size_t)model_row(s, i, qsynth, oos);
+        if (model_anchor(count) == s->gp_anchor) { /* the same rows: the same model */
+            s->gp_n = s->n;
+            s->gp_count = count;
+            return 0;
+        }
+    }
     s->gp_ok = 0;
     json_decref(s->rec);
     s->rec = NULL;
@@ -249,11 +282,13 @@ static int model_fit(struct learn *l, struct lstrat *s, int32_t qsym, int oos)
     if (idx == NULL || key == NULL)
         goto out;
     for (size_t i = 0; i < s->n; i++) {
-        if (s->synth[i] != qsynth || (oos && isnan(s->oos[i])))
+        if (!model_row(s, i, qsynth, oos))
             continue;
         key[i] = oos ? oos_reward(s->oos[i]) : s->reward[i];
         idx[n++] = i;
     }
+    count = n;
+    n = anchor = model_anchor(count);
     if (n > LEARN_GP_MAX) { /* the newest half, then the best of the rest */
         size_t half = LEARN_GP_MAX / 2, rest = n - half, want = LEARN_GP_MAX - half;
         select_best(idx, rest, want, key); /* idx[0..want) the best of idx[0..rest) */
@@ -283,11 +318,15 @@ static int model_fit(struct learn *l, struct lstrat *s, int32_t qsym, int oos)
             s->gp_searched = n;
             l->model_searched = 1;
         }
+        l->fits++;
         if (learn_gp_fit(&s->gp, X, r, sym, n, d, mode) == 0) {
             s->gp_ok = 1;
             s->gp_n = s->n;
             s->gp_sym = qsym;
             s->gp_oos = oos;
+            s->gp_synth = qsynth;
+            s->gp_count = count;
+            s->gp_anchor = anchor;
             ret = 0;
         }
     }
@@ -409,8 +448,7 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
     double bm = -INFINITY, blo = 0, bhi = 0, srs = 0, srq = 0;
     json_t *params, *rests, *o;
 
-    for (size_t i = 0; i < s->n; i++)
-        noos += s->synth[i] == qsynth && !isnan(s->oos[i]);
+    noos = s->noos[qsynth != 0]; /* counted as rows arrive: no pass over them */
     oos = noos >= LEARN_OOS_MIN;
     if (model_fit(l, s, sym, oos) != 0 || s->gp.n == 0)
         return NULL;
@@ -552,6 +590,16 @@ uint64_t learn_seed_mix(uint64_t seed, uint64_t unlearned, uint64_t n)
     /* Nothing the index does not know of: the index's own state (mixed in
      * by learn_optimize_on) already tells deployments apart. */
     return unlearned == 0 ? base : base ^ mix64(mix64(unlearned ^ 0x243f6a8885a308d3ULL) + seed);
+}
+
+uint64_t learn_model_fits(struct learn *l)
+{
+    uint64_t n;
+
+    pthread_mutex_lock(&l->lock);
+    n = l->fits;
+    pthread_mutex_unlock(&l->lock);
+    return n;
 }
 
 int64_t learn_newest_id(struct learn *l)
@@ -753,8 +801,7 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
         size_t noos = 0;
         double om, olo, ohi;
         int qsynth = learn_symbol_synthetic(l, s, qsym);
-        for (size_t i = 0; i < s->n; i++)
-            noos += s->synth[i] == qsynth && !isnan(s->oos[i]);
+        noos = s->noos[qsynth != 0];
         if (noos >= LEARN_OOS_MIN && model_fit(l, s, qsym, 1) == 0 && s->gp.n > 0) {
             model_at(s, best_x, qsym, &om, &olo, &ohi);
             json_object_set_new(w, "outOfSample",

@@ -74,6 +74,10 @@ struct pump {
      * deployment ended, a fleet merge); the pump thread sends a snapshot at
      * most once a second, the last change always (a trailing event). */
     atomic_int learn_dirty;
+    /* learn_version when the last snapshot was taken (pump thread only): a
+     * different value means rows were added by any path, the coordinator's
+     * or the fleet's background merge, so a snapshot is due. */
+    uint64_t learn_ver;
     int64_t learn_sent_ms; /* when the last one was sent (pump thread only) */
     char *learn_sent;      /* its JSON text, to skip one that says nothing new */
 };
@@ -362,12 +366,13 @@ static int learning(struct pump *p)
     json_t *snap;
     char *txt;
 
-    if (l == NULL || !atomic_load(&p->learn_dirty))
+    if (l == NULL || (!atomic_load(&p->learn_dirty) && learn_version(l) == p->learn_ver))
         return 1000;
     wait = p->learn_sent_ms + 1000 - now;
     if (wait > 0)
         return (int)(wait < 1000 ? wait : 1000);
     atomic_store(&p->learn_dirty, 0); /* before reading: a later change marks it again */
+    p->learn_ver = learn_version(l);
     if ((snap = pump_learning(l)) == NULL)
         return 1000;
     txt = json_dumps(snap, JSON_COMPACT | JSON_REAL_PRECISION(17));
@@ -443,6 +448,7 @@ struct pump *pump_start(struct coord *c, struct evlog *l, pump_finish_fn on_fini
     p->arg = arg;
     p->tap = tap;
     p->tap_arg = tap_arg;
+    p->learn_ver = learn_version(coord_learn(c)); /* what was loaded is no news */
     pthread_mutex_init(&p->lock, NULL);
     if (pipe2(p->stop_pipe, O_CLOEXEC) != 0 ||
         pthread_create(&p->thread, NULL, pump_main, p) != 0) {

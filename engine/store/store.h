@@ -68,7 +68,7 @@
 
 #define STORE_BATCH_ROWS     1000
 #define STORE_BATCH_MS       25
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 

@@ -25,3 +25,7 @@ target_link_libraries(bench-learn-user-strategy PRIVATE m)
 if(NOT SWARMDECK_SANITIZED)
   target_link_options(bench-learn-user-strategy PRIVATE -static)
 endif()
+# bench-learn-deploy: the learner's cost per deployment (learn_suggest + learn_observe, as the
+# coordinator calls them) at 1k/10k/100k trajectories (docs/benchmarks/learn.md). Run by hand.
+add_executable(bench-learn-deploy ${CMAKE_CURRENT_LIST_DIR}/learn_deploy_bench.c)
+target_link_libraries(bench-learn-deploy PRIVATE swarmdeck_engine m)

@@ -87,6 +87,9 @@ class OutputZstd(unittest.TestCase):
         # and what the later migration (5, the fleet) added
         con.execute("DROP INDEX traj_origin")
         con.execute("DROP INDEX traj_strategy_origin")  # and migration 6's (issue 15)
+        for t in ("ins", "del", "upd"):  # and migration 7's (issue 15, the learning-row count)
+            con.execute("DROP TRIGGER traj_learn_count_%s" % t)
+        con.execute("DROP TABLE learn_count")
         con.execute("ALTER TABLE trajectories DROP COLUMN origin")
         con.execute("DROP TABLE fleet_outbox")
         con.execute("DROP TABLE fleet_cursor")
@@ -102,7 +105,7 @@ class OutputZstd(unittest.TestCase):
         env.run("cleanup", check=0)
         self.assertEqual(env.output(tid, 1), self.want)
         self.assertEqual(env.sql("SELECT value FROM meta WHERE key = 'schema_version'"),
-                         [("6",)])
+                         [("7",)])
         self.assertEqual(env.sql("SELECT count(*) FROM output WHERE t IS NULL AND z = 0"), [(2,)])
         p = env.run("logs", str(tid), "--timestamps", "--stream", "stdout", check=0)
         lines = p.stdout.split(b"\n")[:-1]
