@@ -531,6 +531,61 @@ static void token(const char *name, char *out, size_t n)
             *p = '_';
 }
 
+/* The first non-empty line after marker in text, trimmed, into out ("" when
+ * none). */
+static void line_after(const char *text, const char *marker, char *out, size_t n)
+{
+    const char *p = strstr(text, marker);
+    size_t k = 0;
+
+    out[0] = '\0';
+    if (p == NULL)
+        return;
+    p += strlen(marker);
+    while (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')
+        p++;
+    while (p[k] != '\0' && p[k] != '\n' && p[k] != '\r' && p[k] != ' ' && k + 1 < n)
+        k++;
+    memcpy(out, p, k);
+    out[k] = '\0';
+}
+
+/* Check, before the client library sees it, that path is a readable NATS
+ * credentials file (a user JWT and an NKey seed that signs, as `nsc` writes
+ * them). The library only reads it while connecting, and a connect that
+ * cannot load it retries for ever inside fleet_start, so a typo in
+ * --fleet-creds hung the daemon's start. Returns 0, or -1 with err
+ * (SD_EUSAGE) naming the file, never its contents (the seed is a secret:
+ * the buffers are wiped). */
+static int creds_ok(const char *path, struct sd_err *err)
+{
+    char buf[16384], jwt[8192], seed[256];
+    unsigned char *sig = NULL;
+    int siglen = 0, ok;
+    size_t n;
+    FILE *fp = fopen(path, "re");
+
+    if (fp == NULL)
+        return sd_err_set(err, SD_EUSAGE, "--fleet: the credentials file %s: %s", path,
+                          strerror(errno));
+    n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    line_after(buf, "-----BEGIN NATS USER JWT-----", jwt, sizeof jwt);
+    line_after(buf, "-----BEGIN USER NKEY SEED-----", seed, sizeof seed);
+    ok = jwt[0] != '\0' && jwt[0] != '-' && seed[0] != '\0' && seed[0] != '-' &&
+         nats_Sign(seed, "swarmdeck", &sig, &siglen) == NATS_OK;
+    free(sig);
+    explicit_bzero(buf, sizeof buf);
+    explicit_bzero(seed, sizeof seed);
+    if (!ok)
+        return sd_err_set(err, SD_EUSAGE,
+                          "--fleet: the credentials file %s holds no NATS user JWT and valid "
+                          "NKey seed",
+                          path);
+    return 0;
+}
+
 static int opt_fail(struct fleet *f, natsStatus s, const char *what, struct sd_err *err)
 {
     (void)f;
@@ -564,6 +619,8 @@ int fleet_start(struct store *s, const struct fleet_opts *o, struct fleet **out,
         return sd_err_set(err, SD_EUSAGE, "--fleet-name: not a host name");
     if ((o->tls_cert == NULL) != (o->tls_key == NULL))
         return sd_err_set(err, SD_EUSAGE, "--fleet-tls-cert and --fleet-tls-key go together");
+    if (o->creds != NULL && creds_ok(o->creds, err) != 0)
+        return -1;
     if ((f = calloc(1, sizeof *f)) == NULL)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     f->s = s;
