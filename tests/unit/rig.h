@@ -147,34 +147,33 @@ static void rig_f_free(struct provider *p)
     free(p);
 }
 
-static const struct provider_ops rig_ops[2] = {
-    {.name = "fake",
-     .create = rig_f_create,
-     .upload = rig_f_upload,
-     .start = rig_f_start,
-     .signal = rig_f_signal,
-     .destroy = rig_f_destroy,
-     .lease_info = rig_f_lease_info,
-     .free = rig_f_free},
-    {.name = "fake",
-     .create = rig_f_create,
-     .upload = rig_f_upload,
-     .start = rig_f_start,
-     .signal = rig_f_signal,
-     .destroy = rig_f_destroy,
-     .lease_info = rig_f_lease_info,
-     .free = rig_f_free,
-     .pause = rig_f_pause},
+static const struct provider_ops rig_ops = {
+    .name = "fake",
+    .create = rig_f_create,
+    .upload = rig_f_upload,
+    .start = rig_f_start,
+    .signal = rig_f_signal,
+    .destroy = rig_f_destroy,
+    .lease_info = rig_f_lease_info,
+    .free = rig_f_free,
 };
 
+/* rig_ops with a pause op (made by rig_fake on the main thread). */
+static struct provider_ops rig_ops_pausing;
+
 /* Adds a fake provider instance named name, of kind kind, to c; with
- * can_pause it has a pause op. The coordinator owns it. Exits on failure. */
+ * can_pause it has a pause op. The coordinator owns it. Exits on failure.
+ * Main thread only (before the coordinator runs anything). */
 static RIG_UNUSED void rig_fake(struct coord *c, const char *name, const char *kind, int can_pause)
 {
     struct sd_err err = {0};
     struct provider *p = xcalloc(1, sizeof *p);
 
-    p->ops = &rig_ops[can_pause ? 1 : 0];
+    if (can_pause && rig_ops_pausing.pause == NULL) {
+        rig_ops_pausing = rig_ops;
+        rig_ops_pausing.pause = rig_f_pause;
+    }
+    p->ops = can_pause ? &rig_ops_pausing : &rig_ops;
     snprintf(p->name, sizeof p->name, "%s", name);
     if (coord_add_provider(c, p, kind, "", &err) != 0) {
         fprintf(stderr, "rig: provider %s: %s\n", name, err.msg);
