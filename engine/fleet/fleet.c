@@ -140,6 +140,15 @@ static void set_ready(struct fleet *f, int r)
     atomic_store(&c_connected, r);
 }
 
+/* The connection came up after fleet_start returned: nothing to do here
+ * (the threads look at connected() every tick); its being set is what
+ * makes the first connect asynchronous. */
+static void connected_later(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    (void)closure;
+}
+
 static int connected(struct fleet *f)
 {
     return natsConnection_Status(f->nc) == NATS_CONN_STATUS_CONNECTED;
@@ -568,6 +577,10 @@ static int creds_ok(const char *path, struct sd_err *err)
     if (fp == NULL)
         return sd_err_set(err, SD_EUSAGE, "--fleet: the credentials file %s: %s", path,
                           strerror(errno));
+    if (nats_Open(-1) != NATS_OK) { /* nats_Sign needs the library open */
+        fclose(fp);
+        return sd_err_set(err, SD_EENV, "--fleet: cannot start the NATS client library");
+    }
     n = fread(buf, 1, sizeof buf - 1, fp);
     fclose(fp);
     buf[n] = '\0';
@@ -648,7 +661,11 @@ int fleet_start(struct store *s, const struct fleet_opts *o, struct fleet **out,
     natsOptions_SetMaxReconnect(f->opts, -1);
     natsOptions_SetReconnectWait(f->opts, TICK_MS);
     natsOptions_SetTimeout(f->opts, 2000);
-    natsOptions_SetRetryOnFailedConnect(f->opts, true, NULL, NULL);
+    /* With a handler, a server not there yet makes Connect return
+     * NATS_NOT_YET_CONNECTED and keep trying in the background; without
+     * one it blocked until a server answered, so `serve --fleet` hung at
+     * start while NATS was down. */
+    natsOptions_SetRetryOnFailedConnect(f->opts, true, connected_later, NULL);
     if (o->creds != NULL &&
         (ns = natsOptions_SetUserCredentialsFromFiles(f->opts, o->creds, NULL)) != NATS_OK) {
         opt_fail(f, ns, "the credentials file", err);

@@ -13,7 +13,7 @@ if(NOT SD_OPENSSL)
 endif()
 add_executable(fleet_opts_test ${CMAKE_CURRENT_LIST_DIR}/fleet_opts_test.c)
 target_link_libraries(fleet_opts_test PRIVATE swarmdeck_engine)
-foreach(case refused live tls)
+foreach(case refused live tls down)
   add_test(NAME fleet_opts_${case}
            COMMAND fleet_opts_test ${case} "${sd_nats_bin}" "${sd_openssl_bin}")
   set_tests_properties(fleet_opts_${case} PROPERTIES LABELS "fleet;sanitize;tsan" TIMEOUT 120

@@ -87,7 +87,22 @@ static int listening(int port)
 /* Start `nats-server -js` on a free loopback port, its storage under top;
  * with cert and key, TLS only. Waits (WAIT_MS at most) until it listens.
  * Exits on failure. Stop with nats_stop. */
+static void nats_spawn(struct nats *n, const char *top, const char *cert, const char *key);
+
 static void nats_start(struct nats *n, const char *top, const char *cert, const char *key)
+{
+    n->port = free_port();
+    nats_spawn(n, top, cert, key);
+}
+
+/* nats_start on a port chosen before (a plain server). */
+static void nats_start_at(struct nats *n, const char *top, int port)
+{
+    n->port = port;
+    nats_spawn(n, top, NULL, NULL);
+}
+
+static void nats_spawn(struct nats *n, const char *top, const char *cert, const char *key)
 {
     char port[16], sd[256], log[256];
     char *argv[16];
@@ -95,7 +110,6 @@ static void nats_start(struct nats *n, const char *top, const char *cert, const 
     struct timespec ms = {0, 20 * 1000000};
     posix_spawn_file_actions_t fa;
 
-    n->port = free_port();
     snprintf(port, sizeof port, "%d", n->port);
     snprintf(sd, sizeof sd, "%s/js", top);
     snprintf(log, sizeof log, "%s/nats.log", top);
@@ -245,7 +259,7 @@ static void test_refused(void)
                          .params = "{}",
                          .provider = "local"};
     char missing[200], junk[200], fake_creds[200];
-    const char *url = "nats://127.0.0.1:1"; /* never dialled: refused before */
+    const char *url = "nats://127.0.0.1:1"; /* nothing listens there */
     struct fleet_opts o;
 
     CHECK(traj_insert(s, &t, &err) > 0);
@@ -280,6 +294,22 @@ static void test_refused(void)
     refused(s, &o, "nats://HOST:PORT");
     o = (struct fleet_opts){.url = url, .name = "no spaces"};
     refused(s, &o, "not a host name");
+    /* A well-formed file is taken (the library opened for its check), and
+     * with no server there the fleet starts in the background. The seed is
+     * a throwaway made for this test, trusted by no server. */
+    write_file(fake_creds, "-----BEGIN NATS USER JWT-----\neyJhbGciOiJlZDI1NTE5In0.e30.c2ln\n"
+                           "------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n"
+                           "SUAM6737UQ7SC5B7K657J2KBRYVPLJBHPZPBFGJKKQYLEA6AEZI7QLDYEM\n"
+                           "------END USER NKEY SEED------\n");
+    {
+        struct fleet *f = NULL;
+        o = (struct fleet_opts){.url = url, .name = "alpha", .creds = fake_creds};
+        memset(&err, 0, sizeof err);
+        if (fleet_start(s, &o, &f, &err) != 0)
+            fprintf(stderr, "a good credentials file refused: %s\n", err.msg);
+        CHECK(f != NULL);
+        fleet_stop(f);
+    }
     /* Nothing lost, nothing queued. */
     CHECK(trajectories(s) == 1);
     {
@@ -347,6 +377,42 @@ static void test_live(void)
     sd_rm_rf(tmp);
 }
 
+/* NATS down at start is not an error: fleet_start returns at once (it
+ * blocked until a server answered, so `serve --fleet` hung), and once a
+ * server listens on that port the fleet connects and sets up its stream. */
+static void test_down(void)
+{
+    char tmp[] = "/tmp/swarmdeck-fleetopts-down-XXXXXX";
+    struct sd_err err = {0};
+    struct store *s;
+    struct fleet *f = NULL;
+    struct nats n;
+    struct fleet_counters c;
+    char url[64];
+    int port = free_port();
+
+    if (nats_server[0] == '\0') {
+        printf("nats-server not installed: skipped\n");
+        exit(77);
+    }
+    if (mkdtemp(tmp) == NULL)
+        exit(1);
+    s = store_new();
+    snprintf(url, sizeof url, "nats://127.0.0.1:%d", port);
+    {
+        struct fleet_opts o = {.url = url, .name = "late"};
+        CHECK(fleet_start(s, &o, &f, &err) == 0);
+    }
+    fleet_counters(&c);
+    CHECK(c.running == 1 && c.connected == 0);
+    nats_start_at(&n, tmp, port);
+    CHECK(wait_connected());
+    fleet_stop(f);
+    nats_stop(&n);
+    store_gone(s);
+    sd_rm_rf(tmp);
+}
+
 static void test_tls(void)
 {
     char tmp[] = "/tmp/swarmdeck-fleetopts-tls-XXXXXX";
@@ -391,6 +457,7 @@ int main(int argc, char **argv)
         {"refused", test_refused},
         {"live", test_live},
         {"tls", test_tls},
+        {"down", test_down},
     };
     int rc;
 
