@@ -14,6 +14,8 @@
  *            serves TLS only; the fleet given that certificate as its CA
  *            (--fleet-tls-ca) connects, sets up its stream, and its live
  *            events arrive over TLS.
+ *   down     NATS down at start: fleet_start returns at once, and the fleet
+ *            connects once a server listens on that port.
  *
  * Usage: fleet_opts_test CASE NATS_SERVER OPENSSL (either may be "" when not
  * installed: the cases that need it exit 77, skipped). Waits are on
@@ -84,11 +86,12 @@ static int listening(int port)
     return ok;
 }
 
-/* Start `nats-server -js` on a free loopback port, its storage under top;
+/* Start `nats-server -js` on loopback port n->port, its storage under top;
  * with cert and key, TLS only. Waits (WAIT_MS at most) until it listens.
  * Exits on failure. Stop with nats_stop. */
 static void nats_spawn(struct nats *n, const char *top, const char *cert, const char *key);
 
+/* nats_spawn on a free port. */
 static void nats_start(struct nats *n, const char *top, const char *cert, const char *key)
 {
     n->port = free_port();
