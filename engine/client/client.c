@@ -43,8 +43,9 @@ struct buf {
 /* A command client's relay: libcurl connects to a private Unix socket of
  * ours, and every connection accepted there becomes the stdin and stdout of
  * one run of the command (ssh ... dial-stdio), which carries the bytes to
- * the remote daemon and back. The command is reaped when it exits (its
- * input closed with the connection); the thread ends when the listening
+ * the remote daemon and back, with no other descriptor of this process. The
+ * command is reaped when it exits (its input closed with the connection);
+ * the thread ends when the listening
  * socket is shut down. */
 static void *relay_main(void *arg)
 {
@@ -68,6 +69,12 @@ static void *relay_main(void *arg)
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, fd, 0);
         posix_spawn_file_actions_adddup2(&fa, fd, 1);
+        /* Only stdin, stdout and stderr: a descriptor of ours left open
+         * (libcurl's sockets are not close-on-exec) would let the command
+         * hold the client's own end of its connection, so it never sees its
+         * input end and the client waits for it for ever. Real ssh closes
+         * what it inherits; a stand-in script does not. */
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
         if (posix_spawnp(&pid, c->cmd[0], &fa, NULL, c->cmd, environ) != 0) {
             fprintf(stderr, "swarmdeck: cannot run %s: %s\n", c->cmd[0], strerror(errno));
         } else {

@@ -140,6 +140,15 @@ static void set_ready(struct fleet *f, int r)
     atomic_store(&c_connected, r);
 }
 
+/* The connection came up after fleet_start returned: nothing to do here
+ * (the threads look at connected() every tick); its being set is what
+ * makes the first connect asynchronous. */
+static void connected_later(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    (void)closure;
+}
+
 static int connected(struct fleet *f)
 {
     return natsConnection_Status(f->nc) == NATS_CONN_STATUS_CONNECTED;
@@ -531,6 +540,65 @@ static void token(const char *name, char *out, size_t n)
             *p = '_';
 }
 
+/* The first non-empty line after marker in text, trimmed, into out ("" when
+ * none). */
+static void line_after(const char *text, const char *marker, char *out, size_t n)
+{
+    const char *p = strstr(text, marker);
+    size_t k = 0;
+
+    out[0] = '\0';
+    if (p == NULL)
+        return;
+    p += strlen(marker);
+    while (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')
+        p++;
+    while (p[k] != '\0' && p[k] != '\n' && p[k] != '\r' && p[k] != ' ' && k + 1 < n)
+        k++;
+    memcpy(out, p, k);
+    out[k] = '\0';
+}
+
+/* Check, before the client library sees it, that path is a readable NATS
+ * credentials file (a user JWT and an NKey seed that signs, as `nsc` writes
+ * them). The library only reads it while connecting, and a connect that
+ * cannot load it retries for ever inside fleet_start, so a typo in
+ * --fleet-creds hung the daemon's start. Returns 0, or -1 with err
+ * (SD_EUSAGE) naming the file, never its contents (the seed is a secret:
+ * the buffers are wiped). */
+static int creds_ok(const char *path, struct sd_err *err)
+{
+    char buf[16384], jwt[8192], seed[256];
+    unsigned char *sig = NULL;
+    int siglen = 0, ok;
+    size_t n;
+    FILE *fp = fopen(path, "re");
+
+    if (fp == NULL)
+        return sd_err_set(err, SD_EUSAGE, "--fleet: the credentials file %s: %s", path,
+                          strerror(errno));
+    if (nats_Open(-1) != NATS_OK) { /* nats_Sign needs the library open */
+        fclose(fp);
+        return sd_err_set(err, SD_EENV, "--fleet: cannot start the NATS client library");
+    }
+    n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    line_after(buf, "-----BEGIN NATS USER JWT-----", jwt, sizeof jwt);
+    line_after(buf, "-----BEGIN USER NKEY SEED-----", seed, sizeof seed);
+    ok = jwt[0] != '\0' && jwt[0] != '-' && seed[0] != '\0' && seed[0] != '-' &&
+         nats_Sign(seed, "swarmdeck", &sig, &siglen) == NATS_OK;
+    free(sig);
+    explicit_bzero(buf, sizeof buf);
+    explicit_bzero(seed, sizeof seed);
+    if (!ok)
+        return sd_err_set(err, SD_EUSAGE,
+                          "--fleet: the credentials file %s holds no NATS user JWT and valid "
+                          "NKey seed",
+                          path);
+    return 0;
+}
+
 static int opt_fail(struct fleet *f, natsStatus s, const char *what, struct sd_err *err)
 {
     (void)f;
@@ -564,6 +632,8 @@ int fleet_start(struct store *s, const struct fleet_opts *o, struct fleet **out,
         return sd_err_set(err, SD_EUSAGE, "--fleet-name: not a host name");
     if ((o->tls_cert == NULL) != (o->tls_key == NULL))
         return sd_err_set(err, SD_EUSAGE, "--fleet-tls-cert and --fleet-tls-key go together");
+    if (o->creds != NULL && creds_ok(o->creds, err) != 0)
+        return -1;
     if ((f = calloc(1, sizeof *f)) == NULL)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     f->s = s;
@@ -591,7 +661,11 @@ int fleet_start(struct store *s, const struct fleet_opts *o, struct fleet **out,
     natsOptions_SetMaxReconnect(f->opts, -1);
     natsOptions_SetReconnectWait(f->opts, TICK_MS);
     natsOptions_SetTimeout(f->opts, 2000);
-    natsOptions_SetRetryOnFailedConnect(f->opts, true, NULL, NULL);
+    /* With a handler, a server not there yet makes Connect return
+     * NATS_NOT_YET_CONNECTED and keep trying in the background; without
+     * one it blocked until a server answered, so `serve --fleet` hung at
+     * start while NATS was down. */
+    natsOptions_SetRetryOnFailedConnect(f->opts, true, connected_later, NULL);
     if (o->creds != NULL &&
         (ns = natsOptions_SetUserCredentialsFromFiles(f->opts, o->creds, NULL)) != NATS_OK) {
         opt_fail(f, ns, "the credentials file", err);

@@ -15,6 +15,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib_e2e import stop_daemon  # noqa: E402
+
 BIN = os.environ.get("SWARMDECK_BIN_DIR", "build")
 
 
@@ -47,11 +50,9 @@ def main():
                 failures += 1
     finally:
         try:  # the console started the store's daemon before the terminal failed: stop it
-            with open(os.path.join(tmp, "store.db.serve.lock")) as f:
-                os.kill(int(f.read().strip()), 15)
-        except (OSError, ValueError):
-            pass
-        shutil.rmtree(tmp, ignore_errors=True)
+            stop_daemon(os.path.join(tmp, "store.db"))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failures else 0
 
 

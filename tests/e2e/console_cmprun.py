@@ -19,12 +19,12 @@ SWARMDECK_SRC_DIR.
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from console_e2e import BIN, Console, cli, deploy  # noqa: E402
+from lib_e2e import stop_daemon  # noqa: E402
 
 # a bar number on a line of the overlay: `[1] @@progress {"bar": 40, ...}` or a human line's
 # `(bar 40/250)`
@@ -120,17 +120,6 @@ def s_runs(c):
     c.keys("Escape")
 
 
-def stop_daemon(c):
-    """The daemon a console started on demand: SIGTERM through its lock file's pid."""
-    try:
-        with open(c.db + ".serve.lock") as f:
-            pid = int(f.read().strip() or 0)
-    except (OSError, ValueError):
-        return
-    if pid > 0:
-        subprocess.run(["kill", str(pid)])
-
-
 SCENARIOS = {
     "follow": (s_follow, None),
     "follow_daemon": (s_follow, None),
@@ -152,7 +141,7 @@ def main():
         return 0
     finally:
         if daemon:
-            stop_daemon(c)
+            stop_daemon(c.db)
         c.close()
 
 

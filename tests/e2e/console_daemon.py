@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from console_e2e import BIN, Console  # noqa: E402
+from lib_e2e import stop_daemon  # noqa: E402
 
 
 def until(what, fn, timeout=30.0):
@@ -53,13 +54,6 @@ def status(c):
 def children(pid):
     p = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
     return [int(x) for x in p.stdout.split()]
-
-
-def stop_daemon(c):
-    pid = daemon_pid(c)
-    if pid:
-        os.kill(pid, signal.SIGTERM)
-        until("the daemon to stop", lambda: daemon_pid(c) == 0, 30)
 
 
 def deploy(c, agents, pace):
@@ -195,9 +189,7 @@ def s_first_run(c):
         first.wait_for(r"no deployments yet", 20)
         first.wait_for(r"\| daemon \d+ \|", 20)
         assert os.path.exists(db), "no store made"
-        with open(db + ".serve.lock") as f:
-            pid = int(f.read().strip())
-        os.kill(pid, signal.SIGTERM)
+        stop_daemon(db)
     finally:
         first.close()
 
@@ -223,7 +215,7 @@ def main():
         return 0
     finally:
         try:
-            stop_daemon(c)
+            stop_daemon(c.db)
         finally:
             c.close()
             shutil.rmtree(c.tmp, ignore_errors=True)

@@ -26,7 +26,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
-from console_daemon import daemon_pid, stop_daemon, until  # noqa: E402
+from console_daemon import daemon_pid, until  # noqa: E402
+from lib_e2e import stop_daemon  # noqa: E402
 from console_e2e import Console, deploy  # noqa: E402
 from e2b_double import Double  # noqa: E402
 
@@ -87,7 +88,7 @@ def s_capacity(scratch):
         no_leak(double)
     finally:
         if c is not None:
-            stop_daemon(c)
+            stop_daemon(c.db)
             c.close()
         double.stop()
 
@@ -127,7 +128,7 @@ def s_region(scratch):
                 no_leak(*doubles)
             finally:
                 if daemon:
-                    stop_daemon(c)
+                    stop_daemon(c.db)
                 c.close()
     finally:
         for d in doubles:

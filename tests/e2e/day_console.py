@@ -19,11 +19,11 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from console_e2e import BIN, STRATEGIES, Console, cli, deploy  # noqa: E402
+from lib_e2e import stop_daemon  # noqa: E402
 
 
 def s_pause(c):
@@ -116,17 +116,6 @@ def s_runlog(c):
     c.wait_exit()
 
 
-def stop_daemon(c):
-    """The daemon a console started on demand: SIGTERM through its lock file's pid."""
-    try:
-        with open(c.db + ".serve.lock") as f:
-            pid = int(f.read().strip() or 0)
-    except (OSError, ValueError):
-        return
-    if pid > 0:
-        subprocess.run(["kill", str(pid)])
-
-
 SCENARIOS = {
     "pause": (s_pause, False, None),
     "pause_daemon": (s_pause, True, None),
@@ -148,7 +137,7 @@ def main():
         return 0
     finally:
         if daemon:
-            stop_daemon(c)
+            stop_daemon(c.db)
         c.close()
 
 

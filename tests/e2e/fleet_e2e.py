@@ -315,17 +315,7 @@ class Sync(unittest.TestCase):
         self.env.env["SWARMDECK_REMOTE"] = e2e.SWARMDECK
 
     def tearDown(self):
-        lock = self.peer.db + ".serve.lock"
-        if os.path.exists(lock):
-            try:
-                with open(lock) as f:
-                    pid = int(f.read().strip() or 0)
-                if pid > 0:
-                    os.kill(pid, signal.SIGTERM)
-                    e2e.wait_for(lambda: not os.path.exists("/proc/%d" % pid),
-                                 "the peer's daemon to stop", 30)
-            except (ValueError, ProcessLookupError):
-                pass
+        e2e.stop_daemon(self.peer.db)
         self.sshd.terminate()
         self.sshd.wait(30)
         shutil.rmtree(self.ssh_dir, ignore_errors=True)

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -293,6 +294,34 @@ def wait_for(cond, what, deadline=60.0):
             return v
         time.sleep(0.1)
     raise AssertionError("timed out waiting for " + what)
+
+
+def stop_daemon(db, deadline=30.0):
+    """Stop the daemon serving the store at db (one a console, a peer or a test started on
+    demand): SIGTERM to the pid in db's ".serve.lock", then wait, deadline seconds at most,
+    until that process is gone (exited, or a zombie its parent has yet to reap). Nothing to do
+    when there is no lock or no live pid in it. Raises AssertionError (wait_for) when the
+    daemon outlives the deadline."""
+    try:
+        with open(db + ".serve.lock") as f:
+            pid = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return
+    if pid <= 0:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+
+    def gone():
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except (OSError, IndexError):
+            return True
+
+    wait_for(gone, "the daemon %d of %s to stop" % (pid, db), deadline)
 
 
 def decode_export_output(traj, stream):

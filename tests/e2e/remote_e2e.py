@@ -11,7 +11,6 @@ started is stopped in tearDown, the remote daemon included (by the pid in its lo
 """
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -69,16 +68,7 @@ class Remote(unittest.TestCase):
         self.env.env["SWARMDECK_REMOTE"] = e2e.SWARMDECK
 
     def tearDown(self):
-        lock = self.remote_db + ".serve.lock"
-        if os.path.exists(lock):
-            try:
-                pid = int(open(lock).read().strip() or 0)
-                if pid > 0:
-                    os.kill(pid, signal.SIGTERM)
-                    e2e.wait_for(lambda: not os.path.exists("/proc/%d" % pid), "the remote daemon "
-                             "to stop", 30)
-            except (ValueError, ProcessLookupError):
-                pass
+        e2e.stop_daemon(self.remote_db)
         self.sshd.terminate()
         self.sshd.wait(30)
         shutil.rmtree(self.ssh_dir, ignore_errors=True)

@@ -12,112 +12,20 @@
  *              learn_seed_mix gives every (seed, unlearned, count) of a grid
  *              its own value, the operator's own when nothing is unlearned.
  *
- * A fake provider whose program runs until it is signalled, so a cancel
- * always lands while it runs.
+ * The rig's fake provider (rig.h), held: its program runs until it is
+ * signalled, so a cancel always lands while it runs.
  */
 #define _GNU_SOURCE
 #define TMPSTORE_PREFIX "swarmdeck-seed"
 #include <jansson.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "coord.h"
 #include "learn.h"
 #include "query.h"
 #include "tmpstore.h"
-#include "traj.h"
-
-static const char *runner, *helper;
-
-/* --- the fake provider: runs until signalled --------------------------------- */
-
-struct sbx {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int signalled;
-};
-
-static int f_create(struct provider *p, const struct sbx_spec *spec, struct sbx **out,
-                    struct sd_err *err)
-{
-    struct sbx *b = xcalloc(1, sizeof *b);
-
-    (void)p, (void)spec, (void)err;
-    pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->cv, NULL);
-    *out = b;
-    return 0;
-}
-
-static int f_upload(struct sbx *b, const char *local, const char *name, int x, struct sd_err *err)
-{
-    (void)b, (void)local, (void)name, (void)x, (void)err;
-    return 0;
-}
-
-static int f_start(struct sbx *b, char *const argv[], const struct sbx_callbacks *cb,
-                   struct sbx_exit *ex, struct sd_err *err)
-{
-    (void)argv, (void)err;
-    cb->started(cb->arg, "{}", "fake");
-    pthread_mutex_lock(&b->mu);
-    while (!b->signalled)
-        pthread_cond_wait(&b->cv, &b->mu);
-    pthread_mutex_unlock(&b->mu);
-    memset(ex, 0, sizeof *ex);
-    ex->code = -1;
-    ex->signal = SIGTERM;
-    return 0;
-}
-
-static int f_signal(struct sbx *b, int sig)
-{
-    (void)sig;
-    pthread_mutex_lock(&b->mu);
-    b->signalled = 1;
-    pthread_cond_broadcast(&b->cv);
-    pthread_mutex_unlock(&b->mu);
-    return 0;
-}
-
-static int f_destroy(struct sbx *b)
-{
-    if (b == NULL)
-        return 0;
-    pthread_mutex_destroy(&b->mu);
-    pthread_cond_destroy(&b->cv);
-    free(b);
-    return 0;
-}
-
-static int f_lease_info(struct sbx *b, int *pid, uint64_t *pid_start, char *workdir, size_t n)
-{
-    (void)b;
-    *pid = 0;
-    *pid_start = 0;
-    if (n > 0)
-        workdir[0] = '\0';
-    return 0;
-}
-
-static void f_free(struct provider *p)
-{
-    free(p);
-}
-
-static const struct provider_ops f_ops = {
-    .name = "fake",
-    .create = f_create,
-    .upload = f_upload,
-    .start = f_start,
-    .signal = f_signal,
-    .destroy = f_destroy,
-    .lease_info = f_lease_info,
-    .free = f_free,
-};
+#include "rig.h"
 
 /* --- helpers ------------------------------------------------------------------- */
 
@@ -129,7 +37,6 @@ static char *deploy_cancelled(struct store *s, uint64_t seed)
     struct sd_err err = {0};
     struct coord_opts o;
     struct coord *c;
-    struct provider *fp = xcalloc(1, sizeof *fp);
     struct deploy_req r = {.strategy = "momentum", .symbol = "SPY"};
     struct deploy_view v;
     sqlite3 *db;
@@ -143,13 +50,9 @@ static char *deploy_cancelled(struct store *s, uint64_t seed)
     o.seed = seed;
     o.provider = "fake";
     o.max_agents = 1;
-    if ((c = coord_new(s, &o, runner, helper, &err)) == NULL) {
-        fprintf(stderr, "coord_new: %s\n", err.msg);
-        exit(1);
-    }
-    fp->ops = &f_ops;
-    snprintf(fp->name, sizeof fp->name, "fake");
-    CHECK(coord_add_provider(c, fp, "fake", "", &err) == 0);
+    rig_hold(1); /* it runs until cancelled */
+    c = rig_coord(s, &o);
+    rig_fake(c, "fake", "fake", 0);
     CHECK(coord_submit(c, &r, &id, &err) == 0);
     CHECK(coord_cancel(c, id) == 0);
     CHECK(coord_wait(c, id, &v) == 0);
@@ -224,11 +127,5 @@ int main(int argc, char **argv)
         {"consecutive", test_consecutive},
     };
 
-    if (argc < 4) {
-        fprintf(stderr, "usage: coord_seed_test CASE RUNNER HELPER\n");
-        return 2;
-    }
-    runner = argv[2];
-    helper = argv[3];
-    return check_main(cases, sizeof cases / sizeof cases[0], argc, argv);
+    return rig_main(cases, sizeof cases / sizeof cases[0], argc, argv);
 }
