@@ -33,7 +33,6 @@
 
 #include <jansson.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -70,13 +69,11 @@ struct pump {
     struct prun *runs;
     size_t nruns;
     char health_sig[512]; /* the breakers as last told (pump thread only) */
-    /* Learning events: set when the learner may have changed (a learning
-     * deployment ended, a fleet merge); the pump thread sends a snapshot at
-     * most once a second, the last change always (a trailing event). */
-    atomic_int learn_dirty;
-    /* learn_version when the last snapshot was taken (pump thread only): a
-     * different value means rows were added by any path, the coordinator's
-     * or the fleet's background merge, so a snapshot is due. */
+    /* Learning events: learn_version when the last snapshot was taken (pump
+     * thread only). A different value means rows were added by any path (a
+     * deployment's end, a fleet POST, the fleet's background merge), so a
+     * snapshot is due: at most one a second, the last change always (a
+     * trailing event). */
     uint64_t learn_ver;
     int64_t learn_sent_ms; /* when the last one was sent (pump thread only) */
     char *learn_sent;      /* its JSON text, to skip one that says nothing new */
@@ -271,8 +268,6 @@ static void forward(struct pump *p, const struct ev *e)
         if (coord_view(p->c, e->traj_id, &v) == 0)
             json_object_set_new(o, "view", coord_view_json(&v));
         log_json_tap(p, o, traj_state_terminal(e->state) != 0);
-        if (e->state == TS_SUCCEEDED || e->state == TS_FAILED || e->state == TS_TIMEOUT)
-            atomic_store(&p->learn_dirty, 1); /* learn_observe ran before this event */
         if (traj_state_terminal(e->state)) {
             sd_span(SPAN_LOGGED, e->traj_id);
             ended(p, e->traj_id, e->state);
@@ -350,12 +345,6 @@ json_t *pump_learning(struct learn *l)
     return out;
 }
 
-void pump_learn_changed(struct pump *p)
-{
-    if (p != NULL)
-        atomic_store(&p->learn_dirty, 1);
-}
-
 /* Send a "learning" event when the learner changed and the last one is a
  * second old. Returns how long (ms) the pump may sleep before it must look
  * again: a change held back by the throttle is sent when that time is up. */
@@ -366,13 +355,12 @@ static int learning(struct pump *p)
     json_t *snap;
     char *txt;
 
-    if (l == NULL || (!atomic_load(&p->learn_dirty) && learn_version(l) == p->learn_ver))
+    if (l == NULL || learn_version(l) == p->learn_ver)
         return 1000;
     wait = p->learn_sent_ms + 1000 - now;
     if (wait > 0)
         return (int)(wait < 1000 ? wait : 1000);
-    atomic_store(&p->learn_dirty, 0); /* before reading: a later change marks it again */
-    p->learn_ver = learn_version(l);
+    p->learn_ver = learn_version(l); /* before reading: a later change is seen next time */
     if ((snap = pump_learning(l)) == NULL)
         return 1000;
     txt = json_dumps(snap, JSON_COMPACT | JSON_REAL_PRECISION(17));

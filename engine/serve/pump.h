@@ -73,8 +73,4 @@ int pump_run_open(struct pump *p, int64_t run);
  * no SQLite. Any thread. */
 json_t *pump_learning(struct learn *l);
 
-/* The learner may have changed outside the pump's sight (a fleet merge):
- * the next look sends a learning event if it did. Any thread; accepts NULL. */
-void pump_learn_changed(struct pump *p);
-
 #endif

@@ -98,8 +98,6 @@ enum MHD_Result h_fleet_post(struct call *k)
     if (fleet_merge(coord_store(k->s->c), recs, &r, NULL, NULL, NULL, route_learn_added, k->s->c,
                     &err) != 0)
         return route_fail(k->conn, route_err_status(&err), "%s", err.msg);
-    if (r.added > 0)
-        pump_learn_changed(k->s->pump); /* the learner observed them: a learning event */
     if (r.refused > 0)
         fprintf(stderr, "swarmdeck: sync: refused %d record(s) from pid %d: %s\n", r.refused,
                 (int)k->pid, r.why);
