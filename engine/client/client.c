@@ -21,6 +21,7 @@
 struct client {
     CURL *h;
     CURLM *m;         /* the event stream's multi handle (client_wake interrupts its poll) */
+    CURLSH *share;    /* one connection cache for requests and the stream (see share_init) */
     atomic_int woken; /* client_wake was called: the watch calls fn(NULL) */
     int tick_ms;      /* client_events' tick period, 0 for none (client_set_tick) */
     char *sock;       /* the Unix socket libcurl connects to */
@@ -155,11 +156,26 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
     return k;
 }
 
+/* The stream's multi handle, and a share that gives it the easy handle's
+ * connection cache: the event stream goes over the connection the requests
+ * opened, as curl_easy_perform did. Through a command (ssh ... dial-stdio)
+ * a second connection is a second ssh, and with the stream on its own the
+ * console did not see its daemon stop (console_hosts_lost; why the ssh chain
+ * kept that stream open is not found). Returns 0, -1 when out of memory. */
+static int share_init(struct client *c)
+{
+    if ((c->m = curl_multi_init()) == NULL || (c->share = curl_share_init()) == NULL)
+        return -1;
+    return curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) == CURLSHE_OK ? 0
+                                                                                              : -1;
+}
+
 static void setup(struct client *c, const char *method, const char *path, struct curl_slist *h)
 {
     char url[1024];
 
     curl_easy_reset(c->h);
+    curl_easy_setopt(c->h, CURLOPT_SHARE, c->share);
     /* The host is never looked up: the socket (Unix, or a command's pair) is
      * given; "localhost" resolves without a resolver for the command case. */
     snprintf(url, sizeof url, "http://localhost/v%d%s", CLIENT_PROTOCOL, path);
@@ -272,7 +288,7 @@ int client_open(const char *sock, struct client **out, struct sd_err *err)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     c->relay_fd = -1;
     c->tick_ms = 100;
-    if ((c->h = curl_easy_init()) == NULL || (c->m = curl_multi_init()) == NULL ||
+    if ((c->h = curl_easy_init()) == NULL || share_init(c) != 0 ||
         (c->sock = strdup(sock)) == NULL) {
         client_close(c);
         return sd_err_set(err, SD_ENOMEM, "out of memory");
@@ -294,7 +310,7 @@ int client_open_cmd(char *const *argv, struct client **out, struct sd_err *err)
     }
     c->relay_fd = -1;
     c->tick_ms = 100;
-    if (n == 0 || (c->h = curl_easy_init()) == NULL || (c->m = curl_multi_init()) == NULL ||
+    if (n == 0 || (c->h = curl_easy_init()) == NULL || share_init(c) != 0 ||
         (c->cmd = calloc(n + 1, sizeof *c->cmd)) == NULL) {
         client_close(c);
         return sd_err_set(err, SD_ENOMEM, "out of memory");
@@ -329,6 +345,8 @@ void client_close(struct client *c)
         curl_easy_cleanup(c->h); /* closes its connections: each command exits */
     if (c->m != NULL)
         curl_multi_cleanup(c->m);
+    if (c->share != NULL)
+        curl_share_cleanup(c->share); /* after every handle that used it */
     relay_stop(c);
     for (size_t i = 0; c->cmd != NULL && c->cmd[i] != NULL; i++)
         free(c->cmd[i]);
