@@ -86,6 +86,17 @@ struct local {
     int thread_on, stop, broken;
     pthread_t thr;
     unsigned seq;
+    /* Demand (docs/sandbox.md "Warm pool"): sandboxed creates so far. The pool master starts
+     * at the second; the refill thread keeps size helpers ready only once creates > size. */
+    int creates;
+    /* The pool master (swarmdeck-sandbox --pool-master): forks each pooled helper. master_fd
+     * is our end of its SOCK_SEQPACKET control socket (-1: none, or it failed); a request and
+     * its answer are under mmu, so any thread may ask it for a member. */
+    pthread_mutex_t mmu;
+    int master_fd;
+    pid_t master;
+    int master_tried;
+    int trace_fd; /* SWARMDECK_SANDBOX_TRACE: one line per helper started (tests), else -1 */
 };
 
 struct sbx {
@@ -153,9 +164,132 @@ static void helper_fds(posix_spawn_file_actions_t *fa, int out, int err, int st,
 
 /* ---- the warm pool ------------------------------------------------------------------------ */
 
-/* Spawn one pooled helper (swarmdeck-sandbox --pool) into *e: stdout, stderr, status and the
- * lifeline as for a cold start, and fd 5 one end of a socket pair on which it reads its job.
- * Returns 0, or -1 with nothing left open. */
+/* Test hook: with SWARMDECK_SANDBOX_TRACE set, one line per helper process this provider starts
+ * ("master PID", "member PID", "pooled PID", "cold PID"), so a test can count them. */
+static void trace(struct local *l, const char *what, pid_t pid)
+{
+    if (l->trace_fd >= 0) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "%s %d\n", what, (int)pid);
+        if (write(l->trace_fd, line, (size_t)n) != n) {
+            /* a test hook: nothing to do */
+        }
+    }
+}
+
+/* Start the pool master (swarmdeck-sandbox --pool-master, engine/sandbox/master.c): stdin,
+ * stdout and stderr /dev/null, fd 4 the lifeline, fd 5 its control socket. Sets l->master and
+ * l->master_fd; on failure leaves master_fd -1 (pooled helpers are then exec'd). Called once,
+ * by the refill thread, with mmu held. */
+static void master_spawn(struct local *l)
+{
+    int sp[2];
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    pid_t pid;
+    char room[1025];
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+        return;
+    sp[0] = fd_high(sp[0]);
+    sp[1] = fd_high(sp[1]);
+    if (sp[0] < 0 || sp[1] < 0) {
+        if (sp[0] >= 0)
+            close(sp[0]);
+        if (sp[1] >= 0)
+            close(sp[1]);
+        return;
+    }
+    /* Room in its command line: each member writes its job's arguments there, as a pooled
+     * helper does (pool_spawn). */
+    memset(room, ' ', sizeof room - 1);
+    room[sizeof room - 1] = '\0';
+    char *argv[] = {l->helper, "--pool-master", "--control-fd", "5",         "--lifeline-fd",
+                    "4",       "--sample-ms",   "500",          "--reserve", room,
+                    NULL};
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, lifeline_rd, 4);
+    posix_spawn_file_actions_adddup2(&fa, sp[1], 5);
+    spawn_attr(&attr);
+    int rc = posix_spawn(&pid, l->helper, &fa, &attr, argv, (char **)clean_env);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close(sp[1]);
+    if (rc != 0) {
+        close(sp[0]);
+        return;
+    }
+    l->master = pid;
+    l->master_fd = sp[0];
+    trace(l, "master", pid);
+}
+
+/* Stop the pool master: EOF on its control socket, then reap it. */
+static void master_stop(struct local *l)
+{
+    pthread_mutex_lock(&l->mmu);
+    if (l->master_fd >= 0) {
+        close(l->master_fd);
+        l->master_fd = -1;
+    }
+    if (l->master > 0) {
+        while (waitpid(l->master, NULL, 0) < 0 && errno == EINTR)
+            ;
+        l->master = 0;
+    }
+    pthread_mutex_unlock(&l->mmu);
+}
+
+/* Ask the pool master for one pooled helper with the given fds (its stdout, stderr, status and
+ * job socket: our copies, closed by the caller). Returns its pid, or -1 when there is no master
+ * or it failed (then it is stopped for good: later members are exec'd). Any thread. */
+static pid_t master_fork(struct local *l, const char *id, const int fds[4])
+{
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int) * 4)];
+    } u;
+    struct iovec iov = {.iov_base = (void *)id, .iov_len = strlen(id)};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    int32_t pid = -1;
+    ssize_t n;
+
+    memset(u.buf, 0, sizeof u.buf);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * 4);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * 4);
+    pthread_mutex_lock(&l->mmu);
+    if (l->master_fd < 0) {
+        pthread_mutex_unlock(&l->mmu);
+        return -1;
+    }
+    while ((n = sendmsg(l->master_fd, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    if (n == (ssize_t)iov.iov_len)
+        while ((n = recv(l->master_fd, &pid, sizeof pid, 0)) < 0 && errno == EINTR)
+            ;
+    if (n != (ssize_t)sizeof pid || pid <= 0) {
+        /* A master that fails once is not trusted again. */
+        close(l->master_fd);
+        l->master_fd = -1;
+        pid = -1;
+    }
+    pthread_mutex_unlock(&l->mmu);
+    if (pid > 0)
+        trace(l, "member", pid);
+    return pid;
+}
+
+/* Start one pooled helper (swarmdeck-sandbox --pool) into *e: forked by the pool master when
+ * there is one, else exec'd; stdout, stderr, status and the lifeline as for a cold start, and
+ * fd 5 one end of a socket pair on which it reads its job. Returns 0, or -1 with nothing left
+ * open. Any thread. */
 static int pool_spawn(struct local *l, unsigned seq, struct pooled *e)
 {
     int out[2] = {-1, -1}, errp[2] = {-1, -1}, st[2] = {-1, -1}, ctl[2] = {-1, -1}, rc = -1;
@@ -174,6 +308,11 @@ static int pool_spawn(struct local *l, unsigned seq, struct pooled *e)
     if (out[1] < 0 || errp[1] < 0 || st[1] < 0 || ctl[1] < 0)
         goto done;
     snprintf(id, sizeof id, "pool-%d-%u", (int)getpid(), seq);
+    pid = master_fork(l, id, (int[]){out[1], errp[1], st[1], ctl[1]});
+    if (pid > 0) {
+        rc = 0;
+        goto spawned;
+    }
     /* --reserve: room in the helper's command line, where it shows the job's arguments (its
      * id, its work dir) once it runs one, as a cold helper's command line does. On the stack:
      * two engines' pool threads in one process (tests, two coordinators) spawn at once. */
@@ -188,6 +327,9 @@ static int pool_spawn(struct local *l, unsigned seq, struct pooled *e)
     rc = posix_spawn(&pid, l->helper, &fa, &attr, argv, (char **)clean_env) == 0 ? 0 : -1;
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
+    if (rc == 0)
+        trace(l, "pooled", pid);
+spawned:
     if (rc == 0) {
         *e = (struct pooled){.pid = pid,
                              .pid_start = proc_start_time(pid),
@@ -224,9 +366,17 @@ static void pool_release(struct pooled *e)
 static void *pool_main(void *arg)
 {
     struct local *l = arg;
+    pthread_mutex_lock(&l->mmu);
+    if (!l->master_tried) {
+        l->master_tried = 1;
+        master_spawn(l);
+    }
+    pthread_mutex_unlock(&l->mmu);
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
-        if (l->n >= l->size) {
+        /* Ahead of demand only once this process has asked for more than size sandboxes (a
+         * swarm, a daemon at work); before that each start forks its own (local_start). */
+        if (l->n >= (l->creates > l->size ? l->size : 0)) {
             pthread_cond_wait(&l->cv, &l->mu);
             continue;
         }
@@ -251,11 +401,15 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-/* Start the refill thread if the pool is on and it is not running yet. */
+/* Count one sandboxed create; from the second on, start the refill thread (which starts the
+ * pool master) if the pool is on and it is not running yet, and wake it (the demand grew). A
+ * process that asks for one sandbox starts one helper, cold. */
 static void pool_start(struct local *l)
 {
     pthread_mutex_lock(&l->mu);
-    if (l->size > 0 && !l->thread_on && !l->broken && !l->stop) {
+    l->creates++;
+    pthread_cond_signal(&l->cv);
+    if (l->size > 0 && l->creates >= 2 && !l->thread_on && !l->broken && !l->stop) {
         pthread_once(&lifeline_once, lifeline_init);
         if (lifeline_rd >= 0 && pthread_create(&l->thr, NULL, pool_main, l) == 0)
             l->thread_on = 1;
@@ -280,6 +434,20 @@ static int pool_take(struct local *l, struct pooled *e)
     }
     pthread_mutex_unlock(&l->mu);
     return rc;
+}
+
+/* No helper ready: have the pool master fork one for the caller alone, now (it prepares while
+ * the job is on its way). Returns 0 with *e filled, or -1 (no master: go cold). */
+static int pool_fork_now(struct local *l, struct pooled *e)
+{
+    pthread_mutex_lock(&l->mu);
+    unsigned seq = l->seq++;
+    int on = !l->stop;
+    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_lock(&l->mmu);
+    on = on && l->master_fd >= 0;
+    pthread_mutex_unlock(&l->mmu);
+    return on ? pool_spawn(l, seq, e) : -1;
 }
 
 /* Send the job v (NULL-terminated) to a pooled helper: each argument with its NUL, then EOF.
@@ -332,6 +500,7 @@ static void pool_stop(struct local *l)
         while (waitpid(left[i].pid, NULL, 0) < 0 && errno == EINTR)
             ;
     }
+    master_stop(l);
 }
 
 static int local_create(struct provider *p, const struct sbx_spec *spec, struct sbx **out,
@@ -351,7 +520,8 @@ static int local_create(struct provider *p, const struct sbx_spec *spec, struct 
     b->spec = *spec;
     snprintf(b->id, sizeof b->id, "%s", spec->id);
     b->spec.id = b->id;
-    pool_start(l); /* the first deployment fills the pool for the next ones */
+    if (!spec->unsandboxed)
+        pool_start(l); /* demand: the pool master from the second create on */
     snprintf(b->workdir, sizeof b->workdir, "%s/%s", l->root, b->id);
     if (mkdir(b->workdir, 0700) != 0) {
         int e = errno;
@@ -619,7 +789,8 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
     pthread_once(&lifeline_once, lifeline_init);
     if (lifeline_rd < 0)
         return sd_err_set(err, SD_EENV, "cannot create the lifeline pipe");
-    if (!b->spec.unsandboxed && pool_take(l, &e) == 0) {
+    /* A ready helper, else one forked for us now by the pool master (no exec), else cold. */
+    if (!b->spec.unsandboxed && (pool_take(l, &e) == 0 || pool_fork_now(l, &e) == 0)) {
         if (build_argv(b, argv, 1, &hargv) != 0) {
             pool_release(&e);
             return sd_err_set(err, SD_ENOMEM, "out of memory");
@@ -671,6 +842,7 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
         rc = sd_err_set(err, SD_EENV, "cannot start %s: %s", hargv[0], strerror(rc));
         goto done;
     }
+    trace(l, "cold", pid);
     atomic_store(&b->pid, pid);
     b->pid_start = proc_start_time(pid);
     close(out[1]);
@@ -811,6 +983,9 @@ static void local_free(struct provider *p)
         struct local *l = p->impl;
         pool_stop(l);
         sd_rm_rf(l->shared);
+        if (l->trace_fd >= 0)
+            close(l->trace_fd);
+        pthread_mutex_destroy(&l->mmu);
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->cv);
     }
@@ -896,8 +1071,14 @@ struct provider *provider_local_new(const char *helper_path, const char *root_di
     snprintf(l->shared, sizeof l->shared, "%s/.shared-%d", root_dir, (int)getpid());
     shared_sweep(root_dir);
     pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->mmu, NULL);
     pthread_cond_init(&l->cv, NULL);
     l->size = (int)size;
+    l->master_fd = -1;
+    l->trace_fd = -1;
+    const char *tr = getenv("SWARMDECK_SANDBOX_TRACE");
+    if (tr != NULL && tr[0] != '\0')
+        l->trace_fd = open(tr, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     p->ops = &local_ops;
     p->impl = l;
     snprintf(p->name, sizeof p->name, "local");
