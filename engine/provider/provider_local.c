@@ -13,10 +13,14 @@
  *            sees POLLHUP and tears its sandbox down.
  * start() polls the three pipes until all reach EOF, then reaps the helper.
  *
- * The warm pool: SWARMDECK_SANDBOX_POOL (default 4, 0 = off) helpers started with --pool are
- * kept ready by one refill thread (started by the first create); each has the same fds plus
- * fd 5, a socket on which start() sends its one job (docs/sandbox.md "Warm pool"). A helper
- * taken from the pool belongs to that deployment alone; with none ready, start() goes cold.
+ * The warm pool (docs/sandbox.md "Warm pool", "Pool master"): pooled helpers (--pool) have the
+ * same fds plus fd 5, a socket on which start() sends their one job. They are forked by one
+ * pool master (swarmdeck-sandbox --pool-master, exec'd once, CLONE_PARENT: they are still our
+ * children) and sized by demand: the first sandbox of a process goes cold; from the second
+ * create a refill thread starts the master, and start() takes a ready helper or has the master
+ * fork one for it at once; only once more than SWARMDECK_SANDBOX_POOL (default 4, 0 = off)
+ * sandboxes were created does the refill thread keep that many ready ahead. A helper taken from
+ * the pool belongs to that deployment alone.
  *
  * A sandbox's work dir is <root>/<id> (root is 0711), mode 0700; upload copies files into it
  * (never a hard link, and never over an existing name). Inside, /work is a tmpfs of the spec's

@@ -131,6 +131,17 @@ int sbx_master_run(struct sbx_config *c)
                         "socket\n");
         exit(SBX_EXIT_SETUP);
     }
+    /* A member's own fds land on 1, 2, 3 and 5: the lifeline it keeps must not be one of them
+     * (the engine passes it as 4; another caller may not). */
+    if (c->lifeline_fd >= 0 && c->lifeline_fd <= 5 && c->lifeline_fd != 4) {
+        int h = fcntl(c->lifeline_fd, F_DUPFD, 10);
+        if (h < 0) {
+            fprintf(stderr, "swarmdeck-sandbox: --pool-master: dup: %s\n", strerror(errno));
+            exit(SBX_EXIT_SETUP);
+        }
+        close(c->lifeline_fd);
+        c->lifeline_fd = h;
+    }
     fcntl(ctl, F_SETFD, FD_CLOEXEC);
     signal(SIGPIPE, SIG_IGN); /* replies use MSG_NOSIGNAL; this is belt and braces */
     for (;;) {
