@@ -1,5 +1,5 @@
 """sandbox_master: the pool master (swarmdeck-sandbox --pool-master, engine/sandbox/master.c) and
-the pool sized by demand (engine/provider/provider_local.c; docs/sandbox.md "Warm pool").
+the pool sized by demand (engine/provider/local_pool.c; docs/sandbox.md "Warm pool").
 
 Helper level (the master driven directly, as the provider drives it):
   member          a request (an id and four fds) gets a pooled helper whose parent is the

@@ -1,4 +1,4 @@
-"""sandbox_pool: the warm pool of sandbox helpers (engine/provider/provider_local.c, the helper's
+"""sandbox_pool: the warm pool of sandbox helpers (engine/provider/local_pool.c and provider_local.c, the helper's
 --pool mode in engine/sandbox/main.c; docs/sandbox.md "Warm pool").
 
 Helper level (the helper driven directly, as the provider does):
