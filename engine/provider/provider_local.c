@@ -13,10 +13,14 @@
  *            sees POLLHUP and tears its sandbox down.
  * start() polls the three pipes until all reach EOF, then reaps the helper.
  *
- * The warm pool: SWARMDECK_SANDBOX_POOL (default 4, 0 = off) helpers started with --pool are
- * kept ready by one refill thread (started by the first create); each has the same fds plus
- * fd 5, a socket on which start() sends its one job (docs/sandbox.md "Warm pool"). A helper
- * taken from the pool belongs to that deployment alone; with none ready, start() goes cold.
+ * The warm pool (docs/sandbox.md "Warm pool", "Pool master"): pooled helpers (--pool) have the
+ * same fds plus fd 5, a socket on which start() sends their one job. They are forked by one
+ * pool master (swarmdeck-sandbox --pool-master, exec'd once, CLONE_PARENT: they are still our
+ * children) and sized by demand: the first sandbox of a process goes cold; from the second
+ * create a refill thread starts the master, and start() takes a ready helper or has the master
+ * fork one for it at once; only once more than SWARMDECK_SANDBOX_POOL (default 4, 0 = off)
+ * sandboxes were created does the refill thread keep that many ready ahead. A helper taken from
+ * the pool belongs to that deployment alone.
  *
  * A sandbox's work dir is <root>/<id> (root is 0711), mode 0700; upload copies files into it
  * (never a hard link, and never over an existing name). Inside, /work is a tmpfs of the spec's
@@ -30,6 +34,7 @@
  */
 #define _GNU_SOURCE
 #include "provider.h"
+#include "local_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -51,41 +56,13 @@
 #include <unistd.h>
 
 /* The whole environment a sandbox sees. */
-static const char *const clean_env[] = {
+const char *const sd_local_clean_env[] = {
     "PATH=/usr/local/bin:/usr/bin:/bin",
     "HOME=/work",
     "LANG=C.UTF-8",
     "TZ=UTC",
     "PYTHONUNBUFFERED=1",
     NULL,
-};
-
-/* One helper of the warm pool: spawned with --pool, prepared up to its go byte (namespaces,
- * root, cgroups attached, seccomp program), waiting for its job on ctl. Our ends: the read ends
- * of its stdout, stderr and status pipes, and the job socket. */
-struct pooled {
-    pid_t pid;
-    uint64_t pid_start;
-    int out, err, st, ctl;
-};
-
-#define POOL_MAX     64
-#define POOL_DEFAULT 4
-
-struct local {
-    char helper[512];
-    char root[512];
-    char shared[560]; /* <root>/.shared-<pid>: shared copies of uploaded data (shared_upload) */
-    /* The warm pool (docs/sandbox.md "Warm pool"): size helpers kept ready by one refill
-     * thread, started by the first create. All fields below under mu. */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int size; /* target; 0 = no pool */
-    int n;    /* ready helpers in slot[0..n), oldest first */
-    struct pooled slot[POOL_MAX];
-    int thread_on, stop, broken;
-    pthread_t thr;
-    unsigned seq;
 };
 
 struct sbx {
@@ -100,12 +77,13 @@ struct sbx {
     uint64_t pid_start;
 };
 
-static int lifeline_rd = -1, lifeline_wr = -1;
+int sd_local_lifeline_rd = -1;
+static int lifeline_wr = -1;
 static pthread_once_t lifeline_once = PTHREAD_ONCE_INIT;
 
 /* Move fd to a number >= 10 (close-on-exec), so the dup2s of a helper's spawn into fds 0-5 never
  * overwrite another fd they still have to read. Returns the new fd, or -1 (fd closed). */
-static int fd_high(int fd)
+int sd_local_fd_high(int fd)
 {
     int h = fd >= 10 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 10);
     if (h != fd)
@@ -117,14 +95,14 @@ static void lifeline_init(void)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) == 0) {
-        lifeline_rd = fd_high(fds[0]);
-        lifeline_wr = fd_high(fds[1]);
+        sd_local_lifeline_rd = sd_local_fd_high(fds[0]);
+        lifeline_wr = sd_local_fd_high(fds[1]);
     }
 }
 
 /* Signals of a spawned helper: none blocked, all default (the engine's dispositions are not
  * the helper's). */
-static void spawn_attr(posix_spawnattr_t *attr)
+void sd_local_spawn_attr(posix_spawnattr_t *attr)
 {
     sigset_t none, all;
     sigemptyset(&none);
@@ -139,199 +117,21 @@ static void spawn_attr(posix_spawnattr_t *attr)
  * and stderr the output pipes, fd 3 the status pipe, fd 4 the lifeline, and fd 5
  * the control socket when ctl >= 0 (a pooled helper). fa must be destroyed by the
  * caller. */
-static void helper_fds(posix_spawn_file_actions_t *fa, int out, int err, int st, int ctl)
+void sd_local_helper_fds(posix_spawn_file_actions_t *fa, int out, int err, int st, int ctl)
 {
     posix_spawn_file_actions_init(fa);
     posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(fa, out, 1);
     posix_spawn_file_actions_adddup2(fa, err, 2);
     posix_spawn_file_actions_adddup2(fa, st, 3);
-    posix_spawn_file_actions_adddup2(fa, lifeline_rd, 4);
+    posix_spawn_file_actions_adddup2(fa, sd_local_lifeline_rd, 4);
     if (ctl >= 0)
         posix_spawn_file_actions_adddup2(fa, ctl, 5);
 }
 
-/* ---- the warm pool ------------------------------------------------------------------------ */
-
-/* Spawn one pooled helper (swarmdeck-sandbox --pool) into *e: stdout, stderr, status and the
- * lifeline as for a cold start, and fd 5 one end of a socket pair on which it reads its job.
- * Returns 0, or -1 with nothing left open. */
-static int pool_spawn(struct local *l, unsigned seq, struct pooled *e)
+void sd_local_lifeline(void)
 {
-    int out[2] = {-1, -1}, errp[2] = {-1, -1}, st[2] = {-1, -1}, ctl[2] = {-1, -1}, rc = -1;
-    char id[48];
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    pid_t pid;
-
-    if (pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(st, O_CLOEXEC) ||
-        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl))
-        goto done;
-    out[1] = fd_high(out[1]);
-    errp[1] = fd_high(errp[1]);
-    st[1] = fd_high(st[1]);
-    ctl[1] = fd_high(ctl[1]);
-    if (out[1] < 0 || errp[1] < 0 || st[1] < 0 || ctl[1] < 0)
-        goto done;
-    snprintf(id, sizeof id, "pool-%d-%u", (int)getpid(), seq);
-    /* --reserve: room in the helper's command line, where it shows the job's arguments (its
-     * id, its work dir) once it runs one, as a cold helper's command line does. On the stack:
-     * two engines' pool threads in one process (tests, two coordinators) spawn at once. */
-    char room[1025];
-    memset(room, ' ', sizeof room - 1);
-    room[sizeof room - 1] = '\0';
-    char *argv[] = {
-        l->helper,       "--pool", "--id",        id,    "--control-fd", "5",  "--status-fd", "3",
-        "--lifeline-fd", "4",      "--sample-ms", "500", "--reserve",    room, NULL};
-    helper_fds(&fa, out[1], errp[1], st[1], ctl[1]);
-    spawn_attr(&attr);
-    rc = posix_spawn(&pid, l->helper, &fa, &attr, argv, (char **)clean_env) == 0 ? 0 : -1;
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc == 0) {
-        *e = (struct pooled){.pid = pid,
-                             .pid_start = proc_start_time(pid),
-                             .out = out[0],
-                             .err = errp[0],
-                             .st = st[0],
-                             .ctl = ctl[0]};
-        out[0] = errp[0] = st[0] = ctl[0] = -1;
-    }
-done:
-    for (int i = 0; i < 2; i++) {
-        int *v[] = {&out[i], &errp[i], &st[i], &ctl[i]};
-        for (int k = 0; k < 4; k++)
-            if (*v[k] >= 0)
-                close(*v[k]);
-    }
-    return rc;
-}
-
-/* Let a pooled helper go unused: EOF on its job socket makes it kill its init, remove its
- * cgroups and exit; then reap it. */
-static void pool_release(struct pooled *e)
-{
-    close(e->ctl);
-    close(e->out);
-    close(e->err);
-    close(e->st);
-    while (waitpid(e->pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-}
-
-/* The refill thread: keeps l->size helpers ready, one spawn at a time, until stop. A spawn that
- * fails ends pooling for this provider (starts go cold, as with no pool). */
-static void *pool_main(void *arg)
-{
-    struct local *l = arg;
-    pthread_mutex_lock(&l->mu);
-    while (!l->stop) {
-        if (l->n >= l->size) {
-            pthread_cond_wait(&l->cv, &l->mu);
-            continue;
-        }
-        unsigned seq = l->seq++;
-        struct pooled e;
-        pthread_mutex_unlock(&l->mu);
-        int rc = pool_spawn(l, seq, &e);
-        pthread_mutex_lock(&l->mu);
-        if (rc != 0) {
-            l->broken = 1;
-            break;
-        }
-        if (l->stop) {
-            pthread_mutex_unlock(&l->mu);
-            pool_release(&e);
-            pthread_mutex_lock(&l->mu);
-            break;
-        }
-        l->slot[l->n++] = e;
-    }
-    pthread_mutex_unlock(&l->mu);
-    return NULL;
-}
-
-/* Start the refill thread if the pool is on and it is not running yet. */
-static void pool_start(struct local *l)
-{
-    pthread_mutex_lock(&l->mu);
-    if (l->size > 0 && !l->thread_on && !l->broken && !l->stop) {
-        pthread_once(&lifeline_once, lifeline_init);
-        if (lifeline_rd >= 0 && pthread_create(&l->thr, NULL, pool_main, l) == 0)
-            l->thread_on = 1;
-        else
-            l->broken = 1;
-    }
-    pthread_mutex_unlock(&l->mu);
-}
-
-/* Take the oldest ready helper into *e (it is then the caller's alone: each pooled helper serves
- * exactly one deployment) and wake the refill thread. Returns 0, or -1 when none is ready. */
-static int pool_take(struct local *l, struct pooled *e)
-{
-    int rc = -1;
-    pthread_mutex_lock(&l->mu);
-    if (l->n > 0) {
-        *e = l->slot[0];
-        memmove(&l->slot[0], &l->slot[1], (size_t)(l->n - 1) * sizeof l->slot[0]);
-        l->n--;
-        pthread_cond_signal(&l->cv);
-        rc = 0;
-    }
-    pthread_mutex_unlock(&l->mu);
-    return rc;
-}
-
-/* Send the job v (NULL-terminated) to a pooled helper: each argument with its NUL, then EOF.
- * MSG_NOSIGNAL: a helper that died in the pool gives EPIPE, never SIGPIPE. Returns 0 or -1. */
-static int pool_send(int fd, char **v)
-{
-    for (size_t i = 0; v[i] != NULL; i++) {
-        const char *p = v[i];
-        size_t left = strlen(p) + 1;
-        while (left > 0) {
-            ssize_t n = send(fd, p, left, MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                return -1;
-            p += n;
-            left -= (size_t)n;
-        }
-    }
-    return shutdown(fd, SHUT_WR);
-}
-
-/* Stop the refill thread and let every ready helper go: all are told at once (EOF on their
- * job sockets), then reaped. */
-static void pool_stop(struct local *l)
-{
-    struct pooled left[POOL_MAX];
-    int n;
-
-    pthread_mutex_lock(&l->mu);
-    l->stop = 1;
-    pthread_cond_broadcast(&l->cv);
-    int on = l->thread_on;
-    pthread_mutex_unlock(&l->mu);
-    if (on)
-        pthread_join(l->thr, NULL);
-    pthread_mutex_lock(&l->mu);
-    n = l->n;
-    memcpy(left, l->slot, (size_t)n * sizeof left[0]);
-    l->n = 0;
-    pthread_mutex_unlock(&l->mu);
-    for (int i = 0; i < n; i++) {
-        close(left[i].ctl);
-        left[i].ctl = -1;
-    }
-    for (int i = 0; i < n; i++) {
-        close(left[i].out);
-        close(left[i].err);
-        close(left[i].st);
-        while (waitpid(left[i].pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-    }
+    pthread_once(&lifeline_once, lifeline_init);
 }
 
 static int local_create(struct provider *p, const struct sbx_spec *spec, struct sbx **out,
@@ -351,7 +151,8 @@ static int local_create(struct provider *p, const struct sbx_spec *spec, struct 
     b->spec = *spec;
     snprintf(b->id, sizeof b->id, "%s", spec->id);
     b->spec.id = b->id;
-    pool_start(l); /* the first deployment fills the pool for the next ones */
+    if (!spec->unsandboxed)
+        sd_pool_start(l); /* demand: the pool master from the second create on */
     snprintf(b->workdir, sizeof b->workdir, "%s/%s", l->root, b->id);
     if (mkdir(b->workdir, 0700) != 0) {
         int e = errno;
@@ -616,18 +417,19 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
 
     memset(ex, 0, sizeof *ex);
     ex->code = -1;
-    pthread_once(&lifeline_once, lifeline_init);
-    if (lifeline_rd < 0)
+    sd_local_lifeline();
+    if (sd_local_lifeline_rd < 0)
         return sd_err_set(err, SD_EENV, "cannot create the lifeline pipe");
-    if (!b->spec.unsandboxed && pool_take(l, &e) == 0) {
+    /* A ready helper, else one forked for us now by the pool master (no exec), else cold. */
+    if (!b->spec.unsandboxed && (sd_pool_take(l, &e) == 0 || sd_pool_fork_now(l, &e) == 0)) {
         if (build_argv(b, argv, 1, &hargv) != 0) {
-            pool_release(&e);
+            sd_pool_release(&e);
             return sd_err_set(err, SD_ENOMEM, "out of memory");
         }
         /* A helper that died in the pool refuses the job (EPIPE): try the next, then go cold. */
-        while (pool_send(e.ctl, hargv) != 0) {
-            pool_release(&e);
-            if (pool_take(l, &e) != 0) {
+        while (sd_pool_send(e.ctl, hargv) != 0) {
+            sd_pool_release(&e);
+            if (sd_pool_take(l, &e) != 0) {
                 e.pid = 0;
                 break;
             }
@@ -649,9 +451,9 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
         sd_err_set(err, SD_EENV, "pipe: %s", strerror(errno));
         goto done;
     }
-    out[1] = fd_high(out[1]);
-    errp[1] = fd_high(errp[1]);
-    st[1] = fd_high(st[1]);
+    out[1] = sd_local_fd_high(out[1]);
+    errp[1] = sd_local_fd_high(errp[1]);
+    st[1] = sd_local_fd_high(st[1]);
     if (out[1] < 0 || errp[1] < 0 || st[1] < 0) {
         sd_err_set(err, SD_EENV, "pipe: %s", strerror(errno));
         goto done;
@@ -660,17 +462,18 @@ static int local_start(struct sbx *b, char *const argv[], const struct sbx_callb
         sd_err_set(err, SD_ENOMEM, "out of memory");
         goto done;
     }
-    helper_fds(&fa, out[1], errp[1], st[1], -1);
-    spawn_attr(&attr);
+    sd_local_helper_fds(&fa, out[1], errp[1], st[1], -1);
+    sd_local_spawn_attr(&attr);
     /* The payload inherits the helper's environment: give it a clean one, so
      * no secret of ours (SWARMDECK_KEY, E2B_API_KEY, ...) reaches a sandbox. */
-    rc = posix_spawn(&pid, hargv[0], &fa, &attr, hargv, (char **)clean_env);
+    rc = posix_spawn(&pid, hargv[0], &fa, &attr, hargv, (char **)sd_local_clean_env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         rc = sd_err_set(err, SD_EENV, "cannot start %s: %s", hargv[0], strerror(rc));
         goto done;
     }
+    sd_local_trace(l, "cold", pid);
     atomic_store(&b->pid, pid);
     b->pid_start = proc_start_time(pid);
     close(out[1]);
@@ -809,8 +612,11 @@ static void local_free(struct provider *p)
         return;
     if (p->impl != NULL) {
         struct local *l = p->impl;
-        pool_stop(l);
+        sd_pool_stop(l);
         sd_rm_rf(l->shared);
+        if (l->trace_fd >= 0)
+            close(l->trace_fd);
+        pthread_mutex_destroy(&l->mmu);
         pthread_mutex_destroy(&l->mu);
         pthread_cond_destroy(&l->cv);
     }
@@ -896,8 +702,14 @@ struct provider *provider_local_new(const char *helper_path, const char *root_di
     snprintf(l->shared, sizeof l->shared, "%s/.shared-%d", root_dir, (int)getpid());
     shared_sweep(root_dir);
     pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->mmu, NULL);
     pthread_cond_init(&l->cv, NULL);
     l->size = (int)size;
+    l->master_fd = -1;
+    l->trace_fd = -1;
+    const char *tr = getenv("SWARMDECK_SANDBOX_TRACE");
+    if (tr != NULL && tr[0] != '\0')
+        l->trace_fd = open(tr, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     p->ops = &local_ops;
     p->impl = l;
     snprintf(p->name, sizeof p->name, "local");

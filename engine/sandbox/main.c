@@ -13,6 +13,9 @@
  * signalfd (SIGCHLD and the stop signals) and the lifeline fd, with the deadline of the next
  * timer (timeout, grace, sample) as its timeout. No busy loops, no sleeps.
  *
+ * --pool-master (master.c): exec'd once per engine, forks each pooled helper, which returns
+ * here from sbx_master_run and goes on exactly as an exec'd --pool helper.
+ *
  * --pool (docs/sandbox.md "Warm pool"): the same flow up to the attach, then the helper waits
  * for one job on --control-fd (pool_wait_job), renames the v1 cgroups to the job's id, writes its
  * limits and hands it to the init on the go pipe in place of the second go byte
@@ -209,6 +212,10 @@ static void opt_pool(const char *o, const char *v)
 {
     cfg.pool = true;
 }
+static void opt_pool_master(const char *o, const char *v)
+{
+    cfg.pool = cfg.pool_master = true;
+}
 static void opt_control(const char *o, const char *v)
 {
     cfg.control_fd = parse_fd(o, v);
@@ -251,6 +258,8 @@ static const struct option_entry {
      false},
     {"--pool", NULL, opt_pool,
      "prepare the sandbox, then run the one job read from --control-fd (docs/sandbox.md)", false},
+    {"--pool-master", NULL, opt_pool_master,
+     "fork a pooled helper per request on --control-fd (docs/sandbox.md \"Pool master\")", false},
     {"--control-fd", "N", opt_control, "with --pool: read the job (NUL-separated arguments) here",
      false},
     {"--reserve", "TEXT", opt_reserve,
@@ -261,6 +270,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: swarmdeck-sandbox [options] -- PROGRAM [ARG...]\n"
                "       swarmdeck-sandbox --pool --control-fd N [options]\n"
+               "       swarmdeck-sandbox --pool-master --control-fd N [options]\n"
                "       swarmdeck-sandbox --probe [--json]\n"
                "       swarmdeck-sandbox --sweep [--json]\n\n");
     for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
@@ -469,13 +479,19 @@ static void __attribute__((noreturn)) pool_setup_failed(pid_t pid, int rep_fd)
  * --reserve), cut at the last whole argument that fits, the rest zeroed. */
 static void pool_cmdline(const char *job, size_t len)
 {
-    char *start = pool_argv[0], *end = start;
-    for (int i = 0; i < pool_argc; i++) {
-        if (pool_argv[i] != end)
-            return; /* not contiguous: leave it */
-        end = pool_argv[i] + strlen(pool_argv[i]) + 1;
+    static char *start;
+    static size_t room; /* measured once: a rewrite changes the strings (a pool member's twice) */
+    if (start == NULL) {
+        char *end = pool_argv[0];
+        for (int i = 0; i < pool_argc; i++) {
+            if (pool_argv[i] != end)
+                return; /* not contiguous: leave it */
+            end = pool_argv[i] + strlen(pool_argv[i]) + 1;
+        }
+        start = pool_argv[0];
+        room = (size_t)(end - start);
     }
-    size_t room = (size_t)(end - start), n = strlen(start) + 1, fit = 0;
+    size_t n = strlen(start) + 1, fit = 0;
     for (size_t off = 0; off < len && n + off + strlen(job + off) + 1 <= room;
          off += strlen(job + off) + 1)
         fit = off + strlen(job + off) + 1;
@@ -617,6 +633,15 @@ int main(int argc, char **argv)
     cfg.nice = 10;
     cfg.uid_base = 100000;
     parse(argc, argv, false);
+    if (cfg.pool_master) {
+        /* Returns only in a forked member, which goes on as `--pool --id ID`. */
+        sbx_master_run(&cfg);
+        static const char head[] = "--pool\0--id";
+        char cmd[sizeof head + sizeof cfg.id];
+        memcpy(cmd, head, sizeof head);
+        memcpy(cmd + sizeof head, cfg.id, strlen(cfg.id) + 1);
+        pool_cmdline(cmd, sizeof head + strlen(cfg.id) + 1);
+    }
     if (!cfg.id[0])
         snprintf(cfg.id, sizeof cfg.id, "p%d", (int)getpid());
     cfg.is_root = geteuid() == 0;

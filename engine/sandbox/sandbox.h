@@ -11,6 +11,7 @@
  *   cgroup.c  v1 memory/cpu/pids and v2 (unified) cgroups: create, limit, attach, read, kill,
  *             remove, and --sweep of stale ones
  *   filter.c  the seccomp deny-list, compiled once to classic BPF in the helper
+ *   master.c  --pool-master: one exec per engine that forks each pool member (a zygote)
  *   probe.c   the plan for one sandbox and --probe: what is on, degraded or off and why
  *   status.c  the isolation feature table, the level, a layer's state as text, JSON strings
  *
@@ -104,9 +105,10 @@ struct sbx_config {
     uint64_t sample_ms;
     bool strict;
     bool unsandboxed;
-    bool pool;      /* --pool: prepare up to the go byte, then take one job from control_fd */
-    int control_fd; /* --control-fd: where a pooled helper reads its job (-1 otherwise) */
-    char **argv;    /* PROGRAM [ARG...], NULL-terminated */
+    bool pool;        /* --pool: prepare up to the go byte, then take one job from control_fd */
+    int control_fd;   /* --control-fd: where a pooled helper reads its job (-1 otherwise) */
+    bool pool_master; /* --pool-master: fork pool members on request (master.c) */
+    char **argv;      /* PROGRAM [ARG...], NULL-terminated */
 
     /* Decided by the helper before clone. */
     bool is_root;
@@ -125,6 +127,12 @@ struct sbx_config {
  * result_fd the write end the init reports the payload's wait status on. Never returns. */
 void sbx_child_main(struct sbx_config *c, int release_fd, int report_fd, int result_fd)
     __attribute__((noreturn));
+
+/* master.c: --pool-master. Serves member requests on c->control_fd (a SOCK_SEQPACKET socket)
+ * until EOF or a lifeline hang-up, then exits 0; never returns in the master. Returns 0 only in
+ * a freshly forked member, with c->id set to the member's id, c->status_fd 3, c->control_fd 5
+ * and pool_master false: the caller goes on as a pooled helper (`--pool`). */
+int sbx_master_run(struct sbx_config *c);
 
 /* Pool mode: a job's largest size on the control fd, and its largest argument count. */
 #define SBX_JOB_MAX     (128 * 1024)

@@ -19,7 +19,11 @@
  * SWARMDECK_SANDBOX_DISABLE test hook), so the cost of each layer is a difference measured in
  * the same run (docs/benchmarks/sandbox.md has the profile).
  *
+ * The pooled configuration's helpers are forked by one pool master (--pool-master), as the
+ * engine's are; --pool-exec execs each one instead (the way before the master).
+ *
  * Usage: bench-sandbox [--runs N] [--warmup N] [--concurrent N] [--no-bwrap] [--breakdown]
+ *                      [--pool-exec]
  * Needs root (uid ranges and cgroups), like the sandbox tests.
  */
 #define _GNU_SOURCE
@@ -132,6 +136,52 @@ struct pooled {
     int out, st, ctl;
 };
 
+/* The pool master (swarmdeck-sandbox --pool-master), as the engine runs it: our end of its
+ * SOCK_SEQPACKET control socket and its pid; -1 when --pool-exec asked for exec'd helpers. */
+static int master_fd = -1;
+static pid_t master_pid;
+
+static int master_start(int lifeline_r)
+{
+    int sp[2];
+    posix_spawn_file_actions_t fa;
+    char *argv[] = {SBX_HELPER, "--pool-master", "--control-fd", "5", "--lifeline-fd", "4", NULL};
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+        return -1;
+    sp[1] = high(sp[1]);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, lifeline_r, 4);
+    posix_spawn_file_actions_adddup2(&fa, sp[1], 5);
+    int rc = posix_spawn(&master_pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(sp[1]);
+    master_fd = high(sp[0]);
+    return rc == 0 ? 0 : -1;
+}
+
+/* Ask the master for a member with fds (stdout, stderr, status, job socket): its pid, or -1. */
+static pid_t master_member(const char *id, const int fds[4])
+{
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int) * 4)];
+    } u;
+    struct iovec iov = {.iov_base = (void *)id, .iov_len = strlen(id)};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    int32_t pid = -1;
+    memset(u.buf, 0, sizeof u.buf);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * 4);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * 4);
+    if (sendmsg(master_fd, &m, MSG_NOSIGNAL) != (ssize_t)iov.iov_len ||
+        recv(master_fd, &pid, sizeof pid, 0) != (ssize_t)sizeof pid)
+        return -1;
+    return pid > 0 ? pid : -1;
+}
+
 static int pool_spawn(struct pooled *e, const char *id, int lifeline_r)
 {
     int out[2], st[2], ctl[2];
@@ -145,6 +195,16 @@ static int pool_spawn(struct pooled *e, const char *id, int lifeline_r)
     out[1] = high(out[1]);
     st[1] = high(st[1]);
     ctl[1] = high(ctl[1]);
+    if (master_fd >= 0) {
+        e->pid = master_member(id, (int[]){out[1], out[1], st[1], ctl[1]});
+        close(out[1]);
+        close(st[1]);
+        close(ctl[1]);
+        e->out = high(out[0]);
+        e->st = high(st[0]);
+        e->ctl = high(ctl[0]);
+        return e->pid > 0 ? 0 : -1;
+    }
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, out[1], 2);
@@ -216,7 +276,7 @@ static long meminfo(const char *key)
 int main(int argc, char **argv)
 {
     int runs = 500, warmup = 50, conc = 1000;
-    bool bwrap = access("/usr/bin/bwrap", X_OK) == 0, breakdown = false;
+    bool bwrap = access("/usr/bin/bwrap", X_OK) == 0, breakdown = false, pool_exec = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--runs") && i + 1 < argc)
             runs = atoi(argv[++i]);
@@ -226,6 +286,8 @@ int main(int argc, char **argv)
             conc = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-bwrap"))
             bwrap = false;
+        else if (!strcmp(argv[i], "--pool-exec"))
+            pool_exec = true;
         else if (!strcmp(argv[i], "--breakdown"))
             breakdown = true;
         else {
@@ -325,6 +387,8 @@ int main(int argc, char **argv)
     struct pooled ahead[AHEAD];
     int nconf = NCONF;
     unsetenv("SWARMDECK_SANDBOX_DISABLE");
+    if (!pool_exec && master_start(life[0]) < 0)
+        return 1;
     for (int a = 0; a < AHEAD; a++) {
         char pid_[64];
         snprintf(pid_, sizeof pid_, "benchpool-%d-%d", (int)getpid(), a);
@@ -391,6 +455,11 @@ int main(int argc, char **argv)
         close(ahead[a].out);
         close(ahead[a].st);
         waitpid(ahead[a].pid, NULL, 0);
+    }
+    if (master_fd >= 0) { /* EOF: the master exits */
+        close(master_fd);
+        master_fd = -1;
+        waitpid(master_pid, NULL, 0);
     }
     if (breakdown)
         printf("breakdown at p50 (same run): cgroups %.2f ms, netns %.2f ms, both %.2f ms; the "

@@ -243,13 +243,15 @@ class Hostile(unittest.TestCase):
 
     # --- item 4: killed parents ------------------------------------------------------------------
 
-    def linger(self, timeout_s):
-        """Start a deployment whose strategy and its setsid'ed, SIGTERM-ignoring child wait
-        forever; returns (CLI process, token) once both are running."""
+    def linger(self, timeout_s, agents=1):
+        """Start a deployment (of agents agents at once) whose strategy and its setsid'ed,
+        SIGTERM-ignoring child wait forever; returns (CLI process, token) once one runs."""
         tok = "tok-" + os.urandom(6).hex()
         self.tokens.append(tok)
         self.env.add_strategy(self.manifest("linger", ["linger", tok]))
-        p = subprocess.Popen(self.env.cmd("deploy", "-s", "linger", "--timeout", str(timeout_s)),
+        more = ["-a", str(agents), "--max-agents", str(agents)] if agents > 1 else []
+        p = subprocess.Popen(self.env.cmd("deploy", "-s", "linger", "--timeout", str(timeout_s),
+                                          *more),
                              env=self.env.env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, cwd=self.env.dir, start_new_session=True)
         self.procs.append(p)

@@ -1,4 +1,4 @@
-"""sandbox_pool: the warm pool of sandbox helpers (engine/provider/provider_local.c, the helper's
+"""sandbox_pool: the warm pool of sandbox helpers (engine/provider/local_pool.c and provider_local.c, the helper's
 --pool mode in engine/sandbox/main.c; docs/sandbox.md "Warm pool").
 
 Helper level (the helper driven directly, as the provider does):
@@ -58,6 +58,16 @@ def uid_pids(base=BASE):
 
 def cgroups_named(name):
     return glob.glob("/sys/fs/cgroup/*/swarmdeck/sbx-%s" % name)
+
+
+def trace_pids(path, kind):
+    """Pids of the helpers of one kind ("master", "member", "pooled", "cold") that the provider
+    wrote to its SWARMDECK_SANDBOX_TRACE file."""
+    try:
+        with open(path) as f:
+            return {int(x.split()[1]) for x in f if x.split()[0] == kind}
+    except FileNotFoundError:
+        return set()
 
 
 class PoolHelper(unittest.TestCase):
@@ -226,6 +236,8 @@ class Pool(sh.Hostile):
 
     def test_used(self):
         self.env.env["SWARMDECK_SANDBOX_POOL"] = "2"
+        trace = os.path.join(self.env.dir, "helpers.trace")
+        self.env.env["SWARMDECK_SANDBOX_TRACE"] = trace
         tok = "tok-" + os.urandom(6).hex()
         self.tokens.append(tok)
         self.env.add_strategy(self.manifest("linger", ["linger", tok]))
@@ -234,14 +246,12 @@ class Pool(sh.Hostile):
                              env=self.env.env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, cwd=self.env.dir, start_new_session=True)
         self.procs.append(p)
-        # The first deployment fills the pool; the second one, after the first timed out,
-        # must run in one of the pooled helpers (seen idle with --pool before; a helper that
-        # runs a job shows the job's arguments instead).
-        seen = set()
-
+        # The first deployment starts cold (a process that asked for one sandbox gets one
+        # helper); the second create starts the pool master, and the second deployment, after
+        # the first timed out, must run in a pooled helper it forked (the provider's trace
+        # names the members; a helper that runs a job shows the job's arguments).
         def running_pooled():
-            seen.update(self.pooled(p.pid))
-            return [h for h in self.helpers_of(p.pid, tok) if h in seen]
+            return [h for h in self.helpers_of(p.pid, tok) if h in trace_pids(trace, "member")]
         h = e2e.wait_for(running_pooled, "a deployment running in a pooled helper", deadline=60)
         argv = e2e.read_proc(h[0], "cmdline").split(b"\0")
         self.assertEqual(argv[1], b"--id", argv)  # shown like a cold helper's
@@ -297,8 +307,9 @@ class Pool(sh.Hostile):
         self.assertEqual(len({s[0] for s in seen}), 8, seen)
 
     def test_engine_killed(self):
+        # Four sandboxes asked for, more than the pool's size: the pool fills ahead of demand.
         self.env.env["SWARMDECK_SANDBOX_POOL"] = "3"
-        p, tok = self.linger(60)
+        p, tok = self.linger(60, agents=4)
         pool = e2e.wait_for(lambda: (lambda v: v if len(v) >= 3 else None)(
             [h for h in self.pooled(p.pid) if h not in self.helpers_of(p.pid, tok)]),
             "three idle pooled helpers", deadline=60)
