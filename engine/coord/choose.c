@@ -187,10 +187,18 @@ void coord_choose_use(struct coord *c, struct dep *d, struct pinst *pi)
     }
 }
 
+/* From a local sandbox (milliseconds) to an E2B microVM on a slow day. */
+const double coord_create_le[COORD_CREATE_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                      0.5,   1,    2.5,   5,    10,  30};
+
 void coord_choose_created(struct coord *c, struct pinst *pi, double ms)
 {
     coord_lock(c);
     pi->create_ms = pi->create_ms > 0 ? 0.7 * pi->create_ms + 0.3 * ms : ms;
+    for (int i = 0; i < COORD_CREATE_BUCKETS; i++)
+        pi->create_le[i] += ms / 1000.0 <= coord_create_le[i];
+    pi->creates++;
+    pi->create_seconds += ms / 1000.0;
     coord_unlock(c);
 }
 
@@ -251,6 +259,9 @@ size_t coord_providers(struct coord *c, struct provider_health *out, size_t max)
         snprintf(h->region, sizeof h->region, "%s", pi->p->region);
         h->failures = pi->br.failures;
         h->create_ms = pi->create_ms;
+        memcpy(h->create_le, pi->create_le, sizeof h->create_le);
+        h->creates = pi->creates;
+        h->create_seconds = pi->create_seconds;
         if (st == BREAKER_OPEN)
             h->open_until_ms = wall + (breaker_open_until(&pi->br) - now);
     }

@@ -238,6 +238,9 @@ int coord_cancel_by(struct coord *c, int64_t id, const char *by);
  * sandbox not started yet), or on a provider that cannot pause (E2B). Any thread. */
 int coord_pause(struct coord *c, int64_t id, int on, struct sd_err *err);
 
+#define COORD_CREATE_BUCKETS 12
+extern const double coord_create_le[COORD_CREATE_BUCKETS];
+
 /* Health of one configured provider instance, for the console header,
  * `status` and the learner's recommendations. */
 struct provider_health {
@@ -249,6 +252,11 @@ struct provider_health {
     int failures;          /* consecutive failures counted by the breaker */
     double create_ms;      /* recent create latency (moving average), 0 = unknown */
     int64_t open_until_ms; /* when open: half-open after this time (epoch ms) */
+    /* Every create since start, as a histogram (Prometheus buckets, cumulative):
+     * create_le[i] counts creates of at most coord_create_le[i] seconds. */
+    uint64_t create_le[COORD_CREATE_BUCKETS];
+    uint64_t creates;
+    double create_seconds; /* their sum */
 };
 
 /* Copy the health of up to max provider instances, in configuration order;

@@ -103,7 +103,10 @@ struct pinst {
     char kind[16];
     char detail[64];
     struct breaker br;
-    double create_ms; /* moving average of create latency, 0 = unknown */
+    double create_ms;                         /* moving average of create latency, 0 = unknown */
+    uint64_t create_le[COORD_CREATE_BUCKETS]; /* the histogram of every create (coord.h) */
+    uint64_t creates;
+    double create_seconds;
 };
 
 struct coord {

@@ -169,11 +169,28 @@ char *metrics_text(struct coord *c)
             strcmp(ph[i].breaker, "open") == 0        ? 2
             : strcmp(ph[i].breaker, "half-open") == 0 ? 1
                                                       : 0);
-    head(&o, "swarmdeck_provider_create_seconds", "gauge",
+    head(&o, "swarmdeck_provider_create_seconds", "histogram",
+         "Sandbox create latency of each provider instance, every create since start.");
+    for (size_t i = 0; i < np; i++) {
+        for (int k = 0; k < COORD_CREATE_BUCKETS; k++)
+            put(&o,
+                "swarmdeck_provider_create_seconds_bucket{provider=\"%s\",kind=\"%s\",le=\"%g\"} "
+                "%llu\n",
+                ph[i].name, ph[i].kind, coord_create_le[k], (unsigned long long)ph[i].create_le[k]);
+        put(&o,
+            "swarmdeck_provider_create_seconds_bucket{provider=\"%s\",kind=\"%s\",le=\"+Inf\"} "
+            "%llu\n",
+            ph[i].name, ph[i].kind, (unsigned long long)ph[i].creates);
+        put(&o, "swarmdeck_provider_create_seconds_sum{provider=\"%s\",kind=\"%s\"} %.9g\n",
+            ph[i].name, ph[i].kind, ph[i].create_seconds);
+        put(&o, "swarmdeck_provider_create_seconds_count{provider=\"%s\",kind=\"%s\"} %llu\n",
+            ph[i].name, ph[i].kind, (unsigned long long)ph[i].creates);
+    }
+    head(&o, "swarmdeck_provider_create_recent_seconds", "gauge",
          "Recent sandbox create latency of each provider instance (moving average).");
     for (size_t i = 0; i < np; i++)
-        put(&o, "swarmdeck_provider_create_seconds{provider=\"%s\",kind=\"%s\"} %.6f\n", ph[i].name,
-            ph[i].kind, ph[i].create_ms / 1000.0);
+        put(&o, "swarmdeck_provider_create_recent_seconds{provider=\"%s\",kind=\"%s\"} %.6f\n",
+            ph[i].name, ph[i].kind, ph[i].create_ms / 1000.0);
 
     if (coord_learn(c) != NULL) {
         struct sd_err err = {0};

@@ -78,6 +78,16 @@ class Metrics(unittest.TestCase):
         self.assertGreater(commits, 0)
         self.assertIn('swarmdeck_store_commit_seconds_bucket{le="+Inf"} %d' % commits, text)
         self.assertIn("swarmdeck_store_commit_seconds_count %d" % commits, text)
+        # sandbox create latency: a histogram of every create (3 deployments, 3 creates)
+        lbl = 'provider="local",kind="local"'
+        self.assertIn("# TYPE swarmdeck_provider_create_seconds histogram", text)
+        self.assertIn('swarmdeck_provider_create_seconds_bucket{%s,le="+Inf"} 3' % lbl, text)
+        self.assertIn("swarmdeck_provider_create_seconds_count{%s} 3" % lbl, text)
+        les = re.findall(r'^swarmdeck_provider_create_seconds_bucket\{%s,le="([^"]+)"\} (\d+)$'
+                         % re.escape(lbl), text, re.M)
+        counts = [int(n) for _, n in les]
+        self.assertEqual(counts, sorted(counts), les)  # cumulative
+        self.assertIn("swarmdeck_provider_create_recent_seconds{%s}" % lbl, text)
         # promtool's own linter: names, units, types, HELP lines.
         chk = subprocess.run([PROMTOOL, "check", "metrics"], input=text.encode(),
                              capture_output=True, timeout=60)
