@@ -96,6 +96,12 @@ int cli_close(struct cli_ctx *ctx, struct coord *c, int status);
  * Returns 0 or an exit status after printing the error (3 for a missing or
  * wrong key). */
 int cli_open_store(struct cli_ctx *ctx, int readonly);
+/* For a command that only reads (suggest, patterns): the store opened
+ * read-only when it is there at this version (no writer thread, no WAL
+ * checkpoint at exit; the learner's saved index is a file beside it); a
+ * store that does not exist yet or needs a migration is opened as
+ * cli_open_store(ctx, 0) opens it. 0, or the exit status (error printed). */
+int cli_open_store_reading(struct cli_ctx *ctx);
 
 /* Paths of the sibling binaries. Static strings. */
 const char *cli_runner_path(void);
@@ -270,10 +276,12 @@ void cli_print_skill(json_t *stats, const char *indent);
         "json", 0, NULL, "print the results as JSON"                                               \
     }
 
-/* The store's finished trajectories by origin host (fleet_store.h,
- * store_fleet_origins), of strategy when not NULL: what `patterns --json`
- * and `suggest --json` add as "origins". NULL (nothing printed) for a
- * remote --host or a store that cannot be read. cmd-sync.c. */
+/* The store's finished trajectories by origin host, of strategy when not
+ * NULL: what `patterns --json` and `suggest --json` add as "origins".
+ * Counted from the covering index traj_strategy_origin (query_origins.h,
+ * store_strategy_origins; the same answer as fleet_store.h's
+ * store_fleet_origins without its scan of the table). NULL (nothing printed)
+ * for a remote --host or a store that cannot be read. cmd-sync.c. */
 json_t *cli_fleet_origins(struct cli_ctx *ctx, const char *strategy);
 
 #endif

@@ -10,9 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "crypto.h"
 #include "learn.h"
-#include "query_origins.h"
 
 static const struct cli_opt opts[] = {
     {"task", 't', "TEXT", "only runs whose strategy, parameters or description match these words"},
@@ -66,37 +64,6 @@ static const struct strategy_def *task_strategy(const struct catalog *cat, const
 
 static void print_table(json_t *j, long limit);
 
-/* Open the store for reading only when it is there at this version: no
- * writer thread, no WAL checkpoint at exit (nothing here writes to the
- * store; the learner's saved index is a file beside it). A store that does
- * not exist yet or needs a migration is opened as every command opens it.
- * 0, or the exit status (the error printed). */
-static int open_reading(struct cli_ctx *ctx)
-{
-    struct sd_err err = {0};
-    if (ctx->store != NULL || ctx->readonly || access(ctx->db, F_OK) != 0)
-        return cli_open_store(ctx, ctx->readonly);
-    if (ctx->key != NULL)
-        crypto_hold_keys();
-    if (store_open_key(ctx->db, STORE_READONLY, ctx->key, &ctx->store, &err) == 0)
-        return 0;
-    ctx->store = NULL;
-    return cli_open_store(ctx, 0);
-}
-
-/* The fleet's share of what was learned from (docs/fleet.md), of one
- * strategy or (NULL) every one: counted from the covering index
- * traj_strategy_origin (query_origins.h), as `suggest --json` does, not by
- * cli_fleet_origins' scan of the table. NULL for a remote host or on any
- * failure (the patterns are printed without it). */
-static json_t *origins_of(struct cli_ctx *ctx, const char *strategy)
-{
-    struct sd_err err = {0};
-    if (ctx->host != NULL || cli_open_store(ctx, 1) != 0)
-        return NULL;
-    return store_strategy_origins(ctx->store, strategy, &err);
-}
-
 static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_patterns;
@@ -111,7 +78,7 @@ static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
 
     if (cli_parse_long("limit", cli_val_def(me, a, "limit"), 1, 1000000, &limit))
         return 2;
-    if ((status = open_reading(ctx)) != 0)
+    if ((status = cli_open_store_reading(ctx)) != 0)
         return status;
     if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0 ||
         (strategy != NULL && catalog_find(cat, strategy, &err) == NULL) ||
@@ -133,7 +100,7 @@ static int exec_patterns(struct cli_ctx *ctx, struct cli_args *a)
                                 json_string(why ? why : "given with --strategy"));
     }
     if (cli_flag(me, a, "json")) {
-        json_t *o = json_pack("{s:O}", "patterns", j), *origins = origins_of(ctx, strategy);
+        json_t *o = json_pack("{s:O}", "patterns", j), *origins = cli_fleet_origins(ctx, strategy);
         if (origins != NULL) /* the fleet's share of what was learned from (docs/fleet.md) */
             json_object_set_new(o, "origins", origins);
         if (task != NULL) {

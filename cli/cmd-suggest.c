@@ -14,7 +14,6 @@
 #include "client.h"
 #include "config.h"
 #include "learn.h"
-#include "query_origins.h"
 
 static const struct cli_opt opts[] = {
     {"strategy", 's', "NAME", "the strategy to deploy (required)"},
@@ -123,36 +122,6 @@ static int min_trades(const struct cli_cmd *me, struct cli_args *a, long *n)
     return 0;
 }
 
-/* Open the store for reading only when it is there at this version: no
- * writer thread, no WAL checkpoint at exit (nothing here writes to the
- * store; the learner's saved index is a file beside it). A store that does
- * not exist yet or needs a migration is opened as every command opens it.
- * 0, or the exit status (the error printed). */
-static int open_reading(struct cli_ctx *ctx)
-{
-    struct sd_err err = {0};
-    if (ctx->store != NULL || ctx->readonly || access(ctx->db, F_OK) != 0)
-        return cli_open_store(ctx, ctx->readonly);
-    if (ctx->key != NULL)
-        crypto_hold_keys();
-    if (store_open_key(ctx->db, STORE_READONLY, ctx->key, &ctx->store, &err) == 0)
-        return 0;
-    ctx->store = NULL;
-    return cli_open_store(ctx, 0);
-}
-
-/* The fleet's share of the evidence (docs/fleet.md): what
- * cli_fleet_origins answers, from the index of one strategy's rows instead
- * of a scan of the table (query_origins.h). NULL for a remote host or on
- * any failure (the suggestion is printed without it). */
-static json_t *origins(struct cli_ctx *ctx, const char *strategy)
-{
-    struct sd_err err = {0};
-    if (ctx->host != NULL || cli_open_store(ctx, 1) != 0)
-        return NULL;
-    return store_strategy_origins(ctx->store, strategy, &err);
-}
-
 static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
 {
     extern const struct cli_cmd cmd_suggest;
@@ -207,7 +176,7 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
             goto print;
         }
     }
-    if ((status = open_reading(ctx)) != 0)
+    if ((status = cli_open_store_reading(ctx)) != 0)
         goto out;
     if (catalog_load(&cat, cli_runner_path(), ctx->store, &err) != 0 ||
         (def = catalog_find(cat, name, &err)) == NULL ||
@@ -219,7 +188,7 @@ static int exec_suggest(struct cli_ctx *ctx, struct cli_args *a)
     }
 print:
     if (cli_flag(me, a, "json")) {
-        json_t *o = origins(ctx, name);
+        json_t *o = cli_fleet_origins(ctx, name);
         if (o != NULL) /* the fleet's share of the evidence (docs/fleet.md) */
             json_object_set_new(j, "origins", o);
         cli_print_json(json_incref(j));

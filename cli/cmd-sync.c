@@ -24,6 +24,7 @@
 #include "client.h"
 #include "fleet_store.h"
 #include "merge.h"
+#include "query_origins.h"
 
 #define PAGE       200
 #define PUSH_BYTES (8 << 20) /* the body of one push, well under the daemon's limit */
@@ -151,15 +152,9 @@ static int push(struct cli_ctx *ctx, struct client *cl, const char *peer, const 
 json_t *cli_fleet_origins(struct cli_ctx *ctx, const char *strategy)
 {
     struct sd_err err = {0};
-    sqlite3 *db;
-    json_t *o;
-
-    if (ctx->host != NULL || cli_open_store(ctx, 1) != 0 ||
-        (db = store_reader(ctx->store, &err)) == NULL)
+    if (ctx->host != NULL || cli_open_store(ctx, 1) != 0)
         return NULL;
-    o = store_fleet_origins(db, strategy, &err);
-    sqlite3_close_v2(db);
-    return o;
+    return store_strategy_origins(ctx->store, strategy, &err);
 }
 
 static int exec_sync(struct cli_ctx *ctx, struct cli_args *a)

@@ -225,6 +225,19 @@ int cli_close(struct cli_ctx *ctx, struct coord *c, int status)
     return status;
 }
 
+int cli_open_store_reading(struct cli_ctx *ctx)
+{
+    struct sd_err err = {0};
+    if (ctx->store != NULL || ctx->readonly || access(ctx->db, F_OK) != 0)
+        return cli_open_store(ctx, ctx->readonly);
+    if (ctx->key != NULL)
+        crypto_hold_keys();
+    if (store_open_key(ctx->db, STORE_READONLY, ctx->key, &ctx->store, &err) == 0)
+        return 0;
+    ctx->store = NULL;
+    return cli_open_store(ctx, 0);
+}
+
 int cli_open_store(struct cli_ctx *ctx, int readonly)
 {
     struct sd_err err = {0};
