@@ -20,7 +20,8 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from console_daemon import daemon_pid, stop_daemon, until  # noqa: E402
+from console_daemon import daemon_pid, until  # noqa: E402
+from lib_e2e import stop_daemon  # noqa: E402
 from console_e2e import Console, cli, deploy, write_config  # noqa: E402
 
 OSC9 = re.compile(rb"\x1b\]9;swarmdeck: run (\d+): 1 succeeded, 0 failed\x07")
@@ -116,7 +117,7 @@ def main():
         raise
     finally:
         if daemon:
-            stop_daemon(c)
+            stop_daemon(c.db)
         c.close()
 
 
