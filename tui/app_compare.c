@@ -89,6 +89,33 @@ void app_compare_show(struct app *a, json_t *d0, json_t *d1)
 
 /* One row: label, the two values in columns of cw; with mark, a row whose
  * values differ is marked "* " and drawn in the warning colour. */
+/* The keys of objects o0 and o1 (o0's, then o1's not in o0), at most max,
+ * sorted by name into names (borrowed from the objects). Returns how many. */
+static size_t key_union(const json_t *o0, const json_t *o1, const char **names, size_t max)
+{
+    const char *key;
+    json_t *v;
+    size_t nn = 0;
+
+    json_object_foreach((json_t *)o0, key, v)
+    {
+        if (nn < max)
+            names[nn++] = key;
+    }
+    json_object_foreach((json_t *)o1, key, v)
+    {
+        if (nn < max && json_object_get(o0, key) == NULL)
+            names[nn++] = key;
+    }
+    for (size_t i = 1; i < nn; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    return nn;
+}
+
 static void row(struct textview *tv, const char *label, const char *l, const char *r, int cw,
                 int mark)
 {
@@ -117,7 +144,7 @@ void app_compare_fill(struct textview *tv, const json_t *d0, const json_t *d1, i
     static const char *const keys[] = {"strategy", "symbol", "status", "provider"};
     int cw = (w - 12 - 1) / 2 > 8 ? (w - 12 - 1) / 2 : 8;
     const json_t *p0 = json_object_get(d0, "params"), *p1 = json_object_get(d1, "params");
-    const char *names[128], *key;
+    const char *names[128];
     size_t nn = 0;
     json_t *v;
     char l[128], r[128];
@@ -137,22 +164,7 @@ void app_compare_fill(struct textview *tv, const json_t *d0, const json_t *d1, i
     metric(tv, "drawdown", d0, d1, "max_drawdown", "%.2f%%", 100, cw);
     metric(tv, "trades", d0, d1, "trades", "%.0f", 1, cw);
     /* every parameter of either, by name; those that differ marked */
-    json_object_foreach((json_t *)p0, key, v)
-    {
-        if (nn < 128)
-            names[nn++] = key;
-    }
-    json_object_foreach((json_t *)p1, key, v)
-    {
-        if (nn < 128 && json_object_get(p0, key) == NULL)
-            names[nn++] = key;
-    }
-    for (size_t i = 1; i < nn; i++)
-        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            const char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
+    nn = key_union(p0, p1, names, 128);
     for (size_t i = 0; i < nn; i++) {
         pane_json_value(l, sizeof l, json_object_get(p0, names[i]));
         pane_json_value(r, sizeof r, json_object_get(p1, names[i]));
@@ -215,7 +227,7 @@ void app_cmprun_fill(struct textview *tv, const json_t *s0, const json_t *s1, in
     int cw = (w - 14 - 1) / 2 > 8 ? (w - 14 - 1) / 2 : 8;
     const json_t *v0 = json_object_get(s0, "values"), *v1 = json_object_get(s1, "values");
     const json_t *ss[2] = {s0, s1};
-    const char *names[128], *key;
+    const char *names[128];
     size_t nn = 0, same = 0;
     json_t *v;
     char l[160], r[160];
@@ -246,22 +258,7 @@ void app_cmprun_fill(struct textview *tv, const json_t *s0, const json_t *s1, in
         row(tv, nums[k].label, l, r, cw, 0);
     }
     /* the parameters (and strategies, symbols) whose values differ between the runs */
-    json_object_foreach((json_t *)v0, key, v)
-    {
-        if (nn < 128)
-            names[nn++] = key;
-    }
-    json_object_foreach((json_t *)v1, key, v)
-    {
-        if (nn < 128 && json_object_get(v0, key) == NULL)
-            names[nn++] = key;
-    }
-    for (size_t i = 1; i < nn; i++)
-        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            const char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
+    nn = key_union(v0, v1, names, 128);
     for (size_t i = 0; i < nn; i++) {
         const char *a0 = json_string_value(json_object_get(v0, names[i]));
         const char *a1 = json_string_value(json_object_get(v1, names[i]));
