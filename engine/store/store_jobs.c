@@ -56,22 +56,6 @@ static int other_live_owner(struct store *s, sqlite3 *db, struct sd_err *err)
     return pid;
 }
 
-/* Another process's writer would find the key changed under it and stop
- * writing its deployments' records (store_writer.c): 0 when no other live
- * process owns a queued or running deployment or run, else -1 with err
- * naming its pid (or the SQL error). */
-static int refuse_other_owner(struct store *s, sqlite3 *db, struct sd_err *err)
-{
-    int other = other_live_owner(s, db, err);
-
-    if (other <= 0)
-        return other;
-    return sd_err_set(err, SD_EENV,
-                      "%s: deployments of another swarmdeck process (pid %d) are running on "
-                      "this store; rekey when they have finished",
-                      s->path, other);
-}
-
 /* --- rekey and verification records ------------------------------------ */
 
 struct rekey_job {
@@ -84,9 +68,14 @@ static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     struct skey *nk = NULL;
     int was_plain = s->key == NULL, other;
 
-    /* Checked again under the write lock: none may have started since. */
-    if ((other = refuse_other_owner(s, db, err)) != 0)
-        return other;
+    /* Another process's writer would find the key changed under it and
+     * stop writing its deployments' records (store_writer.c): refuse. */
+    if ((other = other_live_owner(s, db, err)) != 0)
+        return other < 0 ? -1
+                         : sd_err_set(err, SD_EENV,
+                                      "%s: deployments of another swarmdeck process (pid %d) are "
+                                      "running on this store; rekey when they have finished",
+                                      s->path, other);
     if (store_exec(db, "SAVEPOINT rekey") != SQLITE_OK)
         return store_sql_err(err, db, s->path, "rekey");
     if (j->secret != NULL ? skey_write_meta(db, j->secret, s->id, &nk, err) != 0
@@ -128,17 +117,6 @@ int store_rekey(struct store *s, const char *new_secret, struct sd_err *err)
         return sd_err_set(err, SD_EUSAGE, "%s: the store is open read-only", s->path);
     if (new_secret == NULL && s->key == NULL)
         return sd_err_set(err, SD_EUSAGE, "%s: the store is not encrypted", s->path);
-    /* Refused at once, on a reader, when another process is at work: its
-     * writer may hold the write lock batch after batch, and the refusal must
-     * name it rather than time out on the lock (the job checks again). */
-    {
-        uint64_t gen;
-        sqlite3 *db = store_reader_borrow(s, &gen, err);
-        int rc = db != NULL ? refuse_other_owner(s, db, err) : -1;
-        store_reader_return(s, db, gen);
-        if (rc != 0)
-            return -1;
-    }
     /* Everything queued before is committed first, so the rekey commits as
      * one batch of its own: all values under the new key, or none. */
     if (store_flush(s, err) != 0 || store_call(s, rekey_job, &j, err) != 0)
