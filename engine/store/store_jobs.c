@@ -56,6 +56,40 @@ static int other_live_owner(struct store *s, sqlite3 *db, struct sd_err *err)
     return pid;
 }
 
+/* Another process's writer would find the key changed under it and stop
+ * writing its deployments' records (store_writer.c): 0 when no other live
+ * process owns a queued or running deployment or run, else -1 with err
+ * naming its pid (or the SQL error). */
+static int refuse_other_owner(struct store *s, sqlite3 *db, struct sd_err *err)
+{
+    int other = other_live_owner(s, db, err);
+
+    if (other <= 0)
+        return other;
+    return sd_err_set(err, SD_EENV,
+                      "%s: deployments of another swarmdeck process (pid %d) are running on "
+                      "this store; rekey when they have finished",
+                      s->path, other);
+}
+
+/* The same before the rekey queues for the write lock, which a busy
+ * process's writer may hold batch after batch: the refusal must name that
+ * process, not time out on its lock (a WAL reader does not wait for a
+ * writer). A private read-only connection (the
+ * columns read are plain), so the store's reader pool and counts are left
+ * as they are. 0 to go on, -1 with err set. */
+static int refuse_other_owner_early(struct store *s, struct sd_err *err)
+{
+    sqlite3 *db = NULL;
+    int rc = 0;
+
+    if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        rc = refuse_other_owner(s, db, err);
+    }
+    sqlite3_close_v2(db);
+    return rc != 0 ? -1 : 0; /* a store this cannot open: the job decides */
+}
+
 /* --- rekey and verification records ------------------------------------ */
 
 struct rekey_job {
@@ -68,14 +102,9 @@ static int rekey_job(struct store *s, sqlite3 *db, void *arg, struct sd_err *err
     struct skey *nk = NULL;
     int was_plain = s->key == NULL, other;
 
-    /* Another process's writer would find the key changed under it and
-     * stop writing its deployments' records (store_writer.c): refuse. */
-    if ((other = other_live_owner(s, db, err)) != 0)
-        return other < 0 ? -1
-                         : sd_err_set(err, SD_EENV,
-                                      "%s: deployments of another swarmdeck process (pid %d) are "
-                                      "running on this store; rekey when they have finished",
-                                      s->path, other);
+    /* Checked again under the write lock: none may have started since. */
+    if ((other = refuse_other_owner(s, db, err)) != 0)
+        return other;
     if (store_exec(db, "SAVEPOINT rekey") != SQLITE_OK)
         return store_sql_err(err, db, s->path, "rekey");
     if (j->secret != NULL ? skey_write_meta(db, j->secret, s->id, &nk, err) != 0
@@ -117,6 +146,8 @@ int store_rekey(struct store *s, const char *new_secret, struct sd_err *err)
         return sd_err_set(err, SD_EUSAGE, "%s: the store is open read-only", s->path);
     if (new_secret == NULL && s->key == NULL)
         return sd_err_set(err, SD_EUSAGE, "%s: the store is not encrypted", s->path);
+    if (refuse_other_owner_early(s, err) != 0)
+        return -1;
     /* Everything queued before is committed first, so the rekey commits as
      * one batch of its own: all values under the new key, or none. */
     if (store_flush(s, err) != 0 || store_call(s, rekey_job, &j, err) != 0)
