@@ -83,6 +83,7 @@ struct remote {
 
     struct client *ev; /* the event stream's connection (watcher only) */
     uint64_t since;    /* the last event number seen (watcher only) */
+    char instance[17]; /* the daemon's run (GET /version's "instance"), whose numbers since are */
     pthread_t watcher, puller;
     int threads;
     int watching; /* set before the watcher starts: a listing from now on is the watcher's */
@@ -493,6 +494,18 @@ static void back_off(struct remote *r, const struct sd_err *err)
     pthread_mutex_unlock(&r->lock);
 }
 
+/* Keep ver's daemon run; 1 when it is another than the one kept (a restart, even under the same
+ * pid). Caller holds r->lock. */
+static int remember_instance(struct remote *r, json_t *ver)
+{
+    const char *inst = json_string_value(json_object_get(ver, "instance"));
+    int other = inst != NULL && strcmp(inst, r->instance) != 0;
+
+    if (inst != NULL)
+        snprintf(r->instance, sizeof r->instance, "%s", inst);
+    return other;
+}
+
 /* (Re)connect the event stream. Returns 0, or -1 after the backoff. The
  * notice to give is written to said (len bytes): the caller gives it once the
  * list is fresh, so that "reconnected" means the view is in step again (a
@@ -503,6 +516,7 @@ static int redial(struct remote *r, int64_t lost_at, pid_t old_pid, char *said, 
     int start = r->conf.may_start && (int64_t)(sd_mono_ns() / 1000000) - lost_at >= RESTART_MS;
     json_t *ver;
     pid_t pid;
+    int other;
 
     if (r->conf.dial(r->conf.arg, start, &r->ev, &err) != 0) {
         back_off(r, &err);
@@ -511,7 +525,8 @@ static int redial(struct remote *r, int64_t lost_at, pid_t old_pid, char *said, 
     ver = client_version(r->ev);
     pid = (pid_t)json_integer_value(json_object_get(ver, "pid"));
     pthread_mutex_lock(&r->lock);
-    if (pid != old_pid)
+    other = remember_instance(r, ver);
+    if (pid != old_pid || other)
         r->need_list = 1; /* another daemon: its numbers start again */
     r->info.attempts = 0;
     r->info.error[0] = '\0';
@@ -521,6 +536,8 @@ static int redial(struct remote *r, int64_t lost_at, pid_t old_pid, char *said, 
     else if (pid != old_pid)
         snprintf(said, len, "reconnected: the daemon restarted (pid %d, was %d)", (int)pid,
                  (int)old_pid);
+    else if (other)
+        snprintf(said, len, "reconnected: the daemon restarted (pid %d)", (int)pid);
     else
         snprintf(said, len, "reconnected to the daemon (pid %d)", (int)pid);
     return 0;
@@ -801,6 +818,7 @@ struct remote *remote_start(const struct remote_conf *conf, struct client *c, st
     } else if (list(r, c, err) != 0) {
         goto fail;
     } else {
+        remember_instance(r, client_version(c));
         r->info.connected = 1;
         r->info.link = REMOTE_UP;
         r->ever_up = 1;

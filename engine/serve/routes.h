@@ -42,6 +42,10 @@ struct server {
      * its uid (handle refuses others), and getpwuid_r reads the password
      * database on each call (75 us at p50 of every launch, bench spans). */
     char user[256];
+    /* This daemon's run, 16 random hex digits (GET /version): a client that reconnects to
+     * another run lists again, since its event numbers start again, even where the pid is the
+     * same (a daemon as a container's pid 1, one restarted in its process as tests do). */
+    char instance[17];
     atomic_int clients;
     _Atomic int64_t last_client_ms;
 };

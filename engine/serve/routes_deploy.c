@@ -39,9 +39,10 @@ static json_t *views_json(struct coord *c)
 enum MHD_Result h_version(struct call *k)
 {
     return route_answer(k->conn, MHD_HTTP_OK,
-                        json_pack("{s:i, s:s, s:i, s:s, s:b}", "protocol", SERVE_PROTOCOL,
-                                  "version", SWARMDECK_VERSION, "pid", (int)getpid(), "store",
-                                  k->s->store_path, "readonly", k->readonly));
+                        json_pack("{s:i, s:s, s:i, s:s, s:s, s:b}", "protocol", SERVE_PROTOCOL,
+                                  "version", SWARMDECK_VERSION, "pid", (int)getpid(), "instance",
+                                  k->s->instance, "store", k->s->store_path, "readonly",
+                                  k->readonly));
 }
 
 /* How many of c's running deployments are paused (coord_pause): /v1/status counts them under

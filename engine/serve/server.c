@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -387,6 +388,12 @@ int server_start(struct coord *c, const struct server_opts *o, struct server **o
         snprintf(s->user, sizeof s->user, "%s", res ? res->pw_name : "?");
     }
     atomic_store(&s->last_client_ms, sd_now_ms());
+    {
+        uint64_t v;
+        if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) /* a clock and an address then */
+            v = sd_mono_ns() ^ ((uint64_t)sd_now_ms() << 20) ^ (uint64_t)(uintptr_t)s;
+        snprintf(s->instance, sizeof s->instance, "%016llx", (unsigned long long)v);
+    }
     if ((s->log = evlog_new(EVLOG_CAP)) == NULL) {
         sd_err_set(err, SD_ENOMEM, "out of memory");
         goto fail;

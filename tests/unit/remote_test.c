@@ -362,7 +362,7 @@ static void test_restart(void)
 {
     struct rig g = rig_new();
     struct follow f;
-    struct notice_wait lost = {"lost the daemon"}, back = {"reconnected"};
+    struct notice_wait lost = {"lost the daemon"}, back = {"reconnected: the daemon restarted"};
     struct remote_info info;
     struct deploy_view v[8];
 
@@ -372,7 +372,7 @@ static void test_restart(void)
     CHECK(until(&g, notice_fn, &lost));
     remote_info(g.r, &info);
     CHECK(!info.connected);
-    up(&g); /* a new event log, its numbers from 0 again */
+    up(&g); /* another run under the same pid: a new event log, its numbers from 0 again */
     CHECK(until(&g, notice_fn, &back));
     launch(&g, 2, &f);
     CHECK(until(&g, follow_fn, &f));
