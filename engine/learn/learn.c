@@ -340,6 +340,9 @@ static void strat_free(struct lstrat *s)
     json_decref(s->rec);
     free(s->gp_rows);
     learn_gp_free(&s->gp);
+    json_decref(s->spare.rec);
+    free(s->spare.gp_rows);
+    learn_gp_free(&s->spare.gp);
 }
 
 struct lstrat *learn_strat(struct learn *l, const char *name)
@@ -967,6 +970,8 @@ void learn_set_min_trades(struct learn *l, int n)
         for (size_t k = 0; k < l->nst; k++) { /* the cached recommendations used the old one */
             json_decref(l->st[k].rec);
             l->st[k].rec = NULL;
+            json_decref(l->st[k].spare.rec);
+            l->st[k].spare.rec = NULL;
         }
     l->min_trades = n;
     pthread_mutex_unlock(&l->lock);

@@ -272,7 +272,10 @@ void learn_cache_save(struct learn *l, int64_t seen)
         const struct lstrat *s = &l->st[k];
         char name[64] = {0};
         uint32_t np = (uint32_t)s->np;
-        struct cache_model cm = {s->gp.ell, s->gp.eta, (int64_t)s->gp_searched, (int64_t)s->gp.d};
+        /* The in-sample model's (the spare's when the out-of-sample one was used last). */
+        const struct learn_gp *g = s->gp_oos ? &s->spare.gp : &s->gp;
+        size_t searched = s->gp_oos ? s->spare.gp_searched : s->gp_searched;
+        struct cache_model cm = {g->ell, g->eta, (int64_t)searched, (int64_t)g->d};
         snprintf(name, sizeof name, "%s", s->name);
         ok &= fwrite(name, sizeof name, 1, f) == 1 && fwrite(&np, sizeof np, 1, f) == 1 &&
               fwrite(&cm, sizeof cm, 1, f) == 1;

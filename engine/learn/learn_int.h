@@ -63,6 +63,18 @@ struct learn_region {
     int64_t best_row; /* row index (in the strategy) with the highest reward */
 };
 
+/* A fitted model's state, as the fields of struct lstrat from gp to rec hold it (the spare
+ * model of lstrat keeps the one not in use). */
+struct lmodel {
+    struct learn_gp gp;
+    size_t gp_n, *gp_rows;
+    int32_t gp_sym;
+    int gp_ok, gp_oos, gp_synth;
+    size_t gp_count, gp_anchor;
+    size_t gp_searched;
+    json_t *rec;
+};
+
 struct lstrat {
     char name[64];
     struct learn_param *p;
@@ -119,6 +131,10 @@ struct lstrat {
     size_t noos[2];     /* rows with an out-of-sample Sharpe, per class (real, synthetic) */
     size_t gp_searched; /* training rows at the last hyperparameter search */
     json_t *rec;
+    /* The other of the two models (in-sample, out-of-sample: gp_oos says which), kept while
+     * the fields above hold the one asked for last (learn_opt.c model_fit swaps them), so a
+     * suggestion that consults both does not refit both each time. */
+    struct lmodel spare;
 };
 
 /* A parameter set auto-optimise chose whose run has not finished yet

@@ -248,6 +248,27 @@ static int model_row(const struct lstrat *s, size_t i, int qsynth, int oos)
     return s->synth[i] == qsynth && !(oos && isnan(s->oos[i]));
 }
 
+/* Exchange s's model (the fields gp to rec) with its spare. */
+static void model_swap(struct lstrat *s)
+{
+    struct lmodel t = s->spare;
+
+    s->spare =
+        (struct lmodel){s->gp,       s->gp_n,     s->gp_rows,   s->gp_sym,      s->gp_ok, s->gp_oos,
+                        s->gp_synth, s->gp_count, s->gp_anchor, s->gp_searched, s->rec};
+    s->gp = t.gp;
+    s->gp_n = t.gp_n;
+    s->gp_rows = t.gp_rows;
+    s->gp_sym = t.gp_sym;
+    s->gp_ok = t.gp_ok;
+    s->gp_oos = t.gp_oos;
+    s->gp_synth = t.gp_synth;
+    s->gp_count = t.gp_count;
+    s->gp_anchor = t.gp_anchor;
+    s->gp_searched = t.gp_searched;
+    s->rec = t.rec;
+}
+
 /* Fit s->gp for symbol qsym (class of the query) on the in-sample reward, or
  * with oos set on the out-of-sample reward of the runs that have one. The
  * training candidates are the rows of the query's class in arrival order;
@@ -264,6 +285,8 @@ static int model_fit(struct learn *l, struct lstrat *s, int32_t qsym, int oos)
     int32_t *sym;
     int ret = -1;
 
+    if (s->gp_oos != oos) /* the other model: it may be the spare, and this one is kept */
+        model_swap(s);
     if (s->gp_ok && s->gp_sym == qsym && s->gp_oos == oos && s->gp_synth == qsynth) {
         count = s->gp_count;
         for (size_t i = s->gp_n; i < s->n; i++)
@@ -795,7 +818,8 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
     /* Chosen on in-sample reward; what the out-of-sample model (the runs
      * with a held-out window) expects of the same set is reported beside
      * it, so an overfitted choice shows (issue 15). Last: it leaves the
-     * out-of-sample fit in s->gp, which the next in-sample call refits. */
+     * out-of-sample fit in s->gp, and the in-sample one in the spare (model_fit swaps them
+     * back without a refit). */
     json_object_set_new(w, "chosenOn", json_string("in-sample"));
     {
         size_t noos = 0;

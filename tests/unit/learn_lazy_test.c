@@ -13,6 +13,8 @@
  *           model (sequential auto-optimise depends on it): one fit per
  *           deployment, and the observed run is among the model's rows.
  *   version learn_version rises with every learned row and only then.
+ *   oos     auto-optimise with out-of-sample runs keeps both of its models: each is
+ *           refitted once per 64 new runs, not both at every choice.
  * In process, no store: learn_open_defs(NULL, ...).
  */
 #define _GNU_SOURCE
@@ -58,6 +60,27 @@ static void observe(struct learn *l, int64_t id, json_t *prediction)
                                          .created_at = 1700000000000LL + id * 1000,
                                          .duration_ms = 50,
                                          .prediction = prediction,
+                                         .result = res});
+    json_decref(res);
+    json_decref(p);
+}
+
+/* A finished run with a held-out window: an out-of-sample Sharpe besides the in-sample one. */
+static void observe_oos(struct learn *l, int64_t id)
+{
+    json_t *p = json_pack("{s:i, s:f}", "lookback", (int)(10 + rnd() * 30), "threshold",
+                          0.01 + rnd() * 0.03);
+    double sharpe = 2 * rnd() - 0.5;
+    json_t *res = json_pack("{s:i, s:i, s:f, s:{s:f}}", "trades", 20, "bars", 2500, "sharpe",
+                            sharpe, "outOfSample", "sharpe", sharpe - rnd());
+    learn_observe(l, &(struct learn_obs){.id = id,
+                                         .strategy = "momentum",
+                                         .symbol = "SPY",
+                                         .params = p,
+                                         .state = TS_SUCCEEDED,
+                                         .reward = 0.5 + 0.5 * tanh(sharpe / 2),
+                                         .created_at = 1700000000000LL + id * 1000,
+                                         .duration_ms = 50,
                                          .result = res});
     json_decref(res);
     json_decref(p);
@@ -140,6 +163,39 @@ static void t_small(void)
     learn_free(l);
 }
 
+/* Auto-optimise with out-of-sample runs consults two models per choice, the in-sample one it
+ * chooses on and the out-of-sample one it reports beside: each is kept (the lstrat's spare),
+ * so past 256 runs each is refitted once per 64 new runs, not both at every choice. */
+static void t_oos(void)
+{
+    struct sd_err err = {0};
+    struct learn *l = learn_open_defs(NULL, &def, 1, &err);
+    uint64_t f0;
+    int64_t id = 0;
+    int reported = 0;
+
+    CHECK(l != NULL);
+    for (int i = 0; i < 300; i++)
+        observe_oos(l, ++id);
+    json_decref(learn_optimize_on(l, &def, NULL, "SPY", 1, NULL, &err));
+    f0 = learn_model_fits(l);
+    for (int d = 0; d < 150; d++) {
+        json_t *why = NULL,
+               *p = learn_optimize_on(l, &def, NULL, "SPY", (uint64_t)d + 2, &why, &err);
+        CHECK(p != NULL && why != NULL);
+        reported += json_is_number(json_object_get(json_object_get(why, "outOfSample"), "reward"));
+        json_decref(p);
+        json_decref(why);
+        observe_oos(l, ++id);
+    }
+    /* 300 runs: both models rest on 256 and move at 320, 384 and 448: three refits each for
+     * 150 choices (300 before: both at every one). */
+    fprintf(stderr, "fits %llu for 150 choices\n", (unsigned long long)(learn_model_fits(l) - f0));
+    CHECK(learn_model_fits(l) - f0 == 6);
+    CHECK(reported == 150);
+    learn_free(l);
+}
+
 static void t_version(void)
 {
     struct sd_err err = {0};
@@ -162,6 +218,6 @@ static void t_version(void)
 int main(int argc, char **argv)
 {
     static const struct check_case cases[] = {
-        {"epoch", t_epoch}, {"small", t_small}, {"version", t_version}};
+        {"epoch", t_epoch}, {"small", t_small}, {"version", t_version}, {"oos", t_oos}};
     return check_main(cases, sizeof cases / sizeof *cases, argc, argv);
 }
