@@ -395,13 +395,14 @@ class Hostile(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_upload_copy(self):
-        """The strategy's file in the sandbox is a copy (one link, not the operator's inode)
-        and read-only: opening it for writing fails."""
+        """The strategy's file in the sandbox is the engine's shared copy, not the operator's
+        inode (two links: the copy of this version and the work dir's; the operator's file
+        keeps one) and read-only: opening it for writing fails."""
         src = os.path.join(self.sdir, "hostile")
         before = e2e.sha256_file(src)
         p, t = self.deploy("self", ["selfstat"], expect="succeeded")
         out = self.env.output(t["id"], 1)
-        self.assertIn(b"nlink 1\n", out)
+        self.assertIn(b"nlink 2\n", out)
         self.assertIn(b"ERR write-open", out)
         self.assertEqual(os.stat(src).st_nlink, 1)
         self.assertEqual(e2e.sha256_file(src), before)
