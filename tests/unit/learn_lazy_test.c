@@ -44,13 +44,16 @@ static double rnd(void)
     return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
 }
 
-/* A finished run at random parameters near the default, with a result. */
-static void observe(struct learn *l, int64_t id, json_t *prediction)
+/* A finished run at random parameters near the default, with a result; with oos, a held-out
+ * window's Sharpe besides the in-sample one. */
+static void observe_run(struct learn *l, int64_t id, json_t *prediction, int oos)
 {
     json_t *p = json_pack("{s:i, s:f}", "lookback", (int)(10 + rnd() * 30), "threshold",
                           0.01 + rnd() * 0.03);
     double sharpe = 2 * rnd() - 0.5;
     json_t *res = json_pack("{s:i, s:i, s:f}", "trades", 20, "bars", 2500, "sharpe", sharpe);
+    if (oos)
+        json_object_set_new(res, "outOfSample", json_pack("{s:f}", "sharpe", sharpe - rnd()));
     learn_observe(l, &(struct learn_obs){.id = id,
                                          .strategy = "momentum",
                                          .symbol = "SPY",
@@ -65,25 +68,14 @@ static void observe(struct learn *l, int64_t id, json_t *prediction)
     json_decref(p);
 }
 
-/* A finished run with a held-out window: an out-of-sample Sharpe besides the in-sample one. */
+static void observe(struct learn *l, int64_t id, json_t *prediction)
+{
+    observe_run(l, id, prediction, 0);
+}
+
 static void observe_oos(struct learn *l, int64_t id)
 {
-    json_t *p = json_pack("{s:i, s:f}", "lookback", (int)(10 + rnd() * 30), "threshold",
-                          0.01 + rnd() * 0.03);
-    double sharpe = 2 * rnd() - 0.5;
-    json_t *res = json_pack("{s:i, s:i, s:f, s:{s:f}}", "trades", 20, "bars", 2500, "sharpe",
-                            sharpe, "outOfSample", "sharpe", sharpe - rnd());
-    learn_observe(l, &(struct learn_obs){.id = id,
-                                         .strategy = "momentum",
-                                         .symbol = "SPY",
-                                         .params = p,
-                                         .state = TS_SUCCEEDED,
-                                         .reward = 0.5 + 0.5 * tanh(sharpe / 2),
-                                         .created_at = 1700000000000LL + id * 1000,
-                                         .duration_ms = 50,
-                                         .result = res});
-    json_decref(res);
-    json_decref(p);
+    observe_run(l, id, NULL, 1);
 }
 
 static double expected_reward(json_t *pred)
