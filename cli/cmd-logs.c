@@ -174,9 +174,10 @@ static int run_line(void *arg, int64_t id, int stream, int64_t t_ms, const char 
 }
 
 /* One round: the run's deployments (new ones added), their states (read before the output, so
- * what a final state promises is in), then their new lines in written order. Returns 0, 1 when
- * the run has no row, -1 after printing. *ended: every deployment ended. */
-static int run_round(struct run_logs *r, sqlite3 *db, int64_t run, int *ended)
+ * what a final state promises is in), then their new lines in written order (a follower's
+ * rounds hold the latest millisecond back until the run has ended: runlog.h). Returns 0, 1
+ * when the run has no row, -1 after printing. *ended: every deployment ended. */
+static int run_round(struct run_logs *r, sqlite3 *db, int64_t run, int follow, int *ended)
 {
     struct sd_err err = {0};
     int64_t *ids = NULL;
@@ -207,7 +208,7 @@ static int run_round(struct run_logs *r, sqlite3 *db, int64_t run, int *ended)
     }
     free(ids);
     free(states);
-    if ((k = runlog_round(r->rl, db, run_line, r, &err)) != 0)
+    if ((k = runlog_round(r->rl, db, *ended || !follow, run_line, r, &err)) != 0)
         return k < 0 ? (cli_fail_err(&err), -1) : (cli_fail(SD_EENV, "logs: cannot write"), -1);
     return 0;
 }
@@ -233,7 +234,7 @@ static int run_on_event(json_t *ev, void *arg)
         if (!w->dirty && ++w->ticks % 10 != 0)
             return 0;
         w->dirty = 0;
-        if ((k = run_round(w->r, w->db, w->run, &ended)) != 0) {
+        if ((k = run_round(w->r, w->db, w->run, 1, &ended)) != 0) {
             w->status = k < 0 ? 3 : 0;
             return w->done = 1;
         }
@@ -286,7 +287,7 @@ static int logs_run(struct cli_ctx *ctx, struct logs_out *o, long run, int follo
             daemon = 0;
         json_decref(st);
     }
-    if ((k = run_round(&r, db, run, &ended)) != 0) {
+    if ((k = run_round(&r, db, run, follow, &ended)) != 0) {
         status = k < 0 ? 3 : cli_fail(SD_EUSAGE, "no run %ld (see `swarmdeck history`)", run);
         goto out;
     }
@@ -305,7 +306,7 @@ static int logs_run(struct cli_ctx *ctx, struct logs_out *o, long run, int follo
         }
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
-        if ((k = run_round(&r, db, run, &ended)) != 0) {
+        if ((k = run_round(&r, db, run, follow, &ended)) != 0) {
             status = 3;
             goto out;
         }

@@ -826,7 +826,9 @@ static void runlog_run(struct worker_job *wj)
     for (size_t i = 0; !j->error[0] && i < n; i++)
         if (runlog_add(j->rl, ids[i]) < 0)
             snprintf(j->error, sizeof j->error, "out of memory");
-    if (!j->error[0] && runlog_round(j->rl, db, runlog_line, j, &err) != 0)
+    /* last = 1: the view reads only on events, so nothing is held back for a later round (a
+     * tie in one millisecond between two deployments may show in either order until `r`). */
+    if (!j->error[0] && runlog_round(j->rl, db, 1, runlog_line, j, &err) != 0)
         snprintf(j->error, sizeof j->error, "%.250s", err.msg);
     if (!j->error[0] && ended)
         runlog_flush(j->rl, runlog_line, j);

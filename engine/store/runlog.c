@@ -5,6 +5,11 @@
  * batch of the chunks read (copied: the reader's data lives only in its callback), sorted by
  * time, then split into lines. Rounds are small in practice (what was written since the last
  * one), so a plain array and qsort do.
+ *
+ * Why the order holds across rounds: the store stamps chunks under its queue's lock, never
+ * going back (store_submit_stamped), and commits them in queue order; a round reads every
+ * trajectory in one read transaction. So a round sees every chunk stamped before its latest
+ * one; only that latest millisecond may still be incomplete, and it is held back (hold_back).
  */
 #define _GNU_SOURCE
 #include "runlog.h"
@@ -154,28 +159,67 @@ static int split(struct runlog *r, const struct rl_chunk *c, runlog_line_fn fn, 
     return 0;
 }
 
-int runlog_round(struct runlog *r, sqlite3 *db, runlog_line_fn fn, void *arg, struct sd_err *err)
+/* Hold back the chunks of the round's latest millisecond, when it is recent: another chunk
+ * of that millisecond may be queued but not yet committed, and the next round must put them in
+ * their order (trajectory, then sequence). Held chunks are read again: a trajectory's next
+ * chunk goes back to its first held one (a trajectory's later chunks are never earlier). */
+static void hold_back(struct runlog *r)
+{
+    int64_t m = -1;
+    size_t keep = 0;
+
+    for (size_t i = 0; i < r->nb; i++)
+        if (r->batch[i].t_ms > m)
+            m = r->batch[i].t_ms;
+    if (m < 0 || m <= sd_now_ms() - RUNLOG_HOLD_MS)
+        return;
+    for (size_t i = 0; i < r->nb; i++) {
+        struct rl_chunk *c = &r->batch[i];
+        if (c->t_ms == m) {
+            if (c->seq < r->src[c->src].next)
+                r->src[c->src].next = c->seq;
+            free(c->data);
+        } else {
+            r->batch[keep++] = *c;
+        }
+    }
+    r->nb = keep;
+}
+
+int runlog_round(struct runlog *r, sqlite3 *db, int last, runlog_line_fn fn, void *arg,
+                 struct sd_err *err)
 {
     int64_t *keep = malloc((r->n + 1) * sizeof *keep);
-    int rc = 0;
+    int rc = 0, snap = sqlite3_get_autocommit(db);
 
     if (keep == NULL)
         return sd_err_set(err, SD_ENOMEM, "out of memory");
     for (size_t i = 0; i < r->n; i++)
         keep[i] = r->src[i].next;
     r->nomem = 0;
+    /* One read transaction: every trajectory read at the same commit. */
+    if (snap && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        free(keep);
+        return sd_err_set(err, SD_EENV, "cannot read output: %s", sqlite3_errmsg(db));
+    }
     for (r->cur = 0; r->cur < r->n; r->cur++)
         if (store_output_read_timed(db, r->src[r->cur].id, r->src[r->cur].next, collect, r, err) !=
                 0 ||
             r->nomem) {
             /* Nothing of this round is handed out: it is all read again next time. */
+            if (snap)
+                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             for (size_t i = 0; i < r->n; i++)
                 r->src[i].next = keep[i];
             free(keep);
             batch_clear(r);
             return r->nomem ? sd_err_set(err, SD_ENOMEM, "out of memory") : -1;
         }
+    if (snap)
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     free(keep);
+    if (!last)
+        hold_back(r);
     qsort(r->batch, r->nb, sizeof *r->batch, by_time);
     for (size_t i = 0; i < r->nb && rc == 0; i++)
         rc = split(r, &r->batch[i], fn, arg);

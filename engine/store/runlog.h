@@ -40,9 +40,19 @@ void runlog_free(struct runlog *r);
  * added, for a colour), or -1 when out of memory. */
 int runlog_add(struct runlog *r, int64_t id);
 
-/* One round, as the file comment says. Returns 0, fn's non-zero value, or -1 with err set (a
- * read failed or no memory: the lines of this round are not handed out). */
-int runlog_round(struct runlog *r, sqlite3 *db, runlog_line_fn fn, void *arg, struct sd_err *err);
+/* How long a round holds back the chunks of its latest millisecond (runlog_round). */
+#define RUNLOG_HOLD_MS 1000
+
+/* One round, as the file comment says, read in one transaction of db's (unless the caller
+ * has one open). Unless last (nothing more will be stored: the deployments have ended, or the
+ * caller reads only once), the chunks of the round's latest millisecond are held back for the
+ * next round while that millisecond is less than RUNLOG_HOLD_MS old: another deployment's
+ * chunk of the same millisecond may not be committed yet, and it may come first. So rounds
+ * hand out lines in the same order as one round over the whole output. Returns 0, fn's
+ * non-zero value, or -1 with err set (a read failed or no memory: the lines of this round are
+ * not handed out). */
+int runlog_round(struct runlog *r, sqlite3 *db, int last, runlog_line_fn fn, void *arg,
+                 struct sd_err *err);
 
 /* Hand out every unterminated tail, in the order the trajectories were added (stdout first).
  * Returns 0 or fn's non-zero value. */

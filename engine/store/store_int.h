@@ -104,6 +104,7 @@ struct store {
     struct job *head, *tail;
     unsigned queued; /* jobs in the queue (head..tail) */
     uint64_t submitted, settled;
+    int64_t stamp_ms; /* the last time store_submit_stamped handed out */
     int flush_waiters;
     uint64_t fail_gen, fail_reported;
     char fail_msg[256];
@@ -220,6 +221,12 @@ int store_out_write_counters(struct store *s);
  * borrowed before is closed when it comes back (after a rekey: a reader holds
  * its own copy of the key; at close). Takes s->lock. Cannot fail. */
 void store_reader_pool_drain(struct store *s);
+
+/* store_submit, and *t_ms (inside arg, read by fn on the writer) set to the time now, taken
+ * under the queue's lock and never less than the previous job's: stamps are non-decreasing in
+ * the order the writer runs the jobs. Any thread. */
+int store_submit_stamped(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *),
+                         int64_t *t_ms);
 
 /* --- the writer thread (store_writer.c) ---------------------------------- */
 

@@ -357,11 +357,10 @@ int store_output_append(struct store *s, int64_t traj_id, int stream, const void
     if ((c = malloc(sizeof *c + len)) == NULL)
         return -1;
     c->traj_id = traj_id;
-    c->t_ms = sd_now_ms();
     c->stream = stream;
     c->len = len;
     memcpy(c->data, data, len);
-    return store_submit(s, out_append_job, c, free);
+    return store_submit_stamped(s, out_append_job, c, free, &c->t_ms);
 }
 
 /* Writer job: write the counters now and forget the trajectory's state. */

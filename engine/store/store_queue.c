@@ -21,6 +21,9 @@
  * job (on the writer thread) store_call runs the function at once instead,
  * inside the current batch, since waiting for itself would never end.
  *
+ * store_submit_stamped also stamps the job's argument with the time, under the lock, so the
+ * stamps never go back along the queue (the order jobs are stored in).
+ *
  * It calls nothing else in engine/store (store_writer.c takes the jobs).
  *
  * THREADS
@@ -31,6 +34,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 static int is_writer(const struct store *s)
 {
@@ -58,7 +63,9 @@ static void enqueue(struct store *s, struct job *j)
         pthread_cond_signal(&s->wcond);
 }
 
-int store_submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *))
+/* store_submit, and with t_ms not NULL store_submit_stamped. */
+static int submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *),
+                  int64_t *t_ms)
 {
     struct job *j;
 
@@ -76,9 +83,28 @@ int store_submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(v
             free_arg(arg);
         return -1;
     }
+    if (t_ms != NULL) {
+        /* Taken with the job's place in the queue, and never before the last one: the
+         * stamps follow the order the writer stores the jobs in (runlog.h relies on it). */
+        *t_ms = sd_now_ms();
+        if (*t_ms < s->stamp_ms)
+            *t_ms = s->stamp_ms;
+        s->stamp_ms = *t_ms;
+    }
     enqueue(s, j);
     store_unlock(s);
     return 0;
+}
+
+int store_submit(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *))
+{
+    return submit(s, fn, arg, free_arg, NULL);
+}
+
+int store_submit_stamped(struct store *s, store_job_fn fn, void *arg, void (*free_arg)(void *),
+                         int64_t *t_ms)
+{
+    return submit(s, fn, arg, free_arg, t_ms);
 }
 
 int store_call(struct store *s, store_job_fn fn, void *arg, struct sd_err *err)

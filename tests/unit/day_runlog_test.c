@@ -5,7 +5,8 @@
  * t), so the written order is known exactly: lines come out sorted by time across both, a
  * line cut across chunks comes out once, whole, with the time of the chunk that ended it, a
  * second round hands out only what was added since, a stream left out is skipped, and flush
- * hands out an unterminated tail.
+ * hands out an unterminated tail. A follower's round holds back its latest millisecond while
+ * it is recent (hold).
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -72,7 +73,7 @@ static void test_merge(void)
     CHECK((db = store_reader(s, &err)) != NULL);
     CHECK(runlog_add(rl, a) == 0 && runlog_add(rl, b) == 1 && runlog_add(rl, a) == 0);
     got[0] = '\0';
-    CHECK(runlog_round(rl, db, line, NULL, &err) == 0);
+    CHECK(runlog_round(rl, db, 0, line, NULL, &err) == 0);
     char want[256];
     snprintf(want, sizeof want, "%lld/2/5:e1\n|%lld/1/10:a1\n|%lld/1/15:b1\n|%lld/1/20:a2-end\n|",
              (long long)b, (long long)a, (long long)b, (long long)a);
@@ -85,11 +86,11 @@ static void test_merge(void)
     store_flush(s, NULL);
     at(b, 2, 30);
     got[0] = '\0';
-    CHECK(runlog_round(rl, db, line, NULL, &err) == 0);
+    CHECK(runlog_round(rl, db, 0, line, NULL, &err) == 0);
     snprintf(want, sizeof want, "%lld/1/30:b2\n|", (long long)b);
     CHECK(strcmp(got, want) == 0);
     got[0] = '\0';
-    CHECK(runlog_round(rl, db, line, NULL, &err) == 0 && got[0] == '\0');
+    CHECK(runlog_round(rl, db, 0, line, NULL, &err) == 0 && got[0] == '\0');
     CHECK(runlog_flush(rl, line, NULL) == 0);
     snprintf(want, sizeof want, "%lld/1/-1:b3|", (long long)b);
     CHECK(strcmp(got, want) == 0);
@@ -99,10 +100,56 @@ static void test_merge(void)
     rl = runlog_new(1);
     runlog_add(rl, b);
     got[0] = '\0';
-    CHECK(runlog_round(rl, db, line, NULL, &err) == 0);
+    CHECK(runlog_round(rl, db, 0, line, NULL, &err) == 0);
     CHECK(strstr(got, "e1") == NULL && strstr(got, "b1") != NULL);
     runlog_free(rl);
     runlog_free(NULL);
+    sqlite3_close_v2(db);
+    store_gone(s);
+}
+
+/* A follower's round (last 0) holds back its latest millisecond while it is recent: b's
+ * chunk of millisecond T comes out only with a's chunk of the same T stored after it, and a's
+ * first (the order one round over everything gives). T is an hour ahead, so it stays recent
+ * however slow the machine; last 1 hands everything out. */
+static void test_hold(void)
+{
+    struct store *s = store_new();
+    struct sd_err err = {0};
+    int64_t a = traj(s, "00000000-0000-4000-8000-00000000001a"),
+            b = traj(s, "00000000-0000-4000-8000-00000000001b");
+    int64_t t = sd_now_ms() + 3600 * 1000;
+    struct runlog *rl = runlog_new(3);
+    char want[256];
+    sqlite3 *db;
+
+    store_output_append(s, b, 1, "b1\n", 3);
+    store_output_append(s, a, 1, "a1\n", 3);
+    store_flush(s, NULL);
+    at(b, 0, t);
+    at(a, 0, t - 5);
+    CHECK((db = store_reader(s, &err)) != NULL);
+    CHECK(runlog_add(rl, a) == 0 && runlog_add(rl, b) == 1);
+    got[0] = '\0';
+    CHECK(runlog_round(rl, db, 0, line, NULL, &err) == 0);
+    snprintf(want, sizeof want, "%lld/1/%lld:a1\n|", (long long)a, (long long)(t - 5));
+    CHECK(strcmp(got, want) == 0);
+
+    /* a's chunk of the same millisecond, stored after b's: both held, then a's first. */
+    store_output_append(s, a, 1, "a2\n", 3);
+    store_flush(s, NULL);
+    at(a, 1, t);
+    got[0] = '\0';
+    CHECK(runlog_round(rl, db, 0, line, NULL, &err) == 0 && got[0] == '\0');
+    CHECK(runlog_round(rl, db, 1, line, NULL, &err) == 0);
+    snprintf(want, sizeof want, "%lld/1/%lld:a2\n|%lld/1/%lld:b1\n|", (long long)a, (long long)t,
+             (long long)b, (long long)t);
+    CHECK(strcmp(got, want) == 0);
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "got  %s\nwant %s\n", got, want);
+    got[0] = '\0';
+    CHECK(runlog_round(rl, db, 1, line, NULL, &err) == 0 && got[0] == '\0');
+    runlog_free(rl);
     sqlite3_close_v2(db);
     store_gone(s);
 }
@@ -128,6 +175,7 @@ int main(int argc, char **argv)
     static const struct check_case cases[] = {
         {"merge", test_merge},
         {"run_trajs", test_run_trajs},
+        {"hold", test_hold},
     };
     return check_main(cases, sizeof cases / sizeof cases[0], argc, argv);
 }
