@@ -5,7 +5,7 @@
  *
  * DESIGN
  * The write connection belongs to this one thread, like redis's bio.c: it
- * sleeps on s->cond when the queue (store_queue.c) is empty, and every other
+ * sleeps on s->wcond until the queue (store_queue.c) is due, and every other
  * thread only queues jobs and waits for their sequence numbers to settle.
  *
  * Group commit. Jobs gather in the queue first, with no transaction open:
