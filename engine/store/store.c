@@ -126,9 +126,9 @@ static int migrate(struct store *s, struct sd_err *err)
     int rc = -1;
 
     /* An up-to-date store needs no write, so do not wait for the write
-     * lock: a running swarm's writer holds it most of the time, and a
-     * second command (cleanup, rekey, the console) failed to open after
-     * one busy timeout. Its own writes retry (writer_exec_retry). */
+     * lock: a busy process's writer takes it batch after batch (only while
+     * its jobs run, store_writer.c), and opening should not queue behind
+     * it. Its own writes retry (writer_exec_retry). */
     if (read_version(db, &version) == 0 && version == STORE_SCHEMA_VERSION &&
         store_meta_get(db, "store_id", s->id, sizeof s->id) == 1)
         return 0;

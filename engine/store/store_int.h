@@ -19,20 +19,22 @@
  * bio.c. The lock guards the queue (head, tail), the sequence numbers
  * (submitted, settled, flush_waiters), the failure record (fail_gen,
  * fail_reported, fail_msg, failing), the counters (stats), stopping,
- * writer_waiting, the reader pool (rpool, nrpool, key_gen) and the output
- * caps (out_head, out_tail). Take it with store_lock and wait with store_wait
- * only, so that code whose contract says "caller holds s->lock" can assert
- * it (ASSERT_LOCKED). Every sleeper re-checks its own predicate. The writer
- * alone sleeps on s->wcond (signalled); store_call and store_flush callers
- * sleep on s->cond (broadcast when a call is done or a batch settles), so
- * a job done never wakes the writer and a job queued never wakes a flusher.
+ * writer_waiting, writer_timed, queued, queue_since_ns, queue_urgent, the reader pool (rpool,
+ * nrpool, key_gen) and the output caps (out_head, out_tail). Take it with store_lock and wait with
+ * store_wait only, so that code whose contract says "caller holds s->lock" can assert it
+ * (ASSERT_LOCKED). Every sleeper re-checks its own predicate. The writer alone sleeps on s->wcond
+ * (signalled); store_call and store_flush callers sleep on s->cond (broadcast when a call is done
+ * or a batch settles), so a job done never wakes the writer and a job queued never wakes a flusher.
  *
- * Batched wake-ups: while the writer waits out an open batch's window
- * (writer_timed), a job queued with store_submit does not wake it; it runs
- * at the window's end, at the next store_call or store_flush, or once
- * STORE_WAKE_JOBS are queued, whichever comes first. Nothing is committed
- * later than before (the window's end commits as it did); the writer just
- * runs a queue's jobs in one go instead of one wake-up each.
+ * Batched wake-ups: jobs wait in the queue, with no transaction open, until
+ * the queue is due (store_writer.c, queue_due): the oldest job (queued at
+ * queue_since_ns) has waited STORE_BATCH_MS, STORE_BATCH_ROWS are queued, a
+ * store_call waits (queue_urgent), someone flushes, or the store closes.
+ * enqueue wakes the writer only for those and for the first job of an empty
+ * queue (the writer then sleeps until that job's window ends: writer_timed);
+ * the writer then runs the whole queue in one transaction and commits at
+ * once, so SQLite's write lock is held only while jobs run, never across a
+ * window, and other processes writing the same file get it in between.
  *
  * The fields under "Writer thread only" (the open batch, the statement
  * cache, the output state, the seal list) belong to the writer thread once
@@ -56,8 +58,7 @@
 #include "store.h"
 
 #define OUT_BUCKETS       1024
-#define STORE_READER_POOL 8  /* idle readers kept (store_reader_borrow) */
-#define STORE_WAKE_JOBS   64 /* queued jobs that wake a writer waiting out its batch */
+#define STORE_READER_POOL 8 /* idle readers kept (store_reader_borrow) */
 
 struct job {
     struct job *next;
@@ -99,10 +100,12 @@ struct store {
     pthread_t writer;
     int writer_started;
     int writer_waiting;
-    int writer_timed; /* it waits for its open batch's deadline */
+    int writer_timed; /* it waits for the oldest queued job's window to end */
     int stopping;
     struct job *head, *tail;
-    unsigned queued; /* jobs in the queue (head..tail) */
+    unsigned queued;         /* jobs in the queue (head..tail) */
+    uint64_t queue_since_ns; /* sd_mono_ns when head was queued (queue not empty) */
+    int queue_urgent;        /* a store_call's job is in the queue: run it now */
     uint64_t submitted, settled;
     int64_t stamp_ms; /* the last time store_submit_stamped handed out */
     int flush_waiters;

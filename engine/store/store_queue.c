@@ -5,9 +5,9 @@
  * DESIGN
  * Other threads hand the writer jobs through a FIFO (s->head, s->tail)
  * guarded by s->lock; the writer sleeps on s->wcond when it has nothing to
- * do (an async job queued while it waits out a batch's window does not wake
- * it), and callers of store_call and store_flush sleep on s->cond
- * (store_int.h, LOCKING).
+ * do (an async job queued while it waits out the queue's window does not
+ * wake it; store_int.h: batched wake-ups), and callers of store_call and store_flush sleep on
+ * s->cond (store_int.h, LOCKING).
  *
  * Sequence numbers. Each job gets s->submitted + 1 at submit. s->settled is
  * the highest sequence number whose batch has ended (committed or failed).
@@ -50,16 +50,21 @@ static void enqueue(struct store *s, struct job *j)
     ASSERT_LOCKED(s);
     j->seq = ++s->submitted;
     j->next = NULL;
-    if (s->tail != NULL)
+    if (s->tail != NULL) {
         s->tail->next = j;
-    else
+    } else {
         s->head = j;
+        s->queue_since_ns = sd_mono_ns(); /* the batch window starts */
+    }
     s->tail = j;
     s->queued++;
-    /* A writer waiting out its batch's window runs async jobs at its end
-     * (store_int.h: batched wake-ups); a call, or a long queue, wakes it. */
+    if (j->call != NULL)
+        s->queue_urgent = 1;
+    /* A writer waiting out the queue's window runs async jobs at its end
+     * (store_int.h: batched wake-ups); a call, a flush or a whole batch
+     * wakes it, and the first job of an empty queue starts its timer. */
     if (s->writer_waiting && (!s->writer_timed || j->call != NULL || s->flush_waiters > 0 ||
-                              s->queued >= STORE_WAKE_JOBS))
+                              s->queued >= STORE_BATCH_ROWS))
         pthread_cond_signal(&s->wcond);
 }
 

@@ -5,16 +5,24 @@
  *
  * DESIGN
  * The write connection belongs to this one thread, like redis's bio.c: it
- * sleeps on s->cond when the queue (store_queue.c) is empty, and every other
+ * sleeps on s->wcond until the queue (store_queue.c) is due, and every other
  * thread only queues jobs and waits for their sequence numbers to settle.
  *
- * Group commit. The writer takes the whole queue at once, opens a batch with
- * BEGIN IMMEDIATE if none is open, and runs the jobs in order. It commits when
- * the batch holds STORE_BATCH_ROWS jobs, when STORE_BATCH_MS have passed since
- * the batch began, or as soon as the queue is empty while someone waits in
- * store_flush. So a lone flush costs one commit, and a firehose of jobs costs
- * one commit per thousand. SQLITE_BUSY (another process holds the write lock
- * longer than busy_timeout) is retried.
+ * Group commit. Jobs gather in the queue first, with no transaction open:
+ * the writer sleeps until the oldest queued job has waited STORE_BATCH_MS, a
+ * whole batch (STORE_BATCH_ROWS) is queued, a store_call waits for a job, or
+ * someone waits in store_flush (queue_due). Only then does it take the write
+ * lock (BEGIN IMMEDIATE), run the whole queue in order, also what is queued
+ * meanwhile while the batch has room and time, and COMMIT at once. So the
+ * write lock is held only while jobs run, never while waiting for more:
+ * another process (a cleanup, a second deploy, rekey, a sync import) gets it
+ * between two batches within its busy timeout even while this one streams
+ * output (the writer used to open the batch on the first job and hold it
+ * through the whole window; tests/unit/store_wlock_test.c). A lone flush
+ * costs one commit, and a firehose of jobs one commit per thousand; no job
+ * is committed later than STORE_BATCH_MS after it was queued plus the
+ * batch's run. SQLITE_BUSY (another process holds the write lock longer
+ * than busy_timeout) is retried.
  *
  * A batch fails when COMMIT fails or when a job's error made SQLite roll the
  * transaction back by itself (out of memory, disk full, I/O error: the writer
@@ -375,51 +383,89 @@ static void writer_run(struct store *s, struct job *list)
     }
 }
 
+/* 1 when the queue's jobs should run now: a store_call waits for one of them,
+ * someone waits in store_flush, the store is closing, a whole batch is
+ * queued, or the oldest job has waited out the batch window. Caller holds
+ * s->lock. */
+static int queue_due(const struct store *s)
+{
+    ASSERT_LOCKED(s);
+    return s->head != NULL &&
+           (s->queue_urgent || s->flush_waiters > 0 || s->stopping ||
+            s->queued >= STORE_BATCH_ROWS ||
+            sd_mono_ns() - s->queue_since_ns >= (uint64_t)STORE_BATCH_MS * 1000000u);
+}
+
+/* Sleep until the queue is due (queue_due): without a timeout while it is
+ * empty, else until the oldest job's window ends or enqueue wakes the writer
+ * early. Returns 0, or -1 when the store is closing and the queue is empty.
+ * No transaction is open: other processes may write meanwhile. Caller (the
+ * writer) holds s->lock. */
+static int writer_wait_due(struct store *s)
+{
+    ASSERT_LOCKED(s);
+    while (!queue_due(s)) {
+        if (s->head == NULL) {
+            if (s->stopping)
+                return -1;
+            s->writer_waiting = 1;
+            store_wait_on(s, &s->wcond, NULL);
+        } else {
+            /* The condition variable uses CLOCK_REALTIME; sleep the
+             * remaining time relative to it. */
+            uint64_t end = s->queue_since_ns + (uint64_t)STORE_BATCH_MS * 1000000u;
+            uint64_t now = sd_mono_ns(), left = end > now ? end - now : 0;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += (time_t)(left / 1000000000u);
+            ts.tv_nsec += (long)(left % 1000000000u);
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            s->writer_waiting = s->writer_timed = 1;
+            store_wait_on(s, &s->wcond, &ts);
+        }
+        s->writer_waiting = s->writer_timed = 0;
+    }
+    return 0;
+}
+
+/* Take the whole queue (caller holds s->lock). */
+static struct job *queue_take(struct store *s)
+{
+    struct job *list = s->head;
+
+    ASSERT_LOCKED(s);
+    s->head = s->tail = NULL;
+    s->queued = 0;
+    s->queue_urgent = 0;
+    return list;
+}
+
 void *store_writer_main(void *arg)
 {
     struct store *s = arg;
 
     store_lock(s);
     for (;;) {
-        struct job *list;
-        while (s->head == NULL) {
-            if (s->in_txn) {
-                uint64_t end = s->batch_start_ns + (uint64_t)STORE_BATCH_MS * 1000000u;
-                struct timespec ts;
-                if (s->flush_waiters > 0 || s->stopping || sd_mono_ns() >= end) {
-                    store_unlock(s);
-                    writer_commit(s);
-                    store_lock(s);
-                    continue;
-                }
-                /* The condition variable uses CLOCK_REALTIME; sleep the
-                 * remaining time relative to it. */
-                clock_gettime(CLOCK_REALTIME, &ts);
-                uint64_t left = end - sd_mono_ns();
-                ts.tv_sec += (time_t)(left / 1000000000u);
-                ts.tv_nsec += (long)(left % 1000000000u);
-                if (ts.tv_nsec >= 1000000000L) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= 1000000000L;
-                }
-                s->writer_waiting = s->writer_timed = 1;
-                store_wait_on(s, &s->wcond, &ts);
-            } else {
-                if (s->stopping)
-                    goto out;
-                s->writer_waiting = 1;
-                store_wait_on(s, &s->wcond, NULL);
-            }
-            s->writer_waiting = s->writer_timed = 0;
+        if (writer_wait_due(s) != 0)
+            break;
+        /* One batch: the queue, and what is queued while it runs, as long
+         * as the batch has room and time (batch_due); then COMMIT at once.
+         * The write lock is held only while jobs run, never while waiting. */
+        do {
+            struct job *list = queue_take(s);
+            store_unlock(s);
+            writer_run(s, list);
+            store_lock(s);
+        } while (s->head != NULL && s->in_txn && !batch_due(s));
+        if (s->in_txn) {
+            store_unlock(s);
+            writer_commit(s);
+            store_lock(s);
         }
-        list = s->head;
-        s->head = s->tail = NULL;
-        s->queued = 0;
-        store_unlock(s);
-        writer_run(s, list);
-        store_lock(s);
     }
-out:
     store_unlock(s);
     store_out_free_all(s);
     store_stmt_finalize_all(s);
