@@ -9,14 +9,16 @@
  * `schema_version`). The file and its -wal/-shm companions are created 0600.
  *
  * Writes go through ONE writer thread that owns the write connection. Callers
- * submit jobs (closures run on the writer thread inside the current batch
- * transaction); the writer groups them and commits every STORE_BATCH_ROWS jobs
- * or STORE_BATCH_MS milliseconds, whichever comes first (design.md §2, notes
- * §5.1.7). store_call() runs a job and waits for its result (for example to
- * learn a new row id); store_submit() does not wait; store_flush() waits until
- * everything submitted so far is committed. Several processes may share a
- * store: the writer uses a busy timeout so another process's commit only
- * delays it.
+ * submit jobs (closures run on the writer thread inside a batch transaction);
+ * the jobs wait in the queue, with no transaction open, until the oldest has
+ * waited STORE_BATCH_MS milliseconds, STORE_BATCH_ROWS are queued, or a call or
+ * flush waits; then the writer takes the write lock, runs them in one
+ * transaction and commits at once (design.md §2, notes §5.1.7; store_int.h).
+ * store_call() runs a job and waits for its result (for example to learn a new
+ * row id); store_submit() does not wait; store_flush() waits until everything
+ * submitted so far is committed. Several processes may share a store: the
+ * writer holds the lock only while jobs run and uses a busy timeout, so another
+ * process's commit only delays it.
  *
  * Readers never use the writer connection: store_reader() opens a read-only
  * connection for the calling thread's own use (close it with
