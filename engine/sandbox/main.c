@@ -77,6 +77,23 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
     exit(SBX_EXIT_SETUP);
 }
 
+/* The sandbox is over (every process of it killed or about to be): its cgroups go, or, in a
+ * slot of the pool master (sbx_cgroup_take), are emptied and kept for the master's next member
+ * while the master lives (master.c: 'k' on the busy pipe first, then the alive check, so a
+ * master exiting meanwhile either sees the 'k' and waits for us, or we see it gone). Returns 0
+ * when no process of the sandbox is left in them, -1 otherwise (as sbx_cgroup_destroy). */
+static int cgroup_end(void)
+{
+    if (!cgroup.slot[0])
+        return sbx_cgroup_destroy(&cgroup);
+    if (cfg.slot_busy_fd >= 0 && write(cfg.slot_busy_fd, "k", 1) == 1) {
+        struct pollfd pf = {.fd = cfg.slot_alive_fd, .events = 0};
+        if (poll(&pf, 1, 0) == 0 && sbx_cgroup_keep(&cgroup) == 0)
+            return 0;
+    }
+    return sbx_cgroup_destroy(&cgroup);
+}
+
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -453,7 +470,7 @@ static void __attribute__((noreturn)) pool_quit(pid_t pid, int code)
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
     if (cgroup_made)
-        sbx_cgroup_destroy(&cgroup);
+        cgroup_end();
     exit(code);
 }
 
@@ -618,6 +635,7 @@ static void pool_send_job(int go_fd)
 int main(int argc, char **argv)
 {
     cfg.status_fd = cfg.lifeline_fd = cfg.control_fd = -1;
+    cfg.slot_alive_fd = cfg.slot_busy_fd = -1;
     pool_argv = argv;
     pool_argc = argc;
     if (argc >= 2 && (!strcmp(argv[1], "--probe") || !strcmp(argv[1], "--sweep"))) {
@@ -679,7 +697,10 @@ int main(int argc, char **argv)
         die("%s", err);
     if (!cfg.unsandboxed) {
         sbx_cgroup_detect(&cfg, &status);
-        if (sbx_cgroup_create(&cgroup, &cfg, &status, err, sizeof err) < 0)
+        int rc = cfg.slot[0] ? sbx_cgroup_take(&cgroup, &cfg, &status, err, sizeof err) : -2;
+        if (rc == -2)
+            rc = sbx_cgroup_create(&cgroup, &cfg, &status, err, sizeof err);
+        if (rc < 0)
             die("%s", err);
         cgroup_made = true;
     } else {
@@ -780,7 +801,7 @@ int main(int argc, char **argv)
                         "\"oom\":false,\"mem_peak_kb\":null,\"cpu_ms\":0,\"wall_ms\":%llu,"
                         "\"exec_error\":\"%s\"}\n",
                         code, (unsigned long long)((now_ns() - t0) / 1000000), strerror(r.err));
-            sbx_cgroup_destroy(&cgroup);
+            cgroup_end();
             return code;
         }
         die("setup failed: %s: %s", r.what, strerror(r.err));
@@ -873,7 +894,7 @@ int main(int argc, char **argv)
                    (int64_t)ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000;
     if (u.mem_peak_kb < 0)
         u.mem_peak_kb = ru.ru_maxrss;
-    int gone = sbx_cgroup_destroy(&cgroup);
+    int gone = cgroup_end();
     if (!(cfg.clone_flags & CLONE_NEWPID)) {
         /* Without a pid namespace the helper is the subreaper of the payload's orphans: reap
          * them. Block only when the cgroups proved they are all dead (no cgroup: escapable). */

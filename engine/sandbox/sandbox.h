@@ -105,10 +105,13 @@ struct sbx_config {
     uint64_t sample_ms;
     bool strict;
     bool unsandboxed;
-    bool pool;        /* --pool: prepare up to the go byte, then take one job from control_fd */
-    int control_fd;   /* --control-fd: where a pooled helper reads its job (-1 otherwise) */
-    bool pool_master; /* --pool-master: fork pool members on request (master.c) */
-    char **argv;      /* PROGRAM [ARG...], NULL-terminated */
+    bool pool;         /* --pool: prepare up to the go byte, then take one job from control_fd */
+    int control_fd;    /* --control-fd: where a pooled helper reads its job (-1 otherwise) */
+    bool pool_master;  /* --pool-master: fork pool members on request (master.c) */
+    char slot[48];     /* pool member: its master's reusable cgroup slot ("" = none, master.c) */
+    int slot_alive_fd; /* pool member: read end that hangs up when the master is gone, or -1 */
+    int slot_busy_fd;  /* pool member: write end the master watches for the slot, or -1 */
+    char **argv;       /* PROGRAM [ARG...], NULL-terminated */
 
     /* Decided by the helper before clone. */
     bool is_root;
@@ -193,6 +196,9 @@ struct sbx_cgroup {
     char path[4][300]; /* memory, cpu, pids, unified; "" when not used */
     int dirfd[4];      /* flocked for the helper's lifetime so --sweep skips live sandboxes */
     bool v1_memsw;
+    char slot[48];       /* a reusable slot's name (sbx_cgroup_take), "" otherwise */
+    int64_t base_cpu_us; /* cpu.stat usage_usec when a reused slot was taken (else 0) */
+    int64_t base_oom;    /* oom_kill count when a reused slot was taken (else 0) */
 };
 enum { SBX_CG_MEMORY, SBX_CG_CPU, SBX_CG_PIDS, SBX_CG_UNIFIED, SBX_CG_N };
 
@@ -214,6 +220,28 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
  * err filled. */
 int sbx_cgroup_job(struct sbx_cgroup *cg, struct sbx_config *c, struct sbx_status *st, char *err,
                    size_t errlen);
+
+/* Pool member of a master (c->slot set): like sbx_cgroup_create, but the directories are named
+ * swarmdeck/sbx-<c->slot> and, when they exist from an earlier sandbox of the same slot, are
+ * reused instead of made: each is locked, made empty (whatever is left in it killed, waited for)
+ * and reset (v1 memory: limits lifted, max_usage and failcnt zeroed; cpu quota lifted; the cpu
+ * usage and oom_kill counters taken as the baseline sbx_cgroup_read subtracts), then the limits
+ * are written as sbx_cgroup_create writes them. Not done where the memory controller is in
+ * cgroup v2 (memory.peak cannot be reset there before 6.12's per-fd reset): returns -2. Returns
+ * 0; -2 when the slot cannot be used (nothing taken, cg zeroed: the caller falls back to
+ * sbx_cgroup_create); or -1 with err filled. */
+int sbx_cgroup_take(struct sbx_cgroup *cg, const struct sbx_config *c, struct sbx_status *st,
+                    char *err, size_t errlen);
+
+/* The end of a sandbox in a taken slot: kill what is left, wait until every directory is empty,
+ * rename the v1 directories back to sbx-<slot>, and release them (unlocked, still there) for
+ * the master's next member. Returns 0 (cg zeroed), or -1 when it could not (cg as it was, the
+ * caller then calls sbx_cgroup_destroy). */
+int sbx_cgroup_keep(struct sbx_cgroup *cg);
+
+/* The master at its exit: remove the slot's directories (sbx-<slot> in every hierarchy), killing
+ * whatever is in them, unless a live helper holds one. Returns 0, -1 when one was left. */
+int sbx_cgroup_remove_slot(const char *slot);
 
 /* Move pid into every created v1 cgroup (the unified one is joined by CLONE_INTO_CGROUP, or
  * here when that was not possible). Returns 0 or -1 with err filled. */
