@@ -635,7 +635,7 @@ static void pool_send_job(int go_fd)
 int main(int argc, char **argv)
 {
     cfg.status_fd = cfg.lifeline_fd = cfg.control_fd = -1;
-    cfg.slot_alive_fd = cfg.slot_busy_fd = -1;
+    cfg.slot_alive_fd = cfg.slot_busy_fd = cfg.shared_netns_fd = -1;
     pool_argv = argv;
     pool_argc = argc;
     if (argc >= 2 && (!strcmp(argv[1], "--probe") || !strcmp(argv[1], "--sweep"))) {
@@ -695,6 +695,7 @@ int main(int argc, char **argv)
     char err[512];
     if (sbx_plan(&cfg, &status, false, err, sizeof err) < 0)
         die("%s", err);
+    sbx_netshare_apply(&cfg, &status);
     if (!cfg.unsandboxed) {
         sbx_cgroup_detect(&cfg, &status);
         int rc = cfg.slot[0] ? sbx_cgroup_take(&cgroup, &cfg, &status, err, sizeof err) : -2;
@@ -738,6 +739,7 @@ int main(int argc, char **argv)
         int old = cfg.clone_flags;
         if (sbx_plan(&cfg, &status, true, err, sizeof err) < 0)
             die("%s", err);
+        sbx_netshare_apply(&cfg, &status);
         if (cfg.clone_flags == old)
             break;
         free(cfg.filter.filter);

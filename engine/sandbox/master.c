@@ -218,6 +218,8 @@ int sbx_master_run(struct sbx_config *c)
     }
     fcntl(ctl, F_SETFD, FD_CLOEXEC);
     signal(SIGPIPE, SIG_IGN); /* replies use MSG_NOSIGNAL; this is belt and braces */
+    /* Members join it instead of making a network namespace each (netshare.c). */
+    c->shared_netns_fd = sbx_netshare_make();
     const char *reuse = getenv("SWARMDECK_SANDBOX_CG_REUSE"); /* "0": a test and bench knob */
     int ap[2];
     if (!(reuse && !strcmp(reuse, "0")) && pipe2(ap, O_CLOEXEC) == 0) {

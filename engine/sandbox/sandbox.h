@@ -119,6 +119,10 @@ struct sbx_config {
     gid_t outside_gid;
     int clone_flags;       /* namespace flags actually used */
     bool inet_filter;      /* netns missing: seccomp denies AF_INET/AF_INET6 sockets */
+    bool unix_only;        /* shared netns: seccomp denies every socket family but AF_UNIX */
+    bool landlock_scope;   /* shared netns: the payload scopes abstract unix sockets, signals */
+    int shared_netns_fd;   /* pool member: the master's shared empty netns, or -1 */
+    bool netns_joined;     /* this helper setns()ed into it */
     bool rlimit_as;        /* memory limit through RLIMIT_AS (no memory cgroup) */
     uid_t run_uid;         /* uid/gid the payload runs as, inside its user namespace */
     bool drop_outside_uid; /* no userns as root: drop to uid_base+1000 on the host */
@@ -277,6 +281,23 @@ int sbx_write_maps(const struct sbx_config *c, pid_t pid);
 
 /* probe.c: --probe. Returns the exit status (0 when every layer is on, 1 otherwise). */
 int sbx_probe(bool json);
+
+/* netshare.c: the shared empty network namespace (see there for when it is used). */
+/* Landlock's ABI version, or -errno when Landlock is unavailable. */
+int sbx_landlock_abi(void);
+/* Restrict the calling thread (no_new_privs set) to its own Landlock domain for abstract unix
+ * sockets and signals. Returns 0 or -1 with errno. */
+int sbx_landlock_scope(void);
+/* Whether a shared namespace is as isolated as one per sandbox here; why gets the mode as text
+ * ("shared ..." or "one per sandbox: reason"), what --probe and doctor print. */
+bool sbx_netshare_possible(bool seccomp_on, char *why, size_t len);
+/* Pool master: make the shared empty namespace (lo down) without staying in it. Returns its fd
+ * (>= 10, close-on-exec), or -1 when not possible here (members then make their own). */
+int sbx_netshare_make(void);
+/* Pool member, after sbx_plan: with a shared namespace fd and the conditions met, join it and
+ * plan the sandbox without CLONE_NEWNET, with the AF_UNIX-only filter and Landlock scoping;
+ * otherwise leave c as it is. Cannot fail (a failed setns keeps a namespace per sandbox). */
+void sbx_netshare_apply(struct sbx_config *c, struct sbx_status *st);
 
 /* Test hook: true when SWARMDECK_SANDBOX_DISABLE (comma list of feature names) names f. */
 bool sbx_disabled(const char *name);

@@ -19,6 +19,8 @@ Variants:
               cgroups reused from a slot of the master: docs/sandbox.md "Pool master")
   pool-master-fresh  the same with SWARMDECK_SANDBOX_CG_REUSE=0: cgroups made and removed per
               sandbox
+  pool-master-sharednet  pool-master with SWARMDECK_SANDBOX_NETNS=shared (opt-in, not as
+              isolated: docs/sandbox.md "Network"): one empty network namespace for all
   no-netns    cold, SWARMDECK_SANDBOX_DISABLE=netns (degraded: for the price of the layer only)
   no-cgroups  cold, SWARMDECK_SANDBOX_DISABLE=cg-memory,cg-cpu,cg-pids,cg-track
 Run as root (uid ranges, cgroups), as the engine does. The pooled variants time nothing: the
@@ -147,7 +149,8 @@ def main():
     envs = {"no-netns": dict(base_env, SWARMDECK_SANDBOX_DISABLE="netns"),
             "no-cgroups": dict(base_env,
                                SWARMDECK_SANDBOX_DISABLE="cg-memory,cg-cpu,cg-pids,cg-track"),
-            "pool-master-fresh": dict(base_env, SWARMDECK_SANDBOX_CG_REUSE="0")}
+            "pool-master-fresh": dict(base_env, SWARMDECK_SANDBOX_CG_REUSE="0"),
+            "pool-master-sharednet": dict(base_env, SWARMDECK_SANDBOX_NETNS="shared")}
     wd = tempfile.mkdtemp(prefix="sbxcpu-")
     os.chmod(wd, 0o755)
     runners = {"": Runner(helper, wd)}
@@ -161,7 +164,8 @@ def main():
             name = v[:-len("@base")] if v.endswith("@base") else v
             env = envs.get(name, base_env)
             fn = {"pool-exec": r.pool_exec, "pool-master": r.pool_master,
-                  "pool-master-fresh": r.pool_master}.get(name, r.cold)
+                  "pool-master-fresh": r.pool_master,
+                  "pool-master-sharednet": r.pool_master}.get(name, r.cold)
             fn(env)  # warm-up (the master's exec is not counted)
             t0, k0 = children_s(), kworker_ns()
             for _ in range(runs):
