@@ -17,9 +17,12 @@
  * The member is cloned with CLONE_PARENT: its parent is the engine, which reaps it and reads
  * its exit status exactly as for an exec'd helper. The master holds no sandbox state: before
  * each fork it holds only its control socket, the lifeline and stdin/stdout/stderr (/dev/null
- * as the engine spawns it); the fds of one member are closed in the master before the next
- * fork, so no member inherits another's; the member closes the control socket. No memory is
- * shared (a fork copies).
+ * as the engine spawns it), plus the cgroup slots' pipes (the alive pipe, the read end of each
+ * busy member's pipe) and, when opted in, the shared network namespace (netshare.c); the fds of
+ * one member are closed in the master before the next fork, so no member inherits another's;
+ * the member closes the control socket and every slot pipe but its own. No memory is shared (a
+ * fork copies). A slot's cgroups are handed on only once empty and reset (cgroup.c
+ * sbx_cgroup_take), so nothing of one sandbox reaches the next through them.
  *
  * Single-threaded, like the rest of the helper: the raw clone leaves glibc consistent (no lock
  * can be held by another thread).

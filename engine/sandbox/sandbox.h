@@ -11,7 +11,9 @@
  *   cgroup.c  v1 memory/cpu/pids and v2 (unified) cgroups: create, limit, attach, read, kill,
  *             remove, and --sweep of stale ones
  *   filter.c  the seccomp deny-list, compiled once to classic BPF in the helper
- *   master.c  --pool-master: one exec per engine that forks each pool member (a zygote)
+ *   master.c  --pool-master: one exec per engine that forks each pool member (a zygote), and
+ *             its reusable cgroup slots
+ *   netshare.c the opt-in shared empty network namespace and Landlock scoping
  *   probe.c   the plan for one sandbox and --probe: what is on, degraded or off and why
  *   status.c  the isolation feature table, the level, a layer's state as text, JSON strings
  *
