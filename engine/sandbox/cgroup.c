@@ -564,6 +564,31 @@ int sbx_cgroup_destroy(struct sbx_cgroup *cg)
     return rc;
 }
 
+unsigned long long sbx_proc_start(int pid)
+{
+    char p[64], b[1024];
+    snprintf(p, sizeof p, "/proc/%d", pid);
+    if (read_file(p, "stat", b, sizeof b) <= 0)
+        return 0;
+    char *s = strrchr(b, ')'); /* the command may hold spaces and parentheses */
+    if (!s)
+        return 0;
+    for (int field = 2; field < 22 && s; field++)
+        s = strchr(s + 1, ' ');
+    return s ? strtoull(s + 1, NULL, 10) : 0;
+}
+
+/* A free slot (sbx-slot.PID.START.N, unlocked between two sandboxes) of a master that still
+ * lives: not stale. */
+static bool slot_master_alive(const char *name)
+{
+    int pid;
+    unsigned long long start;
+    if (sscanf(name, "sbx-slot.%d.%llu.", &pid, &start) != 2 || pid <= 0)
+        return false;
+    return start != 0 && sbx_proc_start(pid) == start;
+}
+
 int sbx_cgroup_keep(struct sbx_cgroup *cg)
 {
     const char *r = v2_root();
@@ -657,6 +682,10 @@ int sbx_sweep(bool json)
         while ((de = readdir(d))) {
             if (strncmp(de->d_name, "sbx-", 4) != 0 || de->d_type != DT_DIR)
                 continue;
+            if (slot_master_alive(de->d_name)) {
+                live++; /* a live pool master's free slot */
+                continue;
+            }
             char p[600];
             snprintf(p, sizeof p, "%s/%s", parent, de->d_name);
             int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -57,6 +57,7 @@ static struct {
     int busy; /* -1: free */
 } slots[SLOTS_MAX];
 static int nslots, alive_r = -1, alive_w = -1;
+static unsigned long long master_start; /* our start time: slot names are sbx-slot.PID.START.N */
 
 /* Move fd to >= 10, close-on-exec (members' own fds land on 1, 2, 3 and 5). -1 on failure. */
 static int high_fd(int fd)
@@ -113,7 +114,7 @@ static void __attribute__((noreturn)) master_exit(void)
             }
         }
         char name[48];
-        snprintf(name, sizeof name, "slot.%d.%d", (int)getpid(), i);
+        snprintf(name, sizeof name, "slot.%d.%llu.%d", (int)getpid(), master_start, i);
         sbx_cgroup_remove_slot(name);
     }
     exit(0);
@@ -221,6 +222,7 @@ int sbx_master_run(struct sbx_config *c)
     }
     fcntl(ctl, F_SETFD, FD_CLOEXEC);
     signal(SIGPIPE, SIG_IGN); /* replies use MSG_NOSIGNAL; this is belt and braces */
+    master_start = sbx_proc_start((int)getpid());
     /* Members join it instead of making a network namespace each (netshare.c). */
     c->shared_netns_fd = sbx_netshare_make();
     const char *reuse = getenv("SWARMDECK_SANDBOX_CG_REUSE"); /* "0": a test and bench knob */
@@ -285,7 +287,7 @@ int sbx_master_run(struct sbx_config *c)
                 close(alive_w);
             if (si >= 0) {
                 close(bp[0]);
-                snprintf(c->slot, sizeof c->slot, "slot.%d.%d", master, si);
+                snprintf(c->slot, sizeof c->slot, "slot.%d.%llu.%d", master, master_start, si);
                 c->slot_alive_fd = alive_r;
                 c->slot_busy_fd = bp[1];
             } else if (alive_r >= 0) {

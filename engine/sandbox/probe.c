@@ -256,7 +256,7 @@ int sbx_probe(bool json)
         snprintf(mode, sizeof mode, "none: %s", st.why[SBX_F_NETNS]);
     if (json) {
         sbx_json_str(mq, sizeof mq, mode);
-        printf("{\"level\":\"%s\",\"netns_mode\":\"%s\",\"netns_detail\":%s,\"features\":{", lvl,
+        printf("{\"level\":\"%s\",\"netnsMode\":\"%s\",\"netnsDetail\":%s,\"features\":{", lvl,
                shared                            ? "shared"
                : st.state[SBX_F_NETNS] == SBX_ON ? "per-sandbox"
                                                  : "none",

@@ -245,6 +245,10 @@ int sbx_cgroup_take(struct sbx_cgroup *cg, const struct sbx_config *c, struct sb
  * caller then calls sbx_cgroup_destroy). */
 int sbx_cgroup_keep(struct sbx_cgroup *cg);
 
+/* Start time of process pid (field 22 of /proc/PID/stat, clock ticks since boot), or 0 when it
+ * is gone. With the pid it names a process for good: slot names carry both (master.c). */
+unsigned long long sbx_proc_start(int pid);
+
 /* The master at its exit: remove the slot's directories (sbx-<slot> in every hierarchy), killing
  * whatever is in them, unless a live helper holds one. Returns 0, -1 when one was left. */
 int sbx_cgroup_remove_slot(const char *slot);

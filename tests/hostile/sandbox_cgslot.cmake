@@ -1,7 +1,8 @@
 # The pool master's reusable cgroup slots (tests/hostile/sandbox_cgslot.py). Same environment as
 # tests/hostile/sandbox.cmake (E2E_ENV, the hostile strategy), included before.
 if(Python3_FOUND AND TARGET e2e-fixtures)
-  foreach(t Slots.test_exact Slots.test_leftover Slots.test_exit_removes Slots.test_knob_off
+  foreach(t Slots.test_exact Slots.test_leftover Slots.test_exit_removes Slots.test_sweep
+            Slots.test_knob_off
             EngineExit.test_engine_exit)
     string(REGEX REPLACE ".*\\.test_" "" short ${t})
     add_test(NAME hostile_cgslot_${short}

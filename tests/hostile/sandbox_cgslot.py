@@ -9,6 +9,8 @@ Helper level (the master driven directly, as the provider drives it):
                   namespace, so nothing but the cgroup catches it): the process is killed before
                   the slot is used again, and the next sandbox's cgroup holds only its own
   exit_removes    when the master ends (EOF), its slots' directories are removed
+  sweep           --sweep leaves a live master's free slot, and removes it once the master died
+                  by SIGKILL (no exit of its own)
   knob_off        SWARMDECK_SANDBOX_CG_REUSE=0: no slot, each sandbox's cgroups are its own and
                   go with it (today's per-sandbox mkdir/rmdir)
 
@@ -176,6 +178,22 @@ class Slots(unittest.TestCase):
         self.assertNotEqual(slot_dirs(self.m.pid), [])
         self.stop_master()
         e2e.wait_for(lambda: not slot_dirs(self.m.pid), "the slots removed", deadline=30)
+
+    def test_sweep(self):
+        self.start_master()
+        self.run_job(["--", "/bin/true"])
+        slots = slot_dirs(self.m.pid)
+        self.assertNotEqual(slots, [])
+        # Free (unlocked) but its master lives: a sweep leaves it.
+        r = subprocess.run([e2e.HELPER, "--sweep"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(slot_dirs(self.m.pid), slots)
+        # The master dies without its exit: the slot is stale, the next sweep removes it.
+        self.m.kill()
+        self.m.wait()
+        r = subprocess.run([e2e.HELPER, "--sweep"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(slot_dirs(self.m.pid), [])
 
     def test_knob_off(self):
         self.start_master(SWARMDECK_SANDBOX_CG_REUSE="0")

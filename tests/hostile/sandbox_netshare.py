@@ -312,8 +312,8 @@ class Netshare(unittest.TestCase):
         j = json.loads(subprocess.run([e2e.HELPER, "--probe", "--json"], capture_output=True,
                                       text=True, env=dict(os.environ,
                                                           SWARMDECK_SANDBOX_NETNS="shared")).stdout)
-        if j["netns_mode"] != "shared":
-            self.skipTest("no shared namespace here: " + j["netns_detail"])
+        if j["netnsMode"] != "shared":
+            self.skipTest("no shared namespace here: " + j["netnsDetail"])
 
     def test_shared(self):
         self.landlock()
@@ -333,17 +333,17 @@ class Netshare(unittest.TestCase):
     def test_probe(self):
         j = json.loads(subprocess.run([e2e.HELPER, "--probe", "--json"], capture_output=True,
                                       text=True).stdout)
-        self.assertEqual(j["netns_mode"], "per-sandbox", j)
-        self.assertIn("/proc/net/unix", j["netns_detail"])
+        self.assertEqual(j["netnsMode"], "per-sandbox", j)
+        self.assertIn("/proc/net/unix", j["netnsDetail"])
         e = dict(os.environ, SWARMDECK_SANDBOX_NETNS="shared")
         j = json.loads(subprocess.run([e2e.HELPER, "--probe", "--json"], capture_output=True,
                                       text=True, env=e).stdout)
-        if j["netns_mode"] == "shared":
-            self.assertIn("Landlock ABI", j["netns_detail"])
+        if j["netnsMode"] == "shared":
+            self.assertIn("Landlock ABI", j["netnsDetail"])
         e = dict(os.environ, SWARMDECK_SANDBOX_NETNS="per-sandbox")
         j = json.loads(subprocess.run([e2e.HELPER, "--probe", "--json"], capture_output=True,
                                       text=True, env=e).stdout)
-        self.assertEqual(j["netns_mode"], "per-sandbox", j)
+        self.assertEqual(j["netnsMode"], "per-sandbox", j)
         t = subprocess.run([e2e.HELPER, "--probe"], capture_output=True, text=True, env=e).stdout
         self.assertIn("netns mode: one per sandbox: SWARMDECK_SANDBOX_NETNS=per-sandbox", t)
 
