@@ -65,9 +65,14 @@ static void master_spawn(struct local *l)
      * helper does (pool_spawn). */
     memset(room, ' ', sizeof room - 1);
     room[sizeof room - 1] = '\0';
-    char *argv[] = {l->helper, "--pool-master", "--control-fd", "5",         "--lifeline-fd",
-                    "4",       "--sample-ms",   "500",          "--reserve", room,
-                    NULL};
+    /* The opt-in shared network namespace (docs/sandbox.md "Network"): the helper's clean
+     * environment does not carry SWARMDECK_SANDBOX_NETNS, so the master gets it as an option. */
+    const char *nm = getenv("SWARMDECK_SANDBOX_NETNS");
+    int shared = nm != NULL && strcmp(nm, "shared") == 0;
+    char *argv[] = {
+        l->helper,     "--pool-master", "--control-fd", "5",  "--lifeline-fd",           "4",
+        "--sample-ms", "500",           "--reserve",    room, shared ? "--netns" : NULL, "shared",
+        NULL};
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);

@@ -237,6 +237,14 @@ static void opt_control(const char *o, const char *v)
 {
     cfg.control_fd = parse_fd(o, v);
 }
+static void opt_netns(const char *o, const char *v)
+{
+    if (strcmp(v, "shared") != 0 && strcmp(v, "per-sandbox") != 0)
+        die("%s: '%s' must be shared or per-sandbox", o, v);
+    static char mode[16]; /* a copy: a pool member writes its job over the argv strings */
+    snprintf(mode, sizeof mode, "%s", v);
+    sbx_netns_mode = mode;
+}
 static void opt_reserve(const char *o, const char *v)
 {
     /* only room in the command line (pool_cmdline) */
@@ -278,6 +286,11 @@ static const struct option_entry {
     {"--pool-master", NULL, opt_pool_master,
      "fork a pooled helper per request on --control-fd (docs/sandbox.md \"Pool master\")", false},
     {"--control-fd", "N", opt_control, "with --pool: read the job (NUL-separated arguments) here",
+     false},
+    {"--netns", "MODE", opt_netns,
+     "with --pool-master: shared (opt-in: one empty network namespace for every member, "
+     "docs/sandbox.md \"Network\") or per-sandbox (the default; overrides "
+     "SWARMDECK_SANDBOX_NETNS)",
      false},
     {"--reserve", "TEXT", opt_reserve,
      "with --pool: ignored; room in /proc/PID/cmdline where the job's arguments are shown", false},

@@ -17,7 +17,8 @@
  * unix sockets (abstract names, paths, inodes) to every other, and /proc/net/protocols their
  * counts: an information channel between sandboxes that a namespace each does not have, and
  * that neither Landlock (no rule can exclude a subtree of an allowed /proc) nor seccomp (no
- * paths) can close. So it is used only when SWARMDECK_SANDBOX_NETNS=shared opts in.
+ * paths) can close. So it is used only when SWARMDECK_SANDBOX_NETNS=shared opts in (the engine
+ * passes it to its pool master as --netns shared: helpers get a clean environment).
  *
  * Conditions, all of them, else a namespace per sandbox as before: SWARMDECK_SANDBOX_NETNS is
  * "shared", the helper runs as root (a namespace owned by the initial user namespace can be
@@ -76,9 +77,11 @@ int sbx_landlock_scope(void)
     return rc < 0 ? -1 : 0;
 }
 
+const char *sbx_netns_mode;
+
 bool sbx_netshare_possible(bool seccomp_on, char *why, size_t len)
 {
-    const char *knob = getenv("SWARMDECK_SANDBOX_NETNS");
+    const char *knob = sbx_netns_mode ? sbx_netns_mode : getenv("SWARMDECK_SANDBOX_NETNS");
     int abi = sbx_landlock_abi();
     if (knob && !strcmp(knob, "per-sandbox"))
         snprintf(why, len, "one per sandbox: SWARMDECK_SANDBOX_NETNS=per-sandbox");

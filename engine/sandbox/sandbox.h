@@ -289,6 +289,8 @@ int sbx_write_maps(const struct sbx_config *c, pid_t pid);
 int sbx_probe(bool json);
 
 /* netshare.c: the shared empty network namespace (see there for when it is used). */
+/* --netns MODE ("shared" or "per-sandbox"), NULL when not given: SWARMDECK_SANDBOX_NETNS then. */
+extern const char *sbx_netns_mode;
 /* Landlock's ABI version, or -errno when Landlock is unavailable. */
 int sbx_landlock_abi(void);
 /* Restrict the calling thread (no_new_privs set) to its own Landlock domain for abstract unix

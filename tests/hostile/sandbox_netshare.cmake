@@ -2,7 +2,8 @@
 # environment as tests/hostile/sandbox.cmake (E2E_ENV), included before.
 if(Python3_FOUND AND TARGET e2e-fixtures)
   foreach(t Netshare.test_shared Netshare.test_shared_nopidns Netshare.test_per_sandbox
-            Netshare.test_forced Netshare.test_probe)
+            Netshare.test_forced Netshare.test_probe
+            Engine.test_engine_shared Engine.test_engine_default)
     string(REGEX REPLACE ".*\\.test_" "" short ${t})
     add_test(NAME hostile_netshare_${short}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/sandbox_netshare.py -v ${t})

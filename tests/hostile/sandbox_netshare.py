@@ -19,6 +19,9 @@ may arrive, A must survive, and neither reaches the host.
   forced          SWARMDECK_SANDBOX_NETNS=per-sandbox, the fallback forced, with shared asked
                   nowhere: the same as the default
   probe           --probe names the mode: per-sandbox by default, shared with the knob
+  engine_shared   `deploy --no-daemon` with SWARMDECK_SANDBOX_NETNS=shared: the master's members
+                  share one namespace (the engine passes --netns shared to its master)
+  engine_default  without it: every deployment has its own
 
 No timing assertion: every wait is a condition with a deadline."""
 
@@ -37,6 +40,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import lib_e2e as e2e  # noqa: E402
+import sandbox_hostile as sh  # noqa: E402
 from sandbox_pool import BASE  # noqa: E402
 
 SERVER = r"""
@@ -346,6 +350,45 @@ class Netshare(unittest.TestCase):
         self.assertEqual(j["netnsMode"], "per-sandbox", j)
         t = subprocess.run([e2e.HELPER, "--probe"], capture_output=True, text=True, env=e).stdout
         self.assertIn("netns mode: one per sandbox: SWARMDECK_SANDBOX_NETNS=per-sandbox", t)
+
+
+class Engine(sh.Hostile):
+    """Through `swarmdeck deploy --no-daemon`: the engine's SWARMDECK_SANDBOX_NETNS=shared reaches
+    its pool master (as --netns shared: helpers get a clean environment)."""
+
+    def namespaces(self, knob):
+        if knob:
+            self.env.env["SWARMDECK_SANDBOX_NETNS"] = knob
+        self.env.env["SWARMDECK_SANDBOX_POOL"] = "2"
+        with open(os.path.join(self.sdir, "ns.sh"), "w") as f:
+            f.write("readlink /proc/self/ns/net\n")
+        m = {"name": "ns", "description": "prints its network namespace",
+             "command": ["/bin/sh", "./ns.sh"], "files": ["ns.sh"], "params": []}
+        path = os.path.join(self.sdir, "ns.json")
+        with open(path, "w") as f:
+            json.dump(m, f)
+        self.env.add_strategy(path)
+        r = self.env.run("deploy", "--no-daemon", "-s", "ns", "-a", "6", "--max-agents", "2",
+                         "--json")
+        self.assertIn(r.returncode, (0, 1), r.stderr[-2000:])
+        out = [self.env.output(t["id"], 1).decode().strip() for t in self.env.trajectories()]
+        self.assertEqual(len(out), 6)
+        self.assertTrue(all(x.startswith("net:[") for x in out), out)
+        self.assertNotIn(netns(os.getpid()), out)
+        return out
+
+    def test_engine_shared(self):
+        if os.geteuid() != 0:
+            self.skipTest("the sandbox tests need root (uid ranges, cgroups)")
+        out = self.namespaces("shared")
+        # The first deployment starts cold (its own namespace); the members share one.
+        self.assertLess(len(set(out)), len(out), out)
+
+    def test_engine_default(self):
+        if os.geteuid() != 0:
+            self.skipTest("the sandbox tests need root (uid ranges, cgroups)")
+        out = self.namespaces(None)
+        self.assertEqual(len(set(out)), len(out), out)
 
 
 if __name__ == "__main__":
