@@ -40,6 +40,7 @@ struct local {
     /* Demand (docs/sandbox.md "Warm pool"): sandboxed creates so far. The pool master starts
      * at the second; the refill thread keeps size helpers ready only once creates > size. */
     int creates;
+    int warm; /* provider_local_warm: a long-lived engine, size helpers ready from the start */
     /* The pool master (swarmdeck-sandbox --pool-master): forks each pooled helper. master_fd
      * is our end of its SOCK_SEQPACKET control socket (-1: none, or it failed); a request and
      * its answer are under mmu, so any thread may ask it for a member. */
@@ -69,6 +70,9 @@ void sd_local_trace(struct local *l, const char *what, pid_t pid);
 /* local_pool.c (docs/sandbox.md "Warm pool", "Pool master"); every function: any thread. */
 /* Count one sandboxed create; from the second, start the refill thread (and the master). */
 void sd_pool_start(struct local *l);
+/* A long-lived engine (the daemon): start the refill thread (and the master) now and keep size
+ * helpers ready from the start instead of after the first size creates. */
+void sd_pool_warm(struct local *l);
 /* Take the oldest ready helper into *e (the caller's alone). Returns 0, or -1 if none. */
 int sd_pool_take(struct local *l, struct pooled *e);
 /* Have the pool master fork a helper for the caller now. Returns 0, or -1 (no master). */

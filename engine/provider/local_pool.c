@@ -65,9 +65,14 @@ static void master_spawn(struct local *l)
      * helper does (pool_spawn). */
     memset(room, ' ', sizeof room - 1);
     room[sizeof room - 1] = '\0';
-    char *argv[] = {l->helper, "--pool-master", "--control-fd", "5",         "--lifeline-fd",
-                    "4",       "--sample-ms",   "500",          "--reserve", room,
-                    NULL};
+    /* The opt-in shared network namespace (docs/sandbox.md "Network"): the helper's clean
+     * environment does not carry SWARMDECK_SANDBOX_NETNS, so the master gets it as an option. */
+    const char *nm = getenv("SWARMDECK_SANDBOX_NETNS");
+    int shared = nm != NULL && strcmp(nm, "shared") == 0;
+    char *argv[] = {
+        l->helper,     "--pool-master", "--control-fd", "5",  "--lifeline-fd",           "4",
+        "--sample-ms", "500",           "--reserve",    room, shared ? "--netns" : NULL, "shared",
+        NULL};
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -237,7 +242,7 @@ static void *pool_main(void *arg)
     while (!l->stop) {
         /* Ahead of demand only once this process has asked for more than size sandboxes (a
          * swarm, a daemon at work); before that each start forks its own (local_start). */
-        if (l->n >= (l->creates > l->size ? l->size : 0)) {
+        if (l->n >= (l->warm || l->creates > l->size ? l->size : 0)) {
             pthread_cond_wait(&l->cv, &l->mu);
             continue;
         }
@@ -265,18 +270,33 @@ static void *pool_main(void *arg)
 /* Count one sandboxed create; from the second on, start the refill thread (which starts the
  * pool master) if the pool is on and it is not running yet, and wake it (the demand grew). A
  * process that asks for one sandbox starts one helper, cold. */
-void sd_pool_start(struct local *l)
+/* Under mu: wake the refill thread (the demand grew), and start it (it starts the pool
+ * master) if the pool is on, not running yet, and wanted: from the second create, or warm. */
+static void pool_thread_locked(struct local *l)
 {
-    pthread_mutex_lock(&l->mu);
-    l->creates++;
     pthread_cond_signal(&l->cv);
-    if (l->size > 0 && l->creates >= 2 && !l->thread_on && !l->broken && !l->stop) {
+    if (l->size > 0 && (l->creates >= 2 || l->warm) && !l->thread_on && !l->broken && !l->stop) {
         sd_local_lifeline();
         if (sd_local_lifeline_rd >= 0 && pthread_create(&l->thr, NULL, pool_main, l) == 0)
             l->thread_on = 1;
         else
             l->broken = 1;
     }
+}
+
+void sd_pool_start(struct local *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->creates++;
+    pool_thread_locked(l);
+    pthread_mutex_unlock(&l->mu);
+}
+
+void sd_pool_warm(struct local *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->warm = 1;
+    pool_thread_locked(l);
     pthread_mutex_unlock(&l->mu);
 }
 

@@ -123,4 +123,10 @@ struct provider {
 struct provider *provider_local_new(const char *helper_path, const char *root_dir,
                                     struct sd_err *err);
 
+/* Tell the local provider p that its process is long-lived (the daemon): its warm pool fills
+ * now, before the first sandbox, instead of once more than its size were asked for (what keeps
+ * a one-shot `deploy -a 1` at exactly one helper). Any thread; cannot fail (without a pool, or
+ * when it cannot start, starts stay cold as before). */
+void provider_local_warm(struct provider *p);
+
 #endif

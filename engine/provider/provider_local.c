@@ -718,3 +718,8 @@ struct provider *provider_local_new(const char *helper_path, const char *root_di
     snprintf(p->name, sizeof p->name, "local");
     return p;
 }
+
+void provider_local_warm(struct provider *p)
+{
+    sd_pool_warm(p->impl);
+}

@@ -199,14 +199,68 @@ static int write_limit(struct sbx_cgroup *cg, int i, const struct sbx_config *c,
     return 0;
 }
 
-int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct sbx_status *st,
-                      char *err, size_t errlen)
+static int kill_all(const char *dir, bool is_v2);
+
+/* Wait, killing what is in it, until dir has no process: 0, or -1 after ~0.5 s. */
+static int make_empty(const char *dir, bool v2)
+{
+    char b[64];
+    for (int i = 0; i < 250; i++) {
+        ssize_t n = read_file(dir, "cgroup.procs", b, sizeof b);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        kill_all(dir, v2);
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+/* A reused slot directory of slot i, locked and empty: reset what the last sandbox left. v2 says
+ * it is in the unified hierarchy. Returns 0, -1 (not reusable here). */
+static int reset_dir(struct sbx_cgroup *cg, int i, bool v2)
+{
+    const char *d = cg->path[i];
+    if (make_empty(d, v2) < 0)
+        return -1;
+    if (i == SBX_CG_MEMORY) {
+        if (v2)
+            return -1;                                      /* memory.peak has no global reset */
+        write_file(d, "memory.memsw.limit_in_bytes", "-1"); /* lifted first: memsw >= mem */
+        if (write_file(d, "memory.limit_in_bytes", "-1") < 0 ||
+            write_file(d, "memory.max_usage_in_bytes", "0") < 0)
+            return -1;
+        write_file(d, "memory.memsw.max_usage_in_bytes", "0");
+        write_file(d, "memory.failcnt", "0");
+        write_file(d, "memory.memsw.failcnt", "0");
+        cg->base_oom = read_key(d, "memory.oom_control", "oom_kill");
+    } else if (i == SBX_CG_CPU) {
+        if (write_file(d, v2 ? "cpu.max" : "cpu.cfs_quota_us", v2 ? "max" : "-1") < 0)
+            return -1;
+    } else if (i == SBX_CG_UNIFIED) {
+        cg->base_cpu_us = read_key(d, "cpu.stat", "usage_usec");
+    }
+    if (cg->base_oom < 0 || cg->base_cpu_us < 0)
+        return -1;
+    return 0;
+}
+
+/* sbx_cgroup_create and sbx_cgroup_take: directories sbx-<name>; slot says an existing one is
+ * reused (reset_dir) rather than refused. Returns 0, -1 with err, or -2 (slot: not reusable,
+ * everything undone). */
+static int create_in(struct sbx_cgroup *cg, const struct sbx_config *c, struct sbx_status *st,
+                     const char *name, bool slot, char *err, size_t errlen)
 {
     for (int i = 0; i < SBX_CG_N; i++) {
         cg->path[i][0] = 0;
         cg->dirfd[i] = -1;
     }
     cg->v1_memsw = false;
+    cg->slot[0] = 0;
+    cg->base_cpu_us = cg->base_oom = 0;
+    bool reused[SBX_CG_N] = {false};
     for (int i = 0; i < SBX_CG_N; i++) {
         char b[128], parent[160];
         const char *h;
@@ -222,6 +276,8 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
         if (same >= 0) {
             /* same != i: two distinct slots of one array. */
             memcpy(cg->path[i], cg->path[same], sizeof cg->path[i]);
+            if (reused[same] && reset_dir(cg, i, h == v2_root()) < 0)
+                goto unusable;
         } else {
             if (mkdir(parent, 0755) < 0 && errno != EEXIST)
                 goto degrade;
@@ -231,13 +287,28 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
                 write_file(h, "cgroup.subtree_control", en);
                 write_file(parent, "cgroup.subtree_control", en);
             }
-            snprintf(cg->path[i], sizeof cg->path[i], "%s/sbx-%s", parent, c->id);
+            snprintf(cg->path[i], sizeof cg->path[i], "%s/sbx-%s", parent, name);
             int birth = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (birth >= 0)
                 flock(birth, LOCK_SH); /* no sweep between mkdir and our flock */
             if (mkdir(cg->path[i], 0755) < 0) {
+                int e = errno;
+                if (e == EEXIST && slot) {
+                    /* The slot's directory from an earlier sandbox: ours once locked. */
+                    cg->dirfd[i] = open(cg->path[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                    bool ok = cg->dirfd[i] >= 0 && flock(cg->dirfd[i], LOCK_EX | LOCK_NB) == 0;
+                    if (birth >= 0)
+                        close(birth);
+                    reused[i] = true;
+                    if (!ok || reset_dir(cg, i, h == v2_root()) < 0)
+                        goto unusable;
+                    if (write_limit(cg, i, c, h == v2_root()) < 0)
+                        goto unusable;
+                    continue;
+                }
                 if (birth >= 0)
                     close(birth);
+                errno = e;
                 if (errno == EEXIST) {
                     snprintf(err, errlen, "sandbox id %s is in use (%s exists; --sweep if stale)",
                              c->id, cg->path[i]);
@@ -259,6 +330,8 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
         continue;
     degrade:;
         int e = errno;
+        if (slot)
+            goto unusable; /* a plain create reports the degradation */
         if (cg->path[i][0] && same < 0) {
             rmdir(cg->path[i]);
             if (cg->dirfd[i] >= 0)
@@ -290,7 +363,41 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
                      "no memory.memsw (swap accounting off): swap can exceed the limit");
         }
     }
+    if (slot)
+        snprintf(cg->slot, sizeof cg->slot, "%s", name);
     return 0;
+unusable:
+    /* Undo: directories made here go, reused ones stay (unlocked) for a later try or --sweep. */
+    for (int i = 0; i < SBX_CG_N; i++) {
+        bool dup = false;
+        for (int j = 0; j < i; j++)
+            dup |= cg->path[j][0] && !strcmp(cg->path[j], cg->path[i]);
+        if (cg->path[i][0] && !dup && !reused[i])
+            rmdir(cg->path[i]);
+        if (cg->dirfd[i] >= 0)
+            close(cg->dirfd[i]);
+        cg->dirfd[i] = -1;
+        cg->path[i][0] = 0;
+    }
+    cg->v1_memsw = false;
+    cg->base_cpu_us = cg->base_oom = 0;
+    return -2;
+}
+
+int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct sbx_status *st,
+                      char *err, size_t errlen)
+{
+    return create_in(cg, c, st, c->id, false, err, errlen);
+}
+
+int sbx_cgroup_take(struct sbx_cgroup *cg, const struct sbx_config *c, struct sbx_status *st,
+                    char *err, size_t errlen)
+{
+    struct sbx_status saved = *st;
+    int rc = create_in(cg, c, st, c->slot, true, err, errlen);
+    if (rc == -2)
+        *st = saved;
+    return rc;
 }
 
 int sbx_cgroup_job(struct sbx_cgroup *cg, struct sbx_config *c, struct sbx_status *st, char *err,
@@ -376,14 +483,14 @@ void sbx_cgroup_read(const struct sbx_cgroup *cg, struct sbx_usage *u)
     const char *m = cg->path[SBX_CG_MEMORY];
     bool mv2 = m[0] && !strcmp(m, cg->path[SBX_CG_UNIFIED]);
     int64_t us = read_key(cg->path[SBX_CG_UNIFIED], "cpu.stat", "usage_usec");
-    u->cpu_ms = us >= 0 ? us / 1000 : -1;
+    u->cpu_ms = us >= 0 ? (us - cg->base_cpu_us) / 1000 : -1; /* base: a reused slot's */
     int64_t b = read_num(m, mv2 ? "memory.current" : "memory.usage_in_bytes");
     u->mem_kb = b >= 0 ? b / 1024 : -1;
     b = read_num(m, mv2 ? "memory.peak" : "memory.max_usage_in_bytes");
     u->mem_peak_kb = b >= 0 ? b / 1024 : -1;
     u->pids = read_num(cg->path[SBX_CG_PIDS], "pids.current");
     int64_t k = read_key(m, mv2 ? "memory.events" : "memory.oom_control", "oom_kill");
-    u->oom = k > 0;
+    u->oom = k > cg->base_oom;
 }
 
 /* Kill every process in dir; returns how many were signalled. */
@@ -457,6 +564,99 @@ int sbx_cgroup_destroy(struct sbx_cgroup *cg)
     return rc;
 }
 
+unsigned long long sbx_proc_start(int pid)
+{
+    char p[64], b[1024];
+    snprintf(p, sizeof p, "/proc/%d", pid);
+    if (read_file(p, "stat", b, sizeof b) <= 0)
+        return 0;
+    char *s = strrchr(b, ')'); /* the command may hold spaces and parentheses */
+    if (!s)
+        return 0;
+    for (int field = 2; field < 22 && s; field++)
+        s = strchr(s + 1, ' ');
+    return s ? strtoull(s + 1, NULL, 10) : 0;
+}
+
+/* A free slot (sbx-slot.PID.START.N, unlocked between two sandboxes) of a master that still
+ * lives: not stale. */
+static bool slot_master_alive(const char *name)
+{
+    int pid;
+    unsigned long long start;
+    if (sscanf(name, "sbx-slot.%d.%llu.", &pid, &start) != 2 || pid <= 0)
+        return false;
+    return start != 0 && sbx_proc_start(pid) == start;
+}
+
+int sbx_cgroup_keep(struct sbx_cgroup *cg)
+{
+    const char *r = v2_root();
+    if (!cg->slot[0])
+        return -1;
+    for (int i = 0; i < SBX_CG_N; i++) {
+        bool v2 = r && !strncmp(cg->path[i], r, strlen(r)) && cg->path[i][strlen(r)] == '/';
+        if (cg->path[i][0] && make_empty(cg->path[i], v2) < 0)
+            return -1;
+    }
+    /* Back to the slot's name (sbx_cgroup_job renamed the v1 ones to the job's id). */
+    for (int i = 0; i < SBX_CG_N; i++) {
+        if (!cg->path[i][0])
+            continue;
+        char *slash = strrchr(cg->path[i], '/'), to[300];
+        snprintf(to, sizeof to, "%.*s/sbx-%s", (int)(slash - cg->path[i]), cg->path[i], cg->slot);
+        if (strcmp(to, cg->path[i]) != 0) {
+            if (rename(cg->path[i], to) < 0)
+                return -1;
+            for (int j = SBX_CG_N - 1; j >= i; j--) /* slots sharing the directory */
+                if (j == i || !strcmp(cg->path[j], cg->path[i]))
+                    memcpy(cg->path[j], to, sizeof to);
+        }
+    }
+    for (int i = 0; i < SBX_CG_N; i++) {
+        if (cg->dirfd[i] >= 0)
+            close(cg->dirfd[i]); /* the lock goes with it */
+        cg->dirfd[i] = -1;
+        cg->path[i][0] = 0;
+    }
+    cg->slot[0] = 0;
+    cg->base_cpu_us = cg->base_oom = 0;
+    return 0;
+}
+
+int sbx_cgroup_remove_slot(const char *slot)
+{
+    const char *r = v2_root();
+    char roots[SBX_CG_N][48];
+    int nroots = 0, rc = 0;
+    for (int i = 0; i < 3; i++)
+        snprintf(roots[nroots++], sizeof roots[0], CG_ROOT "/%s", v1name[i]);
+    if (r)
+        snprintf(roots[nroots++], sizeof roots[0], "%s", r);
+    for (int h = 0; h < nroots; h++) {
+        char parent[320], p[400];
+        snprintf(parent, sizeof parent, "%s/swarmdeck", roots[h]);
+        snprintf(p, sizeof p, "%s/sbx-%s", parent, slot);
+        int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+            continue;
+        flock(pfd, LOCK_EX); /* as a sweep: no birth meanwhile */
+        int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+                kill_all(p, r && !strcmp(roots[h], r));
+                if (rmdir_retry(p) < 0)
+                    rc = -1;
+            } else {
+                rc = -1; /* a live helper holds it: it removes it (or a sweep does) */
+            }
+            close(fd);
+        }
+        close(pfd);
+    }
+    return rc;
+}
+
 int sbx_sweep(bool json)
 {
     const char *r = v2_root();
@@ -482,6 +682,10 @@ int sbx_sweep(bool json)
         while ((de = readdir(d))) {
             if (strncmp(de->d_name, "sbx-", 4) != 0 || de->d_type != DT_DIR)
                 continue;
+            if (slot_master_alive(de->d_name)) {
+                live++; /* a live pool master's free slot */
+                continue;
+            }
             char p[600];
             snprintf(p, sizeof p, "%s/%s", parent, de->d_name);
             int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

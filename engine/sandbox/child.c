@@ -372,6 +372,10 @@ payload(struct sbx_config *c, const sigset_t *oldmask, pid_t init)
     CHECK(fd, "open /dev/null");
     CHECK(dup2(fd, 0), "stdin");
     close(fd);
+    /* A shared network namespace (netshare.c): abstract unix sockets and signals scoped to
+     * this sandbox's own Landlock domain; no_new_privs is set already. */
+    if (c->landlock_scope)
+        CHECK(sbx_landlock_scope(), "landlock scope");
     if (c->filter.len)
         CHECK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &c->filter, 0, 0), "seccomp");
     int keep[1] = {report_fd};

@@ -7,7 +7,8 @@
  * the kernel attack surface a trading strategy never needs: bpf, userfaultfd, io_uring,
  * perf_event_open, kexec, module loading, ptrace and clock setting. Blocked calls fail with
  * EPERM. Socket families are an allow-list (add_socket_families: AF_UNIX, AF_INET, AF_INET6,
- * NETLINK_ROUTE); when the host gives no network namespace, AF_INET/AF_INET6 are denied too.
+ * NETLINK_ROUTE); when the host gives no network namespace, AF_INET/AF_INET6 are denied too,
+ * and in a shared empty namespace (netshare.c, unix_only) everything but AF_UNIX.
  *
  * The filter is compiled to classic BPF once in the helper, before clone, so the child only
  * issues one prctl (no allocation, no libseccomp code after fork). The native arch plus x86 and
@@ -110,22 +111,24 @@ static int add(scmp_filter_ctx ctx, const char *name, int err, unsigned n, struc
  * (MASKED_EQ) or treat any high bit as out of range (GE), so no high-bit encoding of a denied
  * family gets through. socketpair only ever needs AF_UNIX. For the x86-64 and x32 ABIs;
  * the 32-bit x86 ABI gets add_socket_x86 instead. */
-static int add_socket_families(scmp_filter_ctx ctx)
+static int add_socket_families(scmp_filter_ctx ctx, bool unix_only)
 {
     const uint32_t mask = 0xFFFFFFFFu;
     int rc;
 
     for (int fam = 0; fam <= AF_NETLINK; fam++) {
-        if (fam == AF_UNIX || fam == AF_INET || fam == AF_INET6 || fam == AF_NETLINK)
+        if (fam == AF_UNIX || fam == AF_INET || fam == AF_INET6 ||
+            (fam == AF_NETLINK && !unix_only))
             continue;
         if ((rc = add(ctx, "socket", EAFNOSUPPORT, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, mask, fam))) < 0)
             return rc;
     }
     if ((rc = add(ctx, "socket", EAFNOSUPPORT, 1, SCMP_A0(SCMP_CMP_GE, AF_NETLINK + 1))) < 0)
         return rc;
-    /* AF_NETLINK with any protocol but NETLINK_ROUTE (0). */
+    /* AF_NETLINK with any protocol but NETLINK_ROUTE (0); all of it when unix_only (a shared
+     * namespace: the loop above). */
     int nr = seccomp_syscall_resolve_name("socket");
-    if (nr != __NR_SCMP_ERROR) {
+    if (nr != __NR_SCMP_ERROR && !unix_only) {
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT), nr, 2,
                               SCMP_A0(SCMP_CMP_MASKED_EQ, mask, AF_NETLINK),
                               SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE));
@@ -210,7 +213,7 @@ int sbx_filter_build(struct sbx_config *c, char *err, size_t errlen)
                       SCMP_A0(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_INET6))) < 0)
             goto out;
     }
-    if ((rc = add_socket_families(ctx)) < 0)
+    if ((rc = add_socket_families(ctx, c->unix_only)) < 0)
         goto out;
     if (ctx32) {
         what = "seccomp x86 rule";

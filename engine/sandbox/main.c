@@ -77,6 +77,23 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
     exit(SBX_EXIT_SETUP);
 }
 
+/* The sandbox is over (every process of it killed or about to be): its cgroups go, or, in a
+ * slot of the pool master (sbx_cgroup_take), are emptied and kept for the master's next member
+ * while the master lives (master.c: 'k' on the busy pipe first, then the alive check, so a
+ * master exiting meanwhile either sees the 'k' and waits for us, or we see it gone). Returns 0
+ * when no process of the sandbox is left in them, -1 otherwise (as sbx_cgroup_destroy). */
+static int cgroup_end(void)
+{
+    if (!cgroup.slot[0])
+        return sbx_cgroup_destroy(&cgroup);
+    if (cfg.slot_busy_fd >= 0 && write(cfg.slot_busy_fd, "k", 1) == 1) {
+        struct pollfd pf = {.fd = cfg.slot_alive_fd, .events = 0};
+        if (poll(&pf, 1, 0) == 0 && sbx_cgroup_keep(&cgroup) == 0)
+            return 0;
+    }
+    return sbx_cgroup_destroy(&cgroup);
+}
+
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -220,6 +237,14 @@ static void opt_control(const char *o, const char *v)
 {
     cfg.control_fd = parse_fd(o, v);
 }
+static void opt_netns(const char *o, const char *v)
+{
+    if (strcmp(v, "shared") != 0 && strcmp(v, "per-sandbox") != 0)
+        die("%s: '%s' must be shared or per-sandbox", o, v);
+    static char mode[16]; /* a copy: a pool member writes its job over the argv strings */
+    snprintf(mode, sizeof mode, "%s", v);
+    sbx_netns_mode = mode;
+}
 static void opt_reserve(const char *o, const char *v)
 {
     /* only room in the command line (pool_cmdline) */
@@ -261,6 +286,11 @@ static const struct option_entry {
     {"--pool-master", NULL, opt_pool_master,
      "fork a pooled helper per request on --control-fd (docs/sandbox.md \"Pool master\")", false},
     {"--control-fd", "N", opt_control, "with --pool: read the job (NUL-separated arguments) here",
+     false},
+    {"--netns", "MODE", opt_netns,
+     "with --pool-master: shared (opt-in: one empty network namespace for every member, "
+     "docs/sandbox.md \"Network\") or per-sandbox (the default; overrides "
+     "SWARMDECK_SANDBOX_NETNS)",
      false},
     {"--reserve", "TEXT", opt_reserve,
      "with --pool: ignored; room in /proc/PID/cmdline where the job's arguments are shown", false},
@@ -453,7 +483,7 @@ static void __attribute__((noreturn)) pool_quit(pid_t pid, int code)
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
     if (cgroup_made)
-        sbx_cgroup_destroy(&cgroup);
+        cgroup_end();
     exit(code);
 }
 
@@ -618,6 +648,7 @@ static void pool_send_job(int go_fd)
 int main(int argc, char **argv)
 {
     cfg.status_fd = cfg.lifeline_fd = cfg.control_fd = -1;
+    cfg.slot_alive_fd = cfg.slot_busy_fd = cfg.shared_netns_fd = -1;
     pool_argv = argv;
     pool_argc = argc;
     if (argc >= 2 && (!strcmp(argv[1], "--probe") || !strcmp(argv[1], "--sweep"))) {
@@ -677,9 +708,13 @@ int main(int argc, char **argv)
     char err[512];
     if (sbx_plan(&cfg, &status, false, err, sizeof err) < 0)
         die("%s", err);
+    sbx_netshare_apply(&cfg, &status);
     if (!cfg.unsandboxed) {
         sbx_cgroup_detect(&cfg, &status);
-        if (sbx_cgroup_create(&cgroup, &cfg, &status, err, sizeof err) < 0)
+        int rc = cfg.slot[0] ? sbx_cgroup_take(&cgroup, &cfg, &status, err, sizeof err) : -2;
+        if (rc == -2)
+            rc = sbx_cgroup_create(&cgroup, &cfg, &status, err, sizeof err);
+        if (rc < 0)
             die("%s", err);
         cgroup_made = true;
     } else {
@@ -717,6 +752,7 @@ int main(int argc, char **argv)
         int old = cfg.clone_flags;
         if (sbx_plan(&cfg, &status, true, err, sizeof err) < 0)
             die("%s", err);
+        sbx_netshare_apply(&cfg, &status);
         if (cfg.clone_flags == old)
             break;
         free(cfg.filter.filter);
@@ -780,7 +816,7 @@ int main(int argc, char **argv)
                         "\"oom\":false,\"mem_peak_kb\":null,\"cpu_ms\":0,\"wall_ms\":%llu,"
                         "\"exec_error\":\"%s\"}\n",
                         code, (unsigned long long)((now_ns() - t0) / 1000000), strerror(r.err));
-            sbx_cgroup_destroy(&cgroup);
+            cgroup_end();
             return code;
         }
         die("setup failed: %s: %s", r.what, strerror(r.err));
@@ -873,7 +909,7 @@ int main(int argc, char **argv)
                    (int64_t)ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000;
     if (u.mem_peak_kb < 0)
         u.mem_peak_kb = ru.ru_maxrss;
-    int gone = sbx_cgroup_destroy(&cgroup);
+    int gone = cgroup_end();
     if (!(cfg.clone_flags & CLONE_NEWPID)) {
         /* Without a pid namespace the helper is the subreaper of the payload's orphans: reap
          * them. Block only when the cgroups proved they are all dead (no cgroup: escapable). */

@@ -58,6 +58,7 @@ int sbx_plan(struct sbx_config *c, struct sbx_status *st, bool probe, char *err,
 {
     c->clone_flags = 0;
     c->inet_filter = false;
+    c->unix_only = c->landlock_scope = false;
     c->drop_outside_uid = false;
     if (c->unsandboxed) {
         for (int f = 0; f < SBX_F_COUNT; f++) {
@@ -248,9 +249,19 @@ int sbx_probe(bool json)
             sbx_cgroup_destroy(&cg);
     }
     const char *lvl = prc < 0 ? "degraded" : sbx_level(&st);
-    if (json)
-        printf("{\"level\":\"%s\",\"features\":{", lvl);
-    else
+    char mode[200], mq[260];
+    bool shared = st.state[SBX_F_NETNS] == SBX_ON &&
+                  sbx_netshare_possible(st.state[SBX_F_SECCOMP] == SBX_ON, mode, sizeof mode);
+    if (st.state[SBX_F_NETNS] != SBX_ON)
+        snprintf(mode, sizeof mode, "none: %s", st.why[SBX_F_NETNS]);
+    if (json) {
+        sbx_json_str(mq, sizeof mq, mode);
+        printf("{\"level\":\"%s\",\"netnsMode\":\"%s\",\"netnsDetail\":%s,\"features\":{", lvl,
+               shared                            ? "shared"
+               : st.state[SBX_F_NETNS] == SBX_ON ? "per-sandbox"
+                                                 : "none",
+               mq);
+    } else
         printf("%-10s %-9s %s\n", "FEATURE", "STATE", "DETAIL / FIX");
     for (int f = 0; f < SBX_F_COUNT; f++) {
         static const char *const names[] = {"on", "degraded", "off", "off"};
@@ -271,7 +282,7 @@ int sbx_probe(bool json)
     if (json)
         printf("}}\n");
     else
-        printf("level: %s\n", lvl);
+        printf("netns mode: %s\nlevel: %s\n", mode, lvl);
     free(c.filter.filter);
     return strcmp(lvl, "strict") == 0 ? 0 : 1;
 }

@@ -11,7 +11,9 @@
  *   cgroup.c  v1 memory/cpu/pids and v2 (unified) cgroups: create, limit, attach, read, kill,
  *             remove, and --sweep of stale ones
  *   filter.c  the seccomp deny-list, compiled once to classic BPF in the helper
- *   master.c  --pool-master: one exec per engine that forks each pool member (a zygote)
+ *   master.c  --pool-master: one exec per engine that forks each pool member (a zygote), and
+ *             its reusable cgroup slots
+ *   netshare.c the opt-in shared empty network namespace and Landlock scoping
  *   probe.c   the plan for one sandbox and --probe: what is on, degraded or off and why
  *   status.c  the isolation feature table, the level, a layer's state as text, JSON strings
  *
@@ -105,10 +107,13 @@ struct sbx_config {
     uint64_t sample_ms;
     bool strict;
     bool unsandboxed;
-    bool pool;        /* --pool: prepare up to the go byte, then take one job from control_fd */
-    int control_fd;   /* --control-fd: where a pooled helper reads its job (-1 otherwise) */
-    bool pool_master; /* --pool-master: fork pool members on request (master.c) */
-    char **argv;      /* PROGRAM [ARG...], NULL-terminated */
+    bool pool;         /* --pool: prepare up to the go byte, then take one job from control_fd */
+    int control_fd;    /* --control-fd: where a pooled helper reads its job (-1 otherwise) */
+    bool pool_master;  /* --pool-master: fork pool members on request (master.c) */
+    char slot[48];     /* pool member: its master's reusable cgroup slot ("" = none, master.c) */
+    int slot_alive_fd; /* pool member: read end that hangs up when the master is gone, or -1 */
+    int slot_busy_fd;  /* pool member: write end the master watches for the slot, or -1 */
+    char **argv;       /* PROGRAM [ARG...], NULL-terminated */
 
     /* Decided by the helper before clone. */
     bool is_root;
@@ -116,6 +121,10 @@ struct sbx_config {
     gid_t outside_gid;
     int clone_flags;       /* namespace flags actually used */
     bool inet_filter;      /* netns missing: seccomp denies AF_INET/AF_INET6 sockets */
+    bool unix_only;        /* shared netns: seccomp denies every socket family but AF_UNIX */
+    bool landlock_scope;   /* shared netns: the payload scopes abstract unix sockets, signals */
+    int shared_netns_fd;   /* pool member: the master's shared empty netns, or -1 */
+    bool netns_joined;     /* this helper setns()ed into it */
     bool rlimit_as;        /* memory limit through RLIMIT_AS (no memory cgroup) */
     uid_t run_uid;         /* uid/gid the payload runs as, inside its user namespace */
     bool drop_outside_uid; /* no userns as root: drop to uid_base+1000 on the host */
@@ -193,6 +202,9 @@ struct sbx_cgroup {
     char path[4][300]; /* memory, cpu, pids, unified; "" when not used */
     int dirfd[4];      /* flocked for the helper's lifetime so --sweep skips live sandboxes */
     bool v1_memsw;
+    char slot[48];       /* a reusable slot's name (sbx_cgroup_take), "" otherwise */
+    int64_t base_cpu_us; /* cpu.stat usage_usec when a reused slot was taken (else 0) */
+    int64_t base_oom;    /* oom_kill count when a reused slot was taken (else 0) */
 };
 enum { SBX_CG_MEMORY, SBX_CG_CPU, SBX_CG_PIDS, SBX_CG_UNIFIED, SBX_CG_N };
 
@@ -214,6 +226,32 @@ int sbx_cgroup_create(struct sbx_cgroup *cg, const struct sbx_config *c, struct 
  * err filled. */
 int sbx_cgroup_job(struct sbx_cgroup *cg, struct sbx_config *c, struct sbx_status *st, char *err,
                    size_t errlen);
+
+/* Pool member of a master (c->slot set): like sbx_cgroup_create, but the directories are named
+ * swarmdeck/sbx-<c->slot> and, when they exist from an earlier sandbox of the same slot, are
+ * reused instead of made: each is locked, made empty (whatever is left in it killed, waited for)
+ * and reset (v1 memory: limits lifted, max_usage and failcnt zeroed; cpu quota lifted; the cpu
+ * usage and oom_kill counters taken as the baseline sbx_cgroup_read subtracts), then the limits
+ * are written as sbx_cgroup_create writes them. Not done where the memory controller is in
+ * cgroup v2 (memory.peak cannot be reset there before 6.12's per-fd reset): returns -2. Returns
+ * 0; -2 when the slot cannot be used (nothing taken, cg zeroed: the caller falls back to
+ * sbx_cgroup_create); or -1 with err filled. */
+int sbx_cgroup_take(struct sbx_cgroup *cg, const struct sbx_config *c, struct sbx_status *st,
+                    char *err, size_t errlen);
+
+/* The end of a sandbox in a taken slot: kill what is left, wait until every directory is empty,
+ * rename the v1 directories back to sbx-<slot>, and release them (unlocked, still there) for
+ * the master's next member. Returns 0 (cg zeroed), or -1 when it could not (cg as it was, the
+ * caller then calls sbx_cgroup_destroy). */
+int sbx_cgroup_keep(struct sbx_cgroup *cg);
+
+/* Start time of process pid (field 22 of /proc/PID/stat, clock ticks since boot), or 0 when it
+ * is gone. With the pid it names a process for good: slot names carry both (master.c). */
+unsigned long long sbx_proc_start(int pid);
+
+/* The master at its exit: remove the slot's directories (sbx-<slot> in every hierarchy), killing
+ * whatever is in them, unless a live helper holds one. Returns 0, -1 when one was left. */
+int sbx_cgroup_remove_slot(const char *slot);
 
 /* Move pid into every created v1 cgroup (the unified one is joined by CLONE_INTO_CGROUP, or
  * here when that was not possible). Returns 0 or -1 with err filled. */
@@ -249,6 +287,25 @@ int sbx_write_maps(const struct sbx_config *c, pid_t pid);
 
 /* probe.c: --probe. Returns the exit status (0 when every layer is on, 1 otherwise). */
 int sbx_probe(bool json);
+
+/* netshare.c: the shared empty network namespace (see there for when it is used). */
+/* --netns MODE ("shared" or "per-sandbox"), NULL when not given: SWARMDECK_SANDBOX_NETNS then. */
+extern const char *sbx_netns_mode;
+/* Landlock's ABI version, or -errno when Landlock is unavailable. */
+int sbx_landlock_abi(void);
+/* Restrict the calling thread (no_new_privs set) to its own Landlock domain for abstract unix
+ * sockets and signals. Returns 0 or -1 with errno. */
+int sbx_landlock_scope(void);
+/* Whether a shared namespace is as isolated as one per sandbox here; why gets the mode as text
+ * ("shared ..." or "one per sandbox: reason"), what --probe and doctor print. */
+bool sbx_netshare_possible(bool seccomp_on, char *why, size_t len);
+/* Pool master: make the shared empty namespace (lo down) without staying in it. Returns its fd
+ * (>= 10, close-on-exec), or -1 when not possible here (members then make their own). */
+int sbx_netshare_make(void);
+/* Pool member, after sbx_plan: with a shared namespace fd and the conditions met, join it and
+ * plan the sandbox without CLONE_NEWNET, with the AF_UNIX-only filter and Landlock scoping;
+ * otherwise leave c as it is. Cannot fail (a failed setns keeps a namespace per sandbox). */
+void sbx_netshare_apply(struct sbx_config *c, struct sbx_status *st);
 
 /* Test hook: true when SWARMDECK_SANDBOX_DISABLE (comma list of feature names) names f. */
 bool sbx_disabled(const char *name);

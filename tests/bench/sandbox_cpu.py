@@ -2,7 +2,7 @@
 """sandbox_cpu: CPU (not latency) per sandbox of swarmdeck-sandbox, by way of starting it and by
 isolation layer. Not a test: a benchmark (docs/benchmarks/sandbox.md has its numbers).
 
-usage: sandbox_cpu.py HELPER [--runs N] [--rounds R] [--variants a,b,...]
+usage: sandbox_cpu.py HELPER [--runs N] [--rounds R] [--variants a,b,...] [--base HELPER0]
 
 Every variant runs /bin/true in a fresh sandbox, N times serially, in R alternating rounds
 (A, B, C, A, B, C, ...: a loaded machine drifts), and reports per sandbox:
@@ -15,11 +15,18 @@ Variants:
   cold        a cold helper per sandbox (posix_spawn, exec)
   pool-exec   a pooled helper exec'd per sandbox (--pool: the way before the pool master),
               prepared, then given its job
-  pool-master a pooled helper forked by one --pool-master, prepared, then given its job
+  pool-master a pooled helper forked by one --pool-master, prepared, then given its job (its
+              cgroups reused from a slot of the master: docs/sandbox.md "Pool master")
+  pool-master-fresh  the same with SWARMDECK_SANDBOX_CG_REUSE=0: cgroups made and removed per
+              sandbox
+  pool-master-sharednet  pool-master with SWARMDECK_SANDBOX_NETNS=shared (opt-in, not as
+              isolated: docs/sandbox.md "Network"): one empty network namespace for all
   no-netns    cold, SWARMDECK_SANDBOX_DISABLE=netns (degraded: for the price of the layer only)
   no-cgroups  cold, SWARMDECK_SANDBOX_DISABLE=cg-memory,cg-cpu,cg-pids,cg-track
 Run as root (uid ranges, cgroups), as the engine does. The pooled variants time nothing: the
-CPU of the whole life of each sandbox counts, prepared or not."""
+CPU of the whole life of each sandbox counts, prepared or not.
+--base HELPER0: every variant also runs with HELPER0 (shown as VARIANT@base), alternating with
+HELPER in the same round: an A/B against another build (e.g. main's) on the same loaded machine."""
 
 import os
 import resource
@@ -123,7 +130,8 @@ def main():
         sys.exit(__doc__)
     helper = os.path.abspath(sys.argv[1])
     runs, rounds = 100, 3
-    variants = ["cold", "pool-exec", "pool-master", "no-netns", "no-cgroups"]
+    variants = ["cold", "pool-exec", "pool-master", "pool-master-fresh", "no-netns", "no-cgroups"]
+    base = None
     args = sys.argv[2:]
     while args:
         a = args.pop(0)
@@ -133,20 +141,31 @@ def main():
             rounds = int(args.pop(0))
         elif a == "--variants":
             variants = args.pop(0).split(",")
+        elif a == "--base":
+            base = os.path.abspath(args.pop(0))
         else:
             sys.exit("unknown argument " + a)
     base_env = {"PATH": "/usr/bin:/bin"}
     envs = {"no-netns": dict(base_env, SWARMDECK_SANDBOX_DISABLE="netns"),
             "no-cgroups": dict(base_env,
-                               SWARMDECK_SANDBOX_DISABLE="cg-memory,cg-cpu,cg-pids,cg-track")}
+                               SWARMDECK_SANDBOX_DISABLE="cg-memory,cg-cpu,cg-pids,cg-track"),
+            "pool-master-fresh": dict(base_env, SWARMDECK_SANDBOX_CG_REUSE="0"),
+            "pool-master-sharednet": dict(base_env, SWARMDECK_SANDBOX_NETNS="shared")}
     wd = tempfile.mkdtemp(prefix="sbxcpu-")
     os.chmod(wd, 0o755)
-    r = Runner(helper, wd)
+    runners = {"": Runner(helper, wd)}
+    if base:
+        runners["@base"] = Runner(base, wd)
+        variants = [v + k for v in variants for k in ("", "@base")]
     acc = {v: [0.0, 0.0, 0] for v in variants}
     for _ in range(rounds):
         for v in variants:
-            env = envs.get(v, base_env)
-            fn = {"pool-exec": r.pool_exec, "pool-master": r.pool_master}.get(v, r.cold)
+            r = runners["@base" if v.endswith("@base") else ""]
+            name = v[:-len("@base")] if v.endswith("@base") else v
+            env = envs.get(name, base_env)
+            fn = {"pool-exec": r.pool_exec, "pool-master": r.pool_master,
+                  "pool-master-fresh": r.pool_master,
+                  "pool-master-sharednet": r.pool_master}.get(name, r.cold)
             fn(env)  # warm-up (the master's exec is not counted)
             t0, k0 = children_s(), kworker_ns()
             for _ in range(runs):
@@ -160,10 +179,10 @@ def main():
     la = open("/proc/loadavg").read().split()[:3]
     print("sandbox CPU per start of /bin/true (%d x %d runs each, alternating; load %s)"
           % (rounds, runs, " ".join(la)))
-    print("%-12s %10s %10s %10s" % ("variant", "tree ms", "kwork ms", "sum ms"))
+    print("%-24s %10s %10s %10s" % ("variant", "tree ms", "kwork ms", "sum ms"))
     for v in variants:
         tree, kw, n = acc[v]
-        print("%-12s %10.2f %10.2f %10.2f" % (v, tree * 1e3 / n, kw * 1e3 / n,
+        print("%-24s %10.2f %10.2f %10.2f" % (v, tree * 1e3 / n, kw * 1e3 / n,
                                               (tree + kw) * 1e3 / n))
 
 

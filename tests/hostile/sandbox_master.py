@@ -110,9 +110,16 @@ class Master(unittest.TestCase):
         self.assertEqual(argv[1:4], [b"--pool", b"--id", pool_id.encode()], argv[:6])
         # The master kept nothing of the member; the member has nothing of the master.
         mfds = fd_links(self.m.pid)
-        # 0-2, the control socket and the lifeline (the master may have moved it off 0-5).
-        extra = [v for k, v in mfds.items() if k not in (0, 1, 2, self.master_ctl)]
-        self.assertEqual(extra, [os.readlink("/proc/self/fd/%d" % self.life_w)], mfds)
+        # 0-2, the control socket and the lifeline (the master may have moved it off 0-5), and
+        # the pipes of its cgroup slots (master.c: the alive pipe, one busy pipe per member),
+        # and the shared empty network namespace where there is one (netshare.c).
+        extra = [v for k, v in mfds.items() if k not in (0, 1, 2, self.master_ctl)
+                 and not v.startswith("net:")]
+        life = os.readlink("/proc/self/fd/%d" % self.life_w)
+        self.assertIn(life, extra, mfds)
+        slot_pipes = [v for v in extra if v != life]
+        self.assertTrue(all(v.startswith("pipe:") for v in slot_pipes), mfds)
+        self.assertLessEqual(len(slot_pipes), 3, mfds)
         self.assertNotIn(mfds[self.master_ctl], fd_links(pid).values())
         job.sendall(b"".join(a.encode() + b"\0" for a in
                              ["--id", job_id, "--workdir", self.wd, "--", "/bin/sh", "-c",
