@@ -188,6 +188,7 @@ static int exec_serve(struct cli_ctx *ctx, struct cli_args *a)
     if ((status = cli_coord_opts(me, a, &o)) != 0)
         return status;
     o.adopt_e2b = 1; /* E2B deployments a dead daemon left running are taken over */
+    o.warm_pool = 1; /* long-lived: the sandbox pool is ready before the first deployment */
     if ((v = cli_val(me, a, "metrics")) != NULL) {
         struct sockaddr_in sa;
         if (metrics_parse(v, &sa, &err) != 0)

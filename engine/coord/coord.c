@@ -91,7 +91,7 @@ struct coord *coord_new(struct store *s, const struct coord_opts *o, const char 
     if (c->prov[0].p == NULL)
         goto fail;
     snprintf(c->prov[0].kind, sizeof c->prov[0].kind, "local");
-    if (c->o.adopt_e2b) /* only the daemon sets it: long-lived, its pool warm from the start */
+    if (c->o.warm_pool)
         provider_local_warm(c->prov[0].p);
     c->health0 = saved_health(s);
     coord_lock(c);

@@ -75,6 +75,9 @@ struct coord_opts {
      * re-adopt them (traj_claim_e2b, coord_adopt; the daemon sets it, as a
      * long-lived engine that will not cancel them when a command ends). */
     int adopt_e2b;
+    /* Long-lived (the daemon): the local provider's warm pool fills from the start
+     * (provider_local_warm), not only once more sandboxes than its size were asked for. */
+    int warm_pool;
 };
 
 void coord_opts_default(struct coord_opts *o);
