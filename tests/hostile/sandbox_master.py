@@ -34,7 +34,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import lib_e2e as e2e  # noqa: E402
 import sandbox_hostile as sh  # noqa: E402
-from sandbox_pool import BASE, cgroups_named, trace_pids, uid_pids  # noqa: E402
+from sandbox_pool import (BASE, cgroups_named, drain, request_member, start_master,  # noqa: E402
+                          trace_pids, uid_pids)
 
 
 def fd_links(pid):
@@ -55,17 +56,8 @@ class Master(unittest.TestCase):
         self.wd = tempfile.mkdtemp(prefix="sbxmaster-")
         os.chmod(self.wd, 0o755)
         self.tag = "tm%d" % os.getpid()
-        self.ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.life_r, self.life_w = os.pipe()
-        self.m = subprocess.Popen(
-            [e2e.HELPER, "--pool-master", "--uid-base", str(BASE), "--control-fd",
-             str(theirs.fileno()), "--lifeline-fd", str(self.life_r), "--reserve", " " * 300],
-            pass_fds=(theirs.fileno(), self.life_r), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"})
-        self.master_ctl = theirs.fileno()
-        self.master_ctl_link = os.readlink("/proc/self/fd/%d" % theirs.fileno())
-        theirs.close()
-        os.close(self.life_r)
+        self.m, self.ctl, self.life_w, self.master_ctl, self.master_ctl_link = start_master(
+            extra=["--reserve", " " * 300])
 
     def tearDown(self):
         if self.m.poll() is None:
@@ -77,27 +69,9 @@ class Master(unittest.TestCase):
 
     def request(self, member_id):
         """Ask for one member; returns (pid, job socket, stdout, stderr, status read ends)."""
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        st_r, st_w = os.pipe()
-        job, job_theirs = socket.socketpair()
-        socket.send_fds(self.ctl, [member_id.encode()], [out_w, err_w, st_w, job_theirs.fileno()])
-        for fd in (out_w, err_w, st_w):
-            os.close(fd)
-        job_theirs.close()
-        pid = struct.unpack("i", self.ctl.recv(4))[0]
-        return pid, job, out_r, err_r, st_r
+        return request_member(self.ctl, member_id)
 
-    @staticmethod
-    def drain(fd):
-        data = b""
-        while True:
-            d = os.read(fd, 65536)
-            if not d:
-                break
-            data += d
-        os.close(fd)
-        return data
+    drain = staticmethod(drain)
 
     def test_member(self):
         pool_id, job_id = self.tag + "-pool", self.tag + "-job"

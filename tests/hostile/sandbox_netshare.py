@@ -30,7 +30,6 @@ import os
 import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import lib_e2e as e2e  # noqa: E402
 import sandbox_hostile as sh  # noqa: E402
-from sandbox_pool import BASE  # noqa: E402
+from sandbox_pool import BASE, drain, request_member, start_master  # noqa: E402
 
 SERVER = r"""
 import errno, json, os, select, signal, socket, sys
@@ -188,31 +187,12 @@ class Netshare(unittest.TestCase):
         subprocess.run(["rm", "-rf", self.wd], check=False)
 
     def start_master(self, **env):
-        self.ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.life_r, self.life_w = os.pipe()
-        e = {"PATH": "/usr/bin:/bin"}
-        e.update(env)
-        self.m = subprocess.Popen(
-            [e2e.HELPER, "--pool-master", "--uid-base", str(BASE), "--control-fd",
-             str(theirs.fileno()), "--lifeline-fd", str(self.life_r)],
-            pass_fds=(theirs.fileno(), self.life_r), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=e)
-        theirs.close()
-        os.close(self.life_r)
+        self.m, self.ctl, self.life_w, _, _ = start_master(env)
 
     def member(self, args):
         """A member running args (a job); returns (pid, stdout fd, stderr fd, status fd)."""
         self.n += 1
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        st_r, st_w = os.pipe()
-        job, job_theirs = socket.socketpair()
-        socket.send_fds(self.ctl, [("%s-m%d" % (self.tag, self.n)).encode()],
-                        [out_w, err_w, st_w, job_theirs.fileno()])
-        for fd in (out_w, err_w, st_w):
-            os.close(fd)
-        job_theirs.close()
-        pid = struct.unpack("i", self.ctl.recv(4))[0]
+        pid, job, out_r, err_r, st_r = request_member(self.ctl, "%s-m%d" % (self.tag, self.n))
         self.assertGreater(pid, 0)
         job.sendall(b"".join(a.encode() + b"\0" for a in
                              ["--id", "%s-j%d" % (self.tag, self.n), "--workdir", self.wd,
@@ -238,14 +218,7 @@ class Netshare(unittest.TestCase):
 
     @staticmethod
     def drain(fd):
-        data = b""
-        while True:
-            d = os.read(fd, 65536)
-            if not d:
-                break
-            data += d
-        os.close(fd)
-        return data.decode()
+        return drain(fd).decode()
 
     def pair(self, shared, **env):
         self.start_master(**env)

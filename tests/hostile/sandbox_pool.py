@@ -32,6 +32,7 @@ import glob
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,52 @@ def trace_pids(path, kind):
             return {int(x.split()[1]) for x in f if x.split()[0] == kind}
     except FileNotFoundError:
         return set()
+
+
+def start_master(env=None, extra=()):
+    """swarmdeck-sandbox --pool-master on a fresh control socket and lifeline, env added to a
+    bare PATH. Returns (process, our control socket, the lifeline's write end, the master's
+    control fd number, what that fd was linked to here)."""
+    ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    life_r, life_w = os.pipe()
+    e = {"PATH": "/usr/bin:/bin"}
+    e.update(env or {})
+    m = subprocess.Popen(
+        [e2e.HELPER, "--pool-master", "--uid-base", str(BASE), "--control-fd",
+         str(theirs.fileno()), "--lifeline-fd", str(life_r)] + list(extra),
+        pass_fds=(theirs.fileno(), life_r), stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=e)
+    fd, link = theirs.fileno(), os.readlink("/proc/self/fd/%d" % theirs.fileno())
+    theirs.close()
+    os.close(life_r)
+    return m, ctl, life_w, fd, link
+
+
+def request_member(ctl, member_id):
+    """Ask the master on ctl for one member; returns (pid, job socket, stdout, stderr, status
+    read ends)."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    st_r, st_w = os.pipe()
+    job, job_theirs = socket.socketpair()
+    socket.send_fds(ctl, [member_id.encode()], [out_w, err_w, st_w, job_theirs.fileno()])
+    for fd in (out_w, err_w, st_w):
+        os.close(fd)
+    job_theirs.close()
+    pid = struct.unpack("i", ctl.recv(4))[0]
+    return pid, job, out_r, err_r, st_r
+
+
+def drain(fd):
+    """Everything fd gives until EOF; closes it."""
+    data = b""
+    while True:
+        d = os.read(fd, 65536)
+        if not d:
+            break
+        data += d
+    os.close(fd)
+    return data
 
 
 class PoolHelper(unittest.TestCase):
