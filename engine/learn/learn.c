@@ -306,6 +306,13 @@ static int strat_init(struct lstrat *s, const char *name, const struct param_sch
     return 0;
 }
 
+static void model_free(struct lmodel *m)
+{
+    json_decref(m->rec);
+    free(m->gp_rows);
+    learn_gp_free(&m->gp);
+}
+
 static void strat_free(struct lstrat *s)
 {
     free(s->p);
@@ -337,12 +344,8 @@ static void strat_free(struct lstrat *s)
     free(s->sharpe);
     free(s->oos);
     free(s->synth);
-    json_decref(s->rec);
-    free(s->gp_rows);
-    learn_gp_free(&s->gp);
-    json_decref(s->spare.rec);
-    free(s->spare.gp_rows);
-    learn_gp_free(&s->spare.gp);
+    model_free(&s->m);
+    model_free(&s->spare);
 }
 
 struct lstrat *learn_strat(struct learn *l, const char *name)
@@ -968,8 +971,8 @@ void learn_set_min_trades(struct learn *l, int n)
         n = LEARN_MIN_TRADES;
     if (n != l->min_trades)
         for (size_t k = 0; k < l->nst; k++) { /* the cached recommendations used the old one */
-            json_decref(l->st[k].rec);
-            l->st[k].rec = NULL;
+            json_decref(l->st[k].m.rec);
+            l->st[k].m.rec = NULL;
             json_decref(l->st[k].spare.rec);
             l->st[k].spare.rec = NULL;
         }

@@ -171,10 +171,10 @@ int learn_cache_load(struct learn *l, int64_t *seen, struct sd_err *err)
             stmap[k] = s ? (int32_t)(s - l->st) : -1;
             found += s != NULL;
             if (s != NULL && cm.ell > 0 && cm.searched >= 0) {
-                s->gp.ell = cm.ell;
-                s->gp.eta = cm.eta;
-                s->gp.d = (size_t)cm.d;
-                s->gp_searched = (size_t)cm.searched;
+                s->m.gp.ell = cm.ell;
+                s->m.gp.eta = cm.eta;
+                s->m.gp.d = (size_t)cm.d;
+                s->m.gp_searched = (size_t)cm.searched;
             }
         }
         if (found != l->nst)
@@ -273,9 +273,9 @@ void learn_cache_save(struct learn *l, int64_t seen)
         char name[64] = {0};
         uint32_t np = (uint32_t)s->np;
         /* The in-sample model's (the spare's when the out-of-sample one was used last). */
-        const struct learn_gp *g = s->gp_oos ? &s->spare.gp : &s->gp;
-        size_t searched = s->gp_oos ? s->spare.gp_searched : s->gp_searched;
-        struct cache_model cm = {g->ell, g->eta, (int64_t)searched, (int64_t)g->d};
+        const struct lmodel *in = s->m.gp_oos ? &s->spare : &s->m;
+        struct cache_model cm = {in->gp.ell, in->gp.eta, (int64_t)in->gp_searched,
+                                 (int64_t)in->gp.d};
         snprintf(name, sizeof name, "%s", s->name);
         ok &= fwrite(name, sizeof name, 1, f) == 1 && fwrite(&np, sizeof np, 1, f) == 1 &&
               fwrite(&cm, sizeof cm, 1, f) == 1;

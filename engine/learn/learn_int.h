@@ -63,8 +63,12 @@ struct learn_region {
     int64_t best_row; /* row index (in the strategy) with the highest reward */
 };
 
-/* A fitted model's state, as the fields of struct lstrat from gp to rec hold it (the spare
- * model of lstrat keeps the one not in use). */
+/* A model of a strategy's rewards (learn_opt.c), refitted when n, the symbol or the basis
+ * change: gp_ok 1 when fitted; gp_oos 1 when it models the out-of-sample reward; gp_rows maps
+ * its rows to the strategy's rows. Its anchor (learn_opt.c model_fit): the rows of its class it
+ * had when fitted (gp_count) and how many of them it rests on (gp_anchor, LEARN_GP_EPOCH).
+ * gp_searched: training rows at the last hyperparameter search. rec caches the recommendation
+ * made from it. */
 struct lmodel {
     struct learn_gp gp;
     size_t gp_n, *gp_rows;
@@ -116,23 +120,11 @@ struct lstrat {
     float *trades, *bars;
     double *sharpe, *oos;
     uint8_t *synth;
-    int mixsynth; /* rows of both classes */
-    /* The model of the strategy's rewards (learn_opt.c), refitted when n,
-     * the symbol or the basis change: gp_ok 1 when fitted; gp_rows maps its
-     * rows to s's rows. rec caches the recommendation made from it. */
-    struct learn_gp gp;
-    size_t gp_n, *gp_rows;
-    int32_t gp_sym;
-    int gp_ok, gp_oos, gp_synth;
-    /* The fitted model's anchor (learn_opt.c model_fit): the rows of its
-     * class it had when fitted (gp_count) and how many of them the model
-     * rests on (gp_anchor, LEARN_GP_EPOCH). */
-    size_t gp_count, gp_anchor;
-    size_t noos[2];     /* rows with an out-of-sample Sharpe, per class (real, synthetic) */
-    size_t gp_searched; /* training rows at the last hyperparameter search */
-    json_t *rec;
+    int mixsynth;    /* rows of both classes */
+    struct lmodel m; /* the model asked for last */
+    size_t noos[2];  /* rows with an out-of-sample Sharpe, per class (real, synthetic) */
     /* The other of the two models (in-sample, out-of-sample: gp_oos says which), kept while
-     * the fields above hold the one asked for last (learn_opt.c model_fit swaps them), so a
+     * m holds the one asked for last (learn_opt.c model_fit swaps them), so a
      * suggestion that consults both does not refit both each time. */
     struct lmodel spare;
 };

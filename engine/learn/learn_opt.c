@@ -248,28 +248,16 @@ static int model_row(const struct lstrat *s, size_t i, int qsynth, int oos)
     return s->synth[i] == qsynth && !(oos && isnan(s->oos[i]));
 }
 
-/* Exchange s's model (the fields gp to rec) with its spare. */
+/* Exchange s's model with its spare. */
 static void model_swap(struct lstrat *s)
 {
-    struct lmodel t = s->spare;
+    struct lmodel t = s->m;
 
-    s->spare =
-        (struct lmodel){s->gp,       s->gp_n,     s->gp_rows,   s->gp_sym,      s->gp_ok, s->gp_oos,
-                        s->gp_synth, s->gp_count, s->gp_anchor, s->gp_searched, s->rec};
-    s->gp = t.gp;
-    s->gp_n = t.gp_n;
-    s->gp_rows = t.gp_rows;
-    s->gp_sym = t.gp_sym;
-    s->gp_ok = t.gp_ok;
-    s->gp_oos = t.gp_oos;
-    s->gp_synth = t.gp_synth;
-    s->gp_count = t.gp_count;
-    s->gp_anchor = t.gp_anchor;
-    s->gp_searched = t.gp_searched;
-    s->rec = t.rec;
+    s->m = s->spare;
+    s->spare = t;
 }
 
-/* Fit s->gp for symbol qsym (class of the query) on the in-sample reward, or
+/* Fit s->m.gp for symbol qsym (class of the query) on the in-sample reward, or
  * with oos set on the out-of-sample reward of the runs that have one. The
  * training candidates are the rows of the query's class in arrival order;
  * the model rests on the first model_anchor(count) of them (the newest half
@@ -285,21 +273,21 @@ static int model_fit(struct learn *l, struct lstrat *s, int32_t qsym, int oos)
     int32_t *sym;
     int ret = -1;
 
-    if (s->gp_oos != oos) /* the other model: it may be the spare, and this one is kept */
+    if (s->m.gp_oos != oos) /* the other model: it may be the spare, and this one is kept */
         model_swap(s);
-    if (s->gp_ok && s->gp_sym == qsym && s->gp_oos == oos && s->gp_synth == qsynth) {
-        count = s->gp_count;
-        for (size_t i = s->gp_n; i < s->n; i++)
+    if (s->m.gp_ok && s->m.gp_sym == qsym && s->m.gp_oos == oos && s->m.gp_synth == qsynth) {
+        count = s->m.gp_count;
+        for (size_t i = s->m.gp_n; i < s->n; i++)
             count += (size_t)model_row(s, i, qsynth, oos);
-        if (model_anchor(count) == s->gp_anchor) { /* the same rows: the same model */
-            s->gp_n = s->n;
-            s->gp_count = count;
+        if (model_anchor(count) == s->m.gp_anchor) { /* the same rows: the same model */
+            s->m.gp_n = s->n;
+            s->m.gp_count = count;
             return 0;
         }
     }
-    s->gp_ok = 0;
-    json_decref(s->rec);
-    s->rec = NULL;
+    s->m.gp_ok = 0;
+    json_decref(s->m.rec);
+    s->m.rec = NULL;
     idx = malloc((s->n ? s->n : 1) * sizeof *idx);
     key = malloc((s->n ? s->n : 1) * sizeof *key);
     if (idx == NULL || key == NULL)
@@ -322,34 +310,35 @@ static int model_fit(struct learn *l, struct lstrat *s, int32_t qsym, int oos)
     X = malloc(m * (d ? d : 1) * sizeof *X);
     r = malloc(m * sizeof *r);
     sym = malloc(m * sizeof *sym);
-    free(s->gp_rows);
-    s->gp_rows = malloc(m * sizeof *s->gp_rows);
-    if (X && r && sym && s->gp_rows) {
+    free(s->m.gp_rows);
+    s->m.gp_rows = malloc(m * sizeof *s->m.gp_rows);
+    if (X && r && sym && s->m.gp_rows) {
         for (size_t k = 0; k < n; k++) {
             size_t i = idx[k];
             for (size_t q = 0; q < d; q++)
                 X[k * d + q] = s->uc[dim[q]][i];
             r[k] = key[i];
             sym[k] = s->sym[i];
-            s->gp_rows[k] = i;
+            s->m.gp_rows[k] = i;
         }
         /* The grid search again only when the data grew by a quarter. */
-        int mode = s->gp.ell > 0 && s->gp.d == d && n < s->gp_searched + s->gp_searched / 4 + 4
-                       ? LEARN_GP_KEEP
-                       : LEARN_GP_SEARCH;
+        int mode =
+            s->m.gp.ell > 0 && s->m.gp.d == d && n < s->m.gp_searched + s->m.gp_searched / 4 + 4
+                ? LEARN_GP_KEEP
+                : LEARN_GP_SEARCH;
         if (mode == LEARN_GP_SEARCH) {
-            s->gp_searched = n;
+            s->m.gp_searched = n;
             l->model_searched = 1;
         }
         l->fits++;
-        if (learn_gp_fit(&s->gp, X, r, sym, n, d, mode) == 0) {
-            s->gp_ok = 1;
-            s->gp_n = s->n;
-            s->gp_sym = qsym;
-            s->gp_oos = oos;
-            s->gp_synth = qsynth;
-            s->gp_count = count;
-            s->gp_anchor = anchor;
+        if (learn_gp_fit(&s->m.gp, X, r, sym, n, d, mode) == 0) {
+            s->m.gp_ok = 1;
+            s->m.gp_n = s->n;
+            s->m.gp_sym = qsym;
+            s->m.gp_oos = oos;
+            s->m.gp_synth = qsynth;
+            s->m.gp_count = count;
+            s->m.gp_anchor = anchor;
             ret = 0;
         }
     }
@@ -433,9 +422,9 @@ static void model_at(const struct lstrat *s, const double *x, int32_t sym, doubl
     size_t dim[64], d = model_dims(s, dim);
     double u[64], m, v, sd;
     u_of(s, dim, d, x, u);
-    learn_gp_predict(&s->gp, u, sym, &m, &v);
-    sd = sqrt(v + s->gp.sf2 * s->gp.eta) * s->gp.ysd;
-    *mean = s->gp.ymean + m * s->gp.ysd;
+    learn_gp_predict(&s->m.gp, u, sym, &m, &v);
+    sd = sqrt(v + s->m.gp.sf2 * s->m.gp.eta) * s->m.gp.ysd;
+    *mean = s->m.gp.ymean + m * s->m.gp.ysd;
     *lo = *mean - Z90 * sd;
     *hi = *mean + Z90 * sd;
 }
@@ -446,14 +435,14 @@ static double model_mean(const struct lstrat *s, const double *x, int32_t sym)
     size_t dim[64], d = model_dims(s, dim);
     double u[64], m;
     u_of(s, dim, d, x, u);
-    learn_gp_predict(&s->gp, u, sym, &m, NULL);
-    return s->gp.ymean + m * s->gp.ysd;
+    learn_gp_predict(&s->m.gp, u, sym, &m, NULL);
+    return s->m.gp.ymean + m * s->m.gp.ysd;
 }
 
 int learn_model_predict(struct learn *l, struct lstrat *s, const double *x, int32_t sym,
                         double *mean, double *lo, double *hi)
 {
-    if (model_fit(l, s, sym, 0) != 0 || s->gp.n == 0)
+    if (model_fit(l, s, sym, 0) != 0 || s->m.gp.n == 0)
         return -1;
     model_at(s, x, sym, mean, lo, hi);
     return 0;
@@ -463,7 +452,7 @@ int learn_model_predict(struct learn *l, struct lstrat *s, const double *x, int3
  * out-of-sample reward when at least 5 runs have one, else in-sample) rates
  * best, among succeeded runs in the query's class with at least
  * l->min_trades round trips (or no trade count: a user strategy that
- * reports none). NULL when there is none. Cached in s->rec. */
+ * reports none). NULL when there is none. Cached in s->m.rec. */
 json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
 {
     size_t noos = 0, best = (size_t)-1, ntrials = 0, few = 0;
@@ -473,18 +462,18 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
 
     noos = s->noos[qsynth != 0]; /* counted as rows arrive: no pass over them */
     oos = noos >= LEARN_OOS_MIN;
-    if (model_fit(l, s, sym, oos) != 0 || s->gp.n == 0)
+    if (model_fit(l, s, sym, oos) != 0 || s->m.gp.n == 0)
         return NULL;
-    if (s->rec != NULL)
-        return json_incref(s->rec);
-    for (size_t k = 0; k < s->gp.n; k++) {
-        size_t i = s->gp_rows[k];
+    if (s->m.rec != NULL)
+        return json_incref(s->m.rec);
+    for (size_t k = 0; k < s->m.gp.n; k++) {
+        size_t i = s->m.gp_rows[k];
         double m, sr = oos ? s->oos[i] : s->sharpe[i];
         int dup = 0;
         if (s->state[i] != TS_SUCCEEDED)
             continue;
         for (size_t k2 = 0; k2 < k && !dup; k2++)
-            dup = same_x(&s->x[s->gp_rows[k2] * s->np], &s->x[i * s->np], s->np);
+            dup = same_x(&s->x[s->m.gp_rows[k2] * s->np], &s->x[i * s->np], s->np);
         if (!dup && !isnan(sr)) { /* one trial per distinct parameter set */
             ntrials++;
             srs += sr;
@@ -509,9 +498,9 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
         bhi = hi;
     }
     if (best == (size_t)-1) {
-        s->rec = json_pack("{s:n, s:I, s:i}", "params", "tooFewTrades", (json_int_t)few,
-                           "minTrades", l->min_trades);
-        return json_incref(s->rec);
+        s->m.rec = json_pack("{s:n, s:I, s:i}", "params", "tooFewTrades", (json_int_t)few,
+                             "minTrades", l->min_trades);
+        return json_incref(s->m.rec);
     }
     params = json_object();
     for (size_t j = 0; j < s->np; j++)
@@ -521,8 +510,8 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
     { /* the runs it rests on: the 5 nearest in u, newest first on ties */
         size_t dim[64], d = model_dims(s, dim), pick[5], np = 0;
         double dist[5];
-        for (size_t k = s->gp.n; k-- > 0;) {
-            size_t i = s->gp_rows[k], at;
+        for (size_t k = s->m.gp.n; k-- > 0;) {
+            size_t i = s->m.gp_rows[k], at;
             double dd = 0;
             for (size_t q = 0; q < d; q++) {
                 double e = s->uc[dim[q]][i] - s->uc[dim[q]][best];
@@ -566,7 +555,7 @@ json_t *learn_model_recommend(struct learn *l, struct lstrat *s, int32_t sym)
     }
     if (json_object_get(o, "significant") == NULL)
         json_object_set_new(o, "significant", json_true());
-    s->rec = o;
+    s->m.rec = o;
     return json_incref(o);
 }
 
@@ -686,7 +675,7 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
         sd_err_set(err, SD_ENOMEM, "learning: out of memory");
         goto out;
     }
-    nreal = s->gp.n;
+    nreal = s->m.gp.n;
     /* The batch: pending sets of this strategy join at their predicted
      * reward (their uncertainty gone), refitted with the same
      * hyperparameters. */
@@ -708,11 +697,11 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
             goto out;
         }
         if (n)
-            memcpy(X, s->gp.X, n * d * sizeof *X);
-        memcpy(sy, s->gp.sym, n * sizeof *sy);
+            memcpy(X, s->m.gp.X, n * d * sizeof *X);
+        memcpy(sy, s->m.gp.sym, n * sizeof *sy);
         for (size_t k = 0; k < n; k++) {
-            r[k] = s->gp.ymean + s->gp.ysd * s->gp.y[k];
-            ymax = fmax(ymax, s->gp.y[k]);
+            r[k] = s->m.gp.ymean + s->m.gp.ysd * s->m.gp.y[k];
+            ymax = fmax(ymax, s->m.gp.y[k]);
         }
         for (size_t k = 0; k < l->npend; k++) {
             double mm, v;
@@ -721,16 +710,16 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
             u_of(s, dim, d, l->pend[k].x, &X[n * d]);
             sy[n] = l->pend[k].sym;
             if (nreal)
-                learn_gp_predict(&s->gp, &X[n * d], sy[n], &mm, &v);
+                learn_gp_predict(&s->m.gp, &X[n * d], sy[n], &mm, &v);
             else
                 mm = 0;
-            r[n++] = s->gp.ymean + s->gp.ysd * mm;
+            r[n++] = s->m.gp.ymean + s->m.gp.ysd * mm;
         }
-        g.ell = s->gp.ell;
-        g.eta = s->gp.eta;
-        g.ymean = s->gp.ymean;
-        g.ysd = s->gp.ysd;
-        g.sf2_fixed = s->gp.sf2;
+        g.ell = s->m.gp.ell;
+        g.eta = s->m.gp.eta;
+        g.ymean = s->m.gp.ymean;
+        g.ysd = s->m.gp.ysd;
+        g.sf2_fixed = s->m.gp.sf2;
         if (learn_gp_fit(&g, X, r, sy, n, d, LEARN_GP_BELIEVER) != 0) {
             free(X);
             free(r);
@@ -746,7 +735,7 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
     ymax = -INFINITY;
     for (size_t k = 0; k < nreal; k++) {
         double mm, v;
-        learn_gp_predict(&s->gp, &s->gp.X[k * d], s->gp.sym[k], &mm, &v);
+        learn_gp_predict(&s->m.gp, &s->m.gp.X[k * d], s->m.gp.sym[k], &mm, &v);
         ymax = fmax(ymax, mm);
     }
     if (nreal == 0)
@@ -766,15 +755,15 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
                 u[k] = blo[k] + unif(&rng) * (bhi[k] - blo[k]);
         } else { /* around one of the NBEST best runs */
             size_t top = (size_t)(unif(&rng) * (nreal < NBEST ? nreal : NBEST)), pick = 0;
-            double scale = (c & 1) ? 0.5 * s->gp.ell : 0.15 * s->gp.ell;
+            double scale = (c & 1) ? 0.5 * s->m.gp.ell : 0.15 * s->m.gp.ell;
             /* the top-th best run by observed standardised reward */
             {
                 double prev = INFINITY;
                 for (size_t t = 0; t <= top; t++) {
                     double bv = -INFINITY;
                     for (size_t k = 0; k < nreal; k++)
-                        if (s->gp.y[k] < prev && s->gp.y[k] > bv) {
-                            bv = s->gp.y[k];
+                        if (s->m.gp.y[k] < prev && s->m.gp.y[k] > bv) {
+                            bv = s->m.gp.y[k];
                             pick = k;
                         }
                     if (bv == -INFINITY)
@@ -783,7 +772,7 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
                 }
             }
             for (size_t k = 0; k < d; k++)
-                u[k] = fmin(fmax(s->gp.X[pick * d + k] + gauss(&rng) * scale, blo[k]), bhi[k]);
+                u[k] = fmin(fmax(s->m.gp.X[pick * d + k] + gauss(&rng) * scale, blo[k]), bhi[k]);
         }
         candidate(s, dim, d, free_, base, u, x);
         u_of(s, dim, d, x, u); /* score what will run */
@@ -793,7 +782,7 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
         ei = (mm - ymax - EI_XI) * norm_cdf(z) + sd * norm_pdf(z);
         if (mm + beta * sd > bestv) {
             bestv = mm + beta * sd;
-            bei = ei * s->gp.ysd;
+            bei = ei * s->m.gp.ysd;
             memcpy(best_x, x, s->np * sizeof *x);
         }
     }
@@ -808,9 +797,9 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
     json_object_set_new(w, "runs", json_integer((json_int_t)nreal));
     json_object_set_new(w, "pending", json_integer((json_int_t)(g.n - nreal)));
     json_object_set_new(w, "model",
-                        json_pack("{s:f, s:f, s:f, s:f}", "lengthScale", s->gp.ell, "noiseSd",
-                                  sqrt(s->gp.sf2 * s->gp.eta) * s->gp.ysd, "meanReward",
-                                  s->gp.ymean, "rewardSd", s->gp.ysd));
+                        json_pack("{s:f, s:f, s:f, s:f}", "lengthScale", s->m.gp.ell, "noiseSd",
+                                  sqrt(s->m.gp.sf2 * s->m.gp.eta) * s->m.gp.ysd, "meanReward",
+                                  s->m.gp.ymean, "rewardSd", s->m.gp.ysd));
     json_object_set_new(w, "expectedImprovement", json_real(bei));
     if (nreal)
         json_object_set_new(w, "predicted",
@@ -818,7 +807,7 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
     /* Chosen on in-sample reward; what the out-of-sample model (the runs
      * with a held-out window) expects of the same set is reported beside
      * it, so an overfitted choice shows (issue 15). Last: it leaves the
-     * out-of-sample fit in s->gp, and the in-sample one in the spare (model_fit swaps them
+     * out-of-sample fit in s->m.gp, and the in-sample one in the spare (model_fit swaps them
      * back without a refit). */
     json_object_set_new(w, "chosenOn", json_string("in-sample"));
     {
@@ -826,7 +815,7 @@ json_t *learn_optimize_on(struct learn *l, const struct strategy_def *def, json_
         double om, olo, ohi;
         int qsynth = learn_symbol_synthetic(l, s, qsym);
         noos = s->noos[qsynth != 0];
-        if (noos >= LEARN_OOS_MIN && model_fit(l, s, qsym, 1) == 0 && s->gp.n > 0) {
+        if (noos >= LEARN_OOS_MIN && model_fit(l, s, qsym, 1) == 0 && s->m.gp.n > 0) {
             model_at(s, best_x, qsym, &om, &olo, &ohi);
             json_object_set_new(w, "outOfSample",
                                 json_pack("{s:I, s:f, s:[f, f]}", "runs", (json_int_t)noos,

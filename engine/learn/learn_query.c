@@ -443,7 +443,8 @@ json_t *learn_suggest(struct learn *l, const struct strategy_def *def, json_t *p
         add_line(reasons,
                  "reward model (%zu runs, length scale %.2f, noise sd %.3f): expected reward "
                  "%.3f, 90%% interval %.3f to %.3f",
-                 s->gp.n, s->gp.ell, sqrt(s->gp.sf2 * s->gp.eta) * s->gp.ysd, mm, mlo, mhi);
+                 s->m.gp.n, s->m.gp.ell, sqrt(s->m.gp.sf2 * s->m.gp.eta) * s->m.gp.ysd, mm, mlo,
+                 mhi);
     }
     if (s->n > 0 && (rec = learn_model_recommend(l, s, qsym)) != NULL) {
         json_t *rp = json_object_get(rec, "params"), *sh = json_object_get(rec, "sharpe");
